@@ -1,0 +1,49 @@
+#include "common/file_util.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.h"
+
+namespace tailor {
+namespace {
+
+TEST(FileUtilTest, ReadMissingFileIsNotFoundWithPath) {
+  auto r = ReadFile("/nonexistent/tailor/file");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(r.status().message().find("/nonexistent/tailor/file"), std::string::npos);
+}
+
+TEST(FileUtilTest, AtomicWriteThenRead) {
+  testing::TempDir dir;
+  ASSERT_TRUE(WriteFileAtomically(dir.File("a"), "one\ntwo\n").ok());
+  EXPECT_EQ(*ReadFile(dir.File("a")), "one\ntwo\n");
+  EXPECT_EQ(*ReadFirstLine(dir.File("a")), "one");
+  ASSERT_TRUE(WriteFileAtomically(dir.File("a"), "three").ok());
+  EXPECT_EQ(*ReadFile(dir.File("a")), "three");
+  auto names = ListDirectory(dir.path());
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, std::vector<std::string>{"a"});  // no temporary left behind
+}
+
+TEST(FileUtilTest, SplittingAndTrimming) {
+  EXPECT_EQ(TrimWhitespace("  a b \n"), "a b");
+  EXPECT_EQ(SplitString("a,,b", ',').size(), 3u);
+  auto ws = SplitWhitespace("  cpu  1 2\t3 ");
+  ASSERT_EQ(ws.size(), 4u);
+  EXPECT_EQ(ws[0], "cpu");
+  EXPECT_EQ(ws[3], "3");
+  EXPECT_EQ(JoinPath("/a/", "/b"), "/a/b");
+}
+
+TEST(FileUtilTest, NumberParsingRejectsGarbage) {
+  EXPECT_EQ(*ParseUint64(" 42\n"), 42u);
+  EXPECT_EQ(*ParseInt64("-7"), -7);
+  EXPECT_FALSE(ParseUint64("42x").ok());
+  EXPECT_FALSE(ParseUint64("").ok());
+  EXPECT_DOUBLE_EQ(*ParseDouble("2.5"), 2.5);
+  EXPECT_FALSE(ParseDouble("2.5.1").ok());
+}
+
+}  // namespace
+}  // namespace tailor
