@@ -1,0 +1,98 @@
+#include "cli/nodes_command.h"
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/scheduler_connection.h"
+#include "cli/table.h"
+#include "common/clock.h"
+#include "tailor/v1/membership.grpc.pb.h"
+
+namespace tailor::cli {
+namespace {
+
+// The features an operator cares about when reading the table.
+constexpr const char* kKeyFeatures[] = {"aes",     "vaes",     "sha_ni",      "avx2",
+                                        "avx512f", "avx512_vnni", "amx_tile"};
+
+std::string HealthName(v1::NodeHealth h) {
+  switch (h) {
+    case v1::NODE_HEALTH_HEALTHY: return "healthy";
+    case v1::NODE_HEALTH_UNHEALTHY: return "unhealthy";
+    default: return "unknown";
+  }
+}
+
+std::string KeyFeatures(const v1::HostInventory& inv) {
+  std::string out;
+  for (const char* f : kKeyFeatures) {
+    auto it = inv.cpu_features().find(f);
+    if (it == inv.cpu_features().end() || !it->second) continue;
+    if (!out.empty()) out += ',';
+    out += f;
+  }
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+int RunNodes(const GlobalOptions& global) {
+  const std::string address = ResolveSchedulerAddress(global.scheduler);
+  auto stub = v1::Membership::NewStub(ConnectToScheduler(address));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(global.timeout_ms));
+  v1::ListNodesResponse resp;
+  grpc::Status status = stub->ListNodes(&ctx, v1::ListNodesRequest(), &resp);
+  if (!status.ok()) {
+    std::cerr << "error: " << DescribeRpcError(status, address, "listing nodes") << "\n";
+    return 1;
+  }
+  if (global.output == "json") {
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const auto& n : resp.nodes()) {
+      nlohmann::json features = nlohmann::json::object();
+      for (const auto& [name, present] : n.inventory().cpu_features()) features[name] = present;
+      nodes.push_back({
+          {"node_id", n.node_id()},
+          {"address", n.address()},
+          {"health", HealthName(n.health())},
+          {"last_heartbeat_unix_ms", n.last_heartbeat_unix_ms()},
+          {"registered_unix_ms", n.registered_unix_ms()},
+          {"agent_version", n.agent_version()},
+          {"cpu_model", n.inventory().cpu().model_name()},
+          {"physical_cores", n.inventory().topology().physical_cores()},
+          {"logical_cores", n.inventory().topology().logical_cores()},
+          {"memory_bytes", n.inventory().memory_bytes()},
+          {"l3_bytes", n.inventory().cache().l3_bytes()},
+          {"cpu_features", features},
+          {"load",
+           {{"running_invocations", n.load().running_invocations()},
+            {"cpu_utilization", n.load().cpu_utilization()},
+            {"memory_used_bytes", n.load().memory_used_bytes()}}},
+      });
+    }
+    std::cout << nlohmann::json{{"nodes", nodes}}.dump(2) << "\n";
+    return 0;
+  }
+  const int64_t now_ms = ToUnixMillis(RealClock::Get().WallNow());
+  Table table({"NODE", "ADDRESS", "HEALTH", "LAST HEARTBEAT", "CORES", "MEMORY", "CPU", "FEATURES"});
+  for (const auto& n : resp.nodes()) {
+    const auto& inv = n.inventory();
+    char cpu_load[32];
+    std::snprintf(cpu_load, sizeof(cpu_load), "%.0f%%", n.load().cpu_utilization() * 100);
+    table.AddRow({n.node_id(), n.address(), HealthName(n.health()),
+                  FormatAgo(n.last_heartbeat_unix_ms(), now_ms),
+                  std::to_string(inv.topology().physical_cores()) + "/" +
+                      std::to_string(inv.topology().logical_cores()),
+                  FormatBytes(inv.memory_bytes()), cpu_load, KeyFeatures(inv)});
+  }
+  table.Print(std::cout);
+  if (resp.nodes_size() == 0) std::cout << "(no nodes registered yet)\n";
+  return 0;
+}
+
+CLI::App* AddNodesCommand(CLI::App& app) {
+  return app.add_subcommand("nodes", "List the cluster's nodes, their health and hardware");
+}
+
+}  // namespace tailor::cli

@@ -1,0 +1,25 @@
+// Where tailorctl finds the scheduler: --scheduler, else $TAILOR_SCHEDULER, else the
+// `scheduler` key of the config file, else 127.0.0.1:7400. And how it turns a failed RPC into
+// a message a person can act on.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+namespace tailor::cli {
+
+inline constexpr const char kDefaultSchedulerAddress[] = "127.0.0.1:7400";
+
+// `flag_value` is what --scheduler (or the config file) set, empty if neither did.
+std::string ResolveSchedulerAddress(const std::string& flag_value);
+
+std::shared_ptr<grpc::Channel> ConnectToScheduler(const std::string& address);
+
+// "cannot reach the scheduler at 127.0.0.1:7400 (UNAVAILABLE: ...); is tailor-scheduler
+// running? Point tailorctl at it with --scheduler HOST:PORT or TAILOR_SCHEDULER".
+std::string DescribeRpcError(const grpc::Status& status, const std::string& address,
+                             const std::string& what);
+
+}  // namespace tailor::cli

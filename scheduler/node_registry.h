@@ -1,0 +1,80 @@
+// NodeRegistry: the scheduler's view of the cluster's nodes, with a lease per node.
+//
+// A node registers (with its inventory) and then heartbeats. Leases run on the monotonic
+// clock: a healthy node whose last heartbeat is older than the lease timeout becomes unhealthy
+// at the next Sweep(); a heartbeat makes an unhealthy node healthy again at once. Health
+// changes are written to the NodeStore immediately; heartbeat times are written in batches by
+// Sweep(), so a busy cluster does not cost one fsync per heartbeat.
+//
+// After a restart, LoadFromStore() restores every node with its persisted health and starts
+// its lease afresh (a grace period of one lease timeout for agents to reconnect).
+//
+// Thread-safety: all methods are safe to call concurrently.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "scheduler/node_store.h"
+#include "tailor/v1/membership.pb.h"
+
+namespace tailor::scheduler {
+
+class NodeRegistry {
+ public:
+  struct Options {
+    std::chrono::milliseconds lease_timeout{5000};
+    std::chrono::milliseconds heartbeat_interval{1000};
+  };
+
+  struct SweepResult {
+    std::vector<std::string> became_unhealthy;
+  };
+
+  // `store` may be null (no persistence); both must outlive the registry.
+  NodeRegistry(Options options, const Clock& clock, NodeStore* store);
+
+  const Options& options() const { return options_; }
+
+  Status LoadFromStore();
+
+  // INVALID_ARGUMENT for a malformed node id or an empty address.
+  Status Register(const v1::RegisterRequest& request);
+  // NOT_FOUND if the node never registered.
+  Status Heartbeat(const v1::HeartbeatRequest& request);
+
+  // Expires leases and flushes heartbeat times to the store.
+  SweepResult Sweep();
+
+  // All nodes, sorted by id, with health as of now.
+  std::vector<v1::Node> List();
+  Result<v1::Node> Get(const std::string& node_id);
+  size_t CountByHealth(v1::NodeHealth health);
+
+ private:
+  struct Entry {
+    v1::Node node;
+    MonotonicTime last_seen;
+    bool heartbeat_dirty = false;
+  };
+
+  // REQUIRES: mu_ held.
+  void ExpireLeasesLocked(SweepResult* result);
+
+  const Options options_;
+  const Clock& clock_;
+  NodeStore* const store_;
+  std::mutex mu_;
+  std::map<std::string, Entry> nodes_;
+};
+
+// Valid node ids: 1..128 characters of [A-Za-z0-9._-].
+Status ValidateNodeId(std::string_view node_id);
+
+}  // namespace tailor::scheduler
