@@ -1,10 +1,24 @@
 #include "agent/agent_service.h"
 
+#include "proto/grpc_status.h"
+
 namespace tailor::agent {
 
 grpc::Status AgentServiceImpl::GetInventory(grpc::ServerContext*, const v1::GetInventoryRequest*,
                                             v1::HostInventory* response) {
   *response = inventory_;
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentServiceImpl::Invoke(grpc::ServerContext*, const v1::InvokeRequest* request,
+                                      v1::InvokeResponse* response) {
+  if (executor_ == nullptr) {
+    return ToGrpcStatus(FailedPreconditionError("this agent does not run functions"));
+  }
+  auto result = executor_->Invoke(*request);
+  if (after_run_) after_run_();
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = std::move(*result);
   return grpc::Status::OK;
 }
 

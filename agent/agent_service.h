@@ -1,21 +1,32 @@
-// AgentServiceImpl: the agent's gRPC API (tailor.v1.Agent).
+// AgentServiceImpl: the agent's gRPC API (tailor.v1.Agent): its inventory, and Invoke, which
+// runs a function through the Executor.
 //
-// Thread-safety: called concurrently by gRPC; holds only immutable state.
+// Thread-safety: called concurrently by gRPC; the Executor is thread-safe.
 #pragma once
 
+#include <functional>
+
+#include "agent/runtime/executor.h"
 #include "tailor/v1/agent.grpc.pb.h"
 
 namespace tailor::agent {
 
 class AgentServiceImpl final : public v1::Agent::Service {
  public:
-  explicit AgentServiceImpl(v1::HostInventory inventory) : inventory_(std::move(inventory)) {}
+  // `executor` may be null (inventory only). `after_run` is called after each run.
+  AgentServiceImpl(v1::HostInventory inventory, Executor* executor,
+                   std::function<void()> after_run = nullptr)
+      : inventory_(std::move(inventory)), executor_(executor), after_run_(std::move(after_run)) {}
 
   grpc::Status GetInventory(grpc::ServerContext* context, const v1::GetInventoryRequest* request,
                             v1::HostInventory* response) override;
+  grpc::Status Invoke(grpc::ServerContext* context, const v1::InvokeRequest* request,
+                      v1::InvokeResponse* response) override;
 
  private:
   const v1::HostInventory inventory_;
+  Executor* executor_;
+  std::function<void()> after_run_;
 };
 
 }  // namespace tailor::agent

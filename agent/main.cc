@@ -1,5 +1,6 @@
 // tailor-agent: the node agent. `tailor-agent run` registers with the scheduler and serves the
 // agent API; `tailor-agent inventory` prints what this host is.
+#include <pwd.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -7,7 +8,13 @@
 #include "agent/agent_service.h"
 #include "agent/inventory/inventory.h"
 #include "agent/load/load_sampler.h"
+#include "agent/inventory/cgroup_layout.h"
+#include "agent/inventory/resctrl_info.h"
 #include "agent/membership_client.h"
+#include "agent/report_spool.h"
+#include "agent/report_uploader.h"
+#include "agent/runtime/emulation.h"
+#include "agent/runtime/executor.h"
 #include "common/command_line.h"
 #include "common/file_util.h"
 #include "common/logging.h"
@@ -27,6 +34,13 @@ struct RunOptions {
   std::string host_root = "/";
   int64_t backoff_initial_ms = 200;
   int64_t backoff_max_ms = 5000;
+  std::string data_dir;  // "" : ./tailor-agent-<node id>
+  std::vector<std::string> install;
+  uint32_t max_concurrent_runs = 2;
+  uint32_t max_queued_runs = 1000;
+  uint64_t spool_max_reports = 100'000;
+  std::string emulation_file;
+  std::string run_as = "nobody";
 };
 
 int RunInventory(const std::string& output, const std::string& host_root) {
@@ -51,15 +65,98 @@ std::string DefaultNodeId() {
   return host;
 }
 
+// A thread-safe holder for the most recent load sample, shared by heartbeats and run reports.
+class LatestLoad {
+ public:
+  void Set(const v1::NodeLoad& load) {
+    std::lock_guard lock(mu_);
+    load_ = load;
+  }
+  v1::NodeLoad Get() {
+    std::lock_guard lock(mu_);
+    return load_;
+  }
+
+ private:
+  std::mutex mu_;
+  v1::NodeLoad load_;
+};
+
+int Fail(const char* what, const Status& s) {
+  log::Error(what, {{"error", s}});
+  return 1;
+}
+
 int RunAgent(const RunOptions& opts) {
   InventorySources sources;
   sources.paths.root = opts.host_root;
   auto inv = CollectInventory(sources);
-  if (!inv.ok()) {
-    log::Error("cannot collect host inventory", {{"error", inv.status()}});
-    return 1;
+  if (!inv.ok()) return Fail("cannot collect host inventory", inv.status());
+  EmulationProfile emulation;
+  if (!opts.emulation_file.empty()) {
+    auto text = ReadFile(opts.emulation_file);
+    if (!text.ok()) return Fail("cannot read emulation profile", text.status());
+    auto parsed = ParseEmulationProfile(*text);
+    if (!parsed.ok()) return Fail("bad emulation profile", parsed.status());
+    emulation = *parsed;
+    ApplyEmulation(emulation, &*inv);
+    log::Info("emulating a different host", {{"profile", emulation.name},
+                                              {"cpu_speed_factor", emulation.cpu_speed_factor}});
   }
-  AgentServiceImpl service(*inv);
+
+  const std::string node_id = opts.node_id.empty() ? DefaultNodeId() : opts.node_id;
+  const std::string data_dir = opts.data_dir.empty() ? "tailor-agent-" + node_id : opts.data_dir;
+  Status made = MakeDirectories(data_dir);
+  if (!made.ok()) return Fail("cannot create data directory", made);
+  FunctionStore functions(JoinPath(data_dir, "functions"));
+  if (Status s = functions.Load(); !s.ok()) return Fail("cannot load installed functions", s);
+  for (const auto& dir : opts.install) {
+    auto installed = functions.Install(dir);
+    if (!installed.ok()) return Fail("cannot install function bundle", installed.status());
+    log::Info("function installed", {{"name", installed->manifest.name},
+                                     {"version", installed->manifest.version}});
+  }
+  auto layout = ReadCgroupLayout(sources.paths);
+  if (!layout.ok()) return Fail("cannot read cgroup layout", layout.status());
+  auto cgroups = MakeCgroupManager(*layout, sources.paths);
+  auto resctrl_info = DetectResctrl(sources.paths);
+  ResctrlManager resctrl(resctrl_info.ok() ? *resctrl_info : ResctrlInfo{}, sources.paths);
+  auto spool = ReportSpool::Open(JoinPath(data_dir, "spool.db"), opts.spool_max_reports);
+  if (!spool.ok()) return Fail("cannot open report spool", spool.status());
+
+  ExecutorOptions eopts;
+  eopts.node_id = node_id;
+  eopts.max_concurrent_runs = opts.max_concurrent_runs;
+  eopts.max_queued_runs = opts.max_queued_runs;
+  eopts.emulation = emulation;
+  if (::geteuid() == 0 && !opts.run_as.empty()) {
+    const passwd* pw = ::getpwnam(opts.run_as.c_str());
+    if (pw == nullptr) {
+      return Fail("unknown --run-as user", NotFoundError("no user named " + opts.run_as));
+    }
+    eopts.run_uid = pw->pw_uid;
+    eopts.run_gid = pw->pw_gid;
+  }
+  LatestLoad latest_load;
+  ExecutorDeps deps;
+  deps.functions = &functions;
+  deps.cgroups = cgroups.get();
+  deps.resctrl = &resctrl;
+  deps.perf_open = RealPerfEventOpen();
+  deps.clock = &RealClock::Get();
+  deps.current_load = [&latest_load] { return latest_load.Get(); };
+  deps.sink = spool->get();
+  Executor executor(eopts, deps);
+
+  ReportUploader::Options uopts;
+  uopts.scheduler_address = opts.scheduler;
+  uopts.node_id = node_id;
+  uopts.backoff.initial = std::chrono::milliseconds(opts.backoff_initial_ms);
+  uopts.backoff.max = std::chrono::milliseconds(opts.backoff_max_ms);
+  ReportUploader uploader(uopts, **spool);
+  uploader.Start();
+
+  AgentServiceImpl service(*inv, &executor, [&uploader] { uploader.Wake(); });
   auto server = GrpcServer::Start(opts.listen, {&service});
   if (!server.ok()) {
     log::Error("cannot start agent server", {{"error", server.status()}});
@@ -74,10 +171,11 @@ int RunAgent(const RunOptions& opts) {
       return 1;
     }
   }
-  const std::string node_id = opts.node_id.empty() ? DefaultNodeId() : opts.node_id;
-  log::Info("agent serving", {{"address", advertised}, {"node", node_id}});
+  log::Info("agent serving", {{"address", advertised}, {"node", node_id},
+                              {"cgroup_version", cgroups->version()}});
 
-  LoadSampler sampler(sources.paths);
+  LoadSampler sampler(sources.paths, [&executor] { return executor.running(); },
+                      [&executor] { return executor.queued(); });
   MembershipClient::Options mopts;
   mopts.scheduler_address = opts.scheduler;
   mopts.node_id = node_id;
@@ -85,13 +183,18 @@ int RunAgent(const RunOptions& opts) {
   mopts.agent_version = kTailorVersion;
   mopts.backoff.initial = std::chrono::milliseconds(opts.backoff_initial_ms);
   mopts.backoff.max = std::chrono::milliseconds(opts.backoff_max_ms);
-  MembershipClient membership(mopts, *inv, [&sampler] { return sampler.Sample(); });
+  MembershipClient membership(mopts, *inv, [&sampler, &latest_load]() -> Result<v1::NodeLoad> {
+    auto load = sampler.Sample();
+    if (load.ok()) latest_load.Set(*load);
+    return load;
+  });
   membership.Start();
 
   int sig = WaitForTerminationSignal();
   log::Info("agent stopping", {{"signal", sig}});
   membership.Stop();
   (*server)->Shutdown();
+  uploader.Stop();
   return 0;
 }
 
@@ -122,6 +225,21 @@ int main(int argc, char** argv) {
                       "First delay before retrying the scheduler");
   run_cmd->add_option("--backoff-max-ms", run.backoff_max_ms,
                       "Longest delay between retries of the scheduler");
+  run_cmd->add_option("--data-dir", run.data_dir,
+                      "Directory for installed functions and the run-report spool "
+                      "(default ./tailor-agent-<node id>)");
+  run_cmd->add_option("--install", run.install,
+                      "Install these function bundle directories at start (repeatable)");
+  run_cmd->add_option("--max-concurrent-runs", run.max_concurrent_runs,
+                      "Runs executing at once; the rest wait in the queue");
+  run_cmd->add_option("--max-queued-runs", run.max_queued_runs,
+                      "Runs that may wait; beyond this Invoke is RESOURCE_EXHAUSTED");
+  run_cmd->add_option("--spool-max-reports", run.spool_max_reports,
+                      "Run reports kept while the scheduler is unreachable");
+  run_cmd->add_option("--emulation", run.emulation_file,
+                      "Emulation profile (TOML) making this agent stand for another host");
+  run_cmd->add_option("--run-as", run.run_as,
+                      "User functions run as when the agent is root");
 
   std::string output = "text";
   std::string inv_root = "/";

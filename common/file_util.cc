@@ -42,7 +42,7 @@ Result<std::string> ReadFirstLine(const std::string& path) {
 }
 
 Status WriteFile(const std::string& path, std::string_view contents) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_TRUNC);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_TRUNC | O_CREAT, 0644);
   if (fd < 0) return ErrnoToStatus(errno, "opening " + path + " for writing");
   size_t off = 0;
   while (off < contents.size()) {

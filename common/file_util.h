@@ -17,7 +17,8 @@ Result<std::string> ReadFile(const std::string& path);
 // First line of the file without the trailing newline (sysfs and procfs single-value files).
 Result<std::string> ReadFirstLine(const std::string& path);
 
-// Writes the file in place (no truncation semantics beyond O_TRUNC); for kernel control files.
+// Writes the file in place (O_TRUNC), creating it if missing: for kernel control files, which
+// always exist, and for the fake kernel trees tests build.
 Status WriteFile(const std::string& path, std::string_view contents);
 
 // Writes to a temporary sibling and renames it over `path`, so readers never see a half file.

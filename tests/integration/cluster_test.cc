@@ -44,7 +44,8 @@ class ClusterTest : public ::testing::Test {
   std::unique_ptr<Subprocess> StartAgent(const std::string& id) {
     return std::make_unique<Subprocess>(
         std::vector<std::string>{BinaryPath("tailor-agent"), "run", "--scheduler", address_,
-                                 "--node-id", id, "--backoff-initial-ms", "50",
+                                 "--node-id", id, "--data-dir", dir_.File(id),
+                                 "--backoff-initial-ms", "50",
                                  "--backoff-max-ms", "300"},
         dir_.File(id + ".log"));
   }

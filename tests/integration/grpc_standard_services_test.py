@@ -101,7 +101,8 @@ class StandardServicesTest(unittest.TestCase):
                                   self.dir.name, "scheduler")
         self.procs.append(sched)
         agent, agent_addr = start([os.path.join(BIN_DIR, "tailor-agent"), "run", "--scheduler",
-                                   sched_addr, "--node-id", "n1"], self.dir.name, "agent")
+                                   sched_addr, "--node-id", "n1",
+                                   "--data-dir", os.path.join(self.dir.name, "n1")], self.dir.name, "agent")
         self.procs.append(agent)
         for addr, service in [(sched_addr, "tailor.v1.Membership"), (agent_addr, "tailor.v1.Agent")]:
             with grpc.insecure_channel(addr) as channel:

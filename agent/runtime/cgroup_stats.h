@@ -1,0 +1,44 @@
+// Pure parsers for the per-cgroup accounting files of cgroup v1 and v2, and for
+// /proc/<pid>/io. Text in, typed struct out; each field names its kernel file and key.
+// Thread-safety: stateless.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace tailor::agent {
+
+// v2 cpu.stat: "usage_usec N\nuser_usec N\nsystem_usec N\n..."
+struct CpuStatV2 {
+  int64_t usage_us = 0;   // usage_usec
+  int64_t user_us = 0;    // user_usec
+  int64_t system_us = 0;  // system_usec
+};
+Result<CpuStatV2> ParseCpuStatV2(std::string_view text);
+
+// v1 cpuacct.stat: "user N\nsystem N\n" in USER_HZ ticks; converted with ticks_per_second.
+struct CpuacctStatV1 {
+  int64_t user_us = 0;
+  int64_t system_us = 0;
+};
+Result<CpuacctStatV1> ParseCpuacctStatV1(std::string_view text, int64_t ticks_per_second);
+
+// v2 memory.events "oom_kill N" and v1 memory.oom_control "oom_kill N" share the key.
+Result<uint64_t> ParseOomKillCount(std::string_view text);
+
+// v2 io.stat: "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0" per device, summed.
+struct IoBytes {
+  uint64_t read_bytes = 0;
+  uint64_t write_bytes = 0;
+};
+Result<IoBytes> ParseIoStatV2(std::string_view text);
+
+// v1 blkio.throttle.io_service_bytes: "8:0 Read 4096\n8:0 Write 0\n...\nTotal 4096".
+Result<IoBytes> ParseBlkioServiceBytesV1(std::string_view text);
+
+// /proc/<pid>/io: read_bytes and write_bytes (storage layer, this process and reaped children).
+Result<IoBytes> ParseProcIo(std::string_view text);
+
+}  // namespace tailor::agent

@@ -1,0 +1,84 @@
+// Executor: runs function invocations on this host and profiles every run.
+//
+// Invoke() waits for one of `max_concurrent_runs` slots (first come, first served; at most
+// `max_queued_runs` wait, beyond that RESOURCE_EXHAUSTED), then: makes the run's cgroup with
+// its memory limit and CPU quota, joins the resctrl groups, opens perf counters, runs the
+// function as the unprivileged user, and assembles the RunReport from wait4, the cgroup,
+// /proc/<pid>/io, perf and resctrl, saying which measurements this host could take. The
+// report goes to the sink (the spool) before Invoke returns.
+//
+// Errors mean the function did not start (unknown function, bad allocation, exec failure),
+// so the caller may try another node. A function that started always yields a report.
+//
+// Thread-safety: Invoke may be called concurrently.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "agent/runtime/emulation.h"
+#include "agent/runtime/function_store.h"
+#include "agent/runtime/perf_counters.h"
+#include "agent/runtime/resctrl_run.h"
+#include "agent/runtime/run_cgroup.h"
+#include "agent/runtime/run_report_sink.h"
+#include "common/clock.h"
+#include "tailor/v1/agent.pb.h"
+
+namespace tailor::agent {
+
+struct ExecutorOptions {
+  std::string node_id;
+  uint32_t max_concurrent_runs = 2;
+  uint32_t max_queued_runs = 1000;
+  size_t stdout_cap_bytes = 4 << 20;
+  size_t stderr_cap_bytes = 16 << 10;
+  uint64_t max_payload_bytes = 16 << 20;
+  std::optional<uid_t> run_uid;  // run functions as this user (when the agent is root)
+  std::optional<gid_t> run_gid;
+  EmulationProfile emulation;
+};
+
+struct ExecutorDeps {
+  FunctionStore* functions = nullptr;
+  CgroupManager* cgroups = nullptr;
+  ResctrlManager* resctrl = nullptr;
+  PerfEventOpenFn perf_open;
+  const Clock* clock = nullptr;
+  std::function<v1::NodeLoad()> current_load;  // may be null
+  RunReportSink* sink = nullptr;                // may be null
+};
+
+class Executor {
+ public:
+  Executor(ExecutorOptions options, ExecutorDeps deps);
+
+  Result<v1::InvokeResponse> Invoke(const v1::InvokeRequest& request);
+
+  uint32_t running() const { return running_.load(); }
+  uint32_t queued() const { return queued_.load(); }
+  const ExecutorOptions& options() const { return options_; }
+
+ private:
+  // Waits for a run slot; returns the time waited.
+  Result<std::chrono::nanoseconds> AcquireSlot();
+  void ReleaseSlot();
+
+  const ExecutorOptions options_;
+  const ExecutorDeps deps_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t next_ticket_ = 0;
+  uint64_t serving_ticket_ = 0;
+  std::atomic<uint32_t> running_{0};
+  std::atomic<uint32_t> queued_{0};
+};
+
+// A random 128-bit id in hex, for invocations that arrive without one.
+std::string NewInvocationId();
+
+}  // namespace tailor::agent

@@ -1,0 +1,51 @@
+// FunctionStore: the function bundles this agent can run, as directories
+// <root>/<name>/<version>/ each holding a tailor.toml.
+//
+// Bundles arrive by Install (a directory is copied in) and, once the scheduler's registry
+// exists, by fetching from it. Lookup with an empty version picks the newest installed version
+// (the one installed last).
+//
+// Thread-safety: all methods are safe to call concurrently.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "agent/runtime/function_manifest.h"
+#include "common/status.h"
+
+namespace tailor::agent {
+
+struct InstalledFunction {
+  FunctionManifest manifest;
+  std::string bundle_dir;   // <root>/<name>/<version>
+  std::string entrypoint;   // resolved absolute path
+};
+
+class FunctionStore {
+ public:
+  explicit FunctionStore(std::string root) : root_(std::move(root)) {}
+
+  // Scans root for installed bundles; malformed ones are logged and skipped.
+  Status Load();
+
+  // Copies the bundle directory into the store (replacing the same name and version).
+  Result<InstalledFunction> Install(const std::string& source_dir);
+
+  // NOT_FOUND naming the function (and version) when it is not installed.
+  Result<InstalledFunction> Lookup(const std::string& name, const std::string& version);
+
+  const std::string& root() const { return root_; }
+
+ private:
+  Result<InstalledFunction> Read(const std::string& bundle_dir);
+
+  const std::string root_;
+  std::mutex mu_;
+  // name -> version -> function; newest_[name] is the version installed last.
+  std::map<std::string, std::map<std::string, InstalledFunction>> functions_;
+  std::map<std::string, std::string> newest_;
+};
+
+}  // namespace tailor::agent

@@ -1,0 +1,258 @@
+#include "agent/runtime/process_runner.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include "common/file_util.h"
+
+namespace tailor::agent {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { Close(); }
+  void Close() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+};
+
+Status MakePipe(Fd& read_end, Fd& write_end) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return ErrnoToStatus(errno, "pipe2");
+  read_end.fd = p[0];
+  write_end.fd = p[1];
+  return OkStatus();
+}
+
+void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+int PidfdOpen(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+// Child side, between fork and exec: async-signal-safe calls only.
+[[noreturn]] void ChildExec(const ProcessSpec& spec, char* const* argv, char* const* envp,
+                            int stdin_fd, int stdout_fd, int stderr_fd, int gate_fd,
+                            int error_fd) {
+  ::setpgid(0, 0);
+  sigset_t empty;
+  sigemptyset(&empty);
+  ::sigprocmask(SIG_SETMASK, &empty, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+  ::dup2(stdin_fd, 0);
+  ::dup2(stdout_fd, 1);
+  ::dup2(stderr_fd, 2);
+  // Wait at the gate until the parent has attached cgroups and counters.
+  char go = 0;
+  while (::read(gate_fd, &go, 1) < 0 && errno == EINTR) {
+  }
+  int err = 0;
+  if (go != 'g') {
+    err = ECANCELED;
+  } else if (spec.gid && (::setgroups(0, nullptr) != 0 || ::setgid(*spec.gid) != 0)) {
+    err = errno;
+  } else if (spec.uid && ::setuid(*spec.uid) != 0) {
+    err = errno;
+  } else if (!spec.working_dir.empty() && ::chdir(spec.working_dir.c_str()) != 0) {
+    err = errno;
+  } else {
+    ::execve(argv[0], argv, envp);
+    err = errno;
+  }
+  ssize_t ignored = ::write(error_fd, &err, sizeof(err));
+  (void)ignored;
+  ::_exit(127);
+}
+
+}  // namespace
+
+Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach,
+                                 const KillTreeFn& kill_tree) {
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
+
+  // Everything the child needs is built before fork.
+  std::vector<std::string> argv_storage;
+  argv_storage.push_back(spec.executable);
+  argv_storage.insert(argv_storage.end(), spec.args.begin(), spec.args.end());
+  std::vector<char*> argv, envp;
+  for (auto& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_storage = spec.env;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  Fd in_r, in_w, out_r, out_w, err_r, err_w, gate_r, gate_w, exec_r, exec_w;
+  TAILOR_RETURN_IF_ERROR(MakePipe(in_r, in_w));
+  TAILOR_RETURN_IF_ERROR(MakePipe(out_r, out_w));
+  TAILOR_RETURN_IF_ERROR(MakePipe(err_r, err_w));
+  TAILOR_RETURN_IF_ERROR(MakePipe(gate_r, gate_w));
+  TAILOR_RETURN_IF_ERROR(MakePipe(exec_r, exec_w));
+
+  const pid_t pid = ::fork();
+  if (pid < 0) return ErrnoToStatus(errno, "fork");
+  if (pid == 0) {
+    ChildExec(spec, argv.data(), envp.data(), in_r.fd, out_w.fd, err_w.fd, gate_r.fd, exec_w.fd);
+  }
+  // Parent. The child may not have called setpgid yet; do it here too to avoid the race.
+  ::setpgid(pid, pid);
+  in_r.Close();
+  out_w.Close();
+  err_w.Close();
+  gate_r.Close();
+  exec_w.Close();
+
+  auto abort_child = [&](Status why) -> Status {
+    gate_w.Close();  // the child reads EOF at the gate and exits
+    ::kill(pid, SIGKILL);
+    int st;
+    ::waitpid(pid, &st, 0);
+    return why;
+  };
+
+  if (attach) {
+    Status s = attach(pid);
+    if (!s.ok()) return abort_child(s.WithContext("attaching the run's cgroup and counters"));
+  }
+  Fd pidfd(PidfdOpen(pid));
+
+  ProcessResult result;
+  const auto start = Clock::now();
+  result.started_at = std::chrono::system_clock::now();
+  if (::write(gate_w.fd, "g", 1) != 1) return abort_child(ErrnoToStatus(errno, "start gate"));
+  gate_w.Close();
+
+  // Exec succeeded iff the error pipe closes without data.
+  int exec_errno = 0;
+  ssize_t n;
+  while ((n = ::read(exec_r.fd, &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR) {
+  }
+  if (n == sizeof(exec_errno)) {
+    int st;
+    ::waitpid(pid, &st, 0);
+    return ErrnoToStatus(exec_errno, "starting " + spec.executable);
+  }
+  exec_r.Close();
+
+  SetNonBlocking(in_w.fd);
+  SetNonBlocking(out_r.fd);
+  SetNonBlocking(err_r.fd);
+  size_t stdin_off = 0;
+  if (spec.stdin_data.empty()) in_w.Close();
+
+  const auto deadline = start + spec.timeout;
+  bool exited = false;
+  char buf[65536];
+  auto drain = [&](Fd& fd, bool is_stdout) {
+    while (fd.fd >= 0) {
+      ssize_t r = ::read(fd.fd, buf, sizeof(buf));
+      if (r > 0) {
+        const auto len = static_cast<size_t>(r);
+        if (is_stdout) {
+          result.stdout_total_bytes += len;
+          const size_t room = spec.stdout_cap_bytes - std::min(spec.stdout_cap_bytes,
+                                                               result.stdout_data.size());
+          result.stdout_data.append(buf, std::min(room, len));
+          if (len > room) result.stdout_truncated = true;
+        } else {
+          result.stderr_tail.append(buf, len);
+          if (result.stderr_tail.size() > spec.stderr_cap_bytes) {
+            result.stderr_tail.erase(0, result.stderr_tail.size() - spec.stderr_cap_bytes);
+            result.stderr_truncated = true;
+          }
+        }
+        continue;
+      }
+      if (r == 0) fd.Close();  // EOF
+      return;                  // EAGAIN or EOF
+    }
+  };
+
+  while (!exited) {
+    pollfd fds[4];
+    nfds_t nfds = 0;
+    int idx_in = -1, idx_out = -1, idx_err = -1, idx_pid = -1;
+    if (in_w.fd >= 0) { idx_in = static_cast<int>(nfds); fds[nfds++] = {in_w.fd, POLLOUT, 0}; }
+    if (out_r.fd >= 0) { idx_out = static_cast<int>(nfds); fds[nfds++] = {out_r.fd, POLLIN, 0}; }
+    if (err_r.fd >= 0) { idx_err = static_cast<int>(nfds); fds[nfds++] = {err_r.fd, POLLIN, 0}; }
+    if (pidfd.fd >= 0) { idx_pid = static_cast<int>(nfds); fds[nfds++] = {pidfd.fd, POLLIN, 0}; }
+
+    const auto now = Clock::now();
+    if (!result.timed_out && now >= deadline) {
+      result.timed_out = true;
+      ::kill(-pid, SIGKILL);
+      if (kill_tree) kill_tree();
+    }
+    int wait_ms = result.timed_out ? 10 : static_cast<int>(std::min<int64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1,
+        pidfd.fd >= 0 ? 60'000 : 10));
+    int rc = ::poll(fds, nfds, wait_ms);
+    if (rc < 0 && errno != EINTR) return abort_child(ErrnoToStatus(errno, "poll"));
+    if (rc > 0) {
+      if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
+        ssize_t w = ::write(in_w.fd, spec.stdin_data.data() + stdin_off,
+                            spec.stdin_data.size() - stdin_off);
+        if (w > 0) stdin_off += static_cast<size_t>(w);
+        if ((w < 0 && errno != EAGAIN) || stdin_off >= spec.stdin_data.size()) in_w.Close();
+      }
+      if (idx_out >= 0 && fds[idx_out].revents) drain(out_r, true);
+      if (idx_err >= 0 && fds[idx_err].revents) drain(err_r, false);
+    }
+    // Has the child exited? Peek without reaping, so /proc/<pid>/io is still there.
+    if (pidfd.fd < 0 || (idx_pid >= 0 && rc > 0 && fds[idx_pid].revents)) {
+      siginfo_t info;
+      std::memset(&info, 0, sizeof(info));
+      if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+          info.si_pid == pid) {
+        exited = true;
+      }
+    }
+  }
+  const auto end = Clock::now();
+  result.ended_at = std::chrono::system_clock::now();
+  result.wall_time = end - start;
+  if (auto io_text = ReadFile("/proc/" + std::to_string(pid) + "/io"); io_text.ok()) {
+    if (auto io = ParseProcIo(*io_text); io.ok()) result.proc_io = *io;
+  }
+  // Descendants that outlive the main process are part of the run: end them, then collect
+  // whatever output is already buffered.
+  ::kill(-pid, SIGKILL);
+  if (kill_tree) kill_tree();
+  in_w.Close();
+  drain(out_r, true);
+  drain(err_r, false);
+
+  int status = 0;
+  while (::wait4(pid, &status, 0, &result.rusage) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    result.term_signal = WTERMSIG(status);
+  }
+  return result;
+}
+
+}  // namespace tailor::agent

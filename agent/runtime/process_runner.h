@@ -1,0 +1,70 @@
+// RunProcess: runs one executable to completion the way Tailor runs a function.
+//
+//   - the child gets its own process group, the payload on stdin, and stdout/stderr pipes;
+//   - it waits at a start gate until the caller's `attach` hook has put it into its cgroup,
+//     perf counters and resctrl groups, so everything it does is measured from exec on;
+//   - it drops to `uid`/`gid` (when set) and execs with exactly `env`;
+//   - stdout is kept up to a cap (the rest is counted and discarded); stderr keeps its tail;
+//   - at the wall-clock timeout the process group is SIGKILLed and `kill_tree` runs (the
+//     cgroup kill, which also reaches processes that left the group);
+//   - the exit is detected with a pidfd, /proc/<pid>/io is read while the child is a zombie
+//     (its totals include reaped descendants), and wait4 gives this run's own rusage
+//     (getrusage(RUSAGE_CHILDREN) would mix in every earlier run).
+//
+// Thread-safety: RunProcess may be called from many threads at once. It sets SIGPIPE to
+// ignored for the process (once); children get default dispositions and an empty signal mask.
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/runtime/cgroup_stats.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace tailor::agent {
+
+struct ProcessSpec {
+  std::string executable;           // absolute path
+  std::vector<std::string> args;    // argv[1..]
+  std::vector<std::string> env;     // "KEY=VALUE", the child's whole environment
+  std::string working_dir;          // "" : inherit
+  std::string stdin_data;
+  size_t stdout_cap_bytes = 1 << 20;
+  size_t stderr_cap_bytes = 16 << 10;
+  std::chrono::milliseconds timeout{30'000};
+  std::optional<uid_t> uid;         // drop to this user before exec
+  std::optional<gid_t> gid;
+};
+
+struct ProcessResult {
+  int exit_code = -1;               // -1 when killed by a signal
+  int term_signal = 0;
+  bool timed_out = false;
+  std::string stdout_data;
+  uint64_t stdout_total_bytes = 0;
+  bool stdout_truncated = false;
+  std::string stderr_tail;
+  bool stderr_truncated = false;
+  struct rusage rusage {};
+  std::chrono::nanoseconds wall_time{0};  // exec to exit
+  WallTime started_at;
+  WallTime ended_at;
+  std::optional<IoBytes> proc_io;   // from /proc/<pid>/io at exit, when readable
+};
+
+using AttachFn = std::function<Status(pid_t)>;
+using KillTreeFn = std::function<void()>;
+
+// Errors (fork, pipes, attach, exec failure such as ENOENT/EACCES) mean the function never
+// started; the child is killed and reaped before returning.
+Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach,
+                                 const KillTreeFn& kill_tree);
+
+}  // namespace tailor::agent

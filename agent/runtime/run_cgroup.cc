@@ -1,0 +1,340 @@
+#include "agent/runtime/run_cgroup.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <thread>
+
+#include "agent/runtime/cgroup_stats.h"
+#include "common/file_util.h"
+
+namespace tailor::agent {
+namespace {
+
+Status MakeDir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+    return ErrnoToStatus(errno, "creating cgroup " + path);
+  }
+  return OkStatus();
+}
+
+Status RemoveDir(const std::string& path) {
+  // A cgroup whose last process just exited can be briefly busy; retry a few times.
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return OkStatus();
+    if (errno != EBUSY) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return ErrnoToStatus(errno, "removing cgroup " + path);
+}
+
+Status KillProcsListedIn(const std::string& procs_file) {
+  for (int round = 0; round < 100; ++round) {
+    auto text = ReadFile(procs_file);
+    if (!text.ok()) return text.status().code() == StatusCode::kNotFound ? OkStatus() : text.status();
+    bool any = false;
+    for (std::string_view line : SplitString(*text, '\n')) {
+      auto pid = ParseInt64(line);
+      if (!pid.ok() || *pid <= 0) continue;
+      any = true;
+      ::kill(static_cast<pid_t>(*pid), SIGKILL);
+    }
+    if (!any) return OkStatus();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return DeadlineExceededError("processes in " + procs_file + " survive SIGKILL");
+}
+
+// ---- cgroup v2 ----
+
+class RunCgroupV2 final : public RunCgroup {
+ public:
+  explicit RunCgroupV2(std::string dir) : dir_(std::move(dir)) {}
+  Status AddProcess(pid_t pid) override {
+    return WriteFile(JoinPath(dir_, "cgroup.procs"), std::to_string(pid));
+  }
+  Result<CgroupUsage> ReadUsage() override {
+    CgroupUsage u;
+    if (auto t = ReadFile(JoinPath(dir_, "cpu.stat")); t.ok()) {
+      if (auto s = ParseCpuStatV2(*t); s.ok()) {
+        u.cpu_valid = true;
+        u.user_cpu_us = s->user_us;
+        u.system_cpu_us = s->system_us;
+      }
+    }
+    if (auto t = ReadFile(JoinPath(dir_, "memory.events")); t.ok()) {
+      if (auto n = ParseOomKillCount(*t); n.ok()) {
+        u.oom_valid = true;
+        u.oom_kills = *n;
+      }
+    }
+    if (auto t = ReadFile(JoinPath(dir_, "io.stat")); t.ok()) {
+      if (auto io = ParseIoStatV2(*t); io.ok()) {
+        u.io_valid = true;
+        u.read_bytes = io->read_bytes;
+        u.write_bytes = io->write_bytes;
+      }
+    }
+    return u;
+  }
+  Status KillAll() override {
+    // cgroup.kill (Linux 5.14) kills the whole subtree atomically; fall back to the list.
+    const std::string kill_file = JoinPath(dir_, "cgroup.kill");
+    if (PathExists(kill_file) && WriteFile(kill_file, "1").ok()) {
+      return OkStatus();
+    }
+    return KillProcsListedIn(JoinPath(dir_, "cgroup.procs"));
+  }
+  Status Destroy() override { return RemoveDir(dir_); }
+  int version() const override { return 2; }
+
+ private:
+  std::string dir_;
+};
+
+class CgroupManagerV2 final : public CgroupManager {
+ public:
+  CgroupManagerV2(std::string mount, std::string parent)
+      : parent_dir_(JoinPath(mount, parent)), mount_(std::move(mount)) {}
+
+  Result<std::unique_ptr<RunCgroup>> Create(const std::string& run_name,
+                                            const CgroupLimits& limits) override {
+    TAILOR_RETURN_IF_ERROR(EnsureParent());
+    const std::string dir = JoinPath(parent_dir_, run_name);
+    TAILOR_RETURN_IF_ERROR(MakeDir(dir));
+    auto cg = std::make_unique<RunCgroupV2>(dir);
+    auto fail = [&](Status s) {
+      (void)cg->Destroy();
+      return s;
+    };
+    if (limits.memory_limit_bytes > 0) {
+      Status s = WriteFile(JoinPath(dir, "memory.max"), std::to_string(limits.memory_limit_bytes));
+      if (!s.ok()) return fail(s);
+      // No swap: a run over its limit is OOM-killed rather than slowed down by swapping.
+      if (PathExists(JoinPath(dir, "memory.swap.max"))) {
+        (void)WriteFile(JoinPath(dir, "memory.swap.max"), "0");
+      }
+    }
+    if (limits.cpu_millicores > 0) {
+      const int64_t period_us = 100'000;
+      const int64_t quota_us = std::max<int64_t>(1000, limits.cpu_millicores * period_us / 1000);
+      Status s = WriteFile(JoinPath(dir, "cpu.max"),
+                           std::to_string(quota_us) + " " + std::to_string(period_us));
+      if (!s.ok()) return fail(s);
+    }
+    if (!limits.cpuset_cpus.empty()) {
+      Status s = WriteFile(JoinPath(dir, "cpuset.cpus"), limits.cpuset_cpus);
+      if (!s.ok()) return fail(s);
+    }
+    return std::unique_ptr<RunCgroup>(std::move(cg));
+  }
+  int version() const override { return 2; }
+
+ private:
+  Status EnsureParent() {
+    TAILOR_RETURN_IF_ERROR(MakeDir(parent_dir_));
+    // Delegate the controllers to the runs below the parent. Writing "+cpu" at the root can
+    // fail on some hosts; what is unavailable simply stays unconfigured.
+    for (const char* c : {"+memory", "+cpu", "+io", "+pids", "+cpuset"}) {
+      (void)WriteFile(JoinPath(mount_, "cgroup.subtree_control"), c);
+      (void)WriteFile(JoinPath(parent_dir_, "cgroup.subtree_control"), c);
+    }
+    return OkStatus();
+  }
+  std::string parent_dir_;
+  std::string mount_;
+};
+
+// ---- cgroup v1 ----
+
+struct V1Dirs {
+  std::string memory, cpu, cpuacct, cpuset;  // empty when the controller is not mounted
+};
+
+class RunCgroupV1 final : public RunCgroup {
+ public:
+  RunCgroupV1(V1Dirs dirs, int64_t ticks_per_second)
+      : dirs_(std::move(dirs)), ticks_per_second_(ticks_per_second) {}
+
+  Status AddProcess(pid_t pid) override {
+    for (const std::string* d : Unique()) {
+      TAILOR_RETURN_IF_ERROR(WriteFile(JoinPath(*d, "cgroup.procs"), std::to_string(pid)));
+    }
+    return OkStatus();
+  }
+  Result<CgroupUsage> ReadUsage() override {
+    CgroupUsage u;
+    if (!dirs_.cpuacct.empty()) {
+      if (auto t = ReadFile(JoinPath(dirs_.cpuacct, "cpuacct.stat")); t.ok()) {
+        if (auto s = ParseCpuacctStatV1(*t, ticks_per_second_); s.ok()) {
+          u.cpu_valid = true;
+          u.user_cpu_us = s->user_us;
+          u.system_cpu_us = s->system_us;
+        }
+      }
+    }
+    if (!dirs_.memory.empty()) {
+      if (auto t = ReadFile(JoinPath(dirs_.memory, "memory.oom_control")); t.ok()) {
+        if (auto n = ParseOomKillCount(*t); n.ok()) {
+          u.oom_valid = true;
+          u.oom_kills = *n;
+        }
+      }
+    }
+    // blkio counters stay zero without a throttle rule, so v1 leaves io to /proc/<pid>/io.
+    return u;
+  }
+  Status KillAll() override {
+    for (const std::string* d : Unique()) {
+      TAILOR_RETURN_IF_ERROR(KillProcsListedIn(JoinPath(*d, "cgroup.procs")));
+    }
+    return OkStatus();
+  }
+  Status Destroy() override {
+    Status first;
+    for (const std::string* d : Unique()) {
+      Status s = RemoveDir(*d);
+      if (!s.ok() && first.ok()) first = s;
+    }
+    return first;
+  }
+  int version() const override { return 1; }
+
+ private:
+  // The distinct directories (cpu and cpuacct may be one co-mounted hierarchy).
+  std::vector<const std::string*> Unique() const {
+    std::vector<const std::string*> out;
+    for (const std::string* d : {&dirs_.memory, &dirs_.cpu, &dirs_.cpuacct, &dirs_.cpuset}) {
+      if (d->empty()) continue;
+      bool seen = false;
+      for (const std::string* o : out) seen |= *o == *d;
+      if (!seen) out.push_back(d);
+    }
+    return out;
+  }
+  V1Dirs dirs_;
+  int64_t ticks_per_second_;
+};
+
+class CgroupManagerV1 final : public CgroupManager {
+ public:
+  CgroupManagerV1(const CgroupLayout& layout, std::string parent) : parent_(std::move(parent)) {
+    auto mount = [&](const char* c) {
+      auto it = layout.v1_mounts.find(c);
+      return it == layout.v1_mounts.end() ? std::string() : it->second;
+    };
+    memory_ = mount("memory");
+    cpu_ = mount("cpu");
+    cpuacct_ = mount("cpuacct");
+    cpuset_ = mount("cpuset");
+    ticks_per_second_ = ::sysconf(_SC_CLK_TCK);
+    if (ticks_per_second_ <= 0) ticks_per_second_ = 100;
+  }
+
+  Result<std::unique_ptr<RunCgroup>> Create(const std::string& run_name,
+                                            const CgroupLimits& limits) override {
+    V1Dirs dirs;
+    auto make = [&](const std::string& mount, std::string* out) -> Status {
+      if (mount.empty()) return OkStatus();
+      const std::string parent = JoinPath(mount, parent_);
+      TAILOR_RETURN_IF_ERROR(MakeDir(parent));
+      *out = JoinPath(parent, run_name);
+      return MakeDir(*out);
+    };
+    TAILOR_RETURN_IF_ERROR(make(memory_, &dirs.memory));
+    TAILOR_RETURN_IF_ERROR(make(cpu_, &dirs.cpu));
+    TAILOR_RETURN_IF_ERROR(make(cpuacct_, &dirs.cpuacct));
+    if (!limits.cpuset_cpus.empty()) {
+      if (cpuset_.empty()) return FailedPreconditionError("no cpuset hierarchy on this host");
+      TAILOR_RETURN_IF_ERROR(PrepareCpusetParent());
+      TAILOR_RETURN_IF_ERROR(make(cpuset_, &dirs.cpuset));
+    }
+    auto cg = std::make_unique<RunCgroupV1>(dirs, ticks_per_second_);
+    auto fail = [&](Status s) {
+      (void)cg->Destroy();
+      return s;
+    };
+    if (limits.memory_limit_bytes > 0) {
+      if (dirs.memory.empty()) return fail(FailedPreconditionError("no memory hierarchy"));
+      Status s = WriteFile(JoinPath(dirs.memory, "memory.limit_in_bytes"),
+                           std::to_string(limits.memory_limit_bytes));
+      if (!s.ok()) return fail(s);
+      // Keep swap out of it where memsw accounting exists (limit memory+swap to the same).
+      const std::string memsw = JoinPath(dirs.memory, "memory.memsw.limit_in_bytes");
+      if (PathExists(memsw)) (void)WriteFile(memsw, std::to_string(limits.memory_limit_bytes));
+    }
+    if (limits.cpu_millicores > 0) {
+      if (dirs.cpu.empty()) return fail(FailedPreconditionError("no cpu hierarchy"));
+      const int64_t period_us = 100'000;
+      const int64_t quota_us = std::max<int64_t>(1000, limits.cpu_millicores * period_us / 1000);
+      Status s = WriteFile(JoinPath(dirs.cpu, "cpu.cfs_period_us"), std::to_string(period_us));
+      if (s.ok()) s = WriteFile(JoinPath(dirs.cpu, "cpu.cfs_quota_us"), std::to_string(quota_us));
+      if (!s.ok()) return fail(s);
+    }
+    if (!limits.cpuset_cpus.empty()) {
+      Status s = WriteFile(JoinPath(dirs.cpuset, "cpuset.mems"),
+                           ReadFirstLine(JoinPath(JoinPath(cpuset_, parent_), "cpuset.mems"))
+                               .value_or("0"));
+      if (s.ok()) s = WriteFile(JoinPath(dirs.cpuset, "cpuset.cpus"), limits.cpuset_cpus);
+      if (!s.ok()) return fail(s);
+    }
+    return std::unique_ptr<RunCgroup>(std::move(cg));
+  }
+  int version() const override { return 1; }
+
+ private:
+  // A new v1 cpuset cgroup starts with empty cpus and mems; copy the root's into the parent.
+  Status PrepareCpusetParent() {
+    const std::string parent = JoinPath(cpuset_, parent_);
+    TAILOR_RETURN_IF_ERROR(MakeDir(parent));
+    for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
+      auto current = ReadFirstLine(JoinPath(parent, f));
+      if (current.ok() && !TrimWhitespace(*current).empty()) continue;
+      TAILOR_ASSIGN_OR_RETURN(std::string root_value, ReadFirstLine(JoinPath(cpuset_, f)));
+      TAILOR_RETURN_IF_ERROR(WriteFile(JoinPath(parent, f), root_value));
+    }
+    return OkStatus();
+  }
+
+  std::string parent_;
+  std::string memory_, cpu_, cpuacct_, cpuset_;
+  int64_t ticks_per_second_;
+};
+
+// ---- no cgroups ----
+
+class NullRunCgroup final : public RunCgroup {
+ public:
+  Status AddProcess(pid_t) override { return OkStatus(); }
+  Result<CgroupUsage> ReadUsage() override { return CgroupUsage{}; }
+  Status KillAll() override { return OkStatus(); }
+  Status Destroy() override { return OkStatus(); }
+  int version() const override { return 0; }
+};
+
+class NullCgroupManager final : public CgroupManager {
+ public:
+  Result<std::unique_ptr<RunCgroup>> Create(const std::string&, const CgroupLimits&) override {
+    return std::unique_ptr<RunCgroup>(std::make_unique<NullRunCgroup>());
+  }
+  int version() const override { return 0; }
+};
+
+}  // namespace
+
+std::unique_ptr<CgroupManager> MakeCgroupManager(const CgroupLayout& layout, HostPaths paths,
+                                                 std::string parent) {
+  if (layout.version == 2) {
+    return std::make_unique<CgroupManagerV2>(paths.Resolve(layout.v2_mount), std::move(parent));
+  }
+  if (layout.version == 1 && layout.v1_mounts.contains("memory")) {
+    CgroupLayout resolved = layout;
+    for (auto& [controller, mount] : resolved.v1_mounts) mount = paths.Resolve(mount);
+    return std::make_unique<CgroupManagerV1>(resolved, std::move(parent));
+  }
+  return std::make_unique<NullCgroupManager>();
+}
+
+}  // namespace tailor::agent

@@ -1,0 +1,68 @@
+// RunCgroup: the cgroup one function run lives in, on cgroup v1 or v2, and CgroupManager,
+// which makes them under a parent ("tailor") in each hierarchy Tailor uses.
+//
+// Layout: v2: <mount>/tailor/<run>/ with memory.max and cpu.max.
+//         v1: <memory mount>/tailor/<run>, <cpu mount>/tailor/<run> (co-mounted cpuacct
+//             included), <cpuacct mount>/tailor/<run>, and <cpuset mount>/tailor/<run> when a
+//             CPU set is asked for (a new cpuset child needs cpuset.cpus and cpuset.mems).
+// Hosts without cgroups get the NullCgroupManager: runs go ahead unconfined and their reports
+// say the cgroup measurements were unavailable.
+//
+// Thread-safety: a RunCgroup belongs to one run; a CgroupManager may create concurrently.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/inventory/cgroup_layout.h"
+#include "agent/inventory/host_paths.h"
+#include "common/status.h"
+
+namespace tailor::agent {
+
+struct CgroupLimits {
+  uint64_t memory_limit_bytes = 0;  // 0: unlimited
+  uint32_t cpu_millicores = 0;      // 0: no quota; 1000 = one core
+  std::string cpuset_cpus;          // "" : inherit; "0-1", "3"
+};
+
+struct CgroupUsage {
+  bool cpu_valid = false;
+  int64_t user_cpu_us = 0;
+  int64_t system_cpu_us = 0;
+  bool oom_valid = false;
+  uint64_t oom_kills = 0;
+  bool io_valid = false;
+  uint64_t read_bytes = 0;
+  uint64_t write_bytes = 0;
+};
+
+class RunCgroup {
+ public:
+  virtual ~RunCgroup() = default;
+  // Moves a process (typically the child, before it execs) into every hierarchy.
+  virtual Status AddProcess(pid_t pid) = 0;
+  virtual Result<CgroupUsage> ReadUsage() = 0;
+  // SIGKILLs every process still in the cgroup (the whole tree, even daemonized ones).
+  virtual Status KillAll() = 0;
+  // Removes the cgroup directories; the cgroup must be empty.
+  virtual Status Destroy() = 0;
+  virtual int version() const = 0;  // 0 for the null cgroup
+};
+
+class CgroupManager {
+ public:
+  virtual ~CgroupManager() = default;
+  virtual Result<std::unique_ptr<RunCgroup>> Create(const std::string& run_name,
+                                                    const CgroupLimits& limits) = 0;
+  virtual int version() const = 0;
+};
+
+// Picks v1, v2 or null from the layout. `parent` is the directory made under each hierarchy.
+std::unique_ptr<CgroupManager> MakeCgroupManager(const CgroupLayout& layout, HostPaths paths,
+                                                 std::string parent = "tailor");
+
+}  // namespace tailor::agent

@@ -1,0 +1,264 @@
+// The executor running real processes. Where the test runs as root on a host with cgroups
+// (CI, the dev VMs), runs get real cgroups; the OOM test needs them and skips otherwise.
+#include "agent/runtime/executor.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "agent/inventory/cgroup_layout.h"
+#include "common/file_util.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace tailor::agent {
+namespace {
+
+class ExecutorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::chmod(dir_.path().c_str(), 0755);
+    store_ = std::make_unique<FunctionStore>(dir_.File("store"));
+    ASSERT_TRUE(store_->Load().ok());
+    auto layout = ReadCgroupLayout(HostPaths{});
+    if (::geteuid() == 0 && layout.ok()) {
+      cgroups_ = MakeCgroupManager(*layout, HostPaths{}, parent_);
+    } else {
+      cgroups_ = MakeCgroupManager(CgroupLayout{}, HostPaths{}, parent_);
+    }
+    layout_ = layout.ok() ? *layout : CgroupLayout{};
+    resctrl_ = std::make_unique<ResctrlManager>(ResctrlInfo{}, HostPaths{});
+  }
+  void TearDown() override {
+    // Remove the per-test parent cgroups (the runs' own cgroups are already gone).
+    for (const auto& [controller, mount] : layout_.v1_mounts) ::rmdir(JoinPath(mount, parent_).c_str());
+    if (!layout_.v2_mount.empty()) ::rmdir(JoinPath(layout_.v2_mount, parent_).c_str());
+  }
+
+  Executor MakeExecutor(ExecutorOptions options = {}) {
+    options.node_id = "test-node";
+    ExecutorDeps deps;
+    deps.functions = store_.get();
+    deps.cgroups = cgroups_.get();
+    deps.resctrl = resctrl_.get();
+    deps.perf_open = RealPerfEventOpen();
+    deps.clock = &RealClock::Get();
+    deps.current_load = [] {
+      v1::NodeLoad l;
+      l.set_running_invocations(7);
+      return l;
+    };
+    return Executor(options, deps);
+  }
+
+  // Installs a shell-script function.
+  void InstallScript(const std::string& name, const std::string& script, int timeout_ms = 30000) {
+    const std::string src = "src-" + name;
+    dir_.Write(src + "/tailor.toml", "name = '" + name + "'\nversion = '1'\nentrypoint = 'run.sh'\n"
+                                     "timeout_ms = " + std::to_string(timeout_ms) + "\n");
+    dir_.Write(src + "/run.sh", "#!/bin/sh\n" + script);
+    ::chmod(dir_.File(src + "/run.sh").c_str(), 0755);
+    ASSERT_TRUE(store_->Install(dir_.File(src)).ok());
+  }
+  void InstallSample(const std::string& name) {
+    auto fn = store_->Install(JoinPath(TAILOR_FUNCTIONS_DIR, name));
+    ASSERT_TRUE(fn.ok()) << fn.status();
+  }
+  bool HaveMemoryCgroup() const {
+    return cgroups_->version() == 2 || layout_.v1_mounts.contains("memory");
+  }
+
+  v1::InvokeRequest Req(const std::string& fn, const std::string& payload = "") {
+    v1::InvokeRequest r;
+    r.set_function_name(fn);
+    r.set_payload(payload);
+    return r;
+  }
+
+  tailor::testing::TempDir dir_;
+  std::string parent_ = "tailor-test-" + std::to_string(::getpid());
+  std::unique_ptr<FunctionStore> store_;
+  std::unique_ptr<CgroupManager> cgroups_;
+  std::unique_ptr<ResctrlManager> resctrl_;
+  CgroupLayout layout_;
+};
+
+TEST_F(ExecutorTest, RunsASampleFunctionAndReportsSaneFigures) {
+  InstallSample("aes-gcm");
+  Executor ex = MakeExecutor();
+  const std::string payload = R"({"bytes": 4194304, "rounds": 8})";
+  auto resp = ex.Invoke(Req("aes-gcm", payload));
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  auto out = nlohmann::json::parse(resp->output());
+  EXPECT_EQ(out["rounds"], 8);
+  const v1::RunReport& r = resp->report();
+  EXPECT_EQ(r.outcome(), v1::RUN_OUTCOME_SUCCEEDED);
+  EXPECT_EQ(r.function_name(), "aes-gcm");
+  EXPECT_EQ(r.function_version(), "1.0.0");
+  EXPECT_EQ(r.node_id(), "test-node");
+  EXPECT_EQ(r.invocation_id().size(), 32u);
+  EXPECT_EQ(r.exit_code(), 0);
+  EXPECT_GT(r.wall_time_us(), 0);
+  EXPECT_GT(r.user_cpu_us() + r.system_cpu_us(), 0);
+  EXPECT_LE(r.user_cpu_us() + r.system_cpu_us(), r.wall_time_us() * 2 + 20000);
+  // It holds two 4 MiB buffers: the peak is above that and far below a gigabyte.
+  EXPECT_GT(r.peak_memory_bytes(), 8u << 20);
+  EXPECT_LT(r.peak_memory_bytes(), 1u << 30);
+  EXPECT_EQ(r.payload_bytes(), payload.size());
+  EXPECT_EQ(r.output_bytes(), resp->output().size());
+  EXPECT_GE(r.end_unix_ms(), r.start_unix_ms());
+  EXPECT_EQ(r.node_load_at_start().running_invocations(), 7u);
+  EXPECT_GT(r.minor_page_faults(), 1000u);
+  EXPECT_TRUE(r.measured().io_accounting());
+  EXPECT_EQ(r.measured().cgroup(), cgroups_->version() > 0);
+}
+
+TEST_F(ExecutorTest, EnvironmentCarriesTheInvocation) {
+  InstallScript("env", "echo \"$TAILOR_FUNCTION $TAILOR_INVOCATION_ID $TAILOR_MEMORY_LIMIT_BYTES\"\n");
+  Executor ex = MakeExecutor();
+  auto req = Req("env");
+  req.set_invocation_id("inv-1");
+  req.mutable_allocation()->set_memory_limit_bytes(64 << 20);
+  auto resp = ex.Invoke(req);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->output(), "env inv-1 67108864\n");
+}
+
+TEST_F(ExecutorTest, StdinIsThePayload) {
+  InstallScript("cat", "cat\n");
+  Executor ex = MakeExecutor();
+  std::string big(3 << 20, 'z');  // more than a pipe buffer: written while the child reads
+  auto resp = ex.Invoke(Req("cat", big));
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->output(), big);
+}
+
+TEST_F(ExecutorTest, NonZeroExitIsAFunctionErrorWithItsLog) {
+  InstallScript("fail", "echo 'something broke' >&2\nexit 3\n");
+  Executor ex = MakeExecutor();
+  auto resp = ex.Invoke(Req("fail"));
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->report().outcome(), v1::RUN_OUTCOME_FUNCTION_ERROR);
+  EXPECT_EQ(resp->report().exit_code(), 3);
+  EXPECT_EQ(resp->stderr_tail(), "something broke\n");
+}
+
+TEST_F(ExecutorTest, OutputBeyondTheCapIsTruncatedAndCounted) {
+  InstallScript("yes", "head -c 100000 /dev/zero\n");
+  ExecutorOptions o;
+  o.stdout_cap_bytes = 1000;
+  Executor ex = MakeExecutor(o);
+  auto resp = ex.Invoke(Req("yes"));
+  ASSERT_TRUE(resp.ok());
+  EXPECT_EQ(resp->output().size(), 1000u);
+  EXPECT_TRUE(resp->output_truncated());
+  EXPECT_EQ(resp->report().output_bytes(), 100000u);
+}
+
+TEST_F(ExecutorTest, TimeoutKillsTheWholeProcessTree) {
+  const std::string pidfile = dir_.File("grandchild.pid");
+  InstallScript("hang", "sleep 60 &\necho $! > " + pidfile + "\nsleep 60\n");
+  Executor ex = MakeExecutor();
+  auto req = Req("hang");
+  req.set_timeout_ms(300);
+  auto resp = ex.Invoke(req);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->report().outcome(), v1::RUN_OUTCOME_TIMED_OUT);
+  EXPECT_TRUE(resp->report().timed_out());
+  EXPECT_EQ(resp->report().term_signal(), SIGKILL);
+  EXPECT_LT(resp->report().wall_time_us(), 5'000'000);
+  auto pid = ParseInt64(ReadFile(pidfile).value_or("0"));
+  ASSERT_TRUE(pid.ok());
+  EXPECT_TRUE(tailor::testing::WaitUntil(
+      [&] { return ::kill(static_cast<pid_t>(*pid), 0) != 0; }, std::chrono::seconds(2)))
+      << "the backgrounded sleep survived the timeout";
+}
+
+TEST_F(ExecutorTest, MemoryLimitOomKillIsReportedAsSuch) {
+  if (::geteuid() != 0 || !HaveMemoryCgroup()) {
+    GTEST_SKIP() << "needs root and a memory cgroup to enforce the limit";
+  }
+  InstallSample("memory-grow");
+  Executor ex = MakeExecutor();
+  auto req = Req("memory-grow", R"({"target_bytes": 268435456, "step_bytes": 8388608})");
+  req.mutable_allocation()->set_memory_limit_bytes(64 << 20);
+  auto resp = ex.Invoke(req);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->report().outcome(), v1::RUN_OUTCOME_OOM_KILLED);
+  EXPECT_TRUE(resp->report().oom_killed());
+  EXPECT_EQ(resp->report().memory_limit_bytes(), 64u << 20);
+  // Under the limit it succeeds, and its peak reflects what it touched.
+  auto ok_req = Req("memory-grow", R"({"target_bytes": 33554432})");
+  ok_req.mutable_allocation()->set_memory_limit_bytes(128 << 20);
+  auto ok = ex.Invoke(ok_req);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->report().outcome(), v1::RUN_OUTCOME_SUCCEEDED);
+  EXPECT_GT(ok->report().peak_memory_bytes(), 32u << 20);
+}
+
+TEST_F(ExecutorTest, RunsAsTheUnprivilegedUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "only root can drop to another user";
+  InstallScript("whoami", "id -u\n");
+  ExecutorOptions o;
+  o.run_uid = 65534;
+  o.run_gid = 65534;
+  Executor ex = MakeExecutor(o);
+  auto resp = ex.Invoke(Req("whoami"));
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->output(), "65534\n");
+}
+
+TEST_F(ExecutorTest, RunsBeyondTheConcurrencyLimitWaitAndReportIt) {
+  InstallScript("nap", "sleep 0.3\n");
+  ExecutorOptions o;
+  o.max_concurrent_runs = 1;
+  Executor ex = MakeExecutor(o);
+  auto a = std::async(std::launch::async, [&] { return ex.Invoke(Req("nap")); });
+  auto b = std::async(std::launch::async, [&] { return ex.Invoke(Req("nap")); });
+  auto ra = a.get();
+  auto rb = b.get();
+  ASSERT_TRUE(ra.ok() && rb.ok());
+  const int64_t longest_wait =
+      std::max(ra->report().queue_wait_us(), rb->report().queue_wait_us());
+  EXPECT_GT(longest_wait, 200'000);  // one waited for the other's 300 ms run
+  EXPECT_EQ(ex.running(), 0u);
+  EXPECT_EQ(ex.queued(), 0u);
+}
+
+TEST_F(ExecutorTest, UnknownFunctionAndBadRequestsFailBeforeStarting) {
+  Executor ex = MakeExecutor();
+  EXPECT_EQ(ex.Invoke(Req("nope")).status().code(), StatusCode::kNotFound);
+  InstallScript("ok", "true\n");
+  auto bad_id = Req("ok");
+  bad_id.set_invocation_id("has space");
+  EXPECT_EQ(ex.Invoke(bad_id).status().code(), StatusCode::kInvalidArgument);
+  auto ways = Req("ok");
+  ways.mutable_allocation()->set_cache_ways(2);
+  EXPECT_EQ(ex.Invoke(ways).status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ExecutorTest, EmulatingAHostWithoutAesNiSlowsTheAesFunction) {
+  InstallSample("aes-gcm");
+  const std::string payload = R"({"bytes": 8388608, "rounds": 16})";
+  Executor real = MakeExecutor();
+  ExecutorOptions o;
+  o.emulation.name = "no-aesni";
+  o.emulation.hidden_features = {"aes", "vaes", "pclmulqdq", "vpclmulqdq"};
+  Executor emulated = MakeExecutor(o);
+  auto fast = real.Invoke(Req("aes-gcm", payload));
+  auto slow = emulated.Invoke(Req("aes-gcm", payload));
+  ASSERT_TRUE(fast.ok() && slow.ok());
+  const auto cpu = [](const v1::InvokeResponse& r) {
+    return double(r.report().user_cpu_us() + r.report().system_cpu_us());
+  };
+  // Measured at 4-9x; a ratio in one run, with a wide margin for noisy machines.
+  EXPECT_GT(cpu(*slow), 2.0 * cpu(*fast)) << cpu(*slow) << " vs " << cpu(*fast);
+  EXPECT_EQ(slow->report().emulation_profile(), "no-aesni");
+}
+
+}  // namespace
+}  // namespace tailor::agent
