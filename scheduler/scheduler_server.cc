@@ -18,7 +18,10 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   s->registry_ = std::make_unique<NodeRegistry>(options.registry, clock, s->node_store_.get());
   TAILOR_RETURN_IF_ERROR_CTX(s->registry_->LoadFromStore(), "restoring node registry");
   s->membership_ = std::make_unique<MembershipServiceImpl>(*s->registry_);
-  TAILOR_ASSIGN_OR_RETURN(s->grpc_, GrpcServer::Start(options.listen_address, {s->membership_.get()}));
+  s->run_store_ = std::make_unique<RunStore>(*s->db_, clock);
+  s->ingest_ = std::make_unique<RunIngestServiceImpl>(*s->run_store_);
+  TAILOR_ASSIGN_OR_RETURN(s->grpc_, GrpcServer::Start(options.listen_address,
+                                                      {s->membership_.get(), s->ingest_.get()}));
   s->sweeper_ = std::thread([raw = s.get()] { raw->SweepLoop(); });
   log::Info("scheduler serving", {{"address", s->grpc_->address()}, {"data_dir", options.data_dir}});
   return s;

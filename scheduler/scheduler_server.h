@@ -18,6 +18,8 @@
 #include "scheduler/membership_service.h"
 #include "scheduler/node_registry.h"
 #include "scheduler/node_store.h"
+#include "scheduler/run_ingest_service.h"
+#include "scheduler/run_store.h"
 
 namespace tailor::scheduler {
 
@@ -35,6 +37,7 @@ class SchedulerServer {
 
   const std::string& address() const { return grpc_->address(); }
   NodeRegistry& registry() { return *registry_; }
+  RunStore& runs() { return *run_store_; }
   void Stop();
 
  private:
@@ -46,6 +49,8 @@ class SchedulerServer {
   std::unique_ptr<NodeStore> node_store_;
   std::unique_ptr<NodeRegistry> registry_;
   std::unique_ptr<MembershipServiceImpl> membership_;
+  std::unique_ptr<RunStore> run_store_;
+  std::unique_ptr<RunIngestServiceImpl> ingest_;
   std::unique_ptr<GrpcServer> grpc_;
   std::thread sweeper_;
   std::mutex mu_;
