@@ -41,19 +41,28 @@ Result<std::string> ReadFirstLine(const std::string& path) {
   return contents;
 }
 
-Status WriteFile(const std::string& path, std::string_view contents) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_TRUNC | O_CREAT, 0644);
-  if (fd < 0) return ErrnoToStatus(errno, "opening " + path + " for writing");
+namespace {
+// Writes all of `contents` to fd; returns 0 or the errno of the failed write.
+int WriteAll(int fd, std::string_view contents) {
   size_t off = 0;
   while (off < contents.size()) {
     ssize_t n = ::write(fd, contents.data() + off, contents.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return ErrnoToStatus(err, "writing " + path);
+      return errno;
     }
     off += static_cast<size_t>(n);
+  }
+  return 0;
+}
+}  // namespace
+
+Status WriteFile(const std::string& path, std::string_view contents) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_TRUNC | O_CREAT, 0644);
+  if (fd < 0) return ErrnoToStatus(errno, "opening " + path + " for writing");
+  if (int err = WriteAll(fd, contents); err != 0) {
+    ::close(fd);
+    return ErrnoToStatus(err, "writing " + path);
   }
   if (::close(fd) != 0) return ErrnoToStatus(errno, "closing " + path);
   return OkStatus();
@@ -63,17 +72,10 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoToStatus(errno, "creating " + tmp);
-  size_t off = 0;
-  while (off < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + off, contents.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return ErrnoToStatus(err, "writing " + tmp);
-    }
-    off += static_cast<size_t>(n);
+  if (int err = WriteAll(fd, contents); err != 0) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return ErrnoToStatus(err, "writing " + tmp);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     int err = errno;

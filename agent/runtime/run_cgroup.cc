@@ -30,6 +30,13 @@ Status RemoveDir(const std::string& path) {
   return ErrnoToStatus(errno, "removing cgroup " + path);
 }
 
+constexpr int64_t kCfsPeriodUs = 100'000;
+
+// CFS quota per period for a CPU allowance in thousandths of a core (at least 1 ms).
+int64_t CfsQuotaUs(uint32_t millicores) {
+  return std::max<int64_t>(1000, int64_t{millicores} * kCfsPeriodUs / 1000);
+}
+
 Status KillProcsListedIn(const std::string& procs_file) {
   for (int round = 0; round < 100; ++round) {
     auto text = ReadFile(procs_file);
@@ -118,10 +125,8 @@ class CgroupManagerV2 final : public CgroupManager {
       }
     }
     if (limits.cpu_millicores > 0) {
-      const int64_t period_us = 100'000;
-      const int64_t quota_us = std::max<int64_t>(1000, limits.cpu_millicores * period_us / 1000);
-      Status s = WriteFile(JoinPath(dir, "cpu.max"),
-                           std::to_string(quota_us) + " " + std::to_string(period_us));
+      Status s = WriteFile(JoinPath(dir, "cpu.max"), std::to_string(CfsQuotaUs(limits.cpu_millicores)) +
+                                                         " " + std::to_string(kCfsPeriodUs));
       if (!s.ok()) return fail(s);
     }
     if (!limits.cpuset_cpus.empty()) {
@@ -267,10 +272,11 @@ class CgroupManagerV1 final : public CgroupManager {
     }
     if (limits.cpu_millicores > 0) {
       if (dirs.cpu.empty()) return fail(FailedPreconditionError("no cpu hierarchy"));
-      const int64_t period_us = 100'000;
-      const int64_t quota_us = std::max<int64_t>(1000, limits.cpu_millicores * period_us / 1000);
-      Status s = WriteFile(JoinPath(dirs.cpu, "cpu.cfs_period_us"), std::to_string(period_us));
-      if (s.ok()) s = WriteFile(JoinPath(dirs.cpu, "cpu.cfs_quota_us"), std::to_string(quota_us));
+      Status s = WriteFile(JoinPath(dirs.cpu, "cpu.cfs_period_us"), std::to_string(kCfsPeriodUs));
+      if (s.ok()) {
+        s = WriteFile(JoinPath(dirs.cpu, "cpu.cfs_quota_us"),
+                      std::to_string(CfsQuotaUs(limits.cpu_millicores)));
+      }
       if (!s.ok()) return fail(s);
     }
     if (!limits.cpuset_cpus.empty()) {

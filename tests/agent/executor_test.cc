@@ -200,6 +200,23 @@ TEST_F(ExecutorTest, MemoryLimitOomKillIsReportedAsSuch) {
   EXPECT_GT(ok->report().peak_memory_bytes(), 32u << 20);
 }
 
+TEST_F(ExecutorTest, CpuQuotaCapsTheShareOfACoreARunGets) {
+  if (::geteuid() != 0 || cgroups_->version() == 0) {
+    GTEST_SKIP() << "needs root and a cpu cgroup to apply a CFS quota";
+  }
+  InstallScript("spin", "i=0\nwhile [ $i -lt 400000 ]; do i=$((i+1)); done\n");
+  Executor ex = MakeExecutor();
+  auto req = Req("spin");
+  req.mutable_allocation()->set_cpu_millicores(250);
+  auto resp = ex.Invoke(req);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  const auto& r = resp->report();
+  ASSERT_EQ(r.outcome(), v1::RUN_OUTCOME_SUCCEEDED);
+  EXPECT_EQ(r.allocation().cpu_millicores(), 250u);
+  const double share = double(r.user_cpu_us() + r.system_cpu_us()) / double(r.wall_time_us());
+  EXPECT_LT(share, 0.45) << "a quarter-core quota let the run use " << share << " of a core";
+}
+
 TEST_F(ExecutorTest, RunsAsTheUnprivilegedUser) {
   if (::geteuid() != 0) GTEST_SKIP() << "only root can drop to another user";
   InstallScript("whoami", "id -u\n");
