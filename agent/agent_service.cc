@@ -16,7 +16,7 @@ grpc::Status AgentServiceImpl::Invoke(grpc::ServerContext*, const v1::InvokeRequ
     return ToGrpcStatus(FailedPreconditionError("this agent does not run functions"));
   }
   auto result = executor_->Invoke(*request);
-  if (after_run_) after_run_();
+  if (after_run_) after_run_(result.ok() ? &result->report() : nullptr);
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = std::move(*result);
   return grpc::Status::OK;

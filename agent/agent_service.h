@@ -13,9 +13,11 @@ namespace tailor::agent {
 
 class AgentServiceImpl final : public v1::Agent::Service {
  public:
-  // `executor` may be null (inventory only). `after_run` is called after each run.
-  AgentServiceImpl(v1::HostInventory inventory, Executor* executor,
-                   std::function<void()> after_run = nullptr)
+  // Called after each Invoke with the run's report, or null when the run did not start.
+  using AfterRunFn = std::function<void(const v1::RunReport*)>;
+
+  // `executor` may be null (inventory only).
+  AgentServiceImpl(v1::HostInventory inventory, Executor* executor, AfterRunFn after_run = nullptr)
       : inventory_(std::move(inventory)), executor_(executor), after_run_(std::move(after_run)) {}
 
   grpc::Status GetInventory(grpc::ServerContext* context, const v1::GetInventoryRequest* request,
@@ -26,7 +28,7 @@ class AgentServiceImpl final : public v1::Agent::Service {
  private:
   const v1::HostInventory inventory_;
   Executor* executor_;
-  std::function<void()> after_run_;
+  AfterRunFn after_run_;
 };
 
 }  // namespace tailor::agent

@@ -5,6 +5,10 @@
 
 #include <iostream>
 
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+
+#include "agent/agent_metrics.h"
 #include "agent/agent_service.h"
 #include "agent/inventory/inventory.h"
 #include "agent/load/load_sampler.h"
@@ -41,6 +45,7 @@ struct RunOptions {
   uint64_t spool_max_reports = 100'000;
   std::string emulation_file;
   std::string run_as = "nobody";
+  std::string metrics_listen = "127.0.0.1:0";
 };
 
 int RunInventory(const std::string& output, const std::string& host_root) {
@@ -156,7 +161,29 @@ int RunAgent(const RunOptions& opts) {
   ReportUploader uploader(uopts, **spool);
   uploader.Start();
 
-  AgentServiceImpl service(*inv, &executor, [&uploader] { uploader.Wake(); });
+  auto registry = std::make_shared<prometheus::Registry>();
+  AgentMetrics metrics(*registry);
+  metrics.SetSourceAvailable("cgroup", cgroups->version() > 0);
+  metrics.SetSourceAvailable("perf_hardware", inv->hw_perf_counters());
+  metrics.SetSourceAvailable("resctrl_monitoring", resctrl.monitoring_available());
+  metrics.SetSourceAvailable("resctrl_allocation", resctrl.allocation_available());
+  metrics.SetSourceAvailable("pressure", latest_load.Get().pressure().available());
+  std::unique_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = std::make_unique<prometheus::Exposer>(opts.metrics_listen);
+  } catch (const std::exception& e) {
+    return Fail("cannot serve metrics", UnavailableError(opts.metrics_listen + ": " + e.what()));
+  }
+  exposer->RegisterCollectable(registry);
+  log::Info("agent metrics", {{"listen", HostOfAddress(opts.metrics_listen) + ":" +
+                                             std::to_string(exposer->GetListeningPorts().at(0))}});
+
+  AgentServiceImpl service(*inv, &executor, [&](const v1::RunReport* report) {
+    if (report != nullptr) metrics.RecordRun(*report);
+    uploader.Wake();
+    metrics.SetLoad(executor.running(), executor.queued());
+    metrics.SetSpool((*spool)->depth(), (*spool)->dropped_total());
+  });
   auto server = GrpcServer::Start(opts.listen, {&service});
   if (!server.ok()) {
     log::Error("cannot start agent server", {{"error", server.status()}});
@@ -240,6 +267,8 @@ int main(int argc, char** argv) {
                       "Emulation profile (TOML) making this agent stand for another host");
   run_cmd->add_option("--run-as", run.run_as,
                       "User functions run as when the agent is root");
+  run_cmd->add_option("--metrics-listen", run.metrics_listen,
+                      "Address of the Prometheus /metrics endpoint (port 0: any)");
 
   std::string output = "text";
   std::string inv_root = "/";

@@ -1,0 +1,95 @@
+#include "agent/agent_metrics.h"
+
+namespace tailor::agent {
+namespace {
+const prometheus::Histogram::BucketBoundaries kDurationBuckets = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+}  // namespace
+
+std::string OutcomeLabel(v1::RunOutcome outcome) {
+  switch (outcome) {
+    case v1::RUN_OUTCOME_SUCCEEDED: return "succeeded";
+    case v1::RUN_OUTCOME_FUNCTION_ERROR: return "function_error";
+    case v1::RUN_OUTCOME_TIMED_OUT: return "timed_out";
+    case v1::RUN_OUTCOME_OOM_KILLED: return "oom_killed";
+    case v1::RUN_OUTCOME_START_FAILED: return "start_failed";
+    default: return "unknown";
+  }
+}
+
+AgentMetrics::AgentMetrics(prometheus::Registry& r)
+    : invocations_(prometheus::BuildCounter()
+                       .Name("tailor_agent_invocations_total")
+                       .Help("Function runs finished on this agent, by function and outcome")
+                       .Register(r)),
+      duration_(prometheus::BuildHistogram()
+                    .Name("tailor_agent_run_duration_seconds")
+                    .Help("Wall-clock time of function runs, exec to exit")
+                    .Register(r)),
+      cpu_seconds_(prometheus::BuildCounter()
+                       .Name("tailor_agent_run_cpu_seconds_total")
+                       .Help("User plus system CPU time consumed by function runs")
+                       .Register(r)),
+      peak_memory_(prometheus::BuildGauge()
+                       .Name("tailor_agent_run_peak_memory_bytes")
+                       .Help("Peak resident memory of the most recent run of each function")
+                       .Register(r)),
+      queue_wait_(prometheus::BuildHistogram()
+                      .Name("tailor_agent_queue_wait_seconds")
+                      .Help("Time runs waited for a run slot on this agent")
+                      .Register(r)
+                      .Add({}, kDurationBuckets)),
+      running_(prometheus::BuildGauge()
+                   .Name("tailor_agent_running_invocations")
+                   .Help("Function runs executing now")
+                   .Register(r)
+                   .Add({})),
+      queued_(prometheus::BuildGauge()
+                  .Name("tailor_agent_queued_invocations")
+                  .Help("Function runs waiting for a run slot")
+                  .Register(r)
+                  .Add({})),
+      spool_depth_(prometheus::BuildGauge()
+                       .Name("tailor_agent_spool_reports")
+                       .Help("Run reports spooled and not yet acknowledged by the scheduler")
+                       .Register(r)
+                       .Add({})),
+      spool_dropped_(prometheus::BuildCounter()
+                         .Name("tailor_agent_spool_dropped_reports_total")
+                         .Help("Run reports dropped because the spool was full")
+                         .Register(r)
+                         .Add({})),
+      sources_(prometheus::BuildGauge()
+                   .Name("tailor_agent_telemetry_source_available")
+                   .Help("1 if this host provides the telemetry source, else 0")
+                   .Register(r)) {}
+
+void AgentMetrics::RecordRun(const v1::RunReport& report) {
+  const std::string& fn = report.function_name();
+  invocations_.Add({{"function", fn}, {"outcome", OutcomeLabel(report.outcome())}}).Increment();
+  duration_.Add({{"function", fn}}, kDurationBuckets).Observe(report.wall_time_us() / 1e6);
+  cpu_seconds_.Add({{"function", fn}})
+      .Increment((report.user_cpu_us() + report.system_cpu_us()) / 1e6);
+  peak_memory_.Add({{"function", fn}}).Set(static_cast<double>(report.peak_memory_bytes()));
+  queue_wait_.Observe(report.queue_wait_us() / 1e6);
+}
+
+void AgentMetrics::SetLoad(uint32_t running, uint32_t queued) {
+  running_.Set(running);
+  queued_.Set(queued);
+}
+
+void AgentMetrics::SetSpool(uint64_t depth, uint64_t dropped_total) {
+  spool_depth_.Set(static_cast<double>(depth));
+  const double dropped = static_cast<double>(dropped_total);
+  if (dropped > spool_dropped_seen_) {
+    spool_dropped_.Increment(dropped - spool_dropped_seen_);
+    spool_dropped_seen_ = dropped;
+  }
+}
+
+void AgentMetrics::SetSourceAvailable(const std::string& source, bool available) {
+  sources_.Add({{"source", source}}).Set(available ? 1 : 0);
+}
+
+}  // namespace tailor::agent

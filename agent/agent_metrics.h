@@ -1,0 +1,53 @@
+// AgentMetrics: every Prometheus metric the agent serves, declared in one place.
+//
+//   tailor_agent_invocations_total{function,outcome}        counter
+//   tailor_agent_run_duration_seconds{function}             histogram (wall time)
+//   tailor_agent_run_cpu_seconds_total{function}            counter (user + system)
+//   tailor_agent_run_peak_memory_bytes{function}            gauge (last run)
+//   tailor_agent_queue_wait_seconds                         histogram
+//   tailor_agent_running_invocations / _queued_invocations  gauges
+//   tailor_agent_spool_reports                              gauge (waiting for upload)
+//   tailor_agent_spool_dropped_reports_total                counter
+//   tailor_agent_telemetry_source_available{source}         gauge 0/1
+//
+// Thread-safety: prometheus-cpp metrics are thread-safe; RecordRun may be called concurrently.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <string>
+
+#include "tailor/v1/run_report.pb.h"
+
+namespace tailor::agent {
+
+class AgentMetrics {
+ public:
+  explicit AgentMetrics(prometheus::Registry& registry);
+
+  void RecordRun(const v1::RunReport& report);
+  void SetLoad(uint32_t running, uint32_t queued);
+  void SetSpool(uint64_t depth, uint64_t dropped_total);
+  void SetSourceAvailable(const std::string& source, bool available);
+
+ private:
+  prometheus::Family<prometheus::Counter>& invocations_;
+  prometheus::Family<prometheus::Histogram>& duration_;
+  prometheus::Family<prometheus::Counter>& cpu_seconds_;
+  prometheus::Family<prometheus::Gauge>& peak_memory_;
+  prometheus::Histogram& queue_wait_;
+  prometheus::Gauge& running_;
+  prometheus::Gauge& queued_;
+  prometheus::Gauge& spool_depth_;
+  prometheus::Counter& spool_dropped_;
+  double spool_dropped_seen_ = 0;
+  prometheus::Family<prometheus::Gauge>& sources_;
+};
+
+// "succeeded", "function_error", "timed_out", "oom_killed", "start_failed".
+std::string OutcomeLabel(v1::RunOutcome outcome);
+
+}  // namespace tailor::agent
