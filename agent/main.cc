@@ -167,7 +167,8 @@ int RunAgent(const RunOptions& opts) {
   metrics.SetSourceAvailable("perf_hardware", inv->hw_perf_counters());
   metrics.SetSourceAvailable("resctrl_monitoring", resctrl.monitoring_available());
   metrics.SetSourceAvailable("resctrl_allocation", resctrl.allocation_available());
-  metrics.SetSourceAvailable("pressure", latest_load.Get().pressure().available());
+  metrics.SetSourceAvailable("pressure",
+                             PathExists(sources.paths.Resolve("/proc/pressure/cpu")));
   std::unique_ptr<prometheus::Exposer> exposer;
   try {
     exposer = std::make_unique<prometheus::Exposer>(opts.metrics_listen);
