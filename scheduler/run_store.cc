@@ -53,22 +53,4 @@ Result<uint64_t> RunStore::Count() {
   return row ? static_cast<uint64_t>(stmt.ColumnInt64(0)) : 0;
 }
 
-Result<std::vector<v1::RunReport>> RunStore::ListForFunction(const std::string& name,
-                                                             size_t limit) {
-  std::lock_guard lock(mu_);
-  TAILOR_ASSIGN_OR_RETURN(
-      auto stmt, db_.Prepare("SELECT report FROM runs WHERE function_name=?1 ORDER BY "
-                             "end_unix_ms DESC LIMIT ?2"));
-  stmt.Bind(1, name).Bind(2, static_cast<int64_t>(limit));
-  std::vector<v1::RunReport> out;
-  while (true) {
-    TAILOR_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    v1::RunReport r;
-    if (!r.ParseFromString(stmt.ColumnText(0))) return DataLossError("stored run does not parse");
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
 }  // namespace tailor::scheduler

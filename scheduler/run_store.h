@@ -23,8 +23,6 @@ class RunStore {
   // Stores the reports in one transaction. Returns how many were new.
   Result<size_t> Insert(const std::vector<const v1::RunReport*>& reports);
   Result<uint64_t> Count();
-  Result<std::vector<v1::RunReport>> ListForFunction(const std::string& function_name,
-                                                     size_t limit);
 
  private:
   SqliteDb& db_;

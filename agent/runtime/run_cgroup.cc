@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <mutex>
 #include <thread>
 
 #include "agent/runtime/cgroup_stats.h"
@@ -138,7 +139,10 @@ class CgroupManagerV2 final : public CgroupManager {
   int version() const override { return 2; }
 
  private:
+  // Makes the parent and delegates controllers once per process, not once per run.
   Status EnsureParent() {
+    std::lock_guard lock(mu_);
+    if (parent_ready_) return OkStatus();
     TAILOR_RETURN_IF_ERROR(MakeDir(parent_dir_));
     // Delegate the controllers to the runs below the parent. Writing "+cpu" at the root can
     // fail on some hosts; what is unavailable simply stays unconfigured.
@@ -146,10 +150,13 @@ class CgroupManagerV2 final : public CgroupManager {
       (void)WriteFile(JoinPath(mount_, "cgroup.subtree_control"), c);
       (void)WriteFile(JoinPath(parent_dir_, "cgroup.subtree_control"), c);
     }
+    parent_ready_ = true;
     return OkStatus();
   }
   std::string parent_dir_;
   std::string mount_;
+  std::mutex mu_;
+  bool parent_ready_ = false;
 };
 
 // ---- cgroup v1 ----

@@ -34,8 +34,7 @@ class ClusterTest : public ::testing::Test {
                                  "--lease-timeout-ms", std::to_string(kLeaseTimeoutMs),
                                  "--heartbeat-interval-ms", "200"},
         dir_.File("scheduler.log"));
-    EXPECT_TRUE(WaitUntil([&] { return PathExists(addr_file); }, 10s)) << p->Log();
-    address_ = std::string(TrimWhitespace(ReadFile(addr_file).value_or("")));
+    address_ = testing::WaitForAddressFile(addr_file, *p);
     stub_ = v1::Membership::NewStub(
         grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
     return p;

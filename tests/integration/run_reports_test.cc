@@ -28,12 +28,6 @@ class RunReportsTest : public ::testing::Test {
   // Functions run as "nobody" when the agent is root: installed bundles must be reachable.
   void SetUp() override { ::chmod(dir_.path().c_str(), 0755); }
 
-  std::string WaitForAddress(const std::string& file, Subprocess& p) {
-    EXPECT_TRUE(WaitUntil([&] { return !TrimWhitespace(ReadFile(file).value_or("")).empty(); },
-                          10s))
-        << p.Log();
-    return std::string(TrimWhitespace(ReadFile(file).value_or("")));
-  }
   std::unique_ptr<Subprocess> StartScheduler(const std::string& listen) {
     const std::string addr_file = dir_.File("scheduler.addr");
     ::unlink(addr_file.c_str());
@@ -41,7 +35,7 @@ class RunReportsTest : public ::testing::Test {
         std::vector<std::string>{BinaryPath("tailor-scheduler"), "--listen", listen, "--data-dir",
                                  dir_.File("data"), "--address-file", addr_file},
         dir_.File("scheduler.log"));
-    scheduler_address_ = WaitForAddress(addr_file, *p);
+    scheduler_address_ = testing::WaitForAddressFile(addr_file, *p);
     return p;
   }
   // Distinct invocation ids the scheduler has stored, read from its SQLite file.
@@ -80,7 +74,7 @@ TEST_F(RunReportsTest, EveryReportArrivesExactlyOnceAcrossASchedulerOutage) {
                     "--install", std::string(TAILOR_FUNCTIONS_DIR) + "/sleep-io",
                     "--backoff-initial-ms", "50", "--backoff-max-ms", "200"},
                    dir_.File("agent.log"));
-  auto stub = v1::Agent::NewStub(grpc::CreateChannel(WaitForAddress(agent_addr_file, agent),
+  auto stub = v1::Agent::NewStub(grpc::CreateChannel(testing::WaitForAddressFile(agent_addr_file, agent),
                                                      grpc::InsecureChannelCredentials()));
   std::set<std::string> invoked;
   for (int i = 0; i < 3; ++i) {

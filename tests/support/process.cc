@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <thread>
 
 #include "common/file_util.h"
@@ -58,6 +60,14 @@ bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return condition();
+}
+
+std::string WaitForAddressFile(const std::string& path, const Subprocess& process) {
+  auto address = [&] { return std::string(TrimWhitespace(ReadFile(path).value_or(""))); };
+  if (!WaitUntil([&] { return !address().empty(); }, std::chrono::seconds(10))) {
+    ADD_FAILURE() << "no address in " << path << "; log:\n" << process.Log();
+  }
+  return address();
 }
 
 std::string RunCommand(const std::vector<std::string>& argv, int* exit_code) {

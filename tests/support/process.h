@@ -33,6 +33,10 @@ class Subprocess {
 // Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
 bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
+// Waits (up to 10 s) for a binary started with --address-file to write its address there;
+// returns the address, or "" with a test failure showing `process`'s log.
+std::string WaitForAddressFile(const std::string& path, const Subprocess& process);
+
 // Runs a command to completion and returns its stdout; `exit_code` receives the exit status.
 std::string RunCommand(const std::vector<std::string>& argv, int* exit_code);
 
