@@ -257,7 +257,8 @@ int main(int argc, char** argv) {
                       "Directory for installed functions and the run-report spool "
                       "(default ./tailor-agent-<node id>)");
   run_cmd->add_option("--install", run.install,
-                      "Install these function bundle directories at start (repeatable)");
+                      "Install these function bundles (directories or .tar.gz) at start "
+                      "(repeatable)");
   run_cmd->add_option("--max-concurrent-runs", run.max_concurrent_runs,
                       "Runs executing at once; the rest wait in the queue");
   run_cmd->add_option("--max-queued-runs", run.max_queued_runs,

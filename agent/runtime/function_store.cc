@@ -1,7 +1,11 @@
 #include "agent/runtime/function_store.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <filesystem>
 
+#include "common/bundle_archive.h"
 #include "common/file_util.h"
 #include "common/logging.h"
 
@@ -21,11 +25,13 @@ Status FunctionStore::Load() {
   std::lock_guard lock(mu_);
   TAILOR_ASSIGN_OR_RETURN(auto names, ListDirectory(root_));
   for (const auto& name : names) {
+    if (name.starts_with(".")) continue;  // unpack scratch space
     auto versions = ListDirectory(JoinPath(root_, name));
     if (!versions.ok()) continue;
     // Newest by modification time of the version directory.
     fs::file_time_type newest_time{};
     for (const auto& version : *versions) {
+      if (version.ends_with(".installing")) continue;
       const std::string dir = JoinPath(JoinPath(root_, name), version);
       auto fn = Read(dir);
       if (!fn.ok()) {
@@ -44,7 +50,32 @@ Status FunctionStore::Load() {
   return OkStatus();
 }
 
-Result<InstalledFunction> FunctionStore::Install(const std::string& source_dir) {
+Result<InstalledFunction> FunctionStore::Install(const std::string& source) {
+  if (IsBundleArchiveName(source)) {
+    TAILOR_ASSIGN_OR_RETURN(std::string bytes, ReadFile(source));
+    auto installed = InstallArchive(bytes);
+    if (!installed.ok()) return installed.status().WithContext("bundle " + source);
+    return installed;
+  }
+  return InstallDirectory(source);
+}
+
+Result<InstalledFunction> FunctionStore::InstallArchive(std::string_view archive_bytes) {
+  TAILOR_RETURN_IF_ERROR(MakeDirectories(root_));
+  static std::atomic<uint64_t> counter{0};
+  const std::string scratch =
+      JoinPath(root_, ".unpack-" + std::to_string(getpid()) + "-" + std::to_string(++counter));
+  std::error_code ec;
+  fs::remove_all(scratch, ec);
+  auto bundle_root = ExtractBundle(archive_bytes, scratch);
+  Result<InstalledFunction> installed =
+      bundle_root.ok() ? InstallDirectory(*bundle_root) : Result<InstalledFunction>(bundle_root.status());
+  fs::remove_all(scratch, ec);
+  return installed;
+}
+
+Result<InstalledFunction> FunctionStore::InstallDirectory(const std::string& source_dir) {
+  std::lock_guard install_lock(install_mu_);  // one staging directory per name and version
   auto source = Read(source_dir);
   if (!source.ok()) return source.status().WithContext("bundle " + source_dir);
   const FunctionManifest& m = source->manifest;

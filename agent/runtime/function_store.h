@@ -1,8 +1,8 @@
 // FunctionStore: the function bundles this agent can run, as directories
 // <root>/<name>/<version>/ each holding a tailor.toml.
 //
-// Bundles arrive by Install (a directory is copied in) and, once the scheduler's registry
-// exists, by fetching from it. Lookup with an empty version picks the newest installed version
+// Bundles arrive by Install (a directory is copied in, a .tar.gz is unpacked safely) and by
+// InstallArchive (archive bytes fetched from the scheduler's registry). Lookup with an empty version picks the newest installed version
 // (the one installed last).
 //
 // Thread-safety: all methods are safe to call concurrently.
@@ -11,8 +11,9 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
-#include "agent/runtime/function_manifest.h"
+#include "common/function_manifest.h"
 #include "common/status.h"
 
 namespace tailor::agent {
@@ -30,8 +31,12 @@ class FunctionStore {
   // Scans root for installed bundles; malformed ones are logged and skipped.
   Status Load();
 
-  // Copies the bundle directory into the store (replacing the same name and version).
-  Result<InstalledFunction> Install(const std::string& source_dir);
+  // Copies a bundle directory, or unpacks a bundle .tar.gz, into the store (replacing the
+  // same name and version).
+  Result<InstalledFunction> Install(const std::string& source);
+
+  // Unpacks archive bytes (see common/bundle_archive.h) into the store.
+  Result<InstalledFunction> InstallArchive(std::string_view archive_bytes);
 
   // NOT_FOUND naming the function (and version) when it is not installed.
   Result<InstalledFunction> Lookup(const std::string& name, const std::string& version);
@@ -39,9 +44,11 @@ class FunctionStore {
   const std::string& root() const { return root_; }
 
  private:
+  Result<InstalledFunction> InstallDirectory(const std::string& source_dir);
   Result<InstalledFunction> Read(const std::string& bundle_dir);
 
   const std::string root_;
+  std::mutex install_mu_;  // serializes installs; taken before mu_
   std::mutex mu_;
   // name -> version -> function; newest_[name] is the version installed last.
   std::map<std::string, std::map<std::string, InstalledFunction>> functions_;

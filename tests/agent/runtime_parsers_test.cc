@@ -4,7 +4,7 @@
 
 #include "agent/runtime/cgroup_stats.h"
 #include "agent/runtime/emulation.h"
-#include "agent/runtime/function_manifest.h"
+#include "common/function_manifest.h"
 #include "tests/support/temp_dir.h"
 
 namespace tailor::agent {

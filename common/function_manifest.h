@@ -23,7 +23,7 @@
 
 #include "common/status.h"
 
-namespace tailor::agent {
+namespace tailor {
 
 inline constexpr const char kManifestFileName[] = "tailor.toml";
 
@@ -47,4 +47,4 @@ Result<FunctionManifest> ParseManifest(std::string_view toml_text);
 Result<std::string> ResolveEntrypoint(const std::string& bundle_dir,
                                       const FunctionManifest& manifest);
 
-}  // namespace tailor::agent
+}  // namespace tailor

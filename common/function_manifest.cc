@@ -1,4 +1,4 @@
-#include "agent/runtime/function_manifest.h"
+#include "common/function_manifest.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 
 #include "common/file_util.h"
 
-namespace tailor::agent {
+namespace tailor {
 namespace {
 
 bool ValidToken(std::string_view s, std::string_view extra) {
@@ -128,4 +128,4 @@ Result<std::string> ResolveEntrypoint(const std::string& bundle_dir,
   return entry;
 }
 
-}  // namespace tailor::agent
+}  // namespace tailor
