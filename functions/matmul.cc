@@ -1,8 +1,15 @@
 // matmul: dense single-precision matrix multiply with Eigen (vector width and cache size).
 // Request: {"n": 512, "rounds": 2}
+//
+// Built three times, once per vector width (MATMUL_ISA names it); the `matmul` launcher
+// (matmul_launcher.cc) picks the widest build the CPU offers and the host does not hide.
 #include <Eigen/Dense>
 
 #include "functions/common/function_io.h"
+
+#ifndef MATMUL_ISA
+#error "MATMUL_ISA must name the instruction set this build targets"
+#endif
 
 int main() {
   using namespace tailor::functions;
@@ -18,5 +25,5 @@ int main() {
     trace += c.trace();
     a(0, 0) += 1.0f;
   }
-  WriteResponse({{"n", n}, {"rounds", rounds}, {"trace", trace}});
+  WriteResponse({{"n", n}, {"rounds", rounds}, {"trace", trace}, {"isa", MATMUL_ISA}});
 }
