@@ -6,6 +6,10 @@
 // bounded: at max_reports, the new report is dropped, counted (dropped_total) and logged,
 // never silently lost.
 //
+// Durability: a spooled report survives the agent being killed or restarted at any point
+// (SQLite WAL, synchronous=NORMAL). A power loss may roll back the last few reports; the
+// spool trades that for not paying an fsync on every function run (see docs/benchmarks.md).
+//
 // Thread-safety: all methods are safe to call concurrently.
 #pragma once
 

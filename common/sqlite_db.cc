@@ -102,7 +102,8 @@ bool SqliteStatement::ColumnIsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
-Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
+Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
+                                                  Durability durability) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -115,7 +116,9 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
   std::unique_ptr<SqliteDb> db(new SqliteDb(raw, path));
   sqlite3_busy_timeout(raw, 5000);
   TAILOR_RETURN_IF_ERROR_CTX(db->Exec("PRAGMA journal_mode=WAL"), "enabling WAL on " + path);
-  TAILOR_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=FULL"));
+  TAILOR_RETURN_IF_ERROR(db->Exec(durability == Durability::kSurvivePowerLoss
+                                      ? "PRAGMA synchronous=FULL"
+                                      : "PRAGMA synchronous=NORMAL"));
   TAILOR_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
   return db;
 }

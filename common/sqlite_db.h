@@ -1,7 +1,10 @@
 // SqliteDb: a thin RAII wrapper over one SQLite connection, with versioned migrations.
 //
-// Opened databases use WAL journaling, synchronous=FULL (an acknowledged write survives a
-// crash), foreign keys and a busy timeout. Migrations are an ordered list of SQL scripts; the
+// Opened databases use WAL journaling, foreign keys and a busy timeout. Durability is chosen
+// per database: kSurvivePowerLoss (synchronous=FULL: a committed write survives a machine
+// crash; one fsync per commit) or kSurviveProcessCrash (synchronous=NORMAL: a committed write
+// survives the process being killed, and the file is never corrupted, but the last commits
+// may roll back if the machine loses power). Migrations are an ordered list of SQL scripts; the
 // number applied is kept in PRAGMA user_version, and each runs in its own transaction.
 //
 // Thread-safety: a SqliteDb is used by one thread at a time; owners guard it with a mutex.
@@ -55,9 +58,12 @@ class SqliteStatement {
   int bind_error_ = 0;
 };
 
+enum class Durability { kSurvivePowerLoss, kSurviveProcessCrash };
+
 class SqliteDb {
  public:
-  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path);
+  static Result<std::unique_ptr<SqliteDb>> Open(
+      const std::string& path, Durability durability = Durability::kSurvivePowerLoss);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;

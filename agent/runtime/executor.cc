@@ -129,6 +129,8 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
                                                                 : fn.manifest.timeout_ms);
   spec.uid = options_.run_uid;
   spec.gid = options_.run_gid;
+  spec.join_cgroup_procs_files = cgroup->ProcsFiles();
+  spec.run_shim = options_.run_shim;
   spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8",
               "TAILOR_FUNCTION=" + fn.manifest.name,
               "TAILOR_FUNCTION_VERSION=" + fn.manifest.version,
@@ -145,7 +147,6 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
 
   std::unique_ptr<PerfCounters> perf;
   auto attach = [&](pid_t pid) -> Status {
-    TAILOR_RETURN_IF_ERROR_CTX(cgroup->AddProcess(pid), "joining the run cgroup");
     TAILOR_RETURN_IF_ERROR_CTX(resctrl->AddTask(pid), "joining the resctrl group");
     if (deps_.perf_open) perf = std::make_unique<PerfCounters>(pid, deps_.perf_open);
     return OkStatus();

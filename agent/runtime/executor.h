@@ -23,6 +23,7 @@
 #include "agent/runtime/emulation.h"
 #include "agent/runtime/function_store.h"
 #include "agent/runtime/perf_counters.h"
+#include "agent/runtime/process_runner.h"
 #include "agent/runtime/resctrl_run.h"
 #include "agent/runtime/run_cgroup.h"
 #include "agent/runtime/run_report_sink.h"
@@ -41,6 +42,7 @@ struct ExecutorOptions {
   std::optional<uid_t> run_uid;  // run functions as this user (when the agent is root)
   std::optional<gid_t> run_gid;
   EmulationProfile emulation;
+  std::string run_shim = DefaultRunShimPath();  // tailor-run-shim, next to the agent binary
 };
 
 struct ExecutorDeps {

@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@ struct Fd {
   explicit Fd(int f) : fd(f) {}
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& other) noexcept : fd(other.fd) { other.fd = -1; }
   ~Fd() { Close(); }
   void Close() {
     if (fd >= 0) ::close(fd);
@@ -52,49 +54,36 @@ int PidfdOpen(pid_t pid) {
 #endif
 }
 
-// Child side, between fork and exec: async-signal-safe calls only.
-[[noreturn]] void ChildExec(const ProcessSpec& spec, char* const* argv, char* const* envp,
-                            int stdin_fd, int stdout_fd, int stderr_fd, int gate_fd,
-                            int error_fd) {
-  ::setpgid(0, 0);
-  sigset_t empty;
-  sigemptyset(&empty);
-  ::sigprocmask(SIG_SETMASK, &empty, nullptr);
-  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
-  ::dup2(stdin_fd, 0);
-  ::dup2(stdout_fd, 1);
-  ::dup2(stderr_fd, 2);
-  // Wait at the gate until the parent has attached cgroups and counters.
-  char go = 0;
-  while (::read(gate_fd, &go, 1) < 0 && errno == EINTR) {
-  }
-  int err = 0;
-  if (go != 'g') {
-    err = ECANCELED;
-  } else if (spec.gid && (::setgroups(0, nullptr) != 0 || ::setgid(*spec.gid) != 0)) {
-    err = errno;
-  } else if (spec.uid && ::setuid(*spec.uid) != 0) {
-    err = errno;
-  } else if (!spec.working_dir.empty() && ::chdir(spec.working_dir.c_str()) != 0) {
-    err = errno;
-  } else {
-    ::execve(argv[0], argv, envp);
-    err = errno;
-  }
-  ssize_t ignored = ::write(error_fd, &err, sizeof(err));
-  (void)ignored;
-  ::_exit(127);
-}
+extern "C" char** environ;
 
 }  // namespace
+
+std::string DefaultRunShimPath() {
+  char exe[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n <= 0) return kRunShimName;
+  std::string dir(exe, static_cast<size_t>(n));
+  dir.resize(dir.rfind('/') + 1);
+  return dir + kRunShimName;
+}
 
 Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach,
                                  const KillTreeFn& kill_tree) {
   static std::once_flag ignore_sigpipe;
   std::call_once(ignore_sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
 
-  // Everything the child needs is built before fork.
-  std::vector<std::string> argv_storage;
+  // The shim's command line: what it does before exec, then the function's own argv.
+  std::vector<std::string> argv_storage = {spec.run_shim};
+  for (const auto& path : spec.join_cgroup_procs_files) {
+    argv_storage.push_back("--join");
+    argv_storage.push_back(path);
+  }
+  if (spec.gid) argv_storage.insert(argv_storage.end(), {"--gid", std::to_string(*spec.gid)});
+  if (spec.uid) argv_storage.insert(argv_storage.end(), {"--uid", std::to_string(*spec.uid)});
+  if (!spec.working_dir.empty()) {
+    argv_storage.insert(argv_storage.end(), {"--chdir", spec.working_dir});
+  }
+  argv_storage.push_back("--");
   argv_storage.push_back(spec.executable);
   argv_storage.insert(argv_storage.end(), spec.args.begin(), spec.args.end());
   std::vector<char*> argv, envp;
@@ -111,13 +100,33 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach
   TAILOR_RETURN_IF_ERROR(MakePipe(gate_r, gate_w));
   TAILOR_RETURN_IF_ERROR(MakePipe(exec_r, exec_w));
 
-  const pid_t pid = ::fork();
-  if (pid < 0) return ErrnoToStatus(errno, "fork");
-  if (pid == 0) {
-    ChildExec(spec, argv.data(), envp.data(), in_r.fd, out_w.fd, err_w.fd, gate_r.fd, exec_w.fd);
-  }
-  // Parent. The child may not have called setpgid yet; do it here too to avoid the race.
-  ::setpgid(pid, pid);
+  // posix_spawn (vfork-like: the agent's memory is neither copied nor write-protected) with
+  // its own process group, default signal dispositions and an empty mask. All our pipe fds
+  // are close-on-exec; dup2 onto 0-4 gives the shim exactly the ones it needs.
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in_r.fd, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_w.fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, err_w.fd, 2);
+  posix_spawn_file_actions_adddup2(&actions, gate_r.fd, 3);
+  posix_spawn_file_actions_adddup2(&actions, exec_w.fd, 4);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
+                                      POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = -1;
+  const int spawn_rc = ::posix_spawn(&pid, spec.run_shim.c_str(), &actions, &attr, argv.data(),
+                                     envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (spawn_rc != 0) return ErrnoToStatus(spawn_rc, "starting the run shim " + spec.run_shim);
+
   in_r.Close();
   out_w.Close();
   err_w.Close();
@@ -144,17 +153,21 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach
   if (::write(gate_w.fd, "g", 1) != 1) return abort_child(ErrnoToStatus(errno, "start gate"));
   gate_w.Close();
 
-  // Exec succeeded iff the error pipe closes without data.
-  int exec_errno = 0;
-  ssize_t n;
-  while ((n = ::read(exec_r.fd, &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR) {
-  }
-  if (n == sizeof(exec_errno)) {
-    int st;
-    ::waitpid(pid, &st, 0);
-    return ErrnoToStatus(exec_errno, "starting " + spec.executable);
-  }
-  exec_r.Close();
+  // Exec succeeded iff the error pipe closes without data. The pipe is watched in the poll
+  // loop below rather than read here, so a short run costs the agent one wake-up, not two.
+  auto check_exec = [&]() -> Status {
+    int exec_errno = 0;
+    ssize_t n;
+    while ((n = ::read(exec_r.fd, &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR) {
+    }
+    exec_r.Close();
+    if (n == sizeof(exec_errno)) {
+      int st;
+      ::waitpid(pid, &st, 0);
+      return ErrnoToStatus(exec_errno, "starting " + spec.executable);
+    }
+    return OkStatus();
+  };
 
   SetNonBlocking(in_w.fd);
   SetNonBlocking(out_r.fd);
@@ -191,9 +204,10 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach
   };
 
   while (!exited) {
-    pollfd fds[4];
+    pollfd fds[5];
     nfds_t nfds = 0;
-    int idx_in = -1, idx_out = -1, idx_err = -1, idx_pid = -1;
+    int idx_in = -1, idx_out = -1, idx_err = -1, idx_pid = -1, idx_exec = -1;
+    if (exec_r.fd >= 0) { idx_exec = static_cast<int>(nfds); fds[nfds++] = {exec_r.fd, POLLIN, 0}; }
     if (in_w.fd >= 0) { idx_in = static_cast<int>(nfds); fds[nfds++] = {in_w.fd, POLLOUT, 0}; }
     if (out_r.fd >= 0) { idx_out = static_cast<int>(nfds); fds[nfds++] = {out_r.fd, POLLIN, 0}; }
     if (err_r.fd >= 0) { idx_err = static_cast<int>(nfds); fds[nfds++] = {err_r.fd, POLLIN, 0}; }
@@ -210,6 +224,7 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach
         pidfd.fd >= 0 ? 60'000 : 10));
     int rc = ::poll(fds, nfds, wait_ms);
     if (rc < 0 && errno != EINTR) return abort_child(ErrnoToStatus(errno, "poll"));
+    if (rc > 0 && idx_exec >= 0 && fds[idx_exec].revents) TAILOR_RETURN_IF_ERROR(check_exec());
     if (rc > 0) {
       if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
         ssize_t w = ::write(in_w.fd, spec.stdin_data.data() + stdin_off,
@@ -230,6 +245,7 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach
       }
     }
   }
+  if (exec_r.fd >= 0) TAILOR_RETURN_IF_ERROR(check_exec());  // exited before we looked
   const auto end = Clock::now();
   result.ended_at = std::chrono::system_clock::now();
   result.wall_time = end - start;

@@ -63,6 +63,9 @@ class RunCgroupV2 final : public RunCgroup {
   Status AddProcess(pid_t pid) override {
     return WriteFile(JoinPath(dir_, "cgroup.procs"), std::to_string(pid));
   }
+  std::vector<std::string> ProcsFiles() const override {
+    return {JoinPath(dir_, "cgroup.procs")};
+  }
   Result<CgroupUsage> ReadUsage() override {
     CgroupUsage u;
     if (auto t = ReadFile(JoinPath(dir_, "cpu.stat")); t.ok()) {
@@ -175,6 +178,11 @@ class RunCgroupV1 final : public RunCgroup {
       TAILOR_RETURN_IF_ERROR(WriteFile(JoinPath(*d, "cgroup.procs"), std::to_string(pid)));
     }
     return OkStatus();
+  }
+  std::vector<std::string> ProcsFiles() const override {
+    std::vector<std::string> files;
+    for (const std::string* d : Unique()) files.push_back(JoinPath(*d, "cgroup.procs"));
+    return files;
   }
   Result<CgroupUsage> ReadUsage() override {
     CgroupUsage u;
@@ -321,6 +329,7 @@ class CgroupManagerV1 final : public CgroupManager {
 class NullRunCgroup final : public RunCgroup {
  public:
   Status AddProcess(pid_t) override { return OkStatus(); }
+  std::vector<std::string> ProcsFiles() const override { return {}; }
   Result<CgroupUsage> ReadUsage() override { return CgroupUsage{}; }
   Status KillAll() override { return OkStatus(); }
   Status Destroy() override { return OkStatus(); }

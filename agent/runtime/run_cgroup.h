@@ -45,6 +45,9 @@ class RunCgroup {
   virtual ~RunCgroup() = default;
   // Moves a process (typically the child, before it execs) into every hierarchy.
   virtual Status AddProcess(pid_t pid) = 0;
+  // The cgroup.procs files a process writes "0" to in order to join this cgroup itself (the
+  // run's child does so before exec; see ProcessSpec::join_cgroup_procs_files).
+  virtual std::vector<std::string> ProcsFiles() const = 0;
   virtual Result<CgroupUsage> ReadUsage() = 0;
   // SIGKILLs every process still in the cgroup (the whole tree, even daemonized ones).
   virtual Status KillAll() = 0;

@@ -41,6 +41,7 @@ class ExecutorTest : public ::testing::Test {
 
   Executor MakeExecutor(ExecutorOptions options = {}) {
     options.node_id = "test-node";
+    options.run_shim = tailor::testing::BinaryPath("tailor-run-shim");
     ExecutorDeps deps;
     deps.functions = store_.get();
     deps.cgroups = cgroups_.get();

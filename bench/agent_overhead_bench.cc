@@ -1,0 +1,130 @@
+// Profiling overhead of one function run: Executor::Invoke (per-run cgroup, perf counters,
+// wait4, /proc/<pid>/io, report assembly, SQLite spool) against a bare fork/exec/wait of the
+// same trivial program. Both use real time; compare the medians of one run:
+//
+//   build/bin/agent_overhead_bench --benchmark_repetitions=9
+//       --benchmark_report_aggregates_only=true
+//
+// Run as root to include the real cgroup work (as the agent does in production).
+#include <benchmark/benchmark.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "agent/inventory/cgroup_layout.h"
+#include "agent/report_spool.h"
+#include "agent/runtime/executor.h"
+#include "common/file_util.h"
+
+namespace tailor::agent {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A bundle around a copy of /bin/true, in a scratch directory removed at exit.
+struct Fixture {
+  Fixture() {
+    char tmpl[] = "/tmp/tailor-bench-XXXXXX";
+    dir = mkdtemp(tmpl);
+    chmod(dir.c_str(), 0755);
+    const std::string src = JoinPath(dir, "src");
+    fs::create_directories(src + "/bin");
+    fs::copy_file("/bin/true", src + "/bin/true");
+    (void)WriteFile(src + "/tailor.toml", "name = 'noop'\nversion = '1'\nentrypoint = 'bin/true'\n");
+    true_path = src + "/bin/true";
+    store = std::make_unique<FunctionStore>(JoinPath(dir, "store"));
+    (void)store->Load();
+    (void)store->Install(src);
+    auto read = ReadCgroupLayout(HostPaths{});
+    if (geteuid() == 0 && read.ok()) layout = *read;
+    cgroups = MakeCgroupManager(layout, HostPaths{}, parent);
+    resctrl = std::make_unique<ResctrlManager>(ResctrlInfo{}, HostPaths{});
+    auto opened = ReportSpool::Open(JoinPath(dir, "spool.db"), 1'000'000);
+    if (opened.ok()) spool = std::move(opened).value();
+  }
+  ~Fixture() {
+    for (const auto& [controller, mount] : layout.v1_mounts) rmdir(JoinPath(mount, parent).c_str());
+    if (!layout.v2_mount.empty()) rmdir(JoinPath(layout.v2_mount, parent).c_str());
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  Executor MakeExecutor(bool with_cgroups, bool with_spool) {
+    ExecutorOptions options;
+    options.node_id = "bench";  // the shim sits next to this benchmark in build/bin
+    ExecutorDeps deps;
+    deps.functions = store.get();
+    deps.cgroups = with_cgroups ? cgroups.get() : null_cgroups.get();
+    deps.resctrl = resctrl.get();
+    deps.perf_open = RealPerfEventOpen();
+    deps.clock = &RealClock::Get();
+    deps.sink = with_spool ? spool.get() : nullptr;
+    return Executor(options, deps);
+  }
+
+  std::string dir;
+  std::string true_path;
+  const std::string parent = "tailor-bench-" + std::to_string(getpid());
+  CgroupLayout layout;
+  std::unique_ptr<FunctionStore> store;
+  std::unique_ptr<CgroupManager> cgroups;
+  std::unique_ptr<CgroupManager> null_cgroups = MakeCgroupManager(CgroupLayout{}, HostPaths{});
+  std::unique_ptr<ResctrlManager> resctrl;
+  std::unique_ptr<ReportSpool> spool;
+};
+
+Fixture& Shared() {
+  static Fixture f;
+  return f;
+}
+
+void BM_BareForkExecWait(benchmark::State& state) {
+  const std::string& path = Shared().true_path;
+  for (auto _ : state) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      execl(path.c_str(), path.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) state.SkipWithError("true failed");
+  }
+}
+BENCHMARK(BM_BareForkExecWait)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// Arguments: cgroups on/off, spool on/off, to show where the time goes.
+void BM_ExecutorInvoke(benchmark::State& state) {
+  const bool with_cgroups = state.range(0) != 0;
+  const bool with_spool = state.range(1) != 0;
+  Executor executor = Shared().MakeExecutor(with_cgroups, with_spool);
+  v1::InvokeRequest request;
+  request.set_function_name("noop");
+  for (auto _ : state) {
+    auto response = executor.Invoke(request);
+    if (!response.ok() || response->report().exit_code() != 0) {
+      state.SkipWithError("invoke failed");
+      break;
+    }
+  }
+  std::string label = with_cgroups && Shared().cgroups->version() != 0 ? "cgroups" : "no cgroups";
+  label += with_spool ? ", spool" : ", no spool";
+  state.SetLabel(label);
+}
+BENCHMARK(BM_ExecutorInvoke)
+    ->ArgNames({"cgroups", "spool"})
+    ->Args({1, 1})
+    ->Args({1, 0})
+    ->Args({0, 1})
+    ->Args({0, 0})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+// Again at the end: fork costs grow with the parent's size, so bracket the Invoke runs.
+BENCHMARK(BM_BareForkExecWait)->Name("BM_BareForkExecWait_after")->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace tailor::agent
+
+BENCHMARK_MAIN();
