@@ -46,6 +46,7 @@ struct RunOptions {
   std::string emulation_file;
   std::string run_as = "nobody";
   std::string metrics_listen = "127.0.0.1:0";
+  std::string metrics_address_file;
 };
 
 int RunInventory(const std::string& output, const std::string& host_root) {
@@ -176,8 +177,13 @@ int RunAgent(const RunOptions& opts) {
     return Fail("cannot serve metrics", UnavailableError(opts.metrics_listen + ": " + e.what()));
   }
   exposer->RegisterCollectable(registry);
-  log::Info("agent metrics", {{"listen", HostOfAddress(opts.metrics_listen) + ":" +
-                                             std::to_string(exposer->GetListeningPorts().at(0))}});
+  const std::string metrics_address = HostOfAddress(opts.metrics_listen) + ":" +
+                                      std::to_string(exposer->GetListeningPorts().at(0));
+  log::Info("agent metrics", {{"listen", metrics_address}});
+  if (!opts.metrics_address_file.empty()) {
+    Status s = WriteFileAtomically(opts.metrics_address_file, metrics_address + "\n");
+    if (!s.ok()) return Fail("cannot write the metrics address file", s);
+  }
 
   AgentServiceImpl service(*inv, &executor, [&](const v1::RunReport* report) {
     if (report != nullptr) metrics.RecordRun(*report);
@@ -269,6 +275,8 @@ int main(int argc, char** argv) {
                       "Emulation profile (TOML) making this agent stand for another host");
   run_cmd->add_option("--run-as", run.run_as,
                       "User functions run as when the agent is root");
+  run_cmd->add_option("--metrics-address-file", run.metrics_address_file,
+                      "Write the metrics endpoint's host:port here once it serves");
   run_cmd->add_option("--metrics-listen", run.metrics_listen,
                       "Address of the Prometheus /metrics endpoint (port 0: any)");
 

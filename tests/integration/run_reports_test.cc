@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -97,6 +98,36 @@ TEST_F(RunReportsTest, EveryReportArrivesExactlyOnceAcrossASchedulerOutage) {
   scheduler = StartScheduler(address);
   ASSERT_TRUE(WaitUntil([&] { return StoredRuns() == invoked; }, 15s)) << agent.Log();
   EXPECT_EQ(StoredRuns().size(), 8u);
+}
+
+// The agent's metrics endpoint, after real runs, passes `promtool check metrics` (the
+// Prometheus project's own linter for the exposition format and naming conventions).
+TEST_F(RunReportsTest, AgentMetricsPassPromtool) {
+  if (!PathExists("/usr/bin/promtool")) {
+    GTEST_SKIP() << "promtool not installed (Debian package prometheus; scripts/bootstrap adds it)";
+  }
+  auto scheduler = StartScheduler("127.0.0.1:0");
+  Subprocess agent({BinaryPath("tailor-agent"), "run", "--scheduler", scheduler_address_,
+                    "--node-id", "m1", "--data-dir", dir_.File("m1"), "--address-file",
+                    dir_.File("m1.addr"), "--metrics-address-file", dir_.File("m1.metrics"),
+                    "--install", std::string(TAILOR_FUNCTIONS_DIR) + "/sha256"},
+                   dir_.File("m1.log"));
+  auto stub = v1::Agent::NewStub(grpc::CreateChannel(
+      testing::WaitForAddressFile(dir_.File("m1.addr"), agent), grpc::InsecureChannelCredentials()));
+  Invoke(*stub, "sha256", R"({"bytes": 1024})");
+  const std::string metrics = testing::WaitForAddressFile(dir_.File("m1.metrics"), agent);
+  const auto colon = metrics.rfind(':');
+  httplib::Client http(metrics.substr(0, colon), std::stoi(metrics.substr(colon + 1)));
+  auto res = http.Get("/metrics");
+  ASSERT_TRUE(res) << "no answer from " << metrics;
+  ASSERT_EQ(res->status, 200);
+  EXPECT_NE(res->body.find("tailor_agent_invocations_total{"), std::string::npos) << res->body;
+  ASSERT_TRUE(WriteFile(dir_.File("metrics.txt"), res->body).ok());
+  int rc = -1;
+  const std::string out = testing::RunCommand(
+      {"/bin/sh", "-c", "promtool check metrics < " + dir_.File("metrics.txt") + " 2>&1"}, &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "") << "promtool warnings:\n" << out;
 }
 
 }  // namespace
