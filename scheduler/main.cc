@@ -11,7 +11,7 @@
 int main(int argc, char** argv) {
   using namespace tailor;
   BlockTerminationSignals();
-  CLI::App app{"tailor-scheduler: Tailor's central scheduler (node registry, placement)"};
+  CLI::App app{"tailor-scheduler: Tailor's central scheduler (nodes, functions, placement, invocations)"};
   app.set_version_flag("--version", kTailorVersion);
   CommonOptions common;
   SetUpCommandLine(app, common);
@@ -29,6 +29,31 @@ int main(int argc, char** argv) {
                  "Heartbeat interval asked of agents")
       ->check(CLI::Range(int64_t{10}, int64_t{600'000}));
   app.add_option("--address-file", address_file, "Write the bound address to this file");
+  std::string metrics_address_file, http_address_file;
+  app.add_option("--metrics-listen", opts.metrics_listen,
+                 "Prometheus metrics endpoint (host:port; empty: none)");
+  app.add_option("--metrics-address-file", metrics_address_file,
+                 "Write the metrics endpoint's host:port here");
+  app.add_option("--http-listen", opts.http_listen,
+                 "HTTP webhook endpoint for async invocations (host:port; empty: none)");
+  app.add_option("--http-address-file", http_address_file,
+                 "Write the webhook endpoint's host:port here");
+  app.add_option("--policy", opts.placer.default_policy, "Default placement policy");
+  app.add_option("--max-attempts", opts.gateway.max_attempts,
+                 "Agents tried per invocation when one fails before the function starts")
+      ->check(CLI::Range(1u, 20u));
+  app.add_option("--async-workers", opts.dispatcher.workers,
+                 "Async invocations run at once by the dispatcher")
+      ->check(CLI::Range(1u, 256u));
+  app.add_option("--async-max-attempts", opts.dispatcher.max_attempts,
+                 "Tries of an async invocation that could not run before it fails")
+      ->check(CLI::Range(1u, 100u));
+  app.add_option("--max-bundle-bytes", opts.functions.max_bundle_bytes,
+                 "Largest bundle archive `tailorctl deploy` may upload");
+  app.add_option("--max-payload-bytes", opts.gateway_service.max_payload_bytes,
+                 "Largest invocation payload");
+  app.add_option("--max-runs", opts.runs.max_runs,
+                 "Raw run reports kept (oldest deleted beyond this)");
 
   if (auto exit_code = ParseCommandLine(app, common, argc, argv)) return *exit_code;
   if (heartbeat_interval_ms >= lease_timeout_ms) {
@@ -44,10 +69,14 @@ int main(int argc, char** argv) {
     log::Error("cannot start scheduler", {{"error", server.status()}});
     return 1;
   }
-  if (!address_file.empty()) {
-    Status s = WriteFileAtomically(address_file, (*server)->address() + "\n");
+  for (const auto& [file, address] :
+       {std::pair{address_file, (*server)->address()},
+        std::pair{metrics_address_file, (*server)->metrics_address()},
+        std::pair{http_address_file, (*server)->http_address()}}) {
+    if (file.empty()) continue;
+    Status s = WriteFileAtomically(file, address + "\n");
     if (!s.ok()) {
-      log::Error("cannot write address file", {{"error", s}});
+      log::Error("cannot write address file", {{"file", file}, {"error", s}});
       return 1;
     }
   }

@@ -1,5 +1,7 @@
 #include "scheduler/run_store.h"
 
+#include <algorithm>
+
 namespace tailor::scheduler {
 
 Status ValidateRunReport(const v1::RunReport& r) {
@@ -15,17 +17,21 @@ Status ValidateRunReport(const v1::RunReport& r) {
   return OkStatus();
 }
 
-Result<size_t> RunStore::Insert(const std::vector<const v1::RunReport*>& reports) {
+Result<std::vector<bool>> RunStore::Insert(const std::vector<Incoming>& reports) {
   std::lock_guard lock(mu_);
-  size_t inserted = 0;
+  std::vector<bool> fresh;
+  fresh.reserve(reports.size());
   const int64_t now_ms = ToUnixMillis(clock_.WallNow());
   Status stored = db_.InTransaction([&]() -> Status {
+    fresh.clear();
     TAILOR_ASSIGN_OR_RETURN(
         auto stmt,
         db_.Prepare("INSERT OR IGNORE INTO runs (invocation_id, function_name, "
                     "function_version, node_id, outcome, end_unix_ms, wall_time_us, "
-                    "received_unix_ms, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
-    for (const v1::RunReport* r : reports) {
+                    "received_unix_ms, report, host_class) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+    for (const Incoming& in : reports) {
+      const v1::RunReport* r = in.report;
       std::string blob;
       r->SerializeToString(&blob);
       stmt.Bind(1, r->invocation_id())
@@ -36,14 +42,55 @@ Result<size_t> RunStore::Insert(const std::vector<const v1::RunReport*>& reports
           .Bind(6, r->end_unix_ms())
           .Bind(7, r->wall_time_us())
           .Bind(8, now_ms)
-          .BindBlob(9, blob);
+          .BindBlob(9, blob)
+          .Bind(10, in.host_class);
       TAILOR_RETURN_IF_ERROR(stmt.Run());
-      inserted += static_cast<size_t>(db_.ChangesOfLastStatement());
+      fresh.push_back(db_.ChangesOfLastStatement() > 0);
     }
     return OkStatus();
   });
   TAILOR_RETURN_IF_ERROR(stored);
-  return inserted;
+  inserts_since_check_ += reports.size();
+  if (inserts_since_check_ >= std::max<uint64_t>(1, options_.max_runs / 100)) {
+    inserts_since_check_ = 0;
+    TAILOR_RETURN_IF_ERROR(EnforceRetentionLocked());
+  }
+  return fresh;
+}
+
+Status RunStore::EnforceRetentionLocked() {
+  TAILOR_ASSIGN_OR_RETURN(auto count, db_.Prepare("SELECT COUNT(*) FROM runs"));
+  TAILOR_ASSIGN_OR_RETURN(bool row, count.Step());
+  const int64_t n = row ? count.ColumnInt64(0) : 0;
+  count.Reset();
+  const int64_t excess = n - static_cast<int64_t>(options_.max_runs);
+  if (excess <= 0) return OkStatus();
+  TAILOR_ASSIGN_OR_RETURN(
+      auto del, db_.Prepare("DELETE FROM runs WHERE rowid IN "
+                            "(SELECT rowid FROM runs ORDER BY received_unix_ms, rowid LIMIT ?1)"));
+  del.Bind(1, excess);
+  return del.Run();
+}
+
+Result<std::vector<RunStore::StoredRun>> RunStore::RunsOf(const std::string& function_name,
+                                                          size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<StoredRun> out;
+  TAILOR_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT host_class, report FROM runs "
+                                              "WHERE function_name = ?1 "
+                                              "ORDER BY end_unix_ms DESC LIMIT ?2"));
+  q.Bind(1, function_name).Bind(2, static_cast<int64_t>(limit));
+  while (true) {
+    TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    StoredRun run;
+    run.host_class = q.ColumnText(0);
+    if (!run.report.ParseFromString(q.ColumnText(1))) {
+      return DataLossError("stored run report of '" + function_name + "' does not parse");
+    }
+    out.push_back(std::move(run));
+  }
+  return out;
 }
 
 Result<uint64_t> RunStore::Count() {

@@ -2,6 +2,8 @@
 //
 // Insert is idempotent by invocation id: a report sent twice (an agent replaying its spool
 // after a disconnect, a platform retrying Report) is stored once, and both sends succeed.
+// Retention: at most `max_runs` raw runs are kept; the oldest (by arrival) are deleted in
+// batches beyond that. Aggregated profiles are computed from the raw runs that remain.
 //
 // Thread-safety: all methods are safe to call concurrently (one connection, one mutex).
 #pragma once
@@ -18,16 +20,37 @@ namespace tailor::scheduler {
 
 class RunStore {
  public:
-  RunStore(SqliteDb& db, const Clock& clock) : db_(db), clock_(clock) {}
+  struct Options {
+    uint64_t max_runs = 1'000'000;
+  };
+  RunStore(SqliteDb& db, const Clock& clock, Options options)
+      : db_(db), clock_(clock), options_(options) {}
+  RunStore(SqliteDb& db, const Clock& clock) : RunStore(db, clock, Options()) {}
 
-  // Stores the reports in one transaction. Returns how many were new.
-  Result<size_t> Insert(const std::vector<const v1::RunReport*>& reports);
+  struct Incoming {
+    const v1::RunReport* report;
+    std::string host_class;
+  };
+  // Stores the reports in one transaction. Returns, per report, whether it was new.
+  Result<std::vector<bool>> Insert(const std::vector<Incoming>& reports);
   Result<uint64_t> Count();
 
+  struct StoredRun {
+    std::string host_class;
+    v1::RunReport report;
+  };
+  // The newest `limit` runs of a function, newest first.
+  Result<std::vector<StoredRun>> RunsOf(const std::string& function_name, size_t limit);
+
  private:
+  // REQUIRES: mu_ held.
+  Status EnforceRetentionLocked();
+
   SqliteDb& db_;
   const Clock& clock_;
+  const Options options_;
   std::mutex mu_;
+  uint64_t inserts_since_check_ = 0;
 };
 
 // INVALID_ARGUMENT when a report lacks what the store keys on.

@@ -1,5 +1,8 @@
 #include "scheduler/scheduler_server.h"
 
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "scheduler/schema.h"
@@ -14,16 +17,79 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   const std::string db_path = JoinPath(options.data_dir, "scheduler.db");
   TAILOR_ASSIGN_OR_RETURN(s->db_, SqliteDb::Open(db_path));
   TAILOR_RETURN_IF_ERROR(s->db_->Migrate(SchedulerMigrations()));
+  TAILOR_ASSIGN_OR_RETURN(s->runs_db_, SqliteDb::Open(db_path));
+
   s->node_store_ = std::make_unique<NodeStore>(*s->db_);
   s->registry_ = std::make_unique<NodeRegistry>(options.registry, clock, s->node_store_.get());
   TAILOR_RETURN_IF_ERROR_CTX(s->registry_->LoadFromStore(), "restoring node registry");
   s->membership_ = std::make_unique<MembershipServiceImpl>(*s->registry_);
-  s->run_store_ = std::make_unique<RunStore>(*s->db_, clock);
-  s->ingest_ = std::make_unique<RunIngestServiceImpl>(*s->run_store_);
-  TAILOR_ASSIGN_OR_RETURN(s->grpc_, GrpcServer::Start(options.listen_address,
-                                                      {s->membership_.get(), s->ingest_.get()}));
-  s->sweeper_ = std::thread([raw = s.get()] { raw->SweepLoop(); });
-  log::Info("scheduler serving", {{"address", s->grpc_->address()}, {"data_dir", options.data_dir}});
+  s->run_store_ = std::make_unique<RunStore>(*s->runs_db_, clock, options.runs);
+  TAILOR_ASSIGN_OR_RETURN(s->functions_, FunctionRegistry::Open(db_path, options.data_dir,
+                                                                options.functions, clock));
+  TAILOR_ASSIGN_OR_RETURN(s->async_queue_, AsyncQueue::Open(db_path, clock));
+  TAILOR_ASSIGN_OR_RETURN(s->placer_,
+                          Placer::Create(options.placer, *s->registry_, *s->functions_, clock));
+  s->intake_ = std::make_unique<RunIntake>(*s->run_store_, *s->registry_, *s->placer_, clock);
+  s->agents_ = std::make_unique<AgentConnections>();
+  s->gateway_ = std::make_unique<Gateway>(options.gateway, *s->placer_, *s->agents_);
+
+  // Metrics, wired through hooks so the core classes know nothing of Prometheus.
+  s->metrics_registry_ = std::make_shared<prometheus::Registry>();
+  s->metrics_ = std::make_unique<SchedulerMetrics>(*s->metrics_registry_);
+  SchedulerMetrics* metrics = s->metrics_.get();
+  s->placer_->SetDecisionHook([metrics](const std::string& policy, const std::string& outcome,
+                                        double seconds) {
+    metrics->RecordDecision(policy, outcome, seconds);
+  });
+  s->gateway_->SetOutcomeHook([metrics](const std::string& o) { metrics->RecordInvocation(o); });
+  s->intake_->SetLagHook(
+      [metrics](double lag, const v1::RunReport&) { metrics->RecordReport(lag); });
+  if (!options.metrics_listen.empty()) {
+    try {
+      s->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_listen);
+    } catch (const std::exception& e) {
+      return UnavailableError("cannot serve metrics on " + options.metrics_listen + ": " +
+                              e.what());
+    }
+    s->exposer_->RegisterCollectable(s->metrics_registry_);
+    s->metrics_address_ = HostOfAddress(options.metrics_listen) + ":" +
+                          std::to_string(s->exposer_->GetListeningPorts().at(0));
+  }
+
+  // Invocations left running by a crash: run again only what may run twice.
+  FunctionRegistry* functions = s->functions_.get();
+  TAILOR_ASSIGN_OR_RETURN(int requeued, s->async_queue_->Recover([functions](const std::string& f) {
+    auto fn = functions->Resolve(f, "");
+    return fn.ok() && fn->idempotent();
+  }));
+  if (requeued > 0) log::Info("requeued async invocations after restart", {{"count", requeued}});
+
+  s->ingest_ = std::make_unique<RunIngestServiceImpl>(*s->intake_);
+  s->registry_service_ = std::make_unique<RegistryServiceImpl>(*s->functions_);
+  s->placement_service_ = std::make_unique<PlacementServiceImpl>(*s->placer_, *s->intake_);
+  s->dispatcher_ =
+      std::make_unique<AsyncDispatcher>(options.dispatcher, *s->async_queue_, *s->gateway_);
+  AsyncDispatcher* dispatcher = s->dispatcher_.get();
+  s->gateway_service_ = std::make_unique<GatewayServiceImpl>(
+      options.gateway_service, *s->gateway_, *s->async_queue_, *s->functions_, *s->run_store_,
+      [dispatcher] { dispatcher->Wake(); });
+  TAILOR_ASSIGN_OR_RETURN(
+      s->grpc_, GrpcServer::Start(options.listen_address,
+                                  {s->membership_.get(), s->ingest_.get(),
+                                   s->registry_service_.get(), s->placement_service_.get(),
+                                   s->gateway_service_.get()}));
+  if (!options.http_listen.empty()) {
+    TAILOR_ASSIGN_OR_RETURN(
+        s->webhook_, WebhookServer::Start(options.http_listen, *s->gateway_service_,
+                                          *s->async_queue_,
+                                          options.gateway_service.max_payload_bytes));
+  }
+  s->RefreshMetrics();
+  s->background_ = std::thread([raw = s.get()] { raw->BackgroundLoop(); });
+  log::Info("scheduler serving", {{"address", s->grpc_->address()},
+                                  {"metrics", s->metrics_address_},
+                                  {"http", s->http_address()},
+                                  {"data_dir", options.data_dir}});
   return s;
 }
 
@@ -36,20 +102,34 @@ void SchedulerServer::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (sweeper_.joinable()) sweeper_.join();
+  if (background_.joinable()) background_.join();
+  if (webhook_) webhook_->Stop();
+  if (dispatcher_) dispatcher_->Stop();
   if (grpc_) grpc_->Shutdown();
   if (registry_) registry_->Sweep();  // flush heartbeat times
 }
 
-void SchedulerServer::SweepLoop() {
+void SchedulerServer::RefreshMetrics() {
+  metrics_->SetNodes(registry_->CountByHealth(v1::NODE_HEALTH_HEALTHY),
+                     registry_->CountByHealth(v1::NODE_HEALTH_UNHEALTHY));
+  metrics_->SetFunctions(functions_->List(false).size());
+  if (auto stats = async_queue_->GetStats(); stats.ok()) {
+    metrics_->SetAsyncQueue(stats->queued, stats->running, stats->oldest_queued_age_seconds);
+  }
+}
+
+void SchedulerServer::BackgroundLoop() {
   // Sweep a few times per lease so a silent node turns unhealthy soon after its timeout.
   auto period = std::max(std::chrono::milliseconds(20), options_.registry.lease_timeout / 4);
+  period = std::min(period, std::chrono::milliseconds(1000));
   std::unique_lock lock(mu_);
   while (!stopping_) {
     cv_.wait_for(lock, period, [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
     registry_->Sweep();
+    placer_->Sweep();
+    RefreshMetrics();
     lock.lock();
   }
 }

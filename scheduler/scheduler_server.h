@@ -1,6 +1,12 @@
 // SchedulerServer: one running scheduler. Opens (and migrates) the database in the data
-// directory, restores the node registry, serves the gRPC services, and sweeps leases in the
-// background. main() and the integration tests both start it through this class.
+// directory, restores the node registry, the function registry and the async queue, serves
+// the gRPC services (Membership, RunIngest, Registry, Placement, Gateway), the Prometheus
+// metrics endpoint and the HTTP webhook endpoint, and runs the background work (lease sweeps,
+// reservation expiry, metrics refresh, the async dispatcher). main() and the integration tests
+// both start it through this class.
+//
+// Each store has its own SQLite connection to the one database file (WAL): a transaction in
+// one store never captures another store's writes.
 //
 // Thread-safety: Start/Stop from one thread.
 #pragma once
@@ -15,18 +21,43 @@
 #include "common/sqlite_db.h"
 #include "common/status.h"
 #include "proto/grpc_server.h"
+#include "scheduler/agent_connections.h"
+#include "scheduler/async_dispatcher.h"
+#include "scheduler/async_queue.h"
+#include "scheduler/function_registry.h"
+#include "scheduler/gateway.h"
+#include "scheduler/gateway_service.h"
 #include "scheduler/membership_service.h"
 #include "scheduler/node_registry.h"
 #include "scheduler/node_store.h"
+#include "scheduler/placement_service.h"
+#include "scheduler/placer.h"
+#include "scheduler/registry_service.h"
 #include "scheduler/run_ingest_service.h"
+#include "scheduler/run_intake.h"
 #include "scheduler/run_store.h"
+#include "scheduler/scheduler_metrics.h"
+#include "scheduler/webhook_server.h"
+
+namespace prometheus {
+class Exposer;
+class Registry;
+}  // namespace prometheus
 
 namespace tailor::scheduler {
 
 struct SchedulerOptions {
   std::string listen_address = "127.0.0.1:7400";
   std::string data_dir = "tailor-data";
+  std::string metrics_listen = "127.0.0.1:0";  // empty: no metrics endpoint
+  std::string http_listen = "127.0.0.1:0";     // webhooks; empty: none
   NodeRegistry::Options registry;
+  FunctionRegistry::Options functions;
+  Placer::Options placer;
+  Gateway::Options gateway;
+  AsyncDispatcher::Options dispatcher;
+  GatewayServiceImpl::Options gateway_service;
+  RunStore::Options runs;
 };
 
 class SchedulerServer {
@@ -36,23 +67,43 @@ class SchedulerServer {
   ~SchedulerServer();
 
   const std::string& address() const { return grpc_->address(); }
+  const std::string& metrics_address() const { return metrics_address_; }
+  std::string http_address() const { return webhook_ ? webhook_->address() : ""; }
   NodeRegistry& registry() { return *registry_; }
   RunStore& runs() { return *run_store_; }
+  Placer& placer() { return *placer_; }
   void Stop();
 
  private:
   SchedulerServer() = default;
-  void SweepLoop();
+  void BackgroundLoop();
+  void RefreshMetrics();
 
   SchedulerOptions options_;
-  std::unique_ptr<SqliteDb> db_;
+  std::unique_ptr<SqliteDb> db_;       // node store
+  std::unique_ptr<SqliteDb> runs_db_;  // run store
   std::unique_ptr<NodeStore> node_store_;
   std::unique_ptr<NodeRegistry> registry_;
   std::unique_ptr<MembershipServiceImpl> membership_;
   std::unique_ptr<RunStore> run_store_;
+  std::unique_ptr<FunctionRegistry> functions_;
+  std::unique_ptr<AsyncQueue> async_queue_;
+  std::unique_ptr<Placer> placer_;
+  std::unique_ptr<RunIntake> intake_;
+  std::unique_ptr<AgentConnections> agents_;
+  std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<RunIngestServiceImpl> ingest_;
+  std::unique_ptr<RegistryServiceImpl> registry_service_;
+  std::unique_ptr<PlacementServiceImpl> placement_service_;
+  std::unique_ptr<GatewayServiceImpl> gateway_service_;
+  std::shared_ptr<prometheus::Registry> metrics_registry_;
+  std::unique_ptr<SchedulerMetrics> metrics_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::string metrics_address_;
   std::unique_ptr<GrpcServer> grpc_;
-  std::thread sweeper_;
+  std::unique_ptr<AsyncDispatcher> dispatcher_;
+  std::unique_ptr<WebhookServer> webhook_;
+  std::thread background_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

@@ -31,6 +31,40 @@ CREATE TABLE runs (
 );
 CREATE INDEX runs_by_function ON runs (function_name, end_unix_ms);
 )sql",
+    // 3: function registry, async invocations, host class per run.
+    R"sql(
+CREATE TABLE functions (
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  digest TEXT NOT NULL,               -- SHA-256 of the bundle archive in bundles/
+  size_bytes INTEGER NOT NULL,
+  entrypoint TEXT NOT NULL,
+  timeout_ms INTEGER NOT NULL,
+  memory_hint_bytes INTEGER NOT NULL,
+  idempotent INTEGER NOT NULL,
+  deployed_unix_ms INTEGER NOT NULL,
+  removed_unix_ms INTEGER,            -- NULL while the version can be invoked
+  PRIMARY KEY (name, version)
+);
+CREATE TABLE async_invocations (
+  id TEXT PRIMARY KEY,
+  function_name TEXT NOT NULL,
+  function_version TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  timeout_ms INTEGER NOT NULL,
+  policy TEXT NOT NULL,
+  state INTEGER NOT NULL,             -- tailor.v1.AsyncState
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_unix_ms INTEGER NOT NULL,
+  error TEXT NOT NULL DEFAULT '',
+  response BLOB,                      -- serialized tailor.v1.GatewayInvokeResponse
+  created_unix_ms INTEGER NOT NULL,
+  updated_unix_ms INTEGER NOT NULL
+);
+CREATE INDEX async_due ON async_invocations (state, next_attempt_unix_ms);
+ALTER TABLE runs ADD COLUMN host_class TEXT NOT NULL DEFAULT '';
+CREATE INDEX runs_by_function_class ON runs (function_name, host_class);
+)sql",
 };
 
 }  // namespace

@@ -2,10 +2,10 @@
 
 #include <signal.h>
 
-#include <random>
 
 #include "agent/runtime/process_runner.h"
 #include "common/logging.h"
+#include "common/random_id.h"
 
 namespace tailor::agent {
 namespace {
@@ -25,13 +25,7 @@ int64_t Micros(const timeval& tv) { return int64_t(tv.tv_sec) * 1'000'000 + tv.t
 
 }  // namespace
 
-std::string NewInvocationId() {
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(rng()),
-                static_cast<unsigned long long>(rng()));
-  return buf;
-}
+std::string NewInvocationId() { return RandomId(); }
 
 Executor::Executor(ExecutorOptions options, ExecutorDeps deps)
     : options_(std::move(options)), deps_(std::move(deps)) {}

@@ -1,0 +1,24 @@
+// LeastLoadedPolicy: the baseline. Among eligible nodes, picks the one with the smallest share
+// of its CPU capacity held by in-flight invocations (ties: fewer running invocations, then
+// node id). The allocation is the function's memory hint (or 256 MiB) and one core. It learns
+// nothing; Observe() is a no-op.
+//
+// Thread-safety: see PlacementPolicy.
+#pragma once
+
+#include "models/placement_policy.h"
+
+namespace tailor::models {
+
+inline constexpr uint64_t kDefaultMemoryLimitBytes = 256ull << 20;
+inline constexpr uint32_t kDefaultCpuMillicores = 1000;
+
+class LeastLoadedPolicy final : public PlacementPolicy {
+ public:
+  std::string_view name() const override { return "least-loaded"; }
+  Result<PlacementDecision> Decide(const PlacementRequest& request,
+                                   std::span<const NodeView> nodes) override;
+  void Observe(const RunObservation&) override {}
+};
+
+}  // namespace tailor::models

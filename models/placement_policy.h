@@ -1,0 +1,102 @@
+// PlacementPolicy: how Tailor chooses a node and an allocation for one invocation.
+//
+// The scheduler (and the simulator) describe the cluster as NodeViews and the invocation as a
+// PlacementRequest; a policy returns a PlacementDecision with every candidate's score and the
+// terms behind it, so Explain can show why. Observe() feeds back each finished run. This is
+// pure code: no I/O, no clocks, no protobuf; the same objects run in the scheduler and the
+// simulator.
+//
+// Thread-safety: a policy is not thread-safe; the scheduler calls it under its own lock.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace tailor::models {
+
+struct Resources {
+  uint64_t memory_bytes = 0;
+  uint32_t cpu_millicores = 0;
+};
+
+struct NodeView {
+  std::string node_id;
+  std::string host_class;          // hardware signature shared by identical hosts
+  bool healthy = true;
+  std::vector<std::string> features;  // CPU features the node advertises, sorted
+  Resources capacity;              // what the node can give to invocations
+  Resources allocated;             // held by invocations in flight
+  uint32_t running_invocations = 0;
+  uint32_t queued_invocations = 0;
+  double cpu_utilization = 0;      // 0..1, from the last heartbeat
+  uint32_t cache_ways_total = 0;   // allocatable L3 ways (0: no cache allocation)
+};
+
+struct FunctionInfo {
+  std::string name;
+  uint64_t memory_hint_bytes = 0;  // from the manifest; 0 if none
+  uint32_t timeout_ms = 0;
+};
+
+struct PlacementRequest {
+  FunctionInfo function;
+  uint64_t payload_bytes = 0;
+  std::vector<std::string> required_features;
+};
+
+struct Allocation {
+  uint64_t memory_limit_bytes = 0;
+  uint32_t cpu_millicores = 0;
+  uint32_t cache_ways = 0;
+};
+
+struct CandidateScore {
+  std::string node_id;
+  std::string host_class;
+  bool eligible = false;
+  std::string reason;  // why not eligible
+  double score = 0;    // lower is better
+  std::vector<std::pair<std::string, double>> terms;
+};
+
+struct PlacementDecision {
+  std::string node_id;
+  Allocation allocation;
+  double predicted_duration_ms = 0;  // 0: no prediction
+  bool explored = false;
+  std::vector<CandidateScore> candidates;
+};
+
+// One finished run, as the models see it.
+struct RunObservation {
+  std::string function;
+  std::string node_id;
+  std::string host_class;
+  uint64_t payload_bytes = 0;
+  double wall_ms = 0;
+  double cpu_ms = 0;
+  uint64_t peak_memory_bytes = 0;
+  uint64_t memory_limit_bytes = 0;
+  bool oom_killed = false;
+  bool succeeded = false;
+  uint32_t running_at_start = 0;
+  double cpu_utilization_at_start = 0;
+};
+
+class PlacementPolicy {
+ public:
+  virtual ~PlacementPolicy() = default;
+  virtual std::string_view name() const = 0;
+  // Chooses one of `nodes`. FAILED_PRECONDITION, naming the reasons, when none is eligible.
+  virtual Result<PlacementDecision> Decide(const PlacementRequest& request,
+                                           std::span<const NodeView> nodes) = 0;
+  virtual void Observe(const RunObservation& run) = 0;
+};
+
+}  // namespace tailor::models

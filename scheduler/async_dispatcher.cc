@@ -1,0 +1,90 @@
+#include "scheduler/async_dispatcher.h"
+
+#include <algorithm>
+
+#include "common/logging.h"
+
+namespace tailor::scheduler {
+
+AsyncDispatcher::AsyncDispatcher(Options options, AsyncQueue& queue, Gateway& gateway)
+    : options_(options), queue_(queue), gateway_(gateway) {
+  for (uint32_t i = 0; i < std::max(1u, options_.workers); ++i) {
+    workers_.emplace_back([this] { Work(); });
+  }
+}
+
+AsyncDispatcher::~AsyncDispatcher() { Stop(); }
+
+void AsyncDispatcher::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    ++wakeups_;
+  }
+  cv_.notify_all();
+}
+
+void AsyncDispatcher::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& w : workers_) {
+    if (w.joinable()) w.join();
+  }
+}
+
+void AsyncDispatcher::Work() {
+  while (true) {
+    uint64_t seen;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      seen = wakeups_;
+    }
+    auto claimed = queue_.ClaimDue();
+    if (!claimed.ok()) {
+      log::Error("async queue claim failed", {{"error", claimed.status()}});
+    } else if (claimed->has_value()) {
+      Run(**claimed);
+      continue;
+    }
+    // Nothing due: sleep until woken, or until the next entry may be due.
+    std::chrono::milliseconds wait = options_.idle_poll;
+    if (auto stats = queue_.GetStats(); stats.ok() && stats->next_due_unix_ms) {
+      const int64_t until = *stats->next_due_unix_ms -
+                            ToUnixMillis(std::chrono::system_clock::now());
+      wait = std::clamp(std::chrono::milliseconds(until), std::chrono::milliseconds(5), wait);
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, wait, [&] { return stopping_ || wakeups_ != seen; });
+  }
+}
+
+void AsyncDispatcher::Run(const AsyncQueue::Claimed& c) {
+  auto result = gateway_.Invoke(c.request);
+  Status recorded;
+  if (result.ok()) {
+    recorded = queue_.Succeed(c.id, *result);
+  } else {
+    const Status& s = result.status();
+    const bool removed = s.message().find("removed") != std::string_view::npos;
+    const bool may_pass = (s.code() == StatusCode::kFailedPrecondition && !removed) ||
+                          s.code() == StatusCode::kUnavailable ||
+                          s.code() == StatusCode::kResourceExhausted;
+    if (may_pass && c.attempts < options_.max_attempts) {
+      // Exponential backoff from the attempt count, so it survives restarts.
+      auto delay = options_.initial_backoff * (1u << std::min(c.attempts - 1, 16u));
+      delay = std::min<std::chrono::milliseconds>(delay, options_.max_backoff);
+      recorded = queue_.Retry(c.id, std::string(s.message()), delay);
+    } else {
+      recorded = queue_.Fail(c.id, std::string(s.message()));
+    }
+  }
+  if (!recorded.ok()) {
+    log::Error("cannot record async invocation outcome", {{"id", c.id}, {"error", recorded}});
+  }
+}
+
+}  // namespace tailor::scheduler

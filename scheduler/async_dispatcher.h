@@ -1,0 +1,53 @@
+// AsyncDispatcher: worker threads that run the durable async queue through the Gateway.
+//
+// A worker claims the oldest due entry and invokes it. An invocation that could not be run
+// for a reason that may pass (no node has capacity, every attempt failed before the function
+// started) is retried with exponential backoff, up to `max_attempts`; one that can never run
+// (unknown or removed function, bad request) or whose outcome is unknown fails at once.
+// Workers sleep until Wake() (called on enqueue) or the next entry is due.
+//
+// Thread-safety: Wake and Stop may be called from any thread.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/backoff.h"
+#include "scheduler/async_queue.h"
+#include "scheduler/gateway.h"
+
+namespace tailor::scheduler {
+
+class AsyncDispatcher {
+ public:
+  struct Options {
+    uint32_t workers = 4;
+    uint32_t max_attempts = 8;
+    std::chrono::milliseconds initial_backoff{200};
+    std::chrono::milliseconds max_backoff{10'000};
+    std::chrono::milliseconds idle_poll{1000};
+  };
+  AsyncDispatcher(Options options, AsyncQueue& queue, Gateway& gateway);
+  ~AsyncDispatcher();
+
+  void Wake();
+  void Stop();
+
+ private:
+  void Work();
+  // Runs one claimed entry to its next state.
+  void Run(const AsyncQueue::Claimed& claimed);
+
+  const Options options_;
+  AsyncQueue& queue_;
+  Gateway& gateway_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  uint64_t wakeups_ = 0;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace tailor::scheduler

@@ -1,0 +1,180 @@
+#include "scheduler/async_queue.h"
+
+#include "common/random_id.h"
+
+namespace tailor::scheduler {
+
+Result<std::unique_ptr<AsyncQueue>> AsyncQueue::Open(const std::string& db_path,
+                                                     const Clock& clock) {
+  TAILOR_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(db_path));
+  return std::unique_ptr<AsyncQueue>(new AsyncQueue(std::move(db), clock));
+}
+
+Result<std::string> AsyncQueue::Enqueue(const v1::GatewayInvokeRequest& request) {
+  const std::string id = RandomId();
+  const int64_t now = ToUnixMillis(clock_.WallNow());
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(
+      auto q, db_->Prepare("INSERT INTO async_invocations (id, function_name, function_version, "
+                           "payload, timeout_ms, policy, state, next_attempt_unix_ms, "
+                           "created_unix_ms, updated_unix_ms) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)"));
+  q.Bind(1, id).Bind(2, request.function_name()).Bind(3, request.function_version());
+  q.BindBlob(4, request.payload()).Bind(5, static_cast<int64_t>(request.timeout_ms()));
+  q.Bind(6, request.policy()).Bind(7, static_cast<int64_t>(v1::ASYNC_STATE_QUEUED)).Bind(8, now);
+  TAILOR_RETURN_IF_ERROR(q.Run());
+  return id;
+}
+
+Result<v1::AsyncResult> AsyncQueue::Get(const std::string& id) {
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(
+      auto q, db_->Prepare("SELECT function_name, state, attempts, error, response, "
+                           "created_unix_ms, updated_unix_ms FROM async_invocations WHERE id = ?1"));
+  q.Bind(1, id);
+  TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return NotFoundError("no async invocation '" + id + "'");
+  v1::AsyncResult r;
+  r.set_id(id);
+  r.set_function_name(q.ColumnText(0));
+  r.set_state(static_cast<v1::AsyncState>(q.ColumnInt64(1)));
+  r.set_attempts(static_cast<uint32_t>(q.ColumnInt64(2)));
+  r.set_error(q.ColumnText(3));
+  if (!q.ColumnIsNull(4) && !r.mutable_response()->ParseFromString(q.ColumnText(4))) {
+    return DataLossError("stored response of async invocation '" + id + "' does not parse");
+  }
+  r.set_created_unix_ms(q.ColumnInt64(5));
+  r.set_updated_unix_ms(q.ColumnInt64(6));
+  return r;
+}
+
+Result<std::optional<AsyncQueue::Claimed>> AsyncQueue::ClaimDue() {
+  const int64_t now = ToUnixMillis(clock_.WallNow());
+  std::lock_guard lock(mu_);
+  std::optional<Claimed> claimed;
+  Status s = db_->InTransaction([&]() -> Status {
+    TAILOR_ASSIGN_OR_RETURN(
+        auto q, db_->Prepare("SELECT id, function_name, function_version, payload, timeout_ms, "
+                             "policy, attempts FROM async_invocations "
+                             "WHERE state = ?1 AND next_attempt_unix_ms <= ?2 "
+                             "ORDER BY next_attempt_unix_ms, created_unix_ms LIMIT 1"));
+    q.Bind(1, static_cast<int64_t>(v1::ASYNC_STATE_QUEUED)).Bind(2, now);
+    TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return OkStatus();
+    Claimed c;
+    c.id = q.ColumnText(0);
+    c.request.set_function_name(q.ColumnText(1));
+    c.request.set_function_version(q.ColumnText(2));
+    c.request.set_payload(q.ColumnText(3));
+    c.request.set_timeout_ms(static_cast<uint32_t>(q.ColumnInt64(4)));
+    c.request.set_policy(q.ColumnText(5));
+    c.attempts = static_cast<uint32_t>(q.ColumnInt64(6)) + 1;
+    q.Reset();  // a statement mid-result would block COMMIT
+    TAILOR_ASSIGN_OR_RETURN(
+        auto u, db_->Prepare("UPDATE async_invocations SET state = ?2, attempts = ?3, "
+                             "updated_unix_ms = ?4 WHERE id = ?1"));
+    u.Bind(1, c.id).Bind(2, static_cast<int64_t>(v1::ASYNC_STATE_RUNNING));
+    u.Bind(3, static_cast<int64_t>(c.attempts)).Bind(4, now);
+    TAILOR_RETURN_IF_ERROR(u.Run());
+    claimed = std::move(c);
+    return OkStatus();
+  });
+  TAILOR_RETURN_IF_ERROR(s);
+  return claimed;
+}
+
+Status AsyncQueue::SetState(const std::string& id, v1::AsyncState state,
+                            const std::string& error, const std::string* response,
+                            std::optional<int64_t> next_attempt_ms) {
+  const int64_t now = ToUnixMillis(clock_.WallNow());
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(
+      auto u, db_->Prepare("UPDATE async_invocations SET state = ?2, error = ?3, "
+                           "response = COALESCE(?4, response), "
+                           "next_attempt_unix_ms = COALESCE(?5, next_attempt_unix_ms), "
+                           "updated_unix_ms = ?6 WHERE id = ?1"));
+  u.Bind(1, id).Bind(2, static_cast<int64_t>(state)).Bind(3, error);
+  if (response) {
+    u.BindBlob(4, *response);
+  } else {
+    u.BindNull(4);
+  }
+  if (next_attempt_ms) {
+    u.Bind(5, *next_attempt_ms);
+  } else {
+    u.BindNull(5);
+  }
+  u.Bind(6, now);
+  return u.Run();
+}
+
+Status AsyncQueue::Succeed(const std::string& id, const v1::GatewayInvokeResponse& response) {
+  std::string blob;
+  response.SerializeToString(&blob);
+  return SetState(id, v1::ASYNC_STATE_SUCCEEDED, "", &blob, std::nullopt);
+}
+
+Status AsyncQueue::Fail(const std::string& id, const std::string& error) {
+  return SetState(id, v1::ASYNC_STATE_FAILED, error, nullptr, std::nullopt);
+}
+
+Status AsyncQueue::Retry(const std::string& id, const std::string& error,
+                         std::chrono::milliseconds delay) {
+  return SetState(id, v1::ASYNC_STATE_QUEUED, error, nullptr,
+                  ToUnixMillis(clock_.WallNow()) + delay.count());
+}
+
+Result<int> AsyncQueue::Recover(const std::function<bool(const std::string&)>& idempotent) {
+  std::vector<std::pair<std::string, std::string>> running;  // id, function
+  {
+    std::lock_guard lock(mu_);
+    TAILOR_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT id, function_name FROM "
+                                                 "async_invocations WHERE state = ?1"));
+    q.Bind(1, static_cast<int64_t>(v1::ASYNC_STATE_RUNNING));
+    while (true) {
+      TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      running.emplace_back(q.ColumnText(0), q.ColumnText(1));
+    }
+  }
+  int requeued = 0;
+  for (const auto& [id, function] : running) {
+    if (idempotent(function)) {
+      TAILOR_RETURN_IF_ERROR(SetState(id, v1::ASYNC_STATE_QUEUED,
+                                      "requeued after a scheduler restart", nullptr,
+                                      ToUnixMillis(clock_.WallNow())));
+      ++requeued;
+    } else {
+      TAILOR_RETURN_IF_ERROR(
+          Fail(id, "the scheduler restarted while this invocation was running; it may have run, "
+                   "and '" + function + "' is not marked idempotent, so it was not run again"));
+    }
+  }
+  return requeued;
+}
+
+Result<AsyncQueue::Stats> AsyncQueue::GetStats() {
+  const int64_t now = ToUnixMillis(clock_.WallNow());
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(
+      auto q, db_->Prepare("SELECT state, COUNT(*), MIN(created_unix_ms), "
+                           "MIN(next_attempt_unix_ms) FROM async_invocations "
+                           "WHERE state IN (?1, ?2) GROUP BY state"));
+  q.Bind(1, static_cast<int64_t>(v1::ASYNC_STATE_QUEUED));
+  q.Bind(2, static_cast<int64_t>(v1::ASYNC_STATE_RUNNING));
+  Stats stats;
+  while (true) {
+    TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    if (q.ColumnInt64(0) == v1::ASYNC_STATE_QUEUED) {
+      stats.queued = q.ColumnInt64(1);
+      stats.oldest_queued_age_seconds = std::max<int64_t>(0, now - q.ColumnInt64(2)) / 1000.0;
+      stats.next_due_unix_ms = q.ColumnInt64(3);
+    } else {
+      stats.running = q.ColumnInt64(1);
+    }
+  }
+  return stats;
+}
+
+}  // namespace tailor::scheduler

@@ -1,0 +1,65 @@
+// AsyncQueue: durable asynchronous invocations in the scheduler's SQLite file.
+//
+// Enqueue() commits the request (synchronous=FULL) before returning its id, so an accepted
+// invocation survives a scheduler crash. A dispatcher claims due entries (QUEUED -> RUNNING,
+// attempts + 1), runs them through the Gateway, and records the outcome (SUCCEEDED with the
+// response, FAILED with an error) or puts them back with a later next-attempt time.
+// Recover() runs at start: entries left RUNNING by a crash go back to QUEUED when their
+// function is idempotent, and fail with an explanation when it is not (they may have run).
+//
+// Thread-safety: all methods are safe to call concurrently (one connection, one mutex).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/sqlite_db.h"
+#include "tailor/v1/gateway.pb.h"
+
+namespace tailor::scheduler {
+
+class AsyncQueue {
+ public:
+  static Result<std::unique_ptr<AsyncQueue>> Open(const std::string& db_path, const Clock& clock);
+
+  Result<std::string> Enqueue(const v1::GatewayInvokeRequest& request);
+  // NOT_FOUND for an unknown id.
+  Result<v1::AsyncResult> Get(const std::string& id);
+
+  struct Claimed {
+    std::string id;
+    v1::GatewayInvokeRequest request;
+    uint32_t attempts = 0;  // including this one
+  };
+  // The oldest due QUEUED entry, now RUNNING; nullopt when none is due.
+  Result<std::optional<Claimed>> ClaimDue();
+  Status Succeed(const std::string& id, const v1::GatewayInvokeResponse& response);
+  Status Fail(const std::string& id, const std::string& error);
+  Status Retry(const std::string& id, const std::string& error, std::chrono::milliseconds delay);
+  // `idempotent(function_name)` says whether a possibly-started run may run again.
+  // Returns how many entries were requeued.
+  Result<int> Recover(const std::function<bool(const std::string& function)>& idempotent);
+
+  struct Stats {
+    int64_t queued = 0;
+    int64_t running = 0;
+    double oldest_queued_age_seconds = 0;
+    std::optional<int64_t> next_due_unix_ms;
+  };
+  Result<Stats> GetStats();
+
+ private:
+  AsyncQueue(std::unique_ptr<SqliteDb> db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+  Status SetState(const std::string& id, v1::AsyncState state, const std::string& error,
+                  const std::string* response, std::optional<int64_t> next_attempt_ms);
+
+  std::unique_ptr<SqliteDb> db_;
+  const Clock& clock_;
+  std::mutex mu_;
+};
+
+}  // namespace tailor::scheduler

@@ -1,0 +1,191 @@
+#include "scheduler/function_registry.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "common/file_util.h"
+#include "common/function_manifest.h"
+#include "common/logging.h"
+
+namespace tailor::scheduler {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kColumns[] =
+    "name, version, digest, size_bytes, entrypoint, timeout_ms, memory_hint_bytes, idempotent, "
+    "deployed_unix_ms, removed_unix_ms";
+
+v1::FunctionVersion FromRow(const SqliteStatement& row) {
+  v1::FunctionVersion f;
+  f.set_name(row.ColumnText(0));
+  f.set_version(row.ColumnText(1));
+  f.set_digest(row.ColumnText(2));
+  f.set_size_bytes(static_cast<uint64_t>(row.ColumnInt64(3)));
+  f.set_entrypoint(row.ColumnText(4));
+  f.set_timeout_ms(static_cast<uint32_t>(row.ColumnInt64(5)));
+  f.set_memory_hint_bytes(static_cast<uint64_t>(row.ColumnInt64(6)));
+  f.set_idempotent(row.ColumnInt64(7) != 0);
+  f.set_deployed_unix_ms(row.ColumnInt64(8));
+  f.set_removed(!row.ColumnIsNull(9));
+  return f;
+}
+
+bool IsHexDigest(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FunctionRegistry>> FunctionRegistry::Open(const std::string& db_path,
+                                                                  const std::string& data_dir,
+                                                                  Options options,
+                                                                  const Clock& clock) {
+  TAILOR_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(db_path));
+  const std::string bundles = JoinPath(data_dir, "bundles");
+  TAILOR_RETURN_IF_ERROR(MakeDirectories(bundles));
+  return std::unique_ptr<FunctionRegistry>(
+      new FunctionRegistry(std::move(db), bundles, options, clock));
+}
+
+std::string FunctionRegistry::BundlePath(const std::string& digest) const {
+  return JoinPath(bundles_dir_, digest + ".tar.gz");
+}
+
+Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view archive,
+                                                            std::string_view expected_sha256) {
+  if (archive.size() > options_.max_bundle_bytes) {
+    return ResourceExhaustedError("bundle is " + std::to_string(archive.size()) +
+                                  " bytes; the limit is " +
+                                  std::to_string(options_.max_bundle_bytes));
+  }
+  const std::string digest = Sha256Hex(archive);
+  if (!expected_sha256.empty() && expected_sha256 != digest) {
+    return DataLossError("bundle digest mismatch: client said " + std::string(expected_sha256) +
+                         ", received bytes hash to " + digest);
+  }
+  // Validate in scratch space: unpack, parse the manifest, check the entrypoint.
+  static std::atomic<uint64_t> counter{0};
+  const std::string scratch = JoinPath(bundles_dir_, ".check-" + std::to_string(getpid()) + "-" +
+                                                         std::to_string(++counter));
+  struct ScratchGuard {
+    std::string dir;
+    ~ScratchGuard() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } guard{scratch};
+  auto root = ExtractBundle(archive, scratch, options_.unpack);
+  if (!root.ok()) return root.status();
+  auto text = ReadFile(JoinPath(*root, kManifestFileName));
+  if (!text.ok()) return InvalidArgumentError("bundle has no readable tailor.toml");
+  TAILOR_ASSIGN_OR_RETURN(FunctionManifest manifest, ParseManifest(*text));
+  auto entry = ResolveEntrypoint(*root, manifest);
+  if (!entry.ok()) return InvalidArgumentError(std::string(entry.status().message()));
+
+  std::lock_guard lock(mu_);
+  {
+    TAILOR_ASSIGN_OR_RETURN(auto q, db_->Prepare(std::string("SELECT ") + kColumns +
+                                                 " FROM functions WHERE name = ?1 AND version = ?2"));
+    q.Bind(1, manifest.name).Bind(2, manifest.version);
+    TAILOR_ASSIGN_OR_RETURN(bool found, q.Step());
+    if (found) {
+      v1::FunctionVersion existing = FromRow(q);
+      if (existing.digest() != digest) {
+        return AlreadyExistsError("function '" + manifest.name + "' version '" +
+                                  manifest.version +
+                                  "' is already deployed with different contents; versions "
+                                  "are immutable, bump the version in tailor.toml");
+      }
+      if (!existing.removed()) return Deployed{existing, true};
+    }
+  }
+  if (!PathExists(BundlePath(digest))) {
+    TAILOR_RETURN_IF_ERROR(WriteFileAtomically(BundlePath(digest), archive));
+  }
+  v1::FunctionVersion f;
+  f.set_name(manifest.name);
+  f.set_version(manifest.version);
+  f.set_digest(digest);
+  f.set_size_bytes(archive.size());
+  f.set_entrypoint(manifest.entrypoint);
+  f.set_timeout_ms(manifest.timeout_ms);
+  f.set_memory_hint_bytes(manifest.memory_hint_bytes);
+  f.set_idempotent(manifest.idempotent);
+  f.set_deployed_unix_ms(ToUnixMillis(clock_.WallNow()));
+  TAILOR_ASSIGN_OR_RETURN(
+      auto ins, db_->Prepare(std::string("INSERT OR REPLACE INTO functions (") + kColumns +
+                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL)"));
+  ins.Bind(1, f.name()).Bind(2, f.version()).Bind(3, f.digest());
+  ins.Bind(4, static_cast<int64_t>(f.size_bytes())).Bind(5, f.entrypoint());
+  ins.Bind(6, static_cast<int64_t>(f.timeout_ms()));
+  ins.Bind(7, static_cast<int64_t>(f.memory_hint_bytes()));
+  ins.Bind(8, static_cast<int64_t>(f.idempotent() ? 1 : 0)).Bind(9, f.deployed_unix_ms());
+  TAILOR_RETURN_IF_ERROR(ins.Run());
+  log::Info("function deployed",
+            {{"function", f.name()}, {"version", f.version()}, {"digest", digest}});
+  return Deployed{f, false};
+}
+
+std::vector<v1::FunctionVersion> FunctionRegistry::List(bool include_removed) {
+  std::vector<v1::FunctionVersion> out;
+  std::lock_guard lock(mu_);
+  auto q = db_->Prepare(std::string("SELECT ") + kColumns + " FROM functions" +
+                        (include_removed ? "" : " WHERE removed_unix_ms IS NULL") +
+                        " ORDER BY name, deployed_unix_ms DESC, version DESC");
+  if (!q.ok()) return out;
+  while (q->Step().value_or(false)) out.push_back(FromRow(*q));
+  return out;
+}
+
+Result<v1::FunctionVersion> FunctionRegistry::Resolve(const std::string& name,
+                                                      const std::string& version) {
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(
+      auto q, db_->Prepare(std::string("SELECT ") + kColumns +
+                           " FROM functions WHERE name = ?1 AND (?2 = '' OR version = ?2)"
+                           " ORDER BY removed_unix_ms IS NOT NULL, deployed_unix_ms DESC,"
+                           " version DESC LIMIT 1"));
+  q.Bind(1, name).Bind(2, version);
+  TAILOR_ASSIGN_OR_RETURN(bool found, q.Step());
+  if (!found) {
+    return NotFoundError(version.empty()
+                             ? "function '" + name + "' is not deployed"
+                             : "function '" + name + "' has no version '" + version + "'");
+  }
+  v1::FunctionVersion f = FromRow(q);
+  if (f.removed()) return FailedPreconditionError("function '" + name + "' was removed");
+  return f;
+}
+
+Result<uint32_t> FunctionRegistry::Remove(const std::string& name) {
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(auto exists,
+                          db_->Prepare("SELECT COUNT(*) FROM functions WHERE name = ?1"));
+  exists.Bind(1, name);
+  TAILOR_ASSIGN_OR_RETURN(bool row, exists.Step());
+  if (!row || exists.ColumnInt64(0) == 0) {
+    return NotFoundError("function '" + name + "' is not deployed");
+  }
+  exists.Reset();
+  TAILOR_ASSIGN_OR_RETURN(auto upd, db_->Prepare("UPDATE functions SET removed_unix_ms = ?2 "
+                                                 "WHERE name = ?1 AND removed_unix_ms IS NULL"));
+  upd.Bind(1, name).Bind(2, ToUnixMillis(clock_.WallNow()));
+  TAILOR_RETURN_IF_ERROR(upd.Run());
+  return static_cast<uint32_t>(db_->ChangesOfLastStatement());
+}
+
+Result<std::string> FunctionRegistry::ReadBundle(const std::string& digest) {
+  if (!IsHexDigest(digest)) return InvalidArgumentError("'" + digest + "' is not a SHA-256 digest");
+  auto bytes = ReadFile(BundlePath(digest));
+  if (!bytes.ok()) return NotFoundError("no bundle with digest " + digest);
+  return bytes;
+}
+
+}  // namespace tailor::scheduler

@@ -1,0 +1,69 @@
+// FunctionRegistry: deployed function bundles and their versions.
+//
+// Deploy() validates an archive completely before anything is stored: it unpacks it safely
+// (common/bundle_archive.h) into scratch space, parses tailor.toml and checks the entrypoint
+// is an executable inside the bundle. The archive is then kept content-addressed as
+// <data_dir>/bundles/<sha256>.tar.gz (written atomically) and its version recorded in SQLite.
+// Deploying the same bytes again is a no-op; the same name and version with other contents is
+// ALREADY_EXISTS (versions are immutable). Remove() marks every version removed: it can no
+// longer be resolved for new invocations, while its runs and profile stay.
+//
+// Thread-safety: all methods are safe to call concurrently.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/bundle_archive.h"
+#include "common/clock.h"
+#include "common/sqlite_db.h"
+#include "tailor/v1/registry.pb.h"
+
+namespace tailor::scheduler {
+
+class FunctionRegistry {
+ public:
+  struct Options {
+    uint64_t max_bundle_bytes = 64ull << 20;  // archive size
+    BundleLimits unpack;                      // unpacked size and entries
+  };
+  // `db_path` must already be migrated. Bundles live under `data_dir`/bundles.
+  static Result<std::unique_ptr<FunctionRegistry>> Open(const std::string& db_path,
+                                                        const std::string& data_dir,
+                                                        Options options, const Clock& clock);
+
+  struct Deployed {
+    v1::FunctionVersion function;
+    bool unchanged = false;
+  };
+  // `expected_sha256` may be empty. See the class comment for the errors.
+  Result<Deployed> Deploy(std::string_view archive, std::string_view expected_sha256);
+
+  std::vector<v1::FunctionVersion> List(bool include_removed);
+  // Newest (by deploy time) non-removed version when `version` is empty. NOT_FOUND for an
+  // unknown function or version, FAILED_PRECONDITION for a removed one.
+  Result<v1::FunctionVersion> Resolve(const std::string& name, const std::string& version);
+  // NOT_FOUND for an unknown function. Returns how many versions were newly removed.
+  Result<uint32_t> Remove(const std::string& name);
+  // The archive bytes of a deployed bundle. NOT_FOUND for an unknown digest.
+  Result<std::string> ReadBundle(const std::string& digest);
+
+  const Options& options() const { return options_; }
+
+ private:
+  FunctionRegistry(std::unique_ptr<SqliteDb> db, std::string bundles_dir, Options options,
+                   const Clock& clock)
+      : db_(std::move(db)), bundles_dir_(std::move(bundles_dir)), options_(options),
+        clock_(clock) {}
+  std::string BundlePath(const std::string& digest) const;
+
+  std::unique_ptr<SqliteDb> db_;
+  const std::string bundles_dir_;
+  const Options options_;
+  const Clock& clock_;
+  std::mutex mu_;
+};
+
+}  // namespace tailor::scheduler

@@ -1,0 +1,71 @@
+#include "scheduler/gateway_service.h"
+
+#include "proto/grpc_status.h"
+#include "scheduler/function_profile.h"
+
+namespace tailor::scheduler {
+
+Status GatewayServiceImpl::CheckRequest(const v1::GatewayInvokeRequest& request) {
+  if (request.function_name().empty()) return InvalidArgumentError("function_name is required");
+  if (request.payload().size() > options_.max_payload_bytes) {
+    return ResourceExhaustedError("payload is " + std::to_string(request.payload().size()) +
+                                  " bytes; the limit is " +
+                                  std::to_string(options_.max_payload_bytes));
+  }
+  return functions_.Resolve(request.function_name(), request.function_version()).status();
+}
+
+grpc::Status GatewayServiceImpl::Invoke(grpc::ServerContext*,
+                                        const v1::GatewayInvokeRequest* request,
+                                        v1::GatewayInvokeResponse* response) {
+  Status checked = CheckRequest(*request);
+  if (!checked.ok()) return ToGrpcStatus(checked);
+  auto result = gateway_.Invoke(*request);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+Result<std::string> GatewayServiceImpl::Enqueue(const v1::GatewayInvokeRequest& request) {
+  TAILOR_RETURN_IF_ERROR(CheckRequest(request));
+  TAILOR_ASSIGN_OR_RETURN(std::string id, queue_.Enqueue(request));
+  if (on_enqueue_) on_enqueue_();
+  return id;
+}
+
+grpc::Status GatewayServiceImpl::InvokeAsync(grpc::ServerContext*,
+                                             const v1::GatewayInvokeRequest* request,
+                                             v1::InvokeAsyncResponse* response) {
+  auto id = Enqueue(*request);
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  response->set_id(*id);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayServiceImpl::GetResult(grpc::ServerContext*,
+                                           const v1::GetResultRequest* request,
+                                           v1::AsyncResult* response) {
+  auto r = queue_.Get(request->id());
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *response = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayServiceImpl::GetProfile(grpc::ServerContext*,
+                                            const v1::GetProfileRequest* request,
+                                            v1::FunctionProfile* response) {
+  if (request->function_name().empty()) {
+    return ToGrpcStatus(InvalidArgumentError("function_name is required"));
+  }
+  auto runs = runs_.RunsOf(request->function_name(), options_.profile_max_runs);
+  if (!runs.ok()) return ToGrpcStatus(runs.status());
+  if (runs->empty()) {
+    // Known but never run is an empty profile; unknown altogether is NOT_FOUND.
+    auto fn = functions_.Resolve(request->function_name(), "");
+    if (!fn.ok() && fn.status().code() == StatusCode::kNotFound) return ToGrpcStatus(fn.status());
+  }
+  *response = ComputeProfile(request->function_name(), *runs);
+  return grpc::Status::OK;
+}
+
+}  // namespace tailor::scheduler

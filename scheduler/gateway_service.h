@@ -1,0 +1,51 @@
+// GatewayServiceImpl: tailor.v1.Gateway: synchronous Invoke, durable InvokeAsync, GetResult,
+// and GetProfile (what Tailor has learned about a function).
+//
+// Thread-safety: called concurrently by gRPC; everything it uses is thread-safe.
+#pragma once
+
+#include <functional>
+
+#include "scheduler/async_queue.h"
+#include "scheduler/function_registry.h"
+#include "scheduler/gateway.h"
+#include "scheduler/run_store.h"
+#include "tailor/v1/gateway.grpc.pb.h"
+
+namespace tailor::scheduler {
+
+class GatewayServiceImpl final : public v1::Gateway::Service {
+ public:
+  struct Options {
+    uint64_t max_payload_bytes = 16ull << 20;
+    size_t profile_max_runs = 10'000;  // newest runs a profile is computed from
+  };
+  GatewayServiceImpl(Options options, Gateway& gateway, AsyncQueue& queue,
+                     FunctionRegistry& functions, RunStore& runs, std::function<void()> on_enqueue)
+      : options_(options), gateway_(gateway), queue_(queue), functions_(functions), runs_(runs),
+        on_enqueue_(std::move(on_enqueue)) {}
+
+  grpc::Status Invoke(grpc::ServerContext* context, const v1::GatewayInvokeRequest* request,
+                      v1::GatewayInvokeResponse* response) override;
+  grpc::Status InvokeAsync(grpc::ServerContext* context, const v1::GatewayInvokeRequest* request,
+                           v1::InvokeAsyncResponse* response) override;
+  grpc::Status GetResult(grpc::ServerContext* context, const v1::GetResultRequest* request,
+                         v1::AsyncResult* response) override;
+  grpc::Status GetProfile(grpc::ServerContext* context, const v1::GetProfileRequest* request,
+                          v1::FunctionProfile* response) override;
+
+  // Checks and queues one async invocation (also used by the HTTP webhook).
+  Result<std::string> Enqueue(const v1::GatewayInvokeRequest& request);
+
+ private:
+  Status CheckRequest(const v1::GatewayInvokeRequest& request);
+
+  const Options options_;
+  Gateway& gateway_;
+  AsyncQueue& queue_;
+  FunctionRegistry& functions_;
+  RunStore& runs_;
+  std::function<void()> on_enqueue_;
+};
+
+}  // namespace tailor::scheduler

@@ -1,0 +1,18 @@
+// HostClass: hosts with the same hardware signature (CPU model, advertised features, cache
+// sizes, cores, emulation profile) form one class; profiles and predictions are per class.
+//
+// The class name is readable and stable: "<profile or cpu-model slug>-<8 hex of the
+// signature hash>", e.g. "old-host-3f2a9c1b" or "amd-epyc-9d04b6e2".
+//
+// Thread-safety: stateless.
+#pragma once
+
+#include <string>
+
+#include "tailor/v1/inventory.pb.h"
+
+namespace tailor::scheduler {
+
+std::string HostClassOf(const v1::HostInventory& inventory);
+
+}  // namespace tailor::scheduler

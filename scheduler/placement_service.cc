@@ -1,0 +1,57 @@
+#include "scheduler/placement_service.h"
+
+#include "proto/grpc_status.h"
+
+namespace tailor::scheduler {
+
+grpc::Status PlacementServiceImpl::Place(grpc::ServerContext*, const v1::PlaceRequest* request,
+                                         v1::PlaceResponse* response) {
+  if (request->function_name().empty()) {
+    return ToGrpcStatus(InvalidArgumentError("function_name is required"));
+  }
+  PlaceInput in;
+  in.function_name = request->function_name();
+  in.function_version = request->function_version();
+  in.payload_bytes = request->payload_bytes();
+  in.candidate_node_ids.assign(request->candidate_node_ids().begin(),
+                               request->candidate_node_ids().end());
+  in.required_features.assign(request->required_features().begin(),
+                              request->required_features().end());
+  in.policy = request->policy();
+  auto placed = placer_.Place(in);
+  if (!placed.ok()) return ToGrpcStatus(placed.status());
+  response->set_decision_id(placed->decision_id);
+  response->set_node_id(placed->node_id);
+  response->set_node_address(placed->node_address);
+  *response->mutable_allocation() = placed->allocation;
+  response->set_predicted_duration_ms(placed->predicted_duration_ms);
+  response->set_policy(placed->policy);
+  response->set_explored(placed->explored);
+  response->set_function_version(placed->function.version());
+  return grpc::Status::OK;
+}
+
+grpc::Status PlacementServiceImpl::Report(grpc::ServerContext*, const v1::ReportRequest* request,
+                                          v1::ReportResponse* response) {
+  v1::RunReport report = request->report();
+  if (!request->decision_id().empty()) report.set_decision_id(request->decision_id());
+  if (report.node_id().empty()) {
+    return ToGrpcStatus(InvalidArgumentError("report.node_id is required"));
+  }
+  auto fresh = intake_.Accept({&report});
+  if (!fresh.ok()) return ToGrpcStatus(fresh.status());
+  // A duplicate still frees the decision, in case the first report raced the reservation.
+  if (!report.decision_id().empty()) placer_.Release(report.decision_id());
+  response->set_duplicate(!(*fresh)[0]);
+  return grpc::Status::OK;
+}
+
+grpc::Status PlacementServiceImpl::Explain(grpc::ServerContext*, const v1::ExplainRequest* request,
+                                           v1::ExplainResponse* response) {
+  auto e = placer_.Explain(request->decision_id());
+  if (!e.ok()) return ToGrpcStatus(e.status());
+  *response = std::move(*e);
+  return grpc::Status::OK;
+}
+
+}  // namespace tailor::scheduler

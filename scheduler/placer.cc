@@ -1,0 +1,219 @@
+#include "scheduler/placer.h"
+
+#include <algorithm>
+
+#include "common/random_id.h"
+#include "models/policy_table.h"
+#include "scheduler/host_class.h"
+
+namespace tailor::scheduler {
+namespace {
+
+std::string OutcomeOf(const Status& s) {
+  return s.code() == StatusCode::kFailedPrecondition ? "no_capacity" : "error";
+}
+
+}  // namespace
+
+models::Resources NodeCapacity(const v1::Node& node) {
+  models::Resources r;
+  r.memory_bytes = node.inventory().memory_bytes();
+  r.cpu_millicores = node.inventory().topology().logical_cores() * 1000;
+  return r;
+}
+
+Result<std::unique_ptr<Placer>> Placer::Create(Options options, NodeRegistry& nodes,
+                                               FunctionRegistry& functions, const Clock& clock) {
+  std::unique_ptr<Placer> p(new Placer(std::move(options), nodes, functions, clock));
+  std::lock_guard lock(p->mu_);
+  auto policy = p->PolicyLocked(p->options_.default_policy);
+  if (!policy.ok()) return policy.status();
+  return p;
+}
+
+Result<models::PlacementPolicy*> Placer::PolicyLocked(const std::string& name) {
+  auto it = policies_.find(name);
+  if (it != policies_.end()) return it->second.get();
+  TAILOR_ASSIGN_OR_RETURN(auto policy, models::MakePolicy(name));
+  auto* raw = policy.get();
+  policies_[name] = std::move(policy);
+  return raw;
+}
+
+Result<Placement> Placer::Place(const PlaceInput& input) {
+  const auto started = clock_.MonotonicNow();
+  const std::string policy_name = input.policy.empty() ? options_.default_policy : input.policy;
+  TAILOR_ASSIGN_OR_RETURN(v1::FunctionVersion fn,
+                          functions_.Resolve(input.function_name, input.function_version));
+
+  // The candidates, as the models see them.
+  std::vector<v1::Node> nodes = nodes_.List();
+  std::vector<models::NodeView> views;
+  views.reserve(nodes.size());
+  std::unordered_map<std::string, const v1::Node*> by_id;
+  for (const auto& n : nodes) {
+    if (!input.candidate_node_ids.empty() &&
+        std::find(input.candidate_node_ids.begin(), input.candidate_node_ids.end(),
+                  n.node_id()) == input.candidate_node_ids.end()) {
+      continue;
+    }
+    if (std::find(input.exclude_node_ids.begin(), input.exclude_node_ids.end(), n.node_id()) !=
+        input.exclude_node_ids.end()) {
+      continue;
+    }
+    models::NodeView v;
+    v.node_id = n.node_id();
+    v.host_class = HostClassOf(n.inventory());
+    v.healthy = n.health() == v1::NODE_HEALTH_HEALTHY;
+    for (const auto& [feature, present] : n.inventory().cpu_features()) {
+      if (present) v.features.push_back(feature);
+    }
+    std::sort(v.features.begin(), v.features.end());
+    v.capacity = NodeCapacity(n);
+    v.running_invocations = n.load().running_invocations();
+    v.queued_invocations = n.load().queued_invocations();
+    v.cpu_utilization = n.load().cpu_utilization();
+    if (n.inventory().rdt().l3_cat() && n.inventory().rdt().resctrl_mounted()) {
+      v.cache_ways_total = n.inventory().rdt().l3_cat_ways();
+    }
+    by_id[n.node_id()] = &n;
+    views.push_back(std::move(v));
+  }
+
+  models::PlacementRequest request;
+  request.function.name = fn.name();
+  request.function.memory_hint_bytes = fn.memory_hint_bytes();
+  request.function.timeout_ms = fn.timeout_ms();
+  request.payload_bytes = input.payload_bytes;
+  request.required_features = input.required_features;
+
+  std::unique_lock lock(mu_);
+  auto policy = PolicyLocked(policy_name);
+  if (!policy.ok()) return policy.status();
+  for (auto& v : views) {
+    if (auto it = held_.find(v.node_id); it != held_.end()) v.allocated = it->second;
+  }
+  auto decided = (*policy)->Decide(request, views);
+  const double latency_s =
+      std::chrono::duration<double>(clock_.MonotonicNow() - started).count();
+  if (!decided.ok()) {
+    lock.unlock();
+    if (hook_) hook_(policy_name, OutcomeOf(decided.status()), latency_s);
+    return decided.status();
+  }
+  const models::PlacementDecision& d = *decided;
+
+  Placement p;
+  p.decision_id = RandomId();
+  p.function = fn;
+  p.node_id = d.node_id;
+  p.node_address = by_id.at(d.node_id)->address();
+  p.allocation.set_memory_limit_bytes(d.allocation.memory_limit_bytes);
+  p.allocation.set_cpu_millicores(d.allocation.cpu_millicores);
+  p.allocation.set_cache_ways(d.allocation.cache_ways);
+  p.predicted_duration_ms = d.predicted_duration_ms;
+  p.policy = policy_name;
+  p.explored = d.explored;
+
+  // Hold the capacity until the run ends (or its timeout plus grace passes).
+  Reservation r;
+  r.node_id = d.node_id;
+  r.resources = {d.allocation.memory_limit_bytes, d.allocation.cpu_millicores};
+  r.expires = clock_.MonotonicNow() + std::chrono::milliseconds(fn.timeout_ms()) +
+              options_.reservation_grace;
+  auto& held = held_[d.node_id];
+  held.memory_bytes += r.resources.memory_bytes;
+  held.cpu_millicores += r.resources.cpu_millicores;
+  reservations_[p.decision_id] = r;
+
+  // Keep the explanation.
+  v1::ExplainResponse e;
+  e.set_decision_id(p.decision_id);
+  e.set_function_name(fn.name());
+  e.set_policy(policy_name);
+  e.set_chosen_node_id(d.node_id);
+  e.set_explored(d.explored);
+  e.set_decided_unix_ms(ToUnixMillis(clock_.WallNow()));
+  e.set_decision_latency_us(latency_s * 1e6);
+  *e.mutable_allocation() = p.allocation;
+  e.set_predicted_duration_ms(d.predicted_duration_ms);
+  for (const auto& c : d.candidates) {
+    auto* ce = e.add_candidates();
+    ce->set_node_id(c.node_id);
+    ce->set_host_class(c.host_class);
+    ce->set_eligible(c.eligible);
+    ce->set_reason(c.reason);
+    ce->set_score(c.score);
+    for (const auto& [term, value] : c.terms) (*ce->mutable_terms())[term] = value;
+  }
+  decisions_[p.decision_id] = std::move(e);
+  decision_order_.push_back(p.decision_id);
+  while (decision_order_.size() > options_.max_decisions) {
+    decisions_.erase(decision_order_.front());
+    decision_order_.pop_front();
+  }
+  lock.unlock();
+  if (hook_) hook_(policy_name, "placed", latency_s);
+  return p;
+}
+
+void Placer::ReleaseLocked(const std::string& decision_id) {
+  auto it = reservations_.find(decision_id);
+  if (it == reservations_.end()) return;
+  auto& held = held_[it->second.node_id];
+  held.memory_bytes -= std::min(held.memory_bytes, it->second.resources.memory_bytes);
+  held.cpu_millicores -= std::min(held.cpu_millicores, it->second.resources.cpu_millicores);
+  reservations_.erase(it);
+}
+
+void Placer::Release(const std::string& decision_id) {
+  std::lock_guard lock(mu_);
+  ReleaseLocked(decision_id);
+}
+
+void Placer::Observe(const v1::RunReport& report, const std::string& host_class) {
+  models::RunObservation o;
+  o.function = report.function_name();
+  o.node_id = report.node_id();
+  o.host_class = host_class;
+  o.payload_bytes = report.payload_bytes();
+  o.wall_ms = report.wall_time_us() / 1000.0;
+  o.cpu_ms = (report.user_cpu_us() + report.system_cpu_us()) / 1000.0;
+  o.peak_memory_bytes = report.peak_memory_bytes();
+  o.memory_limit_bytes = report.memory_limit_bytes();
+  o.oom_killed = report.oom_killed();
+  o.succeeded = report.outcome() == v1::RUN_OUTCOME_SUCCEEDED;
+  o.running_at_start = report.node_load_at_start().running_invocations();
+  o.cpu_utilization_at_start = report.node_load_at_start().cpu_utilization();
+  std::lock_guard lock(mu_);
+  if (!report.decision_id().empty()) ReleaseLocked(report.decision_id());
+  for (auto& [name, policy] : policies_) policy->Observe(o);
+}
+
+Result<v1::ExplainResponse> Placer::Explain(const std::string& decision_id) {
+  std::lock_guard lock(mu_);
+  auto it = decisions_.find(decision_id);
+  if (it == decisions_.end()) {
+    return NotFoundError("no decision '" + decision_id + "' (unknown, or older than the newest " +
+                         std::to_string(options_.max_decisions) + " decisions kept)");
+  }
+  return it->second;
+}
+
+void Placer::Sweep() {
+  const auto now = clock_.MonotonicNow();
+  std::lock_guard lock(mu_);
+  std::vector<std::string> expired;
+  for (const auto& [id, r] : reservations_) {
+    if (now >= r.expires) expired.push_back(id);
+  }
+  for (const auto& id : expired) ReleaseLocked(id);
+}
+
+models::Resources Placer::Held(const std::string& node_id) {
+  std::lock_guard lock(mu_);
+  auto it = held_.find(node_id);
+  return it == held_.end() ? models::Resources{} : it->second;
+}
+
+}  // namespace tailor::scheduler

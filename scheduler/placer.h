@@ -1,0 +1,114 @@
+// Placer: turns a placement request into a decision. It resolves the function in the registry,
+// builds a NodeView per candidate node (health from the lease, features from the inventory,
+// capacity from memory and cores, in-flight allocations from its own ledger), asks the named
+// placement policy (models/), reserves the allocation on the chosen node, and records the
+// decision with every candidate's score for Explain.
+//
+// Capacity accounting: a reservation is held until Release(decision) (the gateway, when the run
+// ends) or a report that names the decision arrives, or, for platforms that never report, until
+// the function's timeout plus `reservation_grace` has passed (Sweep). A node that is full or
+// unhealthy is never chosen.
+//
+// Decisions are kept in memory, the newest `max_decisions`, for Explain.
+//
+// Thread-safety: all methods are safe to call concurrently (one mutex).
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "models/placement_policy.h"
+#include "scheduler/function_registry.h"
+#include "scheduler/node_registry.h"
+#include "tailor/v1/placement.pb.h"
+#include "tailor/v1/run_report.pb.h"
+
+namespace tailor::scheduler {
+
+struct PlaceInput {
+  std::string function_name;
+  std::string function_version;
+  uint64_t payload_bytes = 0;
+  std::vector<std::string> candidate_node_ids;  // empty: all
+  std::vector<std::string> required_features;
+  std::string policy;                           // empty: default
+  std::vector<std::string> exclude_node_ids;    // nodes already tried
+};
+
+struct Placement {
+  std::string decision_id;
+  v1::FunctionVersion function;
+  std::string node_id;
+  std::string node_address;
+  v1::Allocation allocation;
+  double predicted_duration_ms = 0;
+  std::string policy;
+  bool explored = false;
+};
+
+class Placer {
+ public:
+  struct Options {
+    std::string default_policy = "least-loaded";
+    size_t max_decisions = 100'000;
+    std::chrono::milliseconds reservation_grace{30'000};
+  };
+  // Called after each decision: policy, outcome ("placed", "no_capacity", "error"), latency.
+  using DecisionHook = std::function<void(const std::string& policy, const std::string& outcome,
+                                          double latency_seconds)>;
+
+  // INVALID_ARGUMENT for an unknown default policy.
+  static Result<std::unique_ptr<Placer>> Create(Options options, NodeRegistry& nodes,
+                                                FunctionRegistry& functions, const Clock& clock);
+
+  Result<Placement> Place(const PlaceInput& input);
+  // Frees the decision's reservation; unknown or already released ids are ignored.
+  void Release(const std::string& decision_id);
+  // A finished run: releases its decision (if any) and teaches every policy.
+  void Observe(const v1::RunReport& report, const std::string& host_class);
+  Result<v1::ExplainResponse> Explain(const std::string& decision_id);
+  // Drops reservations past their function's timeout plus the grace.
+  void Sweep();
+
+  // Resources held on a node by in-flight decisions.
+  models::Resources Held(const std::string& node_id);
+  void SetDecisionHook(DecisionHook hook) { hook_ = std::move(hook); }
+
+ private:
+  Placer(Options options, NodeRegistry& nodes, FunctionRegistry& functions, const Clock& clock)
+      : options_(std::move(options)), nodes_(nodes), functions_(functions), clock_(clock) {}
+  // REQUIRES: mu_ held.
+  Result<models::PlacementPolicy*> PolicyLocked(const std::string& name);
+  void ReleaseLocked(const std::string& decision_id);
+
+  struct Reservation {
+    std::string node_id;
+    models::Resources resources;
+    MonotonicTime expires;
+  };
+
+  const Options options_;
+  NodeRegistry& nodes_;
+  FunctionRegistry& functions_;
+  const Clock& clock_;
+  DecisionHook hook_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<models::PlacementPolicy>> policies_;
+  std::unordered_map<std::string, Reservation> reservations_;  // by decision id
+  std::unordered_map<std::string, models::Resources> held_;    // by node id
+  std::unordered_map<std::string, v1::ExplainResponse> decisions_;
+  std::deque<std::string> decision_order_;
+};
+
+// Capacity a node offers to invocations, from its inventory.
+models::Resources NodeCapacity(const v1::Node& node);
+
+}  // namespace tailor::scheduler

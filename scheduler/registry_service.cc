@@ -1,0 +1,77 @@
+#include "scheduler/registry_service.h"
+
+#include "proto/grpc_status.h"
+
+namespace tailor::scheduler {
+
+grpc::Status RegistryServiceImpl::Deploy(grpc::ServerContext*,
+                                         grpc::ServerReader<v1::DeployChunk>* reader,
+                                         v1::DeployResponse* response) {
+  const uint64_t limit = registry_.options().max_bundle_bytes;
+  v1::DeployChunk chunk;
+  if (!reader->Read(&chunk) || !chunk.has_header()) {
+    return ToGrpcStatus(InvalidArgumentError("a deploy stream starts with a header chunk"));
+  }
+  const v1::DeployHeader header = chunk.header();
+  if (header.size_bytes() > limit) {
+    return ToGrpcStatus(ResourceExhaustedError(
+        "bundle is " + std::to_string(header.size_bytes()) + " bytes; the limit is " +
+        std::to_string(limit)));
+  }
+  std::string archive;
+  archive.reserve(header.size_bytes());
+  while (reader->Read(&chunk)) {
+    if (!chunk.has_data()) {
+      return ToGrpcStatus(InvalidArgumentError("only data chunks may follow the header"));
+    }
+    if (archive.size() + chunk.data().size() > limit) {
+      return ToGrpcStatus(ResourceExhaustedError("bundle exceeds the limit of " +
+                                                 std::to_string(limit) + " bytes"));
+    }
+    archive += chunk.data();
+  }
+  if (header.size_bytes() != 0 && archive.size() != header.size_bytes()) {
+    return ToGrpcStatus(DataLossError("received " + std::to_string(archive.size()) +
+                                      " bytes, the header announced " +
+                                      std::to_string(header.size_bytes())));
+  }
+  auto deployed = registry_.Deploy(archive, header.sha256());
+  if (!deployed.ok()) return ToGrpcStatus(deployed.status());
+  *response->mutable_function() = deployed->function;
+  response->set_unchanged(deployed->unchanged);
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryServiceImpl::ListFunctions(grpc::ServerContext*,
+                                                const v1::ListFunctionsRequest* request,
+                                                v1::ListFunctionsResponse* response) {
+  for (auto& f : registry_.List(request->include_removed())) {
+    *response->add_functions() = std::move(f);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryServiceImpl::RemoveFunction(grpc::ServerContext*,
+                                                 const v1::RemoveFunctionRequest* request,
+                                                 v1::RemoveFunctionResponse* response) {
+  auto removed = registry_.Remove(request->name());
+  if (!removed.ok()) return ToGrpcStatus(removed.status());
+  response->set_versions_removed(*removed);
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryServiceImpl::FetchBundle(grpc::ServerContext*,
+                                              const v1::FetchBundleRequest* request,
+                                              grpc::ServerWriter<v1::BundleChunk>* writer) {
+  auto bytes = registry_.ReadBundle(request->digest());
+  if (!bytes.ok()) return ToGrpcStatus(bytes.status());
+  constexpr size_t kChunk = 1 << 20;
+  for (size_t off = 0; off < bytes->size(); off += kChunk) {
+    v1::BundleChunk chunk;
+    chunk.set_data(bytes->substr(off, kChunk));
+    if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace tailor::scheduler

@@ -1,0 +1,33 @@
+// RegistryServiceImpl: tailor.v1.Registry over FunctionRegistry. Deploy reads the client
+// stream into memory up to the registry's size limit (RESOURCE_EXHAUSTED beyond it, before
+// reading further); FetchBundle streams archives out in 1 MiB chunks.
+//
+// Thread-safety: called concurrently by gRPC; FunctionRegistry is thread-safe.
+#pragma once
+
+#include <functional>
+
+#include "scheduler/function_registry.h"
+#include "tailor/v1/registry.grpc.pb.h"
+
+namespace tailor::scheduler {
+
+class RegistryServiceImpl final : public v1::Registry::Service {
+ public:
+  explicit RegistryServiceImpl(FunctionRegistry& registry) : registry_(registry) {}
+
+  grpc::Status Deploy(grpc::ServerContext* context, grpc::ServerReader<v1::DeployChunk>* reader,
+                      v1::DeployResponse* response) override;
+  grpc::Status ListFunctions(grpc::ServerContext* context, const v1::ListFunctionsRequest* request,
+                             v1::ListFunctionsResponse* response) override;
+  grpc::Status RemoveFunction(grpc::ServerContext* context,
+                              const v1::RemoveFunctionRequest* request,
+                              v1::RemoveFunctionResponse* response) override;
+  grpc::Status FetchBundle(grpc::ServerContext* context, const v1::FetchBundleRequest* request,
+                           grpc::ServerWriter<v1::BundleChunk>* writer) override;
+
+ private:
+  FunctionRegistry& registry_;
+};
+
+}  // namespace tailor::scheduler

@@ -1,0 +1,82 @@
+#include "scheduler/scheduler_metrics.h"
+
+namespace tailor::scheduler {
+
+SchedulerMetrics::SchedulerMetrics(prometheus::Registry& r)
+    : decisions_(prometheus::BuildCounter()
+                     .Name("tailor_scheduler_decisions_total")
+                     .Help("Placement decisions by policy and outcome")
+                     .Register(r)),
+      decision_latency_(prometheus::BuildHistogram()
+                            .Name("tailor_scheduler_decision_latency_seconds")
+                            .Help("Time to decide one placement, by policy")
+                            .Register(r)),
+      invocations_(prometheus::BuildCounter()
+                       .Name("tailor_scheduler_invocations_total")
+                       .Help("Invocations run through the gateway, by outcome")
+                       .Register(r)),
+      async_depth_(prometheus::BuildGauge()
+                       .Name("tailor_scheduler_async_queue_depth")
+                       .Help("Async invocations waiting (queued) or being run (running)")
+                       .Register(r)),
+      async_oldest_(prometheus::BuildGauge()
+                        .Name("tailor_scheduler_async_queue_oldest_age_seconds")
+                        .Help("Age of the oldest queued async invocation")
+                        .Register(r)
+                        .Add({})),
+      ingestion_lag_(prometheus::BuildHistogram()
+                         .Name("tailor_scheduler_report_ingestion_lag_seconds")
+                         .Help("Time from a run's end to its report's arrival")
+                         .Register(r)
+                         .Add({}, prometheus::Histogram::BucketBoundaries{
+                                      0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 3600})),
+      reports_(prometheus::BuildCounter()
+                   .Name("tailor_scheduler_reports_total")
+                   .Help("Run reports stored (replays not counted)")
+                   .Register(r)
+                   .Add({})),
+      nodes_(prometheus::BuildGauge()
+                 .Name("tailor_scheduler_nodes")
+                 .Help("Registered nodes by health")
+                 .Register(r)),
+      functions_(prometheus::BuildGauge()
+                     .Name("tailor_scheduler_functions")
+                     .Help("Deployed function versions that can be invoked")
+                     .Register(r)
+                     .Add({})) {}
+
+void SchedulerMetrics::RecordDecision(const std::string& policy, const std::string& outcome,
+                                      double seconds) {
+  decisions_.Add({{"policy", policy}, {"outcome", outcome}}).Increment();
+  decision_latency_
+      .Add({{"policy", policy}},
+           prometheus::Histogram::BucketBoundaries{1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4,
+                                                   1e-3, 1e-2, 0.1})
+      .Observe(seconds);
+}
+
+void SchedulerMetrics::RecordInvocation(const std::string& outcome) {
+  invocations_.Add({{"outcome", outcome}}).Increment();
+}
+
+void SchedulerMetrics::RecordReport(double lag_seconds) {
+  reports_.Increment();
+  ingestion_lag_.Observe(lag_seconds < 0 ? 0 : lag_seconds);
+}
+
+void SchedulerMetrics::SetAsyncQueue(int64_t queued, int64_t running, double oldest_age_seconds) {
+  async_depth_.Add({{"state", "queued"}}).Set(static_cast<double>(queued));
+  async_depth_.Add({{"state", "running"}}).Set(static_cast<double>(running));
+  async_oldest_.Set(oldest_age_seconds);
+}
+
+void SchedulerMetrics::SetNodes(size_t healthy, size_t unhealthy) {
+  nodes_.Add({{"health", "healthy"}}).Set(static_cast<double>(healthy));
+  nodes_.Add({{"health", "unhealthy"}}).Set(static_cast<double>(unhealthy));
+}
+
+void SchedulerMetrics::SetFunctions(size_t deployed) {
+  functions_.Set(static_cast<double>(deployed));
+}
+
+}  // namespace tailor::scheduler

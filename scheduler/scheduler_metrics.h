@@ -1,0 +1,48 @@
+// SchedulerMetrics: every Prometheus metric the scheduler serves, declared in one place.
+//
+//   tailor_scheduler_decisions_total{policy,outcome}          counter (placed, no_capacity, error)
+//   tailor_scheduler_decision_latency_seconds{policy}         histogram
+//   tailor_scheduler_invocations_total{outcome}               counter (gateway invocations)
+//   tailor_scheduler_async_queue_depth{state}                 gauge (queued, running)
+//   tailor_scheduler_async_queue_oldest_age_seconds           gauge
+//   tailor_scheduler_report_ingestion_lag_seconds             histogram (run end to arrival)
+//   tailor_scheduler_reports_total                            counter (new reports stored)
+//   tailor_scheduler_nodes{health}                            gauge
+//   tailor_scheduler_functions                                gauge (deployed, not removed)
+//
+// Thread-safety: prometheus-cpp metrics are thread-safe.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <string>
+
+namespace tailor::scheduler {
+
+class SchedulerMetrics {
+ public:
+  explicit SchedulerMetrics(prometheus::Registry& registry);
+
+  void RecordDecision(const std::string& policy, const std::string& outcome, double seconds);
+  void RecordInvocation(const std::string& outcome);
+  void RecordReport(double lag_seconds);
+  void SetAsyncQueue(int64_t queued, int64_t running, double oldest_age_seconds);
+  void SetNodes(size_t healthy, size_t unhealthy);
+  void SetFunctions(size_t deployed);
+
+ private:
+  prometheus::Family<prometheus::Counter>& decisions_;
+  prometheus::Family<prometheus::Histogram>& decision_latency_;
+  prometheus::Family<prometheus::Counter>& invocations_;
+  prometheus::Family<prometheus::Gauge>& async_depth_;
+  prometheus::Gauge& async_oldest_;
+  prometheus::Histogram& ingestion_lag_;
+  prometheus::Counter& reports_;
+  prometheus::Family<prometheus::Gauge>& nodes_;
+  prometheus::Gauge& functions_;
+};
+
+}  // namespace tailor::scheduler

@@ -1,0 +1,52 @@
+// WebhookServer: HTTP endpoints that turn outside events into async invocations.
+//
+//   POST /v1/functions/{name}/invoke-async   body = payload
+//        202 {"id": "...", "status_url": "/v1/invocations/..."}
+//        404 unknown function, 409 removed function, 413 payload too large, 400 bad request
+//   GET  /v1/invocations/{id}                200 {"id","state","attempts","error","node_id",
+//        "output","wall_time_ms"}, 404 unknown id
+//   GET  /healthz                            200 ok
+//
+// A storage notification, a queue message or a form post becomes one durable invocation of
+// the named function, exactly as `InvokeAsync` would queue it. Errors are JSON {"error": ...}.
+//
+// Thread-safety: Start/Stop from one thread; handlers run on httplib's thread pool.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "common/status.h"
+#include "scheduler/async_queue.h"
+#include "scheduler/gateway_service.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace tailor::scheduler {
+
+class WebhookServer {
+ public:
+  // `listen` is host:port (port 0: any free port).
+  static Result<std::unique_ptr<WebhookServer>> Start(const std::string& listen,
+                                                      GatewayServiceImpl& gateway,
+                                                      AsyncQueue& queue,
+                                                      uint64_t max_body_bytes);
+  ~WebhookServer();
+  void Stop();
+  // host:port actually bound.
+  const std::string& address() const { return address_; }
+
+ private:
+  WebhookServer() = default;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  std::string address_;
+};
+
+// The HTTP status for a Status (404 NOT_FOUND, 400 INVALID_ARGUMENT, 413 RESOURCE_EXHAUSTED...).
+int HttpStatusFor(const Status& status);
+
+}  // namespace tailor::scheduler
