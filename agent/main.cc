@@ -14,6 +14,7 @@
 #include "agent/load/load_sampler.h"
 #include "agent/inventory/cgroup_layout.h"
 #include "agent/inventory/resctrl_info.h"
+#include "agent/bundle_fetcher.h"
 #include "agent/membership_client.h"
 #include "agent/report_spool.h"
 #include "agent/report_uploader.h"
@@ -152,6 +153,10 @@ int RunAgent(const RunOptions& opts) {
   deps.clock = &RealClock::Get();
   deps.current_load = [&latest_load] { return latest_load.Get(); };
   deps.sink = spool->get();
+  BundleFetcher fetcher(v1::Registry::NewStub(grpc::CreateChannel(
+                            opts.scheduler, grpc::InsecureChannelCredentials())),
+                        functions);
+  deps.fetch_bundle = [&fetcher](const std::string& digest) { return fetcher.Fetch(digest); };
   Executor executor(eopts, deps);
 
   ReportUploader::Options uopts;

@@ -1,5 +1,8 @@
 // tailorctl: the command-line client for operators.
+#include "cli/functions_command.h"
+#include "cli/invoke_command.h"
 #include "cli/nodes_command.h"
+#include "cli/profile_command.h"
 #include "common/command_line.h"
 #include "common/version.h"
 
@@ -20,8 +23,25 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json"}));
   app.add_option("--timeout-ms", global.timeout_ms, "Deadline of each call to the scheduler");
 
+  cli::DeployOptions deploy_opts;
+  cli::FunctionsOptions functions_opts;
+  cli::InvokeOptions invoke_opts;
+  cli::ResultOptions result_opts;
+  std::string profile_function, explain_decision;
   CLI::App* nodes = cli::AddNodesCommand(app);
+  CLI::App* deploy = cli::AddDeployCommand(app, deploy_opts);
+  CLI::App* functions = cli::AddFunctionsCommand(app, functions_opts);
+  CLI::App* invoke = cli::AddInvokeCommand(app, invoke_opts);
+  CLI::App* result = cli::AddResultCommand(app, result_opts);
+  CLI::App* profile = cli::AddProfileCommand(app, profile_function);
+  CLI::App* explain = cli::AddExplainCommand(app, explain_decision);
   if (auto exit_code = ParseCommandLine(app, common, argc, argv)) return *exit_code;
   if (*nodes) return cli::RunNodes(global);
+  if (*deploy) return cli::RunDeploy(global, deploy_opts);
+  if (*functions) return cli::RunFunctions(global, functions_opts);
+  if (*invoke) return cli::RunInvoke(global, invoke_opts);
+  if (*result) return cli::RunResult(global, result_opts);
+  if (*profile) return cli::RunProfile(global, profile_function);
+  if (*explain) return cli::RunExplain(global, explain_decision);
   return 2;
 }

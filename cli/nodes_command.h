@@ -5,13 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-namespace tailor::cli {
+#include "cli/global_options.h"
 
-struct GlobalOptions {
-  std::string scheduler;
-  std::string output = "table";
-  int64_t timeout_ms = 5000;
-};
+namespace tailor::cli {
 
 CLI::App* AddNodesCommand(CLI::App& app);
 int RunNodes(const GlobalOptions& global);

@@ -67,8 +67,17 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
                                 " bytes exceeds the agent's limit of " +
                                 std::to_string(options_.max_payload_bytes));
   }
-  TAILOR_ASSIGN_OR_RETURN(InstalledFunction fn,
-                          deps_.functions->Lookup(req.function_name(), req.function_version()));
+  auto found = deps_.functions->Lookup(req.function_name(), req.function_version());
+  if (!found.ok() && found.status().code() == StatusCode::kNotFound &&
+      !req.bundle_digest().empty() && deps_.fetch_bundle) {
+    // First run of this version here: fetch it from the registry, then look again.
+    Status fetched = deps_.fetch_bundle(req.bundle_digest());
+    if (!fetched.ok()) {
+      return fetched.WithContext("fetching '" + req.function_name() + "' from the registry");
+    }
+    found = deps_.functions->Lookup(req.function_name(), req.function_version());
+  }
+  TAILOR_ASSIGN_OR_RETURN(InstalledFunction fn, std::move(found));
   const v1::Allocation& alloc = req.allocation();
   if (alloc.cache_ways() > 0 && !deps_.resctrl->allocation_available()) {
     return FailedPreconditionError("cache_ways asked for, but this node cannot allocate cache");
@@ -158,8 +167,9 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
   report.set_output_bytes(pr.stdout_total_bytes);
   report.set_memory_limit_bytes(alloc.memory_limit_bytes());
   report.mutable_allocation()->set_cpu_millicores(limits.cpu_millicores);
-  // Peak memory: the largest resident set in the process tree (wait4's ru_maxrss, KiB). The
-  // cgroup's high-water marks would add page cache, which the kernel reclaims before OOM.
+  // Peak memory: the function's largest resident set (its ru_maxrss in KiB, reported by the
+  // shim). The cgroup's high-water mark adds page cache, which the kernel reclaims before an
+  // OOM kill, so it is only the fallback when the shim could not report (timeouts).
   report.set_peak_memory_bytes(static_cast<uint64_t>(pr.rusage.ru_maxrss) * 1024);
   report.set_user_cpu_us(Micros(pr.rusage.ru_utime));
   report.set_system_cpu_us(Micros(pr.rusage.ru_stime));
@@ -181,6 +191,9 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
       report.set_system_cpu_us(std::max(report.system_cpu_us(), usage->system_cpu_us));
     }
     if (usage->oom_valid) oom = usage->oom_kills > 0;
+    if (!pr.function_rusage && report.peak_memory_bytes() == 0) {
+      report.set_peak_memory_bytes(usage->memory_peak_bytes);
+    }
     if (usage->io_valid) {
       report.set_read_bytes(usage->read_bytes);
       report.set_write_bytes(usage->write_bytes);

@@ -53,6 +53,8 @@ struct ExecutorDeps {
   const Clock* clock = nullptr;
   std::function<v1::NodeLoad()> current_load;  // may be null
   RunReportSink* sink = nullptr;                // may be null
+  // Installs the bundle with this SHA-256 from the scheduler's registry; may be null.
+  std::function<Status(const std::string& digest)> fetch_bundle;
 };
 
 class Executor {

@@ -56,6 +56,14 @@ int PidfdOpen(pid_t pid) {
 
 extern "C" char** environ;
 
+// What tailor-run-shim writes to fd 5 after the function exits (agent/run_shim.cc).
+struct ShimReport {
+  int32_t magic;
+  int32_t wait_status;
+  struct rusage usage;
+};
+constexpr int32_t kShimReportMagic = 0x54534852;
+
 }  // namespace
 
 std::string DefaultRunShimPath() {
@@ -93,12 +101,13 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach
   for (auto& e : env_storage) envp.push_back(e.data());
   envp.push_back(nullptr);
 
-  Fd in_r, in_w, out_r, out_w, err_r, err_w, gate_r, gate_w, exec_r, exec_w;
+  Fd in_r, in_w, out_r, out_w, err_r, err_w, gate_r, gate_w, exec_r, exec_w, report_r, report_w;
   TAILOR_RETURN_IF_ERROR(MakePipe(in_r, in_w));
   TAILOR_RETURN_IF_ERROR(MakePipe(out_r, out_w));
   TAILOR_RETURN_IF_ERROR(MakePipe(err_r, err_w));
   TAILOR_RETURN_IF_ERROR(MakePipe(gate_r, gate_w));
   TAILOR_RETURN_IF_ERROR(MakePipe(exec_r, exec_w));
+  TAILOR_RETURN_IF_ERROR(MakePipe(report_r, report_w));
 
   // posix_spawn (vfork-like: the agent's memory is neither copied nor write-protected) with
   // its own process group, default signal dispositions and an empty mask. All our pipe fds
@@ -110,6 +119,7 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach
   posix_spawn_file_actions_adddup2(&actions, err_w.fd, 2);
   posix_spawn_file_actions_adddup2(&actions, gate_r.fd, 3);
   posix_spawn_file_actions_adddup2(&actions, exec_w.fd, 4);
+  posix_spawn_file_actions_adddup2(&actions, report_w.fd, 5);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t all, none;
@@ -132,6 +142,7 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach
   err_w.Close();
   gate_r.Close();
   exec_w.Close();
+  report_w.Close();
 
   auto abort_child = [&](Status why) -> Status {
     gate_w.Close();  // the child reads EOF at the gate and exits
@@ -261,7 +272,23 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach
   drain(err_r, false);
 
   int status = 0;
-  while (::wait4(pid, &status, 0, &result.rusage) < 0 && errno == EINTR) {
+  struct rusage shim_usage {};
+  while (::wait4(pid, &status, 0, &shim_usage) < 0 && errno == EINTR) {
+  }
+  // The function's own status and rusage, from the shim. Without them (the shim was killed at
+  // the timeout) keep the shim's status and CPU, but not its ru_maxrss: that is the agent's
+  // high-water mark, inherited at spawn.
+  ShimReport report{};
+  ssize_t got = 0;
+  while ((got = ::read(report_r.fd, &report, sizeof(report))) < 0 && errno == EINTR) {
+  }
+  if (got == static_cast<ssize_t>(sizeof(report)) && report.magic == kShimReportMagic) {
+    status = report.wait_status;
+    result.rusage = report.usage;
+    result.function_rusage = true;
+  } else {
+    result.rusage = shim_usage;
+    result.rusage.ru_maxrss = 0;
   }
   if (WIFEXITED(status)) {
     result.exit_code = WEXITSTATUS(status);

@@ -67,6 +67,9 @@ struct ProcessResult {
   std::string stderr_tail;
   bool stderr_truncated = false;
   struct rusage rusage {};
+  // rusage is the function's own (from the shim). False when the shim was killed before it
+  // could report (at the timeout): then ru_maxrss is 0 and CPU covers what was reaped.
+  bool function_rusage = false;
   std::chrono::nanoseconds wall_time{0};  // exec to exit
   WallTime started_at;
   WallTime ended_at;

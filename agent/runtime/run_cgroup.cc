@@ -81,6 +81,9 @@ class RunCgroupV2 final : public RunCgroup {
         u.oom_kills = *n;
       }
     }
+    if (auto t = ReadFirstLine(JoinPath(dir_, "memory.peak")); t.ok()) {  // kernel 5.19+
+      if (auto n = ParseUint64(TrimWhitespace(*t)); n.ok()) u.memory_peak_bytes = *n;
+    }
     if (auto t = ReadFile(JoinPath(dir_, "io.stat")); t.ok()) {
       if (auto io = ParseIoStatV2(*t); io.ok()) {
         u.io_valid = true;
@@ -201,6 +204,9 @@ class RunCgroupV1 final : public RunCgroup {
           u.oom_valid = true;
           u.oom_kills = *n;
         }
+      }
+      if (auto t = ReadFirstLine(JoinPath(dirs_.memory, "memory.max_usage_in_bytes")); t.ok()) {
+        if (auto n = ParseUint64(TrimWhitespace(*t)); n.ok()) u.memory_peak_bytes = *n;
       }
     }
     // blkio counters stay zero without a throttle rule, so v1 leaves io to /proc/<pid>/io.

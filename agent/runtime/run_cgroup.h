@@ -38,6 +38,9 @@ struct CgroupUsage {
   bool io_valid = false;
   uint64_t read_bytes = 0;
   uint64_t write_bytes = 0;
+  // The cgroup's memory high-water mark (v2 memory.peak, v1 memory.max_usage_in_bytes), which
+  // includes page cache: only a fallback for the run's peak memory. 0 when unknown.
+  uint64_t memory_peak_bytes = 0;
 };
 
 class RunCgroup {

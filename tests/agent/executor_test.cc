@@ -313,5 +313,23 @@ TEST_F(ExecutorTest, MatmulUsesTheWidestVectorPathTheHostDoesNotHide) {
   }
 }
 
+// The run's peak memory is the function's own, not the agent's: a process spawned from a big
+// agent inherits the agent's high-water mark at exec, which the shim's extra fork avoids.
+TEST_F(ExecutorTest, PeakMemoryIsTheFunctionsOwnEvenInABigAgent) {
+  // Make this process (standing in for the agent) resident at 256 MiB.
+  std::vector<char> ballast(256u << 20);
+  for (size_t i = 0; i < ballast.size(); i += 4096) ballast[i] = 1;
+  InstallSample("memory-grow");
+  Executor ex = MakeExecutor();
+  auto small = ex.Invoke(Req("memory-grow", R"({"target_bytes": 8388608})"));
+  auto big = ex.Invoke(Req("memory-grow", R"({"target_bytes": 100663296})"));
+  ASSERT_TRUE(small.ok() && big.ok());
+  EXPECT_GT(small->report().peak_memory_bytes(), 8u << 20);
+  EXPECT_LT(small->report().peak_memory_bytes(), 64u << 20) << "the agent's size leaked in";
+  EXPECT_GT(big->report().peak_memory_bytes(), 96u << 20);
+  EXPECT_LT(big->report().peak_memory_bytes(), 160u << 20);
+  EXPECT_EQ(ballast[4096], 1);
+}
+
 }  // namespace
 }  // namespace tailor::agent

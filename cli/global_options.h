@@ -1,0 +1,26 @@
+// Options every tailorctl command shares, and helpers to call the scheduler with them.
+#pragma once
+
+#include <google/protobuf/message.h>
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace tailor::cli {
+
+struct GlobalOptions {
+  std::string scheduler;
+  std::string output = "table";
+  int64_t timeout_ms = 5000;
+};
+
+// A client context with the global deadline (or `timeout` when longer).
+void SetDeadline(grpc::ClientContext& ctx, const GlobalOptions& global,
+                 std::chrono::milliseconds at_least = std::chrono::milliseconds(0));
+
+// The message as indented JSON with proto field names.
+std::string ToJson(const google::protobuf::Message& message);
+
+}  // namespace tailor::cli
