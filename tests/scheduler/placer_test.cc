@@ -1,0 +1,184 @@
+#include "scheduler/placer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "scheduler/run_intake.h"
+#include "tests/scheduler/scheduler_fixture.h"
+
+namespace tailor::scheduler {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using testing::MakeBundle;
+using testing::NodeWith;
+
+constexpr uint64_t kGiB = 1ull << 30;
+
+class PlacerTest : public testing::SchedulerDbTest {
+ protected:
+  void SetUp() override {
+    SchedulerDbTest::SetUp();
+    functions_ = FunctionRegistry::Open(db_path_, dir_.File("data"), {}, clock_).value();
+    // 1 GiB memory hint, 60 s timeout.
+    ASSERT_TRUE(functions_->Deploy(MakeBundle(dir_, "big", "1",
+                                              "memory_hint_bytes = 1073741824\n"
+                                              "timeout_ms = 60000\n"),
+                                   "")
+                    .ok());
+    auto p = Placer::Create({}, nodes_, *functions_, clock_);
+    ASSERT_TRUE(p.ok());
+    placer_ = std::move(p).value();
+  }
+  Result<Placement> Place(const std::string& fn = "big") {
+    PlaceInput in;
+    in.function_name = fn;
+    return placer_->Place(in);
+  }
+
+  NodeRegistry nodes_{NodeRegistry::Options{}, clock_, nullptr};
+  std::unique_ptr<FunctionRegistry> functions_;
+  std::unique_ptr<Placer> placer_;
+};
+
+TEST_F(PlacerTest, ReservesCapacityAndNeverPicksAFullNode) {
+  ASSERT_TRUE(nodes_.Register(NodeWith("small", 2, 2 * kGiB)).ok());
+  ASSERT_TRUE(nodes_.Register(NodeWith("large", 4, 3 * kGiB)).ok());
+  std::map<std::string, int> placed;
+  std::vector<std::string> decisions;
+  for (int i = 0; i < 5; ++i) {
+    auto p = Place();
+    ASSERT_TRUE(p.ok()) << i << ": " << p.status();
+    EXPECT_EQ(p->allocation.memory_limit_bytes(), kGiB);
+    EXPECT_EQ(p->allocation.cpu_millicores(), 1000u);
+    ++placed[p->node_id];
+    decisions.push_back(p->decision_id);
+  }
+  // 2 GiB + 3 GiB of memory: exactly five 1 GiB invocations fit, two on small, three on large.
+  EXPECT_EQ(placed["small"], 2);
+  EXPECT_EQ(placed["large"], 3);
+  EXPECT_EQ(placer_->Held("large").memory_bytes, 3 * kGiB);
+  auto full = Place();
+  EXPECT_EQ(full.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(full.status().message(), HasSubstr("2 memory full"));
+  // A finished run frees its share; releasing twice is harmless.
+  placer_->Release(decisions[0]);
+  placer_->Release(decisions[0]);
+  EXPECT_TRUE(Place().ok());
+  EXPECT_FALSE(Place().ok());
+}
+
+TEST_F(PlacerTest, UnhealthyNodesAndMissingFeaturesAreNeverChosen) {
+  ASSERT_TRUE(nodes_.Register(NodeWith("old", 8, 64 * kGiB, {"sse2"})).ok());
+  ASSERT_TRUE(nodes_.Register(NodeWith("new", 8, 64 * kGiB, {"aes", "avx512f"})).ok());
+  PlaceInput in;
+  in.function_name = "big";
+  in.required_features = {"aes"};
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(placer_->Place(in)->node_id, "new");
+  // "new" misses its heartbeats; only "old" keeps its lease.
+  clock_.Advance(3s);
+  ASSERT_TRUE(nodes_.Heartbeat([] {
+                      v1::HeartbeatRequest h;
+                      h.set_node_id("old");
+                      return h;
+                    }())
+                  .ok());
+  clock_.Advance(3s);
+  nodes_.Sweep();
+  auto none = placer_->Place(in);
+  EXPECT_EQ(none.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(none.status().message(), HasSubstr("1 lacks aes"));
+  EXPECT_THAT(none.status().message(), HasSubstr("1 unhealthy"));
+  in.required_features.clear();
+  EXPECT_EQ(placer_->Place(in)->node_id, "old");
+}
+
+TEST_F(PlacerTest, ReservationsOfUnreportedDecisionsExpireAfterTimeoutPlusGrace) {
+  ASSERT_TRUE(nodes_.Register(NodeWith("n", 1, 1 * kGiB)).ok());
+  // Time passes with the node heartbeating: only the reservation may expire.
+  auto pass = [&](std::chrono::seconds d) {
+    v1::HeartbeatRequest beat;
+    beat.set_node_id("n");
+    for (auto t = 0s; t < d; t += 1s) {
+      clock_.Advance(1s);
+      ASSERT_TRUE(nodes_.Heartbeat(beat).ok());
+    }
+    nodes_.Sweep();
+    placer_->Sweep();
+  };
+  ASSERT_TRUE(Place().ok());
+  EXPECT_FALSE(Place().ok());
+  pass(60s + 29s);
+  auto still_full = Place();
+  EXPECT_THAT(still_full.status().message(), HasSubstr("memory full"))
+      << "not before the timeout plus the 30 s grace";
+  pass(2s);
+  EXPECT_TRUE(Place().ok());
+}
+
+TEST_F(PlacerTest, ExplainShowsEveryCandidateAndUnknownIdsAreNotFound) {
+  ASSERT_TRUE(nodes_.Register(NodeWith("a", 4, 8 * kGiB)).ok());
+  ASSERT_TRUE(nodes_.Register(NodeWith("b", 4, 8 * kGiB, {"sse2"})).ok());
+  PlaceInput in;
+  in.function_name = "big";
+  in.required_features = {"aes"};
+  auto p = placer_->Place(in);
+  ASSERT_TRUE(p.ok());
+  auto e = placer_->Explain(p->decision_id);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->chosen_node_id(), "a");
+  EXPECT_EQ(e->policy(), "least-loaded");
+  ASSERT_EQ(e->candidates_size(), 2);
+  for (const auto& c : e->candidates()) {
+    if (c.node_id() == "a") {
+      EXPECT_TRUE(c.eligible());
+      EXPECT_TRUE(c.terms().contains("allocated_cpu_share"));
+      EXPECT_FALSE(c.host_class().empty());
+    } else {
+      EXPECT_FALSE(c.eligible());
+      EXPECT_EQ(c.reason(), "lacks aes");
+    }
+  }
+  EXPECT_EQ(placer_->Explain("nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Place("unknown").status().code(), StatusCode::kNotFound);
+  in.policy = "clairvoyant";
+  EXPECT_EQ(placer_->Place(in).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(PlacerTest, ReportsAreIdempotentAndFreeTheirDecision) {
+  ASSERT_TRUE(nodes_.Register(NodeWith("n", 1, 1 * kGiB)).ok());
+  auto runs_db = SqliteDb::Open(db_path_);
+  ASSERT_TRUE(runs_db.ok());
+  RunStore runs(**runs_db, clock_);
+  RunIntake intake(runs, nodes_, *placer_, clock_);
+  int learned = 0;
+  intake.SetLagHook([&](double, const v1::RunReport&) { ++learned; });
+  auto p = Place();
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE(Place().ok());
+  v1::RunReport r;
+  r.set_invocation_id("inv-1");
+  r.set_function_name("big");
+  r.set_node_id("n");
+  r.set_decision_id(p->decision_id);
+  r.set_wall_time_us(1000);
+  r.set_end_unix_ms(ToUnixMillis(clock_.WallNow()));
+  auto first = intake.Accept({&r});
+  auto second = intake.Accept({&r});
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_TRUE((*first)[0]);
+  EXPECT_FALSE((*second)[0]);
+  EXPECT_EQ(*runs.Count(), 1u);
+  EXPECT_EQ(learned, 1) << "a replayed report is not learned twice";
+  EXPECT_TRUE(Place().ok()) << "the report freed the decision's capacity";
+  auto stored = runs.RunsOf("big", 10);
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_FALSE((*stored)[0].host_class.empty());
+  v1::RunReport bad;
+  bad.set_function_name("big");
+  EXPECT_EQ(intake.Accept({&bad}).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tailor::scheduler
