@@ -32,7 +32,11 @@ Result<PlacementDecision> LeastLoadedPolicy::Decide(const PlacementRequest& requ
       c.terms = {{"allocated_cpu_share", cpu_share}, {"running", running}};
       // Running invocations only break ties between equal CPU shares.
       c.score = cpu_share + 1e-3 * running;
-      if (c.score < best || (c.score == best && chosen && node.node_id < chosen->node_id)) {
+      const auto last = [&](const NodeView* n) {
+        auto it = last_chosen_.find(n->node_id);
+        return it == last_chosen_.end() ? 0 : it->second;
+      };
+      if (c.score < best || (c.score == best && chosen && last(&node) < last(chosen))) {
         best = c.score;
         chosen = &node;
       }
@@ -41,6 +45,7 @@ Result<PlacementDecision> LeastLoadedPolicy::Decide(const PlacementRequest& requ
   }
   if (chosen == nullptr) return NoEligibleNodeError(request, decision.candidates);
   decision.node_id = chosen->node_id;
+  last_chosen_[chosen->node_id] = ++decisions_;
   return decision;
 }
 
