@@ -1,0 +1,237 @@
+// The scheduler runs functions end to end on a real loopback cluster: deploy with tailorctl,
+// agents fetch bundles from the registry, invoke synchronously and asynchronously, retry on
+// another node when an agent is gone, and the async queue survives a SIGKILL of the scheduler.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "common/file_util.h"
+#include "common/sqlite_db.h"
+#include "tailor/v1/gateway.grpc.pb.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace tailor {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::BinaryPath;
+using testing::Subprocess;
+using testing::WaitUntil;
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ::chmod(dir_.path().c_str(), 0755); }
+
+  std::unique_ptr<Subprocess> StartScheduler(const std::string& listen,
+                                             std::vector<std::string> extra = {}) {
+    for (const char* f : {"s.addr", "s.http"}) ::unlink(dir_.File(f).c_str());
+    std::vector<std::string> argv = {BinaryPath("tailor-scheduler"), "--listen", listen,
+                                     "--data-dir", dir_.File("data"), "--address-file",
+                                     dir_.File("s.addr"), "--http-address-file",
+                                     dir_.File("s.http"), "--lease-timeout-ms", "30000"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto p = std::make_unique<Subprocess>(argv, dir_.File("scheduler.log"));
+    address_ = testing::WaitForAddressFile(dir_.File("s.addr"), *p);
+    http_ = testing::WaitForAddressFile(dir_.File("s.http"), *p);
+    gateway_ = v1::Gateway::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+    return p;
+  }
+  std::unique_ptr<Subprocess> StartAgent(const std::string& id) {
+    const std::string addr_file = dir_.File(id + ".addr");
+    ::unlink(addr_file.c_str());
+    auto p = std::make_unique<Subprocess>(
+        std::vector<std::string>{BinaryPath("tailor-agent"), "run", "--scheduler", address_,
+                                 "--node-id", id, "--data-dir", dir_.File(id), "--address-file",
+                                 addr_file, "--backoff-initial-ms", "50", "--backoff-max-ms",
+                                 "300"},
+        dir_.File(id + ".log"));
+    testing::WaitForAddressFile(addr_file, *p);
+    return p;
+  }
+  // Runs tailorctl against the scheduler; returns stdout.
+  std::string Ctl(std::vector<std::string> args, int* rc) {
+    std::vector<std::string> argv = {BinaryPath("tailorctl"), "--scheduler", address_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::RunCommand(argv, rc);
+  }
+  void WaitForNodes(size_t n) {
+    ASSERT_TRUE(WaitUntil([&] {
+      int rc = 0;
+      auto out = Ctl({"nodes", "-o", "json"}, &rc);
+      return rc == 0 && nlohmann::json::parse(out)["nodes"].size() == n;
+    }, 10s));
+  }
+  void Deploy(const std::string& fn) {
+    int rc = -1;
+    auto out = Ctl({"deploy", std::string(TAILOR_FUNCTIONS_DIR) + "/" + fn}, &rc);
+    ASSERT_EQ(rc, 0) << out;
+  }
+  Result<v1::GatewayInvokeResponse> Invoke(const std::string& fn, const std::string& payload) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 60s);
+    v1::GatewayInvokeRequest req;
+    req.set_function_name(fn);
+    req.set_payload(payload);
+    v1::GatewayInvokeResponse resp;
+    grpc::Status s = gateway_->Invoke(&ctx, req, &resp);
+    if (!s.ok()) return UnknownError(s.error_message());
+    return resp;
+  }
+  std::set<std::string> StoredRuns() {
+    std::set<std::string> ids;
+    auto db = SqliteDb::Open(dir_.File("data/scheduler.db"));
+    if (!db.ok()) return ids;
+    auto stmt = (*db)->Prepare("SELECT invocation_id FROM runs");
+    if (!stmt.ok()) return ids;
+    while (stmt->Step().value_or(false)) ids.insert(stmt->ColumnText(0));
+    return ids;
+  }
+
+  testing::TempDir dir_;
+  std::string address_, http_;
+  std::unique_ptr<v1::Gateway::Stub> gateway_;
+};
+
+TEST_F(GatewayTest, DeployInvokeAndProfileOnATwoAgentCluster) {
+  auto scheduler = StartScheduler("127.0.0.1:0");
+  auto a1 = StartAgent("a1");
+  auto a2 = StartAgent("a2");
+  WaitForNodes(2);
+  Deploy("sha256");
+  int rc = -1;
+  auto listed = Ctl({"functions", "-o", "json"}, &rc);
+  ASSERT_EQ(rc, 0);
+  EXPECT_EQ(nlohmann::json::parse(listed)["functions"][0]["name"], "sha256");
+
+  // tailorctl invoke prints the function's own output.
+  auto out = Ctl({"invoke", "sha256", "--data", R"({"bytes": 4096, "rounds": 2})"}, &rc);
+  ASSERT_EQ(rc, 0) << out << scheduler->Log();
+  EXPECT_EQ(nlohmann::json::parse(out)["rounds"], 2);
+
+  // Sequential invocations take turns, so both agents fetch the bundle and run it.
+  std::set<std::string> nodes, invoked;
+  for (int i = 0; i < 4; ++i) {
+    auto r = Invoke("sha256", R"({"bytes": 4096})");
+    ASSERT_TRUE(r.ok()) << r.status() << a1->Log() << a2->Log();
+    EXPECT_EQ(r->report().outcome(), v1::RUN_OUTCOME_SUCCEEDED);
+    EXPECT_EQ(r->attempts_size(), 1);
+    EXPECT_FALSE(r->decision_id().empty());
+    nodes.insert(r->node_id());
+    invoked.insert(r->report().invocation_id());
+  }
+  EXPECT_EQ(nodes, (std::set<std::string>{"a1", "a2"}));
+  EXPECT_TRUE(PathExists(dir_.File("a2/functions/sha256/1.0.0/tailor.toml")) ||
+              PathExists(dir_.File("a1/functions/sha256/1.0.0/tailor.toml")));
+
+  // The agents' reports reach the learning store; the profile shows them.
+  ASSERT_TRUE(WaitUntil([&] { return StoredRuns().size() >= 5; }, 10s));
+  auto profile = nlohmann::json::parse(Ctl({"profile", "sha256", "-o", "json"}, &rc));
+  EXPECT_EQ(profile["runs"], "5");  // uint64 is a string in protobuf's JSON
+  ASSERT_FALSE(profile["classes"].empty());
+  EXPECT_GT(profile["classes"][0]["duration_p50_ms"].get<double>(), 0);
+  EXPECT_GT(std::stoull(profile["recommended_allocation"]["memory_limit_bytes"].get<std::string>()),
+            0u);
+
+  // Errors a person can act on.
+  auto missing = Ctl({"invoke", "nope"}, &rc);
+  EXPECT_EQ(rc, 1);
+}
+
+TEST_F(GatewayTest, RetriesOnAnotherNodeWhenAnAgentIsGoneBeforeStart) {
+  auto scheduler = StartScheduler("127.0.0.1:0");
+  auto a1 = StartAgent("a1");
+  auto a2 = StartAgent("a2");
+  WaitForNodes(2);
+  Deploy("sleep-io");
+  a2->Stop(SIGKILL);  // its lease (30 s) still says healthy: the gateway finds out by trying
+  int retried = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto r = Invoke("sleep-io", R"({"sleep_ms": 1})");
+    ASSERT_TRUE(r.ok()) << r.status() << scheduler->Log();
+    EXPECT_EQ(r->node_id(), "a1");
+    if (r->attempts_size() == 2) {
+      ++retried;
+      EXPECT_EQ(r->attempts(0).node_id(), "a2");
+      EXPECT_FALSE(r->attempts(0).error().empty());
+      EXPECT_TRUE(r->attempts(1).error().empty());
+    }
+  }
+  EXPECT_GE(retried, 1);
+}
+
+TEST_F(GatewayTest, AsyncInvocationsSurviveASchedulerKill) {
+  auto scheduler = StartScheduler("127.0.0.1:0", {"--async-workers", "2"});
+  const std::string listen = address_;  // restart on the same port: agents reconnect there
+  auto a1 = StartAgent("a1");
+  auto a2 = StartAgent("a2");
+  WaitForNodes(2);
+  Deploy("sleep-io");
+
+  // A burst: half through gRPC, half through the HTTP webhook.
+  std::vector<std::string> ids;
+  httplib::Client http(http_.substr(0, http_.rfind(':')), std::stoi(http_.substr(http_.rfind(':') + 1)));
+  for (int i = 0; i < 24; ++i) {
+    if (i % 2 == 0) {
+      grpc::ClientContext ctx;
+      v1::GatewayInvokeRequest req;
+      req.set_function_name("sleep-io");
+      req.set_payload(R"({"sleep_ms": 150})");
+      v1::InvokeAsyncResponse resp;
+      ASSERT_TRUE(gateway_->InvokeAsync(&ctx, req, &resp).ok());
+      ids.push_back(resp.id());
+    } else {
+      auto res = http.Post("/v1/functions/sleep-io/invoke-async", R"({"sleep_ms": 150})",
+                           "application/json");
+      ASSERT_TRUE(res);
+      ASSERT_EQ(res->status, 202) << res->body;
+      ids.push_back(nlohmann::json::parse(res->body)["id"]);
+    }
+  }
+  std::this_thread::sleep_for(400ms);  // some done, some running, most queued
+  scheduler->Stop(SIGKILL);
+  scheduler = StartScheduler(listen, {"--async-workers", "2"});
+
+  std::map<std::string, v1::AsyncResult> results;
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const auto& id : ids) {
+      grpc::ClientContext ctx;
+      v1::GetResultRequest req;
+      req.set_id(id);
+      v1::AsyncResult r;
+      if (!gateway_->GetResult(&ctx, req, &r).ok()) return false;
+      results[id] = r;
+      if (r.state() != v1::ASYNC_STATE_SUCCEEDED) return false;
+    }
+    return true;
+  }, 60s)) << scheduler->Log();
+  // Every accepted invocation completed, and every report of every run arrived.
+  std::set<std::string> invoked;
+  for (const auto& [id, r] : results) invoked.insert(r.response().report().invocation_id());
+  EXPECT_EQ(invoked.size(), ids.size());
+  ASSERT_TRUE(WaitUntil([&] {
+    auto stored = StoredRuns();
+    for (const auto& inv : invoked) {
+      if (!stored.contains(inv)) return false;
+    }
+    return true;
+  }, 15s));
+  // The HTTP view of one result (the restarted scheduler serves HTTP on a new port).
+  httplib::Client http2(http_.substr(0, http_.rfind(':')),
+                        std::stoi(http_.substr(http_.rfind(':') + 1)));
+  auto res = http2.Get("/v1/invocations/" + ids[1]);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(nlohmann::json::parse(res->body)["state"], "succeeded");
+  EXPECT_EQ(http2.Get("/v1/invocations/0123abcd")->status, 404);
+  EXPECT_EQ(http2.Post("/v1/functions/nope/invoke-async", "x", "text/plain")->status, 404);
+}
+
+}  // namespace
+}  // namespace tailor
