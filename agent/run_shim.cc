@@ -8,14 +8,14 @@
 //   1. write "0" to every --join file (cgroup.procs: the shim joins the run's cgroups);
 //   2. wait at the start gate (fd 3) until the agent has attached perf counters and resctrl
 //      groups to this pid ("g" opens the gate; EOF means abort);
-//   3. drop to --gid/--uid, chdir, fork, and exec PROGRAM in the child with the environment it
-//      was given;
+//   3. drop to --gid/--uid, chdir, vfork, and exec PROGRAM in the child with the environment
+//      it was given;
 //   4. wait for PROGRAM and write its wait status and rusage (ShimReport) to fd 5, then exit
 //      with its exit code.
-// Why fork once more: a process started by vfork/posix_spawn from the agent inherits the
+// Why one more process: a process started by vfork/posix_spawn from the agent inherits the
 // agent's memory high-water mark at exec, so wait4's ru_maxrss of the shim would report the
-// agent's size. A child forked from the small shim starts clean, so its rusage is the
-// function's own.
+// agent's size. A child of the small shim inherits only the shim's (a few hundred KiB), so its
+// rusage is the function's own.
 // Any failure before PROGRAM runs writes errno (an int) to fd 4 and exits 127; fd 4 is
 // close-on-exec, so the agent sees EOF there exactly when PROGRAM started. Not meant to be run
 // by hand.
@@ -92,7 +92,9 @@ int main(int argc, char** argv) {
   }
   if (uid >= 0 && setuid(static_cast<uid_t>(uid)) != 0) Fail(errno);
   if (chdir_to != nullptr && chdir(chdir_to) != 0) Fail(errno);
-  const pid_t child = fork();
+  // vfork: the shim is small and single-threaded, and the child only execs (or reports why it
+  // could not), so sharing memory until then is safe and skips copying page tables.
+  const pid_t child = vfork();
   if (child < 0) Fail(errno);
   if (child == 0) {
     execv(argv[i], argv + i);  // the environment is already the function's
