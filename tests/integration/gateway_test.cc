@@ -32,15 +32,17 @@ class GatewayTest : public ::testing::Test {
 
   std::unique_ptr<Subprocess> StartScheduler(const std::string& listen,
                                              std::vector<std::string> extra = {}) {
-    for (const char* f : {"s.addr", "s.http"}) ::unlink(dir_.File(f).c_str());
+    for (const char* f : {"s.addr", "s.http", "s.metrics"}) ::unlink(dir_.File(f).c_str());
     std::vector<std::string> argv = {BinaryPath("tailor-scheduler"), "--listen", listen,
                                      "--data-dir", dir_.File("data"), "--address-file",
                                      dir_.File("s.addr"), "--http-address-file",
-                                     dir_.File("s.http"), "--lease-timeout-ms", "30000"};
+                                     dir_.File("s.http"), "--metrics-address-file",
+                                     dir_.File("s.metrics"), "--lease-timeout-ms", "30000"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto p = std::make_unique<Subprocess>(argv, dir_.File("scheduler.log"));
     address_ = testing::WaitForAddressFile(dir_.File("s.addr"), *p);
     http_ = testing::WaitForAddressFile(dir_.File("s.http"), *p);
+    metrics_ = testing::WaitForAddressFile(dir_.File("s.metrics"), *p);
     gateway_ = v1::Gateway::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
     return p;
   }
@@ -96,7 +98,7 @@ class GatewayTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::string address_, http_;
+  std::string address_, http_, metrics_;
   std::unique_ptr<v1::Gateway::Stub> gateway_;
 };
 
@@ -143,6 +145,27 @@ TEST_F(GatewayTest, DeployInvokeAndProfileOnATwoAgentCluster) {
   // Errors a person can act on.
   auto missing = Ctl({"invoke", "nope"}, &rc);
   EXPECT_EQ(rc, 1);
+
+  // The scheduler's metrics count what happened and pass promtool's lint.
+  httplib::Client http(metrics_.substr(0, metrics_.rfind(':')),
+                       std::stoi(metrics_.substr(metrics_.rfind(':') + 1)));
+  // Gauges are refreshed once a second by the scheduler's background loop.
+  EXPECT_TRUE(WaitUntil([&] {
+    auto r = http.Get("/metrics");
+    return r && r->body.find("tailor_scheduler_nodes{health=\"healthy\"} 2") != std::string::npos;
+  }, 5s));
+  auto res = http.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_NE(res->body.find("tailor_scheduler_invocations_total{outcome=\"succeeded\"} 5"),
+            std::string::npos)
+      << res->body;
+  if (PathExists("/usr/bin/promtool")) {
+    ASSERT_TRUE(WriteFile(dir_.File("metrics.txt"), res->body).ok());
+    auto lint = testing::RunCommand(
+        {"/bin/sh", "-c", "promtool check metrics < " + dir_.File("metrics.txt") + " 2>&1"}, &rc);
+    EXPECT_EQ(rc, 0) << lint;
+    EXPECT_EQ(lint, "") << lint;
+  }
 }
 
 TEST_F(GatewayTest, RetriesOnAnotherNodeWhenAnAgentIsGoneBeforeStart) {
