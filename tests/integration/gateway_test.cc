@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -254,6 +255,52 @@ TEST_F(GatewayTest, AsyncInvocationsSurviveASchedulerKill) {
   EXPECT_EQ(nlohmann::json::parse(res->body)["state"], "succeeded");
   EXPECT_EQ(http2.Get("/v1/invocations/0123abcd")->status, 404);
   EXPECT_EQ(http2.Post("/v1/functions/nope/invoke-async", "x", "text/plain")->status, 404);
+}
+
+TEST_F(GatewayTest, ANonIdempotentFunctionIsNeverRunTwiceAfterItMayHaveStarted) {
+  auto scheduler = StartScheduler("127.0.0.1:0");
+  auto a1 = StartAgent("a1");
+  auto a2 = StartAgent("a2");
+  WaitForNodes(2);
+  // A slow function that is not marked idempotent.
+  dir_.Write("once/tailor.toml",
+             "name = 'once'\nversion = '1'\nentrypoint = 'run.sh'\nidempotent = false\n");
+  dir_.Write("once/run.sh", "#!/bin/sh\nsleep 5\necho done\n");
+  ::chmod(dir_.File("once/run.sh").c_str(), 0755);
+  ::chmod(dir_.File("once").c_str(), 0755);
+  int rc = -1;
+  ASSERT_EQ(Ctl({"deploy", dir_.File("once")}, &rc).find("deployed"), 0u);
+
+  auto pending = std::async(std::launch::async, [&] { return Invoke("once", ""); });
+  // Once the function runs, kill the agent it descends from.
+  bool killed = false;
+  ASSERT_TRUE(WaitUntil([&] {
+    auto processes = ListDirectory("/proc");
+    if (!processes.ok()) return false;
+    for (const auto& entry : *processes) {
+      if (entry.find_first_not_of("0123456789") != std::string::npos) continue;
+      auto cmdline = ReadFile("/proc/" + entry + "/cmdline");
+      if (!cmdline.ok() || *cmdline != std::string("sleep\0" "5\0", 8)) continue;
+      for (std::string pid = entry; pid != "0" && pid != "1";) {
+        auto stat = ReadFile("/proc/" + pid + "/stat");
+        if (!stat.ok()) break;
+        pid = std::string(SplitWhitespace(stat->substr(stat->rfind(')') + 2))[1]);
+        for (auto* agent : {a1.get(), a2.get()}) {
+          if (pid == std::to_string(agent->pid())) {
+            agent->Stop(SIGKILL);
+            killed = true;
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }, 10s));
+  ASSERT_TRUE(killed);
+  auto r = pending.get();
+  ASSERT_FALSE(r.ok()) << "the run's outcome is unknown: it must not be retried elsewhere";
+  EXPECT_NE(r.status().message().find("not marked idempotent"), std::string::npos)
+      << r.status();
 }
 
 }  // namespace
