@@ -9,6 +9,7 @@
 
 #include <unordered_map>
 
+#include "models/cluster_index.h"
 #include "models/placement_policy.h"
 
 namespace tailor::models {
@@ -20,7 +21,7 @@ class LeastLoadedPolicy final : public PlacementPolicy {
  public:
   std::string_view name() const override { return "least-loaded"; }
   Result<PlacementDecision> Decide(const PlacementRequest& request,
-                                   std::span<const NodeView> nodes) override;
+                                   const ClusterIndex& cluster) override;
   void Observe(const RunObservation&) override {}
 
  private:

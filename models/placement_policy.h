@@ -1,10 +1,10 @@
 // PlacementPolicy: how Tailor chooses a node and an allocation for one invocation.
 //
-// The scheduler (and the simulator) describe the cluster as NodeViews and the invocation as a
-// PlacementRequest; a policy returns a PlacementDecision with every candidate's score and the
-// terms behind it, so Explain can show why. Observe() feeds back each finished run. This is
-// pure code: no I/O, no clocks, no protobuf; the same objects run in the scheduler and the
-// simulator.
+// The scheduler (and the simulator) keep the cluster in a ClusterIndex (nodes grouped by host
+// class, ordered by load) and describe the invocation as a PlacementRequest; a policy returns a
+// PlacementDecision with the candidates it weighed, their scores and the terms behind them, so
+// Explain can show why. Observe() feeds back each finished run. This is pure code: no I/O, no
+// clocks, no protobuf; the same objects run in the scheduler and the simulator.
 //
 // Thread-safety: a policy is not thread-safe; the scheduler calls it under its own lock.
 #pragma once
@@ -48,6 +48,8 @@ struct PlacementRequest {
   FunctionInfo function;
   uint64_t payload_bytes = 0;
   std::vector<std::string> required_features;
+  std::vector<std::string> allowed_node_ids;   // empty: every node
+  std::vector<std::string> excluded_node_ids;  // nodes already tried
 };
 
 struct Allocation {
@@ -89,13 +91,16 @@ struct RunObservation {
   double cpu_utilization_at_start = 0;
 };
 
+class ClusterIndex;
+
 class PlacementPolicy {
  public:
   virtual ~PlacementPolicy() = default;
   virtual std::string_view name() const = 0;
-  // Chooses one of `nodes`. FAILED_PRECONDITION, naming the reasons, when none is eligible.
+  // Chooses a node of `cluster`. FAILED_PRECONDITION, naming the reasons, when none is
+  // eligible. The caller reserves the allocation and calls cluster.MarkChosen.
   virtual Result<PlacementDecision> Decide(const PlacementRequest& request,
-                                           std::span<const NodeView> nodes) = 0;
+                                           const ClusterIndex& cluster) = 0;
   virtual void Observe(const RunObservation& run) = 0;
 };
 

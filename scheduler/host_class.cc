@@ -1,5 +1,6 @@
 #include "scheduler/host_class.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -57,6 +58,19 @@ std::string HostClassOf(const v1::HostInventory& inv) {
   const std::string prefix =
       inv.emulation().name().empty() ? Slug(inv.cpu().model_name(), 3) : Slug(inv.emulation().name(), 4);
   return prefix + "-" + hash;
+}
+
+models::HostClassInfo HostClassInfoOf(const v1::HostInventory& inv) {
+  models::HostClassInfo c;
+  c.name = HostClassOf(inv);
+  for (const auto& [name, present] : inv.cpu_features()) {
+    if (present) c.features.push_back(name);
+  }
+  std::sort(c.features.begin(), c.features.end());
+  c.l3_bytes = inv.cache().l3_bytes();
+  c.cores = inv.topology().logical_cores();
+  c.speed_factor = inv.emulation().cpu_speed_factor() > 0 ? inv.emulation().cpu_speed_factor() : 1.0;
+  return c;
 }
 
 }  // namespace tailor::scheduler

@@ -9,10 +9,14 @@
 
 #include <string>
 
+#include "models/cluster_index.h"
 #include "tailor/v1/inventory.pb.h"
 
 namespace tailor::scheduler {
 
 std::string HostClassOf(const v1::HostInventory& inventory);
+// The class as the models see it: name, advertised features (sorted), L3 size, cores, and the
+// speed factor of an emulation profile (1.0 otherwise).
+models::HostClassInfo HostClassInfoOf(const v1::HostInventory& inventory);
 
 }  // namespace tailor::scheduler

@@ -64,6 +64,7 @@ Status NodeRegistry::Register(const v1::RegisterRequest& request) {
   }
   log::Info(inserted ? "node registered" : "node registered again",
             {{"node", request.node_id()}, {"address", request.address()}});
+  if (listener_) listener_(n);
   return OkStatus();
 }
 
@@ -89,7 +90,16 @@ Status NodeRegistry::Heartbeat(const v1::HeartbeatRequest& request) {
   } else {
     e.heartbeat_dirty = true;
   }
+  if (listener_) listener_(e.node);
   return OkStatus();
+}
+
+void NodeRegistry::SetListener(Listener listener) {
+  std::lock_guard lock(mu_);
+  listener_ = std::move(listener);
+  if (listener_) {
+    for (const auto& [id, e] : nodes_) listener_(e.node);
+  }
 }
 
 void NodeRegistry::ExpireLeasesLocked(SweepResult* result) {
@@ -108,6 +118,7 @@ void NodeRegistry::ExpireLeasesLocked(SweepResult* result) {
       if (!s.ok()) log::Error("cannot persist node health", {{"error", s}});
     }
     e.heartbeat_dirty = false;
+    if (listener_) listener_(e.node);
     if (result != nullptr) result->became_unhealthy.push_back(id);
   }
 }

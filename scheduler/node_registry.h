@@ -13,6 +13,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -52,6 +53,12 @@ class NodeRegistry {
   // Expires leases and flushes heartbeat times to the store.
   SweepResult Sweep();
 
+  // Called with a node's new state whenever it registers, heartbeats or changes health, and
+  // for every node when set. Runs under the registry's lock: it must not call back into the
+  // registry.
+  using Listener = std::function<void(const v1::Node&)>;
+  void SetListener(Listener listener);
+
   // All nodes, sorted by id, with health as of now.
   std::vector<v1::Node> List();
   Result<v1::Node> Get(const std::string& node_id);
@@ -72,6 +79,7 @@ class NodeRegistry {
   NodeStore* const store_;
   std::mutex mu_;
   std::map<std::string, Entry> nodes_;
+  Listener listener_;
 };
 
 // Valid node ids: 1..128 characters of [A-Za-z0-9._-].

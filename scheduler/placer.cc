@@ -25,10 +25,34 @@ models::Resources NodeCapacity(const v1::Node& node) {
 Result<std::unique_ptr<Placer>> Placer::Create(Options options, NodeRegistry& nodes,
                                                FunctionRegistry& functions, const Clock& clock) {
   std::unique_ptr<Placer> p(new Placer(std::move(options), nodes, functions, clock));
-  std::lock_guard lock(p->mu_);
-  auto policy = p->PolicyLocked(p->options_.default_policy);
-  if (!policy.ok()) return policy.status();
+  {
+    std::lock_guard lock(p->mu_);
+    auto policy = p->PolicyLocked(p->options_.default_policy);
+    if (!policy.ok()) return policy.status();
+  }
+  nodes.SetListener([raw = p.get()](const v1::Node& n) { raw->OnNodeChanged(n); });
   return p;
+}
+
+Placer::~Placer() { nodes_.SetListener(nullptr); }
+
+void Placer::OnNodeChanged(const v1::Node& n) {
+  models::NodeView v;
+  v.node_id = n.node_id();
+  const models::HostClassInfo cls = HostClassInfoOf(n.inventory());
+  v.host_class = cls.name;
+  v.healthy = n.health() == v1::NODE_HEALTH_HEALTHY;
+  v.features = cls.features;
+  v.capacity = NodeCapacity(n);
+  v.running_invocations = n.load().running_invocations();
+  v.queued_invocations = n.load().queued_invocations();
+  v.cpu_utilization = n.load().cpu_utilization();
+  if (n.inventory().rdt().l3_cat() && n.inventory().rdt().resctrl_mounted()) {
+    v.cache_ways_total = n.inventory().rdt().l3_cat_ways();
+  }
+  std::lock_guard lock(mu_);
+  addresses_[n.node_id()] = n.address();
+  index_.Upsert(std::move(v), cls);
 }
 
 Result<models::PlacementPolicy*> Placer::PolicyLocked(const std::string& name) {
@@ -46,54 +70,19 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
   TAILOR_ASSIGN_OR_RETURN(v1::FunctionVersion fn,
                           functions_.Resolve(input.function_name, input.function_version));
 
-  // The candidates, as the models see them.
-  std::vector<v1::Node> nodes = nodes_.List();
-  std::vector<models::NodeView> views;
-  views.reserve(nodes.size());
-  std::unordered_map<std::string, const v1::Node*> by_id;
-  for (const auto& n : nodes) {
-    if (!input.candidate_node_ids.empty() &&
-        std::find(input.candidate_node_ids.begin(), input.candidate_node_ids.end(),
-                  n.node_id()) == input.candidate_node_ids.end()) {
-      continue;
-    }
-    if (std::find(input.exclude_node_ids.begin(), input.exclude_node_ids.end(), n.node_id()) !=
-        input.exclude_node_ids.end()) {
-      continue;
-    }
-    models::NodeView v;
-    v.node_id = n.node_id();
-    v.host_class = HostClassOf(n.inventory());
-    v.healthy = n.health() == v1::NODE_HEALTH_HEALTHY;
-    for (const auto& [feature, present] : n.inventory().cpu_features()) {
-      if (present) v.features.push_back(feature);
-    }
-    std::sort(v.features.begin(), v.features.end());
-    v.capacity = NodeCapacity(n);
-    v.running_invocations = n.load().running_invocations();
-    v.queued_invocations = n.load().queued_invocations();
-    v.cpu_utilization = n.load().cpu_utilization();
-    if (n.inventory().rdt().l3_cat() && n.inventory().rdt().resctrl_mounted()) {
-      v.cache_ways_total = n.inventory().rdt().l3_cat_ways();
-    }
-    by_id[n.node_id()] = &n;
-    views.push_back(std::move(v));
-  }
-
   models::PlacementRequest request;
   request.function.name = fn.name();
   request.function.memory_hint_bytes = fn.memory_hint_bytes();
   request.function.timeout_ms = fn.timeout_ms();
   request.payload_bytes = input.payload_bytes;
   request.required_features = input.required_features;
+  request.allowed_node_ids = input.candidate_node_ids;
+  request.excluded_node_ids = input.exclude_node_ids;
 
   std::unique_lock lock(mu_);
   auto policy = PolicyLocked(policy_name);
   if (!policy.ok()) return policy.status();
-  for (auto& v : views) {
-    if (auto it = held_.find(v.node_id); it != held_.end()) v.allocated = it->second;
-  }
-  auto decided = (*policy)->Decide(request, views);
+  auto decided = (*policy)->Decide(request, index_);
   const double latency_s =
       std::chrono::duration<double>(clock_.MonotonicNow() - started).count();
   if (!decided.ok()) {
@@ -107,7 +96,7 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
   p.decision_id = RandomId();
   p.function = fn;
   p.node_id = d.node_id;
-  p.node_address = by_id.at(d.node_id)->address();
+  p.node_address = addresses_[d.node_id];
   p.allocation.set_memory_limit_bytes(d.allocation.memory_limit_bytes);
   p.allocation.set_cpu_millicores(d.allocation.cpu_millicores);
   p.allocation.set_cache_ways(d.allocation.cache_ways);
@@ -124,6 +113,8 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
   auto& held = held_[d.node_id];
   held.memory_bytes += r.resources.memory_bytes;
   held.cpu_millicores += r.resources.cpu_millicores;
+  index_.SetAllocated(d.node_id, held);
+  index_.MarkChosen(d.node_id);
   reservations_[p.decision_id] = r;
 
   // Keep the explanation.
@@ -163,6 +154,7 @@ void Placer::ReleaseLocked(const std::string& decision_id) {
   auto& held = held_[it->second.node_id];
   held.memory_bytes -= std::min(held.memory_bytes, it->second.resources.memory_bytes);
   held.cpu_millicores -= std::min(held.cpu_millicores, it->second.resources.cpu_millicores);
+  index_.SetAllocated(it->second.node_id, held);
   reservations_.erase(it);
 }
 

@@ -1,8 +1,9 @@
-// Placer: turns a placement request into a decision. It resolves the function in the registry,
-// builds a NodeView per candidate node (health from the lease, features from the inventory,
-// capacity from memory and cores, in-flight allocations from its own ledger), asks the named
-// placement policy (models/), reserves the allocation on the chosen node, and records the
-// decision with every candidate's score for Explain.
+// Placer: turns a placement request into a decision. It keeps a models::ClusterIndex current
+// from the node registry's change notifications (health from the lease, features and host
+// class from the inventory, capacity from memory and cores, load from heartbeats) and from its
+// own ledger of in-flight allocations. A decision resolves the function in the registry, asks
+// the named placement policy (models/) to choose from the index, reserves the allocation on
+// the chosen node, and records the decision with the candidates' scores for Explain.
 //
 // Capacity accounting: a reservation is held until Release(decision) (the gateway, when the run
 // ends) or a report that names the decision arrives, or, for platforms that never report, until
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "models/cluster_index.h"
 #include "models/placement_policy.h"
 #include "scheduler/function_registry.h"
 #include "scheduler/node_registry.h"
@@ -69,6 +71,7 @@ class Placer {
   static Result<std::unique_ptr<Placer>> Create(Options options, NodeRegistry& nodes,
                                                 FunctionRegistry& functions, const Clock& clock);
 
+  ~Placer();
   Result<Placement> Place(const PlaceInput& input);
   // Frees the decision's reservation; unknown or already released ids are ignored.
   void Release(const std::string& decision_id);
@@ -85,6 +88,7 @@ class Placer {
  private:
   Placer(Options options, NodeRegistry& nodes, FunctionRegistry& functions, const Clock& clock)
       : options_(std::move(options)), nodes_(nodes), functions_(functions), clock_(clock) {}
+  void OnNodeChanged(const v1::Node& node);
   // REQUIRES: mu_ held.
   Result<models::PlacementPolicy*> PolicyLocked(const std::string& name);
   void ReleaseLocked(const std::string& decision_id);
@@ -104,6 +108,8 @@ class Placer {
   std::map<std::string, std::unique_ptr<models::PlacementPolicy>> policies_;
   std::unordered_map<std::string, Reservation> reservations_;  // by decision id
   std::unordered_map<std::string, models::Resources> held_;    // by node id
+  models::ClusterIndex index_;
+  std::unordered_map<std::string, std::string> addresses_;     // node id -> agent address
   std::unordered_map<std::string, v1::ExplainResponse> decisions_;
   std::deque<std::string> decision_order_;
 };

@@ -1,0 +1,101 @@
+#include "models/cluster_index.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tailor::models {
+
+const std::vector<std::string>& ModelFeatures() {
+  static const std::vector<std::string> kFeatures = {"aes",  "vaes",    "pclmulqdq", "sha_ni",
+                                                     "avx2", "avx512f", "fma",       "bmi2"};
+  return kFeatures;
+}
+
+std::vector<double> HostFeatureVector(const HostClassInfo& cls) {
+  std::vector<double> x;
+  x.reserve(ModelFeatures().size() + 3);
+  x.push_back(1.0);
+  for (const auto& f : ModelFeatures()) {
+    x.push_back(std::binary_search(cls.features.begin(), cls.features.end(), f) ? 1.0 : 0.0);
+  }
+  x.push_back(std::log2(std::max(1.0, cls.l3_bytes / double(1 << 20))));
+  x.push_back(std::log2(std::max(0.05, cls.speed_factor)));
+  return x;
+}
+
+double ClusterIndex::LoadKey(const NodeView& n) {
+  const double share = n.capacity.cpu_millicores > 0
+                           ? double(n.allocated.cpu_millicores) / n.capacity.cpu_millicores
+                           : 0.0;
+  return share + 1e-3 * (n.running_invocations + n.queued_invocations);
+}
+
+uint32_t ClusterIndex::ClassIndexFor(const HostClassInfo& cls) {
+  auto it = class_of_.find(cls.name);
+  if (it != class_of_.end()) return it->second;
+  ClassEntry e;
+  e.info = cls;
+  e.feature_vector = HostFeatureVector(cls);
+  classes_.push_back(std::move(e));
+  const auto index = static_cast<uint32_t>(classes_.size() - 1);
+  class_of_[cls.name] = index;
+  return index;
+}
+
+void ClusterIndex::Unindex(uint32_t slot) {
+  const Slot& s = nodes_[slot];
+  classes_[s.class_index].by_load.erase({LoadKey(s.view), s.last_chosen, slot});
+}
+
+void ClusterIndex::Index(uint32_t slot) {
+  const Slot& s = nodes_[slot];
+  classes_[s.class_index].by_load.insert({LoadKey(s.view), s.last_chosen, slot});
+}
+
+void ClusterIndex::Upsert(NodeView node, const HostClassInfo& cls) {
+  auto it = slot_of_.find(node.node_id);
+  uint32_t slot;
+  if (it == slot_of_.end()) {
+    slot = static_cast<uint32_t>(nodes_.size());
+    nodes_.emplace_back();
+    slot_of_[node.node_id] = slot;
+    ++live_;
+  } else {
+    slot = it->second;
+    Unindex(slot);
+    node.allocated = nodes_[slot].view.allocated;
+  }
+  Slot& s = nodes_[slot];
+  s.class_index = ClassIndexFor(cls);
+  s.view = std::move(node);
+  s.live = true;
+  Index(slot);
+}
+
+void ClusterIndex::SetHealthy(const std::string& node_id, bool healthy) {
+  auto it = slot_of_.find(node_id);
+  if (it != slot_of_.end()) nodes_[it->second].view.healthy = healthy;
+}
+
+void ClusterIndex::SetAllocated(const std::string& node_id, Resources allocated) {
+  auto it = slot_of_.find(node_id);
+  if (it == slot_of_.end()) return;
+  Unindex(it->second);
+  nodes_[it->second].view.allocated = allocated;
+  Index(it->second);
+}
+
+void ClusterIndex::MarkChosen(const std::string& node_id) {
+  auto it = slot_of_.find(node_id);
+  if (it == slot_of_.end()) return;
+  Unindex(it->second);
+  nodes_[it->second].last_chosen = ++choices_;
+  Index(it->second);
+}
+
+const NodeView* ClusterIndex::Find(const std::string& node_id) const {
+  auto it = slot_of_.find(node_id);
+  return it == slot_of_.end() ? nullptr : &nodes_[it->second].view;
+}
+
+}  // namespace tailor::models
