@@ -1,0 +1,270 @@
+#include "models/duration_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tailor::models {
+
+double DurationPrediction::ms() const { return std::exp(mean_log_ms); }
+
+DurationModel::DurationModel(DurationModelOptions options) : options_(options) {}
+
+Eigen::VectorXd DurationModel::Features(const std::vector<double>& class_features,
+                                        double payload, double load) {
+  Eigen::VectorXd x(class_features.size() + 2);
+  for (size_t i = 0; i < class_features.size(); ++i) x[i] = class_features[i];
+  x[class_features.size()] = std::log1p(std::max(0.0, payload) / 1024.0);
+  x[class_features.size() + 1] = load;
+  return x;
+}
+
+uint32_t DurationModel::ClassId(const std::string& host_class) const {
+  auto it = class_ids_.find(host_class);
+  return it == class_ids_.end() ? UINT32_MAX : it->second;
+}
+
+uint32_t DurationModel::ClassIdOrAdd(const std::string& host_class) {
+  auto [it, inserted] = class_ids_.emplace(host_class, static_cast<uint32_t>(class_ids_.size()));
+  return it->second;
+}
+
+DurationModel::FunctionState& DurationModel::StateOf(const std::string& function, size_t dims) {
+  auto it = functions_.find(function);
+  if (it != functions_.end()) return it->second;
+  FunctionState s;
+  s.id = static_cast<uint32_t>(functions_.size());
+  s.precision = Eigen::MatrixXd::Identity(dims, dims) * options_.prior_precision;
+  s.b = Eigen::VectorXd::Zero(dims);
+  s.w = Eigen::VectorXd::Zero(dims);
+  s.covariance = Eigen::MatrixXd::Identity(dims, dims) / options_.prior_precision;
+  auto& ref = functions_.emplace(function, std::move(s)).first->second;
+  by_id_.push_back(&ref);  // unordered_map references stay valid across rehashing
+  return ref;
+}
+
+void DurationModel::Observe(const std::string& function, const std::string& host_class,
+                            const std::vector<double>& class_features, double payload_bytes,
+                            double load, double wall_ms) {
+  const double y = std::log(std::max(wall_ms, 1e-3));
+  const Eigen::VectorXd x = Features(class_features, payload_bytes, load);
+  FunctionState& f = StateOf(function, static_cast<size_t>(x.size()));
+  if (f.precision.rows() != x.size()) return;  // class features changed shape: ignore
+  const double beta = 1.0 / (options_.noise_sd_log * options_.noise_sd_log);
+  const double lambda = options_.regression_decay;
+  // Decay toward the prior, then add the observation.
+  f.precision = lambda * f.precision +
+                (1 - lambda) * options_.prior_precision *
+                    Eigen::MatrixXd::Identity(x.size(), x.size()) +
+                beta * x * x.transpose();
+  f.b = lambda * f.b + beta * x * y;
+  Eigen::LLT<Eigen::MatrixXd> llt(f.precision);
+  f.w = llt.solve(f.b);
+  f.covariance = llt.solve(Eigen::MatrixXd::Identity(x.size(), x.size()));
+  ++f.runs;
+
+  // The cell keeps the log duration with this function's payload and load effects removed.
+  const auto n = class_features.size();
+  const double adjusted = y - f.w[n] * x[n] - f.w[n + 1] * x[n + 1];
+  Cell& cell = f.cells[ClassIdOrAdd(host_class)];
+  cell.weight = options_.cell_decay * cell.weight + 1.0;
+  cell.mean += (adjusted - cell.mean) / cell.weight;
+
+  ++observations_;
+  // Neighbour estimates: often while a function is new, then every 16 runs.
+  if (f.runs < 32 || f.runs % 16 == 0) UpdateNeighbourEstimates(f);
+  if (cf_fitted_) RefitFunctionRow(f.id);
+  if (observations_ % options_.cf_refit_every == 0 || (!cf_fitted_ && observations_ >= 32)) {
+    RefitFactorization();
+  }
+}
+
+void DurationModel::RefitFunctionRow(uint32_t fid) {
+  const int k = options_.cf_rank;
+  if (fid >= bf_.size()) return;  // a function newer than the last full refit
+  const FunctionState& f = *by_id_[fid];
+  Eigen::MatrixXd A = Eigen::MatrixXd::Identity(k + 1, k + 1) * options_.cf_lambda;
+  Eigen::VectorXd rhs = Eigen::VectorXd::Zero(k + 1);
+  for (const auto& [cid, cell] : f.cells) {
+    if (cid >= bc_.size()) continue;
+    Eigen::VectorXd z(k + 1);
+    z[0] = 1.0;
+    z.tail(k) = V_.row(cid).transpose();
+    const double wt = std::min(cell.weight, 5.0);
+    A += wt * z * z.transpose();
+    rhs += wt * z * (cell.mean - mu_ - bc_[cid]);
+  }
+  const Eigen::VectorXd sol = A.ldlt().solve(rhs);
+  bf_[fid] = sol[0];
+  U_.row(fid) = sol.tail(k).transpose();
+}
+
+void DurationModel::RefitFactorization() {
+  const int k = options_.cf_rank;
+  const size_t nf = by_id_.size(), nc = class_ids_.size();
+  if (nf == 0 || nc == 0) return;
+  // Cells as a list.
+  struct Entry {
+    uint32_t f, c;
+    double y, wt;
+  };
+  std::vector<Entry> cells;
+  double sum = 0, wsum = 0;
+  for (uint32_t fid = 0; fid < nf; ++fid) {
+    for (const auto& [cid, cell] : by_id_[fid]->cells) {
+      const double wt = std::min(cell.weight, 5.0);
+      cells.push_back({fid, cid, cell.mean, wt});
+      sum += wt * cell.mean;
+      wsum += wt;
+    }
+  }
+  if (wsum == 0) return;
+  mu_ = sum / wsum;
+  std::mt19937_64 rng(42);
+  std::normal_distribution<double> init(0.0, 0.1);
+  auto grow = [&](Eigen::MatrixXd& m, Eigen::VectorXd& b, size_t rows) {
+    const auto old = m.rows();
+    m.conservativeResize(rows, k);
+    b.conservativeResize(rows);
+    for (auto r = old; r < static_cast<Eigen::Index>(rows); ++r) {
+      for (int j = 0; j < k; ++j) m(r, j) = init(rng);
+      b[r] = 0;
+    }
+  };
+  grow(U_, bf_, nf);
+  grow(V_, bc_, nc);
+  std::vector<std::vector<const Entry*>> by_class(nc);
+  for (const auto& e : cells) by_class[e.c].push_back(&e);
+  for (int it = 0; it < options_.cf_iterations; ++it) {
+    for (uint32_t fid = 0; fid < nf; ++fid) RefitFunctionRow(fid);
+    for (uint32_t cid = 0; cid < nc; ++cid) {
+      Eigen::MatrixXd A = Eigen::MatrixXd::Identity(k + 1, k + 1) * options_.cf_lambda;
+      Eigen::VectorXd rhs = Eigen::VectorXd::Zero(k + 1);
+      for (const Entry* e : by_class[cid]) {
+        Eigen::VectorXd z(k + 1);
+        z[0] = 1.0;
+        z.tail(k) = U_.row(e->f).transpose();
+        A += e->wt * z * z.transpose();
+        rhs += e->wt * z * (e->y - mu_ - bf_[e->f]);
+      }
+      const Eigen::VectorXd sol = A.ldlt().solve(rhs);
+      bc_[cid] = sol[0];
+      V_.row(cid) = sol.tail(k).transpose();
+    }
+  }
+  double se = 0;
+  for (const auto& e : cells) {
+    const double r = e.y - (mu_ + bf_[e.f] + bc_[e.c] + U_.row(e.f).dot(V_.row(e.c)));
+    se += e.wt * r * r;
+  }
+  cf_rmse_ = std::sqrt(se / wsum) + 0.02;
+  cf_fitted_ = true;
+}
+
+void DurationModel::UpdateNeighbourEstimates(FunctionState& f) {
+  f.neighbour_estimates.clear();
+  f.estimates_at_runs = f.runs;
+  if (f.cells.empty()) return;
+  const size_t nc = class_ids_.size();
+  // Per missing class: (weight, prediction) of each candidate neighbour.
+  std::vector<std::vector<std::pair<double, double>>> votes(nc);
+  const double tau2 = options_.neighbour_scale_log * options_.neighbour_scale_log;
+  for (const FunctionState* g : by_id_) {
+    if (g == &f || g->cells.size() <= f.cells.size()) continue;
+    // Shape match on f's classes, up to a constant offset (a faster or slower function).
+    double offset = 0;
+    size_t shared = 0;
+    for (const auto& [cid, cell] : f.cells) {
+      auto it = g->cells.find(cid);
+      if (it == g->cells.end()) break;
+      offset += cell.mean - it->second.mean;
+      ++shared;
+    }
+    if (shared != f.cells.size()) continue;
+    offset /= static_cast<double>(shared);
+    double d2 = 0;
+    for (const auto& [cid, cell] : f.cells) {
+      const double r = cell.mean - g->cells.at(cid).mean - offset;
+      d2 += r * r;
+    }
+    d2 /= static_cast<double>(shared);
+    const double weight = std::exp(-d2 / (2 * tau2));
+    if (weight < 1e-6) continue;
+    for (const auto& [cid, cell] : g->cells) {
+      if (!f.cells.contains(cid)) votes[cid].emplace_back(weight, cell.mean + offset);
+    }
+  }
+  for (size_t cid = 0; cid < nc; ++cid) {
+    auto& v = votes[cid];
+    if (v.empty()) continue;
+    const size_t k = std::min<size_t>(v.size(), static_cast<size_t>(options_.neighbours));
+    std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end(),
+                      [](const auto& a, const auto& b) { return a.first > b.first; });
+    double wsum = 0, mean = 0;
+    for (size_t i = 0; i < k; ++i) {
+      wsum += v[i].first;
+      mean += v[i].first * v[i].second;
+    }
+    mean /= wsum;
+    double spread = 0;
+    for (size_t i = 0; i < k; ++i) spread += v[i].first * std::pow(v[i].second - mean, 2);
+    spread /= wsum;
+    // Disagreement among neighbours, plus how well the best of them matched at all.
+    const double best_match = v[0].first;
+    Estimate e;
+    e.mean = mean;
+    e.var = spread + tau2 * (1.0 + 1.0 / best_match) / static_cast<double>(f.cells.size());
+    f.neighbour_estimates[static_cast<uint32_t>(cid)] = e;
+  }
+}
+
+DurationPrediction DurationModel::Predict(const std::string& function,
+                                          const std::string& host_class,
+                                          const std::vector<double>& class_features,
+                                          double payload_bytes, double load) const {
+  DurationPrediction p;
+  auto it = functions_.find(function);
+  if (it == functions_.end()) return p;
+  const FunctionState& f = it->second;
+  const Eigen::VectorXd x = Features(class_features, payload_bytes, load);
+  if (f.precision.rows() != x.size()) return p;
+  p.known = true;
+  const auto n = class_features.size();
+  p.payload_term = f.w[n] * x[n];
+  p.load_term = f.w[n + 1] * x[n + 1];
+  const double sigma2 = options_.noise_sd_log * options_.noise_sd_log;
+
+  // Precision-weighted combination of the estimators that have something to say.
+  double num = 0, den = 0;
+  auto add = [&](double mean, double var) {
+    num += mean / var;
+    den += 1.0 / var;
+  };
+  // Regression (features of the class, payload, load).
+  add(f.w.dot(x), std::max(1e-6, x.dot(f.covariance * x)) + 0.05);
+  const uint32_t cid = ClassId(host_class);
+  auto cell = cid == UINT32_MAX ? f.cells.end() : f.cells.find(cid);
+  if (cell != f.cells.end()) {
+    p.cell_runs = cell->second.weight;
+    add(cell->second.mean + p.payload_term + p.load_term, sigma2 / cell->second.weight);
+  } else if (auto nb = cid == UINT32_MAX ? f.neighbour_estimates.end()
+                                          : f.neighbour_estimates.find(cid);
+             nb != f.neighbour_estimates.end()) {
+    add(nb->second.mean + p.payload_term + p.load_term, nb->second.var);
+  } else if (cf_fitted_ && f.id < bf_.size() && cid != UINT32_MAX && cid < bc_.size()) {
+    const double cf = mu_ + bf_[f.id] + bc_[cid] + U_.row(f.id).dot(V_.row(cid));
+    // Less trust when the function has been seen on few classes.
+    const double var = cf_rmse_ * cf_rmse_ * (1.0 + 2.0 / (1.0 + f.cells.size()));
+    add(cf + p.payload_term + p.load_term, var);
+  }
+  p.mean_log_ms = num / den;
+  p.var_log = 1.0 / den;
+  return p;
+}
+
+double DurationModel::LoadSensitivity(const std::string& function) const {
+  auto it = functions_.find(function);
+  if (it == functions_.end() || it->second.w.size() == 0) return 0;
+  return it->second.w[it->second.w.size() - 1];
+}
+
+}  // namespace tailor::models

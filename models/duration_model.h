@@ -1,0 +1,114 @@
+// DurationModel: what Tailor learns about how long each function runs on each host class.
+//
+// Three estimators of the expected log duration, combined by precision (inverse variance):
+//   - the cell: decayed mean of the function's own runs on that class (payload and load
+//     effects taken out), which after a few runs is what the function really does there;
+//   - a per-function Bayesian linear regression of log duration on the class's feature vector
+//     (HostFeatureVector: AES, SHA, AVX2, AVX-512, cache, speed...), log payload size and node
+//     load, so a function learns its own hardware sensitivity and predicts classes it has not
+//     run on from their features;
+//   - collaborative filtering across functions, so a new function that ran on a few classes is
+//     predicted on the others from how similar functions behave there (as Paragon and Quasar
+//     do): (a) neighbours: the established functions whose cells on the new function's classes
+//     have the same shape (up to a constant factor) vote, by similarity, on the missing cells;
+//     (b) a low-rank factorization (biases plus rank-k factors, alternating least squares) of
+//     the function x class matrix of cell means, used when no close neighbours exist.
+// Decay (cell and regression) lets a function whose behaviour changes be relearned.
+//
+// Thread-safety: not thread-safe; the owner serializes access.
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace tailor::models {
+
+struct DurationModelOptions {
+  double cell_decay = 0.9;          // weight left to older runs of a (function, class) cell
+  double regression_decay = 0.995;  // same for the per-function regression
+  double prior_precision = 1.0;     // regression weight prior N(0, 1/prior_precision)
+  double noise_sd_log = 0.15;       // run-to-run spread of log duration
+  int cf_rank = 2;
+  double cf_lambda = 0.1;           // ridge penalty of the factorization
+  int cf_refit_every = 256;         // observations between full refits
+  int cf_iterations = 10;
+  int neighbours = 5;               // established functions that vote on a missing cell
+  double neighbour_scale_log = 0.1; // shape mismatch at which a neighbour's vote halves (ish)
+};
+
+struct DurationPrediction {
+  double mean_log_ms = 0;   // expected log(duration in ms)
+  double var_log = 100;     // uncertainty of that expectation
+  double cell_runs = 0;     // decayed number of runs behind the cell estimate
+  bool known = false;       // any information about this function at all
+  double ms() const;        // exp(mean_log_ms)
+  double payload_term = 0;  // the payload and load contributions included in mean_log_ms
+  double load_term = 0;
+};
+
+class DurationModel {
+ public:
+  explicit DurationModel(DurationModelOptions options = {});
+
+  void Observe(const std::string& function, const std::string& host_class,
+               const std::vector<double>& class_features, double payload_bytes, double load,
+               double wall_ms);
+  DurationPrediction Predict(const std::string& function, const std::string& host_class,
+                             const std::vector<double>& class_features, double payload_bytes,
+                             double load) const;
+  // The load coefficient of a function (d log duration / d load), 0 if unknown.
+  double LoadSensitivity(const std::string& function) const;
+
+  // Refits the factorization now (it also refits itself every cf_refit_every observations).
+  void RefitFactorization();
+  size_t function_count() const { return functions_.size(); }
+
+ private:
+  struct Cell {
+    double weight = 0;
+    double mean = 0;  // decayed mean of the adjusted log duration
+  };
+  struct Estimate {
+    double mean = 0;
+    double var = 0;
+  };
+  struct FunctionState {
+    uint32_t id = 0;
+    std::unordered_map<uint32_t, Estimate> neighbour_estimates;  // by class id, for empty cells
+    uint64_t estimates_at_runs = UINT64_MAX;                     // runs when last computed
+    Eigen::MatrixXd precision;  // regression posterior precision A
+    Eigen::VectorXd b;          // A w = b
+    Eigen::VectorXd w;          // posterior mean
+    Eigen::MatrixXd covariance; // A^-1
+    std::unordered_map<uint32_t, Cell> cells;  // by class id
+    uint64_t runs = 0;
+  };
+
+  FunctionState& StateOf(const std::string& function, size_t dims);
+  uint32_t ClassId(const std::string& host_class) const;
+  uint32_t ClassIdOrAdd(const std::string& host_class);
+  static Eigen::VectorXd Features(const std::vector<double>& class_features, double payload,
+                                  double load);
+  // Refits one function's row of the factorization against the current class factors.
+  void RefitFunctionRow(uint32_t function_id);
+  // Recomputes f's neighbour estimates for the classes it has not run on.
+  void UpdateNeighbourEstimates(FunctionState& f);
+
+  DurationModelOptions options_;
+  std::unordered_map<std::string, FunctionState> functions_;
+  std::vector<const FunctionState*> by_id_;
+  std::unordered_map<std::string, uint32_t> class_ids_;
+  uint64_t observations_ = 0;
+  // Factorization: cell mean ~ mu + bf[f] + bc[c] + U.row(f) . V.row(c).
+  double mu_ = 0;
+  Eigen::VectorXd bf_, bc_;
+  Eigen::MatrixXd U_, V_;
+  double cf_rmse_ = 1.0;
+  bool cf_fitted_ = false;
+};
+
+}  // namespace tailor::models
