@@ -18,7 +18,8 @@ std::vector<double> HostFeatureVector(const HostClassInfo& cls) {
   for (const auto& f : ModelFeatures()) {
     x.push_back(std::binary_search(cls.features.begin(), cls.features.end(), f) ? 1.0 : 0.0);
   }
-  x.push_back(std::log2(std::max(1.0, cls.l3_bytes / double(1 << 20))));
+  // Centred near typical values (16 MiB, speed 1) so these do not act as a second intercept.
+  x.push_back(std::log2(std::max(1.0, cls.l3_bytes / double(1 << 20)) / 16.0));
   x.push_back(std::log2(std::max(0.05, cls.speed_factor)));
   return x;
 }
@@ -91,6 +92,11 @@ void ClusterIndex::MarkChosen(const std::string& node_id) {
   Unindex(it->second);
   nodes_[it->second].last_chosen = ++choices_;
   Index(it->second);
+}
+
+const ClusterIndex::ClassEntry* ClusterIndex::FindClass(const std::string& name) const {
+  auto it = class_of_.find(name);
+  return it == class_of_.end() ? nullptr : &classes_[it->second];
 }
 
 const NodeView* ClusterIndex::Find(const std::string& node_id) const {

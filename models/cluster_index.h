@@ -48,6 +48,7 @@ class ClusterIndex {
 
   size_t size() const { return live_; }
   const NodeView* Find(const std::string& node_id) const;
+  const ClassEntry* FindClass(const std::string& name) const;
   const std::vector<ClassEntry>& classes() const { return classes_; }
   const NodeView& node(uint32_t slot) const { return nodes_[slot].view; }
   // Every node, in slot order (for small clusters and explanations).
@@ -79,7 +80,7 @@ class ClusterIndex {
 };
 
 // The numeric description of a host class the models regress on: a bias term, one 0/1 per
-// feature in kModelFeatures, log2 of the L3 size in MiB, and log2 of the speed factor.
+// feature in ModelFeatures(), log2 of the L3 size over 16 MiB, and log2 of the speed factor.
 std::vector<double> HostFeatureVector(const HostClassInfo& cls);
 // The CPU features the models look at, in vector order.
 const std::vector<std::string>& ModelFeatures();

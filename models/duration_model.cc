@@ -51,12 +51,17 @@ void DurationModel::Observe(const std::string& function, const std::string& host
   if (f.precision.rows() != x.size()) return;  // class features changed shape: ignore
   const double beta = 1.0 / (options_.noise_sd_log * options_.noise_sd_log);
   const double lambda = options_.regression_decay;
+  if (f.runs == 0) {
+    f.prior_b = Eigen::VectorXd::Zero(x.size());
+    f.prior_b[0] = options_.prior_precision * y;  // x[0] is the class features' bias term
+    f.b = f.prior_b;
+  }
   // Decay toward the prior, then add the observation.
   f.precision = lambda * f.precision +
                 (1 - lambda) * options_.prior_precision *
                     Eigen::MatrixXd::Identity(x.size(), x.size()) +
                 beta * x * x.transpose();
-  f.b = lambda * f.b + beta * x * y;
+  f.b = lambda * f.b + (1 - lambda) * f.prior_b + beta * x * y;
   Eigen::LLT<Eigen::MatrixXd> llt(f.precision);
   f.w = llt.solve(f.b);
   f.covariance = llt.solve(Eigen::MatrixXd::Identity(x.size(), x.size()));

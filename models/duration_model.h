@@ -84,6 +84,8 @@ class DurationModel {
     Eigen::VectorXd b;          // A w = b
     Eigen::VectorXd w;          // posterior mean
     Eigen::MatrixXd covariance; // A^-1
+    Eigen::VectorXd prior_b;    // prior_precision x prior mean: the intercept's prior mean is
+                                // the first run's log duration, so unseen classes start there
     std::unordered_map<uint32_t, Cell> cells;  // by class id
     uint64_t runs = 0;
   };

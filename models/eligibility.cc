@@ -7,6 +7,14 @@
 namespace tailor::models {
 namespace {
 
+// "(N nodes)", built piecewise: GCC 12 warns (-Wrestrict) on "lit" + std::string.
+std::string NodesLabel(size_t n) {
+  std::string label = "(";
+  label += std::to_string(n);
+  label += " nodes)";
+  return label;
+}
+
 bool Contains(const std::vector<std::string>& list, const std::string& s) {
   return std::find(list.begin(), list.end(), s) != list.end();
 }
@@ -78,7 +86,7 @@ Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
         }
       } else {
         CandidateScore c;
-        c.node_id = "(" + std::to_string(cls.by_load.size()) + " nodes)";
+        c.node_id = NodesLabel(cls.by_load.size());
         c.host_class = cls.info.name;
         c.reason = class_reason;
         d.candidates.push_back(std::move(c));
@@ -117,7 +125,7 @@ Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
     }
     if (!found && !explain_all) {
       CandidateScore c;
-      c.node_id = "(" + std::to_string(cls.by_load.size()) + " nodes)";
+      c.node_id = NodesLabel(cls.by_load.size());
       c.host_class = cls.info.name;
       c.reason = "all full, unhealthy or excluded";
       d.candidates.push_back(std::move(c));

@@ -42,6 +42,7 @@ struct FunctionInfo {
   std::string name;
   uint64_t memory_hint_bytes = 0;  // from the manifest; 0 if none
   uint32_t timeout_ms = 0;
+  double latency_target_ms = 0;    // optional p95 target; 0 if none
 };
 
 struct PlacementRequest {
@@ -80,6 +81,7 @@ struct RunObservation {
   std::string function;
   std::string node_id;
   std::string host_class;
+  std::vector<double> class_features;  // HostFeatureVector of host_class; empty if unknown
   uint64_t payload_bytes = 0;
   double wall_ms = 0;
   double cpu_ms = 0;

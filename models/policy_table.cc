@@ -1,5 +1,6 @@
 #include "models/policy_table.h"
 
+#include "models/learned_policy.h"
 #include "models/least_loaded_policy.h"
 
 namespace tailor::models {
@@ -11,6 +12,12 @@ struct PolicyEntry {
 };
 
 constexpr PolicyEntry kPolicies[] = {
+    {"performance",
+     [] { return std::unique_ptr<PlacementPolicy>(new LearnedPolicy(Objective::kPerformance)); }},
+    {"efficiency",
+     [] { return std::unique_ptr<PlacementPolicy>(new LearnedPolicy(Objective::kEfficiency)); }},
+    {"balanced",
+     [] { return std::unique_ptr<PlacementPolicy>(new LearnedPolicy(Objective::kBalanced)); }},
     {"least-loaded", [] { return std::unique_ptr<PlacementPolicy>(new LeastLoadedPolicy()); }},
 };
 

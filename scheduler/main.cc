@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
                  "HTTP webhook endpoint for async invocations (host:port; empty: none)");
   app.add_option("--http-address-file", http_address_file,
                  "Write the webhook endpoint's host:port here");
-  app.add_option("--policy", opts.placer.default_policy, "Default placement policy");
+  app.add_option("--policy", opts.placer.default_policy,
+                 "Default placement policy: performance, efficiency, balanced, least-loaded");
   app.add_option("--max-attempts", opts.gateway.max_attempts,
                  "Agents tried per invocation when one fails before the function starts")
       ->check(CLI::Range(1u, 20u));

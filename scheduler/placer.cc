@@ -29,6 +29,10 @@ Result<std::unique_ptr<Placer>> Placer::Create(Options options, NodeRegistry& no
     std::lock_guard lock(p->mu_);
     auto policy = p->PolicyLocked(p->options_.default_policy);
     if (!policy.ok()) return policy.status();
+    // Every policy learns from every run from the start, whichever is asked for later.
+    for (const auto& name : models::PolicyNames()) {
+      if (auto made = p->PolicyLocked(name); !made.ok()) return made.status();
+    }
   }
   nodes.SetListener([raw = p.get()](const v1::Node& n) { raw->OnNodeChanged(n); });
   return p;
@@ -178,6 +182,7 @@ void Placer::Observe(const v1::RunReport& report, const std::string& host_class)
   o.running_at_start = report.node_load_at_start().running_invocations();
   o.cpu_utilization_at_start = report.node_load_at_start().cpu_utilization();
   std::lock_guard lock(mu_);
+  if (const auto* cls = index_.FindClass(host_class)) o.class_features = cls->feature_vector;
   if (!report.decision_id().empty()) ReleaseLocked(report.decision_id());
   for (auto& [name, policy] : policies_) policy->Observe(o);
 }

@@ -59,7 +59,7 @@ struct Placement {
 class Placer {
  public:
   struct Options {
-    std::string default_policy = "least-loaded";
+    std::string default_policy = "performance";
     size_t max_decisions = 100'000;
     std::chrono::milliseconds reservation_grace{30'000};
   };

@@ -128,7 +128,7 @@ TEST_F(PlacerTest, ExplainShowsEveryCandidateAndUnknownIdsAreNotFound) {
   auto e = placer_->Explain(p->decision_id);
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->chosen_node_id(), "a");
-  EXPECT_EQ(e->policy(), "least-loaded");
+  EXPECT_EQ(e->policy(), "performance");
   ASSERT_EQ(e->candidates_size(), 2);
   for (const auto& c : e->candidates()) {
     if (c.node_id() == "a") {

@@ -1,0 +1,56 @@
+// LearnedPolicy: Tailor's own policies, on a DurationModel and ResourceProfiles learned from
+// every run report.
+//
+//   performance  lowest predicted completion time: the predicted run time on the node (its
+//                class's prediction plus the function's learned load sensitivity times the
+//                node's load) plus the time waiting behind the node's running invocations.
+//   efficiency   the fullest node whose class still meets the function's latency target (its
+//                p95 target, or 1.5x the best class's prediction): fewer, fuller hosts.
+//   balanced     completion time relative to the best class, plus the node's allocated share.
+//
+// Exploration is Thompson sampling: each class's expected log duration is drawn from its
+// posterior (scaled by `exploration`; 0 is greedy), so new functions and untried classes get
+// tried in proportion to the chance that they are best, and the regret stays bounded. A
+// decision says whether it explored (chose a class other than the best by mean).
+//
+// Thread-safety: not thread-safe (see PlacementPolicy).
+#pragma once
+
+#include <random>
+#include <string_view>
+
+#include "models/cluster_index.h"
+#include "models/duration_model.h"
+#include "models/placement_policy.h"
+#include "models/resource_profile.h"
+
+namespace tailor::models {
+
+enum class Objective { kPerformance, kEfficiency, kBalanced };
+
+struct LearnedPolicyOptions {
+  double exploration = 1.0;
+  uint64_t seed = 1;
+  DurationModelOptions model;
+};
+
+class LearnedPolicy final : public PlacementPolicy {
+ public:
+  LearnedPolicy(Objective objective, LearnedPolicyOptions options = {});
+  std::string_view name() const override;
+  Result<PlacementDecision> Decide(const PlacementRequest& request,
+                                   const ClusterIndex& cluster) override;
+  void Observe(const RunObservation& run) override;
+
+  const DurationModel& model() const { return model_; }
+
+ private:
+  Objective objective_;
+  LearnedPolicyOptions options_;
+  DurationModel model_;
+  ResourceProfiles resources_;
+  std::mt19937_64 rng_;
+  std::unordered_map<std::string, std::vector<double>> class_features_;  // by class name
+};
+
+}  // namespace tailor::models

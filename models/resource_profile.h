@@ -1,0 +1,39 @@
+// ResourceProfile: what a function uses, learned from its runs (peak memory quantiles with
+// decay, CPU-to-wall ratio, OOM kills, LLC miss rate), and the allocation advisor built on it.
+//
+// Advice: memory limit = the p95 of observed peaks plus 25% headroom (at least 16 MiB),
+// doubled for each recent OOM kill (the decayed count, so the bump fades if it never recurs);
+// before any run, the manifest's hint (or 256 MiB). CPU quota = the mean CPU-to-wall ratio,
+// rounded up to 100 millicores (at least 100); one core before any run. Cache ways: 2 for
+// functions whose LLC miss rate exceeds 30% (cache-sensitive), on nodes that can allocate.
+//
+// Thread-safety: not thread-safe.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+
+#include "models/decayed_histogram.h"
+#include "models/placement_policy.h"
+
+namespace tailor::models {
+
+class ResourceProfiles {
+ public:
+  void Observe(const RunObservation& run, double llc_miss_ratio = -1);
+  Allocation Advise(const FunctionInfo& function) const;
+  // Ways to give on a node offering `ways_total` (0 when not cache-sensitive or none offered).
+  uint32_t AdviseCacheWays(const std::string& function, uint32_t ways_total) const;
+
+ private:
+  struct Profile {
+    DecayedHistogram peaks{0.98};
+    double cpu_ratio = 0;
+    double cpu_ratio_weight = 0;
+    double ooms = 0;  // decayed count
+    double llc_miss = -1;
+  };
+  std::unordered_map<std::string, Profile> profiles_;
+};
+
+}  // namespace tailor::models
