@@ -266,6 +266,17 @@ DurationPrediction DurationModel::Predict(const std::string& function,
   return p;
 }
 
+double DurationModel::PayloadSensitivity(const std::string& function) const {
+  auto it = functions_.find(function);
+  if (it == functions_.end() || it->second.w.size() < 2) return 0;
+  return it->second.w[it->second.w.size() - 2];
+}
+
+uint64_t DurationModel::Runs(const std::string& function) const {
+  auto it = functions_.find(function);
+  return it == functions_.end() ? 0 : it->second.runs;
+}
+
 double DurationModel::LoadSensitivity(const std::string& function) const {
   auto it = functions_.find(function);
   if (it == functions_.end() || it->second.w.size() == 0) return 0;

@@ -62,6 +62,10 @@ class DurationModel {
                              double load) const;
   // The load coefficient of a function (d log duration / d load), 0 if unknown.
   double LoadSensitivity(const std::string& function) const;
+  // The payload coefficient (d log duration / d log1p(payload KiB)), 0 if unknown.
+  double PayloadSensitivity(const std::string& function) const;
+  // Runs observed of a function (changes whenever its predictions may change).
+  uint64_t Runs(const std::string& function) const;
 
   // Refits the factorization now (it also refits itself every cf_refit_every observations).
   void RefitFactorization();

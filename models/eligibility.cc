@@ -69,6 +69,7 @@ Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
   PlacementDecision d;
   d.allocation = allocation;
   const bool explain_all = cluster.size() <= kExplainAllNodesUpTo;
+  d.candidates.reserve(explain_all ? cluster.size() : cluster.classes().size());
   double best = std::numeric_limits<double>::infinity();
   const auto& classes = cluster.classes();
   for (uint32_t ci = 0; ci < classes.size(); ++ci) {

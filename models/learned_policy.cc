@@ -27,6 +27,15 @@ std::string_view LearnedPolicy::name() const {
   return "";
 }
 
+void LearnedPolicy::Refresh(const std::string& function, PredictionCache& cache) {
+  cache.classes = class_names_.size();
+  cache.per_class.assign(class_names_.size(), CachedPrediction{});
+  for (size_t ci = 0; ci < class_names_.size(); ++ci) {
+    auto p = model_.Predict(function, class_names_[ci], class_vectors_[ci], 0.0, 0.0);
+    cache.per_class[ci] = {p.mean_log_ms, p.var_log, p.known};
+  }
+}
+
 void LearnedPolicy::Observe(const RunObservation& run) {
   resources_.Observe(run);
   if (!run.succeeded || run.wall_ms <= 0) return;
@@ -39,6 +48,16 @@ void LearnedPolicy::Observe(const RunObservation& run) {
   const double load = run.running_at_start;  // in-flight runs besides this one, at its start
   model_.Observe(run.function, run.host_class, *features, static_cast<double>(run.payload_bytes),
                  load, run.wall_ms);
+  // Keep the decision-time predictions current (see PredictionCache).
+  PredictionCache& cache = cache_[run.function];
+  auto pos = class_position_.find(run.host_class);
+  if (cache.classes != class_names_.size() || model_.Runs(run.function) % kFullRefreshRuns == 1 ||
+      pos == class_position_.end()) {
+    Refresh(run.function, cache);
+  } else {
+    auto p = model_.Predict(run.function, run.host_class, class_vectors_[pos->second], 0.0, 0.0);
+    cache.per_class[pos->second] = {p.mean_log_ms, p.var_log, p.known};
+  }
 }
 
 Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
@@ -46,22 +65,40 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   Allocation allocation = resources_.Advise(request.function);
   const auto& classes = cluster.classes();
   // Per class: the posterior of the expected log duration at zero load, and a draw from it.
+  if (class_names_.size() != classes.size()) {
+    // New host classes appeared: remember their order (the caches refresh lazily).
+    for (size_t ci = class_names_.size(); ci < classes.size(); ++ci) {
+      class_names_.push_back(classes[ci].info.name);
+      class_vectors_.push_back(classes[ci].feature_vector);
+      class_position_[classes[ci].info.name] = ci;
+      class_features_.try_emplace(classes[ci].info.name, classes[ci].feature_vector);
+    }
+  }
+  static const PredictionCache kNothingKnown;
+  const PredictionCache* found = &kNothingKnown;
+  if (auto it = cache_.find(request.function.name); it != cache_.end()) {
+    if (it->second.classes != classes.size()) Refresh(request.function.name, it->second);
+    found = &it->second;
+  }
+  const PredictionCache& cache = *found;
+  auto known = [&](size_t ci) { return ci < cache.per_class.size() && cache.per_class[ci].known; };
+  const double payload_term =
+      model_.PayloadSensitivity(request.function.name) *
+      std::log1p(static_cast<double>(request.payload_bytes) / 1024.0);
   struct ClassView {
     double mean = kUnknownMeanLog, var = kUnknownVarLog, draw = kUnknownMeanLog;
   };
-  std::vector<ClassView> per_class(classes.size());
+  thread_local std::vector<ClassView> per_class;  // reused: no allocation per decision
+  per_class.assign(classes.size(), ClassView{});
   double best_mean = std::numeric_limits<double>::infinity();
   std::normal_distribution<double> standard(0.0, 1.0);
   for (size_t ci = 0; ci < classes.size(); ++ci) {
     const auto& cls = classes[ci];
-    class_features_.try_emplace(cls.info.name, cls.feature_vector);
     if (cls.by_load.empty()) continue;
-    auto p = model_.Predict(request.function.name, cls.info.name, cls.feature_vector,
-                            static_cast<double>(request.payload_bytes), 0.0);
     ClassView& v = per_class[ci];
-    if (p.known) {
-      v.mean = p.mean_log_ms;
-      v.var = p.var_log;
+    if (known(ci)) {
+      v.mean = cache.per_class[ci].mean + payload_term;
+      v.var = cache.per_class[ci].var;
     }
     v.draw = v.mean + options_.exploration * std::sqrt(v.var) * standard(rng_);
     if (ClassIneligibilityReason(request, cls.info).empty()) best_mean = std::min(best_mean, v.mean);
@@ -114,9 +151,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     if (classes[ci].info.name != chosen->host_class) continue;
     const ClassView& v = per_class[ci];
     decided->predicted_duration_ms =
-        model_.Predict(request.function.name, chosen->host_class, classes[ci].feature_vector,
-                       static_cast<double>(request.payload_bytes), 0.0)
-                .known
+        known(ci)
             ? std::exp(v.mean + load_sensitivity * (chosen->running_invocations +
                                                     chosen->queued_invocations))
             : 0.0;

@@ -51,6 +51,24 @@ class LearnedPolicy final : public PlacementPolicy {
   ResourceProfiles resources_;
   std::mt19937_64 rng_;
   std::unordered_map<std::string, std::vector<double>> class_features_;  // by class name
+  // Per function, its predictions per index class at zero payload and load, kept up to date
+  // off the decision path: Observe refreshes the observed class at once and every class every
+  // kFullRefreshRuns runs of the function (between those, other classes' predictions may lag
+  // slightly behind the regression). A decision then costs a lookup and a draw per class.
+  struct CachedPrediction {
+    double mean = 0, var = 0;
+    bool known = false;
+  };
+  struct PredictionCache {
+    size_t classes = 0;
+    std::vector<CachedPrediction> per_class;
+  };
+  static constexpr uint64_t kFullRefreshRuns = 16;
+  void Refresh(const std::string& function, PredictionCache& cache);
+  std::unordered_map<std::string, PredictionCache> cache_;
+  std::vector<std::string> class_names_;                     // index class order, last seen
+  std::vector<std::vector<double>> class_vectors_;
+  std::unordered_map<std::string, size_t> class_position_;  // name -> index class
 };
 
 }  // namespace tailor::models

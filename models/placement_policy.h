@@ -9,7 +9,9 @@
 // Thread-safety: a policy is not thread-safe; the scheduler calls it under its own lock.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -59,13 +61,35 @@ struct Allocation {
   uint32_t cache_ways = 0;
 };
 
+// The named parts of a score, in a fixed array: scoring must not allocate per term. Names are
+// string literals.
+class ScoreTerms {
+ public:
+  static constexpr size_t kMax = 8;
+  ScoreTerms() = default;
+  ScoreTerms(std::initializer_list<std::pair<const char*, double>> terms) {
+    for (const auto& t : terms) push_back(t.first, t.second);
+  }
+  void push_back(const char* name, double value) {
+    if (size_ < kMax) items_[size_++] = {name, value};
+  }
+  void emplace_back(const char* name, double value) { push_back(name, value); }
+  const std::pair<const char*, double>* begin() const { return items_.data(); }
+  const std::pair<const char*, double>* end() const { return items_.data() + size_; }
+  size_t size() const { return size_; }
+
+ private:
+  std::array<std::pair<const char*, double>, kMax> items_{};
+  size_t size_ = 0;
+};
+
 struct CandidateScore {
   std::string node_id;
   std::string host_class;
   bool eligible = false;
   std::string reason;  // why not eligible
   double score = 0;    // lower is better
-  std::vector<std::pair<std::string, double>> terms;
+  ScoreTerms terms;
 };
 
 struct PlacementDecision {

@@ -9,12 +9,14 @@ namespace tailor::models {
 
 void ResourceProfiles::Observe(const RunObservation& run, double llc_miss_ratio) {
   Profile& p = profiles_[run.function];
+  ++p.runs;
   p.ooms *= 0.9;
   if (run.oom_killed) {
     p.ooms += 1;
   } else if (run.peak_memory_bytes > 0) {
     p.peaks.Add(static_cast<double>(run.peak_memory_bytes));
   }
+  p.p95_peak = p.peaks.weight() > 0 ? p.peaks.Quantile(0.95) : 0;  // off the decision path
   if (run.wall_ms > 0 && run.succeeded) {
     p.cpu_ratio_weight = 0.95 * p.cpu_ratio_weight + 1;
     p.cpu_ratio += (run.cpu_ms / run.wall_ms - p.cpu_ratio) / p.cpu_ratio_weight;
@@ -33,8 +35,8 @@ Allocation ResourceProfiles::Advise(const FunctionInfo& function) const {
   if (it == profiles_.end()) return a;
   const Profile& p = it->second;
   constexpr double kMiB = 1 << 20;
-  if (p.peaks.weight() > 0) {
-    double memory = p.peaks.Quantile(0.95) * 1.25;
+  if (p.p95_peak > 0) {
+    double memory = p.p95_peak * 1.25;
     memory = std::max(16 * kMiB, std::ceil(memory / kMiB) * kMiB);
     a.memory_limit_bytes = static_cast<uint64_t>(memory);
   }

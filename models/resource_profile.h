@@ -28,12 +28,16 @@ class ResourceProfiles {
  private:
   struct Profile {
     DecayedHistogram peaks{0.98};
+    uint64_t runs = 0;
+    double p95_peak = 0;  // read from the histogram at Observe, not at each decision
     double cpu_ratio = 0;
     double cpu_ratio_weight = 0;
     double ooms = 0;  // decayed count
     double llc_miss = -1;
   };
   std::unordered_map<std::string, Profile> profiles_;
+  // Advise reads the histogram only when it changed: decisions outnumber runs.
+  double PeakP95(const Profile& p) const;
 };
 
 }  // namespace tailor::models

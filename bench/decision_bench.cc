@@ -1,0 +1,143 @@
+// Placement decision latency of Tailor's policies, on one core, at 100 to 100,000 nodes.
+//
+//   build/bin/decision_bench [--functions 10000] [--decisions 20000] [--classes 20]
+//
+// Builds a ClusterIndex of N nodes spread over host classes (features, cache and speed vary),
+// teaches each policy 10,000 functions (three runs on each of three classes, so predictions
+// mix cells, regression and neighbours), decides each function once (steady state), then
+// times single decisions for random functions with random load changes between them, and
+// prints the p50, p99 and max latency per policy and cluster size as a table and as JSON lines.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "models/cluster_index.h"
+#include "models/policy_table.h"
+
+namespace {
+
+using namespace tailor::models;
+using Clock = std::chrono::steady_clock;
+
+std::vector<HostClassInfo> MakeClasses(int n) {
+  const std::vector<std::vector<std::string>> feature_sets = {
+      {"aes", "avx2", "avx512f", "fma", "sha_ni"}, {"aes", "avx2", "fma"}, {"avx2"}, {},
+      {"aes", "sha_ni"}};
+  std::vector<HostClassInfo> classes;
+  for (int i = 0; i < n; ++i) {
+    HostClassInfo c;
+    c.name = "class-" + std::to_string(i);
+    c.features = feature_sets[i % feature_sets.size()];
+    std::sort(c.features.begin(), c.features.end());
+    c.l3_bytes = (8ull << (i % 3)) << 20;
+    c.cores = 16;
+    c.speed_factor = 0.6 + 0.05 * (i % 10);
+    classes.push_back(c);
+  }
+  return classes;
+}
+
+double Percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int functions = 10000, decisions = 20000, class_count = 20;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--functions")) functions = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--decisions")) decisions = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--classes")) class_count = std::atoi(argv[i + 1]);
+  }
+  const auto classes = MakeClasses(class_count);
+  std::printf("%-14s %8s %10s %10s %10s\n", "policy", "nodes", "p50 us", "p99 us", "max us");
+  for (const char* policy_name : {"performance", "efficiency", "balanced", "least-loaded"}) {
+    auto policy = MakePolicy(policy_name).value();
+    // Teach it the functions once (the cluster size does not change what it learned).
+    std::mt19937_64 rng(11);
+    std::uniform_real_distribution<double> base(std::log(5.0), std::log(500.0));
+    {
+      ClusterIndex seed_index;
+      for (const auto& c : classes) {
+        NodeView n;
+        n.node_id = "seed-" + c.name;
+        n.host_class = c.name;
+        seed_index.Upsert(n, c);
+      }
+      for (int f = 0; f < functions; ++f) {
+        const double ms = std::exp(base(rng));
+        for (int k = 0; k < 3; ++k) {
+          const auto& c = classes[(f + 7 * k) % classes.size()];
+          for (int run = 0; run < 3; ++run) {
+            RunObservation o;
+            o.function = "fn-" + std::to_string(f);
+            o.host_class = c.name;
+            o.class_features = HostFeatureVector(c);
+            o.wall_ms = ms / c.speed_factor;
+            o.cpu_ms = o.wall_ms;
+            o.peak_memory_bytes = 64 << 20;
+            o.succeeded = true;
+            policy->Observe(o);
+          }
+        }
+      }
+    }
+    for (int nodes : {100, 1000, 10000, 100000}) {
+      ClusterIndex index;
+      for (int i = 0; i < nodes; ++i) {
+        const auto& c = classes[i % classes.size()];
+        NodeView n;
+        n.node_id = "node-" + std::to_string(i);
+        n.host_class = c.name;
+        n.features = c.features;
+        n.capacity = {64ull << 30, 16000};
+        index.Upsert(n, c);
+      }
+      // Steady state: each function has been decided once on this cluster, as in a running
+      // scheduler (the first decision after new host classes appear refreshes the function's
+      // predictions, about 30 us; see docs/benchmarks.md).
+      for (int f = 0; f < functions; ++f) {
+        PlacementRequest warm;
+        warm.function.name = "fn-" + std::to_string(f);
+        warm.function.memory_hint_bytes = 64 << 20;
+        (void)policy->Decide(warm, index);
+      }
+      std::vector<double> latency_us;
+      latency_us.reserve(decisions);
+      std::uniform_int_distribution<int> pick_fn(0, functions - 1), pick_node(0, nodes - 1);
+      std::uniform_int_distribution<uint32_t> pick_load(0, 12000);
+      std::vector<std::string> names(64);
+      for (int d = 0; d < decisions; ++d) {
+        // Load moves between decisions, as reservations and heartbeats would move it.
+        index.SetAllocated("node-" + std::to_string(pick_node(rng)), {0, pick_load(rng)});
+        PlacementRequest req;
+        req.function.name = "fn-" + std::to_string(pick_fn(rng));
+        req.function.memory_hint_bytes = 64 << 20;
+        const auto start = Clock::now();
+        auto decided = policy->Decide(req, index);
+        const auto end = Clock::now();
+        if (!decided.ok()) {
+          std::fprintf(stderr, "decision failed: %s\n", std::string(decided.status().message()).c_str());
+          return 1;
+        }
+        index.MarkChosen(decided->node_id);
+        latency_us.push_back(std::chrono::duration<double, std::micro>(end - start).count());
+      }
+      const double p50 = Percentile(latency_us, 0.5), p99 = Percentile(latency_us, 0.99),
+                   max = *std::max_element(latency_us.begin(), latency_us.end());
+      std::printf("%-14s %8d %10.2f %10.2f %10.1f\n", policy_name, nodes, p50, p99, max);
+      std::fprintf(stderr,
+                   "{\"policy\":\"%s\",\"nodes\":%d,\"functions\":%d,\"classes\":%d,"
+                   "\"p50_us\":%.3f,\"p99_us\":%.3f,\"max_us\":%.1f}\n",
+                   policy_name, nodes, functions, class_count, p50, p99, max);
+    }
+  }
+  return 0;
+}
