@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <future>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -47,15 +48,19 @@ class GatewayTest : public ::testing::Test {
     gateway_ = v1::Gateway::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
     return p;
   }
-  std::unique_ptr<Subprocess> StartAgent(const std::string& id) {
+  std::unique_ptr<Subprocess> StartAgent(const std::string& id,
+                                         const std::string& emulation = "") {
     const std::string addr_file = dir_.File(id + ".addr");
     ::unlink(addr_file.c_str());
-    auto p = std::make_unique<Subprocess>(
-        std::vector<std::string>{BinaryPath("tailor-agent"), "run", "--scheduler", address_,
-                                 "--node-id", id, "--data-dir", dir_.File(id), "--address-file",
-                                 addr_file, "--backoff-initial-ms", "50", "--backoff-max-ms",
-                                 "300"},
-        dir_.File(id + ".log"));
+    std::vector<std::string> argv = {BinaryPath("tailor-agent"), "run", "--scheduler", address_,
+                                     "--node-id", id, "--data-dir", dir_.File(id),
+                                     "--address-file", addr_file, "--backoff-initial-ms", "50",
+                                     "--backoff-max-ms", "300"};
+    if (!emulation.empty()) {
+      argv.push_back("--emulation");
+      argv.push_back(std::string(TAILOR_SOURCE_DIR) + "/deploy/emulation/" + emulation + ".toml");
+    }
+    auto p = std::make_unique<Subprocess>(argv, dir_.File(id + ".log"));
     testing::WaitForAddressFile(addr_file, *p);
     return p;
   }
@@ -301,6 +306,47 @@ TEST_F(GatewayTest, ANonIdempotentFunctionIsNeverRunTwiceAfterItMayHaveStarted) 
   ASSERT_FALSE(r.ok()) << "the run's outcome is unknown: it must not be retried elsewhere";
   EXPECT_NE(r.status().message().find("not marked idempotent"), std::string::npos)
       << r.status();
+}
+
+// The models' acceptance check on real processes: with one agent emulating a host without
+// AES-NI and one with it, the AES function's invocations move to the AES-NI host within its
+// first ten runs, while a sleep-bound function keeps spreading by load; Explain shows why.
+TEST_F(GatewayTest, AesMovesToTheAesNiHostWhileSleepKeepsSpreading) {
+  auto scheduler = StartScheduler("127.0.0.1:0");
+  auto old_host = StartAgent("old-host", "old-host");  // AES-NI hidden, 60% speed
+  auto mid_host = StartAgent("mid-host", "mid-host");
+  WaitForNodes(2);
+  Deploy("aes-gcm");
+  Deploy("sleep-io");
+  std::vector<std::string> aes_nodes;
+  std::string last_decision;
+  for (int i = 0; i < 10; ++i) {
+    auto r = Invoke("aes-gcm", R"({"bytes": 4194304, "rounds": 4})");
+    ASSERT_TRUE(r.ok()) << r.status();
+    aes_nodes.push_back(r->node_id());
+    last_decision = r->decision_id();
+    // Let the run's report reach the scheduler before the next decision.
+    ASSERT_TRUE(WaitUntil([&] { return StoredRuns().contains(r->report().invocation_id()); }, 10s));
+  }
+  const int on_aes_ni = static_cast<int>(std::count(aes_nodes.begin() + 5, aes_nodes.end(), "mid-host"));
+  EXPECT_GE(on_aes_ni, 4) << "last five aes-gcm runs: " << ::testing::PrintToString(aes_nodes);
+
+  std::set<std::string> sleep_nodes;
+  for (int i = 0; i < 10; ++i) {
+    auto r = Invoke("sleep-io", R"({"sleep_ms": 20})");
+    ASSERT_TRUE(r.ok());
+    sleep_nodes.insert(r->node_id());
+    ASSERT_TRUE(WaitUntil([&] { return StoredRuns().contains(r->report().invocation_id()); }, 10s));
+  }
+  EXPECT_EQ(sleep_nodes.size(), 2u) << "sleep-io is not hardware sensitive: it keeps spreading";
+
+  int rc = -1;
+  auto why = nlohmann::json::parse(Ctl({"explain", last_decision, "-o", "json"}, &rc));
+  ASSERT_EQ(rc, 0);
+  EXPECT_EQ(why["policy"], "performance");
+  for (const auto& c : why["candidates"]) {
+    EXPECT_TRUE(c["terms"].contains("predicted_ms")) << c.dump();
+  }
 }
 
 }  // namespace
