@@ -168,6 +168,11 @@ void Placer::Release(const std::string& decision_id) {
 }
 
 void Placer::Observe(const v1::RunReport& report, const std::string& host_class) {
+  if (!report.decision_id().empty()) Release(report.decision_id());
+  Learn(report, host_class);
+}
+
+void Placer::Learn(const v1::RunReport& report, const std::string& host_class) {
   models::RunObservation o;
   o.function = report.function_name();
   o.node_id = report.node_id();
@@ -183,7 +188,6 @@ void Placer::Observe(const v1::RunReport& report, const std::string& host_class)
   o.cpu_utilization_at_start = report.node_load_at_start().cpu_utilization();
   std::lock_guard lock(mu_);
   if (const auto* cls = index_.FindClass(host_class)) o.class_features = cls->feature_vector;
-  if (!report.decision_id().empty()) ReleaseLocked(report.decision_id());
   for (auto& [name, policy] : policies_) policy->Observe(o);
 }
 

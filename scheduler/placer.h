@@ -77,6 +77,8 @@ class Placer {
   void Release(const std::string& decision_id);
   // A finished run: releases its decision (if any) and teaches every policy.
   void Observe(const v1::RunReport& report, const std::string& host_class);
+  // Teaches every policy without touching reservations (replaying stored runs at start).
+  void Learn(const v1::RunReport& report, const std::string& host_class);
   Result<v1::ExplainResponse> Explain(const std::string& decision_id);
   // Drops reservations past their function's timeout plus the grace.
   void Sweep();

@@ -72,6 +72,26 @@ Status RunStore::EnforceRetentionLocked() {
   return del.Run();
 }
 
+Result<std::vector<RunStore::StoredRun>> RunStore::Recent(size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<StoredRun> out;
+  TAILOR_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT host_class, report FROM "
+                                              "(SELECT rowid AS r, host_class, report FROM runs "
+                                              "ORDER BY rowid DESC LIMIT ?1) ORDER BY r"));
+  q.Bind(1, static_cast<int64_t>(limit));
+  while (true) {
+    TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    StoredRun run;
+    run.host_class = q.ColumnText(0);
+    if (!run.report.ParseFromString(q.ColumnText(1))) {
+      return DataLossError("a stored run report does not parse");
+    }
+    out.push_back(std::move(run));
+  }
+  return out;
+}
+
 Result<std::vector<RunStore::StoredRun>> RunStore::RunsOf(const std::string& function_name,
                                                           size_t limit) {
   std::lock_guard lock(mu_);

@@ -41,6 +41,8 @@ class RunStore {
   };
   // The newest `limit` runs of a function, newest first.
   Result<std::vector<StoredRun>> RunsOf(const std::string& function_name, size_t limit);
+  // The newest `limit` runs of all functions, oldest first (to replay them in order).
+  Result<std::vector<StoredRun>> Recent(size_t limit);
 
  private:
   // REQUIRES: mu_ held.

@@ -30,6 +30,11 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   TAILOR_ASSIGN_OR_RETURN(s->placer_,
                           Placer::Create(options.placer, *s->registry_, *s->functions_, clock));
   s->intake_ = std::make_unique<RunIntake>(*s->run_store_, *s->registry_, *s->placer_, clock);
+  {
+    TAILOR_ASSIGN_OR_RETURN(auto recent, s->run_store_->Recent(options.replay_runs_on_start));
+    for (const auto& run : recent) s->placer_->Learn(run.report, run.host_class);
+    if (!recent.empty()) log::Info("models relearned stored runs", {{"runs", recent.size()}});
+  }
   s->agents_ = std::make_unique<AgentConnections>();
   s->gateway_ = std::make_unique<Gateway>(options.gateway, *s->placer_, *s->agents_);
 

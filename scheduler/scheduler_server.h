@@ -58,6 +58,9 @@ struct SchedulerOptions {
   AsyncDispatcher::Options dispatcher;
   GatewayServiceImpl::Options gateway_service;
   RunStore::Options runs;
+  // Newest stored runs replayed into the models at start, so a restart forgets nothing it
+  // learned from them (the raw runs are the models' persistent state).
+  size_t replay_runs_on_start = 200'000;
 };
 
 class SchedulerServer {

@@ -1,0 +1,69 @@
+// A restarted scheduler keeps what it learned: the models relearn the stored runs at start.
+#include "scheduler/scheduler_server.h"
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "tailor/v1/placement.grpc.pb.h"
+#include "tailor/v1/registry.grpc.pb.h"
+#include "tests/scheduler/scheduler_fixture.h"
+
+namespace tailor::scheduler {
+namespace {
+
+TEST(SchedulerServerTest, ARestartedSchedulerStillPredictsFromStoredRuns) {
+  tailor::testing::TempDir dir;
+  SchedulerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = dir.File("data");
+  options.http_listen = "";
+  options.metrics_listen = "";
+  options.registry.lease_timeout = std::chrono::minutes(10);
+  const std::string archive = testing::MakeBundle(dir, "echo", "1");
+  auto place = [](SchedulerServer& s) {
+    auto stub = v1::Placement::NewStub(
+        grpc::CreateChannel(s.address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    v1::PlaceRequest req;
+    req.set_function_name("echo");
+    v1::PlaceResponse resp;
+    EXPECT_TRUE(stub->Place(&ctx, req, &resp).ok());
+    return resp;
+  };
+  {
+    auto server = SchedulerServer::Start(options, RealClock::Get()).value();
+    ASSERT_TRUE(server->registry().Register(testing::NodeWith("n1", 4, 8ull << 30)).ok());
+    auto registry = v1::Registry::NewStub(
+        grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    v1::DeployResponse deployed;
+    auto writer = registry->Deploy(&ctx, &deployed);
+    v1::DeployChunk header, data;
+    header.mutable_header()->set_size_bytes(archive.size());
+    data.set_data(archive);
+    ASSERT_TRUE(writer->Write(header) && writer->Write(data));
+    writer->WritesDone();
+    ASSERT_TRUE(writer->Finish().ok());
+    EXPECT_EQ(place(*server).predicted_duration_ms(), 0) << "nothing learned yet";
+    auto placement = v1::Placement::NewStub(
+        grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
+    for (int i = 0; i < 3; ++i) {
+      grpc::ClientContext rctx;
+      v1::ReportRequest report;
+      auto* r = report.mutable_report();
+      r->set_invocation_id("run-" + std::to_string(i));
+      r->set_function_name("echo");
+      r->set_node_id("n1");
+      r->set_wall_time_us(40'000);
+      r->set_outcome(v1::RUN_OUTCOME_SUCCEEDED);
+      v1::ReportResponse ack;
+      ASSERT_TRUE(placement->Report(&rctx, report, &ack).ok());
+    }
+    EXPECT_NEAR(place(*server).predicted_duration_ms(), 40, 4);
+  }
+  auto restarted = SchedulerServer::Start(options, RealClock::Get()).value();
+  EXPECT_NEAR(place(*restarted).predicted_duration_ms(), 40, 4);
+}
+
+}  // namespace
+}  // namespace tailor::scheduler
