@@ -98,6 +98,13 @@ Result<FunctionManifest> ParseManifest(std::string_view toml_text) {
     if (!v) return InvalidArgumentError("manifest: 'idempotent' must be true or false");
     m.idempotent = *v;
   }
+  if (t.contains("latency_target_ms")) {
+    auto v = t["latency_target_ms"].value<int64_t>();
+    if (!v || *v < 0 || *v > 3'600'000) {
+      return InvalidArgumentError("manifest: 'latency_target_ms' must be 0..3600000");
+    }
+    m.latency_target_ms = static_cast<uint32_t>(*v);
+  }
   return m;
 }
 

@@ -8,6 +8,7 @@
 //   timeout_ms = 30000               # optional default wall-clock timeout (default 30000)
 //   memory_hint_bytes = 67108864     # optional first guess at the memory it needs
 //   idempotent = false               # optional: may the gateway retry it after it started?
+//   latency_target_ms = 200          # optional p95 target for the efficiency policy
 //   [env]                            # optional extra environment
 //   LEVEL = "6"
 //
@@ -36,6 +37,7 @@ struct FunctionManifest {
   uint32_t timeout_ms = 30'000;
   uint64_t memory_hint_bytes = 0;
   bool idempotent = false;
+  uint32_t latency_target_ms = 0;  // 0: none
 };
 
 // INVALID_ARGUMENT naming the offending key for malformed or missing fields, and for an

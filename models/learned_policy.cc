@@ -37,7 +37,7 @@ void LearnedPolicy::Refresh(const std::string& function, PredictionCache& cache)
 }
 
 void LearnedPolicy::Observe(const RunObservation& run) {
-  resources_.Observe(run);
+  resources_.Observe(run, run.llc_miss_ratio);
   if (!run.succeeded || run.wall_ms <= 0) return;
   const std::vector<double>* features = &run.class_features;
   if (features->empty()) {

@@ -115,6 +115,7 @@ struct RunObservation {
   bool succeeded = false;
   uint32_t running_at_start = 0;
   double cpu_utilization_at_start = 0;
+  double llc_miss_ratio = -1;  // LLC misses / references when perf measured them, else -1
 };
 
 class ClusterIndex;

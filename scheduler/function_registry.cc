@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 constexpr char kColumns[] =
     "name, version, digest, size_bytes, entrypoint, timeout_ms, memory_hint_bytes, idempotent, "
-    "deployed_unix_ms, removed_unix_ms";
+    "deployed_unix_ms, removed_unix_ms, latency_target_ms";
 
 v1::FunctionVersion FromRow(const SqliteStatement& row) {
   v1::FunctionVersion f;
@@ -30,6 +30,7 @@ v1::FunctionVersion FromRow(const SqliteStatement& row) {
   f.set_idempotent(row.ColumnInt64(7) != 0);
   f.set_deployed_unix_ms(row.ColumnInt64(8));
   f.set_removed(!row.ColumnIsNull(9));
+  f.set_latency_target_ms(static_cast<uint32_t>(row.ColumnInt64(10)));
   return f;
 }
 
@@ -118,15 +119,17 @@ Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view arc
   f.set_timeout_ms(manifest.timeout_ms);
   f.set_memory_hint_bytes(manifest.memory_hint_bytes);
   f.set_idempotent(manifest.idempotent);
+  f.set_latency_target_ms(manifest.latency_target_ms);
   f.set_deployed_unix_ms(ToUnixMillis(clock_.WallNow()));
   TAILOR_ASSIGN_OR_RETURN(
       auto ins, db_->Prepare(std::string("INSERT OR REPLACE INTO functions (") + kColumns +
-                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL)"));
+                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10)"));
   ins.Bind(1, f.name()).Bind(2, f.version()).Bind(3, f.digest());
   ins.Bind(4, static_cast<int64_t>(f.size_bytes())).Bind(5, f.entrypoint());
   ins.Bind(6, static_cast<int64_t>(f.timeout_ms()));
   ins.Bind(7, static_cast<int64_t>(f.memory_hint_bytes()));
   ins.Bind(8, static_cast<int64_t>(f.idempotent() ? 1 : 0)).Bind(9, f.deployed_unix_ms());
+  ins.Bind(10, static_cast<int64_t>(f.latency_target_ms()));
   TAILOR_RETURN_IF_ERROR(ins.Run());
   log::Info("function deployed",
             {{"function", f.name()}, {"version", f.version()}, {"digest", digest}});

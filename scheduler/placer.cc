@@ -78,6 +78,7 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
   request.function.name = fn.name();
   request.function.memory_hint_bytes = fn.memory_hint_bytes();
   request.function.timeout_ms = fn.timeout_ms();
+  request.function.latency_target_ms = fn.latency_target_ms();
   request.payload_bytes = input.payload_bytes;
   request.required_features = input.required_features;
   request.allowed_node_ids = input.candidate_node_ids;
@@ -186,6 +187,9 @@ void Placer::Learn(const v1::RunReport& report, const std::string& host_class) {
   o.succeeded = report.outcome() == v1::RUN_OUTCOME_SUCCEEDED;
   o.running_at_start = report.node_load_at_start().running_invocations();
   o.cpu_utilization_at_start = report.node_load_at_start().cpu_utilization();
+  if (report.measured().perf_hardware() && report.llc_references() > 0) {
+    o.llc_miss_ratio = double(report.llc_misses()) / double(report.llc_references());
+  }
   std::lock_guard lock(mu_);
   if (const auto* cls = index_.FindClass(host_class)) o.class_features = cls->feature_vector;
   for (auto& [name, policy] : policies_) policy->Observe(o);

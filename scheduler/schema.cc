@@ -65,6 +65,10 @@ CREATE INDEX async_due ON async_invocations (state, next_attempt_unix_ms);
 ALTER TABLE runs ADD COLUMN host_class TEXT NOT NULL DEFAULT '';
 CREATE INDEX runs_by_function_class ON runs (function_name, host_class);
 )sql",
+    // 4: optional per-function latency target (p95).
+    R"sql(
+ALTER TABLE functions ADD COLUMN latency_target_ms INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

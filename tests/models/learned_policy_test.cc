@@ -1,0 +1,134 @@
+#include "models/learned_policy.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "tests/models/synthetic_world.h"
+
+namespace tailor::models {
+namespace {
+
+using testing::MakeWorld;
+
+LearnedPolicyOptions Greedy() {
+  LearnedPolicyOptions o;
+  o.exploration = 0;
+  return o;
+}
+
+// Two classes: "fast" (AES-NI) and "slow" (none), two nodes each.
+class LearnedPolicyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fast_.name = "fast";
+    fast_.features = {"aes", "avx2"};
+    fast_.cores = 4;
+    slow_.name = "slow";
+    slow_.features = {"avx2"};
+    slow_.cores = 4;
+    for (const auto* cls : {&fast_, &slow_}) {
+      for (int i = 0; i < 2; ++i) {
+        NodeView n;
+        n.node_id = cls->name + std::to_string(i);
+        n.host_class = cls->name;
+        n.features = cls->features;
+        n.capacity = {16ull << 30, 4000};
+        index_.Upsert(n, *cls);
+      }
+    }
+  }
+  void Teach(PlacementPolicy& p, const std::string& fn, const HostClassInfo& cls, double ms,
+             int runs, uint64_t peak = 100ull << 20, bool oom = false) {
+    for (int i = 0; i < runs; ++i) {
+      RunObservation o;
+      o.function = fn;
+      o.host_class = cls.name;
+      o.class_features = HostFeatureVector(cls);
+      o.wall_ms = ms;
+      o.cpu_ms = ms * 0.5;
+      o.peak_memory_bytes = peak;
+      o.oom_killed = oom;
+      o.succeeded = !oom;
+      p.Observe(o);
+    }
+  }
+  PlacementRequest Req(const std::string& fn) {
+    PlacementRequest r;
+    r.function.name = fn;
+    r.function.memory_hint_bytes = 64 << 20;
+    return r;
+  }
+  HostClassInfo fast_, slow_;
+  ClusterIndex index_;
+};
+
+TEST_F(LearnedPolicyTest, PerformanceGoesWhereTheFunctionIsFastestAndSaysItExploited) {
+  LearnedPolicy p(Objective::kPerformance);
+  Teach(p, "aes", fast_, 40, 5);
+  Teach(p, "aes", slow_, 240, 5);
+  for (int i = 0; i < 20; ++i) {
+    auto d = p.Decide(Req("aes"), index_);
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(index_.Find(d->node_id)->host_class, "fast");
+    EXPECT_FALSE(d->explored);
+    EXPECT_NEAR(d->predicted_duration_ms, 40, 4);
+    index_.MarkChosen(d->node_id);
+  }
+}
+
+TEST_F(LearnedPolicyTest, ANewFunctionIsExploredAcrossClasses) {
+  LearnedPolicy p(Objective::kPerformance);
+  std::map<std::string, int> classes;
+  for (int i = 0; i < 40; ++i) {
+    auto d = p.Decide(Req("new"), index_);
+    ASSERT_TRUE(d.ok());
+    ++classes[index_.Find(d->node_id)->host_class];
+    EXPECT_EQ(d->predicted_duration_ms, 0) << "nothing known yet";
+  }
+  EXPECT_GT(classes["fast"], 5);
+  EXPECT_GT(classes["slow"], 5);
+  // Greedy (no exploration) always takes the same, best-known class.
+  LearnedPolicy greedy(Objective::kPerformance, Greedy());
+  Teach(greedy, "f", fast_, 50, 3);
+  Teach(greedy, "f", slow_, 55, 3);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(index_.Find(greedy.Decide(Req("f"), index_)->node_id)->host_class, "fast");
+}
+
+TEST_F(LearnedPolicyTest, EfficiencyPacksTheFullestNodeThatMeetsTheTarget) {
+  LearnedPolicy p(Objective::kEfficiency, Greedy());
+  Teach(p, "io", fast_, 20, 5);
+  Teach(p, "io", slow_, 21, 5);
+  index_.SetAllocated("slow1", {0, 3000});  // the fullest node that still has room
+  index_.SetAllocated("fast0", {0, 1000});
+  auto d = p.Decide(Req("io"), index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->node_id, "slow1");
+  // A node the target rules out is not packed, however full.
+  Teach(p, "crypto", fast_, 20, 5);
+  Teach(p, "crypto", slow_, 200, 5);
+  auto c = p.Decide(Req("crypto"), index_);
+  EXPECT_EQ(index_.Find(c->node_id)->host_class, "fast");
+  // Performance spreads to the least loaded instead.
+  LearnedPolicy perf(Objective::kPerformance, Greedy());
+  Teach(perf, "io", fast_, 20, 5);
+  Teach(perf, "io", slow_, 20, 5);
+  EXPECT_NE(perf.Decide(Req("io"), index_)->node_id, "slow1");
+}
+
+TEST_F(LearnedPolicyTest, AllocationFollowsObservedPeaksAndGrowsAfterAnOomKill) {
+  LearnedPolicy p(Objective::kBalanced);
+  auto first = p.Decide(Req("mem"), index_);
+  EXPECT_EQ(first->allocation.memory_limit_bytes, 64u << 20) << "the hint before any run";
+  EXPECT_EQ(first->allocation.cpu_millicores, 1000u);
+  Teach(p, "mem", fast_, 10, 10, 100ull << 20);
+  auto sized = p.Decide(Req("mem"), index_);
+  EXPECT_NEAR(double(sized->allocation.memory_limit_bytes), 125.0 * (1 << 20), 8.0 * (1 << 20));
+  EXPECT_EQ(sized->allocation.cpu_millicores, 500u);
+  Teach(p, "mem", fast_, 10, 1, 0, /*oom=*/true);
+  auto grown = p.Decide(Req("mem"), index_);
+  EXPECT_GE(grown->allocation.memory_limit_bytes, 2 * sized->allocation.memory_limit_bytes - (1 << 20));
+}
+
+}  // namespace
+}  // namespace tailor::models
