@@ -36,8 +36,17 @@ void LearnedPolicy::Refresh(const std::string& function, PredictionCache& cache)
   }
 }
 
+const RunStatistics* LearnedPolicy::Statistics(const std::string& function,
+                                               const std::string& host_class) const {
+  auto f = statistics_.find(function);
+  if (f == statistics_.end()) return nullptr;
+  auto c = f->second.find(host_class);
+  return c == f->second.end() ? nullptr : &c->second;
+}
+
 void LearnedPolicy::Observe(const RunObservation& run) {
   resources_.Observe(run, run.llc_miss_ratio);
+  statistics_[run.function][run.host_class].Add(run);
   if (!run.succeeded || run.wall_ms <= 0) return;
   const std::vector<double>* features = &run.class_features;
   if (features->empty()) {
@@ -87,11 +96,16 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       std::log1p(static_cast<double>(request.payload_bytes) / 1024.0);
   struct ClassView {
     double mean = kUnknownMeanLog, var = kUnknownVarLog, draw = kUnknownMeanLog;
+    double observed_p95_ms = 0;  // from RunStatistics once the class has 3+ runs
   };
   thread_local std::vector<ClassView> per_class;  // reused: no allocation per decision
   per_class.assign(classes.size(), ClassView{});
   double best_mean = std::numeric_limits<double>::infinity();
   std::normal_distribution<double> standard(0.0, 1.0);
+  const std::unordered_map<std::string, RunStatistics>* function_stats = nullptr;
+  if (auto fs = statistics_.find(request.function.name); fs != statistics_.end()) {
+    function_stats = &fs->second;
+  }
   for (size_t ci = 0; ci < classes.size(); ++ci) {
     const auto& cls = classes[ci];
     if (cls.by_load.empty()) continue;
@@ -101,6 +115,12 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       v.var = cache.per_class[ci].var;
     }
     v.draw = v.mean + options_.exploration * std::sqrt(v.var) * standard(rng_);
+    if (objective_ == Objective::kEfficiency && function_stats != nullptr) {
+      if (auto st = function_stats->find(cls.info.name);
+          st != function_stats->end() && st->second.runs() >= 3) {
+        v.observed_p95_ms = st->second.DurationQuantileMs(0.95);
+      }
+    }
     if (ClassIneligibilityReason(request, cls.info).empty()) best_mean = std::min(best_mean, v.mean);
   }
   const double load_sensitivity = model_.LoadSensitivity(request.function.name);
@@ -132,7 +152,11 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
         c.score = (run_ms + queue_ms) / best_ms + share;
         break;
       case Objective::kEfficiency: {
-        const double p95_ms = std::exp(v.draw + load_term + 1.645 * options_.model.noise_sd_log);
+        // The class's observed p95 once it has a few runs, else the model's estimate.
+        const double p95_ms =
+            v.observed_p95_ms > 0
+                ? v.observed_p95_ms * std::exp(load_term)
+                : std::exp(v.draw + load_term + 1.645 * options_.model.noise_sd_log);
         const bool meets = p95_ms + queue_ms <= target_ms;
         c.terms.emplace_back("meets_target", meets ? 1.0 : 0.0);
         // Meeting the target first; then the fullest node; else the fastest.

@@ -23,6 +23,7 @@
 #include "models/duration_model.h"
 #include "models/placement_policy.h"
 #include "models/resource_profile.h"
+#include "models/run_statistics.h"
 
 namespace tailor::models {
 
@@ -43,6 +44,9 @@ class LearnedPolicy final : public PlacementPolicy {
   void Observe(const RunObservation& run) override;
 
   const DurationModel& model() const { return model_; }
+  // Streaming statistics of a function on a host class; null before its first run there.
+  const RunStatistics* Statistics(const std::string& function,
+                                  const std::string& host_class) const;
 
  private:
   Objective objective_;
@@ -66,6 +70,8 @@ class LearnedPolicy final : public PlacementPolicy {
   static constexpr uint64_t kFullRefreshRuns = 16;
   void Refresh(const std::string& function, PredictionCache& cache);
   std::unordered_map<std::string, PredictionCache> cache_;
+  // Per function, per class name.
+  std::unordered_map<std::string, std::unordered_map<std::string, RunStatistics>> statistics_;
   std::vector<std::string> class_names_;                     // index class order, last seen
   std::vector<std::vector<double>> class_vectors_;
   std::unordered_map<std::string, size_t> class_position_;  // name -> index class

@@ -116,6 +116,10 @@ struct RunObservation {
   uint32_t running_at_start = 0;
   double cpu_utilization_at_start = 0;
   double llc_miss_ratio = -1;  // LLC misses / references when perf measured them, else -1
+  uint64_t read_bytes = 0;
+  uint64_t write_bytes = 0;
+  uint64_t llc_occupancy_bytes = 0;     // resctrl, 0 when not measured
+  uint64_t memory_bandwidth_bytes = 0;  // resctrl, 0 when not measured
 };
 
 class ClusterIndex;

@@ -187,6 +187,12 @@ void Placer::Learn(const v1::RunReport& report, const std::string& host_class) {
   o.succeeded = report.outcome() == v1::RUN_OUTCOME_SUCCEEDED;
   o.running_at_start = report.node_load_at_start().running_invocations();
   o.cpu_utilization_at_start = report.node_load_at_start().cpu_utilization();
+  o.read_bytes = report.read_bytes();
+  o.write_bytes = report.write_bytes();
+  if (report.measured().resctrl_monitoring()) {
+    o.llc_occupancy_bytes = report.llc_occupancy_bytes();
+    o.memory_bandwidth_bytes = report.memory_bandwidth_bytes();
+  }
   if (report.measured().perf_hardware() && report.llc_references() > 0) {
     o.llc_miss_ratio = double(report.llc_misses()) / double(report.llc_references());
   }

@@ -130,5 +130,37 @@ TEST_F(LearnedPolicyTest, AllocationFollowsObservedPeaksAndGrowsAfterAnOomKill) 
   EXPECT_GE(grown->allocation.memory_limit_bytes, 2 * sized->allocation.memory_limit_bytes - (1 << 20));
 }
 
+TEST_F(LearnedPolicyTest, KeepsDecayedStatisticsPerFunctionAndClass) {
+  LearnedPolicy p(Objective::kEfficiency);
+  for (int i = 1; i <= 100; ++i) {
+    RunObservation o;
+    o.function = "f";
+    o.host_class = "fast";
+    o.class_features = HostFeatureVector(fast_);
+    o.wall_ms = i;
+    o.cpu_ms = 5;
+    o.read_bytes = 1000;
+    o.peak_memory_bytes = 10ull << 20;
+    o.succeeded = true;
+    p.Observe(o);
+  }
+  const RunStatistics* st = p.Statistics("f", "fast");
+  ASSERT_NE(st, nullptr);
+  EXPECT_EQ(p.Statistics("f", "slow"), nullptr);
+  // Decay favours recent runs: the p50 sits above the plain median of 1..100.
+  EXPECT_GT(st->DurationQuantileMs(0.5), 60);
+  EXPECT_GE(st->DurationQuantileMs(0.99), st->DurationQuantileMs(0.95));
+  EXPECT_GT(st->DurationQuantileMs(0.95), st->DurationQuantileMs(0.5));
+  EXPECT_NEAR(st->mean_cpu_ms(), 5, 1e-9);
+  EXPECT_NEAR(st->mean_read_bytes(), 1000, 1e-6);
+  EXPECT_NEAR(st->PeakMemoryQuantileBytes(0.95), 10.0 * (1 << 20), 0.05 * (10 << 20));
+  EXPECT_EQ(st->llc_miss_ratio(), -1) << "never measured";
+  RunStatistics copy;
+  ASSERT_TRUE(copy.Restore(st->Save()));
+  EXPECT_DOUBLE_EQ(copy.DurationQuantileMs(0.95), st->DurationQuantileMs(0.95));
+  EXPECT_DOUBLE_EQ(copy.mean_cpu_ms(), st->mean_cpu_ms());
+  EXPECT_FALSE(copy.Restore("garbage"));
+}
+
 }  // namespace
 }  // namespace tailor::models

@@ -1,0 +1,46 @@
+#include "models/run_statistics.h"
+
+#include <sstream>
+
+namespace tailor::models {
+
+void RunStatistics::Add(const RunObservation& run) {
+  if (run.succeeded && run.wall_ms > 0) duration_ms_.Add(run.wall_ms);
+  if (run.peak_memory_bytes > 0) peak_bytes_.Add(static_cast<double>(run.peak_memory_bytes));
+  cpu_ms_.Add(run.cpu_ms);
+  read_bytes_.Add(static_cast<double>(run.read_bytes));
+  write_bytes_.Add(static_cast<double>(run.write_bytes));
+  if (run.llc_miss_ratio >= 0) llc_miss_.Add(run.llc_miss_ratio);
+  if (run.llc_occupancy_bytes > 0) llc_occupancy_.Add(static_cast<double>(run.llc_occupancy_bytes));
+  if (run.memory_bandwidth_bytes > 0) {
+    memory_bandwidth_.Add(static_cast<double>(run.memory_bandwidth_bytes));
+  }
+}
+
+std::string RunStatistics::Save() const {
+  std::ostringstream out;
+  out.precision(17);
+  for (const Mean* m : {&cpu_ms_, &read_bytes_, &write_bytes_, &llc_miss_, &llc_occupancy_,
+                        &memory_bandwidth_}) {
+    out << m->value << ' ' << m->weight << ' ';
+  }
+  out << '\n' << duration_ms_.Save() << '\n' << peak_bytes_.Save() << '\n';
+  return out.str();
+}
+
+bool RunStatistics::Restore(const std::string& text) {
+  std::istringstream in(text);
+  RunStatistics s;
+  for (Mean* m : {&s.cpu_ms_, &s.read_bytes_, &s.write_bytes_, &s.llc_miss_, &s.llc_occupancy_,
+                  &s.memory_bandwidth_}) {
+    if (!(in >> m->value >> m->weight)) return false;
+  }
+  std::string line, duration, peak;
+  std::getline(in, line);
+  if (!std::getline(in, duration) || !std::getline(in, peak)) return false;
+  if (!s.duration_ms_.Restore(duration) || !s.peak_bytes_.Restore(peak)) return false;
+  *this = s;
+  return true;
+}
+
+}  // namespace tailor::models
