@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 namespace tailor::models {
 
@@ -281,6 +282,79 @@ double DurationModel::LoadSensitivity(const std::string& function) const {
   auto it = functions_.find(function);
   if (it == functions_.end() || it->second.w.size() == 0) return 0;
   return it->second.w[it->second.w.size() - 1];
+}
+
+std::string DurationModel::Save() const {
+  std::ostringstream out;
+  out.precision(17);
+  std::vector<std::string> classes(class_ids_.size());
+  for (const auto& [name, id] : class_ids_) classes[id] = name;
+  out << "tailor-duration-model 1\n" << classes.size() << '\n';
+  for (const auto& c : classes) out << c << '\n';
+  out << by_id_.size() << '\n';
+  std::vector<std::string> names(by_id_.size());
+  for (const auto& [name, f] : functions_) names[f.id] = name;
+  for (uint32_t id = 0; id < by_id_.size(); ++id) {
+    const FunctionState& f = *by_id_[id];
+    const auto d = f.precision.rows();
+    out << names[id] << ' ' << f.runs << ' ' << d;
+    for (Eigen::Index i = 0; i < d; ++i) out << ' ' << f.prior_b[i];
+    for (Eigen::Index i = 0; i < d * d; ++i) out << ' ' << f.precision.data()[i];
+    for (Eigen::Index i = 0; i < d; ++i) out << ' ' << f.b[i];
+    out << ' ' << f.cells.size();
+    for (const auto& [cid, cell] : f.cells) {
+      out << ' ' << cid << ' ' << cell.weight << ' ' << cell.mean;
+    }
+    out << '\n';
+  }
+  return out.str();
+}
+
+bool DurationModel::Restore(const std::string& text) {
+  std::istringstream in(text);
+  std::string magic;
+  int version = 0;
+  size_t nclasses = 0, nfunctions = 0;
+  if (!(in >> magic >> version) || magic != "tailor-duration-model" || version != 1) return false;
+  DurationModel m(options_);
+  if (!(in >> nclasses)) return false;
+  for (size_t i = 0; i < nclasses; ++i) {
+    std::string name;
+    if (!(in >> name)) return false;
+    m.class_ids_[name] = static_cast<uint32_t>(i);
+  }
+  if (!(in >> nfunctions)) return false;
+  for (size_t i = 0; i < nfunctions; ++i) {
+    std::string name;
+    uint64_t runs = 0;
+    Eigen::Index d = 0;
+    if (!(in >> name >> runs >> d) || d <= 0 || d > 256) return false;
+    FunctionState& f = m.StateOf(name, static_cast<size_t>(d));
+    f.runs = runs;
+    f.prior_b = Eigen::VectorXd(d);
+    for (Eigen::Index j = 0; j < d; ++j) in >> f.prior_b[j];
+    for (Eigen::Index j = 0; j < d * d; ++j) in >> f.precision.data()[j];
+    for (Eigen::Index j = 0; j < d; ++j) in >> f.b[j];
+    size_t ncells = 0;
+    if (!(in >> ncells)) return false;
+    for (size_t j = 0; j < ncells; ++j) {
+      uint32_t cid = 0;
+      Cell cell;
+      if (!(in >> cid >> cell.weight >> cell.mean) || cid >= nclasses) return false;
+      f.cells[cid] = cell;
+    }
+    if (!in) return false;
+    Eigen::LLT<Eigen::MatrixXd> llt(f.precision);
+    if (llt.info() != Eigen::Success) return false;
+    f.w = llt.solve(f.b);
+    f.covariance = llt.solve(Eigen::MatrixXd::Identity(d, d));
+  }
+  for (auto& [name, f] : m.functions_) m.UpdateNeighbourEstimates(f);
+  m.observations_ = 0;
+  m.RefitFactorization();
+  *this = std::move(m);
+  // by_id_ points into the moved map's nodes, which moved with it (node-based container).
+  return true;
 }
 
 }  // namespace tailor::models

@@ -69,6 +69,12 @@ class DurationModel {
 
   // Refits the factorization now (it also refits itself every cf_refit_every observations).
   void RefitFactorization();
+
+  // Everything learned, as text; Restore rebuilds the same predictions from it (derived state,
+  // such as neighbour estimates and the factorization, is recomputed). False for bad input,
+  // leaving the model unchanged.
+  std::string Save() const;
+  bool Restore(const std::string& text);
   size_t function_count() const { return functions_.size(); }
 
  private:

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <cstdlib>
+#include <sstream>
 
 #include "models/eligibility.h"
 
@@ -85,7 +87,13 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   }
   static const PredictionCache kNothingKnown;
   const PredictionCache* found = &kNothingKnown;
-  if (auto it = cache_.find(request.function.name); it != cache_.end()) {
+  auto it = cache_.find(request.function.name);
+  if (it == cache_.end() && model_.Runs(request.function.name) > 0) {
+    // Known to the model but not cached (just restored): fill the cache once.
+    it = cache_.emplace(request.function.name, PredictionCache{}).first;
+    Refresh(request.function.name, it->second);
+  }
+  if (it != cache_.end()) {
     if (it->second.classes != classes.size()) Refresh(request.function.name, it->second);
     found = &it->second;
   }
@@ -184,6 +192,64 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   decided->allocation.cache_ways =
       resources_.AdviseCacheWays(request.function.name, chosen->cache_ways_total);
   return decided;
+}
+
+// State format: "tailor-learned-policy 1", then sections, each a header line
+// "<kind> <key...> <bytes>" followed by exactly <bytes> bytes of the part's own text.
+std::string LearnedPolicy::SaveState() const {
+  std::ostringstream out;
+  auto section = [&](const std::string& header, const std::string& body) {
+    out << header << ' ' << body.size() << '\n' << body;
+  };
+  out << "tailor-learned-policy 1\n";
+  section("model", model_.Save());
+  section("resources", resources_.Save());
+  for (const auto& [function, per_class] : statistics_) {
+    for (const auto& [cls, st] : per_class) section("statistics " + function + " " + cls, st.Save());
+  }
+  return out.str();
+}
+
+Status LearnedPolicy::RestoreState(const std::string& state) {
+  std::istringstream in(state);
+  std::string line;
+  if (!std::getline(in, line) || line != "tailor-learned-policy 1") {
+    return InvalidArgumentError("not a saved learned-policy state");
+  }
+  DurationModel model(options_.model);
+  ResourceProfiles resources;
+  std::unordered_map<std::string, std::unordered_map<std::string, RunStatistics>> statistics;
+  while (std::getline(in, line)) {
+    std::istringstream header(line);
+    std::vector<std::string> words;
+    for (std::string w; header >> w;) words.push_back(w);
+    if (words.size() < 2) return InvalidArgumentError("bad section header '" + line + "'");
+    char* end = nullptr;
+    const unsigned long long bytes = std::strtoull(words.back().c_str(), &end, 10);
+    if (end == nullptr || *end != '\0' || bytes > state.size()) {
+      return InvalidArgumentError("bad section length in '" + line + "'");
+    }
+    std::string body(bytes, '\0');
+    if (!in.read(body.data(), static_cast<std::streamsize>(bytes))) {
+      return InvalidArgumentError("truncated section '" + words[0] + "'");
+    }
+    bool ok = true;
+    if (words[0] == "model") {
+      ok = model.Restore(body);
+    } else if (words[0] == "resources") {
+      ok = resources.Restore(body);
+    } else if (words[0] == "statistics" && words.size() == 4) {
+      ok = statistics[words[1]][words[2]].Restore(body);
+    } else {
+      return InvalidArgumentError("unknown section '" + words[0] + "'");
+    }
+    if (!ok) return InvalidArgumentError("section '" + words[0] + "' does not parse");
+  }
+  model_ = std::move(model);
+  resources_ = std::move(resources);
+  statistics_ = std::move(statistics);
+  cache_.clear();  // rebuilt lazily from the restored model
+  return OkStatus();
 }
 
 }  // namespace tailor::models

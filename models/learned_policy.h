@@ -42,6 +42,8 @@ class LearnedPolicy final : public PlacementPolicy {
   Result<PlacementDecision> Decide(const PlacementRequest& request,
                                    const ClusterIndex& cluster) override;
   void Observe(const RunObservation& run) override;
+  std::string SaveState() const override;
+  Status RestoreState(const std::string& state) override;
 
   const DurationModel& model() const { return model_; }
   // Streaming statistics of a function on a host class; null before its first run there.

@@ -133,6 +133,12 @@ class PlacementPolicy {
   virtual Result<PlacementDecision> Decide(const PlacementRequest& request,
                                            const ClusterIndex& cluster) = 0;
   virtual void Observe(const RunObservation& run) = 0;
+  // What the policy learned, for the scheduler to persist; empty when it learns nothing.
+  virtual std::string SaveState() const { return ""; }
+  // INVALID_ARGUMENT (state unchanged) for text SaveState did not write.
+  virtual Status RestoreState(const std::string& state) {
+    return state.empty() ? OkStatus() : InvalidArgumentError("this policy keeps no state");
+  }
 };
 
 }  // namespace tailor::models

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "models/least_loaded_policy.h"
 
@@ -58,6 +59,39 @@ uint32_t ResourceProfiles::AdviseCacheWays(const std::string& function,
   auto it = profiles_.find(function);
   if (ways_total == 0 || it == profiles_.end() || it->second.llc_miss <= 0.3) return 0;
   return std::min<uint32_t>(2, ways_total / 2);
+}
+
+std::string ResourceProfiles::Save() const {
+  std::ostringstream out;
+  out.precision(17);
+  for (const auto& [name, p] : profiles_) {
+    out << name << ' ' << p.runs << ' ' << p.p95_peak << ' ' << p.cpu_ratio << ' '
+        << p.cpu_ratio_weight << ' ' << p.ooms << ' ' << p.llc_miss << " | " << p.peaks.Save()
+        << '\n';
+  }
+  return out.str();
+}
+
+bool ResourceProfiles::Restore(const std::string& text) {
+  std::istringstream in(text);
+  std::unordered_map<std::string, Profile> restored;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const size_t bar = line.find(" | ");
+    if (bar == std::string::npos) return false;
+    std::istringstream head(line.substr(0, bar));
+    std::string name;
+    Profile p;
+    if (!(head >> name >> p.runs >> p.p95_peak >> p.cpu_ratio >> p.cpu_ratio_weight >> p.ooms >>
+          p.llc_miss)) {
+      return false;
+    }
+    if (!p.peaks.Restore(line.substr(bar + 3))) return false;
+    restored[name] = std::move(p);
+  }
+  profiles_ = std::move(restored);
+  return true;
 }
 
 }  // namespace tailor::models

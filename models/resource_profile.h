@@ -25,6 +25,10 @@ class ResourceProfiles {
   // Ways to give on a node offering `ways_total` (0 when not cache-sensitive or none offered).
   uint32_t AdviseCacheWays(const std::string& function, uint32_t ways_total) const;
 
+  // Per function, a line of text; Restore accepts what Save wrote.
+  std::string Save() const;
+  bool Restore(const std::string& text);
+
  private:
   struct Profile {
     DecayedHistogram peaks{0.98};

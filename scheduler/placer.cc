@@ -201,6 +201,23 @@ void Placer::Learn(const v1::RunReport& report, const std::string& host_class) {
   for (auto& [name, policy] : policies_) policy->Observe(o);
 }
 
+std::map<std::string, std::string> Placer::SaveStates() {
+  std::lock_guard lock(mu_);
+  std::map<std::string, std::string> states;
+  for (const auto& [name, policy] : policies_) {
+    std::string state = policy->SaveState();
+    if (!state.empty()) states[name] = std::move(state);
+  }
+  return states;
+}
+
+Status Placer::RestoreState(const std::string& policy, const std::string& state) {
+  std::lock_guard lock(mu_);
+  auto it = policies_.find(policy);
+  if (it == policies_.end()) return InvalidArgumentError("no policy '" + policy + "'");
+  return it->second->RestoreState(state);
+}
+
 Result<v1::ExplainResponse> Placer::Explain(const std::string& decision_id) {
   std::lock_guard lock(mu_);
   auto it = decisions_.find(decision_id);

@@ -79,6 +79,10 @@ class Placer {
   void Observe(const v1::RunReport& report, const std::string& host_class);
   // Teaches every policy without touching reservations (replaying stored runs at start).
   void Learn(const v1::RunReport& report, const std::string& host_class);
+  // What every policy learned, by policy name (policies that learn nothing are left out).
+  std::map<std::string, std::string> SaveStates();
+  // INVALID_ARGUMENT for an unknown policy or a state it cannot read (nothing changes).
+  Status RestoreState(const std::string& policy, const std::string& state);
   Result<v1::ExplainResponse> Explain(const std::string& decision_id);
   // Drops reservations past their function's timeout plus the grace.
   void Sweep();

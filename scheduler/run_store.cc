@@ -72,13 +72,21 @@ Status RunStore::EnforceRetentionLocked() {
   return del.Run();
 }
 
-Result<std::vector<RunStore::StoredRun>> RunStore::Recent(size_t limit) {
+Result<int64_t> RunStore::NewestRowid() {
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT COALESCE(MAX(rowid), 0) FROM runs"));
+  TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? q.ColumnInt64(0) : 0;
+}
+
+Result<std::vector<RunStore::StoredRun>> RunStore::Recent(size_t limit, int64_t after_rowid) {
   std::lock_guard lock(mu_);
   std::vector<StoredRun> out;
   TAILOR_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT host_class, report FROM "
                                               "(SELECT rowid AS r, host_class, report FROM runs "
-                                              "ORDER BY rowid DESC LIMIT ?1) ORDER BY r"));
-  q.Bind(1, static_cast<int64_t>(limit));
+                                              "WHERE rowid > ?2 ORDER BY rowid DESC LIMIT ?1) "
+                                              "ORDER BY r"));
+  q.Bind(1, static_cast<int64_t>(limit)).Bind(2, after_rowid);
   while (true) {
     TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;

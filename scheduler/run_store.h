@@ -41,8 +41,11 @@ class RunStore {
   };
   // The newest `limit` runs of a function, newest first.
   Result<std::vector<StoredRun>> RunsOf(const std::string& function_name, size_t limit);
-  // The newest `limit` runs of all functions, oldest first (to replay them in order).
-  Result<std::vector<StoredRun>> Recent(size_t limit);
+  // The newest `limit` runs of all functions stored after row `after_rowid`, oldest first (to
+  // replay them in order).
+  Result<std::vector<StoredRun>> Recent(size_t limit, int64_t after_rowid = 0);
+  // The row id of the newest stored run (0 for none).
+  Result<int64_t> NewestRowid();
 
  private:
   // REQUIRES: mu_ held.

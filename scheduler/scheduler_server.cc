@@ -30,11 +30,10 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   TAILOR_ASSIGN_OR_RETURN(s->placer_,
                           Placer::Create(options.placer, *s->registry_, *s->functions_, clock));
   s->intake_ = std::make_unique<RunIntake>(*s->run_store_, *s->registry_, *s->placer_, clock);
-  {
-    TAILOR_ASSIGN_OR_RETURN(auto recent, s->run_store_->Recent(options.replay_runs_on_start));
-    for (const auto& run : recent) s->placer_->Learn(run.report, run.host_class);
-    if (!recent.empty()) log::Info("models relearned stored runs", {{"runs", recent.size()}});
-  }
+  s->clock_ = &clock;
+  TAILOR_ASSIGN_OR_RETURN(s->model_states_, ModelStateStore::Open(db_path, clock));
+  TAILOR_RETURN_IF_ERROR_CTX(s->RestoreModels(), "restoring what the models learned");
+  s->last_model_save_ = clock.MonotonicNow();
   s->agents_ = std::make_unique<AgentConnections>();
   s->gateway_ = std::make_unique<Gateway>(options.gateway, *s->placer_, *s->agents_);
 
@@ -100,6 +99,39 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
 
 SchedulerServer::~SchedulerServer() { Stop(); }
 
+Status SchedulerServer::RestoreModels() {
+  TAILOR_ASSIGN_OR_RETURN(auto saved, model_states_->Load());
+  auto expected = placer_->SaveStates();  // the policies that keep state
+  int64_t replay_after = 0;
+  bool all_restored = !saved.empty();
+  for (const auto& [policy, unused] : expected) {
+    auto it = saved.find(policy);
+    Status s = it == saved.end() ? NotFoundError("no saved state")
+                                 : placer_->RestoreState(policy, it->second.state);
+    if (!s.ok()) {
+      log::Warn("model state not restored; relearning from stored runs",
+                {{"policy", policy}, {"error", s}});
+      all_restored = false;
+      continue;
+    }
+    replay_after = replay_after == 0 ? it->second.runs_rowid
+                                     : std::min(replay_after, it->second.runs_rowid);
+  }
+  if (!all_restored) replay_after = 0;
+  TAILOR_ASSIGN_OR_RETURN(auto runs, run_store_->Recent(options_.replay_runs_on_start, replay_after));
+  for (const auto& run : runs) placer_->Learn(run.report, run.host_class);
+  log::Info("models restored", {{"from_saved_state", all_restored},
+                                {"replayed_runs", runs.size()}});
+  return OkStatus();
+}
+
+void SchedulerServer::SaveModels() {
+  auto rowid = run_store_->NewestRowid();
+  if (!rowid.ok()) return;
+  Status s = model_states_->Save(placer_->SaveStates(), *rowid);
+  if (!s.ok()) log::Error("cannot save model state", {{"error", s}});
+}
+
 void SchedulerServer::Stop() {
   {
     std::lock_guard lock(mu_);
@@ -112,6 +144,7 @@ void SchedulerServer::Stop() {
   if (dispatcher_) dispatcher_->Stop();
   if (grpc_) grpc_->Shutdown();
   if (registry_) registry_->Sweep();  // flush heartbeat times
+  if (model_states_) SaveModels();
 }
 
 void SchedulerServer::RefreshMetrics() {
@@ -135,6 +168,10 @@ void SchedulerServer::BackgroundLoop() {
     registry_->Sweep();
     placer_->Sweep();
     RefreshMetrics();
+    if (clock_->MonotonicNow() - last_model_save_ >= options_.model_save_interval) {
+      SaveModels();
+      last_model_save_ = clock_->MonotonicNow();
+    }
     lock.lock();
   }
 }

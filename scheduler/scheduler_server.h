@@ -28,6 +28,7 @@
 #include "scheduler/gateway.h"
 #include "scheduler/gateway_service.h"
 #include "scheduler/membership_service.h"
+#include "scheduler/model_state_store.h"
 #include "scheduler/node_registry.h"
 #include "scheduler/node_store.h"
 #include "scheduler/placement_service.h"
@@ -61,6 +62,8 @@ struct SchedulerOptions {
   // Newest stored runs replayed into the models at start, so a restart forgets nothing it
   // learned from them (the raw runs are the models' persistent state).
   size_t replay_runs_on_start = 200'000;
+  // How often what the models learned is saved (also at shutdown).
+  std::chrono::milliseconds model_save_interval{60'000};
 };
 
 class SchedulerServer {
@@ -81,6 +84,10 @@ class SchedulerServer {
   SchedulerServer() = default;
   void BackgroundLoop();
   void RefreshMetrics();
+  void SaveModels();
+  // Restores saved model state and replays the runs stored since (or the newest runs).
+  Status RestoreModels();
+  const Clock* clock_ = nullptr;
 
   SchedulerOptions options_;
   std::unique_ptr<SqliteDb> db_;       // node store
@@ -93,6 +100,8 @@ class SchedulerServer {
   std::unique_ptr<AsyncQueue> async_queue_;
   std::unique_ptr<Placer> placer_;
   std::unique_ptr<RunIntake> intake_;
+  std::unique_ptr<ModelStateStore> model_states_;
+  MonotonicTime last_model_save_{};
   std::unique_ptr<AgentConnections> agents_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<RunIngestServiceImpl> ingest_;

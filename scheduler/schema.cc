@@ -69,6 +69,15 @@ CREATE INDEX runs_by_function_class ON runs (function_name, host_class);
     R"sql(
 ALTER TABLE functions ADD COLUMN latency_target_ms INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 5: what each placement policy learned, saved periodically and at shutdown.
+    R"sql(
+CREATE TABLE model_state (
+  policy TEXT PRIMARY KEY,
+  state BLOB NOT NULL,
+  runs_rowid INTEGER NOT NULL,        -- runs up to this rowid are in the state
+  saved_unix_ms INTEGER NOT NULL
+);
+)sql",
 };
 
 }  // namespace

@@ -162,5 +162,28 @@ TEST_F(LearnedPolicyTest, KeepsDecayedStatisticsPerFunctionAndClass) {
   EXPECT_FALSE(copy.Restore("garbage"));
 }
 
+TEST_F(LearnedPolicyTest, SavedStateRestoresTheSamePredictionsAndAllocations) {
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  Teach(p, "aes", fast_, 40, 5, 30ull << 20);
+  Teach(p, "aes", slow_, 240, 5, 30ull << 20);
+  Teach(p, "other", slow_, 70, 4);
+  const auto before = p.Decide(Req("aes"), index_);
+  const std::string saved = p.SaveState();
+
+  LearnedPolicy restored(Objective::kPerformance, Greedy());
+  ASSERT_TRUE(restored.RestoreState(saved).ok());
+  const auto after = restored.Decide(Req("aes"), index_);
+  ASSERT_TRUE(before.ok() && after.ok());
+  EXPECT_EQ(index_.Find(after->node_id)->host_class, "fast");
+  EXPECT_NEAR(after->predicted_duration_ms, before->predicted_duration_ms, 1e-6);
+  EXPECT_EQ(after->allocation.memory_limit_bytes, before->allocation.memory_limit_bytes);
+  ASSERT_NE(restored.Statistics("other", "slow"), nullptr);
+  EXPECT_NEAR(restored.Statistics("other", "slow")->DurationQuantileMs(0.5), 70, 4);
+  for (const std::string& bad : {std::string("nonsense"), saved.substr(0, saved.size() / 2)}) {
+    LearnedPolicy untouched(Objective::kPerformance, Greedy());
+    EXPECT_EQ(untouched.RestoreState(bad).code(), StatusCode::kInvalidArgument);
+  }
+}
+
 }  // namespace
 }  // namespace tailor::models

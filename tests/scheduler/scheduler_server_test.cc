@@ -61,8 +61,22 @@ TEST(SchedulerServerTest, ARestartedSchedulerStillPredictsFromStoredRuns) {
     }
     EXPECT_NEAR(place(*server).predicted_duration_ms(), 40, 4);
   }
-  auto restarted = SchedulerServer::Start(options, RealClock::Get()).value();
-  EXPECT_NEAR(place(*restarted).predicted_duration_ms(), 40, 4);
+  {
+    // Restored from the state saved at shutdown.
+    auto restarted = SchedulerServer::Start(options, RealClock::Get()).value();
+    EXPECT_NEAR(place(*restarted).predicted_duration_ms(), 40, 4);
+  }
+  // A crash before any save: the models relearn from the stored runs instead.
+  {
+    auto db = SqliteDb::Open(dir.File("data/scheduler.db")).value();
+    auto q = db->Prepare("SELECT COUNT(*) FROM model_state").value();
+    ASSERT_TRUE(q.Step().value());
+    EXPECT_GE(q.ColumnInt64(0), 3) << "performance, efficiency and balanced saved their state";
+    q.Reset();
+    ASSERT_TRUE(db->Exec("DELETE FROM model_state").ok());
+  }
+  auto relearned = SchedulerServer::Start(options, RealClock::Get()).value();
+  EXPECT_NEAR(place(*relearned).predicted_duration_ms(), 40, 4);
 }
 
 }  // namespace
