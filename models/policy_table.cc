@@ -1,5 +1,7 @@
 #include "models/policy_table.h"
 
+#include <memory>
+
 #include "models/learned_policy.h"
 #include "models/least_loaded_policy.h"
 
@@ -8,24 +10,35 @@ namespace {
 
 struct PolicyEntry {
   std::string_view name;
-  std::unique_ptr<PlacementPolicy> (*make)();
+  std::unique_ptr<PlacementPolicy> (*make)(const PolicySettings&);
 };
 
+std::unique_ptr<PlacementPolicy> Learned(Objective objective, const PolicySettings& s) {
+  LearnedPolicyOptions o;
+  o.exploration = s.exploration;
+  o.seed = s.seed;
+  return std::make_unique<LearnedPolicy>(objective, o);
+}
+
 constexpr PolicyEntry kPolicies[] = {
-    {"performance",
-     [] { return std::unique_ptr<PlacementPolicy>(new LearnedPolicy(Objective::kPerformance)); }},
-    {"efficiency",
-     [] { return std::unique_ptr<PlacementPolicy>(new LearnedPolicy(Objective::kEfficiency)); }},
-    {"balanced",
-     [] { return std::unique_ptr<PlacementPolicy>(new LearnedPolicy(Objective::kBalanced)); }},
-    {"least-loaded", [] { return std::unique_ptr<PlacementPolicy>(new LeastLoadedPolicy()); }},
+    {"performance", [](const PolicySettings& s) { return Learned(Objective::kPerformance, s); }},
+    {"efficiency", [](const PolicySettings& s) { return Learned(Objective::kEfficiency, s); }},
+    {"balanced", [](const PolicySettings& s) { return Learned(Objective::kBalanced, s); }},
+    {"least-loaded",
+     [](const PolicySettings&) {
+       return std::unique_ptr<PlacementPolicy>(std::make_unique<LeastLoadedPolicy>());
+     }},
 };
 
 }  // namespace
 
-Result<std::unique_ptr<PlacementPolicy>> MakePolicy(std::string_view name) {
+Result<std::unique_ptr<PlacementPolicy>> MakePolicy(std::string_view name,
+                                                    const PolicySettings& settings) {
+  if (!(settings.exploration >= 0 && settings.exploration <= 10)) {
+    return InvalidArgumentError("exploration must be between 0 and 10");
+  }
   for (const auto& p : kPolicies) {
-    if (p.name == name) return p.make();
+    if (p.name == name) return p.make(settings);
   }
   std::string known;
   for (const auto& p : kPolicies) known += (known.empty() ? "" : ", ") + std::string(p.name);

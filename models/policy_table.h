@@ -12,8 +12,15 @@
 
 namespace tailor::models {
 
+// Settings shared by the policies that learn.
+struct PolicySettings {
+  double exploration = 1.0;  // scale of Thompson sampling; 0 = always exploit
+  uint64_t seed = 1;
+};
+
 // INVALID_ARGUMENT naming the known policies for an unknown name.
-Result<std::unique_ptr<PlacementPolicy>> MakePolicy(std::string_view name);
+Result<std::unique_ptr<PlacementPolicy>> MakePolicy(std::string_view name,
+                                                    const PolicySettings& settings = {});
 std::vector<std::string> PolicyNames();
 
 }  // namespace tailor::models

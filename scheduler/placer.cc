@@ -62,7 +62,7 @@ void Placer::OnNodeChanged(const v1::Node& n) {
 Result<models::PlacementPolicy*> Placer::PolicyLocked(const std::string& name) {
   auto it = policies_.find(name);
   if (it != policies_.end()) return it->second.get();
-  TAILOR_ASSIGN_OR_RETURN(auto policy, models::MakePolicy(name));
+  TAILOR_ASSIGN_OR_RETURN(auto policy, models::MakePolicy(name, options_.policy_settings));
   auto* raw = policy.get();
   policies_[name] = std::move(policy);
   return raw;

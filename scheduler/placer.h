@@ -28,6 +28,7 @@
 #include "common/clock.h"
 #include "models/cluster_index.h"
 #include "models/placement_policy.h"
+#include "models/policy_table.h"
 #include "scheduler/function_registry.h"
 #include "scheduler/node_registry.h"
 #include "tailor/v1/placement.pb.h"
@@ -60,6 +61,7 @@ class Placer {
  public:
   struct Options {
     std::string default_policy = "performance";
+    models::PolicySettings policy_settings;
     size_t max_decisions = 100'000;
     std::chrono::milliseconds reservation_grace{30'000};
   };

@@ -118,6 +118,8 @@ TEST(LeastLoadedPolicyTest, LargeClustersExplainOneNodePerClass) {
 
 TEST(PolicyTableTest, MakesKnownPoliciesAndNamesThemOnError) {
   EXPECT_EQ((*MakePolicy("least-loaded"))->name(), "least-loaded");
+  EXPECT_EQ(MakePolicy("performance", PolicySettings{.exploration = -1}).status().code(),
+            StatusCode::kInvalidArgument);
   auto bad = MakePolicy("psychic");
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(bad.status().message(), ::testing::HasSubstr("least-loaded"));
