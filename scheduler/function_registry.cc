@@ -110,6 +110,7 @@ Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view arc
   if (!PathExists(BundlePath(digest))) {
     TAILOR_RETURN_IF_ERROR(WriteFileAtomically(BundlePath(digest), archive));
   }
+  ForgetLocked(manifest.name);
   v1::FunctionVersion f;
   f.set_name(manifest.name);
   f.set_version(manifest.version);
@@ -147,9 +148,32 @@ std::vector<v1::FunctionVersion> FunctionRegistry::List(bool include_removed) {
   return out;
 }
 
+void FunctionRegistry::ForgetLocked(const std::string& name) {
+  const std::string prefix = name + std::string(1, '\0');
+  for (auto it = resolved_.lower_bound(prefix);
+       it != resolved_.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
+    it = resolved_.erase(it);
+  }
+}
+
 Result<v1::FunctionVersion> FunctionRegistry::Resolve(const std::string& name,
                                                       const std::string& version) {
   std::lock_guard lock(mu_);
+  std::string key = name;
+  key += '\0';
+  key += version;
+  if (auto it = resolved_.find(key); it != resolved_.end()) return it->second;
+  auto result = ResolveLocked(name, version);
+  // Only definite answers are kept: a database error is retried next time.
+  if (result.ok() || result.status().code() == StatusCode::kNotFound ||
+      result.status().code() == StatusCode::kFailedPrecondition) {
+    resolved_.emplace(std::move(key), result);
+  }
+  return result;
+}
+
+Result<v1::FunctionVersion> FunctionRegistry::ResolveLocked(const std::string& name,
+                                                            const std::string& version) {
   TAILOR_ASSIGN_OR_RETURN(
       auto q, db_->Prepare(std::string("SELECT ") + kColumns +
                            " FROM functions WHERE name = ?1 AND (?2 = '' OR version = ?2)"
@@ -181,6 +205,7 @@ Result<uint32_t> FunctionRegistry::Remove(const std::string& name) {
                                                  "WHERE name = ?1 AND removed_unix_ms IS NULL"));
   upd.Bind(1, name).Bind(2, ToUnixMillis(clock_.WallNow()));
   TAILOR_RETURN_IF_ERROR(upd.Run());
+  ForgetLocked(name);
   return static_cast<uint32_t>(db_->ChangesOfLastStatement());
 }
 

@@ -6,11 +6,13 @@
 // <data_dir>/bundles/<sha256>.tar.gz (written atomically) and its version recorded in SQLite.
 // Deploying the same bytes again is a no-op; the same name and version with other contents is
 // ALREADY_EXISTS (versions are immutable). Remove() marks every version removed: it can no
-// longer be resolved for new invocations, while its runs and profile stay.
+// longer be resolved for new invocations, while its runs and profile stay. Resolve() is served
+// from memory once a name was looked up, so placing does not query SQLite.
 //
 // Thread-safety: all methods are safe to call concurrently.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,12 +60,19 @@ class FunctionRegistry {
       : db_(std::move(db)), bundles_dir_(std::move(bundles_dir)), options_(options),
         clock_(clock) {}
   std::string BundlePath(const std::string& digest) const;
+  // REQUIRES: mu_ held.
+  Result<v1::FunctionVersion> ResolveLocked(const std::string& name, const std::string& version);
 
   std::unique_ptr<SqliteDb> db_;
   const std::string bundles_dir_;
   const Options options_;
   const Clock& clock_;
   std::mutex mu_;
+  // Resolve answers from memory after the first lookup: every placement resolves its function.
+  // Keyed by "name\0version" ("name\0" for the newest); dropped for a name on Deploy/Remove.
+  std::map<std::string, Result<v1::FunctionVersion>> resolved_;
+  // REQUIRES: mu_ held.
+  void ForgetLocked(const std::string& name);
 };
 
 }  // namespace tailor::scheduler

@@ -43,6 +43,13 @@ TEST_F(FunctionRegistryTest, DeploysStoresContentAddressedAndResolvesNewest) {
   auto again = reg->Deploy(v1, "");
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->unchanged);
+  // Resolution (served from memory) follows new deployments and removals at once.
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(reg->Deploy(MakeBundle(dir_, "echo", "3"), "").ok());
+  EXPECT_EQ(reg->Resolve("echo", "")->version(), "3");
+  ASSERT_TRUE(reg->Remove("echo").ok());
+  EXPECT_EQ(reg->Resolve("echo", "").status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(reg->Resolve("echo", "1").status().code(), StatusCode::kFailedPrecondition);
 }
 
 TEST_F(FunctionRegistryTest, RefusesBadBundlesWithClearErrors) {
