@@ -122,27 +122,15 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
   index_.MarkChosen(d.node_id);
   reservations_[p.decision_id] = r;
 
-  // Keep the explanation.
-  v1::ExplainResponse e;
-  e.set_decision_id(p.decision_id);
-  e.set_function_name(fn.name());
-  e.set_policy(policy_name);
-  e.set_chosen_node_id(d.node_id);
-  e.set_explored(d.explored);
-  e.set_decided_unix_ms(ToUnixMillis(clock_.WallNow()));
-  e.set_decision_latency_us(latency_s * 1e6);
-  *e.mutable_allocation() = p.allocation;
-  e.set_predicted_duration_ms(d.predicted_duration_ms);
-  for (const auto& c : d.candidates) {
-    auto* ce = e.add_candidates();
-    ce->set_node_id(c.node_id);
-    ce->set_host_class(c.host_class);
-    ce->set_eligible(c.eligible);
-    ce->set_reason(c.reason);
-    ce->set_score(c.score);
-    for (const auto& [term, value] : c.terms) (*ce->mutable_terms())[term] = value;
-  }
-  decisions_[p.decision_id] = std::move(e);
+  // Keep what Explain needs; the response message is built only when asked for.
+  StoredDecision stored;
+  stored.function = fn.name();
+  stored.policy = policy_name;
+  stored.decided_unix_ms = ToUnixMillis(clock_.WallNow());
+  stored.latency_us = latency_s * 1e6;
+  stored.allocation = p.allocation;
+  stored.decision = std::move(*decided);
+  decisions_[p.decision_id] = std::move(stored);
   decision_order_.push_back(p.decision_id);
   while (decision_order_.size() > options_.max_decisions) {
     decisions_.erase(decision_order_.front());
@@ -225,7 +213,28 @@ Result<v1::ExplainResponse> Placer::Explain(const std::string& decision_id) {
     return NotFoundError("no decision '" + decision_id + "' (unknown, or older than the newest " +
                          std::to_string(options_.max_decisions) + " decisions kept)");
   }
-  return it->second;
+  const StoredDecision& s = it->second;
+  const models::PlacementDecision& d = s.decision;
+  v1::ExplainResponse e;
+  e.set_decision_id(decision_id);
+  e.set_function_name(s.function);
+  e.set_policy(s.policy);
+  e.set_chosen_node_id(d.node_id);
+  e.set_explored(d.explored);
+  e.set_decided_unix_ms(s.decided_unix_ms);
+  e.set_decision_latency_us(s.latency_us);
+  *e.mutable_allocation() = s.allocation;
+  e.set_predicted_duration_ms(d.predicted_duration_ms);
+  for (const auto& c : d.candidates) {
+    auto* ce = e.add_candidates();
+    ce->set_node_id(c.node_id);
+    ce->set_host_class(c.host_class);
+    ce->set_eligible(c.eligible);
+    ce->set_reason(c.reason);
+    ce->set_score(c.score);
+    for (const auto& [term, value] : c.terms) (*ce->mutable_terms())[term] = value;
+  }
+  return e;
 }
 
 void Placer::Sweep() {

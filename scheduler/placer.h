@@ -10,7 +10,8 @@
 // the function's timeout plus `reservation_grace` has passed (Sweep). A node that is full or
 // unhealthy is never chosen.
 //
-// Decisions are kept in memory, the newest `max_decisions`, for Explain.
+// Decisions are kept in memory, the newest `max_decisions`, for Explain (as the models'
+// decision; the response message is built when Explain asks).
 //
 // Thread-safety: all methods are safe to call concurrently (one mutex).
 #pragma once
@@ -62,7 +63,7 @@ class Placer {
   struct Options {
     std::string default_policy = "performance";
     models::PolicySettings policy_settings;
-    size_t max_decisions = 100'000;
+    size_t max_decisions = 20'000;  // about 2.5 KiB each at 12 host classes
     std::chrono::milliseconds reservation_grace{30'000};
   };
   // Called after each decision: policy, outcome ("placed", "no_capacity", "error"), latency.
@@ -118,7 +119,15 @@ class Placer {
   std::unordered_map<std::string, models::Resources> held_;    // by node id
   models::ClusterIndex index_;
   std::unordered_map<std::string, std::string> addresses_;     // node id -> agent address
-  std::unordered_map<std::string, v1::ExplainResponse> decisions_;
+  struct StoredDecision {
+    std::string function;
+    std::string policy;
+    int64_t decided_unix_ms = 0;
+    double latency_us = 0;
+    v1::Allocation allocation;
+    models::PlacementDecision decision;
+  };
+  std::unordered_map<std::string, StoredDecision> decisions_;
   std::deque<std::string> decision_order_;
 };
 

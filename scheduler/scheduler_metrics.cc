@@ -2,7 +2,18 @@
 
 namespace tailor::scheduler {
 
-SchedulerMetrics::SchedulerMetrics(prometheus::Registry& r)
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& DecisionBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 1e-3, 1e-2, 0.1};
+  return kBuckets;
+}
+
+}  // namespace
+
+SchedulerMetrics::SchedulerMetrics(prometheus::Registry& r,
+                                   const std::vector<std::string>& policies)
     : decisions_(prometheus::BuildCounter()
                      .Name("tailor_scheduler_decisions_total")
                      .Help("Placement decisions by policy and outcome")
@@ -43,16 +54,27 @@ SchedulerMetrics::SchedulerMetrics(prometheus::Registry& r)
                      .Name("tailor_scheduler_functions")
                      .Help("Deployed function versions that can be invoked")
                      .Register(r)
-                     .Add({})) {}
+                     .Add({})) {
+  for (const auto& policy : policies) {
+    PolicySeries& ps = series_[policy];
+    for (const char* outcome : {"placed", "no_capacity", "error"}) {
+      ps.by_outcome[outcome] = &decisions_.Add({{"policy", policy}, {"outcome", outcome}});
+    }
+    ps.latency = &decision_latency_.Add({{"policy", policy}}, DecisionBuckets());
+  }
+}
 
 void SchedulerMetrics::RecordDecision(const std::string& policy, const std::string& outcome,
                                       double seconds) {
+  if (auto ps = series_.find(policy); ps != series_.end()) {
+    if (auto c = ps->second.by_outcome.find(outcome); c != ps->second.by_outcome.end()) {
+      c->second->Increment();
+      ps->second.latency->Observe(seconds);
+      return;
+    }
+  }
   decisions_.Add({{"policy", policy}, {"outcome", outcome}}).Increment();
-  decision_latency_
-      .Add({{"policy", policy}},
-           prometheus::Histogram::BucketBoundaries{1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4,
-                                                   1e-3, 1e-2, 0.1})
-      .Observe(seconds);
+  decision_latency_.Add({{"policy", policy}}, DecisionBuckets()).Observe(seconds);
 }
 
 void SchedulerMetrics::RecordInvocation(const std::string& outcome) {

@@ -19,12 +19,16 @@
 #include <prometheus/registry.h>
 
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 namespace tailor::scheduler {
 
 class SchedulerMetrics {
  public:
-  explicit SchedulerMetrics(prometheus::Registry& registry);
+  // `policies`: the policy names, whose series are made up front so recording a decision is a
+  // lookup, not a label-set search (decisions are the scheduler's hottest path).
+  SchedulerMetrics(prometheus::Registry& registry, const std::vector<std::string>& policies);
 
   void RecordDecision(const std::string& policy, const std::string& outcome, double seconds);
   void RecordInvocation(const std::string& outcome);
@@ -43,6 +47,11 @@ class SchedulerMetrics {
   prometheus::Counter& reports_;
   prometheus::Family<prometheus::Gauge>& nodes_;
   prometheus::Gauge& functions_;
+  struct PolicySeries {
+    std::unordered_map<std::string, prometheus::Counter*> by_outcome;
+    prometheus::Histogram* latency = nullptr;
+  };
+  std::unordered_map<std::string, PolicySeries> series_;  // read-only after construction
 };
 
 }  // namespace tailor::scheduler

@@ -5,6 +5,7 @@
 
 #include "common/file_util.h"
 #include "common/logging.h"
+#include "models/policy_table.h"
 #include "scheduler/schema.h"
 
 namespace tailor::scheduler {
@@ -39,7 +40,7 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
 
   // Metrics, wired through hooks so the core classes know nothing of Prometheus.
   s->metrics_registry_ = std::make_shared<prometheus::Registry>();
-  s->metrics_ = std::make_unique<SchedulerMetrics>(*s->metrics_registry_);
+  s->metrics_ = std::make_unique<SchedulerMetrics>(*s->metrics_registry_, models::PolicyNames());
   SchedulerMetrics* metrics = s->metrics_.get();
   s->placer_->SetDecisionHook([metrics](const std::string& policy, const std::string& outcome,
                                         double seconds) {

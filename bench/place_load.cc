@@ -1,0 +1,172 @@
+// Placement throughput over gRPC: many concurrent clients calling Place on a real scheduler on
+// loopback with 1,000 registered nodes.
+//
+//   build/bin/place_load [--clients 32] [--seconds 10] [--nodes 1000] [--bin-dir build/bin]
+//
+// Starts tailor-scheduler (data in a scratch directory), registers the nodes through the
+// Membership API (12 host classes, huge capacity so reservations never fill them), deploys a
+// small function through the Registry API, then runs the clients (one channel each) and prints
+// decisions per second and the p50/p99 latency of Place as one JSON object.
+#include <grpcpp/grpcpp.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/bundle_archive.h"
+#include "common/file_util.h"
+#include "tailor/v1/membership.grpc.pb.h"
+#include "tailor/v1/placement.grpc.pb.h"
+#include "tailor/v1/registry.grpc.pb.h"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+[[noreturn]] void Die(const std::string& why) {
+  std::fprintf(stderr, "place_load: %s\n", why.c_str());
+  std::exit(1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int clients = 32, nodes = 1000;
+  double seconds = 10;
+  std::string bin_dir = "build/bin";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--clients")) clients = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--nodes")) nodes = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--bin-dir")) bin_dir = argv[i + 1];
+    else Die(std::string("unknown flag ") + argv[i]);
+  }
+  char tmpl[] = "/tmp/tailor-place-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+
+  // The scheduler, as a child process.
+  const std::string addr_file = dir + "/s.addr", log_file = dir + "/scheduler.log";
+  std::vector<std::string> args = {bin_dir + "/tailor-scheduler", "--listen", "127.0.0.1:0",
+                                   "--data-dir", dir + "/data", "--address-file", addr_file,
+                                   "--lease-timeout-ms", "3600000", "--http-listen", "",
+                                   "--log-level", "warn"};
+  std::vector<char*> cargs;
+  for (auto& a : args) cargs.push_back(a.data());
+  cargs.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 2, log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  pid_t scheduler = -1;
+  if (posix_spawn(&scheduler, cargs[0], &actions, nullptr, cargs.data(), environ) != 0) {
+    Die("cannot start " + args[0]);
+  }
+  std::string address;
+  for (int i = 0; i < 200 && address.empty(); ++i) {
+    if (auto a = tailor::ReadFile(addr_file); a.ok()) address = std::string(tailor::TrimWhitespace(*a));
+    if (address.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (address.empty()) Die("scheduler did not start; see " + log_file);
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+
+  // Nodes: 12 classes, capacity far beyond what the run will reserve.
+  auto membership = tailor::v1::Membership::NewStub(channel);
+  const std::vector<std::vector<const char*>> feature_sets = {
+      {"aes", "avx2", "avx512f", "sha_ni"}, {"aes", "avx2"}, {"avx2"}, {}};
+  for (int i = 0; i < nodes; ++i) {
+    grpc::ClientContext ctx;
+    tailor::v1::RegisterRequest req;
+    req.set_node_id("node-" + std::to_string(i));
+    req.set_address("10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ":7401");
+    auto* inv = req.mutable_inventory();
+    inv->mutable_cpu()->set_model_name("Bench CPU " + std::to_string(i % 3));
+    inv->mutable_topology()->set_logical_cores(100000);
+    inv->set_memory_bytes(1ull << 50);
+    for (const char* f : feature_sets[i % feature_sets.size()]) (*inv->mutable_cpu_features())[f] = true;
+    tailor::v1::RegisterResponse resp;
+    if (!membership->Register(&ctx, req, &resp).ok()) Die("register failed");
+  }
+  // One function.
+  fs::create_directories(dir + "/fn");
+  (void)tailor::WriteFile(dir + "/fn/tailor.toml", "name = 'bench'\nversion = '1'\nentrypoint = 'run.sh'\n");
+  (void)tailor::WriteFile(dir + "/fn/run.sh", "#!/bin/sh\ncat\n");
+  chmod((dir + "/fn/run.sh").c_str(), 0755);
+  {
+    auto registry = tailor::v1::Registry::NewStub(channel);
+    const std::string archive = *tailor::PackBundle(dir + "/fn");
+    grpc::ClientContext ctx;
+    tailor::v1::DeployResponse resp;
+    auto writer = registry->Deploy(&ctx, &resp);
+    tailor::v1::DeployChunk header, data;
+    header.mutable_header()->set_size_bytes(archive.size());
+    data.set_data(archive);
+    writer->Write(header);
+    writer->Write(data);
+    writer->WritesDone();
+    if (!writer->Finish().ok()) Die("deploy failed");
+  }
+
+  // The load.
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> failures{0};
+  std::vector<std::vector<double>> latencies(clients);
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      grpc::ChannelArguments ca;
+      ca.SetInt("grpc.channel_id", c);  // one connection per client
+      auto stub = tailor::v1::Placement::NewStub(
+          grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), ca));
+      tailor::v1::PlaceRequest req;
+      req.set_function_name("bench");
+      req.set_payload_bytes(1024);
+      while (!stop.load(std::memory_order_relaxed)) {
+        grpc::ClientContext ctx;
+        tailor::v1::PlaceResponse resp;
+        const auto t0 = Clock::now();
+        const bool ok = stub->Place(&ctx, req, &resp).ok();
+        const auto t1 = Clock::now();
+        if (!ok) failures.fetch_add(1);
+        latencies[c].push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double q) { return all.empty() ? 0 : all[static_cast<size_t>(q * (all.size() - 1))]; };
+  nlohmann::json out = {{"nodes", nodes},
+                        {"clients", clients},
+                        {"decisions", all.size()},
+                        {"failures", failures.load()},
+                        {"decisions_per_second", all.size() / elapsed},
+                        {"p50_us", pct(0.5)},
+                        {"p99_us", pct(0.99)}};
+  std::printf("%s\n", out.dump(2).c_str());
+  kill(scheduler, SIGTERM);
+  waitpid(scheduler, nullptr, 0);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return failures.load() == 0 ? 0 : 1;
+}
