@@ -120,6 +120,7 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
   held.cpu_millicores += r.resources.cpu_millicores;
   index_.SetAllocated(d.node_id, held);
   index_.MarkChosen(d.node_id);
+  expiries_.emplace(r.expires, p.decision_id);
   reservations_[p.decision_id] = r;
 
   // Keep what Explain needs; the response message is built only when asked for.
@@ -240,11 +241,11 @@ Result<v1::ExplainResponse> Placer::Explain(const std::string& decision_id) {
 void Placer::Sweep() {
   const auto now = clock_.MonotonicNow();
   std::lock_guard lock(mu_);
-  std::vector<std::string> expired;
-  for (const auto& [id, r] : reservations_) {
-    if (now >= r.expires) expired.push_back(id);
+  while (!expiries_.empty() && expiries_.top().first <= now) {
+    const std::string id = expiries_.top().second;
+    expiries_.pop();
+    ReleaseLocked(id);  // a no-op when the run already released it
   }
-  for (const auto& id : expired) ReleaseLocked(id);
 }
 
 models::Resources Placer::Held(const std::string& node_id) {

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -116,6 +117,11 @@ class Placer {
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<models::PlacementPolicy>> policies_;
   std::unordered_map<std::string, Reservation> reservations_;  // by decision id
+  // Expiry times, soonest first; entries of reservations released early are skipped when
+  // they come up (Sweep touches only what expired, not every reservation).
+  std::priority_queue<std::pair<MonotonicTime, std::string>,
+                      std::vector<std::pair<MonotonicTime, std::string>>, std::greater<>>
+      expiries_;
   std::unordered_map<std::string, models::Resources> held_;    // by node id
   models::ClusterIndex index_;
   std::unordered_map<std::string, std::string> addresses_;     // node id -> agent address
