@@ -4,8 +4,17 @@
 
 namespace tailor::scheduler {
 
-grpc::Status PlacementServiceImpl::Place(grpc::ServerContext*, const v1::PlaceRequest* request,
-                                         v1::PlaceResponse* response) {
+grpc::ServerUnaryReactor* PlacementServiceImpl::Place(grpc::CallbackServerContext* context,
+                                                      const v1::PlaceRequest* request,
+                                                      v1::PlaceResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(DoPlace(*request, response));
+  return reactor;
+}
+
+grpc::Status PlacementServiceImpl::DoPlace(const v1::PlaceRequest& req,
+                                           v1::PlaceResponse* response) {
+  const v1::PlaceRequest* request = &req;
   if (request->function_name().empty()) {
     return ToGrpcStatus(InvalidArgumentError("function_name is required"));
   }

@@ -1,6 +1,10 @@
 // PlacementServiceImpl: tailor.v1.Placement (Place, Report, Explain) for platforms that run
 // functions themselves. Report goes through RunIntake, like the agents' own reports.
 //
+// Place uses gRPC's callback API and answers inline: a decision takes microseconds and never
+// blocks, and skipping the sync server's thread hand-offs is what its throughput depends on.
+// Report (which writes SQLite) and Explain stay on the sync thread pool.
+//
 // Thread-safety: called concurrently by gRPC; Placer and RunIntake are thread-safe.
 #pragma once
 
@@ -10,18 +14,22 @@
 
 namespace tailor::scheduler {
 
-class PlacementServiceImpl final : public v1::Placement::Service {
+class PlacementServiceImpl final
+    : public v1::Placement::WithCallbackMethod_Place<v1::Placement::Service> {
  public:
   PlacementServiceImpl(Placer& placer, RunIntake& intake) : placer_(placer), intake_(intake) {}
 
-  grpc::Status Place(grpc::ServerContext* context, const v1::PlaceRequest* request,
-                     v1::PlaceResponse* response) override;
+  grpc::ServerUnaryReactor* Place(grpc::CallbackServerContext* context,
+                                  const v1::PlaceRequest* request,
+                                  v1::PlaceResponse* response) override;
   grpc::Status Report(grpc::ServerContext* context, const v1::ReportRequest* request,
                       v1::ReportResponse* response) override;
   grpc::Status Explain(grpc::ServerContext* context, const v1::ExplainRequest* request,
                        v1::ExplainResponse* response) override;
 
  private:
+  grpc::Status DoPlace(const v1::PlaceRequest& request, v1::PlaceResponse* response);
+
   Placer& placer_;
   RunIntake& intake_;
 };
