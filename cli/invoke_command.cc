@@ -7,6 +7,7 @@
 #include "cli/scheduler_connection.h"
 #include "cli/table.h"
 #include "common/file_util.h"
+#include "proto/async_state_name.h"
 #include "tailor/v1/gateway.grpc.pb.h"
 
 namespace tailor::cli {
@@ -43,15 +44,6 @@ void PrintRun(const v1::GatewayInvokeResponse& r) {
   if (!r.stderr_tail().empty()) std::cerr << "stderr:\n" << r.stderr_tail();
 }
 
-std::string StateName(v1::AsyncState s) {
-  switch (s) {
-    case v1::ASYNC_STATE_QUEUED: return "queued";
-    case v1::ASYNC_STATE_RUNNING: return "running";
-    case v1::ASYNC_STATE_SUCCEEDED: return "succeeded";
-    case v1::ASYNC_STATE_FAILED: return "failed";
-    default: return "unknown";
-  }
-}
 
 }  // namespace
 
@@ -145,7 +137,7 @@ int RunResult(const GlobalOptions& global, const ResultOptions& options) {
   } else if (result.state() == v1::ASYNC_STATE_SUCCEEDED) {
     std::cout << result.response().output();
   } else {
-    std::cout << StateName(result.state()) << " (" << result.attempts() << " attempts)"
+    std::cout << AsyncStateName(result.state()) << " (" << result.attempts() << " attempts)"
               << (result.error().empty() ? "" : ": " + result.error()) << "\n";
   }
   if (result.state() == v1::ASYNC_STATE_FAILED) return 1;

@@ -52,9 +52,9 @@ void LearnedPolicy::Observe(const RunObservation& run) {
   if (!run.succeeded || run.wall_ms <= 0) return;
   const std::vector<double>* features = &run.class_features;
   if (features->empty()) {
-    auto it = class_features_.find(run.host_class);
-    if (it == class_features_.end()) return;  // a class this policy knows nothing about
-    features = &it->second;
+    auto it = class_position_.find(run.host_class);
+    if (it == class_position_.end()) return;  // a class this policy knows nothing about
+    features = &class_vectors_[it->second];
   }
   const double load = run.running_at_start;  // in-flight runs besides this one, at its start
   model_.Observe(run.function, run.host_class, *features, static_cast<double>(run.payload_bytes),
@@ -82,7 +82,6 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       class_names_.push_back(classes[ci].info.name);
       class_vectors_.push_back(classes[ci].feature_vector);
       class_position_[classes[ci].info.name] = ci;
-      class_features_.try_emplace(classes[ci].info.name, classes[ci].feature_vector);
     }
   }
   static const PredictionCache kNothingKnown;

@@ -56,7 +56,6 @@ class LearnedPolicy final : public PlacementPolicy {
   DurationModel model_;
   ResourceProfiles resources_;
   std::mt19937_64 rng_;
-  std::unordered_map<std::string, std::vector<double>> class_features_;  // by class name
   // Per function, its predictions per index class at zero payload and load, kept up to date
   // off the decision path: Observe refreshes the observed class at once and every class every
   // kFullRefreshRuns runs of the function (between those, other classes' predictions may lag

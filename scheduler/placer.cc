@@ -115,7 +115,7 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
   r.resources = {d.allocation.memory_limit_bytes, d.allocation.cpu_millicores};
   r.expires = clock_.MonotonicNow() + std::chrono::milliseconds(fn.timeout_ms()) +
               options_.reservation_grace;
-  auto& held = held_[d.node_id];
+  models::Resources held = index_.Find(d.node_id)->allocated;
   held.memory_bytes += r.resources.memory_bytes;
   held.cpu_millicores += r.resources.cpu_millicores;
   index_.SetAllocated(d.node_id, held);
@@ -145,10 +145,12 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
 void Placer::ReleaseLocked(const std::string& decision_id) {
   auto it = reservations_.find(decision_id);
   if (it == reservations_.end()) return;
-  auto& held = held_[it->second.node_id];
-  held.memory_bytes -= std::min(held.memory_bytes, it->second.resources.memory_bytes);
-  held.cpu_millicores -= std::min(held.cpu_millicores, it->second.resources.cpu_millicores);
-  index_.SetAllocated(it->second.node_id, held);
+  if (const models::NodeView* node = index_.Find(it->second.node_id)) {
+    models::Resources held = node->allocated;
+    held.memory_bytes -= std::min(held.memory_bytes, it->second.resources.memory_bytes);
+    held.cpu_millicores -= std::min(held.cpu_millicores, it->second.resources.cpu_millicores);
+    index_.SetAllocated(it->second.node_id, held);
+  }
   reservations_.erase(it);
 }
 
@@ -250,8 +252,8 @@ void Placer::Sweep() {
 
 models::Resources Placer::Held(const std::string& node_id) {
   std::lock_guard lock(mu_);
-  auto it = held_.find(node_id);
-  return it == held_.end() ? models::Resources{} : it->second;
+  const models::NodeView* node = index_.Find(node_id);
+  return node == nullptr ? models::Resources{} : node->allocated;
 }
 
 }  // namespace tailor::scheduler

@@ -122,8 +122,7 @@ class Placer {
   std::priority_queue<std::pair<MonotonicTime, std::string>,
                       std::vector<std::pair<MonotonicTime, std::string>>, std::greater<>>
       expiries_;
-  std::unordered_map<std::string, models::Resources> held_;    // by node id
-  models::ClusterIndex index_;
+  models::ClusterIndex index_;  // also holds each node's in-flight allocation
   std::unordered_map<std::string, std::string> addresses_;     // node id -> agent address
   struct StoredDecision {
     std::string function;

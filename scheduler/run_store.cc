@@ -72,25 +72,15 @@ Status RunStore::EnforceRetentionLocked() {
   return del.Run();
 }
 
-Result<int64_t> RunStore::NewestRowid() {
-  std::lock_guard lock(mu_);
-  TAILOR_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT COALESCE(MAX(rowid), 0) FROM runs"));
-  TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
-  return row ? q.ColumnInt64(0) : 0;
-}
+namespace {
 
-Result<std::vector<RunStore::StoredRun>> RunStore::Recent(size_t limit, int64_t after_rowid) {
-  std::lock_guard lock(mu_);
-  std::vector<StoredRun> out;
-  TAILOR_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT host_class, report FROM "
-                                              "(SELECT rowid AS r, host_class, report FROM runs "
-                                              "WHERE rowid > ?2 ORDER BY rowid DESC LIMIT ?1) "
-                                              "ORDER BY r"));
-  q.Bind(1, static_cast<int64_t>(limit)).Bind(2, after_rowid);
+// Rows of (host_class, report blob).
+Result<std::vector<RunStore::StoredRun>> ReadRuns(SqliteStatement& q) {
+  std::vector<RunStore::StoredRun> out;
   while (true) {
     TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    StoredRun run;
+    RunStore::StoredRun run;
     run.host_class = q.ColumnText(0);
     if (!run.report.ParseFromString(q.ColumnText(1))) {
       return DataLossError("a stored run report does not parse");
@@ -100,25 +90,33 @@ Result<std::vector<RunStore::StoredRun>> RunStore::Recent(size_t limit, int64_t 
   return out;
 }
 
+}  // namespace
+
+Result<int64_t> RunStore::NewestRowid() {
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT COALESCE(MAX(rowid), 0) FROM runs"));
+  TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? q.ColumnInt64(0) : 0;
+}
+
+Result<std::vector<RunStore::StoredRun>> RunStore::Recent(size_t limit, int64_t after_rowid) {
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT host_class, report FROM "
+                                              "(SELECT rowid AS r, host_class, report FROM runs "
+                                              "WHERE rowid > ?2 ORDER BY rowid DESC LIMIT ?1) "
+                                              "ORDER BY r"));
+  q.Bind(1, static_cast<int64_t>(limit)).Bind(2, after_rowid);
+  return ReadRuns(q);
+}
+
 Result<std::vector<RunStore::StoredRun>> RunStore::RunsOf(const std::string& function_name,
                                                           size_t limit) {
   std::lock_guard lock(mu_);
-  std::vector<StoredRun> out;
   TAILOR_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT host_class, report FROM runs "
                                               "WHERE function_name = ?1 "
                                               "ORDER BY end_unix_ms DESC LIMIT ?2"));
   q.Bind(1, function_name).Bind(2, static_cast<int64_t>(limit));
-  while (true) {
-    TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    StoredRun run;
-    run.host_class = q.ColumnText(0);
-    if (!run.report.ParseFromString(q.ColumnText(1))) {
-      return DataLossError("stored run report of '" + function_name + "' does not parse");
-    }
-    out.push_back(std::move(run));
-  }
-  return out;
+  return ReadRuns(q);
 }
 
 Result<uint64_t> RunStore::Count() {

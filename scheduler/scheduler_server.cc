@@ -102,19 +102,19 @@ SchedulerServer::~SchedulerServer() { Stop(); }
 
 Status SchedulerServer::RestoreModels() {
   TAILOR_ASSIGN_OR_RETURN(auto saved, model_states_->Load());
-  auto expected = placer_->SaveStates();  // the policies that keep state
   int64_t replay_after = 0;
   bool all_restored = !saved.empty();
-  for (const auto& [policy, unused] : expected) {
+  for (const auto& policy : models::PolicyNames()) {
+    // A policy that keeps no state accepts an empty one; a learning policy does not.
     auto it = saved.find(policy);
-    Status s = it == saved.end() ? NotFoundError("no saved state")
-                                 : placer_->RestoreState(policy, it->second.state);
+    Status s = placer_->RestoreState(policy, it == saved.end() ? "" : it->second.state);
     if (!s.ok()) {
       log::Warn("model state not restored; relearning from stored runs",
                 {{"policy", policy}, {"error", s}});
       all_restored = false;
       continue;
     }
+    if (it == saved.end()) continue;
     replay_after = replay_after == 0 ? it->second.runs_rowid
                                      : std::min(replay_after, it->second.runs_rowid);
   }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "proto/grpc_server.h"
+#include "proto/async_state_name.h"
 
 namespace tailor::scheduler {
 namespace {
@@ -17,15 +18,6 @@ void SendError(httplib::Response& res, const Status& s) {
                   "application/json");
 }
 
-std::string StateName(v1::AsyncState state) {
-  switch (state) {
-    case v1::ASYNC_STATE_QUEUED: return "queued";
-    case v1::ASYNC_STATE_RUNNING: return "running";
-    case v1::ASYNC_STATE_SUCCEEDED: return "succeeded";
-    case v1::ASYNC_STATE_FAILED: return "failed";
-    default: return "unknown";
-  }
-}
 
 }  // namespace
 
@@ -72,7 +64,7 @@ Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const std::string& l
             if (!r.ok()) return SendError(res, r.status());
             nlohmann::json j = {{"id", r->id()},
                                 {"function", r->function_name()},
-                                {"state", StateName(r->state())},
+                                {"state", AsyncStateName(r->state())},
                                 {"attempts", r->attempts()},
                                 {"error", r->error()}};
             if (r->state() == v1::ASYNC_STATE_SUCCEEDED) {

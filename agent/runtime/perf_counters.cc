@@ -38,17 +38,23 @@ namespace {
 // dev VM. Holding one disabled counter of each kind on the agent itself for its lifetime keeps
 // the keys set, so per-run counters are cheap. (Disabled counters on an idle agent cost
 // nothing measurable.)
+// A disabled user-space counter of this event.
+perf_event_attr AttrFor(const EventSpec& e) {
+  perf_event_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.size = sizeof(attr);
+  attr.type = e.type;
+  attr.config = e.config;
+  attr.disabled = 1;
+  attr.exclude_kernel = 1;
+  attr.exclude_hv = 1;
+  return attr;
+}
+
 void KeepPerfEventTypesWarm() {
   static const bool done = [] {
     for (const auto& e : kEvents) {
-      perf_event_attr attr;
-      std::memset(&attr, 0, sizeof(attr));
-      attr.size = sizeof(attr);
-      attr.type = e.type;
-      attr.config = e.config;
-      attr.disabled = 1;
-      attr.exclude_kernel = 1;
-      attr.exclude_hv = 1;
+      perf_event_attr attr = AttrFor(e);
       // Deliberately never closed; failures only mean that event type is unavailable here.
       (void)::syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
     }
@@ -71,16 +77,9 @@ PerfCounters::PerfCounters(pid_t pid, const PerfEventOpenFn& open) {
   bool hw_ok = true, sw_ok = true;
   for (const auto& e : kEvents) {
     if (e.hardware && !hw_ok) continue;
-    perf_event_attr attr;
-    std::memset(&attr, 0, sizeof(attr));
-    attr.size = sizeof(attr);
-    attr.type = e.type;
-    attr.config = e.config;
-    attr.disabled = 1;
+    perf_event_attr attr = AttrFor(e);
     attr.enable_on_exec = 1;
     attr.inherit = 1;
-    attr.exclude_kernel = 1;
-    attr.exclude_hv = 1;
     int fd = open(&attr, pid);
     if (fd < 0) {
       if (reason_.empty()) {

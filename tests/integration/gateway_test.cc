@@ -15,9 +15,9 @@
 #include <thread>
 
 #include "common/file_util.h"
-#include "common/sqlite_db.h"
 #include "tailor/v1/gateway.grpc.pb.h"
 #include "tests/support/process.h"
+#include "tests/support/run_db.h"
 #include "tests/support/temp_dir.h"
 
 namespace tailor {
@@ -94,13 +94,7 @@ class GatewayTest : public ::testing::Test {
     return resp;
   }
   std::set<std::string> StoredRuns() {
-    std::set<std::string> ids;
-    auto db = SqliteDb::Open(dir_.File("data/scheduler.db"));
-    if (!db.ok()) return ids;
-    auto stmt = (*db)->Prepare("SELECT invocation_id FROM runs");
-    if (!stmt.ok()) return ids;
-    while (stmt->Step().value_or(false)) ids.insert(stmt->ColumnText(0));
-    return ids;
+    return testing::StoredInvocationIds(dir_.File("data/scheduler.db"));
   }
 
   testing::TempDir dir_;

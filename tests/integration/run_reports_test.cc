@@ -11,9 +11,9 @@
 #include <set>
 
 #include "common/file_util.h"
-#include "common/sqlite_db.h"
 #include "tailor/v1/agent.grpc.pb.h"
 #include "tests/support/process.h"
+#include "tests/support/run_db.h"
 #include "tests/support/temp_dir.h"
 
 namespace tailor {
@@ -41,13 +41,7 @@ class RunReportsTest : public ::testing::Test {
   }
   // Distinct invocation ids the scheduler has stored, read from its SQLite file.
   std::set<std::string> StoredRuns() {
-    std::set<std::string> ids;
-    auto db = SqliteDb::Open(dir_.File("data/scheduler.db"));
-    if (!db.ok()) return ids;
-    auto stmt = (*db)->Prepare("SELECT invocation_id FROM runs");
-    if (!stmt.ok()) return ids;
-    while (stmt->Step().value_or(false)) ids.insert(stmt->ColumnText(0));
-    return ids;
+    return testing::StoredInvocationIds(dir_.File("data/scheduler.db"));
   }
   v1::InvokeResponse Invoke(v1::Agent::Stub& agent, const std::string& fn,
                             const std::string& payload) {

@@ -1,0 +1,13 @@
+// Reads a scheduler database the way the integration tests check it: which invocations have
+// their run stored.
+#pragma once
+
+#include <set>
+#include <string>
+
+namespace tailor::testing {
+
+// Invocation ids in the `runs` table of the SQLite file at `db_path` (empty if unreadable).
+std::set<std::string> StoredInvocationIds(const std::string& db_path);
+
+}  // namespace tailor::testing
