@@ -86,6 +86,16 @@ void ClusterIndex::SetAllocated(const std::string& node_id, Resources allocated)
   Index(it->second);
 }
 
+void ClusterIndex::SetUsage(const std::string& node_id, Resources allocated,
+                            uint32_t running_invocations) {
+  auto it = slot_of_.find(node_id);
+  if (it == slot_of_.end()) return;
+  Unindex(it->second);
+  nodes_[it->second].view.allocated = allocated;
+  nodes_[it->second].view.running_invocations = running_invocations;
+  Index(it->second);
+}
+
 void ClusterIndex::MarkChosen(const std::string& node_id) {
   auto it = slot_of_.find(node_id);
   if (it == slot_of_.end()) return;

@@ -44,6 +44,8 @@ class ClusterIndex {
   void Upsert(NodeView node, const HostClassInfo& cls);
   void SetHealthy(const std::string& node_id, bool healthy);
   void SetAllocated(const std::string& node_id, Resources allocated);
+  // Allocation and running invocations together (one re-index), as a simulator tracks them.
+  void SetUsage(const std::string& node_id, Resources allocated, uint32_t running_invocations);
   void MarkChosen(const std::string& node_id);
 
   size_t size() const { return live_; }

@@ -1,0 +1,66 @@
+// AzureTrace: the Azure Functions traces the simulator replays, and the arrivals drawn from them.
+//
+// Two formats are read (docs/simulator.md describes both):
+//   - Azure Functions 2019, as sampled by vHive/invitro: a directory with invocations.csv
+//     (per-minute invocation counts per function), durations.csv (per-function duration
+//     statistics) and memory.csv (per-function allocated-memory percentiles);
+//   - Azure Functions 2021: one CSV row per invocation (app, func, end_timestamp, duration in
+//     seconds), from which arrivals are exact.
+// Within a minute of a 2019 trace, a function's k invocations arrive as a Poisson process
+// conditioned on k arrivals: k independent uniform times in the minute.
+//
+// Thread-safety: immutable after loading.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace tailor::sim {
+
+struct TraceFunction {
+  std::string name;      // "fn-" + the first 12 hex digits of HashFunction (or func)
+  std::string trigger;   // http, timer, queue... ("" when unknown)
+  std::vector<uint32_t> per_minute;  // invocations per minute (2019 traces)
+  // Duration in ms: the trace's average and percentiles 0, 1, 25, 50, 75, 99, 100.
+  double average_ms = 0;
+  std::array<double, 7> duration_percentiles_ms{};
+  bool has_duration = false;
+  // Allocated memory in MiB at percentiles 1, 5, 25, 50, 75, 95, 99, 100.
+  std::array<double, 8> memory_percentiles_mib{};
+  bool has_memory = false;
+  uint64_t invocations = 0;
+};
+
+struct Arrival {
+  double time_ms = 0;
+  uint32_t function = 0;  // index into Trace::functions
+};
+
+struct Trace {
+  std::string source;   // what was loaded, for reports
+  uint32_t minutes = 0;
+  std::vector<TraceFunction> functions;
+  std::vector<Arrival> exact_arrivals;  // 2021 traces: sorted by time
+};
+
+inline constexpr std::array<double, 7> kDurationPercentiles = {0, 1, 25, 50, 75, 99, 100};
+inline constexpr std::array<double, 8> kMemoryPercentiles = {1, 5, 25, 50, 75, 95, 99, 100};
+
+// A directory holding invocations.csv, durations.csv and memory.csv. INVALID_ARGUMENT naming
+// the file and line for malformed rows; functions missing from durations or memory are kept
+// with has_duration / has_memory false.
+Result<Trace> LoadAzure2019(const std::string& directory);
+// A per-invocation CSV with header app,func,end_timestamp,duration.
+Result<Trace> LoadAzure2021(const std::string& csv_path);
+// Either of the above, by what `path` is (a directory or a file).
+Result<Trace> LoadTrace(const std::string& path);
+
+// The trace's invocations in time order, over its first `max_minutes` minutes (0: all).
+// Deterministic for a seed.
+std::vector<Arrival> DrawArrivals(const Trace& trace, uint64_t seed, uint32_t max_minutes = 0);
+
+}  // namespace tailor::sim

@@ -1,0 +1,87 @@
+#include "bench/simulator/cluster_spec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "bench/simulator/key_values.h"
+#include "common/file_util.h"
+
+namespace tailor::sim {
+
+uint64_t ClusterSpec::hosts() const {
+  uint64_t n = 0;
+  for (const auto& c : classes) n += c.count;
+  return n;
+}
+
+uint64_t ClusterSpec::cores() const {
+  uint64_t n = 0;
+  for (const auto& c : classes) n += uint64_t(c.count) * c.info.cores;
+  return n;
+}
+
+Result<ClusterSpec> ParseClusterSpec(std::string_view text) {
+  ClusterSpec spec;
+  std::set<std::string> names;
+  Status s = ForEachLine(text, "cluster file", [&](KeyValueLine& line) -> Status {
+    if (line.kind != "class") {
+      return InvalidArgumentError("expected 'class', found '" + line.kind + "'");
+    }
+    if (!names.insert(line.name).second) {
+      return InvalidArgumentError("class '" + line.name + "' defined twice");
+    }
+    HostClassSpec c;
+    c.info.name = line.name;
+    auto count = line.TakeNumber("count", 1, 1e6);
+    auto cores = line.TakeNumber("cores", 1, 4096);
+    auto memory = line.TakeNumber("memory_gib", 0.125, 65536);
+    auto l3 = line.TakeNumber("l3_mib", 0, 65536);
+    auto speed = line.TakeNumber("speed", 0.05, 20);
+    for (const Status* st : {&internal::GetStatus(count), &internal::GetStatus(cores), &internal::GetStatus(memory),
+                             &internal::GetStatus(l3), &internal::GetStatus(speed)}) {
+      if (!st->ok()) return *st;
+    }
+    if (*count != std::floor(*count) || *cores != std::floor(*cores)) {
+      return InvalidArgumentError("count and cores must be whole numbers");
+    }
+    c.count = static_cast<uint32_t>(*count);
+    c.info.cores = static_cast<uint32_t>(*cores);
+    c.memory_bytes = static_cast<uint64_t>(*memory * double(1ull << 30));
+    c.info.l3_bytes = static_cast<uint64_t>(*l3 * double(1ull << 20));
+    c.info.speed_factor = *speed;
+    auto features = line.Take("features");
+    if (features.ok()) {
+      for (auto f : SplitString(*features, ',')) {
+        f = TrimWhitespace(f);
+        if (!f.empty()) c.info.features.emplace_back(f);
+      }
+    }
+    std::sort(c.info.features.begin(), c.info.features.end());
+    c.info.features.erase(std::unique(c.info.features.begin(), c.info.features.end()),
+                          c.info.features.end());
+    if (Status rest = line.CheckAllTaken(); !rest.ok()) return rest;
+    spec.classes.push_back(std::move(c));
+    return OkStatus();
+  });
+  if (!s.ok()) return s;
+  if (spec.classes.empty()) return InvalidArgumentError("cluster file defines no class");
+  return spec;
+}
+
+Result<ClusterSpec> LoadClusterSpec(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  auto spec = ParseClusterSpec(*text);
+  if (!spec.ok()) return spec.status().WithContext(path);
+  return spec;
+}
+
+ClusterSpec ScaleCluster(ClusterSpec spec, double factor) {
+  for (auto& c : spec.classes) {
+    c.count = std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(c.count * factor)));
+  }
+  return spec;
+}
+
+}  // namespace tailor::sim

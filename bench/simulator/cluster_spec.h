@@ -1,0 +1,40 @@
+// ClusterSpec: the hosts a simulation runs on, from a plain-text cluster file.
+//
+//   # comments and blank lines are ignored
+//   class new-big count=4 cores=16 memory_gib=64 l3_mib=32 speed=1.2 features=aes,avx2,avx512f,sha_ni
+//   class old     count=8 cores=8  memory_gib=32 l3_mib=8  speed=0.7 features=
+//
+// Every class needs count, cores, memory_gib, l3_mib and speed; features may be empty. Names
+// are unique. docs/simulator.md documents the format.
+//
+// Thread-safety: immutable after parsing.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "models/cluster_index.h"
+
+namespace tailor::sim {
+
+struct HostClassSpec {
+  models::HostClassInfo info;  // name, features (sorted), l3_bytes, cores, speed_factor
+  uint32_t count = 0;
+  uint64_t memory_bytes = 0;
+};
+
+struct ClusterSpec {
+  std::vector<HostClassSpec> classes;
+  uint64_t hosts() const;
+  uint64_t cores() const;
+};
+
+// INVALID_ARGUMENT "cluster file line N: ..." for anything malformed.
+Result<ClusterSpec> ParseClusterSpec(std::string_view text);
+Result<ClusterSpec> LoadClusterSpec(const std::string& path);
+// Every class's count multiplied by `factor` (at least 1 host per class), for scale runs.
+ClusterSpec ScaleCluster(ClusterSpec spec, double factor);
+
+}  // namespace tailor::sim

@@ -1,0 +1,183 @@
+#include "bench/simulator/comparison.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iomanip>
+#include <sstream>
+
+#include "common/file_util.h"
+
+namespace tailor::sim {
+namespace {
+
+double Quantile(std::vector<float>& v, double q) {
+  if (v.empty()) return 0;
+  const auto k = static_cast<size_t>(std::min<double>(v.size() - 1, q * (v.size() - 1) + 0.5));
+  std::nth_element(v.begin(), v.begin() + k, v.end());
+  return v[k];
+}
+
+}  // namespace
+
+PolicySummary Summarize(const PolicyRun& run, const PolicyRun& oracle) {
+  PolicySummary s;
+  s.policy = run.policy;
+  s.invocations = run.latency_ms.size();
+  std::vector<float> slowdowns, latencies;
+  slowdowns.reserve(run.latency_ms.size());
+  latencies.reserve(run.latency_ms.size());
+  double slowdown_sum = 0, latency_sum = 0;
+  uint64_t within = 0;
+  for (size_t i = 0; i < run.latency_ms.size() && i < oracle.latency_ms.size(); ++i) {
+    const float mine = run.latency_ms[i], best = oracle.latency_ms[i];
+    if (std::isnan(mine)) continue;
+    latencies.push_back(mine);
+    latency_sum += mine;
+    if (std::isnan(best) || best <= 0) continue;
+    const float slowdown = mine / best;
+    slowdowns.push_back(slowdown);
+    slowdown_sum += slowdown;
+    if (slowdown <= 2.0f) ++within;
+  }
+  if (!slowdowns.empty()) {
+    s.mean_slowdown = slowdown_sum / slowdowns.size();
+    s.within_target_share = double(within) / slowdowns.size();
+    s.p50_slowdown = Quantile(slowdowns, 0.50);
+    s.p99_slowdown = Quantile(slowdowns, 0.99);
+  }
+  if (!latencies.empty()) {
+    s.mean_latency_ms = latency_sum / latencies.size();
+    s.p99_latency_ms = Quantile(latencies, 0.99);
+  }
+  s.host_hours = run.host_hours;
+  s.utilization = run.active_core_hours > 0 ? run.busy_core_hours / run.active_core_hours : 0;
+  s.memory_allocated_gib_hours = run.memory_allocated_gib_hours;
+  s.memory_used_gib_hours = run.memory_used_gib_hours;
+  s.oom_kills = run.oom_kills;
+  s.failed = run.failed;
+  s.waited = run.waited;
+  s.explored_share = run.decisions > 0 ? double(run.explored) / run.decisions : 0;
+  s.decisions_per_second = run.decide_seconds > 0 ? run.decisions / run.decide_seconds : 0;
+  s.wall_seconds = run.wall_seconds;
+  s.runs_by_class = run.runs_by_class;
+  return s;
+}
+
+std::string FormatTable(const std::vector<PolicySummary>& summaries) {
+  std::ostringstream out;
+  out << std::fixed;
+  out << std::left << std::setw(14) << "policy" << std::right << std::setw(9) << "mean-sd"
+      << std::setw(8) << "p50-sd" << std::setw(8) << "p99-sd" << std::setw(9) << "in-2x%"
+      << std::setw(11) << "mean-ms" << std::setw(11) << "p99-ms" << std::setw(9) << "host-h"
+      << std::setw(7) << "util%" << std::setw(9) << "mem-a/u" << std::setw(7) << "ooms"
+      << std::setw(7) << "failed" << std::setw(8) << "waited" << std::setw(11) << "decide/s"
+      << '\n';
+  for (const auto& s : summaries) {
+    out << std::left << std::setw(14) << s.policy << std::right << std::setprecision(3)
+        << std::setw(9) << s.mean_slowdown << std::setw(8) << s.p50_slowdown << std::setw(8)
+        << s.p99_slowdown << std::setprecision(2) << std::setw(9) << 100 * s.within_target_share
+        << std::setprecision(1) << std::setw(11) << s.mean_latency_ms << std::setw(11)
+        << s.p99_latency_ms << std::setw(9) << s.host_hours << std::setw(7)
+        << 100 * s.utilization << std::setprecision(2) << std::setw(9)
+        << (s.memory_used_gib_hours > 0 ? s.memory_allocated_gib_hours / s.memory_used_gib_hours
+                                        : 0)
+        << std::setw(7) << s.oom_kills << std::setw(7) << s.failed << std::setw(8) << s.waited
+        << std::setprecision(0) << std::setw(11) << s.decisions_per_second << '\n';
+  }
+  out << "sd: slowdown against the oracle; in-2x%: invocations within twice the oracle's latency;\n"
+         "mem-a/u: memory allocated over memory used (GiB-hours); waited: queued for room.\n";
+  return out.str();
+}
+
+nlohmann::json ToJson(const std::vector<PolicySummary>& summaries,
+                      const std::vector<std::string>& class_names) {
+  nlohmann::json policies = nlohmann::json::array();
+  for (const auto& s : summaries) {
+    nlohmann::json by_class = nlohmann::json::object();
+    for (size_t c = 0; c < s.runs_by_class.size() && c < class_names.size(); ++c) {
+      by_class[class_names[c]] = s.runs_by_class[c];
+    }
+    policies.push_back({{"policy", s.policy},
+                        {"invocations", s.invocations},
+                        {"slowdown", {{"mean", s.mean_slowdown},
+                                      {"p50", s.p50_slowdown},
+                                      {"p99", s.p99_slowdown}}},
+                        {"within_2x_oracle_share", s.within_target_share},
+                        {"latency_ms", {{"mean", s.mean_latency_ms}, {"p99", s.p99_latency_ms}}},
+                        {"host_hours", s.host_hours},
+                        {"mean_utilization", s.utilization},
+                        {"memory_gib_hours", {{"allocated", s.memory_allocated_gib_hours},
+                                              {"used", s.memory_used_gib_hours}}},
+                        {"oom_kills", s.oom_kills},
+                        {"failed", s.failed},
+                        {"waited_for_room", s.waited},
+                        {"explored_share", s.explored_share},
+                        {"decisions_per_second", s.decisions_per_second},
+                        {"simulation_seconds", s.wall_seconds},
+                        {"runs_by_class", by_class}});
+  }
+  return policies;
+}
+
+Status WritePlots(const std::vector<PolicySummary>& summaries, const std::string& directory,
+                  const std::string& title) {
+  if (Status s = MakeDirectories(directory); !s.ok()) return s;
+  std::ostringstream data;
+  data << "# policy mean_slowdown p99_slowdown within_2x_percent host_hours alloc_over_used\n";
+  for (const auto& s : summaries) {
+    data << '"' << s.policy << "\" " << s.mean_slowdown << ' ' << s.p99_slowdown << ' '
+         << 100 * s.within_target_share << ' ' << s.host_hours << ' '
+         << (s.memory_used_gib_hours > 0 ? s.memory_allocated_gib_hours / s.memory_used_gib_hours
+                                         : 0)
+         << '\n';
+  }
+  const std::string dat = JoinPath(directory, "comparison.dat");
+  const std::string gp = JoinPath(directory, "comparison.gp");
+  const std::string svg = JoinPath(directory, "comparison.svg");
+  const std::string png = JoinPath(directory, "comparison.png");
+  if (directory.find('\'') != std::string::npos) {
+    return InvalidArgumentError("the plot directory's name must not contain a quote");
+  }
+  if (Status s = WriteFile(dat, data.str()); !s.ok()) return s;
+  std::string escaped_title;
+  for (char c : title) {
+    if (c != '"' && c != '\\') escaped_title += c;
+  }
+  std::ostringstream body;
+  body << "set multiplot layout 2,2 title \"" << escaped_title << "\"\n"
+       << "set style data histograms\nset style histogram clustered gap 1\n"
+       << "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset grid ytics\n"
+       << "set xtics rotate by -35 scale 0 noenhanced\nset key top right noenhanced\n"
+       << "set title 'Slowdown against the oracle (log scale; lower is better)'\n"
+       << "set logscale y\nset yrange [0.9:*]\n"
+       << "plot '" << dat << "' using 2:xtic(1) title 'mean', '' using 3 title 'p99'\n"
+       << "unset logscale y\nset yrange [0:105]\n"
+       << "set title 'Invocations within 2x the oracle latency (%)'\n"
+       << "plot '" << dat << "' using 4:xtic(1) notitle lc rgb '#2a9d8f'\n"
+       << "set yrange [0:*]\nset title 'Host-hours used (lower is better)'\n"
+       << "plot '" << dat << "' using 5:xtic(1) notitle lc rgb '#e76f51'\n"
+       << "set title 'Memory allocated / memory used'\n"
+       << "plot '" << dat << "' using 6:xtic(1) notitle lc rgb '#264653'\n"
+       << "unset multiplot\n";
+  std::ostringstream script;
+  script << "set terminal svg size 1200,800 dynamic font 'sans,11'\n"
+         << "set output '" << svg << "'\n" << body.str()
+         << "reset\nset terminal pngcairo size 1200,800 font 'sans,10'\n"
+         << "set output '" << png << "'\n" << body.str();
+  if (Status s = WriteFile(gp, script.str()); !s.ok()) return s;
+  const std::string command = "gnuplot '" + gp + "' 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return FailedPreconditionError("cannot run gnuplot");
+  std::string output;
+  char buffer[512];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+  const int rc = pclose(pipe);
+  if (rc != 0) {
+    return FailedPreconditionError("gnuplot failed (is gnuplot-nox installed? scripts/bootstrap "
+                                   "installs it): " + output);
+  }
+  return OkStatus();
+}
+
+}  // namespace tailor::sim

@@ -1,0 +1,280 @@
+#include "bench/simulator/function_truth.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <random>
+#include <sstream>
+#include <unordered_map>
+
+#include "bench/simulator/key_values.h"
+#include "common/file_util.h"
+
+namespace tailor::sim {
+namespace {
+
+constexpr std::pair<FunctionKind, std::string_view> kKindNames[] = {
+    {FunctionKind::kCrypto, "crypto"}, {FunctionKind::kHashing, "hashing"},
+    {FunctionKind::kVector, "vector"}, {FunctionKind::kCache, "cache"},
+    {FunctionKind::kMemory, "memory"}, {FunctionKind::kIo, "io"}};
+
+bool Has(const models::HostClassInfo& cls, const std::string& feature) {
+  return std::binary_search(cls.features.begin(), cls.features.end(), feature);
+}
+
+Result<std::vector<std::pair<std::string, double>>> ParseFactors(std::string_view text,
+                                                                 std::string_view key) {
+  std::vector<std::pair<std::string, double>> out;
+  for (auto item : SplitString(text, ',')) {
+    item = TrimWhitespace(item);
+    if (item.empty()) continue;
+    auto colon = item.rfind(':');
+    auto v = colon == std::string_view::npos ? Result<double>(InvalidArgumentError(""))
+                                             : ParseDouble(item.substr(colon + 1));
+    if (!v.ok() || !(*v > 0) || !std::isfinite(*v)) {
+      return InvalidArgumentError(std::string(key) + ": '" + std::string(item) +
+                                  "' is not name:positive-number");
+    }
+    out.emplace_back(std::string(item.substr(0, colon)), *v);
+  }
+  return out;
+}
+
+// Rounds up to a power of two, at least 128 MiB: the sizes operators configure.
+double DeclaredMib(double max_mib) {
+  double d = 128;
+  while (d < max_mib) d *= 2;
+  return d;
+}
+
+}  // namespace
+
+std::string_view KindName(FunctionKind kind) {
+  for (const auto& [k, name] : kKindNames) {
+    if (k == kind) return name;
+  }
+  return "io";
+}
+
+Result<FunctionKind> ParseKind(std::string_view name) {
+  for (const auto& [k, n] : kKindNames) {
+    if (n == name) return k;
+  }
+  return InvalidArgumentError("kind '" + std::string(name) +
+                              "' is not one of crypto, hashing, vector, cache, memory, io");
+}
+
+double FunctionTruth::ExpectedMs(const models::HostClassInfo& cls, double others_cpu_share,
+                                 uint32_t quota_millicores) const {
+  double ms = base_ms;
+  for (const auto& [feature, factor] : without) {
+    if (!Has(cls, feature)) ms *= factor;
+  }
+  for (const auto& [feature, factor] : tiers) {
+    if (feature == "*" || Has(cls, feature)) {
+      ms *= factor;
+      break;
+    }
+  }
+  if (working_set_mib > 0 && cls.l3_bytes < working_set_mib * double(1 << 20)) ms *= spill;
+  ms /= std::pow(std::max(0.05, cls.speed_factor), clock_exponent);
+  ms *= 1.0 + interference * std::max(0.0, others_cpu_share);
+  const double need = cpu_cores * 1000.0;
+  if (quota_millicores > 0 && need > quota_millicores) ms *= need / quota_millicores;
+  return ms;
+}
+
+double FunctionTruth::MemoryMibAt(double u) const {
+  if (memory_mib.empty()) return 0;
+  if (u <= memory_mib.front().first) return memory_mib.front().second;
+  for (size_t i = 1; i < memory_mib.size(); ++i) {
+    const auto& [q1, m1] = memory_mib[i];
+    if (u <= q1) {
+      const auto& [q0, m0] = memory_mib[i - 1];
+      return q1 > q0 ? m0 + (m1 - m0) * (u - q0) / (q1 - q0) : m1;
+    }
+  }
+  return memory_mib.back().second;
+}
+
+double FunctionTruth::MaxMemoryMib() const {
+  return memory_mib.empty() ? 0 : memory_mib.back().second;
+}
+
+uint32_t FunctionTruth::CpuNeedMillicores() const {
+  return static_cast<uint32_t>(std::max(1.0, std::ceil(cpu_cores * 10.0 - 1e-9)) * 100.0);
+}
+
+Result<std::vector<FunctionTruth>> ParseFunctionFile(std::string_view text) {
+  std::vector<FunctionTruth> out;
+  std::unordered_map<std::string, size_t> seen;
+  Status s = ForEachLine(text, "function file", [&](KeyValueLine& line) -> Status {
+    if (line.kind != "function") {
+      return InvalidArgumentError("expected 'function', found '" + line.kind + "'");
+    }
+    if (!seen.emplace(line.name, out.size()).second) {
+      return InvalidArgumentError("function '" + line.name + "' defined twice");
+    }
+    FunctionTruth f;
+    f.name = line.name;
+    auto kind = line.Take("kind");
+    if (!kind.ok()) return kind.status();
+    auto k = ParseKind(*kind);
+    if (!k.ok()) return k.status();
+    f.kind = *k;
+    auto base = line.TakeNumber("base_ms", 0.001, 1e8);
+    if (!base.ok()) return base.status();
+    f.base_ms = *base;
+    // Optional numbers keep their defaults when absent.
+    auto optional = [&](std::string_view key, double min, double max, double& into) -> Status {
+      if (line.values.find(key) == line.values.end()) return OkStatus();
+      auto v = line.TakeNumber(key, min, max);
+      if (!v.ok()) return v.status();
+      into = *v;
+      return OkStatus();
+    };
+    for (Status st : {optional("noise_sd", 0, 3, f.noise_sd_log), optional("cpu", 0.01, 256, f.cpu_cores),
+                      optional("clock", 0, 3, f.clock_exponent),
+                      optional("interference", 0, 100, f.interference),
+                      optional("working_set_mib", 0, 1e6, f.working_set_mib),
+                      optional("spill", 1, 1000, f.spill),
+                      optional("declared_mib", 1, 1e7, f.declared_mib)}) {
+      if (!st.ok()) return st;
+    }
+    for (std::string_view key : {"without", "tiers"}) {
+      if (line.values.find(key) == line.values.end()) continue;
+      auto factors = ParseFactors(*line.Take(key), key);
+      if (!factors.ok()) return factors.status();
+      (key == "without" ? f.without : f.tiers) = std::move(factors).value();
+    }
+    auto memory = line.Take("memory_mib");
+    if (!memory.ok()) return memory.status();
+    auto points = ParseFactors(*memory, "memory_mib");
+    if (!points.ok()) return points.status();
+    for (const auto& [q, mib] : *points) {
+      auto quantile = ParseDouble(q);
+      if (!quantile.ok() || *quantile < 0 || *quantile > 100 ||
+          (!f.memory_mib.empty() && (*quantile / 100 <= f.memory_mib.back().first ||
+                                     mib < f.memory_mib.back().second))) {
+        return InvalidArgumentError(
+            "memory_mib: quantiles must rise from 0 to 100 with non-decreasing MiB");
+      }
+      f.memory_mib.emplace_back(*quantile / 100.0, mib);
+    }
+    if (f.memory_mib.empty()) return InvalidArgumentError("memory_mib: no quantiles");
+    if (Status rest = line.CheckAllTaken(); !rest.ok()) return rest;
+    out.push_back(std::move(f));
+    return OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+std::string FormatFunctionFile(const std::vector<FunctionTruth>& functions) {
+  std::ostringstream out;
+  out << "# Tailor simulator function file (docs/simulator.md)\n";
+  out << std::setprecision(6);
+  auto factors = [&](const char* key, const std::vector<std::pair<std::string, double>>& v) {
+    if (v.empty()) return;
+    out << ' ' << key << '=';
+    for (size_t i = 0; i < v.size(); ++i) out << (i ? "," : "") << v[i].first << ':' << v[i].second;
+  };
+  for (const auto& f : functions) {
+    out << "function " << f.name << " kind=" << KindName(f.kind) << " base_ms=" << f.base_ms
+        << " noise_sd=" << f.noise_sd_log << " cpu=" << f.cpu_cores
+        << " clock=" << f.clock_exponent << " interference=" << f.interference;
+    factors("without", f.without);
+    factors("tiers", f.tiers);
+    if (f.working_set_mib > 0) out << " working_set_mib=" << f.working_set_mib << " spill=" << f.spill;
+    out << " memory_mib=";
+    for (size_t i = 0; i < f.memory_mib.size(); ++i) {
+      out << (i ? "," : "") << f.memory_mib[i].first * 100 << ':' << f.memory_mib[i].second;
+    }
+    out << " declared_mib=" << f.declared_mib << '\n';
+  }
+  return out.str();
+}
+
+std::vector<FunctionTruth> GenerateTruth(const Trace& trace, uint64_t seed) {
+  std::vector<FunctionTruth> out;
+  out.reserve(trace.functions.size());
+  // Kind shares: a quarter I/O-bound (most FaaS code waits on something), the rest split.
+  std::discrete_distribution<int> kind_of({15, 15, 15, 15, 15, 25});
+  for (size_t i = 0; i < trace.functions.size(); ++i) {
+    const TraceFunction& t = trace.functions[i];
+    std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ull + i);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    FunctionTruth f;
+    f.name = t.name;
+    f.kind = static_cast<FunctionKind>(kind_of(rng));
+    // The trace's average is taken as the duration on the reference host (every feature,
+    // enough cache, speed 1).
+    f.base_ms = t.has_duration ? std::max(1.0, t.average_ms) : 100.0;
+    const double p25 = t.duration_percentiles_ms[2], p75 = t.duration_percentiles_ms[4];
+    f.noise_sd_log =
+        (t.has_duration && p25 > 0 && p75 > 0) ? std::clamp(std::log(p75 / p25) / 1.349, 0.05, 0.5)
+                                               : 0.2;
+    // Factors measured with bench/calibrate_kinds on the sample functions (docs/simulator.md).
+    switch (f.kind) {
+      case FunctionKind::kCrypto:  // aes-gcm without AES-NI: 4.1x
+        f.without = {{"aes", 4.1}};
+        f.interference = 0.05;
+        break;
+      case FunctionKind::kHashing:  // sha256 without SHA-NI: 2.0x
+        f.without = {{"sha_ni", 2.0}};
+        f.interference = 0.05;
+        break;
+      case FunctionKind::kVector:  // matmul: AVX2 1.56x, SSE2 3.84x the AVX-512 build
+        f.tiers = {{"avx512f", 1.0}, {"avx2", 1.56}, {"*", 3.84}};
+        f.interference = 0.15;
+        break;
+      case FunctionKind::kCache:
+        // pointer-chase spilling its L3 ran 20.7x slower; a cache-bound function spends 5-12%
+        // of its time in such misses when it fits, so spilling costs 2-3.4x.
+        f.working_set_mib = 12 + 28 * uniform(rng);
+        f.spill = 1 + (0.05 + 0.07 * uniform(rng)) * 19.7;
+        f.clock_exponent = 0.8;
+        f.interference = 0.5;
+        break;
+      case FunctionKind::kMemory:  // bandwidth-bound: clock matters little, co-runners a lot
+        f.clock_exponent = 0.3;
+        f.interference = 0.8;
+        break;
+      case FunctionKind::kIo:  // sleep-io: waits, a tenth of a core
+        f.cpu_cores = 0.1;
+        f.clock_exponent = 0.0;
+        f.interference = 0.0;
+        break;
+    }
+    if (t.has_memory && t.memory_percentiles_mib.back() > 0) {
+      for (size_t p = 0; p < kMemoryPercentiles.size(); ++p) {
+        const double mib = std::max(1.0, t.memory_percentiles_mib[p]);
+        const double prev = f.memory_mib.empty() ? 0 : f.memory_mib.back().second;
+        f.memory_mib.emplace_back(kMemoryPercentiles[p] / 100.0, std::max(mib, prev));
+      }
+    } else {
+      // No memory data (2021 traces): a median of 32-256 MiB with a 1.5x tail.
+      const double median = 32.0 * std::pow(8.0, uniform(rng));
+      f.memory_mib = {{0.01, median * 0.8}, {0.5, median}, {0.99, median * 1.3}, {1.0, median * 1.5}};
+    }
+    f.declared_mib = DeclaredMib(f.MaxMemoryMib());
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Result<std::vector<FunctionTruth>> ApplyOverrides(std::vector<FunctionTruth> generated,
+                                                  const std::vector<FunctionTruth>& overrides) {
+  std::unordered_map<std::string, size_t> index;
+  for (size_t i = 0; i < generated.size(); ++i) index[generated[i].name] = i;
+  for (const auto& o : overrides) {
+    auto it = index.find(o.name);
+    if (it == index.end()) {
+      return NotFoundError("function file names '" + o.name + "', which is not in the trace");
+    }
+    generated[it->second] = o;
+  }
+  return generated;
+}
+
+}  // namespace tailor::sim

@@ -1,0 +1,80 @@
+// FunctionTruth: the simulation's ground truth of how long a function runs on a host and how
+// much memory it uses, from a plain-text function file or generated from a trace.
+//
+//   function fn-6b6c3f35ccaa kind=crypto base_ms=3 noise_sd=0.3 cpu=1 clock=1
+//            interference=0.05 without=aes:4.1 memory_mib=1:180,50:200,99:211,100:378
+//            declared_mib=512                                  (one line in the file)
+//
+// Expected duration of a run on a host class, with other invocations holding `share` of the
+// host's CPU and a CPU quota of `quota` millicores:
+//   base_ms
+//   x product of the `without` factors for features the class lacks
+//   x the factor of the first `tiers` entry whose feature the class has ("*" matches any)
+//   x `spill` when the class's L3 is smaller than working_set_mib
+//   / speed ^ clock
+//   x (1 + interference x share)
+//   x max(1, cpu x 1000 / quota)            (throttled below its CPU need)
+// Each invocation multiplies this by exp(noise_sd x z) for its own standard normal z, and
+// peaks at a memory drawn from the memory_mib quantiles (quantile%:MiB pairs). declared_mib is
+// the memory the function is configured with, which static placement rules allocate.
+// Kinds (crypto, hashing, vector, cache, memory, io) label functions for the static-rule
+// baseline; the factors alone decide durations. docs/simulator.md documents the format and
+// how GenerateTruth calibrates each kind.
+//
+// Thread-safety: immutable after construction.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "bench/simulator/azure_trace.h"
+#include "common/status.h"
+#include "models/cluster_index.h"
+
+namespace tailor::sim {
+
+enum class FunctionKind { kCrypto, kHashing, kVector, kCache, kMemory, kIo };
+std::string_view KindName(FunctionKind kind);
+Result<FunctionKind> ParseKind(std::string_view name);
+
+struct FunctionTruth {
+  std::string name;
+  FunctionKind kind = FunctionKind::kIo;
+  double base_ms = 100;
+  double noise_sd_log = 0.2;
+  double cpu_cores = 1.0;       // CPU it uses while running
+  double clock_exponent = 1.0;  // how duration scales with host speed
+  double interference = 0.0;    // slowdown per unit of CPU share held by co-runners
+  std::vector<std::pair<std::string, double>> without;  // feature -> factor when absent
+  std::vector<std::pair<std::string, double>> tiers;    // first present feature wins
+  double working_set_mib = 0;
+  double spill = 1.0;
+  std::vector<std::pair<double, double>> memory_mib;  // (quantile 0..1, MiB), ascending
+  double declared_mib = 256;
+
+  double ExpectedMs(const models::HostClassInfo& cls, double others_cpu_share,
+                    uint32_t quota_millicores) const;
+  // Memory at quantile u in [0, 1] of the function's peaks, interpolated.
+  double MemoryMibAt(double u) const;
+  double MaxMemoryMib() const;
+  uint32_t CpuNeedMillicores() const;  // cpu_cores rounded up to 100 millicores
+};
+
+// INVALID_ARGUMENT "function file line N: ..." for anything malformed.
+Result<std::vector<FunctionTruth>> ParseFunctionFile(std::string_view text);
+std::string FormatFunctionFile(const std::vector<FunctionTruth>& functions);
+
+// A truth for every trace function, deterministic for (trace, seed): a kind drawn per function
+// with calibrated factors (docs/simulator.md), base_ms the trace's average duration, noise from
+// its duration percentiles, memory from its memory percentiles.
+std::vector<FunctionTruth> GenerateTruth(const Trace& trace, uint64_t seed);
+
+// `generated` with every function named in `overrides` replaced by that line. NOT_FOUND for an
+// override naming no trace function.
+Result<std::vector<FunctionTruth>> ApplyOverrides(std::vector<FunctionTruth> generated,
+                                                  const std::vector<FunctionTruth>& overrides);
+
+}  // namespace tailor::sim

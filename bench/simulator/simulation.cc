@@ -1,0 +1,292 @@
+#include "bench/simulator/simulation.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <limits>
+#include <queue>
+#include <unordered_map>
+
+#include "models/cluster_index.h"
+
+namespace tailor::sim {
+namespace {
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+double ToUnit(uint64_t bits) { return ((bits >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
+
+constexpr double kMsPerMinute = 60000.0;
+constexpr double kMsPerHour = 3600000.0;
+constexpr double kMib = 1024.0 * 1024.0;
+
+struct SimNode {
+  std::string id;
+  uint32_t class_index = 0;  // into the cluster spec
+  models::Resources capacity;
+  models::Resources allocated;
+  uint32_t running = 0;
+  std::vector<uint64_t> active_minutes;  // bitset
+};
+
+struct Run {
+  uint32_t invocation = 0;
+  uint32_t node = 0;
+  models::Allocation allocation;
+  double start_ms = 0, end_ms = 0;
+  double peak_mib = 0;
+  bool oom = false;
+  uint32_t running_at_start = 0;
+  double share_at_start = 0;
+};
+
+class Simulator {
+ public:
+  Simulator(const SimulationInput& in, models::PlacementPolicy& policy)
+      : in_(in), policy_(policy) {
+    const auto& classes = in.cluster->classes;
+    for (uint32_t c = 0; c < classes.size(); ++c) {
+      for (uint32_t k = 0; k < classes[c].count; ++k) {
+        SimNode n;
+        n.id = classes[c].info.name + "-" + std::to_string(k);
+        n.class_index = c;
+        n.capacity = {classes[c].memory_bytes, classes[c].info.cores * 1000};
+        models::NodeView v;
+        v.node_id = n.id;
+        v.host_class = classes[c].info.name;
+        v.features = classes[c].info.features;
+        v.capacity = n.capacity;
+        index_.Upsert(std::move(v), classes[c].info);
+        node_of_[n.id] = static_cast<uint32_t>(nodes_.size());
+        nodes_.push_back(std::move(n));
+      }
+      class_features_.push_back(models::HostFeatureVector(classes[c].info));
+    }
+    const auto& truth = *in.truth;
+    infos_.resize(truth.size());
+    for (size_t f = 0; f < truth.size(); ++f) {
+      infos_[f].name = truth[f].name;
+      infos_[f].memory_hint_bytes = static_cast<uint64_t>(truth[f].declared_mib * kMib);
+    }
+    const size_t n = in.arrivals->size();
+    out_.policy = std::string(policy.name());
+    out_.latency_ms.assign(n, std::numeric_limits<float>::quiet_NaN());
+    out_.run_ms.assign(n, std::numeric_limits<float>::quiet_NaN());
+    out_.runs_by_class.assign(classes.size(), 0);
+    attempts_.assign(n, 0);
+  }
+
+  PolicyRun Run() {
+    const auto started = std::chrono::steady_clock::now();
+    const auto& arrivals = *in_.arrivals;
+    size_t next = 0;
+    while (next < arrivals.size() || !ends_.empty()) {
+      const double arrival_ms =
+          next < arrivals.size() ? arrivals[next].time_ms : std::numeric_limits<double>::infinity();
+      if (!ends_.empty() && ends_.top().first <= arrival_ms) {
+        const uint32_t slot = ends_.top().second;
+        ends_.pop();
+        Complete(slot);
+        DrainQueue(runs_[slot].end_ms);
+        free_.push_back(slot);
+      } else {
+        const auto invocation = static_cast<uint32_t>(next++);
+        if (!TryStart(invocation, arrival_ms)) Wait(invocation);
+      }
+    }
+    out_.failed += queue_.size();  // nothing left to free room for them
+    for (const auto& node : nodes_) {
+      uint64_t minutes = 0;
+      for (uint64_t word : node.active_minutes) minutes += __builtin_popcountll(word);
+      out_.host_hours += minutes / 60.0;
+      out_.active_core_hours += minutes / 60.0 * in_.cluster->classes[node.class_index].info.cores;
+    }
+    out_.wall_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return std::move(out_);
+  }
+
+ private:
+  void Wait(uint32_t invocation) {
+    if (total_running_ == 0) {
+      ++out_.failed;  // nothing is running: no completion will ever make room
+      return;
+    }
+    if (attempts_[invocation] == 0) ++out_.waited;
+    queue_.push_back(invocation);
+  }
+
+  // After a completion, the first few waiting invocations try again, in order; one that still
+  // finds no room keeps its place (it does not block those behind it).
+  void DrainQueue(double now_ms) {
+    constexpr size_t kTriesPerCompletion = 16;
+    size_t tried = 0;
+    for (auto it = queue_.begin(); it != queue_.end() && tried < kTriesPerCompletion; ++tried) {
+      if (TryStart(*it, now_ms)) {
+        it = queue_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (total_running_ == 0) {
+      out_.failed += queue_.size();
+      queue_.clear();
+    }
+  }
+
+  bool TryStart(uint32_t invocation, double now_ms) {
+    const uint32_t f = (*in_.arrivals)[invocation].function;
+    const FunctionTruth& truth = (*in_.truth)[f];
+    request_.function = infos_[f];
+    const auto t0 = std::chrono::steady_clock::now();
+    auto decided = policy_.Decide(request_, index_);
+    out_.decide_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++out_.decisions;
+    if (!decided.ok()) return false;
+    auto found = node_of_.find(decided->node_id);
+    if (found == node_of_.end()) return false;
+    SimNode& node = nodes_[found->second];
+    const auto& cls = in_.cluster->classes[node.class_index].info;
+    models::Allocation a = decided->allocation;
+    if (a.memory_limit_bytes == 0) a.memory_limit_bytes = infos_[f].memory_hint_bytes;
+    if (a.cpu_millicores == 0) a.cpu_millicores = 1000;
+
+    const uint32_t slot = NewRunSlot();
+    ::tailor::sim::Run& r = runs_[slot];
+    r.invocation = invocation;
+    r.node = found->second;
+    r.allocation = a;
+    r.start_ms = now_ms;
+    r.running_at_start = node.running;
+    r.share_at_start = node.capacity.cpu_millicores > 0
+                           ? double(node.allocated.cpu_millicores) / node.capacity.cpu_millicores
+                           : 0.0;
+    double wall = truth.ExpectedMs(cls, r.share_at_start, a.cpu_millicores) *
+                  std::exp(truth.noise_sd_log * InvocationNormal(in_.seed, invocation));
+    r.peak_mib = truth.MemoryMibAt(InvocationUniform(in_.seed, invocation));
+    const double limit_mib = a.memory_limit_bytes / kMib;
+    r.oom = r.peak_mib > limit_mib;
+    if (r.oom) wall *= std::clamp(limit_mib / r.peak_mib, 0.05, 1.0);  // killed on the way up
+    r.end_ms = now_ms + std::max(0.01, wall);
+
+    node.allocated.memory_bytes += a.memory_limit_bytes;
+    node.allocated.cpu_millicores += a.cpu_millicores;
+    ++node.running;
+    ++total_running_;
+    index_.SetUsage(node.id, node.allocated, node.running);
+    index_.MarkChosen(node.id);
+    if (decided->explored) ++out_.explored;
+    ends_.push({r.end_ms, slot});
+    return true;
+  }
+
+  uint32_t NewRunSlot() {
+    if (!free_.empty()) {
+      const uint32_t s = free_.back();
+      free_.pop_back();
+      return s;
+    }
+    runs_.emplace_back();
+    return static_cast<uint32_t>(runs_.size() - 1);
+  }
+
+  void Complete(uint32_t slot) {
+    const ::tailor::sim::Run r = runs_[slot];
+    SimNode& node = nodes_[r.node];
+    node.allocated.memory_bytes -= r.allocation.memory_limit_bytes;
+    node.allocated.cpu_millicores -= r.allocation.cpu_millicores;
+    --node.running;
+    --total_running_;
+    index_.SetUsage(node.id, node.allocated, node.running);
+
+    const Arrival& arrival = (*in_.arrivals)[r.invocation];
+    const FunctionTruth& truth = (*in_.truth)[arrival.function];
+    const double wall = r.end_ms - r.start_ms;
+    const double cpu_cores = std::min(truth.cpu_cores, r.allocation.cpu_millicores / 1000.0);
+    const double used_mib = r.oom ? r.allocation.memory_limit_bytes / kMib : r.peak_mib;
+    MarkActive(node, r.start_ms, r.end_ms);
+    out_.busy_core_hours += wall * cpu_cores / kMsPerHour;
+    out_.memory_allocated_gib_hours += r.allocation.memory_limit_bytes / kMib / 1024 * wall / kMsPerHour;
+    out_.memory_used_gib_hours += used_mib / 1024 * wall / kMsPerHour;
+
+    const auto& cls = in_.cluster->classes[node.class_index].info;
+    obs_.function = truth.name;
+    obs_.node_id = node.id;
+    obs_.host_class = cls.name;
+    obs_.class_features = class_features_[node.class_index];
+    obs_.wall_ms = wall;
+    obs_.cpu_ms = wall * cpu_cores;
+    obs_.peak_memory_bytes = static_cast<uint64_t>(used_mib * kMib);
+    obs_.memory_limit_bytes = r.allocation.memory_limit_bytes;
+    obs_.oom_killed = r.oom;
+    obs_.succeeded = !r.oom;
+    obs_.running_at_start = r.running_at_start;
+    obs_.cpu_utilization_at_start = r.share_at_start;
+    policy_.Observe(obs_);
+
+    if (r.oom) {
+      ++out_.oom_kills;
+      if (++attempts_[r.invocation] >= in_.max_attempts) {
+        ++out_.failed;
+      } else if (!TryStart(r.invocation, r.end_ms)) {
+        Wait(r.invocation);
+      }
+      return;
+    }
+    out_.latency_ms[r.invocation] = static_cast<float>(r.end_ms - arrival.time_ms);
+    out_.run_ms[r.invocation] = static_cast<float>(wall);
+    ++out_.runs_by_class[node.class_index];
+  }
+
+  static void MarkActive(SimNode& node, double start_ms, double end_ms) {
+    const auto first = static_cast<size_t>(start_ms / kMsPerMinute);
+    const auto last = static_cast<size_t>(end_ms / kMsPerMinute);
+    if (node.active_minutes.size() * 64 <= last) node.active_minutes.resize(last / 64 + 1, 0);
+    for (size_t m = first; m <= last; ++m) node.active_minutes[m / 64] |= 1ull << (m % 64);
+  }
+
+  const SimulationInput& in_;
+  models::PlacementPolicy& policy_;
+  models::ClusterIndex index_;
+  std::vector<SimNode> nodes_;
+  std::unordered_map<std::string, uint32_t> node_of_;
+  std::vector<std::vector<double>> class_features_;
+  std::vector<models::FunctionInfo> infos_;
+  std::vector<uint8_t> attempts_;
+  std::vector<::tailor::sim::Run> runs_;
+  std::vector<uint32_t> free_;
+  using End = std::pair<double, uint32_t>;
+  std::priority_queue<End, std::vector<End>, std::greater<End>> ends_;
+  std::deque<uint32_t> queue_;
+  uint64_t total_running_ = 0;
+  models::PlacementRequest request_;
+  models::RunObservation obs_;
+  PolicyRun out_;
+};
+
+}  // namespace
+
+double InvocationUniform(uint64_t seed, uint64_t invocation) {
+  return ToUnit(SplitMix64(SplitMix64(seed) ^ (invocation * 2 + 1)));
+}
+
+double InvocationNormal(uint64_t seed, uint64_t invocation) {
+  // Box-Muller from two independent uniforms of the invocation.
+  const double u1 = ToUnit(SplitMix64(SplitMix64(seed + 1) ^ (invocation * 2)));
+  const double u2 = ToUnit(SplitMix64(SplitMix64(seed + 2) ^ (invocation * 2 + 1)));
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
+PolicyRun Simulate(const SimulationInput& input, models::PlacementPolicy& policy) {
+  Simulator s(input, policy);
+  return s.Run();
+}
+
+}  // namespace tailor::sim
