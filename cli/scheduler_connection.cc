@@ -16,18 +16,39 @@ std::shared_ptr<grpc::Channel> ConnectToScheduler(const std::string& address) {
   return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
 }
 
+namespace {
+
+// UNAVAILABLE and DEADLINE_EXCEEDED come both from gRPC itself, when the scheduler cannot be
+// reached, and from the scheduler, when no node could run a function: only the first is about
+// the address. gRPC's own messages say so in these words.
+bool IsTransportFailure(const grpc::Status& status) {
+  static constexpr const char* kTransport[] = {
+      "failed to connect", "Connection refused", "connections to all backends failing",
+      "DNS resolution failed", "Socket closed", "Connection reset", "Deadline Exceeded"};
+  for (const char* words : kTransport) {
+    if (status.error_message().find(words) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string DescribeRpcError(const grpc::Status& status, const std::string& address,
                              const std::string& what) {
   std::string msg = what + " failed: ";
-  switch (status.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return msg + "cannot reach the scheduler at " + address + " (" + status.error_message() +
-             "); is tailor-scheduler running? Point tailorctl at it with --scheduler HOST:PORT "
-             "or the TAILOR_SCHEDULER environment variable";
-    default:
-      return msg + status.error_message();
+  const bool reachability = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                            status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+  if (reachability && IsTransportFailure(status)) {
+    return msg + "cannot reach the scheduler at " + address + " (" + status.error_message() +
+           "); is tailor-scheduler running? Point tailorctl at it with --scheduler HOST:PORT "
+           "or the TAILOR_SCHEDULER environment variable";
   }
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    return msg + status.error_message() +
+           " (the scheduler could not run it now; `tailorctl nodes` shows which nodes are "
+           "healthy, and the agents' logs say why a run failed)";
+  }
+  return msg + status.error_message();
 }
 
 }  // namespace tailor::cli

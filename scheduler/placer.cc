@@ -92,7 +92,7 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
       std::chrono::duration<double>(clock_.MonotonicNow() - started).count();
   if (!decided.ok()) {
     lock.unlock();
-    if (hook_) hook_(policy_name, OutcomeOf(decided.status()), latency_s);
+    if (hook_) hook_(policy_name, OutcomeOf(decided.status()), latency_s, false);
     return decided.status();
   }
   const models::PlacementDecision& d = *decided;
@@ -138,7 +138,7 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
     decision_order_.pop_front();
   }
   lock.unlock();
-  if (hook_) hook_(policy_name, "placed", latency_s);
+  if (hook_) hook_(policy_name, "placed", latency_s, p.explored);
   return p;
 }
 
@@ -160,7 +160,21 @@ void Placer::Release(const std::string& decision_id) {
 }
 
 void Placer::Observe(const v1::RunReport& report, const std::string& host_class) {
-  if (!report.decision_id().empty()) Release(report.decision_id());
+  if (!report.decision_id().empty()) {
+    Release(report.decision_id());
+    if (prediction_hook_ && report.outcome() == v1::RUN_OUTCOME_SUCCEEDED) {
+      std::string policy;
+      double predicted_ms = 0;
+      {
+        std::lock_guard lock(mu_);
+        if (auto it = decisions_.find(report.decision_id()); it != decisions_.end()) {
+          policy = it->second.policy;
+          predicted_ms = it->second.decision.predicted_duration_ms;
+        }
+      }
+      if (predicted_ms > 0) prediction_hook_(policy, predicted_ms, report.wall_time_us() / 1000.0);
+    }
+  }
   Learn(report, host_class);
 }
 

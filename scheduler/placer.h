@@ -67,9 +67,13 @@ class Placer {
     size_t max_decisions = 20'000;  // about 2.5 KiB each at 12 host classes
     std::chrono::milliseconds reservation_grace{30'000};
   };
-  // Called after each decision: policy, outcome ("placed", "no_capacity", "error"), latency.
+  // Called after each decision: policy, outcome ("placed", "no_capacity", "error"), latency,
+  // and whether the policy explored.
   using DecisionHook = std::function<void(const std::string& policy, const std::string& outcome,
-                                          double latency_seconds)>;
+                                          double latency_seconds, bool explored)>;
+  // Called when a successful run's report arrives for a decision that predicted its duration.
+  using PredictionHook = std::function<void(const std::string& policy, double predicted_ms,
+                                            double measured_ms)>;
 
   // INVALID_ARGUMENT for an unknown default policy.
   static Result<std::unique_ptr<Placer>> Create(Options options, NodeRegistry& nodes,
@@ -94,6 +98,7 @@ class Placer {
   // Resources held on a node by in-flight decisions.
   models::Resources Held(const std::string& node_id);
   void SetDecisionHook(DecisionHook hook) { hook_ = std::move(hook); }
+  void SetPredictionHook(PredictionHook hook) { prediction_hook_ = std::move(hook); }
 
  private:
   Placer(Options options, NodeRegistry& nodes, FunctionRegistry& functions, const Clock& clock)
@@ -114,6 +119,7 @@ class Placer {
   FunctionRegistry& functions_;
   const Clock& clock_;
   DecisionHook hook_;
+  PredictionHook prediction_hook_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<models::PlacementPolicy>> policies_;
   std::unordered_map<std::string, Reservation> reservations_;  // by decision id

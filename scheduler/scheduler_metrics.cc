@@ -1,5 +1,7 @@
 #include "scheduler/scheduler_metrics.h"
 
+#include <cmath>
+
 namespace tailor::scheduler {
 
 namespace {
@@ -7,6 +9,12 @@ namespace {
 const prometheus::Histogram::BucketBoundaries& DecisionBuckets() {
   static const prometheus::Histogram::BucketBoundaries kBuckets = {
       1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 1e-3, 1e-2, 0.1};
+  return kBuckets;
+}
+
+const prometheus::Histogram::BucketBoundaries& ErrorBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {0.05, 0.1, 0.2, 0.5,
+                                                                   1,    2,   5};
   return kBuckets;
 }
 
@@ -21,6 +29,16 @@ SchedulerMetrics::SchedulerMetrics(prometheus::Registry& r,
       decision_latency_(prometheus::BuildHistogram()
                             .Name("tailor_scheduler_decision_latency_seconds")
                             .Help("Time to decide one placement, by policy")
+                            .Register(r)),
+      explored_(prometheus::BuildCounter()
+                    .Name("tailor_scheduler_explored_decisions_total")
+                    .Help("Placements that explored (chose a class other than the predicted "
+                          "best), by policy")
+                    .Register(r)),
+      prediction_error_(prometheus::BuildHistogram()
+                            .Name("tailor_scheduler_prediction_error_ratio")
+                            .Help("Relative error |measured / predicted - 1| of run duration "
+                                  "against the decision's prediction, by policy")
                             .Register(r)),
       invocations_(prometheus::BuildCounter()
                        .Name("tailor_scheduler_invocations_total")
@@ -61,20 +79,35 @@ SchedulerMetrics::SchedulerMetrics(prometheus::Registry& r,
       ps.by_outcome[outcome] = &decisions_.Add({{"policy", policy}, {"outcome", outcome}});
     }
     ps.latency = &decision_latency_.Add({{"policy", policy}}, DecisionBuckets());
+    ps.explored = &explored_.Add({{"policy", policy}});
+    ps.prediction_error = &prediction_error_.Add({{"policy", policy}}, ErrorBuckets());
   }
 }
 
 void SchedulerMetrics::RecordDecision(const std::string& policy, const std::string& outcome,
-                                      double seconds) {
+                                      double seconds, bool explored) {
   if (auto ps = series_.find(policy); ps != series_.end()) {
     if (auto c = ps->second.by_outcome.find(outcome); c != ps->second.by_outcome.end()) {
       c->second->Increment();
       ps->second.latency->Observe(seconds);
+      if (explored) ps->second.explored->Increment();
       return;
     }
   }
   decisions_.Add({{"policy", policy}, {"outcome", outcome}}).Increment();
   decision_latency_.Add({{"policy", policy}}, DecisionBuckets()).Observe(seconds);
+  if (explored) explored_.Add({{"policy", policy}}).Increment();
+}
+
+void SchedulerMetrics::RecordPrediction(const std::string& policy, double predicted_ms,
+                                        double measured_ms) {
+  if (predicted_ms <= 0) return;
+  const double error = std::abs(measured_ms / predicted_ms - 1.0);
+  if (auto ps = series_.find(policy); ps != series_.end()) {
+    ps->second.prediction_error->Observe(error);
+    return;
+  }
+  prediction_error_.Add({{"policy", policy}}, ErrorBuckets()).Observe(error);
 }
 
 void SchedulerMetrics::RecordInvocation(const std::string& outcome) {

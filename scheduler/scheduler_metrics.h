@@ -30,7 +30,10 @@ class SchedulerMetrics {
   // lookup, not a label-set search (decisions are the scheduler's hottest path).
   SchedulerMetrics(prometheus::Registry& registry, const std::vector<std::string>& policies);
 
-  void RecordDecision(const std::string& policy, const std::string& outcome, double seconds);
+  void RecordDecision(const std::string& policy, const std::string& outcome, double seconds,
+                      bool explored = false);
+  // |measured / predicted - 1| of a run's duration against its decision's prediction.
+  void RecordPrediction(const std::string& policy, double predicted_ms, double measured_ms);
   void RecordInvocation(const std::string& outcome);
   void RecordReport(double lag_seconds);
   void SetAsyncQueue(int64_t queued, int64_t running, double oldest_age_seconds);
@@ -40,6 +43,8 @@ class SchedulerMetrics {
  private:
   prometheus::Family<prometheus::Counter>& decisions_;
   prometheus::Family<prometheus::Histogram>& decision_latency_;
+  prometheus::Family<prometheus::Counter>& explored_;
+  prometheus::Family<prometheus::Histogram>& prediction_error_;
   prometheus::Family<prometheus::Counter>& invocations_;
   prometheus::Family<prometheus::Gauge>& async_depth_;
   prometheus::Gauge& async_oldest_;
@@ -50,6 +55,8 @@ class SchedulerMetrics {
   struct PolicySeries {
     std::unordered_map<std::string, prometheus::Counter*> by_outcome;
     prometheus::Histogram* latency = nullptr;
+    prometheus::Counter* explored = nullptr;
+    prometheus::Histogram* prediction_error = nullptr;
   };
   std::unordered_map<std::string, PolicySeries> series_;  // read-only after construction
 };

@@ -43,9 +43,13 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   s->metrics_ = std::make_unique<SchedulerMetrics>(*s->metrics_registry_, models::PolicyNames());
   SchedulerMetrics* metrics = s->metrics_.get();
   s->placer_->SetDecisionHook([metrics](const std::string& policy, const std::string& outcome,
-                                        double seconds) {
-    metrics->RecordDecision(policy, outcome, seconds);
+                                        double seconds, bool explored) {
+    metrics->RecordDecision(policy, outcome, seconds, explored);
   });
+  s->placer_->SetPredictionHook(
+      [metrics](const std::string& policy, double predicted_ms, double measured_ms) {
+        metrics->RecordPrediction(policy, predicted_ms, measured_ms);
+      });
   s->gateway_->SetOutcomeHook([metrics](const std::string& o) { metrics->RecordInvocation(o); });
   s->intake_->SetLagHook(
       [metrics](double lag, const v1::RunReport&) { metrics->RecordReport(lag); });
