@@ -25,10 +25,7 @@ std::vector<double> HostFeatureVector(const HostClassInfo& cls) {
 }
 
 double ClusterIndex::LoadKey(const NodeView& n) {
-  const double share = n.capacity.cpu_millicores > 0
-                           ? double(n.allocated.cpu_millicores) / n.capacity.cpu_millicores
-                           : 0.0;
-  return share + 1e-3 * (n.running_invocations + n.queued_invocations);
+  return AllocatedCpuShare(n.allocated, n.capacity) + 1e-3 * (n.running_invocations + n.queued_invocations);
 }
 
 uint32_t ClusterIndex::ClassIndexFor(const HostClassInfo& cls) {

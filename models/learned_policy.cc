@@ -143,9 +143,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     const double load_term = load_sensitivity * in_flight;
     const double run_ms = std::exp(v.draw + load_term);
     const double queue_ms = std::max(0.0, in_flight + 1 - cores) / cores * run_ms;
-    const double share = node.capacity.cpu_millicores > 0
-                             ? double(node.allocated.cpu_millicores) / node.capacity.cpu_millicores
-                             : 0.0;
+    const double share = AllocatedCpuShare(node.allocated, node.capacity);
     c.terms = {{"predicted_ms", std::exp(v.mean + load_term)},
                {"sampled_ms", run_ms},
                {"uncertainty_log", std::sqrt(v.var)},

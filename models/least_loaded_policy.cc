@@ -14,10 +14,7 @@ Result<PlacementDecision> LeastLoadedPolicy::Decide(const PlacementRequest& requ
   auto decided = ChooseByClass(
       request, cluster, allocation, WalkOrder::kLeastLoadedFirst,
       [&](uint32_t, const NodeView& node, CandidateScore& c) {
-        const double cpu_share =
-            node.capacity.cpu_millicores > 0
-                ? double(node.allocated.cpu_millicores) / node.capacity.cpu_millicores
-                : 0.0;
+        const double cpu_share = AllocatedCpuShare(node.allocated, node.capacity);
         const double running = node.running_invocations + node.queued_invocations;
         auto it = last_chosen_.find(node.node_id);
         const double turn = it == last_chosen_.end() ? 0.0 : double(it->second);

@@ -27,6 +27,13 @@ struct Resources {
   uint32_t cpu_millicores = 0;
 };
 
+// The share of a node's CPU capacity that in-flight invocations hold (0 with no capacity).
+inline double AllocatedCpuShare(const Resources& allocated, const Resources& capacity) {
+  return capacity.cpu_millicores > 0
+             ? double(allocated.cpu_millicores) / capacity.cpu_millicores
+             : 0.0;
+}
+
 struct NodeView {
   std::string node_id;
   std::string host_class;          // hardware signature shared by identical hosts

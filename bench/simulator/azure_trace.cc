@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <unordered_map>
 
@@ -14,17 +15,18 @@ struct CsvFile {
   std::string path;
   std::vector<std::string> header;
   std::vector<std::vector<std::string_view>> rows;
-  std::string text;  // rows point into it
+  // Rows point into it; held by pointer so that moving the file keeps them valid (a short
+  // string's characters move with it).
+  std::unique_ptr<const std::string> text;
 };
 
 Result<CsvFile> ReadCsv(const std::string& path) {
-  auto text = ReadFile(path);
-  if (!text.ok()) return text.status();
+  TAILOR_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   CsvFile f;
   f.path = path;
-  f.text = std::move(text).value();
+  f.text = std::make_unique<const std::string>(std::move(text));
   bool first = true;
-  for (std::string_view line : SplitString(f.text, '\n')) {
+  for (std::string_view line : SplitString(*f.text, '\n')) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
     auto fields = SplitString(line, ',');
@@ -63,150 +65,161 @@ std::string ShortName(std::string_view hash) {
   return "fn-" + std::string(hash.substr(0, std::min<size_t>(12, hash.size())));
 }
 
+// Short names, made unique by a suffix when two hashes share a prefix or two apps a function.
+class UniqueNames {
+ public:
+  std::string Next(std::string_view hash) {
+    std::string name = ShortName(hash);
+    if (int uses = uses_[name]++; uses > 0) name += "-" + std::to_string(uses + 1);
+    return name;
+  }
+
+ private:
+  std::unordered_map<std::string, int> uses_;
+};
+
+// Functions are keyed by (app, function): the same function hash can appear in two apps.
+class FunctionKey {
+ public:
+  static Result<FunctionKey> Of(const CsvFile& f, const std::string& app_column,
+                                const std::string& function_column) {
+    TAILOR_ASSIGN_OR_RETURN(const size_t app, Column(f, app_column));
+    TAILOR_ASSIGN_OR_RETURN(const size_t function, Column(f, function_column));
+    return FunctionKey(app, function);
+  }
+  Result<std::string> For(const CsvFile& f, size_t row) const {
+    if (std::max(app_, function_) >= f.rows[row].size()) return RowError(f, row, "too few fields");
+    return std::string(f.rows[row][app_]) + "/" + std::string(f.rows[row][function_]);
+  }
+  std::string_view Function(const CsvFile& f, size_t row) const { return f.rows[row][function_]; }
+
+ private:
+  FunctionKey(size_t app, size_t function) : app_(app), function_(function) {}
+  size_t app_, function_;
+};
+
+// For every row of `f` that names a function of `index_of`, the numbers in `columns`.
+template <size_t N, typename Store>
+Status ReadFunctionNumbers(const CsvFile& f, const std::unordered_map<std::string, uint32_t>& index_of,
+                           const std::array<size_t, N>& columns, Store&& store) {
+  TAILOR_ASSIGN_OR_RETURN(const FunctionKey key, FunctionKey::Of(f, "HashApp", "HashFunction"));
+  for (size_t r = 0; r < f.rows.size(); ++r) {
+    TAILOR_ASSIGN_OR_RETURN(const std::string k, key.For(f, r));
+    auto it = index_of.find(k);
+    if (it == index_of.end()) continue;  // statistics of a function never invoked here
+    std::array<double, N> values{};
+    for (size_t i = 0; i < N; ++i) {
+      TAILOR_ASSIGN_OR_RETURN(values[i], Number(f, r, columns[i]));
+    }
+    store(it->second, values);
+  }
+  return OkStatus();
+}
+
+template <size_t N>
+Result<std::array<size_t, N>> Columns(const CsvFile& f, const std::string& prefix,
+                                      const std::array<double, N>& percentiles) {
+  std::array<size_t, N> out{};
+  for (size_t i = 0; i < N; ++i) {
+    TAILOR_ASSIGN_OR_RETURN(out[i], Column(f, prefix + std::to_string(int(percentiles[i]))));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<Trace> LoadAzure2019(const std::string& directory) {
-  auto invocations = ReadCsv(JoinPath(directory, "invocations.csv"));
-  if (!invocations.ok()) return invocations.status();
-  auto durations = ReadCsv(JoinPath(directory, "durations.csv"));
-  if (!durations.ok()) return durations.status();
-  auto memory = ReadCsv(JoinPath(directory, "memory.csv"));
-  if (!memory.ok()) return memory.status();
+  TAILOR_ASSIGN_OR_RETURN(const CsvFile invocations,
+                          ReadCsv(JoinPath(directory, "invocations.csv")));
+  TAILOR_ASSIGN_OR_RETURN(const CsvFile durations, ReadCsv(JoinPath(directory, "durations.csv")));
+  TAILOR_ASSIGN_OR_RETURN(const CsvFile memory, ReadCsv(JoinPath(directory, "memory.csv")));
 
   Trace trace;
   trace.source = "azure2019:" + directory;
-  auto fn_col = Column(*invocations, "HashFunction");
-  auto app_col = Column(*invocations, "HashApp");
-  auto trigger_col = Column(*invocations, "Trigger");
-  if (!fn_col.ok()) return fn_col.status();
-  if (!app_col.ok()) return app_col.status();
-  if (!trigger_col.ok()) return trigger_col.status();
-  const size_t first_minute = *trigger_col + 1;
-  if (invocations->header.size() <= first_minute) {
-    return InvalidArgumentError(invocations->path + ": no minute columns after 'Trigger'");
+  TAILOR_ASSIGN_OR_RETURN(const FunctionKey key,
+                          FunctionKey::Of(invocations, "HashApp", "HashFunction"));
+  TAILOR_ASSIGN_OR_RETURN(const size_t trigger_col, Column(invocations, "Trigger"));
+  const size_t first_minute = trigger_col + 1;
+  if (invocations.header.size() <= first_minute) {
+    return InvalidArgumentError(invocations.path + ": no minute columns after 'Trigger'");
   }
-  trace.minutes = static_cast<uint32_t>(invocations->header.size() - first_minute);
-  // Functions are keyed by (app, function): the same function hash can appear in two apps.
+  trace.minutes = static_cast<uint32_t>(invocations.header.size() - first_minute);
   std::unordered_map<std::string, uint32_t> index_of;
-  std::unordered_map<std::string, int> name_uses;
-  for (size_t r = 0; r < invocations->rows.size(); ++r) {
-    const auto& row = invocations->rows[r];
-    if (row.size() != invocations->header.size()) {
-      return RowError(*invocations, r,
+  UniqueNames names;
+  for (size_t r = 0; r < invocations.rows.size(); ++r) {
+    const auto& row = invocations.rows[r];
+    if (row.size() != invocations.header.size()) {
+      return RowError(invocations, r,
                       "has " + std::to_string(row.size()) + " fields, the header has " +
-                          std::to_string(invocations->header.size()));
+                          std::to_string(invocations.header.size()));
     }
     TraceFunction fn;
-    std::string name = ShortName(row[*fn_col]);
-    if (int uses = name_uses[name]++; uses > 0) name += "-" + std::to_string(uses + 1);
-    fn.name = std::move(name);
-    fn.trigger = std::string(row[*trigger_col]);
+    fn.name = names.Next(key.Function(invocations, r));
+    fn.trigger = std::string(row[trigger_col]);
     fn.per_minute.reserve(trace.minutes);
     for (size_t c = first_minute; c < row.size(); ++c) {
       auto n = ParseUint64(TrimWhitespace(row[c]));
       if (!n.ok() || *n > UINT32_MAX) {
-        return RowError(*invocations, r, "minute '" + invocations->header[c] + "' is not a count");
+        return RowError(invocations, r, "minute '" + invocations.header[c] + "' is not a count");
       }
       fn.per_minute.push_back(static_cast<uint32_t>(*n));
       fn.invocations += *n;
     }
-    index_of[std::string(row[*app_col]) + "/" + std::string(row[*fn_col])] =
-        static_cast<uint32_t>(trace.functions.size());
+    TAILOR_ASSIGN_OR_RETURN(const std::string k, key.For(invocations, r));
+    index_of[k] = static_cast<uint32_t>(trace.functions.size());
     trace.functions.push_back(std::move(fn));
   }
 
-  auto key_of = [](const CsvFile& f, size_t r) -> Result<std::string> {
-    auto app = Column(f, "HashApp");
-    auto fn = Column(f, "HashFunction");
-    if (!app.ok()) return app.status();
-    if (!fn.ok()) return fn.status();
-    if (std::max(*app, *fn) >= f.rows[r].size()) return RowError(f, r, "too few fields");
-    return std::string(f.rows[r][*app]) + "/" + std::string(f.rows[r][*fn]);
-  };
-  auto average_col = Column(*durations, "Average");
-  if (!average_col.ok()) return average_col.status();
-  std::array<size_t, 7> duration_cols{};
-  for (size_t i = 0; i < kDurationPercentiles.size(); ++i) {
-    auto c = Column(*durations,
-                    "percentile_Average_" + std::to_string(int(kDurationPercentiles[i])));
-    if (!c.ok()) return c.status();
-    duration_cols[i] = *c;
-  }
-  for (size_t r = 0; r < durations->rows.size(); ++r) {
-    auto key = key_of(*durations, r);
-    if (!key.ok()) return key.status();
-    auto it = index_of.find(*key);
-    if (it == index_of.end()) continue;  // statistics of a function never invoked here
-    TraceFunction& fn = trace.functions[it->second];
-    auto average = Number(*durations, r, *average_col);
-    if (!average.ok()) return average.status();
-    fn.average_ms = *average;
-    for (size_t i = 0; i < duration_cols.size(); ++i) {
-      auto v = Number(*durations, r, duration_cols[i]);
-      if (!v.ok()) return v.status();
-      fn.duration_percentiles_ms[i] = *v;
-    }
-    fn.has_duration = true;
-  }
-  std::array<size_t, 8> memory_cols{};
-  for (size_t i = 0; i < kMemoryPercentiles.size(); ++i) {
-    auto c = Column(*memory, "AverageAllocatedMb_pct" + std::to_string(int(kMemoryPercentiles[i])));
-    if (!c.ok()) return c.status();
-    memory_cols[i] = *c;
-  }
-  for (size_t r = 0; r < memory->rows.size(); ++r) {
-    auto key = key_of(*memory, r);
-    if (!key.ok()) return key.status();
-    auto it = index_of.find(*key);
-    if (it == index_of.end()) continue;
-    TraceFunction& fn = trace.functions[it->second];
-    for (size_t i = 0; i < memory_cols.size(); ++i) {
-      auto v = Number(*memory, r, memory_cols[i]);
-      if (!v.ok()) return v.status();
-      fn.memory_percentiles_mib[i] = *v;
-    }
-    fn.has_memory = true;
-  }
-  if (trace.functions.empty()) return InvalidArgumentError(invocations->path + ": no functions");
+  TAILOR_ASSIGN_OR_RETURN(const size_t average_col, Column(durations, "Average"));
+  TAILOR_ASSIGN_OR_RETURN(const auto duration_cols,
+                          Columns(durations, "percentile_Average_", kDurationPercentiles));
+  // The percentiles, then the average.
+  std::array<size_t, kDurationPercentiles.size() + 1> duration_and_average{};
+  std::copy(duration_cols.begin(), duration_cols.end(), duration_and_average.begin());
+  duration_and_average.back() = average_col;
+  TAILOR_RETURN_IF_ERROR(ReadFunctionNumbers(
+      durations, index_of, duration_and_average, [&](uint32_t f, const auto& v) {
+        TraceFunction& fn = trace.functions[f];
+        std::copy_n(v.begin(), fn.duration_percentiles_ms.size(), fn.duration_percentiles_ms.begin());
+        fn.average_ms = v.back();
+        fn.has_duration = true;
+      }));
+  TAILOR_ASSIGN_OR_RETURN(const auto memory_cols,
+                          Columns(memory, "AverageAllocatedMb_pct", kMemoryPercentiles));
+  TAILOR_RETURN_IF_ERROR(ReadFunctionNumbers(
+      memory, index_of, memory_cols, [&](uint32_t f, const auto& v) {
+        trace.functions[f].memory_percentiles_mib = v;
+        trace.functions[f].has_memory = true;
+      }));
+  if (trace.functions.empty()) return InvalidArgumentError(invocations.path + ": no functions");
   return trace;
 }
 
 Result<Trace> LoadAzure2021(const std::string& csv_path) {
-  auto csv = ReadCsv(csv_path);
-  if (!csv.ok()) return csv.status();
-  auto app_col = Column(*csv, "app");
-  auto fn_col = Column(*csv, "func");
-  auto end_col = Column(*csv, "end_timestamp");
-  auto duration_col = Column(*csv, "duration");
-  for (const Status* s : {&internal::GetStatus(app_col), &internal::GetStatus(fn_col), &internal::GetStatus(end_col),
-                          &internal::GetStatus(duration_col)}) {
-    if (!s->ok()) return *s;
-  }
+  TAILOR_ASSIGN_OR_RETURN(const CsvFile csv, ReadCsv(csv_path));
+  TAILOR_ASSIGN_OR_RETURN(const FunctionKey key, FunctionKey::Of(csv, "app", "func"));
+  TAILOR_ASSIGN_OR_RETURN(const size_t end_col, Column(csv, "end_timestamp"));
+  TAILOR_ASSIGN_OR_RETURN(const size_t duration_col, Column(csv, "duration"));
   Trace trace;
   trace.source = "azure2021:" + csv_path;
   std::unordered_map<std::string, uint32_t> index_of;
+  UniqueNames names;
   std::vector<std::vector<double>> samples;
   double last_ms = 0;
-  for (size_t r = 0; r < csv->rows.size(); ++r) {
-    auto end_s = Number(*csv, r, *end_col);
-    if (!end_s.ok()) return end_s.status();
-    auto duration_s = Number(*csv, r, *duration_col);
-    if (!duration_s.ok()) return duration_s.status();
-    const std::string key =
-        std::string(csv->rows[r][*app_col]) + "/" + std::string(csv->rows[r][*fn_col]);
-    auto [it, added] = index_of.try_emplace(key, static_cast<uint32_t>(trace.functions.size()));
+  for (size_t r = 0; r < csv.rows.size(); ++r) {
+    TAILOR_ASSIGN_OR_RETURN(const double end_s, Number(csv, r, end_col));
+    TAILOR_ASSIGN_OR_RETURN(const double duration_s, Number(csv, r, duration_col));
+    TAILOR_ASSIGN_OR_RETURN(const std::string k, key.For(csv, r));
+    auto [it, added] = index_of.try_emplace(k, static_cast<uint32_t>(trace.functions.size()));
     if (added) {
       TraceFunction fn;
-      fn.name = ShortName(csv->rows[r][*fn_col]);
-      for (const auto& other : trace.functions) {
-        if (other.name == fn.name) fn.name += "-" + std::to_string(it->second);
-      }
+      fn.name = names.Next(key.Function(csv, r));
       trace.functions.push_back(std::move(fn));
       samples.emplace_back();
     }
-    const double start_ms = std::max(0.0, (*end_s - *duration_s) * 1000.0);
+    const double start_ms = std::max(0.0, (end_s - duration_s) * 1000.0);
     trace.exact_arrivals.push_back({start_ms, it->second});
-    samples[it->second].push_back(*duration_s * 1000.0);
+    samples[it->second].push_back(duration_s * 1000.0);
     trace.functions[it->second].invocations++;
     last_ms = std::max(last_ms, start_ms);
   }

@@ -141,9 +141,7 @@ class TruthIndex {
 };
 
 double CpuShare(const NodeView& node) {
-  return node.capacity.cpu_millicores > 0
-             ? double(node.allocated.cpu_millicores) / node.capacity.cpu_millicores
-             : 0.0;
+  return models::AllocatedCpuShare(node.allocated, node.capacity);
 }
 
 class StaticRulesPolicy final : public models::PlacementPolicy {

@@ -33,26 +33,21 @@ Result<ClusterSpec> ParseClusterSpec(std::string_view text) {
     }
     HostClassSpec c;
     c.info.name = line.name;
-    auto count = line.TakeNumber("count", 1, 1e6);
-    auto cores = line.TakeNumber("cores", 1, 4096);
-    auto memory = line.TakeNumber("memory_gib", 0.125, 65536);
-    auto l3 = line.TakeNumber("l3_mib", 0, 65536);
-    auto speed = line.TakeNumber("speed", 0.05, 20);
-    for (const Status* st : {&internal::GetStatus(count), &internal::GetStatus(cores), &internal::GetStatus(memory),
-                             &internal::GetStatus(l3), &internal::GetStatus(speed)}) {
-      if (!st->ok()) return *st;
-    }
-    if (*count != std::floor(*count) || *cores != std::floor(*cores)) {
+    TAILOR_ASSIGN_OR_RETURN(const double count, line.TakeNumber("count", 1, 1e6));
+    TAILOR_ASSIGN_OR_RETURN(const double cores, line.TakeNumber("cores", 1, 4096));
+    TAILOR_ASSIGN_OR_RETURN(const double memory_gib, line.TakeNumber("memory_gib", 0.125, 65536));
+    TAILOR_ASSIGN_OR_RETURN(const double l3_mib, line.TakeNumber("l3_mib", 0, 65536));
+    TAILOR_ASSIGN_OR_RETURN(c.info.speed_factor, line.TakeNumber("speed", 0.05, 20));
+    if (count != std::floor(count) || cores != std::floor(cores)) {
       return InvalidArgumentError("count and cores must be whole numbers");
     }
-    c.count = static_cast<uint32_t>(*count);
-    c.info.cores = static_cast<uint32_t>(*cores);
-    c.memory_bytes = static_cast<uint64_t>(*memory * double(1ull << 30));
-    c.info.l3_bytes = static_cast<uint64_t>(*l3 * double(1ull << 20));
-    c.info.speed_factor = *speed;
-    auto features = line.Take("features");
-    if (features.ok()) {
-      for (auto f : SplitString(*features, ',')) {
+    c.count = static_cast<uint32_t>(count);
+    c.info.cores = static_cast<uint32_t>(cores);
+    c.memory_bytes = static_cast<uint64_t>(memory_gib * double(1ull << 30));
+    c.info.l3_bytes = static_cast<uint64_t>(l3_mib * double(1ull << 20));
+    if (line.Has("features")) {
+      const std::string features = *line.Take("features");
+      for (auto f : SplitString(features, ',')) {
         f = TrimWhitespace(f);
         if (!f.empty()) c.info.features.emplace_back(f);
       }

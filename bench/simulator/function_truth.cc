@@ -6,6 +6,7 @@
 #include <random>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "bench/simulator/key_values.h"
 #include "common/file_util.h"
@@ -107,51 +108,42 @@ uint32_t FunctionTruth::CpuNeedMillicores() const {
 
 Result<std::vector<FunctionTruth>> ParseFunctionFile(std::string_view text) {
   std::vector<FunctionTruth> out;
-  std::unordered_map<std::string, size_t> seen;
+  std::unordered_set<std::string> seen;
   Status s = ForEachLine(text, "function file", [&](KeyValueLine& line) -> Status {
     if (line.kind != "function") {
       return InvalidArgumentError("expected 'function', found '" + line.kind + "'");
     }
-    if (!seen.emplace(line.name, out.size()).second) {
+    if (!seen.insert(line.name).second) {
       return InvalidArgumentError("function '" + line.name + "' defined twice");
     }
     FunctionTruth f;
     f.name = line.name;
-    auto kind = line.Take("kind");
-    if (!kind.ok()) return kind.status();
-    auto k = ParseKind(*kind);
-    if (!k.ok()) return k.status();
-    f.kind = *k;
-    auto base = line.TakeNumber("base_ms", 0.001, 1e8);
-    if (!base.ok()) return base.status();
-    f.base_ms = *base;
+    TAILOR_ASSIGN_OR_RETURN(const std::string kind, line.Take("kind"));
+    TAILOR_ASSIGN_OR_RETURN(f.kind, ParseKind(kind));
+    TAILOR_ASSIGN_OR_RETURN(f.base_ms, line.TakeNumber("base_ms", 0.001, 1e8));
     // Optional numbers keep their defaults when absent.
     auto optional = [&](std::string_view key, double min, double max, double& into) -> Status {
-      if (line.values.find(key) == line.values.end()) return OkStatus();
-      auto v = line.TakeNumber(key, min, max);
-      if (!v.ok()) return v.status();
-      into = *v;
+      if (line.Has(key)) {
+        TAILOR_ASSIGN_OR_RETURN(into, line.TakeNumber(key, min, max));
+      }
       return OkStatus();
     };
-    for (Status st : {optional("noise_sd", 0, 3, f.noise_sd_log), optional("cpu", 0.01, 256, f.cpu_cores),
-                      optional("clock", 0, 3, f.clock_exponent),
-                      optional("interference", 0, 100, f.interference),
-                      optional("working_set_mib", 0, 1e6, f.working_set_mib),
-                      optional("spill", 1, 1000, f.spill),
-                      optional("declared_mib", 1, 1e7, f.declared_mib)}) {
-      if (!st.ok()) return st;
+    TAILOR_RETURN_IF_ERROR(optional("noise_sd", 0, 3, f.noise_sd_log));
+    TAILOR_RETURN_IF_ERROR(optional("cpu", 0.01, 256, f.cpu_cores));
+    TAILOR_RETURN_IF_ERROR(optional("clock", 0, 3, f.clock_exponent));
+    TAILOR_RETURN_IF_ERROR(optional("interference", 0, 100, f.interference));
+    TAILOR_RETURN_IF_ERROR(optional("working_set_mib", 0, 1e6, f.working_set_mib));
+    TAILOR_RETURN_IF_ERROR(optional("spill", 1, 1000, f.spill));
+    TAILOR_RETURN_IF_ERROR(optional("declared_mib", 1, 1e7, f.declared_mib));
+    if (line.Has("without")) {
+      TAILOR_ASSIGN_OR_RETURN(f.without, ParseFactors(*line.Take("without"), "without"));
     }
-    for (std::string_view key : {"without", "tiers"}) {
-      if (line.values.find(key) == line.values.end()) continue;
-      auto factors = ParseFactors(*line.Take(key), key);
-      if (!factors.ok()) return factors.status();
-      (key == "without" ? f.without : f.tiers) = std::move(factors).value();
+    if (line.Has("tiers")) {
+      TAILOR_ASSIGN_OR_RETURN(f.tiers, ParseFactors(*line.Take("tiers"), "tiers"));
     }
-    auto memory = line.Take("memory_mib");
-    if (!memory.ok()) return memory.status();
-    auto points = ParseFactors(*memory, "memory_mib");
-    if (!points.ok()) return points.status();
-    for (const auto& [q, mib] : *points) {
+    TAILOR_ASSIGN_OR_RETURN(const std::string memory, line.Take("memory_mib"));
+    TAILOR_ASSIGN_OR_RETURN(const auto points, ParseFactors(memory, "memory_mib"));
+    for (const auto& [q, mib] : points) {
       auto quantile = ParseDouble(q);
       if (!quantile.ok() || *quantile < 0 || *quantile > 100 ||
           (!f.memory_mib.empty() && (*quantile / 100 <= f.memory_mib.back().first ||

@@ -17,6 +17,7 @@ struct KeyValueLine {
   std::string name;  // second word
   std::map<std::string, std::string, std::less<>> values;
 
+  bool Has(std::string_view key) const { return values.find(key) != values.end(); }
   // The value of a key, removed so that Unused() names what nobody asked for.
   Result<std::string> Take(std::string_view key);
   Result<double> TakeNumber(std::string_view key, double min, double max);

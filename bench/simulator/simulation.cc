@@ -165,9 +165,7 @@ class Simulator {
     r.allocation = a;
     r.start_ms = now_ms;
     r.running_at_start = node.running;
-    r.share_at_start = node.capacity.cpu_millicores > 0
-                           ? double(node.allocated.cpu_millicores) / node.capacity.cpu_millicores
-                           : 0.0;
+    r.share_at_start = models::AllocatedCpuShare(node.allocated, node.capacity);
     double wall = truth.ExpectedMs(cls, r.share_at_start, a.cpu_millicores) *
                   std::exp(truth.noise_sd_log * InvocationNormal(in_.seed, invocation));
     r.peak_mib = truth.MemoryMibAt(InvocationUniform(in_.seed, invocation));
