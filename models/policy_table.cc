@@ -4,6 +4,7 @@
 
 #include "models/learned_policy.h"
 #include "models/least_loaded_policy.h"
+#include "models/round_robin_policy.h"
 
 namespace tailor::models {
 namespace {
@@ -27,6 +28,10 @@ constexpr PolicyEntry kPolicies[] = {
     {"least-loaded",
      [](const PolicySettings&) {
        return std::unique_ptr<PlacementPolicy>(std::make_unique<LeastLoadedPolicy>());
+     }},
+    {"round-robin",
+     [](const PolicySettings&) {
+       return std::unique_ptr<PlacementPolicy>(std::make_unique<RoundRobinPolicy>());
      }},
 };
 

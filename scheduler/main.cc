@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   app.add_option("--http-address-file", http_address_file,
                  "Write the webhook endpoint's host:port here");
   app.add_option("--policy", opts.placer.default_policy,
-                 "Default placement policy: performance, efficiency, balanced, least-loaded");
+                 "Default placement policy: performance, efficiency, balanced, least-loaded, round-robin");
   app.add_option("--exploration", opts.placer.policy_settings.exploration,
                  "Thompson-sampling scale of the learning policies (0: always exploit)")
       ->check(CLI::Range(0.0, 10.0));

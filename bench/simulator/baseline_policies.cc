@@ -6,6 +6,7 @@
 
 #include "models/eligibility.h"
 #include "models/least_loaded_policy.h"
+#include "models/round_robin_policy.h"
 
 namespace tailor::sim {
 namespace {
@@ -69,28 +70,6 @@ class RandomPolicy final : public models::PlacementPolicy {
 
  private:
   std::mt19937_64 rng_;
-};
-
-class RoundRobinPolicy final : public models::PlacementPolicy {
- public:
-  std::string_view name() const override { return "round-robin"; }
-  void Observe(const models::RunObservation&) override {}
-  Result<PlacementDecision> Decide(const PlacementRequest& request,
-                                   const ClusterIndex& cluster) override {
-    const auto n = static_cast<uint32_t>(cluster.size());
-    const Allocation a = StaticAllocation(request);
-    for (uint32_t i = 0; i < n; ++i) {
-      const NodeView& node = cluster.node((next_ + i) % n);
-      if (Fits(request, cluster, node, a)) {
-        next_ = (next_ + i + 1) % n;
-        return Chosen(node, a);
-      }
-    }
-    return NoRoom(request);
-  }
-
- private:
-  uint32_t next_ = 0;
 };
 
 class OpenWhiskPolicy final : public models::PlacementPolicy {
@@ -223,7 +202,7 @@ Result<std::unique_ptr<models::PlacementPolicy>> MakeBaseline(
     std::string_view name, const std::vector<FunctionTruth>& truth, uint64_t seed) {
   std::unique_ptr<models::PlacementPolicy> p;
   if (name == "random") p = std::make_unique<RandomPolicy>(seed);
-  if (name == "round-robin") p = std::make_unique<RoundRobinPolicy>();
+  if (name == "round-robin") p = std::make_unique<models::RoundRobinPolicy>();
   if (name == "openwhisk") p = std::make_unique<OpenWhiskPolicy>();
   if (name == "least-loaded") p = std::make_unique<models::LeastLoadedPolicy>();
   if (name == "static-rules") p = std::make_unique<StaticRulesPolicy>(truth);

@@ -14,7 +14,7 @@
 //   oracle         knows each function's ground truth: the node with the lowest true expected
 //                  duration at its current load, and exactly the memory and CPU it needs
 // The baselines allocate what static configuration gives: the function's declared memory and
-// one core. least-loaded comes from models/ (the scheduler's own baseline).
+// one core. least-loaded and round-robin come from models/ (the scheduler runs them too).
 //
 // Thread-safety: not thread-safe (see PlacementPolicy).
 #pragma once
