@@ -30,7 +30,7 @@
 #include <utility>
 #include <vector>
 
-#include "bench/simulator/azure_trace.h"
+#include "common/azure_trace.h"
 #include "common/status.h"
 #include "models/cluster_index.h"
 

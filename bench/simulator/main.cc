@@ -7,7 +7,7 @@
 #include <iostream>
 #include <thread>
 
-#include "bench/simulator/azure_trace.h"
+#include "common/azure_trace.h"
 #include "bench/simulator/baseline_policies.h"
 #include "bench/simulator/cluster_spec.h"
 #include "bench/simulator/comparison.h"

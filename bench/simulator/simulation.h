@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/simulator/azure_trace.h"
+#include "common/azure_trace.h"
 #include "bench/simulator/cluster_spec.h"
 #include "bench/simulator/function_truth.h"
 #include "models/placement_policy.h"

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <map>
 
-#include "bench/simulator/azure_trace.h"
+#include "common/azure_trace.h"
 #include "bench/simulator/cluster_spec.h"
 #include "bench/simulator/function_truth.h"
 #include "tests/support/temp_dir.h"

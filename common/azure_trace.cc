@@ -1,4 +1,4 @@
-#include "bench/simulator/azure_trace.h"
+#include "common/azure_trace.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -8,7 +8,7 @@
 
 #include "common/file_util.h"
 
-namespace tailor::sim {
+namespace tailor {
 namespace {
 
 struct CsvFile {
@@ -279,4 +279,4 @@ std::vector<Arrival> DrawArrivals(const Trace& trace, uint64_t seed, uint32_t ma
   return out;
 }
 
-}  // namespace tailor::sim
+}  // namespace tailor

@@ -1,4 +1,5 @@
-// AzureTrace: the Azure Functions traces the simulator replays, and the arrivals drawn from them.
+// AzureTrace: the Azure Functions traces that tailor-sim and `tailorctl replay` replay, and the
+// arrivals drawn from them.
 //
 // Two formats are read (docs/simulator.md describes both):
 //   - Azure Functions 2019, as sampled by vHive/invitro: a directory with invocations.csv
@@ -19,7 +20,7 @@
 
 #include "common/status.h"
 
-namespace tailor::sim {
+namespace tailor {
 
 struct TraceFunction {
   std::string name;      // "fn-" + the first 12 hex digits of HashFunction (or func)
@@ -63,4 +64,4 @@ Result<Trace> LoadTrace(const std::string& path);
 // Deterministic for a seed.
 std::vector<Arrival> DrawArrivals(const Trace& trace, uint64_t seed, uint32_t max_minutes = 0);
 
-}  // namespace tailor::sim
+}  // namespace tailor
