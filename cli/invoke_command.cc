@@ -23,7 +23,9 @@ Result<std::string> ReadPayload(const std::string& data) {
 
 void PrintRun(const v1::GatewayInvokeResponse& r) {
   const auto& rep = r.report();
-  std::cerr << "node:        " << r.node_id() << "\n"
+  std::cerr << "node:        " << r.node_id()
+            << (r.policy().empty() ? "" : " (policy " + r.policy() + ")")
+            << (r.explored() ? ", explored" : "") << "\n"
             << "decision:    " << r.decision_id() << "\n"
             << "invocation:  " << rep.invocation_id() << "\n"
             << "allocation:  memory " << FormatBytes(rep.allocation().memory_limit_bytes())

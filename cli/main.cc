@@ -3,6 +3,8 @@
 #include "cli/invoke_command.h"
 #include "cli/nodes_command.h"
 #include "cli/profile_command.h"
+#include "cli/replay_command.h"
+#include "cli/top_command.h"
 #include "common/command_line.h"
 #include "common/version.h"
 
@@ -27,6 +29,8 @@ int main(int argc, char** argv) {
   cli::FunctionsOptions functions_opts;
   cli::InvokeOptions invoke_opts;
   cli::ResultOptions result_opts;
+  cli::ReplayOptions replay_opts;
+  cli::TopOptions top_opts;
   std::string profile_function, explain_decision;
   CLI::App* nodes = cli::AddNodesCommand(app);
   CLI::App* deploy = cli::AddDeployCommand(app, deploy_opts);
@@ -35,6 +39,8 @@ int main(int argc, char** argv) {
   CLI::App* result = cli::AddResultCommand(app, result_opts);
   CLI::App* profile = cli::AddProfileCommand(app, profile_function);
   CLI::App* explain = cli::AddExplainCommand(app, explain_decision);
+  CLI::App* replay = cli::AddReplayCommand(app, replay_opts);
+  CLI::App* top = cli::AddTopCommand(app, top_opts);
   if (auto exit_code = ParseCommandLine(app, common, argc, argv)) return *exit_code;
   if (*nodes) return cli::RunNodes(global);
   if (*deploy) return cli::RunDeploy(global, deploy_opts);
@@ -43,5 +49,7 @@ int main(int argc, char** argv) {
   if (*result) return cli::RunResult(global, result_opts);
   if (*profile) return cli::RunProfile(global, profile_function);
   if (*explain) return cli::RunExplain(global, explain_decision);
+  if (*replay) return cli::RunReplay(global, replay_opts);
+  if (*top) return cli::RunTop(global, top_opts);
   return 2;
 }

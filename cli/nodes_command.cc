@@ -15,6 +15,8 @@ namespace {
 constexpr const char* kKeyFeatures[] = {"aes",     "vaes",     "sha_ni",      "avx2",
                                         "avx512f", "avx512_vnni", "amx_tile"};
 
+}  // namespace
+
 std::string HealthName(v1::NodeHealth h) {
   switch (h) {
     case v1::NODE_HEALTH_HEALTHY: return "healthy";
@@ -33,8 +35,6 @@ std::string KeyFeatures(const v1::HostInventory& inv) {
   }
   return out.empty() ? "-" : out;
 }
-
-}  // namespace
 
 int RunNodes(const GlobalOptions& global) {
   const std::string address = ResolveSchedulerAddress(global.scheduler);

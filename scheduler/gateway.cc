@@ -93,6 +93,8 @@ Result<v1::GatewayInvokeResponse> Gateway::InvokeOnce(const v1::GatewayInvokeReq
       response.set_decision_id(placed->decision_id);
       response.set_node_id(placed->node_id);
       response.set_predicted_duration_ms(placed->predicted_duration_ms);
+      response.set_policy(placed->policy);
+      response.set_explored(placed->explored);
       return response;
     }
     const std::string error = "node " + placed->node_id + ": " + s.error_message() + " (" +

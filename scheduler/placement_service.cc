@@ -63,4 +63,18 @@ grpc::Status PlacementServiceImpl::Explain(grpc::ServerContext*, const v1::Expla
   return grpc::Status::OK;
 }
 
+grpc::Status PlacementServiceImpl::ListDecisions(grpc::ServerContext*,
+                                                 const v1::ListDecisionsRequest* request,
+                                                 v1::ListDecisionsResponse* response) {
+  constexpr uint32_t kMaxLimit = 1000;
+  if (request->limit() > kMaxLimit) {
+    return ToGrpcStatus(InvalidArgumentError("limit " + std::to_string(request->limit()) +
+                                             " is over the most a call returns, " +
+                                             std::to_string(kMaxLimit)));
+  }
+  *response = placer_.ListDecisions(request->limit() == 0 ? 20 : request->limit(),
+                                    request->function_name());
+  return grpc::Status::OK;
+}
+
 }  // namespace tailor::scheduler

@@ -1,4 +1,4 @@
-// PlacementServiceImpl: tailor.v1.Placement (Place, Report, Explain) for platforms that run
+// PlacementServiceImpl: tailor.v1.Placement (Place, Report, Explain, ListDecisions) for platforms that run
 // functions themselves. Report goes through RunIntake, like the agents' own reports.
 //
 // Place uses gRPC's callback API and answers inline: a decision takes microseconds and never
@@ -26,6 +26,8 @@ class PlacementServiceImpl final
                       v1::ReportResponse* response) override;
   grpc::Status Explain(grpc::ServerContext* context, const v1::ExplainRequest* request,
                        v1::ExplainResponse* response) override;
+  grpc::Status ListDecisions(grpc::ServerContext* context, const v1::ListDecisionsRequest* request,
+                             v1::ListDecisionsResponse* response) override;
 
  private:
   grpc::Status DoPlace(const v1::PlaceRequest& request, v1::PlaceResponse* response);

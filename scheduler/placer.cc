@@ -161,18 +161,23 @@ void Placer::Release(const std::string& decision_id) {
 
 void Placer::Observe(const v1::RunReport& report, const std::string& host_class) {
   if (!report.decision_id().empty()) {
-    Release(report.decision_id());
-    if (prediction_hook_ && report.outcome() == v1::RUN_OUTCOME_SUCCEEDED) {
-      std::string policy;
-      double predicted_ms = 0;
-      {
-        std::lock_guard lock(mu_);
-        if (auto it = decisions_.find(report.decision_id()); it != decisions_.end()) {
-          policy = it->second.policy;
-          predicted_ms = it->second.decision.predicted_duration_ms;
-        }
+    std::string policy;
+    double predicted_ms = 0;
+    const double measured_ms = report.wall_time_us() / 1000.0;
+    {
+      std::lock_guard lock(mu_);
+      ReleaseLocked(report.decision_id());
+      if (auto it = decisions_.find(report.decision_id()); it != decisions_.end()) {
+        StoredDecision& stored = it->second;
+        stored.reported = true;
+        stored.measured_ms = measured_ms;
+        stored.outcome = report.outcome();
+        policy = stored.policy;
+        predicted_ms = stored.decision.predicted_duration_ms;
       }
-      if (predicted_ms > 0) prediction_hook_(policy, predicted_ms, report.wall_time_us() / 1000.0);
+    }
+    if (prediction_hook_ && predicted_ms > 0 && report.outcome() == v1::RUN_OUTCOME_SUCCEEDED) {
+      prediction_hook_(policy, predicted_ms, measured_ms);
     }
   }
   Learn(report, host_class);
@@ -252,6 +257,31 @@ Result<v1::ExplainResponse> Placer::Explain(const std::string& decision_id) {
     for (const auto& [term, value] : c.terms) (*ce->mutable_terms())[term] = value;
   }
   return e;
+}
+
+v1::ListDecisionsResponse Placer::ListDecisions(size_t limit, const std::string& function) {
+  v1::ListDecisionsResponse out;
+  std::lock_guard lock(mu_);
+  out.set_decisions_kept(decision_order_.size());
+  for (auto id = decision_order_.rbegin(); id != decision_order_.rend(); ++id) {
+    if (static_cast<size_t>(out.decisions_size()) >= limit) break;
+    const StoredDecision& s = decisions_.at(*id);
+    if (!function.empty() && s.function != function) continue;
+    auto* d = out.add_decisions();
+    d->set_decision_id(*id);
+    d->set_function_name(s.function);
+    d->set_policy(s.policy);
+    d->set_node_id(s.decision.node_id);
+    d->set_explored(s.decision.explored);
+    d->set_decided_unix_ms(s.decided_unix_ms);
+    d->set_decision_latency_us(s.latency_us);
+    d->set_predicted_duration_ms(s.decision.predicted_duration_ms);
+    *d->mutable_allocation() = s.allocation;
+    d->set_reported(s.reported);
+    d->set_measured_duration_ms(s.measured_ms);
+    d->set_outcome(s.outcome);
+  }
+  return out;
 }
 
 void Placer::Sweep() {

@@ -92,6 +92,9 @@ class Placer {
   // INVALID_ARGUMENT for an unknown policy or a state it cannot read (nothing changes).
   Status RestoreState(const std::string& policy, const std::string& state);
   Result<v1::ExplainResponse> Explain(const std::string& decision_id);
+  // The newest `limit` decisions (of `function`, or all when empty), newest first, with the
+  // outcome of those whose report has arrived.
+  v1::ListDecisionsResponse ListDecisions(size_t limit, const std::string& function);
   // Drops reservations past their function's timeout plus the grace.
   void Sweep();
 
@@ -137,6 +140,9 @@ class Placer {
     double latency_us = 0;
     v1::Allocation allocation;
     models::PlacementDecision decision;
+    bool reported = false;
+    double measured_ms = 0;
+    v1::RunOutcome outcome = v1::RUN_OUTCOME_UNSPECIFIED;
   };
   std::unordered_map<std::string, StoredDecision> decisions_;
   std::deque<std::string> decision_order_;

@@ -113,8 +113,11 @@ Status SchedulerServer::RestoreModels() {
     auto it = saved.find(policy);
     Status s = placer_->RestoreState(policy, it == saved.end() ? "" : it->second.state);
     if (!s.ok()) {
-      log::Warn("model state not restored; relearning from stored runs",
-                {{"policy", policy}, {"error", s}});
+      // Nothing saved (a new data directory, or a policy added since) is not worth a warning.
+      if (it != saved.end()) {
+        log::Warn("model state not restored; relearning from stored runs",
+                  {{"policy", policy}, {"error", s}});
+      }
       all_restored = false;
       continue;
     }

@@ -1,0 +1,144 @@
+#include "cli/replay_runner.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace tailor::cli {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+double MsSince(Steady::time_point start) {
+  return std::chrono::duration<double, std::milli>(Steady::now() - start).count();
+}
+
+std::string OutcomeError(const v1::RunReport& report) {
+  switch (report.outcome()) {
+    case v1::RUN_OUTCOME_SUCCEEDED:
+      return "";
+    case v1::RUN_OUTCOME_TIMED_OUT:
+      return "timed out";
+    case v1::RUN_OUTCOME_OOM_KILLED:
+      return "OOM-killed";
+    case v1::RUN_OUTCOME_START_FAILED:
+      return "did not start: " + report.error_message();
+    default:
+      return "exited " + std::to_string(report.exit_code());
+  }
+}
+
+}  // namespace
+
+std::vector<CallRecord> RunReplay(v1::Gateway::StubInterface& gateway,
+                                  const std::vector<WorkloadFunction>& workload,
+                                  const Schedule& schedule, const ReplayRunOptions& options,
+                                  const ReplayProgress& progress) {
+  const size_t total = schedule.calls.size();
+  std::vector<CallRecord> records(total);
+  std::mutex mu;
+  std::condition_variable ready, finished;
+  std::deque<size_t> due;  // calls whose time has come, waiting for a sender
+  bool dispatching = true;
+  std::atomic<size_t> done{0}, failed{0};
+  const Steady::time_point start = Steady::now();
+
+  auto send = [&](size_t i) {
+    const ScheduledCall& call = schedule.calls[i];
+    CallRecord& r = records[i];
+    r.function = call.function;
+    r.scheduled_ms = call.at_ms;
+    v1::GatewayInvokeRequest request;
+    request.set_function_name(workload[call.function].name);
+    request.set_payload(workload[call.function].payload);
+    request.set_policy(options.policy);
+    v1::GatewayInvokeResponse response;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::milliseconds(options.call_deadline_ms));
+    r.sent_ms = MsSince(start);
+    const grpc::Status status = gateway.Invoke(&ctx, request, &response);
+    r.latency_ms = MsSince(start) - r.sent_ms;
+    if (!status.ok()) {
+      r.error = status.error_message();
+    } else {
+      const v1::RunReport& rep = response.report();
+      r.node_id = response.node_id();
+      r.decision_id = response.decision_id();
+      r.explored = response.explored();
+      r.predicted_ms = response.predicted_duration_ms();
+      r.wall_ms = rep.wall_time_us() / 1000.0;
+      r.cpu_ms = (rep.user_cpu_us() + rep.system_cpu_us()) / 1000.0;
+      r.peak_memory_bytes = rep.peak_memory_bytes();
+      r.memory_limit_bytes = rep.allocation().memory_limit_bytes();
+      r.cpu_millicores = rep.allocation().cpu_millicores();
+      r.error = OutcomeError(rep);
+      r.ok = r.error.empty();
+    }
+    if (!r.ok) failed.fetch_add(1);
+    done.fetch_add(1);
+    std::lock_guard lock(mu);
+    finished.notify_all();
+  };
+
+  std::vector<std::thread> senders;
+  const uint32_t n_senders = std::max<uint32_t>(1, options.concurrency);
+  for (uint32_t s = 0; s < n_senders; ++s) {
+    senders.emplace_back([&] {
+      for (;;) {
+        size_t i;
+        {
+          std::unique_lock lock(mu);
+          ready.wait(lock, [&] { return !due.empty() || !dispatching; });
+          if (due.empty()) return;
+          i = due.front();
+          due.pop_front();
+        }
+        send(i);
+      }
+    });
+  }
+
+  // This thread releases calls at their time and reports progress while it waits.
+  auto last_progress = Steady::now();
+  auto report_progress = [&] {
+    if (progress && Steady::now() - last_progress >= options.progress_every) {
+      progress(done.load(), failed.load(), total);
+      last_progress = Steady::now();
+    }
+  };
+  for (size_t i = 0; i < total; ++i) {
+    const auto due_at = start + std::chrono::duration_cast<Steady::duration>(
+                                    std::chrono::duration<double, std::milli>(
+                                        schedule.calls[i].at_ms));
+    while (Steady::now() < due_at) {
+      std::unique_lock lock(mu);
+      finished.wait_until(lock, std::min(due_at, Steady::now() + options.progress_every));
+      lock.unlock();
+      report_progress();
+    }
+    {
+      std::lock_guard lock(mu);
+      due.push_back(i);
+    }
+    ready.notify_one();
+  }
+  {
+    std::lock_guard lock(mu);
+    dispatching = false;
+  }
+  ready.notify_all();
+  while (done.load() < total) {
+    std::unique_lock lock(mu);
+    finished.wait_for(lock, options.progress_every, [&] { return done.load() >= total; });
+    lock.unlock();
+    report_progress();
+  }
+  for (auto& t : senders) t.join();
+  if (progress) progress(done.load(), failed.load(), total);
+  return records;
+}
+
+}  // namespace tailor::cli
