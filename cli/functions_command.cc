@@ -12,7 +12,7 @@
 namespace tailor::cli {
 
 int RunDeploy(const GlobalOptions& global, const DeployOptions& options) {
-  const std::string address = ResolveSchedulerAddress(global.scheduler);
+  const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
   auto stub = v1::Registry::NewStub(ConnectToScheduler(address));
   int failures = 0;
   for (const auto& path : options.paths) {
@@ -62,7 +62,7 @@ CLI::App* AddDeployCommand(CLI::App& app, DeployOptions& options) {
 }
 
 int RunFunctions(const GlobalOptions& global, const FunctionsOptions& options) {
-  const std::string address = ResolveSchedulerAddress(global.scheduler);
+  const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
   auto stub = v1::Registry::NewStub(ConnectToScheduler(address));
   grpc::ClientContext ctx;
   SetDeadline(ctx, global);

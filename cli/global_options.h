@@ -11,7 +11,8 @@
 namespace tailor::cli {
 
 struct GlobalOptions {
-  std::string scheduler;
+  std::string scheduler;         // --scheduler as given on the command line, else empty
+  std::string config_scheduler;  // `scheduler` from the config file, else empty
   std::string output = "table";
   int64_t timeout_ms = 5000;
 };

@@ -55,7 +55,7 @@ int RunInvoke(const GlobalOptions& global, const InvokeOptions& options) {
     std::cerr << "error: reading --data: " << payload.status().message() << "\n";
     return 2;
   }
-  const std::string address = ResolveSchedulerAddress(global.scheduler);
+  const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
   auto stub = v1::Gateway::NewStub(ConnectToScheduler(address));
   v1::GatewayInvokeRequest request;
   request.set_function_name(options.function);
@@ -113,7 +113,7 @@ CLI::App* AddInvokeCommand(CLI::App& app, InvokeOptions& options) {
 }
 
 int RunResult(const GlobalOptions& global, const ResultOptions& options) {
-  const std::string address = ResolveSchedulerAddress(global.scheduler);
+  const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
   auto stub = v1::Gateway::NewStub(ConnectToScheduler(address));
   const auto give_up = std::chrono::steady_clock::now() +
                        std::chrono::milliseconds(options.wait_timeout_ms);

@@ -37,7 +37,7 @@ std::string KeyFeatures(const v1::HostInventory& inv) {
 }
 
 int RunNodes(const GlobalOptions& global) {
-  const std::string address = ResolveSchedulerAddress(global.scheduler);
+  const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
   auto stub = v1::Membership::NewStub(ConnectToScheduler(address));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(global.timeout_ms));

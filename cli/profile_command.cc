@@ -26,7 +26,7 @@ std::string Fixed(double v, int digits) {
 }  // namespace
 
 int RunProfile(const GlobalOptions& global, const std::string& function) {
-  const std::string address = ResolveSchedulerAddress(global.scheduler);
+  const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
   auto stub = v1::Gateway::NewStub(ConnectToScheduler(address));
   grpc::ClientContext ctx;
   SetDeadline(ctx, global);
@@ -71,7 +71,7 @@ CLI::App* AddProfileCommand(CLI::App& app, std::string& function) {
 }
 
 int RunExplain(const GlobalOptions& global, const std::string& decision_id) {
-  const std::string address = ResolveSchedulerAddress(global.scheduler);
+  const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
   auto stub = v1::Placement::NewStub(ConnectToScheduler(address));
   grpc::ClientContext ctx;
   SetDeadline(ctx, global);

@@ -130,7 +130,7 @@ int RunReplay(const GlobalOptions& global, const ReplayOptions& options) {
       return 2;
     }
   }
-  const std::string address = ResolveSchedulerAddress(global.scheduler);
+  const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
   auto channel = ConnectToScheduler(address);
   if (int rc = CheckDeployed(global, address, channel, *workload); rc != 0) return rc;
   auto gateway = v1::Gateway::NewStub(channel);

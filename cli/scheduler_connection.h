@@ -7,13 +7,23 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace tailor::cli {
 
 inline constexpr const char kDefaultSchedulerAddress[] = "127.0.0.1:7400";
 
-// `flag_value` is what --scheduler (or the config file) set, empty if neither did.
-std::string ResolveSchedulerAddress(const std::string& flag_value);
+// --scheduler, else $TAILOR_SCHEDULER, else the config file's `scheduler`, else the default.
+std::string ResolveSchedulerAddress(const std::string& flag_value,
+                                    const std::string& config_value = "");
+
+// The config file tailorctl reads when --config is not given: $TAILOR_CONFIG, else
+// $XDG_CONFIG_HOME/tailor/tailorctl.toml, else ~/.config/tailor/tailorctl.toml ("" when none
+// of these can be formed). It is read only if it exists.
+std::string DefaultConfigPath();
+
+// Whether `flag` ("--scheduler") appears in argv, as "--scheduler X" or "--scheduler=X".
+bool GivenOnCommandLine(int argc, const char* const* argv, std::string_view flag);
 
 std::shared_ptr<grpc::Channel> ConnectToScheduler(const std::string& address);
 

@@ -22,7 +22,8 @@ std::optional<int> ParseCommandLine(CLI::App& app, const CommonOptions& common, 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every usage error exits 2, whatever CLI11's own code.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   auto level = log::ParseLevel(common.log_level);
   auto format = log::ParseFormat(common.log_format);

@@ -180,5 +180,38 @@ TEST_F(ReplayTest, ClearErrorsForWhatCannotBeReplayed) {
   EXPECT_NE(status.error_message().find("1000"), std::string::npos);
 }
 
+// tailorctl finds the scheduler from --scheduler, else $TAILOR_SCHEDULER, else its config file.
+TEST_F(ReplayTest, SchedulerAddressFromFlagEnvironmentOrConfigFile) {
+  ASSERT_EQ(::mkdir(dir_.File("config").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(dir_.File("config/tailor").c_str(), 0755), 0);
+  std::ofstream(dir_.File("config/tailor/tailorctl.toml")) << "scheduler = \"" << address_
+                                                             << "\"\n";
+  const std::string ctl = "env -u TAILOR_SCHEDULER -u TAILOR_CONFIG XDG_CONFIG_HOME=" +
+                          dir_.File("config") + " ";
+  int rc = -1;
+  std::string out = testing::RunCommand(
+      {"/bin/sh", "-c", ctl + BinaryPath("tailorctl") + " nodes -o json 2>&1"}, &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(json::parse(out)["nodes"].size(), 2u);
+  // The environment wins over the file, and the flag over both.
+  out = testing::RunCommand({"/bin/sh", "-c",
+                             ctl + "TAILOR_SCHEDULER=127.0.0.1:1 " + BinaryPath("tailorctl") +
+                                 " nodes --timeout-ms 2000 2>&1"},
+                            &rc);
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(out.find("cannot reach the scheduler at 127.0.0.1:1"), std::string::npos) << out;
+  out = testing::RunCommand({"/bin/sh", "-c",
+                             ctl + "TAILOR_SCHEDULER=127.0.0.1:1 " + BinaryPath("tailorctl") +
+                                 " --scheduler " + address_ + " nodes 2>&1"},
+                            &rc);
+  EXPECT_EQ(rc, 0) << out;
+  // An explicit --config that does not exist is a usage error.
+  out = testing::RunCommand({"/bin/sh", "-c",
+                             BinaryPath("tailorctl") + " --config " + dir_.File("none.toml") +
+                                 " nodes 2>&1"},
+                            &rc);
+  EXPECT_EQ(rc, 2) << out;
+}
+
 }  // namespace
 }  // namespace tailor
