@@ -153,11 +153,17 @@ int RunReplay(const GlobalOptions& global, const ReplayOptions& options) {
       };
     }
     const auto start = std::chrono::steady_clock::now();
-    run.records = RunReplay(*gateway, *workload, *schedule, ro, progress);
+    std::string stopped_by;
+    run.records = RunReplay(*gateway, *workload, *schedule, ro, progress, &stopped_by);
     run.elapsed_ms = std::chrono::duration<double, std::milli>(
                          std::chrono::steady_clock::now() - start)
                          .count();
     bar.Finish();
+    if (!stopped_by.empty()) {
+      std::cerr << "error: the scheduler refused a call under '" << run.policy
+                << "', so the replay stopped: " << stopped_by << "\n";
+      return 1;
+    }
     if (record.is_open()) WriteRecords(record, run.policy, *workload, run.records);
     // A run where nothing succeeded is a broken cluster, not a result: say why and stop.
     size_t failed = 0;

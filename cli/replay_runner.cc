@@ -35,13 +35,15 @@ std::string OutcomeError(const v1::RunReport& report) {
 std::vector<CallRecord> RunReplay(v1::Gateway::StubInterface& gateway,
                                   const std::vector<WorkloadFunction>& workload,
                                   const Schedule& schedule, const ReplayRunOptions& options,
-                                  const ReplayProgress& progress) {
+                                  const ReplayProgress& progress, std::string* stopped_by) {
   const size_t total = schedule.calls.size();
   std::vector<CallRecord> records(total);
   std::mutex mu;
   std::condition_variable ready, finished;
   std::deque<size_t> due;  // calls whose time has come, waiting for a sender
   bool dispatching = true;
+  std::atomic<bool> stop{false};
+  std::string stop_reason;  // guarded by mu
   std::atomic<size_t> done{0}, failed{0};
   const Steady::time_point start = Steady::now();
 
@@ -59,10 +61,16 @@ std::vector<CallRecord> RunReplay(v1::Gateway::StubInterface& gateway,
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::milliseconds(options.call_deadline_ms));
     r.sent_ms = MsSince(start);
+    r.sent = true;
     const grpc::Status status = gateway.Invoke(&ctx, request, &response);
     r.latency_ms = MsSince(start) - r.sent_ms;
     if (!status.ok()) {
       r.error = status.error_message();
+      if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+          status.error_code() == grpc::StatusCode::NOT_FOUND) {
+        std::lock_guard lock(mu);
+        if (!stop.exchange(true)) stop_reason = status.error_message();
+      }
     } else {
       const v1::RunReport& rep = response.report();
       r.node_id = response.node_id();
@@ -109,20 +117,23 @@ std::vector<CallRecord> RunReplay(v1::Gateway::StubInterface& gateway,
       last_progress = Steady::now();
     }
   };
-  for (size_t i = 0; i < total; ++i) {
+  size_t released = 0;
+  for (size_t i = 0; i < total && !stop.load(); ++i) {
     const auto due_at = start + std::chrono::duration_cast<Steady::duration>(
                                     std::chrono::duration<double, std::milli>(
                                         schedule.calls[i].at_ms));
-    while (Steady::now() < due_at) {
+    while (Steady::now() < due_at && !stop.load()) {
       std::unique_lock lock(mu);
       finished.wait_until(lock, std::min(due_at, Steady::now() + options.progress_every));
       lock.unlock();
       report_progress();
     }
+    if (stop.load()) break;
     {
       std::lock_guard lock(mu);
       due.push_back(i);
     }
+    ++released;
     ready.notify_one();
   }
   {
@@ -130,14 +141,23 @@ std::vector<CallRecord> RunReplay(v1::Gateway::StubInterface& gateway,
     dispatching = false;
   }
   ready.notify_all();
-  while (done.load() < total) {
+  // Calls never released count as done for the wait (they were not sent).
+  while (done.load() < released) {
     std::unique_lock lock(mu);
-    finished.wait_for(lock, options.progress_every, [&] { return done.load() >= total; });
+    finished.wait_for(lock, options.progress_every, [&] { return done.load() >= released; });
     lock.unlock();
     report_progress();
   }
   for (auto& t : senders) t.join();
   if (progress) progress(done.load(), failed.load(), total);
+  for (size_t i = 0; i < total; ++i) {
+    records[i].function = schedule.calls[i].function;
+    records[i].scheduled_ms = schedule.calls[i].at_ms;
+  }
+  if (stopped_by != nullptr) {
+    std::lock_guard lock(mu);
+    *stopped_by = stop_reason;
+  }
   return records;
 }
 

@@ -169,6 +169,19 @@ TEST_F(ReplayTest, ClearErrorsForWhatCannotBeReplayed) {
   EXPECT_EQ(rc, 2);
   EXPECT_NE(out.find("/nonexistent"), std::string::npos) << out;
 
+  // An unknown policy stops the replay at the first refusal instead of failing every call.
+  const auto started = std::chrono::steady_clock::now();
+  out = testing::RunCommand(
+      {"/bin/sh", "-c",
+       BinaryPath("tailorctl") + " --scheduler " + address_ + " replay --workload " +
+           dir_.File("workload.toml") + " --trace " + TAILOR_SOURCE_DIR +
+           "/bench/traces/azure2019 --duration-s 30 --policy fastest --quiet 2>&1"},
+      &rc);
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(out.find("unknown placement policy 'fastest'"), std::string::npos) << out;
+  EXPECT_NE(out.find("replay stopped"), std::string::npos) << out;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s) << "stopped early, not after 30 s";
+
   // ListDecisions refuses a limit it would not honour.
   auto stub = v1::Placement::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
