@@ -2,11 +2,17 @@
 // loopback with 1,000 registered nodes.
 //
 //   build/bin/place_load [--clients 32] [--seconds 10] [--nodes 1000] [--bin-dir build/bin]
+//                        [--mode sync|async] [--connections 2]
 //
 // Starts tailor-scheduler (data in a scratch directory), registers the nodes through the
 // Membership API (12 host classes, huge capacity so reservations never fill them), deploys a
-// small function through the Registry API, then runs the clients (one channel each) and prints
-// decisions per second and the p50/p99 latency of Place as one JSON object.
+// small function through the Registry API, then runs the clients and prints decisions per
+// second and the p50/p99 latency of Place as one JSON object.
+//
+// Clients: in `sync` mode, one thread and one connection per client, each calling Place back
+// to back. In `async` mode (how a platform's front end would call Tailor), `--clients` calls
+// are kept in flight at all times, spread over `--connections` HTTP/2 connections, each driven
+// by one thread with a completion queue: the calls share connections as gRPC multiplexes them.
 #include <grpcpp/grpcpp.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -47,16 +53,21 @@ using Clock = std::chrono::steady_clock;
 }  // namespace
 
 int main(int argc, char** argv) {
-  int clients = 32, nodes = 1000;
+  int clients = 32, nodes = 1000, connections = 2;
   double seconds = 10;
-  std::string bin_dir = "build/bin";
+  std::string bin_dir = "build/bin", mode = "sync";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--clients")) clients = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--nodes")) nodes = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--bin-dir")) bin_dir = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--mode")) mode = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--connections")) connections = std::atoi(argv[i + 1]);
     else Die(std::string("unknown flag ") + argv[i]);
   }
+  if (mode != "sync" && mode != "async") Die("--mode must be sync or async");
+  if (clients < 1 || connections < 1) Die("--clients and --connections must be at least 1");
+  if (mode == "sync") connections = clients;
   char tmpl[] = "/tmp/tailor-place-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
 
@@ -125,26 +136,71 @@ int main(int argc, char** argv) {
   // The load.
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> failures{0};
-  std::vector<std::vector<double>> latencies(clients);
+  std::vector<std::vector<double>> latencies(connections);
   std::vector<std::thread> threads;
   const auto start = Clock::now();
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      grpc::ChannelArguments ca;
-      ca.SetInt("grpc.channel_id", c);  // one connection per client
-      auto stub = tailor::v1::Placement::NewStub(
-          grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), ca));
-      tailor::v1::PlaceRequest req;
-      req.set_function_name("bench");
-      req.set_payload_bytes(1024);
-      while (!stop.load(std::memory_order_relaxed)) {
-        grpc::ClientContext ctx;
+  auto make_stub = [&](int c) {
+    grpc::ChannelArguments ca;
+    ca.SetInt("grpc.channel_id", c);  // a connection of its own
+    return tailor::v1::Placement::NewStub(
+        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), ca));
+  };
+  tailor::v1::PlaceRequest req;
+  req.set_function_name("bench");
+  req.set_payload_bytes(1024);
+  for (int c = 0; c < connections; ++c) {
+    if (mode == "sync") {
+      threads.emplace_back([&, c] {
+        auto stub = make_stub(c);
+        while (!stop.load(std::memory_order_relaxed)) {
+          grpc::ClientContext ctx;
+          tailor::v1::PlaceResponse resp;
+          const auto t0 = Clock::now();
+          const bool ok = stub->Place(&ctx, req, &resp).ok();
+          const auto t1 = Clock::now();
+          if (!ok) failures.fetch_add(1);
+          latencies[c].push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+        }
+      });
+      continue;
+    }
+    // async: this connection's share of the in-flight calls, re-issued as each completes.
+    const int in_flight = clients / connections + (c < clients % connections ? 1 : 0);
+    threads.emplace_back([&, c, in_flight] {
+      auto stub = make_stub(c);
+      grpc::CompletionQueue cq;
+      struct Call {
+        std::unique_ptr<grpc::ClientContext> ctx;
         tailor::v1::PlaceResponse resp;
-        const auto t0 = Clock::now();
-        const bool ok = stub->Place(&ctx, req, &resp).ok();
-        const auto t1 = Clock::now();
-        if (!ok) failures.fetch_add(1);
-        latencies[c].push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+        grpc::Status status;
+        std::unique_ptr<grpc::ClientAsyncResponseReader<tailor::v1::PlaceResponse>> reader;
+        Clock::time_point t0;
+      };
+      std::vector<Call> calls(in_flight);
+      auto issue = [&](size_t i) {
+        Call& call = calls[i];
+        call.ctx = std::make_unique<grpc::ClientContext>();
+        call.t0 = Clock::now();
+        call.reader = stub->AsyncPlace(call.ctx.get(), req, &cq);
+        call.reader->Finish(&call.resp, &call.status, reinterpret_cast<void*>(i));
+      };
+      for (int i = 0; i < in_flight; ++i) issue(i);
+      int outstanding = in_flight;
+      void* tag;
+      bool ok;
+      while (outstanding > 0 && cq.Next(&tag, &ok)) {
+        const auto i = reinterpret_cast<size_t>(tag);
+        latencies[c].push_back(
+            std::chrono::duration<double, std::micro>(Clock::now() - calls[i].t0).count());
+        if (!ok || !calls[i].status.ok()) failures.fetch_add(1);
+        if (stop.load(std::memory_order_relaxed)) {
+          --outstanding;
+        } else {
+          issue(i);
+        }
+      }
+      cq.Shutdown();
+      while (cq.Next(&tag, &ok)) {
       }
     });
   }
@@ -157,7 +213,9 @@ int main(int argc, char** argv) {
   std::sort(all.begin(), all.end());
   auto pct = [&](double q) { return all.empty() ? 0 : all[static_cast<size_t>(q * (all.size() - 1))]; };
   nlohmann::json out = {{"nodes", nodes},
+                        {"mode", mode},
                         {"clients", clients},
+                        {"connections", connections},
                         {"decisions", all.size()},
                         {"failures", failures.load()},
                         {"decisions_per_second", all.size() / elapsed},
