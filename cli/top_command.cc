@@ -165,7 +165,13 @@ int RunTop(const GlobalOptions& global, const TopOptions& options) {
     } else {
       // Home the cursor and clear the screen, so the view stays in place.
       if (redraw) std::cout << "\x1b[H\x1b[2J";
-      std::cout << RenderTop(snap, now_ms) << (redraw ? "" : "\n") << std::flush;
+      std::cout << RenderTop(snap, now_ms);
+      if (redraw) {
+        std::cout << "\nrefreshing every " << options.interval_ms << " ms; Ctrl-C to quit";
+      } else {
+        std::cout << "\n";
+      }
+      std::cout << std::flush;
     }
   }
   return 0;
