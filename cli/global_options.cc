@@ -12,9 +12,9 @@ void SetDeadline(grpc::ClientContext& ctx, const GlobalOptions& global,
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
 }
 
-std::string ToJson(const google::protobuf::Message& message) {
+std::string ToJson(const google::protobuf::Message& message, bool pretty) {
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
+  options.add_whitespace = pretty;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;
   std::string out;

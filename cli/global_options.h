@@ -21,7 +21,7 @@ struct GlobalOptions {
 void SetDeadline(grpc::ClientContext& ctx, const GlobalOptions& global,
                  std::chrono::milliseconds at_least = std::chrono::milliseconds(0));
 
-// The message as indented JSON with proto field names.
-std::string ToJson(const google::protobuf::Message& message);
+// The message as JSON with proto field names: indented, or on one line (no trailing newline).
+std::string ToJson(const google::protobuf::Message& message, bool pretty = true);
 
 }  // namespace tailor::cli

@@ -78,13 +78,12 @@ int RunNodes(const GlobalOptions& global) {
   Table table({"NODE", "ADDRESS", "HEALTH", "LAST HEARTBEAT", "CORES", "MEMORY", "CPU", "FEATURES"});
   for (const auto& n : resp.nodes()) {
     const auto& inv = n.inventory();
-    char cpu_load[32];
-    std::snprintf(cpu_load, sizeof(cpu_load), "%.0f%%", n.load().cpu_utilization() * 100);
     table.AddRow({n.node_id(), n.address(), HealthName(n.health()),
                   FormatAgo(n.last_heartbeat_unix_ms(), now_ms),
                   std::to_string(inv.topology().physical_cores()) + "/" +
                       std::to_string(inv.topology().logical_cores()),
-                  FormatBytes(inv.memory_bytes()), cpu_load, KeyFeatures(inv)});
+                  FormatBytes(inv.memory_bytes()), FormatPercent(n.load().cpu_utilization()),
+                  KeyFeatures(inv)});
   }
   table.Print(std::cout);
   if (resp.nodes_size() == 0) std::cout << "(no nodes registered yet)\n";

@@ -26,8 +26,6 @@ std::string Fixed(double v, int digits) {
   return buf;
 }
 
-std::string Ms(double v) { return Fixed(v, v < 10 ? 2 : 1); }
-
 uint32_t PhaseOf(double at_ms, double duration_ms, uint32_t phases) {
   if (!(duration_ms > 0)) return 0;
   const auto p = static_cast<uint32_t>(at_ms / duration_ms * phases);
@@ -187,7 +185,8 @@ void PrintReplayReport(const json& report, std::ostream& out) {
   const auto& runs = report["runs"];
   out << "Workload: " << report["workload"].size() << " functions over "
       << Fixed(report["duration_s"], 0) << " s, shaped by the first "
-      << report["trace_minutes"].get<uint32_t>() << " minutes of " << report["trace"].get<std::string>()
+      << report["trace_minutes"].get<uint32_t>() << " minutes of "
+      << report["trace"].get<std::string>()
       << "\n";
   Table workload({"FUNCTION", "FOLLOWS TRACE FUNCTION", "ITS CALLS IN THE TRACE", "CALLS HERE"});
   for (const auto& f : report["workload"]) {
@@ -235,8 +234,9 @@ void PrintReplayReport(const json& report, std::ostream& out) {
     const auto& p = f["prediction"];
     const auto& a = f["allocation"];
     const bool predicted = p["calls"].get<uint64_t>() > 0;
-    learned.AddRow({f["function"], predicted ? Ms(p["predicted_p50_ms"]) + " ms" : "-",
-                    predicted ? Ms(p["measured_p50_ms"]) + " ms" : "-",
+    learned.AddRow({f["function"],
+                    predicted ? FormatMillis(p["predicted_p50_ms"]) + " ms" : "-",
+                    predicted ? FormatMillis(p["measured_p50_ms"]) + " ms" : "-",
                     predicted ? Fixed(p["abs_error_p50_pct"], 0) + "%" : "-",
                     FormatBytes(static_cast<uint64_t>(a["memory_limit_p50_bytes"].get<double>())),
                     FormatBytes(static_cast<uint64_t>(a["peak_memory_max_bytes"].get<double>())),
@@ -269,8 +269,8 @@ void PrintReplayReport(const json& report, std::ostream& out) {
                            .get<uint64_t>())};
     for (const auto& r : runs) {
       const auto& s = overall ? r["overall"] : r["functions"][i];
-      row.push_back(Ms(s["latency_mean_ms"]));
-      row.push_back(Ms(s["latency_p95_ms"]));
+      row.push_back(FormatMillis(s["latency_mean_ms"]));
+      row.push_back(FormatMillis(s["latency_p95_ms"]));
       row.push_back(std::to_string(s["failed"].get<uint64_t>()));
     }
     if (runs.size() == 2) {

@@ -38,6 +38,10 @@ std::vector<CallRecord> RunReplay(v1::Gateway::StubInterface& gateway,
                                   const ReplayProgress& progress, std::string* stopped_by) {
   const size_t total = schedule.calls.size();
   std::vector<CallRecord> records(total);
+  for (size_t i = 0; i < total; ++i) {
+    records[i].function = schedule.calls[i].function;
+    records[i].scheduled_ms = schedule.calls[i].at_ms;
+  }
   std::mutex mu;
   std::condition_variable ready, finished;
   std::deque<size_t> due;  // calls whose time has come, waiting for a sender
@@ -50,8 +54,6 @@ std::vector<CallRecord> RunReplay(v1::Gateway::StubInterface& gateway,
   auto send = [&](size_t i) {
     const ScheduledCall& call = schedule.calls[i];
     CallRecord& r = records[i];
-    r.function = call.function;
-    r.scheduled_ms = call.at_ms;
     v1::GatewayInvokeRequest request;
     request.set_function_name(workload[call.function].name);
     request.set_payload(workload[call.function].payload);
@@ -61,7 +63,6 @@ std::vector<CallRecord> RunReplay(v1::Gateway::StubInterface& gateway,
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::milliseconds(options.call_deadline_ms));
     r.sent_ms = MsSince(start);
-    r.sent = true;
     const grpc::Status status = gateway.Invoke(&ctx, request, &response);
     r.latency_ms = MsSince(start) - r.sent_ms;
     if (!status.ok()) {
@@ -150,10 +151,6 @@ std::vector<CallRecord> RunReplay(v1::Gateway::StubInterface& gateway,
   }
   for (auto& t : senders) t.join();
   if (progress) progress(done.load(), failed.load(), total);
-  for (size_t i = 0; i < total; ++i) {
-    records[i].function = schedule.calls[i].function;
-    records[i].scheduled_ms = schedule.calls[i].at_ms;
-  }
   if (stopped_by != nullptr) {
     std::lock_guard lock(mu);
     *stopped_by = stop_reason;

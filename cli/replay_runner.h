@@ -25,7 +25,6 @@ struct CallRecord {
   double latency_ms = 0;    // gateway round trip
   bool ok = false;          // the function ran and exited 0
   std::string error;        // the gRPC error or the run's outcome when !ok
-  bool sent = false;        // false when the replay stopped before this call
   std::string node_id;
   std::string decision_id;  // for `tailorctl explain`
   bool explored = false;
@@ -49,7 +48,7 @@ using ReplayProgress = std::function<void(size_t done, size_t failed, size_t tot
 
 // One record per call, in schedule order. A call the scheduler rejects as the caller's mistake
 // (INVALID_ARGUMENT, NOT_FOUND: an unknown policy, a removed function) stops the replay: the
-// calls not yet sent keep sent = false, and `stopped_by` receives the error. Paced by the real steady clock: a load generator
+// calls not yet sent keep empty records, and `stopped_by` receives the error. Paced by the real steady clock: a load generator
 // against a live cluster has no simulated time to run on.
 std::vector<CallRecord> RunReplay(v1::Gateway::StubInterface& gateway,
                                   const std::vector<WorkloadFunction>& workload,

@@ -41,6 +41,18 @@ std::string FormatBytes(uint64_t bytes) {
   return buf;
 }
 
+std::string FormatPercent(double share) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f%%", share * 100);
+  return buf;
+}
+
+std::string FormatMillis(double ms) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, ms < 10 ? "%.2f" : "%.1f", ms);
+  return buf;
+}
+
 std::string FormatAgo(int64_t then_unix_ms, int64_t now_unix_ms) {
   if (then_unix_ms <= 0) return "never";
   int64_t s = std::max<int64_t>(0, (now_unix_ms - then_unix_ms) / 1000);

@@ -20,6 +20,10 @@ class Table {
 
 // "1.5 GiB", "512 MiB", "32 KiB".
 std::string FormatBytes(uint64_t bytes);
+// "42%" for 0.42.
+std::string FormatPercent(double share);
+// "8.25" below 10 ms, "48.2" above: a duration in milliseconds, without the unit.
+std::string FormatMillis(double ms);
 // "3s ago", "2m ago", "never".
 std::string FormatAgo(int64_t then_unix_ms, int64_t now_unix_ms);
 

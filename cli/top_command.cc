@@ -1,6 +1,5 @@
 #include "cli/top_command.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,18 +19,7 @@
 namespace tailor::cli {
 namespace {
 
-std::string Percent(double share) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%.0f%%", share * 100);
-  return buf;
-}
-
-std::string Millis(double ms) {
-  if (ms <= 0) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, ms < 10 ? "%.2f ms" : "%.1f ms", ms);
-  return buf;
-}
+std::string Millis(double ms) { return ms <= 0 ? "-" : FormatMillis(ms) + " ms"; }
 
 std::string Age(int64_t then_ms, int64_t now_ms) {
   const double s = std::max<int64_t>(0, now_ms - then_ms) / 1000.0;
@@ -78,7 +66,8 @@ std::string RenderTop(const TopSnapshot& snap, int64_t now_ms) {
     const uint64_t total = load.memory_total_bytes() > 0 ? load.memory_total_bytes()
                                                          : n.inventory().memory_bytes();
     nodes.AddRow({n.node_id(), HealthName(n.health()),
-                  FormatAgo(n.last_heartbeat_unix_ms(), now_ms), Percent(load.cpu_utilization()),
+                  FormatAgo(n.last_heartbeat_unix_ms(), now_ms),
+                  FormatPercent(load.cpu_utilization()),
                   FormatBytes(load.memory_used_bytes()) + " / " + FormatBytes(total),
                   std::to_string(load.running_invocations()),
                   std::to_string(load.queued_invocations()),
@@ -107,15 +96,9 @@ std::string RenderTop(const TopSnapshot& snap, int64_t now_ms) {
 }
 
 std::string RenderTopJson(const TopSnapshot& snap, bool pretty) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = pretty;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string nodes, decisions;
-  (void)google::protobuf::util::MessageToJsonString(snap.nodes, &nodes, options);
-  (void)google::protobuf::util::MessageToJsonString(snap.decisions, &decisions, options);
-  std::string out = "{\"scheduler\": \"" + snap.scheduler + "\", \"nodes\": " + nodes +
-                    ", \"decisions\": " + decisions + "}";
+  std::string out = "{\"scheduler\": \"" + snap.scheduler + "\", \"nodes\": " +
+                    ToJson(snap.nodes, pretty) + ", \"decisions\": " +
+                    ToJson(snap.decisions, pretty) + "}";
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }

@@ -46,6 +46,14 @@ std::string NodeIneligibilityReason(const PlacementRequest& request, const NodeV
   return "";
 }
 
+std::string IneligibilityReason(const PlacementRequest& request, const ClusterIndex& cluster,
+                                const NodeView& node, const Allocation& allocation) {
+  const auto* cls = cluster.FindClass(node.host_class);
+  if (cls == nullptr) return "unknown host class";
+  std::string reason = ClassIneligibilityReason(request, cls->info);
+  return reason.empty() ? NodeIneligibilityReason(request, node, allocation) : reason;
+}
+
 Status NoEligibleNodeError(const PlacementRequest& request,
                            std::span<const CandidateScore> candidates) {
   if (candidates.empty()) {

@@ -23,6 +23,11 @@ std::string ClassIneligibilityReason(const PlacementRequest& request, const Host
 std::string NodeIneligibilityReason(const PlacementRequest& request, const NodeView& node,
                                     const Allocation& allocation);
 
+// Both of the above for one node of `cluster` (its class looked up), for policies that walk
+// nodes rather than classes: empty when the node can take the invocation.
+std::string IneligibilityReason(const PlacementRequest& request, const ClusterIndex& cluster,
+                                const NodeView& node, const Allocation& allocation);
+
 // FAILED_PRECONDITION summarising why no candidate was eligible ("no node can take 'f' now:
 // 2 unhealthy, 1 lacks aes").
 Status NoEligibleNodeError(const PlacementRequest& request,

@@ -6,11 +6,7 @@ namespace tailor::models {
 
 Result<PlacementDecision> LeastLoadedPolicy::Decide(const PlacementRequest& request,
                                                     const ClusterIndex& cluster) {
-  Allocation allocation;
-  allocation.memory_limit_bytes = request.function.memory_hint_bytes > 0
-                                      ? request.function.memory_hint_bytes
-                                      : kDefaultMemoryLimitBytes;
-  allocation.cpu_millicores = kDefaultCpuMillicores;
+  const Allocation allocation = StaticAllocation(request.function);
   auto decided = ChooseByClass(
       request, cluster, allocation, WalkOrder::kLeastLoadedFirst,
       [&](uint32_t, const NodeView& node, CandidateScore& c) {

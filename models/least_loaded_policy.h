@@ -14,9 +14,6 @@
 
 namespace tailor::models {
 
-inline constexpr uint64_t kDefaultMemoryLimitBytes = 256ull << 20;
-inline constexpr uint32_t kDefaultCpuMillicores = 1000;
-
 class LeastLoadedPolicy final : public PlacementPolicy {
  public:
   std::string_view name() const override { return "least-loaded"; }

@@ -68,6 +68,19 @@ struct Allocation {
   uint32_t cache_ways = 0;
 };
 
+inline constexpr uint64_t kDefaultMemoryLimitBytes = 256ull << 20;
+inline constexpr uint32_t kDefaultCpuMillicores = 1000;
+
+// What static configuration gives a function, with nothing learned: its manifest's memory
+// hint (or 256 MiB) and one core. The baselines allocate this; learned advice starts from it.
+inline Allocation StaticAllocation(const FunctionInfo& function) {
+  Allocation a;
+  a.memory_limit_bytes =
+      function.memory_hint_bytes > 0 ? function.memory_hint_bytes : kDefaultMemoryLimitBytes;
+  a.cpu_millicores = kDefaultCpuMillicores;
+  return a;
+}
+
 // The named parts of a score, in a fixed array: scoring must not allocate per term. Names are
 // string literals.
 class ScoreTerms {

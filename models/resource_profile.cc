@@ -4,7 +4,6 @@
 #include <cmath>
 #include <sstream>
 
-#include "models/least_loaded_policy.h"
 
 namespace tailor::models {
 
@@ -28,10 +27,7 @@ void ResourceProfiles::Observe(const RunObservation& run, double llc_miss_ratio)
 }
 
 Allocation ResourceProfiles::Advise(const FunctionInfo& function) const {
-  Allocation a;
-  a.memory_limit_bytes =
-      function.memory_hint_bytes > 0 ? function.memory_hint_bytes : kDefaultMemoryLimitBytes;
-  a.cpu_millicores = kDefaultCpuMillicores;
+  Allocation a = StaticAllocation(function);
   auto it = profiles_.find(function.name);
   if (it == profiles_.end()) return a;
   const Profile& p = it->second;

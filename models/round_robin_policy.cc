@@ -1,17 +1,12 @@
 #include "models/round_robin_policy.h"
 
 #include "models/eligibility.h"
-#include "models/least_loaded_policy.h"
 
 namespace tailor::models {
 
 Result<PlacementDecision> RoundRobinPolicy::Decide(const PlacementRequest& request,
                                                    const ClusterIndex& cluster) {
-  Allocation allocation;
-  allocation.memory_limit_bytes = request.function.memory_hint_bytes > 0
-                                      ? request.function.memory_hint_bytes
-                                      : kDefaultMemoryLimitBytes;
-  allocation.cpu_millicores = kDefaultCpuMillicores;
+  const Allocation allocation = StaticAllocation(request.function);
 
   // The index never drops a node (a departed one stays, unhealthy), so slots 0..size()-1 are
   // every node and the cycle is stable.
@@ -21,13 +16,7 @@ Result<PlacementDecision> RoundRobinPolicy::Decide(const PlacementRequest& reque
   for (uint32_t i = 0; i < n; ++i) {
     const uint32_t slot = (next_slot_ + i) % n;
     const NodeView& node = cluster.node(slot);
-    std::string reason;
-    if (const auto* cls = cluster.FindClass(node.host_class); cls == nullptr) {
-      reason = "unknown host class";
-    } else {
-      reason = ClassIneligibilityReason(request, cls->info);
-    }
-    if (reason.empty()) reason = NodeIneligibilityReason(request, node, allocation);
+    std::string reason = IneligibilityReason(request, cluster, node, allocation);
     if (!reason.empty()) {
       // Kept even on large clusters: when no node is eligible, the error counts the reasons.
       CandidateScore skipped;

@@ -17,19 +17,9 @@ using models::NodeView;
 using models::PlacementDecision;
 using models::PlacementRequest;
 
-Allocation StaticAllocation(const PlacementRequest& request) {
-  Allocation a;
-  a.memory_limit_bytes = request.function.memory_hint_bytes > 0 ? request.function.memory_hint_bytes
-                                                                : models::kDefaultMemoryLimitBytes;
-  a.cpu_millicores = models::kDefaultCpuMillicores;
-  return a;
-}
-
 bool Fits(const PlacementRequest& request, const ClusterIndex& cluster, const NodeView& node,
           const Allocation& allocation) {
-  const auto* cls = cluster.FindClass(node.host_class);
-  return cls != nullptr && models::ClassIneligibilityReason(request, cls->info).empty() &&
-         models::NodeIneligibilityReason(request, node, allocation).empty();
+  return models::IneligibilityReason(request, cluster, node, allocation).empty();
 }
 
 Result<PlacementDecision> Chosen(const NodeView& node, const Allocation& allocation) {
@@ -52,7 +42,7 @@ class RandomPolicy final : public models::PlacementPolicy {
                                    const ClusterIndex& cluster) override {
     const auto n = static_cast<uint32_t>(cluster.size());
     if (n == 0) return NoRoom(request);
-    const Allocation a = StaticAllocation(request);
+    const Allocation a = models::StaticAllocation(request.function);
     std::uniform_int_distribution<uint32_t> pick(0, n - 1);
     // Sampling finds a node with room quickly unless nearly all are full; then a scan from a
     // random start keeps the choice uniform enough and the answer exact.
@@ -91,7 +81,7 @@ class OpenWhiskPolicy final : public models::PlacementPolicy {
     const uint64_t hash = std::hash<std::string>{}(request.function.name);
     const uint32_t home = static_cast<uint32_t>(hash % n);
     const uint32_t step = step_sizes_[(hash / n) % step_sizes_.size()];
-    const Allocation a = StaticAllocation(request);
+    const Allocation a = models::StaticAllocation(request.function);
     for (uint32_t i = 0; i < n; ++i) {
       const NodeView& node = cluster.node(static_cast<uint32_t>((home + uint64_t(i) * step) % n));
       if (Fits(request, cluster, node, a)) return Chosen(node, a);
@@ -146,7 +136,8 @@ class StaticRulesPolicy final : public models::PlacementPolicy {
     }
     const auto& classes = cluster.classes();
     return models::ChooseByClass(
-        constrained, cluster, StaticAllocation(request), models::WalkOrder::kLeastLoadedFirst,
+        constrained, cluster, models::StaticAllocation(request.function),
+        models::WalkOrder::kLeastLoadedFirst,
         [&](uint32_t ci, const NodeView& node, models::CandidateScore& c) {
           const auto& info = classes[ci].info;
           auto has = [&](const char* f) {
