@@ -53,7 +53,7 @@ struct Fixture {
   }
   Executor MakeExecutor(bool with_cgroups, bool with_spool) {
     ExecutorOptions options;
-    options.node_id = "bench";  // the shim sits next to this benchmark in build/bin
+    options.node_id = "bench";  // the spawner sits next to this benchmark in build/bin
     ExecutorDeps deps;
     deps.functions = store.get();
     deps.cgroups = with_cgroups ? cgroups.get() : null_cgroups.get();

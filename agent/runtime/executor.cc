@@ -28,7 +28,12 @@ int64_t Micros(const timeval& tv) { return int64_t(tv.tv_sec) * 1'000'000 + tv.t
 std::string NewInvocationId() { return RandomId(); }
 
 Executor::Executor(ExecutorOptions options, ExecutorDeps deps)
-    : options_(std::move(options)), deps_(std::move(deps)) {}
+    : options_(std::move(options)), deps_(std::move(deps)), spawner_(options_.run_spawner) {
+  // Started now, while the agent is small; a failure shows again at the first run.
+  if (Status s = spawner_.EnsureStarted(); !s.ok()) {
+    log::Warn("cannot start the run spawner", {{"error", s}});
+  }
+}
 
 Result<std::chrono::nanoseconds> Executor::AcquireSlot() {
   const auto start = deps_.clock->MonotonicNow();
@@ -133,7 +138,6 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
   spec.uid = options_.run_uid;
   spec.gid = options_.run_gid;
   spec.join_cgroup_procs_files = cgroup->ProcsFiles();
-  spec.run_shim = options_.run_shim;
   spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8",
               "TAILOR_FUNCTION=" + fn.manifest.name,
               "TAILOR_FUNCTION_VERSION=" + fn.manifest.version,
@@ -155,7 +159,7 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
     return OkStatus();
   };
   auto kill_tree = [&] { (void)cgroup->KillAll(); };
-  TAILOR_ASSIGN_OR_RETURN(ProcessResult pr, RunProcess(spec, attach, kill_tree));
+  TAILOR_ASSIGN_OR_RETURN(ProcessResult pr, RunProcess(spawner_, spec, attach, kill_tree));
 
   // Assemble the report.
   report.set_start_unix_ms(ToUnixMillis(pr.started_at));
@@ -168,8 +172,8 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
   report.set_memory_limit_bytes(alloc.memory_limit_bytes());
   report.mutable_allocation()->set_cpu_millicores(limits.cpu_millicores);
   // Peak memory: the function's largest resident set (its ru_maxrss in KiB, reported by the
-  // shim). The cgroup's high-water mark adds page cache, which the kernel reclaims before an
-  // OOM kill, so it is only the fallback when the shim could not report (timeouts).
+  // spawner). The cgroup's high-water mark adds page cache, which the kernel reclaims before
+  // an OOM kill, so it is only the fallback when the spawner could not report (it died).
   report.set_peak_memory_bytes(static_cast<uint64_t>(pr.rusage.ru_maxrss) * 1024);
   report.set_user_cpu_us(Micros(pr.rusage.ru_utime));
   report.set_system_cpu_us(Micros(pr.rusage.ru_stime));
@@ -180,6 +184,9 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
 
   auto* measured = report.mutable_measured();
   std::string notes;
+  if (!pr.function_rusage) {
+    notes += "the run spawner died during the run: exit status and rusage unknown; ";
+  }
   auto usage = cgroup->ReadUsage();
   measured->set_cgroup(cgroup->version() > 0);
   if (cgroup->version() == 0) notes += "no cgroup hierarchy: limits not enforced; ";

@@ -42,7 +42,7 @@ struct ExecutorOptions {
   std::optional<uid_t> run_uid;  // run functions as this user (when the agent is root)
   std::optional<gid_t> run_gid;
   EmulationProfile emulation;
-  std::string run_shim = DefaultRunShimPath();  // tailor-run-shim, next to the agent binary
+  std::string run_spawner = DefaultRunSpawnerPath();  // next to the agent binary
 };
 
 struct ExecutorDeps {
@@ -66,6 +66,7 @@ class Executor {
   uint32_t running() const { return running_.load(); }
   uint32_t queued() const { return queued_.load(); }
   const ExecutorOptions& options() const { return options_; }
+  RunSpawner& spawner() { return spawner_; }
 
  private:
   // Waits for a run slot; returns the time waited.
@@ -74,6 +75,7 @@ class Executor {
 
   const ExecutorOptions options_;
   const ExecutorDeps deps_;
+  RunSpawner spawner_;
   std::mutex mu_;
   std::condition_variable cv_;
   uint64_t next_ticket_ = 0;

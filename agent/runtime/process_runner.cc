@@ -4,7 +4,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,7 +13,9 @@
 #include <cstring>
 #include <mutex>
 
+#include "agent/runtime/spawn_protocol.h"
 #include "common/file_util.h"
+#include "common/logging.h"
 
 namespace tailor::agent {
 namespace {
@@ -44,111 +46,89 @@ Status MakePipe(Fd& read_end, Fd& write_end) {
 
 void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
-int PidfdOpen(pid_t pid) {
-#ifdef SYS_pidfd_open
-  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-#else
-  (void)pid;
-  errno = ENOSYS;
-  return -1;
-#endif
+// One event from a run's channel; nullopt when the spawner closed it without one (it died).
+Result<std::optional<spawn::SpawnEvent>> ReadEvent(int channel) {
+  char buf[sizeof(spawn::SpawnEvent) + 1];
+  ssize_t n;
+  while ((n = ::recv(channel, buf, sizeof(buf), 0)) < 0 && errno == EINTR) {
+  }
+  if (n < 0) {
+    if (errno == ECONNRESET) return std::optional<spawn::SpawnEvent>();
+    return ErrnoToStatus(errno, "reading from the run spawner");
+  }
+  if (n == 0) return std::optional<spawn::SpawnEvent>();
+  TAILOR_ASSIGN_OR_RETURN(spawn::SpawnEvent event,
+                          spawn::DecodeEvent(std::string_view(buf, static_cast<size_t>(n))));
+  return std::optional<spawn::SpawnEvent>(event);
 }
-
-extern "C" char** environ;
-
-// What tailor-run-shim writes to fd 5 after the function exits (agent/run_shim.cc).
-struct ShimReport {
-  int32_t magic;
-  int32_t wait_status;
-  struct rusage usage;
-};
-constexpr int32_t kShimReportMagic = 0x54534852;
 
 }  // namespace
 
-std::string DefaultRunShimPath() {
-  char exe[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n <= 0) return kRunShimName;
-  std::string dir(exe, static_cast<size_t>(n));
-  dir.resize(dir.rfind('/') + 1);
-  return dir + kRunShimName;
-}
-
-Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach,
-                                 const KillTreeFn& kill_tree) {
+Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
+                                 const AttachFn& attach, const KillTreeFn& kill_tree) {
   static std::once_flag ignore_sigpipe;
   std::call_once(ignore_sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
 
-  // The shim's command line: what it does before exec, then the function's own argv.
-  std::vector<std::string> argv_storage = {spec.run_shim};
-  for (const auto& path : spec.join_cgroup_procs_files) {
-    argv_storage.push_back("--join");
-    argv_storage.push_back(path);
-  }
-  if (spec.gid) argv_storage.insert(argv_storage.end(), {"--gid", std::to_string(*spec.gid)});
-  if (spec.uid) argv_storage.insert(argv_storage.end(), {"--uid", std::to_string(*spec.uid)});
-  if (!spec.working_dir.empty()) {
-    argv_storage.insert(argv_storage.end(), {"--chdir", spec.working_dir});
-  }
-  argv_storage.push_back("--");
-  argv_storage.push_back(spec.executable);
-  argv_storage.insert(argv_storage.end(), spec.args.begin(), spec.args.end());
-  std::vector<char*> argv, envp;
-  for (auto& a : argv_storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_storage = spec.env;
-  for (auto& e : env_storage) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  spawn::SpawnRequest request;
+  request.executable = spec.executable;
+  request.argv.reserve(spec.args.size() + 1);
+  request.argv.push_back(spec.executable);
+  request.argv.insert(request.argv.end(), spec.args.begin(), spec.args.end());
+  request.env = spec.env;
+  request.working_dir = spec.working_dir;
+  request.uid = spec.uid;
+  request.gid = spec.gid;
+  request.join_files = spec.join_cgroup_procs_files;
+  TAILOR_ASSIGN_OR_RETURN(std::string encoded,
+                          std::move(spawn::EncodeRequest(request)).WithContext("starting " + spec.executable));
 
-  Fd in_r, in_w, out_r, out_w, err_r, err_w, gate_r, gate_w, exec_r, exec_w, report_r, report_w;
+  Fd in_r, in_w, out_r, out_w, err_r, err_w, gate_r, gate_w, exec_r, exec_w, channel, theirs;
   TAILOR_RETURN_IF_ERROR(MakePipe(in_r, in_w));
   TAILOR_RETURN_IF_ERROR(MakePipe(out_r, out_w));
   TAILOR_RETURN_IF_ERROR(MakePipe(err_r, err_w));
   TAILOR_RETURN_IF_ERROR(MakePipe(gate_r, gate_w));
   TAILOR_RETURN_IF_ERROR(MakePipe(exec_r, exec_w));
-  TAILOR_RETURN_IF_ERROR(MakePipe(report_r, report_w));
-
-  // posix_spawn (vfork-like: the agent's memory is neither copied nor write-protected) with
-  // its own process group, default signal dispositions and an empty mask. All our pipe fds
-  // are close-on-exec; dup2 onto 0-4 gives the shim exactly the ones it needs.
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in_r.fd, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_w.fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, err_w.fd, 2);
-  posix_spawn_file_actions_adddup2(&actions, gate_r.fd, 3);
-  posix_spawn_file_actions_adddup2(&actions, exec_w.fd, 4);
-  posix_spawn_file_actions_adddup2(&actions, report_w.fd, 5);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETSIGMASK);
-  pid_t pid = -1;
-  const int spawn_rc = ::posix_spawn(&pid, spec.run_shim.c_str(), &actions, &attr, argv.data(),
-                                     envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (spawn_rc != 0) return ErrnoToStatus(spawn_rc, "starting the run shim " + spec.run_shim);
-
+  {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+      return ErrnoToStatus(errno, "socketpair");
+    }
+    channel.fd = sv[0];
+    theirs.fd = sv[1];
+  }
+  const int sent_fds[spawn::kFdCount] = {in_r.fd, out_w.fd, err_w.fd,
+                                         gate_r.fd, exec_w.fd, theirs.fd};
+  TAILOR_RETURN_IF_ERROR_CTX(spawner.Send(encoded, sent_fds), "starting " + spec.executable);
+  // Only the child holds these now (the spawner closes its copies after the fork).
   in_r.Close();
   out_w.Close();
   err_w.Close();
   gate_r.Close();
   exec_w.Close();
-  report_w.Close();
+  theirs.Close();
 
+  TAILOR_ASSIGN_OR_RETURN(std::optional<spawn::SpawnEvent> started, ReadEvent(channel.fd));
+  if (!started) {
+    return UnavailableError("starting " + spec.executable + ": the run spawner exited");
+  }
+  if (started->kind == spawn::EventKind::kFailed) {
+    return ErrnoToStatus(started->error, "starting " + spec.executable);
+  }
+  if (started->kind != spawn::EventKind::kStarted) {
+    return InternalError("starting " + spec.executable + ": the run spawner answered out of turn");
+  }
+  const pid_t pid = started->pid;
+
+  // Closing the gate makes the child exit at once; the kill byte covers a child that is past
+  // it. The spawner reaps it either way; its exit event (or EOF) says it is gone.
   auto abort_child = [&](Status why) -> Status {
-    gate_w.Close();  // the child reads EOF at the gate and exits
-    ::kill(pid, SIGKILL);
-    int st;
-    ::waitpid(pid, &st, 0);
+    gate_w.Close();
+    const char kill_byte = spawn::kKillByte;
+    (void)::send(channel.fd, &kill_byte, 1, MSG_NOSIGNAL);
+    for (;;) {
+      auto event = ReadEvent(channel.fd);
+      if (!event.ok() || !event->has_value() || (*event)->kind == spawn::EventKind::kExited) break;
+    }
     return why;
   };
 
@@ -156,16 +136,20 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach
     Status s = attach(pid);
     if (!s.ok()) return abort_child(s.WithContext("attaching the run's cgroup and counters"));
   }
-  Fd pidfd(PidfdOpen(pid));
 
   ProcessResult result;
   const auto start = Clock::now();
   result.started_at = std::chrono::system_clock::now();
-  if (::write(gate_w.fd, "g", 1) != 1) return abort_child(ErrnoToStatus(errno, "start gate"));
+  if (::write(gate_w.fd, &spawn::kGateOpenByte, 1) != 1) {
+    return abort_child(ErrnoToStatus(errno, "start gate"));
+  }
   gate_w.Close();
 
   // Exec succeeded iff the error pipe closes without data. The pipe is watched in the poll
   // loop below rather than read here, so a short run costs the agent one wake-up, not two.
+  // The spawner reaps the child whether or not it started.
+  std::optional<spawn::SpawnEvent> exit_event;
+  bool spawner_lost = false;
   auto check_exec = [&]() -> Status {
     int exec_errno = 0;
     ssize_t n;
@@ -173,9 +157,8 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach
     }
     exec_r.Close();
     if (n == sizeof(exec_errno)) {
-      int st;
-      ::waitpid(pid, &st, 0);
-      return ErrnoToStatus(exec_errno, "starting " + spec.executable);
+      Status why = ErrnoToStatus(exec_errno, "starting " + spec.executable);
+      return exit_event || spawner_lost ? why : abort_child(why);
     }
     return OkStatus();
   };
@@ -187,7 +170,6 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach
   if (spec.stdin_data.empty()) in_w.Close();
 
   const auto deadline = start + spec.timeout;
-  bool exited = false;
   char buf[65536];
   auto drain = [&](Fd& fd, bool is_stdout) {
     while (fd.fd >= 0) {
@@ -214,81 +196,77 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach
     }
   };
 
-  while (!exited) {
+  while (!exit_event && !spawner_lost) {
     pollfd fds[5];
     nfds_t nfds = 0;
-    int idx_in = -1, idx_out = -1, idx_err = -1, idx_pid = -1, idx_exec = -1;
+    int idx_in = -1, idx_out = -1, idx_err = -1, idx_exec = -1;
     if (exec_r.fd >= 0) { idx_exec = static_cast<int>(nfds); fds[nfds++] = {exec_r.fd, POLLIN, 0}; }
     if (in_w.fd >= 0) { idx_in = static_cast<int>(nfds); fds[nfds++] = {in_w.fd, POLLOUT, 0}; }
     if (out_r.fd >= 0) { idx_out = static_cast<int>(nfds); fds[nfds++] = {out_r.fd, POLLIN, 0}; }
     if (err_r.fd >= 0) { idx_err = static_cast<int>(nfds); fds[nfds++] = {err_r.fd, POLLIN, 0}; }
-    if (pidfd.fd >= 0) { idx_pid = static_cast<int>(nfds); fds[nfds++] = {pidfd.fd, POLLIN, 0}; }
+    const int idx_channel = static_cast<int>(nfds);
+    fds[nfds++] = {channel.fd, POLLIN, 0};
 
     const auto now = Clock::now();
     if (!result.timed_out && now >= deadline) {
       result.timed_out = true;
-      ::kill(-pid, SIGKILL);
+      const char kill_byte = spawn::kKillByte;
+      (void)::send(channel.fd, &kill_byte, 1, MSG_NOSIGNAL);
       if (kill_tree) kill_tree();
     }
-    int wait_ms = result.timed_out ? 10 : static_cast<int>(std::min<int64_t>(
+    const int wait_ms = result.timed_out ? 10 : static_cast<int>(std::min<int64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1,
-        pidfd.fd >= 0 ? 60'000 : 10));
-    int rc = ::poll(fds, nfds, wait_ms);
+        60'000));
+    const int rc = ::poll(fds, nfds, wait_ms);
     if (rc < 0 && errno != EINTR) return abort_child(ErrnoToStatus(errno, "poll"));
-    if (rc > 0 && idx_exec >= 0 && fds[idx_exec].revents) TAILOR_RETURN_IF_ERROR(check_exec());
-    if (rc > 0) {
-      if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
-        ssize_t w = ::write(in_w.fd, spec.stdin_data.data() + stdin_off,
-                            spec.stdin_data.size() - stdin_off);
-        if (w > 0) stdin_off += static_cast<size_t>(w);
-        if ((w < 0 && errno != EAGAIN) || stdin_off >= spec.stdin_data.size()) in_w.Close();
-      }
-      if (idx_out >= 0 && fds[idx_out].revents) drain(out_r, true);
-      if (idx_err >= 0 && fds[idx_err].revents) drain(err_r, false);
+    if (rc <= 0) continue;
+    if (idx_exec >= 0 && fds[idx_exec].revents) TAILOR_RETURN_IF_ERROR(check_exec());
+    if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t w = ::write(in_w.fd, spec.stdin_data.data() + stdin_off,
+                          spec.stdin_data.size() - stdin_off);
+      if (w > 0) stdin_off += static_cast<size_t>(w);
+      if ((w < 0 && errno != EAGAIN) || stdin_off >= spec.stdin_data.size()) in_w.Close();
     }
-    // Has the child exited? Peek without reaping, so /proc/<pid>/io is still there.
-    if (pidfd.fd < 0 || (idx_pid >= 0 && rc > 0 && fds[idx_pid].revents)) {
-      siginfo_t info;
-      std::memset(&info, 0, sizeof(info));
-      if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-          info.si_pid == pid) {
-        exited = true;
+    if (idx_out >= 0 && fds[idx_out].revents) drain(out_r, true);
+    if (idx_err >= 0 && fds[idx_err].revents) drain(err_r, false);
+    if (fds[idx_channel].revents) {
+      auto event = ReadEvent(channel.fd);
+      if (!event.ok() || !event->has_value()) {
+        spawner_lost = true;
+      } else if ((*event)->kind == spawn::EventKind::kExited) {
+        exit_event = **event;
       }
     }
   }
   if (exec_r.fd >= 0) TAILOR_RETURN_IF_ERROR(check_exec());  // exited before we looked
-  const auto end = Clock::now();
-  result.ended_at = std::chrono::system_clock::now();
-  result.wall_time = end - start;
-  if (auto io_text = ReadFile("/proc/" + std::to_string(pid) + "/io"); io_text.ok()) {
-    if (auto io = ParseProcIo(*io_text); io.ok()) result.proc_io = *io;
+  const auto now = Clock::now();
+  auto end = now;
+  if (exit_event) {
+    const Clock::time_point seen{std::chrono::nanoseconds(exit_event->exited_monotonic_ns)};
+    if (seen >= start && seen <= now) end = seen;
   }
-  // Descendants that outlive the main process are part of the run: end them, then collect
-  // whatever output is already buffered.
-  ::kill(-pid, SIGKILL);
+  result.wall_time = end - start;
+  result.ended_at = result.started_at +
+                    std::chrono::duration_cast<std::chrono::system_clock::duration>(end - start);
+  // The spawner has killed the process group; the cgroup kill reaches descendants that left
+  // it. Then collect whatever output is already buffered.
   if (kill_tree) kill_tree();
   in_w.Close();
   drain(out_r, true);
   drain(err_r, false);
 
   int status = 0;
-  struct rusage shim_usage {};
-  while (::wait4(pid, &status, 0, &shim_usage) < 0 && errno == EINTR) {
-  }
-  // The function's own status and rusage, from the shim. Without them (the shim was killed at
-  // the timeout) keep the shim's status and CPU, but not its ru_maxrss: that is the agent's
-  // high-water mark, inherited at spawn.
-  ShimReport report{};
-  ssize_t got = 0;
-  while ((got = ::read(report_r.fd, &report, sizeof(report))) < 0 && errno == EINTR) {
-  }
-  if (got == static_cast<ssize_t>(sizeof(report)) && report.magic == kShimReportMagic) {
-    status = report.wait_status;
-    result.rusage = report.usage;
+  if (exit_event) {
+    status = exit_event->wait_status;
+    result.rusage = exit_event->usage;
     result.function_rusage = true;
+    if (exit_event->io_text_bytes > 0) {
+      if (auto io = ParseProcIo(exit_event->IoText()); io.ok()) result.proc_io = *io;
+    }
   } else {
-    result.rusage = shim_usage;
-    result.rusage.ru_maxrss = 0;
+    log::Warn("the run spawner exited during a run: its exit status and rusage are lost",
+              {{"executable", spec.executable}, {"pid", std::to_string(pid)}});
+    status = SIGKILL;  // what PR_SET_PDEATHSIG sent it (WIFSIGNALED form)
   }
   if (WIFEXITED(status)) {
     result.exit_code = WEXITSTATUS(status);

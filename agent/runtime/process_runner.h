@@ -1,20 +1,21 @@
 // RunProcess: runs one executable to completion the way Tailor runs a function.
 //
-//   - the child is started with posix_spawn as tailor-run-shim (agent/run_shim.cc): forking a
-//     large, threaded agent would write-protect all its memory and cost a copy-on-write fault,
-//     with a TLB shootdown to every CPU, for each page the agent touched afterwards (measured:
-//     20 ms of agent CPU per run at 100 runs/s);
-//   - the shim joins the run's cgroups, then waits at a start gate until the caller's `attach`
-//     hook has put it into its perf counters and resctrl groups, so everything the function
-//     does is measured from its exec on;
-//   - the shim drops to `uid`/`gid` (when set) and execs the function with exactly `env`, in
+//   - the run is started by the agent's tailor-run-spawner (run_spawner.h): a small process
+//     that forks it, so the agent never forks itself (forking a large, threaded agent would
+//     write-protect all its memory and cost a copy-on-write fault, with a TLB shootdown to
+//     every CPU, for each page the agent touched afterwards) and the run's peak memory is its
+//     own, not inherited from the agent;
+//   - the child joins the run's cgroups, then waits at a start gate until the caller's
+//     `attach` hook has put it into its perf counters and resctrl groups, so everything the
+//     function does is measured from its exec on;
+//   - the child drops to `uid`/`gid` (when set) and execs the function with exactly `env`, in
 //     its own process group, with the payload on stdin and stdout/stderr pipes;
 //   - stdout is kept up to a cap (the rest is counted and discarded); stderr keeps its tail;
 //   - at the wall-clock timeout the process group is SIGKILLed and `kill_tree` runs (the
 //     cgroup kill, which also reaches processes that left the group);
-//   - the exit is detected with a pidfd, /proc/<pid>/io is read while the child is a zombie
-//     (its totals include reaped descendants), and wait4 gives this run's own rusage
-//     (getrusage(RUSAGE_CHILDREN) would mix in every earlier run).
+//   - at exit the spawner reads /proc/<pid>/io while the child is a zombie (its totals include
+//     reaped descendants), kills the rest of its process group and reaps it with wait4: this
+//     run's own rusage (getrusage(RUSAGE_CHILDREN) would mix in every earlier run).
 //
 // Thread-safety: RunProcess may be called from many threads at once. It sets SIGPIPE to
 // ignored for the process (once); children get default dispositions and an empty signal mask.
@@ -30,14 +31,11 @@
 #include <vector>
 
 #include "agent/runtime/cgroup_stats.h"
+#include "agent/runtime/run_spawner.h"
 #include "common/clock.h"
 #include "common/status.h"
 
 namespace tailor::agent {
-
-inline constexpr const char kRunShimName[] = "tailor-run-shim";
-// tailor-run-shim next to this program's own executable.
-std::string DefaultRunShimPath();
 
 struct ProcessSpec {
   std::string executable;           // absolute path
@@ -53,8 +51,6 @@ struct ProcessSpec {
   // cgroup.procs files the child writes "0" to before exec, so it joins the run's cgroups
   // itself.
   std::vector<std::string> join_cgroup_procs_files;
-  // The tailor-run-shim program (agent/run_shim.cc) that starts every run.
-  std::string run_shim = DefaultRunShimPath();
 };
 
 struct ProcessResult {
@@ -67,8 +63,8 @@ struct ProcessResult {
   std::string stderr_tail;
   bool stderr_truncated = false;
   struct rusage rusage {};
-  // rusage is the function's own (from the shim). False when the shim was killed before it
-  // could report (at the timeout): then ru_maxrss is 0 and CPU covers what was reaped.
+  // False when the spawner died during the run (it is started again for the next one): then
+  // the exit status is unknown (reported as SIGKILL, which pdeathsig sent) and rusage is 0.
   bool function_rusage = false;
   std::chrono::nanoseconds wall_time{0};  // exec to exit
   WallTime started_at;
@@ -79,9 +75,9 @@ struct ProcessResult {
 using AttachFn = std::function<Status(pid_t)>;
 using KillTreeFn = std::function<void()>;
 
-// Errors (fork, pipes, attach, exec failure such as ENOENT/EACCES) mean the function never
-// started; the child is killed and reaped before returning.
-Result<ProcessResult> RunProcess(const ProcessSpec& spec, const AttachFn& attach,
-                                 const KillTreeFn& kill_tree);
+// Errors (pipes, the spawner, attach, exec failure such as ENOENT/EACCES) mean the function
+// never started; the child is killed and reaped before returning.
+Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
+                                 const AttachFn& attach, const KillTreeFn& kill_tree);
 
 }  // namespace tailor::agent

@@ -41,7 +41,7 @@ class ExecutorTest : public ::testing::Test {
 
   Executor MakeExecutor(ExecutorOptions options = {}) {
     options.node_id = "test-node";
-    options.run_shim = tailor::testing::BinaryPath("tailor-run-shim");
+    options.run_spawner = tailor::testing::BinaryPath("tailor-run-spawner");
     ExecutorDeps deps;
     deps.functions = store_.get();
     deps.cgroups = cgroups_.get();
@@ -314,7 +314,7 @@ TEST_F(ExecutorTest, MatmulUsesTheWidestVectorPathTheHostDoesNotHide) {
 }
 
 // The run's peak memory is the function's own, not the agent's: a process spawned from a big
-// agent inherits the agent's high-water mark at exec, which the shim's extra fork avoids.
+// agent inherits the agent's high-water mark at exec; runs are forked by the small spawner.
 TEST_F(ExecutorTest, PeakMemoryIsTheFunctionsOwnEvenInABigAgent) {
   // Make this process (standing in for the agent) resident at 256 MiB.
   std::vector<char> ballast(256u << 20);
