@@ -1,15 +1,16 @@
 // tailor-run-spawner: the small, long-lived process that starts every function run.
 //
 // The agent starts one with posix_spawn, the control socket on fd 3
-// (agent/runtime/spawn_protocol.h has the messages), and asks it to start each run. It is
-// single-threaded and a few hundred KiB, so for each run it can fork cheaply, and the run's
-// child, before exec:
+// (agent/runtime/spawn_protocol.h has the messages), and asks it to prepare each run. It is
+// single-threaded and about 1.3 MiB, so it forks cheaply, and the run's child:
 //
 //   1. takes its stdio and the start gate / exec error pipes from the descriptors the agent
 //      sent, in its own process group, with default signal handling;
-//   2. writes "0" to each cgroup.procs file of the run (joins the run's cgroups);
+//   2. writes "0" to each cgroup.procs file of the run (joins the run's cgroups: on cgroup v1
+//      the first such move waits for an RCU grace period, a quarter of a millisecond here,
+//      which is why the agent prepares runs before they are asked for);
 //   3. waits at the start gate until the agent has attached perf counters and resctrl groups
-//      to its pid ("g" opens the gate; EOF means abort);
+//      to its pid and written the program to run (EOF means abort);
 //   4. drops to the run's gid/uid, changes directory, asks to be killed if the spawner dies,
 //      and execs the function with exactly the environment it was given.
 // Any failure before exec writes errno (an int) to the exec error pipe and exits 127; the pipe
@@ -18,7 +19,7 @@
 // Why a separate process and not the agent: a child of the big, threaded agent would either
 // copy its page tables and write-protect its memory (fork) or inherit its memory high-water
 // mark at exec (vfork, posix_spawn), so wait4's ru_maxrss would report the agent's size, not
-// the function's. A child of this process inherits only its few hundred KiB. Before this
+// the function's. A child of this process inherits only its 1.3 MiB. Before this
 // program there was a per-run shim, exec'd for every run: one exec more than a bare
 // fork/exec/wait, which in a VM is most of a millisecond.
 //
@@ -90,8 +91,21 @@ void SendFailed(int channel, int err) {
   SendEvent(channel, event);
 }
 
+// Reads exactly `size` bytes from `fd`; false at EOF or on an error.
+bool ReadExactly(int fd, char* data, size_t size) {
+  while (size > 0) {
+    const ssize_t n = read(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
 // In the forked child: never returns.
-[[noreturn]] void RunChild(const spawn::SpawnRequest& request, const int (&fds)[spawn::kFdCount]) {
+[[noreturn]] void RunChild(const spawn::PrepareRequest& prepare,
+                           const int (&fds)[spawn::kFdCount]) {
   auto fail = [](int err) {
     ssize_t ignored = write(spawn::kChildExecErrorFd, &err, sizeof(err));
     (void)ignored;
@@ -113,17 +127,23 @@ void SendFailed(int channel, int err) {
   fcntl(spawn::kChildExecErrorFd, F_SETFD, FD_CLOEXEC);
   CloseFrom(spawn::kChildExecErrorFd + 1);  // other runs' channels, this run's originals
 
-  for (const auto& path : request.join_files) {
+  for (const auto& path : prepare.join_files) {
     const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, "0", 1) != 1) fail(errno);
     close(fd);
   }
-  char go = 0;
-  ssize_t n;
-  while ((n = read(spawn::kChildGateFd, &go, 1)) < 0 && errno == EINTR) {
+  // The start gate: the framed exec request, or EOF when the run is abandoned.
+  uint32_t length = 0;
+  if (!ReadExactly(spawn::kChildGateFd, reinterpret_cast<char*>(&length), sizeof(length))) {
+    fail(ECANCELED);
   }
-  if (n != 1 || go != spawn::kGateOpenByte) fail(ECANCELED);
+  if (length > spawn::kMaxExecRequestBytes) fail(E2BIG);
+  std::string body(length, '\0');
+  if (!ReadExactly(spawn::kChildGateFd, body.data(), body.size())) fail(ECANCELED);
   close(spawn::kChildGateFd);
+  auto decoded = spawn::DecodeExecRequest(body);
+  if (!decoded.ok()) fail(EINVAL);
+  const spawn::ExecRequest& request = *decoded;
   if (request.gid && (setgroups(0, nullptr) != 0 || setgid(*request.gid) != 0)) fail(errno);
   if (request.uid && setuid(*request.uid) != 0) fail(errno);
   if (!request.working_dir.empty() && chdir(request.working_dir.c_str()) != 0) fail(errno);
@@ -176,7 +196,7 @@ bool HandleRequest() {
     for (int fd : fds) close(fd);
   };
   const bool complete = fds.size() == spawn::kFdCount && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0;
-  auto request = spawn::DecodeRequest(std::string_view(buffer.data(), static_cast<size_t>(got)));
+  auto request = spawn::DecodePrepareRequest(std::string_view(buffer.data(), static_cast<size_t>(got)));
   if (!complete || !request.ok()) {
     if (fds.size() == spawn::kFdCount) SendFailed(fds[spawn::kChannel], EINVAL);
     Log(request.ok() ? "request without its six descriptors" : "malformed request", EINVAL);

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include "agent/runtime/spawn_protocol.h"
 #include "common/file_util.h"
@@ -62,25 +63,27 @@ Result<std::optional<spawn::SpawnEvent>> ReadEvent(int channel) {
   return std::optional<spawn::SpawnEvent>(event);
 }
 
+// Writes all of `data` to a blocking fd; false (errno set) on an error.
+bool WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
 }  // namespace
 
-Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
-                                 const AttachFn& attach, const KillTreeFn& kill_tree) {
+Result<std::unique_ptr<PreparedProcess>> PreparedProcess::Prepare(
+    RunSpawner& spawner, const std::vector<std::string>& join_cgroup_procs_files) {
   static std::once_flag ignore_sigpipe;
   std::call_once(ignore_sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
 
-  spawn::SpawnRequest request;
-  request.executable = spec.executable;
-  request.argv.reserve(spec.args.size() + 1);
-  request.argv.push_back(spec.executable);
-  request.argv.insert(request.argv.end(), spec.args.begin(), spec.args.end());
-  request.env = spec.env;
-  request.working_dir = spec.working_dir;
-  request.uid = spec.uid;
-  request.gid = spec.gid;
-  request.join_files = spec.join_cgroup_procs_files;
-  TAILOR_ASSIGN_OR_RETURN(std::string encoded,
-                          std::move(spawn::EncodeRequest(request)).WithContext("starting " + spec.executable));
+  spawn::PrepareRequest request;
+  request.join_files = join_cgroup_procs_files;
+  TAILOR_ASSIGN_OR_RETURN(std::string encoded, spawn::EncodePrepareRequest(request));
 
   Fd in_r, in_w, out_r, out_w, err_r, err_w, gate_r, gate_w, exec_r, exec_w, channel, theirs;
   TAILOR_RETURN_IF_ERROR(MakePipe(in_r, in_w));
@@ -98,40 +101,85 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
   }
   const int sent_fds[spawn::kFdCount] = {in_r.fd, out_w.fd, err_w.fd,
                                          gate_r.fd, exec_w.fd, theirs.fd};
-  TAILOR_RETURN_IF_ERROR_CTX(spawner.Send(encoded, sent_fds), "starting " + spec.executable);
-  // Only the child holds these now (the spawner closes its copies after the fork).
-  in_r.Close();
-  out_w.Close();
-  err_w.Close();
-  gate_r.Close();
-  exec_w.Close();
-  theirs.Close();
-
+  TAILOR_RETURN_IF_ERROR(spawner.Send(encoded, sent_fds));
+  // Only the child holds the other ends now (the spawner closes its copies after the fork).
   TAILOR_ASSIGN_OR_RETURN(std::optional<spawn::SpawnEvent> started, ReadEvent(channel.fd));
-  if (!started) {
-    return UnavailableError("starting " + spec.executable + ": the run spawner exited");
-  }
+  if (!started) return UnavailableError("the run spawner exited before forking the run");
   if (started->kind == spawn::EventKind::kFailed) {
-    return ErrnoToStatus(started->error, "starting " + spec.executable);
+    return ErrnoToStatus(started->error, "the run spawner could not fork the run");
   }
   if (started->kind != spawn::EventKind::kStarted) {
-    return InternalError("starting " + spec.executable + ": the run spawner answered out of turn");
+    return InternalError("the run spawner answered out of turn");
   }
-  const pid_t pid = started->pid;
+  std::unique_ptr<PreparedProcess> process(new PreparedProcess());
+  process->pid_ = started->pid;
+  auto take = [](Fd& fd) {
+    const int f = fd.fd;
+    fd.fd = -1;
+    return f;
+  };
+  process->stdin_fd_ = take(in_w);
+  process->stdout_fd_ = take(out_r);
+  process->stderr_fd_ = take(err_r);
+  process->gate_fd_ = take(gate_w);
+  process->exec_error_fd_ = take(exec_r);
+  process->channel_fd_ = take(channel);
+  return process;
+}
 
-  // Closing the gate makes the child exit at once; the kill byte covers a child that is past
-  // it. The spawner reaps it either way; its exit event (or EOF) says it is gone.
+void PreparedProcess::Abandon() {
+  if (channel_fd_ < 0) return;
+  if (gate_fd_ >= 0) ::close(gate_fd_);  // the child reads EOF at the gate and exits
+  gate_fd_ = -1;
+  const char kill_byte = spawn::kKillByte;  // for a child already past the gate
+  (void)::send(channel_fd_, &kill_byte, 1, MSG_NOSIGNAL);
+  for (;;) {
+    auto event = ReadEvent(channel_fd_);
+    if (!event.ok() || !event->has_value() || (*event)->kind == spawn::EventKind::kExited) break;
+  }
+}
+
+PreparedProcess::~PreparedProcess() {
+  Abandon();
+  for (int fd : {stdin_fd_, stdout_fd_, stderr_fd_, gate_fd_, exec_error_fd_, channel_fd_}) {
+    if (fd >= 0) ::close(fd);
+  }
+}
+
+Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
+                                 const AttachFn& attach, const KillTreeFn& kill_tree) {
+  auto prepared = PreparedProcess::Prepare(spawner, spec.join_cgroup_procs_files);
+  if (!prepared.ok()) return prepared.status().WithContext("starting " + spec.executable);
+  return RunPrepared(std::move(prepared).value(), spec, attach, kill_tree);
+}
+
+Result<ProcessResult> RunPrepared(std::unique_ptr<PreparedProcess> process,
+                                  const ProcessSpec& spec, const AttachFn& attach,
+                                  const KillTreeFn& kill_tree) {
+  spawn::ExecRequest request;
+  request.executable = spec.executable;
+  request.argv.reserve(spec.args.size() + 1);
+  request.argv.push_back(spec.executable);
+  request.argv.insert(request.argv.end(), spec.args.begin(), spec.args.end());
+  request.env = spec.env;
+  request.working_dir = spec.working_dir;
+  request.uid = spec.uid;
+  request.gid = spec.gid;
+  auto encoded = spawn::EncodeExecRequest(request);
+  if (!encoded.ok()) return encoded.status().WithContext("starting " + spec.executable);
+
+  // This run owns the descriptors now; `process` only abandons the child on early returns.
+  const pid_t pid = process->pid();
+  Fd in_w(std::exchange(process->stdin_fd_, -1));
+  Fd out_r(std::exchange(process->stdout_fd_, -1));
+  Fd err_r(std::exchange(process->stderr_fd_, -1));
+  Fd exec_r(std::exchange(process->exec_error_fd_, -1));
+  const int channel = process->channel_fd_;
+
   auto abort_child = [&](Status why) -> Status {
-    gate_w.Close();
-    const char kill_byte = spawn::kKillByte;
-    (void)::send(channel.fd, &kill_byte, 1, MSG_NOSIGNAL);
-    for (;;) {
-      auto event = ReadEvent(channel.fd);
-      if (!event.ok() || !event->has_value() || (*event)->kind == spawn::EventKind::kExited) break;
-    }
+    process->Abandon();
     return why;
   };
-
   if (attach) {
     Status s = attach(pid);
     if (!s.ok()) return abort_child(s.WithContext("attaching the run's cgroup and counters"));
@@ -140,14 +188,20 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
   ProcessResult result;
   const auto start = Clock::now();
   result.started_at = std::chrono::system_clock::now();
-  if (::write(gate_w.fd, &spawn::kGateOpenByte, 1) != 1) {
-    return abort_child(ErrnoToStatus(errno, "start gate"));
+  // The exec request opens the gate. A child that died before reading it (it could not join
+  // its cgroups) makes this fail with EPIPE; its errno is on the exec error pipe.
+  if (!WriteAll(process->gate_fd_, *encoded)) {
+    const int write_errno = errno;
+    int child_errno = 0;
+    if (::read(exec_r.fd, &child_errno, sizeof(child_errno)) == sizeof(child_errno)) {
+      return abort_child(ErrnoToStatus(child_errno, "starting " + spec.executable));
+    }
+    return abort_child(ErrnoToStatus(write_errno, "start gate of " + spec.executable));
   }
-  gate_w.Close();
+  ::close(std::exchange(process->gate_fd_, -1));
 
   // Exec succeeded iff the error pipe closes without data. The pipe is watched in the poll
   // loop below rather than read here, so a short run costs the agent one wake-up, not two.
-  // The spawner reaps the child whether or not it started.
   std::optional<spawn::SpawnEvent> exit_event;
   bool spawner_lost = false;
   auto check_exec = [&]() -> Status {
@@ -158,7 +212,11 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
     exec_r.Close();
     if (n == sizeof(exec_errno)) {
       Status why = ErrnoToStatus(exec_errno, "starting " + spec.executable);
-      return exit_event || spawner_lost ? why : abort_child(why);
+      if (exit_event || spawner_lost) {
+        ::close(std::exchange(process->channel_fd_, -1));  // already reaped: nothing to wait for
+        return why;
+      }
+      return abort_child(why);
     }
     return OkStatus();
   };
@@ -205,13 +263,13 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
     if (out_r.fd >= 0) { idx_out = static_cast<int>(nfds); fds[nfds++] = {out_r.fd, POLLIN, 0}; }
     if (err_r.fd >= 0) { idx_err = static_cast<int>(nfds); fds[nfds++] = {err_r.fd, POLLIN, 0}; }
     const int idx_channel = static_cast<int>(nfds);
-    fds[nfds++] = {channel.fd, POLLIN, 0};
+    fds[nfds++] = {channel, POLLIN, 0};
 
     const auto now = Clock::now();
     if (!result.timed_out && now >= deadline) {
       result.timed_out = true;
       const char kill_byte = spawn::kKillByte;
-      (void)::send(channel.fd, &kill_byte, 1, MSG_NOSIGNAL);
+      (void)::send(channel, &kill_byte, 1, MSG_NOSIGNAL);
       if (kill_tree) kill_tree();
     }
     const int wait_ms = result.timed_out ? 10 : static_cast<int>(std::min<int64_t>(
@@ -230,7 +288,7 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
     if (idx_out >= 0 && fds[idx_out].revents) drain(out_r, true);
     if (idx_err >= 0 && fds[idx_err].revents) drain(err_r, false);
     if (fds[idx_channel].revents) {
-      auto event = ReadEvent(channel.fd);
+      auto event = ReadEvent(channel);
       if (!event.ok() || !event->has_value()) {
         spawner_lost = true;
       } else if ((*event)->kind == spawn::EventKind::kExited) {
@@ -238,6 +296,8 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
       }
     }
   }
+  // The child is reaped (or lost with its spawner): nothing is left to abandon.
+  ::close(std::exchange(process->channel_fd_, -1));
   if (exec_r.fd >= 0) TAILOR_RETURN_IF_ERROR(check_exec());  // exited before we looked
   const auto now = Clock::now();
   auto end = now;

@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,8 +76,46 @@ struct ProcessResult {
 using AttachFn = std::function<Status(pid_t)>;
 using KillTreeFn = std::function<void()>;
 
-// Errors (pipes, the spawner, attach, exec failure such as ENOENT/EACCES) mean the function
+// A run's child, forked by the spawner, inside its cgroups (once it has joined them) and
+// waiting at its start gate for the program to exec. Preparing one ahead of time takes the
+// fork and the cgroup moves off the run's critical path. Destroying one that was never run
+// makes its child exit, and waits until the spawner has reaped it.
+class PreparedProcess {
+ public:
+  // Asks the spawner for a child that joins these cgroup.procs files.
+  static Result<std::unique_ptr<PreparedProcess>> Prepare(
+      RunSpawner& spawner, const std::vector<std::string>& join_cgroup_procs_files);
+  ~PreparedProcess();
+  PreparedProcess(const PreparedProcess&) = delete;
+  PreparedProcess& operator=(const PreparedProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+
+ private:
+  friend Result<ProcessResult> RunPrepared(std::unique_ptr<PreparedProcess> process,
+                                           const ProcessSpec& spec, const AttachFn& attach,
+                                           const KillTreeFn& kill_tree);
+  PreparedProcess() = default;
+  // Closes the gate, asks for a kill, and waits for the exit event (or the spawner's EOF).
+  void Abandon();
+
+  pid_t pid_ = -1;
+  int stdin_fd_ = -1;   // write end
+  int stdout_fd_ = -1;  // read end
+  int stderr_fd_ = -1;  // read end
+  int gate_fd_ = -1;    // write end
+  int exec_error_fd_ = -1;  // read end
+  int channel_fd_ = -1;
+};
+
+// Runs `spec` (its join_cgroup_procs_files are ignored: the process has joined its cgroups)
+// in a prepared process. Errors (attach, exec failure such as ENOENT/EACCES) mean the function
 // never started; the child is killed and reaped before returning.
+Result<ProcessResult> RunPrepared(std::unique_ptr<PreparedProcess> process,
+                                  const ProcessSpec& spec, const AttachFn& attach,
+                                  const KillTreeFn& kill_tree);
+
+// Prepare, then RunPrepared. Errors mean the function never started.
 Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
                                  const AttachFn& attach, const KillTreeFn& kill_tree);
 

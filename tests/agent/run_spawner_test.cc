@@ -121,6 +121,30 @@ TEST_F(RunSpawnerTest, ExecFailureIsAnErrorAndTheNextRunWorks) {
   EXPECT_EQ(next->stdout_data, "fine\n");
 }
 
+TEST_F(RunSpawnerTest, ACgroupThatCannotBeJoinedFailsTheRunBeforeItStarts) {
+  ProcessSpec spec = Shell("touch " + dir_.File("ran"));
+  spec.join_cgroup_procs_files = {dir_.File("no-such-cgroup/cgroup.procs")};
+  auto result = RunProcess(spawner_, spec, nullptr, nullptr);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kNotFound) << result.status();
+  EXPECT_FALSE(PathExists(dir_.File("ran")));
+}
+
+TEST_F(RunSpawnerTest, APreparedProcessIsWaitingAndGoesAwayIfNeverRun) {
+  auto prepared = PreparedProcess::Prepare(spawner_, {});
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  const pid_t pid = (*prepared)->pid();
+  EXPECT_FALSE(Gone(pid));
+  prepared->reset();  // returns once the spawner has reaped it
+  EXPECT_FALSE(PathExists("/proc/" + std::to_string(pid)));
+
+  auto again = PreparedProcess::Prepare(spawner_, {});
+  ASSERT_TRUE(again.ok()) << again.status();
+  auto result = RunPrepared(std::move(again).value(), Shell("echo ready"), nullptr, nullptr);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stdout_data, "ready\n");
+}
+
 TEST_F(RunSpawnerTest, TimeoutKillsTheWholeProcessGroup) {
   ProcessSpec spec = Shell("sleep 30 & echo $! > " + dir_.File("bg") + "; sleep 30");
   spec.timeout = 300ms;

@@ -7,88 +7,126 @@
 namespace tailor::agent::spawn {
 namespace {
 
-SpawnRequest Sample() {
-  SpawnRequest r;
+ExecRequest Sample() {
+  ExecRequest r;
   r.executable = "/srv/fn/bin/aes";
   r.argv = {"/srv/fn/bin/aes", "--mode", "", "gcm"};
   r.env = {"PATH=/bin", "TAILOR_FUNCTION=aes"};
   r.working_dir = "/srv/fn";
   r.uid = 65534;
   r.gid = 0;
-  r.join_files = {"/sys/fs/cgroup/memory/tailor/run-1/cgroup.procs"};
   return r;
 }
 
-TEST(SpawnProtocol, RequestRoundTripsWithEmptyStringsAndIds) {
-  auto encoded = EncodeRequest(Sample());
+// EncodeExecRequest frames the body with its length, as it goes through the gate pipe.
+std::string_view Body(const std::string& framed) {
+  uint32_t length = 0;
+  EXPECT_GE(framed.size(), sizeof(length));
+  std::memcpy(&length, framed.data(), sizeof(length));
+  EXPECT_EQ(length, framed.size() - sizeof(length));
+  return std::string_view(framed).substr(sizeof(length));
+}
+
+TEST(SpawnProtocol, ExecRequestRoundTripsWithEmptyStringsAndIds) {
+  auto encoded = EncodeExecRequest(Sample());
   ASSERT_TRUE(encoded.ok()) << encoded.status();
-  auto decoded = DecodeRequest(*encoded);
+  auto decoded = DecodeExecRequest(Body(*encoded));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
-  const SpawnRequest want = Sample();
+  const ExecRequest want = Sample();
   EXPECT_EQ(decoded->executable, want.executable);
   EXPECT_EQ(decoded->argv, want.argv);
   EXPECT_EQ(decoded->env, want.env);
   EXPECT_EQ(decoded->working_dir, want.working_dir);
   EXPECT_EQ(decoded->uid, want.uid);
   EXPECT_EQ(decoded->gid, want.gid);  // 0 is a real gid, not "keep"
-  EXPECT_EQ(decoded->join_files, want.join_files);
 }
 
 TEST(SpawnProtocol, UnsetIdsStayUnset) {
-  SpawnRequest r = Sample();
+  ExecRequest r = Sample();
   r.uid.reset();
   r.gid.reset();
   r.working_dir.clear();
-  r.join_files.clear();
-  auto decoded = DecodeRequest(EncodeRequest(r).value());
+  r.env.clear();
+  auto framed = EncodeExecRequest(r);
+  ASSERT_TRUE(framed.ok()) << framed.status();
+  auto decoded = DecodeExecRequest(Body(*framed));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_FALSE(decoded->uid.has_value());
   EXPECT_FALSE(decoded->gid.has_value());
   EXPECT_EQ(decoded->working_dir, "");
-  EXPECT_TRUE(decoded->join_files.empty());
+  EXPECT_TRUE(decoded->env.empty());
 }
 
 TEST(SpawnProtocol, EncodingRefusesNulBytesAndOversizedRuns) {
-  SpawnRequest r = Sample();
+  ExecRequest r = Sample();
   r.env.push_back(std::string("A=b\0c", 5));
-  auto nul = EncodeRequest(r);
+  auto nul = EncodeExecRequest(r);
   ASSERT_FALSE(nul.ok());
   EXPECT_EQ(nul.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(nul.status().message().find("environment"), std::string::npos);
 
   r = Sample();
-  r.env.push_back("BIG=" + std::string(kMaxRequestBytes, 'x'));
-  auto big = EncodeRequest(r);
+  r.env.push_back("BIG=" + std::string(kMaxExecRequestBytes, 'x'));
+  auto big = EncodeExecRequest(r);
   ASSERT_FALSE(big.ok());
   EXPECT_EQ(big.status().code(), StatusCode::kResourceExhausted);
 
   r = Sample();
   r.executable.clear();
-  EXPECT_EQ(EncodeRequest(r).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(EncodeExecRequest(r).status().code(), StatusCode::kInvalidArgument);
+
+  PrepareRequest p;
+  p.join_files = {std::string("/sys/fs/cgroup/x\0", 17)};
+  EXPECT_EQ(EncodePrepareRequest(p).status().code(), StatusCode::kInvalidArgument);
+  p.join_files = {std::string(kMaxRequestBytes, 'f')};
+  EXPECT_EQ(EncodePrepareRequest(p).status().code(), StatusCode::kResourceExhausted);
+}
+
+TEST(SpawnProtocol, PrepareRequestRoundTrips) {
+  PrepareRequest p;
+  p.join_files = {"/sys/fs/cgroup/memory/tailor/w-1/cgroup.procs",
+                  "/sys/fs/cgroup/cpu/tailor/w-1/cgroup.procs"};
+  auto decoded = DecodePrepareRequest(EncodePrepareRequest(p).value());
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->join_files, p.join_files);
+  auto none = DecodePrepareRequest(EncodePrepareRequest(PrepareRequest{}).value());
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->join_files.empty());
 }
 
 TEST(SpawnProtocol, DecodingRefusesEveryDamagedRequest) {
-  const std::string good = EncodeRequest(Sample()).value();
+  const std::string framed = EncodeExecRequest(Sample()).value();
+  const std::string good(Body(framed));
   // Every strict prefix is damaged: too short, or strings cut off.
   for (size_t len = 0; len < good.size(); ++len) {
-    EXPECT_FALSE(DecodeRequest(std::string_view(good).substr(0, len)).ok()) << len;
+    EXPECT_FALSE(DecodeExecRequest(std::string_view(good).substr(0, len)).ok()) << len;
   }
-  EXPECT_FALSE(DecodeRequest(good + "x").ok());  // trailing bytes
-  EXPECT_FALSE(DecodeRequest(good + std::string(1, '\0')).ok());
+  EXPECT_FALSE(DecodeExecRequest(good + "x").ok());  // trailing bytes
+  EXPECT_FALSE(DecodeExecRequest(good + std::string(1, '\0')).ok());
 
   std::string wrong_magic = good;
   wrong_magic[0] ^= 1;
-  EXPECT_FALSE(DecodeRequest(wrong_magic).ok());
+  EXPECT_FALSE(DecodeExecRequest(wrong_magic).ok());
   std::string wrong_version = good;
   wrong_version[4] = 9;
-  EXPECT_FALSE(DecodeRequest(wrong_version).ok());
+  EXPECT_FALSE(DecodeExecRequest(wrong_version).ok());
   // A count far beyond the bytes present must not make the decoder allocate or read past.
   std::string huge_count = good;
   const uint32_t count = 0xFFFFFFF0;
   std::memcpy(huge_count.data() + 24, &count, sizeof(count));  // argv_count
-  auto decoded = DecodeRequest(huge_count);
+  auto decoded = DecodeExecRequest(huge_count);
   ASSERT_FALSE(decoded.ok());
   EXPECT_EQ(decoded.status().code(), StatusCode::kInvalidArgument);
+
+  // A prepare request is not an exec request, and the other way round.
+  PrepareRequest p;
+  p.join_files = {"/a"};
+  EXPECT_FALSE(DecodeExecRequest(EncodePrepareRequest(p).value()).ok());
+  EXPECT_FALSE(DecodePrepareRequest(good).ok());
+  const std::string prepare = EncodePrepareRequest(p).value();
+  for (size_t len = 0; len < prepare.size(); ++len) {
+    EXPECT_FALSE(DecodePrepareRequest(std::string_view(prepare).substr(0, len)).ok()) << len;
+  }
 }
 
 TEST(SpawnProtocol, EventsDecodeOnlyWhenWhole) {
