@@ -132,8 +132,6 @@ bool ReadExactly(int fd, char* data, size_t size) {
     if (fd < 0 || write(fd, "0", 1) != 1) fail(errno);
     close(fd);
   }
-  const int joined = 0;  // tells the agent this run is ready (see spawn_protocol.h)
-  if (write(spawn::kChildExecErrorFd, &joined, sizeof(joined)) != sizeof(joined)) _exit(127);
   // The start gate: the framed exec request, or EOF when the run is abandoned.
   uint32_t length = 0;
   if (!ReadExactly(spawn::kChildGateFd, reinterpret_cast<char*>(&length), sizeof(length))) {

@@ -33,13 +33,7 @@ Executor::Executor(ExecutorOptions options, ExecutorDeps deps)
   if (Status s = spawner_.EnsureStarted(); !s.ok()) {
     log::Warn("cannot start the run spawner", {{"error", s}});
   }
-  WarmRunPoolOptions pool;
-  pool.target = options_.warm_runs;
-  pool.cpuset_cpus = options_.emulation.cpuset_cpus;
-  pool_ = std::make_unique<WarmRunPool>(*deps_.cgroups, spawner_, pool);
 }
-
-Executor::~Executor() = default;
 
 Result<std::chrono::nanoseconds> Executor::AcquireSlot() {
   const auto start = deps_.clock->MonotonicNow();
@@ -119,18 +113,16 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
       EmulatedCpuMillicores(alloc.cpu_millicores(), options_.emulation.cpu_speed_factor);
   limits.cpuset_cpus = options_.emulation.cpuset_cpus;
   const std::string run_name = "run-" + invocation_id;
-  // A warm run: its cgroup made and its child waiting inside. The cgroup is retired (emptied
-  // and removed in the background) when this scope ends, after the child is gone: the
-  // retirer is declared first, so it is destroyed last.
-  TAILOR_ASSIGN_OR_RETURN(WarmRun warm, pool_->Take());
-  struct CgroupRetirer {
-    WarmRunPool* pool;
-    std::unique_ptr<RunCgroup> cgroup;
-    ~CgroupRetirer() { pool->Retire(std::move(cgroup)); }
-  } retirer{pool_.get(), std::move(warm.cgroup)};
-  std::unique_ptr<PreparedProcess> process = std::move(warm.process);
-  RunCgroup* const cgroup = retirer.cgroup.get();
-  TAILOR_RETURN_IF_ERROR_CTX(cgroup->SetLimits(limits), "setting the run's limits");
+  TAILOR_ASSIGN_OR_RETURN(std::unique_ptr<RunCgroup> cgroup,
+                          deps_.cgroups->Create(run_name, limits));
+  struct CgroupGuard {
+    RunCgroup* cg;
+    ~CgroupGuard() {
+      (void)cg->KillAll();
+      Status s = cg->Destroy();
+      if (!s.ok()) log::Warn("cannot remove run cgroup", {{"error", s}});
+    }
+  } cgroup_guard{cgroup.get()};
   TAILOR_ASSIGN_OR_RETURN(std::unique_ptr<ResctrlRun> resctrl,
                           deps_.resctrl->Start(run_name, alloc.cache_ways(), alloc.cache_class()));
 
@@ -145,6 +137,7 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
                                                                 : fn.manifest.timeout_ms);
   spec.uid = options_.run_uid;
   spec.gid = options_.run_gid;
+  spec.join_cgroup_procs_files = cgroup->ProcsFiles();
   spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8",
               "TAILOR_FUNCTION=" + fn.manifest.name,
               "TAILOR_FUNCTION_VERSION=" + fn.manifest.version,
@@ -166,7 +159,7 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
     return OkStatus();
   };
   auto kill_tree = [&] { (void)cgroup->KillAll(); };
-  TAILOR_ASSIGN_OR_RETURN(ProcessResult pr, RunPrepared(std::move(process), spec, attach, kill_tree));
+  TAILOR_ASSIGN_OR_RETURN(ProcessResult pr, RunProcess(spawner_, spec, attach, kill_tree));
 
   // Assemble the report.
   report.set_start_unix_ms(ToUnixMillis(pr.started_at));

@@ -27,7 +27,6 @@
 #include "agent/runtime/resctrl_run.h"
 #include "agent/runtime/run_cgroup.h"
 #include "agent/runtime/run_report_sink.h"
-#include "agent/runtime/warm_run_pool.h"
 #include "common/clock.h"
 #include "tailor/v1/agent.pb.h"
 
@@ -44,8 +43,6 @@ struct ExecutorOptions {
   std::optional<gid_t> run_gid;
   EmulationProfile emulation;
   std::string run_spawner = DefaultRunSpawnerPath();  // next to the agent binary
-  // Runs prepared ahead (cgroup made, child forked and waiting inside it); 0: on demand.
-  uint32_t warm_runs = 2;
 };
 
 struct ExecutorDeps {
@@ -63,7 +60,6 @@ struct ExecutorDeps {
 class Executor {
  public:
   Executor(ExecutorOptions options, ExecutorDeps deps);
-  ~Executor();
 
   Result<v1::InvokeResponse> Invoke(const v1::InvokeRequest& request);
 
@@ -71,7 +67,6 @@ class Executor {
   uint32_t queued() const { return queued_.load(); }
   const ExecutorOptions& options() const { return options_; }
   RunSpawner& spawner() { return spawner_; }
-  WarmRunPool& warm_runs() { return *pool_; }
 
  private:
   // Waits for a run slot; returns the time waited.
@@ -81,7 +76,6 @@ class Executor {
   const ExecutorOptions options_;
   const ExecutorDeps deps_;
   RunSpawner spawner_;
-  std::unique_ptr<WarmRunPool> pool_;  // after spawner_: destroyed first
   std::mutex mu_;
   std::condition_variable cv_;
   uint64_t next_ticket_ = 0;

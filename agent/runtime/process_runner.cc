@@ -111,20 +111,6 @@ Result<std::unique_ptr<PreparedProcess>> PreparedProcess::Prepare(
   if (started->kind != spawn::EventKind::kStarted) {
     return InternalError("the run spawner answered out of turn");
   }
-  // Prepared means inside its cgroups: wait for the child's "joined" (or why it could not).
-  int joined = -1;
-  ssize_t n;
-  while ((n = ::read(exec_r.fd, &joined, sizeof(joined))) < 0 && errno == EINTR) {
-  }
-  if (n != sizeof(joined) || joined != 0) {
-    // The child has exited or is exiting; wait until the spawner has reaped it.
-    while (true) {
-      auto event = ReadEvent(channel.fd);
-      if (!event.ok() || !event->has_value() || (*event)->kind == spawn::EventKind::kExited) break;
-    }
-    if (n == sizeof(joined)) return ErrnoToStatus(joined, "joining the run's cgroups");
-    return UnavailableError("the run's child exited before joining its cgroups");
-  }
   std::unique_ptr<PreparedProcess> process(new PreparedProcess());
   process->pid_ = started->pid;
   auto take = [](Fd& fd) {

@@ -82,8 +82,7 @@ using KillTreeFn = std::function<void()>;
 // makes its child exit, and waits until the spawner has reaped it.
 class PreparedProcess {
  public:
-  // Asks the spawner for a child and returns once it has joined these cgroup.procs files.
-  // Errors: the spawner, or the join (the child is reaped before returning).
+  // Asks the spawner for a child that joins these cgroup.procs files.
   static Result<std::unique_ptr<PreparedProcess>> Prepare(
       RunSpawner& spawner, const std::vector<std::string>& join_cgroup_procs_files);
   ~PreparedProcess();

@@ -66,22 +66,6 @@ class RunCgroupV2 final : public RunCgroup {
   std::vector<std::string> ProcsFiles() const override {
     return {JoinPath(dir_, "cgroup.procs")};
   }
-  Status SetLimits(const CgroupLimits& limits) override {
-    if (limits.memory_limit_bytes > 0) {
-      TAILOR_RETURN_IF_ERROR(
-          WriteFile(JoinPath(dir_, "memory.max"), std::to_string(limits.memory_limit_bytes)));
-      // No swap: a run over its limit is OOM-killed rather than slowed down by swapping.
-      if (PathExists(JoinPath(dir_, "memory.swap.max"))) {
-        (void)WriteFile(JoinPath(dir_, "memory.swap.max"), "0");
-      }
-    }
-    if (limits.cpu_millicores > 0) {
-      TAILOR_RETURN_IF_ERROR(WriteFile(JoinPath(dir_, "cpu.max"),
-                                       std::to_string(CfsQuotaUs(limits.cpu_millicores)) + " " +
-                                           std::to_string(kCfsPeriodUs)));
-    }
-    return OkStatus();
-  }
   Result<CgroupUsage> ReadUsage() override {
     CgroupUsage u;
     if (auto t = ReadFile(JoinPath(dir_, "cpu.stat")); t.ok()) {
@@ -139,11 +123,23 @@ class CgroupManagerV2 final : public CgroupManager {
       (void)cg->Destroy();
       return s;
     };
+    if (limits.memory_limit_bytes > 0) {
+      Status s = WriteFile(JoinPath(dir, "memory.max"), std::to_string(limits.memory_limit_bytes));
+      if (!s.ok()) return fail(s);
+      // No swap: a run over its limit is OOM-killed rather than slowed down by swapping.
+      if (PathExists(JoinPath(dir, "memory.swap.max"))) {
+        (void)WriteFile(JoinPath(dir, "memory.swap.max"), "0");
+      }
+    }
+    if (limits.cpu_millicores > 0) {
+      Status s = WriteFile(JoinPath(dir, "cpu.max"), std::to_string(CfsQuotaUs(limits.cpu_millicores)) +
+                                                         " " + std::to_string(kCfsPeriodUs));
+      if (!s.ok()) return fail(s);
+    }
     if (!limits.cpuset_cpus.empty()) {
       Status s = WriteFile(JoinPath(dir, "cpuset.cpus"), limits.cpuset_cpus);
       if (!s.ok()) return fail(s);
     }
-    if (Status s = cg->SetLimits(limits); !s.ok()) return fail(s);
     return std::unique_ptr<RunCgroup>(std::move(cg));
   }
   int version() const override { return 2; }
@@ -190,24 +186,6 @@ class RunCgroupV1 final : public RunCgroup {
     std::vector<std::string> files;
     for (const std::string* d : Unique()) files.push_back(JoinPath(*d, "cgroup.procs"));
     return files;
-  }
-  Status SetLimits(const CgroupLimits& limits) override {
-    if (limits.memory_limit_bytes > 0) {
-      if (dirs_.memory.empty()) return FailedPreconditionError("no memory hierarchy");
-      TAILOR_RETURN_IF_ERROR(WriteFile(JoinPath(dirs_.memory, "memory.limit_in_bytes"),
-                                       std::to_string(limits.memory_limit_bytes)));
-      // Keep swap out of it where memsw accounting exists (limit memory+swap to the same).
-      const std::string memsw = JoinPath(dirs_.memory, "memory.memsw.limit_in_bytes");
-      if (PathExists(memsw)) (void)WriteFile(memsw, std::to_string(limits.memory_limit_bytes));
-    }
-    if (limits.cpu_millicores > 0) {
-      if (dirs_.cpu.empty()) return FailedPreconditionError("no cpu hierarchy");
-      TAILOR_RETURN_IF_ERROR(
-          WriteFile(JoinPath(dirs_.cpu, "cpu.cfs_period_us"), std::to_string(kCfsPeriodUs)));
-      TAILOR_RETURN_IF_ERROR(WriteFile(JoinPath(dirs_.cpu, "cpu.cfs_quota_us"),
-                                       std::to_string(CfsQuotaUs(limits.cpu_millicores))));
-    }
-    return OkStatus();
   }
   Result<CgroupUsage> ReadUsage() override {
     CgroupUsage u;
@@ -304,6 +282,24 @@ class CgroupManagerV1 final : public CgroupManager {
       (void)cg->Destroy();
       return s;
     };
+    if (limits.memory_limit_bytes > 0) {
+      if (dirs.memory.empty()) return fail(FailedPreconditionError("no memory hierarchy"));
+      Status s = WriteFile(JoinPath(dirs.memory, "memory.limit_in_bytes"),
+                           std::to_string(limits.memory_limit_bytes));
+      if (!s.ok()) return fail(s);
+      // Keep swap out of it where memsw accounting exists (limit memory+swap to the same).
+      const std::string memsw = JoinPath(dirs.memory, "memory.memsw.limit_in_bytes");
+      if (PathExists(memsw)) (void)WriteFile(memsw, std::to_string(limits.memory_limit_bytes));
+    }
+    if (limits.cpu_millicores > 0) {
+      if (dirs.cpu.empty()) return fail(FailedPreconditionError("no cpu hierarchy"));
+      Status s = WriteFile(JoinPath(dirs.cpu, "cpu.cfs_period_us"), std::to_string(kCfsPeriodUs));
+      if (s.ok()) {
+        s = WriteFile(JoinPath(dirs.cpu, "cpu.cfs_quota_us"),
+                      std::to_string(CfsQuotaUs(limits.cpu_millicores)));
+      }
+      if (!s.ok()) return fail(s);
+    }
     if (!limits.cpuset_cpus.empty()) {
       Status s = WriteFile(JoinPath(dirs.cpuset, "cpuset.mems"),
                            ReadFirstLine(JoinPath(JoinPath(cpuset_, parent_), "cpuset.mems"))
@@ -311,7 +307,6 @@ class CgroupManagerV1 final : public CgroupManager {
       if (s.ok()) s = WriteFile(JoinPath(dirs.cpuset, "cpuset.cpus"), limits.cpuset_cpus);
       if (!s.ok()) return fail(s);
     }
-    if (Status s = cg->SetLimits(limits); !s.ok()) return fail(s);
     return std::unique_ptr<RunCgroup>(std::move(cg));
   }
   int version() const override { return 1; }
@@ -340,7 +335,6 @@ class CgroupManagerV1 final : public CgroupManager {
 class NullRunCgroup final : public RunCgroup {
  public:
   Status AddProcess(pid_t) override { return OkStatus(); }
-  Status SetLimits(const CgroupLimits&) override { return OkStatus(); }
   std::vector<std::string> ProcsFiles() const override { return {}; }
   Result<CgroupUsage> ReadUsage() override { return CgroupUsage{}; }
   Status KillAll() override { return OkStatus(); }

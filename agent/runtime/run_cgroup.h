@@ -48,10 +48,6 @@ class RunCgroup {
   virtual ~RunCgroup() = default;
   // Moves a process (typically the child, before it execs) into every hierarchy.
   virtual Status AddProcess(pid_t pid) = 0;
-  // Writes the memory limit and CPU quota (0: leave unlimited); the CPU set is fixed when the
-  // cgroup is made. May be called while processes are inside (a prepared run's child).
-  // FAILED_PRECONDITION when the hierarchy a limit needs is not mounted.
-  virtual Status SetLimits(const CgroupLimits& limits) = 0;
   // The cgroup.procs files a process writes "0" to in order to join this cgroup itself (the
   // run's child does so before exec; see ProcessSpec::join_cgroup_procs_files).
   virtual std::vector<std::string> ProcsFiles() const = 0;
@@ -66,7 +62,6 @@ class RunCgroup {
 class CgroupManager {
  public:
   virtual ~CgroupManager() = default;
-  // Makes the cgroup with its CPU set, then SetLimits. On error nothing is left behind.
   virtual Result<std::unique_ptr<RunCgroup>> Create(const std::string& run_name,
                                                     const CgroupLimits& limits) = 0;
   virtual int version() const = 0;

@@ -24,10 +24,9 @@
 //                                   in the spawner, whose children inherit only its small
 //                                   memory high-water mark), /proc/<pid>/io read while it was
 //                                   a zombie, and when the spawner saw the exit.
-// The exec error pipe carries ints from the child: first 0 once it has joined its cgroups (the
-// run is prepared), then an errno if anything fails before exec (a malformed exec request,
-// setuid, exec itself). A failure to join is sent instead of the 0. The pipe is close-on-exec:
-// EOF after the 0 means the function started.
+// The child reports any failure before exec (joining, a malformed exec request, setuid, exec
+// itself) as an errno int on the exec error pipe, which is close-on-exec: EOF there without
+// data means the function started.
 //
 // The agent may write one byte, kKillByte, to the channel: the spawner SIGKILLs the run's
 // process group if it has not been reaped yet (the timeout). Closing the channel does the
