@@ -1,6 +1,6 @@
 // Profiling overhead of one function run: Executor::Invoke (per-run cgroup, perf counters,
-// wait4, /proc/<pid>/io, report assembly, SQLite spool) against a bare fork/exec/wait of the
-// same trivial program. Both use real time; compare the medians of one run:
+// the run spawner's fork and wait4, /proc/<pid>/io, report assembly, SQLite spool) against a
+// bare fork/exec/wait of the same trivial program. Both use real time; compare the medians of one run:
 //
 //   build/bin/agent_overhead_bench --benchmark_repetitions=9
 //       --benchmark_report_aggregates_only=true
@@ -13,6 +13,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <sstream>
+#include <sys/resource.h>
 
 #include "agent/inventory/cgroup_layout.h"
 #include "agent/report_spool.h"
@@ -80,8 +82,33 @@ Fixture& Shared() {
   return f;
 }
 
+// CPU time of this process (all threads) plus, when given, another process (the spawner), in
+// microseconds.
+double CpuMicros(pid_t other = -1) {
+  rusage self{};
+  getrusage(RUSAGE_SELF, &self);
+  double us = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1e6 +
+              static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec);
+  if (other > 0) {
+    // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks.
+    auto stat = ReadFile("/proc/" + std::to_string(other) + "/stat");
+    if (stat.ok()) {
+      const std::string rest = stat->substr(stat->rfind(')') + 2);
+      std::istringstream in(rest);
+      std::string field;
+      double ticks = 0;
+      for (int i = 3; i <= 15 && in >> field; ++i) {
+        if (i >= 14) ticks += std::stod(field);
+      }
+      us += ticks * 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
+  }
+  return us;
+}
+
 void BM_BareForkExecWait(benchmark::State& state) {
   const std::string& path = Shared().true_path;
+  const double cpu_before = CpuMicros();
   for (auto _ : state) {
     const pid_t pid = fork();
     if (pid == 0) {
@@ -92,16 +119,20 @@ void BM_BareForkExecWait(benchmark::State& state) {
     waitpid(pid, &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) state.SkipWithError("true failed");
   }
+  state.counters["parent_cpu_us"] = benchmark::Counter(
+      (CpuMicros() - cpu_before) / static_cast<double>(state.iterations()));
 }
 BENCHMARK(BM_BareForkExecWait)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-// Arguments: cgroups on/off, spool on/off, to show where the time goes.
+// Arguments: cgroups on/off, spool on/off, to show where the time goes. agent_cpu_us counts
+// every thread of this process and the spawner.
 void BM_ExecutorInvoke(benchmark::State& state) {
   const bool with_cgroups = state.range(0) != 0;
   const bool with_spool = state.range(1) != 0;
   Executor executor = Shared().MakeExecutor(with_cgroups, with_spool);
   v1::InvokeRequest request;
   request.set_function_name("noop");
+  const double cpu_before = CpuMicros(executor.spawner().pid());
   for (auto _ : state) {
     auto response = executor.Invoke(request);
     if (!response.ok() || response->report().exit_code() != 0) {
@@ -109,6 +140,8 @@ void BM_ExecutorInvoke(benchmark::State& state) {
       break;
     }
   }
+  state.counters["agent_cpu_us"] = benchmark::Counter(
+      (CpuMicros(executor.spawner().pid()) - cpu_before) / static_cast<double>(state.iterations()));
   std::string label = with_cgroups && Shared().cgroups->version() != 0 ? "cgroups" : "no cgroups";
   label += with_spool ? ", spool" : ", no spool";
   state.SetLabel(label);
