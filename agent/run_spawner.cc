@@ -7,8 +7,8 @@
 //   1. takes its stdio and the start gate / exec error pipes from the descriptors the agent
 //      sent, in its own process group, with default signal handling;
 //   2. writes "0" to each cgroup.procs file of the run (joins the run's cgroups: on cgroup v1
-//      the first such move waits for an RCU grace period, a quarter of a millisecond here,
-//      which is why the agent prepares runs before they are asked for);
+//      the first such move waits for an RCU grace period, 0.2-0.5 ms here, the largest part
+//      of the per-run overhead; docs/benchmarks.md);
 //   3. waits at the start gate until the agent has attached perf counters and resctrl groups
 //      to its pid and written the program to run (EOF means abort);
 //   4. drops to the run's gid/uid, changes directory, asks to be killed if the spawner dies,

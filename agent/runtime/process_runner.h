@@ -77,9 +77,10 @@ using AttachFn = std::function<Status(pid_t)>;
 using KillTreeFn = std::function<void()>;
 
 // A run's child, forked by the spawner, inside its cgroups (once it has joined them) and
-// waiting at its start gate for the program to exec. Preparing one ahead of time takes the
-// fork and the cgroup moves off the run's critical path. Destroying one that was never run
-// makes its child exit, and waits until the spawner has reaped it.
+// waiting at its start gate for the program to exec. The executor prepares each run on
+// demand: preparing ahead of time was measured and costs the spawner copy-on-write faults
+// while children wait (docs/benchmarks.md). Destroying one that was never run makes its child
+// exit, and waits until the spawner has reaped it.
 class PreparedProcess {
  public:
   // Asks the spawner for a child that joins these cgroup.procs files.

@@ -308,8 +308,15 @@ TEST_F(ExecutorTest, MatmulUsesTheWidestVectorPathTheHostDoesNotHide) {
     const auto cpu = [](const v1::InvokeResponse& r) {
       return double(r.report().user_cpu_us() + r.report().system_cpu_us());
     };
-    // Measured about 2x on the dev machine (AVX-512 against SSE2); a wide margin.
-    EXPECT_GT(cpu(no_avx), 1.2 * cpu(widest)) << cpu(no_avx) << " vs " << cpu(widest);
+    // Measured about 2x on the dev machine (AVX-512 against SSE2); a wide margin. One run's
+    // CPU time can double when the other core is busy (ctest -j2), so compare the fastest of
+    // three runs of each.
+    double widest_cpu = cpu(widest), no_avx_cpu = cpu(no_avx);
+    for (int i = 0; i < 2; ++i) {
+      widest_cpu = std::min(widest_cpu, cpu(run({})));
+      no_avx_cpu = std::min(no_avx_cpu, cpu(run({"avx"})));
+    }
+    EXPECT_GT(no_avx_cpu, 1.2 * widest_cpu) << no_avx_cpu << " vs " << widest_cpu;
   }
 }
 
