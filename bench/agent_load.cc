@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/process_cpu.h"
 #include "common/file_util.h"
 #include "tailor/v1/agent.grpc.pb.h"
 
@@ -59,16 +60,6 @@ std::string WaitForFile(const std::string& path) {
   }
   std::fprintf(stderr, "agent_load: %s never appeared\n", path.c_str());
   std::exit(1);
-}
-
-// utime + stime of `pid` in seconds, from /proc/<pid>/stat.
-double CpuSeconds(pid_t pid) {
-  auto stat = tailor::ReadFile("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat.ok()) return 0;
-  const auto fields = tailor::SplitWhitespace(stat->substr(stat->rfind(')') + 2));
-  // Fields after the command: state is [0], utime is [11], stime is [12].
-  const double ticks = sysconf(_SC_CLK_TCK);
-  return (*tailor::ParseUint64(fields[11]) + *tailor::ParseUint64(fields[12])) / ticks;
 }
 
 uint64_t StatusKib(pid_t pid, const std::string& key) {
@@ -122,7 +113,7 @@ int main(int argc, char** argv) {
   };
   for (int i = 0; i < 20; ++i) invoke();  // warm up
 
-  const double cpu_before = CpuSeconds(agent);
+  const double cpu_before = tailor::bench::ProcessCpuSeconds(agent);
   const auto start = Clock::now();
   const auto period = std::chrono::duration<double>(1.0 / rate);
   const int total = static_cast<int>(rate * seconds);
@@ -138,7 +129,7 @@ int main(int argc, char** argv) {
   }
   for (auto& f : inflight) failed += f.get() ? 0 : 1;
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  const double cpu = CpuSeconds(agent) - cpu_before;
+  const double cpu = tailor::bench::ProcessCpuSeconds(agent) - cpu_before;
   nlohmann::json out = {
       {"runs", total},
       {"failed", failed},

@@ -13,12 +13,12 @@
 
 #include <filesystem>
 #include <memory>
-#include <sstream>
 #include <sys/resource.h>
 
 #include "agent/inventory/cgroup_layout.h"
 #include "agent/report_spool.h"
 #include "agent/runtime/executor.h"
+#include "bench/process_cpu.h"
 #include "common/file_util.h"
 
 namespace tailor::agent {
@@ -89,20 +89,7 @@ double CpuMicros(pid_t other = -1) {
   getrusage(RUSAGE_SELF, &self);
   double us = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1e6 +
               static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec);
-  if (other > 0) {
-    // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks.
-    auto stat = ReadFile("/proc/" + std::to_string(other) + "/stat");
-    if (stat.ok()) {
-      const std::string rest = stat->substr(stat->rfind(')') + 2);
-      std::istringstream in(rest);
-      std::string field;
-      double ticks = 0;
-      for (int i = 3; i <= 15 && in >> field; ++i) {
-        if (i >= 14) ticks += std::stod(field);
-      }
-      us += ticks * 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
-    }
-  }
+  if (other > 0) us += bench::ProcessCpuSeconds(other) * 1e6;
   return us;
 }
 

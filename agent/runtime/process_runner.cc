@@ -35,6 +35,8 @@ struct Fd {
     if (fd >= 0) ::close(fd);
     fd = -1;
   }
+  // Gives up ownership.
+  int Release() { return std::exchange(fd, -1); }
 };
 
 Status MakePipe(Fd& read_end, Fd& write_end) {
@@ -61,6 +63,12 @@ Result<std::optional<spawn::SpawnEvent>> ReadEvent(int channel) {
   TAILOR_ASSIGN_OR_RETURN(spawn::SpawnEvent event,
                           spawn::DecodeEvent(std::string_view(buf, static_cast<size_t>(n))));
   return std::optional<spawn::SpawnEvent>(event);
+}
+
+// Asks the spawner to SIGKILL the run's process group (if it is not reaped yet).
+void SendKill(int channel) {
+  const char kill_byte = spawn::kKillByte;
+  (void)::send(channel, &kill_byte, 1, MSG_NOSIGNAL);
 }
 
 // Writes all of `data` to a blocking fd; false (errno set) on an error.
@@ -113,17 +121,12 @@ Result<std::unique_ptr<PreparedProcess>> PreparedProcess::Prepare(
   }
   std::unique_ptr<PreparedProcess> process(new PreparedProcess());
   process->pid_ = started->pid;
-  auto take = [](Fd& fd) {
-    const int f = fd.fd;
-    fd.fd = -1;
-    return f;
-  };
-  process->stdin_fd_ = take(in_w);
-  process->stdout_fd_ = take(out_r);
-  process->stderr_fd_ = take(err_r);
-  process->gate_fd_ = take(gate_w);
-  process->exec_error_fd_ = take(exec_r);
-  process->channel_fd_ = take(channel);
+  process->stdin_fd_ = in_w.Release();
+  process->stdout_fd_ = out_r.Release();
+  process->stderr_fd_ = err_r.Release();
+  process->gate_fd_ = gate_w.Release();
+  process->exec_error_fd_ = exec_r.Release();
+  process->channel_fd_ = channel.Release();
   return process;
 }
 
@@ -131,8 +134,7 @@ void PreparedProcess::Abandon() {
   if (channel_fd_ < 0) return;
   if (gate_fd_ >= 0) ::close(gate_fd_);  // the child reads EOF at the gate and exits
   gate_fd_ = -1;
-  const char kill_byte = spawn::kKillByte;  // for a child already past the gate
-  (void)::send(channel_fd_, &kill_byte, 1, MSG_NOSIGNAL);
+  SendKill(channel_fd_);  // for a child already past the gate
   for (;;) {
     auto event = ReadEvent(channel_fd_);
     if (!event.ok() || !event->has_value() || (*event)->kind == spawn::EventKind::kExited) break;
@@ -202,21 +204,16 @@ Result<ProcessResult> RunPrepared(std::unique_ptr<PreparedProcess> process,
 
   // Exec succeeded iff the error pipe closes without data. The pipe is watched in the poll
   // loop below rather than read here, so a short run costs the agent one wake-up, not two.
-  std::optional<spawn::SpawnEvent> exit_event;
-  bool spawner_lost = false;
   auto check_exec = [&]() -> Status {
     int exec_errno = 0;
     ssize_t n;
     while ((n = ::read(exec_r.fd, &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR) {
     }
     exec_r.Close();
+    // Abandon waits for the child to be reaped, unless that is already known (the channel is
+    // closed once the exit event or the spawner's EOF has arrived).
     if (n == sizeof(exec_errno)) {
-      Status why = ErrnoToStatus(exec_errno, "starting " + spec.executable);
-      if (exit_event || spawner_lost) {
-        ::close(std::exchange(process->channel_fd_, -1));  // already reaped: nothing to wait for
-        return why;
-      }
-      return abort_child(why);
+      return abort_child(ErrnoToStatus(exec_errno, "starting " + spec.executable));
     }
     return OkStatus();
   };
@@ -254,6 +251,8 @@ Result<ProcessResult> RunPrepared(std::unique_ptr<PreparedProcess> process,
     }
   };
 
+  std::optional<spawn::SpawnEvent> exit_event;
+  bool spawner_lost = false;
   while (!exit_event && !spawner_lost) {
     pollfd fds[5];
     nfds_t nfds = 0;
@@ -268,8 +267,7 @@ Result<ProcessResult> RunPrepared(std::unique_ptr<PreparedProcess> process,
     const auto now = Clock::now();
     if (!result.timed_out && now >= deadline) {
       result.timed_out = true;
-      const char kill_byte = spawn::kKillByte;
-      (void)::send(channel, &kill_byte, 1, MSG_NOSIGNAL);
+      SendKill(channel);
       if (kill_tree) kill_tree();
     }
     const int wait_ms = result.timed_out ? 10 : static_cast<int>(std::min<int64_t>(
