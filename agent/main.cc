@@ -149,7 +149,7 @@ int RunAgent(const RunOptions& opts) {
   deps.functions = &functions;
   deps.cgroups = cgroups.get();
   deps.resctrl = &resctrl;
-  deps.perf_open = RealPerfEventOpen();
+  deps.perf = ProbePerfSupport();
   deps.clock = &RealClock::Get();
   deps.current_load = [&latest_load] { return latest_load.Get(); };
   deps.sink = spool->get();

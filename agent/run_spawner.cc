@@ -1,27 +1,29 @@
 // tailor-run-spawner: the small, long-lived process that starts every function run.
 //
 // The agent starts one with posix_spawn, the control socket on fd 3
-// (agent/runtime/spawn_protocol.h has the messages), and asks it to prepare each run. It is
-// single-threaded and about 1.3 MiB, so it forks cheaply, and the run's child:
+// (agent/runtime/spawn_protocol.h has the messages), and sends it one request per run. It is
+// single-threaded and about 1.3 MiB, so it forks cheaply. It decodes the request and builds
+// the argument and environment arrays before forking, so that the run's child only makes
+// system calls:
 //
-//   1. takes its stdio and the start gate / exec error pipes from the descriptors the agent
-//      sent, in its own process group, with default signal handling;
-//   2. writes "0" to each cgroup.procs file of the run (joins the run's cgroups: on cgroup v1
-//      the first such move waits for an RCU grace period, 0.2-0.5 ms here, the largest part
-//      of the per-run overhead; docs/benchmarks.md);
-//   3. waits at the start gate until the agent has attached perf counters and resctrl groups
-//      to its pid and written the program to run (EOF means abort);
+//   1. takes its stdio and the run's channel from the descriptors the agent sent, in its own
+//      process group, with default signal handling;
+//   2. writes "0" to each join file: the run's cgroup.procs files and resctrl tasks file (a
+//      process may move itself; the cgroups' limits were written by the agent beforehand);
+//   3. opens the perf counters asked for on itself (counting from exec, inherited by its
+//      descendants) and hands them to the agent on the run's channel;
 //   4. drops to the run's gid/uid, changes directory, asks to be killed if the spawner dies,
 //      and execs the function with exactly the environment it was given.
-// Any failure before exec writes errno (an int) to the exec error pipe and exits 127; the pipe
-// is close-on-exec, so the agent sees EOF there exactly when the function started.
+// A failure before exec is written as a StartFailure to a close-on-exec pipe whose read end
+// the spawner keeps, and the child exits 127; the spawner reads the pipe when it reaps the
+// child, so a run costs the agent no extra wake-up to learn that its exec succeeded.
 //
 // Why a separate process and not the agent: a child of the big, threaded agent would either
 // copy its page tables and write-protect its memory (fork) or inherit its memory high-water
 // mark at exec (vfork, posix_spawn), so wait4's ru_maxrss would report the agent's size, not
-// the function's. A child of this process inherits only its 1.3 MiB. Before this
-// program there was a per-run shim, exec'd for every run: one exec more than a bare
-// fork/exec/wait, which in a VM is most of a millisecond.
+// the function's. A child of this process inherits only its 1.3 MiB. Before this program
+// there was a per-run shim, exec'd for every run: one exec more than a bare fork/exec/wait,
+// which in a VM is most of a millisecond.
 //
 // The spawner reaps each run itself: when a run exits it reads /proc/<pid>/io while the run is
 // a zombie, SIGKILLs what is left of its process group, reaps it with wait4 and sends the
@@ -55,7 +57,8 @@ namespace spawn = tailor::agent::spawn;
 
 struct Run {
   pid_t pid = -1;
-  int channel = -1;  // -1 once the agent closed it
+  int channel = -1;        // -1 once the agent closed it
+  int start_failure = -1;  // read end of the child's start-failure pipe
 };
 
 std::vector<Run> g_runs;
@@ -91,26 +94,63 @@ void SendFailed(int channel, int err) {
   SendEvent(channel, event);
 }
 
-// Reads exactly `size` bytes from `fd`; false at EOF or on an error.
-bool ReadExactly(int fd, char* data, size_t size) {
-  while (size > 0) {
-    const ssize_t n = read(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<size_t>(n);
+// Everything the child needs, built before the fork.
+struct ChildPlan {
+  const spawn::StartRequest* request = nullptr;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  std::vector<perf_event_attr> counters;
+};
+
+[[noreturn]] void FailStart(spawn::StartStep step, int detail, int err) {
+  const spawn::StartFailure failure{step, detail, err};
+  ssize_t ignored = write(spawn::kChildStartFailureFd, &failure, sizeof(failure));
+  (void)ignored;
+  _exit(127);
+}
+
+// Opens every counter on this process and sends them on the run's channel (all of them, or
+// the errno of the first that failed and none).
+void OpenCounters(const ChildPlan& plan) {
+  int fds[spawn::kMaxCounters];
+  spawn::SpawnEvent event;
+  event.kind = spawn::EventKind::kCounters;
+  event.pid = getpid();
+  int opened = 0;
+  for (const perf_event_attr& attr : plan.counters) {
+    perf_event_attr copy = attr;
+    const int fd = static_cast<int>(
+        syscall(SYS_perf_event_open, &copy, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
+    if (fd < 0) {
+      event.error = errno;
+      break;
+    }
+    fds[opened++] = fd;
   }
-  return true;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * spawn::kMaxCounters)];
+  iovec iov{&event, sizeof(event)};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (event.error == 0 && opened > 0) {
+    event.counter_count = opened;
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * static_cast<size_t>(opened));
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * static_cast<size_t>(opened));
+    std::memcpy(CMSG_DATA(c), fds, sizeof(int) * static_cast<size_t>(opened));
+  }
+  while (sendmsg(spawn::kChildChannelFd, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+  for (int i = 0; i < opened; ++i) close(fds[i]);  // the agent has its copies
 }
 
 // In the forked child: never returns.
-[[noreturn]] void RunChild(const spawn::PrepareRequest& prepare,
-                           const int (&fds)[spawn::kFdCount]) {
-  auto fail = [](int err) {
-    ssize_t ignored = write(spawn::kChildExecErrorFd, &err, sizeof(err));
-    (void)ignored;
-    _exit(127);
-  };
+[[noreturn]] void RunChild(const ChildPlan& plan, const int (&fds)[spawn::kFdCount],
+                           int start_failure_write) {
+  const spawn::StartRequest& request = *plan.request;
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -121,44 +161,35 @@ bool ReadExactly(int fd, char* data, size_t size) {
   dup2(fds[spawn::kStdin], 0);
   dup2(fds[spawn::kStdout], 1);
   dup2(fds[spawn::kStderr], 2);
-  dup2(fds[spawn::kGate], spawn::kChildGateFd);
-  dup2(fds[spawn::kExecError], spawn::kChildExecErrorFd);
-  fcntl(spawn::kChildGateFd, F_SETFD, FD_CLOEXEC);
-  fcntl(spawn::kChildExecErrorFd, F_SETFD, FD_CLOEXEC);
-  CloseFrom(spawn::kChildExecErrorFd + 1);  // other runs' channels, this run's originals
+  dup3(fds[spawn::kChannel], spawn::kChildChannelFd, O_CLOEXEC);
+  dup3(start_failure_write, spawn::kChildStartFailureFd, O_CLOEXEC);
+  CloseFrom(spawn::kChildStartFailureFd + 1);  // other runs' channels, this run's originals
 
-  for (const auto& path : prepare.join_files) {
-    const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, "0", 1) != 1) fail(errno);
+  for (size_t i = 0; i < request.join_files.size(); ++i) {
+    const int fd = open(request.join_files[i].c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) {
+      FailStart(spawn::StartStep::kJoin, static_cast<int>(i), errno);
+    }
     close(fd);
   }
-  // The start gate: the framed exec request, or EOF when the run is abandoned.
-  uint32_t length = 0;
-  if (!ReadExactly(spawn::kChildGateFd, reinterpret_cast<char*>(&length), sizeof(length))) {
-    fail(ECANCELED);
+  if (!plan.counters.empty()) OpenCounters(plan);
+  close(spawn::kChildChannelFd);
+  if (request.gid && (setgroups(0, nullptr) != 0 || setgid(*request.gid) != 0)) {
+    FailStart(spawn::StartStep::kCredentials, 0, errno);
   }
-  if (length > spawn::kMaxExecRequestBytes) fail(E2BIG);
-  std::string body(length, '\0');
-  if (!ReadExactly(spawn::kChildGateFd, body.data(), body.size())) fail(ECANCELED);
-  close(spawn::kChildGateFd);
-  auto decoded = spawn::DecodeExecRequest(body);
-  if (!decoded.ok()) fail(EINVAL);
-  const spawn::ExecRequest& request = *decoded;
-  if (request.gid && (setgroups(0, nullptr) != 0 || setgid(*request.gid) != 0)) fail(errno);
-  if (request.uid && setuid(*request.uid) != 0) fail(errno);
-  if (!request.working_dir.empty() && chdir(request.working_dir.c_str()) != 0) fail(errno);
+  if (request.uid && setuid(*request.uid) != 0) {
+    FailStart(spawn::StartStep::kCredentials, 0, errno);
+  }
+  if (!request.working_dir.empty() && chdir(request.working_dir.c_str()) != 0) {
+    FailStart(spawn::StartStep::kWorkingDir, 0, errno);
+  }
   // Set after the uid change, which clears it. If the spawner is gone the run's report is
   // lost anyway, so the function must not run on unwatched.
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != g_self) fail(ECANCELED);
-
-  std::vector<char*> argv, envp;
-  for (const auto& a : request.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& e : request.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  execve(request.executable.c_str(), argv.data(), envp.data());
-  fail(errno);
-  _exit(127);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != g_self) {
+    FailStart(spawn::StartStep::kParent, 0, ECANCELED);
+  }
+  execve(request.executable.c_str(), plan.argv.data(), plan.envp.data());
+  FailStart(spawn::StartStep::kExec, 0, errno);
 }
 
 // Reads one request from the control socket and starts its run. Returns false when the agent
@@ -196,20 +227,37 @@ bool HandleRequest() {
     for (int fd : fds) close(fd);
   };
   const bool complete = fds.size() == spawn::kFdCount && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0;
-  auto request = spawn::DecodePrepareRequest(std::string_view(buffer.data(), static_cast<size_t>(got)));
+  auto request = spawn::DecodeStartRequest(std::string_view(buffer.data(), static_cast<size_t>(got)));
   if (!complete || !request.ok()) {
     if (fds.size() == spawn::kFdCount) SendFailed(fds[spawn::kChannel], EINVAL);
-    Log(request.ok() ? "request without its six descriptors" : "malformed request", EINVAL);
+    Log(request.ok() ? "request without its four descriptors" : "malformed request", EINVAL);
     close_all();
     return true;
   }
   int run_fds[spawn::kFdCount];
   for (int i = 0; i < spawn::kFdCount; ++i) run_fds[i] = fds[static_cast<size_t>(i)];
+  const int channel = run_fds[spawn::kChannel];
 
+  ChildPlan plan;
+  plan.request = &*request;
+  for (const auto& a : request->argv) plan.argv.push_back(const_cast<char*>(a.c_str()));
+  plan.argv.push_back(nullptr);
+  for (const auto& e : request->env) plan.envp.push_back(const_cast<char*>(e.c_str()));
+  plan.envp.push_back(nullptr);
+  for (const auto& c : request->counters) plan.counters.push_back(spawn::CounterAttr(c));
+
+  int start_failure[2];
+  if (pipe2(start_failure, O_CLOEXEC) != 0) {
+    SendFailed(channel, errno);
+    close_all();
+    return true;
+  }
   const pid_t pid = fork();
-  if (pid == 0) RunChild(*request, run_fds);
+  if (pid == 0) RunChild(plan, run_fds, start_failure[1]);
+  close(start_failure[1]);
   if (pid < 0) {
-    SendFailed(run_fds[spawn::kChannel], errno);
+    SendFailed(channel, errno);
+    close(start_failure[0]);
     close_all();
     return true;
   }
@@ -217,13 +265,8 @@ bool HandleRequest() {
   for (int i = 0; i < spawn::kFdCount; ++i) {
     if (i != spawn::kChannel) close(run_fds[i]);
   }
-  const int channel = run_fds[spawn::kChannel];
-  fcntl(channel, F_SETFL, fcntl(channel, F_GETFL) | O_NONBLOCK);
-  g_runs.push_back({pid, channel});
-  spawn::SpawnEvent started;
-  started.kind = spawn::EventKind::kStarted;
-  started.pid = pid;
-  SendEvent(channel, started);
+  fcntl(channel, F_SETFL, O_NONBLOCK);
+  g_runs.push_back({pid, channel, start_failure[0]});
   return true;
 }
 
@@ -257,6 +300,15 @@ void ReapExited() {
     event.wait_status = status;
     for (auto it = g_runs.begin(); it != g_runs.end(); ++it) {
       if (it->pid != pid) continue;
+      // The pipe's only writer has exited: a failure is there now, or nothing ever will be.
+      spawn::StartFailure failure;
+      if (read(it->start_failure, &failure, sizeof(failure)) == sizeof(failure) &&
+          failure.step != spawn::StartStep::kNone) {
+        event.start_step = failure.step;
+        event.start_detail = failure.detail;
+        event.error = failure.error;
+      }
+      close(it->start_failure);
       SendEvent(it->channel, event);
       if (it->channel >= 0) close(it->channel);
       g_runs.erase(it);

@@ -60,7 +60,7 @@ struct Fixture {
     deps.functions = store.get();
     deps.cgroups = with_cgroups ? cgroups.get() : null_cgroups.get();
     deps.resctrl = resctrl.get();
-    deps.perf_open = RealPerfEventOpen();
+    deps.perf = ProbePerfSupport();
     deps.clock = &RealClock::Get();
     deps.sink = with_spool ? spool.get() : nullptr;
     return Executor(options, deps);

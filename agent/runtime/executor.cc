@@ -115,11 +115,12 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
   const std::string run_name = "run-" + invocation_id;
   TAILOR_ASSIGN_OR_RETURN(std::unique_ptr<RunCgroup> cgroup,
                           deps_.cgroups->Create(run_name, limits));
+  // Ends the cgroup however Invoke returns (usually just rmdir: the spawner has killed the
+  // run's process group by then).
   struct CgroupGuard {
     RunCgroup* cg;
     ~CgroupGuard() {
-      (void)cg->KillAll();
-      Status s = cg->Destroy();
+      Status s = cg->Remove();
       if (!s.ok()) log::Warn("cannot remove run cgroup", {{"error", s}});
     }
   } cgroup_guard{cgroup.get()};
@@ -137,7 +138,9 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
                                                                 : fn.manifest.timeout_ms);
   spec.uid = options_.run_uid;
   spec.gid = options_.run_gid;
-  spec.join_cgroup_procs_files = cgroup->ProcsFiles();
+  spec.join_files = cgroup->ProcsFiles();
+  if (std::string tasks = resctrl->TasksFile(); !tasks.empty()) spec.join_files.push_back(tasks);
+  if (deps_.perf.hardware) spec.counters = HardwareCounters();
   spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8",
               "TAILOR_FUNCTION=" + fn.manifest.name,
               "TAILOR_FUNCTION_VERSION=" + fn.manifest.version,
@@ -152,14 +155,9 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
     if (!cap.empty()) spec.env.push_back("OPENSSL_ia32cap=" + cap);
   }
 
-  std::unique_ptr<PerfCounters> perf;
-  auto attach = [&](pid_t pid) -> Status {
-    TAILOR_RETURN_IF_ERROR_CTX(resctrl->AddTask(pid), "joining the resctrl group");
-    if (deps_.perf_open) perf = std::make_unique<PerfCounters>(pid, deps_.perf_open);
-    return OkStatus();
-  };
   auto kill_tree = [&] { (void)cgroup->KillAll(); };
-  TAILOR_ASSIGN_OR_RETURN(ProcessResult pr, RunProcess(spawner_, spec, attach, kill_tree));
+  resctrl->MarkStart();
+  TAILOR_ASSIGN_OR_RETURN(ProcessResult pr, RunProcess(spawner_, spec, kill_tree));
 
   // Assemble the report.
   report.set_start_unix_ms(ToUnixMillis(pr.started_at));
@@ -187,7 +185,12 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
   if (!pr.function_rusage) {
     notes += "the run spawner died during the run: exit status and rusage unknown; ";
   }
-  auto usage = cgroup->ReadUsage();
+  UsageWanted wanted;
+  // Only a memory limit or a SIGKILL can mean an OOM kill; the cgroup's high-water mark is
+  // only the fallback for a run whose rusage was lost.
+  wanted.oom = alloc.memory_limit_bytes() > 0 || pr.term_signal == SIGKILL;
+  wanted.memory_peak = !pr.function_rusage;
+  auto usage = cgroup->ReadUsage(wanted);
   measured->set_cgroup(cgroup->version() > 0);
   if (cgroup->version() == 0) notes += "no cgroup hierarchy: limits not enforced; ";
   bool oom = false;
@@ -217,17 +220,16 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
   measured->set_io_accounting(pr.proc_io.has_value() || (usage.ok() && usage->io_valid));
   report.set_oom_killed(oom);
 
-  if (perf) {
-    PerfReadings p = perf->Read();
-    measured->set_perf_software(p.software);
-    measured->set_perf_hardware(p.hardware);
-    if (p.hardware) {
-      report.set_instructions(p.instructions);
-      report.set_cycles(p.cycles);
-      report.set_llc_references(p.llc_references);
-      report.set_llc_misses(p.llc_misses);
-    }
-    if (!p.unavailable_reason.empty()) notes += p.unavailable_reason + "; ";
+  if (!spec.counters.empty() && pr.counters.opened && pr.counters.values.size() == 4) {
+    measured->set_perf_hardware(true);
+    report.set_instructions(pr.counters.values[0]);
+    report.set_cycles(pr.counters.values[1]);
+    report.set_llc_references(pr.counters.values[2]);
+    report.set_llc_misses(pr.counters.values[3]);
+  } else if (!spec.counters.empty()) {
+    notes += "hardware " + pr.counters.unavailable + "; ";
+  } else {
+    notes += deps_.perf.unavailable_reason + "; ";
   }
   ResctrlReadings rr = resctrl->Finish();
   measured->set_resctrl_monitoring(rr.monitored);

@@ -49,7 +49,8 @@ struct ExecutorDeps {
   FunctionStore* functions = nullptr;
   CgroupManager* cgroups = nullptr;
   ResctrlManager* resctrl = nullptr;
-  PerfEventOpenFn perf_open;
+  // Which perf counters runs get (ProbePerfSupport(); the default asks for none).
+  PerfSupport perf{false, "perf counters not probed"};
   const Clock* clock = nullptr;
   std::function<v1::NodeLoad()> current_load;  // may be null
   RunReportSink* sink = nullptr;                // may be null

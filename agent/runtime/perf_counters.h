@@ -1,56 +1,37 @@
-// PerfCounters: perf_event_open counters for one run, opened on the child before it execs
-// (enable_on_exec, inherited by its descendants).
+// Perf counters for runs: which ones this host can give, and the hardware set a run counts.
 //
-// Hardware events (instructions, cycles, LLC references and misses) are opened when the host
-// has them; in VMs they fail with ENOENT and the run says so. Software events (task clock,
-// context switches, page faults) work almost everywhere. The opener is a seam: tests pass a
-// fake that refuses events to exercise the degraded paths.
+// The run's child opens the counters on itself before exec (agent/run_spawner.cc, with
+// spawn::CounterAttr: user space, counting from exec, inherited by descendants) and hands them
+// to the agent, which reads them after the run. Only hardware events are counted per run
+// (instructions, cycles, LLC references and misses): the software ones (task clock, context
+// switches, page faults) repeat what wait4's rusage already reports. In VMs hardware events
+// fail with ENOENT; the agent learns that once, at start, and then asks for none, so such a
+// host pays nothing per run and every report says why the figures are missing.
 //
-// Thread-safety: one instance per run.
+// Thread-safety: ProbePerfSupport may be called from any thread; it probes once per process.
 #pragma once
 
-#include <linux/perf_event.h>
-#include <sys/types.h>
-
-#include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
+#include "agent/runtime/spawn_protocol.h"
+
 namespace tailor::agent {
 
-// Returns an fd, or -1 with errno set, like perf_event_open(attr, pid, -1, -1, CLOEXEC).
-using PerfEventOpenFn = std::function<int(perf_event_attr* attr, pid_t pid)>;
-PerfEventOpenFn RealPerfEventOpen();
-
-struct PerfReadings {
-  bool hardware = false;  // all four hardware counters opened
-  bool software = false;  // the software counters opened
-  uint64_t instructions = 0;
-  uint64_t cycles = 0;
-  uint64_t llc_references = 0;
-  uint64_t llc_misses = 0;
-  uint64_t task_clock_ns = 0;
-  uint64_t context_switches = 0;
-  uint64_t page_faults = 0;
-  std::string unavailable_reason;  // errno text of the first event that failed
+struct PerfSupport {
+  bool hardware = false;            // the run's hardware counters can be opened here
+  std::string unavailable_reason;   // why not, for the run reports
 };
 
-class PerfCounters {
- public:
-  PerfCounters(pid_t pid, const PerfEventOpenFn& open);
-  ~PerfCounters();
-  PerfCounters(const PerfCounters&) = delete;
-  PerfCounters& operator=(const PerfCounters&) = delete;
+// Opens one disabled counter of each hardware event on the calling process and keeps it for
+// the process's lifetime. The kernel enables an event type by patching its code (a static key,
+// with an IPI to every CPU) when the first such event opens and patches it back when the last
+// closes: held open here, per-run counters never pay that (it was about 1 ms of agent CPU per
+// run on the dev VM). The result is computed once.
+PerfSupport ProbePerfSupport();
 
-  // Reads every open counter (call after the run has exited).
-  PerfReadings Read() const;
-
- private:
-  std::vector<std::pair<int, int>> fds_;  // (fd, slot index)
-  bool hardware_ = false;
-  bool software_ = false;
-  std::string reason_;
-};
+// What a run counts when PerfSupport::hardware: instructions, cycles, LLC references, LLC
+// misses, in this order.
+const std::vector<spawn::CounterSpec>& HardwareCounters();
 
 }  // namespace tailor::agent

@@ -47,22 +47,46 @@ Status MakePipe(Fd& read_end, Fd& write_end) {
   return OkStatus();
 }
 
-void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+// Our ends of the run's pipes only (the child's ends stay blocking). Pipe ends carry no other
+// status flags, so setting O_NONBLOCK alone needs no F_GETFL first.
+void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, O_NONBLOCK); }
 
-// One event from a run's channel; nullopt when the spawner closed it without one (it died).
-Result<std::optional<spawn::SpawnEvent>> ReadEvent(int channel) {
+// One event from a run's channel, with the descriptors it carried (kCounters); nullopt when
+// the spawner closed the channel without one (it died).
+struct ChannelEvent {
+  spawn::SpawnEvent event;
+  std::vector<Fd> fds;
+};
+Result<std::optional<ChannelEvent>> ReadEvent(int channel) {
   char buf[sizeof(spawn::SpawnEvent) + 1];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * spawn::kMaxCounters)];
+  iovec iov{buf, sizeof(buf)};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
   ssize_t n;
-  while ((n = ::recv(channel, buf, sizeof(buf), 0)) < 0 && errno == EINTR) {
+  while ((n = ::recvmsg(channel, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
   }
   if (n < 0) {
-    if (errno == ECONNRESET) return std::optional<spawn::SpawnEvent>();
+    if (errno == ECONNRESET) return std::optional<ChannelEvent>();
     return ErrnoToStatus(errno, "reading from the run spawner");
   }
-  if (n == 0) return std::optional<spawn::SpawnEvent>();
-  TAILOR_ASSIGN_OR_RETURN(spawn::SpawnEvent event,
+  ChannelEvent got;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      got.fds.emplace_back(fd);
+    }
+  }
+  if (n == 0) return std::optional<ChannelEvent>();
+  TAILOR_ASSIGN_OR_RETURN(got.event,
                           spawn::DecodeEvent(std::string_view(buf, static_cast<size_t>(n))));
-  return std::optional<spawn::SpawnEvent>(event);
+  return std::optional<ChannelEvent>(std::move(got));
 }
 
 // Asks the spawner to SIGKILL the run's process group (if it is not reaped yet).
@@ -71,94 +95,36 @@ void SendKill(int channel) {
   (void)::send(channel, &kill_byte, 1, MSG_NOSIGNAL);
 }
 
-// Writes all of `data` to a blocking fd; false (errno set) on an error.
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
+// What a failure before exec means, as a status.
+Status StartFailureStatus(const spawn::SpawnEvent& exited, const ProcessSpec& spec) {
+  const int detail = exited.start_detail;
+  switch (exited.start_step) {
+    case spawn::StartStep::kJoin:
+      if (detail >= 0 && static_cast<size_t>(detail) < spec.join_files.size()) {
+        return ErrnoToStatus(exited.error, "joining " + spec.join_files[static_cast<size_t>(detail)]);
+      }
+      return ErrnoToStatus(exited.error, "joining the run's cgroups");
+    case spawn::StartStep::kCredentials:
+      return ErrnoToStatus(exited.error, "dropping to the run's user");
+    case spawn::StartStep::kWorkingDir:
+      return ErrnoToStatus(exited.error, "changing to " + spec.working_dir);
+    case spawn::StartStep::kParent:
+      return UnavailableError("the run spawner went away while starting " + spec.executable);
+    case spawn::StartStep::kExec:
+    case spawn::StartStep::kNone:
+      break;
   }
-  return true;
+  return ErrnoToStatus(exited.error, "starting " + spec.executable);
 }
 
 }  // namespace
 
-Result<std::unique_ptr<PreparedProcess>> PreparedProcess::Prepare(
-    RunSpawner& spawner, const std::vector<std::string>& join_cgroup_procs_files) {
+Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
+                                 const KillTreeFn& kill_tree) {
   static std::once_flag ignore_sigpipe;
   std::call_once(ignore_sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
 
-  spawn::PrepareRequest request;
-  request.join_files = join_cgroup_procs_files;
-  TAILOR_ASSIGN_OR_RETURN(std::string encoded, spawn::EncodePrepareRequest(request));
-
-  Fd in_r, in_w, out_r, out_w, err_r, err_w, gate_r, gate_w, exec_r, exec_w, channel, theirs;
-  TAILOR_RETURN_IF_ERROR(MakePipe(in_r, in_w));
-  TAILOR_RETURN_IF_ERROR(MakePipe(out_r, out_w));
-  TAILOR_RETURN_IF_ERROR(MakePipe(err_r, err_w));
-  TAILOR_RETURN_IF_ERROR(MakePipe(gate_r, gate_w));
-  TAILOR_RETURN_IF_ERROR(MakePipe(exec_r, exec_w));
-  {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-      return ErrnoToStatus(errno, "socketpair");
-    }
-    channel.fd = sv[0];
-    theirs.fd = sv[1];
-  }
-  const int sent_fds[spawn::kFdCount] = {in_r.fd, out_w.fd, err_w.fd,
-                                         gate_r.fd, exec_w.fd, theirs.fd};
-  TAILOR_RETURN_IF_ERROR(spawner.Send(encoded, sent_fds));
-  // Only the child holds the other ends now (the spawner closes its copies after the fork).
-  TAILOR_ASSIGN_OR_RETURN(std::optional<spawn::SpawnEvent> started, ReadEvent(channel.fd));
-  if (!started) return UnavailableError("the run spawner exited before forking the run");
-  if (started->kind == spawn::EventKind::kFailed) {
-    return ErrnoToStatus(started->error, "the run spawner could not fork the run");
-  }
-  if (started->kind != spawn::EventKind::kStarted) {
-    return InternalError("the run spawner answered out of turn");
-  }
-  std::unique_ptr<PreparedProcess> process(new PreparedProcess());
-  process->pid_ = started->pid;
-  process->stdin_fd_ = in_w.Release();
-  process->stdout_fd_ = out_r.Release();
-  process->stderr_fd_ = err_r.Release();
-  process->gate_fd_ = gate_w.Release();
-  process->exec_error_fd_ = exec_r.Release();
-  process->channel_fd_ = channel.Release();
-  return process;
-}
-
-void PreparedProcess::Abandon() {
-  if (channel_fd_ < 0) return;
-  if (gate_fd_ >= 0) ::close(gate_fd_);  // the child reads EOF at the gate and exits
-  gate_fd_ = -1;
-  SendKill(channel_fd_);  // for a child already past the gate
-  for (;;) {
-    auto event = ReadEvent(channel_fd_);
-    if (!event.ok() || !event->has_value() || (*event)->kind == spawn::EventKind::kExited) break;
-  }
-}
-
-PreparedProcess::~PreparedProcess() {
-  Abandon();
-  for (int fd : {stdin_fd_, stdout_fd_, stderr_fd_, gate_fd_, exec_error_fd_, channel_fd_}) {
-    if (fd >= 0) ::close(fd);
-  }
-}
-
-Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
-                                 const AttachFn& attach, const KillTreeFn& kill_tree) {
-  auto prepared = PreparedProcess::Prepare(spawner, spec.join_cgroup_procs_files);
-  if (!prepared.ok()) return prepared.status().WithContext("starting " + spec.executable);
-  return RunPrepared(std::move(prepared).value(), spec, attach, kill_tree);
-}
-
-Result<ProcessResult> RunPrepared(std::unique_ptr<PreparedProcess> process,
-                                  const ProcessSpec& spec, const AttachFn& attach,
-                                  const KillTreeFn& kill_tree) {
-  spawn::ExecRequest request;
+  spawn::StartRequest request;
   request.executable = spec.executable;
   request.argv.reserve(spec.args.size() + 1);
   request.argv.push_back(spec.executable);
@@ -167,56 +133,34 @@ Result<ProcessResult> RunPrepared(std::unique_ptr<PreparedProcess> process,
   request.working_dir = spec.working_dir;
   request.uid = spec.uid;
   request.gid = spec.gid;
-  auto encoded = spawn::EncodeExecRequest(request);
+  request.join_files = spec.join_files;
+  request.counters = spec.counters;
+  auto encoded = spawn::EncodeStartRequest(request);
   if (!encoded.ok()) return encoded.status().WithContext("starting " + spec.executable);
 
-  // This run owns the descriptors now; `process` only abandons the child on early returns.
-  const pid_t pid = process->pid();
-  Fd in_w(std::exchange(process->stdin_fd_, -1));
-  Fd out_r(std::exchange(process->stdout_fd_, -1));
-  Fd err_r(std::exchange(process->stderr_fd_, -1));
-  Fd exec_r(std::exchange(process->exec_error_fd_, -1));
-  const int channel = process->channel_fd_;
-
-  auto abort_child = [&](Status why) -> Status {
-    process->Abandon();
-    return why;
-  };
-  if (attach) {
-    Status s = attach(pid);
-    if (!s.ok()) return abort_child(s.WithContext("attaching the run's cgroup and counters"));
+  Fd in_r, in_w, out_r, out_w, err_r, err_w, channel_fd, theirs;
+  TAILOR_RETURN_IF_ERROR(MakePipe(in_r, in_w));
+  TAILOR_RETURN_IF_ERROR(MakePipe(out_r, out_w));
+  TAILOR_RETURN_IF_ERROR(MakePipe(err_r, err_w));
+  {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+      return ErrnoToStatus(errno, "socketpair");
+    }
+    channel_fd.fd = sv[0];
+    theirs.fd = sv[1];
   }
-
   ProcessResult result;
   const auto start = Clock::now();
   result.started_at = std::chrono::system_clock::now();
-  // The exec request opens the gate. A child that died before reading it (it could not join
-  // its cgroups) makes this fail with EPIPE; its errno is on the exec error pipe.
-  if (!WriteAll(process->gate_fd_, *encoded)) {
-    const int write_errno = errno;
-    int child_errno = 0;
-    if (::read(exec_r.fd, &child_errno, sizeof(child_errno)) == sizeof(child_errno)) {
-      return abort_child(ErrnoToStatus(child_errno, "starting " + spec.executable));
-    }
-    return abort_child(ErrnoToStatus(write_errno, "start gate of " + spec.executable));
-  }
-  ::close(std::exchange(process->gate_fd_, -1));
-
-  // Exec succeeded iff the error pipe closes without data. The pipe is watched in the poll
-  // loop below rather than read here, so a short run costs the agent one wake-up, not two.
-  auto check_exec = [&]() -> Status {
-    int exec_errno = 0;
-    ssize_t n;
-    while ((n = ::read(exec_r.fd, &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR) {
-    }
-    exec_r.Close();
-    // Abandon waits for the child to be reaped, unless that is already known (the channel is
-    // closed once the exit event or the spawner's EOF has arrived).
-    if (n == sizeof(exec_errno)) {
-      return abort_child(ErrnoToStatus(exec_errno, "starting " + spec.executable));
-    }
-    return OkStatus();
-  };
+  const int sent_fds[spawn::kFdCount] = {in_r.fd, out_w.fd, err_w.fd, theirs.fd};
+  TAILOR_RETURN_IF_ERROR_CTX(spawner.Send(*encoded, sent_fds), "starting " + spec.executable);
+  // Only the child (and the spawner, until it has forked) holds the other ends now.
+  in_r.Close();
+  out_w.Close();
+  err_w.Close();
+  theirs.Close();
+  const int channel = channel_fd.fd;
 
   SetNonBlocking(in_w.fd);
   SetNonBlocking(out_r.fd);
@@ -251,13 +195,20 @@ Result<ProcessResult> RunPrepared(std::unique_ptr<PreparedProcess> process,
     }
   };
 
+  std::vector<Fd> counter_fds;
+  if (!spec.counters.empty()) result.counters.unavailable = "the run ended before its counters opened";
   std::optional<spawn::SpawnEvent> exit_event;
   bool spawner_lost = false;
+  // Until the exit event: on an early return the spawner must still end the run.
+  auto abandon = [&](Status why) -> Status {
+    SendKill(channel);
+    channel_fd.Close();  // the spawner kills the group when the channel closes, too
+    return why;
+  };
   while (!exit_event && !spawner_lost) {
-    pollfd fds[5];
+    pollfd fds[4];
     nfds_t nfds = 0;
-    int idx_in = -1, idx_out = -1, idx_err = -1, idx_exec = -1;
-    if (exec_r.fd >= 0) { idx_exec = static_cast<int>(nfds); fds[nfds++] = {exec_r.fd, POLLIN, 0}; }
+    int idx_in = -1, idx_out = -1, idx_err = -1;
     if (in_w.fd >= 0) { idx_in = static_cast<int>(nfds); fds[nfds++] = {in_w.fd, POLLOUT, 0}; }
     if (out_r.fd >= 0) { idx_out = static_cast<int>(nfds); fds[nfds++] = {out_r.fd, POLLIN, 0}; }
     if (err_r.fd >= 0) { idx_err = static_cast<int>(nfds); fds[nfds++] = {err_r.fd, POLLIN, 0}; }
@@ -274,9 +225,8 @@ Result<ProcessResult> RunPrepared(std::unique_ptr<PreparedProcess> process,
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1,
         60'000));
     const int rc = ::poll(fds, nfds, wait_ms);
-    if (rc < 0 && errno != EINTR) return abort_child(ErrnoToStatus(errno, "poll"));
+    if (rc < 0 && errno != EINTR) return abandon(ErrnoToStatus(errno, "poll"));
     if (rc <= 0) continue;
-    if (idx_exec >= 0 && fds[idx_exec].revents) TAILOR_RETURN_IF_ERROR(check_exec());
     if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
       ssize_t w = ::write(in_w.fd, spec.stdin_data.data() + stdin_off,
                           spec.stdin_data.size() - stdin_off);
@@ -287,16 +237,35 @@ Result<ProcessResult> RunPrepared(std::unique_ptr<PreparedProcess> process,
     if (idx_err >= 0 && fds[idx_err].revents) drain(err_r, false);
     if (fds[idx_channel].revents) {
       auto event = ReadEvent(channel);
-      if (!event.ok() || !event->has_value()) {
+      if (!event.ok()) return abandon(event.status());
+      if (!event->has_value()) {
         spawner_lost = true;
-      } else if ((*event)->kind == spawn::EventKind::kExited) {
-        exit_event = **event;
+        continue;
+      }
+      ChannelEvent& got = **event;
+      switch (got.event.kind) {
+        case spawn::EventKind::kFailed:
+          return ErrnoToStatus(got.event.error, "the run spawner could not start " + spec.executable);
+        case spawn::EventKind::kCounters:
+          if (got.event.error != 0 || got.fds.size() != spec.counters.size()) {
+            result.counters.unavailable =
+                std::string("perf events unavailable: ") +
+                std::strerror(got.event.error != 0 ? got.event.error : EPROTO);
+          } else {
+            counter_fds = std::move(got.fds);
+          }
+          break;
+        case spawn::EventKind::kExited:
+          exit_event = got.event;
+          break;
       }
     }
   }
   // The child is reaped (or lost with its spawner): nothing is left to abandon.
-  ::close(std::exchange(process->channel_fd_, -1));
-  if (exec_r.fd >= 0) TAILOR_RETURN_IF_ERROR(check_exec());  // exited before we looked
+  channel_fd.Close();
+  if (exit_event && exit_event->start_step != spawn::StartStep::kNone) {
+    return StartFailureStatus(*exit_event, spec);
+  }
   const auto now = Clock::now();
   auto end = now;
   if (exit_event) {
@@ -306,12 +275,21 @@ Result<ProcessResult> RunPrepared(std::unique_ptr<PreparedProcess> process,
   result.wall_time = end - start;
   result.ended_at = result.started_at +
                     std::chrono::duration_cast<std::chrono::system_clock::duration>(end - start);
-  // The spawner has killed the process group; the cgroup kill reaches descendants that left
-  // it. Then collect whatever output is already buffered.
-  if (kill_tree) kill_tree();
+  // Collect whatever output is already buffered (descendants that left the process group may
+  // still hold the pipes; the executor's cgroup cleanup ends them).
   in_w.Close();
   drain(out_r, true);
   drain(err_r, false);
+
+  if (!counter_fds.empty()) {
+    result.counters.opened = true;
+    result.counters.unavailable.clear();
+    for (const Fd& fd : counter_fds) {
+      uint64_t value = 0;
+      if (::read(fd.fd, &value, sizeof(value)) != sizeof(value)) value = 0;
+      result.counters.values.push_back(value);
+    }
+  }
 
   int status = 0;
   if (exit_event) {
@@ -323,7 +301,7 @@ Result<ProcessResult> RunPrepared(std::unique_ptr<PreparedProcess> process,
     }
   } else {
     log::Warn("the run spawner exited during a run: its exit status and rusage are lost",
-              {{"executable", spec.executable}, {"pid", std::to_string(pid)}});
+              {{"executable", spec.executable}});
     status = SIGKILL;  // what PR_SET_PDEATHSIG sent it (WIFSIGNALED form)
   }
   if (WIFEXITED(status)) {

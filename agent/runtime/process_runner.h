@@ -5,9 +5,10 @@
 //     write-protect all its memory and cost a copy-on-write fault, with a TLB shootdown to
 //     every CPU, for each page the agent touched afterwards) and the run's peak memory is its
 //     own, not inherited from the agent;
-//   - the child joins the run's cgroups, then waits at a start gate until the caller's
-//     `attach` hook has put it into its perf counters and resctrl groups, so everything the
-//     function does is measured from its exec on;
+//   - the whole start is one message to the spawner: the child joins the run's cgroups and
+//     resctrl group itself (it writes "0" to each join file) and opens the perf counters asked
+//     for on itself, so everything the function does is measured from its exec on, and the
+//     agent needs no round trip (no wake-up) before the function starts;
 //   - the child drops to `uid`/`gid` (when set) and execs the function with exactly `env`, in
 //     its own process group, with the payload on stdin and stdout/stderr pipes;
 //   - stdout is kept up to a cap (the rest is counted and discarded); stderr keeps its tail;
@@ -33,6 +34,7 @@
 
 #include "agent/runtime/cgroup_stats.h"
 #include "agent/runtime/run_spawner.h"
+#include "agent/runtime/spawn_protocol.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -49,9 +51,18 @@ struct ProcessSpec {
   std::chrono::milliseconds timeout{30'000};
   std::optional<uid_t> uid;         // drop to this user before exec
   std::optional<gid_t> gid;
-  // cgroup.procs files the child writes "0" to before exec, so it joins the run's cgroups
-  // itself.
-  std::vector<std::string> join_cgroup_procs_files;
+  // Files the child writes "0" to before exec: the run's cgroup.procs files and resctrl tasks
+  // file, so it joins them itself. A file that cannot be written fails the run before it starts.
+  std::vector<std::string> join_files;
+  // Perf counters the child opens on itself before exec (all or none; a failure does not stop
+  // the run, it is reported in ProcessResult::counters).
+  std::vector<spawn::CounterSpec> counters;
+};
+
+struct CounterValues {
+  bool opened = false;           // every counter asked for was opened
+  std::vector<uint64_t> values;  // in the order asked for, when opened
+  std::string unavailable;       // why not, when not
 };
 
 struct ProcessResult {
@@ -67,57 +78,19 @@ struct ProcessResult {
   // False when the spawner died during the run (it is started again for the next one): then
   // the exit status is unknown (reported as SIGKILL, which pdeathsig sent) and rusage is 0.
   bool function_rusage = false;
-  std::chrono::nanoseconds wall_time{0};  // exec to exit
+  std::chrono::nanoseconds wall_time{0};  // start request to exit
   WallTime started_at;
   WallTime ended_at;
   std::optional<IoBytes> proc_io;   // from /proc/<pid>/io at exit, when readable
+  CounterValues counters;           // when ProcessSpec::counters asked for some
 };
 
-using AttachFn = std::function<Status(pid_t)>;
 using KillTreeFn = std::function<void()>;
 
-// A run's child, forked by the spawner, inside its cgroups (once it has joined them) and
-// waiting at its start gate for the program to exec. The executor prepares each run on
-// demand: preparing ahead of time was measured and costs the spawner copy-on-write faults
-// while children wait (docs/benchmarks.md). Destroying one that was never run makes its child
-// exit, and waits until the spawner has reaped it.
-class PreparedProcess {
- public:
-  // Asks the spawner for a child that joins these cgroup.procs files.
-  static Result<std::unique_ptr<PreparedProcess>> Prepare(
-      RunSpawner& spawner, const std::vector<std::string>& join_cgroup_procs_files);
-  ~PreparedProcess();
-  PreparedProcess(const PreparedProcess&) = delete;
-  PreparedProcess& operator=(const PreparedProcess&) = delete;
-
-  pid_t pid() const { return pid_; }
-
- private:
-  friend Result<ProcessResult> RunPrepared(std::unique_ptr<PreparedProcess> process,
-                                           const ProcessSpec& spec, const AttachFn& attach,
-                                           const KillTreeFn& kill_tree);
-  PreparedProcess() = default;
-  // Closes the gate, asks for a kill, and waits for the exit event (or the spawner's EOF).
-  void Abandon();
-
-  pid_t pid_ = -1;
-  int stdin_fd_ = -1;   // write end
-  int stdout_fd_ = -1;  // read end
-  int stderr_fd_ = -1;  // read end
-  int gate_fd_ = -1;    // write end
-  int exec_error_fd_ = -1;  // read end
-  int channel_fd_ = -1;
-};
-
-// Runs `spec` (its join_cgroup_procs_files are ignored: the process has joined its cgroups)
-// in a prepared process. Errors (attach, exec failure such as ENOENT/EACCES) mean the function
-// never started; the child is killed and reaped before returning.
-Result<ProcessResult> RunPrepared(std::unique_ptr<PreparedProcess> process,
-                                  const ProcessSpec& spec, const AttachFn& attach,
-                                  const KillTreeFn& kill_tree);
-
-// Prepare, then RunPrepared. Errors mean the function never started.
+// Runs `spec` to completion. Errors mean the function never started (a join file that cannot
+// be written, exec failure such as ENOENT/EACCES, no spawner); the child is gone by then.
+// `kill_tree` (may be empty) runs at the timeout, after the process group is killed.
 Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
-                                 const AttachFn& attach, const KillTreeFn& kill_tree);
+                                 const KillTreeFn& kill_tree);
 
 }  // namespace tailor::agent

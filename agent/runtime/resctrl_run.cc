@@ -52,11 +52,12 @@ ResctrlRun::~ResctrlRun() {
   }
 }
 
-Status ResctrlRun::AddTask(pid_t pid) {
-  if (join_dir_.empty()) return OkStatus();
-  TAILOR_RETURN_IF_ERROR(WriteFile(JoinPath(join_dir_, "tasks"), std::to_string(pid)));
+std::string ResctrlRun::TasksFile() const {
+  return join_dir_.empty() ? std::string() : JoinPath(join_dir_, "tasks");
+}
+
+void ResctrlRun::MarkStart() {
   if (monitored_) mbm_start_ = SumMonData(join_dir_, "mbm_total_bytes").value_or(0);
-  return OkStatus();
 }
 
 ResctrlReadings ResctrlRun::Finish() {

@@ -46,7 +46,11 @@ class ResctrlRun {
   ResctrlRun(const ResctrlRun&) = delete;
   ResctrlRun& operator=(const ResctrlRun&) = delete;
 
-  Status AddTask(pid_t pid);
+  // The file the run's child writes "0" to before exec to join the group ("" when inactive).
+  std::string TasksFile() const;
+  // Call just before the run starts: the memory-bandwidth counter's starting point (an RMID
+  // may carry traffic from its previous owner).
+  void MarkStart();
   // Call after the run exits; the monitoring group is removed on destruction.
   ResctrlReadings Finish();
 

@@ -31,6 +31,21 @@ Status RemoveDir(const std::string& path) {
   return ErrnoToStatus(errno, "removing cgroup " + path);
 }
 
+// One rmdir, no retry: OK when removed or already gone, FAILED_PRECONDITION while busy.
+Status TryRemoveDir(const std::string& path) {
+  if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return OkStatus();
+  if (errno == EBUSY) return FailedPreconditionError(path + " still has processes");
+  return ErrnoToStatus(errno, "removing cgroup " + path);
+}
+
+// Makes a run's cgroup directory, and its parent the first time (or after someone removed it).
+Status MakeRunDir(const std::string& parent, const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) return OkStatus();
+  if (errno != ENOENT) return ErrnoToStatus(errno, "creating cgroup " + dir);
+  TAILOR_RETURN_IF_ERROR(MakeDir(parent));
+  return MakeDir(dir);
+}
+
 constexpr int64_t kCfsPeriodUs = 100'000;
 
 // CFS quota per period for a CPU allowance in thousandths of a core (at least 1 ms).
@@ -66,25 +81,29 @@ class RunCgroupV2 final : public RunCgroup {
   std::vector<std::string> ProcsFiles() const override {
     return {JoinPath(dir_, "cgroup.procs")};
   }
-  Result<CgroupUsage> ReadUsage() override {
+  Result<CgroupUsage> ReadUsage(const UsageWanted& wanted) override {
     CgroupUsage u;
-    if (auto t = ReadFile(JoinPath(dir_, "cpu.stat")); t.ok()) {
+    if (!wanted.cpu) {
+    } else if (auto t = ReadFile(JoinPath(dir_, "cpu.stat")); t.ok()) {
       if (auto s = ParseCpuStatV2(*t); s.ok()) {
         u.cpu_valid = true;
         u.user_cpu_us = s->user_us;
         u.system_cpu_us = s->system_us;
       }
     }
-    if (auto t = ReadFile(JoinPath(dir_, "memory.events")); t.ok()) {
+    if (!wanted.oom) {
+    } else if (auto t = ReadFile(JoinPath(dir_, "memory.events")); t.ok()) {
       if (auto n = ParseOomKillCount(*t); n.ok()) {
         u.oom_valid = true;
         u.oom_kills = *n;
       }
     }
-    if (auto t = ReadFirstLine(JoinPath(dir_, "memory.peak")); t.ok()) {  // kernel 5.19+
+    if (!wanted.memory_peak) {
+    } else if (auto t = ReadFirstLine(JoinPath(dir_, "memory.peak")); t.ok()) {  // kernel 5.19+
       if (auto n = ParseUint64(TrimWhitespace(*t)); n.ok()) u.memory_peak_bytes = *n;
     }
-    if (auto t = ReadFile(JoinPath(dir_, "io.stat")); t.ok()) {
+    if (!wanted.io) {
+    } else if (auto t = ReadFile(JoinPath(dir_, "io.stat")); t.ok()) {
       if (auto io = ParseIoStatV2(*t); io.ok()) {
         u.io_valid = true;
         u.read_bytes = io->read_bytes;
@@ -102,6 +121,7 @@ class RunCgroupV2 final : public RunCgroup {
     return KillProcsListedIn(JoinPath(dir_, "cgroup.procs"));
   }
   Status Destroy() override { return RemoveDir(dir_); }
+  Status TryDestroy() override { return TryRemoveDir(dir_); }
   int version() const override { return 2; }
 
  private:
@@ -115,9 +135,12 @@ class CgroupManagerV2 final : public CgroupManager {
 
   Result<std::unique_ptr<RunCgroup>> Create(const std::string& run_name,
                                             const CgroupLimits& limits) override {
-    TAILOR_RETURN_IF_ERROR(EnsureParent());
     const std::string dir = JoinPath(parent_dir_, run_name);
-    TAILOR_RETURN_IF_ERROR(MakeDir(dir));
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      if (errno != ENOENT) return ErrnoToStatus(errno, "creating cgroup " + dir);
+      TAILOR_RETURN_IF_ERROR(EnsureParent());
+      TAILOR_RETURN_IF_ERROR(MakeDir(dir));
+    }
     auto cg = std::make_unique<RunCgroupV2>(dir);
     auto fail = [&](Status s) {
       (void)cg->Destroy();
@@ -187,9 +210,9 @@ class RunCgroupV1 final : public RunCgroup {
     for (const std::string* d : Unique()) files.push_back(JoinPath(*d, "cgroup.procs"));
     return files;
   }
-  Result<CgroupUsage> ReadUsage() override {
+  Result<CgroupUsage> ReadUsage(const UsageWanted& wanted) override {
     CgroupUsage u;
-    if (!dirs_.cpuacct.empty()) {
+    if (wanted.cpu && !dirs_.cpuacct.empty()) {
       if (auto t = ReadFile(JoinPath(dirs_.cpuacct, "cpuacct.stat")); t.ok()) {
         if (auto s = ParseCpuacctStatV1(*t, ticks_per_second_); s.ok()) {
           u.cpu_valid = true;
@@ -198,13 +221,15 @@ class RunCgroupV1 final : public RunCgroup {
         }
       }
     }
-    if (!dirs_.memory.empty()) {
+    if (wanted.oom && !dirs_.memory.empty()) {
       if (auto t = ReadFile(JoinPath(dirs_.memory, "memory.oom_control")); t.ok()) {
         if (auto n = ParseOomKillCount(*t); n.ok()) {
           u.oom_valid = true;
           u.oom_kills = *n;
         }
       }
+    }
+    if (wanted.memory_peak && !dirs_.memory.empty()) {
       if (auto t = ReadFirstLine(JoinPath(dirs_.memory, "memory.max_usage_in_bytes")); t.ok()) {
         if (auto n = ParseUint64(TrimWhitespace(*t)); n.ok()) u.memory_peak_bytes = *n;
       }
@@ -225,6 +250,10 @@ class RunCgroupV1 final : public RunCgroup {
       if (!s.ok() && first.ok()) first = s;
     }
     return first;
+  }
+  Status TryDestroy() override {
+    for (const std::string* d : Unique()) TAILOR_RETURN_IF_ERROR(TryRemoveDir(*d));
+    return OkStatus();
   }
   int version() const override { return 1; }
 
@@ -255,6 +284,7 @@ class CgroupManagerV1 final : public CgroupManager {
     cpu_ = mount("cpu");
     cpuacct_ = mount("cpuacct");
     cpuset_ = mount("cpuset");
+    has_memsw_ = !memory_.empty() && PathExists(JoinPath(memory_, "memory.memsw.limit_in_bytes"));
     ticks_per_second_ = ::sysconf(_SC_CLK_TCK);
     if (ticks_per_second_ <= 0) ticks_per_second_ = 100;
   }
@@ -265,9 +295,8 @@ class CgroupManagerV1 final : public CgroupManager {
     auto make = [&](const std::string& mount, std::string* out) -> Status {
       if (mount.empty()) return OkStatus();
       const std::string parent = JoinPath(mount, parent_);
-      TAILOR_RETURN_IF_ERROR(MakeDir(parent));
       *out = JoinPath(parent, run_name);
-      return MakeDir(*out);
+      return MakeRunDir(parent, *out);
     };
     TAILOR_RETURN_IF_ERROR(make(memory_, &dirs.memory));
     TAILOR_RETURN_IF_ERROR(make(cpu_, &dirs.cpu));
@@ -288,8 +317,10 @@ class CgroupManagerV1 final : public CgroupManager {
                            std::to_string(limits.memory_limit_bytes));
       if (!s.ok()) return fail(s);
       // Keep swap out of it where memsw accounting exists (limit memory+swap to the same).
-      const std::string memsw = JoinPath(dirs.memory, "memory.memsw.limit_in_bytes");
-      if (PathExists(memsw)) (void)WriteFile(memsw, std::to_string(limits.memory_limit_bytes));
+      if (has_memsw_) {
+        (void)WriteFile(JoinPath(dirs.memory, "memory.memsw.limit_in_bytes"),
+                        std::to_string(limits.memory_limit_bytes));
+      }
     }
     if (limits.cpu_millicores > 0) {
       if (dirs.cpu.empty()) return fail(FailedPreconditionError("no cpu hierarchy"));
@@ -327,6 +358,7 @@ class CgroupManagerV1 final : public CgroupManager {
 
   std::string parent_;
   std::string memory_, cpu_, cpuacct_, cpuset_;
+  bool has_memsw_ = false;  // swap accounting (the root has the file when it is on)
   int64_t ticks_per_second_;
 };
 
@@ -336,9 +368,10 @@ class NullRunCgroup final : public RunCgroup {
  public:
   Status AddProcess(pid_t) override { return OkStatus(); }
   std::vector<std::string> ProcsFiles() const override { return {}; }
-  Result<CgroupUsage> ReadUsage() override { return CgroupUsage{}; }
+  Result<CgroupUsage> ReadUsage(const UsageWanted&) override { return CgroupUsage{}; }
   Status KillAll() override { return OkStatus(); }
   Status Destroy() override { return OkStatus(); }
+  Status TryDestroy() override { return OkStatus(); }
   int version() const override { return 0; }
 };
 

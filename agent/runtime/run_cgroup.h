@@ -43,19 +43,39 @@ struct CgroupUsage {
   uint64_t memory_peak_bytes = 0;
 };
 
+// Which usage figures a run needs (each is a file read, and on a VM every system call counts).
+struct UsageWanted {
+  bool cpu = true;          // counts descendants nobody waited for
+  bool oom = true;          // the OOM-kill counter
+  bool memory_peak = true;  // the high-water mark (a fallback only)
+  bool io = true;
+};
+
 class RunCgroup {
  public:
   virtual ~RunCgroup() = default;
   // Moves a process (typically the child, before it execs) into every hierarchy.
   virtual Status AddProcess(pid_t pid) = 0;
   // The cgroup.procs files a process writes "0" to in order to join this cgroup itself (the
-  // run's child does so before exec; see ProcessSpec::join_cgroup_procs_files).
+  // run's child does so before exec; see ProcessSpec::join_files).
   virtual std::vector<std::string> ProcsFiles() const = 0;
-  virtual Result<CgroupUsage> ReadUsage() = 0;
+  virtual Result<CgroupUsage> ReadUsage(const UsageWanted& wanted = {}) = 0;
   // SIGKILLs every process still in the cgroup (the whole tree, even daemonized ones).
   virtual Status KillAll() = 0;
-  // Removes the cgroup directories; the cgroup must be empty.
+  // Removes the cgroup directories; the cgroup must be empty (retries while the last
+  // processes finish exiting).
   virtual Status Destroy() = 0;
+  // Removes the directories if the cgroup is already empty (one rmdir each, no waiting);
+  // FAILED_PRECONDITION while processes remain.
+  virtual Status TryDestroy() = 0;
+  // Ends the run's cgroup: removed at once when nothing is left in it (the usual case: the
+  // spawner has reaped the run and killed its process group), otherwise every process still
+  // inside (descendants that left the group) is SIGKILLed first.
+  Status Remove() {
+    if (TryDestroy().ok()) return OkStatus();
+    (void)KillAll();
+    return Destroy();
+  }
   virtual int version() const = 0;  // 0 for the null cgroup
 };
 

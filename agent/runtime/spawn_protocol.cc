@@ -5,22 +5,23 @@
 namespace tailor::agent::spawn {
 namespace {
 
-struct PrepareHeader {
-  uint32_t magic;
-  uint32_t version;
-  uint32_t join_count;
-  uint32_t reserved;
-};
-
-// The fixed part of an exec request; the strings follow, each NUL-terminated: executable,
-// working_dir, argv..., env...
-struct ExecHeader {
+// The fixed part of a start request; then `counter_count` CounterWire records, then the
+// strings, each NUL-terminated: executable, working_dir, argv..., env..., join files...
+struct StartHeader {
   uint32_t magic;
   uint32_t version;
   int64_t uid;  // -1: keep
   int64_t gid;
   uint32_t argv_count;
   uint32_t env_count;
+  uint32_t join_count;
+  uint32_t counter_count;
+};
+
+struct CounterWire {
+  uint32_t type;
+  uint32_t reserved;
+  uint64_t config;
 };
 
 Status AppendString(std::string& out, std::string_view s, std::string_view what) {
@@ -50,95 +51,100 @@ Result<std::vector<std::string>> SplitStrings(std::string_view rest, uint64_t co
   return all;
 }
 
-template <typename Header>
-Result<Header> ReadHeader(std::string_view bytes, uint32_t magic) {
-  Header header;
-  if (bytes.size() < sizeof(header)) return InvalidArgumentError("shorter than its header");
-  std::memcpy(&header, bytes.data(), sizeof(header));
-  if (header.magic != magic) return InvalidArgumentError("wrong magic number");
-  if (header.version != kVersion) {
-    return InvalidArgumentError("version " + std::to_string(header.version));
-  }
-  return header;
-}
-
 }  // namespace
 
-Result<std::string> EncodePrepareRequest(const PrepareRequest& request) {
-  PrepareHeader header{};
-  header.magic = kPrepareMagic;
-  header.version = kVersion;
-  header.join_count = static_cast<uint32_t>(request.join_files.size());
-  std::string out(reinterpret_cast<const char*>(&header), sizeof(header));
-  for (const auto& j : request.join_files) {
-    TAILOR_RETURN_IF_ERROR(AppendString(out, j, "a cgroup file"));
-  }
-  if (out.size() > kMaxRequestBytes) {
-    return ResourceExhaustedError("the run's cgroup files take " + std::to_string(out.size()) +
-                                  " bytes, more than " + std::to_string(kMaxRequestBytes));
-  }
-  return out;
+perf_event_attr CounterAttr(const CounterSpec& counter) {
+  perf_event_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.size = sizeof(attr);
+  attr.type = counter.type;
+  attr.config = counter.config;
+  attr.disabled = 1;
+  attr.enable_on_exec = 1;
+  attr.inherit = 1;
+  attr.exclude_kernel = 1;
+  attr.exclude_hv = 1;
+  return attr;
 }
 
-Result<PrepareRequest> DecodePrepareRequest(std::string_view bytes) {
-  auto header = ReadHeader<PrepareHeader>(bytes, kPrepareMagic);
-  if (!header.ok()) return header.status().WithContext("malformed prepare request");
-  auto strings = SplitStrings(bytes.substr(sizeof(PrepareHeader)), header->join_count);
-  if (!strings.ok()) return strings.status().WithContext("malformed prepare request");
-  PrepareRequest request;
-  request.join_files = std::move(strings).value();
-  return request;
-}
-
-Result<std::string> EncodeExecRequest(const ExecRequest& request) {
+Result<std::string> EncodeStartRequest(const StartRequest& request) {
   if (request.executable.empty()) return InvalidArgumentError("no executable to run");
-  ExecHeader header{};
-  header.magic = kExecMagic;
+  if (request.counters.size() > kMaxCounters) {
+    return InvalidArgumentError(std::to_string(request.counters.size()) +
+                                " perf counters asked for; a run may have " +
+                                std::to_string(kMaxCounters));
+  }
+  StartHeader header{};
+  header.magic = kStartMagic;
   header.version = kVersion;
   header.uid = request.uid ? static_cast<int64_t>(*request.uid) : -1;
   header.gid = request.gid ? static_cast<int64_t>(*request.gid) : -1;
   header.argv_count = static_cast<uint32_t>(request.argv.size());
   header.env_count = static_cast<uint32_t>(request.env.size());
-  std::string out(sizeof(uint32_t), '\0');  // the length, filled in below
-  out.append(reinterpret_cast<const char*>(&header), sizeof(header));
+  header.join_count = static_cast<uint32_t>(request.join_files.size());
+  header.counter_count = static_cast<uint32_t>(request.counters.size());
+  std::string out(reinterpret_cast<const char*>(&header), sizeof(header));
+  for (const CounterSpec& c : request.counters) {
+    const CounterWire wire{c.type, 0, c.config};
+    out.append(reinterpret_cast<const char*>(&wire), sizeof(wire));
+  }
   TAILOR_RETURN_IF_ERROR(AppendString(out, request.executable, "the executable path"));
   TAILOR_RETURN_IF_ERROR(AppendString(out, request.working_dir, "the working directory"));
   for (const auto& a : request.argv) TAILOR_RETURN_IF_ERROR(AppendString(out, a, "an argument"));
   for (const auto& e : request.env) {
     TAILOR_RETURN_IF_ERROR(AppendString(out, e, "an environment variable"));
   }
-  const size_t body = out.size() - sizeof(uint32_t);
-  if (body > kMaxExecRequestBytes) {
-    return ResourceExhaustedError("the function's path, arguments and environment take " +
-                                  std::to_string(body) + " bytes, more than the " +
-                                  std::to_string(kMaxExecRequestBytes) + " a run may have");
+  for (const auto& j : request.join_files) {
+    TAILOR_RETURN_IF_ERROR(AppendString(out, j, "a join file path"));
   }
-  const auto length = static_cast<uint32_t>(body);
-  std::memcpy(out.data(), &length, sizeof(length));
+  if (out.size() > kMaxRequestBytes) {
+    return ResourceExhaustedError("the function's path, arguments and environment take " +
+                                  std::to_string(out.size()) + " bytes, more than the " +
+                                  std::to_string(kMaxRequestBytes) + " a run may have");
+  }
   return out;
 }
 
-Result<ExecRequest> DecodeExecRequest(std::string_view body) {
-  auto header = ReadHeader<ExecHeader>(body, kExecMagic);
-  if (!header.ok()) return header.status().WithContext("malformed exec request");
-  if (header->uid < -1 || header->uid > UINT32_MAX || header->gid < -1 ||
-      header->gid > UINT32_MAX) {
-    return InvalidArgumentError("malformed exec request: uid or gid out of range");
+Result<StartRequest> DecodeStartRequest(std::string_view bytes) {
+  auto bad = [](std::string why) {
+    return Status(StatusCode::kInvalidArgument, "malformed start request: " + why);
+  };
+  StartHeader header;
+  if (bytes.size() < sizeof(header)) return bad("shorter than its header");
+  std::memcpy(&header, bytes.data(), sizeof(header));
+  if (header.magic != kStartMagic) return bad("wrong magic number");
+  if (header.version != kVersion) return bad("version " + std::to_string(header.version));
+  if (header.uid < -1 || header.uid > UINT32_MAX || header.gid < -1 || header.gid > UINT32_MAX) {
+    return bad("uid or gid out of range");
   }
-  const uint64_t count = 2ull + header->argv_count + uint64_t{header->env_count};
-  auto strings = SplitStrings(body.substr(sizeof(ExecHeader)), count);
-  if (!strings.ok()) return strings.status().WithContext("malformed exec request");
+  if (header.counter_count > kMaxCounters) return bad("too many counters");
+  bytes.remove_prefix(sizeof(header));
+  StartRequest request;
+  for (uint32_t i = 0; i < header.counter_count; ++i) {
+    CounterWire wire;
+    if (bytes.size() < sizeof(wire)) return bad("truncated counters");
+    std::memcpy(&wire, bytes.data(), sizeof(wire));
+    bytes.remove_prefix(sizeof(wire));
+    request.counters.push_back({wire.type, wire.config});
+  }
+  const uint64_t count =
+      2ull + header.argv_count + uint64_t{header.env_count} + uint64_t{header.join_count};
+  auto strings = SplitStrings(bytes, count);
+  if (!strings.ok()) return strings.status().WithContext("malformed start request");
   std::vector<std::string>& all = *strings;
-  ExecRequest request;
   auto it = all.begin();
   request.executable = std::move(*it++);
   request.working_dir = std::move(*it++);
-  if (request.executable.empty()) return InvalidArgumentError("malformed exec request: no executable");
-  request.argv.assign(std::make_move_iterator(it), std::make_move_iterator(it + header->argv_count));
-  it += header->argv_count;
-  request.env.assign(std::make_move_iterator(it), std::make_move_iterator(all.end()));
-  if (header->uid >= 0) request.uid = static_cast<uint32_t>(header->uid);
-  if (header->gid >= 0) request.gid = static_cast<uint32_t>(header->gid);
+  if (request.executable.empty()) return bad("no executable");
+  auto take = [&](std::vector<std::string>& out, uint32_t n) {
+    out.assign(std::make_move_iterator(it), std::make_move_iterator(it + n));
+    it += n;
+  };
+  take(request.argv, header.argv_count);
+  take(request.env, header.env_count);
+  take(request.join_files, header.join_count);
+  if (header.uid >= 0) request.uid = static_cast<uint32_t>(header.uid);
+  if (header.gid >= 0) request.gid = static_cast<uint32_t>(header.gid);
   return request;
 }
 
@@ -153,9 +159,9 @@ Result<SpawnEvent> DecodeEvent(std::string_view bytes) {
   std::memcpy(&event, bytes.data(), sizeof(event));
   if (event.magic != kEventMagic) return bad("wrong magic number");
   switch (event.kind) {
-    case EventKind::kStarted:
     case EventKind::kFailed:
     case EventKind::kExited:
+    case EventKind::kCounters:
       break;
     default:
       return bad("unknown kind " + std::to_string(static_cast<uint32_t>(event.kind)));
@@ -163,6 +169,9 @@ Result<SpawnEvent> DecodeEvent(std::string_view bytes) {
   if (event.io_text_bytes < 0 ||
       static_cast<size_t>(event.io_text_bytes) > sizeof(event.io_text)) {
     return bad("io text length " + std::to_string(event.io_text_bytes));
+  }
+  if (event.counter_count < 0 || static_cast<size_t>(event.counter_count) > kMaxCounters) {
+    return bad("counter count " + std::to_string(event.counter_count));
   }
   return event;
 }

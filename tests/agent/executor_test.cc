@@ -46,7 +46,7 @@ class ExecutorTest : public ::testing::Test {
     deps.functions = store_.get();
     deps.cgroups = cgroups_.get();
     deps.resctrl = resctrl_.get();
-    deps.perf_open = RealPerfEventOpen();
+    deps.perf = ProbePerfSupport();
     deps.clock = &RealClock::Get();
     deps.current_load = [] {
       v1::NodeLoad l;

@@ -45,8 +45,8 @@ TEST_F(ResctrlRunTest, MonitoringGroupPerRun) {
   auto run = manager_->Start("run-1", 0, "");
   ASSERT_TRUE(run.ok()) << run.status();
   KernelWritesMonData("mon_groups/run-1", 1000, 5000);
-  ASSERT_TRUE((*run)->AddTask(4242).ok());
-  EXPECT_EQ(*ReadFile(Resctrl("mon_groups/run-1/tasks")), "4242");
+  EXPECT_EQ((*run)->TasksFile(), Resctrl("mon_groups/run-1/tasks"));
+  (*run)->MarkStart();
   KernelWritesMonData("mon_groups/run-1", 3000, 9000);  // the run moved 2 x 4000 bytes
   ResctrlReadings r = (*run)->Finish();
   EXPECT_TRUE(r.monitored);
@@ -61,8 +61,8 @@ TEST_F(ResctrlRunTest, CacheWaysGetASharedControlGroupWithTheirSchemata) {
   auto run = manager_->Start("run-2", 4, "");
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(*ReadFile(Resctrl("tailor-ways-4/schemata")), "L3:0=f;1=f\n");
-  ASSERT_TRUE((*run)->AddTask(77).ok());
-  EXPECT_EQ(*ReadFile(Resctrl("tailor-ways-4/mon_groups/run-2/tasks")), "77");
+  (*run)->MarkStart();
+  EXPECT_EQ((*run)->TasksFile(), Resctrl("tailor-ways-4/mon_groups/run-2/tasks"));
   KernelWritesMonData("tailor-ways-4/mon_groups/run-2", 10, 0);
   ResctrlReadings r = (*run)->Finish();
   EXPECT_TRUE(r.allocated);
@@ -81,7 +81,7 @@ TEST_F(ResctrlRunTest, BadAllocationsAreRefused) {
   EXPECT_EQ(none.Start("r", 2, "").status().code(), StatusCode::kFailedPrecondition);
   auto inactive = none.Start("r", 0, "");
   ASSERT_TRUE(inactive.ok());
-  EXPECT_TRUE((*inactive)->AddTask(1).ok());
+  EXPECT_EQ((*inactive)->TasksFile(), "");
   EXPECT_FALSE((*inactive)->Finish().monitored);
 }
 

@@ -5,6 +5,7 @@
 #include "agent/runtime/run_spawner.h"
 
 #include <gtest/gtest.h>
+#include <linux/perf_event.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -57,7 +58,7 @@ class RunSpawnerTest : public ::testing::Test {
 
 TEST_F(RunSpawnerTest, RunsTheProgramAsItsChildWithPayloadOutputAndExit) {
   auto result = RunProcess(spawner_, Shell("echo parent=$PPID; cat; echo oops >&2; exit 3"),
-                           nullptr, nullptr);
+                           nullptr);
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_GT(spawner_.pid(), 0);
   EXPECT_EQ(result->stdout_data, "parent=" + std::to_string(spawner_.pid()) + "\n");
@@ -71,84 +72,83 @@ TEST_F(RunSpawnerTest, RunsTheProgramAsItsChildWithPayloadOutputAndExit) {
 
   ProcessSpec with_payload = Shell("cat");
   with_payload.stdin_data = std::string(300'000, 'p');  // more than a pipe buffer
-  auto echoed = RunProcess(spawner_, with_payload, nullptr, nullptr);
+  auto echoed = RunProcess(spawner_, with_payload, nullptr);
   ASSERT_TRUE(echoed.ok()) << echoed.status();
   EXPECT_EQ(echoed->stdout_data, with_payload.stdin_data);
   EXPECT_EQ(echoed->exit_code, 0);
 }
 
-TEST_F(RunSpawnerTest, AttachSeesTheChildBeforeItExecsAndCanStopIt) {
-  pid_t attached = 0;
-  ProcessSpec spec = Shell("echo $$");
-  auto result = RunProcess(spawner_, spec, [&](pid_t pid) {
-    attached = pid;
-    // Still waiting at the gate: not yet the shell.
-    auto cmdline = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
-    EXPECT_TRUE(cmdline.ok());
-    if (cmdline.ok()) {
-      EXPECT_EQ(cmdline->find("/bin/sh"), std::string::npos) << *cmdline;
-    }
-    return OkStatus();
-  }, nullptr);
+TEST_F(RunSpawnerTest, JoinFilesAreWrittenBeforeTheProgramStarts) {
+  // What the child writes to a cgroup.procs or resctrl tasks file to move itself.
+  ASSERT_TRUE(WriteFile(dir_.File("cgroup.procs"), "").ok());
+  ASSERT_TRUE(WriteFile(dir_.File("tasks"), "").ok());
+  ProcessSpec spec = Shell("cat " + dir_.File("cgroup.procs") + " " + dir_.File("tasks"));
+  spec.join_files = {dir_.File("cgroup.procs"), dir_.File("tasks")};
+  auto result = RunProcess(spawner_, spec, nullptr);
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->stdout_data, std::to_string(attached) + "\n");
+  EXPECT_EQ(result->stdout_data, "00");
+}
 
-  pid_t refused = 0;
-  auto aborted = RunProcess(spawner_, Shell("touch " + dir_.File("ran")), [&](pid_t pid) {
-    refused = pid;
-    return PermissionDeniedError("no perf counters for you");
-  }, nullptr);
-  ASSERT_FALSE(aborted.ok());
-  EXPECT_EQ(aborted.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_TRUE(Gone(refused));
-  EXPECT_FALSE(PathExists(dir_.File("ran")));  // the function never ran
+TEST_F(RunSpawnerTest, CountersAreOpenedOnTheChildAndReadAfterTheRun) {
+  ProcessSpec spec = Shell("i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo done");
+  spec.counters = {{PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK},
+                   {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS}};
+  auto result = RunProcess(spawner_, spec, nullptr);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stdout_data, "done\n");
+  ASSERT_TRUE(result->counters.opened) << result->counters.unavailable;
+  ASSERT_EQ(result->counters.values.size(), 2u);
+  // Counted from exec: the shell's loop, about as much CPU as rusage says (ms vs ns).
+  const auto rusage_ns = (result->rusage.ru_utime.tv_sec * 1'000'000 +
+                          result->rusage.ru_utime.tv_usec) * 1000;
+  EXPECT_GT(result->counters.values[0], 1'000'000u);  // over 1 ms of task clock
+  EXPECT_LT(result->counters.values[0], static_cast<uint64_t>(rusage_ns) * 3 + 50'000'000u);
+  EXPECT_GT(result->counters.values[1], 10u);  // the shell faulted its pages in
+
+  // A counter the kernel refuses: the run goes ahead without counters and says why.
+  ProcessSpec refused = Shell("echo ran");
+  refused.counters = {{PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK}, {0xfffffu, 0}};
+  auto without = RunProcess(spawner_, refused, nullptr);
+  ASSERT_TRUE(without.ok()) << without.status();
+  EXPECT_EQ(without->stdout_data, "ran\n");
+  EXPECT_FALSE(without->counters.opened);
+  EXPECT_TRUE(without->counters.values.empty());
+  EXPECT_NE(without->counters.unavailable.find("perf events unavailable"), std::string::npos)
+      << without->counters.unavailable;
 }
 
 TEST_F(RunSpawnerTest, ExecFailureIsAnErrorAndTheNextRunWorks) {
   ProcessSpec missing = Shell("");
   missing.executable = dir_.File("no-such-program");
-  auto result = RunProcess(spawner_, missing, nullptr, nullptr);
+  auto result = RunProcess(spawner_, missing, nullptr);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kNotFound) << result.status();
 
   ProcessSpec env_with_nul = Shell("true");
   env_with_nul.env.push_back(std::string("X=\0", 3));
-  EXPECT_EQ(RunProcess(spawner_, env_with_nul, nullptr, nullptr).status().code(),
+  EXPECT_EQ(RunProcess(spawner_, env_with_nul, nullptr).status().code(),
             StatusCode::kInvalidArgument);
 
-  auto next = RunProcess(spawner_, Shell("echo fine"), nullptr, nullptr);
+  auto next = RunProcess(spawner_, Shell("echo fine"), nullptr);
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_EQ(next->stdout_data, "fine\n");
 }
 
 TEST_F(RunSpawnerTest, ACgroupThatCannotBeJoinedFailsTheRunBeforeItStarts) {
   ProcessSpec spec = Shell("touch " + dir_.File("ran"));
-  spec.join_cgroup_procs_files = {dir_.File("no-such-cgroup/cgroup.procs")};
-  auto result = RunProcess(spawner_, spec, nullptr, nullptr);
+  spec.join_files = {dir_.File("no-such-cgroup/cgroup.procs")};
+  auto result = RunProcess(spawner_, spec, nullptr);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kNotFound) << result.status();
+  EXPECT_NE(result.status().message().find("no-such-cgroup/cgroup.procs"), std::string::npos)
+      << result.status();
   EXPECT_FALSE(PathExists(dir_.File("ran")));
-}
-
-TEST_F(RunSpawnerTest, APreparedProcessIsWaitingAndGoesAwayIfNeverRun) {
-  auto prepared = PreparedProcess::Prepare(spawner_, {});
-  ASSERT_TRUE(prepared.ok()) << prepared.status();
-  const pid_t pid = (*prepared)->pid();
-  EXPECT_FALSE(Gone(pid));
-  prepared->reset();  // returns once the spawner has reaped it
-  EXPECT_FALSE(PathExists("/proc/" + std::to_string(pid)));
-
-  auto again = PreparedProcess::Prepare(spawner_, {});
-  ASSERT_TRUE(again.ok()) << again.status();
-  auto result = RunPrepared(std::move(again).value(), Shell("echo ready"), nullptr, nullptr);
-  ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->stdout_data, "ready\n");
 }
 
 TEST_F(RunSpawnerTest, TimeoutKillsTheWholeProcessGroup) {
   ProcessSpec spec = Shell("sleep 30 & echo $! > " + dir_.File("bg") + "; sleep 30");
   spec.timeout = 300ms;
-  auto result = RunProcess(spawner_, spec, nullptr, nullptr);
+  auto result = RunProcess(spawner_, spec, nullptr);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_TRUE(result->timed_out);
   EXPECT_EQ(result->term_signal, SIGKILL);
@@ -165,7 +165,7 @@ TEST_F(RunSpawnerTest, ConcurrentRunsEachGetTheirOwnAnswers) {
       ProcessSpec spec = Shell("sleep 0.0" + std::to_string(kRuns - i) + "; cat; exit " +
                                 std::to_string(i));  // later runs finish first
       spec.stdin_data = "run " + std::to_string(i);
-      return RunProcess(spawner_, spec, nullptr, nullptr);
+      return RunProcess(spawner_, spec, nullptr);
     }));
   }
   for (int i = 0; i < kRuns; ++i) {
@@ -177,13 +177,13 @@ TEST_F(RunSpawnerTest, ConcurrentRunsEachGetTheirOwnAnswers) {
 }
 
 TEST_F(RunSpawnerTest, ASpawnerKilledBetweenRunsIsReplaced) {
-  ASSERT_TRUE(RunProcess(spawner_, Shell("true"), nullptr, nullptr).ok());
+  ASSERT_TRUE(RunProcess(spawner_, Shell("true"), nullptr).ok());
   const pid_t first = spawner_.pid();
   ASSERT_GT(first, 0);
   ASSERT_EQ(::kill(first, SIGKILL), 0);
   ASSERT_TRUE(testing::WaitUntil([&] { return Gone(first); }, 5s));
 
-  auto result = RunProcess(spawner_, Shell("echo again"), nullptr, nullptr);
+  auto result = RunProcess(spawner_, Shell("echo again"), nullptr);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->stdout_data, "again\n");
   EXPECT_NE(spawner_.pid(), first);
@@ -193,7 +193,7 @@ TEST_F(RunSpawnerTest, ASpawnerKilledBetweenRunsIsReplaced) {
 TEST_F(RunSpawnerTest, ARunEndsWithItsSpawnerAndSaysSo) {
   auto run = std::async(std::launch::async, [this] {
     return RunProcess(spawner_, Shell("echo $$ > " + dir_.File("pid") + "; exec sleep 30"),
-                      nullptr, nullptr);
+                      nullptr);
   });
   const pid_t function = ReadPidFile(dir_.File("pid"));
   ASSERT_EQ(::kill(spawner_.pid(), SIGKILL), 0);
@@ -210,7 +210,7 @@ TEST_F(RunSpawnerTest, AnAgentThatGoesAwayTakesItsRunsWithIt) {
   auto spawner = std::make_unique<RunSpawner>(testing::BinaryPath("tailor-run-spawner"));
   auto run = std::async(std::launch::async, [&] {
     return RunProcess(*spawner, Shell("echo $$ > " + dir_.File("pid") + "; exec sleep 30"),
-                      nullptr, nullptr);
+                      nullptr);
   });
   const pid_t function = ReadPidFile(dir_.File("pid"));
   const pid_t spawner_pid = spawner->pid();
@@ -238,7 +238,7 @@ TEST_F(RunSpawnerTest, AMalformedRequestIsRefusedAndTheSpawnerCarriesOn) {
   EXPECT_EQ(event.error, EINVAL);
 
   const pid_t pid = spawner_.pid();
-  auto result = RunProcess(spawner_, Shell("echo still here"), nullptr, nullptr);
+  auto result = RunProcess(spawner_, Shell("echo still here"), nullptr);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->stdout_data, "still here\n");
   EXPECT_EQ(spawner_.pid(), pid);
@@ -246,7 +246,7 @@ TEST_F(RunSpawnerTest, AMalformedRequestIsRefusedAndTheSpawnerCarriesOn) {
 
 TEST_F(RunSpawnerTest, AMissingSpawnerProgramIsAClearError) {
   RunSpawner missing(dir_.File("tailor-run-spawner"));
-  auto result = RunProcess(missing, Shell("true"), nullptr, nullptr);
+  auto result = RunProcess(missing, Shell("true"), nullptr);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("run spawner"), std::string::npos) << result.status();
 }
