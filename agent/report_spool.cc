@@ -12,7 +12,7 @@ constexpr std::string_view kSpoolMigrations[] = {
 
 Result<std::unique_ptr<ReportSpool>> ReportSpool::Open(const std::string& path,
                                                        uint64_t max_reports) {
-  TAILOR_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, Durability::kSurviveProcessCrash));
+  TAILOR_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, Durability::kSurviveProcessCrash, Sharing::kExclusive));
   TAILOR_RETURN_IF_ERROR(db->Migrate(kSpoolMigrations));
   std::unique_ptr<ReportSpool> spool(new ReportSpool(std::move(db), max_reports));
   TAILOR_ASSIGN_OR_RETURN(auto count, spool->db_->Prepare("SELECT COUNT(*) FROM spool"));

@@ -103,7 +103,7 @@ bool SqliteStatement::ColumnIsNull(int column) const {
 }
 
 Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
-                                                  Durability durability) {
+                                                  Durability durability, Sharing sharing) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -115,6 +115,8 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
   }
   std::unique_ptr<SqliteDb> db(new SqliteDb(raw, path));
   sqlite3_busy_timeout(raw, 5000);
+  // Before WAL is enabled, so that the WAL index is kept in memory.
+  if (sharing == Sharing::kExclusive) TAILOR_RETURN_IF_ERROR(db->Exec("PRAGMA locking_mode=EXCLUSIVE"));
   TAILOR_RETURN_IF_ERROR_CTX(db->Exec("PRAGMA journal_mode=WAL"), "enabling WAL on " + path);
   TAILOR_RETURN_IF_ERROR(db->Exec(durability == Durability::kSurvivePowerLoss
                                       ? "PRAGMA synchronous=FULL"

@@ -59,11 +59,18 @@ class SqliteStatement {
 };
 
 enum class Durability { kSurvivePowerLoss, kSurviveProcessCrash };
+// kExclusive: only this process opens the file while it runs (SQLite's exclusive locking
+// mode: the lock is taken once and kept, and the WAL index lives in memory instead of a -shm
+// file, so a write transaction makes a few system calls instead of a dozen file-lock calls).
+// Another process opening the file meanwhile gets SQLITE_BUSY, which also keeps two agents
+// from sharing one spool by mistake.
+enum class Sharing { kShared, kExclusive };
 
 class SqliteDb {
  public:
   static Result<std::unique_ptr<SqliteDb>> Open(
-      const std::string& path, Durability durability = Durability::kSurvivePowerLoss);
+      const std::string& path, Durability durability = Durability::kSurvivePowerLoss,
+      Sharing sharing = Sharing::kShared);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;

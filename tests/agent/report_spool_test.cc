@@ -38,6 +38,23 @@ TEST(ReportSpoolTest, KeepsOrderUntilAcknowledgedAndAcrossReopen) {
   EXPECT_EQ((*rest)[1].invocation_id(), "c");
 }
 
+TEST(ReportSpoolTest, ASecondProcessCannotShareALiveSpool) {
+  // The spool is opened in exclusive locking mode: a second opener (another agent pointed at
+  // the same data directory) is refused after SQLite's busy timeout, and the first goes on.
+  tailor::testing::TempDir dir;
+  auto owner = ReportSpool::Open(dir.File("spool.db"), 100);
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  ASSERT_TRUE((*owner)->Append(Report("kept")).ok());
+  auto intruder = ReportSpool::Open(dir.File("spool.db"), 100);
+  EXPECT_FALSE(intruder.ok());
+  ASSERT_TRUE((*owner)->Append(Report("still")).ok());
+  EXPECT_EQ((*owner)->depth(), 2u);
+  owner->reset();
+  auto reopened = ReportSpool::Open(dir.File("spool.db"), 100);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->depth(), 2u);
+}
+
 TEST(ReportSpoolTest, BoundDropsAndCounts) {
   tailor::testing::TempDir dir;
   auto spool = ReportSpool::Open(dir.File("spool.db"), 2);
