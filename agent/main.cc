@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <iostream>
 
 #include <prometheus/exposer.h>
@@ -125,7 +126,20 @@ int RunAgent(const RunOptions& opts) {
   }
   auto layout = ReadCgroupLayout(sources.paths);
   if (!layout.ok()) return Fail("cannot read cgroup layout", layout.status());
-  auto cgroups = MakeCgroupManager(*layout, sources.paths);
+  // Run cgroups are named after this agent's node, so that agents sharing a host (emulated
+  // nodes) each clean up only their own.
+  std::string cgroup_owner = node_id.substr(0, 64);
+  for (char& c : cgroup_owner) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+  }
+  auto cgroups = MakeCgroupManager(*layout, sources.paths, "tailor", cgroup_owner);
+  // An agent killed mid-run leaves its runs' cgroups (and whatever was still inside).
+  if (auto removed = cgroups->RemoveLeftovers(); !removed.ok()) {
+    log::Warn("cannot remove cgroups left by an earlier run of this agent",
+              {{"error", removed.status()}});
+  } else if (*removed > 0) {
+    log::Info("removed cgroups left by an earlier run of this agent", {{"count", *removed}});
+  }
   auto resctrl_info = DetectResctrl(sources.paths);
   ResctrlManager resctrl(resctrl_info.ok() ? *resctrl_info : ResctrlInfo{}, sources.paths);
   auto spool = ReportSpool::Open(JoinPath(data_dir, "spool.db"), opts.spool_max_reports);

@@ -115,15 +115,14 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
   const std::string run_name = "run-" + invocation_id;
   TAILOR_ASSIGN_OR_RETURN(std::unique_ptr<RunCgroup> cgroup,
                           deps_.cgroups->Create(run_name, limits));
-  // Ends the cgroup however Invoke returns (usually just rmdir: the spawner has killed the
-  // run's process group by then).
+  // However Invoke returns, the cgroup goes to the janitor, which removes it off this run's
+  // critical path (usually just rmdir: the spawner has killed the run's process group by
+  // then; anything still inside is killed first).
   struct CgroupGuard {
-    RunCgroup* cg;
-    ~CgroupGuard() {
-      Status s = cg->Remove();
-      if (!s.ok()) log::Warn("cannot remove run cgroup", {{"error", s}});
-    }
-  } cgroup_guard{cgroup.get()};
+    CgroupJanitor& janitor;
+    std::unique_ptr<RunCgroup>& cg;
+    ~CgroupGuard() { janitor.Remove(std::move(cg)); }
+  } cgroup_guard{janitor_, cgroup};
   TAILOR_ASSIGN_OR_RETURN(std::unique_ptr<ResctrlRun> resctrl,
                           deps_.resctrl->Start(run_name, alloc.cache_ways(), alloc.cache_class()));
 

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 
+#include "agent/runtime/cgroup_janitor.h"
 #include "agent/runtime/emulation.h"
 #include "agent/runtime/function_store.h"
 #include "agent/runtime/perf_counters.h"
@@ -68,6 +69,8 @@ class Executor {
   uint32_t queued() const { return queued_.load(); }
   const ExecutorOptions& options() const { return options_; }
   RunSpawner& spawner() { return spawner_; }
+  // Returns once the cgroups of every finished run are removed (they go in the background).
+  void DrainCgroups() { janitor_.Drain(); }
 
  private:
   // Waits for a run slot; returns the time waited.
@@ -77,6 +80,7 @@ class Executor {
   const ExecutorOptions options_;
   const ExecutorDeps deps_;
   RunSpawner spawner_;
+  CgroupJanitor janitor_;
   std::mutex mu_;
   std::condition_variable cv_;
   uint64_t next_ticket_ = 0;

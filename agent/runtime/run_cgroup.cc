@@ -70,6 +70,38 @@ Status KillProcsListedIn(const std::string& procs_file) {
   return DeadlineExceededError("processes in " + procs_file + " survive SIGKILL");
 }
 
+// "<owner>." in front of run directory names, so that agents sharing a host (emulated nodes)
+// each clean up only their own.
+std::string OwnerPrefix(const std::string& owner) { return owner.empty() ? "" : owner + "."; }
+
+// Removes every run cgroup (names starting with `prefix`) under these parents, SIGKILLing what is still inside.
+// Returns how many directories were removed.
+Result<int> RemoveLeftoverRuns(const std::vector<std::string>& parents,
+                               const std::string& prefix) {
+  int removed = 0;
+  Status first;
+  for (const std::string& parent : parents) {
+    auto entries = ListDirectory(parent);
+    if (!entries.ok()) {
+      if (entries.status().code() == StatusCode::kNotFound) continue;
+      return entries.status();
+    }
+    for (const std::string& name : *entries) {
+      if (!name.starts_with(prefix)) continue;
+      const std::string dir = JoinPath(parent, name);
+      Status s = KillProcsListedIn(JoinPath(dir, "cgroup.procs"));
+      if (s.ok()) s = RemoveDir(dir);
+      if (s.ok()) {
+        ++removed;
+      } else if (first.ok()) {
+        first = s;
+      }
+    }
+  }
+  if (!first.ok()) return first;
+  return removed;
+}
+
 // ---- cgroup v2 ----
 
 class RunCgroupV2 final : public RunCgroup {
@@ -130,14 +162,19 @@ class RunCgroupV2 final : public RunCgroup {
 
 class CgroupManagerV2 final : public CgroupManager {
  public:
-  CgroupManagerV2(std::string mount, std::string parent)
-      : parent_dir_(JoinPath(mount, parent)), mount_(std::move(mount)) {}
+  CgroupManagerV2(std::string mount, std::string parent, std::string owner)
+      : parent_dir_(JoinPath(mount, parent)), mount_(std::move(mount)), prefix_(OwnerPrefix(owner)) {}
 
   Result<std::unique_ptr<RunCgroup>> Create(const std::string& run_name,
                                             const CgroupLimits& limits) override {
-    const std::string dir = JoinPath(parent_dir_, run_name);
+    TAILOR_RETURN_IF_ERROR(EnsureParent());  // no system call after the first time
+    const std::string dir = JoinPath(parent_dir_, prefix_ + run_name);
     if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
       if (errno != ENOENT) return ErrnoToStatus(errno, "creating cgroup " + dir);
+      {
+        std::lock_guard lock(mu_);
+        parent_ready_ = false;  // someone removed the parent
+      }
       TAILOR_RETURN_IF_ERROR(EnsureParent());
       TAILOR_RETURN_IF_ERROR(MakeDir(dir));
     }
@@ -166,6 +203,9 @@ class CgroupManagerV2 final : public CgroupManager {
     return std::unique_ptr<RunCgroup>(std::move(cg));
   }
   int version() const override { return 2; }
+  Result<int> RemoveLeftovers() override {
+    return RemoveLeftoverRuns({parent_dir_}, prefix_ + "run-");
+  }
 
  private:
   // Makes the parent and delegates controllers once per process, not once per run.
@@ -184,6 +224,7 @@ class CgroupManagerV2 final : public CgroupManager {
   }
   std::string parent_dir_;
   std::string mount_;
+  std::string prefix_;
   std::mutex mu_;
   bool parent_ready_ = false;
 };
@@ -275,7 +316,8 @@ class RunCgroupV1 final : public RunCgroup {
 
 class CgroupManagerV1 final : public CgroupManager {
  public:
-  CgroupManagerV1(const CgroupLayout& layout, std::string parent) : parent_(std::move(parent)) {
+  CgroupManagerV1(const CgroupLayout& layout, std::string parent, std::string owner)
+      : parent_(std::move(parent)), prefix_(OwnerPrefix(owner)) {
     auto mount = [&](const char* c) {
       auto it = layout.v1_mounts.find(c);
       return it == layout.v1_mounts.end() ? std::string() : it->second;
@@ -295,7 +337,7 @@ class CgroupManagerV1 final : public CgroupManager {
     auto make = [&](const std::string& mount, std::string* out) -> Status {
       if (mount.empty()) return OkStatus();
       const std::string parent = JoinPath(mount, parent_);
-      *out = JoinPath(parent, run_name);
+      *out = JoinPath(parent, prefix_ + run_name);
       return MakeRunDir(parent, *out);
     };
     TAILOR_RETURN_IF_ERROR(make(memory_, &dirs.memory));
@@ -341,6 +383,13 @@ class CgroupManagerV1 final : public CgroupManager {
     return std::unique_ptr<RunCgroup>(std::move(cg));
   }
   int version() const override { return 1; }
+  Result<int> RemoveLeftovers() override {
+    std::vector<std::string> parents;
+    for (const std::string* m : {&memory_, &cpu_, &cpuacct_, &cpuset_}) {
+      if (!m->empty()) parents.push_back(JoinPath(*m, parent_));
+    }
+    return RemoveLeftoverRuns(parents, prefix_ + "run-");
+  }
 
  private:
   // A new v1 cpuset cgroup starts with empty cpus and mems; copy the root's into the parent.
@@ -357,6 +406,7 @@ class CgroupManagerV1 final : public CgroupManager {
   }
 
   std::string parent_;
+  std::string prefix_;
   std::string memory_, cpu_, cpuacct_, cpuset_;
   bool has_memsw_ = false;  // swap accounting (the root has the file when it is on)
   int64_t ticks_per_second_;
@@ -381,19 +431,21 @@ class NullCgroupManager final : public CgroupManager {
     return std::unique_ptr<RunCgroup>(std::make_unique<NullRunCgroup>());
   }
   int version() const override { return 0; }
+  Result<int> RemoveLeftovers() override { return 0; }
 };
 
 }  // namespace
 
 std::unique_ptr<CgroupManager> MakeCgroupManager(const CgroupLayout& layout, HostPaths paths,
-                                                 std::string parent) {
+                                                 std::string parent, std::string owner) {
   if (layout.version == 2) {
-    return std::make_unique<CgroupManagerV2>(paths.Resolve(layout.v2_mount), std::move(parent));
+    return std::make_unique<CgroupManagerV2>(paths.Resolve(layout.v2_mount), std::move(parent),
+                                             std::move(owner));
   }
   if (layout.version == 1 && layout.v1_mounts.contains("memory")) {
     CgroupLayout resolved = layout;
     for (auto& [controller, mount] : resolved.v1_mounts) mount = paths.Resolve(mount);
-    return std::make_unique<CgroupManagerV1>(resolved, std::move(parent));
+    return std::make_unique<CgroupManagerV1>(resolved, std::move(parent), std::move(owner));
   }
   return std::make_unique<NullCgroupManager>();
 }

@@ -1,7 +1,8 @@
 // RunCgroup: the cgroup one function run lives in, on cgroup v1 or v2, and CgroupManager,
 // which makes them under a parent ("tailor") in each hierarchy Tailor uses.
 //
-// Layout: v2: <mount>/tailor/<run>/ with memory.max and cpu.max.
+// Layout (<run> is "[<owner>.]run-<invocation id>"):
+//         v2: <mount>/tailor/<run>/ with memory.max and cpu.max.
 //         v1: <memory mount>/tailor/<run>, <cpu mount>/tailor/<run> (co-mounted cpuacct
 //             included), <cpuacct mount>/tailor/<run>, and <cpuset mount>/tailor/<run> when a
 //             CPU set is asked for (a new cpuset child needs cpuset.cpus and cpuset.mems).
@@ -85,10 +86,18 @@ class CgroupManager {
   virtual Result<std::unique_ptr<RunCgroup>> Create(const std::string& run_name,
                                                     const CgroupLimits& limits) = 0;
   virtual int version() const = 0;
+  // Removes the run cgroups an earlier agent left behind (it was killed mid-run), SIGKILLing
+  // anything still inside. Call once at start, before any run. Returns how many directories
+  // went.
+  virtual Result<int> RemoveLeftovers() = 0;
 };
 
-// Picks v1, v2 or null from the layout. `parent` is the directory made under each hierarchy.
+// Picks v1, v2 or null from the layout. `parent` is the directory made under each hierarchy;
+// a non-empty `owner` (the agent's node id, made path-safe) goes in front of every run
+// directory's name ("<owner>.run-<id>"), so that several agents on one host share the parent
+// and RemoveLeftovers touches only this agent's runs.
 std::unique_ptr<CgroupManager> MakeCgroupManager(const CgroupLayout& layout, HostPaths paths,
-                                                 std::string parent = "tailor");
+                                                 std::string parent = "tailor",
+                                                 std::string owner = "");
 
 }  // namespace tailor::agent

@@ -179,6 +179,76 @@ TEST_F(ExecutorTest, TimeoutKillsTheWholeProcessTree) {
       << "the backgrounded sleep survived the timeout";
 }
 
+// Gone, or a zombie that no longer runs (an orphan's reaper may be slow).
+bool NotRunning(pid_t pid) {
+  auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat.ok()) return true;
+  const size_t paren = stat->rfind(')');
+  return paren != std::string::npos && paren + 2 < stat->size() && (*stat)[paren + 2] == 'Z';
+}
+
+TEST_F(ExecutorTest, ADescendantThatLeftTheProcessGroupIsKilledWithTheRunCgroup) {
+  if (cgroups_->version() == 0) GTEST_SKIP() << "needs root and cgroups to find the descendant";
+  const std::string pidfile = dir_.File("daemon.pid");
+  // setsid: a new session and process group, out of reach of the spawner's group kill.
+  InstallScript("daemonize", "setsid sleep 60 < /dev/null > /dev/null 2>&1 &\necho $! > " +
+                                 pidfile + "\n");
+  Executor ex = MakeExecutor();
+  auto resp = ex.Invoke(Req("daemonize"));
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->report().outcome(), v1::RUN_OUTCOME_SUCCEEDED);
+  ex.DrainCgroups();
+  auto pid = ParseInt64(ReadFile(pidfile).value_or("0"));
+  ASSERT_TRUE(pid.ok() && *pid > 0);
+  EXPECT_TRUE(tailor::testing::WaitUntil(
+      [&] { return NotRunning(static_cast<pid_t>(*pid)); }, std::chrono::seconds(2)))
+      << "the daemonized sleep outlived its run";
+  // And the run's cgroup directories are gone from every hierarchy.
+  std::vector<std::string> parents;
+  for (const auto& [controller, mount] : layout_.v1_mounts) parents.push_back(JoinPath(mount, parent_));
+  if (!layout_.v2_mount.empty()) parents.push_back(JoinPath(layout_.v2_mount, parent_));
+  for (const auto& parent : parents) {
+    for (const auto& name : ListDirectory(parent).value_or(std::vector<std::string>{})) {
+      EXPECT_EQ(name.find("run-"), std::string::npos) << parent << "/" << name;
+    }
+  }
+}
+
+TEST_F(ExecutorTest, CgroupsLeftByAKilledAgentAreRemovedAtTheNextStartAndOnlyItsOwn) {
+  if (cgroups_->version() == 0) GTEST_SKIP() << "needs root and cgroups";
+  auto mine = MakeCgroupManager(layout_, HostPaths{}, parent_, "node-a");
+  auto theirs = MakeCgroupManager(layout_, HostPaths{}, parent_, "node-b");
+  // What a killed agent leaves: its run's cgroup with the function still inside.
+  auto left = mine->Create("run-old", CgroupLimits{});
+  ASSERT_TRUE(left.ok()) << left.status();
+  auto other = theirs->Create("run-busy", CgroupLimits{});
+  ASSERT_TRUE(other.ok()) << other.status();
+  tailor::testing::Subprocess orphan({"/bin/sleep", "60"}, dir_.File("orphan.log"));
+  ASSERT_TRUE((*left)->AddProcess(orphan.pid()).ok());
+
+  auto restarted = MakeCgroupManager(layout_, HostPaths{}, parent_, "node-a");
+  auto removed = restarted->RemoveLeftovers();
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_GE(*removed, 1);
+  EXPECT_TRUE(tailor::testing::WaitUntil([&] { return NotRunning(orphan.pid()); },
+                                         std::chrono::seconds(2)))
+      << "the process left in the old run's cgroup survived";
+  for (const auto& [controller, mount] : layout_.v1_mounts) {
+    EXPECT_FALSE(PathExists(JoinPath(mount, parent_ + "/node-a.run-old"))) << controller;
+  }
+  if (!layout_.v2_mount.empty()) {
+    EXPECT_FALSE(PathExists(JoinPath(layout_.v2_mount, parent_ + "/node-a.run-old")));
+  }
+  // The other agent's run is untouched.
+  const std::string other_dir = cgroups_->version() == 1
+                                    ? JoinPath(layout_.v1_mounts.at("memory"), parent_ + "/node-b.run-busy")
+                                    : JoinPath(layout_.v2_mount, parent_ + "/node-b.run-busy");
+  EXPECT_TRUE(PathExists(other_dir)) << other_dir;
+  auto again = theirs->RemoveLeftovers();
+  ASSERT_TRUE(again.ok());
+  EXPECT_GE(*again, 1);  // its own run-busy, removed only when it asks
+}
+
 TEST_F(ExecutorTest, MemoryLimitOomKillIsReportedAsSuch) {
   if (::geteuid() != 0 || !HaveMemoryCgroup()) {
     GTEST_SKIP() << "needs root and a memory cgroup to enforce the limit";
