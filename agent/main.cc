@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <filesystem>
 #include <iostream>
 
 #include <prometheus/exposer.h>
@@ -18,6 +19,7 @@
 #include "agent/bundle_fetcher.h"
 #include "agent/membership_client.h"
 #include "agent/report_spool.h"
+#include "common/bundle_archive.h"
 #include "agent/report_uploader.h"
 #include "agent/runtime/emulation.h"
 #include "agent/runtime/executor.h"
@@ -126,24 +128,29 @@ int RunAgent(const RunOptions& opts) {
   }
   auto layout = ReadCgroupLayout(sources.paths);
   if (!layout.ok()) return Fail("cannot read cgroup layout", layout.status());
-  // Run cgroups are named after this agent's node, so that agents sharing a host (emulated
-  // nodes) each clean up only their own.
-  std::string cgroup_owner = node_id.substr(0, 64);
+  // Run cgroups are named after this agent: its node id and its data directory, whose spool
+  // only one agent can hold open. So agents sharing a host (emulated nodes, test runs) each
+  // clean up only their own, and a restarted agent finds what it left.
+  std::string cgroup_owner = node_id.substr(0, 48);
   for (char& c : cgroup_owner) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
   }
+  std::error_code ec;
+  const std::string data_dir_abs = std::filesystem::weakly_canonical(data_dir, ec).string();
+  cgroup_owner += "-" + Sha256Hex(ec ? data_dir : data_dir_abs).substr(0, 8);
   auto cgroups = MakeCgroupManager(*layout, sources.paths, "tailor", cgroup_owner);
-  // An agent killed mid-run leaves its runs' cgroups (and whatever was still inside).
+  auto resctrl_info = DetectResctrl(sources.paths);
+  ResctrlManager resctrl(resctrl_info.ok() ? *resctrl_info : ResctrlInfo{}, sources.paths);
+  auto spool = ReportSpool::Open(JoinPath(data_dir, "spool.db"), opts.spool_max_reports);
+  if (!spool.ok()) return Fail("cannot open report spool", spool.status());
+  // With the spool held, no other agent uses this data directory: cgroups under this owner
+  // are leftovers of an earlier run that was killed mid-run (and whatever is still inside).
   if (auto removed = cgroups->RemoveLeftovers(); !removed.ok()) {
     log::Warn("cannot remove cgroups left by an earlier run of this agent",
               {{"error", removed.status()}});
   } else if (*removed > 0) {
     log::Info("removed cgroups left by an earlier run of this agent", {{"count", *removed}});
   }
-  auto resctrl_info = DetectResctrl(sources.paths);
-  ResctrlManager resctrl(resctrl_info.ok() ? *resctrl_info : ResctrlInfo{}, sources.paths);
-  auto spool = ReportSpool::Open(JoinPath(data_dir, "spool.db"), opts.spool_max_reports);
-  if (!spool.ok()) return Fail("cannot open report spool", spool.status());
 
   ExecutorOptions eopts;
   eopts.node_id = node_id;

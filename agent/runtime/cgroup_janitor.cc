@@ -12,8 +12,8 @@ void RemoveNow(RunCgroup& cgroup) {
 
 }  // namespace
 
-CgroupJanitor::CgroupJanitor(size_t max_pending)
-    : max_pending_(max_pending), thread_([this] { Loop(); }) {}
+CgroupJanitor::CgroupJanitor(CgroupManager* manager, size_t spares, size_t max_pending)
+    : manager_(manager), spares_(spares), max_pending_(max_pending), thread_([this] { Loop(); }) {}
 
 CgroupJanitor::~CgroupJanitor() {
   {
@@ -22,6 +22,7 @@ CgroupJanitor::~CgroupJanitor() {
   }
   cv_.notify_all();
   thread_.join();  // Loop empties the queue before it returns
+  if (manager_ != nullptr) manager_->RemoveSpares();
 }
 
 void CgroupJanitor::Remove(std::unique_ptr<RunCgroup> cgroup) {
@@ -45,6 +46,11 @@ void CgroupJanitor::Drain() {
 void CgroupJanitor::Loop() {
   std::unique_lock lock(mu_);
   for (;;) {
+    if (pending_.empty() && !stopping_ && manager_ != nullptr && spares_ > 0) {
+      lock.unlock();
+      manager_->MakeSpares(spares_);  // returns at once when enough are ready
+      lock.lock();
+    }
     cv_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
     if (pending_.empty()) return;  // stopping, and nothing left
     std::unique_ptr<RunCgroup> next = std::move(pending_.front());

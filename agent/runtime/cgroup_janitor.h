@@ -1,13 +1,15 @@
-// CgroupJanitor: removes finished runs' cgroups on its own thread, off the run's critical
-// path.
+// CgroupJanitor: the housekeeping of run cgroups, on its own thread, off the runs' critical
+// path: it removes finished runs' cgroups and keeps a few empty ones made ahead for the next
+// runs (CgroupManager::MakeSpares), so that a run neither makes nor removes directories.
 //
 // A run's report and output are ready once the spawner has reaped it and its usage is read;
 // removing its cgroup directories (one rmdir per hierarchy, or a kill first when a descendant
 // left the run's process group and is still inside) is then only housekeeping, and on a VM it
 // costs about 0.1 ms of wall time per run. The janitor does it right after, in order. It never
 // holds more than `max_pending` cgroups: beyond that, Remove() cleans up on the caller's
-// thread (back pressure instead of an unbounded queue). The destructor removes everything
-// still queued before it returns.
+// thread (back pressure instead of an unbounded queue). Removals come first; spares are made
+// when nothing waits for removal. The destructor removes everything still queued, and the
+// spares not taken, before it returns.
 //
 // Thread-safety: Remove may be called from many threads.
 #pragma once
@@ -24,7 +26,9 @@ namespace tailor::agent {
 
 class CgroupJanitor {
  public:
-  explicit CgroupJanitor(size_t max_pending = 256);
+  // `manager` (may be null: no spares) makes the spares; `spares` is how many to keep ready.
+  explicit CgroupJanitor(CgroupManager* manager = nullptr, size_t spares = 0,
+                         size_t max_pending = 256);
   ~CgroupJanitor();
   CgroupJanitor(const CgroupJanitor&) = delete;
   CgroupJanitor& operator=(const CgroupJanitor&) = delete;
@@ -37,6 +41,8 @@ class CgroupJanitor {
  private:
   void Loop();
 
+  CgroupManager* const manager_;
+  const size_t spares_;
   const size_t max_pending_;
   std::mutex mu_;
   std::condition_variable cv_;

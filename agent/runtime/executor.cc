@@ -28,7 +28,11 @@ int64_t Micros(const timeval& tv) { return int64_t(tv.tv_sec) * 1'000'000 + tv.t
 std::string NewInvocationId() { return RandomId(); }
 
 Executor::Executor(ExecutorOptions options, ExecutorDeps deps)
-    : options_(std::move(options)), deps_(std::move(deps)), spawner_(options_.run_spawner) {
+    : options_(std::move(options)),
+      deps_(std::move(deps)),
+      spawner_(options_.run_spawner),
+      // One spare per run slot and one more, so that a burst finds them ready.
+      janitor_(deps_.cgroups, options_.max_concurrent_runs + 1) {
   // Started now, while the agent is small; a failure shows again at the first run.
   if (Status s = spawner_.EnsureStarted(); !s.ok()) {
     log::Warn("cannot start the run spawner", {{"error", s}});

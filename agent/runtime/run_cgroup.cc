@@ -4,12 +4,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <deque>
+#include <optional>
 #include <mutex>
 #include <thread>
 
 #include "agent/runtime/cgroup_stats.h"
 #include "common/file_util.h"
+#include "common/logging.h"
 
 namespace tailor::agent {
 namespace {
@@ -74,6 +78,24 @@ Status KillProcsListedIn(const std::string& procs_file) {
 // each clean up only their own.
 std::string OwnerPrefix(const std::string& owner) { return owner.empty() ? "" : owner + "."; }
 
+// A unique name for a cgroup made before its run is known ("run-" like the others, so that
+// RemoveLeftovers finds spares a killed agent left).
+std::string NextSpareName() {
+  static std::atomic<uint64_t> next{0};
+  return "run-spare-" + std::to_string(::getpid()) + "-" + std::to_string(next.fetch_add(1));
+}
+
+// Whether `name` is a spare ("...run-spare-<pid>-<n>") made by a process that no longer exists.
+bool SpareOfADeadProcess(const std::string& name) {
+  constexpr std::string_view kSpare = "run-spare-";
+  const size_t at = name.find(kSpare);
+  if (at == std::string::npos) return false;
+  const std::string rest = name.substr(at + kSpare.size());
+  auto pid = ParseInt64(rest.substr(0, rest.find('-')));
+  if (!pid.ok() || *pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(*pid), 0) != 0 && errno == ESRCH;
+}
+
 // Removes every run cgroup (names starting with `prefix`) under these parents, SIGKILLing what is still inside.
 // Returns how many directories were removed.
 Result<int> RemoveLeftoverRuns(const std::vector<std::string>& parents,
@@ -87,8 +109,13 @@ Result<int> RemoveLeftoverRuns(const std::vector<std::string>& parents,
       return entries.status();
     }
     for (const std::string& name : *entries) {
-      if (!name.starts_with(prefix)) continue;
       const std::string dir = JoinPath(parent, name);
+      if (!name.starts_with(prefix)) {
+        // Any agent's spares whose maker is gone (killed, so it could not remove them): they
+        // are empty, and a spare of a live agent is never touched.
+        if (SpareOfADeadProcess(name) && TryRemoveDir(dir).ok()) ++removed;
+        continue;
+      }
       Status s = KillProcsListedIn(JoinPath(dir, "cgroup.procs"));
       if (s.ok()) s = RemoveDir(dir);
       if (s.ok()) {
@@ -167,9 +194,21 @@ class CgroupManagerV2 final : public CgroupManager {
 
   Result<std::unique_ptr<RunCgroup>> Create(const std::string& run_name,
                                             const CgroupLimits& limits) override {
+    // A spare can vanish if another agent took its maker for dead (one in another pid
+    // namespace): then make the directories after all.
+    auto made = CreateIn(run_name, limits, /*use_spare=*/true);
+    if (made.ok() || made.status().code() != StatusCode::kNotFound) return made;
+    return CreateIn(run_name, limits, /*use_spare=*/false);
+  }
+
+ private:
+  Result<std::unique_ptr<RunCgroup>> CreateIn(const std::string& run_name,
+                                              const CgroupLimits& limits, bool use_spare) {
     TAILOR_RETURN_IF_ERROR(EnsureParent());  // no system call after the first time
-    const std::string dir = JoinPath(parent_dir_, prefix_ + run_name);
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    std::string dir = JoinPath(parent_dir_, prefix_ + run_name);
+    if (std::optional<std::string> spare = use_spare ? TakeSpare() : std::nullopt) {
+      dir = *spare;
+    } else if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
       if (errno != ENOENT) return ErrnoToStatus(errno, "creating cgroup " + dir);
       {
         std::lock_guard lock(mu_);
@@ -202,9 +241,36 @@ class CgroupManagerV2 final : public CgroupManager {
     }
     return std::unique_ptr<RunCgroup>(std::move(cg));
   }
+
+ public:
   int version() const override { return 2; }
   Result<int> RemoveLeftovers() override {
     return RemoveLeftoverRuns({parent_dir_}, prefix_ + "run-");
+  }
+  void MakeSpares(size_t count) override {
+    if (!EnsureParent().ok()) return;
+    for (;;) {
+      {
+        std::lock_guard lock(mu_);
+        if (spares_.size() >= count) return;
+      }
+      const std::string dir = JoinPath(parent_dir_, prefix_ + NextSpareName());
+      if (Status s = MakeDir(dir); !s.ok()) {
+        log::LogOnce(log::Level::kWarn, "cgroup.spare", "cannot make a spare run cgroup",
+                     {{"error", s}});
+        return;
+      }
+      std::lock_guard lock(mu_);
+      spares_.push_back(dir);
+    }
+  }
+  void RemoveSpares() override {
+    std::deque<std::string> spares;
+    {
+      std::lock_guard lock(mu_);
+      spares.swap(spares_);
+    }
+    for (const std::string& d : spares) (void)RemoveDir(d);
   }
 
  private:
@@ -223,8 +289,17 @@ class CgroupManagerV2 final : public CgroupManager {
     return OkStatus();
   }
   std::string parent_dir_;
+  std::optional<std::string> TakeSpare() {
+    std::lock_guard lock(mu_);
+    if (spares_.empty()) return std::nullopt;
+    std::string d = std::move(spares_.front());
+    spares_.pop_front();
+    return d;
+  }
+
   std::string mount_;
   std::string prefix_;
+  std::deque<std::string> spares_;  // guarded by mu_
   std::mutex mu_;
   bool parent_ready_ = false;
 };
@@ -333,20 +408,34 @@ class CgroupManagerV1 final : public CgroupManager {
 
   Result<std::unique_ptr<RunCgroup>> Create(const std::string& run_name,
                                             const CgroupLimits& limits) override {
+    // A spare can vanish if another agent took its maker for dead (one in another pid
+    // namespace): then make the directories after all.
+    auto made = CreateIn(run_name, limits, /*use_spare=*/true);
+    if (made.ok() || made.status().code() != StatusCode::kNotFound) return made;
+    return CreateIn(run_name, limits, /*use_spare=*/false);
+  }
+
+ private:
+  Result<std::unique_ptr<RunCgroup>> CreateIn(const std::string& run_name,
+                                              const CgroupLimits& limits, bool use_spare) {
     V1Dirs dirs;
-    auto make = [&](const std::string& mount, std::string* out) -> Status {
+    auto make = [&](const std::string& mount, const std::string& name, std::string* out) -> Status {
       if (mount.empty()) return OkStatus();
       const std::string parent = JoinPath(mount, parent_);
-      *out = JoinPath(parent, prefix_ + run_name);
+      *out = JoinPath(parent, prefix_ + name);
       return MakeRunDir(parent, *out);
     };
-    TAILOR_RETURN_IF_ERROR(make(memory_, &dirs.memory));
-    TAILOR_RETURN_IF_ERROR(make(cpu_, &dirs.cpu));
-    TAILOR_RETURN_IF_ERROR(make(cpuacct_, &dirs.cpuacct));
+    if (std::optional<V1Dirs> spare = use_spare ? TakeSpare() : std::nullopt) {
+      dirs = *spare;
+    } else {
+      TAILOR_RETURN_IF_ERROR(make(memory_, run_name, &dirs.memory));
+      TAILOR_RETURN_IF_ERROR(make(cpu_, run_name, &dirs.cpu));
+      TAILOR_RETURN_IF_ERROR(make(cpuacct_, run_name, &dirs.cpuacct));
+    }
     if (!limits.cpuset_cpus.empty()) {
       if (cpuset_.empty()) return FailedPreconditionError("no cpuset hierarchy on this host");
       TAILOR_RETURN_IF_ERROR(PrepareCpusetParent());
-      TAILOR_RETURN_IF_ERROR(make(cpuset_, &dirs.cpuset));
+      TAILOR_RETURN_IF_ERROR(make(cpuset_, run_name, &dirs.cpuset));
     }
     auto cg = std::make_unique<RunCgroupV1>(dirs, ticks_per_second_);
     auto fail = [&](Status s) {
@@ -366,11 +455,9 @@ class CgroupManagerV1 final : public CgroupManager {
     }
     if (limits.cpu_millicores > 0) {
       if (dirs.cpu.empty()) return fail(FailedPreconditionError("no cpu hierarchy"));
-      Status s = WriteFile(JoinPath(dirs.cpu, "cpu.cfs_period_us"), std::to_string(kCfsPeriodUs));
-      if (s.ok()) {
-        s = WriteFile(JoinPath(dirs.cpu, "cpu.cfs_quota_us"),
-                      std::to_string(CfsQuotaUs(limits.cpu_millicores)));
-      }
+      // A new cpu cgroup starts with the kernel's default period, which is kCfsPeriodUs.
+      Status s = WriteFile(JoinPath(dirs.cpu, "cpu.cfs_quota_us"),
+                           std::to_string(CfsQuotaUs(limits.cpu_millicores)));
       if (!s.ok()) return fail(s);
     }
     if (!limits.cpuset_cpus.empty()) {
@@ -382,7 +469,43 @@ class CgroupManagerV1 final : public CgroupManager {
     }
     return std::unique_ptr<RunCgroup>(std::move(cg));
   }
+
+ public:
   int version() const override { return 1; }
+  void MakeSpares(size_t count) override {
+    for (;;) {
+      {
+        std::lock_guard lock(spares_mu_);
+        if (spares_.size() >= count) return;
+      }
+      V1Dirs dirs;
+      const std::string name = NextSpareName();
+      Status s;
+      for (auto [mount, out] : {std::pair{&memory_, &dirs.memory}, std::pair{&cpu_, &dirs.cpu},
+                                std::pair{&cpuacct_, &dirs.cpuacct}}) {
+        if (mount->empty() || !s.ok()) continue;
+        const std::string parent = JoinPath(*mount, parent_);
+        *out = JoinPath(parent, prefix_ + name);
+        s = MakeRunDir(parent, *out);
+      }
+      if (!s.ok()) {
+        (void)RunCgroupV1(dirs, ticks_per_second_).Destroy();
+        log::LogOnce(log::Level::kWarn, "cgroup.spare", "cannot make a spare run cgroup",
+                     {{"error", s}});
+        return;
+      }
+      std::lock_guard lock(spares_mu_);
+      spares_.push_back(dirs);
+    }
+  }
+  void RemoveSpares() override {
+    std::deque<V1Dirs> spares;
+    {
+      std::lock_guard lock(spares_mu_);
+      spares.swap(spares_);
+    }
+    for (const V1Dirs& d : spares) (void)RunCgroupV1(d, ticks_per_second_).Destroy();
+  }
   Result<int> RemoveLeftovers() override {
     std::vector<std::string> parents;
     for (const std::string* m : {&memory_, &cpu_, &cpuacct_, &cpuset_}) {
@@ -406,7 +529,17 @@ class CgroupManagerV1 final : public CgroupManager {
   }
 
   std::string parent_;
+  std::optional<V1Dirs> TakeSpare() {
+    std::lock_guard lock(spares_mu_);
+    if (spares_.empty()) return std::nullopt;
+    V1Dirs d = spares_.front();
+    spares_.pop_front();
+    return d;
+  }
+
   std::string prefix_;
+  std::mutex spares_mu_;
+  std::deque<V1Dirs> spares_;  // made ahead, empty, no limits written yet
   std::string memory_, cpu_, cpuacct_, cpuset_;
   bool has_memsw_ = false;  // swap accounting (the root has the file when it is on)
   int64_t ticks_per_second_;
@@ -432,6 +565,8 @@ class NullCgroupManager final : public CgroupManager {
   }
   int version() const override { return 0; }
   Result<int> RemoveLeftovers() override { return 0; }
+  void MakeSpares(size_t) override {}
+  void RemoveSpares() override {}
 };
 
 }  // namespace

@@ -90,6 +90,12 @@ class CgroupManager {
   // anything still inside. Call once at start, before any run. Returns how many directories
   // went.
   virtual Result<int> RemoveLeftovers() = 0;
+  // Makes empty run cgroups ahead of time until `count` are waiting (the CgroupJanitor calls
+  // this off the runs' critical path); Create takes one when it can instead of making
+  // directories. Failures are logged once; Create then makes its own.
+  virtual void MakeSpares(size_t count) = 0;
+  // Removes the spares not taken (at shutdown).
+  virtual void RemoveSpares() = 0;
 };
 
 // Picks v1, v2 or null from the layout. `parent` is the directory made under each hierarchy;

@@ -5,8 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <thread>
+
+#include "tests/support/process.h"
 
 namespace tailor::agent {
 namespace {
@@ -64,7 +68,7 @@ TEST(CgroupJanitorTest, RemovesInTheBackgroundAndKillsOnlyWhatIsStillBusy) {
 TEST(CgroupJanitorTest, BeyondItsBoundTheCallerCleansUpItself) {
   Counts counts;
   counts.hold = true;
-  CgroupJanitor janitor(/*max_pending=*/2);
+  CgroupJanitor janitor(nullptr, 0, /*max_pending=*/2);
   janitor.Remove(std::make_unique<RecordingCgroup>(counts, false, /*heed_hold=*/true));
   while (counts.entered.load() == 0) std::this_thread::yield();  // the janitor is stuck on it
   janitor.Remove(std::make_unique<RecordingCgroup>(counts, false));
@@ -86,6 +90,59 @@ TEST(CgroupJanitorTest, TheDestructorRemovesEverythingStillQueued) {
   }
   EXPECT_EQ(counts.removed.load(), 50);
   EXPECT_EQ(counts.killed.load(), 8);  // 0, 7, ..., 49
+}
+
+class SpareCounter final : public CgroupManager {
+ public:
+  Result<std::unique_ptr<RunCgroup>> Create(const std::string&, const CgroupLimits&) override {
+    return InternalError("not used");
+  }
+  int version() const override { return 1; }
+  Result<int> RemoveLeftovers() override { return 0; }
+  void MakeSpares(size_t count) override {
+    std::lock_guard lock(mu);
+    ready = std::max(ready, count);
+    ++fills;
+  }
+  void RemoveSpares() override {
+    std::lock_guard lock(mu);
+    ready = 0;
+    ++removals;
+  }
+  std::mutex mu;
+  size_t ready = 0;
+  int fills = 0;
+  int removals = 0;
+};
+
+TEST(CgroupJanitorTest, KeepsSparesReadyWhenIdleAndRemovesThemAtTheEnd) {
+  SpareCounter manager;
+  Counts counts;
+  {
+    CgroupJanitor janitor(&manager, 3);
+    ASSERT_TRUE(tailor::testing::WaitUntil(
+        [&] {
+          std::lock_guard lock(manager.mu);
+          return manager.ready == 3;
+        },
+        std::chrono::seconds(5)));
+    const int fills_before = [&] {
+      std::lock_guard lock(manager.mu);
+      return manager.fills;
+    }();
+    janitor.Remove(std::make_unique<RecordingCgroup>(counts, false));
+    janitor.Drain();
+    // After a removal the janitor tops the spares up again (a run has likely taken one).
+    EXPECT_TRUE(tailor::testing::WaitUntil(
+        [&] {
+          std::lock_guard lock(manager.mu);
+          return manager.fills > fills_before;
+        },
+        std::chrono::seconds(5)));
+  }
+  EXPECT_EQ(manager.removals, 1);
+  EXPECT_EQ(manager.ready, 0u);
+  EXPECT_EQ(counts.removed.load(), 1);
 }
 
 }  // namespace

@@ -203,13 +203,17 @@ TEST_F(ExecutorTest, ADescendantThatLeftTheProcessGroupIsKilledWithTheRunCgroup)
   EXPECT_TRUE(tailor::testing::WaitUntil(
       [&] { return NotRunning(static_cast<pid_t>(*pid)); }, std::chrono::seconds(2)))
       << "the daemonized sleep outlived its run";
-  // And the run's cgroup directories are gone from every hierarchy.
+  // And the run's cgroup directories are gone from every hierarchy: what is left is empty
+  // spares made ahead for the next runs.
   std::vector<std::string> parents;
   for (const auto& [controller, mount] : layout_.v1_mounts) parents.push_back(JoinPath(mount, parent_));
   if (!layout_.v2_mount.empty()) parents.push_back(JoinPath(layout_.v2_mount, parent_));
   for (const auto& parent : parents) {
     for (const auto& name : ListDirectory(parent).value_or(std::vector<std::string>{})) {
-      EXPECT_EQ(name.find("run-"), std::string::npos) << parent << "/" << name;
+      if (name.find("run-") == std::string::npos) continue;
+      EXPECT_NE(name.find("run-spare-"), std::string::npos) << parent << "/" << name;
+      EXPECT_EQ(ReadFile(JoinPath(JoinPath(parent, name), "cgroup.procs")).value_or("?"), "")
+          << parent << "/" << name;
     }
   }
 }
@@ -247,6 +251,47 @@ TEST_F(ExecutorTest, CgroupsLeftByAKilledAgentAreRemovedAtTheNextStartAndOnlyIts
   auto again = theirs->RemoveLeftovers();
   ASSERT_TRUE(again.ok());
   EXPECT_GE(*again, 1);  // its own run-busy, removed only when it asks
+}
+
+TEST_F(ExecutorTest, SparesOfAKilledAgentAreRemovedByAnyAgentAndALiveOnesAreKept) {
+  if (cgroups_->version() == 0) GTEST_SKIP() << "needs root and cgroups";
+  const std::string base = cgroups_->version() == 1 ? layout_.v1_mounts.at("memory")
+                                                    : layout_.v2_mount;
+  auto count = [&](const std::string& owner) {
+    int n = 0;
+    for (const auto& name : ListDirectory(JoinPath(base, parent_)).value_or(std::vector<std::string>{})) {
+      n += name.starts_with(owner + ".run-spare-") ? 1 : 0;
+    }
+    return n;
+  };
+  auto live = MakeCgroupManager(layout_, HostPaths{}, parent_, "live");
+  live->MakeSpares(2);  // made by this (live) process
+  EXPECT_EQ(count("live"), 2);
+  // A killed agent's spares: named after a process that no longer exists.
+  tailor::testing::Subprocess gone({"/bin/true"}, dir_.File("gone.log"));
+  const pid_t dead = gone.pid();
+  gone.Stop(SIGKILL);
+  auto& mounts = layout_.v1_mounts;
+  std::vector<std::string> bases;
+  if (cgroups_->version() == 1) {
+    for (const char* c : {"memory", "cpu", "cpuacct"}) {
+      if (mounts.contains(c)) bases.push_back(mounts.at(c));
+    }
+  } else {
+    bases.push_back(layout_.v2_mount);
+  }
+  for (const auto& b : bases) {
+    ASSERT_EQ(::mkdir(JoinPath(b, parent_ + "/killed.run-spare-" + std::to_string(dead) + "-0").c_str(), 0755), 0);
+  }
+  EXPECT_EQ(count("killed"), 1);
+
+  auto other = MakeCgroupManager(layout_, HostPaths{}, parent_, "other");
+  auto removed = other->RemoveLeftovers();
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(count("killed"), 0);
+  EXPECT_EQ(count("live"), 2);
+  live->RemoveSpares();
+  EXPECT_EQ(count("live"), 0);
 }
 
 TEST_F(ExecutorTest, MemoryLimitOomKillIsReportedAsSuch) {
