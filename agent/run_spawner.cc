@@ -2,9 +2,14 @@
 //
 // The agent starts one with posix_spawn, the control socket on fd 3
 // (agent/runtime/spawn_protocol.h has the messages), and sends it one request per run. It is
-// single-threaded and about 1.3 MiB, so it forks cheaply. It decodes the request and builds
-// the argument and environment arrays before forking, so that the run's child only makes
-// system calls:
+// single-threaded and about 1.3 MiB. It decodes the request and builds the argument and
+// environment arrays first, then starts the run's child with vfork: the child borrows the
+// spawner's memory until it execs, so there are no page tables to copy and no copy-on-write
+// faults afterwards in either process (on the dev VM fork cost the spawner about 1 ms of CPU
+// per run and 0.25 ms of each run's start; docs/benchmarks.md). The spawner waits, suspended,
+// until the child has exec'd or failed. So the child only makes system calls: it writes
+// nothing but its own stack frames (never the spawner's data), calls no allocator, and leaves
+// with execve or _exit. It:
 //
 //   1. takes its stdio and the run's channel from the descriptors the agent sent, in its own
 //      process group, with default signal handling;
@@ -94,7 +99,7 @@ void SendFailed(int channel, int err) {
   SendEvent(channel, event);
 }
 
-// Everything the child needs, built before the fork.
+// Everything the child needs, built before vfork.
 struct ChildPlan {
   const spawn::StartRequest* request = nullptr;
   std::vector<char*> argv;
@@ -147,7 +152,7 @@ void OpenCounters(const ChildPlan& plan) {
   for (int i = 0; i < opened; ++i) close(fds[i]);  // the agent has its copies
 }
 
-// In the forked child: never returns.
+// In the vfork'd child: system calls only, on its own stack frames; never returns.
 [[noreturn]] void RunChild(const ChildPlan& plan, const int (&fds)[spawn::kFdCount],
                            int start_failure_write) {
   const spawn::StartRequest& request = *plan.request;
@@ -252,7 +257,8 @@ bool HandleRequest() {
     close_all();
     return true;
   }
-  const pid_t pid = fork();
+  // See the top of this file for what the child may do while it shares our memory.
+  const pid_t pid = vfork();
   if (pid == 0) RunChild(plan, run_fds, start_failure[1]);
   close(start_failure[1]);
   if (pid < 0) {

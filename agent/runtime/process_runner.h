@@ -1,7 +1,7 @@
 // RunProcess: runs one executable to completion the way Tailor runs a function.
 //
 //   - the run is started by the agent's tailor-run-spawner (run_spawner.h): a small process
-//     that forks it, so the agent never forks itself (forking a large, threaded agent would
+//     that vforks it, so the agent never forks itself (forking a large, threaded agent would
 //     write-protect all its memory and cost a copy-on-write fault, with a TLB shootdown to
 //     every CPU, for each page the agent touched afterwards) and the run's peak memory is its
 //     own, not inherited from the agent;

@@ -1,5 +1,5 @@
 // RunSpawner: the agent's handle on its tailor-run-spawner process (agent/run_spawner.cc),
-// which forks and reaps every function run. spawn_protocol.h has what they say to each other.
+// which starts (vfork) and reaps every function run. spawn_protocol.h has what they say to each other.
 //
 // The spawner is started on first use and started again when it is found gone (a send on the
 // control socket fails): the runs it had are lost with it, the next ones are not.
