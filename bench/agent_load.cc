@@ -115,12 +115,14 @@ int main(int argc, char** argv) {
 
   // The agent and its run spawner (it forks and reaps every run).
   const std::vector<pid_t> spawners = tailor::bench::ChildrenNamed(agent, "tailor-run-spaw");
-  auto agent_cpu = [&] {
-    double total = tailor::bench::ProcessCpuSeconds(agent);
+  auto spawner_cpu = [&] {
+    double total = 0;
     for (pid_t p : spawners) total += tailor::bench::ProcessCpuSeconds(p);
     return total;
   };
+  auto agent_cpu = [&] { return tailor::bench::ProcessCpuSeconds(agent) + spawner_cpu(); };
   const double cpu_before = agent_cpu();
+  const double spawner_before = spawner_cpu();
   const auto start = Clock::now();
   const auto period = std::chrono::duration<double>(1.0 / rate);
   const int total = static_cast<int>(rate * seconds);
@@ -137,6 +139,7 @@ int main(int argc, char** argv) {
   for (auto& f : inflight) failed += f.get() ? 0 : 1;
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   const double cpu = agent_cpu() - cpu_before;
+  const double spawner = spawner_cpu() - spawner_before;
   nlohmann::json out = {
       {"runs", total},
       {"failed", failed},
@@ -145,6 +148,7 @@ int main(int argc, char** argv) {
       {"agent_cpu_percent_of_one_core", 100.0 * cpu / elapsed},
       {"agent_cpu_us_per_run", 1e6 * cpu / total},
       {"spawner_processes_counted", spawners.size()},
+      {"spawner_cpu_us_per_run", 1e6 * spawner / total},
       {"agent_rss_kib", StatusKib(agent, "VmRSS")},
       {"agent_peak_rss_kib", StatusKib(agent, "VmHWM")},
   };
