@@ -9,7 +9,9 @@
 // per run and 0.25 ms of each run's start; docs/benchmarks.md). The spawner waits, suspended,
 // until the child has exec'd or failed. So the child only makes system calls: it writes
 // nothing but its own stack frames (never the spawner's data), calls no allocator, and leaves
-// with execve or _exit. It:
+// with execve or _exit. (The price: a child that blocks before exec, say on a hung network
+// file system holding the bundle, holds up the start of other runs until it gets through.)
+// It:
 //
 //   1. takes its stdio and the run's channel from the descriptors the agent sent, in its own
 //      process group, with default signal handling;
