@@ -141,13 +141,7 @@ void OpenCounters(const ChildPlan& plan) {
   msg.msg_iovlen = 1;
   if (event.error == 0 && opened > 0) {
     event.counter_count = opened;
-    msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * static_cast<size_t>(opened));
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * static_cast<size_t>(opened));
-    std::memcpy(CMSG_DATA(c), fds, sizeof(int) * static_cast<size_t>(opened));
+    spawn::AttachFds(msg, control, fds, static_cast<size_t>(opened));
   }
   while (sendmsg(spawn::kChildChannelFd, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {
   }
@@ -220,16 +214,7 @@ bool HandleRequest() {
     Log("reading the control socket", errno);
     return false;
   }
-  std::vector<int> fds;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < count; ++i) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-      fds.push_back(fd);
-    }
-  }
+  const std::vector<int> fds = spawn::ReceivedFds(msg);
   auto close_all = [&] {
     for (int fd : fds) close(fd);
   };

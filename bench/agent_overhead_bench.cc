@@ -93,11 +93,16 @@ double CpuMicros(pid_t other = -1) {
   return us;
 }
 
-void BM_BareForkExecWait(benchmark::State& state) {
+// Starts, execs and waits for the trivial program, with fork or (the cheapest start from this
+// process) vfork, which shares the parent's memory instead of copying its page tables, so
+// unlike fork its cost does not grow with the parent. vfork is called here directly, never
+// through a pointer, so the compiler knows it returns twice.
+enum class Start { kFork, kVfork };
+void BareExecWait(benchmark::State& state, Start start) {
   const std::string& path = Shared().true_path;
   const double cpu_before = CpuMicros();
   for (auto _ : state) {
-    const pid_t pid = fork();
+    const pid_t pid = start == Start::kVfork ? vfork() : fork();
     if (pid == 0) {
       execl(path.c_str(), path.c_str(), static_cast<char*>(nullptr));
       _exit(127);
@@ -109,26 +114,11 @@ void BM_BareForkExecWait(benchmark::State& state) {
   state.counters["parent_cpu_us"] = benchmark::Counter(
       (CpuMicros() - cpu_before) / static_cast<double>(state.iterations()));
 }
+
+void BM_BareForkExecWait(benchmark::State& state) { BareExecWait(state, Start::kFork); }
 BENCHMARK(BM_BareForkExecWait)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-// The cheapest start from this process, for reference: vfork shares the parent's memory
-// instead of copying its page tables, so unlike fork its cost does not grow with the parent.
-void BM_BareVforkExecWait(benchmark::State& state) {
-  const std::string& path = Shared().true_path;
-  const double cpu_before = CpuMicros();
-  for (auto _ : state) {
-    const pid_t pid = vfork();
-    if (pid == 0) {
-      execl(path.c_str(), path.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) state.SkipWithError("true failed");
-  }
-  state.counters["parent_cpu_us"] = benchmark::Counter(
-      (CpuMicros() - cpu_before) / static_cast<double>(state.iterations()));
-}
+void BM_BareVforkExecWait(benchmark::State& state) { BareExecWait(state, Start::kVfork); }
 BENCHMARK(BM_BareVforkExecWait)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // Arguments: cgroups on/off, spool on/off, limits on/off (a 256 MiB memory limit and one

@@ -1,11 +1,9 @@
 #include "agent/runtime/process_runner.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,15 +72,7 @@ Result<std::optional<ChannelEvent>> ReadEvent(int channel) {
     return ErrnoToStatus(errno, "reading from the run spawner");
   }
   ChannelEvent got;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < count; ++i) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-      got.fds.emplace_back(fd);
-    }
-  }
+  for (int fd : spawn::ReceivedFds(msg)) got.fds.emplace_back(fd);
   if (n == 0) return std::optional<ChannelEvent>();
   TAILOR_ASSIGN_OR_RETURN(got.event,
                           spawn::DecodeEvent(std::string_view(buf, static_cast<size_t>(n))));

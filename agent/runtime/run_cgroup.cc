@@ -10,6 +10,7 @@
 #include <optional>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "agent/runtime/cgroup_stats.h"
 #include "common/file_util.h"
@@ -77,6 +78,40 @@ Status KillProcsListedIn(const std::string& procs_file) {
 // "<owner>." in front of run directory names, so that agents sharing a host (emulated nodes)
 // each clean up only their own.
 std::string OwnerPrefix(const std::string& owner) { return owner.empty() ? "" : owner + "."; }
+
+// Run cgroups made ahead of time (V1Dirs, or a v2 directory): empty, no limits written yet.
+template <typename Dirs>
+class SparePool {
+ public:
+  std::optional<Dirs> Take() {
+    std::lock_guard lock(mu_);
+    if (dirs_.empty()) return std::nullopt;
+    Dirs d = std::move(dirs_.front());
+    dirs_.pop_front();
+    return d;
+  }
+  void Put(Dirs d) {
+    std::lock_guard lock(mu_);
+    dirs_.push_back(std::move(d));
+  }
+  size_t size() {
+    std::lock_guard lock(mu_);
+    return dirs_.size();
+  }
+  std::deque<Dirs> TakeAll() {
+    std::lock_guard lock(mu_);
+    return std::exchange(dirs_, {});
+  }
+
+ private:
+  std::mutex mu_;
+  std::deque<Dirs> dirs_;
+};
+
+void LogSpareFailure(const Status& s) {
+  log::LogOnce(log::Level::kWarn, "cgroup.spare", "cannot make a spare run cgroup",
+               {{"error", s}});
+}
 
 // A unique name for a cgroup made before its run is known ("run-" like the others, so that
 // RemoveLeftovers finds spares a killed agent left).
@@ -206,7 +241,7 @@ class CgroupManagerV2 final : public CgroupManager {
                                               const CgroupLimits& limits, bool use_spare) {
     TAILOR_RETURN_IF_ERROR(EnsureParent());  // no system call after the first time
     std::string dir = JoinPath(parent_dir_, prefix_ + run_name);
-    if (std::optional<std::string> spare = use_spare ? TakeSpare() : std::nullopt) {
+    if (std::optional<std::string> spare = use_spare ? spares_.Take() : std::nullopt) {
       dir = *spare;
     } else if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
       if (errno != ENOENT) return ErrnoToStatus(errno, "creating cgroup " + dir);
@@ -249,28 +284,14 @@ class CgroupManagerV2 final : public CgroupManager {
   }
   void MakeSpares(size_t count) override {
     if (!EnsureParent().ok()) return;
-    for (;;) {
-      {
-        std::lock_guard lock(mu_);
-        if (spares_.size() >= count) return;
-      }
+    while (spares_.size() < count) {
       const std::string dir = JoinPath(parent_dir_, prefix_ + NextSpareName());
-      if (Status s = MakeDir(dir); !s.ok()) {
-        log::LogOnce(log::Level::kWarn, "cgroup.spare", "cannot make a spare run cgroup",
-                     {{"error", s}});
-        return;
-      }
-      std::lock_guard lock(mu_);
-      spares_.push_back(dir);
+      if (Status s = MakeDir(dir); !s.ok()) return LogSpareFailure(s);
+      spares_.Put(dir);
     }
   }
   void RemoveSpares() override {
-    std::deque<std::string> spares;
-    {
-      std::lock_guard lock(mu_);
-      spares.swap(spares_);
-    }
-    for (const std::string& d : spares) (void)RemoveDir(d);
+    for (const std::string& d : spares_.TakeAll()) (void)RemoveDir(d);
   }
 
  private:
@@ -289,17 +310,9 @@ class CgroupManagerV2 final : public CgroupManager {
     return OkStatus();
   }
   std::string parent_dir_;
-  std::optional<std::string> TakeSpare() {
-    std::lock_guard lock(mu_);
-    if (spares_.empty()) return std::nullopt;
-    std::string d = std::move(spares_.front());
-    spares_.pop_front();
-    return d;
-  }
-
   std::string mount_;
   std::string prefix_;
-  std::deque<std::string> spares_;  // guarded by mu_
+  SparePool<std::string> spares_;
   std::mutex mu_;
   bool parent_ready_ = false;
 };
@@ -425,7 +438,7 @@ class CgroupManagerV1 final : public CgroupManager {
       *out = JoinPath(parent, prefix_ + name);
       return MakeRunDir(parent, *out);
     };
-    if (std::optional<V1Dirs> spare = use_spare ? TakeSpare() : std::nullopt) {
+    if (std::optional<V1Dirs> spare = use_spare ? spares_.Take() : std::nullopt) {
       dirs = *spare;
     } else {
       TAILOR_RETURN_IF_ERROR(make(memory_, run_name, &dirs.memory));
@@ -473,11 +486,7 @@ class CgroupManagerV1 final : public CgroupManager {
  public:
   int version() const override { return 1; }
   void MakeSpares(size_t count) override {
-    for (;;) {
-      {
-        std::lock_guard lock(spares_mu_);
-        if (spares_.size() >= count) return;
-      }
+    while (spares_.size() < count) {
       V1Dirs dirs;
       const std::string name = NextSpareName();
       Status s;
@@ -490,21 +499,13 @@ class CgroupManagerV1 final : public CgroupManager {
       }
       if (!s.ok()) {
         (void)RunCgroupV1(dirs, ticks_per_second_).Destroy();
-        log::LogOnce(log::Level::kWarn, "cgroup.spare", "cannot make a spare run cgroup",
-                     {{"error", s}});
-        return;
+        return LogSpareFailure(s);
       }
-      std::lock_guard lock(spares_mu_);
-      spares_.push_back(dirs);
+      spares_.Put(std::move(dirs));
     }
   }
   void RemoveSpares() override {
-    std::deque<V1Dirs> spares;
-    {
-      std::lock_guard lock(spares_mu_);
-      spares.swap(spares_);
-    }
-    for (const V1Dirs& d : spares) (void)RunCgroupV1(d, ticks_per_second_).Destroy();
+    for (const V1Dirs& d : spares_.TakeAll()) (void)RunCgroupV1(d, ticks_per_second_).Destroy();
   }
   Result<int> RemoveLeftovers() override {
     std::vector<std::string> parents;
@@ -529,17 +530,8 @@ class CgroupManagerV1 final : public CgroupManager {
   }
 
   std::string parent_;
-  std::optional<V1Dirs> TakeSpare() {
-    std::lock_guard lock(spares_mu_);
-    if (spares_.empty()) return std::nullopt;
-    V1Dirs d = spares_.front();
-    spares_.pop_front();
-    return d;
-  }
-
   std::string prefix_;
-  std::mutex spares_mu_;
-  std::deque<V1Dirs> spares_;  // made ahead, empty, no limits written yet
+  SparePool<V1Dirs> spares_;
   std::string memory_, cpu_, cpuacct_, cpuset_;
   bool has_memsw_ = false;  // swap accounting (the root has the file when it is on)
   int64_t ticks_per_second_;

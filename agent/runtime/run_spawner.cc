@@ -103,20 +103,13 @@ void RunSpawner::Forget(const std::shared_ptr<Process>& broken) {
 
 Status RunSpawner::Send(const std::string& encoded_request, const int (&fds)[spawn::kFdCount]) {
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * spawn::kFdCount)];
-  std::memset(control, 0, sizeof(control));
   for (int attempt = 0;; ++attempt) {
     TAILOR_ASSIGN_OR_RETURN(std::shared_ptr<Process> process, Current());
     iovec iov{const_cast<char*>(encoded_request.data()), encoded_request.size()};
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * spawn::kFdCount);
-    std::memcpy(CMSG_DATA(c), fds, sizeof(int) * spawn::kFdCount);
+    spawn::AttachFds(msg, control, fds, spawn::kFdCount);
     ssize_t sent;
     while ((sent = ::sendmsg(process->control_fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
     }

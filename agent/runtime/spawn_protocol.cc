@@ -176,4 +176,29 @@ Result<SpawnEvent> DecodeEvent(std::string_view bytes) {
   return event;
 }
 
+void AttachFds(msghdr& msg, char* control, const int* fds, size_t count) {
+  msg.msg_control = control;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * count);
+  std::memset(control, 0, msg.msg_controllen);
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * count);
+  std::memcpy(CMSG_DATA(c), fds, sizeof(int) * count);
+}
+
+std::vector<int> ReceivedFds(msghdr& msg) {
+  std::vector<int> fds;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      fds.push_back(fd);
+    }
+  }
+  return fds;
+}
+
 }  // namespace tailor::agent::spawn

@@ -41,6 +41,7 @@
 
 #include <linux/perf_event.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <optional>
@@ -144,5 +145,12 @@ struct SpawnEvent {
 
 // INVALID_ARGUMENT unless `bytes` is exactly one well-formed event.
 Result<SpawnEvent> DecodeEvent(std::string_view bytes);
+
+// Descriptors travel as one SCM_RIGHTS control message. AttachFds points `msg` at `control`
+// (which must hold CMSG_SPACE(sizeof(int) * count) bytes, aligned for cmsghdr) and copies the
+// descriptors in; it allocates nothing, so the vfork'd child may use it. ReceivedFds lists the
+// descriptors a received message carried (the caller owns them).
+void AttachFds(msghdr& msg, char* control, const int* fds, size_t count);
+std::vector<int> ReceivedFds(msghdr& msg);
 
 }  // namespace tailor::agent::spawn
