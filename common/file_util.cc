@@ -112,6 +112,29 @@ Status MakeDirectories(const std::string& path) {
   return OkStatus();
 }
 
+Status RemoveTreeInside(const std::string& root, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path resolved_root = fs::weakly_canonical(root, ec);
+  if (ec) return ErrnoToStatus(ec.value(), "resolving " + root);
+  // The parent is resolved, not the path itself: a symlink inside root is removed as a link.
+  const fs::path p(path);
+  fs::path resolved = fs::weakly_canonical(p.parent_path(), ec);
+  if (ec) return ErrnoToStatus(ec.value(), "resolving " + path);
+  const std::string leaf = p.filename().string();
+  if (leaf.empty() || leaf == "." || leaf == "..") {
+    return FailedPreconditionError("refusing to remove " + path + ": not a plain entry");
+  }
+  resolved /= leaf;
+  const std::string root_prefix = resolved_root.string() + "/";
+  if (resolved.string().compare(0, root_prefix.size(), root_prefix) != 0) {
+    return FailedPreconditionError("refusing to remove " + path + ": it is not inside " + root);
+  }
+  fs::remove_all(resolved, ec);
+  if (ec) return ErrnoToStatus(ec.value(), "removing " + resolved.string());
+  return OkStatus();
+}
+
 std::string JoinPath(std::string_view a, std::string_view b) {
   if (a.empty()) return std::string(b);
   if (b.empty()) return std::string(a);

@@ -32,6 +32,11 @@ Result<std::vector<std::string>> ListDirectory(const std::string& path);
 // mkdir -p.
 Status MakeDirectories(const std::string& path);
 
+// rm -rf of `path`, but only when it lies strictly inside `root` once both are resolved
+// (symlinks followed, "." and ".." folded): never `root` itself, never anything outside it.
+// FAILED_PRECONDITION, with nothing removed, otherwise. OK when `path` does not exist.
+Status RemoveTreeInside(const std::string& root, const std::string& path);
+
 // Joins path parts with exactly one '/' between them.
 std::string JoinPath(std::string_view a, std::string_view b);
 

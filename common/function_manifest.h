@@ -1,18 +1,21 @@
 // FunctionManifest: what a function bundle declares about itself, read from `tailor.toml` at
-// the bundle's root.
+// the bundle's root. docs/functions.md documents every key; in short:
 //
-//   name = "aes-gcm"                 # [A-Za-z0-9._-], 1..64
-//   version = "1.0.0"                # [A-Za-z0-9._+-], 1..64
-//   entrypoint = "bin/aes_gcm"       # relative to the bundle; must stay inside it
+//   name = "aes-gcm"                 # required; see common/names.h
+//   version = "1.0.0"                # required; see common/names.h
+//   entrypoint = "bin/aes_gcm"       # required; relative, inside the bundle, executable
 //   args = ["--quiet"]               # optional
-//   timeout_ms = 30000               # optional default wall-clock timeout (default 30000)
-//   memory_hint_bytes = 67108864     # optional first guess at the memory it needs
-//   idempotent = false               # optional: may the gateway retry it after it started?
+//   timeout_ms = 30000               # optional wall-clock timeout, 1..3600000 (30000)
+//   memory_hint_bytes = 67108864     # optional first guess at the memory it needs (256 MiB)
+//   max_memory_bytes = 4294967296    # optional: never give it more (and OOM growth stops here)
+//   max_output_bytes = 6291456       # optional stdout limit, 1..32 MiB (6 MiB)
+//   idempotent = false               # optional: may it run again after it may have started?
 //   latency_target_ms = 200          # optional p95 target for the efficiency policy
 //   [env]                            # optional extra environment
 //   LEVEL = "6"
 //
-// Parsing is pure (text in, struct out); ValidateBundle checks the entrypoint on disk.
+// An unknown key is an error naming the nearest known one, so a typo never passes silently.
+// Parsing is pure (text in, struct out); ResolveEntrypoint checks the entrypoint on disk.
 // Thread-safety: stateless.
 #pragma once
 
@@ -22,11 +25,14 @@
 #include <string_view>
 #include <vector>
 
+#include "common/limits.h"
 #include "common/status.h"
 
 namespace tailor {
 
 inline constexpr const char kManifestFileName[] = "tailor.toml";
+// The largest tailor.toml read.
+inline constexpr uint64_t kMaxManifestBytes = 64 << 10;
 
 struct FunctionManifest {
   std::string name;
@@ -35,17 +41,21 @@ struct FunctionManifest {
   std::vector<std::string> args;
   std::map<std::string, std::string> env;
   uint32_t timeout_ms = 30'000;
-  uint64_t memory_hint_bytes = 0;
+  uint64_t memory_hint_bytes = 0;  // 0: none
+  uint64_t max_memory_bytes = 0;   // 0: no limit but the node's
+  uint64_t max_output_bytes = kDefaultMaxOutputBytes;
   bool idempotent = false;
   uint32_t latency_target_ms = 0;  // 0: none
 };
 
-// INVALID_ARGUMENT naming the offending key for malformed or missing fields, and for an
+// INVALID_ARGUMENT naming the offending key for malformed, missing or unknown keys, and for an
 // entrypoint that is absolute or climbs out of the bundle with "..".
 Result<FunctionManifest> ParseManifest(std::string_view toml_text);
 
-// Checks that <bundle_dir>/<entrypoint> exists, is a regular executable file, and resolves
-// (after symlinks) inside bundle_dir. Returns the resolved path.
+// Checks that <bundle_dir>/<entrypoint> resolves (after symlinks) inside bundle_dir to a
+// regular file that a user who does not own the bundle may run: executable by others (and
+// readable by others when it is a script, which its interpreter must read), in directories
+// others may enter. Returns the resolved path. INVALID_ARGUMENT otherwise.
 Result<std::string> ResolveEntrypoint(const std::string& bundle_dir,
                                       const FunctionManifest& manifest);
 

@@ -36,7 +36,24 @@ Status Status::WithContext(std::string_view context) const {
   std::string combined(context);
   combined += ": ";
   combined += message_;
-  return Status(code_, std::move(combined));
+  Status out(code_, std::move(combined));
+  out.reason_ = reason_;
+  out.field_ = field_;
+  return out;
+}
+
+Status Status::WithReason(ErrorReason reason) const {
+  Status out = *this;
+  if (!ok()) out.reason_ = reason;
+  return out;
+}
+
+Status Status::WithField(std::string field) const {
+  Status out = *this;
+  if (ok()) return out;
+  out.reason_ = ErrorReason::kInvalidField;
+  out.field_ = std::move(field);
+  return out;
 }
 
 std::string Status::ToString() const {

@@ -41,6 +41,18 @@ enum class StatusCode : int {
 // "INVALID_ARGUMENT", as gRPC spells the codes.
 std::string_view StatusCodeName(StatusCode code);
 
+// Which error it is, where a caller must act on it: the code says what kind of error it is,
+// the reason says which one, so that no caller ever decides on a message's words. Crosses
+// RPCs in the status details (proto/grpc_status.h); numbered as tailor.v1.ErrorReason.
+enum class ErrorReason : int {
+  kUnspecified = 0,
+  kNotStarted = 1,       // refused or failed before the function started: try another node
+  kNoCapacity = 2,       // every eligible node is full or unhealthy now: it may pass
+  kDoesNotFit = 3,       // no registered node can ever take it (features, size)
+  kFunctionRemoved = 4,  // the function was removed: it will not pass
+  kInvalidField = 5,     // a field of the request is malformed; field() names it
+};
+
 class [[nodiscard]] Status {
  public:
   Status() = default;
@@ -50,19 +62,30 @@ class [[nodiscard]] Status {
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
 
-  // Returns a copy whose message is "context: message". OK stays OK.
+  ErrorReason reason() const { return reason_; }
+  // The request field an INVALID_ARGUMENT is about ("report.node_id"), or empty.
+  const std::string& field() const { return field_; }
+
+  // Returns a copy whose message is "context: message". OK stays OK. Reason and field stay.
   Status WithContext(std::string_view context) const;
+  // Returns a copy with this reason (OK stays OK).
+  Status WithReason(ErrorReason reason) const;
+  // Returns a copy naming the offending field, with reason kInvalidField.
+  Status WithField(std::string field) const;
 
   // "NOT_FOUND: node n1 is not registered", or "OK".
   std::string ToString() const;
 
   friend bool operator==(const Status& a, const Status& b) {
-    return a.code_ == b.code_ && a.message_ == b.message_;
+    return a.code_ == b.code_ && a.message_ == b.message_ && a.reason_ == b.reason_ &&
+           a.field_ == b.field_;
   }
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  ErrorReason reason_ = ErrorReason::kUnspecified;
+  std::string field_;
 };
 
 inline Status OkStatus() { return Status(); }

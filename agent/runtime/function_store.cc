@@ -8,6 +8,7 @@
 #include "common/bundle_archive.h"
 #include "common/file_util.h"
 #include "common/logging.h"
+#include "common/names.h"
 
 namespace tailor::agent {
 
@@ -20,20 +21,31 @@ Result<InstalledFunction> FunctionStore::Read(const std::string& bundle_dir) {
   return InstalledFunction{std::move(manifest), bundle_dir, std::move(entry)};
 }
 
+Result<std::string> FunctionStore::VersionDir(const std::string& name,
+                                              const std::string& version) const {
+  TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kFunction, name, "function name"));
+  TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kVersion, version, "function version"));
+  return JoinPath(JoinPath(root_, name), version);
+}
+
 Status FunctionStore::Load() {
   TAILOR_RETURN_IF_ERROR(MakeDirectories(root_));
   std::lock_guard lock(mu_);
   TAILOR_ASSIGN_OR_RETURN(auto names, ListDirectory(root_));
   for (const auto& name : names) {
-    if (name.starts_with(".")) continue;  // unpack scratch space
+    if (!IsValidName(NameKind::kFunction, name)) continue;  // unpack scratch space, strays
     auto versions = ListDirectory(JoinPath(root_, name));
     if (!versions.ok()) continue;
     // Newest by modification time of the version directory.
     fs::file_time_type newest_time{};
     for (const auto& version : *versions) {
-      if (version.ends_with(".installing")) continue;
+      if (version.ends_with(".installing") || !IsValidName(NameKind::kVersion, version)) continue;
       const std::string dir = JoinPath(JoinPath(root_, name), version);
       auto fn = Read(dir);
+      if (fn.ok() && (fn->manifest.name != name || fn->manifest.version != version)) {
+        fn = InvalidArgumentError("its manifest names " + fn->manifest.name + " " +
+                                  fn->manifest.version);
+      }
       if (!fn.ok()) {
         log::Warn("skipping malformed function bundle", {{"dir", dir}, {"error", fn.status()}});
         continue;
@@ -65,12 +77,13 @@ Result<InstalledFunction> FunctionStore::InstallArchive(std::string_view archive
   static std::atomic<uint64_t> counter{0};
   const std::string scratch =
       JoinPath(root_, ".unpack-" + std::to_string(getpid()) + "-" + std::to_string(++counter));
-  std::error_code ec;
-  fs::remove_all(scratch, ec);
+  TAILOR_RETURN_IF_ERROR(RemoveTreeInside(root_, scratch));
   auto bundle_root = ExtractBundle(archive_bytes, scratch);
   Result<InstalledFunction> installed =
       bundle_root.ok() ? InstallDirectory(*bundle_root) : Result<InstalledFunction>(bundle_root.status());
-  fs::remove_all(scratch, ec);
+  if (Status s = RemoveTreeInside(root_, scratch); !s.ok()) {
+    log::Warn("cannot remove unpack scratch space", {{"error", s}});
+  }
   return installed;
 }
 
@@ -79,14 +92,14 @@ Result<InstalledFunction> FunctionStore::InstallDirectory(const std::string& sou
   auto source = Read(source_dir);
   if (!source.ok()) return source.status().WithContext("bundle " + source_dir);
   const FunctionManifest& m = source->manifest;
-  const std::string dest = JoinPath(JoinPath(root_, m.name), m.version);
+  TAILOR_ASSIGN_OR_RETURN(const std::string dest, VersionDir(m.name, m.version));
   const std::string staging = dest + ".installing";
+  TAILOR_RETURN_IF_ERROR(RemoveTreeInside(root_, staging));
   std::error_code ec;
-  fs::remove_all(staging, ec);
   fs::create_directories(fs::path(staging).parent_path(), ec);
   fs::copy(source_dir, staging, fs::copy_options::recursive, ec);
   if (ec) return ErrnoToStatus(ec.value(), "copying bundle " + source_dir + " to " + staging);
-  fs::remove_all(dest, ec);
+  TAILOR_RETURN_IF_ERROR(RemoveTreeInside(root_, dest));
   fs::rename(staging, dest, ec);
   if (ec) return ErrnoToStatus(ec.value(), "installing bundle at " + dest);
   TAILOR_ASSIGN_OR_RETURN(InstalledFunction installed, Read(dest));

@@ -1,6 +1,10 @@
 // FunctionStore: the function bundles this agent can run, as directories
 // <root>/<name>/<version>/ each holding a tailor.toml.
 //
+// Names become paths here, so every name and version is checked against the grammar
+// (common/names.h) where its directory is formed, and nothing outside <root> is ever created
+// or removed (RemoveTreeInside), whatever a manifest or a request says.
+//
 // Bundles arrive by Install (a directory is copied in, a .tar.gz is unpacked safely) and by
 // InstallArchive (archive bytes fetched from the scheduler's registry). Lookup with an empty version picks the newest installed version
 // (the one installed last).
@@ -46,6 +50,8 @@ class FunctionStore {
  private:
   Result<InstalledFunction> InstallDirectory(const std::string& source_dir);
   Result<InstalledFunction> Read(const std::string& bundle_dir);
+  // <root>/<name>/<version>, for names that pass the grammar only.
+  Result<std::string> VersionDir(const std::string& name, const std::string& version) const;
 
   const std::string root_;
   std::mutex install_mu_;  // serializes installs; taken before mu_
