@@ -1,11 +1,35 @@
 #include "proto/grpc_status.h"
 
+#include "google/rpc/status.pb.h"
+#include "tailor/v1/error_detail.pb.h"
+
 namespace tailor {
+namespace {
+
+// Reads the ErrorDetail out of a status's details; false when there is none.
+bool ReadDetail(const grpc::Status& status, v1::ErrorDetail* detail) {
+  if (status.error_details().empty()) return false;
+  google::rpc::Status rpc_status;
+  if (!rpc_status.ParseFromString(status.error_details())) return false;
+  for (const auto& any : rpc_status.details()) {
+    if (any.UnpackTo(detail)) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 grpc::Status ToGrpcStatus(const Status& status) {
   if (status.ok()) return grpc::Status::OK;
+  v1::ErrorDetail detail;
+  detail.set_reason(static_cast<v1::ErrorReason>(static_cast<int>(status.reason())));
+  detail.set_field(status.field());
+  google::rpc::Status rpc_status;
+  rpc_status.set_code(static_cast<int>(status.code()));
+  rpc_status.set_message(status.message());
+  rpc_status.add_details()->PackFrom(detail);
   return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(status.code())),
-                      status.message());
+                      status.message(), rpc_status.SerializeAsString());
 }
 
 Status FromGrpcStatus(const grpc::Status& status) {
@@ -14,7 +38,20 @@ Status FromGrpcStatus(const grpc::Status& status) {
   if (code < 0 || code > static_cast<int>(StatusCode::kUnauthenticated)) {
     return UnknownError(status.error_message());
   }
-  return Status(static_cast<StatusCode>(code), status.error_message());
+  Status out(static_cast<StatusCode>(code), status.error_message());
+  v1::ErrorDetail detail;
+  if (!ReadDetail(status, &detail)) return out;
+  const int reason = detail.reason();
+  if (reason > 0 && reason <= static_cast<int>(ErrorReason::kInvalidField)) {
+    out = out.WithReason(static_cast<ErrorReason>(reason));
+  }
+  if (!detail.field().empty()) out = out.WithField(detail.field());
+  return out;
+}
+
+bool AnsweredByTailorServer(const grpc::Status& status) {
+  v1::ErrorDetail detail;
+  return !status.ok() && ReadDetail(status, &detail);
 }
 
 }  // namespace tailor
