@@ -28,6 +28,7 @@
 #include "common/logging.h"
 #include "common/signals.h"
 #include "common/version.h"
+#include "proto/grpc_channel.h"
 #include "proto/grpc_server.h"
 
 namespace tailor::agent {
@@ -156,6 +157,8 @@ int RunAgent(const RunOptions& opts) {
   eopts.node_id = node_id;
   eopts.max_concurrent_runs = opts.max_concurrent_runs;
   eopts.max_queued_runs = opts.max_queued_runs;
+  eopts.node_memory_bytes = inv->memory_bytes();
+  eopts.node_cpu_millicores = inv->topology().logical_cores() * 1000;
   eopts.emulation = emulation;
   if (::geteuid() == 0 && !opts.run_as.empty()) {
     const passwd* pw = ::getpwnam(opts.run_as.c_str());
@@ -174,9 +177,7 @@ int RunAgent(const RunOptions& opts) {
   deps.clock = &RealClock::Get();
   deps.current_load = [&latest_load] { return latest_load.Get(); };
   deps.sink = spool->get();
-  BundleFetcher fetcher(v1::Registry::NewStub(grpc::CreateChannel(
-                            opts.scheduler, grpc::InsecureChannelCredentials())),
-                        functions);
+  BundleFetcher fetcher(v1::Registry::NewStub(MakeChannel(opts.scheduler)), functions);
   deps.fetch_bundle = [&fetcher](const std::string& digest) { return fetcher.Fetch(digest); };
   Executor executor(eopts, deps);
 

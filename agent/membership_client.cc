@@ -1,6 +1,7 @@
 #include "agent/membership_client.h"
 
 #include "common/logging.h"
+#include "proto/grpc_channel.h"
 #include "proto/grpc_status.h"
 
 namespace tailor::agent {
@@ -10,9 +11,7 @@ MembershipClient::MembershipClient(Options options, v1::HostInventory inventory,
     : options_(std::move(options)),
       inventory_(std::move(inventory)),
       sample_load_(std::move(sample_load)) {
-  auto channel =
-      grpc::CreateChannel(options_.scheduler_address, grpc::InsecureChannelCredentials());
-  stub_ = v1::Membership::NewStub(channel);
+  stub_ = v1::Membership::NewStub(MakeChannel(options_.scheduler_address));
 }
 
 MembershipClient::~MembershipClient() { Stop(); }

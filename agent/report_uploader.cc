@@ -3,14 +3,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include "common/logging.h"
+#include "proto/grpc_channel.h"
 #include "proto/grpc_status.h"
 
 namespace tailor::agent {
 
 ReportUploader::ReportUploader(Options options, ReportSpool& spool)
     : options_(std::move(options)), spool_(spool) {
-  stub_ = v1::RunIngest::NewStub(
-      grpc::CreateChannel(options_.scheduler_address, grpc::InsecureChannelCredentials()));
+  stub_ = v1::RunIngest::NewStub(MakeChannel(options_.scheduler_address));
 }
 
 ReportUploader::~ReportUploader() { Stop(); }

@@ -303,7 +303,14 @@ void ReapExited() {
       }
       close(it->start_failure);
       SendEvent(it->channel, event);
-      if (it->channel >= 0) close(it->channel);
+      if (it->channel >= 0) {
+        // A kill byte the agent sent at the timeout may still be unread: closing a Unix socket
+        // with unread data resets the peer, which would lose the event just sent.
+        char unread;
+        while (recv(it->channel, &unread, 1, MSG_DONTWAIT) > 0) {
+        }
+        close(it->channel);
+      }
       g_runs.erase(it);
       break;
     }

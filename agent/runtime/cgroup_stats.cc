@@ -1,5 +1,7 @@
 #include "agent/runtime/cgroup_stats.h"
 
+#include <algorithm>
+
 #include "common/file_util.h"
 
 namespace tailor::agent {
@@ -36,6 +38,26 @@ Result<CpuStatV2> ParseCpuStatV2(std::string_view text) {
   }));
   if (!have_usage) return InvalidArgumentError("cpu.stat has no usage_usec");
   return s;
+}
+
+Result<CpuThrottling> ParseCpuThrottling(std::string_view text) {
+  CpuThrottling t;
+  bool have_periods = false;
+  TAILOR_RETURN_IF_ERROR(ForEachKeyValue(text, "cpu.stat", [&](std::string_view k, int64_t v) {
+    const auto u = static_cast<uint64_t>(std::max<int64_t>(0, v));
+    if (k == "nr_periods") {
+      t.periods = u;
+      have_periods = true;
+    } else if (k == "nr_throttled") {
+      t.throttled_periods = u;
+    } else if (k == "throttled_time") {
+      t.throttled_us = std::max<int64_t>(0, v) / 1000;
+    } else if (k == "throttled_usec") {
+      t.throttled_us = std::max<int64_t>(0, v);
+    }
+  }));
+  if (!have_periods) return InvalidArgumentError("cpu.stat has no nr_periods");
+  return t;
 }
 
 Result<CpuacctStatV1> ParseCpuacctStatV1(std::string_view text, int64_t ticks_per_second) {

@@ -18,6 +18,16 @@ struct CpuStatV2 {
 };
 Result<CpuStatV2> ParseCpuStatV2(std::string_view text);
 
+// CFS bandwidth control from cpu.stat, in either version: v1 (cpu hierarchy) "nr_periods N",
+// "nr_throttled N", "throttled_time NS"; v2 "nr_periods N", "nr_throttled N",
+// "throttled_usec N". INVALID_ARGUMENT when nr_periods is missing (no quota support).
+struct CpuThrottling {
+  uint64_t periods = 0;            // nr_periods: periods in which the cgroup had work
+  uint64_t throttled_periods = 0;  // nr_throttled: periods in which it used up its quota
+  int64_t throttled_us = 0;        // throttled_time / 1000 (v1), throttled_usec (v2)
+};
+Result<CpuThrottling> ParseCpuThrottling(std::string_view cpu_stat_text);
+
 // v1 cpuacct.stat: "user N\nsystem N\n" in USER_HZ ticks; converted with ticks_per_second.
 struct CpuacctStatV1 {
   int64_t user_us = 0;

@@ -2,30 +2,66 @@
 
 #include <signal.h>
 
+#include <algorithm>
 
 #include "agent/runtime/process_runner.h"
+#include "common/limits.h"
 #include "common/logging.h"
 #include "common/random_id.h"
+#include "proto/validation.h"
 
 namespace tailor::agent {
 namespace {
 
-bool ValidInvocationId(const std::string& id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (char c : id) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '-' || c == '_' || c == '.')) {
-      return false;
-    }
+int64_t Micros(const timeval& tv) { return int64_t(tv.tv_sec) * 1'000'000 + tv.tv_usec; }
+
+// Errors before anything was attempted: the caller may try another node.
+Status NotStarted(Status s) { return s.WithReason(ErrorReason::kNotStarted); }
+
+v1::StartStep ToProtoStep(StartFailStep step) {
+  switch (step) {
+    case StartFailStep::kSpawner: return v1::START_STEP_SPAWNER;
+    case StartFailStep::kJoin: return v1::START_STEP_JOIN;
+    case StartFailStep::kCredentials: return v1::START_STEP_CREDENTIALS;
+    case StartFailStep::kWorkingDir: return v1::START_STEP_WORKING_DIR;
+    case StartFailStep::kExec: return v1::START_STEP_EXEC;
   }
-  return true;
+  return v1::START_STEP_UNSPECIFIED;
 }
 
-int64_t Micros(const timeval& tv) { return int64_t(tv.tv_sec) * 1'000'000 + tv.tv_usec; }
+void MarkStartFailed(v1::StartStep step, const Status& why, v1::RunReport& report) {
+  report.set_outcome(v1::RUN_OUTCOME_START_FAILED);
+  report.set_start_step(step);
+  report.set_exit_code(-1);
+  report.set_error_message(why.ToString().substr(0, 4096));
+}
+
+// The outcome of a run that started, from what was measured.
+v1::RunOutcome OutcomeOf(const ProcessResult& pr, bool oom, bool output_too_large) {
+  if (pr.timed_out) return v1::RUN_OUTCOME_TIMED_OUT;  // killed at the deadline, whatever followed
+  if (!pr.function_rusage) return v1::RUN_OUTCOME_AGENT_LOST;
+  if (oom) return v1::RUN_OUTCOME_OOM_KILLED;
+  if (pr.exit_code != 0) return v1::RUN_OUTCOME_FUNCTION_ERROR;
+  return output_too_large ? v1::RUN_OUTCOME_OUTPUT_TOO_LARGE : v1::RUN_OUTCOME_SUCCEEDED;
+}
 
 }  // namespace
 
 std::string NewInvocationId() { return RandomId(); }
+
+// What confines one run: its cgroup (handed to the janitor however the run ends), its
+// resctrl group, and the limits written to them.
+struct Executor::Confinement {
+  CgroupJanitor* janitor = nullptr;
+  std::unique_ptr<RunCgroup> cgroup;
+  std::unique_ptr<ResctrlRun> resctrl;
+  CgroupLimits limits;
+  Confinement() = default;
+  Confinement(Confinement&&) = default;
+  ~Confinement() {
+    if (cgroup) janitor->Remove(std::move(cgroup));
+  }
+};
 
 Executor::Executor(ExecutorOptions options, ExecutorDeps deps)
     : options_(std::move(options)),
@@ -43,8 +79,8 @@ Result<std::chrono::nanoseconds> Executor::AcquireSlot() {
   const auto start = deps_.clock->MonotonicNow();
   std::unique_lock lock(mu_);
   if (queued_.load() >= options_.max_queued_runs && running_.load() >= options_.max_concurrent_runs) {
-    return ResourceExhaustedError("agent queue is full (" +
-                                  std::to_string(options_.max_queued_runs) + " runs waiting)");
+    return NotStarted(ResourceExhaustedError(
+        "agent queue is full (" + std::to_string(options_.max_queued_runs) + " runs waiting)"));
   }
   const uint64_t ticket = next_ticket_++;
   queued_.fetch_add(1);
@@ -66,38 +102,45 @@ void Executor::ReleaseSlot() {
   cv_.notify_all();
 }
 
-Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
-  std::string invocation_id = req.invocation_id().empty() ? NewInvocationId() : req.invocation_id();
-  if (!ValidInvocationId(invocation_id)) {
-    return InvalidArgumentError("invocation id must be 1..128 characters of [A-Za-z0-9._-]");
+Status Executor::CheckRequest(const v1::InvokeRequest& req) const {
+  TAILOR_RETURN_IF_ERROR(NotStarted(ValidateAgentInvokeRequest(req)));
+  const v1::Allocation& a = req.allocation();
+  if (a.cache_ways() > 0 && !deps_.resctrl->allocation_available()) {
+    return NotStarted(
+        FailedPreconditionError("cache_ways asked for, but this node cannot allocate cache"));
   }
-  if (req.payload().size() > options_.max_payload_bytes) {
-    return InvalidArgumentError("payload of " + std::to_string(req.payload().size()) +
-                                " bytes exceeds the agent's limit of " +
-                                std::to_string(options_.max_payload_bytes));
+  if (options_.node_memory_bytes > 0 && a.memory_limit_bytes() > options_.node_memory_bytes) {
+    return NotStarted(FailedPreconditionError(
+        "allocation.memory_limit_bytes " + std::to_string(a.memory_limit_bytes()) +
+        " is more than this node's " + std::to_string(options_.node_memory_bytes)));
   }
+  if (options_.node_cpu_millicores > 0 && a.cpu_millicores() > options_.node_cpu_millicores) {
+    return NotStarted(FailedPreconditionError(
+        "allocation.cpu_millicores " + std::to_string(a.cpu_millicores()) +
+        " is more than this node's " + std::to_string(options_.node_cpu_millicores)));
+  }
+  return OkStatus();
+}
+
+Result<InstalledFunction> Executor::FindFunction(const v1::InvokeRequest& req) {
   auto found = deps_.functions->Lookup(req.function_name(), req.function_version());
   if (!found.ok() && found.status().code() == StatusCode::kNotFound &&
       !req.bundle_digest().empty() && deps_.fetch_bundle) {
     // First run of this version here: fetch it from the registry, then look again.
     Status fetched = deps_.fetch_bundle(req.bundle_digest());
     if (!fetched.ok()) {
-      return fetched.WithContext("fetching '" + req.function_name() + "' from the registry");
+      return NotStarted(
+          fetched.WithContext("fetching '" + req.function_name() + "' from the registry"));
     }
     found = deps_.functions->Lookup(req.function_name(), req.function_version());
   }
-  TAILOR_ASSIGN_OR_RETURN(InstalledFunction fn, std::move(found));
-  const v1::Allocation& alloc = req.allocation();
-  if (alloc.cache_ways() > 0 && !deps_.resctrl->allocation_available()) {
-    return FailedPreconditionError("cache_ways asked for, but this node cannot allocate cache");
-  }
+  if (!found.ok()) return NotStarted(found.status());
+  return found;
+}
 
-  TAILOR_ASSIGN_OR_RETURN(std::chrono::nanoseconds waited, AcquireSlot());
-  struct SlotGuard {
-    Executor* e;
-    ~SlotGuard() { e->ReleaseSlot(); }
-  } slot_guard{this};
-
+v1::RunReport Executor::NewReport(const v1::InvokeRequest& req, const InstalledFunction& fn,
+                                  const std::string& invocation_id,
+                                  std::chrono::nanoseconds waited) const {
   v1::RunReport report;
   report.set_invocation_id(invocation_id);
   report.set_function_name(fn.manifest.name);
@@ -108,47 +151,54 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
   report.set_queue_wait_us(std::chrono::duration_cast<std::chrono::microseconds>(waited).count());
   report.set_payload_bytes(req.payload().size());
   if (deps_.current_load) *report.mutable_node_load_at_start() = deps_.current_load();
-  *report.mutable_allocation() = alloc;
+  *report.mutable_allocation() = req.allocation();
+  report.set_memory_limit_bytes(req.allocation().memory_limit_bytes());
+  const int64_t now_ms = ToUnixMillis(deps_.clock->WallNow());
+  report.set_start_unix_ms(now_ms);
+  report.set_end_unix_ms(now_ms);
+  return report;
+}
 
-  // The run's confinement.
-  CgroupLimits limits;
-  limits.memory_limit_bytes = alloc.memory_limit_bytes();
-  limits.cpu_millicores =
+Result<Executor::Confinement> Executor::Confine(const std::string& invocation_id,
+                                                const v1::Allocation& alloc) {
+  Confinement c;
+  c.janitor = &janitor_;
+  c.limits.memory_limit_bytes = alloc.memory_limit_bytes();
+  c.limits.cpu_millicores =
       EmulatedCpuMillicores(alloc.cpu_millicores(), options_.emulation.cpu_speed_factor);
-  limits.cpuset_cpus = options_.emulation.cpuset_cpus;
+  c.limits.cpuset_cpus = options_.emulation.cpuset_cpus;
   const std::string run_name = "run-" + invocation_id;
-  TAILOR_ASSIGN_OR_RETURN(std::unique_ptr<RunCgroup> cgroup,
-                          deps_.cgroups->Create(run_name, limits));
-  // However Invoke returns, the cgroup goes to the janitor, which removes it off this run's
-  // critical path (usually just rmdir: the spawner has killed the run's process group by
-  // then; anything still inside is killed first).
-  struct CgroupGuard {
-    CgroupJanitor& janitor;
-    std::unique_ptr<RunCgroup>& cg;
-    ~CgroupGuard() { janitor.Remove(std::move(cg)); }
-  } cgroup_guard{janitor_, cgroup};
-  TAILOR_ASSIGN_OR_RETURN(std::unique_ptr<ResctrlRun> resctrl,
+  TAILOR_ASSIGN_OR_RETURN(c.cgroup, deps_.cgroups->Create(run_name, c.limits));
+  TAILOR_ASSIGN_OR_RETURN(c.resctrl,
                           deps_.resctrl->Start(run_name, alloc.cache_ways(), alloc.cache_class()));
+  return c;
+}
 
+ProcessSpec Executor::BuildSpec(const v1::InvokeRequest& req, const InstalledFunction& fn,
+                                const std::string& invocation_id, Confinement& c) const {
   ProcessSpec spec;
   spec.executable = fn.entrypoint;
   spec.args = fn.manifest.args;
   spec.working_dir = fn.bundle_dir;
   spec.stdin_data = req.payload();
-  spec.stdout_cap_bytes = options_.stdout_cap_bytes;
-  spec.stderr_cap_bytes = options_.stderr_cap_bytes;
+  spec.stdout_cap_bytes = std::min(fn.manifest.max_output_bytes, kMaxOutputBytesCeiling);
+  spec.stderr_cap_bytes = kStderrTailBytes;
   spec.timeout = std::chrono::milliseconds(req.timeout_ms() > 0 ? req.timeout_ms()
                                                                 : fn.manifest.timeout_ms);
   spec.uid = options_.run_uid;
   spec.gid = options_.run_gid;
-  spec.join_files = cgroup->ProcsFiles();
-  if (std::string tasks = resctrl->TasksFile(); !tasks.empty()) spec.join_files.push_back(tasks);
+  spec.join_files = c.cgroup->ProcsFiles();
+  if (std::string tasks = c.resctrl->TasksFile(); !tasks.empty()) spec.join_files.push_back(tasks);
   if (deps_.perf.hardware) spec.counters = HardwareCounters();
+  if (c.cgroup->NeedsMemorySampling()) {
+    spec.sample = [cg = c.cgroup.get()] { cg->SampleMemory(); };
+    spec.sample_interval = options_.memory_sample_interval;
+  }
   spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8",
               "TAILOR_FUNCTION=" + fn.manifest.name,
               "TAILOR_FUNCTION_VERSION=" + fn.manifest.version,
               "TAILOR_INVOCATION_ID=" + invocation_id,
-              "TAILOR_MEMORY_LIMIT_BYTES=" + std::to_string(alloc.memory_limit_bytes())};
+              "TAILOR_MEMORY_LIMIT_BYTES=" + std::to_string(req.allocation().memory_limit_bytes())};
   for (const auto& [k, v] : fn.manifest.env) spec.env.push_back(k + "=" + v);
   if (!options_.emulation.hidden_features.empty()) {
     std::string hidden;
@@ -157,12 +207,11 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
     std::string cap = OpensslIa32capFor(options_.emulation.hidden_features);
     if (!cap.empty()) spec.env.push_back("OPENSSL_ia32cap=" + cap);
   }
+  return spec;
+}
 
-  auto kill_tree = [&] { (void)cgroup->KillAll(); };
-  resctrl->MarkStart();
-  TAILOR_ASSIGN_OR_RETURN(ProcessResult pr, RunProcess(spawner_, spec, kill_tree));
-
-  // Assemble the report.
+void Executor::Measure(const ProcessResult& pr, const ProcessSpec& spec, Confinement& c,
+                       v1::RunReport& report) const {
   report.set_start_unix_ms(ToUnixMillis(pr.started_at));
   report.set_end_unix_ms(ToUnixMillis(pr.ended_at));
   report.set_wall_time_us(std::chrono::duration_cast<std::chrono::microseconds>(pr.wall_time).count());
@@ -170,11 +219,8 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
   report.set_term_signal(pr.term_signal);
   report.set_timed_out(pr.timed_out);
   report.set_output_bytes(pr.stdout_total_bytes);
-  report.set_memory_limit_bytes(alloc.memory_limit_bytes());
-  report.mutable_allocation()->set_cpu_millicores(limits.cpu_millicores);
-  // Peak memory: the function's largest resident set (its ru_maxrss in KiB, reported by the
-  // spawner). The cgroup's high-water mark adds page cache, which the kernel reclaims before
-  // an OOM kill, so it is only the fallback when the spawner could not report (it died).
+  // The largest single process (its ru_maxrss in KiB, from the spawner); the cgroup's
+  // high-water mark, for the whole tree, replaces it below where the host keeps one.
   report.set_peak_memory_bytes(static_cast<uint64_t>(pr.rusage.ru_maxrss) * 1024);
   report.set_user_cpu_us(Micros(pr.rusage.ru_utime));
   report.set_system_cpu_us(Micros(pr.rusage.ru_stime));
@@ -185,17 +231,15 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
 
   auto* measured = report.mutable_measured();
   std::string notes;
-  if (!pr.function_rusage) {
-    notes += "the run spawner died during the run: exit status and rusage unknown; ";
-  }
+  if (!pr.function_rusage) notes += "run lost (" + pr.lost_reason + "): exit status unknown; ";
+  const v1::Allocation& alloc = report.allocation();
   UsageWanted wanted;
-  // Only a memory limit or a SIGKILL can mean an OOM kill; the cgroup's high-water mark is
-  // only the fallback for a run whose rusage was lost.
+  // Only a memory limit or a SIGKILL can mean an OOM kill.
   wanted.oom = alloc.memory_limit_bytes() > 0 || pr.term_signal == SIGKILL;
-  wanted.memory_peak = !pr.function_rusage;
-  auto usage = cgroup->ReadUsage(wanted);
-  measured->set_cgroup(cgroup->version() > 0);
-  if (cgroup->version() == 0) notes += "no cgroup hierarchy: limits not enforced; ";
+  wanted.throttling = c.limits.cpu_millicores > 0;
+  auto usage = c.cgroup->ReadUsage(wanted);
+  measured->set_cgroup(c.cgroup->version() > 0);
+  if (c.cgroup->version() == 0) notes += "no cgroup hierarchy: limits not enforced; ";
   bool oom = false;
   if (usage.ok()) {
     if (usage->cpu_valid) {
@@ -204,24 +248,39 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
       report.set_system_cpu_us(std::max(report.system_cpu_us(), usage->system_cpu_us));
     }
     if (usage->oom_valid) oom = usage->oom_kills > 0;
-    if (!pr.function_rusage && report.peak_memory_bytes() == 0) {
-      report.set_peak_memory_bytes(usage->memory_peak_bytes);
+    if (usage->memory_peak_valid) {
+      report.set_peak_memory_bytes(std::max(report.peak_memory_bytes(), usage->memory_peak_bytes));
+      measured->set_memory_peak_whole_tree(true);
     }
     if (usage->io_valid) {
       report.set_read_bytes(usage->read_bytes);
       report.set_write_bytes(usage->write_bytes);
     }
+    if (usage->throttling_valid && options_.emulation.cpu_speed_factor >= 1.0) {
+      measured->set_cpu_throttling(true);
+      report.set_cpu_periods(usage->throttling.periods);
+      report.set_cpu_throttled_periods(usage->throttling.throttled_periods);
+      report.set_cpu_throttled_us(usage->throttling.throttled_us);
+    }
+  }
+  if (options_.emulation.cpu_speed_factor < 1.0) {
+    // The time a host of the emulated speed would have needed for the same work.
+    const double f = options_.emulation.cpu_speed_factor;
+    report.set_user_cpu_us(static_cast<int64_t>(double(report.user_cpu_us()) / f));
+    report.set_system_cpu_us(static_cast<int64_t>(double(report.system_cpu_us()) / f));
+    notes += "CPU time scaled to the emulated speed; no throttling figures under emulation; ";
   }
   if (!usage.ok() || !usage->oom_valid) {
     // No OOM counter: a SIGKILL we did not send, under a memory limit, is the OOM killer.
-    oom = !pr.timed_out && pr.term_signal == SIGKILL && alloc.memory_limit_bytes() > 0;
+    oom = !pr.timed_out && pr.function_rusage && pr.term_signal == SIGKILL &&
+          alloc.memory_limit_bytes() > 0;
   }
   if (pr.proc_io) {
     report.set_read_bytes(std::max(report.read_bytes(), pr.proc_io->read_bytes));
     report.set_write_bytes(std::max(report.write_bytes(), pr.proc_io->write_bytes));
   }
   measured->set_io_accounting(pr.proc_io.has_value() || (usage.ok() && usage->io_valid));
-  report.set_oom_killed(oom);
+  report.set_oom_killed(oom && pr.function_rusage);
 
   if (!spec.counters.empty() && pr.counters.opened && pr.counters.values.size() == 4) {
     measured->set_perf_hardware(true);
@@ -234,7 +293,7 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
   } else {
     notes += deps_.perf.unavailable_reason + "; ";
   }
-  ResctrlReadings rr = resctrl->Finish();
+  ResctrlReadings rr = c.resctrl->Finish();
   measured->set_resctrl_monitoring(rr.monitored);
   measured->set_resctrl_allocation(rr.allocated);
   if (rr.monitored) {
@@ -243,29 +302,65 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
   }
   if (!deps_.resctrl->monitoring_available()) notes += "no resctrl monitoring on this host; ";
   if (!notes.empty()) notes.resize(notes.size() - 2);
-  measured->set_notes(notes);
-
-  if (pr.timed_out) {
-    report.set_outcome(v1::RUN_OUTCOME_TIMED_OUT);
-  } else if (oom) {
-    report.set_outcome(v1::RUN_OUTCOME_OOM_KILLED);
-  } else if (pr.exit_code == 0) {
-    report.set_outcome(v1::RUN_OUTCOME_SUCCEEDED);
-  } else {
-    report.set_outcome(v1::RUN_OUTCOME_FUNCTION_ERROR);
+  measured->set_notes(notes.substr(0, 4096));
+  const bool too_large = pr.stdout_total_bytes > spec.stdout_cap_bytes;
+  report.set_outcome(OutcomeOf(pr, report.oom_killed(), too_large));
+  if (report.outcome() == v1::RUN_OUTCOME_OUTPUT_TOO_LARGE) {
+    report.set_error_message("wrote " + std::to_string(pr.stdout_total_bytes) +
+                             " bytes of output; the function's max_output_bytes is " +
+                             std::to_string(spec.stdout_cap_bytes));
+  } else if (report.outcome() == v1::RUN_OUTCOME_AGENT_LOST) {
+    report.set_error_message(pr.lost_reason.substr(0, 4096));
   }
+}
 
+v1::InvokeResponse Executor::Deliver(v1::RunReport report, std::string output,
+                                     bool output_truncated, std::string stderr_tail) {
   if (deps_.sink != nullptr) {
     Status s = deps_.sink->Append(report);
-    if (!s.ok()) log::Error("cannot spool run report", {{"invocation", invocation_id}, {"error", s}});
+    if (!s.ok()) {
+      log::Error("cannot spool run report", {{"invocation", report.invocation_id()}, {"error", s}});
+    }
   }
-
   v1::InvokeResponse resp;
-  resp.set_output(std::move(pr.stdout_data));
-  resp.set_output_truncated(pr.stdout_truncated);
-  resp.set_stderr_tail(std::move(pr.stderr_tail));
+  resp.set_output(std::move(output));
+  resp.set_output_truncated(output_truncated);
+  resp.set_stderr_tail(std::move(stderr_tail));
   *resp.mutable_report() = std::move(report);
   return resp;
+}
+
+Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
+  TAILOR_RETURN_IF_ERROR(CheckRequest(req));
+  TAILOR_ASSIGN_OR_RETURN(InstalledFunction fn, FindFunction(req));
+  TAILOR_ASSIGN_OR_RETURN(std::chrono::nanoseconds waited, AcquireSlot());
+  struct SlotGuard {
+    Executor* e;
+    ~SlotGuard() { e->ReleaseSlot(); }
+  } slot_guard{this};
+
+  const std::string invocation_id =
+      req.invocation_id().empty() ? NewInvocationId() : req.invocation_id();
+  v1::RunReport report = NewReport(req, fn, invocation_id, waited);
+  auto confinement = Confine(invocation_id, req.allocation());
+  if (!confinement.ok()) {
+    MarkStartFailed(v1::START_STEP_CGROUP, confinement.status(), report);
+    return Deliver(std::move(report), "", false, "");
+  }
+  const ProcessSpec spec = BuildSpec(req, fn, invocation_id, *confinement);
+  auto kill_tree = [cg = confinement->cgroup.get()] { (void)cg->KillAll(); };
+  confinement->resctrl->MarkStart();
+  auto pr = RunProcess(spawner_, spec, kill_tree);
+  if (!pr.ok() || pr->start_failure) {
+    const StartFailure failure = pr.ok() ? *pr->start_failure
+                                         : StartFailure{StartFailStep::kSpawner, pr.status()};
+    MarkStartFailed(ToProtoStep(failure.step), failure.status, report);
+    return Deliver(std::move(report), "", false, "");
+  }
+  Measure(*pr, spec, *confinement, report);
+  const bool drop_output = report.outcome() == v1::RUN_OUTCOME_OUTPUT_TOO_LARGE;
+  return Deliver(std::move(report), drop_output ? "" : std::move(pr->stdout_data),
+                 pr->stdout_truncated, std::move(pr->stderr_tail));
 }
 
 }  // namespace tailor::agent

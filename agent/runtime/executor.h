@@ -1,14 +1,25 @@
 // Executor: runs function invocations on this host and profiles every run.
 //
-// Invoke() waits for one of `max_concurrent_runs` slots (first come, first served; at most
-// `max_queued_runs` wait, beyond that RESOURCE_EXHAUSTED), then: makes the run's cgroup with
-// its memory limit and CPU quota, joins the resctrl groups, opens perf counters, runs the
-// function as the unprivileged user, and assembles the RunReport from wait4, the cgroup,
+// Invoke() checks the request (proto/validation.h), finds the function (fetching its bundle
+// from the registry the first time), waits for one of `max_concurrent_runs` slots (first
+// come, first served; at most `max_queued_runs` wait, beyond that RESOURCE_EXHAUSTED), then:
+// makes the run's cgroup with its memory limit and CPU quota, joins the resctrl groups, opens
+// perf counters, runs the function as the unprivileged user, and assembles the RunReport from
+// wait4, the cgroup (CPU, the whole tree's memory peak, throttling, OOM kills),
 // /proc/<pid>/io, perf and resctrl, saying which measurements this host could take. The
 // report goes to the sink (the spool) before Invoke returns.
 //
-// Errors mean the function did not start (unknown function, bad allocation, exec failure),
-// so the caller may try another node. A function that started always yields a report.
+// Every attempt to run yields a report with its outcome (RunOutcome): SUCCEEDED,
+// FUNCTION_ERROR, TIMED_OUT, OOM_KILLED, OUTPUT_TOO_LARGE (stdout beyond the manifest's
+// max_output_bytes: the output is dropped), AGENT_LOST (the spawner died, or the agent lost
+// track of the run), or START_FAILED with the step that failed (cgroup, join, credentials,
+// working directory, exec, spawner). Errors mean nothing was attempted: a malformed request
+// (INVALID_ARGUMENT), an unknown function (NOT_FOUND), an allocation this node cannot give or
+// a full queue; all of them carry ErrorReason::kNotStarted, so a caller may try another node.
+//
+// Emulated CPU speed (EmulationProfile::cpu_speed_factor < 1) scales the run's quota down; the
+// report then gives the allocation as asked, the CPU time a host of that speed would have
+// used (measured time / factor), and no throttling figures (the emulation itself throttles).
 //
 // Thread-safety: Invoke may be called concurrently.
 #pragma once
@@ -37,9 +48,11 @@ struct ExecutorOptions {
   std::string node_id;
   uint32_t max_concurrent_runs = 2;
   uint32_t max_queued_runs = 1000;
-  size_t stdout_cap_bytes = 4 << 20;
-  size_t stderr_cap_bytes = 16 << 10;
-  uint64_t max_payload_bytes = 16 << 20;
+  // What this node has; an allocation beyond it is refused (0: not checked).
+  uint64_t node_memory_bytes = 0;
+  uint32_t node_cpu_millicores = 0;
+  // How often a run's memory is sampled where the kernel keeps no high-water mark.
+  std::chrono::milliseconds memory_sample_interval{10};
   std::optional<uid_t> run_uid;  // run functions as this user (when the agent is root)
   std::optional<gid_t> run_gid;
   EmulationProfile emulation;
@@ -73,9 +86,24 @@ class Executor {
   void DrainCgroups() { janitor_.Drain(); }
 
  private:
+  struct Confinement;
   // Waits for a run slot; returns the time waited.
   Result<std::chrono::nanoseconds> AcquireSlot();
   void ReleaseSlot();
+  // The steps of Invoke, in order.
+  Status CheckRequest(const v1::InvokeRequest& request) const;
+  Result<InstalledFunction> FindFunction(const v1::InvokeRequest& request);
+  v1::RunReport NewReport(const v1::InvokeRequest& request, const InstalledFunction& fn,
+                          const std::string& invocation_id,
+                          std::chrono::nanoseconds waited) const;
+  Result<Confinement> Confine(const std::string& invocation_id,
+                              const v1::Allocation& allocation);
+  ProcessSpec BuildSpec(const v1::InvokeRequest& request, const InstalledFunction& fn,
+                        const std::string& invocation_id, Confinement& confinement) const;
+  void Measure(const ProcessResult& pr, const ProcessSpec& spec, Confinement& confinement,
+               v1::RunReport& report) const;
+  v1::InvokeResponse Deliver(v1::RunReport report, std::string output, bool output_truncated,
+                             std::string stderr_tail);
 
   const ExecutorOptions options_;
   const ExecutorDeps deps_;

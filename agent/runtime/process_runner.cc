@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -85,26 +86,31 @@ void SendKill(int channel) {
   (void)::send(channel, &kill_byte, 1, MSG_NOSIGNAL);
 }
 
-// What a failure before exec means, as a status.
-Status StartFailureStatus(const spawn::SpawnEvent& exited, const ProcessSpec& spec) {
+// What a failure before exec means: the step, and what failed.
+StartFailure StartFailureOf(const spawn::SpawnEvent& exited, const ProcessSpec& spec) {
   const int detail = exited.start_detail;
   switch (exited.start_step) {
     case spawn::StartStep::kJoin:
       if (detail >= 0 && static_cast<size_t>(detail) < spec.join_files.size()) {
-        return ErrnoToStatus(exited.error, "joining " + spec.join_files[static_cast<size_t>(detail)]);
+        return {StartFailStep::kJoin,
+                ErrnoToStatus(exited.error,
+                              "joining " + spec.join_files[static_cast<size_t>(detail)])};
       }
-      return ErrnoToStatus(exited.error, "joining the run's cgroups");
+      return {StartFailStep::kJoin, ErrnoToStatus(exited.error, "joining the run's cgroups")};
     case spawn::StartStep::kCredentials:
-      return ErrnoToStatus(exited.error, "dropping to the run's user");
+      return {StartFailStep::kCredentials,
+              ErrnoToStatus(exited.error, "dropping to the run's user")};
     case spawn::StartStep::kWorkingDir:
-      return ErrnoToStatus(exited.error, "changing to " + spec.working_dir);
+      return {StartFailStep::kWorkingDir,
+              ErrnoToStatus(exited.error, "changing to " + spec.working_dir)};
     case spawn::StartStep::kParent:
-      return UnavailableError("the run spawner went away while starting " + spec.executable);
+      return {StartFailStep::kSpawner,
+              UnavailableError("the run spawner went away while starting " + spec.executable)};
     case spawn::StartStep::kExec:
     case spawn::StartStep::kNone:
       break;
   }
-  return ErrnoToStatus(exited.error, "starting " + spec.executable);
+  return {StartFailStep::kExec, ErrnoToStatus(exited.error, "starting " + spec.executable)};
 }
 
 }  // namespace
@@ -189,12 +195,16 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
   if (!spec.counters.empty()) result.counters.unavailable = "the run ended before its counters opened";
   std::optional<spawn::SpawnEvent> exit_event;
   bool spawner_lost = false;
-  // Until the exit event: on an early return the spawner must still end the run.
-  auto abandon = [&](Status why) -> Status {
+  // Until the exit event: when the agent can no longer follow the run, the spawner must still
+  // end it, and the run is reported lost.
+  auto abandon = [&](const Status& why) {
     SendKill(channel);
     channel_fd.Close();  // the spawner kills the group when the channel closes, too
-    return why;
+    result.lost_reason = why.ToString();
+    spawner_lost = true;
   };
+  const bool sampling = spec.sample && spec.sample_interval.count() > 0;
+  auto next_sample = start + spec.sample_interval;
   while (!exit_event && !spawner_lost) {
     pollfd fds[4];
     nfds_t nfds = 0;
@@ -211,11 +221,20 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
       SendKill(channel);
       if (kill_tree) kill_tree();
     }
-    const int wait_ms = result.timed_out ? 10 : static_cast<int>(std::min<int64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1,
+    if (sampling && now >= next_sample) {
+      spec.sample();
+      next_sample = now + spec.sample_interval;
+    }
+    auto until = result.timed_out ? now + std::chrono::milliseconds(10) : deadline;
+    if (sampling) until = std::min(until, next_sample);
+    const int wait_ms = static_cast<int>(std::clamp<int64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1, 0,
         60'000));
     const int rc = ::poll(fds, nfds, wait_ms);
-    if (rc < 0 && errno != EINTR) return abandon(ErrnoToStatus(errno, "poll"));
+    if (rc < 0 && errno != EINTR) {
+      abandon(ErrnoToStatus(errno, "poll"));
+      continue;
+    }
     if (rc <= 0) continue;
     if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
       ssize_t w = ::write(in_w.fd, spec.stdin_data.data() + stdin_off,
@@ -227,15 +246,22 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
     if (idx_err >= 0 && fds[idx_err].revents) drain(err_r, false);
     if (fds[idx_channel].revents) {
       auto event = ReadEvent(channel);
-      if (!event.ok()) return abandon(event.status());
+      if (!event.ok()) {
+        abandon(event.status());
+        continue;
+      }
       if (!event->has_value()) {
         spawner_lost = true;
+        result.lost_reason = "the run spawner exited during the run";
         continue;
       }
       ChannelEvent& got = **event;
       switch (got.event.kind) {
         case spawn::EventKind::kFailed:
-          return ErrnoToStatus(got.event.error, "the run spawner could not start " + spec.executable);
+          result.start_failure = StartFailure{
+              StartFailStep::kSpawner,
+              ErrnoToStatus(got.event.error, "the run spawner could not start " + spec.executable)};
+          return result;
         case spawn::EventKind::kCounters:
           if (got.event.error != 0 || got.fds.size() != spec.counters.size()) {
             result.counters.unavailable =
@@ -254,7 +280,8 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
   // The child is reaped (or lost with its spawner): nothing is left to abandon.
   channel_fd.Close();
   if (exit_event && exit_event->start_step != spawn::StartStep::kNone) {
-    return StartFailureStatus(*exit_event, spec);
+    result.start_failure = StartFailureOf(*exit_event, spec);
+    return result;
   }
   const auto now = Clock::now();
   auto end = now;
@@ -290,9 +317,9 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
       if (auto io = ParseProcIo(exit_event->IoText()); io.ok()) result.proc_io = *io;
     }
   } else {
-    log::Warn("the run spawner exited during a run: its exit status and rusage are lost",
-              {{"executable", spec.executable}});
-    status = SIGKILL;  // what PR_SET_PDEATHSIG sent it (WIFSIGNALED form)
+    log::Warn("a run was lost: its exit status and rusage are unknown",
+              {{"executable", spec.executable}, {"why", result.lost_reason}});
+    status = SIGKILL;  // what PR_SET_PDEATHSIG (or the agent's kill) sent it (WIFSIGNALED form)
   }
   if (WIFEXITED(status)) {
     result.exit_code = WEXITSTATUS(status);

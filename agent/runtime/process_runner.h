@@ -57,6 +57,17 @@ struct ProcessSpec {
   // Perf counters the child opens on itself before exec (all or none; a failure does not stop
   // the run, it is reported in ProcessResult::counters).
   std::vector<spawn::CounterSpec> counters;
+  // Called every `sample_interval` while the run lasts (when both are set): for measurements
+  // the kernel does not keep a high-water mark of.
+  std::function<void()> sample;
+  std::chrono::milliseconds sample_interval{0};
+};
+
+// Where starting the function failed; it never ran.
+enum class StartFailStep { kSpawner, kJoin, kCredentials, kWorkingDir, kExec };
+struct StartFailure {
+  StartFailStep step = StartFailStep::kSpawner;
+  Status status;  // what failed, e.g. "joining /sys/fs/cgroup/...: permission denied"
 };
 
 struct CounterValues {
@@ -75,9 +86,13 @@ struct ProcessResult {
   std::string stderr_tail;
   bool stderr_truncated = false;
   struct rusage rusage {};
-  // False when the spawner died during the run (it is started again for the next one): then
-  // the exit status is unknown (reported as SIGKILL, which pdeathsig sent) and rusage is 0.
+  // Set when the function never started (nothing else below is meaningful then).
+  std::optional<StartFailure> start_failure;
+  // False when the run was lost: the spawner died during it (it is started again for the next
+  // run), or the agent could no longer follow it (lost_reason says which). Then the exit status
+  // is unknown (reported as SIGKILL, which pdeathsig sent or the agent sent) and rusage is 0.
   bool function_rusage = false;
+  std::string lost_reason;
   std::chrono::nanoseconds wall_time{0};  // start request to exit
   WallTime started_at;
   WallTime ended_at;
@@ -87,9 +102,11 @@ struct ProcessResult {
 
 using KillTreeFn = std::function<void()>;
 
-// Runs `spec` to completion. Errors mean the function never started (a join file that cannot
-// be written, exec failure such as ENOENT/EACCES, no spawner); the child is gone by then.
-// `kill_tree` (may be empty) runs at the timeout, after the process group is killed.
+// Runs `spec` to completion. A failure to start the function (a join file that cannot be
+// written, exec failure such as ENOENT/EACCES, the spawner refusing) is a result with
+// `start_failure` set; an error means the agent could not even ask the spawner (pipes,
+// sockets, a request too large): the function did not start either. `kill_tree` (may be empty)
+// runs at the timeout, after the process group is killed.
 Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
                                  const KillTreeFn& kill_tree);
 

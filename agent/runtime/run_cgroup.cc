@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <deque>
@@ -168,7 +169,8 @@ Result<int> RemoveLeftoverRuns(const std::vector<std::string>& parents,
 
 class RunCgroupV2 final : public RunCgroup {
  public:
-  explicit RunCgroupV2(std::string dir) : dir_(std::move(dir)) {}
+  RunCgroupV2(std::string dir, bool kernel_keeps_peak)
+      : dir_(std::move(dir)), kernel_keeps_peak_(kernel_keeps_peak) {}
   Status AddProcess(pid_t pid) override {
     return WriteFile(JoinPath(dir_, "cgroup.procs"), std::to_string(pid));
   }
@@ -177,12 +179,16 @@ class RunCgroupV2 final : public RunCgroup {
   }
   Result<CgroupUsage> ReadUsage(const UsageWanted& wanted) override {
     CgroupUsage u;
-    if (!wanted.cpu) {
+    if (!wanted.cpu && !wanted.throttling) {
     } else if (auto t = ReadFile(JoinPath(dir_, "cpu.stat")); t.ok()) {
-      if (auto s = ParseCpuStatV2(*t); s.ok()) {
+      if (auto s = ParseCpuStatV2(*t); s.ok() && wanted.cpu) {
         u.cpu_valid = true;
         u.user_cpu_us = s->user_us;
         u.system_cpu_us = s->system_us;
+      }
+      if (auto s = ParseCpuThrottling(*t); s.ok() && wanted.throttling) {
+        u.throttling_valid = true;
+        u.throttling = *s;
       }
     }
     if (!wanted.oom) {
@@ -193,8 +199,15 @@ class RunCgroupV2 final : public RunCgroup {
       }
     }
     if (!wanted.memory_peak) {
-    } else if (auto t = ReadFirstLine(JoinPath(dir_, "memory.peak")); t.ok()) {  // kernel 5.19+
-      if (auto n = ParseUint64(TrimWhitespace(*t)); n.ok()) u.memory_peak_bytes = *n;
+    } else if (!kernel_keeps_peak_) {
+      SampleMemory();  // the end of the run counts too
+      u.memory_peak_valid = sampled_peak_bytes_ > 0;
+      u.memory_peak_bytes = sampled_peak_bytes_;
+    } else if (auto t = ReadFirstLine(JoinPath(dir_, "memory.peak")); t.ok()) {
+      if (auto n = ParseUint64(TrimWhitespace(*t)); n.ok()) {
+        u.memory_peak_valid = true;
+        u.memory_peak_bytes = *n;
+      }
     }
     if (!wanted.io) {
     } else if (auto t = ReadFile(JoinPath(dir_, "io.stat")); t.ok()) {
@@ -217,9 +230,19 @@ class RunCgroupV2 final : public RunCgroup {
   Status Destroy() override { return RemoveDir(dir_); }
   Status TryDestroy() override { return TryRemoveDir(dir_); }
   int version() const override { return 2; }
+  bool NeedsMemorySampling() const override { return !kernel_keeps_peak_; }
+  void SampleMemory() override {
+    if (auto t = ReadFirstLine(JoinPath(dir_, "memory.current")); t.ok()) {
+      if (auto n = ParseUint64(TrimWhitespace(*t)); n.ok()) {
+        sampled_peak_bytes_ = std::max(sampled_peak_bytes_, *n);
+      }
+    }
+  }
 
  private:
   std::string dir_;
+  bool kernel_keeps_peak_;
+  uint64_t sampled_peak_bytes_ = 0;
 };
 
 class CgroupManagerV2 final : public CgroupManager {
@@ -252,7 +275,7 @@ class CgroupManagerV2 final : public CgroupManager {
       TAILOR_RETURN_IF_ERROR(EnsureParent());
       TAILOR_RETURN_IF_ERROR(MakeDir(dir));
     }
-    auto cg = std::make_unique<RunCgroupV2>(dir);
+    auto cg = std::make_unique<RunCgroupV2>(dir, kernel_keeps_peak_);
     auto fail = [&](Status s) {
       (void)cg->Destroy();
       return s;
@@ -306,6 +329,8 @@ class CgroupManagerV2 final : public CgroupManager {
       (void)WriteFile(JoinPath(mount_, "cgroup.subtree_control"), c);
       (void)WriteFile(JoinPath(parent_dir_, "cgroup.subtree_control"), c);
     }
+    // memory.peak exists from Linux 5.19 on (in every non-root cgroup, the parent included).
+    kernel_keeps_peak_ = PathExists(JoinPath(parent_dir_, "memory.peak"));
     parent_ready_ = true;
     return OkStatus();
   }
@@ -315,6 +340,7 @@ class CgroupManagerV2 final : public CgroupManager {
   SparePool<std::string> spares_;
   std::mutex mu_;
   bool parent_ready_ = false;
+  bool kernel_keeps_peak_ = true;
 };
 
 // ---- cgroup v1 ----
@@ -360,7 +386,18 @@ class RunCgroupV1 final : public RunCgroup {
     }
     if (wanted.memory_peak && !dirs_.memory.empty()) {
       if (auto t = ReadFirstLine(JoinPath(dirs_.memory, "memory.max_usage_in_bytes")); t.ok()) {
-        if (auto n = ParseUint64(TrimWhitespace(*t)); n.ok()) u.memory_peak_bytes = *n;
+        if (auto n = ParseUint64(TrimWhitespace(*t)); n.ok()) {
+          u.memory_peak_valid = true;
+          u.memory_peak_bytes = *n;
+        }
+      }
+    }
+    if (wanted.throttling && !dirs_.cpu.empty()) {
+      if (auto t = ReadFile(JoinPath(dirs_.cpu, "cpu.stat")); t.ok()) {
+        if (auto s = ParseCpuThrottling(*t); s.ok()) {
+          u.throttling_valid = true;
+          u.throttling = *s;
+        }
       }
     }
     // blkio counters stay zero without a throttle rule, so v1 leaves io to /proc/<pid>/io.

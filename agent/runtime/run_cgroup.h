@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "agent/inventory/cgroup_layout.h"
+#include "agent/runtime/cgroup_stats.h"
 #include "agent/inventory/host_paths.h"
 #include "common/status.h"
 
@@ -39,17 +40,24 @@ struct CgroupUsage {
   bool io_valid = false;
   uint64_t read_bytes = 0;
   uint64_t write_bytes = 0;
-  // The cgroup's memory high-water mark (v2 memory.peak, v1 memory.max_usage_in_bytes), which
-  // includes page cache: only a fallback for the run's peak memory. 0 when unknown.
+  // The cgroup's memory high-water mark, for the run's whole process tree, page cache and
+  // tmpfs files included (what the memory limit is enforced against): v1
+  // memory.max_usage_in_bytes, v2 memory.peak (Linux 5.19+), else the largest memory.current
+  // seen by SampleMemory. Valid when memory_peak_valid.
+  bool memory_peak_valid = false;
   uint64_t memory_peak_bytes = 0;
+  // cpu.stat's bandwidth figures, when the cgroup has a quota.
+  bool throttling_valid = false;
+  CpuThrottling throttling;
 };
 
 // Which usage figures a run needs (each is a file read, and on a VM every system call counts).
 struct UsageWanted {
   bool cpu = true;          // counts descendants nobody waited for
   bool oom = true;          // the OOM-kill counter
-  bool memory_peak = true;  // the high-water mark (a fallback only)
+  bool memory_peak = true;  // the whole tree's high-water mark
   bool io = true;
+  bool throttling = true;   // only meaningful under a CPU quota
 };
 
 class RunCgroup {
@@ -61,6 +69,11 @@ class RunCgroup {
   // run's child does so before exec; see ProcessSpec::join_files).
   virtual std::vector<std::string> ProcsFiles() const = 0;
   virtual Result<CgroupUsage> ReadUsage(const UsageWanted& wanted = {}) = 0;
+  // Whether the kernel keeps no memory high-water mark for this cgroup, so that the run must
+  // call SampleMemory while it lasts (cgroup v2 before Linux 5.19).
+  virtual bool NeedsMemorySampling() const { return false; }
+  // Reads the current memory use and keeps the largest seen (see NeedsMemorySampling).
+  virtual void SampleMemory() {}
   // SIGKILLs every process still in the cgroup (the whole tree, even daemonized ones).
   virtual Status KillAll() = 0;
   // Removes the cgroup directories; the cgroup must be empty (retries while the last
