@@ -50,6 +50,33 @@ void ClusterIndex::Index(uint32_t slot) {
   classes_[s.class_index].by_load.insert({LoadKey(s.view), s.last_chosen, slot});
 }
 
+void ClusterIndex::CountCapacity(const Resources& capacity, int delta) {
+  auto count = [delta](auto& counts, auto key) {
+    auto& n = counts[key];
+    n += delta;
+    if (n == 0) counts.erase(key);
+  };
+  count(memory_capacities_, capacity.memory_bytes);
+  count(cpu_capacities_, capacity.cpu_millicores);
+}
+
+Resources ClusterIndex::Largest() const {
+  Resources r;
+  if (!memory_capacities_.empty()) r.memory_bytes = memory_capacities_.rbegin()->first;
+  if (!cpu_capacities_.empty()) r.cpu_millicores = cpu_capacities_.rbegin()->first;
+  return r;
+}
+
+void ClusterIndex::Remove(const std::string& node_id) {
+  auto it = slot_of_.find(node_id);
+  if (it == slot_of_.end()) return;
+  Unindex(it->second);
+  CountCapacity(nodes_[it->second].view.capacity, -1);
+  nodes_[it->second].live = false;
+  slot_of_.erase(it);
+  --live_;
+}
+
 void ClusterIndex::Upsert(NodeView node, const HostClassInfo& cls) {
   auto it = slot_of_.find(node.node_id);
   uint32_t slot;
@@ -61,8 +88,10 @@ void ClusterIndex::Upsert(NodeView node, const HostClassInfo& cls) {
   } else {
     slot = it->second;
     Unindex(slot);
+    CountCapacity(nodes_[slot].view.capacity, -1);
     node.allocated = nodes_[slot].view.allocated;
   }
+  CountCapacity(node.capacity, +1);
   Slot& s = nodes_[slot];
   s.class_index = ClassIndexFor(cls);
   s.view = std::move(node);

@@ -3,14 +3,18 @@
 //
 // The owner (the scheduler's Placer, or the simulator) keeps it current: Upsert when a node
 // registers or heartbeats, SetHealthy on lease changes, SetAllocated when reservations change,
-// MarkChosen after a decision (equally loaded nodes then take turns). Within a class, nodes are
-// ordered by (allocated CPU share + 0.001 x running invocations, last chosen, insertion).
+// MarkChosen after a decision (equally loaded nodes then take turns), Remove when a node is
+// deregistered. Within a class, nodes are ordered by (allocated CPU share + 0.001 x running
+// invocations, last chosen, insertion). Slots keep their number: a removed node leaves a dead
+// slot, so policies that cycle over slots (round-robin) stay stable. It also knows the largest
+// capacity any live node has (the most an allocation can ever be given).
 //
 // Thread-safety: not thread-safe; the owner serializes access.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <tuple>
@@ -47,8 +51,16 @@ class ClusterIndex {
   // Allocation and running invocations together (one re-index), as a simulator tracks them.
   void SetUsage(const std::string& node_id, Resources allocated, uint32_t running_invocations);
   void MarkChosen(const std::string& node_id);
+  // Forgets a node (its slot stays, dead). No-op for an unknown node.
+  void Remove(const std::string& node_id);
 
   size_t size() const { return live_; }
+  // Slots ever used, dead ones included: node(slot) is valid for slot < slot_count(), and
+  // describes a current node only when live(slot).
+  size_t slot_count() const { return nodes_.size(); }
+  bool live(uint32_t slot) const { return nodes_[slot].live; }
+  // The most memory, and the most CPU, any live node offers (each 0 with no nodes).
+  Resources Largest() const;
   const NodeView* Find(const std::string& node_id) const;
   const ClassEntry* FindClass(const std::string& name) const;
   const std::vector<ClassEntry>& classes() const { return classes_; }
@@ -77,6 +89,10 @@ class ClusterIndex {
   std::unordered_map<std::string, uint32_t> slot_of_;
   std::vector<ClassEntry> classes_;
   std::unordered_map<std::string, uint32_t> class_of_;
+  // Capacities of live nodes, counted, so the largest is at hand after any change.
+  std::map<uint64_t, uint32_t> memory_capacities_;
+  std::map<uint32_t, uint32_t> cpu_capacities_;
+  void CountCapacity(const Resources& capacity, int delta);
   size_t live_ = 0;
   uint64_t choices_ = 0;
 };

@@ -21,54 +21,73 @@ bool Contains(const std::vector<std::string>& list, const std::string& s) {
 
 }  // namespace
 
-std::string ClassIneligibilityReason(const PlacementRequest& request, const HostClassInfo& cls) {
+Ineligibility ClassIneligibility(const PlacementRequest& request, const HostClassInfo& cls) {
   for (const auto& f : request.required_features) {
-    if (!std::binary_search(cls.features.begin(), cls.features.end(), f)) return "lacks " + f;
+    if (!std::binary_search(cls.features.begin(), cls.features.end(), f)) {
+      return {Ineligible::kLacksFeature, "lacks " + f};
+    }
   }
-  return "";
+  return {};
 }
 
-std::string NodeIneligibilityReason(const PlacementRequest& request, const NodeView& node,
-                                    const Allocation& allocation) {
+Ineligibility NodeIneligibility(const PlacementRequest& request, const NodeView& node,
+                                const Allocation& allocation) {
   if (!request.allowed_node_ids.empty() && !Contains(request.allowed_node_ids, node.node_id)) {
-    return "not a candidate";
+    return {Ineligible::kNotCandidate, "not a candidate"};
   }
-  if (Contains(request.excluded_node_ids, node.node_id)) return "already tried";
-  if (!node.healthy) return "unhealthy";
-  if (node.capacity.memory_bytes > 0 &&
-      node.allocated.memory_bytes + allocation.memory_limit_bytes > node.capacity.memory_bytes) {
-    return "memory full";
+  if (Contains(request.excluded_node_ids, node.node_id)) {
+    return {Ineligible::kAlreadyTried, "already tried"};
   }
-  if (node.capacity.cpu_millicores > 0 &&
-      node.allocated.cpu_millicores + allocation.cpu_millicores > node.capacity.cpu_millicores) {
-    return "cpu full";
+  if (!node.healthy) return {Ineligible::kUnhealthy, "unhealthy"};
+  if (node.draining) return {Ineligible::kDraining, "draining"};
+  const Resources& cap = node.capacity;
+  if ((cap.memory_bytes > 0 && allocation.memory_limit_bytes > cap.memory_bytes) ||
+      (cap.cpu_millicores > 0 && allocation.cpu_millicores > cap.cpu_millicores)) {
+    return {Ineligible::kTooSmall, "smaller than the allocation"};
   }
-  return "";
+  if (cap.memory_bytes > 0 &&
+      node.allocated.memory_bytes + allocation.memory_limit_bytes > cap.memory_bytes) {
+    return {Ineligible::kMemoryFull, "memory full"};
+  }
+  if (cap.cpu_millicores > 0 &&
+      node.allocated.cpu_millicores + allocation.cpu_millicores > cap.cpu_millicores) {
+    return {Ineligible::kCpuFull, "cpu full"};
+  }
+  return {};
 }
 
-std::string IneligibilityReason(const PlacementRequest& request, const ClusterIndex& cluster,
-                                const NodeView& node, const Allocation& allocation) {
+Ineligibility IneligibilityOf(const PlacementRequest& request, const ClusterIndex& cluster,
+                              const NodeView& node, const Allocation& allocation) {
   const auto* cls = cluster.FindClass(node.host_class);
-  if (cls == nullptr) return "unknown host class";
-  std::string reason = ClassIneligibilityReason(request, cls->info);
-  return reason.empty() ? NodeIneligibilityReason(request, node, allocation) : reason;
+  if (cls == nullptr) return {Ineligible::kUnknownClass, "unknown host class"};
+  Ineligibility reason = ClassIneligibility(request, cls->info);
+  return reason.empty() ? NodeIneligibility(request, node, allocation) : reason;
 }
 
 Status NoEligibleNodeError(const PlacementRequest& request,
                            std::span<const CandidateScore> candidates) {
+  const std::string subject = "no node can take '" + request.function.name + "'";
   if (candidates.empty()) {
-    return FailedPreconditionError("no node can take '" + request.function.name +
-                                   "': no nodes are registered");
+    return UnavailableError(subject + ": no nodes are registered")
+        .WithReason(ErrorReason::kNoCapacity);
   }
   std::map<std::string, int> counts;
+  bool full = false, away = false;
   for (const auto& c : candidates) {
-    if (!c.eligible) ++counts[c.reason];
+    if (c.eligible) continue;
+    ++counts[c.reason];
+    full |= c.why == Ineligible::kMemoryFull || c.why == Ineligible::kCpuFull;
+    away |= MayPass(c.why);
   }
   std::string why;
   for (const auto& [reason, n] : counts) {
     why += (why.empty() ? "" : ", ") + std::to_string(n) + " " + reason;
   }
-  return FailedPreconditionError("no node can take '" + request.function.name + "' now: " + why);
+  if (full) {
+    return ResourceExhaustedError(subject + " now: " + why).WithReason(ErrorReason::kNoCapacity);
+  }
+  if (away) return UnavailableError(subject + " now: " + why).WithReason(ErrorReason::kNoCapacity);
+  return FailedPreconditionError(subject + ": " + why).WithReason(ErrorReason::kDoesNotFit);
 }
 
 Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
@@ -83,33 +102,40 @@ Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
   for (uint32_t ci = 0; ci < classes.size(); ++ci) {
     const auto& cls = classes[ci];
     if (cls.by_load.empty()) continue;
-    const std::string class_reason = ClassIneligibilityReason(request, cls.info);
+    const Ineligibility class_reason = ClassIneligibility(request, cls.info);
     if (!class_reason.empty()) {
       if (explain_all) {
         for (const auto& [load, chosen, slot] : cls.by_load) {
           CandidateScore c;
           c.node_id = cluster.node(slot).node_id;
           c.host_class = cls.info.name;
-          c.reason = class_reason;
+          c.why = class_reason.why;
+          c.reason = class_reason.text;
           d.candidates.push_back(std::move(c));
         }
       } else {
         CandidateScore c;
         c.node_id = NodesLabel(cls.by_load.size());
         c.host_class = cls.info.name;
-        c.reason = class_reason;
+        c.why = class_reason.why;
+        c.reason = class_reason.text;
         d.candidates.push_back(std::move(c));
       }
       continue;
     }
     bool found = false;
+    // The reason of the class's nodes that is likeliest to pass (for the summary line).
+    Ineligible hopeful = Ineligible::kNone;
     auto visit = [&](uint32_t slot) {
       const NodeView& node = cluster.node(slot);
       CandidateScore c;
       c.node_id = node.node_id;
       c.host_class = cls.info.name;
-      c.reason = NodeIneligibilityReason(request, node, allocation);
-      c.eligible = c.reason.empty();
+      Ineligibility reason = NodeIneligibility(request, node, allocation);
+      c.why = reason.why;
+      c.reason = std::move(reason.text);
+      c.eligible = reason.empty();
+      if (!c.eligible && (hopeful == Ineligible::kNone || MayPass(c.why))) hopeful = c.why;
       if (c.eligible && (!found || explain_all)) {
         score(ci, node, c);
         if (!found && c.score < best) {
@@ -136,7 +162,8 @@ Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
       CandidateScore c;
       c.node_id = NodesLabel(cls.by_load.size());
       c.host_class = cls.info.name;
-      c.reason = "all full, unhealthy or excluded";
+      c.why = hopeful;
+      c.reason = "all full, unhealthy, draining, too small or excluded";
       d.candidates.push_back(std::move(c));
     }
   }

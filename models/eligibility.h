@@ -1,9 +1,10 @@
 // Eligibility: the rules every policy applies before scoring, and the walk that finds, per
 // host class, the first eligible node in load order.
 //
-// A class is eligible when it has every required feature; a node when it is healthy, allowed
-// (not excluded, and in the allow-list if there is one), and has the memory and CPU for the
-// allocation left after what in-flight invocations hold.
+// A class is eligible when it has every required feature; a node when it is healthy, not
+// draining, allowed (not excluded, and in the allow-list if there is one), large enough for the
+// allocation at all, and has the memory and CPU for it left after what in-flight invocations
+// hold. Every reason is typed (Ineligible) and said in words.
 //
 // Thread-safety: stateless.
 #pragma once
@@ -17,19 +18,26 @@
 
 namespace tailor::models {
 
-// Empty when eligible, else the reason ("lacks avx512f").
-std::string ClassIneligibilityReason(const PlacementRequest& request, const HostClassInfo& cls);
-// Empty when eligible, else the reason ("unhealthy", "memory full", "excluded").
-std::string NodeIneligibilityReason(const PlacementRequest& request, const NodeView& node,
-                                    const Allocation& allocation);
+// Why a class or node cannot take an invocation: kNone (and no text) when it can.
+struct Ineligibility {
+  Ineligible why = Ineligible::kNone;
+  std::string text;  // "lacks avx512f", "unhealthy", "memory full"
+  bool empty() const { return why == Ineligible::kNone; }
+};
 
+Ineligibility ClassIneligibility(const PlacementRequest& request, const HostClassInfo& cls);
+Ineligibility NodeIneligibility(const PlacementRequest& request, const NodeView& node,
+                                const Allocation& allocation);
 // Both of the above for one node of `cluster` (its class looked up), for policies that walk
-// nodes rather than classes: empty when the node can take the invocation.
-std::string IneligibilityReason(const PlacementRequest& request, const ClusterIndex& cluster,
-                                const NodeView& node, const Allocation& allocation);
+// nodes rather than classes.
+Ineligibility IneligibilityOf(const PlacementRequest& request, const ClusterIndex& cluster,
+                              const NodeView& node, const Allocation& allocation);
 
-// FAILED_PRECONDITION summarising why no candidate was eligible ("no node can take 'f' now:
-// 2 unhealthy, 1 lacks aes").
+// Why no candidate was eligible, with a code that says whether waiting may help:
+// RESOURCE_EXHAUSTED when some node is only full now, UNAVAILABLE when some is unhealthy,
+// draining or already tried (or none is registered), both with ErrorReason::kNoCapacity;
+// FAILED_PRECONDITION with kDoesNotFit when no node ever could. The message counts the reasons
+// ("no node can take 'f' now: 2 unhealthy, 1 lacks aes").
 Status NoEligibleNodeError(const PlacementRequest& request,
                            std::span<const CandidateScore> candidates);
 

@@ -71,9 +71,15 @@ void LearnedPolicy::Observe(const RunObservation& run) {
   }
 }
 
+Allocation LearnedPolicy::AdviseAllocation(const FunctionInfo& function,
+                                           const ClusterIndex& cluster) const {
+  return resources_.Advise(function, AllocationCeiling(function, cluster));
+}
+
 Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
                                                 const ClusterIndex& cluster) {
-  Allocation allocation = resources_.Advise(request.function);
+  const Resources ceiling = AllocationCeiling(request.function, cluster);
+  Allocation allocation = resources_.Advise(request.function, ceiling);
   const auto& classes = cluster.classes();
   // Per class: the posterior of the expected log duration at zero load, and a draw from it.
   if (class_names_.size() != classes.size()) {
@@ -128,7 +134,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
         v.observed_p95_ms = st->second.DurationQuantileMs(0.95);
       }
     }
-    if (ClassIneligibilityReason(request, cls.info).empty()) best_mean = std::min(best_mean, v.mean);
+    if (ClassIneligibility(request, cls.info).empty()) best_mean = std::min(best_mean, v.mean);
   }
   const double load_sensitivity = model_.LoadSensitivity(request.function.name);
   const double best_ms = std::isfinite(best_mean) ? std::exp(best_mean) : 1.0;
@@ -136,39 +142,53 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
                                ? request.function.latency_target_ms
                                : 1.5 * best_ms;
 
-  auto score = [&](uint32_t ci, const NodeView& node, CandidateScore& c) {
-    const ClassView& v = per_class[ci];
-    const double cores = std::max(1u, classes[ci].info.cores);
-    const double in_flight = node.running_invocations + node.queued_invocations;
+  // The score of a node if the class's expected log duration were `log_ms`: with the draw it
+  // decides, with the mean it is what the policy predicts best (for `explored`).
+  struct Scored {
+    double score, run_ms, queue_ms;
+    bool meets;
+  };
+  auto score_with = [&](double log_ms, const ClassView& v, double cores, double in_flight,
+                        double share) {
     const double load_term = load_sensitivity * in_flight;
-    const double run_ms = std::exp(v.draw + load_term);
-    const double queue_ms = std::max(0.0, in_flight + 1 - cores) / cores * run_ms;
-    const double share = AllocatedCpuShare(node.allocated, node.capacity);
-    c.terms = {{"predicted_ms", std::exp(v.mean + load_term)},
-               {"sampled_ms", run_ms},
-               {"uncertainty_log", std::sqrt(v.var)},
-               {"queue_ms", queue_ms},
-               {"allocated_cpu_share", share}};
+    Scored s{0, std::exp(log_ms + load_term), 0, false};
+    s.queue_ms = std::max(0.0, in_flight + 1 - cores) / cores * s.run_ms;
     switch (objective_) {
       case Objective::kPerformance:
-        c.score = run_ms + queue_ms;
+        s.score = s.run_ms + s.queue_ms;
         break;
       case Objective::kBalanced:
-        c.score = (run_ms + queue_ms) / best_ms + share;
+        s.score = (s.run_ms + s.queue_ms) / best_ms + share;
         break;
       case Objective::kEfficiency: {
         // The class's observed p95 once it has a few runs, else the model's estimate.
         const double p95_ms =
             v.observed_p95_ms > 0
                 ? v.observed_p95_ms * std::exp(load_term)
-                : std::exp(v.draw + load_term + 1.645 * options_.model.noise_sd_log);
-        const bool meets = p95_ms + queue_ms <= target_ms;
-        c.terms.emplace_back("meets_target", meets ? 1.0 : 0.0);
+                : std::exp(log_ms + load_term + 1.645 * options_.model.noise_sd_log);
+        s.meets = p95_ms + s.queue_ms <= target_ms;
         // Meeting the target first; then the fullest node; else the fastest.
-        c.score = meets ? -share : 1e6 + run_ms + queue_ms;
+        s.score = s.meets ? -share : 1e6 + s.run_ms + s.queue_ms;
         break;
       }
     }
+    return s;
+  };
+  auto score = [&](uint32_t ci, const NodeView& node, CandidateScore& c) {
+    const ClassView& v = per_class[ci];
+    const double cores = std::max(1u, classes[ci].info.cores);
+    const double in_flight = node.running_invocations + node.queued_invocations;
+    const double share = AllocatedCpuShare(node.allocated, node.capacity);
+    const Scored drawn = score_with(v.draw, v, cores, in_flight, share);
+    const Scored expected = score_with(v.mean, v, cores, in_flight, share);
+    c.score = drawn.score;
+    c.terms = {{"predicted_ms", expected.run_ms},
+               {"sampled_ms", drawn.run_ms},
+               {"uncertainty_log", std::sqrt(v.var)},
+               {"queue_ms", drawn.queue_ms},
+               {"allocated_cpu_share", share},
+               {"predicted_score", expected.score}};
+    if (objective_ == Objective::kEfficiency) c.terms.emplace_back("meets_target", drawn.meets);
   };
   auto decided = ChooseByClass(request, cluster, allocation,
                                objective_ == Objective::kEfficiency ? WalkOrder::kMostLoadedFirst
@@ -184,11 +204,31 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
             ? std::exp(v.mean + load_sensitivity * (chosen->running_invocations +
                                                     chosen->queued_invocations))
             : 0.0;
-    decided->explored = v.mean > best_mean + 1e-9;
   }
+  decided->explored = ChoseOtherThanPredictedBest(*decided);
+  decided->memory_at_ceiling =
+      ceiling.memory_bytes > 0 && allocation.memory_limit_bytes >= ceiling.memory_bytes;
   decided->allocation.cache_ways =
       resources_.AdviseCacheWays(request.function.name, chosen->cache_ways_total);
   return decided;
+}
+
+bool ChoseOtherThanPredictedBest(const PlacementDecision& d) {
+  auto predicted = [](const CandidateScore& c) {
+    for (const auto& [name, value] : c.terms) {
+      if (std::string_view(name) == "predicted_score") return value;
+    }
+    return c.score;
+  };
+  double best = std::numeric_limits<double>::infinity();
+  double chosen = best;
+  for (const auto& c : d.candidates) {
+    if (!c.eligible) continue;
+    const double p = predicted(c);
+    best = std::min(best, p);
+    if (c.node_id == d.node_id) chosen = p;
+  }
+  return chosen > best + 1e-9 * std::max(1.0, std::abs(best));
 }
 
 // State format: "tailor-learned-policy 1", then sections, each a header line

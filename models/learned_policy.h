@@ -29,6 +29,11 @@ namespace tailor::models {
 
 enum class Objective { kPerformance, kEfficiency, kBalanced };
 
+// Whether a decision chose a node whose predicted score (the score with each class's expected
+// duration instead of the sampled one: the "predicted_score" term) is worse than the best
+// predicted score among the eligible candidates. What `explored` means.
+bool ChoseOtherThanPredictedBest(const PlacementDecision& decision);
+
 struct LearnedPolicyOptions {
   double exploration = 1.0;
   uint64_t seed = 1;
@@ -44,6 +49,10 @@ class LearnedPolicy final : public PlacementPolicy {
   void Observe(const RunObservation& run) override;
   std::string SaveState() const override;
   Status RestoreState(const std::string& state) override;
+
+  // What Decide would allocate to the function now.
+  Allocation AdviseAllocation(const FunctionInfo& function,
+                              const ClusterIndex& cluster) const override;
 
   const DurationModel& model() const { return model_; }
   // Streaming statistics of a function on a host class; null before its first run there.

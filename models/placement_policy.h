@@ -9,6 +9,7 @@
 // Thread-safety: a policy is not thread-safe; the scheduler calls it under its own lock.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <initializer_list>
@@ -38,6 +39,7 @@ struct NodeView {
   std::string node_id;
   std::string host_class;          // hardware signature shared by identical hosts
   bool healthy = true;
+  bool draining = false;           // takes no new placements
   std::vector<std::string> features;  // CPU features the node advertises, sorted
   Resources capacity;              // what the node can give to invocations
   Resources allocated;             // held by invocations in flight
@@ -50,6 +52,7 @@ struct NodeView {
 struct FunctionInfo {
   std::string name;
   uint64_t memory_hint_bytes = 0;  // from the manifest; 0 if none
+  uint64_t max_memory_bytes = 0;   // the manifest's ceiling; 0 if none
   uint32_t timeout_ms = 0;
   double latency_target_ms = 0;    // optional p95 target; 0 if none
 };
@@ -72,13 +75,39 @@ inline constexpr uint64_t kDefaultMemoryLimitBytes = 256ull << 20;
 inline constexpr uint32_t kDefaultCpuMillicores = 1000;
 
 // What static configuration gives a function, with nothing learned: its manifest's memory
-// hint (or 256 MiB) and one core. The baselines allocate this; learned advice starts from it.
+// hint (or 256 MiB, but never more than its max_memory_bytes) and one core. The baselines
+// allocate this; learned advice starts from it.
 inline Allocation StaticAllocation(const FunctionInfo& function) {
   Allocation a;
   a.memory_limit_bytes =
       function.memory_hint_bytes > 0 ? function.memory_hint_bytes : kDefaultMemoryLimitBytes;
+  if (function.max_memory_bytes > 0) {
+    a.memory_limit_bytes = std::min(a.memory_limit_bytes, function.max_memory_bytes);
+  }
   a.cpu_millicores = kDefaultCpuMillicores;
   return a;
+}
+
+// Why a node cannot take an invocation. The first five may pass by waiting (a run ends, a
+// node heartbeats, a drain ends); the others will not without a change to the cluster or the
+// request.
+enum class Ineligible {
+  kNone,
+  kMemoryFull,    // in-flight runs hold the memory it needs
+  kCpuFull,
+  kUnhealthy,     // missed its heartbeats
+  kDraining,
+  kAlreadyTried,  // this invocation failed there already
+  kNotCandidate,  // not in the request's candidate list
+  kTooSmall,      // the node has less memory or CPU than the allocation, even when idle
+  kLacksFeature,  // a required CPU feature is missing
+  kUnknownClass,
+};
+// Whether waiting may make a node with this reason eligible.
+inline bool MayPass(Ineligible why) {
+  return why == Ineligible::kMemoryFull || why == Ineligible::kCpuFull ||
+         why == Ineligible::kUnhealthy || why == Ineligible::kDraining ||
+         why == Ineligible::kAlreadyTried;
 }
 
 // The named parts of a score, in a fixed array: scoring must not allocate per term. Names are
@@ -107,7 +136,8 @@ struct CandidateScore {
   std::string node_id;
   std::string host_class;
   bool eligible = false;
-  std::string reason;  // why not eligible
+  Ineligible why = Ineligible::kNone;
+  std::string reason;  // why not eligible, in words
   double score = 0;    // lower is better
   ScoreTerms terms;
 };
@@ -115,7 +145,12 @@ struct CandidateScore {
 struct PlacementDecision {
   std::string node_id;
   Allocation allocation;
+  // The memory limit is the most the function may have: the largest node's memory, or its
+  // manifest's max_memory_bytes. An OOM kill at this limit means it does not fit.
+  bool memory_at_ceiling = false;
   double predicted_duration_ms = 0;  // 0: no prediction
+  // The policy chose a node other than the one it predicts best among the eligible ones
+  // (to learn about it), e.g. by Thompson sampling.
   bool explored = false;
   std::vector<CandidateScore> candidates;
 };
@@ -131,6 +166,8 @@ struct RunObservation {
   double cpu_ms = 0;
   uint64_t peak_memory_bytes = 0;
   uint64_t memory_limit_bytes = 0;
+  uint32_t cpu_quota_millicores = 0;    // the run's CPU quota; 0: none
+  double cpu_throttled_fraction = -1;   // periods the quota ran out / periods; -1: not measured
   bool oom_killed = false;
   bool succeeded = false;
   uint32_t running_at_start = 0;
@@ -144,6 +181,10 @@ struct RunObservation {
 
 class ClusterIndex;
 
+// The most an allocation may be on this cluster: the largest node's memory and CPU, and the
+// function's max_memory_bytes when lower.
+Resources AllocationCeiling(const FunctionInfo& function, const ClusterIndex& cluster);
+
 class PlacementPolicy {
  public:
   virtual ~PlacementPolicy() = default;
@@ -153,6 +194,10 @@ class PlacementPolicy {
   virtual Result<PlacementDecision> Decide(const PlacementRequest& request,
                                            const ClusterIndex& cluster) = 0;
   virtual void Observe(const RunObservation& run) = 0;
+  // What the policy would allocate to the function now (what `tailorctl profile` shows). By
+  // default the static allocation.
+  virtual Allocation AdviseAllocation(const FunctionInfo& function,
+                                      const ClusterIndex& cluster) const;
   // What the policy learned, for the scheduler to persist; empty when it learns nothing.
   virtual std::string SaveState() const { return ""; }
   // INVALID_ARGUMENT (state unchanged) for text SaveState did not write.

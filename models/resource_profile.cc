@@ -7,46 +7,82 @@
 
 namespace tailor::models {
 
+namespace {
+
+constexpr double kHeadroom = 1.25;
+constexpr double kMiB = 1 << 20;
+// A run this close to its limit without an OOM kill fitted in it, whatever it measured.
+constexpr double kNearLimit = 0.95;
+constexpr double kThrottledShare = 0.2;
+constexpr double kThrottledGrowth = 1.5;
+constexpr double kMaxCores = 65'536;
+
+// The peak a run contributes (see the header), or 0 for none.
+double PeakSample(const RunObservation& run) {
+  double peak = static_cast<double>(run.peak_memory_bytes);
+  const double limit = static_cast<double>(run.memory_limit_bytes);
+  if (limit <= 0) return peak;
+  peak = std::min(peak, limit);
+  return peak >= kNearLimit * limit ? limit / kHeadroom : peak;
+}
+
+// The CPU demand a successful run shows, in cores.
+double CpuDemand(const RunObservation& run) {
+  double demand = std::clamp(run.cpu_ms / run.wall_ms, 0.0, kMaxCores);
+  const double quota = run.cpu_quota_millicores / 1000.0;
+  if (quota > 0 && run.cpu_throttled_fraction >= kThrottledShare) {
+    demand = std::max(demand, quota) * kThrottledGrowth;
+  }
+  return demand;
+}
+
+}  // namespace
+
 void ResourceProfiles::Observe(const RunObservation& run, double llc_miss_ratio) {
   Profile& p = profiles_[run.function];
   ++p.runs;
   p.ooms *= 0.9;
   if (run.oom_killed) {
     p.ooms += 1;
-  } else if (run.peak_memory_bytes > 0) {
-    p.peaks.Add(static_cast<double>(run.peak_memory_bytes));
+  } else if (const double peak = PeakSample(run); peak > 0) {
+    p.peaks.Add(peak);
   }
   p.p95_peak = p.peaks.weight() > 0 ? p.peaks.Quantile(0.95) : 0;  // off the decision path
-  if (run.wall_ms > 0 && run.succeeded) {
+  if (run.wall_ms > 0 && run.succeeded && std::isfinite(run.cpu_ms)) {
     p.cpu_ratio_weight = 0.95 * p.cpu_ratio_weight + 1;
-    p.cpu_ratio += (run.cpu_ms / run.wall_ms - p.cpu_ratio) / p.cpu_ratio_weight;
+    p.cpu_ratio += (CpuDemand(run) - p.cpu_ratio) / p.cpu_ratio_weight;
   }
   if (llc_miss_ratio >= 0) {
     p.llc_miss = p.llc_miss < 0 ? llc_miss_ratio : 0.9 * p.llc_miss + 0.1 * llc_miss_ratio;
   }
 }
 
-Allocation ResourceProfiles::Advise(const FunctionInfo& function) const {
+Allocation ResourceProfiles::Advise(const FunctionInfo& function,
+                                    const Resources& ceiling) const {
   Allocation a = StaticAllocation(function);
-  auto it = profiles_.find(function.name);
-  if (it == profiles_.end()) return a;
-  const Profile& p = it->second;
-  constexpr double kMiB = 1 << 20;
-  if (p.p95_peak > 0) {
-    double memory = p.p95_peak * 1.25;
-    memory = std::max(16 * kMiB, std::ceil(memory / kMiB) * kMiB);
-    a.memory_limit_bytes = static_cast<uint64_t>(memory);
+  double memory = static_cast<double>(a.memory_limit_bytes);
+  double cpu = a.cpu_millicores;
+  if (auto it = profiles_.find(function.name); it != profiles_.end()) {
+    const Profile& p = it->second;
+    if (p.p95_peak > 0) {
+      memory = std::max(16 * kMiB, std::ceil(p.p95_peak * kHeadroom / kMiB) * kMiB);
+    }
+    if (p.ooms > 0.5) {
+      // Each recent OOM kill doubles the limit, from the larger of the advice and the hint;
+      // the ceiling below is where it stops.
+      memory = std::max<double>(memory, function.memory_hint_bytes) *
+               std::exp2(std::min(40.0, std::round(p.ooms)));
+    }
+    if (p.cpu_ratio_weight > 0) cpu = std::max(100.0, std::ceil(p.cpu_ratio * 10.0) * 100.0);
   }
-  if (p.ooms > 0.5) {
-    // Each recent OOM kill doubles the limit, from the larger of the advice and the hint.
-    const double factor = std::exp2(std::min(4.0, std::round(p.ooms)));
-    a.memory_limit_bytes = static_cast<uint64_t>(
-        std::max<double>(a.memory_limit_bytes, function.memory_hint_bytes) * factor);
+  double max_memory = 1e18;
+  if (ceiling.memory_bytes > 0) max_memory = static_cast<double>(ceiling.memory_bytes);
+  if (function.max_memory_bytes > 0) {
+    max_memory = std::min(max_memory, static_cast<double>(function.max_memory_bytes));
   }
-  if (p.cpu_ratio_weight > 0) {
-    a.cpu_millicores =
-        static_cast<uint32_t>(std::max(100.0, std::ceil(p.cpu_ratio * 10.0) * 100.0));
-  }
+  a.memory_limit_bytes = static_cast<uint64_t>(std::min(memory, max_memory));
+  const double max_cpu = ceiling.cpu_millicores > 0 ? ceiling.cpu_millicores : kMaxCores * 1000;
+  a.cpu_millicores = static_cast<uint32_t>(std::min(cpu, max_cpu));
   return a;
 }
 

@@ -1,11 +1,21 @@
 // ResourceProfile: what a function uses, learned from its runs (peak memory quantiles with
-// decay, CPU-to-wall ratio, OOM kills, LLC miss rate), and the allocation advisor built on it.
+// decay, CPU demand, OOM kills, LLC miss rate), and the allocation advisor built on it.
 //
 // Advice: memory limit = the p95 of observed peaks plus 25% headroom (at least 16 MiB),
 // doubled for each recent OOM kill (the decayed count, so the bump fades if it never recurs);
-// before any run, the manifest's hint (or 256 MiB). CPU quota = the mean CPU-to-wall ratio,
+// before any run, the manifest's hint (or 256 MiB). CPU quota = the decayed mean CPU demand,
 // rounded up to 100 millicores (at least 100); one core before any run. Cache ways: 2 for
 // functions whose LLC miss rate exceeds 30% (cache-sensitive), on nodes that can allocate.
+//
+// No single run can push the advice out of bounds:
+//   - a peak counts at most up to the limit the run had; a run that came within 5% of its limit
+//     without an OOM kill (page cache fills any limit) counts as "fits in that limit", so the
+//     advice holds there instead of ratcheting up;
+//   - CPU demand is CPU time per wall second, except when the run was throttled in at least
+//     20% of its CFS periods: then it wanted more than its quota, and the demand counts as
+//     1.5x the quota (so a quota that was too small grows again; it never only shrinks);
+//   - the advice never exceeds the ceiling the caller passes (the largest node, the
+//     manifest's max_memory_bytes): OOM growth stops there.
 //
 // Thread-safety: not thread-safe.
 #pragma once
@@ -21,7 +31,8 @@ namespace tailor::models {
 class ResourceProfiles {
  public:
   void Observe(const RunObservation& run, double llc_miss_ratio = -1);
-  Allocation Advise(const FunctionInfo& function) const;
+  // `ceiling`: the most memory and CPU an allocation may have (0: no bound).
+  Allocation Advise(const FunctionInfo& function, const Resources& ceiling = {}) const;
   // Ways to give on a node offering `ways_total` (0 when not cache-sensitive or none offered).
   uint32_t AdviseCacheWays(const std::string& function, uint32_t ways_total) const;
 
@@ -34,7 +45,7 @@ class ResourceProfiles {
     DecayedHistogram peaks{0.98};
     uint64_t runs = 0;
     double p95_peak = 0;  // read from the histogram at Observe, not at each decision
-    double cpu_ratio = 0;
+    double cpu_ratio = 0;         // decayed mean CPU demand, in cores
     double cpu_ratio_weight = 0;
     double ooms = 0;  // decayed count
     double llc_miss = -1;

@@ -8,21 +8,23 @@ Result<PlacementDecision> RoundRobinPolicy::Decide(const PlacementRequest& reque
                                                    const ClusterIndex& cluster) {
   const Allocation allocation = StaticAllocation(request.function);
 
-  // The index never drops a node (a departed one stays, unhealthy), so slots 0..size()-1 are
-  // every node and the cycle is stable.
-  const auto n = static_cast<uint32_t>(cluster.size());
-  const bool explain_all = n <= kExplainAllNodesUpTo;
+  // Slots keep their number for the index's lifetime (a removed node leaves a dead slot), so
+  // cycling over slot numbers is stable.
+  const auto n = static_cast<uint32_t>(cluster.slot_count());
+  const bool explain_all = cluster.size() <= kExplainAllNodesUpTo;
   PlacementDecision decision;
   for (uint32_t i = 0; i < n; ++i) {
     const uint32_t slot = (next_slot_ + i) % n;
+    if (!cluster.live(slot)) continue;
     const NodeView& node = cluster.node(slot);
-    std::string reason = IneligibilityReason(request, cluster, node, allocation);
+    Ineligibility reason = IneligibilityOf(request, cluster, node, allocation);
     if (!reason.empty()) {
       // Kept even on large clusters: when no node is eligible, the error counts the reasons.
       CandidateScore skipped;
       skipped.node_id = node.node_id;
       skipped.host_class = node.host_class;
-      skipped.reason = std::move(reason);
+      skipped.why = reason.why;
+      skipped.reason = std::move(reason.text);
       decision.candidates.push_back(std::move(skipped));
       continue;
     }

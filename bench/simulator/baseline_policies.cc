@@ -19,7 +19,7 @@ using models::PlacementRequest;
 
 bool Fits(const PlacementRequest& request, const ClusterIndex& cluster, const NodeView& node,
           const Allocation& allocation) {
-  return models::IneligibilityReason(request, cluster, node, allocation).empty();
+  return models::IneligibilityOf(request, cluster, node, allocation).empty();
 }
 
 Result<PlacementDecision> Chosen(const NodeView& node, const Allocation& allocation) {
