@@ -4,6 +4,7 @@
 #include <iterator>
 #include <thread>
 
+#include "cli/outcome_exit_code.h"
 #include "cli/scheduler_connection.h"
 #include "cli/table.h"
 #include "common/file_util.h"
@@ -63,6 +64,7 @@ int RunInvoke(const GlobalOptions& global, const InvokeOptions& options) {
   request.set_payload(*payload);
   request.set_timeout_ms(options.function_timeout_ms);
   request.set_policy(options.policy);
+  request.set_idempotency_key(options.idempotency_key);
   grpc::ClientContext ctx;
   if (options.async) {
     SetDeadline(ctx, global);
@@ -94,8 +96,11 @@ int RunInvoke(const GlobalOptions& global, const InvokeOptions& options) {
   } else {
     std::cout << response.output();
     if (options.verbose) PrintRun(response);
+    // -v printed the stderr already.
+    PrintFailure(std::cerr, options.function, response.outcome(), response.error(),
+                 options.verbose ? "" : response.stderr_tail());
   }
-  return response.report().exit_code() == 0 ? 0 : 3;
+  return ExitCodeFor(response.outcome());
 }
 
 CLI::App* AddInvokeCommand(CLI::App& app, InvokeOptions& options) {
@@ -109,6 +114,12 @@ CLI::App* AddInvokeCommand(CLI::App& app, InvokeOptions& options) {
   cmd->add_option("--function-timeout-ms", options.function_timeout_ms,
                   "Wall-clock limit of the run (default: the manifest's)");
   cmd->add_option("--policy", options.policy, "Placement policy (default: the scheduler's)");
+  cmd->add_option("--idempotency-key", options.idempotency_key,
+                  "With --async, queue it once however often this is sent; without, join a "
+                  "call with this key that is still running");
+  cmd->footer("Exit codes: 0 succeeded, 1 not run (Tailor's error), 2 usage, 3 function "
+              "error, 5 timed out, 6 OOM-killed, 7 start failed, 8 agent lost, 9 output too "
+              "large.");
   return cmd;
 }
 
@@ -134,17 +145,24 @@ int RunResult(const GlobalOptions& global, const ResultOptions& options) {
     if (done || !options.wait || std::chrono::steady_clock::now() > give_up) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  const bool finished = result.state() == v1::ASYNC_STATE_SUCCEEDED ||
+                        result.state() == v1::ASYNC_STATE_FAILED;
   if (global.output == "json") {
     std::cout << ToJson(result) << "\n";
-  } else if (result.state() == v1::ASYNC_STATE_SUCCEEDED) {
-    std::cout << result.response().output();
-  } else {
+  } else if (!finished) {
     std::cout << AsyncStateName(result.state()) << " (" << result.attempts() << " attempts)"
               << (result.error().empty() ? "" : ": " + result.error()) << "\n";
+  } else {
+    std::cout << result.response().output();
+    PrintFailure(std::cerr, result.function_name(), result.outcome(), result.error(),
+                 result.stderr_tail());
   }
-  if (result.state() == v1::ASYNC_STATE_FAILED) return 1;
-  if (result.state() != v1::ASYNC_STATE_SUCCEEDED) return 4;  // not finished yet
-  return 0;
+  if (!finished) return kExitNotFinished;
+  // An entry finished before outcomes were recorded, without a run, is a failure to run.
+  if (result.state() == v1::ASYNC_STATE_FAILED && result.outcome() == v1::RUN_OUTCOME_UNSPECIFIED) {
+    return kExitTailorError;
+  }
+  return ExitCodeFor(result.outcome());
 }
 
 CLI::App* AddResultCommand(CLI::App& app, ResultOptions& options) {
@@ -152,6 +170,9 @@ CLI::App* AddResultCommand(CLI::App& app, ResultOptions& options) {
   cmd->add_option("id", options.id, "The id `tailorctl invoke --async` printed")->required();
   cmd->add_flag("-w,--wait", options.wait, "Wait until it has finished");
   cmd->add_option("--wait-timeout-ms", options.wait_timeout_ms, "Longest wait with --wait");
+  cmd->footer("Exit codes: 0 succeeded, 1 not run (Tailor's error), 2 usage, 3 function "
+              "error, 4 not finished yet, 5 timed out, 6 OOM-killed, 7 start failed, 8 agent "
+              "lost, 9 output too large.");
   return cmd;
 }
 

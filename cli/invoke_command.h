@@ -2,6 +2,8 @@
 // runs a function through the scheduler's gateway and prints its output on stdout (with
 // --verbose, the node, allocation and run report on stderr; with --async, the queued id).
 // `tailorctl result ID [--wait]`: an async invocation's state and, once done, its output.
+// When the function did not succeed, both say so on stderr (the outcome, why, and the end of
+// its stderr) and exit with the outcome's code (cli/outcome_exit_code.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -19,6 +21,7 @@ struct InvokeOptions {
   bool async = false;
   uint32_t function_timeout_ms = 0;
   std::string policy;
+  std::string idempotency_key;
 };
 struct ResultOptions {
   std::string id;

@@ -38,8 +38,9 @@ int main(int argc, char** argv) {
   cli::ResultOptions result_opts;
   cli::ReplayOptions replay_opts;
   cli::TopOptions top_opts;
+  cli::NodesOptions nodes_opts;
   std::string profile_function, explain_decision;
-  CLI::App* nodes = cli::AddNodesCommand(app);
+  CLI::App* nodes = cli::AddNodesCommand(app, nodes_opts);
   CLI::App* deploy = cli::AddDeployCommand(app, deploy_opts);
   CLI::App* functions = cli::AddFunctionsCommand(app, functions_opts);
   CLI::App* invoke = cli::AddInvokeCommand(app, invoke_opts);
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
     global.config_scheduler = global.scheduler;
     global.scheduler.clear();
   }
-  if (*nodes) return cli::RunNodes(global);
+  if (*nodes) return cli::RunNodes(global, nodes_opts);
   if (*deploy) return cli::RunDeploy(global, deploy_opts);
   if (*functions) return cli::RunFunctions(global, functions_opts);
   if (*invoke) return cli::RunInvoke(global, invoke_opts);

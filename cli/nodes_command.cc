@@ -36,7 +36,43 @@ std::string KeyFeatures(const v1::HostInventory& inv) {
   return out.empty() ? "-" : out;
 }
 
-int RunNodes(const GlobalOptions& global) {
+namespace {
+
+int ChangeNode(const GlobalOptions& global, const NodesOptions& options) {
+  const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
+  auto stub = v1::Membership::NewStub(ConnectToScheduler(address));
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, global);
+  grpc::Status status;
+  std::string done;
+  if (*options.remove) {
+    v1::DeregisterRequest req;
+    req.set_node_id(options.node_id);
+    v1::DeregisterResponse resp;
+    status = stub->Deregister(&ctx, req, &resp);
+    done = "removed " + options.node_id + " (" + std::to_string(resp.reservations_dropped()) +
+           " reservations dropped)";
+  } else {
+    v1::SetDrainingRequest req;
+    req.set_node_id(options.node_id);
+    req.set_draining(options.drain->parsed());
+    v1::SetDrainingResponse resp;
+    status = stub->SetDraining(&ctx, req, &resp);
+    done = (options.drain->parsed() ? "draining " : "no longer draining ") + options.node_id;
+  }
+  if (!status.ok()) {
+    std::cerr << "error: " << DescribeRpcError(status, address, "changing " + options.node_id)
+              << "\n";
+    return 1;
+  }
+  std::cout << done << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int RunNodes(const GlobalOptions& global, const NodesOptions& options) {
+  if (*options.drain || *options.undrain || *options.remove) return ChangeNode(global, options);
   const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
   auto stub = v1::Membership::NewStub(ConnectToScheduler(address));
   grpc::ClientContext ctx;
@@ -56,6 +92,7 @@ int RunNodes(const GlobalOptions& global) {
           {"node_id", n.node_id()},
           {"address", n.address()},
           {"health", HealthName(n.health())},
+          {"draining", n.draining()},
           {"last_heartbeat_unix_ms", n.last_heartbeat_unix_ms()},
           {"registered_unix_ms", n.registered_unix_ms()},
           {"agent_version", n.agent_version()},
@@ -78,7 +115,8 @@ int RunNodes(const GlobalOptions& global) {
   Table table({"NODE", "ADDRESS", "HEALTH", "LAST HEARTBEAT", "CORES", "MEMORY", "CPU", "FEATURES"});
   for (const auto& n : resp.nodes()) {
     const auto& inv = n.inventory();
-    table.AddRow({n.node_id(), n.address(), HealthName(n.health()),
+    table.AddRow({n.node_id(), n.address(),
+                  HealthName(n.health()) + (n.draining() ? " (draining)" : ""),
                   FormatAgo(n.last_heartbeat_unix_ms(), now_ms),
                   std::to_string(inv.topology().physical_cores()) + "/" +
                       std::to_string(inv.topology().logical_cores()),
@@ -90,8 +128,16 @@ int RunNodes(const GlobalOptions& global) {
   return 0;
 }
 
-CLI::App* AddNodesCommand(CLI::App& app) {
-  return app.add_subcommand("nodes", "List the cluster's nodes, their health and hardware");
+CLI::App* AddNodesCommand(CLI::App& app, NodesOptions& options) {
+  auto* cmd = app.add_subcommand("nodes", "List the cluster's nodes, their health and hardware");
+  options.drain = cmd->add_subcommand("drain", "Give a node no new placements");
+  options.undrain = cmd->add_subcommand("undrain", "Let a draining node take placements again");
+  options.remove =
+      cmd->add_subcommand("remove", "Forget a node (drain it and stop its agent first)");
+  for (CLI::App* sub : {options.drain, options.undrain, options.remove}) {
+    sub->add_option("node", options.node_id, "Node id")->required();
+  }
+  return cmd;
 }
 
 }  // namespace tailor::cli

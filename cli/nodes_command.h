@@ -1,5 +1,8 @@
-// `tailorctl nodes`: the cluster's nodes with health, last heartbeat, cores, memory and key
-// CPU features.
+// `tailorctl nodes`: the cluster's nodes with health (and whether draining), last heartbeat,
+// cores, memory and key CPU features.
+// `tailorctl nodes drain NODE` / `undrain NODE`: no new placements there / take them again.
+// `tailorctl nodes remove NODE`: forget a node (drain it and stop its agent first: a running
+// agent registers again).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -10,8 +13,15 @@
 
 namespace tailor::cli {
 
-CLI::App* AddNodesCommand(CLI::App& app);
-int RunNodes(const GlobalOptions& global);
+struct NodesOptions {
+  std::string node_id;
+  CLI::App* drain = nullptr;
+  CLI::App* undrain = nullptr;
+  CLI::App* remove = nullptr;
+};
+
+CLI::App* AddNodesCommand(CLI::App& app, NodesOptions& options);
+int RunNodes(const GlobalOptions& global, const NodesOptions& options);
 
 // "healthy", "unhealthy", "unknown".
 std::string HealthName(v1::NodeHealth health);

@@ -2,6 +2,9 @@
 
 #include <cstdlib>
 
+#include "proto/grpc_channel.h"
+#include "proto/grpc_status.h"
+
 namespace tailor::cli {
 
 std::string ResolveSchedulerAddress(const std::string& flag_value,
@@ -40,32 +43,17 @@ bool GivenOnCommandLine(int argc, const char* const* argv, std::string_view flag
 }
 
 std::shared_ptr<grpc::Channel> ConnectToScheduler(const std::string& address) {
-  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  return MakeChannel(address);
 }
-
-namespace {
-
-// UNAVAILABLE and DEADLINE_EXCEEDED come both from gRPC itself, when the scheduler cannot be
-// reached, and from the scheduler, when no node could run a function: only the first is about
-// the address. gRPC's own messages say so in these words.
-bool IsTransportFailure(const grpc::Status& status) {
-  static constexpr const char* kTransport[] = {
-      "failed to connect", "Connection refused", "connections to all backends failing",
-      "DNS resolution failed", "Socket closed", "Connection reset", "Deadline Exceeded"};
-  for (const char* words : kTransport) {
-    if (status.error_message().find(words) != std::string::npos) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 std::string DescribeRpcError(const grpc::Status& status, const std::string& address,
                              const std::string& what) {
   std::string msg = what + " failed: ";
+  // A Tailor server's errors carry its status details; gRPC's own (no connection, deadline)
+  // do not.
   const bool reachability = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
                             status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
-  if (reachability && IsTransportFailure(status)) {
+  if (reachability && !AnsweredByTailorServer(status)) {
     return msg + "cannot reach the scheduler at " + address + " (" + status.error_message() +
            "); is tailor-scheduler running? Point tailorctl at it with --scheduler HOST:PORT "
            "or the TAILOR_SCHEDULER environment variable (or `scheduler = \"HOST:PORT\"` in "

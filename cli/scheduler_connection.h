@@ -29,7 +29,8 @@ std::shared_ptr<grpc::Channel> ConnectToScheduler(const std::string& address);
 
 // "<what> failed: cannot reach the scheduler at 127.0.0.1:7400 (...); is tailor-scheduler
 // running? Point tailorctl at it with --scheduler HOST:PORT or TAILOR_SCHEDULER" when gRPC
-// could not reach it; otherwise the scheduler's own message, with a hint for UNAVAILABLE.
+// could not reach it (an UNAVAILABLE or DEADLINE_EXCEEDED without a Tailor server's status
+// details); otherwise the scheduler's own message, with a hint for UNAVAILABLE.
 std::string DescribeRpcError(const grpc::Status& status, const std::string& address,
                              const std::string& what);
 

@@ -1,23 +1,28 @@
 #include "scheduler/agent_connections.h"
 
-#include <grpcpp/grpcpp.h>
+#include "proto/grpc_channel.h"
 
 namespace tailor::scheduler {
 
-std::shared_ptr<v1::Agent::StubInterface> AgentConnections::For(const std::string& address) {
-  std::lock_guard lock(mu_);
-  auto& stub = stubs_[address];
-  if (!stub) {
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(64 << 20);
-    args.SetMaxSendMessageSize(64 << 20);
-    // Reconnect quickly after an agent restarts.
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-    stub = v1::Agent::NewStub(
-        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+bool AgentConnection::WaitUntilReady(std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::system_clock::now() + timeout;
+  grpc_connectivity_state state = channel->GetState(/*try_to_connect=*/true);
+  // Idle or connecting: wait. Failing or shut down: the agent is not there now.
+  while (state == GRPC_CHANNEL_IDLE || state == GRPC_CHANNEL_CONNECTING) {
+    if (!channel->WaitForStateChange(state, deadline)) return false;
+    state = channel->GetState(/*try_to_connect=*/true);
   }
-  return stub;
+  return state == GRPC_CHANNEL_READY;
+}
+
+AgentConnection AgentConnections::For(const std::string& address) {
+  std::lock_guard lock(mu_);
+  AgentConnection& c = connections_[address];
+  if (!c.channel) {
+    c.channel = MakeChannel(address);
+    c.stub = v1::Agent::NewStub(c.channel);
+  }
+  return c;
 }
 
 }  // namespace tailor::scheduler

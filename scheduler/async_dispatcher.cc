@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/logging.h"
+#include "scheduler/retry_rules.h"
 
 namespace tailor::scheduler {
 
@@ -65,22 +66,23 @@ void AsyncDispatcher::Work() {
 void AsyncDispatcher::Run(const AsyncQueue::Claimed& c) {
   auto result = gateway_.Invoke(c.request);
   Status recorded;
-  if (result.ok()) {
-    recorded = queue_.Succeed(c.id, *result);
-  } else {
-    const Status& s = result.status();
-    const bool removed = s.message().find("removed") != std::string_view::npos;
-    const bool may_pass = (s.code() == StatusCode::kFailedPrecondition && !removed) ||
-                          s.code() == StatusCode::kUnavailable ||
-                          s.code() == StatusCode::kResourceExhausted;
-    if (may_pass && c.attempts < options_.max_attempts) {
+  const v1::RunOutcome outcome = result.ok() ? result->outcome() : v1::RUN_OUTCOME_NOT_RUN;
+  switch (DecideAsyncNext(result.ok(), outcome, result.status(), c.attempts,
+                          options_.max_attempts)) {
+    case AsyncNext::kSucceed:
+    case AsyncNext::kFailWithRun:
+      recorded = queue_.Finish(c.id, *result);
+      break;
+    case AsyncNext::kRetryLater: {
       // Exponential backoff from the attempt count, so it survives restarts.
       auto delay = options_.initial_backoff * (1u << std::min(c.attempts - 1, 16u));
       delay = std::min<std::chrono::milliseconds>(delay, options_.max_backoff);
-      recorded = queue_.Retry(c.id, std::string(s.message()), delay);
-    } else {
-      recorded = queue_.Fail(c.id, std::string(s.message()));
+      recorded = queue_.Retry(c.id, std::string(result.status().message()), delay);
+      break;
     }
+    case AsyncNext::kFailNotRun:
+      recorded = queue_.Fail(c.id, v1::RUN_OUTCOME_NOT_RUN, std::string(result.status().message()));
+      break;
   }
   if (!recorded.ok()) {
     log::Error("cannot record async invocation outcome", {{"id", c.id}, {"error", recorded}});

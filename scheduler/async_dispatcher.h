@@ -1,9 +1,11 @@
 // AsyncDispatcher: worker threads that run the durable async queue through the Gateway.
 //
-// A worker claims the oldest due entry and invokes it. An invocation that could not be run
-// for a reason that may pass (no node has capacity, every attempt failed before the function
+// A worker claims the oldest due entry and invokes it, then follows retry_rules.h
+// (DecideAsyncNext): a run is recorded with its outcome (SUCCEEDED, or FAILED with the run kept);
+// an invocation that could not be run for a reason that may pass (UNAVAILABLE or
+// RESOURCE_EXHAUSTED: no node has capacity now, every attempt failed before the function
 // started) is retried with exponential backoff, up to `max_attempts`; one that can never run
-// (unknown or removed function, bad request) or whose outcome is unknown fails at once.
+// (unknown or removed function, bad request, no node ever could) fails at once as NOT_RUN.
 // Workers sleep until Wake() (called on enqueue) or the next entry is due.
 //
 // Thread-safety: Wake and Stop may be called from any thread.

@@ -11,18 +11,36 @@ Result<std::unique_ptr<AsyncQueue>> AsyncQueue::Open(const std::string& db_path,
 }
 
 Result<std::string> AsyncQueue::Enqueue(const v1::GatewayInvokeRequest& request) {
-  const std::string id = RandomId();
+  std::string id = RandomId();
   const int64_t now = ToUnixMillis(clock_.WallNow());
   std::lock_guard lock(mu_);
-  TAILOR_ASSIGN_OR_RETURN(
-      auto q, db_->Prepare("INSERT INTO async_invocations (id, function_name, function_version, "
-                           "payload, timeout_ms, policy, state, next_attempt_unix_ms, "
-                           "created_unix_ms, updated_unix_ms) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)"));
-  q.Bind(1, id).Bind(2, request.function_name()).Bind(3, request.function_version());
-  q.BindBlob(4, request.payload()).Bind(5, static_cast<int64_t>(request.timeout_ms()));
-  q.Bind(6, request.policy()).Bind(7, static_cast<int64_t>(v1::ASYNC_STATE_QUEUED)).Bind(8, now);
-  TAILOR_RETURN_IF_ERROR(q.Run());
+  TAILOR_RETURN_IF_ERROR(db_->InTransaction([&]() -> Status {
+    if (!request.idempotency_key().empty()) {
+      TAILOR_ASSIGN_OR_RETURN(
+          auto q, db_->Prepare("SELECT id FROM async_invocations "
+                               "WHERE function_name = ?1 AND idempotency_key = ?2"));
+      q.Bind(1, request.function_name()).Bind(2, request.idempotency_key());
+      TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row) {
+        id = q.ColumnText(0);  // queued before: the same invocation
+        return OkStatus();
+      }
+    }
+    TAILOR_ASSIGN_OR_RETURN(
+        auto q, db_->Prepare("INSERT INTO async_invocations (id, function_name, function_version, "
+                             "payload, timeout_ms, policy, state, next_attempt_unix_ms, "
+                             "created_unix_ms, updated_unix_ms, idempotency_key) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8, ?9)"));
+    q.Bind(1, id).Bind(2, request.function_name()).Bind(3, request.function_version());
+    q.BindBlob(4, request.payload()).Bind(5, static_cast<int64_t>(request.timeout_ms()));
+    q.Bind(6, request.policy()).Bind(7, static_cast<int64_t>(v1::ASYNC_STATE_QUEUED)).Bind(8, now);
+    if (request.idempotency_key().empty()) {
+      q.BindNull(9);
+    } else {
+      q.Bind(9, request.idempotency_key());
+    }
+    return q.Run();
+  }));
   return id;
 }
 
@@ -30,7 +48,8 @@ Result<v1::AsyncResult> AsyncQueue::Get(const std::string& id) {
   std::lock_guard lock(mu_);
   TAILOR_ASSIGN_OR_RETURN(
       auto q, db_->Prepare("SELECT function_name, state, attempts, error, response, "
-                           "created_unix_ms, updated_unix_ms FROM async_invocations WHERE id = ?1"));
+                           "created_unix_ms, updated_unix_ms, outcome FROM async_invocations "
+                           "WHERE id = ?1"));
   q.Bind(1, id);
   TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return NotFoundError("no async invocation '" + id + "'");
@@ -45,6 +64,17 @@ Result<v1::AsyncResult> AsyncQueue::Get(const std::string& id) {
   }
   r.set_created_unix_ms(q.ColumnInt64(5));
   r.set_updated_unix_ms(q.ColumnInt64(6));
+  const int64_t outcome = q.ColumnInt64(7);
+  r.set_outcome(v1::RunOutcome_IsValid(static_cast<int>(outcome))
+                    ? static_cast<v1::RunOutcome>(outcome)
+                    : v1::RUN_OUTCOME_UNSPECIFIED);
+  if (r.has_response()) {
+    // Entries finished before outcomes were stored take it from their run.
+    if (r.outcome() == v1::RUN_OUTCOME_UNSPECIFIED) r.set_outcome(r.response().report().outcome());
+    r.set_exit_code(r.response().report().exit_code());
+    r.set_stderr_tail(r.response().stderr_tail());
+    r.set_node_id(r.response().node_id());
+  }
   return r;
 }
 
@@ -83,7 +113,7 @@ Result<std::optional<AsyncQueue::Claimed>> AsyncQueue::ClaimDue() {
   return claimed;
 }
 
-Status AsyncQueue::SetState(const std::string& id, v1::AsyncState state,
+Status AsyncQueue::SetState(const std::string& id, v1::AsyncState state, v1::RunOutcome outcome,
                             const std::string& error, const std::string* response,
                             std::optional<int64_t> next_attempt_ms) {
   const int64_t now = ToUnixMillis(clock_.WallNow());
@@ -92,8 +122,9 @@ Status AsyncQueue::SetState(const std::string& id, v1::AsyncState state,
       auto u, db_->Prepare("UPDATE async_invocations SET state = ?2, error = ?3, "
                            "response = COALESCE(?4, response), "
                            "next_attempt_unix_ms = COALESCE(?5, next_attempt_unix_ms), "
-                           "updated_unix_ms = ?6 WHERE id = ?1"));
+                           "updated_unix_ms = ?6, outcome = ?7 WHERE id = ?1"));
   u.Bind(1, id).Bind(2, static_cast<int64_t>(state)).Bind(3, error);
+  u.Bind(7, static_cast<int64_t>(outcome));
   if (response) {
     u.BindBlob(4, *response);
   } else {
@@ -108,19 +139,21 @@ Status AsyncQueue::SetState(const std::string& id, v1::AsyncState state,
   return u.Run();
 }
 
-Status AsyncQueue::Succeed(const std::string& id, const v1::GatewayInvokeResponse& response) {
+Status AsyncQueue::Finish(const std::string& id, const v1::GatewayInvokeResponse& response) {
   std::string blob;
   response.SerializeToString(&blob);
-  return SetState(id, v1::ASYNC_STATE_SUCCEEDED, "", &blob, std::nullopt);
+  const bool succeeded = response.outcome() == v1::RUN_OUTCOME_SUCCEEDED;
+  return SetState(id, succeeded ? v1::ASYNC_STATE_SUCCEEDED : v1::ASYNC_STATE_FAILED,
+                  response.outcome(), response.error(), &blob, std::nullopt);
 }
 
-Status AsyncQueue::Fail(const std::string& id, const std::string& error) {
-  return SetState(id, v1::ASYNC_STATE_FAILED, error, nullptr, std::nullopt);
+Status AsyncQueue::Fail(const std::string& id, v1::RunOutcome outcome, const std::string& error) {
+  return SetState(id, v1::ASYNC_STATE_FAILED, outcome, error, nullptr, std::nullopt);
 }
 
 Status AsyncQueue::Retry(const std::string& id, const std::string& error,
                          std::chrono::milliseconds delay) {
-  return SetState(id, v1::ASYNC_STATE_QUEUED, error, nullptr,
+  return SetState(id, v1::ASYNC_STATE_QUEUED, v1::RUN_OUTCOME_UNSPECIFIED, error, nullptr,
                   ToUnixMillis(clock_.WallNow()) + delay.count());
 }
 
@@ -140,14 +173,15 @@ Result<int> AsyncQueue::Recover(const std::function<bool(const std::string&)>& i
   int requeued = 0;
   for (const auto& [id, function] : running) {
     if (idempotent(function)) {
-      TAILOR_RETURN_IF_ERROR(SetState(id, v1::ASYNC_STATE_QUEUED,
+      TAILOR_RETURN_IF_ERROR(SetState(id, v1::ASYNC_STATE_QUEUED, v1::RUN_OUTCOME_UNSPECIFIED,
                                       "requeued after a scheduler restart", nullptr,
                                       ToUnixMillis(clock_.WallNow())));
       ++requeued;
     } else {
-      TAILOR_RETURN_IF_ERROR(
-          Fail(id, "the scheduler restarted while this invocation was running; it may have run, "
-                   "and '" + function + "' is not marked idempotent, so it was not run again"));
+      TAILOR_RETURN_IF_ERROR(Fail(
+          id, v1::RUN_OUTCOME_AGENT_LOST,
+          "the scheduler restarted while this invocation was running; it may have run, "
+          "and '" + function + "' is not marked idempotent, so it was not run again"));
     }
   }
   return requeued;

@@ -1,11 +1,14 @@
 // AsyncQueue: durable asynchronous invocations in the scheduler's SQLite file.
 //
 // Enqueue() commits the request (synchronous=FULL) before returning its id, so an accepted
-// invocation survives a scheduler crash. A dispatcher claims due entries (QUEUED -> RUNNING,
-// attempts + 1), runs them through the Gateway, and records the outcome (SUCCEEDED with the
-// response, FAILED with an error) or puts them back with a later next-attempt time.
-// Recover() runs at start: entries left RUNNING by a crash go back to QUEUED when their
-// function is idempotent, and fail with an explanation when it is not (they may have run).
+// invocation survives a scheduler crash; a request with an idempotency key that was queued
+// before (same function and key) returns that entry's id and queues nothing. A dispatcher
+// claims due entries (QUEUED -> RUNNING, attempts + 1), runs them through the Gateway, and
+// records how it ended: SUCCEEDED (the run succeeded), FAILED with the run (its outcome, exit
+// code, output and stderr are kept), FAILED without one (outcome NOT_RUN, with the error), or
+// back to QUEUED with a later next-attempt time. Recover() runs at start: entries left RUNNING
+// by a crash go back to QUEUED when their function is idempotent, and fail with outcome
+// AGENT_LOST and an explanation when it is not (they may have run).
 //
 // Thread-safety: all methods are safe to call concurrently (one connection, one mutex).
 #pragma once
@@ -37,8 +40,10 @@ class AsyncQueue {
   };
   // The oldest due QUEUED entry, now RUNNING; nullopt when none is due.
   Result<std::optional<Claimed>> ClaimDue();
-  Status Succeed(const std::string& id, const v1::GatewayInvokeResponse& response);
-  Status Fail(const std::string& id, const std::string& error);
+  // The run: SUCCEEDED when its outcome is, FAILED (with the run) otherwise.
+  Status Finish(const std::string& id, const v1::GatewayInvokeResponse& response);
+  // FAILED with no run: `outcome` is NOT_RUN, or AGENT_LOST when it may have run.
+  Status Fail(const std::string& id, v1::RunOutcome outcome, const std::string& error);
   Status Retry(const std::string& id, const std::string& error, std::chrono::milliseconds delay);
   // `idempotent(function_name)` says whether a possibly-started run may run again.
   // Returns how many entries were requeued.
@@ -54,8 +59,9 @@ class AsyncQueue {
 
  private:
   AsyncQueue(std::unique_ptr<SqliteDb> db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
-  Status SetState(const std::string& id, v1::AsyncState state, const std::string& error,
-                  const std::string* response, std::optional<int64_t> next_attempt_ms);
+  Status SetState(const std::string& id, v1::AsyncState state, v1::RunOutcome outcome,
+                  const std::string& error, const std::string* response,
+                  std::optional<int64_t> next_attempt_ms);
 
   std::unique_ptr<SqliteDb> db_;
   const Clock& clock_;

@@ -22,12 +22,14 @@ v1::FunctionProfile ComputeProfile(const std::string& function_name,
     double cpu_ratio_sum = 0;
     uint64_t cpu_ratio_n = 0, runs = 0, failures = 0, ooms = 0;
     double peak_max = 0;
+    const v1::Allocation* newest_allocation = nullptr;
   };
   std::map<std::string, Acc> by_class;
   for (const auto& run : runs) {
     const auto& r = run.report;
     Acc& a = by_class[run.host_class.empty() ? "unknown" : run.host_class];
     a.nodes.insert(r.node_id());
+    if (a.newest_allocation == nullptr) a.newest_allocation = &r.allocation();
     ++a.runs;
     if (r.outcome() != v1::RUN_OUTCOME_SUCCEEDED) ++a.failures;
     if (r.oom_killed()) ++a.ooms;
@@ -44,8 +46,6 @@ v1::FunctionProfile ComputeProfile(const std::string& function_name,
   v1::FunctionProfile p;
   p.set_function_name(function_name);
   p.set_runs(runs.size());
-  double memory_need = 0, cpu_need = 0;
-  bool any_oom = false;
   for (const auto& [cls, a] : by_class) {
     auto* c = p.add_classes();
     c->set_host_class(cls);
@@ -59,18 +59,7 @@ v1::FunctionProfile ComputeProfile(const std::string& function_name,
     c->set_peak_memory_p95_bytes(static_cast<uint64_t>(Quantile(a.peaks, 0.95)));
     c->set_peak_memory_max_bytes(static_cast<uint64_t>(a.peak_max));
     c->set_oom_kills(a.ooms);
-    memory_need = std::max(memory_need, Quantile(a.peaks, 0.95));
-    cpu_need = std::max(cpu_need, c->cpu_per_wall());
-    any_oom = any_oom || a.ooms > 0;
-  }
-  if (!runs.empty()) {
-    constexpr double kMiB = 1 << 20;
-    double memory = memory_need * 1.25 * (any_oom ? 2.0 : 1.0);
-    memory = std::max(16 * kMiB, std::ceil(memory / kMiB) * kMiB);
-    auto* alloc = p.mutable_recommended_allocation();
-    alloc->set_memory_limit_bytes(static_cast<uint64_t>(memory));
-    alloc->set_cpu_millicores(
-        static_cast<uint32_t>(std::max(100.0, std::ceil(cpu_need * 10.0) * 100.0)));
+    if (a.newest_allocation != nullptr) *c->mutable_allocation_used() = *a.newest_allocation;
   }
   return p;
 }

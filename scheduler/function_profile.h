@@ -1,7 +1,8 @@
 // FunctionProfile: what Tailor has learned about one function, per host class, from its stored
 // runs: run and failure counts, duration quantiles, CPU per wall-clock second, peak memory, OOM
-// kills, and the allocation those figures recommend (memory: the p95 peak plus 25% headroom,
-// doubled after an OOM kill; CPU: the mean CPU-to-wall ratio, rounded up to 100 millicores).
+// kills, and the allocation the newest run there was given. The recommended allocation is not
+// computed here but asked of the placer (what the next invocation would really get), so the
+// profile never shows an allocation that is not used.
 //
 // Thread-safety: stateless.
 #pragma once
@@ -14,6 +15,7 @@
 
 namespace tailor::scheduler {
 
+// `runs` newest first (as RunStore::RunsOf returns them).
 v1::FunctionProfile ComputeProfile(const std::string& function_name,
                                    const std::vector<RunStore::StoredRun>& runs);
 

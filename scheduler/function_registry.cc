@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 constexpr char kColumns[] =
     "name, version, digest, size_bytes, entrypoint, timeout_ms, memory_hint_bytes, idempotent, "
-    "deployed_unix_ms, removed_unix_ms, latency_target_ms";
+    "deployed_unix_ms, removed_unix_ms, latency_target_ms, max_memory_bytes, max_output_bytes";
 
 v1::FunctionVersion FromRow(const SqliteStatement& row) {
   v1::FunctionVersion f;
@@ -31,6 +31,8 @@ v1::FunctionVersion FromRow(const SqliteStatement& row) {
   f.set_deployed_unix_ms(row.ColumnInt64(8));
   f.set_removed(!row.ColumnIsNull(9));
   f.set_latency_target_ms(static_cast<uint32_t>(row.ColumnInt64(10)));
+  f.set_max_memory_bytes(static_cast<uint64_t>(row.ColumnInt64(11)));
+  f.set_max_output_bytes(static_cast<uint64_t>(row.ColumnInt64(12)));
   return f;
 }
 
@@ -88,7 +90,9 @@ Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view arc
   if (!text.ok()) return InvalidArgumentError("bundle has no readable tailor.toml");
   TAILOR_ASSIGN_OR_RETURN(FunctionManifest manifest, ParseManifest(*text));
   auto entry = ResolveEntrypoint(*root, manifest);
-  if (!entry.ok()) return InvalidArgumentError(std::string(entry.status().message()));
+  if (!entry.ok()) {
+    return InvalidArgumentError(std::string(entry.status().message())).WithField("entrypoint");
+  }
 
   std::lock_guard lock(mu_);
   {
@@ -121,16 +125,20 @@ Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view arc
   f.set_memory_hint_bytes(manifest.memory_hint_bytes);
   f.set_idempotent(manifest.idempotent);
   f.set_latency_target_ms(manifest.latency_target_ms);
+  f.set_max_memory_bytes(manifest.max_memory_bytes);
+  f.set_max_output_bytes(manifest.max_output_bytes);
   f.set_deployed_unix_ms(ToUnixMillis(clock_.WallNow()));
   TAILOR_ASSIGN_OR_RETURN(
       auto ins, db_->Prepare(std::string("INSERT OR REPLACE INTO functions (") + kColumns +
-                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10)"));
+                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12)"));
   ins.Bind(1, f.name()).Bind(2, f.version()).Bind(3, f.digest());
   ins.Bind(4, static_cast<int64_t>(f.size_bytes())).Bind(5, f.entrypoint());
   ins.Bind(6, static_cast<int64_t>(f.timeout_ms()));
   ins.Bind(7, static_cast<int64_t>(f.memory_hint_bytes()));
   ins.Bind(8, static_cast<int64_t>(f.idempotent() ? 1 : 0)).Bind(9, f.deployed_unix_ms());
   ins.Bind(10, static_cast<int64_t>(f.latency_target_ms()));
+  ins.Bind(11, static_cast<int64_t>(f.max_memory_bytes()));
+  ins.Bind(12, static_cast<int64_t>(f.max_output_bytes()));
   TAILOR_RETURN_IF_ERROR(ins.Run());
   log::Info("function deployed",
             {{"function", f.name()}, {"version", f.version()}, {"digest", digest}});
@@ -187,7 +195,10 @@ Result<v1::FunctionVersion> FunctionRegistry::ResolveLocked(const std::string& n
                              : "function '" + name + "' has no version '" + version + "'");
   }
   v1::FunctionVersion f = FromRow(q);
-  if (f.removed()) return FailedPreconditionError("function '" + name + "' was removed");
+  if (f.removed()) {
+    return FailedPreconditionError("function '" + name + "' was removed")
+        .WithReason(ErrorReason::kFunctionRemoved);
+  }
   return f;
 }
 

@@ -4,49 +4,116 @@
 
 #include "common/random_id.h"
 #include "proto/grpc_status.h"
+#include "proto/run_outcome_name.h"
 
 namespace tailor::scheduler {
 namespace {
 
-enum class Started { kNo, kUnknown };
-
-// What a failed agent call says about whether the function started.
-Started Classify(const grpc::Status& s) {
-  switch (s.error_code()) {
-    case grpc::StatusCode::NOT_FOUND:            // function missing and not fetchable
-    case grpc::StatusCode::FAILED_PRECONDITION:  // allocation the node cannot apply
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:   // agent queue full
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return Started::kNo;
-    case grpc::StatusCode::UNAVAILABLE:
-      // Never connected: the request did not reach the agent.
-      if (s.error_message().find("connect") != std::string::npos ||
-          s.error_message().find("Connection refused") != std::string::npos) {
-        return Started::kNo;
-      }
-      return Started::kUnknown;
-    default:
-      return Started::kUnknown;
-  }
+std::string Mebibytes(uint64_t bytes) {
+  return std::to_string((bytes + (1u << 19)) >> 20) + " MiB";
 }
 
-std::string OutcomeName(const v1::RunReport& r) {
-  if (r.oom_killed()) return "oom_killed";
-  if (r.timed_out()) return "timed_out";
-  if (r.outcome() == v1::RUN_OUTCOME_SUCCEEDED) return "succeeded";
-  return "function_error";
+void FillRun(const Placement& placed, v1::InvokeResponse& reply,
+             v1::GatewayInvokeResponse& response) {
+  response.set_output(std::move(*reply.mutable_output()));
+  response.set_output_truncated(reply.output_truncated());
+  response.set_stderr_tail(std::move(*reply.mutable_stderr_tail()));
+  *response.mutable_report() = std::move(*reply.mutable_report());
+  response.set_decision_id(placed.decision_id);
+  response.set_node_id(placed.node_id);
+  response.set_predicted_duration_ms(placed.predicted_duration_ms);
+  response.set_policy(placed.policy);
+  response.set_explored(placed.explored);
+  response.set_outcome(response.report().outcome());
+  response.set_error(DescribeOutcome(response.report(), placed.memory_at_ceiling));
 }
 
 }  // namespace
 
+std::string DescribeOutcome(const v1::RunReport& r, bool memory_at_ceiling) {
+  switch (r.outcome()) {
+    case v1::RUN_OUTCOME_SUCCEEDED:
+      return "";
+    case v1::RUN_OUTCOME_FUNCTION_ERROR:
+      return r.term_signal() != 0 ? "killed by signal " + std::to_string(r.term_signal())
+                                  : "exited with code " + std::to_string(r.exit_code());
+    case v1::RUN_OUTCOME_TIMED_OUT:
+      return "timed out after " + std::to_string(r.wall_time_us() / 1000) + " ms";
+    case v1::RUN_OUTCOME_OOM_KILLED:
+      return "OOM-killed at its memory limit of " + Mebibytes(r.memory_limit_bytes()) +
+             (memory_at_ceiling
+                  ? ", the most it can have (the largest node's memory, or its manifest's "
+                    "max_memory_bytes): it does not fit"
+                  : "; the next invocation gets more memory");
+    case v1::RUN_OUTCOME_START_FAILED:
+    case v1::RUN_OUTCOME_AGENT_LOST:
+    case v1::RUN_OUTCOME_OUTPUT_TOO_LARGE:
+      return r.error_message().empty() ? RunOutcomeName(r.outcome()) : r.error_message();
+    default:
+      return RunOutcomeName(r.outcome());
+  }
+}
+
 Result<v1::GatewayInvokeResponse> Gateway::Invoke(const v1::GatewayInvokeRequest& request) {
-  auto result = InvokeOnce(request);
-  if (hook_) hook_(result.ok() ? OutcomeName(result->report()) : "failed");
+  auto result = request.idempotency_key().empty() ? InvokeOnce(request) : JoinOrInvoke(request);
+  if (hook_) hook_(result.ok() ? RunOutcomeName(result->outcome()) : "not_run");
   return result;
 }
 
+Result<v1::GatewayInvokeResponse> Gateway::JoinOrInvoke(const v1::GatewayInvokeRequest& request) {
+  const std::string key = request.function_name() + std::string(1, '\0') + request.idempotency_key();
+  std::promise<Result<v1::GatewayInvokeResponse>> promise;
+  std::shared_future<Result<v1::GatewayInvokeResponse>> running;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = in_flight_.find(key); it != in_flight_.end()) {
+      running = it->second;
+    } else {
+      in_flight_.emplace(key, promise.get_future().share());
+    }
+  }
+  if (running.valid()) return running.get();  // the same invocation, already under way
+  auto result = InvokeOnce(request);
+  promise.set_value(result);
+  std::lock_guard lock(mu_);
+  in_flight_.erase(key);
+  return result;
+}
+
+Gateway::Attempt Gateway::CallAgent(const Placement& placed,
+                                    const v1::GatewayInvokeRequest& request) {
+  v1::InvokeRequest call;
+  call.set_function_name(placed.function.name());
+  call.set_function_version(placed.function.version());
+  call.set_payload(request.payload());
+  *call.mutable_allocation() = placed.allocation;
+  call.set_invocation_id(RandomId());
+  call.set_timeout_ms(request.timeout_ms());
+  call.set_decision_id(placed.decision_id);
+  call.set_bundle_digest(placed.function.digest());
+  const uint32_t timeout_ms =
+      request.timeout_ms() > 0 ? request.timeout_ms() : placed.function.timeout_ms();
+
+  AttemptFacts facts;
+  Attempt attempt;
+  const AgentConnection agent = agents_.For(placed.node_address);
+  facts.channel_was_ready = agent.WaitUntilReady(options_.connect_timeout);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms) +
+                   options_.deadline_slack);
+  grpc::Status s = facts.channel_was_ready
+                       ? agent.stub->Invoke(&ctx, call, &attempt.reply)
+                       : grpc::Status(grpc::StatusCode::UNAVAILABLE, "cannot connect to the agent");
+  facts.answered = s.ok();
+  facts.run_outcome = attempt.reply.report().outcome();
+  facts.agent_error = AnsweredByTailorServer(s);
+  facts.error = FromGrpcStatus(s);
+  attempt.error = facts.error;
+  attempt.end = ClassifyAttempt(facts);
+  return attempt;
+}
+
 Result<v1::GatewayInvokeResponse> Gateway::InvokeOnce(const v1::GatewayInvokeRequest& request) {
-  if (request.function_name().empty()) return InvalidArgumentError("function_name is required");
   PlaceInput input;
   input.function_name = request.function_name();
   input.function_version = request.function_version();
@@ -55,61 +122,60 @@ Result<v1::GatewayInvokeResponse> Gateway::InvokeOnce(const v1::GatewayInvokeReq
 
   v1::GatewayInvokeResponse response;
   std::string failures;
-  for (uint32_t attempt = 1; attempt <= std::max(1u, options_.max_attempts); ++attempt) {
+  const uint32_t max_attempts = std::max(1u, options_.max_attempts);
+  for (uint32_t n = 1; n <= max_attempts; ++n) {
     auto placed = placer_.Place(input);
     if (!placed.ok()) {
       if (response.attempts_size() == 0) return placed.status();
       return UnavailableError("could not run '" + request.function_name() + "': " + failures +
-                              "; then: " + std::string(placed.status().message()));
+                              "; then: " + std::string(placed.status().message()))
+          .WithReason(ErrorReason::kNotStarted);
     }
     input.exclude_node_ids.push_back(placed->node_id);
-
-    v1::InvokeRequest call;
-    call.set_function_name(placed->function.name());
-    call.set_function_version(placed->function.version());
-    call.set_payload(request.payload());
-    *call.mutable_allocation() = placed->allocation;
-    call.set_invocation_id(RandomId());
-    call.set_timeout_ms(request.timeout_ms());
-    call.set_decision_id(placed->decision_id);
-    call.set_bundle_digest(placed->function.digest());
-    const uint32_t timeout_ms =
-        request.timeout_ms() > 0 ? request.timeout_ms() : placed->function.timeout_ms();
-
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms) +
-                     options_.deadline_slack);
-    v1::InvokeResponse reply;
-    const grpc::Status s = agents_.For(placed->node_address)->Invoke(&ctx, call, &reply);
+    Attempt attempt = CallAgent(*placed, request);
     placer_.Release(placed->decision_id);
 
     auto* a = response.add_attempts();
     a->set_node_id(placed->node_id);
-    if (s.ok()) {
-      response.set_output(reply.output());
-      response.set_output_truncated(reply.output_truncated());
-      response.set_stderr_tail(reply.stderr_tail());
-      *response.mutable_report() = reply.report();
-      response.set_decision_id(placed->decision_id);
-      response.set_node_id(placed->node_id);
-      response.set_predicted_duration_ms(placed->predicted_duration_ms);
-      response.set_policy(placed->policy);
-      response.set_explored(placed->explored);
-      return response;
+    a->set_outcome(attempt.reply.report().outcome());
+    std::string error;
+    if (attempt.end != AttemptEnd::kRan) {
+      error = "node " + placed->node_id + ": " +
+              (attempt.end == AttemptEnd::kStartFailed
+                   ? attempt.reply.report().error_message()
+                   : attempt.error.message() + " (" +
+                         std::string(StatusCodeName(attempt.error.code())) + ")");
+      a->set_error(error);
+      failures += (failures.empty() ? "" : "; ") + error;
     }
-    const std::string error = "node " + placed->node_id + ": " + s.error_message() + " (" +
-                              std::string(StatusCodeName(FromGrpcStatus(s).code())) + ")";
-    a->set_error(error);
-    failures += (failures.empty() ? "" : "; ") + error;
-    if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) return FromGrpcStatus(s);
-    if (Classify(s) == Started::kUnknown && !placed->function.idempotent()) {
-      return UnknownError("'" + request.function_name() + "' may have started on " +
-                          placed->node_id + " before the call failed (" + s.error_message() +
-                          "); not retried because the function is not marked idempotent");
+    switch (DecideNextStep(attempt.end, placed->function.idempotent(), n < max_attempts)) {
+      case NextStep::kReturnRun:
+        FillRun(*placed, attempt.reply, response);
+        return response;
+      case NextStep::kTryAnotherNode:
+        continue;
+      case NextStep::kGiveUp:
+        return UnavailableError("could not run '" + request.function_name() + "' after " +
+                                std::to_string(response.attempts_size()) +
+                                " attempts: " + failures)
+            .WithReason(ErrorReason::kNotStarted);
+      case NextStep::kReturnAgentLost:
+        response.set_decision_id(placed->decision_id);
+        response.set_node_id(placed->node_id);
+        response.set_policy(placed->policy);
+        response.set_outcome(v1::RUN_OUTCOME_AGENT_LOST);
+        response.set_error("'" + request.function_name() + "' may have run on " +
+                           placed->node_id + ", but the call failed (" +
+                           attempt.error.message() +
+                           (placed->function.idempotent()
+                                ? "), and every attempt is used"
+                                : "); not run again because it is not marked idempotent"));
+        return response;
+      case NextStep::kReturnError:
+        return attempt.error;
     }
   }
-  return UnavailableError("could not run '" + request.function_name() + "' after " +
-                          std::to_string(response.attempts_size()) + " attempts: " + failures);
+  return UnavailableError("could not run '" + request.function_name() + "': " + failures);
 }
 
 }  // namespace tailor::scheduler

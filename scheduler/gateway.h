@@ -1,23 +1,34 @@
 // Gateway: Tailor runs the function end to end. Invoke() places the invocation, forwards it
 // to the chosen agent (with the bundle digest, so an agent that lacks the bundle fetches it),
-// and returns the output with the run report.
+// and returns the output with the run report and its outcome.
 //
-// Retries: when an attempt fails before the function started (the agent was unreachable,
-// lacked the function, had a full queue, or refused the allocation), the next attempt goes to
-// another node, up to `max_attempts`. When the outcome is unknown (the agent went away or the
-// call timed out while the function may have been running), the gateway retries only if the
-// manifest says the function is idempotent: a function never runs twice after it started
-// otherwise. Every attempt is listed in the response.
+// After each attempt the rules in retry_rules.h decide, on typed values only: a run is
+// returned whatever its outcome; an attempt that did not start the function (the agent
+// refused it, its start failed, the channel never connected) goes to another node, up to
+// `max_attempts`; an attempt whose outcome is unknown (the connection was lost, the deadline
+// passed) goes to another node only for a function marked idempotent, and otherwise is
+// answered with outcome AGENT_LOST. Every attempt is listed in the response.
+//
+// The response's `error` says, in words, why an outcome is not SUCCEEDED (exit code, signal,
+// timeout, OOM kill and whether it hit the most memory the function can have, the failed
+// start step, the output limit).
+//
+// An invocation with an idempotency key that arrives while one with the same function and key
+// is running waits for that one and returns its answer.
 //
 // Thread-safety: Invoke may be called concurrently.
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <future>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "scheduler/agent_connections.h"
 #include "scheduler/placer.h"
+#include "scheduler/retry_rules.h"
 #include "tailor/v1/gateway.pb.h"
 
 namespace tailor::scheduler {
@@ -28,28 +39,45 @@ class Gateway {
     uint32_t max_attempts = 3;
     // Added to the function's timeout for the agent call's deadline (queueing, transfer).
     std::chrono::milliseconds deadline_slack{30'000};
+    // How long an attempt waits for the connection to its agent before taking the next node.
+    std::chrono::milliseconds connect_timeout{2'000};
   };
-  // Called once per Invoke with its outcome: succeeded, function_error, timed_out,
-  // oom_killed, or failed (could not be run).
+  // Called once per Invoke with its outcome (RunOutcomeName: "succeeded", "function_error", ...,
+  // "not_run" when no node ran it).
   using OutcomeHook = std::function<void(const std::string& outcome)>;
 
   Gateway(Options options, Placer& placer, AgentConnections& agents)
       : options_(options), placer_(placer), agents_(agents) {}
 
-  // Errors: NOT_FOUND (unknown function), INVALID_ARGUMENT, FAILED_PRECONDITION (no node can
-  // take it now), UNAVAILABLE (every attempt failed before the function started; the message
-  // lists them), UNKNOWN (the outcome is unknown and the function is not idempotent).
+  // OK with the run (any outcome) when one was attempted. Errors when none was: NOT_FOUND
+  // (unknown function), INVALID_ARGUMENT, FAILED_PRECONDITION (removed, or no node can ever
+  // take it), RESOURCE_EXHAUSTED / UNAVAILABLE (no node can take it now, or every attempt
+  // failed before the function started; the message lists them).
   Result<v1::GatewayInvokeResponse> Invoke(const v1::GatewayInvokeRequest& request);
 
   void SetOutcomeHook(OutcomeHook hook) { hook_ = std::move(hook); }
 
  private:
+  struct Attempt {
+    AttemptEnd end = AttemptEnd::kUnknown;
+    v1::InvokeResponse reply;  // when the agent answered
+    Status error;              // when it did not
+  };
   Result<v1::GatewayInvokeResponse> InvokeOnce(const v1::GatewayInvokeRequest& request);
+  Result<v1::GatewayInvokeResponse> JoinOrInvoke(const v1::GatewayInvokeRequest& request);
+  Attempt CallAgent(const Placement& placed, const v1::GatewayInvokeRequest& request);
 
   const Options options_;
   Placer& placer_;
   AgentConnections& agents_;
   OutcomeHook hook_;
+  std::mutex mu_;
+  // Invocations running with an idempotency key ("function\0key").
+  std::map<std::string, std::shared_future<Result<v1::GatewayInvokeResponse>>> in_flight_;
 };
+
+// Why an invocation's outcome is not SUCCEEDED, in words ("exited with code 3"); empty for
+// SUCCEEDED. `memory_at_ceiling`: the run had the most memory the function can have.
+std::string DescribeOutcome(const v1::RunReport& report, bool memory_at_ceiling);
 
 }  // namespace tailor::scheduler

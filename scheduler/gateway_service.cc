@@ -1,16 +1,19 @@
 #include "scheduler/gateway_service.h"
 
+#include "common/names.h"
 #include "proto/grpc_status.h"
+#include "proto/validation.h"
 #include "scheduler/function_profile.h"
 
 namespace tailor::scheduler {
 
 Status GatewayServiceImpl::CheckRequest(const v1::GatewayInvokeRequest& request) {
-  if (request.function_name().empty()) return InvalidArgumentError("function_name is required");
+  TAILOR_RETURN_IF_ERROR(ValidateGatewayInvokeRequest(request));
   if (request.payload().size() > options_.max_payload_bytes) {
-    return ResourceExhaustedError("payload is " + std::to_string(request.payload().size()) +
-                                  " bytes; the limit is " +
-                                  std::to_string(options_.max_payload_bytes));
+    return InvalidArgumentError("payload is " + std::to_string(request.payload().size()) +
+                                " bytes; the limit is " +
+                                std::to_string(options_.max_payload_bytes))
+        .WithField("payload");
   }
   return functions_.Resolve(request.function_name(), request.function_version()).status();
 }
@@ -45,6 +48,7 @@ grpc::Status GatewayServiceImpl::InvokeAsync(grpc::ServerContext*,
 grpc::Status GatewayServiceImpl::GetResult(grpc::ServerContext*,
                                            const v1::GetResultRequest* request,
                                            v1::AsyncResult* response) {
+  if (Status s = CheckName(NameKind::kId, request->id(), "id"); !s.ok()) return ToGrpcStatus(s);
   auto r = queue_.Get(request->id());
   if (!r.ok()) return ToGrpcStatus(r.status());
   *response = std::move(*r);
@@ -54,8 +58,9 @@ grpc::Status GatewayServiceImpl::GetResult(grpc::ServerContext*,
 grpc::Status GatewayServiceImpl::GetProfile(grpc::ServerContext*,
                                             const v1::GetProfileRequest* request,
                                             v1::FunctionProfile* response) {
-  if (request->function_name().empty()) {
-    return ToGrpcStatus(InvalidArgumentError("function_name is required"));
+  if (Status s = CheckName(NameKind::kFunction, request->function_name(), "function_name");
+      !s.ok()) {
+    return ToGrpcStatus(s);
   }
   auto runs = runs_.RunsOf(request->function_name(), options_.profile_max_runs);
   if (!runs.ok()) return ToGrpcStatus(runs.status());
@@ -65,6 +70,10 @@ grpc::Status GatewayServiceImpl::GetProfile(grpc::ServerContext*,
     if (!fn.ok() && fn.status().code() == StatusCode::kNotFound) return ToGrpcStatus(fn.status());
   }
   *response = ComputeProfile(request->function_name(), *runs);
+  // A removed function has no next invocation: its profile shows no recommendation.
+  if (auto advice = placer_.Advise(request->function_name()); advice.ok()) {
+    *response->mutable_recommended_allocation() = *advice;
+  }
   return grpc::Status::OK;
 }
 

@@ -1,5 +1,6 @@
 // GatewayServiceImpl: tailor.v1.Gateway: synchronous Invoke, durable InvokeAsync, GetResult,
-// and GetProfile (what Tailor has learned about a function).
+// and GetProfile (what Tailor has learned about a function, and what its next invocation
+// would be given). Every request is checked first (proto/validation.h).
 //
 // Thread-safety: called concurrently by gRPC; everything it uses is thread-safe.
 #pragma once
@@ -21,9 +22,10 @@ class GatewayServiceImpl final : public v1::Gateway::Service {
     size_t profile_max_runs = 10'000;  // newest runs a profile is computed from
   };
   GatewayServiceImpl(Options options, Gateway& gateway, AsyncQueue& queue,
-                     FunctionRegistry& functions, RunStore& runs, std::function<void()> on_enqueue)
+                     FunctionRegistry& functions, RunStore& runs, Placer& placer,
+                     std::function<void()> on_enqueue)
       : options_(options), gateway_(gateway), queue_(queue), functions_(functions), runs_(runs),
-        on_enqueue_(std::move(on_enqueue)) {}
+        placer_(placer), on_enqueue_(std::move(on_enqueue)) {}
 
   grpc::Status Invoke(grpc::ServerContext* context, const v1::GatewayInvokeRequest* request,
                       v1::GatewayInvokeResponse* response) override;
@@ -45,6 +47,7 @@ class GatewayServiceImpl final : public v1::Gateway::Service {
   AsyncQueue& queue_;
   FunctionRegistry& functions_;
   RunStore& runs_;
+  Placer& placer_;
   std::function<void()> on_enqueue_;
 };
 

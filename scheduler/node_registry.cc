@@ -1,24 +1,9 @@
 #include "scheduler/node_registry.h"
 
 #include "common/logging.h"
+#include "proto/validation.h"
 
 namespace tailor::scheduler {
-
-Status ValidateNodeId(std::string_view id) {
-  if (id.empty() || id.size() > 128) {
-    return InvalidArgumentError("node id must be 1 to 128 characters, got " +
-                                std::to_string(id.size()));
-  }
-  for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) {
-      return InvalidArgumentError("node id '" + std::string(id) +
-                                  "' has a character outside [A-Za-z0-9._-]");
-    }
-  }
-  return OkStatus();
-}
 
 NodeRegistry::NodeRegistry(Options options, const Clock& clock, NodeStore* store)
     : options_(options), clock_(clock), store_(store) {}
@@ -37,10 +22,7 @@ Status NodeRegistry::LoadFromStore() {
 }
 
 Status NodeRegistry::Register(const v1::RegisterRequest& request) {
-  TAILOR_RETURN_IF_ERROR(ValidateNodeId(request.node_id()));
-  if (request.address().empty()) {
-    return InvalidArgumentError("node " + request.node_id() + " registered without an address");
-  }
+  TAILOR_RETURN_IF_ERROR(ValidateRegisterRequest(request));
   std::lock_guard lock(mu_);
   const int64_t now_ms = ToUnixMillis(clock_.WallNow());
   auto [it, inserted] = nodes_.try_emplace(request.node_id());
@@ -64,11 +46,12 @@ Status NodeRegistry::Register(const v1::RegisterRequest& request) {
   }
   log::Info(inserted ? "node registered" : "node registered again",
             {{"node", request.node_id()}, {"address", request.address()}});
-  if (listener_) listener_(n);
+  if (listener_) listener_(n, false);
   return OkStatus();
 }
 
 Status NodeRegistry::Heartbeat(const v1::HeartbeatRequest& request) {
+  TAILOR_RETURN_IF_ERROR(ValidateHeartbeatRequest(request));
   std::lock_guard lock(mu_);
   auto it = nodes_.find(request.node_id());
   if (it == nodes_.end()) {
@@ -90,7 +73,30 @@ Status NodeRegistry::Heartbeat(const v1::HeartbeatRequest& request) {
   } else {
     e.heartbeat_dirty = true;
   }
-  if (listener_) listener_(e.node);
+  if (listener_) listener_(e.node, false);
+  return OkStatus();
+}
+
+Status NodeRegistry::SetDraining(const std::string& node_id, bool draining) {
+  std::lock_guard lock(mu_);
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end()) return NotFoundError("node '" + node_id + "' is not registered");
+  if (store_ != nullptr) TAILOR_RETURN_IF_ERROR(store_->UpdateDraining(node_id, draining));
+  it->second.node.set_draining(draining);
+  log::Info(draining ? "node draining" : "node no longer draining", {{"node", node_id}});
+  if (listener_) listener_(it->second.node, false);
+  return OkStatus();
+}
+
+Status NodeRegistry::Deregister(const std::string& node_id) {
+  std::lock_guard lock(mu_);
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end()) return NotFoundError("node '" + node_id + "' is not registered");
+  if (store_ != nullptr) TAILOR_RETURN_IF_ERROR(store_->Delete(node_id));
+  const v1::Node removed = std::move(it->second.node);
+  nodes_.erase(it);
+  log::Info("node deregistered", {{"node", node_id}});
+  if (listener_) listener_(removed, true);
   return OkStatus();
 }
 
@@ -98,7 +104,7 @@ void NodeRegistry::SetListener(Listener listener) {
   std::lock_guard lock(mu_);
   listener_ = std::move(listener);
   if (listener_) {
-    for (const auto& [id, e] : nodes_) listener_(e.node);
+    for (const auto& [id, e] : nodes_) listener_(e.node, false);
   }
 }
 
@@ -118,7 +124,7 @@ void NodeRegistry::ExpireLeasesLocked(SweepResult* result) {
       if (!s.ok()) log::Error("cannot persist node health", {{"error", s}});
     }
     e.heartbeat_dirty = false;
-    if (listener_) listener_(e.node);
+    if (listener_) listener_(e.node, false);
     if (result != nullptr) result->became_unhealthy.push_back(id);
   }
 }

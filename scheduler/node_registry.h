@@ -45,18 +45,23 @@ class NodeRegistry {
 
   Status LoadFromStore();
 
-  // INVALID_ARGUMENT for a malformed node id or an empty address.
+  // INVALID_ARGUMENT (naming the field) for anything proto/validation.h refuses. A node that
+  // was draining stays draining.
   Status Register(const v1::RegisterRequest& request);
-  // NOT_FOUND if the node never registered.
+  // NOT_FOUND if the node never registered; INVALID_ARGUMENT for an impossible load.
   Status Heartbeat(const v1::HeartbeatRequest& request);
+  // NOT_FOUND for an unknown node. Persisted at once.
+  Status SetDraining(const std::string& node_id, bool draining);
+  // Forgets the node (persisted at once); NOT_FOUND for an unknown node.
+  Status Deregister(const std::string& node_id);
 
   // Expires leases and flushes heartbeat times to the store.
   SweepResult Sweep();
 
-  // Called with a node's new state whenever it registers, heartbeats or changes health, and
-  // for every node when set. Runs under the registry's lock: it must not call back into the
-  // registry.
-  using Listener = std::function<void(const v1::Node&)>;
+  // Called with a node's new state whenever it registers, heartbeats, changes health or drain
+  // state, or is deregistered (`removed` true), and for every node when set. Runs under the
+  // registry's lock: it must not call back into the registry.
+  using Listener = std::function<void(const v1::Node&, bool removed)>;
   void SetListener(Listener listener);
 
   // All nodes, sorted by id, with health as of now.
@@ -81,8 +86,5 @@ class NodeRegistry {
   std::map<std::string, Entry> nodes_;
   Listener listener_;
 };
-
-// Valid node ids: 1..128 characters of [A-Za-z0-9._-].
-Status ValidateNodeId(std::string_view node_id);
 
 }  // namespace tailor::scheduler

@@ -21,6 +21,8 @@ class NodeStore {
 
   // Inserts or replaces the node (all fields but load, which is not persisted).
   Status Upsert(const v1::Node& node);
+  Status UpdateDraining(const std::string& node_id, bool draining);
+  Status Delete(const std::string& node_id);
   Status UpdateHealth(const std::string& node_id, v1::NodeHealth health,
                       int64_t last_heartbeat_unix_ms);
   // Writes many heartbeat times in one transaction.

@@ -1,6 +1,8 @@
 #include "scheduler/placement_service.h"
 
+#include "common/names.h"
 #include "proto/grpc_status.h"
+#include "proto/validation.h"
 
 namespace tailor::scheduler {
 
@@ -15,9 +17,7 @@ grpc::ServerUnaryReactor* PlacementServiceImpl::Place(grpc::CallbackServerContex
 grpc::Status PlacementServiceImpl::DoPlace(const v1::PlaceRequest& req,
                                            v1::PlaceResponse* response) {
   const v1::PlaceRequest* request = &req;
-  if (request->function_name().empty()) {
-    return ToGrpcStatus(InvalidArgumentError("function_name is required"));
-  }
+  if (Status s = ValidatePlaceRequest(req); !s.ok()) return ToGrpcStatus(s);
   PlaceInput in;
   in.function_name = request->function_name();
   in.function_version = request->function_version();
@@ -27,6 +27,7 @@ grpc::Status PlacementServiceImpl::DoPlace(const v1::PlaceRequest& req,
   in.required_features.assign(request->required_features().begin(),
                               request->required_features().end());
   in.policy = request->policy();
+  in.idempotency_key = request->idempotency_key();
   auto placed = placer_.Place(in);
   if (!placed.ok()) return ToGrpcStatus(placed.status());
   response->set_decision_id(placed->decision_id);
@@ -37,26 +38,45 @@ grpc::Status PlacementServiceImpl::DoPlace(const v1::PlaceRequest& req,
   response->set_policy(placed->policy);
   response->set_explored(placed->explored);
   response->set_function_version(placed->function.version());
+  response->set_replayed(placed->replayed);
   return grpc::Status::OK;
 }
 
 grpc::Status PlacementServiceImpl::Report(grpc::ServerContext*, const v1::ReportRequest* request,
                                           v1::ReportResponse* response) {
   v1::RunReport report = request->report();
-  if (!request->decision_id().empty()) report.set_decision_id(request->decision_id());
-  if (report.node_id().empty()) {
-    return ToGrpcStatus(InvalidArgumentError("report.node_id is required"));
+  if (!request->decision_id().empty()) {
+    if (!report.decision_id().empty() && report.decision_id() != request->decision_id()) {
+      return ToGrpcStatus(InvalidArgumentError("decision_id differs from report.decision_id")
+                              .WithField("decision_id"));
+    }
+    report.set_decision_id(request->decision_id());
   }
-  auto fresh = intake_.Accept({&report});
-  if (!fresh.ok()) return ToGrpcStatus(fresh.status());
+  auto verdicts = intake_.Accept({&report});
+  if (!verdicts.ok()) return ToGrpcStatus(verdicts.status());
+  const RunIntake::Verdict& v = (*verdicts)[0];
+  if (!v.rejected.ok()) return ToGrpcStatus(v.rejected);
   // A duplicate still frees the decision, in case the first report raced the reservation.
   if (!report.decision_id().empty()) placer_.Release(report.decision_id());
-  response->set_duplicate(!(*fresh)[0]);
+  response->set_duplicate(!v.fresh);
+  return grpc::Status::OK;
+}
+
+grpc::Status PlacementServiceImpl::CancelPlacement(grpc::ServerContext*,
+                                                   const v1::CancelPlacementRequest* request,
+                                                   v1::CancelPlacementResponse* response) {
+  if (Status s = CheckName(NameKind::kId, request->decision_id(), "decision_id"); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  response->set_released(placer_.Release(request->decision_id()));
   return grpc::Status::OK;
 }
 
 grpc::Status PlacementServiceImpl::Explain(grpc::ServerContext*, const v1::ExplainRequest* request,
                                            v1::ExplainResponse* response) {
+  if (Status s = CheckName(NameKind::kId, request->decision_id(), "decision_id"); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   auto e = placer_.Explain(request->decision_id());
   if (!e.ok()) return ToGrpcStatus(e.status());
   *response = std::move(*e);
@@ -67,6 +87,10 @@ grpc::Status PlacementServiceImpl::ListDecisions(grpc::ServerContext*,
                                                  const v1::ListDecisionsRequest* request,
                                                  v1::ListDecisionsResponse* response) {
   constexpr uint32_t kMaxLimit = 1000;
+  if (Status s = CheckName(NameKind::kFunction, request->function_name(), "function_name");
+      !request->function_name().empty() && !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   if (request->limit() > kMaxLimit) {
     return ToGrpcStatus(InvalidArgumentError("limit " + std::to_string(request->limit()) +
                                              " is over the most a call returns, " +

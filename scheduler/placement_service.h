@@ -24,6 +24,9 @@ class PlacementServiceImpl final
                                   v1::PlaceResponse* response) override;
   grpc::Status Report(grpc::ServerContext* context, const v1::ReportRequest* request,
                       v1::ReportResponse* response) override;
+  grpc::Status CancelPlacement(grpc::ServerContext* context,
+                               const v1::CancelPlacementRequest* request,
+                               v1::CancelPlacementResponse* response) override;
   grpc::Status Explain(grpc::ServerContext* context, const v1::ExplainRequest* request,
                        v1::ExplainResponse* response) override;
   grpc::Status ListDecisions(grpc::ServerContext* context, const v1::ListDecisionsRequest* request,

@@ -10,10 +10,35 @@ namespace tailor::scheduler {
 namespace {
 
 std::string OutcomeOf(const Status& s) {
-  return s.code() == StatusCode::kFailedPrecondition ? "no_capacity" : "error";
+  return s.reason() == ErrorReason::kNoCapacity || s.reason() == ErrorReason::kDoesNotFit
+             ? "no_capacity"
+             : "error";
+}
+
+std::string RandomKey() {
+  std::string key = RandomId();
+  return key + RandomId();
+}
+
+models::FunctionInfo InfoOf(const v1::FunctionVersion& fn) {
+  models::FunctionInfo info;
+  info.name = fn.name();
+  info.memory_hint_bytes = fn.memory_hint_bytes();
+  info.max_memory_bytes = fn.max_memory_bytes();
+  info.timeout_ms = fn.timeout_ms();
+  info.latency_target_ms = fn.latency_target_ms();
+  return info;
 }
 
 }  // namespace
+
+Placer::Placer(Options options, NodeRegistry& nodes, FunctionRegistry& functions,
+               const Clock& clock)
+    : options_(std::move(options)),
+      nodes_(nodes),
+      functions_(functions),
+      clock_(clock),
+      ids_(options_.decision_key.empty() ? RandomKey() : options_.decision_key) {}
 
 models::Resources NodeCapacity(const v1::Node& node) {
   models::Resources r;
@@ -34,18 +59,26 @@ Result<std::unique_ptr<Placer>> Placer::Create(Options options, NodeRegistry& no
       if (auto made = p->PolicyLocked(name); !made.ok()) return made.status();
     }
   }
-  nodes.SetListener([raw = p.get()](const v1::Node& n) { raw->OnNodeChanged(n); });
+  nodes.SetListener(
+      [raw = p.get()](const v1::Node& n, bool removed) { raw->OnNodeChanged(n, removed); });
   return p;
 }
 
 Placer::~Placer() { nodes_.SetListener(nullptr); }
 
-void Placer::OnNodeChanged(const v1::Node& n) {
+void Placer::OnNodeChanged(const v1::Node& n, bool removed) {
+  if (removed) {
+    std::lock_guard lock(mu_);
+    addresses_.erase(n.node_id());
+    index_.Remove(n.node_id());
+    return;
+  }
   models::NodeView v;
   v.node_id = n.node_id();
   const models::HostClassInfo cls = HostClassInfoOf(n.inventory());
   v.host_class = cls.name;
   v.healthy = n.health() == v1::NODE_HEALTH_HEALTHY;
+  v.draining = n.draining();
   v.features = cls.features;
   v.capacity = NodeCapacity(n);
   v.running_invocations = n.load().running_invocations();
@@ -75,18 +108,18 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
                           functions_.Resolve(input.function_name, input.function_version));
 
   models::PlacementRequest request;
-  request.function.name = fn.name();
-  request.function.memory_hint_bytes = fn.memory_hint_bytes();
-  request.function.timeout_ms = fn.timeout_ms();
-  request.function.latency_target_ms = fn.latency_target_ms();
+  request.function = InfoOf(fn);
   request.payload_bytes = input.payload_bytes;
   request.required_features = input.required_features;
   request.allowed_node_ids = input.candidate_node_ids;
   request.excluded_node_ids = input.exclude_node_ids;
 
   std::unique_lock lock(mu_);
+  if (!input.idempotency_key.empty()) {
+    if (auto replayed = ReplayLocked(fn.name(), input.idempotency_key)) return *replayed;
+  }
   auto policy = PolicyLocked(policy_name);
-  if (!policy.ok()) return policy.status();
+  if (!policy.ok()) return policy.status().WithField("policy");
   auto decided = (*policy)->Decide(request, index_);
   const double latency_s =
       std::chrono::duration<double>(clock_.MonotonicNow() - started).count();
@@ -96,9 +129,8 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
     return decided.status();
   }
   const models::PlacementDecision& d = *decided;
-
   Placement p;
-  p.decision_id = RandomId();
+  p.decision_id = ids_.Issue();
   p.function = fn;
   p.node_id = d.node_id;
   p.node_address = addresses_[d.node_id];
@@ -108,43 +140,70 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
   p.predicted_duration_ms = d.predicted_duration_ms;
   p.policy = policy_name;
   p.explored = d.explored;
-
-  // Hold the capacity until the run ends (or its timeout plus grace passes).
-  Reservation r;
-  r.node_id = d.node_id;
-  r.resources = {d.allocation.memory_limit_bytes, d.allocation.cpu_millicores};
-  r.expires = clock_.MonotonicNow() + std::chrono::milliseconds(fn.timeout_ms()) +
-              options_.reservation_grace;
-  models::Resources held = index_.Find(d.node_id)->allocated;
-  held.memory_bytes += r.resources.memory_bytes;
-  held.cpu_millicores += r.resources.cpu_millicores;
-  index_.SetAllocated(d.node_id, held);
-  index_.MarkChosen(d.node_id);
-  expiries_.emplace(r.expires, p.decision_id);
-  reservations_[p.decision_id] = r;
-
-  // Keep what Explain needs; the response message is built only when asked for.
-  StoredDecision stored;
-  stored.function = fn.name();
-  stored.policy = policy_name;
-  stored.decided_unix_ms = ToUnixMillis(clock_.WallNow());
-  stored.latency_us = latency_s * 1e6;
-  stored.allocation = p.allocation;
-  stored.decision = std::move(*decided);
-  decisions_[p.decision_id] = std::move(stored);
-  decision_order_.push_back(p.decision_id);
-  while (decision_order_.size() > options_.max_decisions) {
-    decisions_.erase(decision_order_.front());
-    decision_order_.pop_front();
-  }
+  p.memory_at_ceiling = d.memory_at_ceiling;
+  ReserveLocked(p, fn);
+  StoreDecisionLocked(p, input.idempotency_key, latency_s, std::move(*decided));
   lock.unlock();
   if (hook_) hook_(policy_name, "placed", latency_s, p.explored);
   return p;
 }
 
-void Placer::ReleaseLocked(const std::string& decision_id) {
+std::optional<Placement> Placer::ReplayLocked(const std::string& function,
+                                              const std::string& key) {
+  auto it = by_idempotency_key_.find(function + std::string(1, '\0') + key);
+  if (it == by_idempotency_key_.end()) return std::nullopt;
+  Placement p = decisions_.at(it->second).placement;
+  p.replayed = true;
+  return p;
+}
+
+void Placer::ReserveLocked(const Placement& p, const v1::FunctionVersion& fn) {
+  // Hold the capacity until the run ends (or its timeout plus grace passes).
+  Reservation r;
+  r.node_id = p.node_id;
+  r.resources = {p.allocation.memory_limit_bytes(), p.allocation.cpu_millicores()};
+  r.expires = clock_.MonotonicNow() + std::chrono::milliseconds(fn.timeout_ms()) +
+              options_.reservation_grace;
+  models::Resources held = index_.Find(p.node_id)->allocated;
+  held.memory_bytes += r.resources.memory_bytes;
+  held.cpu_millicores += r.resources.cpu_millicores;
+  index_.SetAllocated(p.node_id, held);
+  index_.MarkChosen(p.node_id);
+  expiries_.emplace(r.expires, p.decision_id);
+  reservations_[p.decision_id] = r;
+}
+
+void Placer::StoreDecisionLocked(const Placement& p, const std::string& idempotency_key,
+                                 double latency_s, models::PlacementDecision decision) {
+  // Keep what Explain needs; the response message is built only when asked for.
+  StoredDecision stored;
+  stored.function = p.function.name();
+  stored.policy = p.policy;
+  stored.decided_unix_ms = ToUnixMillis(clock_.WallNow());
+  stored.latency_us = latency_s * 1e6;
+  stored.allocation = p.allocation;
+  stored.decision = std::move(decision);
+  stored.placement = p;
+  if (!idempotency_key.empty()) {
+    stored.idempotency_key = p.function.name() + std::string(1, '\0') + idempotency_key;
+    by_idempotency_key_[stored.idempotency_key] = p.decision_id;
+  }
+  decisions_[p.decision_id] = std::move(stored);
+  decision_order_.push_back(p.decision_id);
+  while (decision_order_.size() > options_.max_decisions) {
+    if (auto old = decisions_.find(decision_order_.front()); old != decisions_.end()) {
+      if (!old->second.idempotency_key.empty()) {
+        by_idempotency_key_.erase(old->second.idempotency_key);
+      }
+      decisions_.erase(old);
+    }
+    decision_order_.pop_front();
+  }
+}
+
+bool Placer::ReleaseLocked(const std::string& decision_id) {
   auto it = reservations_.find(decision_id);
-  if (it == reservations_.end()) return;
+  if (it == reservations_.end()) return false;
   if (const models::NodeView* node = index_.Find(it->second.node_id)) {
     models::Resources held = node->allocated;
     held.memory_bytes -= std::min(held.memory_bytes, it->second.resources.memory_bytes);
@@ -152,11 +211,55 @@ void Placer::ReleaseLocked(const std::string& decision_id) {
     index_.SetAllocated(it->second.node_id, held);
   }
   reservations_.erase(it);
+  return true;
 }
 
-void Placer::Release(const std::string& decision_id) {
+bool Placer::Release(const std::string& decision_id) {
   std::lock_guard lock(mu_);
-  ReleaseLocked(decision_id);
+  return ReleaseLocked(decision_id);
+}
+
+uint32_t Placer::DropReservationsOf(const std::string& node_id) {
+  std::lock_guard lock(mu_);
+  uint32_t dropped = 0;
+  for (auto it = reservations_.begin(); it != reservations_.end();) {
+    if (it->second.node_id == node_id) {
+      it = reservations_.erase(it);
+      ++dropped;
+    } else {
+      ++it;
+    }
+  }
+  return dropped;
+}
+
+Status Placer::CheckReportDecision(const v1::RunReport& report) {
+  if (report.decision_id().empty()) return OkStatus();
+  auto refuse = [](std::string why) {
+    return InvalidArgumentError("report.decision_id " + why).WithField("report.decision_id");
+  };
+  if (!ids_.IssuedHere(report.decision_id())) return refuse("was not issued by this scheduler");
+  std::lock_guard lock(mu_);
+  auto it = decisions_.find(report.decision_id());
+  if (it == decisions_.end()) return OkStatus();  // older than the decisions kept
+  if (it->second.function != report.function_name()) {
+    return refuse("was made for another function");
+  }
+  if (it->second.decision.node_id != report.node_id()) return refuse("chose another node");
+  return OkStatus();
+}
+
+Result<v1::Allocation> Placer::Advise(const std::string& function_name) {
+  TAILOR_ASSIGN_OR_RETURN(v1::FunctionVersion fn, functions_.Resolve(function_name, ""));
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(models::PlacementPolicy * policy,
+                          PolicyLocked(options_.default_policy));
+  const models::Allocation a = policy->AdviseAllocation(InfoOf(fn), index_);
+  v1::Allocation out;
+  out.set_memory_limit_bytes(a.memory_limit_bytes);
+  out.set_cpu_millicores(a.cpu_millicores);
+  out.set_cache_ways(a.cache_ways);
+  return out;
 }
 
 void Placer::Observe(const v1::RunReport& report, const std::string& host_class) {
@@ -193,6 +296,11 @@ void Placer::Learn(const v1::RunReport& report, const std::string& host_class) {
   o.cpu_ms = (report.user_cpu_us() + report.system_cpu_us()) / 1000.0;
   o.peak_memory_bytes = report.peak_memory_bytes();
   o.memory_limit_bytes = report.memory_limit_bytes();
+  o.cpu_quota_millicores = report.allocation().cpu_millicores();
+  if (report.measured().cpu_throttling() && report.cpu_periods() > 0) {
+    o.cpu_throttled_fraction =
+        double(report.cpu_throttled_periods()) / double(report.cpu_periods());
+  }
   o.oom_killed = report.oom_killed();
   o.succeeded = report.outcome() == v1::RUN_OUTCOME_SUCCEEDED;
   o.running_at_start = report.node_load_at_start().running_invocations();

@@ -6,12 +6,15 @@
 // the chosen node, and records the decision with the candidates' scores for Explain.
 //
 // Capacity accounting: a reservation is held until Release(decision) (the gateway, when the run
-// ends) or a report that names the decision arrives, or, for platforms that never report, until
-// the function's timeout plus `reservation_grace` has passed (Sweep). A node that is full or
-// unhealthy is never chosen.
+// ends), Cancel(decision) (a platform giving it back), a report that names the decision, the
+// node's deregistration, or, for platforms that never report, until the function's timeout plus
+// `reservation_grace` has passed (Sweep). A node that is full, unhealthy or draining is never
+// chosen.
 //
 // Decisions are kept in memory, the newest `max_decisions`, for Explain (as the models'
-// decision; the response message is built when Explain asks).
+// decision; the response message is built when Explain asks). Their ids are signed
+// (DecisionIds), so a report can be checked against them after they are forgotten. A Place
+// with an idempotency key that a kept decision was made for returns that decision again.
 //
 // Thread-safety: all methods are safe to call concurrently (one mutex).
 #pragma once
@@ -22,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <string>
 #include <unordered_map>
@@ -31,6 +35,7 @@
 #include "models/cluster_index.h"
 #include "models/placement_policy.h"
 #include "models/policy_table.h"
+#include "scheduler/decision_ids.h"
 #include "scheduler/function_registry.h"
 #include "scheduler/node_registry.h"
 #include "tailor/v1/placement.pb.h"
@@ -46,6 +51,7 @@ struct PlaceInput {
   std::vector<std::string> required_features;
   std::string policy;                           // empty: default
   std::vector<std::string> exclude_node_ids;    // nodes already tried
+  std::string idempotency_key;                  // optional
 };
 
 struct Placement {
@@ -57,6 +63,8 @@ struct Placement {
   double predicted_duration_ms = 0;
   std::string policy;
   bool explored = false;
+  bool memory_at_ceiling = false;  // the most memory the function can have (see models)
+  bool replayed = false;           // an earlier Place with the same idempotency key made it
 };
 
 class Placer {
@@ -66,6 +74,8 @@ class Placer {
     models::PolicySettings policy_settings;
     size_t max_decisions = 20'000;  // about 2.5 KiB each at 12 host classes
     std::chrono::milliseconds reservation_grace{30'000};
+    // The key decision ids are signed with (DecisionIds); empty: a random one per process.
+    std::string decision_key;
   };
   // Called after each decision: policy, outcome ("placed", "no_capacity", "error"), latency,
   // and whether the policy explored.
@@ -81,8 +91,17 @@ class Placer {
 
   ~Placer();
   Result<Placement> Place(const PlaceInput& input);
-  // Frees the decision's reservation; unknown or already released ids are ignored.
-  void Release(const std::string& decision_id);
+  // Frees the decision's reservation; unknown or already released ids are ignored. Returns
+  // whether a reservation was held.
+  bool Release(const std::string& decision_id);
+  // Drops every reservation held on a node (it was deregistered); returns how many.
+  uint32_t DropReservationsOf(const std::string& node_id);
+  // Whether a report's decision id may be trusted: empty, or issued by this scheduler and, if
+  // the decision is still kept, for the report's function and node. INVALID_ARGUMENT (naming
+  // report.decision_id) otherwise.
+  Status CheckReportDecision(const v1::RunReport& report);
+  // What the default policy would allocate to the function now; NOT_FOUND for an unknown one.
+  Result<v1::Allocation> Advise(const std::string& function_name);
   // A finished run: releases its decision (if any) and teaches every policy.
   void Observe(const v1::RunReport& report, const std::string& host_class);
   // Teaches every policy without touching reservations (replaying stored runs at start).
@@ -104,12 +123,16 @@ class Placer {
   void SetPredictionHook(PredictionHook hook) { prediction_hook_ = std::move(hook); }
 
  private:
-  Placer(Options options, NodeRegistry& nodes, FunctionRegistry& functions, const Clock& clock)
-      : options_(std::move(options)), nodes_(nodes), functions_(functions), clock_(clock) {}
-  void OnNodeChanged(const v1::Node& node);
+  Placer(Options options, NodeRegistry& nodes, FunctionRegistry& functions, const Clock& clock);
+  void OnNodeChanged(const v1::Node& node, bool removed);
   // REQUIRES: mu_ held.
   Result<models::PlacementPolicy*> PolicyLocked(const std::string& name);
-  void ReleaseLocked(const std::string& decision_id);
+  bool ReleaseLocked(const std::string& decision_id);
+  // The decision made earlier for this function and idempotency key, if still kept.
+  std::optional<Placement> ReplayLocked(const std::string& function, const std::string& key);
+  void ReserveLocked(const Placement& p, const v1::FunctionVersion& fn);
+  void StoreDecisionLocked(const Placement& p, const std::string& idempotency_key,
+                           double latency_s, models::PlacementDecision decision);
 
   struct Reservation {
     std::string node_id;
@@ -121,6 +144,7 @@ class Placer {
   NodeRegistry& nodes_;
   FunctionRegistry& functions_;
   const Clock& clock_;
+  const DecisionIds ids_;
   DecisionHook hook_;
   PredictionHook prediction_hook_;
   std::mutex mu_;
@@ -143,9 +167,12 @@ class Placer {
     bool reported = false;
     double measured_ms = 0;
     v1::RunOutcome outcome = v1::RUN_OUTCOME_UNSPECIFIED;
+    Placement placement;          // as returned (for a replay by idempotency key)
+    std::string idempotency_key;  // "function\0key", or empty
   };
   std::unordered_map<std::string, StoredDecision> decisions_;
   std::deque<std::string> decision_order_;
+  std::unordered_map<std::string, std::string> by_idempotency_key_;  // -> decision id
 };
 
 // Capacity a node offers to invocations, from its inventory.

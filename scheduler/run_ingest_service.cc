@@ -1,18 +1,49 @@
 #include "scheduler/run_ingest_service.h"
 
+#include "common/names.h"
 #include "proto/grpc_status.h"
+#include "proto/validation.h"
 
 namespace tailor::scheduler {
 
 grpc::Status RunIngestServiceImpl::SubmitRunReports(grpc::ServerContext*,
                                                     const v1::SubmitRunReportsRequest* request,
                                                     v1::SubmitRunReportsResponse* response) {
+  if (Status s = CheckName(NameKind::kNodeId, request->node_id(), "node_id"); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  if (static_cast<size_t>(request->reports_size()) > kMaxReportsPerBatch) {
+    return ToGrpcStatus(InvalidArgumentError("reports: at most " +
+                                             std::to_string(kMaxReportsPerBatch) +
+                                             " per call")
+                            .WithField("reports"));
+  }
+  if (auto node = nodes_.Get(request->node_id()); !node.ok()) return ToGrpcStatus(node.status());
   std::vector<const v1::RunReport*> reports;
-  reports.reserve(static_cast<size_t>(request->reports_size()));
-  for (const auto& r : request->reports()) reports.push_back(&r);
-  auto inserted = intake_.Accept(reports);
-  if (!inserted.ok()) return ToGrpcStatus(inserted.status());
-  for (const auto* r : reports) response->add_acknowledged_invocation_ids(r->invocation_id());
+  for (int i = 0; i < request->reports_size(); ++i) {
+    const v1::RunReport& r = request->reports(i);
+    if (r.node_id() != request->node_id()) {
+      auto* rejected = response->add_rejected();
+      rejected->set_invocation_id(r.invocation_id().substr(0, 128));
+      rejected->set_field("report.node_id");
+      rejected->set_reason("is another node's run; a node reports only its own");
+      continue;
+    }
+    reports.push_back(&r);
+  }
+  auto verdicts = intake_.Accept(reports);
+  if (!verdicts.ok()) return ToGrpcStatus(verdicts.status());
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const auto& v = (*verdicts)[i];
+    if (v.rejected.ok()) {
+      response->add_acknowledged_invocation_ids(reports[i]->invocation_id());
+      continue;
+    }
+    auto* rejected = response->add_rejected();
+    rejected->set_invocation_id(reports[i]->invocation_id().substr(0, 128));
+    rejected->set_field(v.rejected.field());
+    rejected->set_reason(std::string(v.rejected.message()));
+  }
   return grpc::Status::OK;
 }
 

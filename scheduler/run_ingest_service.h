@@ -1,6 +1,8 @@
 // RunIngestServiceImpl: tailor.v1.RunIngest, where agents deliver their spooled run reports.
-// A batch is validated whole (INVALID_ARGUMENT, nothing stored, when any report is malformed),
-// stored idempotently, and every report in it is acknowledged.
+// The sender must be a registered node (NOT_FOUND otherwise: it registers again) and every
+// report must be its own run. Each report is checked on its own (RunIntake): stored ones are
+// acknowledged, refused ones listed as rejected with the field and reason, so the agent can
+// drop them instead of resending them forever.
 //
 // Thread-safety: called concurrently by gRPC; RunIntake is thread-safe.
 #pragma once
@@ -14,7 +16,7 @@ namespace tailor::scheduler {
 
 class RunIngestServiceImpl final : public v1::RunIngest::Service {
  public:
-  explicit RunIngestServiceImpl(RunIntake& intake) : intake_(intake) {}
+  RunIngestServiceImpl(RunIntake& intake, NodeRegistry& nodes) : intake_(intake), nodes_(nodes) {}
 
   grpc::Status SubmitRunReports(grpc::ServerContext* context,
                                 const v1::SubmitRunReportsRequest* request,
@@ -22,6 +24,7 @@ class RunIngestServiceImpl final : public v1::RunIngest::Service {
 
  private:
   RunIntake& intake_;
+  NodeRegistry& nodes_;
 };
 
 }  // namespace tailor::scheduler

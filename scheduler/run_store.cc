@@ -4,19 +4,6 @@
 
 namespace tailor::scheduler {
 
-Status ValidateRunReport(const v1::RunReport& r) {
-  if (r.invocation_id().empty() || r.invocation_id().size() > 128) {
-    return InvalidArgumentError("run report needs an invocation_id of 1..128 characters");
-  }
-  if (r.function_name().empty()) {
-    return InvalidArgumentError("run report " + r.invocation_id() + " has no function_name");
-  }
-  if (r.wall_time_us() < 0 || r.user_cpu_us() < 0 || r.system_cpu_us() < 0) {
-    return InvalidArgumentError("run report " + r.invocation_id() + " has negative times");
-  }
-  return OkStatus();
-}
-
 Result<std::vector<bool>> RunStore::Insert(const std::vector<Incoming>& reports) {
   std::lock_guard lock(mu_);
   std::vector<bool> fresh;

@@ -58,7 +58,4 @@ class RunStore {
   uint64_t inserts_since_check_ = 0;
 };
 
-// INVALID_ARGUMENT when a report lacks what the store keys on.
-Status ValidateRunReport(const v1::RunReport& report);
-
 }  // namespace tailor::scheduler

@@ -64,6 +64,11 @@ SchedulerMetrics::SchedulerMetrics(prometheus::Registry& r,
                    .Help("Run reports stored (replays not counted)")
                    .Register(r)
                    .Add({})),
+      reports_rejected_(prometheus::BuildCounter()
+                            .Name("tailor_scheduler_reports_rejected_total")
+                            .Help("Run reports refused as impossible or malformed")
+                            .Register(r)
+                            .Add({})),
       nodes_(prometheus::BuildGauge()
                  .Name("tailor_scheduler_nodes")
                  .Help("Registered nodes by health")
@@ -118,6 +123,8 @@ void SchedulerMetrics::RecordReport(double lag_seconds) {
   reports_.Increment();
   ingestion_lag_.Observe(lag_seconds < 0 ? 0 : lag_seconds);
 }
+
+void SchedulerMetrics::RecordRejectedReport() { reports_rejected_.Increment(); }
 
 void SchedulerMetrics::SetAsyncQueue(int64_t queued, int64_t running, double oldest_age_seconds) {
   async_depth_.Add({{"state", "queued"}}).Set(static_cast<double>(queued));

@@ -2,11 +2,15 @@
 //
 //   tailor_scheduler_decisions_total{policy,outcome}          counter (placed, no_capacity, error)
 //   tailor_scheduler_decision_latency_seconds{policy}         histogram
-//   tailor_scheduler_invocations_total{outcome}               counter (gateway invocations)
+//   tailor_scheduler_invocations_total{outcome}               counter (gateway invocations, by
+//                                                             RunOutcomeName: succeeded,
+//                                                             function_error, timed_out, ...,
+//                                                             not_run)
 //   tailor_scheduler_async_queue_depth{state}                 gauge (queued, running)
 //   tailor_scheduler_async_queue_oldest_age_seconds           gauge
 //   tailor_scheduler_report_ingestion_lag_seconds             histogram (run end to arrival)
 //   tailor_scheduler_reports_total                            counter (new reports stored)
+//   tailor_scheduler_reports_rejected_total                   counter (refused run reports)
 //   tailor_scheduler_nodes{health}                            gauge
 //   tailor_scheduler_functions                                gauge (deployed, not removed)
 //
@@ -36,6 +40,7 @@ class SchedulerMetrics {
   void RecordPrediction(const std::string& policy, double predicted_ms, double measured_ms);
   void RecordInvocation(const std::string& outcome);
   void RecordReport(double lag_seconds);
+  void RecordRejectedReport();
   void SetAsyncQueue(int64_t queued, int64_t running, double oldest_age_seconds);
   void SetNodes(size_t healthy, size_t unhealthy);
   void SetFunctions(size_t deployed);
@@ -50,6 +55,7 @@ class SchedulerMetrics {
   prometheus::Gauge& async_oldest_;
   prometheus::Histogram& ingestion_lag_;
   prometheus::Counter& reports_;
+  prometheus::Counter& reports_rejected_;
   prometheus::Family<prometheus::Gauge>& nodes_;
   prometheus::Gauge& functions_;
   struct PolicySeries {

@@ -23,13 +23,15 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   s->node_store_ = std::make_unique<NodeStore>(*s->db_);
   s->registry_ = std::make_unique<NodeRegistry>(options.registry, clock, s->node_store_.get());
   TAILOR_RETURN_IF_ERROR_CTX(s->registry_->LoadFromStore(), "restoring node registry");
-  s->membership_ = std::make_unique<MembershipServiceImpl>(*s->registry_);
   s->run_store_ = std::make_unique<RunStore>(*s->runs_db_, clock, options.runs);
   TAILOR_ASSIGN_OR_RETURN(s->functions_, FunctionRegistry::Open(db_path, options.data_dir,
                                                                 options.functions, clock));
   TAILOR_ASSIGN_OR_RETURN(s->async_queue_, AsyncQueue::Open(db_path, clock));
+  Placer::Options placer_options = options.placer;
+  TAILOR_ASSIGN_OR_RETURN(placer_options.decision_key, DecisionIds::LoadOrCreateKey(*s->db_));
   TAILOR_ASSIGN_OR_RETURN(s->placer_,
-                          Placer::Create(options.placer, *s->registry_, *s->functions_, clock));
+                          Placer::Create(placer_options, *s->registry_, *s->functions_, clock));
+  s->membership_ = std::make_unique<MembershipServiceImpl>(*s->registry_, *s->placer_);
   s->intake_ = std::make_unique<RunIntake>(*s->run_store_, *s->registry_, *s->placer_, clock);
   s->clock_ = &clock;
   TAILOR_ASSIGN_OR_RETURN(s->model_states_, ModelStateStore::Open(db_path, clock));
@@ -53,6 +55,10 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   s->gateway_->SetOutcomeHook([metrics](const std::string& o) { metrics->RecordInvocation(o); });
   s->intake_->SetLagHook(
       [metrics](double lag, const v1::RunReport&) { metrics->RecordReport(lag); });
+  s->intake_->SetRejectHook([metrics](const Status& why) {
+    metrics->RecordRejectedReport();
+    log::Warn("run report rejected", {{"error", why}});
+  });
   if (!options.metrics_listen.empty()) {
     try {
       s->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_listen);
@@ -73,7 +79,7 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   }));
   if (requeued > 0) log::Info("requeued async invocations after restart", {{"count", requeued}});
 
-  s->ingest_ = std::make_unique<RunIngestServiceImpl>(*s->intake_);
+  s->ingest_ = std::make_unique<RunIngestServiceImpl>(*s->intake_, *s->registry_);
   s->registry_service_ = std::make_unique<RegistryServiceImpl>(*s->functions_);
   s->placement_service_ = std::make_unique<PlacementServiceImpl>(*s->placer_, *s->intake_);
   s->dispatcher_ =
@@ -81,7 +87,7 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   AsyncDispatcher* dispatcher = s->dispatcher_.get();
   s->gateway_service_ = std::make_unique<GatewayServiceImpl>(
       options.gateway_service, *s->gateway_, *s->async_queue_, *s->functions_, *s->run_store_,
-      [dispatcher] { dispatcher->Wake(); });
+      *s->placer_, [dispatcher] { dispatcher->Wake(); });
   TAILOR_ASSIGN_OR_RETURN(
       s->grpc_, GrpcServer::Start(options.listen_address,
                                   {s->membership_.get(), s->ingest_.get(),

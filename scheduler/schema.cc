@@ -78,6 +78,21 @@ CREATE TABLE model_state (
   saved_unix_ms INTEGER NOT NULL
 );
 )sql",
+    // 6: outcomes told as they are (async outcome), draining nodes, manifest limits,
+    // idempotency keys, and the key that signs decision ids.
+    R"sql(
+ALTER TABLE nodes ADD COLUMN draining INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE functions ADD COLUMN max_memory_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE functions ADD COLUMN max_output_bytes INTEGER NOT NULL DEFAULT 6291456;
+ALTER TABLE async_invocations ADD COLUMN outcome INTEGER NOT NULL DEFAULT 0;  -- tailor.v1.RunOutcome
+ALTER TABLE async_invocations ADD COLUMN idempotency_key TEXT;
+CREATE UNIQUE INDEX async_by_idempotency_key
+  ON async_invocations (function_name, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE TABLE scheduler_secrets (
+  name TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+)sql",
 };
 
 }  // namespace

@@ -1,11 +1,14 @@
 // WebhookServer: HTTP endpoints that turn outside events into async invocations.
 //
-//   POST /v1/functions/{name}/invoke-async   body = payload
+//   POST /v1/functions/{name}/invoke-async   body = payload (header Idempotency-Key optional)
 //        202 {"id": "...", "status_url": "/v1/invocations/..."}
 //        404 unknown function, 409 removed function, 413 payload too large, 400 bad request
-//   GET  /v1/invocations/{id}                200 {"id","state","attempts","error","node_id",
-//        "output","wall_time_ms"}, 404 unknown id
+//        (a bad name, version or key; "field" names it)
+//   GET  /v1/invocations/{id}                200 {"id","function","state","attempts","error",
+//        "outcome", and once it ran "node_id","exit_code","stderr_tail","output",
+//        "wall_time_ms"}, 404 unknown id
 //   GET  /healthz                            200 ok
+// Parsing and JSON live in http_api.h.
 //
 // A storage notification, a queue message or a form post becomes one durable invocation of
 // the named function, exactly as `InvokeAsync` would queue it. Errors are JSON {"error": ...}.
@@ -45,8 +48,5 @@ class WebhookServer {
   std::thread thread_;
   std::string address_;
 };
-
-// The HTTP status for a Status (404 NOT_FOUND, 400 INVALID_ARGUMENT, 413 RESOURCE_EXHAUSTED...).
-int HttpStatusFor(const Status& status);
 
 }  // namespace tailor::scheduler

@@ -2,6 +2,7 @@
 // (CI, the dev VMs), runs get real cgroups; the OOM test needs them and skips otherwise.
 #include "agent/runtime/executor.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -56,11 +57,13 @@ class ExecutorTest : public ::testing::Test {
     return Executor(options, deps);
   }
 
-  // Installs a shell-script function.
-  void InstallScript(const std::string& name, const std::string& script, int timeout_ms = 30000) {
+  // Installs a shell-script function (`manifest_extra`: more tailor.toml lines).
+  void InstallScript(const std::string& name, const std::string& script, int timeout_ms = 30000,
+                     const std::string& manifest_extra = "") {
     const std::string src = "src-" + name;
     dir_.Write(src + "/tailor.toml", "name = '" + name + "'\nversion = '1'\nentrypoint = 'run.sh'\n"
-                                     "timeout_ms = " + std::to_string(timeout_ms) + "\n");
+                                     "timeout_ms = " + std::to_string(timeout_ms) + "\n" +
+                                     manifest_extra);
     dir_.Write(src + "/run.sh", "#!/bin/sh\n" + script);
     ::chmod(dir_.File(src + "/run.sh").c_str(), 0755);
     ASSERT_TRUE(store_->Install(dir_.File(src)).ok());
@@ -148,16 +151,27 @@ TEST_F(ExecutorTest, NonZeroExitIsAFunctionErrorWithItsLog) {
   EXPECT_EQ(resp->stderr_tail(), "something broke\n");
 }
 
-TEST_F(ExecutorTest, OutputBeyondTheCapIsTruncatedAndCounted) {
-  InstallScript("yes", "head -c 100000 /dev/zero\n");
-  ExecutorOptions o;
-  o.stdout_cap_bytes = 1000;
-  Executor ex = MakeExecutor(o);
+TEST_F(ExecutorTest, OutputBeyondTheManifestLimitIsItsOwnOutcomeAndIsDropped) {
+  InstallScript("yes", "head -c 100000 /dev/zero\n", 30000, "max_output_bytes = 1000\n");
+  Executor ex = MakeExecutor();
   auto resp = ex.Invoke(Req("yes"));
-  ASSERT_TRUE(resp.ok());
-  EXPECT_EQ(resp->output().size(), 1000u);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->report().outcome(), v1::RUN_OUTCOME_OUTPUT_TOO_LARGE);
+  EXPECT_EQ(resp->report().exit_code(), 0);
+  EXPECT_TRUE(resp->output().empty()) << "a cut answer must not pass for the answer";
   EXPECT_TRUE(resp->output_truncated());
   EXPECT_EQ(resp->report().output_bytes(), 100000u);
+  EXPECT_THAT(resp->report().error_message(), ::testing::HasSubstr("max_output_bytes is 1000"));
+}
+
+TEST_F(ExecutorTest, AFailingFunctionKeepsItsCutOutputAndItsOwnOutcome) {
+  InstallScript("noisy", "head -c 5000 /dev/zero\nexit 4\n", 30000, "max_output_bytes = 1000\n");
+  Executor ex = MakeExecutor();
+  auto resp = ex.Invoke(Req("noisy"));
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->report().outcome(), v1::RUN_OUTCOME_FUNCTION_ERROR);
+  EXPECT_EQ(resp->output().size(), 1000u);
+  EXPECT_TRUE(resp->output_truncated());
 }
 
 TEST_F(ExecutorTest, TimeoutKillsTheWholeProcessTree) {
@@ -168,10 +182,13 @@ TEST_F(ExecutorTest, TimeoutKillsTheWholeProcessTree) {
   req.set_timeout_ms(300);
   auto resp = ex.Invoke(req);
   ASSERT_TRUE(resp.ok()) << resp.status();
-  EXPECT_EQ(resp->report().outcome(), v1::RUN_OUTCOME_TIMED_OUT);
+  EXPECT_EQ(resp->report().outcome(), v1::RUN_OUTCOME_TIMED_OUT) << resp->report().DebugString();
   EXPECT_TRUE(resp->report().timed_out());
   EXPECT_EQ(resp->report().term_signal(), SIGKILL);
   EXPECT_LT(resp->report().wall_time_us(), 5'000'000);
+  // The spawner's exit event arrives even though the agent's kill byte crossed it.
+  EXPECT_EQ(resp->report().measured().notes().find("run lost"), std::string::npos)
+      << resp->report().measured().notes();
   auto pid = ParseInt64(ReadFile(pidfile).value_or("0"));
   ASSERT_TRUE(pid.ok());
   EXPECT_TRUE(tailor::testing::WaitUntil(

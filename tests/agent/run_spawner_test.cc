@@ -117,12 +117,15 @@ TEST_F(RunSpawnerTest, CountersAreOpenedOnTheChildAndReadAfterTheRun) {
       << without->counters.unavailable;
 }
 
-TEST_F(RunSpawnerTest, ExecFailureIsAnErrorAndTheNextRunWorks) {
+TEST_F(RunSpawnerTest, ExecFailureIsAStartFailureAtTheExecStepAndTheNextRunWorks) {
   ProcessSpec missing = Shell("");
   missing.executable = dir_.File("no-such-program");
   auto result = RunProcess(spawner_, missing, nullptr);
-  ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.status().code(), StatusCode::kNotFound) << result.status();
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->start_failure.has_value());
+  EXPECT_EQ(result->start_failure->step, StartFailStep::kExec);
+  EXPECT_EQ(result->start_failure->status.code(), StatusCode::kNotFound)
+      << result->start_failure->status;
 
   ProcessSpec env_with_nul = Shell("true");
   env_with_nul.env.push_back(std::string("X=\0", 3));
@@ -138,10 +141,13 @@ TEST_F(RunSpawnerTest, ACgroupThatCannotBeJoinedFailsTheRunBeforeItStarts) {
   ProcessSpec spec = Shell("touch " + dir_.File("ran"));
   spec.join_files = {dir_.File("no-such-cgroup/cgroup.procs")};
   auto result = RunProcess(spawner_, spec, nullptr);
-  ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.status().code(), StatusCode::kNotFound) << result.status();
-  EXPECT_NE(result.status().message().find("no-such-cgroup/cgroup.procs"), std::string::npos)
-      << result.status();
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->start_failure.has_value());
+  const StartFailure& failure = *result->start_failure;
+  EXPECT_EQ(failure.step, StartFailStep::kJoin);
+  EXPECT_EQ(failure.status.code(), StatusCode::kNotFound) << failure.status;
+  EXPECT_NE(failure.status.message().find("no-such-cgroup/cgroup.procs"), std::string::npos)
+      << failure.status;
   EXPECT_FALSE(PathExists(dir_.File("ran")));
 }
 

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "proto/grpc_status.h"
 #include "tailor/v1/registry.grpc.pb.h"
 
 namespace tailor::cli {
@@ -29,8 +30,9 @@ TEST(DescribeRpcErrorTest, UnreachableSchedulerNamesTheAddressAndHowToSetIt) {
 }
 
 TEST(DescribeRpcErrorTest, SchedulerSideUnavailableKeepsItsReason) {
-  const grpc::Status status(grpc::StatusCode::UNAVAILABLE,
-                            "could not run 'aes-gcm': no node can take 'aes-gcm' now");
+  // As the scheduler answers: with its status details.
+  const grpc::Status status =
+      ToGrpcStatus(UnavailableError("could not run 'aes-gcm': no node can take 'aes-gcm' now"));
   const std::string text = DescribeRpcError(status, "127.0.0.1:7400", "invoking aes-gcm");
   EXPECT_THAT(text, HasSubstr("no node can take 'aes-gcm' now"));
   EXPECT_THAT(text, HasSubstr("tailorctl nodes"));

@@ -90,14 +90,41 @@ TEST(LeastLoadedPolicyTest, NoEligibleNodeSaysWhy) {
   PlacementRequest req;
   req.function.name = "f";
   req.required_features = {"avx512f"};
+  // The node with the feature is only unhealthy: waiting may help.
   auto d = p.Decide(req, index);
-  EXPECT_EQ(d.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(d.status().reason(), ErrorReason::kNoCapacity);
   EXPECT_THAT(d.status().message(), ::testing::HasSubstr("1 lacks avx512f"));
   EXPECT_THAT(d.status().message(), ::testing::HasSubstr("1 unhealthy"));
+  // No node has the feature at all: it will not pass.
+  req.required_features = {"sha_ni"};
+  auto never = p.Decide(req, index);
+  EXPECT_EQ(never.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(never.status().reason(), ErrorReason::kDoesNotFit);
   req.required_features.clear();
   req.excluded_node_ids = {"a"};
-  EXPECT_EQ(p.Decide(req, index).status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(p.Decide(req, ClusterIndex()).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(p.Decide(req, index).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(p.Decide(req, ClusterIndex()).status().code(), StatusCode::kUnavailable);
+}
+
+TEST(LeastLoadedPolicyTest, FullNodesAreResourceExhaustedAndTooSmallOnesDoNotFit) {
+  ClusterIndex index;
+  NodeView n = Node("a", "x");
+  n.capacity = {512ull << 20, 1000};
+  index.Upsert(n, Class("x"));
+  LeastLoadedPolicy p;
+  PlacementRequest req;
+  req.function.name = "f";  // the static allocation: 256 MiB, one core
+  index.SetAllocated("a", {384ull << 20, 0});
+  auto full = p.Decide(req, index);
+  EXPECT_EQ(full.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(full.status().reason(), ErrorReason::kNoCapacity);
+  index.SetAllocated("a", {});
+  req.function.memory_hint_bytes = 1ull << 30;  // more than the node has
+  auto too_big = p.Decide(req, index);
+  EXPECT_EQ(too_big.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(too_big.status().reason(), ErrorReason::kDoesNotFit);
+  EXPECT_THAT(too_big.status().message(), ::testing::HasSubstr("smaller than the allocation"));
 }
 
 TEST(LeastLoadedPolicyTest, LargeClustersExplainOneNodePerClass) {

@@ -89,7 +89,7 @@ TEST(RoundRobinPolicyTest, SkipsNodesThatCannotTakeTheInvocationAndSaysWhy) {
   EXPECT_THAT(Picks(p, req, index, 2), ::testing::ElementsAre("c", "c"));
   index.SetHealthy("c", false);
   auto none = p.Decide(req, index);
-  EXPECT_EQ(none.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(none.status().code(), StatusCode::kUnavailable);
   EXPECT_THAT(none.status().message(), ::testing::HasSubstr("2 lacks sha_ni"));
   EXPECT_THAT(none.status().message(), ::testing::HasSubstr("1 unhealthy"));
 }

@@ -34,8 +34,13 @@ TEST_F(AsyncQueueTest, ClaimsInOrderRecordsOutcomesAndBacksOff) {
   EXPECT_EQ(q->Get(*a)->state(), v1::ASYNC_STATE_RUNNING);
   v1::GatewayInvokeResponse resp;
   resp.set_output("done");
-  ASSERT_TRUE(q->Succeed(*a, resp).ok());
+  resp.set_outcome(v1::RUN_OUTCOME_SUCCEEDED);
+  resp.set_node_id("n1");
+  ASSERT_TRUE(q->Finish(*a, resp).ok());
+  EXPECT_EQ(q->Get(*a)->state(), v1::ASYNC_STATE_SUCCEEDED);
+  EXPECT_EQ(q->Get(*a)->outcome(), v1::RUN_OUTCOME_SUCCEEDED);
   EXPECT_EQ(q->Get(*a)->response().output(), "done");
+  EXPECT_EQ(q->Get(*a)->node_id(), "n1");
 
   auto second = q->ClaimDue();
   EXPECT_EQ((*second)->request.payload(), std::string("two\0bytes", 9));
@@ -45,8 +50,9 @@ TEST_F(AsyncQueueTest, ClaimsInOrderRecordsOutcomesAndBacksOff) {
   auto again = q->ClaimDue();
   ASSERT_TRUE(again->has_value());
   EXPECT_EQ((*again)->attempts, 2u);
-  ASSERT_TRUE(q->Fail(*b, "gave up").ok());
+  ASSERT_TRUE(q->Fail(*b, v1::RUN_OUTCOME_NOT_RUN, "gave up").ok());
   EXPECT_EQ(q->Get(*b)->state(), v1::ASYNC_STATE_FAILED);
+  EXPECT_EQ(q->Get(*b)->outcome(), v1::RUN_OUTCOME_NOT_RUN);
   EXPECT_EQ(q->Get(*b)->error(), "gave up");
   EXPECT_EQ(q->Get("nope").status().code(), StatusCode::kNotFound);
 }
@@ -70,11 +76,51 @@ TEST_F(AsyncQueueTest, AcceptedInvocationsSurviveACrashAndOnlyIdempotentOnesRunA
   EXPECT_EQ(*requeued, 1);
   EXPECT_EQ(q->Get(running_idem)->state(), v1::ASYNC_STATE_QUEUED);
   EXPECT_EQ(q->Get(running_once)->state(), v1::ASYNC_STATE_FAILED);
+  EXPECT_EQ(q->Get(running_once)->outcome(), v1::RUN_OUTCOME_AGENT_LOST);
   EXPECT_NE(q->Get(running_once)->error().find("not marked idempotent"), std::string::npos);
   EXPECT_EQ(q->Get(queued)->state(), v1::ASYNC_STATE_QUEUED);
   auto stats = q->GetStats();
   EXPECT_EQ(stats->queued, 2);
   EXPECT_EQ(stats->running, 0);
+}
+
+// A function that ran and failed is FAILED, not SUCCEEDED, and keeps what it said.
+TEST_F(AsyncQueueTest, ARunThatFailedIsFailedWithItsExitCodeStderrAndOutput) {
+  auto q = Open();
+  auto id = q->Enqueue(Req("f", ""));
+  ASSERT_TRUE(q->ClaimDue()->has_value());
+  v1::GatewayInvokeResponse resp;
+  resp.set_outcome(v1::RUN_OUTCOME_FUNCTION_ERROR);
+  resp.set_error("exited with code 3");
+  resp.set_output("partial");
+  resp.set_stderr_tail("boom\n");
+  resp.mutable_report()->set_exit_code(3);
+  resp.set_node_id("n2");
+  ASSERT_TRUE(q->Finish(*id, resp).ok());
+  auto r = q->Get(*id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state(), v1::ASYNC_STATE_FAILED);
+  EXPECT_EQ(r->outcome(), v1::RUN_OUTCOME_FUNCTION_ERROR);
+  EXPECT_EQ(r->exit_code(), 3);
+  EXPECT_EQ(r->stderr_tail(), "boom\n");
+  EXPECT_EQ(r->error(), "exited with code 3");
+  EXPECT_EQ(r->node_id(), "n2");
+  EXPECT_EQ(r->response().output(), "partial");
+}
+
+TEST_F(AsyncQueueTest, TheSameIdempotencyKeyQueuesOnceForAFunction) {
+  auto q = Open();
+  auto keyed = Req("f", "x");
+  keyed.set_idempotency_key("order-17");
+  auto first = q->Enqueue(keyed);
+  auto again = q->Enqueue(keyed);
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_EQ(*first, *again);
+  auto other_function = Req("g", "x");
+  other_function.set_idempotency_key("order-17");
+  EXPECT_NE(*q->Enqueue(other_function), *first) << "keys belong to a function";
+  EXPECT_NE(*q->Enqueue(Req("f", "x")), *first) << "no key: every call is new";
+  EXPECT_EQ(q->GetStats()->queued, 3);
 }
 
 }  // namespace

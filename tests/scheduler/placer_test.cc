@@ -60,7 +60,8 @@ TEST_F(PlacerTest, ReservesCapacityAndNeverPicksAFullNode) {
   EXPECT_EQ(placed["large"], 3);
   EXPECT_EQ(placer_->Held("large").memory_bytes, 3 * kGiB);
   auto full = Place();
-  EXPECT_EQ(full.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(full.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(full.status().reason(), ErrorReason::kNoCapacity);
   EXPECT_THAT(full.status().message(), HasSubstr("2 memory full"));
   // A finished run frees its share; releasing twice is harmless.
   placer_->Release(decisions[0]);
@@ -87,7 +88,7 @@ TEST_F(PlacerTest, UnhealthyNodesAndMissingFeaturesAreNeverChosen) {
   clock_.Advance(3s);
   nodes_.Sweep();
   auto none = placer_->Place(in);
-  EXPECT_EQ(none.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(none.status().code(), StatusCode::kUnavailable) << "the unhealthy one may return";
   EXPECT_THAT(none.status().message(), HasSubstr("1 lacks aes"));
   EXPECT_THAT(none.status().message(), HasSubstr("1 unhealthy"));
   in.required_features.clear();
@@ -157,18 +158,14 @@ TEST_F(PlacerTest, ReportsAreIdempotentAndFreeTheirDecision) {
   auto p = Place();
   ASSERT_TRUE(p.ok());
   EXPECT_FALSE(Place().ok());
-  v1::RunReport r;
-  r.set_invocation_id("inv-1");
-  r.set_function_name("big");
-  r.set_node_id("n");
+  v1::RunReport r = testing::GoodReport("inv-1", "big", "n", ToUnixMillis(clock_.WallNow()), 1000);
   r.set_decision_id(p->decision_id);
-  r.set_wall_time_us(1000);
-  r.set_end_unix_ms(ToUnixMillis(clock_.WallNow()));
   auto first = intake.Accept({&r});
   auto second = intake.Accept({&r});
   ASSERT_TRUE(first.ok() && second.ok());
-  EXPECT_TRUE((*first)[0]);
-  EXPECT_FALSE((*second)[0]);
+  ASSERT_TRUE((*first)[0].rejected.ok()) << (*first)[0].rejected;
+  EXPECT_TRUE((*first)[0].fresh);
+  EXPECT_FALSE((*second)[0].fresh);
   EXPECT_EQ(*runs.Count(), 1u);
   EXPECT_EQ(learned, 1) << "a replayed report is not learned twice";
   EXPECT_TRUE(Place().ok()) << "the report freed the decision's capacity";
@@ -177,7 +174,9 @@ TEST_F(PlacerTest, ReportsAreIdempotentAndFreeTheirDecision) {
   EXPECT_FALSE((*stored)[0].host_class.empty());
   v1::RunReport bad;
   bad.set_function_name("big");
-  EXPECT_EQ(intake.Accept({&bad}).status().code(), StatusCode::kInvalidArgument);
+  auto refused = intake.Accept({&bad});
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ((*refused)[0].rejected.code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@ class RunStoreTest : public testing::SchedulerDbTest {
     r.set_end_unix_ms(1000 + i);
     r.set_outcome(ok ? v1::RUN_OUTCOME_SUCCEEDED : v1::RUN_OUTCOME_FUNCTION_ERROR);
     r.set_oom_killed(!ok);
+    r.mutable_allocation()->set_memory_limit_bytes(uint64_t(i) << 21);
     return r;
   }
 };
@@ -42,7 +43,7 @@ TEST_F(RunStoreTest, KeepsAtMostMaxRunsDroppingTheOldest) {
   EXPECT_EQ((*newest)[0].report.invocation_id(), "inv-249");
 }
 
-TEST_F(RunStoreTest, ProfileHasQuantilesPerClassAndARecommendedAllocation) {
+TEST_F(RunStoreTest, ProfileHasQuantilesPerClassAndTheAllocationUsedThere) {
   auto db = SqliteDb::Open(db_path_);
   RunStore store(**db, clock_);
   std::vector<v1::RunReport> runs;
@@ -63,9 +64,10 @@ TEST_F(RunStoreTest, ProfileHasQuantilesPerClassAndARecommendedAllocation) {
   EXPECT_EQ(fast.peak_memory_p95_bytes(), 95ull << 20);
   EXPECT_EQ(p.classes(1).oom_kills(), 1u);
   EXPECT_EQ(p.classes(1).failures(), 1u);
-  // 200 MiB peak x 1.25 headroom x 2 after an OOM kill.
-  EXPECT_EQ(p.recommended_allocation().memory_limit_bytes(), 500ull << 20);
-  EXPECT_EQ(p.recommended_allocation().cpu_millicores(), 500u);
+  // The newest run of each class (RunsOf returns newest first): run 100 on "fast".
+  EXPECT_EQ(fast.allocation_used().memory_limit_bytes(), 100ull << 21);
+  EXPECT_EQ(p.classes(1).allocation_used().memory_limit_bytes(), 101ull << 21);
+  EXPECT_FALSE(p.has_recommended_allocation()) << "the placer's advice, not computed here";
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "common/sqlite_db.h"
 #include "scheduler/schema.h"
 #include "tailor/v1/membership.pb.h"
+#include "tailor/v1/run_report.pb.h"
 #include "tests/support/temp_dir.h"
 
 namespace tailor::scheduler::testing {
@@ -37,6 +38,24 @@ inline v1::RegisterRequest NodeWith(const std::string& id, uint32_t cores, uint6
   inv->set_memory_bytes(memory);
   inv->mutable_cpu()->set_model_name("Test CPU");
   for (const char* f : features) (*inv->mutable_cpu_features())[f] = true;
+  return r;
+}
+
+// A run report that passes every check: `wall_us` of wall time ending at `end_unix_ms`, half
+// of it CPU time, a 64 MiB peak, exit 0.
+inline v1::RunReport GoodReport(const std::string& invocation_id, const std::string& function,
+                                const std::string& node_id, int64_t end_unix_ms,
+                                int64_t wall_us = 10'000) {
+  v1::RunReport r;
+  r.set_invocation_id(invocation_id);
+  r.set_function_name(function);
+  r.set_node_id(node_id);
+  r.set_outcome(v1::RUN_OUTCOME_SUCCEEDED);
+  r.set_wall_time_us(wall_us);
+  r.set_user_cpu_us(wall_us / 2);
+  r.set_end_unix_ms(end_unix_ms);
+  r.set_start_unix_ms(end_unix_ms - wall_us / 1000);
+  r.set_peak_memory_bytes(64ull << 20);
   return r;
 }
 
