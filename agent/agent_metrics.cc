@@ -1,21 +1,12 @@
 #include "agent/agent_metrics.h"
 
+#include "proto/run_outcome_name.h"
+
 namespace tailor::agent {
 namespace {
 const prometheus::Histogram::BucketBoundaries kDurationBuckets = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 }  // namespace
-
-std::string OutcomeLabel(v1::RunOutcome outcome) {
-  switch (outcome) {
-    case v1::RUN_OUTCOME_SUCCEEDED: return "succeeded";
-    case v1::RUN_OUTCOME_FUNCTION_ERROR: return "function_error";
-    case v1::RUN_OUTCOME_TIMED_OUT: return "timed_out";
-    case v1::RUN_OUTCOME_OOM_KILLED: return "oom_killed";
-    case v1::RUN_OUTCOME_START_FAILED: return "start_failed";
-    default: return "unknown";
-  }
-}
 
 AgentMetrics::AgentMetrics(prometheus::Registry& r)
     : invocations_(prometheus::BuildCounter()
@@ -59,6 +50,12 @@ AgentMetrics::AgentMetrics(prometheus::Registry& r)
                          .Help("Run reports dropped because the spool was full")
                          .Register(r)
                          .Add({})),
+      reports_rejected_(prometheus::BuildCounter()
+                            .Name("tailor_agent_reports_rejected_total")
+                            .Help("Run reports the scheduler refused as malformed or impossible "
+                                  "(dropped from the spool, logged)")
+                            .Register(r)
+                            .Add({})),
       sources_(prometheus::BuildGauge()
                    .Name("tailor_agent_telemetry_source_available")
                    .Help("1 if this host provides the telemetry source, else 0")
@@ -66,7 +63,7 @@ AgentMetrics::AgentMetrics(prometheus::Registry& r)
 
 void AgentMetrics::RecordRun(const v1::RunReport& report) {
   const std::string& fn = report.function_name();
-  invocations_.Add({{"function", fn}, {"outcome", OutcomeLabel(report.outcome())}}).Increment();
+  invocations_.Add({{"function", fn}, {"outcome", RunOutcomeName(report.outcome())}}).Increment();
   duration_.Add({{"function", fn}}, kDurationBuckets).Observe(report.wall_time_us() / 1e6);
   cpu_seconds_.Add({{"function", fn}})
       .Increment((report.user_cpu_us() + report.system_cpu_us()) / 1e6);
@@ -79,7 +76,12 @@ void AgentMetrics::SetLoad(uint32_t running, uint32_t queued) {
   queued_.Set(queued);
 }
 
+void AgentMetrics::RecordRejectedReports(uint64_t count) {
+  reports_rejected_.Increment(static_cast<double>(count));
+}
+
 void AgentMetrics::SetSpool(uint64_t depth, uint64_t dropped_total) {
+  std::lock_guard lock(spool_mu_);
   spool_depth_.Set(static_cast<double>(depth));
   const double dropped = static_cast<double>(dropped_total);
   if (dropped > spool_dropped_seen_) {

@@ -1,6 +1,6 @@
 // AgentMetrics: every Prometheus metric the agent serves, declared in one place.
 //
-//   tailor_agent_invocations_total{function,outcome}        counter
+//   tailor_agent_invocations_total{function,outcome}        counter (outcome: RunOutcomeName)
 //   tailor_agent_run_duration_seconds{function}             histogram (wall time)
 //   tailor_agent_run_cpu_seconds_total{function}            counter (user + system)
 //   tailor_agent_run_peak_memory_bytes{function}            gauge (last run)
@@ -8,6 +8,7 @@
 //   tailor_agent_running_invocations / _queued_invocations  gauges
 //   tailor_agent_spool_reports                              gauge (waiting for upload)
 //   tailor_agent_spool_dropped_reports_total                counter
+//   tailor_agent_reports_rejected_total                     counter (refused by the scheduler)
 //   tailor_agent_telemetry_source_available{source}         gauge 0/1
 //
 // Thread-safety: prometheus-cpp metrics are thread-safe; RecordRun may be called concurrently.
@@ -18,6 +19,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <mutex>
 #include <string>
 
 #include "tailor/v1/run_report.pb.h"
@@ -30,7 +32,9 @@ class AgentMetrics {
 
   void RecordRun(const v1::RunReport& report);
   void SetLoad(uint32_t running, uint32_t queued);
+  // Safe to call from any thread (runs finish and uploads complete on different threads).
   void SetSpool(uint64_t depth, uint64_t dropped_total);
+  void RecordRejectedReports(uint64_t count);
   void SetSourceAvailable(const std::string& source, bool available);
 
  private:
@@ -43,11 +47,10 @@ class AgentMetrics {
   prometheus::Gauge& queued_;
   prometheus::Gauge& spool_depth_;
   prometheus::Counter& spool_dropped_;
-  double spool_dropped_seen_ = 0;
+  prometheus::Counter& reports_rejected_;
+  std::mutex spool_mu_;
+  double spool_dropped_seen_ = 0;  // guarded by spool_mu_
   prometheus::Family<prometheus::Gauge>& sources_;
 };
-
-// "succeeded", "function_error", "timed_out", "oom_killed", "start_failed".
-std::string OutcomeLabel(v1::RunOutcome outcome);
 
 }  // namespace tailor::agent

@@ -186,11 +186,15 @@ int RunAgent(const RunOptions& opts) {
   uopts.node_id = node_id;
   uopts.backoff.initial = std::chrono::milliseconds(opts.backoff_initial_ms);
   uopts.backoff.max = std::chrono::milliseconds(opts.backoff_max_ms);
+  auto registry = std::make_shared<prometheus::Registry>();
+  AgentMetrics metrics(*registry);
+  uopts.after_batch = [&metrics, &spool](uint64_t rejected) {
+    metrics.RecordRejectedReports(rejected);
+    metrics.SetSpool((*spool)->depth(), (*spool)->dropped_total());
+  };
   ReportUploader uploader(uopts, **spool);
   uploader.Start();
 
-  auto registry = std::make_shared<prometheus::Registry>();
-  AgentMetrics metrics(*registry);
   metrics.SetSourceAvailable("cgroup", cgroups->version() > 0);
   metrics.SetSourceAvailable("perf_hardware", inv->hw_perf_counters());
   metrics.SetSourceAvailable("resctrl_monitoring", resctrl.monitoring_available());

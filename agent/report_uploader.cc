@@ -44,11 +44,19 @@ Result<size_t> ReportUploader::UploadBatch() {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + options_.rpc_timeout);
   TAILOR_RETURN_IF_ERROR(FromGrpcStatus(stub_->SubmitRunReports(&ctx, req, &resp)));
-  std::vector<std::string> acked(resp.acknowledged_invocation_ids().begin(),
-                                 resp.acknowledged_invocation_ids().end());
-  TAILOR_RETURN_IF_ERROR(spool_.Ack(acked));
-  uploaded_.fetch_add(acked.size());
-  return acked.size();
+  std::vector<std::string> done(resp.acknowledged_invocation_ids().begin(),
+                                resp.acknowledged_invocation_ids().end());
+  for (const auto& rejected : resp.rejected()) {
+    log::Warn("the scheduler rejected a run report; dropping it",
+              {{"invocation", rejected.invocation_id()}, {"field", rejected.field()},
+               {"reason", rejected.reason()}});
+    done.push_back(rejected.invocation_id());
+  }
+  TAILOR_RETURN_IF_ERROR(spool_.Ack(done));
+  uploaded_.fetch_add(static_cast<uint64_t>(resp.acknowledged_invocation_ids_size()));
+  rejected_.fetch_add(static_cast<uint64_t>(resp.rejected_size()));
+  if (options_.after_batch) options_.after_batch(static_cast<uint64_t>(resp.rejected_size()));
+  return done.size();
 }
 
 void ReportUploader::Run() {

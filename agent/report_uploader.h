@@ -1,12 +1,15 @@
 // ReportUploader: sends spooled run reports to the scheduler in order, in batches, and deletes
-// them from the spool once acknowledged. While the scheduler is away it backs off and keeps
-// the reports; after it returns, everything unacknowledged is sent again (the scheduler
-// stores idempotently by invocation id, so a resend never duplicates).
+// them from the spool once acknowledged, or once rejected (the scheduler refused them for good:
+// each is logged with its reason and counted, so one bad report never blocks the rest). While
+// the scheduler is away it backs off and keeps the reports; after it returns, everything
+// unacknowledged is sent again (the scheduler stores idempotently by invocation id, so a
+// resend never duplicates).
 //
 // Thread-safety: Start/Stop from the owner; Wake() from any thread.
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -26,6 +29,9 @@ class ReportUploader {
     std::chrono::milliseconds idle_poll{500};
     std::chrono::milliseconds rpc_timeout{5000};
     ExponentialBackoff::Options backoff;
+    // Called on the uploader's thread after each batch the scheduler answered, with how many
+    // reports were rejected (0 or more); may be null.
+    std::function<void(uint64_t rejected)> after_batch;
   };
 
   ReportUploader(Options options, ReportSpool& spool);
@@ -35,6 +41,7 @@ class ReportUploader {
   // Asks for an upload now (called after a run appends a report).
   void Wake();
   uint64_t uploaded_total() const { return uploaded_.load(); }
+  uint64_t rejected_total() const { return rejected_.load(); }
 
  private:
   void Run();
@@ -50,6 +57,7 @@ class ReportUploader {
   bool stopping_ = false;
   bool woken_ = false;
   std::atomic<uint64_t> uploaded_{0};
+  std::atomic<uint64_t> rejected_{0};
 };
 
 }  // namespace tailor::agent

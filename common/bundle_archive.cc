@@ -78,6 +78,14 @@ bool IsBundleArchiveName(std::string_view path) {
   return path.ends_with(".tar.gz") || path.ends_with(".tgz");
 }
 
+bool IsSha256Hex(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 std::string Sha256Hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;

@@ -40,5 +40,7 @@ bool IsBundleArchiveName(std::string_view path);
 
 // Lower-case hex SHA-256 of `bytes`.
 std::string Sha256Hex(std::string_view bytes);
+// Whether `s` is what Sha256Hex returns: 64 lower-case hex digits.
+bool IsSha256Hex(std::string_view s);
 
 }  // namespace tailor

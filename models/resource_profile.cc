@@ -17,13 +17,10 @@ constexpr double kThrottledShare = 0.2;
 constexpr double kThrottledGrowth = 1.5;
 constexpr double kMaxCores = 65'536;
 
-// The peak a run contributes (see the header), or 0 for none.
-double PeakSample(const RunObservation& run) {
-  double peak = static_cast<double>(run.peak_memory_bytes);
+// Whether a run that was not OOM-killed filled its limit (its peak says nothing more).
+bool FilledItsLimit(const RunObservation& run) {
   const double limit = static_cast<double>(run.memory_limit_bytes);
-  if (limit <= 0) return peak;
-  peak = std::min(peak, limit);
-  return peak >= kNearLimit * limit ? limit / kHeadroom : peak;
+  return limit > 0 && static_cast<double>(run.peak_memory_bytes) >= kNearLimit * limit;
 }
 
 // The CPU demand a successful run shows, in cores.
@@ -42,10 +39,14 @@ void ResourceProfiles::Observe(const RunObservation& run, double llc_miss_ratio)
   Profile& p = profiles_[run.function];
   ++p.runs;
   p.ooms *= 0.9;
+  p.saturated_weight *= 0.9;
   if (run.oom_killed) {
     p.ooms += 1;
-  } else if (const double peak = PeakSample(run); peak > 0) {
-    p.peaks.Add(peak);
+  } else if (FilledItsLimit(run)) {
+    p.saturated_limit = static_cast<double>(run.memory_limit_bytes);
+    p.saturated_weight += 1;
+  } else if (run.peak_memory_bytes > 0) {
+    p.peaks.Add(static_cast<double>(run.peak_memory_bytes));
   }
   p.p95_peak = p.peaks.weight() > 0 ? p.peaks.Quantile(0.95) : 0;  // off the decision path
   if (run.wall_ms > 0 && run.succeeded && std::isfinite(run.cpu_ms)) {
@@ -66,6 +67,10 @@ Allocation ResourceProfiles::Advise(const FunctionInfo& function,
     const Profile& p = it->second;
     if (p.p95_peak > 0) {
       memory = std::max(16 * kMiB, std::ceil(p.p95_peak * kHeadroom / kMiB) * kMiB);
+    }
+    if (p.saturated_weight > 0.5) {
+      // Recent runs filled this limit without an OOM kill: it fits; hold it.
+      memory = p.p95_peak > 0 ? std::max(memory, p.saturated_limit) : p.saturated_limit;
     }
     if (p.ooms > 0.5) {
       // Each recent OOM kill doubles the limit, from the larger of the advice and the hint;
@@ -98,8 +103,8 @@ std::string ResourceProfiles::Save() const {
   out.precision(17);
   for (const auto& [name, p] : profiles_) {
     out << name << ' ' << p.runs << ' ' << p.p95_peak << ' ' << p.cpu_ratio << ' '
-        << p.cpu_ratio_weight << ' ' << p.ooms << ' ' << p.llc_miss << " | " << p.peaks.Save()
-        << '\n';
+        << p.cpu_ratio_weight << ' ' << p.ooms << ' ' << p.llc_miss << ' ' << p.saturated_limit
+        << ' ' << p.saturated_weight << " | " << p.peaks.Save() << '\n';
   }
   return out.str();
 }
@@ -118,6 +123,10 @@ bool ResourceProfiles::Restore(const std::string& text) {
     if (!(head >> name >> p.runs >> p.p95_peak >> p.cpu_ratio >> p.cpu_ratio_weight >> p.ooms >>
           p.llc_miss)) {
       return false;
+    }
+    // Saved before saturated limits were kept: none.
+    if (!(head >> p.saturated_limit >> p.saturated_weight)) {
+      p.saturated_limit = p.saturated_weight = 0;
     }
     if (!p.peaks.Restore(line.substr(bar + 3))) return false;
     restored[name] = std::move(p);

@@ -9,8 +9,10 @@
 //
 // No single run can push the advice out of bounds:
 //   - a peak counts at most up to the limit the run had; a run that came within 5% of its limit
-//     without an OOM kill (page cache fills any limit) counts as "fits in that limit", so the
-//     advice holds there instead of ratcheting up;
+//     without an OOM kill (page cache fills any limit) says only "fits in that limit": it is
+//     kept apart from the peaks (as the saturated limit, with a decayed weight), and the advice
+//     is at least that limit while such runs are recent, so it holds there instead of
+//     ratcheting up or down;
 //   - CPU demand is CPU time per wall second, except when the run was throttled in at least
 //     20% of its CFS periods: then it wanted more than its quota, and the demand counts as
 //     1.5x the quota (so a quota that was too small grows again; it never only shrinks);
@@ -49,6 +51,8 @@ class ResourceProfiles {
     double cpu_ratio_weight = 0;
     double ooms = 0;  // decayed count
     double llc_miss = -1;
+    double saturated_limit = 0;   // the limit of the newest run that filled it without an OOM
+    double saturated_weight = 0;  // decayed count of such runs
   };
   std::unordered_map<std::string, Profile> profiles_;
   // Advise reads the histogram only when it changed: decisions outnumber runs.

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "common/bundle_archive.h"
 #include "common/field_check.h"
 #include "common/limits.h"
 
@@ -23,14 +24,6 @@ bool IsPolicyName(std::string_view p) {
   if (p.size() > kMaxLabelBytes) return false;
   for (char c : p) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  }
-  return true;
-}
-
-bool IsDigest(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
 }
@@ -271,7 +264,7 @@ Status ValidateAgentInvokeRequest(const v1::InvokeRequest& r) {
       .Name("invocation_id", NameKind::kId, r.invocation_id(), /*optional=*/true)
       .AtMost("timeout_ms", r.timeout_ms(), kMaxTimeoutMs)
       .Name("decision_id", NameKind::kId, r.decision_id(), /*optional=*/true)
-      .Require(r.bundle_digest().empty() || IsDigest(r.bundle_digest()), "bundle_digest",
+      .Require(r.bundle_digest().empty() || IsSha256Hex(r.bundle_digest()), "bundle_digest",
                "must be a lower-case hex SHA-256, got " + Excerpt(r.bundle_digest()));
   TAILOR_RETURN_IF_ERROR(c.status());
   return ValidateAllocation(r.allocation(), "allocation");

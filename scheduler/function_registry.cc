@@ -36,14 +36,6 @@ v1::FunctionVersion FromRow(const SqliteStatement& row) {
   return f;
 }
 
-bool IsHexDigest(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<FunctionRegistry>> FunctionRegistry::Open(const std::string& db_path,
@@ -221,7 +213,7 @@ Result<uint32_t> FunctionRegistry::Remove(const std::string& name) {
 }
 
 Result<std::string> FunctionRegistry::ReadBundle(const std::string& digest) {
-  if (!IsHexDigest(digest)) return InvalidArgumentError("'" + digest + "' is not a SHA-256 digest");
+  if (!IsSha256Hex(digest)) return InvalidArgumentError("'" + digest + "' is not a SHA-256 digest");
   auto bytes = ReadFile(BundlePath(digest));
   if (!bytes.ok()) return NotFoundError("no bundle with digest " + digest);
   return bytes;

@@ -1,5 +1,7 @@
 #include "scheduler/registry_service.h"
 
+#include "common/bundle_archive.h"
+#include "common/names.h"
 #include "proto/grpc_status.h"
 
 namespace tailor::scheduler {
@@ -13,6 +15,11 @@ grpc::Status RegistryServiceImpl::Deploy(grpc::ServerContext*,
     return ToGrpcStatus(InvalidArgumentError("a deploy stream starts with a header chunk"));
   }
   const v1::DeployHeader header = chunk.header();
+  if (!header.sha256().empty() && !IsSha256Hex(header.sha256())) {
+    return ToGrpcStatus(InvalidArgumentError("header.sha256 must be 64 lower-case hex digits, got " +
+                                             Excerpt(header.sha256()))
+                            .WithField("header.sha256"));
+  }
   if (header.size_bytes() > limit) {
     return ToGrpcStatus(ResourceExhaustedError(
         "bundle is " + std::to_string(header.size_bytes()) + " bytes; the limit is " +
@@ -54,6 +61,9 @@ grpc::Status RegistryServiceImpl::ListFunctions(grpc::ServerContext*,
 grpc::Status RegistryServiceImpl::RemoveFunction(grpc::ServerContext*,
                                                  const v1::RemoveFunctionRequest* request,
                                                  v1::RemoveFunctionResponse* response) {
+  if (Status s = CheckName(NameKind::kFunction, request->name(), "name"); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   auto removed = registry_.Remove(request->name());
   if (!removed.ok()) return ToGrpcStatus(removed.status());
   response->set_versions_removed(*removed);

@@ -470,5 +470,115 @@ TEST_F(ExecutorTest, PeakMemoryIsTheFunctionsOwnEvenInABigAgent) {
   EXPECT_EQ(ballast[4096], 1);
 }
 
+// A start that fails is a run report with its outcome and step, spooled like any other, not
+// an error the scheduler cannot learn from.
+TEST_F(ExecutorTest, AFailedStartIsAReportWithTheStepThatFailed) {
+  InstallScript("vanishing", "echo never\n");
+  auto fn = store_->Lookup("vanishing", "1");
+  ASSERT_TRUE(fn.ok());
+  ASSERT_EQ(::unlink(fn->entrypoint.c_str()), 0);  // gone between install and run
+  struct Sink final : RunReportSink {
+    std::vector<v1::RunReport> reports;
+    Status Append(const v1::RunReport& r) override {
+      reports.push_back(r);
+      return OkStatus();
+    }
+  } sink;
+  ExecutorOptions o;
+  o.node_id = "test-node";
+  o.run_spawner = tailor::testing::BinaryPath("tailor-run-spawner");
+  ExecutorDeps deps;
+  deps.functions = store_.get();
+  deps.cgroups = cgroups_.get();
+  deps.resctrl = resctrl_.get();
+  deps.clock = &RealClock::Get();
+  deps.sink = &sink;
+  Executor ex(o, deps);
+  auto resp = ex.Invoke(Req("vanishing"));
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->report().outcome(), v1::RUN_OUTCOME_START_FAILED);
+  EXPECT_EQ(resp->report().start_step(), v1::START_STEP_EXEC);
+  EXPECT_THAT(resp->report().error_message(), ::testing::HasSubstr("run.sh"));
+  ASSERT_EQ(sink.reports.size(), 1u);
+  EXPECT_EQ(sink.reports[0].outcome(), v1::RUN_OUTCOME_START_FAILED);
+}
+
+TEST_F(ExecutorTest, RequestsThatCannotStartAreErrorsThatSaySoTyped) {
+  Executor ex = MakeExecutor();
+  auto unknown = ex.Invoke(Req("nope"));
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(unknown.status().reason(), ErrorReason::kNotStarted);
+  auto dotdot = Req("..");
+  EXPECT_EQ(ex.Invoke(dotdot).status().field(), "function_name");
+  auto version = Req("f");
+  version.set_function_version("..");
+  EXPECT_EQ(ex.Invoke(version).status().field(), "function_version");
+  auto cache_class = Req("f");
+  cache_class.mutable_allocation()->set_cache_class("../../tasks");
+  EXPECT_EQ(ex.Invoke(cache_class).status().field(), "allocation.cache_class");
+}
+
+// Peak memory is the whole process tree's: four workers of 100 MiB each are sized as 400 MiB,
+// not as the one process the spawner waited for.
+TEST_F(ExecutorTest, AMultiProcessFunctionIsSizedFromItsWholeTree) {
+  if (::geteuid() != 0 || !HaveMemoryCgroup()) {
+    GTEST_SKIP() << "needs root and a memory cgroup (the tree's high-water mark)";
+  }
+  const std::string grow = JoinPath(TAILOR_FUNCTIONS_DIR, "memory-grow/bin/memory-grow");
+  InstallScript("workers",
+                "for i in 1 2 3 4; do\n"
+                "  echo '{\"target_bytes\": 104857600, \"hold_ms\": 500}' | " + grow + " > /dev/null &\n"
+                "done\nwait\n");
+  Executor ex = MakeExecutor();
+  auto req = Req("workers");
+  req.mutable_allocation()->set_memory_limit_bytes(1ull << 30);
+  auto resp = ex.Invoke(req);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  ASSERT_EQ(resp->report().outcome(), v1::RUN_OUTCOME_SUCCEEDED) << resp->stderr_tail();
+  EXPECT_TRUE(resp->report().measured().memory_peak_whole_tree());
+  EXPECT_GE(resp->report().peak_memory_bytes(), 400ull << 20);
+}
+
+// Under a quota a CPU-bound run is throttled, and the report says how much (the learner raises
+// the quota from it).
+TEST_F(ExecutorTest, ARunUnderAQuotaReportsItsThrottling) {
+  if (::geteuid() != 0 || cgroups_->version() == 0) {
+    GTEST_SKIP() << "needs root and a cpu cgroup to apply a CFS quota";
+  }
+  InstallScript("spin", "i=0\nwhile [ $i -lt 300000 ]; do i=$((i+1)); done\n");
+  Executor ex = MakeExecutor();
+  auto req = Req("spin");
+  req.mutable_allocation()->set_cpu_millicores(200);
+  auto resp = ex.Invoke(req);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  const auto& r = resp->report();
+  ASSERT_TRUE(r.measured().cpu_throttling()) << r.measured().notes();
+  EXPECT_GT(r.cpu_periods(), 0u);
+  EXPECT_GT(r.cpu_throttled_periods(), r.cpu_periods() / 2) << "a fifth of a core: mostly throttled";
+  EXPECT_GT(r.cpu_throttled_us(), 0);
+}
+
+// Emulated speed: the quota is scaled down, but the report gives the allocation as asked and
+// the CPU time a host of that speed would use, so the learner does not shrink the quota.
+TEST_F(ExecutorTest, UnderEmulatedSpeedTheReportKeepsTheAllocationAndScalesCpuTime) {
+  if (::geteuid() != 0 || cgroups_->version() == 0) {
+    GTEST_SKIP() << "needs root and a cpu cgroup to apply a CFS quota";
+  }
+  InstallScript("spin", "i=0\nwhile [ $i -lt 200000 ]; do i=$((i+1)); done\n");
+  ExecutorOptions o;
+  o.emulation.name = "old-host";
+  o.emulation.cpu_speed_factor = 0.5;
+  Executor ex = MakeExecutor(o);
+  auto req = Req("spin");
+  req.mutable_allocation()->set_cpu_millicores(1000);
+  auto resp = ex.Invoke(req);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  const auto& r = resp->report();
+  EXPECT_EQ(r.allocation().cpu_millicores(), 1000u);
+  const double cpu_per_wall = double(r.user_cpu_us() + r.system_cpu_us()) / r.wall_time_us();
+  EXPECT_GT(cpu_per_wall, 0.8) << "a CPU-bound run uses all of its core on the emulated host";
+  EXPECT_FALSE(r.measured().cpu_throttling());
+}
+
 }  // namespace
 }  // namespace tailor::agent

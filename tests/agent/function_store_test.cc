@@ -55,5 +55,33 @@ TEST(FunctionStoreTest, RefusesABadArchiveNamingIt) {
   EXPECT_EQ(store.Lookup("echo", "").status().code(), StatusCode::kNotFound);
 }
 
+// A bundle that names itself like a path step is refused before anything on disk is touched:
+// version ".." once made the store remove_all(<root>/<name>/..), i.e. every installed function,
+// and name ".." with version ".." the folder above the data directory.
+TEST(FunctionStoreTest, NamesThatArePathStepsAreRefusedAndNothingIsDeleted) {
+  TempDir dir;
+  WriteBundle(dir, "good", "1");
+  dir.Write("data/keep-me", "the agent's own data");
+  FunctionStore store(dir.File("data/functions"));
+  ASSERT_TRUE(store.Load().ok());
+  ASSERT_TRUE(store.Install(dir.File("good")).ok());
+  for (const auto& [name, version] : std::vector<std::pair<std::string, std::string>>{
+           {"echo", ".."}, {"..", ".."}, {"..", "1"}, {".", "."}, {"echo", "-rf"}}) {
+    const std::string folder = "bad-" + std::to_string(std::hash<std::string>{}(name + version));
+    dir.Write(folder + "/tailor.toml",
+              "name = '" + name + "'\nversion = '" + version + "'\nentrypoint = 'bin/run'\n");
+    dir.Write(folder + "/bin/run", "#!/bin/sh\ncat\n");
+    chmod(dir.File(folder + "/bin/run").c_str(), 0755);
+    auto from_dir = store.Install(dir.File(folder));
+    EXPECT_EQ(from_dir.status().code(), StatusCode::kInvalidArgument) << name << " " << version;
+    auto from_archive = store.InstallArchive(*PackBundle(dir.File(folder)));
+    EXPECT_EQ(from_archive.status().code(), StatusCode::kInvalidArgument) << name << " " << version;
+  }
+  EXPECT_TRUE(store.Lookup("echo", "1").ok()) << "the installed function survives";
+  EXPECT_TRUE(PathExists(dir.File("data/functions/echo/1/tailor.toml")));
+  EXPECT_TRUE(PathExists(dir.File("data/keep-me")));
+  EXPECT_EQ(store.Lookup("..", "..").status().code(), StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace tailor::agent

@@ -108,6 +108,25 @@ TEST(CgroupStatsTest, CgroupV1Files) {
   EXPECT_EQ(ParseBlkioServiceBytesV1("Total 0\n")->read_bytes, 0u);
 }
 
+TEST(CgroupStatsTest, CpuThrottlingFromEitherVersionsCpuStat) {
+  // cgroup v1: the cpu hierarchy's cpu.stat counts throttled time in nanoseconds.
+  auto v1 = ParseCpuThrottling("nr_periods 40\nnr_throttled 31\nthrottled_time 2500000000\n");
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(v1->periods, 40u);
+  EXPECT_EQ(v1->throttled_periods, 31u);
+  EXPECT_EQ(v1->throttled_us, 2'500'000);
+  // cgroup v2: one cpu.stat with usage and bandwidth, microseconds (5.19+ adds burst keys).
+  auto v2 = ParseCpuThrottling(
+      "usage_usec 2500\nuser_usec 2000\nsystem_usec 500\nnr_periods 12\nnr_throttled 3\n"
+      "throttled_usec 4000\nnr_bursts 0\nburst_usec 0\n");
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(v2->periods, 12u);
+  EXPECT_EQ(v2->throttled_periods, 3u);
+  EXPECT_EQ(v2->throttled_us, 4000);
+  EXPECT_FALSE(ParseCpuThrottling("usage_usec 1\n").ok()) << "no bandwidth control";
+  EXPECT_FALSE(ParseCpuThrottling("nr_periods x\n").ok());
+}
+
 TEST(CgroupStatsTest, ProcPidIo) {
   auto io = ParseProcIo(
       "rchar: 6976\nwchar: 10\nsyscr: 10\nsyscw: 1\nread_bytes: 4096\nwrite_bytes: 1048576\n"

@@ -1,6 +1,7 @@
 #include "common/file_util.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "tests/support/temp_dir.h"
 
@@ -43,6 +44,37 @@ TEST(FileUtilTest, NumberParsingRejectsGarbage) {
   EXPECT_FALSE(ParseUint64("").ok());
   EXPECT_DOUBLE_EQ(*ParseDouble("2.5"), 2.5);
   EXPECT_FALSE(ParseDouble("2.5.1").ok());
+}
+
+}  // namespace
+}  // namespace tailor
+
+namespace tailor {
+namespace {
+
+// The only way the agent removes trees: never the root, never outside it, whatever the path
+// says after resolving "..", "." and symlinks.
+TEST(RemoveTreeInsideTest, RemovesOnlyWhatIsStrictlyInsideTheRoot) {
+  tailor::testing::TempDir dir;
+  dir.Write("root/a/b/file", "x");
+  dir.Write("sibling/keep", "x");
+  ASSERT_EQ(::symlink(dir.File("sibling").c_str(), dir.File("root/link").c_str()), 0);
+  const std::string root = dir.File("root");
+  for (const std::string& refused :
+       {root, root + "/..", root + "/a/../..", root + "/.", dir.File("sibling"),
+        root + "/link/keep", root + "/../sibling"}) {
+    Status s = RemoveTreeInside(root, refused);
+    EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << refused << ": " << s;
+  }
+  EXPECT_TRUE(PathExists(dir.File("sibling/keep")));
+  EXPECT_TRUE(PathExists(dir.File("root/a/b/file")));
+  // A symlink inside the root goes as a link; its target stays.
+  EXPECT_TRUE(RemoveTreeInside(root, root + "/link").ok());
+  EXPECT_TRUE(PathExists(dir.File("sibling/keep")));
+  EXPECT_TRUE(RemoveTreeInside(root, root + "/a").ok());
+  EXPECT_FALSE(PathExists(dir.File("root/a")));
+  EXPECT_TRUE(PathExists(root));
+  EXPECT_TRUE(RemoveTreeInside(root, root + "/never-there").ok());
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include "common/file_util.h"
 #include "tailor/v1/gateway.grpc.pb.h"
+#include "tests/support/loopback_cluster.h"
 #include "tests/support/process.h"
 #include "tests/support/run_db.h"
 #include "tests/support/temp_dir.h"
@@ -28,79 +29,7 @@ using testing::BinaryPath;
 using testing::Subprocess;
 using testing::WaitUntil;
 
-class GatewayTest : public ::testing::Test {
- protected:
-  void SetUp() override { ::chmod(dir_.path().c_str(), 0755); }
-
-  std::unique_ptr<Subprocess> StartScheduler(const std::string& listen,
-                                             std::vector<std::string> extra = {}) {
-    for (const char* f : {"s.addr", "s.http", "s.metrics"}) ::unlink(dir_.File(f).c_str());
-    std::vector<std::string> argv = {BinaryPath("tailor-scheduler"), "--listen", listen,
-                                     "--data-dir", dir_.File("data"), "--address-file",
-                                     dir_.File("s.addr"), "--http-address-file",
-                                     dir_.File("s.http"), "--metrics-address-file",
-                                     dir_.File("s.metrics"), "--lease-timeout-ms", "30000"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    auto p = std::make_unique<Subprocess>(argv, dir_.File("scheduler.log"));
-    address_ = testing::WaitForAddressFile(dir_.File("s.addr"), *p);
-    http_ = testing::WaitForAddressFile(dir_.File("s.http"), *p);
-    metrics_ = testing::WaitForAddressFile(dir_.File("s.metrics"), *p);
-    gateway_ = v1::Gateway::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
-    return p;
-  }
-  std::unique_ptr<Subprocess> StartAgent(const std::string& id,
-                                         const std::string& emulation = "") {
-    const std::string addr_file = dir_.File(id + ".addr");
-    ::unlink(addr_file.c_str());
-    std::vector<std::string> argv = {BinaryPath("tailor-agent"), "run", "--scheduler", address_,
-                                     "--node-id", id, "--data-dir", dir_.File(id),
-                                     "--address-file", addr_file, "--backoff-initial-ms", "50",
-                                     "--backoff-max-ms", "300"};
-    if (!emulation.empty()) {
-      argv.push_back("--emulation");
-      argv.push_back(std::string(TAILOR_SOURCE_DIR) + "/deploy/emulation/" + emulation + ".toml");
-    }
-    auto p = std::make_unique<Subprocess>(argv, dir_.File(id + ".log"));
-    testing::WaitForAddressFile(addr_file, *p);
-    return p;
-  }
-  // Runs tailorctl against the scheduler; returns stdout.
-  std::string Ctl(std::vector<std::string> args, int* rc) {
-    std::vector<std::string> argv = {BinaryPath("tailorctl"), "--scheduler", address_};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return testing::RunCommand(argv, rc);
-  }
-  void WaitForNodes(size_t n) {
-    ASSERT_TRUE(WaitUntil([&] {
-      int rc = 0;
-      auto out = Ctl({"nodes", "-o", "json"}, &rc);
-      return rc == 0 && nlohmann::json::parse(out)["nodes"].size() == n;
-    }, 10s));
-  }
-  void Deploy(const std::string& fn) {
-    int rc = -1;
-    auto out = Ctl({"deploy", std::string(TAILOR_FUNCTIONS_DIR) + "/" + fn}, &rc);
-    ASSERT_EQ(rc, 0) << out;
-  }
-  Result<v1::GatewayInvokeResponse> Invoke(const std::string& fn, const std::string& payload) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + 60s);
-    v1::GatewayInvokeRequest req;
-    req.set_function_name(fn);
-    req.set_payload(payload);
-    v1::GatewayInvokeResponse resp;
-    grpc::Status s = gateway_->Invoke(&ctx, req, &resp);
-    if (!s.ok()) return UnknownError(s.error_message());
-    return resp;
-  }
-  std::set<std::string> StoredRuns() {
-    return testing::StoredInvocationIds(dir_.File("data/scheduler.db"));
-  }
-
-  testing::TempDir dir_;
-  std::string address_, http_, metrics_;
-  std::unique_ptr<v1::Gateway::Stub> gateway_;
-};
+class GatewayTest : public testing::LoopbackCluster {};
 
 TEST_F(GatewayTest, DeployInvokeAndProfileOnATwoAgentCluster) {
   auto scheduler = StartScheduler("127.0.0.1:0");

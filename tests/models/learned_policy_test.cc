@@ -130,6 +130,129 @@ TEST_F(LearnedPolicyTest, AllocationFollowsObservedPeaksAndGrowsAfterAnOomKill) 
   EXPECT_GE(grown->allocation.memory_limit_bytes, 2 * sized->allocation.memory_limit_bytes - (1 << 20));
 }
 
+// "explored" means the policy chose something other than what it predicts best among the
+// nodes that can take the run: a registered but unhealthy node of a class the function never
+// ran on (and so looks promising to the prior) does not make every decision "explored".
+TEST_F(LearnedPolicyTest, ExploredIsAboutEligibleNodesOnly) {
+  HostClassInfo gone;
+  gone.name = "gone";
+  gone.features = {"aes", "avx2", "avx512f"};
+  gone.cores = 4;
+  NodeView n;
+  n.node_id = "gone0";
+  n.host_class = "gone";
+  n.features = gone.features;
+  n.capacity = {16ull << 30, 4000};
+  n.healthy = false;
+  index_.Upsert(n, gone);
+  LearnedPolicy greedy(Objective::kPerformance, Greedy());
+  Teach(greedy, "slowfn", fast_, 400, 5);  // slower than the unknown prior of 100 ms
+  Teach(greedy, "slowfn", slow_, 900, 5);
+  for (int i = 0; i < 20; ++i) {
+    auto d = greedy.Decide(Req("slowfn"), index_);
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(index_.Find(d->node_id)->host_class, "fast");
+    EXPECT_FALSE(d->explored) << "greedy never explores";
+    index_.MarkChosen(d->node_id);
+  }
+  // With sampling, exploring is the exception once the classes are well known.
+  LearnedPolicy sampling(Objective::kPerformance);
+  Teach(sampling, "slowfn", fast_, 400, 30);
+  Teach(sampling, "slowfn", slow_, 900, 30);
+  int explored = 0;
+  for (int i = 0; i < 50; ++i) explored += sampling.Decide(Req("slowfn"), index_)->explored;
+  EXPECT_LT(explored, 10);
+}
+
+TEST_F(LearnedPolicyTest, NoSingleRunCanPushTheAllocationPastTheLargestNode) {
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  // A peak of 2^64-1 bytes, if one ever got through, and then OOM kill after OOM kill.
+  Teach(p, "hog", fast_, 10, 1, UINT64_MAX);
+  Teach(p, "hog", fast_, 10, 12, 0, /*oom=*/true);
+  auto d = p.Decide(Req("hog"), index_);
+  ASSERT_TRUE(d.ok()) << d.status() << ": still placeable";
+  EXPECT_EQ(d->allocation.memory_limit_bytes, 16ull << 30) << "the largest node's memory";
+  EXPECT_TRUE(d->memory_at_ceiling);
+  // The manifest's ceiling is lower still.
+  PlacementRequest capped = Req("hog");
+  capped.function.max_memory_bytes = 1ull << 30;
+  auto c = p.Decide(capped, index_);
+  EXPECT_EQ(c->allocation.memory_limit_bytes, 1ull << 30);
+  EXPECT_TRUE(c->memory_at_ceiling);
+  EXPECT_LE(d->allocation.cpu_millicores, 4000u);
+}
+
+TEST(ResourceProfilesTest, AThrottledRunRaisesTheQuotaAndAnUnthrottledOneSizesIt) {
+  ResourceProfiles profiles;
+  FunctionInfo fn;
+  fn.name = "spin";
+  auto run = [&](double cpu_ms, uint32_t quota, double throttled) {
+    RunObservation o;
+    o.function = "spin";
+    o.wall_ms = 100;
+    o.cpu_ms = cpu_ms;
+    o.succeeded = true;
+    o.cpu_quota_millicores = quota;
+    o.cpu_throttled_fraction = throttled;
+    profiles.Observe(o);
+  };
+  // A pure-CPU, two-thread function held to 850m uses all of it and is throttled most periods:
+  // the quota must grow, never shrink toward what it was allowed.
+  uint32_t quota = 850;
+  for (int i = 0; i < 10; ++i) {
+    run(quota / 10.0, quota, 0.9);
+    const uint32_t next = profiles.Advise(fn, {0, 4000}).cpu_millicores;
+    EXPECT_GE(next, quota) << "run " << i;
+    quota = next;
+  }
+  EXPECT_GE(quota, 2000u);
+  EXPECT_LE(quota, 4000u) << "never more than the largest node";
+  // A single-threaded function that is not throttled is sized from what it uses.
+  ResourceProfiles single;
+  FunctionInfo one;
+  one.name = "one";
+  for (int i = 0; i < 20; ++i) {
+    RunObservation o;
+    o.function = "one";
+    o.wall_ms = 100;
+    o.cpu_ms = 97;
+    o.succeeded = true;
+    o.cpu_quota_millicores = 1000;
+    o.cpu_throttled_fraction = 0.02;
+    single.Observe(o);
+  }
+  EXPECT_EQ(single.Advise(one).cpu_millicores, 1000u);
+}
+
+TEST(ResourceProfilesTest, APeakAtItsLimitWithoutAnOomKillHoldsTheLimitInsteadOfRatchetingUp) {
+  ResourceProfiles profiles;
+  FunctionInfo fn;
+  fn.name = "reader";
+  uint64_t limit = 256ull << 20;
+  for (int i = 0; i < 30; ++i) {
+    RunObservation o;
+    o.function = "reader";
+    o.wall_ms = 10;
+    o.succeeded = true;
+    o.memory_limit_bytes = limit;
+    o.peak_memory_bytes = limit;  // page cache fills whatever limit it has
+    profiles.Observe(o);
+    limit = profiles.Advise(fn).memory_limit_bytes;
+  }
+  EXPECT_EQ(limit, 256ull << 20);
+  // A peak above the limit the run had (impossible under a cgroup) counts as the limit.
+  RunObservation over;
+  over.function = "other";
+  over.succeeded = true;
+  over.wall_ms = 10;
+  over.memory_limit_bytes = 100ull << 20;
+  over.peak_memory_bytes = 50ull << 30;
+  profiles.Observe(over);
+  FunctionInfo other;
+  other.name = "other";
+  EXPECT_LE(profiles.Advise(other).memory_limit_bytes, 100ull << 20);
+}
+
 TEST_F(LearnedPolicyTest, KeepsDecayedStatisticsPerFunctionAndClass) {
   LearnedPolicy p(Objective::kEfficiency);
   for (int i = 1; i <= 100; ++i) {

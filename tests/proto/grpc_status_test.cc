@@ -24,5 +24,23 @@ TEST(GrpcStatusTest, MessageIsCarried) {
   EXPECT_EQ(g.error_message(), "node 'x' is not registered");
 }
 
+TEST(GrpcStatusTest, ReasonAndFieldCrossTheWireTypedAndMarkATailorAnswer) {
+  const Status sent = InvalidArgumentError("report.node_id is required").WithField("report.node_id");
+  grpc::Status g = ToGrpcStatus(sent);
+  EXPECT_TRUE(AnsweredByTailorServer(g));
+  Status got = FromGrpcStatus(g);
+  EXPECT_EQ(got.reason(), ErrorReason::kInvalidField);
+  EXPECT_EQ(got.field(), "report.node_id");
+  EXPECT_EQ(FromGrpcStatus(ToGrpcStatus(UnavailableError("x").WithReason(ErrorReason::kNotStarted)))
+                .reason(),
+            ErrorReason::kNotStarted);
+  // What gRPC itself produces (no connection, deadline) carries no Tailor details.
+  const grpc::Status transport(grpc::StatusCode::UNAVAILABLE, "failed to connect to all addresses");
+  EXPECT_FALSE(AnsweredByTailorServer(transport));
+  EXPECT_EQ(FromGrpcStatus(transport).reason(), ErrorReason::kUnspecified);
+  // Details that are not ours, or garbage, are ignored rather than trusted.
+  EXPECT_FALSE(AnsweredByTailorServer(grpc::Status(grpc::StatusCode::INTERNAL, "x", "\xff\x01")));
+}
+
 }  // namespace
 }  // namespace tailor

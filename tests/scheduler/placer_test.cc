@@ -179,5 +179,110 @@ TEST_F(PlacerTest, ReportsAreIdempotentAndFreeTheirDecision) {
   EXPECT_EQ((*refused)[0].rejected.code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(PlacerTest, ADrainingNodeTakesNoPlacementsAndARemovedOneIsForgottenWithItsReservations) {
+  ASSERT_TRUE(nodes_.Register(NodeWith("a", 4, 8 * kGiB)).ok());
+  ASSERT_TRUE(nodes_.Register(NodeWith("b", 4, 8 * kGiB)).ok());
+  ASSERT_TRUE(nodes_.SetDraining("a", true).ok());
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(Place()->node_id, "b");
+  ASSERT_TRUE(nodes_.SetDraining("b", true).ok());
+  auto none = Place();
+  EXPECT_EQ(none.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(none.status().message(), HasSubstr("2 draining"));
+  ASSERT_TRUE(nodes_.SetDraining("a", false).ok());
+  EXPECT_EQ(Place()->node_id, "a");
+  ASSERT_TRUE(nodes_.Register(NodeWith("a", 4, 8 * kGiB)).ok());
+  EXPECT_EQ(nodes_.Get("b")->draining(), true) << "registering again keeps a drain";
+
+  EXPECT_EQ(placer_->Held("b").memory_bytes, 4 * kGiB);
+  ASSERT_TRUE(nodes_.Deregister("b").ok());
+  EXPECT_EQ(placer_->DropReservationsOf("b"), 4u);
+  EXPECT_EQ(nodes_.Get("b").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(nodes_.List().size(), 1u);
+  EXPECT_EQ(nodes_.Deregister("b").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(nodes_.Deregister("a").ok());
+  EXPECT_EQ(Place().status().code(), StatusCode::kUnavailable) << "no nodes at all";
+}
+
+TEST_F(PlacerTest, AnIdempotencyKeyReplaysTheDecisionWithoutASecondReservation) {
+  ASSERT_TRUE(nodes_.Register(NodeWith("n", 4, 8 * kGiB)).ok());
+  PlaceInput in;
+  in.function_name = "big";
+  in.idempotency_key = "req-1";
+  auto first = placer_->Place(in);
+  auto again = placer_->Place(in);
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_FALSE(first->replayed);
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->decision_id, first->decision_id);
+  EXPECT_EQ(placer_->Held("n").memory_bytes, kGiB) << "one reservation, not two";
+  in.idempotency_key = "req-2";
+  EXPECT_NE(placer_->Place(in)->decision_id, first->decision_id);
+  EXPECT_EQ(placer_->Held("n").memory_bytes, 2 * kGiB);
+}
+
+TEST_F(PlacerTest, CancellingGivesTheReservationBackOnceAndTeachesNothing) {
+  ASSERT_TRUE(nodes_.Register(NodeWith("n", 1, 1 * kGiB)).ok());
+  auto p = Place();
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(Place().status().code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(placer_->Release(p->decision_id));
+  EXPECT_FALSE(placer_->Release(p->decision_id)) << "nothing held the second time";
+  EXPECT_TRUE(Place().ok());
+  auto listed = placer_->ListDecisions(10, "");
+  for (const auto& d : listed.decisions()) EXPECT_FALSE(d.reported());
+}
+
+TEST_F(PlacerTest, OnlyDecisionIdsThisSchedulerIssuedForTheSameRunAreTrusted) {
+  ASSERT_TRUE(nodes_.Register(NodeWith("a", 4, 8 * kGiB)).ok());
+  ASSERT_TRUE(nodes_.Register(NodeWith("b", 4, 8 * kGiB)).ok());
+  ASSERT_TRUE(functions_->Deploy(MakeBundle(dir_, "other", "1"), "").ok());
+  auto p = Place();
+  ASSERT_TRUE(p.ok());
+  v1::RunReport r = testing::GoodReport("i1", "big", p->node_id, 1'700'000'000'000);
+  r.set_decision_id(p->decision_id);
+  EXPECT_TRUE(placer_->CheckReportDecision(r).ok());
+  v1::RunReport other_node = r;
+  other_node.set_node_id(p->node_id == "a" ? "b" : "a");
+  EXPECT_EQ(placer_->CheckReportDecision(other_node).field(), "report.decision_id");
+  v1::RunReport other_function = r;
+  other_function.set_function_name("other");
+  EXPECT_EQ(placer_->CheckReportDecision(other_function).code(), StatusCode::kInvalidArgument);
+  v1::RunReport forged = r;
+  forged.set_decision_id(std::string(32, 'a') + "-" + std::string(16, 'b'));
+  EXPECT_THAT(placer_->CheckReportDecision(forged).message(), HasSubstr("not issued"));
+}
+
+TEST_F(PlacerTest, DecisionIdsStayTrustedAcrossARestartWithTheSameKeyOnly) {
+  auto make = [&](NodeRegistry& nodes, const std::string& key) {
+    Placer::Options options;
+    options.decision_key = key;
+    return Placer::Create(options, nodes, *functions_, clock_).value();
+  };
+  NodeRegistry before_nodes(NodeRegistry::Options{}, clock_, nullptr);
+  ASSERT_TRUE(before_nodes.Register(NodeWith("n", 4, 8 * kGiB)).ok());
+  auto before = make(before_nodes, "the-key");
+  PlaceInput in;
+  in.function_name = "big";
+  auto p = before->Place(in);
+  ASSERT_TRUE(p.ok());
+  v1::RunReport r = testing::GoodReport("i1", "big", "n", 1'700'000'000'000);
+  r.set_decision_id(p->decision_id);
+  NodeRegistry after_nodes(NodeRegistry::Options{}, clock_, nullptr);
+  EXPECT_TRUE(make(after_nodes, "the-key")->CheckReportDecision(r).ok())
+      << "a restarted scheduler no longer keeps the decision, but knows it issued it";
+  NodeRegistry other_nodes(NodeRegistry::Options{}, clock_, nullptr);
+  EXPECT_FALSE(make(other_nodes, "another-key")->CheckReportDecision(r).ok());
+}
+
+TEST_F(PlacerTest, TheRecommendedAllocationIsWhatPlaceGives) {
+  ASSERT_TRUE(nodes_.Register(NodeWith("n", 4, 8 * kGiB)).ok());
+  auto advice = placer_->Advise("big");
+  auto p = Place();
+  ASSERT_TRUE(advice.ok() && p.ok());
+  EXPECT_EQ(advice->memory_limit_bytes(), p->allocation.memory_limit_bytes());
+  EXPECT_EQ(advice->cpu_millicores(), p->allocation.cpu_millicores());
+  EXPECT_EQ(placer_->Advise("unknown").status().code(), StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace tailor::scheduler

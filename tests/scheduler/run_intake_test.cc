@@ -1,0 +1,135 @@
+// What a run report must be to be stored and learned from, and what one absurd report can no
+// longer do: make a function unplaceable, or give it an allocation no node has.
+#include "scheduler/run_intake.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+
+#include "tests/scheduler/scheduler_fixture.h"
+
+namespace tailor::scheduler {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::GoodReport;
+using testing::MakeBundle;
+using testing::NodeWith;
+
+constexpr uint64_t kGiB = 1ull << 30;
+
+class RunIntakeTest : public testing::SchedulerDbTest {
+ protected:
+  void SetUp() override {
+    SchedulerDbTest::SetUp();
+    functions_ = FunctionRegistry::Open(db_path_, dir_.File("data"), {}, clock_).value();
+    ASSERT_TRUE(functions_->Deploy(MakeBundle(dir_, "f", "1"), "").ok());
+    placer_ = Placer::Create({}, nodes_, *functions_, clock_).value();
+    db_ = SqliteDb::Open(db_path_).value();
+    runs_ = std::make_unique<RunStore>(*db_, clock_);
+    intake_ = std::make_unique<RunIntake>(*runs_, nodes_, *placer_, clock_);
+    ASSERT_TRUE(nodes_.Register(NodeWith("n", 2, 8 * kGiB)).ok());
+  }
+  v1::RunReport Good(int i) {
+    return GoodReport("inv-" + std::to_string(i), "f", "n", 1'700'000'000'000 + i * 100);
+  }
+
+  NodeRegistry nodes_{NodeRegistry::Options{}, clock_, nullptr};
+  std::unique_ptr<FunctionRegistry> functions_;
+  std::unique_ptr<Placer> placer_;
+  std::unique_ptr<SqliteDb> db_;
+  std::unique_ptr<RunStore> runs_;
+  std::unique_ptr<RunIntake> intake_;
+};
+
+TEST_F(RunIntakeTest, AbsurdReportsAreRejectedOneByOneAndTheRestOfTheBatchIsStored) {
+  struct Case {
+    const char* what;
+    std::function<void(v1::RunReport&)> spoil;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"INT64_MAX CPU", [](auto& r) { r.set_user_cpu_us(std::numeric_limits<int64_t>::max()); },
+       "report.user_cpu_us"},
+      {"more CPU than wall x cores",
+       [](auto& r) {
+         r.set_wall_time_us(2'000'000);
+         r.set_start_unix_ms(r.end_unix_ms() - 2000);
+         r.set_user_cpu_us(6'000'000);  // three cores' worth on a two-core node
+       },
+       "report.user_cpu_us"},
+      {"2^64-1 bytes of memory", [](auto& r) { r.set_peak_memory_bytes(UINT64_MAX); },
+       "report.peak_memory_bytes"},
+      {"1 TiB on an 8 GiB node", [](auto& r) { r.set_peak_memory_bytes(1ull << 40); },
+       "report.peak_memory_bytes"},
+      {"NaN load", [](auto& r) { r.mutable_node_load_at_start()->set_cpu_utilization(NAN); },
+       "report.node_load_at_start.cpu_utilization"},
+      {"outcome 99", [](auto& r) { r.set_outcome(static_cast<v1::RunOutcome>(99)); },
+       "report.outcome"},
+      {"end before start", [](auto& r) { r.set_end_unix_ms(r.start_unix_ms() - 1000); },
+       "report.end_unix_ms"},
+      {"an unknown node", [](auto& r) { r.set_node_id("ghost"); }, "report.node_id"},
+      {"an unknown decision", [](auto& r) { r.set_decision_id("deadbeef"); },
+       "report.decision_id"},
+  };
+  std::vector<v1::RunReport> batch;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    batch.push_back(Good(static_cast<int>(i)));
+    cases[i].spoil(batch.back());
+  }
+  batch.push_back(Good(100));
+  std::vector<const v1::RunReport*> pointers;
+  for (const auto& r : batch) pointers.push_back(&r);
+  auto verdicts = intake_->Accept(pointers);
+  ASSERT_TRUE(verdicts.ok()) << verdicts.status();
+  for (size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_FALSE((*verdicts)[i].rejected.ok()) << cases[i].what;
+    EXPECT_EQ((*verdicts)[i].rejected.field(), cases[i].field)
+        << cases[i].what << ": " << (*verdicts)[i].rejected;
+  }
+  EXPECT_TRUE(verdicts->back().rejected.ok()) << verdicts->back().rejected;
+  EXPECT_TRUE(verdicts->back().fresh);
+  EXPECT_EQ(*runs_->Count(), 1u) << "only the good report is stored";
+}
+
+// A peak as large as the node (possible: a platform that set no limit) must not make the
+// function unplaceable: the advice stops at the largest node.
+TEST_F(RunIntakeTest, OneHugeButPossiblePeakLeavesTheFunctionPlaceable) {
+  v1::RunReport whole_node = Good(1);
+  whole_node.set_peak_memory_bytes(8 * kGiB);  // no limit, all of the node
+  auto v = intake_->Accept({&whole_node});
+  ASSERT_TRUE(v.ok() && (*v)[0].rejected.ok());
+  PlaceInput in;
+  in.function_name = "f";
+  auto p = placer_->Place(in);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_LE(p->allocation.memory_limit_bytes(), 8 * kGiB);
+  EXPECT_LE(p->allocation.cpu_millicores(), 2000u);
+  placer_->Release(p->decision_id);
+  // Ordinary runs bring the advice back down.
+  for (int i = 2; i < 80; ++i) {
+    v1::RunReport r = Good(i);
+    ASSERT_TRUE(intake_->Accept({&r}).ok());
+  }
+  auto after = placer_->Place(in);
+  ASSERT_TRUE(after.ok());
+  EXPECT_LT(after->allocation.memory_limit_bytes(), 1 * kGiB) << "64 MiB peaks: a sane limit";
+}
+
+TEST_F(RunIntakeTest, AReportOfARemovedNodeIsRefusedAndNotLearned) {
+  int learned = 0;
+  intake_->SetLagHook([&](double, const v1::RunReport&) { ++learned; });
+  ASSERT_TRUE(nodes_.Deregister("n").ok());
+  v1::RunReport r = Good(1);
+  auto v = intake_->Accept({&r});
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ((*v)[0].rejected.code(), StatusCode::kNotFound);
+  EXPECT_THAT((*v)[0].rejected.message(), HasSubstr("not registered"));
+  EXPECT_EQ(learned, 0);
+}
+
+}  // namespace
+}  // namespace tailor::scheduler
