@@ -26,6 +26,7 @@
 #include "common/command_line.h"
 #include "common/file_util.h"
 #include "common/logging.h"
+#include "common/names.h"
 #include "common/signals.h"
 #include "common/version.h"
 #include "proto/grpc_channel.h"
@@ -98,76 +99,130 @@ int Fail(const char* what, const Status& s) {
   return 1;
 }
 
-int RunAgent(const RunOptions& opts) {
-  InventorySources sources;
-  sources.paths.root = opts.host_root;
-  auto inv = CollectInventory(sources);
-  if (!inv.ok()) return Fail("cannot collect host inventory", inv.status());
-  EmulationProfile emulation;
-  if (!opts.emulation_file.empty()) {
-    auto text = ReadFile(opts.emulation_file);
-    if (!text.ok()) return Fail("cannot read emulation profile", text.status());
-    auto parsed = ParseEmulationProfile(*text);
-    if (!parsed.ok()) return Fail("bad emulation profile", parsed.status());
-    emulation = *parsed;
-    ApplyEmulation(emulation, &*inv);
-    log::Info("emulating a different host", {{"profile", emulation.name},
-                                              {"cpu_speed_factor", emulation.cpu_speed_factor}});
-  }
+// The host's inventory, with the emulation profile (if any) read and applied.
+Result<v1::HostInventory> HostInventoryFor(const RunOptions& opts, const InventorySources& sources,
+                                           EmulationProfile* emulation) {
+  TAILOR_ASSIGN_OR_RETURN(v1::HostInventory inv, CollectInventory(sources));
+  if (opts.emulation_file.empty()) return inv;
+  TAILOR_ASSIGN_OR_RETURN(std::string text, ReadFile(opts.emulation_file));
+  auto parsed = ParseEmulationProfile(text);
+  if (!parsed.ok()) return parsed.status().WithContext("emulation profile " + opts.emulation_file);
+  *emulation = *parsed;
+  ApplyEmulation(*emulation, &inv);
+  log::Info("emulating a different host", {{"profile", emulation->name},
+                                            {"cpu_speed_factor", emulation->cpu_speed_factor}});
+  return inv;
+}
 
-  const std::string node_id = opts.node_id.empty() ? DefaultNodeId() : opts.node_id;
-  const std::string data_dir = opts.data_dir.empty() ? "tailor-agent-" + node_id : opts.data_dir;
-  Status made = MakeDirectories(data_dir);
-  if (!made.ok()) return Fail("cannot create data directory", made);
-  FunctionStore functions(JoinPath(data_dir, "functions"));
-  if (Status s = functions.Load(); !s.ok()) return Fail("cannot load installed functions", s);
+Status LoadFunctions(const RunOptions& opts, FunctionStore& functions) {
+  TAILOR_RETURN_IF_ERROR_CTX(functions.Load(), "loading installed functions");
   for (const auto& dir : opts.install) {
     auto installed = functions.Install(dir);
-    if (!installed.ok()) return Fail("cannot install function bundle", installed.status());
+    if (!installed.ok()) return installed.status().WithContext("installing " + dir);
     log::Info("function installed", {{"name", installed->manifest.name},
                                      {"version", installed->manifest.version}});
   }
-  auto layout = ReadCgroupLayout(sources.paths);
-  if (!layout.ok()) return Fail("cannot read cgroup layout", layout.status());
-  // Run cgroups are named after this agent: its node id and its data directory, whose spool
-  // only one agent can hold open. So agents sharing a host (emulated nodes, test runs) each
-  // clean up only their own, and a restarted agent finds what it left.
-  std::string cgroup_owner = node_id.substr(0, 48);
-  for (char& c : cgroup_owner) {
+  return OkStatus();
+}
+
+// Run cgroups are named after this agent: its node id and its data directory, whose spool only
+// one agent can hold open. So agents sharing a host (emulated nodes, test runs) each clean up
+// only their own, and a restarted agent finds what it left.
+std::string CgroupOwner(const std::string& node_id, const std::string& data_dir) {
+  std::string owner = node_id.substr(0, 48);
+  for (char& c : owner) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
   }
   std::error_code ec;
   const std::string data_dir_abs = std::filesystem::weakly_canonical(data_dir, ec).string();
-  cgroup_owner += "-" + Sha256Hex(ec ? data_dir : data_dir_abs).substr(0, 8);
-  auto cgroups = MakeCgroupManager(*layout, sources.paths, "tailor", cgroup_owner);
+  return owner + "-" + Sha256Hex(ec ? data_dir : data_dir_abs).substr(0, 8);
+}
+
+void RemoveLeftoverCgroups(CgroupManager& cgroups) {
+  if (auto removed = cgroups.RemoveLeftovers(); !removed.ok()) {
+    log::Warn("cannot remove cgroups left by an earlier run of this agent",
+              {{"error", removed.status()}});
+  } else if (*removed > 0) {
+    log::Info("removed cgroups left by an earlier run of this agent", {{"count", *removed}});
+  }
+}
+
+Result<ExecutorOptions> MakeExecutorOptions(const RunOptions& opts, const std::string& node_id,
+                                            const v1::HostInventory& inv,
+                                            const EmulationProfile& emulation) {
+  ExecutorOptions eopts;
+  eopts.node_id = node_id;
+  eopts.max_concurrent_runs = opts.max_concurrent_runs;
+  eopts.max_queued_runs = opts.max_queued_runs;
+  eopts.node_memory_bytes = inv.memory_bytes();
+  eopts.node_cpu_millicores = inv.topology().logical_cores() * 1000;
+  eopts.emulation = emulation;
+  if (::geteuid() == 0 && !opts.run_as.empty()) {
+    const passwd* pw = ::getpwnam(opts.run_as.c_str());
+    if (pw == nullptr) return NotFoundError("--run-as: no user named " + opts.run_as);
+    eopts.run_uid = pw->pw_uid;
+    eopts.run_gid = pw->pw_gid;
+  }
+  return eopts;
+}
+
+// Serves /metrics on --metrics-listen and writes its address where asked.
+Result<std::unique_ptr<prometheus::Exposer>> ServeMetrics(
+    const RunOptions& opts, const std::shared_ptr<prometheus::Registry>& registry) {
+  std::unique_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = std::make_unique<prometheus::Exposer>(opts.metrics_listen);
+  } catch (const std::exception& e) {
+    return UnavailableError("cannot serve metrics on " + opts.metrics_listen + ": " + e.what());
+  }
+  exposer->RegisterCollectable(registry);
+  const std::string address = HostOfAddress(opts.metrics_listen) + ":" +
+                              std::to_string(exposer->GetListeningPorts().at(0));
+  log::Info("agent metrics", {{"listen", address}});
+  if (!opts.metrics_address_file.empty()) {
+    TAILOR_RETURN_IF_ERROR_CTX(WriteFileAtomically(opts.metrics_address_file, address + "\n"),
+                               "writing the metrics address file");
+  }
+  return exposer;
+}
+
+void ReportSources(AgentMetrics& metrics, const CgroupManager& cgroups,
+                   const v1::HostInventory& inv, const ResctrlManager& resctrl,
+                   const HostPaths& paths) {
+  metrics.SetSourceAvailable("cgroup", cgroups.version() > 0);
+  metrics.SetSourceAvailable("perf_hardware", inv.hw_perf_counters());
+  metrics.SetSourceAvailable("resctrl_monitoring", resctrl.monitoring_available());
+  metrics.SetSourceAvailable("resctrl_allocation", resctrl.allocation_available());
+  metrics.SetSourceAvailable("pressure", PathExists(paths.Resolve("/proc/pressure/cpu")));
+}
+
+int RunAgent(const RunOptions& opts) {
+  InventorySources sources;
+  sources.paths.root = opts.host_root;
+  EmulationProfile emulation;
+  auto inv = HostInventoryFor(opts, sources, &emulation);
+  if (!inv.ok()) return Fail("cannot describe this host", inv.status());
+  const std::string node_id = opts.node_id.empty() ? DefaultNodeId() : opts.node_id;
+  if (Status s = CheckName(NameKind::kNodeId, node_id, "--node-id"); !s.ok()) {
+    return Fail("bad node id (the host name unless --node-id is given)", s);
+  }
+  const std::string data_dir = opts.data_dir.empty() ? "tailor-agent-" + node_id : opts.data_dir;
+  if (Status s = MakeDirectories(data_dir); !s.ok()) return Fail("cannot create data directory", s);
+  FunctionStore functions(JoinPath(data_dir, "functions"));
+  if (Status s = LoadFunctions(opts, functions); !s.ok()) return Fail("cannot install functions", s);
+  auto layout = ReadCgroupLayout(sources.paths);
+  if (!layout.ok()) return Fail("cannot read cgroup layout", layout.status());
+  auto cgroups = MakeCgroupManager(*layout, sources.paths, "tailor", CgroupOwner(node_id, data_dir));
   auto resctrl_info = DetectResctrl(sources.paths);
   ResctrlManager resctrl(resctrl_info.ok() ? *resctrl_info : ResctrlInfo{}, sources.paths);
   auto spool = ReportSpool::Open(JoinPath(data_dir, "spool.db"), opts.spool_max_reports);
   if (!spool.ok()) return Fail("cannot open report spool", spool.status());
   // With the spool held, no other agent uses this data directory: cgroups under this owner
   // are leftovers of an earlier run that was killed mid-run (and whatever is still inside).
-  if (auto removed = cgroups->RemoveLeftovers(); !removed.ok()) {
-    log::Warn("cannot remove cgroups left by an earlier run of this agent",
-              {{"error", removed.status()}});
-  } else if (*removed > 0) {
-    log::Info("removed cgroups left by an earlier run of this agent", {{"count", *removed}});
-  }
+  RemoveLeftoverCgroups(*cgroups);
 
-  ExecutorOptions eopts;
-  eopts.node_id = node_id;
-  eopts.max_concurrent_runs = opts.max_concurrent_runs;
-  eopts.max_queued_runs = opts.max_queued_runs;
-  eopts.node_memory_bytes = inv->memory_bytes();
-  eopts.node_cpu_millicores = inv->topology().logical_cores() * 1000;
-  eopts.emulation = emulation;
-  if (::geteuid() == 0 && !opts.run_as.empty()) {
-    const passwd* pw = ::getpwnam(opts.run_as.c_str());
-    if (pw == nullptr) {
-      return Fail("unknown --run-as user", NotFoundError("no user named " + opts.run_as));
-    }
-    eopts.run_uid = pw->pw_uid;
-    eopts.run_gid = pw->pw_gid;
-  }
+  auto eopts = MakeExecutorOptions(opts, node_id, *inv, emulation);
+  if (!eopts.ok()) return Fail("cannot set up runs", eopts.status());
   LatestLoad latest_load;
   ExecutorDeps deps;
   deps.functions = &functions;
@@ -179,42 +234,25 @@ int RunAgent(const RunOptions& opts) {
   deps.sink = spool->get();
   BundleFetcher fetcher(v1::Registry::NewStub(MakeChannel(opts.scheduler)), functions);
   deps.fetch_bundle = [&fetcher](const std::string& digest) { return fetcher.Fetch(digest); };
-  Executor executor(eopts, deps);
+  Executor executor(*eopts, deps);
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  AgentMetrics metrics(*registry);
+  ReportSources(metrics, *cgroups, *inv, resctrl, sources.paths);
+  auto exposer = ServeMetrics(opts, registry);
+  if (!exposer.ok()) return Fail("cannot serve metrics", exposer.status());
 
   ReportUploader::Options uopts;
   uopts.scheduler_address = opts.scheduler;
   uopts.node_id = node_id;
   uopts.backoff.initial = std::chrono::milliseconds(opts.backoff_initial_ms);
   uopts.backoff.max = std::chrono::milliseconds(opts.backoff_max_ms);
-  auto registry = std::make_shared<prometheus::Registry>();
-  AgentMetrics metrics(*registry);
   uopts.after_batch = [&metrics, &spool](uint64_t rejected) {
     metrics.RecordRejectedReports(rejected);
     metrics.SetSpool((*spool)->depth(), (*spool)->dropped_total());
   };
   ReportUploader uploader(uopts, **spool);
   uploader.Start();
-
-  metrics.SetSourceAvailable("cgroup", cgroups->version() > 0);
-  metrics.SetSourceAvailable("perf_hardware", inv->hw_perf_counters());
-  metrics.SetSourceAvailable("resctrl_monitoring", resctrl.monitoring_available());
-  metrics.SetSourceAvailable("resctrl_allocation", resctrl.allocation_available());
-  metrics.SetSourceAvailable("pressure",
-                             PathExists(sources.paths.Resolve("/proc/pressure/cpu")));
-  std::unique_ptr<prometheus::Exposer> exposer;
-  try {
-    exposer = std::make_unique<prometheus::Exposer>(opts.metrics_listen);
-  } catch (const std::exception& e) {
-    return Fail("cannot serve metrics", UnavailableError(opts.metrics_listen + ": " + e.what()));
-  }
-  exposer->RegisterCollectable(registry);
-  const std::string metrics_address = HostOfAddress(opts.metrics_listen) + ":" +
-                                      std::to_string(exposer->GetListeningPorts().at(0));
-  log::Info("agent metrics", {{"listen", metrics_address}});
-  if (!opts.metrics_address_file.empty()) {
-    Status s = WriteFileAtomically(opts.metrics_address_file, metrics_address + "\n");
-    if (!s.ok()) return Fail("cannot write the metrics address file", s);
-  }
 
   AgentServiceImpl service(*inv, &executor, [&](const v1::RunReport* report) {
     if (report != nullptr) metrics.RecordRun(*report);
@@ -223,18 +261,11 @@ int RunAgent(const RunOptions& opts) {
     metrics.SetSpool((*spool)->depth(), (*spool)->dropped_total());
   });
   auto server = GrpcServer::Start(opts.listen, {&service});
-  if (!server.ok()) {
-    log::Error("cannot start agent server", {{"error", server.status()}});
-    return 1;
-  }
-  const std::string advertised =
-      opts.advertise.empty() ? (*server)->address() : opts.advertise;
+  if (!server.ok()) return Fail("cannot start agent server", server.status());
+  const std::string advertised = opts.advertise.empty() ? (*server)->address() : opts.advertise;
   if (!opts.address_file.empty()) {
     Status s = WriteFileAtomically(opts.address_file, advertised + "\n");
-    if (!s.ok()) {
-      log::Error("cannot write address file", {{"error", s}});
-      return 1;
-    }
+    if (!s.ok()) return Fail("cannot write address file", s);
   }
   log::Info("agent serving", {{"address", advertised}, {"node", node_id},
                               {"cgroup_version", cgroups->version()}});

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <thread>
 
+#include "proto/run_outcome_name.h"
+
 namespace tailor::cli {
 namespace {
 
@@ -13,21 +15,6 @@ using Steady = std::chrono::steady_clock;
 
 double MsSince(Steady::time_point start) {
   return std::chrono::duration<double, std::milli>(Steady::now() - start).count();
-}
-
-std::string OutcomeError(const v1::RunReport& report) {
-  switch (report.outcome()) {
-    case v1::RUN_OUTCOME_SUCCEEDED:
-      return "";
-    case v1::RUN_OUTCOME_TIMED_OUT:
-      return "timed out";
-    case v1::RUN_OUTCOME_OOM_KILLED:
-      return "OOM-killed";
-    case v1::RUN_OUTCOME_START_FAILED:
-      return "did not start: " + report.error_message();
-    default:
-      return "exited " + std::to_string(report.exit_code());
-  }
 }
 
 }  // namespace
@@ -83,8 +70,8 @@ std::vector<CallRecord> RunReplay(v1::Gateway::StubInterface& gateway,
       r.peak_memory_bytes = rep.peak_memory_bytes();
       r.memory_limit_bytes = rep.allocation().memory_limit_bytes();
       r.cpu_millicores = rep.allocation().cpu_millicores();
-      r.error = OutcomeError(rep);
-      r.ok = r.error.empty();
+      r.ok = response.outcome() == v1::RUN_OUTCOME_SUCCEEDED;
+      if (!r.ok) r.error = RunOutcomeName(response.outcome()) + ": " + response.error();
     }
     if (!r.ok) failed.fetch_add(1);
     done.fetch_add(1);

@@ -20,8 +20,9 @@ struct CsvFile {
   std::unique_ptr<const std::string> text;
 };
 
-Result<CsvFile> ReadCsv(const std::string& path) {
-  TAILOR_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+// `path` names the file in messages; `text` is its contents.
+Result<CsvFile> ParseCsv(const std::string& path, std::string_view contents) {
+  std::string text(contents);
   CsvFile f;
   f.path = path;
   f.text = std::make_unique<const std::string>(std::move(text));
@@ -52,11 +53,16 @@ Result<size_t> Column(const CsvFile& f, const std::string& name) {
   return InvalidArgumentError(f.path + ": no column '" + name + "'");
 }
 
+// Far beyond any duration (ms), timestamp (s) or memory size (MiB) a trace holds.
+constexpr double kLargestNumber = 1e12;
+// The longest span of time a trace may cover.
+constexpr uint32_t kMaxTraceMinutes = 366 * 24 * 60;
+
 Result<double> Number(const CsvFile& f, size_t row, size_t column) {
   if (column >= f.rows[row].size()) return RowError(f, row, "too few fields");
   auto v = ParseDouble(TrimWhitespace(f.rows[row][column]));
-  if (!v.ok() || !(*v >= 0)) {
-    return RowError(f, row, "field '" + f.header[column] + "' is not a non-negative number");
+  if (!v.ok() || !(*v >= 0 && *v <= kLargestNumber)) {
+    return RowError(f, row, "field '" + f.header[column] + "' is not a number in 0..1e12");
   }
   return *v;
 }
@@ -129,13 +135,25 @@ Result<std::array<size_t, N>> Columns(const CsvFile& f, const std::string& prefi
 }  // namespace
 
 Result<Trace> LoadAzure2019(const std::string& directory) {
-  TAILOR_ASSIGN_OR_RETURN(const CsvFile invocations,
-                          ReadCsv(JoinPath(directory, "invocations.csv")));
-  TAILOR_ASSIGN_OR_RETURN(const CsvFile durations, ReadCsv(JoinPath(directory, "durations.csv")));
-  TAILOR_ASSIGN_OR_RETURN(const CsvFile memory, ReadCsv(JoinPath(directory, "memory.csv")));
+  Azure2019Files files;
+  files.directory = directory;
+  TAILOR_ASSIGN_OR_RETURN(files.invocations, ReadFile(JoinPath(directory, "invocations.csv")));
+  TAILOR_ASSIGN_OR_RETURN(files.durations, ReadFile(JoinPath(directory, "durations.csv")));
+  TAILOR_ASSIGN_OR_RETURN(files.memory, ReadFile(JoinPath(directory, "memory.csv")));
+  return ParseAzure2019(files);
+}
+
+Result<Trace> ParseAzure2019(const Azure2019Files& files) {
+  TAILOR_ASSIGN_OR_RETURN(
+      const CsvFile invocations,
+      ParseCsv(JoinPath(files.directory, "invocations.csv"), files.invocations));
+  TAILOR_ASSIGN_OR_RETURN(const CsvFile durations,
+                          ParseCsv(JoinPath(files.directory, "durations.csv"), files.durations));
+  TAILOR_ASSIGN_OR_RETURN(const CsvFile memory,
+                          ParseCsv(JoinPath(files.directory, "memory.csv"), files.memory));
 
   Trace trace;
-  trace.source = "azure2019:" + directory;
+  trace.source = "azure2019:" + files.directory;
   TAILOR_ASSIGN_OR_RETURN(const FunctionKey key,
                           FunctionKey::Of(invocations, "HashApp", "HashFunction"));
   TAILOR_ASSIGN_OR_RETURN(const size_t trigger_col, Column(invocations, "Trigger"));
@@ -196,7 +214,12 @@ Result<Trace> LoadAzure2019(const std::string& directory) {
 }
 
 Result<Trace> LoadAzure2021(const std::string& csv_path) {
-  TAILOR_ASSIGN_OR_RETURN(const CsvFile csv, ReadCsv(csv_path));
+  TAILOR_ASSIGN_OR_RETURN(const std::string text, ReadFile(csv_path));
+  return ParseAzure2021(csv_path, text);
+}
+
+Result<Trace> ParseAzure2021(const std::string& csv_path, std::string_view text) {
+  TAILOR_ASSIGN_OR_RETURN(const CsvFile csv, ParseCsv(csv_path, text));
   TAILOR_ASSIGN_OR_RETURN(const FunctionKey key, FunctionKey::Of(csv, "app", "func"));
   TAILOR_ASSIGN_OR_RETURN(const size_t end_col, Column(csv, "end_timestamp"));
   TAILOR_ASSIGN_OR_RETURN(const size_t duration_col, Column(csv, "duration"));
@@ -236,6 +259,12 @@ Result<Trace> LoadAzure2021(const std::string& csv_path) {
           s[static_cast<size_t>(kDurationPercentiles[p] / 100.0 * (s.size() - 1) + 0.5)];
     }
     fn.has_duration = true;
+  }
+  if (last_ms / 60000.0 >= kMaxTraceMinutes) {
+    return InvalidArgumentError(csv_path + ": an invocation starts " +
+                                std::to_string(static_cast<int64_t>(last_ms / 60000.0)) +
+                                " minutes in; a trace may span at most " +
+                                std::to_string(kMaxTraceMinutes) + " minutes (a year)");
   }
   std::stable_sort(trace.exact_arrivals.begin(), trace.exact_arrivals.end(),
                    [](const Arrival& a, const Arrival& b) { return a.time_ms < b.time_ms; });

@@ -16,6 +16,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -52,11 +53,20 @@ inline constexpr std::array<double, 7> kDurationPercentiles = {0, 1, 25, 50, 75,
 inline constexpr std::array<double, 8> kMemoryPercentiles = {1, 5, 25, 50, 75, 95, 99, 100};
 
 // A directory holding invocations.csv, durations.csv and memory.csv. INVALID_ARGUMENT naming
-// the file and line for malformed rows; functions missing from durations or memory are kept
-// with has_duration / has_memory false.
+// the file and line for malformed rows (numbers must be in 0..1e12); functions missing from
+// durations or memory are kept with has_duration / has_memory false.
 Result<Trace> LoadAzure2019(const std::string& directory);
-// A per-invocation CSV with header app,func,end_timestamp,duration.
+// The same from the three files' contents (`directory` only names them in messages).
+struct Azure2019Files {
+  std::string directory;
+  std::string invocations, durations, memory;
+};
+Result<Trace> ParseAzure2019(const Azure2019Files& files);
+// A per-invocation CSV with header app,func,end_timestamp,duration; its invocations must start
+// within a year of the first.
 Result<Trace> LoadAzure2021(const std::string& csv_path);
+// The same from the file's contents (`csv_path` only names it in messages).
+Result<Trace> ParseAzure2021(const std::string& csv_path, std::string_view text);
 // Either of the above, by what `path` is (a directory or a file).
 Result<Trace> LoadTrace(const std::string& path);
 

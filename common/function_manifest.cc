@@ -81,11 +81,14 @@ Status ValidateEntrypoint(std::string_view e) {
   return OkStatus();
 }
 
-// An integer key in [lo, hi], if present.
+// An integer key in [lo, hi], if present. Only an integer node is read: toml++'s value<int64_t>()
+// would also convert a float, without a range check (3e68 is undefined behaviour there).
 template <typename T>
 Status ReadInt(const toml::table& t, std::string_view key, int64_t lo, int64_t hi, T* out) {
   if (!t.contains(key)) return OkStatus();
-  auto v = t[key].value<int64_t>();
+  const auto* integer = t[key].as_integer();
+  const std::optional<int64_t> v =
+      integer != nullptr ? std::optional<int64_t>(integer->get()) : std::nullopt;
   if (!v || *v < lo || *v > hi) {
     return KeyError(key, "must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi));
   }

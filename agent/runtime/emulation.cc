@@ -63,13 +63,20 @@ Result<EmulationProfile> ParseEmulationProfile(std::string_view toml_text) {
     return InvalidArgumentError("emulation profile: cpu_speed_factor must be in (0, 1]");
   }
   p.cpuset_cpus = t["cpuset_cpus"].value_or(std::string());
-  if (auto v = t["l3_bytes"].value<int64_t>()) {
-    if (*v <= 0) return InvalidArgumentError("emulation profile: l3_bytes must be positive");
-    p.l3_bytes = static_cast<uint64_t>(*v);
+  // Integer nodes only: toml++ converts a float to an integer without a range check.
+  if (t.contains("l3_bytes")) {
+    const auto* v = t["l3_bytes"].as_integer();
+    if (v == nullptr || v->get() <= 0 || v->get() > (int64_t{1} << 36)) {
+      return InvalidArgumentError("emulation profile: l3_bytes must be an integer in 1..2^36");
+    }
+    p.l3_bytes = static_cast<uint64_t>(v->get());
   }
-  if (auto v = t["cores"].value<int64_t>()) {
-    if (*v <= 0) return InvalidArgumentError("emulation profile: cores must be positive");
-    p.cores = static_cast<uint32_t>(*v);
+  if (t.contains("cores")) {
+    const auto* v = t["cores"].as_integer();
+    if (v == nullptr || v->get() <= 0 || v->get() > 65'536) {
+      return InvalidArgumentError("emulation profile: cores must be an integer in 1..65536");
+    }
+    p.cores = static_cast<uint32_t>(v->get());
   }
   return p;
 }

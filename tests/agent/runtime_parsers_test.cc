@@ -137,6 +137,15 @@ TEST(CgroupStatsTest, ProcPidIo) {
   EXPECT_FALSE(ParseProcIo("rchar: 1\n").ok());
 }
 
+TEST(EmulationTest, IntegerKeysMustBeIntegersInRange) {
+  EXPECT_FALSE(ParseEmulationProfile("name = 'x'\ncores = 1e30\n").ok());
+  EXPECT_FALSE(ParseEmulationProfile("name = 'x'\ncores = 70000\n").ok());
+  EXPECT_FALSE(ParseEmulationProfile("name = 'x'\nl3_bytes = -1\n").ok());
+  auto ok = ParseEmulationProfile("name = 'x'\ncores = 4\nl3_bytes = 8388608\n");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(*ok->cores, 4u);
+}
+
 TEST(EmulationTest, ParsesProfileAndRejectsUnknownFeatures) {
   auto p = ParseEmulationProfile(
       "name = 'old'\nhidden_features = ['aes', 'sha_ni']\ncpu_speed_factor = 0.5\n"

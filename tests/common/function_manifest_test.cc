@@ -68,6 +68,15 @@ TEST(ManifestKeysTest, LimitsEnvironmentAndArgsAreBounded) {
             StatusCode::kInvalidArgument);
 }
 
+// Found by manifest_fuzz (fuzz/regressions/manifest_fuzz/): an integer key given a huge float
+// went through toml++'s float-to-integer conversion, which has no range check (undefined
+// behaviour); a float where an integer belongs is now refused.
+TEST(ManifestKeysTest, AFloatWhereAnIntegerBelongsIsRefused) {
+  EXPECT_THAT(Parse("timeout_ms = 3.3e68\n").message(), HasSubstr("'timeout_ms' must be an integer"));
+  EXPECT_THAT(Parse("timeout_ms = 1000.0\n").message(), HasSubstr("'timeout_ms' must be an integer"));
+  EXPECT_THAT(Parse("max_memory_bytes = inf\n").message(), HasSubstr("max_memory_bytes"));
+}
+
 class EntrypointTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -188,6 +188,21 @@ TEST(AzureTraceTest, MalformedFilesNameTheFileAndLine) {
   EXPECT_EQ(LoadTrace(dir.File("nowhere")).status().code(), StatusCode::kNotFound);
 }
 
+// Found by trace_fuzz (fuzz/regressions/trace_fuzz/): a timestamp far in the future made the
+// trace's minute count overflow (undefined behaviour); numbers out of range were let through.
+TEST(AzureTraceTest, TimestampsAndNumbersBeyondAnyTraceAreRefused) {
+  auto far = ParseAzure2021("t.csv", "app,func,end_timestamp,duration\na,f,9500000000,1\n");
+  ASSERT_FALSE(far.ok());
+  EXPECT_THAT(far.status().message(), HasSubstr("may span at most"));
+  auto inf = ParseAzure2021("t.csv", "app,func,end_timestamp,duration\na,f,inf,1\n");
+  EXPECT_THAT(inf.status().message(), HasSubstr("t.csv:2: field 'end_timestamp'"));
+  auto huge = ParseAzure2021("t.csv", "app,func,end_timestamp,duration\na,f,10,1e300\n");
+  EXPECT_THAT(huge.status().message(), HasSubstr("field 'duration' is not a number in 0..1e12"));
+  auto ok = ParseAzure2021("t.csv", "app,func,end_timestamp,duration\na,f,61,1\n");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->minutes, 2u);
+}
+
 TEST(GenerateTruthTest, IsDeterministicCalibratedAndCoversEveryKind) {
   auto trace = LoadTrace(kTraces + "/azure2019");
   ASSERT_TRUE(trace.ok()) << trace.status();
