@@ -107,11 +107,12 @@ int main(int argc, char** argv) {
     req.set_address("10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ":7401");
     auto* inv = req.mutable_inventory();
     inv->mutable_cpu()->set_model_name("Bench CPU " + std::to_string(i % 3));
-    inv->mutable_topology()->set_logical_cores(100000);
+    inv->mutable_topology()->set_logical_cores(65536);  // the most a node may have
     inv->set_memory_bytes(1ull << 50);
     for (const char* f : feature_sets[i % feature_sets.size()]) (*inv->mutable_cpu_features())[f] = true;
     tailor::v1::RegisterResponse resp;
-    if (!membership->Register(&ctx, req, &resp).ok()) Die("register failed");
+    const grpc::Status registered = membership->Register(&ctx, req, &resp);
+    if (!registered.ok()) Die("register failed: " + registered.error_message());
   }
   // One function.
   fs::create_directories(dir + "/fn");

@@ -1,9 +1,12 @@
 #include "scheduler/decision_ids.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
+
+#include <cstdlib>
 
 #include "common/random_id.h"
 
@@ -51,12 +54,42 @@ Result<std::string> DecisionIds::LoadOrCreateKey(SqliteDb& db) {
   return key;
 }
 
+// An HMAC-SHA256 context keyed once; EVP_MAC_init with no key re-arms it with the same key.
+struct DecisionIds::Mac {
+  EVP_MAC* mac = nullptr;
+  EVP_MAC_CTX* ctx = nullptr;
+  ~Mac() {
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+  }
+};
+
+DecisionIds::DecisionIds(std::string key) : mac_(std::make_unique<Mac>()) {
+  mac_->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  mac_->ctx = mac_->mac != nullptr ? EVP_MAC_CTX_new(mac_->mac) : nullptr;
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
+  if (mac_->ctx == nullptr ||
+      EVP_MAC_init(mac_->ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                   params) != 1) {
+    // OpenSSL without HMAC-SHA256 is a broken installation, not a state to run in.
+    std::abort();
+  }
+}
+
+DecisionIds::~DecisionIds() = default;
+
 std::string DecisionIds::Tag(std::string_view random_part) const {
   unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-       reinterpret_cast<const unsigned char*>(random_part.data()), random_part.size(), mac,
-       &mac_len);
+  size_t mac_len = 0;
+  std::lock_guard lock(mu_);
+  if (EVP_MAC_init(mac_->ctx, nullptr, 0, nullptr) != 1 ||
+      EVP_MAC_update(mac_->ctx, reinterpret_cast<const unsigned char*>(random_part.data()),
+                     random_part.size()) != 1 ||
+      EVP_MAC_final(mac_->ctx, mac, &mac_len, sizeof(mac)) != 1 || mac_len < kTagHex / 2) {
+    std::abort();  // as above: the context was valid when made
+  }
   return Hex(mac, kTagHex / 2);
 }
 

@@ -6,9 +6,14 @@
 // report that names a decision id which does not verify was not issued here and is refused;
 // one that verifies but is no longer kept (older, or from before a restart) is accepted.
 //
-// Thread-safety: Issue and IssuedHere may be called concurrently.
+// Cost: one HMAC per id on a context made once (re-keying per call, as OpenSSL's one-shot HMAC()
+// does, cost 2 us a decision; docs/benchmarks.md).
+//
+// Thread-safety: Issue and IssuedHere may be called concurrently (one mutex around the context).
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -20,7 +25,8 @@ namespace tailor::scheduler {
 class DecisionIds {
  public:
   // `key`: any length, 32 random bytes in practice.
-  explicit DecisionIds(std::string key) : key_(std::move(key)) {}
+  explicit DecisionIds(std::string key);
+  ~DecisionIds();
 
   // The key in the scheduler's database (table scheduler_secrets), made on first use.
   static Result<std::string> LoadOrCreateKey(SqliteDb& db);
@@ -30,7 +36,9 @@ class DecisionIds {
 
  private:
   std::string Tag(std::string_view random_part) const;
-  const std::string key_;
+  struct Mac;
+  mutable std::mutex mu_;
+  std::unique_ptr<Mac> mac_;  // guarded by mu_
 };
 
 }  // namespace tailor::scheduler

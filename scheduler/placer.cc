@@ -153,7 +153,7 @@ std::optional<Placement> Placer::ReplayLocked(const std::string& function,
                                               const std::string& key) {
   auto it = by_idempotency_key_.find(function + std::string(1, '\0') + key);
   if (it == by_idempotency_key_.end()) return std::nullopt;
-  Placement p = decisions_.at(it->second).placement;
+  Placement p = *decisions_.at(it->second).placement;
   p.replayed = true;
   return p;
 }
@@ -184,8 +184,8 @@ void Placer::StoreDecisionLocked(const Placement& p, const std::string& idempote
   stored.latency_us = latency_s * 1e6;
   stored.allocation = p.allocation;
   stored.decision = std::move(decision);
-  stored.placement = p;
   if (!idempotency_key.empty()) {
+    stored.placement = std::make_unique<Placement>(p);
     stored.idempotency_key = p.function.name() + std::string(1, '\0') + idempotency_key;
     by_idempotency_key_[stored.idempotency_key] = p.decision_id;
   }

@@ -167,7 +167,8 @@ class Placer {
     bool reported = false;
     double measured_ms = 0;
     v1::RunOutcome outcome = v1::RUN_OUTCOME_UNSPECIFIED;
-    Placement placement;          // as returned (for a replay by idempotency key)
+    // For decisions made with an idempotency key only: as returned, for a replay.
+    std::unique_ptr<Placement> placement;
     std::string idempotency_key;  // "function\0key", or empty
   };
   std::unordered_map<std::string, StoredDecision> decisions_;
