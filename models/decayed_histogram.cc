@@ -42,29 +42,50 @@ double DecayedHistogram::Quantile(double q) const {
   return max_;
 }
 
-std::string DecayedHistogram::Save() const {
-  std::ostringstream out;
-  out.precision(17);
-  out << decay_ << ' ' << max_;
+void DecayedHistogram::Write(ByteWriter& out) const {
+  out.F64(decay_);
+  out.F64(max_);
+  uint32_t filled = 0;
+  for (double w : buckets_) filled += w > 0 ? 1 : 0;
+  out.U64(filled);
   for (size_t b = 0; b < buckets_.size(); ++b) {
-    if (buckets_[b] > 0) out << ' ' << b << ':' << buckets_[b] / scale_;
+    if (buckets_[b] <= 0) continue;
+    out.U32(static_cast<uint32_t>(b));
+    out.F64(buckets_[b] / scale_);
   }
-  return out.str();
 }
 
-bool DecayedHistogram::Restore(const std::string& text) {
-  std::istringstream in(text);
+bool DecayedHistogram::Read(ByteReader& in) {
   DecayedHistogram h;
-  if (!(in >> h.decay_ >> h.max_)) return false;
-  std::string cell;
-  while (in >> cell) {
-    const size_t colon = cell.find(':');
-    if (colon == std::string::npos) return false;
-    const size_t b = std::stoul(cell.substr(0, colon));
-    if (b >= h.buckets_.size()) return false;
-    h.buckets_[b] = std::stod(cell.substr(colon + 1));
-    h.total_ += h.buckets_[b];
+  h.decay_ = in.F64();
+  h.max_ = in.F64();
+  if (!(h.decay_ > 0 && h.decay_ <= 1) || !std::isfinite(h.max_) || h.max_ < 0) in.Fail();
+  const size_t filled = in.Count(h.buckets_.size(), 12);
+  for (size_t i = 0; i < filled && in.ok(); ++i) {
+    const uint32_t b = in.U32();
+    const double w = in.F64();
+    if (b >= h.buckets_.size() || !std::isfinite(w) || w < 0) {
+      in.Fail();
+      break;
+    }
+    h.buckets_[b] = w;
+    h.total_ += w;
   }
+  if (!in.ok() || !std::isfinite(h.total_)) return false;
+  *this = h;
+  return true;
+}
+
+std::string DecayedHistogram::Save() const {
+  ByteWriter out;
+  Write(out);
+  return out.Take();
+}
+
+bool DecayedHistogram::Restore(std::string_view bytes) {
+  ByteReader in(bytes);
+  DecayedHistogram h;
+  if (!h.Read(in) || !in.AtEnd()) return false;
   *this = h;
   return true;
 }

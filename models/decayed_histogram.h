@@ -12,6 +12,9 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
+
+#include "common/byte_codec.h"
 
 namespace tailor::models {
 
@@ -29,9 +32,13 @@ class DecayedHistogram {
   double weight() const { return total_ / scale_; }
   double max() const { return max_; }
 
-  // A compact text form for saving; Restore accepts what Save wrote.
+  // A compact binary form for saving (common/byte_codec.h); Restore accepts what Save wrote
+  // and refuses, leaving the histogram unchanged, anything else: a decay outside (0, 1], a
+  // weight or maximum that is negative or not finite, a bucket out of range.
   std::string Save() const;
-  bool Restore(const std::string& text);
+  bool Restore(std::string_view bytes);
+  void Write(ByteWriter& out) const;
+  bool Read(ByteReader& in);
 
  private:
   static int BucketOf(double value);

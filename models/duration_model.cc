@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
+#include <map>
+
+#include "common/byte_codec.h"
 
 namespace tailor::models {
 
@@ -284,71 +286,98 @@ double DurationModel::LoadSensitivity(const std::string& function) const {
   return it->second.w[it->second.w.size() - 1];
 }
 
+namespace {
+
+constexpr char kModelMagic[] = "tailor-duration-model";
+constexpr uint32_t kModelVersion = 2;  // 1 was text
+
+bool AllFinite(const double* v, Eigen::Index n) {
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (!std::isfinite(v[i])) return false;
+  }
+  return true;
+}
+
+void ReadDoubles(ByteReader& in, double* v, Eigen::Index n) {
+  for (Eigen::Index i = 0; i < n; ++i) v[i] = in.F64();
+  if (!AllFinite(v, n)) in.Fail();
+}
+
+}  // namespace
+
 std::string DurationModel::Save() const {
-  std::ostringstream out;
-  out.precision(17);
+  ByteWriter out;
+  out.Str(kModelMagic);
+  out.U32(kModelVersion);
   std::vector<std::string> classes(class_ids_.size());
   for (const auto& [name, id] : class_ids_) classes[id] = name;
-  out << "tailor-duration-model 1\n" << classes.size() << '\n';
-  for (const auto& c : classes) out << c << '\n';
-  out << by_id_.size() << '\n';
+  out.U64(classes.size());
+  for (const auto& c : classes) out.Str(c);
   std::vector<std::string> names(by_id_.size());
   for (const auto& [name, f] : functions_) names[f.id] = name;
+  out.U64(by_id_.size());
   for (uint32_t id = 0; id < by_id_.size(); ++id) {
     const FunctionState& f = *by_id_[id];
     const auto d = f.precision.rows();
-    out << names[id] << ' ' << f.runs << ' ' << d;
-    for (Eigen::Index i = 0; i < d; ++i) out << ' ' << f.prior_b[i];
-    for (Eigen::Index i = 0; i < d * d; ++i) out << ' ' << f.precision.data()[i];
-    for (Eigen::Index i = 0; i < d; ++i) out << ' ' << f.b[i];
-    out << ' ' << f.cells.size();
-    for (const auto& [cid, cell] : f.cells) {
-      out << ' ' << cid << ' ' << cell.weight << ' ' << cell.mean;
+    out.Str(names[id]);
+    out.U64(f.runs);
+    out.U32(static_cast<uint32_t>(d));
+    for (Eigen::Index i = 0; i < d; ++i) out.F64(f.prior_b[i]);
+    for (Eigen::Index i = 0; i < d * d; ++i) out.F64(f.precision.data()[i]);
+    for (Eigen::Index i = 0; i < d; ++i) out.F64(f.b[i]);
+    // In class order, so that the same model always saves to the same bytes.
+    const std::map<uint32_t, Cell> cells(f.cells.begin(), f.cells.end());
+    out.U64(cells.size());
+    for (const auto& [cid, cell] : cells) {
+      out.U32(cid);
+      out.F64(cell.weight);
+      out.F64(cell.mean);
     }
-    out << '\n';
   }
-  return out.str();
+  return out.Take();
 }
 
-bool DurationModel::Restore(const std::string& text) {
-  std::istringstream in(text);
-  std::string magic;
-  int version = 0;
-  size_t nclasses = 0, nfunctions = 0;
-  if (!(in >> magic >> version) || magic != "tailor-duration-model" || version != 1) return false;
+bool DurationModel::Restore(std::string_view bytes) {
+  ByteReader in(bytes);
+  if (in.Str(64) != kModelMagic || in.U32() != kModelVersion) return false;
   DurationModel m(options_);
-  if (!(in >> nclasses)) return false;
-  for (size_t i = 0; i < nclasses; ++i) {
-    std::string name;
-    if (!(in >> name)) return false;
-    m.class_ids_[name] = static_cast<uint32_t>(i);
+  const size_t nclasses = in.Count(1'000'000, 8);
+  for (size_t i = 0; i < nclasses && in.ok(); ++i) {
+    m.class_ids_[in.Str(256)] = static_cast<uint32_t>(i);
   }
-  if (!(in >> nfunctions)) return false;
-  for (size_t i = 0; i < nfunctions; ++i) {
-    std::string name;
-    uint64_t runs = 0;
-    Eigen::Index d = 0;
-    if (!(in >> name >> runs >> d) || d <= 0 || d > 256) return false;
+  if (m.class_ids_.size() != nclasses) in.Fail();  // a name twice
+  const size_t nfunctions = in.Count(10'000'000, 8 + 8 + 4 + 8);
+  for (size_t i = 0; i < nfunctions && in.ok(); ++i) {
+    const std::string name = in.Str(256);
+    const uint64_t runs = in.U64();
+    const Eigen::Index d = in.U32();
+    if (!in.ok() || d <= 0 || d > 256 || m.functions_.contains(name)) return false;
     FunctionState& f = m.StateOf(name, static_cast<size_t>(d));
     f.runs = runs;
     f.prior_b = Eigen::VectorXd(d);
-    for (Eigen::Index j = 0; j < d; ++j) in >> f.prior_b[j];
-    for (Eigen::Index j = 0; j < d * d; ++j) in >> f.precision.data()[j];
-    for (Eigen::Index j = 0; j < d; ++j) in >> f.b[j];
-    size_t ncells = 0;
-    if (!(in >> ncells)) return false;
-    for (size_t j = 0; j < ncells; ++j) {
-      uint32_t cid = 0;
+    ReadDoubles(in, f.prior_b.data(), d);
+    ReadDoubles(in, f.precision.data(), d * d);
+    ReadDoubles(in, f.b.data(), d);
+    const size_t ncells = in.Count(nclasses, 20);
+    for (size_t j = 0; j < ncells && in.ok(); ++j) {
+      const uint32_t cid = in.U32();
       Cell cell;
-      if (!(in >> cid >> cell.weight >> cell.mean) || cid >= nclasses) return false;
+      cell.weight = in.F64();
+      cell.mean = in.F64();
+      if (cid >= nclasses || !std::isfinite(cell.weight) || cell.weight < 0 ||
+          !std::isfinite(cell.mean)) {
+        return false;
+      }
       f.cells[cid] = cell;
     }
-    if (!in) return false;
+    if (!in.ok()) return false;
     Eigen::LLT<Eigen::MatrixXd> llt(f.precision);
     if (llt.info() != Eigen::Success) return false;
     f.w = llt.solve(f.b);
     f.covariance = llt.solve(Eigen::MatrixXd::Identity(d, d));
+    if (!AllFinite(f.w.data(), d) || !AllFinite(f.covariance.data(), d * d)) return false;
   }
+  if (!in.AtEnd()) return false;
   for (auto& [name, f] : m.functions_) m.UpdateNeighbourEstimates(f);
   m.observations_ = 0;
   m.RefitFactorization();

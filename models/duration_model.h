@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -70,11 +71,13 @@ class DurationModel {
   // Refits the factorization now (it also refits itself every cf_refit_every observations).
   void RefitFactorization();
 
-  // Everything learned, as text; Restore rebuilds the same predictions from it (derived state,
-  // such as neighbour estimates and the factorization, is recomputed). False for bad input,
-  // leaving the model unchanged.
+  // Everything learned, in binary (common/byte_codec.h: every double bit for bit); Restore
+  // rebuilds the same predictions from it (derived state, such as neighbour estimates and the
+  // factorization, is recomputed). False, leaving the model unchanged, for anything Save did not
+  // write: a value that is not finite, a weight below zero, a class id out of range, a
+  // regression whose precision matrix is not positive definite.
   std::string Save() const;
-  bool Restore(const std::string& text);
+  bool Restore(std::string_view bytes);
   size_t function_count() const { return functions_.size(); }
 
  private:

@@ -1,6 +1,7 @@
 #include "models/eligibility.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <map>
 
@@ -138,7 +139,10 @@ Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
       if (!c.eligible && (hopeful == Ineligible::kNone || MayPass(c.why))) hopeful = c.why;
       if (c.eligible && (!found || explain_all)) {
         score(ci, node, c);
-        if (!found && c.score < best) {
+        // A score that is not a number ranks last; an eligible node is chosen whatever its
+        // score, so no model state can leave a run with nowhere to go.
+        if (std::isnan(c.score)) c.score = std::numeric_limits<double>::infinity();
+        if (!found && (d.node_id.empty() || c.score < best)) {
           best = c.score;
           d.node_id = node.node_id;
         }

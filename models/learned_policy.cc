@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <cstdlib>
-#include <sstream>
 
+#include "common/byte_codec.h"
 #include "models/eligibility.h"
 
 namespace tailor::models {
@@ -231,57 +232,62 @@ bool ChoseOtherThanPredictedBest(const PlacementDecision& d) {
   return chosen > best + 1e-9 * std::max(1.0, std::abs(best));
 }
 
-// State format: "tailor-learned-policy 1", then sections, each a header line
-// "<kind> <key...> <bytes>" followed by exactly <bytes> bytes of the part's own text.
+// State format (common/byte_codec.h): "tailor-learned-policy", version 2, the duration model,
+// the resource profiles, then a count of (function, host class, run statistics). Version 1 was
+// text (doubles printed with 17 digits; a subnormal one could not be read back).
+namespace {
+constexpr char kStateMagic[] = "tailor-learned-policy";
+constexpr uint32_t kStateVersion = 2;
+}  // namespace
+
 std::string LearnedPolicy::SaveState() const {
-  std::ostringstream out;
-  auto section = [&](const std::string& header, const std::string& body) {
-    out << header << ' ' << body.size() << '\n' << body;
-  };
-  out << "tailor-learned-policy 1\n";
-  section("model", model_.Save());
-  section("resources", resources_.Save());
+  ByteWriter out;
+  out.Str(kStateMagic);
+  out.U32(kStateVersion);
+  out.Str(model_.Save());
+  out.Str(resources_.Save());
+  // Sorted, so that the same policy always saves to the same bytes.
+  std::map<std::pair<std::string_view, std::string_view>, const RunStatistics*> cells;
   for (const auto& [function, per_class] : statistics_) {
-    for (const auto& [cls, st] : per_class) section("statistics " + function + " " + cls, st.Save());
+    for (const auto& [cls, st] : per_class) {
+      cells.emplace(std::pair<std::string_view, std::string_view>(function, cls), &st);
+    }
   }
-  return out.str();
+  out.U64(cells.size());
+  for (const auto& [key, st] : cells) {
+    out.Str(key.first);
+    out.Str(key.second);
+    out.Str(st->Save());
+  }
+  return out.Take();
 }
 
 Status LearnedPolicy::RestoreState(const std::string& state) {
-  std::istringstream in(state);
-  std::string line;
-  if (!std::getline(in, line) || line != "tailor-learned-policy 1") {
+  ByteReader in(state);
+  if (in.Str(64) != kStateMagic || !in.ok()) {
     return InvalidArgumentError("not a saved learned-policy state");
   }
-  DurationModel model(options_.model);
-  ResourceProfiles resources;
-  std::unordered_map<std::string, std::unordered_map<std::string, RunStatistics>> statistics;
-  while (std::getline(in, line)) {
-    std::istringstream header(line);
-    std::vector<std::string> words;
-    for (std::string w; header >> w;) words.push_back(w);
-    if (words.size() < 2) return InvalidArgumentError("bad section header '" + line + "'");
-    char* end = nullptr;
-    const unsigned long long bytes = std::strtoull(words.back().c_str(), &end, 10);
-    if (end == nullptr || *end != '\0' || bytes > state.size()) {
-      return InvalidArgumentError("bad section length in '" + line + "'");
-    }
-    std::string body(bytes, '\0');
-    if (!in.read(body.data(), static_cast<std::streamsize>(bytes))) {
-      return InvalidArgumentError("truncated section '" + words[0] + "'");
-    }
-    bool ok = true;
-    if (words[0] == "model") {
-      ok = model.Restore(body);
-    } else if (words[0] == "resources") {
-      ok = resources.Restore(body);
-    } else if (words[0] == "statistics" && words.size() == 4) {
-      ok = statistics[words[1]][words[2]].Restore(body);
-    } else {
-      return InvalidArgumentError("unknown section '" + words[0] + "'");
-    }
-    if (!ok) return InvalidArgumentError("section '" + words[0] + "' does not parse");
+  if (const uint32_t version = in.U32(); version != kStateVersion) {
+    return InvalidArgumentError("saved learned-policy state of version " +
+                                std::to_string(version) + "; this scheduler reads version " +
+                                std::to_string(kStateVersion));
   }
+  DurationModel model(options_.model);
+  if (!model.Restore(in.Str(state.size()))) {
+    return InvalidArgumentError("the saved duration model does not read back");
+  }
+  ResourceProfiles resources;
+  if (!resources.Restore(in.Str(state.size()))) {
+    return InvalidArgumentError("the saved resource profiles do not read back");
+  }
+  std::unordered_map<std::string, std::unordered_map<std::string, RunStatistics>> statistics;
+  const size_t cells = in.Count(100'000'000, 24);
+  for (size_t i = 0; i < cells && in.ok(); ++i) {
+    std::string function = in.Str(256);
+    std::string cls = in.Str(256);
+    if (!statistics[function][cls].Restore(in.Str(state.size()))) in.Fail();
+  }
+  if (!in.AtEnd()) return InvalidArgumentError("the saved run statistics do not read back");
   model_ = std::move(model);
   resources_ = std::move(resources);
   statistics_ = std::move(statistics);

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
+#include <map>
 
 
 namespace tailor::models {
@@ -99,38 +99,45 @@ uint32_t ResourceProfiles::AdviseCacheWays(const std::string& function,
 }
 
 std::string ResourceProfiles::Save() const {
-  std::ostringstream out;
-  out.precision(17);
-  for (const auto& [name, p] : profiles_) {
-    out << name << ' ' << p.runs << ' ' << p.p95_peak << ' ' << p.cpu_ratio << ' '
-        << p.cpu_ratio_weight << ' ' << p.ooms << ' ' << p.llc_miss << ' ' << p.saturated_limit
-        << ' ' << p.saturated_weight << " | " << p.peaks.Save() << '\n';
+  ByteWriter out;
+  out.U64(profiles_.size());
+  // By name, so that the same profiles always save to the same bytes.
+  std::map<std::string_view, const Profile*> sorted;
+  for (const auto& [name, p] : profiles_) sorted.emplace(name, &p);
+  for (const auto& [name, profile] : sorted) {
+    const Profile& p = *profile;
+    out.Str(name);
+    out.U64(p.runs);
+    for (double v : {p.p95_peak, p.cpu_ratio, p.cpu_ratio_weight, p.ooms, p.llc_miss,
+                     p.saturated_limit, p.saturated_weight}) {
+      out.F64(v);
+    }
+    p.peaks.Write(out);
   }
-  return out.str();
+  return out.Take();
 }
 
-bool ResourceProfiles::Restore(const std::string& text) {
-  std::istringstream in(text);
+bool ResourceProfiles::Restore(std::string_view bytes) {
+  ByteReader in(bytes);
   std::unordered_map<std::string, Profile> restored;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    const size_t bar = line.find(" | ");
-    if (bar == std::string::npos) return false;
-    std::istringstream head(line.substr(0, bar));
-    std::string name;
+  const size_t n = in.Count(10'000'000, 8 + 8 + 7 * 8);
+  for (size_t i = 0; i < n && in.ok(); ++i) {
+    std::string name = in.Str(256);
     Profile p;
-    if (!(head >> name >> p.runs >> p.p95_peak >> p.cpu_ratio >> p.cpu_ratio_weight >> p.ooms >>
-          p.llc_miss)) {
-      return false;
+    p.runs = in.U64();
+    for (double* v : {&p.p95_peak, &p.cpu_ratio, &p.cpu_ratio_weight, &p.ooms, &p.llc_miss,
+                      &p.saturated_limit, &p.saturated_weight}) {
+      *v = in.F64();
+      if (!std::isfinite(*v)) in.Fail();
     }
-    // Saved before saturated limits were kept: none.
-    if (!(head >> p.saturated_limit >> p.saturated_weight)) {
-      p.saturated_limit = p.saturated_weight = 0;
+    if (p.p95_peak < 0 || p.cpu_ratio < 0 || p.cpu_ratio_weight < 0 || p.ooms < 0 ||
+        p.llc_miss < -1 || p.saturated_limit < 0 || p.saturated_weight < 0) {
+      in.Fail();
     }
-    if (!p.peaks.Restore(line.substr(bar + 3))) return false;
-    restored[name] = std::move(p);
+    if (!p.peaks.Read(in)) break;
+    restored[std::move(name)] = std::move(p);
   }
+  if (!in.AtEnd()) return false;
   profiles_ = std::move(restored);
   return true;
 }

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "models/decayed_histogram.h"
@@ -38,9 +39,10 @@ class ResourceProfiles {
   // Ways to give on a node offering `ways_total` (0 when not cache-sensitive or none offered).
   uint32_t AdviseCacheWays(const std::string& function, uint32_t ways_total) const;
 
-  // Per function, a line of text; Restore accepts what Save wrote.
+  // Binary (common/byte_codec.h); Restore refuses, unchanged, anything Save did not write or
+  // any figure that is not finite or out of its range.
   std::string Save() const;
-  bool Restore(const std::string& text);
+  bool Restore(std::string_view bytes);
 
  private:
   struct Profile {

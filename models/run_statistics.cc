@@ -1,6 +1,6 @@
 #include "models/run_statistics.h"
 
-#include <sstream>
+#include <cmath>
 
 namespace tailor::models {
 
@@ -18,27 +18,27 @@ void RunStatistics::Add(const RunObservation& run) {
 }
 
 std::string RunStatistics::Save() const {
-  std::ostringstream out;
-  out.precision(17);
+  ByteWriter out;
   for (const Mean* m : {&cpu_ms_, &read_bytes_, &write_bytes_, &llc_miss_, &llc_occupancy_,
                         &memory_bandwidth_}) {
-    out << m->value << ' ' << m->weight << ' ';
+    out.F64(m->value);
+    out.F64(m->weight);
   }
-  out << '\n' << duration_ms_.Save() << '\n' << peak_bytes_.Save() << '\n';
-  return out.str();
+  duration_ms_.Write(out);
+  peak_bytes_.Write(out);
+  return out.Take();
 }
 
-bool RunStatistics::Restore(const std::string& text) {
-  std::istringstream in(text);
+bool RunStatistics::Restore(std::string_view bytes) {
+  ByteReader in(bytes);
   RunStatistics s;
   for (Mean* m : {&s.cpu_ms_, &s.read_bytes_, &s.write_bytes_, &s.llc_miss_, &s.llc_occupancy_,
                   &s.memory_bandwidth_}) {
-    if (!(in >> m->value >> m->weight)) return false;
+    m->value = in.F64();
+    m->weight = in.F64();
+    if (!std::isfinite(m->value) || !std::isfinite(m->weight) || m->weight < 0) in.Fail();
   }
-  std::string line, duration, peak;
-  std::getline(in, line);
-  if (!std::getline(in, duration) || !std::getline(in, peak)) return false;
-  if (!s.duration_ms_.Restore(duration) || !s.peak_bytes_.Restore(peak)) return false;
+  if (!s.duration_ms_.Read(in) || !s.peak_bytes_.Read(in) || !in.AtEnd()) return false;
   *this = s;
   return true;
 }

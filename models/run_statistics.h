@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "models/decayed_histogram.h"
 #include "models/placement_policy.h"
@@ -33,8 +34,9 @@ class RunStatistics {
     return memory_bandwidth_.weight > 0 ? memory_bandwidth_.value : -1;
   }
 
+  // Binary (common/byte_codec.h); Restore refuses anything Save did not write, unchanged.
   std::string Save() const;
-  bool Restore(const std::string& text);
+  bool Restore(std::string_view bytes);
 
  private:
   struct Mean {

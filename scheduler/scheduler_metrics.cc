@@ -69,6 +69,12 @@ SchedulerMetrics::SchedulerMetrics(prometheus::Registry& r,
                             .Help("Run reports refused as impossible or malformed")
                             .Register(r)
                             .Add({})),
+      model_restore_failures_(prometheus::BuildCounter()
+                                  .Name("tailor_scheduler_model_restore_failures_total")
+                                  .Help("Saved model state that could not be restored at start "
+                                        "(relearned from stored runs instead)")
+                                  .Register(r)
+                                  .Add({})),
       nodes_(prometheus::BuildGauge()
                  .Name("tailor_scheduler_nodes")
                  .Help("Registered nodes by health")
@@ -125,6 +131,10 @@ void SchedulerMetrics::RecordReport(double lag_seconds) {
 }
 
 void SchedulerMetrics::RecordRejectedReport() { reports_rejected_.Increment(); }
+
+void SchedulerMetrics::RecordModelRestoreFailures(int count) {
+  if (count > 0) model_restore_failures_.Increment(count);
+}
 
 void SchedulerMetrics::SetAsyncQueue(int64_t queued, int64_t running, double oldest_age_seconds) {
   async_depth_.Add({{"state", "queued"}}).Set(static_cast<double>(queued));

@@ -11,6 +11,8 @@
 //   tailor_scheduler_report_ingestion_lag_seconds             histogram (run end to arrival)
 //   tailor_scheduler_reports_total                            counter (new reports stored)
 //   tailor_scheduler_reports_rejected_total                   counter (refused run reports)
+//   tailor_scheduler_model_restore_failures_total             counter (saved model state that
+//                                                             could not be restored at start)
 //   tailor_scheduler_nodes{health}                            gauge
 //   tailor_scheduler_functions                                gauge (deployed, not removed)
 //
@@ -41,6 +43,7 @@ class SchedulerMetrics {
   void RecordInvocation(const std::string& outcome);
   void RecordReport(double lag_seconds);
   void RecordRejectedReport();
+  void RecordModelRestoreFailures(int count);
   void SetAsyncQueue(int64_t queued, int64_t running, double oldest_age_seconds);
   void SetNodes(size_t healthy, size_t unhealthy);
   void SetFunctions(size_t deployed);
@@ -56,6 +59,7 @@ class SchedulerMetrics {
   prometheus::Histogram& ingestion_lag_;
   prometheus::Counter& reports_;
   prometheus::Counter& reports_rejected_;
+  prometheus::Counter& model_restore_failures_;
   prometheus::Family<prometheus::Gauge>& nodes_;
   prometheus::Gauge& functions_;
   struct PolicySeries {

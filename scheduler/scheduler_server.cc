@@ -6,6 +6,7 @@
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "models/policy_table.h"
+#include "proto/validation.h"
 #include "scheduler/schema.h"
 
 namespace tailor::scheduler {
@@ -35,7 +36,8 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   s->intake_ = std::make_unique<RunIntake>(*s->run_store_, *s->registry_, *s->placer_, clock);
   s->clock_ = &clock;
   TAILOR_ASSIGN_OR_RETURN(s->model_states_, ModelStateStore::Open(db_path, clock));
-  TAILOR_RETURN_IF_ERROR_CTX(s->RestoreModels(), "restoring what the models learned");
+  // Never fails the start: whatever cannot be restored is relearned from the stored runs.
+  const int restore_failures = s->RestoreModels();
   s->last_model_save_ = clock.MonotonicNow();
   s->agents_ = std::make_unique<AgentConnections>();
   s->gateway_ = std::make_unique<Gateway>(options.gateway, *s->placer_, *s->agents_);
@@ -44,6 +46,7 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   s->metrics_registry_ = std::make_shared<prometheus::Registry>();
   s->metrics_ = std::make_unique<SchedulerMetrics>(*s->metrics_registry_, models::PolicyNames());
   SchedulerMetrics* metrics = s->metrics_.get();
+  metrics->RecordModelRestoreFailures(restore_failures);
   s->placer_->SetDecisionHook([metrics](const std::string& policy, const std::string& outcome,
                                         double seconds, bool explored) {
     metrics->RecordDecision(policy, outcome, seconds, explored);
@@ -110,33 +113,55 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
 
 SchedulerServer::~SchedulerServer() { Stop(); }
 
-Status SchedulerServer::RestoreModels() {
-  TAILOR_ASSIGN_OR_RETURN(auto saved, model_states_->Load());
+int SchedulerServer::RestoreModels() {
+  int failures = 0;
+  auto saved = model_states_->Load();
+  if (!saved.ok()) {
+    log::Error("cannot read the saved model state; relearning from stored runs",
+               {{"error", saved.status()}});
+    ++failures;
+    saved = std::map<std::string, ModelStateStore::Saved>();
+  }
   int64_t replay_after = 0;
-  bool all_restored = !saved.empty();
+  bool all_restored = !saved->empty();
   for (const auto& policy : models::PolicyNames()) {
     // A policy that keeps no state accepts an empty one; a learning policy does not.
-    auto it = saved.find(policy);
-    Status s = placer_->RestoreState(policy, it == saved.end() ? "" : it->second.state);
+    auto it = saved->find(policy);
+    Status s = placer_->RestoreState(policy, it == saved->end() ? "" : it->second.state);
     if (!s.ok()) {
       // Nothing saved (a new data directory, or a policy added since) is not worth a warning.
-      if (it != saved.end()) {
+      if (it != saved->end()) {
         log::Warn("model state not restored; relearning from stored runs",
                   {{"policy", policy}, {"error", s}});
+        ++failures;
       }
       all_restored = false;
       continue;
     }
-    if (it == saved.end()) continue;
+    if (it == saved->end()) continue;
     replay_after = replay_after == 0 ? it->second.runs_rowid
                                      : std::min(replay_after, it->second.runs_rowid);
   }
   if (!all_restored) replay_after = 0;
-  TAILOR_ASSIGN_OR_RETURN(auto runs, run_store_->Recent(options_.replay_runs_on_start, replay_after));
-  for (const auto& run : runs) placer_->Learn(run.report, run.host_class);
+  auto runs = run_store_->Recent(options_.replay_runs_on_start, replay_after);
+  if (!runs.ok()) {
+    log::Error("cannot read stored runs; the models start from what was restored",
+               {{"error", runs.status()}});
+    return failures + 1;
+  }
+  size_t skipped = 0;
+  for (const auto& run : *runs) {
+    // Runs stored before reports were checked may hold what no run can have.
+    if (!ValidateRunReport(run.report).ok()) {
+      ++skipped;
+      continue;
+    }
+    placer_->Learn(run.report, run.host_class);
+  }
   log::Info("models restored", {{"from_saved_state", all_restored},
-                                {"replayed_runs", runs.size()}});
-  return OkStatus();
+                                {"replayed_runs", runs->size() - skipped},
+                                {"skipped_invalid_runs", skipped}});
+  return failures;
 }
 
 void SchedulerServer::SaveModels() {

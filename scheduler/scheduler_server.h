@@ -85,8 +85,10 @@ class SchedulerServer {
   void BackgroundLoop();
   void RefreshMetrics();
   void SaveModels();
-  // Restores saved model state and replays the runs stored since (or the newest runs).
-  Status RestoreModels();
+  // Restores saved model state and replays the runs stored since (or the newest runs when a
+  // state is missing or refused). Never fails: returns how many parts could not be restored
+  // (each logged), which were relearned from the stored runs instead.
+  int RestoreModels();
   const Clock* clock_ = nullptr;
 
   SchedulerOptions options_;

@@ -3,6 +3,7 @@
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include "tailor/v1/placement.grpc.pb.h"
 #include "tailor/v1/registry.grpc.pb.h"
@@ -75,8 +76,28 @@ TEST(SchedulerServerTest, ARestartedSchedulerStillPredictsFromStoredRuns) {
     q.Reset();
     ASSERT_TRUE(db->Exec("DELETE FROM model_state").ok());
   }
-  auto relearned = SchedulerServer::Start(options, RealClock::Get()).value();
-  EXPECT_NEAR(place(*relearned).predicted_duration_ms(), 40, 4);
+  {
+    auto relearned = SchedulerServer::Start(options, RealClock::Get()).value();
+    EXPECT_NEAR(place(*relearned).predicted_duration_ms(), 40, 4);
+  }
+  // A damaged saved state (here: garbage for every policy, as a disk error or a state from a
+  // scheduler that wrote what it could not read back would leave) must not stop the start: the
+  // models relearn from the stored runs, and the failure is counted.
+  {
+    auto db = SqliteDb::Open(dir.File("data/scheduler.db")).value();
+    ASSERT_TRUE(db->Exec("UPDATE model_state SET state = X'0011223344ffeedd'").ok());
+  }
+  options.metrics_listen = "127.0.0.1:0";
+  auto survived = SchedulerServer::Start(options, RealClock::Get());
+  ASSERT_TRUE(survived.ok()) << survived.status();
+  EXPECT_NEAR(place(**survived).predicted_duration_ms(), 40, 4);
+  httplib::Client http((*survived)->metrics_address().substr(0, (*survived)->metrics_address().rfind(':')),
+                       std::stoi((*survived)->metrics_address().substr(
+                           (*survived)->metrics_address().rfind(':') + 1)));
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("tailor_scheduler_model_restore_failures_total 3"), std::string::npos)
+      << "one per learning policy";
 }
 
 }  // namespace

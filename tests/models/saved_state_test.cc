@@ -1,0 +1,160 @@
+// What the models learned comes back from its saved form exactly, whatever the values (a
+// scheduler that ran about 14,000 runs of one function saved subnormal weights that the old
+// text form could not read back, and crash-looped at every start); and a damaged saved form is
+// refused, never a crash and never a policy that cannot place.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+
+#include "models/cluster_index.h"
+#include "models/decayed_histogram.h"
+#include "models/learned_policy.h"
+
+namespace tailor::models {
+namespace {
+
+HostClassInfo Class(const std::string& name, std::vector<std::string> features) {
+  HostClassInfo c;
+  c.name = name;
+  c.features = std::move(features);
+  c.cores = 4;
+  return c;
+}
+
+class SavedStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const auto& cls : {Class("fast", {"aes"}), Class("slow", {})}) {
+      NodeView n;
+      n.node_id = cls.name + "0";
+      n.host_class = cls.name;
+      n.features = cls.features;
+      n.capacity = {8ull << 30, 4000};
+      index_.Upsert(n, cls);
+    }
+  }
+  // `runs` runs of `fn`, alternating classes, with durations and peaks that vary.
+  void Teach(LearnedPolicy& p, const std::string& fn, int runs) {
+    std::mt19937_64 rng(7);
+    std::lognormal_distribution<double> ms(3.0, 0.5);
+    for (int i = 0; i < runs; ++i) {
+      RunObservation o;
+      o.function = fn;
+      o.host_class = i % 2 ? "fast" : "slow";
+      o.class_features = HostFeatureVector(Class(o.host_class, i % 2 ? std::vector<std::string>{"aes"}
+                                                                       : std::vector<std::string>{}));
+      o.wall_ms = ms(rng);
+      o.cpu_ms = o.wall_ms * 0.8;
+      o.peak_memory_bytes = (32ull << 20) + (rng() % (16ull << 20));
+      o.memory_limit_bytes = 128ull << 20;
+      o.succeeded = true;
+      p.Observe(o);
+    }
+  }
+  PlacementRequest Req(const std::string& fn) {
+    PlacementRequest r;
+    r.function.name = fn;
+    return r;
+  }
+  ClusterIndex index_;
+};
+
+TEST(DecayedHistogramSavedTest, SubnormalWeightsComeBackBitForBit) {
+  DecayedHistogram h(0.95);
+  for (int i = 0; i < 14'000; ++i) h.Add(i < 10 ? 1e6 : 10.0 + (i % 7));
+  const std::string saved = h.Save();
+  // The first runs' weights decayed by 0.95^14000: far below DBL_MIN, yet not zero.
+  bool subnormal = false;
+  for (size_t at = 0; at + 8 <= saved.size(); ++at) {
+    double v;
+    std::memcpy(&v, saved.data() + at, 8);
+    subnormal |= std::fpclassify(v) == FP_SUBNORMAL;
+  }
+  EXPECT_TRUE(subnormal) << "the case that broke the text form";
+  DecayedHistogram restored;
+  ASSERT_TRUE(restored.Restore(saved));
+  EXPECT_TRUE(restored.Save() == saved);
+  EXPECT_EQ(restored.Quantile(0.99), h.Quantile(0.99));
+}
+
+TEST_F(SavedStateTest, ALongHistoryRoundTripsExactly) {
+  LearnedPolicy p(Objective::kPerformance);
+  Teach(p, "busy", 14'000);
+  Teach(p, "rare", 3);
+  const std::string saved = p.SaveState();
+  LearnedPolicy restored(Objective::kPerformance);
+  ASSERT_TRUE(restored.RestoreState(saved).ok());
+  EXPECT_TRUE(restored.SaveState() == saved) << "every value back bit for bit";
+  auto d = restored.Decide(Req("busy"), index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_GT(d->predicted_duration_ms, 0);
+}
+
+TEST_F(SavedStateTest, DamagedStateIsRefusedOrHarmlessNeverACrash) {
+  LearnedPolicy source(Objective::kPerformance);
+  Teach(source, "f", 300);
+  Teach(source, "g", 40);
+  const std::string saved = source.SaveState();
+  const double specials[] = {std::numeric_limits<double>::quiet_NaN(),
+                             std::numeric_limits<double>::infinity(),
+                             -std::numeric_limits<double>::infinity(),
+                             4.98e-317,
+                             -1.0,
+                             1e308,
+                             0.0};
+  std::mt19937_64 rng(42);
+  int refused = 0, accepted = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string damaged = saved;
+    switch (trial % 4) {
+      case 0: {  // a special double written in at any offset
+        const double v = specials[rng() % std::size(specials)];
+        const size_t at = rng() % (damaged.size() - 8);
+        std::memcpy(damaged.data() + at, &v, 8);
+        break;
+      }
+      case 1:  // a few bytes changed
+        for (int k = 0; k < 3; ++k) damaged[rng() % damaged.size()] = static_cast<char>(rng());
+        break;
+      case 2:  // cut short
+        damaged.resize(rng() % damaged.size());
+        break;
+      case 3: {  // a length or count made huge
+        const uint64_t huge = ~uint64_t{0} >> (rng() % 8);
+        std::memcpy(damaged.data() + rng() % (damaged.size() - 8), &huge, 8);
+        break;
+      }
+    }
+    LearnedPolicy p(Objective::kPerformance);
+    const Status s = p.RestoreState(damaged);
+    if (!s.ok()) {
+      EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+      ++refused;
+      continue;
+    }
+    ++accepted;
+    // Whatever was accepted still places, within what the nodes have.
+    for (const char* fn : {"f", "g", "new"}) {
+      auto d = p.Decide(Req(fn), index_);
+      ASSERT_TRUE(d.ok()) << "trial " << trial << ": " << d.status();
+      EXPECT_LE(d->allocation.memory_limit_bytes, 8ull << 30);
+      EXPECT_LE(d->allocation.cpu_millicores, 4000u);
+      EXPECT_TRUE(std::isfinite(d->predicted_duration_ms)) << "trial " << trial;
+    }
+  }
+  EXPECT_GT(refused, 1000);
+  EXPECT_GT(accepted, 0) << "some damage lands in bytes that do not matter (names, counts kept)";
+}
+
+TEST_F(SavedStateTest, TheOldTextFormIsRefusedWithAReasonSoTheSchedulerRelearns) {
+  LearnedPolicy p(Objective::kPerformance);
+  const Status s = p.RestoreState("tailor-learned-policy 1\nmodel 5\nhello");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("not a saved learned-policy state"), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace tailor::models
