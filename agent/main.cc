@@ -42,8 +42,9 @@ struct RunOptions {
   std::string node_id;
   std::string address_file;
   std::string host_root = "/";
-  int64_t backoff_initial_ms = 200;
-  int64_t backoff_max_ms = 5000;
+  int64_t backoff_initial_ms = 100;
+  int64_t backoff_max_ms = 1000;
+  int64_t drain_timeout_s = 60;
   std::string data_dir;  // "" : ./tailor-agent-<node id>
   std::vector<std::string> install;
   uint32_t max_concurrent_runs = 2;
@@ -196,6 +197,31 @@ void ReportSources(AgentMetrics& metrics, const CgroupManager& cgroups,
   metrics.SetSourceAvailable("pressure", PathExists(paths.Resolve("/proc/pressure/cpu")));
 }
 
+// A graceful stop: no new placements here, no new runs, the runs in flight finish (up to the
+// drain timeout) and their callers get their answers before the server closes.
+void Drain(const RunOptions& opts, MembershipClient& membership, Executor& executor,
+           GrpcServer& server) {
+  const auto started = std::chrono::steady_clock::now();
+  log::Info("agent stopping: finishing the runs in flight",
+            {{"running", executor.running()}, {"queued", executor.queued()},
+             {"drain_timeout_s", opts.drain_timeout_s}});
+  executor.StopAccepting();
+  if (!membership.AnnounceStopping(std::chrono::seconds(2))) {
+    log::Warn("could not tell the scheduler this node is stopping; calls sent here are refused "
+              "and tried elsewhere");
+  }
+  if (!executor.WaitIdle(std::chrono::seconds(opts.drain_timeout_s))) {
+    log::Warn("drain timeout: runs still in flight are ended with the agent",
+              {{"running", executor.running()}, {"queued", executor.queued()}});
+  }
+  // The answers of finished runs are on their way: give the server a moment to write them.
+  server.Shutdown(std::chrono::seconds(5));
+  membership.Stop();
+  log::Info("agent drained", {{"seconds", std::chrono::duration<double>(
+                                              std::chrono::steady_clock::now() - started)
+                                              .count()}});
+}
+
 int RunAgent(const RunOptions& opts) {
   InventorySources sources;
   sources.paths.root = opts.host_root;
@@ -286,11 +312,10 @@ int RunAgent(const RunOptions& opts) {
   });
   membership.Start();
 
-  int sig = WaitForTerminationSignal();
-  log::Info("agent stopping", {{"signal", sig}});
-  membership.Stop();
-  (*server)->Shutdown();
-  uploader.Stop();
+  const int sig = WaitForTerminationSignal();
+  Drain(opts, membership, executor, **server);
+  log::Info("agent stopped", {{"signal", sig}});
+  uploader.Stop();  // a last upload: the reports of the runs that just finished
   return 0;
 }
 
@@ -321,6 +346,9 @@ int main(int argc, char** argv) {
                       "First delay before retrying the scheduler");
   run_cmd->add_option("--backoff-max-ms", run.backoff_max_ms,
                       "Longest delay between retries of the scheduler");
+  run_cmd->add_option("--drain-timeout-s", run.drain_timeout_s,
+                      "On SIGTERM, how long runs in flight may take to finish before the agent "
+                      "exits (it takes no new runs meanwhile)");
   run_cmd->add_option("--data-dir", run.data_dir,
                       "Directory for installed functions and the run-report spool "
                       "(default ./tailor-agent-<node id>)");

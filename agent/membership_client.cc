@@ -29,8 +29,25 @@ void MembershipClient::Stop() {
 
 bool MembershipClient::WaitFor(std::chrono::milliseconds delay) {
   std::unique_lock lock(mu_);
-  cv_.wait_for(lock, delay, [this] { return stopping_; });
+  cv_.wait_for(lock, delay, [this] { return stopping_ || heartbeat_now_; });
+  heartbeat_now_ = false;
   return !stopping_;
+}
+
+bool MembershipClient::AnnounceStopping(std::chrono::milliseconds timeout) {
+  agent_stopping_.store(true);
+  const uint64_t before = stopping_acked_.load();
+  {
+    std::lock_guard lock(mu_);
+    heartbeat_now_ = true;
+  }
+  cv_.notify_all();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (stopping_acked_.load() == before && std::chrono::steady_clock::now() < deadline) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(20));
+  }
+  return stopping_acked_.load() != before;
 }
 
 Status MembershipClient::Register() {
@@ -52,6 +69,8 @@ Status MembershipClient::Register() {
 Status MembershipClient::Heartbeat() {
   v1::HeartbeatRequest req;
   req.set_node_id(options_.node_id);
+  const bool stopping = agent_stopping_.load();
+  req.set_stopping(stopping);
   auto load = sample_load_ ? sample_load_() : Result<v1::NodeLoad>(v1::NodeLoad());
   if (load.ok()) {
     *req.mutable_load() = *load;
@@ -64,6 +83,7 @@ Status MembershipClient::Heartbeat() {
   ctx.set_deadline(std::chrono::system_clock::now() + options_.rpc_timeout);
   TAILOR_RETURN_IF_ERROR(FromGrpcStatus(stub_->Heartbeat(&ctx, req, &resp)));
   heartbeats_sent_.fetch_add(1);
+  if (stopping) stopping_acked_.fetch_add(1);
   return OkStatus();
 }
 

@@ -42,6 +42,9 @@ class MembershipClient {
 
   void Start();
   void Stop();
+  // From now on every heartbeat says the agent is stopping (no new placements here), and one
+  // is sent at once. Returns once that heartbeat was answered, or after `timeout`.
+  bool AnnounceStopping(std::chrono::milliseconds timeout);
 
   bool registered() const { return registered_.load(); }
   uint64_t heartbeats_sent() const { return heartbeats_sent_.load(); }
@@ -61,6 +64,9 @@ class MembershipClient {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool heartbeat_now_ = false;          // guarded by mu_
+  std::atomic<bool> agent_stopping_{false};
+  std::atomic<uint64_t> stopping_acked_{0};  // heartbeats answered that said stopping
   std::atomic<bool> registered_{false};
   std::atomic<uint64_t> heartbeats_sent_{0};
   std::chrono::milliseconds heartbeat_interval_{1000};

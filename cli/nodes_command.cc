@@ -93,6 +93,7 @@ int RunNodes(const GlobalOptions& global, const NodesOptions& options) {
           {"address", n.address()},
           {"health", HealthName(n.health())},
           {"draining", n.draining()},
+          {"stopping", n.stopping()},
           {"last_heartbeat_unix_ms", n.last_heartbeat_unix_ms()},
           {"registered_unix_ms", n.registered_unix_ms()},
           {"agent_version", n.agent_version()},
@@ -116,7 +117,8 @@ int RunNodes(const GlobalOptions& global, const NodesOptions& options) {
   for (const auto& n : resp.nodes()) {
     const auto& inv = n.inventory();
     table.AddRow({n.node_id(), n.address(),
-                  HealthName(n.health()) + (n.draining() ? " (draining)" : ""),
+                  HealthName(n.health()) + (n.draining() ? " (draining)" : "") +
+                      (n.stopping() ? " (stopping)" : ""),
                   FormatAgo(n.last_heartbeat_unix_ms(), now_ms),
                   std::to_string(inv.topology().physical_cores()) + "/" +
                       std::to_string(inv.topology().logical_cores()),

@@ -41,6 +41,7 @@ Ineligibility NodeIneligibility(const PlacementRequest& request, const NodeView&
   }
   if (!node.healthy) return {Ineligible::kUnhealthy, "unhealthy"};
   if (node.draining) return {Ineligible::kDraining, "draining"};
+  if (node.stopping) return {Ineligible::kStopping, "stopping"};
   const Resources& cap = node.capacity;
   if ((cap.memory_bytes > 0 && allocation.memory_limit_bytes > cap.memory_bytes) ||
       (cap.cpu_millicores > 0 && allocation.cpu_millicores > cap.cpu_millicores)) {

@@ -39,7 +39,8 @@ struct NodeView {
   std::string node_id;
   std::string host_class;          // hardware signature shared by identical hosts
   bool healthy = true;
-  bool draining = false;           // takes no new placements
+  bool draining = false;           // takes no new placements (an operator's drain)
+  bool stopping = false;           // its agent is shutting down: no new placements either
   std::vector<std::string> features;  // CPU features the node advertises, sorted
   Resources capacity;              // what the node can give to invocations
   Resources allocated;             // held by invocations in flight
@@ -97,6 +98,7 @@ enum class Ineligible {
   kCpuFull,
   kUnhealthy,     // missed its heartbeats
   kDraining,
+  kStopping,      // its agent is shutting down (it may come back)
   kAlreadyTried,  // this invocation failed there already
   kNotCandidate,  // not in the request's candidate list
   kTooSmall,      // the node has less memory or CPU than the allocation, even when idle
@@ -107,7 +109,7 @@ enum class Ineligible {
 inline bool MayPass(Ineligible why) {
   return why == Ineligible::kMemoryFull || why == Ineligible::kCpuFull ||
          why == Ineligible::kUnhealthy || why == Ineligible::kDraining ||
-         why == Ineligible::kAlreadyTried;
+         why == Ineligible::kStopping || why == Ineligible::kAlreadyTried;
 }
 
 // The named parts of a score, in a fixed array: scoring must not allocate per term. Names are

@@ -33,6 +33,7 @@ Status NodeRegistry::Register(const v1::RegisterRequest& request) {
   n.set_agent_version(request.agent_version());
   *n.mutable_inventory() = request.inventory();
   n.set_health(v1::NODE_HEALTH_HEALTHY);
+  n.set_stopping(false);  // a new agent process
   n.set_registered_unix_ms(now_ms);
   n.set_last_heartbeat_unix_ms(now_ms);
   e.last_seen = clock_.MonotonicNow();
@@ -62,6 +63,10 @@ Status NodeRegistry::Heartbeat(const v1::HeartbeatRequest& request) {
   e.last_seen = clock_.MonotonicNow();
   e.node.set_last_heartbeat_unix_ms(now_ms);
   *e.node.mutable_load() = request.load();
+  if (request.stopping() && !e.node.stopping()) {
+    log::Info("node stopping: its agent is shutting down", {{"node", request.node_id()}});
+  }
+  e.node.set_stopping(request.stopping());
   if (e.node.health() != v1::NODE_HEALTH_HEALTHY) {
     e.node.set_health(v1::NODE_HEALTH_HEALTHY);
     log::Info("node healthy again", {{"node", request.node_id()}});

@@ -48,7 +48,8 @@ class NodeRegistry {
   // INVALID_ARGUMENT (naming the field) for anything proto/validation.h refuses. A node that
   // was draining stays draining.
   Status Register(const v1::RegisterRequest& request);
-  // NOT_FOUND if the node never registered; INVALID_ARGUMENT for an impossible load.
+  // NOT_FOUND if the node never registered; INVALID_ARGUMENT for an impossible load. A
+  // heartbeat saying `stopping` takes the node out of placement until it registers again.
   Status Heartbeat(const v1::HeartbeatRequest& request);
   // NOT_FOUND for an unknown node. Persisted at once.
   Status SetDraining(const std::string& node_id, bool draining);

@@ -80,6 +80,7 @@ void Placer::OnNodeChanged(const v1::Node& n, bool removed) {
   v.host_class = cls.name;
   v.healthy = n.health() == v1::NODE_HEALTH_HEALTHY;
   v.draining = n.draining();
+  v.stopping = n.stopping();
   v.features = cls.features;
   v.capacity = NodeCapacity(n);
   v.running_invocations = n.load().running_invocations();

@@ -102,7 +102,17 @@ void Executor::ReleaseSlot() {
   cv_.notify_all();
 }
 
+void Executor::StopAccepting() { accepting_.store(false); }
+
+bool Executor::WaitIdle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [this] { return running_.load() == 0 && queued_.load() == 0; });
+}
+
 Status Executor::CheckRequest(const v1::InvokeRequest& req) const {
+  if (!accepting_.load()) {
+    return NotStarted(UnavailableError("this agent is stopping and takes no new runs"));
+  }
   TAILOR_RETURN_IF_ERROR(NotStarted(ValidateAgentInvokeRequest(req)));
   const v1::Allocation& a = req.allocation();
   if (a.cache_ways() > 0 && !deps_.resctrl->allocation_available()) {

@@ -80,6 +80,11 @@ class Executor {
 
   uint32_t running() const { return running_.load(); }
   uint32_t queued() const { return queued_.load(); }
+  // Graceful stop: from now on Invoke refuses new runs (UNAVAILABLE, ErrorReason::kNotStarted,
+  // so a caller tries another node); runs already accepted, waiting or running, go on.
+  void StopAccepting();
+  // Waits until no run is waiting or running, up to `timeout`; false if some still are.
+  bool WaitIdle(std::chrono::milliseconds timeout);
   const ExecutorOptions& options() const { return options_; }
   RunSpawner& spawner() { return spawner_; }
   // Returns once the cgroups of every finished run are removed (they go in the background).
@@ -115,6 +120,7 @@ class Executor {
   uint64_t serving_ticket_ = 0;
   std::atomic<uint32_t> running_{0};
   std::atomic<uint32_t> queued_{0};
+  std::atomic<bool> accepting_{true};
 };
 
 // A random 128-bit id in hex, for invocations that arrive without one.

@@ -379,6 +379,25 @@ TEST_F(ExecutorTest, RunsBeyondTheConcurrencyLimitWaitAndReportIt) {
   EXPECT_EQ(ex.queued(), 0u);
 }
 
+TEST_F(ExecutorTest, AStoppingExecutorFinishesWhatItAcceptedAndRefusesTheRest) {
+  InstallScript("nap", "sleep 0.5\necho rested\n");
+  Executor ex = MakeExecutor();
+  EXPECT_TRUE(ex.WaitIdle(std::chrono::milliseconds(0)));
+  auto accepted = std::async(std::launch::async, [&] { return ex.Invoke(Req("nap")); });
+  ASSERT_TRUE(tailor::testing::WaitUntil([&] { return ex.running() == 1; },
+                                         std::chrono::seconds(10)));
+  ex.StopAccepting();
+  auto refused = ex.Invoke(Req("nap"));
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(refused.status().reason(), ErrorReason::kNotStarted);  // safe to send elsewhere
+  EXPECT_FALSE(ex.WaitIdle(std::chrono::milliseconds(0)));
+  EXPECT_TRUE(ex.WaitIdle(std::chrono::seconds(30)));
+  auto done = accepted.get();
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->report().outcome(), v1::RUN_OUTCOME_SUCCEEDED);
+  EXPECT_EQ(done->output(), "rested\n");
+}
+
 TEST_F(ExecutorTest, UnknownFunctionAndBadRequestsFailBeforeStarting) {
   Executor ex = MakeExecutor();
   EXPECT_EQ(ex.Invoke(Req("nope")).status().code(), StatusCode::kNotFound);

@@ -22,27 +22,10 @@ using testing::WaitUntil;
 
 class OutcomesTest : public testing::LoopbackCluster {
  protected:
-  // A bundle folder with a shell-script entrypoint; returns its path.
-  std::string ScriptBundle(const std::string& name, const std::string& version,
-                           const std::string& script, const std::string& extra_toml = "") {
-    const std::string folder = "bundle-" + name + "-" + std::to_string(++bundles_);
-    dir_.Write(folder + "/tailor.toml", "name = '" + name + "'\nversion = '" + version +
-                                            "'\nentrypoint = 'run.sh'\n" + extra_toml);
-    dir_.Write(folder + "/run.sh", "#!/bin/sh\n" + script);
-    ::chmod(dir_.File(folder + "/run.sh").c_str(), 0755);
-    ::chmod(dir_.File(folder).c_str(), 0755);
-    return dir_.File(folder);
-  }
-  void DeployDir(const std::string& bundle) {
-    int rc = -1;
-    auto out = CtlWithStderr({"deploy", bundle}, &rc);
-    ASSERT_EQ(rc, 0) << out;
-  }
   httplib::Client Http() {
     return httplib::Client(http_.substr(0, http_.rfind(':')),
                            std::stoi(http_.substr(http_.rfind(':') + 1)));
   }
-  int bundles_ = 0;
 };
 
 TEST_F(OutcomesTest, NamesThatArePathStepsAreRefusedAtDeployAndNothingIsDeleted) {

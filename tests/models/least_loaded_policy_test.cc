@@ -107,6 +107,27 @@ TEST(LeastLoadedPolicyTest, NoEligibleNodeSaysWhy) {
   EXPECT_EQ(p.Decide(req, ClusterIndex()).status().code(), StatusCode::kUnavailable);
 }
 
+TEST(LeastLoadedPolicyTest, AStoppingNodeTakesNothingNewAndWaitingMayHelp) {
+  ClusterIndex index;
+  NodeView stopping = Node("a", "x");
+  stopping.stopping = true;
+  index.Upsert(stopping, Class("x"));
+  index.Upsert(Node("b", "x"), Class("x"));
+  index.SetAllocated("b", {0, 1000});  // the stopping node would otherwise be the idler one
+  LeastLoadedPolicy p;
+  PlacementRequest req;
+  req.function.name = "f";
+  auto d = p.Decide(req, index);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->node_id, "b");
+  // With only the stopping node left, the answer is "not now", not "never".
+  req.excluded_node_ids = {"b"};
+  auto none = p.Decide(req, index);
+  EXPECT_EQ(none.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(none.status().reason(), ErrorReason::kNoCapacity);
+  EXPECT_THAT(none.status().message(), ::testing::HasSubstr("1 stopping"));
+}
+
 TEST(LeastLoadedPolicyTest, FullNodesAreResourceExhaustedAndTooSmallOnesDoNotFit) {
   ClusterIndex index;
   NodeView n = Node("a", "x");

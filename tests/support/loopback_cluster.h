@@ -86,6 +86,22 @@ class LoopbackCluster : public ::testing::Test {
     auto out = Ctl({"deploy", std::string(TAILOR_FUNCTIONS_DIR) + "/" + fn}, &rc);
     ASSERT_EQ(rc, 0) << out;
   }
+  // A bundle folder with a shell-script entrypoint; returns its path.
+  std::string ScriptBundle(const std::string& name, const std::string& version,
+                           const std::string& script, const std::string& extra_toml = "") {
+    const std::string folder = "bundle-" + name + "-" + std::to_string(++bundles_);
+    dir_.Write(folder + "/tailor.toml", "name = '" + name + "'\nversion = '" + version +
+                                            "'\nentrypoint = 'run.sh'\n" + extra_toml);
+    dir_.Write(folder + "/run.sh", "#!/bin/sh\n" + script);
+    ::chmod(dir_.File(folder + "/run.sh").c_str(), 0755);
+    ::chmod(dir_.File(folder).c_str(), 0755);
+    return dir_.File(folder);
+  }
+  void DeployDir(const std::string& bundle) {
+    int rc = -1;
+    auto out = CtlWithStderr({"deploy", bundle}, &rc);
+    ASSERT_EQ(rc, 0) << out;
+  }
   // tailorctl's stdout and stderr together (for messages printed on stderr).
   std::string CtlWithStderr(const std::vector<std::string>& args, int* rc) {
     std::string command = BinaryPath("tailorctl") + " --scheduler " + address_;
@@ -110,6 +126,7 @@ class LoopbackCluster : public ::testing::Test {
   TempDir dir_;
   std::string address_, http_, metrics_;
   std::unique_ptr<v1::Gateway::Stub> gateway_;
+  int bundles_ = 0;
 };
 
 }  // namespace tailor::testing
