@@ -59,6 +59,11 @@ std::string DescribeRpcError(const grpc::Status& status, const std::string& addr
            "or the TAILOR_SCHEDULER environment variable (or `scheduler = \"HOST:PORT\"` in "
            "~/.config/tailor/tailorctl.toml)";
   }
+  const auto retry_after = FromGrpcStatus(status).retry_after();
+  if (retry_after.count() > 0) {
+    return msg + status.error_message() + "; try again in " +
+           std::to_string((retry_after.count() + 999) / 1000) + " s";
+  }
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     return msg + status.error_message() +
            " (the scheduler could not run it now; `tailorctl nodes` shows which nodes are "

@@ -56,6 +56,12 @@ Status Status::WithField(std::string field) const {
   return out;
 }
 
+Status Status::WithRetryAfter(std::chrono::milliseconds delay) const {
+  Status out = *this;
+  if (!ok()) out.retry_after_ = std::max(delay, std::chrono::milliseconds(0));
+  return out;
+}
+
 std::string Status::ToString() const {
   if (ok()) return "OK";
   std::string out(StatusCodeName(code_));

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cassert>
+#include <chrono>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -51,6 +52,7 @@ enum class ErrorReason : int {
   kDoesNotFit = 3,       // no registered node can ever take it (features, size)
   kFunctionRemoved = 4,  // the function was removed: it will not pass
   kInvalidField = 5,     // a field of the request is malformed; field() names it
+  kStorageFull = 6,      // the server's disk is full: nothing was written, it may pass
 };
 
 class [[nodiscard]] Status {
@@ -72,13 +74,17 @@ class [[nodiscard]] Status {
   Status WithReason(ErrorReason reason) const;
   // Returns a copy naming the offending field, with reason kInvalidField.
   Status WithField(std::string field) const;
+  // A hint for an error that may pass: try again after this long (0: no hint).
+  std::chrono::milliseconds retry_after() const { return retry_after_; }
+  // Returns a copy with the hint (OK stays OK).
+  Status WithRetryAfter(std::chrono::milliseconds delay) const;
 
   // "NOT_FOUND: node n1 is not registered", or "OK".
   std::string ToString() const;
 
   friend bool operator==(const Status& a, const Status& b) {
     return a.code_ == b.code_ && a.message_ == b.message_ && a.reason_ == b.reason_ &&
-           a.field_ == b.field_;
+           a.field_ == b.field_ && a.retry_after_ == b.retry_after_;
   }
 
  private:
@@ -86,6 +92,7 @@ class [[nodiscard]] Status {
   std::string message_;
   ErrorReason reason_ = ErrorReason::kUnspecified;
   std::string field_;
+  std::chrono::milliseconds retry_after_{0};
 };
 
 inline Status OkStatus() { return Status(); }

@@ -24,6 +24,7 @@ grpc::Status ToGrpcStatus(const Status& status) {
   v1::ErrorDetail detail;
   detail.set_reason(static_cast<v1::ErrorReason>(static_cast<int>(status.reason())));
   detail.set_field(status.field());
+  detail.set_retry_after_ms(status.retry_after().count());
   google::rpc::Status rpc_status;
   rpc_status.set_code(static_cast<int>(status.code()));
   rpc_status.set_message(status.message());
@@ -42,10 +43,13 @@ Status FromGrpcStatus(const grpc::Status& status) {
   v1::ErrorDetail detail;
   if (!ReadDetail(status, &detail)) return out;
   const int reason = detail.reason();
-  if (reason > 0 && reason <= static_cast<int>(ErrorReason::kInvalidField)) {
+  if (reason > 0 && reason <= static_cast<int>(ErrorReason::kStorageFull)) {
     out = out.WithReason(static_cast<ErrorReason>(reason));
   }
   if (!detail.field().empty()) out = out.WithField(detail.field());
+  if (detail.retry_after_ms() > 0) {
+    out = out.WithRetryAfter(std::chrono::milliseconds(detail.retry_after_ms()));
+  }
   return out;
 }
 

@@ -124,10 +124,17 @@ std::string ErrorJson(const Status& s) {
   nlohmann::json j = {{"error", std::string(s.message())},
                       {"code", std::string(StatusCodeName(s.code()))}};
   if (!s.field().empty()) j["field"] = s.field();
+  if (s.retry_after().count() > 0) j["retry_after_ms"] = s.retry_after().count();
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+int64_t RetryAfterSeconds(const Status& s) {
+  const int64_t ms = s.retry_after().count();
+  return ms <= 0 ? 0 : (ms + 999) / 1000;
+}
+
 int HttpStatusFor(const Status& s) {
+  if (s.reason() == ErrorReason::kStorageFull) return 507;  // Insufficient Storage
   switch (s.code()) {
     case StatusCode::kOk: return 200;
     case StatusCode::kInvalidArgument: return 400;

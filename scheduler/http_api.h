@@ -32,11 +32,15 @@ std::string AcceptedJson(const std::string& id);
 // {"id", "function", "state", "attempts", "error", "outcome", and, when it ran: "node_id",
 // "exit_code", "output", "stderr_tail", "wall_time_ms"}.
 std::string AsyncResultJson(const v1::AsyncResult& result);
-// {"error", "code", and "field" when one is at fault}.
+// {"error", "code", and "field" when one is at fault, "retry_after_ms" when there is a hint}.
 std::string ErrorJson(const Status& status);
 
 // 400 INVALID_ARGUMENT, 404 NOT_FOUND, 409 ALREADY_EXISTS / FAILED_PRECONDITION,
-// 429 RESOURCE_EXHAUSTED, 403, 503 UNAVAILABLE, 504, else 500.
+// 429 RESOURCE_EXHAUSTED, 403, 503 UNAVAILABLE, 504, 507 for a full disk (any code with
+// ErrorReason::kStorageFull), else 500.
 int HttpStatusFor(const Status& status);
+// The Retry-After header's value (whole seconds, rounded up) for an error with a retry hint;
+// 0 when it has none.
+int64_t RetryAfterSeconds(const Status& status);
 
 }  // namespace tailor::scheduler

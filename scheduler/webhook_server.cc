@@ -12,6 +12,9 @@ namespace {
 
 void SendError(httplib::Response& res, const Status& s) {
   res.status = HttpStatusFor(s);
+  if (const int64_t seconds = RetryAfterSeconds(s); seconds > 0) {
+    res.set_header("Retry-After", std::to_string(seconds));
+  }
   res.set_content(ErrorJson(s), "application/json");
 }
 

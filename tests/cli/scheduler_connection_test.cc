@@ -39,5 +39,14 @@ TEST(DescribeRpcErrorTest, SchedulerSideUnavailableKeepsItsReason) {
   EXPECT_THAT(text, Not(HasSubstr("cannot reach the scheduler")));
 }
 
+TEST(DescribeRpcErrorTest, AnOverloadedSchedulerSaysWhenToComeBack) {
+  const grpc::Status status = ToGrpcStatus(ResourceExhaustedError("1024 calls are already waiting")
+                                               .WithReason(ErrorReason::kNoCapacity)
+                                               .WithRetryAfter(std::chrono::milliseconds(1200)));
+  const std::string text = DescribeRpcError(status, "127.0.0.1:7400", "invoking nap");
+  EXPECT_THAT(text, HasSubstr("1024 calls are already waiting"));
+  EXPECT_THAT(text, HasSubstr("try again in 2 s"));
+}
+
 }  // namespace
 }  // namespace tailor::cli

@@ -42,5 +42,15 @@ TEST(GrpcStatusTest, ReasonAndFieldCrossTheWireTypedAndMarkATailorAnswer) {
   EXPECT_FALSE(AnsweredByTailorServer(grpc::Status(grpc::StatusCode::INTERNAL, "x", "\xff\x01")));
 }
 
+TEST(GrpcStatusTest, RetryHintsAndAFullDiskCrossTheWire) {
+  const Status busy = ResourceExhaustedError("wait")
+                          .WithReason(ErrorReason::kNoCapacity)
+                          .WithRetryAfter(std::chrono::milliseconds(1500));
+  EXPECT_EQ(FromGrpcStatus(ToGrpcStatus(busy)), busy);
+  const Status disk = UnavailableError("disk full").WithReason(ErrorReason::kStorageFull);
+  EXPECT_EQ(FromGrpcStatus(ToGrpcStatus(disk)).reason(), ErrorReason::kStorageFull);
+  EXPECT_EQ(FromGrpcStatus(ToGrpcStatus(disk)).retry_after().count(), 0);
+}
+
 }  // namespace
 }  // namespace tailor

@@ -38,10 +38,9 @@ TEST(HttpApiTest, PathStepsBadEscapesAndUnknownParametersAreA400NamingTheField) 
     EXPECT_EQ(r.status().field(), c.field) << c.target << ": " << r.status();
     EXPECT_EQ(HttpStatusFor(r.status()), 400);
   }
-  EXPECT_EQ(ParseInvokeAsync("/v1/functions/f/invoke-async", "", "no spaces allowed")
-                .status()
-                .field(),
-            "idempotency_key");
+  EXPECT_EQ(
+      ParseInvokeAsync("/v1/functions/f/invoke-async", "", "no spaces allowed").status().field(),
+      "idempotency_key");
   EXPECT_EQ(ParseInvokeAsync("/v2/other", "", "").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(ParseResultTarget("/v1/invocations/..").status().field(), "id");
   EXPECT_EQ(*ParseResultTarget("/v1/invocations/abc123"), "abc123");
@@ -67,6 +66,19 @@ TEST(HttpApiTest, AFailedRunSaysItsOutcomeExitCodeAndStderrAndErrorsNameTheField
   EXPECT_EQ(e["field"], "function_version");
   EXPECT_EQ(e["code"], "INVALID_ARGUMENT");
   EXPECT_EQ(HttpStatusFor(ResourceExhaustedError("full")), 429);
+}
+
+TEST(HttpApiTest, ComeBackLaterErrorsSayWhenAndAFullDiskIsNotAClientError) {
+  const Status busy =
+      ResourceExhaustedError("queue full").WithRetryAfter(std::chrono::milliseconds(1500));
+  EXPECT_EQ(HttpStatusFor(busy), 429);
+  EXPECT_EQ(RetryAfterSeconds(busy), 2) << "rounded up";
+  EXPECT_EQ(nlohmann::json::parse(ErrorJson(busy))["retry_after_ms"], 1500);
+  EXPECT_EQ(RetryAfterSeconds(ResourceExhaustedError("no hint")), 0);
+  const Status disk =
+      UnavailableError("database or disk is full").WithReason(ErrorReason::kStorageFull);
+  EXPECT_EQ(HttpStatusFor(disk), 507);
+  EXPECT_EQ(HttpStatusFor(UnavailableError("away")), 503);
 }
 
 }  // namespace
