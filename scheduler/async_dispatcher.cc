@@ -7,8 +7,9 @@
 
 namespace tailor::scheduler {
 
-AsyncDispatcher::AsyncDispatcher(Options options, AsyncQueue& queue, Gateway& gateway)
-    : options_(options), queue_(queue), gateway_(gateway) {
+AsyncDispatcher::AsyncDispatcher(Options options, AsyncQueue& queue, Gateway& gateway,
+                                 const Clock& clock)
+    : options_(options), queue_(queue), gateway_(gateway), clock_(clock) {
   for (uint32_t i = 0; i < std::max(1u, options_.workers); ++i) {
     workers_.emplace_back([this] { Work(); });
   }
@@ -54,8 +55,7 @@ void AsyncDispatcher::Work() {
     // Nothing due: sleep until woken, or until the next entry may be due.
     std::chrono::milliseconds wait = options_.idle_poll;
     if (auto stats = queue_.GetStats(); stats.ok() && stats->next_due_unix_ms) {
-      const int64_t until = *stats->next_due_unix_ms -
-                            ToUnixMillis(std::chrono::system_clock::now());
+      const int64_t until = *stats->next_due_unix_ms - ToUnixMillis(clock_.WallNow());
       wait = std::clamp(std::chrono::milliseconds(until), std::chrono::milliseconds(5), wait);
     }
     std::unique_lock lock(mu_);
@@ -64,11 +64,17 @@ void AsyncDispatcher::Work() {
 }
 
 void AsyncDispatcher::Run(const AsyncQueue::Claimed& c) {
-  auto result = gateway_.Invoke(c.request);
+  using namespace std::chrono;
+  const system_clock::time_point deadline =
+      system_clock::time_point(milliseconds(c.created_unix_ms)) + options_.deadline;
+  CallerLimits caller;
+  caller.deadline = std::min(clock_.WallNow() + options_.capacity_wait, deadline);
+  auto result = gateway_.Invoke(c.request, caller);
   Status recorded;
   const v1::RunOutcome outcome = result.ok() ? result->outcome() : v1::RUN_OUTCOME_NOT_RUN;
+  const bool past_deadline = clock_.WallNow() >= deadline;
   switch (DecideAsyncNext(result.ok(), outcome, result.status(), c.attempts,
-                          options_.max_attempts)) {
+                          options_.max_attempts, past_deadline)) {
     case AsyncNext::kSucceed:
     case AsyncNext::kFailWithRun:
       recorded = queue_.Finish(c.id, *result);
@@ -80,8 +86,17 @@ void AsyncDispatcher::Run(const AsyncQueue::Claimed& c) {
       recorded = queue_.Retry(c.id, std::string(result.status().message()), delay);
       break;
     }
+    case AsyncNext::kWaitForCapacity:
+      recorded = queue_.Defer(c.id, std::string(result.status().message()),
+                              options_.capacity_recheck);
+      break;
     case AsyncNext::kFailNotRun:
-      recorded = queue_.Fail(c.id, v1::RUN_OUTCOME_NOT_RUN, std::string(result.status().message()));
+      recorded = queue_.Fail(
+          c.id, v1::RUN_OUTCOME_NOT_RUN,
+          (past_deadline ? "not run within the async deadline of " +
+                               std::to_string(options_.deadline.count() / 1000) + " s: "
+                         : std::string()) +
+              std::string(result.status().message()));
       break;
   }
   if (!recorded.ok()) {

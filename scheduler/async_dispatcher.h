@@ -1,11 +1,13 @@
 // AsyncDispatcher: worker threads that run the durable async queue through the Gateway.
 //
 // A worker claims the oldest due entry and invokes it, then follows retry_rules.h
-// (DecideAsyncNext): a run is recorded with its outcome (SUCCEEDED, or FAILED with the run kept);
-// an invocation that could not be run for a reason that may pass (UNAVAILABLE or
-// RESOURCE_EXHAUSTED: no node has capacity now, every attempt failed before the function
-// started) is retried with exponential backoff, up to `max_attempts`; one that can never run
-// (unknown or removed function, bad request, no node ever could) fails at once as NOT_RUN.
+// (DecideAsyncNext): a run is recorded with its outcome (SUCCEEDED, or FAILED with the run kept).
+// An invocation that found no capacity waited for it in Admission for up to `capacity_wait`
+// (so that a worker is not held by one function while others could run) and goes back to the
+// queue without spending a try, due again after `capacity_recheck`. One whose attempts failed
+// before the function started is retried with exponential backoff, up to `max_attempts`. One
+// that can never run (unknown or removed function, bad request, no node ever could) fails at
+// once as NOT_RUN, and so does one not run within `deadline` of being accepted.
 // Workers sleep until Wake() (called on enqueue) or the next entry is due.
 //
 // Thread-safety: Wake and Stop may be called from any thread.
@@ -30,8 +32,12 @@ class AsyncDispatcher {
     std::chrono::milliseconds initial_backoff{200};
     std::chrono::milliseconds max_backoff{10'000};
     std::chrono::milliseconds idle_poll{1000};
+    std::chrono::milliseconds capacity_wait{1000};
+    std::chrono::milliseconds capacity_recheck{250};
+    // An invocation not run this long after it was accepted fails (outcome NOT_RUN).
+    std::chrono::milliseconds deadline{3'600'000};
   };
-  AsyncDispatcher(Options options, AsyncQueue& queue, Gateway& gateway);
+  AsyncDispatcher(Options options, AsyncQueue& queue, Gateway& gateway, const Clock& clock);
   ~AsyncDispatcher();
 
   void Wake();
@@ -45,6 +51,7 @@ class AsyncDispatcher {
   const Options options_;
   AsyncQueue& queue_;
   Gateway& gateway_;
+  const Clock& clock_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

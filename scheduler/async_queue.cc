@@ -5,9 +5,30 @@
 namespace tailor::scheduler {
 
 Result<std::unique_ptr<AsyncQueue>> AsyncQueue::Open(const std::string& db_path,
-                                                     const Clock& clock) {
+                                                     const Clock& clock, Options options) {
   TAILOR_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(db_path));
-  return std::unique_ptr<AsyncQueue>(new AsyncQueue(std::move(db), clock));
+  return std::unique_ptr<AsyncQueue>(new AsyncQueue(std::move(db), clock, options));
+}
+
+Result<std::unique_ptr<AsyncQueue>> AsyncQueue::Open(const std::string& db_path,
+                                                     const Clock& clock) {
+  return Open(db_path, clock, Options());
+}
+
+Status AsyncQueue::CheckRoomLocked() {
+  if (options_.max_pending <= 0) return OkStatus();
+  TAILOR_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT COUNT(*) FROM async_invocations "
+                                               "WHERE state IN (?1, ?2)"));
+  q.Bind(1, static_cast<int64_t>(v1::ASYNC_STATE_QUEUED));
+  q.Bind(2, static_cast<int64_t>(v1::ASYNC_STATE_RUNNING));
+  TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (row && q.ColumnInt64(0) >= options_.max_pending) {
+    return ResourceExhaustedError("the async queue is full (" +
+                                  std::to_string(options_.max_pending) +
+                                  " invocations waiting or running)")
+        .WithRetryAfter(options_.retry_after);
+  }
+  return OkStatus();
 }
 
 Result<std::string> AsyncQueue::Enqueue(const v1::GatewayInvokeRequest& request) {
@@ -26,6 +47,7 @@ Result<std::string> AsyncQueue::Enqueue(const v1::GatewayInvokeRequest& request)
         return OkStatus();
       }
     }
+    TAILOR_RETURN_IF_ERROR(CheckRoomLocked());
     TAILOR_ASSIGN_OR_RETURN(
         auto q, db_->Prepare("INSERT INTO async_invocations (id, function_name, function_version, "
                              "payload, timeout_ms, policy, state, next_attempt_unix_ms, "
@@ -85,7 +107,7 @@ Result<std::optional<AsyncQueue::Claimed>> AsyncQueue::ClaimDue() {
   Status s = db_->InTransaction([&]() -> Status {
     TAILOR_ASSIGN_OR_RETURN(
         auto q, db_->Prepare("SELECT id, function_name, function_version, payload, timeout_ms, "
-                             "policy, attempts FROM async_invocations "
+                             "policy, attempts, created_unix_ms FROM async_invocations "
                              "WHERE state = ?1 AND next_attempt_unix_ms <= ?2 "
                              "ORDER BY next_attempt_unix_ms, created_unix_ms LIMIT 1"));
     q.Bind(1, static_cast<int64_t>(v1::ASYNC_STATE_QUEUED)).Bind(2, now);
@@ -99,6 +121,7 @@ Result<std::optional<AsyncQueue::Claimed>> AsyncQueue::ClaimDue() {
     c.request.set_timeout_ms(static_cast<uint32_t>(q.ColumnInt64(4)));
     c.request.set_policy(q.ColumnText(5));
     c.attempts = static_cast<uint32_t>(q.ColumnInt64(6)) + 1;
+    c.created_unix_ms = q.ColumnInt64(7);
     q.Reset();  // a statement mid-result would block COMMIT
     TAILOR_ASSIGN_OR_RETURN(
         auto u, db_->Prepare("UPDATE async_invocations SET state = ?2, attempts = ?3, "
@@ -155,6 +178,20 @@ Status AsyncQueue::Retry(const std::string& id, const std::string& error,
                          std::chrono::milliseconds delay) {
   return SetState(id, v1::ASYNC_STATE_QUEUED, v1::RUN_OUTCOME_UNSPECIFIED, error, nullptr,
                   ToUnixMillis(clock_.WallNow()) + delay.count());
+}
+
+Status AsyncQueue::Defer(const std::string& id, const std::string& error,
+                         std::chrono::milliseconds delay) {
+  const int64_t now = ToUnixMillis(clock_.WallNow());
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(
+      auto u, db_->Prepare("UPDATE async_invocations SET state = ?2, error = ?3, "
+                           "attempts = MAX(attempts - 1, 0), next_attempt_unix_ms = ?4, "
+                           "updated_unix_ms = ?5, outcome = ?6 WHERE id = ?1"));
+  u.Bind(1, id).Bind(2, static_cast<int64_t>(v1::ASYNC_STATE_QUEUED)).Bind(3, error);
+  u.Bind(4, now + delay.count()).Bind(5, now);
+  u.Bind(6, static_cast<int64_t>(v1::RUN_OUTCOME_UNSPECIFIED));
+  return u.Run();
 }
 
 Result<int> AsyncQueue::Recover(const std::function<bool(const std::string&)>& idempotent) {

@@ -2,11 +2,13 @@
 //
 // Enqueue() commits the request (synchronous=FULL) before returning its id, so an accepted
 // invocation survives a scheduler crash; a request with an idempotency key that was queued
-// before (same function and key) returns that entry's id and queues nothing. A dispatcher
+// before (same function and key) returns that entry's id and queues nothing. A full queue
+// (`max_pending`) refuses new entries with RESOURCE_EXHAUSTED and a retry hint. A dispatcher
 // claims due entries (QUEUED -> RUNNING, attempts + 1), runs them through the Gateway, and
 // records how it ended: SUCCEEDED (the run succeeded), FAILED with the run (its outcome, exit
 // code, output and stderr are kept), FAILED without one (outcome NOT_RUN, with the error), or
-// back to QUEUED with a later next-attempt time. Recover() runs at start: entries left RUNNING
+// back to QUEUED with a later next-attempt time (Retry, counting the try; Defer, not counting
+// it, when there was no capacity). Recover() runs at start: entries left RUNNING
 // by a crash go back to QUEUED when their function is idempotent, and fail with outcome
 // AGENT_LOST and an explanation when it is not (they may have run).
 //
@@ -27,6 +29,15 @@ namespace tailor::scheduler {
 
 class AsyncQueue {
  public:
+  struct Options {
+    // Invocations queued or running at once; beyond it Enqueue refuses with
+    // RESOURCE_EXHAUSTED and a `retry_after` hint (0: no bound).
+    int64_t max_pending = 100'000;
+    std::chrono::milliseconds retry_after{1000};
+  };
+  static Result<std::unique_ptr<AsyncQueue>> Open(const std::string& db_path, const Clock& clock,
+                                                  Options options);
+  // With the default Options.
   static Result<std::unique_ptr<AsyncQueue>> Open(const std::string& db_path, const Clock& clock);
 
   Result<std::string> Enqueue(const v1::GatewayInvokeRequest& request);
@@ -37,6 +48,7 @@ class AsyncQueue {
     std::string id;
     v1::GatewayInvokeRequest request;
     uint32_t attempts = 0;  // including this one
+    int64_t created_unix_ms = 0;  // when it was accepted
   };
   // The oldest due QUEUED entry, now RUNNING; nullopt when none is due.
   Result<std::optional<Claimed>> ClaimDue();
@@ -44,7 +56,11 @@ class AsyncQueue {
   Status Finish(const std::string& id, const v1::GatewayInvokeResponse& response);
   // FAILED with no run: `outcome` is NOT_RUN, or AGENT_LOST when it may have run.
   Status Fail(const std::string& id, v1::RunOutcome outcome, const std::string& error);
+  // Back to QUEUED after a failed try (the try counts), due again after `delay`.
   Status Retry(const std::string& id, const std::string& error, std::chrono::milliseconds delay);
+  // Back to QUEUED without counting the claim as a try (it found no capacity), due again after
+  // `delay`.
+  Status Defer(const std::string& id, const std::string& error, std::chrono::milliseconds delay);
   // `idempotent(function_name)` says whether a possibly-started run may run again.
   // Returns how many entries were requeued.
   Result<int> Recover(const std::function<bool(const std::string& function)>& idempotent);
@@ -58,13 +74,17 @@ class AsyncQueue {
   Result<Stats> GetStats();
 
  private:
-  AsyncQueue(std::unique_ptr<SqliteDb> db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+  AsyncQueue(std::unique_ptr<SqliteDb> db, const Clock& clock, Options options)
+      : db_(std::move(db)), clock_(clock), options_(options) {}
+  // REQUIRES: mu_ held, in a transaction. RESOURCE_EXHAUSTED when the queue is full.
+  Status CheckRoomLocked();
   Status SetState(const std::string& id, v1::AsyncState state, v1::RunOutcome outcome,
                   const std::string& error, const std::string* response,
                   std::optional<int64_t> next_attempt_ms);
 
   std::unique_ptr<SqliteDb> db_;
   const Clock& clock_;
+  const Options options_;
   std::mutex mu_;
 };
 

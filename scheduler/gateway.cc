@@ -2,6 +2,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+
 #include "common/random_id.h"
 #include "proto/grpc_status.h"
 #include "proto/run_outcome_name.h"
@@ -54,13 +56,31 @@ std::string DescribeOutcome(const v1::RunReport& r, bool memory_at_ceiling) {
   }
 }
 
-Result<v1::GatewayInvokeResponse> Gateway::Invoke(const v1::GatewayInvokeRequest& request) {
-  auto result = request.idempotency_key().empty() ? InvokeOnce(request) : JoinOrInvoke(request);
+Admission::Deadline AdmissionDeadline(std::chrono::steady_clock::time_point now,
+                                      std::chrono::system_clock::time_point wall_now,
+                                      const CallerLimits& caller, std::chrono::milliseconds usual,
+                                      std::chrono::milliseconds longest) {
+  using std::chrono::milliseconds;
+  milliseconds wait = std::min(usual, longest);
+  if (caller.deadline) {
+    const auto left = std::chrono::duration_cast<milliseconds>(*caller.deadline - wall_now);
+    // Keep a tenth of the time left, at most 1 s, for placing, running and answering.
+    const milliseconds kept = std::min(milliseconds(1000), left / 10);
+    wait = std::clamp(left - kept, milliseconds(0), longest);
+  }
+  return now + wait;
+}
+
+Result<v1::GatewayInvokeResponse> Gateway::Invoke(const v1::GatewayInvokeRequest& request,
+                                                  const CallerLimits& caller) {
+  auto result = request.idempotency_key().empty() ? InvokeOnce(request, caller)
+                                                  : JoinOrInvoke(request, caller);
   if (hook_) hook_(result.ok() ? RunOutcomeName(result->outcome()) : "not_run");
   return result;
 }
 
-Result<v1::GatewayInvokeResponse> Gateway::JoinOrInvoke(const v1::GatewayInvokeRequest& request) {
+Result<v1::GatewayInvokeResponse> Gateway::JoinOrInvoke(const v1::GatewayInvokeRequest& request,
+                                                        const CallerLimits& caller) {
   const std::string key = request.function_name() + std::string(1, '\0') + request.idempotency_key();
   std::promise<Result<v1::GatewayInvokeResponse>> promise;
   std::shared_future<Result<v1::GatewayInvokeResponse>> running;
@@ -73,7 +93,7 @@ Result<v1::GatewayInvokeResponse> Gateway::JoinOrInvoke(const v1::GatewayInvokeR
     }
   }
   if (running.valid()) return running.get();  // the same invocation, already under way
-  auto result = InvokeOnce(request);
+  auto result = InvokeOnce(request, caller);
   promise.set_value(result);
   std::lock_guard lock(mu_);
   in_flight_.erase(key);
@@ -113,7 +133,27 @@ Gateway::Attempt Gateway::CallAgent(const Placement& placed,
   return attempt;
 }
 
-Result<v1::GatewayInvokeResponse> Gateway::InvokeOnce(const v1::GatewayInvokeRequest& request) {
+Result<Placement> Gateway::PlaceAdmitted(const PlaceInput& input, Admission::Deadline deadline,
+                                         const CallerLimits& caller) {
+  std::optional<Placement> placed;
+  Status admitted = admission_.Admit(
+      input.function_name, deadline,
+      [&]() -> Status {
+        auto p = placer_.Place(input);
+        if (!p.ok()) return p.status();
+        placed = std::move(*p);
+        return OkStatus();
+      },
+      caller.cancelled);
+  if (!admitted.ok()) return admitted;
+  return std::move(*placed);
+}
+
+Result<v1::GatewayInvokeResponse> Gateway::InvokeOnce(const v1::GatewayInvokeRequest& request,
+                                                      const CallerLimits& caller) {
+  const Admission::Deadline admission_deadline =
+      AdmissionDeadline(std::chrono::steady_clock::now(), std::chrono::system_clock::now(),
+                        caller, options_.admission_wait, options_.max_admission_wait);
   PlaceInput input;
   input.function_name = request.function_name();
   input.function_version = request.function_version();
@@ -124,7 +164,7 @@ Result<v1::GatewayInvokeResponse> Gateway::InvokeOnce(const v1::GatewayInvokeReq
   std::string failures;
   const uint32_t max_attempts = std::max(1u, options_.max_attempts);
   for (uint32_t n = 1; n <= max_attempts; ++n) {
-    auto placed = placer_.Place(input);
+    auto placed = PlaceAdmitted(input, admission_deadline, caller);
     if (!placed.ok()) {
       if (response.attempts_size() == 0) return placed.status();
       return UnavailableError("could not run '" + request.function_name() + "': " + failures +

@@ -16,6 +16,11 @@
 // An invocation with an idempotency key that arrives while one with the same function and key
 // is running waits for that one and returns its answer.
 //
+// When no node has capacity now, the call waits its turn in Admission (fair across functions)
+// until capacity comes free, for as long as its caller allows (CallerLimits: its gRPC deadline,
+// less a tenth of the time left and at most 1 s kept for the answer; `admission_wait` when it
+// set none; never more than `max_admission_wait`); then RESOURCE_EXHAUSTED with a retry hint.
+//
 // Thread-safety: Invoke may be called concurrently.
 #pragma once
 
@@ -24,14 +29,24 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
+#include "scheduler/admission.h"
 #include "scheduler/agent_connections.h"
 #include "scheduler/placer.h"
 #include "scheduler/retry_rules.h"
 #include "tailor/v1/gateway.pb.h"
 
 namespace tailor::scheduler {
+
+// What the caller of one invocation allows.
+struct CallerLimits {
+  // When the caller stops waiting (its gRPC deadline); nullopt when it set none.
+  std::optional<std::chrono::system_clock::time_point> deadline;
+  // Whether the caller went away (may be empty).
+  std::function<bool()> cancelled;
+};
 
 class Gateway {
  public:
@@ -41,19 +56,24 @@ class Gateway {
     std::chrono::milliseconds deadline_slack{30'000};
     // How long an attempt waits for the connection to its agent before taking the next node.
     std::chrono::milliseconds connect_timeout{2'000};
+    // How long a call waits for capacity when its caller set no deadline, and at most.
+    std::chrono::milliseconds admission_wait{10'000};
+    std::chrono::milliseconds max_admission_wait{60'000};
   };
   // Called once per Invoke with its outcome (RunOutcomeName: "succeeded", "function_error", ...,
   // "not_run" when no node ran it).
   using OutcomeHook = std::function<void(const std::string& outcome)>;
 
-  Gateway(Options options, Placer& placer, AgentConnections& agents)
-      : options_(options), placer_(placer), agents_(agents) {}
+  Gateway(Options options, Placer& placer, Admission& admission, AgentConnections& agents)
+      : options_(options), placer_(placer), admission_(admission), agents_(agents) {}
 
   // OK with the run (any outcome) when one was attempted. Errors when none was: NOT_FOUND
   // (unknown function), INVALID_ARGUMENT, FAILED_PRECONDITION (removed, or no node can ever
-  // take it), RESOURCE_EXHAUSTED / UNAVAILABLE (no node can take it now, or every attempt
-  // failed before the function started; the message lists them).
-  Result<v1::GatewayInvokeResponse> Invoke(const v1::GatewayInvokeRequest& request);
+  // take it), RESOURCE_EXHAUSTED (no node had capacity in the time the caller allows; with a
+  // retry hint), UNAVAILABLE (every attempt failed before the function started; the message
+  // lists them), CANCELLED (the caller went away while it waited).
+  Result<v1::GatewayInvokeResponse> Invoke(const v1::GatewayInvokeRequest& request,
+                                           const CallerLimits& caller = {});
 
   void SetOutcomeHook(OutcomeHook hook) { hook_ = std::move(hook); }
 
@@ -63,12 +83,18 @@ class Gateway {
     v1::InvokeResponse reply;  // when the agent answered
     Status error;              // when it did not
   };
-  Result<v1::GatewayInvokeResponse> InvokeOnce(const v1::GatewayInvokeRequest& request);
-  Result<v1::GatewayInvokeResponse> JoinOrInvoke(const v1::GatewayInvokeRequest& request);
+  Result<v1::GatewayInvokeResponse> InvokeOnce(const v1::GatewayInvokeRequest& request,
+                                               const CallerLimits& caller);
+  Result<v1::GatewayInvokeResponse> JoinOrInvoke(const v1::GatewayInvokeRequest& request,
+                                                 const CallerLimits& caller);
+  // Places through Admission: waits for capacity until `deadline`.
+  Result<Placement> PlaceAdmitted(const PlaceInput& input, Admission::Deadline deadline,
+                                  const CallerLimits& caller);
   Attempt CallAgent(const Placement& placed, const v1::GatewayInvokeRequest& request);
 
   const Options options_;
   Placer& placer_;
+  Admission& admission_;
   AgentConnections& agents_;
   OutcomeHook hook_;
   std::mutex mu_;
@@ -79,5 +105,12 @@ class Gateway {
 // Why an invocation's outcome is not SUCCEEDED, in words ("exited with code 3"); empty for
 // SUCCEEDED. `memory_at_ceiling`: the run had the most memory the function can have.
 std::string DescribeOutcome(const v1::RunReport& report, bool memory_at_ceiling);
+
+// Until when a call may wait for capacity, from `now`: see the class comment.
+Admission::Deadline AdmissionDeadline(std::chrono::steady_clock::time_point now,
+                                      std::chrono::system_clock::time_point wall_now,
+                                      const CallerLimits& caller,
+                                      std::chrono::milliseconds usual,
+                                      std::chrono::milliseconds longest);
 
 }  // namespace tailor::scheduler

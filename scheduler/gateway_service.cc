@@ -18,12 +18,19 @@ Status GatewayServiceImpl::CheckRequest(const v1::GatewayInvokeRequest& request)
   return functions_.Resolve(request.function_name(), request.function_version()).status();
 }
 
-grpc::Status GatewayServiceImpl::Invoke(grpc::ServerContext*,
+grpc::Status GatewayServiceImpl::Invoke(grpc::ServerContext* context,
                                         const v1::GatewayInvokeRequest* request,
                                         v1::GatewayInvokeResponse* response) {
   Status checked = CheckRequest(*request);
   if (!checked.ok()) return ToGrpcStatus(checked);
-  auto result = gateway_.Invoke(*request);
+  CallerLimits caller;
+  // gRPC reports "no deadline" as a time point centuries away.
+  const auto deadline = context->deadline();
+  if (deadline < std::chrono::system_clock::now() + std::chrono::hours(24 * 365)) {
+    caller.deadline = deadline;
+  }
+  caller.cancelled = [context] { return context->IsCancelled(); };
+  auto result = gateway_.Invoke(*request, caller);
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = std::move(*result);
   return grpc::Status::OK;

@@ -52,6 +52,20 @@ int main(int argc, char** argv) {
   app.add_option("--async-max-attempts", opts.dispatcher.max_attempts,
                  "Tries of an async invocation that could not run before it fails")
       ->check(CLI::Range(1u, 100u));
+  int64_t async_deadline_s = 3600, admission_wait_ms = 10'000;
+  app.add_option("--async-deadline-s", async_deadline_s,
+                 "An async invocation not run this long after it was accepted fails (NOT_RUN)")
+      ->check(CLI::Range(int64_t{1}, int64_t{30} * 24 * 3600));
+  app.add_option("--admission-wait-ms", admission_wait_ms,
+                 "How long a sync call with no deadline of its own waits for capacity")
+      ->check(CLI::Range(int64_t{0}, int64_t{600'000}));
+  app.add_option("--admission-max-waiting", opts.admission.max_waiting,
+                 "Calls that may wait for capacity at once; beyond it: RESOURCE_EXHAUSTED")
+      ->check(CLI::Range(size_t{0}, size_t{1'000'000}));
+  app.add_option("--async-max-pending", opts.async_queue.max_pending,
+                 "Async invocations queued or running at once; beyond it: HTTP 429 / "
+                 "RESOURCE_EXHAUSTED (0: no bound)")
+      ->check(CLI::Range(int64_t{0}, int64_t{100'000'000}));
   app.add_option("--max-bundle-bytes", opts.functions.max_bundle_bytes,
                  "Largest bundle archive `tailorctl deploy` may upload");
   app.add_option("--max-payload-bytes", opts.gateway_service.max_payload_bytes,
@@ -65,6 +79,10 @@ int main(int argc, char** argv) {
               << ") must be shorter than --lease-timeout-ms (" << lease_timeout_ms << ")\n";
     return 2;
   }
+  opts.dispatcher.deadline = std::chrono::seconds(async_deadline_s);
+  opts.gateway.admission_wait = std::chrono::milliseconds(admission_wait_ms);
+  opts.gateway.max_admission_wait =
+      std::max(opts.gateway.max_admission_wait, opts.gateway.admission_wait);
   opts.registry.lease_timeout = std::chrono::milliseconds(lease_timeout_ms);
   opts.registry.heartbeat_interval = std::chrono::milliseconds(heartbeat_interval_ms);
 

@@ -29,7 +29,11 @@ grpc::Status PlacementServiceImpl::DoPlace(const v1::PlaceRequest& req,
   in.policy = request->policy();
   in.idempotency_key = request->idempotency_key();
   auto placed = placer_.Place(in);
-  if (!placed.ok()) return ToGrpcStatus(placed.status());
+  if (!placed.ok()) {
+    const Status& s = placed.status();
+    return ToGrpcStatus(s.reason() == ErrorReason::kNoCapacity ? s.WithRetryAfter(retry_after_)
+                                                               : s);
+  }
   response->set_decision_id(placed->decision_id);
   response->set_node_id(placed->node_id);
   response->set_node_address(placed->node_address);

@@ -3,10 +3,15 @@
 //
 // Place uses gRPC's callback API and answers inline: a decision takes microseconds and never
 // blocks, and skipping the sync server's thread hand-offs is what its throughput depends on.
+// Place never waits for capacity (platforms keep their own queues: Kubernetes retries pods it
+// could not schedule); RESOURCE_EXHAUSTED and UNAVAILABLE for lack of capacity carry a retry
+// hint (`retry_after`) in their ErrorDetail.
 // Report (which writes SQLite) and Explain stay on the sync thread pool.
 //
 // Thread-safety: called concurrently by gRPC; Placer and RunIntake are thread-safe.
 #pragma once
+
+#include <chrono>
 
 #include "scheduler/placer.h"
 #include "scheduler/run_intake.h"
@@ -17,7 +22,8 @@ namespace tailor::scheduler {
 class PlacementServiceImpl final
     : public v1::Placement::WithCallbackMethod_Place<v1::Placement::Service> {
  public:
-  PlacementServiceImpl(Placer& placer, RunIntake& intake) : placer_(placer), intake_(intake) {}
+  PlacementServiceImpl(Placer& placer, RunIntake& intake, std::chrono::milliseconds retry_after)
+      : placer_(placer), intake_(intake), retry_after_(retry_after) {}
 
   grpc::ServerUnaryReactor* Place(grpc::CallbackServerContext* context,
                                   const v1::PlaceRequest* request,
@@ -37,6 +43,7 @@ class PlacementServiceImpl final
 
   Placer& placer_;
   RunIntake& intake_;
+  const std::chrono::milliseconds retry_after_;
 };
 
 }  // namespace tailor::scheduler

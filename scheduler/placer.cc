@@ -69,9 +69,12 @@ Placer::~Placer() { nodes_.SetListener(nullptr); }
 
 void Placer::OnNodeChanged(const v1::Node& n, bool removed) {
   if (removed) {
-    std::lock_guard lock(mu_);
-    addresses_.erase(n.node_id());
-    index_.Remove(n.node_id());
+    {
+      std::lock_guard lock(mu_);
+      addresses_.erase(n.node_id());
+      index_.Remove(n.node_id());
+    }
+    CapacityFreed();  // what waited for this node may fit no node now: let it hear so
     return;
   }
   models::NodeView v;
@@ -89,9 +92,12 @@ void Placer::OnNodeChanged(const v1::Node& n, bool removed) {
   if (n.inventory().rdt().l3_cat() && n.inventory().rdt().resctrl_mounted()) {
     v.cache_ways_total = n.inventory().rdt().l3_cat_ways();
   }
-  std::lock_guard lock(mu_);
-  addresses_[n.node_id()] = n.address();
-  index_.Upsert(std::move(v), cls);
+  {
+    std::lock_guard lock(mu_);
+    addresses_[n.node_id()] = n.address();
+    index_.Upsert(std::move(v), cls);
+  }
+  CapacityFreed();
 }
 
 Result<models::PlacementPolicy*> Placer::PolicyLocked(const std::string& name) {
@@ -217,21 +223,29 @@ bool Placer::ReleaseLocked(const std::string& decision_id) {
 }
 
 bool Placer::Release(const std::string& decision_id) {
-  std::lock_guard lock(mu_);
-  return ReleaseLocked(decision_id);
+  bool released;
+  {
+    std::lock_guard lock(mu_);
+    released = ReleaseLocked(decision_id);
+  }
+  if (released) CapacityFreed();
+  return released;
 }
 
 uint32_t Placer::DropReservationsOf(const std::string& node_id) {
-  std::lock_guard lock(mu_);
   uint32_t dropped = 0;
-  for (auto it = reservations_.begin(); it != reservations_.end();) {
-    if (it->second.node_id == node_id) {
-      it = reservations_.erase(it);
-      ++dropped;
-    } else {
-      ++it;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = reservations_.begin(); it != reservations_.end();) {
+      if (it->second.node_id == node_id) {
+        it = reservations_.erase(it);
+        ++dropped;
+      } else {
+        ++it;
+      }
     }
   }
+  if (dropped > 0) CapacityFreed();
   return dropped;
 }
 
@@ -269,9 +283,10 @@ void Placer::Observe(const v1::RunReport& report, const std::string& host_class)
     std::string policy;
     double predicted_ms = 0;
     const double measured_ms = report.wall_time_us() / 1000.0;
+    bool released;
     {
       std::lock_guard lock(mu_);
-      ReleaseLocked(report.decision_id());
+      released = ReleaseLocked(report.decision_id());
       if (auto it = decisions_.find(report.decision_id()); it != decisions_.end()) {
         StoredDecision& stored = it->second;
         stored.reported = true;
@@ -281,6 +296,7 @@ void Placer::Observe(const v1::RunReport& report, const std::string& host_class)
         predicted_ms = stored.decision.predicted_duration_ms;
       }
     }
+    if (released) CapacityFreed();
     if (prediction_hook_ && predicted_ms > 0 && report.outcome() == v1::RUN_OUTCOME_SUCCEEDED) {
       prediction_hook_(policy, predicted_ms, measured_ms);
     }
@@ -370,12 +386,16 @@ v1::ListDecisionsResponse Placer::ListDecisions(size_t limit, const std::string&
 
 void Placer::Sweep() {
   const auto now = clock_.MonotonicNow();
-  std::lock_guard lock(mu_);
-  while (!expiries_.empty() && expiries_.top().first <= now) {
-    const std::string id = expiries_.top().second;
-    expiries_.pop();
-    ReleaseLocked(id);  // a no-op when the run already released it
+  bool released = false;
+  {
+    std::lock_guard lock(mu_);
+    while (!expiries_.empty() && expiries_.top().first <= now) {
+      const std::string id = expiries_.top().second;
+      expiries_.pop();
+      released |= ReleaseLocked(id);  // a no-op when the run already released it
+    }
   }
+  if (released) CapacityFreed();
 }
 
 models::Resources Placer::Held(const std::string& node_id) {

@@ -84,6 +84,9 @@ class Placer {
   // Called when a successful run's report arrives for a decision that predicted its duration.
   using PredictionHook = std::function<void(const std::string& policy, double predicted_ms,
                                             double measured_ms)>;
+  // Called, without the placer's lock, whenever capacity may have been freed: a reservation
+  // released, dropped or expired, or a node changed (health, drain, load, inventory).
+  using CapacityHook = std::function<void()>;
 
   // INVALID_ARGUMENT for an unknown default policy.
   static Result<std::unique_ptr<Placer>> Create(Options options, NodeRegistry& nodes,
@@ -121,10 +124,15 @@ class Placer {
   models::Resources Held(const std::string& node_id);
   void SetDecisionHook(DecisionHook hook) { hook_ = std::move(hook); }
   void SetPredictionHook(PredictionHook hook) { prediction_hook_ = std::move(hook); }
+  // Set before the placer is shared between threads, as the other hooks.
+  void SetCapacityHook(CapacityHook hook) { capacity_hook_ = std::move(hook); }
 
  private:
   Placer(Options options, NodeRegistry& nodes, FunctionRegistry& functions, const Clock& clock);
   void OnNodeChanged(const v1::Node& node, bool removed);
+  void CapacityFreed() {
+    if (capacity_hook_) capacity_hook_();
+  }
   // REQUIRES: mu_ held.
   Result<models::PlacementPolicy*> PolicyLocked(const std::string& name);
   bool ReleaseLocked(const std::string& decision_id);
@@ -147,6 +155,7 @@ class Placer {
   const DecisionIds ids_;
   DecisionHook hook_;
   PredictionHook prediction_hook_;
+  CapacityHook capacity_hook_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<models::PlacementPolicy>> policies_;
   std::unordered_map<std::string, Reservation> reservations_;  // by decision id

@@ -33,10 +33,12 @@ NextStep DecideNextStep(AttemptEnd end, bool idempotent, bool tries_left) {
 }
 
 AsyncNext DecideAsyncNext(bool ran, v1::RunOutcome outcome, const Status& error,
-                          uint32_t attempts, uint32_t max_attempts) {
+                          uint32_t attempts, uint32_t max_attempts, bool past_deadline) {
   if (ran) {
     return outcome == v1::RUN_OUTCOME_SUCCEEDED ? AsyncNext::kSucceed : AsyncNext::kFailWithRun;
   }
+  if (past_deadline) return AsyncNext::kFailNotRun;
+  if (error.reason() == ErrorReason::kNoCapacity) return AsyncNext::kWaitForCapacity;
   const bool may_pass = error.code() == StatusCode::kUnavailable ||
                         error.code() == StatusCode::kResourceExhausted;
   return may_pass && attempts < max_attempts ? AsyncNext::kRetryLater : AsyncNext::kFailNotRun;

@@ -25,8 +25,11 @@
 // Async dispatcher (AsyncNext, after the gateway answered):
 //   a run that SUCCEEDED                 -> kSucceed
 //   a run with any other outcome         -> kFailWithRun (the run is kept: output, stderr)
-//   an error that may pass (UNAVAILABLE, RESOURCE_EXHAUSTED), tries left -> kRetryLater
-//   any other error, or no tries left    -> kFailNotRun
+//   no capacity now (ErrorReason::kNoCapacity), before the invocation's deadline
+//                                        -> kWaitForCapacity (no try is spent)
+//   another error that may pass (UNAVAILABLE, RESOURCE_EXHAUSTED: attempts failed before the
+//   function started), tries left, before the deadline -> kRetryLater (a try is spent)
+//   any other error, no tries left, or past the deadline -> kFailNotRun
 //
 // Thread-safety: stateless.
 #pragma once
@@ -53,9 +56,11 @@ AttemptEnd ClassifyAttempt(const AttemptFacts& facts);
 enum class NextStep { kReturnRun, kTryAnotherNode, kGiveUp, kReturnAgentLost, kReturnError };
 NextStep DecideNextStep(AttemptEnd end, bool idempotent, bool tries_left);
 
-enum class AsyncNext { kSucceed, kFailWithRun, kRetryLater, kFailNotRun };
+enum class AsyncNext { kSucceed, kFailWithRun, kWaitForCapacity, kRetryLater, kFailNotRun };
 // `ran`: the gateway answered with a run (then `outcome` is its outcome); otherwise `error`.
+// `attempts`: the real tries so far, this one included. `past_deadline`: the invocation was
+// accepted longer ago than the async deadline.
 AsyncNext DecideAsyncNext(bool ran, v1::RunOutcome outcome, const Status& error,
-                          uint32_t attempts, uint32_t max_attempts);
+                          uint32_t attempts, uint32_t max_attempts, bool past_deadline);
 
 }  // namespace tailor::scheduler

@@ -75,6 +75,26 @@ SchedulerMetrics::SchedulerMetrics(prometheus::Registry& r,
                                         "(relearned from stored runs instead)")
                                   .Register(r)
                                   .Add({})),
+      admission_waiting_(prometheus::BuildGauge()
+                             .Name("tailor_scheduler_admission_waiting")
+                             .Help("Invocations waiting for capacity now")
+                             .Register(r)
+                             .Add({})),
+      admission_admitted_(prometheus::BuildCounter()
+                              .Name("tailor_scheduler_admission_admitted_total")
+                              .Help("Invocations placed after waiting for capacity")
+                              .Register(r)
+                              .Add({})),
+      admission_refused_full_(prometheus::BuildCounter()
+                                  .Name("tailor_scheduler_admission_refused_total")
+                                  .Help("Invocations refused for lack of capacity, by reason")
+                                  .Register(r)
+                                  .Add({{"reason", "queue_full"}})),
+      admission_refused_deadline_(prometheus::BuildCounter()
+                                      .Name("tailor_scheduler_admission_refused_total")
+                                      .Help("Invocations refused for lack of capacity, by reason")
+                                      .Register(r)
+                                      .Add({{"reason", "deadline"}})),
       nodes_(prometheus::BuildGauge()
                  .Name("tailor_scheduler_nodes")
                  .Help("Registered nodes by health")
@@ -145,6 +165,19 @@ void SchedulerMetrics::SetAsyncQueue(int64_t queued, int64_t running, double old
 void SchedulerMetrics::SetNodes(size_t healthy, size_t unhealthy) {
   nodes_.Add({{"health", "healthy"}}).Set(static_cast<double>(healthy));
   nodes_.Add({{"health", "unhealthy"}}).Set(static_cast<double>(unhealthy));
+}
+
+void SchedulerMetrics::SetAdmission(size_t waiting, uint64_t admitted,
+                                    uint64_t refused_queue_full, uint64_t refused_deadline) {
+  admission_waiting_.Set(static_cast<double>(waiting));
+  // Counters only go up: advance each by what the running total gained since the last call.
+  auto advance = [](prometheus::Counter& c, uint64_t total) {
+    const double gained = static_cast<double>(total) - c.Value();
+    if (gained > 0) c.Increment(gained);
+  };
+  advance(admission_admitted_, admitted);
+  advance(admission_refused_full_, refused_queue_full);
+  advance(admission_refused_deadline_, refused_deadline);
 }
 
 void SchedulerMetrics::SetFunctions(size_t deployed) {

@@ -13,6 +13,9 @@
 //   tailor_scheduler_reports_rejected_total                   counter (refused run reports)
 //   tailor_scheduler_model_restore_failures_total             counter (saved model state that
 //                                                             could not be restored at start)
+//   tailor_scheduler_admission_waiting                        gauge (calls waiting for capacity)
+//   tailor_scheduler_admission_admitted_total                 counter (placed after waiting)
+//   tailor_scheduler_admission_refused_total{reason}          counter (queue_full, deadline)
 //   tailor_scheduler_nodes{health}                            gauge
 //   tailor_scheduler_functions                                gauge (deployed, not removed)
 //
@@ -46,6 +49,9 @@ class SchedulerMetrics {
   void RecordModelRestoreFailures(int count);
   void SetAsyncQueue(int64_t queued, int64_t running, double oldest_age_seconds);
   void SetNodes(size_t healthy, size_t unhealthy);
+  // From Admission's running totals (the counters advance by what changed since last time).
+  void SetAdmission(size_t waiting, uint64_t admitted, uint64_t refused_queue_full,
+                    uint64_t refused_deadline);
   void SetFunctions(size_t deployed);
 
  private:
@@ -60,6 +66,10 @@ class SchedulerMetrics {
   prometheus::Counter& reports_;
   prometheus::Counter& reports_rejected_;
   prometheus::Counter& model_restore_failures_;
+  prometheus::Gauge& admission_waiting_;
+  prometheus::Counter& admission_admitted_;
+  prometheus::Counter& admission_refused_full_;
+  prometheus::Counter& admission_refused_deadline_;
   prometheus::Family<prometheus::Gauge>& nodes_;
   prometheus::Gauge& functions_;
   struct PolicySeries {

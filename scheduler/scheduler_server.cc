@@ -27,11 +27,13 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   s->run_store_ = std::make_unique<RunStore>(*s->runs_db_, clock, options.runs);
   TAILOR_ASSIGN_OR_RETURN(s->functions_, FunctionRegistry::Open(db_path, options.data_dir,
                                                                 options.functions, clock));
-  TAILOR_ASSIGN_OR_RETURN(s->async_queue_, AsyncQueue::Open(db_path, clock));
+  TAILOR_ASSIGN_OR_RETURN(s->async_queue_, AsyncQueue::Open(db_path, clock, options.async_queue));
   Placer::Options placer_options = options.placer;
   TAILOR_ASSIGN_OR_RETURN(placer_options.decision_key, DecisionIds::LoadOrCreateKey(*s->db_));
   TAILOR_ASSIGN_OR_RETURN(s->placer_,
                           Placer::Create(placer_options, *s->registry_, *s->functions_, clock));
+  s->admission_ = std::make_unique<Admission>(options.admission);
+  s->placer_->SetCapacityHook([admission = s->admission_.get()] { admission->CapacityFreed(); });
   s->membership_ = std::make_unique<MembershipServiceImpl>(*s->registry_, *s->placer_);
   s->intake_ = std::make_unique<RunIntake>(*s->run_store_, *s->registry_, *s->placer_, clock);
   s->clock_ = &clock;
@@ -40,7 +42,8 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   const int restore_failures = s->RestoreModels();
   s->last_model_save_ = clock.MonotonicNow();
   s->agents_ = std::make_unique<AgentConnections>();
-  s->gateway_ = std::make_unique<Gateway>(options.gateway, *s->placer_, *s->agents_);
+  s->gateway_ =
+      std::make_unique<Gateway>(options.gateway, *s->placer_, *s->admission_, *s->agents_);
 
   // Metrics, wired through hooks so the core classes know nothing of Prometheus.
   s->metrics_registry_ = std::make_shared<prometheus::Registry>();
@@ -84,9 +87,10 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
 
   s->ingest_ = std::make_unique<RunIngestServiceImpl>(*s->intake_, *s->registry_);
   s->registry_service_ = std::make_unique<RegistryServiceImpl>(*s->functions_);
-  s->placement_service_ = std::make_unique<PlacementServiceImpl>(*s->placer_, *s->intake_);
+  s->placement_service_ = std::make_unique<PlacementServiceImpl>(
+      *s->placer_, *s->intake_, options.admission.retry_after);
   s->dispatcher_ =
-      std::make_unique<AsyncDispatcher>(options.dispatcher, *s->async_queue_, *s->gateway_);
+      std::make_unique<AsyncDispatcher>(options.dispatcher, *s->async_queue_, *s->gateway_, clock);
   AsyncDispatcher* dispatcher = s->dispatcher_.get();
   s->gateway_service_ = std::make_unique<GatewayServiceImpl>(
       options.gateway_service, *s->gateway_, *s->async_queue_, *s->functions_, *s->run_store_,
@@ -193,6 +197,9 @@ void SchedulerServer::RefreshMetrics() {
   if (auto stats = async_queue_->GetStats(); stats.ok()) {
     metrics_->SetAsyncQueue(stats->queued, stats->running, stats->oldest_queued_age_seconds);
   }
+  const Admission::Stats admission = admission_->GetStats();
+  metrics_->SetAdmission(admission.waiting, admission.admitted_after_wait,
+                         admission.refused_queue_full, admission.refused_deadline);
 }
 
 void SchedulerServer::BackgroundLoop() {

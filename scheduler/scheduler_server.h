@@ -56,7 +56,9 @@ struct SchedulerOptions {
   FunctionRegistry::Options functions;
   Placer::Options placer;
   Gateway::Options gateway;
+  Admission::Options admission;
   AsyncDispatcher::Options dispatcher;
+  AsyncQueue::Options async_queue;
   GatewayServiceImpl::Options gateway_service;
   RunStore::Options runs;
   // Newest stored runs replayed into the models at start, so a restart forgets nothing it
@@ -100,6 +102,7 @@ class SchedulerServer {
   std::unique_ptr<RunStore> run_store_;
   std::unique_ptr<FunctionRegistry> functions_;
   std::unique_ptr<AsyncQueue> async_queue_;
+  std::unique_ptr<Admission> admission_;  // outlives the placer, whose hook it is
   std::unique_ptr<Placer> placer_;
   std::unique_ptr<RunIntake> intake_;
   std::unique_ptr<ModelStateStore> model_states_;

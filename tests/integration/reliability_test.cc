@@ -8,6 +8,9 @@
 #include <future>
 #include <nlohmann/json.hpp>
 
+#include <httplib.h>
+
+#include "proto/grpc_status.h"
 #include "tests/support/loopback_cluster.h"
 
 namespace tailor {
@@ -28,6 +31,26 @@ class ReliabilityTest : public testing::LoopbackCluster {
       if (n["node_id"] == id) return n["stopping"].get<bool>();
     }
     return false;
+  }
+  // A sync call placed by the least-loaded policy (which gives every run a whole core, so that
+  // a node holds as many runs as it has cores); returns the gRPC status.
+  grpc::Status InvokeLeastLoaded(const std::string& fn, v1::GatewayInvokeResponse* response) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 60s);
+    v1::GatewayInvokeRequest req;
+    req.set_function_name(fn);
+    req.set_policy("least-loaded");
+    return gateway_->Invoke(&ctx, req, response);
+  }
+  // The value of a metric line that starts with `series`, or -1.
+  double Metric(const std::string& series) {
+    httplib::Client http(metrics_.substr(0, metrics_.rfind(':')),
+                         std::stoi(metrics_.substr(metrics_.rfind(':') + 1)));
+    auto res = http.Get("/metrics");
+    if (!res) return -1;
+    const size_t at = res->body.find("\n" + series + " ");
+    if (at == std::string::npos) return -1;
+    return std::stod(res->body.substr(at + series.size() + 2));
   }
 };
 
@@ -95,6 +118,92 @@ TEST_F(ReliabilityTest, AnIdleAgentStopsPromptlyAndARestartedOneIsEligibleAgain)
   auto again = Invoke("sha256", R"({"bytes": 64})");
   ASSERT_TRUE(again.ok()) << again.status().message();
   EXPECT_EQ(again->outcome(), v1::RUN_OUTCOME_SUCCEEDED) << again->error();
+}
+
+TEST_F(ReliabilityTest, FiftyCallersOnAFullClusterAreQueuedAndAllServed) {
+  auto scheduler = StartScheduler("127.0.0.1:0");
+  auto a1 = StartAgent("a1");
+  WaitForNodes(1);
+  DeployDir(ScriptBundle("nap", "1", "sleep 0.1\necho rested\n"));
+
+  std::vector<std::future<std::pair<grpc::Status, v1::GatewayInvokeResponse>>> calls;
+  for (int i = 0; i < 50; ++i) {
+    calls.push_back(std::async(std::launch::async, [&] {
+      v1::GatewayInvokeResponse r;
+      grpc::Status s = InvokeLeastLoaded("nap", &r);
+      return std::pair{s, r};
+    }));
+  }
+  for (auto& c : calls) {
+    auto [status, response] = c.get();
+    ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+    EXPECT_EQ(response.outcome(), v1::RUN_OUTCOME_SUCCEEDED) << response.error();
+    EXPECT_EQ(response.output(), "rested\n");
+  }
+  // They did wait for capacity: the node holds only as many as it has cores.
+  EXPECT_TRUE(WaitUntil([&] { return Metric("tailor_scheduler_admission_admitted_total") > 0; },
+                        5s));
+}
+
+TEST_F(ReliabilityTest, BeyondTheWaitQueueCallersAreToldToComeBackNeverThatItCannotRun) {
+  auto scheduler = StartScheduler("127.0.0.1:0", {"--admission-max-waiting", "2"});
+  auto a1 = StartAgent("a1");
+  WaitForNodes(1);
+  DeployDir(ScriptBundle("nap", "1", "sleep 1\necho rested\n"));
+
+  std::vector<std::future<grpc::Status>> calls;
+  for (int i = 0; i < 12; ++i) {
+    calls.push_back(std::async(std::launch::async, [&] {
+      v1::GatewayInvokeResponse r;
+      return InvokeLeastLoaded("nap", &r);
+    }));
+  }
+  int served = 0, refused = 0;
+  for (auto& c : calls) {
+    const grpc::Status s = c.get();
+    if (s.ok()) {
+      ++served;
+      continue;
+    }
+    ++refused;
+    ASSERT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+    const Status told = FromGrpcStatus(s);
+    EXPECT_EQ(told.reason(), ErrorReason::kNoCapacity);
+    EXPECT_GT(told.retry_after().count(), 0) << "a refusal says when to come back";
+  }
+  EXPECT_GT(refused, 0) << "12 calls, 2 may wait, and the node holds only a few";
+  EXPECT_GT(served, 2);
+}
+
+TEST_F(ReliabilityTest, AsyncInvocationsWaitForCapacityWithoutSpendingTries) {
+  auto scheduler = StartScheduler("127.0.0.1:0", {"--async-max-attempts", "1"});
+  auto a1 = StartAgent("a1");
+  WaitForNodes(1);
+  // Runs longer than a dispatcher worker waits for capacity (1 s), more of them than the node
+  // holds at once: some must go back to the queue to wait, maybe several times.
+  DeployDir(ScriptBundle("nap", "1", "sleep 1.5\necho rested\n"));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    int rc = -1;
+    auto out = Ctl({"invoke", "nap", "--async", "--policy", "least-loaded"}, &rc);
+    ASSERT_EQ(rc, 0) << out;
+    ids.push_back(out.substr(0, out.find('\n')));
+  }
+  for (const auto& id : ids) {
+    v1::AsyncResult result;
+    ASSERT_TRUE(WaitUntil([&] {
+      grpc::ClientContext ctx;
+      v1::GetResultRequest req;
+      req.set_id(id);
+      result.Clear();
+      return gateway_->GetResult(&ctx, req, &result).ok() &&
+             (result.state() == v1::ASYNC_STATE_SUCCEEDED ||
+              result.state() == v1::ASYNC_STATE_FAILED);
+    }, 60s)) << id;
+    // One try allowed, and none spent on waiting: every one ran, on its first try.
+    EXPECT_EQ(result.state(), v1::ASYNC_STATE_SUCCEEDED) << result.error();
+    EXPECT_EQ(result.attempts(), 1u);
+  }
 }
 
 }  // namespace

@@ -57,6 +57,47 @@ TEST_F(AsyncQueueTest, ClaimsInOrderRecordsOutcomesAndBacksOff) {
   EXPECT_EQ(q->Get("nope").status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(AsyncQueueTest, WaitingForCapacitySpendsNoTryAndKeepsWhenItWasAccepted) {
+  auto q = Open();
+  const int64_t accepted_ms = ToUnixMillis(clock_.WallNow());
+  auto id = q->Enqueue(Req("f", "x"));
+  ASSERT_TRUE(id.ok());
+  for (int i = 0; i < 20; ++i) {  // far more than any limit of tries
+    clock_.Advance(250ms);
+    auto claimed = q->ClaimDue();
+    ASSERT_TRUE(claimed.ok() && claimed->has_value());
+    EXPECT_EQ((*claimed)->attempts, 1u) << "deferred claims are not tries";
+    EXPECT_EQ((*claimed)->created_unix_ms, accepted_ms);
+    ASSERT_TRUE(q->Defer(*id, "no capacity", 250ms).ok());
+    EXPECT_EQ(q->Get(*id)->state(), v1::ASYNC_STATE_QUEUED);
+    EXPECT_EQ(q->Get(*id)->error(), "no capacity");
+    EXPECT_FALSE(q->ClaimDue()->has_value()) << "not due before the recheck";
+  }
+  // A real failure after all that is the first try.
+  clock_.Advance(250ms);
+  ASSERT_TRUE(q->ClaimDue()->has_value());
+  ASSERT_TRUE(q->Retry(*id, "refused", 1ms).ok());
+  EXPECT_EQ(q->Get(*id)->attempts(), 1u);
+}
+
+TEST_F(AsyncQueueTest, AFullQueueRefusesWithARetryHintAndTakesMoreOnceItDrains) {
+  auto q = AsyncQueue::Open(db_path_, clock_, {.max_pending = 2, .retry_after = 2s}).value();
+  auto a = q->Enqueue(Req("f", "a"));
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(q->Enqueue(Req("f", "b")).ok());
+  auto full = q->Enqueue(Req("f", "c"));
+  EXPECT_EQ(full.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(full.status().retry_after(), 2s);
+  EXPECT_EQ(q->GetStats()->queued, 2) << "nothing was added";
+  // The same idempotency key is the same invocation, full queue or not.
+  auto keyed = Req("f", "k");
+  keyed.set_idempotency_key("k1");
+  ASSERT_TRUE(q->Fail(*a, v1::RUN_OUTCOME_NOT_RUN, "made room").ok());
+  auto first = q->Enqueue(keyed);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*q->Enqueue(keyed), *first);
+}
+
 TEST_F(AsyncQueueTest, AcceptedInvocationsSurviveACrashAndOnlyIdempotentOnesRunAgain) {
   std::string queued, running_idem, running_once;
   {

@@ -91,6 +91,7 @@ TEST(RetryRulesTest, AsyncInvocationsSucceedOnlyWhenTheRunDid) {
     Status error;
     uint32_t attempts;
     AsyncNext next;
+    bool past_deadline = false;
   };
   const Row rows[] = {
       {"succeeded", true, v1::RUN_OUTCOME_SUCCEEDED, OkStatus(), 1, AsyncNext::kSucceed},
@@ -99,9 +100,23 @@ TEST(RetryRulesTest, AsyncInvocationsSucceedOnlyWhenTheRunDid) {
       {"timed out", true, v1::RUN_OUTCOME_TIMED_OUT, OkStatus(), 1, AsyncNext::kFailWithRun},
       {"OOM-killed", true, v1::RUN_OUTCOME_OOM_KILLED, OkStatus(), 1, AsyncNext::kFailWithRun},
       {"agent lost", true, v1::RUN_OUTCOME_AGENT_LOST, OkStatus(), 1, AsyncNext::kFailWithRun},
-      {"no capacity now: later", false, v1::RUN_OUTCOME_NOT_RUN,
+      {"no capacity now: wait, no try spent", false, v1::RUN_OUTCOME_NOT_RUN,
        ResourceExhaustedError("full").WithReason(ErrorReason::kNoCapacity), 1,
+       AsyncNext::kWaitForCapacity},
+      {"no capacity, however many tries", false, v1::RUN_OUTCOME_NOT_RUN,
+       UnavailableError("all stopping").WithReason(ErrorReason::kNoCapacity), 8,
+       AsyncNext::kWaitForCapacity},
+      {"no capacity past the deadline: fail", false, v1::RUN_OUTCOME_NOT_RUN,
+       ResourceExhaustedError("full").WithReason(ErrorReason::kNoCapacity), 1,
+       AsyncNext::kFailNotRun, true},
+      {"attempts failed before starting: later", false, v1::RUN_OUTCOME_NOT_RUN,
+       UnavailableError("refused").WithReason(ErrorReason::kNotStarted), 1,
        AsyncNext::kRetryLater},
+      {"failed before starting past the deadline: fail", false, v1::RUN_OUTCOME_NOT_RUN,
+       UnavailableError("refused").WithReason(ErrorReason::kNotStarted), 1,
+       AsyncNext::kFailNotRun, true},
+      {"a run past the deadline is still its run", true, v1::RUN_OUTCOME_SUCCEEDED, OkStatus(),
+       1, AsyncNext::kSucceed, true},
       {"no healthy node: later", false, v1::RUN_OUTCOME_NOT_RUN, UnavailableError("away"), 3,
        AsyncNext::kRetryLater},
       {"tries used up", false, v1::RUN_OUTCOME_NOT_RUN, UnavailableError("away"), 8,
@@ -116,7 +131,9 @@ TEST(RetryRulesTest, AsyncInvocationsSucceedOnlyWhenTheRunDid) {
        AsyncNext::kFailNotRun},
   };
   for (const Row& row : rows) {
-    EXPECT_EQ(DecideAsyncNext(row.ran, row.outcome, row.error, row.attempts, 8), row.next)
+    EXPECT_EQ(DecideAsyncNext(row.ran, row.outcome, row.error, row.attempts, 8,
+                              row.past_deadline),
+              row.next)
         << row.what;
   }
 }
