@@ -67,8 +67,11 @@ void AsyncDispatcher::Run(const AsyncQueue::Claimed& c) {
   using namespace std::chrono;
   const system_clock::time_point deadline =
       system_clock::time_point(milliseconds(c.created_unix_ms)) + options_.deadline;
-  CallerLimits caller;
+  CallContext caller;
   caller.deadline = std::min(clock_.WallNow() + options_.capacity_wait, deadline);
+  caller.on_attempt = [&](const std::string& invocation_id, const std::string& node_id) {
+    return queue_.RecordAttempt(c.id, invocation_id, node_id);
+  };
   auto result = gateway_.Invoke(c.request, caller);
   Status recorded;
   const v1::RunOutcome outcome = result.ok() ? result->outcome() : v1::RUN_OUTCOME_NOT_RUN;

@@ -1,6 +1,7 @@
 #include "scheduler/async_queue.h"
 
 #include "common/random_id.h"
+#include "scheduler/outcome_description.h"
 
 namespace tailor::scheduler {
 
@@ -125,7 +126,8 @@ Result<std::optional<AsyncQueue::Claimed>> AsyncQueue::ClaimDue() {
     q.Reset();  // a statement mid-result would block COMMIT
     TAILOR_ASSIGN_OR_RETURN(
         auto u, db_->Prepare("UPDATE async_invocations SET state = ?2, attempts = ?3, "
-                             "updated_unix_ms = ?4 WHERE id = ?1"));
+                             "updated_unix_ms = ?4, invocation_id = NULL, node_id = NULL, "
+                             "reconcile_until_unix_ms = NULL WHERE id = ?1"));
     u.Bind(1, c.id).Bind(2, static_cast<int64_t>(v1::ASYNC_STATE_RUNNING));
     u.Bind(3, static_cast<int64_t>(c.attempts)).Bind(4, now);
     TAILOR_RETURN_IF_ERROR(u.Run());
@@ -194,34 +196,136 @@ Status AsyncQueue::Defer(const std::string& id, const std::string& error,
   return u.Run();
 }
 
-Result<int> AsyncQueue::Recover(const std::function<bool(const std::string&)>& idempotent) {
-  std::vector<std::pair<std::string, std::string>> running;  // id, function
+Status AsyncQueue::RecordAttempt(const std::string& id, const std::string& invocation_id,
+                                 const std::string& node_id) {
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(
+      auto u, db_->Prepare("UPDATE async_invocations SET invocation_id = ?2, node_id = ?3 "
+                           "WHERE id = ?1 AND state = ?4"));
+  u.Bind(1, id).Bind(2, invocation_id).Bind(3, node_id);
+  u.Bind(4, static_cast<int64_t>(v1::ASYNC_STATE_RUNNING));
+  return u.Run();
+}
+
+Status AsyncQueue::FinishFromReport(const std::string& id, const std::string& report_blob) {
+  v1::GatewayInvokeResponse response;
+  if (!response.mutable_report()->ParseFromString(report_blob)) {
+    return DataLossError("the stored run report of async invocation '" + id + "' does not parse");
+  }
+  const v1::RunReport& report = response.report();
+  response.set_node_id(report.node_id());
+  response.set_decision_id(report.decision_id());
+  response.set_outcome(report.outcome());
+  const std::string why = DescribeOutcome(report, false);
+  response.set_error((why.empty() ? "" : why + "; ") +
+                     "its output was lost: the scheduler restarted while it ran (its run report "
+                     "was kept)");
+  std::string blob;
+  response.SerializeToString(&blob);
+  const bool succeeded = report.outcome() == v1::RUN_OUTCOME_SUCCEEDED;
+  return SetState(id, succeeded ? v1::ASYNC_STATE_SUCCEEDED : v1::ASYNC_STATE_FAILED,
+                  report.outcome(), response.error(), &blob, std::nullopt);
+}
+
+Status AsyncQueue::Requeue(const std::string& id, const std::string& why) {
+  return SetState(id, v1::ASYNC_STATE_QUEUED, v1::RUN_OUTCOME_UNSPECIFIED, why, nullptr,
+                  ToUnixMillis(clock_.WallNow()));
+}
+
+Result<AsyncQueue::Recovered> AsyncQueue::Recover(
+    const std::function<bool(const std::string&)>& idempotent) {
+  struct Left {
+    std::string id, function, invocation_id, node_id;
+    int64_t timeout_ms = 0;
+    std::optional<std::string> report;
+  };
+  std::vector<Left> left;
   {
     std::lock_guard lock(mu_);
-    TAILOR_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT id, function_name FROM "
-                                                 "async_invocations WHERE state = ?1"));
+    TAILOR_ASSIGN_OR_RETURN(
+        auto q, db_->Prepare("SELECT a.id, a.function_name, a.invocation_id, a.node_id, "
+                             "a.timeout_ms, r.report FROM async_invocations a LEFT JOIN runs r "
+                             "ON r.invocation_id = a.invocation_id WHERE a.state = ?1"));
     q.Bind(1, static_cast<int64_t>(v1::ASYNC_STATE_RUNNING));
     while (true) {
       TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      running.emplace_back(q.ColumnText(0), q.ColumnText(1));
+      Left l{q.ColumnText(0), q.ColumnText(1), q.ColumnText(2), q.ColumnText(3),
+             q.ColumnInt64(4), std::nullopt};
+      if (!q.ColumnIsNull(5)) l.report = q.ColumnText(5);
+      left.push_back(std::move(l));
     }
   }
-  int requeued = 0;
-  for (const auto& [id, function] : running) {
-    if (idempotent(function)) {
-      TAILOR_RETURN_IF_ERROR(SetState(id, v1::ASYNC_STATE_QUEUED, v1::RUN_OUTCOME_UNSPECIFIED,
-                                      "requeued after a scheduler restart", nullptr,
-                                      ToUnixMillis(clock_.WallNow())));
-      ++requeued;
+  Recovered out;
+  const int64_t now = ToUnixMillis(clock_.WallNow());
+  for (const Left& l : left) {
+    if (l.report) {
+      TAILOR_RETURN_IF_ERROR(FinishFromReport(l.id, *l.report));
+      ++out.finished;
+    } else if (l.invocation_id.empty()) {
+      TAILOR_RETURN_IF_ERROR(
+          Requeue(l.id, "requeued after a scheduler restart; it had not been sent to a node"));
+      ++out.requeued;
+    } else if (idempotent(l.function)) {
+      TAILOR_RETURN_IF_ERROR(Requeue(l.id, "requeued after a scheduler restart"));
+      ++out.requeued;
     } else {
-      TAILOR_RETURN_IF_ERROR(Fail(
-          id, v1::RUN_OUTCOME_AGENT_LOST,
-          "the scheduler restarted while this invocation was running; it may have run, "
-          "and '" + function + "' is not marked idempotent, so it was not run again"));
+      const int64_t until = now + std::max<int64_t>(l.timeout_ms, 0) +
+                            options_.reconcile_grace.count();
+      std::lock_guard lock(mu_);
+      TAILOR_ASSIGN_OR_RETURN(
+          auto u, db_->Prepare("UPDATE async_invocations SET reconcile_until_unix_ms = ?2, "
+                               "error = ?3, updated_unix_ms = ?4 WHERE id = ?1"));
+      u.Bind(1, l.id).Bind(2, until).Bind(4, now);
+      u.Bind(3, "the scheduler restarted while this ran on node " + l.node_id +
+                    "; waiting for its run report");
+      TAILOR_RETURN_IF_ERROR(u.Run());
+      ++out.awaiting;
     }
   }
-  return requeued;
+  return out;
+}
+
+Result<int> AsyncQueue::Reconcile() {
+  struct Awaiting {
+    std::string id, function, node_id;
+    int64_t until_ms = 0;
+    std::optional<std::string> report;
+  };
+  std::vector<Awaiting> awaiting;
+  {
+    std::lock_guard lock(mu_);
+    TAILOR_ASSIGN_OR_RETURN(
+        auto q, db_->Prepare("SELECT a.id, a.function_name, a.node_id, "
+                             "a.reconcile_until_unix_ms, r.report FROM async_invocations a "
+                             "LEFT JOIN runs r ON r.invocation_id = a.invocation_id "
+                             "WHERE a.state = ?1 AND a.reconcile_until_unix_ms IS NOT NULL"));
+    q.Bind(1, static_cast<int64_t>(v1::ASYNC_STATE_RUNNING));
+    while (true) {
+      TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      Awaiting a{q.ColumnText(0), q.ColumnText(1), q.ColumnText(2), q.ColumnInt64(3),
+                 std::nullopt};
+      if (!q.ColumnIsNull(4)) a.report = q.ColumnText(4);
+      awaiting.push_back(std::move(a));
+    }
+  }
+  int settled = 0;
+  const int64_t now = ToUnixMillis(clock_.WallNow());
+  for (const Awaiting& a : awaiting) {
+    if (a.report) {
+      TAILOR_RETURN_IF_ERROR(FinishFromReport(a.id, *a.report));
+      ++settled;
+    } else if (now >= a.until_ms) {
+      TAILOR_RETURN_IF_ERROR(Fail(
+          a.id, v1::RUN_OUTCOME_AGENT_LOST,
+          "the scheduler restarted while this invocation ran on node " + a.node_id +
+              ", and no run report came from it in time; it may have run, and '" + a.function +
+              "' is not marked idempotent, so it was not run again"));
+      ++settled;
+    }
+  }
+  return settled;
 }
 
 Result<AsyncQueue::Stats> AsyncQueue::GetStats() {

@@ -8,9 +8,17 @@
 // records how it ended: SUCCEEDED (the run succeeded), FAILED with the run (its outcome, exit
 // code, output and stderr are kept), FAILED without one (outcome NOT_RUN, with the error), or
 // back to QUEUED with a later next-attempt time (Retry, counting the try; Defer, not counting
-// it, when there was no capacity). Recover() runs at start: entries left RUNNING
-// by a crash go back to QUEUED when their function is idempotent, and fail with outcome
-// AGENT_LOST and an explanation when it is not (they may have run).
+// it, when there was no capacity). Before each call to an agent the dispatcher records the
+// attempt's invocation id (RecordAttempt), so that a restarted scheduler can tell what became
+// of it.
+//
+// Recover() runs at start, on the entries a crash left RUNNING: one whose attempt's run report
+// is stored takes its outcome from it (its output is lost: the error says so); one whose
+// attempt was never sent, or whose function is idempotent, goes back to QUEUED; otherwise the
+// run may still be going on its node, so the entry waits, RUNNING, for the run report until
+// the function's timeout plus `reconcile_grace`. Reconcile(), called periodically, finishes
+// such entries when their report arrives, and fails those whose wait ran out with outcome
+// AGENT_LOST and an explanation (they may have run, and are not run again).
 //
 // Thread-safety: all methods are safe to call concurrently (one connection, one mutex).
 #pragma once
@@ -34,6 +42,8 @@ class AsyncQueue {
     // RESOURCE_EXHAUSTED and a `retry_after` hint (0: no bound).
     int64_t max_pending = 100'000;
     std::chrono::milliseconds retry_after{1000};
+    // After a restart, how long past the function's timeout to wait for a run report.
+    std::chrono::milliseconds reconcile_grace{60'000};
   };
   static Result<std::unique_ptr<AsyncQueue>> Open(const std::string& db_path, const Clock& clock,
                                                   Options options);
@@ -61,9 +71,19 @@ class AsyncQueue {
   // Back to QUEUED without counting the claim as a try (it found no capacity), due again after
   // `delay`.
   Status Defer(const std::string& id, const std::string& error, std::chrono::milliseconds delay);
+  // The attempt about to be sent for a RUNNING entry: committed before the agent is called.
+  Status RecordAttempt(const std::string& id, const std::string& invocation_id,
+                       const std::string& node_id);
+  struct Recovered {
+    int requeued = 0;   // back to QUEUED
+    int finished = 0;   // outcome taken from a stored run report
+    int awaiting = 0;   // waiting for the report of a run that may still be going
+  };
   // `idempotent(function_name)` says whether a possibly-started run may run again.
-  // Returns how many entries were requeued.
-  Result<int> Recover(const std::function<bool(const std::string& function)>& idempotent);
+  Result<Recovered> Recover(const std::function<bool(const std::string& function)>& idempotent);
+  // Finishes entries awaiting a report that has arrived; fails those whose wait ran out.
+  // Returns how many it settled.
+  Result<int> Reconcile();
 
   struct Stats {
     int64_t queued = 0;
@@ -81,6 +101,9 @@ class AsyncQueue {
   Status SetState(const std::string& id, v1::AsyncState state, v1::RunOutcome outcome,
                   const std::string& error, const std::string* response,
                   std::optional<int64_t> next_attempt_ms);
+  // Finishes an entry from its attempt's stored run report (the output was not kept).
+  Status FinishFromReport(const std::string& id, const std::string& report_blob);
+  Status Requeue(const std::string& id, const std::string& why);
 
   std::unique_ptr<SqliteDb> db_;
   const Clock& clock_;

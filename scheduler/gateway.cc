@@ -7,13 +7,10 @@
 #include "common/random_id.h"
 #include "proto/grpc_status.h"
 #include "proto/run_outcome_name.h"
+#include "scheduler/outcome_description.h"
 
 namespace tailor::scheduler {
 namespace {
-
-std::string Mebibytes(uint64_t bytes) {
-  return std::to_string((bytes + (1u << 19)) >> 20) + " MiB";
-}
 
 void FillRun(const Placement& placed, v1::InvokeResponse& reply,
              v1::GatewayInvokeResponse& response) {
@@ -32,33 +29,9 @@ void FillRun(const Placement& placed, v1::InvokeResponse& reply,
 
 }  // namespace
 
-std::string DescribeOutcome(const v1::RunReport& r, bool memory_at_ceiling) {
-  switch (r.outcome()) {
-    case v1::RUN_OUTCOME_SUCCEEDED:
-      return "";
-    case v1::RUN_OUTCOME_FUNCTION_ERROR:
-      return r.term_signal() != 0 ? "killed by signal " + std::to_string(r.term_signal())
-                                  : "exited with code " + std::to_string(r.exit_code());
-    case v1::RUN_OUTCOME_TIMED_OUT:
-      return "timed out after " + std::to_string(r.wall_time_us() / 1000) + " ms";
-    case v1::RUN_OUTCOME_OOM_KILLED:
-      return "OOM-killed at its memory limit of " + Mebibytes(r.memory_limit_bytes()) +
-             (memory_at_ceiling
-                  ? ", the most it can have (the largest node's memory, or its manifest's "
-                    "max_memory_bytes): it does not fit"
-                  : "; the next invocation gets more memory");
-    case v1::RUN_OUTCOME_START_FAILED:
-    case v1::RUN_OUTCOME_AGENT_LOST:
-    case v1::RUN_OUTCOME_OUTPUT_TOO_LARGE:
-      return r.error_message().empty() ? RunOutcomeName(r.outcome()) : r.error_message();
-    default:
-      return RunOutcomeName(r.outcome());
-  }
-}
-
 Admission::Deadline AdmissionDeadline(std::chrono::steady_clock::time_point now,
                                       std::chrono::system_clock::time_point wall_now,
-                                      const CallerLimits& caller, std::chrono::milliseconds usual,
+                                      const CallContext& caller, std::chrono::milliseconds usual,
                                       std::chrono::milliseconds longest) {
   using std::chrono::milliseconds;
   milliseconds wait = std::min(usual, longest);
@@ -72,7 +45,7 @@ Admission::Deadline AdmissionDeadline(std::chrono::steady_clock::time_point now,
 }
 
 Result<v1::GatewayInvokeResponse> Gateway::Invoke(const v1::GatewayInvokeRequest& request,
-                                                  const CallerLimits& caller) {
+                                                  const CallContext& caller) {
   auto result = request.idempotency_key().empty() ? InvokeOnce(request, caller)
                                                   : JoinOrInvoke(request, caller);
   if (hook_) hook_(result.ok() ? RunOutcomeName(result->outcome()) : "not_run");
@@ -80,7 +53,7 @@ Result<v1::GatewayInvokeResponse> Gateway::Invoke(const v1::GatewayInvokeRequest
 }
 
 Result<v1::GatewayInvokeResponse> Gateway::JoinOrInvoke(const v1::GatewayInvokeRequest& request,
-                                                        const CallerLimits& caller) {
+                                                        const CallContext& caller) {
   const std::string key = request.function_name() + std::string(1, '\0') + request.idempotency_key();
   std::promise<Result<v1::GatewayInvokeResponse>> promise;
   std::shared_future<Result<v1::GatewayInvokeResponse>> running;
@@ -101,13 +74,14 @@ Result<v1::GatewayInvokeResponse> Gateway::JoinOrInvoke(const v1::GatewayInvokeR
 }
 
 Gateway::Attempt Gateway::CallAgent(const Placement& placed,
-                                    const v1::GatewayInvokeRequest& request) {
+                                    const v1::GatewayInvokeRequest& request,
+                                    const std::string& invocation_id) {
   v1::InvokeRequest call;
   call.set_function_name(placed.function.name());
   call.set_function_version(placed.function.version());
   call.set_payload(request.payload());
   *call.mutable_allocation() = placed.allocation;
-  call.set_invocation_id(RandomId());
+  call.set_invocation_id(invocation_id);
   call.set_timeout_ms(request.timeout_ms());
   call.set_decision_id(placed.decision_id);
   call.set_bundle_digest(placed.function.digest());
@@ -134,7 +108,7 @@ Gateway::Attempt Gateway::CallAgent(const Placement& placed,
 }
 
 Result<Placement> Gateway::PlaceAdmitted(const PlaceInput& input, Admission::Deadline deadline,
-                                         const CallerLimits& caller) {
+                                         const CallContext& caller) {
   std::optional<Placement> placed;
   Status admitted = admission_.Admit(
       input.function_name, deadline,
@@ -150,7 +124,7 @@ Result<Placement> Gateway::PlaceAdmitted(const PlaceInput& input, Admission::Dea
 }
 
 Result<v1::GatewayInvokeResponse> Gateway::InvokeOnce(const v1::GatewayInvokeRequest& request,
-                                                      const CallerLimits& caller) {
+                                                      const CallContext& caller) {
   const Admission::Deadline admission_deadline =
       AdmissionDeadline(std::chrono::steady_clock::now(), std::chrono::system_clock::now(),
                         caller, options_.admission_wait, options_.max_admission_wait);
@@ -172,7 +146,14 @@ Result<v1::GatewayInvokeResponse> Gateway::InvokeOnce(const v1::GatewayInvokeReq
           .WithReason(ErrorReason::kNotStarted);
     }
     input.exclude_node_ids.push_back(placed->node_id);
-    Attempt attempt = CallAgent(*placed, request);
+    const std::string invocation_id = RandomId();
+    if (caller.on_attempt) {
+      if (Status s = caller.on_attempt(invocation_id, placed->node_id); !s.ok()) {
+        placer_.Release(placed->decision_id);
+        return s;  // nothing was sent
+      }
+    }
+    Attempt attempt = CallAgent(*placed, request, invocation_id);
     placer_.Release(placed->decision_id);
 
     auto* a = response.add_attempts();

@@ -17,7 +17,7 @@
 // is running waits for that one and returns its answer.
 //
 // When no node has capacity now, the call waits its turn in Admission (fair across functions)
-// until capacity comes free, for as long as its caller allows (CallerLimits: its gRPC deadline,
+// until capacity comes free, for as long as its caller allows (CallContext: its gRPC deadline,
 // less a tenth of the time left and at most 1 s kept for the answer; `admission_wait` when it
 // set none; never more than `max_admission_wait`); then RESOURCE_EXHAUSTED with a retry hint.
 //
@@ -40,12 +40,15 @@
 
 namespace tailor::scheduler {
 
-// What the caller of one invocation allows.
-struct CallerLimits {
-  // When the caller stops waiting (its gRPC deadline); nullopt when it set none.
+// What the caller of one invocation allows, and wants to hear.
+struct CallContext {
+  // When the caller stops waiting for capacity (its gRPC deadline); nullopt when it set none.
   std::optional<std::chrono::system_clock::time_point> deadline;
   // Whether the caller went away (may be empty).
   std::function<bool()> cancelled;
+  // Called before each call to an agent with the attempt's invocation id and node; an error
+  // stops the attempt before anything is sent (may be empty).
+  std::function<Status(const std::string& invocation_id, const std::string& node_id)> on_attempt;
 };
 
 class Gateway {
@@ -73,7 +76,7 @@ class Gateway {
   // retry hint), UNAVAILABLE (every attempt failed before the function started; the message
   // lists them), CANCELLED (the caller went away while it waited).
   Result<v1::GatewayInvokeResponse> Invoke(const v1::GatewayInvokeRequest& request,
-                                           const CallerLimits& caller = {});
+                                           const CallContext& caller = {});
 
   void SetOutcomeHook(OutcomeHook hook) { hook_ = std::move(hook); }
 
@@ -84,13 +87,14 @@ class Gateway {
     Status error;              // when it did not
   };
   Result<v1::GatewayInvokeResponse> InvokeOnce(const v1::GatewayInvokeRequest& request,
-                                               const CallerLimits& caller);
+                                               const CallContext& caller);
   Result<v1::GatewayInvokeResponse> JoinOrInvoke(const v1::GatewayInvokeRequest& request,
-                                                 const CallerLimits& caller);
+                                                 const CallContext& caller);
   // Places through Admission: waits for capacity until `deadline`.
   Result<Placement> PlaceAdmitted(const PlaceInput& input, Admission::Deadline deadline,
-                                  const CallerLimits& caller);
-  Attempt CallAgent(const Placement& placed, const v1::GatewayInvokeRequest& request);
+                                  const CallContext& caller);
+  Attempt CallAgent(const Placement& placed, const v1::GatewayInvokeRequest& request,
+                    const std::string& invocation_id);
 
   const Options options_;
   Placer& placer_;
@@ -102,14 +106,10 @@ class Gateway {
   std::map<std::string, std::shared_future<Result<v1::GatewayInvokeResponse>>> in_flight_;
 };
 
-// Why an invocation's outcome is not SUCCEEDED, in words ("exited with code 3"); empty for
-// SUCCEEDED. `memory_at_ceiling`: the run had the most memory the function can have.
-std::string DescribeOutcome(const v1::RunReport& report, bool memory_at_ceiling);
-
 // Until when a call may wait for capacity, from `now`: see the class comment.
 Admission::Deadline AdmissionDeadline(std::chrono::steady_clock::time_point now,
                                       std::chrono::system_clock::time_point wall_now,
-                                      const CallerLimits& caller,
+                                      const CallContext& caller,
                                       std::chrono::milliseconds usual,
                                       std::chrono::milliseconds longest);
 

@@ -23,7 +23,7 @@ grpc::Status GatewayServiceImpl::Invoke(grpc::ServerContext* context,
                                         v1::GatewayInvokeResponse* response) {
   Status checked = CheckRequest(*request);
   if (!checked.ok()) return ToGrpcStatus(checked);
-  CallerLimits caller;
+  CallContext caller;
   // gRPC reports "no deadline" as a time point centuries away.
   const auto deadline = context->deadline();
   if (deadline < std::chrono::system_clock::now() + std::chrono::hours(24 * 365)) {

@@ -77,13 +77,20 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
                           std::to_string(s->exposer_->GetListeningPorts().at(0));
   }
 
-  // Invocations left running by a crash: run again only what may run twice.
+  // Invocations left running by a crash: told from their run report where it is stored, run
+  // again only what was never sent or may run twice, and otherwise waited for.
   FunctionRegistry* functions = s->functions_.get();
-  TAILOR_ASSIGN_OR_RETURN(int requeued, s->async_queue_->Recover([functions](const std::string& f) {
-    auto fn = functions->Resolve(f, "");
-    return fn.ok() && fn->idempotent();
-  }));
-  if (requeued > 0) log::Info("requeued async invocations after restart", {{"count", requeued}});
+  TAILOR_ASSIGN_OR_RETURN(auto recovered,
+                          s->async_queue_->Recover([functions](const std::string& f) {
+                            auto fn = functions->Resolve(f, "");
+                            return fn.ok() && fn->idempotent();
+                          }));
+  if (recovered.requeued + recovered.finished + recovered.awaiting > 0) {
+    log::Info("async invocations recovered after a restart",
+              {{"requeued", recovered.requeued},
+               {"finished_from_reports", recovered.finished},
+               {"awaiting_reports", recovered.awaiting}});
+  }
 
   s->ingest_ = std::make_unique<RunIngestServiceImpl>(*s->intake_, *s->registry_);
   s->registry_service_ = std::make_unique<RegistryServiceImpl>(*s->functions_);
@@ -213,6 +220,11 @@ void SchedulerServer::BackgroundLoop() {
     lock.unlock();
     registry_->Sweep();
     placer_->Sweep();
+    if (auto settled = async_queue_->Reconcile(); !settled.ok()) {
+      log::Error("cannot reconcile async invocations", {{"error", settled.status()}});
+    } else if (*settled > 0) {
+      log::Info("async invocations reconciled after a restart", {{"count", *settled}});
+    }
     RefreshMetrics();
     if (clock_->MonotonicNow() - last_model_save_ >= options_.model_save_interval) {
       SaveModels();

@@ -93,6 +93,13 @@ CREATE TABLE scheduler_secrets (
   value BLOB NOT NULL
 );
 )sql",
+    // 7: reconciliation: the attempt an async invocation sent (its run report is found by
+    // it after a crash), and how long a restarted scheduler waits for that report.
+    R"sql(
+ALTER TABLE async_invocations ADD COLUMN invocation_id TEXT;
+ALTER TABLE async_invocations ADD COLUMN node_id TEXT;
+ALTER TABLE async_invocations ADD COLUMN reconcile_until_unix_ms INTEGER;
+)sql",
 };
 
 }  // namespace

@@ -206,5 +206,47 @@ TEST_F(ReliabilityTest, AsyncInvocationsWaitForCapacityWithoutSpendingTries) {
   }
 }
 
+// A non-idempotent async invocation in flight when the scheduler is killed: its run finishes on
+// the agent, the report reaches the restarted scheduler, and the invocation takes its outcome
+// from it, run once, instead of failing as "may have run".
+TEST_F(ReliabilityTest, ASchedulerKilledMidRunTakesTheOutcomeFromTheRunsReport) {
+  auto scheduler = StartScheduler("127.0.0.1:0");
+  const std::string listen = address_;
+  auto a1 = StartAgent("a1");
+  WaitForNodes(1);
+  dir_.Write("markers/.keep", "");
+  ::chmod(dir_.File("markers").c_str(), 01777);
+  const std::string ledger = dir_.File("markers/ledger");
+  DeployDir(ScriptBundle("once", "1",
+                         "echo \"$TAILOR_INVOCATION_ID\" >> '" + ledger +
+                             "'\nsleep 2\necho done\n"));
+  grpc::ClientContext ctx;
+  v1::GatewayInvokeRequest req;
+  req.set_function_name("once");
+  v1::InvokeAsyncResponse accepted;
+  ASSERT_TRUE(gateway_->InvokeAsync(&ctx, req, &accepted).ok());
+  ASSERT_TRUE(WaitUntil([&] { return PathExists(ledger); }, 10s)) << a1->Log();
+
+  scheduler->Stop(SIGKILL);
+  scheduler = StartScheduler(listen);
+  v1::AsyncResult result;
+  ASSERT_TRUE(WaitUntil([&] {
+    grpc::ClientContext c;
+    v1::GetResultRequest get;
+    get.set_id(accepted.id());
+    result.Clear();
+    return gateway_->GetResult(&c, get, &result).ok() &&
+           result.state() != v1::ASYNC_STATE_RUNNING && result.state() != v1::ASYNC_STATE_QUEUED;
+  }, 30s)) << scheduler->Log();
+  EXPECT_EQ(result.state(), v1::ASYNC_STATE_SUCCEEDED) << result.error();
+  EXPECT_EQ(result.outcome(), v1::RUN_OUTCOME_SUCCEEDED);
+  EXPECT_EQ(result.node_id(), "a1");
+  EXPECT_NE(result.error().find("output was lost"), std::string::npos) << result.error();
+  // It ran once, and the run the result names is the run that happened.
+  auto runs = ReadFile(ledger);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ(*runs, result.response().report().invocation_id() + "\n");
+}
+
 }  // namespace
 }  // namespace tailor

@@ -178,7 +178,7 @@ TEST(AdmissionDeadlineTest, TheCallersDeadlineLessWhatTheAnswerNeedsCappedByTheL
   const auto now = std::chrono::steady_clock::now();
   const auto wall = std::chrono::system_clock::now();
   auto wait = [&](std::optional<std::chrono::milliseconds> caller_left) {
-    CallerLimits caller;
+    CallContext caller;
     if (caller_left) caller.deadline = wall + *caller_left;
     return std::chrono::duration_cast<std::chrono::milliseconds>(
         AdmissionDeadline(now, wall, caller, 10s, 60s) - now);

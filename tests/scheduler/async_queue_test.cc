@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "scheduler/run_store.h"
 #include "tests/scheduler/scheduler_fixture.h"
 
 namespace tailor::scheduler {
@@ -99,30 +100,86 @@ TEST_F(AsyncQueueTest, AFullQueueRefusesWithARetryHintAndTakesMoreOnceItDrains) 
 }
 
 TEST_F(AsyncQueueTest, AcceptedInvocationsSurviveACrashAndOnlyIdempotentOnesRunAgain) {
-  std::string queued, running_idem, running_once;
+  std::string queued, running_idem, running_once, never_sent;
   {
     auto q = Open();
     running_idem = *q->Enqueue(Req("idem", ""));
     clock_.Advance(1ms);
     running_once = *q->Enqueue(Req("once", ""));
     clock_.Advance(1ms);
+    never_sent = *q->Enqueue(Req("once", ""));
+    clock_.Advance(1ms);
     queued = *q->Enqueue(Req("idem", ""));
-    ASSERT_TRUE(q->ClaimDue()->has_value());
-    ASSERT_TRUE(q->ClaimDue()->has_value());
-    // The scheduler dies here, with two invocations running.
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(q->ClaimDue()->has_value());
+    ASSERT_TRUE(q->RecordAttempt(running_idem, "inv-idem", "n1").ok());
+    ASSERT_TRUE(q->RecordAttempt(running_once, "inv-once", "n1").ok());
+    // The scheduler dies here: three invocations running, two of them sent to n1.
   }
   auto q = Open();
-  auto requeued = q->Recover([](const std::string& f) { return f == "idem"; });
-  ASSERT_TRUE(requeued.ok());
-  EXPECT_EQ(*requeued, 1);
+  auto recovered = q->Recover([](const std::string& f) { return f == "idem"; });
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  EXPECT_EQ(recovered->requeued, 2);
+  EXPECT_EQ(recovered->awaiting, 1);
+  EXPECT_EQ(recovered->finished, 0);
   EXPECT_EQ(q->Get(running_idem)->state(), v1::ASYNC_STATE_QUEUED);
+  EXPECT_EQ(q->Get(never_sent)->state(), v1::ASYNC_STATE_QUEUED) << "it cannot have run";
+  EXPECT_EQ(q->Get(queued)->state(), v1::ASYNC_STATE_QUEUED);
+  // The one that may be running waits for its report, then fails, told why.
+  EXPECT_EQ(q->Get(running_once)->state(), v1::ASYNC_STATE_RUNNING);
+  EXPECT_EQ(*q->Reconcile(), 0);
+  clock_.Advance(60s);  // the function's timeout (unset here: 0) plus the 60 s grace
+  EXPECT_EQ(*q->Reconcile(), 1);
   EXPECT_EQ(q->Get(running_once)->state(), v1::ASYNC_STATE_FAILED);
   EXPECT_EQ(q->Get(running_once)->outcome(), v1::RUN_OUTCOME_AGENT_LOST);
   EXPECT_NE(q->Get(running_once)->error().find("not marked idempotent"), std::string::npos);
-  EXPECT_EQ(q->Get(queued)->state(), v1::ASYNC_STATE_QUEUED);
   auto stats = q->GetStats();
-  EXPECT_EQ(stats->queued, 2);
+  EXPECT_EQ(stats->queued, 3);
   EXPECT_EQ(stats->running, 0);
+}
+
+TEST_F(AsyncQueueTest, AfterACrashAnInvocationWhoseRunReportedTakesItsOutcomeFromTheReport) {
+  auto db = SqliteDb::Open(db_path_);
+  RunStore runs(**db, clock_);
+  std::string done_before, done_after, failed_after;
+  {
+    auto q = Open();
+    done_before = *q->Enqueue(Req("once", ""));
+    done_after = *q->Enqueue(Req("once", ""));
+    failed_after = *q->Enqueue(Req("once", ""));
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(q->ClaimDue()->has_value());
+    ASSERT_TRUE(q->RecordAttempt(done_before, "inv-a", "n1").ok());
+    ASSERT_TRUE(q->RecordAttempt(done_after, "inv-b", "n1").ok());
+    ASSERT_TRUE(q->RecordAttempt(failed_after, "inv-c", "n2").ok());
+  }
+  // One run's report was stored before the crash; the others arrive after the restart.
+  const int64_t now_ms = ToUnixMillis(clock_.WallNow());
+  const v1::RunReport a = testing::GoodReport("inv-a", "once", "n1", now_ms);
+  ASSERT_TRUE(runs.Insert({{&a, "c"}}).ok());
+  auto q = Open();
+  auto recovered = q->Recover([](const std::string&) { return false; });
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_EQ(recovered->finished, 1);
+  EXPECT_EQ(recovered->awaiting, 2);
+  auto first = q->Get(done_before);
+  EXPECT_EQ(first->state(), v1::ASYNC_STATE_SUCCEEDED);
+  EXPECT_EQ(first->outcome(), v1::RUN_OUTCOME_SUCCEEDED);
+  EXPECT_EQ(first->node_id(), "n1");
+  EXPECT_EQ(first->response().report().invocation_id(), "inv-a");
+  EXPECT_NE(first->error().find("output was lost"), std::string::npos) << first->error();
+
+  v1::RunReport b = testing::GoodReport("inv-b", "once", "n1", now_ms);
+  v1::RunReport c = testing::GoodReport("inv-c", "once", "n2", now_ms);
+  c.set_outcome(v1::RUN_OUTCOME_FUNCTION_ERROR);
+  c.set_exit_code(3);
+  ASSERT_TRUE(runs.Insert({{&b, "c"}, {&c, "c"}}).ok());
+  EXPECT_EQ(*q->Reconcile(), 2);
+  EXPECT_EQ(q->Get(done_after)->state(), v1::ASYNC_STATE_SUCCEEDED);
+  auto failed = q->Get(failed_after);
+  EXPECT_EQ(failed->state(), v1::ASYNC_STATE_FAILED);
+  EXPECT_EQ(failed->outcome(), v1::RUN_OUTCOME_FUNCTION_ERROR);
+  EXPECT_EQ(failed->exit_code(), 3);
+  EXPECT_NE(failed->error().find("exited with code 3"), std::string::npos) << failed->error();
+  EXPECT_EQ(*q->Reconcile(), 0) << "settled once";
 }
 
 // A function that ran and failed is FAILED, not SUCCEEDED, and keeps what it said.
