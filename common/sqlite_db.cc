@@ -142,8 +142,9 @@ Status SqliteDb::Exec(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string message = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    Status s = SqliteError(nullptr, rc, "executing SQL");
-    return Status(s.code(), "executing SQL: " + message);
+    // The code and reason from SQLite's result (and errno), the words from sqlite3_exec.
+    Status s = SqliteError(db_, rc, "executing SQL");
+    return Status(s.code(), "executing SQL: " + message).WithReason(s.reason());
   }
   return OkStatus();
 }

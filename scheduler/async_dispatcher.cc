@@ -37,7 +37,14 @@ void AsyncDispatcher::Stop() {
   }
 }
 
+bool AsyncDispatcher::Sleep(std::chrono::milliseconds delay) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, delay, [&] { return stopping_; });
+  return !stopping_;
+}
+
 void AsyncDispatcher::Work() {
+  ExponentialBackoff storage_backoff(options_.storage_backoff, std::random_device{}());
   while (true) {
     uint64_t seen;
     {
@@ -47,8 +54,15 @@ void AsyncDispatcher::Work() {
     }
     auto claimed = queue_.ClaimDue();
     if (!claimed.ok()) {
-      log::Error("async queue claim failed", {{"error", claimed.status()}});
-    } else if (claimed->has_value()) {
+      // The database cannot be written (a full disk, say): wait before trying again.
+      const auto delay = storage_backoff.NextDelay();
+      log::Error("async queue claim failed; trying again later",
+                 {{"error", claimed.status()}, {"retry_in_ms", delay.count()}});
+      Sleep(delay);
+      continue;
+    }
+    storage_backoff.Reset();
+    if (claimed->has_value()) {
       Run(**claimed);
       continue;
     }
@@ -73,37 +87,56 @@ void AsyncDispatcher::Run(const AsyncQueue::Claimed& c) {
     return queue_.RecordAttempt(c.id, invocation_id, node_id);
   };
   auto result = gateway_.Invoke(c.request, caller);
-  Status recorded;
+  Record(c, Decide(c, result, clock_.WallNow() >= deadline));
+}
+
+std::function<Status()> AsyncDispatcher::Decide(const AsyncQueue::Claimed& c,
+                                                const Result<v1::GatewayInvokeResponse>& result,
+                                                bool past_deadline) {
   const v1::RunOutcome outcome = result.ok() ? result->outcome() : v1::RUN_OUTCOME_NOT_RUN;
-  const bool past_deadline = clock_.WallNow() >= deadline;
+  const std::string why = result.ok() ? "" : std::string(result.status().message());
   switch (DecideAsyncNext(result.ok(), outcome, result.status(), c.attempts,
                           options_.max_attempts, past_deadline)) {
     case AsyncNext::kSucceed:
     case AsyncNext::kFailWithRun:
-      recorded = queue_.Finish(c.id, *result);
-      break;
+      return [this, id = c.id, response = *result] { return queue_.Finish(id, response); };
     case AsyncNext::kRetryLater: {
       // Exponential backoff from the attempt count, so it survives restarts.
       auto delay = options_.initial_backoff * (1u << std::min(c.attempts - 1, 16u));
       delay = std::min<std::chrono::milliseconds>(delay, options_.max_backoff);
-      recorded = queue_.Retry(c.id, std::string(result.status().message()), delay);
-      break;
+      return [this, id = c.id, why, delay] { return queue_.Retry(id, why, delay); };
     }
     case AsyncNext::kWaitForCapacity:
-      recorded = queue_.Defer(c.id, std::string(result.status().message()),
-                              options_.capacity_recheck);
-      break;
+      return [this, id = c.id, why] {
+        return queue_.Defer(id, why, options_.capacity_recheck);
+      };
     case AsyncNext::kFailNotRun:
-      recorded = queue_.Fail(
-          c.id, v1::RUN_OUTCOME_NOT_RUN,
-          (past_deadline ? "not run within the async deadline of " +
-                               std::to_string(options_.deadline.count() / 1000) + " s: "
-                         : std::string()) +
-              std::string(result.status().message()));
       break;
   }
-  if (!recorded.ok()) {
-    log::Error("cannot record async invocation outcome", {{"id", c.id}, {"error", recorded}});
+  const std::string error =
+      (past_deadline ? "not run within the async deadline of " +
+                           std::to_string(options_.deadline.count() / 1000) + " s: "
+                     : std::string()) +
+      why;
+  return [this, id = c.id, error] { return queue_.Fail(id, v1::RUN_OUTCOME_NOT_RUN, error); };
+}
+
+void AsyncDispatcher::Record(const AsyncQueue::Claimed& c, const std::function<Status()>& record) {
+  // An outcome is never dropped: while the database cannot take it, keep trying. Should the
+  // scheduler stop first, the entry is left RUNNING with its attempt recorded, and the next
+  // start reconciles it (async_queue.h).
+  ExponentialBackoff backoff(options_.storage_backoff, std::random_device{}());
+  while (true) {
+    const Status recorded = record();
+    if (recorded.ok()) return;
+    const auto delay = backoff.NextDelay();
+    log::Error("cannot record async invocation outcome; trying again",
+               {{"id", c.id}, {"error", recorded}, {"retry_in_ms", delay.count()}});
+    if (!Sleep(delay)) {
+      log::Error("stopping with an async outcome unrecorded; it is reconciled at the next start",
+                 {{"id", c.id}});
+      return;
+    }
   }
 }
 

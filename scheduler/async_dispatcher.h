@@ -8,7 +8,9 @@
 // before the function started is retried with exponential backoff, up to `max_attempts`. One
 // that can never run (unknown or removed function, bad request, no node ever could) fails at
 // once as NOT_RUN, and so does one not run within `deadline` of being accepted.
-// Workers sleep until Wake() (called on enqueue) or the next entry is due.
+// Workers sleep until Wake() (called on enqueue) or the next entry is due. When the database
+// fails (a full disk), a worker backs off before claiming again, and keeps trying to record an
+// outcome it holds until it is written (or the dispatcher stops: the next start reconciles).
 //
 // Thread-safety: Wake and Stop may be called from any thread.
 #pragma once
@@ -36,6 +38,8 @@ class AsyncDispatcher {
     std::chrono::milliseconds capacity_recheck{250};
     // An invocation not run this long after it was accepted fails (outcome NOT_RUN).
     std::chrono::milliseconds deadline{3'600'000};
+    // Between tries to read or write the queue while its database fails (a full disk).
+    ExponentialBackoff::Options storage_backoff{};
   };
   AsyncDispatcher(Options options, AsyncQueue& queue, Gateway& gateway, const Clock& clock);
   ~AsyncDispatcher();
@@ -47,6 +51,14 @@ class AsyncDispatcher {
   void Work();
   // Runs one claimed entry to its next state.
   void Run(const AsyncQueue::Claimed& claimed);
+  // What to write for the entry after its invocation.
+  std::function<Status()> Decide(const AsyncQueue::Claimed& claimed,
+                                 const Result<v1::GatewayInvokeResponse>& result,
+                                 bool past_deadline);
+  // Writes it, trying again with backoff until it is written or the dispatcher stops.
+  void Record(const AsyncQueue::Claimed& claimed, const std::function<Status()>& record);
+  // Waits `delay` or until Stop; false when stopping.
+  bool Sleep(std::chrono::milliseconds delay);
 
   const Options options_;
   AsyncQueue& queue_;

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   std::string address_file;
   app.add_option("--listen", opts.listen_address, "gRPC listen address (port 0: any free port)");
   app.add_option("--data-dir", opts.data_dir, "Directory for the SQLite database and bundles");
+  app.add_flag("--init", opts.init_database,
+               "Start a new, empty cluster even in an empty scheduler.db (refused otherwise)");
   app.add_option("--lease-timeout-ms", lease_timeout_ms,
                  "Heartbeat silence after which a node is unhealthy")
       ->check(CLI::Range(int64_t{50}, int64_t{3'600'000}));

@@ -38,7 +38,9 @@ AsyncNext DecideAsyncNext(bool ran, v1::RunOutcome outcome, const Status& error,
     return outcome == v1::RUN_OUTCOME_SUCCEEDED ? AsyncNext::kSucceed : AsyncNext::kFailWithRun;
   }
   if (past_deadline) return AsyncNext::kFailNotRun;
-  if (error.reason() == ErrorReason::kNoCapacity) return AsyncNext::kWaitForCapacity;
+  if (error.reason() == ErrorReason::kNoCapacity || error.reason() == ErrorReason::kStorageFull) {
+    return AsyncNext::kWaitForCapacity;
+  }
   const bool may_pass = error.code() == StatusCode::kUnavailable ||
                         error.code() == StatusCode::kResourceExhausted;
   return may_pass && attempts < max_attempts ? AsyncNext::kRetryLater : AsyncNext::kFailNotRun;

@@ -25,7 +25,8 @@
 // Async dispatcher (AsyncNext, after the gateway answered):
 //   a run that SUCCEEDED                 -> kSucceed
 //   a run with any other outcome         -> kFailWithRun (the run is kept: output, stderr)
-//   no capacity now (ErrorReason::kNoCapacity), before the invocation's deadline
+//   no capacity now (ErrorReason::kNoCapacity), or the scheduler's own disk is full
+//   (ErrorReason::kStorageFull: not the function's failure), before the invocation's deadline
 //                                        -> kWaitForCapacity (no try is spent)
 //   another error that may pass (UNAVAILABLE, RESOURCE_EXHAUSTED: attempts failed before the
 //   function started), tries left, before the deadline -> kRetryLater (a try is spent)

@@ -1,5 +1,7 @@
 #include "scheduler/scheduler_server.h"
 
+#include "scheduler/database_guard.h"
+
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 
@@ -17,8 +19,7 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   s->options_ = options;
   TAILOR_RETURN_IF_ERROR(MakeDirectories(options.data_dir));
   const std::string db_path = JoinPath(options.data_dir, "scheduler.db");
-  TAILOR_ASSIGN_OR_RETURN(s->db_, SqliteDb::Open(db_path));
-  TAILOR_RETURN_IF_ERROR(s->db_->Migrate(SchedulerMigrations()));
+  TAILOR_ASSIGN_OR_RETURN(s->db_, OpenSchedulerDatabase(db_path, options.init_database));
   TAILOR_ASSIGN_OR_RETURN(s->runs_db_, SqliteDb::Open(db_path));
 
   s->node_store_ = std::make_unique<NodeStore>(*s->db_);

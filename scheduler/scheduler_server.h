@@ -52,6 +52,8 @@ struct SchedulerOptions {
   std::string data_dir = "tailor-data";
   std::string metrics_listen = "127.0.0.1:0";  // empty: no metrics endpoint
   std::string http_listen = "127.0.0.1:0";     // webhooks; empty: none
+  // Start a new cluster in an empty scheduler.db (database_guard.h); otherwise refused.
+  bool init_database = false;
   NodeRegistry::Options registry;
   FunctionRegistry::Options functions;
   Placer::Options placer;

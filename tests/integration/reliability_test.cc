@@ -1,14 +1,17 @@
 // Reliability on a real loopback cluster: an agent told to stop finishes what it is running,
 // takes nothing new, and the scheduler routes around it while it drains.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <cerrno>
+#include <cstring>
 #include <future>
 #include <nlohmann/json.hpp>
-
-#include <httplib.h>
 
 #include "proto/grpc_status.h"
 #include "tests/support/loopback_cluster.h"
@@ -141,8 +144,8 @@ TEST_F(ReliabilityTest, FiftyCallersOnAFullClusterAreQueuedAndAllServed) {
     EXPECT_EQ(response.output(), "rested\n");
   }
   // They did wait for capacity: the node holds only as many as it has cores.
-  EXPECT_TRUE(WaitUntil([&] { return Metric("tailor_scheduler_admission_admitted_total") > 0; },
-                        5s));
+  EXPECT_TRUE(
+      WaitUntil([&] { return Metric("tailor_scheduler_admission_admitted_total") > 0; }, 5s));
 }
 
 TEST_F(ReliabilityTest, BeyondTheWaitQueueCallersAreToldToComeBackNeverThatItCannotRun) {
@@ -191,15 +194,18 @@ TEST_F(ReliabilityTest, AsyncInvocationsWaitForCapacityWithoutSpendingTries) {
   }
   for (const auto& id : ids) {
     v1::AsyncResult result;
-    ASSERT_TRUE(WaitUntil([&] {
-      grpc::ClientContext ctx;
-      v1::GetResultRequest req;
-      req.set_id(id);
-      result.Clear();
-      return gateway_->GetResult(&ctx, req, &result).ok() &&
-             (result.state() == v1::ASYNC_STATE_SUCCEEDED ||
-              result.state() == v1::ASYNC_STATE_FAILED);
-    }, 60s)) << id;
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          grpc::ClientContext ctx;
+          v1::GetResultRequest req;
+          req.set_id(id);
+          result.Clear();
+          return gateway_->GetResult(&ctx, req, &result).ok() &&
+                 (result.state() == v1::ASYNC_STATE_SUCCEEDED ||
+                  result.state() == v1::ASYNC_STATE_FAILED);
+        },
+        60s))
+        << id;
     // One try allowed, and none spent on waiting: every one ran, on its first try.
     EXPECT_EQ(result.state(), v1::ASYNC_STATE_SUCCEEDED) << result.error();
     EXPECT_EQ(result.attempts(), 1u);
@@ -217,9 +223,8 @@ TEST_F(ReliabilityTest, ASchedulerKilledMidRunTakesTheOutcomeFromTheRunsReport) 
   dir_.Write("markers/.keep", "");
   ::chmod(dir_.File("markers").c_str(), 01777);
   const std::string ledger = dir_.File("markers/ledger");
-  DeployDir(ScriptBundle("once", "1",
-                         "echo \"$TAILOR_INVOCATION_ID\" >> '" + ledger +
-                             "'\nsleep 2\necho done\n"));
+  DeployDir(ScriptBundle(
+      "once", "1", "echo \"$TAILOR_INVOCATION_ID\" >> '" + ledger + "'\nsleep 2\necho done\n"));
   grpc::ClientContext ctx;
   v1::GatewayInvokeRequest req;
   req.set_function_name("once");
@@ -230,14 +235,23 @@ TEST_F(ReliabilityTest, ASchedulerKilledMidRunTakesTheOutcomeFromTheRunsReport) 
   scheduler->Stop(SIGKILL);
   scheduler = StartScheduler(listen);
   v1::AsyncResult result;
-  ASSERT_TRUE(WaitUntil([&] {
-    grpc::ClientContext c;
-    v1::GetResultRequest get;
-    get.set_id(accepted.id());
-    result.Clear();
-    return gateway_->GetResult(&c, get, &result).ok() &&
-           result.state() != v1::ASYNC_STATE_RUNNING && result.state() != v1::ASYNC_STATE_QUEUED;
-  }, 30s)) << scheduler->Log();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        grpc::ClientContext c;
+        v1::GetResultRequest get;
+        get.set_id(accepted.id());
+        result.Clear();
+        return gateway_->GetResult(&c, get, &result).ok() &&
+               result.state() != v1::ASYNC_STATE_RUNNING &&
+               result.state() != v1::ASYNC_STATE_QUEUED;
+      },
+      30s))
+      << [&] {
+           httplib::Client m(metrics_.substr(0, metrics_.rfind(':')),
+                             std::stoi(metrics_.substr(metrics_.rfind(':') + 1)));
+           auto r = m.Get("/metrics");
+           return r ? r->body.substr(0, 3000) : std::string("no answer");
+         }();
   EXPECT_EQ(result.state(), v1::ASYNC_STATE_SUCCEEDED) << result.error();
   EXPECT_EQ(result.outcome(), v1::RUN_OUTCOME_SUCCEEDED);
   EXPECT_EQ(result.node_id(), "a1");
@@ -246,6 +260,104 @@ TEST_F(ReliabilityTest, ASchedulerKilledMidRunTakesTheOutcomeFromTheRunsReport) 
   auto runs = ReadFile(ledger);
   ASSERT_TRUE(runs.ok());
   EXPECT_EQ(*runs, result.response().report().invocation_id() + "\n");
+}
+
+// The scheduler's data directory on a small tmpfs that fills up: new work is refused as
+// "insufficient storage" (not as the client's fault), nothing accepted is lost, and once space
+// is freed everything accepted completes.
+TEST_F(ReliabilityTest, AFullDiskRefusesNewWorkCleanlyAndEverythingAcceptedCompletesAfter) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  const std::string data = dir_.File("data");
+  ASSERT_EQ(::mkdir(data.c_str(), 0755), 0);
+  if (::mount("tmpfs", data.c_str(), "tmpfs", 0, "size=16m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{data};
+  auto scheduler = StartScheduler("127.0.0.1:0");
+  auto a1 = StartAgent("a1");
+  WaitForNodes(1);
+  dir_.Write("markers/.keep", "");
+  ::chmod(dir_.File("markers").c_str(), 01777);
+  const std::string started = dir_.File("markers/started");
+  // A megabyte of output: recording it needs room the full disk does not have.
+  DeployDir(ScriptBundle("nap", "1",
+                         "touch '" + started + "'\nsleep 1\nhead -c 1048576 /dev/zero\n",
+                         "idempotent = true\n"));
+  httplib::Client http(http_.substr(0, http_.rfind(':')),
+                       std::stoi(http_.substr(http_.rfind(':') + 1)));
+  // Some runs in flight when the disk fills: their outcomes are written once it has room.
+  std::vector<std::string> accepted;
+  for (int i = 0; i < 3; ++i) {
+    auto res = http.Post("/v1/functions/nap/invoke-async", "x", "text/plain");
+    ASSERT_TRUE(res && res->status == 202);
+    accepted.push_back(nlohmann::json::parse(res->body)["id"]);
+  }
+  ASSERT_TRUE(WaitUntil([&] { return PathExists(started); }, 10s));
+
+  // Fill the disk.
+  {
+    const int fd = ::open((data + "/filler").c_str(), O_WRONLY | O_CREAT, 0644);
+    ASSERT_GE(fd, 0);
+    const std::string chunk(64 << 10, 'f');
+    while (::write(fd, chunk.data(), chunk.size()) > 0) {
+    }
+    ::close(fd);
+  }
+  const std::string payload(128 << 10, 'p');
+  int refused_status = 0;
+  std::string refused_body;
+  for (int i = 0; i < 200 && refused_status == 0; ++i) {
+    auto res = http.Post("/v1/functions/nap/invoke-async", payload, "application/octet-stream");
+    ASSERT_TRUE(res);
+    if (res->status == 202) {
+      accepted.push_back(nlohmann::json::parse(res->body)["id"]);
+    } else {
+      refused_status = res->status;
+      refused_body = res->body;
+    }
+  }
+  ASSERT_NE(refused_status, 0) << "the disk never filled";
+  EXPECT_EQ(refused_status, 507) << refused_body;
+  EXPECT_EQ(nlohmann::json::parse(refused_body)["code"], "UNAVAILABLE") << refused_body;
+
+  // The calls in flight end while the disk is full (a run that ended, or an attempt that
+  // could not even be recorded): the dispatcher keeps what it has until it can write it.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const double ran = Metric("tailor_scheduler_invocations_total{outcome=\"succeeded\"}");
+        const double not_run = Metric("tailor_scheduler_invocations_total{outcome=\"not_run\"}");
+        return std::max(ran, 0.0) + std::max(not_run, 0.0) >= 3;
+      },
+      30s));
+
+  // Space comes back: what was accepted completes, and new work is taken again.
+  ASSERT_EQ(::unlink((data + "/filler").c_str()), 0);
+  auto again = http.Post("/v1/functions/nap/invoke-async", "x", "text/plain");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 202) << again->body;
+  accepted.push_back(nlohmann::json::parse(again->body)["id"]);
+  for (const auto& id : accepted) {
+    std::string state;
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          auto res = http.Get("/v1/invocations/" + id);
+          if (!res || res->status != 200) return false;
+          state = nlohmann::json::parse(res->body)["state"];
+          return state == "succeeded" || state == "failed";
+        },
+        60s))
+        << id << " " << state;
+    EXPECT_EQ(state, "succeeded") << id;
+  }
+  grpc::ClientContext ctx;
+  v1::GetResultRequest get;
+  get.set_id(accepted[0]);
+  v1::AsyncResult first;
+  ASSERT_TRUE(gateway_->GetResult(&ctx, get, &first).ok());
+  EXPECT_EQ(first.response().output().size(), 1048576u) << "the output was kept, whole";
 }
 
 }  // namespace
