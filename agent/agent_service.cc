@@ -10,12 +10,15 @@ grpc::Status AgentServiceImpl::GetInventory(grpc::ServerContext*, const v1::GetI
   return grpc::Status::OK;
 }
 
-grpc::Status AgentServiceImpl::Invoke(grpc::ServerContext*, const v1::InvokeRequest* request,
+grpc::Status AgentServiceImpl::Invoke(grpc::ServerContext* context,
+                                      const v1::InvokeRequest* request,
                                       v1::InvokeResponse* response) {
   if (executor_ == nullptr) {
     return ToGrpcStatus(FailedPreconditionError("this agent does not run functions"));
   }
-  auto result = executor_->Invoke(*request);
+  std::function<bool()> cancelled;
+  if (request->stop_when_caller_leaves()) cancelled = [context] { return context->IsCancelled(); };
+  auto result = executor_->Invoke(*request, cancelled);
   if (after_run_) after_run_(result.ok() ? &result->report() : nullptr);
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = std::move(*result);

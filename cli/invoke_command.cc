@@ -119,7 +119,7 @@ CLI::App* AddInvokeCommand(CLI::App& app, InvokeOptions& options) {
                   "call with this key that is still running");
   cmd->footer("Exit codes: 0 succeeded, 1 not run (Tailor's error), 2 usage, 3 function "
               "error, 5 timed out, 6 OOM-killed, 7 start failed, 8 agent lost, 9 output too "
-              "large.");
+              "large, 10 cancelled.");
   return cmd;
 }
 
@@ -172,7 +172,7 @@ CLI::App* AddResultCommand(CLI::App& app, ResultOptions& options) {
   cmd->add_option("--wait-timeout-ms", options.wait_timeout_ms, "Longest wait with --wait");
   cmd->footer("Exit codes: 0 succeeded, 1 not run (Tailor's error), 2 usage, 3 function "
               "error, 4 not finished yet, 5 timed out, 6 OOM-killed, 7 start failed, 8 agent "
-              "lost, 9 output too large.");
+              "lost, 9 output too large, 10 cancelled.");
   return cmd;
 }
 

@@ -75,7 +75,7 @@ Result<v1::GatewayInvokeResponse> Gateway::JoinOrInvoke(const v1::GatewayInvokeR
 
 Gateway::Attempt Gateway::CallAgent(const Placement& placed,
                                     const v1::GatewayInvokeRequest& request,
-                                    const std::string& invocation_id) {
+                                    const std::string& invocation_id, const CallContext& caller) {
   v1::InvokeRequest call;
   call.set_function_name(placed.function.name());
   call.set_function_version(placed.function.version());
@@ -85,6 +85,7 @@ Gateway::Attempt Gateway::CallAgent(const Placement& placed,
   call.set_timeout_ms(request.timeout_ms());
   call.set_decision_id(placed.decision_id);
   call.set_bundle_digest(placed.function.digest());
+  call.set_stop_when_caller_leaves(caller.server_context != nullptr);
   const uint32_t timeout_ms =
       request.timeout_ms() > 0 ? request.timeout_ms() : placed.function.timeout_ms();
 
@@ -92,12 +93,25 @@ Gateway::Attempt Gateway::CallAgent(const Placement& placed,
   Attempt attempt;
   const AgentConnection agent = agents_.For(placed.node_address);
   facts.channel_was_ready = agent.WaitUntilReady(options_.connect_timeout);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms) +
-                   options_.deadline_slack);
-  grpc::Status s = facts.channel_was_ready
-                       ? agent.stub->Invoke(&ctx, call, &attempt.reply)
-                       : grpc::Status(grpc::StatusCode::UNAVAILABLE, "cannot connect to the agent");
+  // A sync caller's cancellation reaches the agent; its deadline does not shorten the run's.
+  std::unique_ptr<grpc::ClientContext> ctx =
+      caller.server_context != nullptr
+          ? grpc::ClientContext::FromServerContext(
+                *caller.server_context, grpc::PropagationOptions().disable_deadline_propagation())
+          : std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms) +
+                    options_.deadline_slack);
+  grpc::Status s(grpc::StatusCode::UNAVAILABLE, "cannot connect to the agent");
+  if (facts.channel_was_ready) {
+    const uint64_t token = calls_.Begin(placed.node_id, ctx.get());
+    s = agent.stub->Invoke(ctx.get(), call, &attempt.reply);
+    if (calls_.End(token) && !s.ok()) {
+      s = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                       "node " + placed.node_id +
+                           " missed its heartbeats during the call (its lease expired), so the "
+                           "call was abandoned");
+    }
+  }
   facts.answered = s.ok();
   facts.run_outcome = attempt.reply.report().outcome();
   facts.agent_error = AnsweredByTailorServer(s);
@@ -153,8 +167,11 @@ Result<v1::GatewayInvokeResponse> Gateway::InvokeOnce(const v1::GatewayInvokeReq
         return s;  // nothing was sent
       }
     }
-    Attempt attempt = CallAgent(*placed, request, invocation_id);
+    Attempt attempt = CallAgent(*placed, request, invocation_id, caller);
     placer_.Release(placed->decision_id);
+    if (caller.cancelled && caller.cancelled()) {
+      return CancelledError("the caller went away during the call");  // nobody to answer or retry for
+    }
 
     auto* a = response.add_attempts();
     a->set_node_id(placed->node_id);

@@ -32,7 +32,10 @@
 #include <optional>
 #include <string>
 
+#include <grpcpp/server_context.h>
+
 #include "scheduler/admission.h"
+#include "scheduler/agent_calls.h"
 #include "scheduler/agent_connections.h"
 #include "scheduler/placer.h"
 #include "scheduler/retry_rules.h"
@@ -49,6 +52,10 @@ struct CallContext {
   // Called before each call to an agent with the attempt's invocation id and node; an error
   // stops the attempt before anything is sent (may be empty).
   std::function<Status(const std::string& invocation_id, const std::string& node_id)> on_attempt;
+  // A sync caller's own call: cancelling it (or its deadline passing) cancels the agent call,
+  // and the agent stops the run (outcome CANCELLED). Null for async invocations, whose runs go
+  // on whatever happens to the scheduler's connection.
+  const grpc::ServerContextBase* server_context = nullptr;
 };
 
 class Gateway {
@@ -79,6 +86,9 @@ class Gateway {
                                            const CallContext& caller = {});
 
   void SetOutcomeHook(OutcomeHook hook) { hook_ = std::move(hook); }
+  // The node's lease expired: its calls in flight are abandoned (an attempt whose outcome is
+  // unknown: AGENT_LOST, or tried elsewhere when the function is idempotent). Returns how many.
+  int AbandonCallsTo(const std::string& node_id) { return calls_.Abandon(node_id); }
 
  private:
   struct Attempt {
@@ -94,12 +104,13 @@ class Gateway {
   Result<Placement> PlaceAdmitted(const PlaceInput& input, Admission::Deadline deadline,
                                   const CallContext& caller);
   Attempt CallAgent(const Placement& placed, const v1::GatewayInvokeRequest& request,
-                    const std::string& invocation_id);
+                    const std::string& invocation_id, const CallContext& caller);
 
   const Options options_;
   Placer& placer_;
   Admission& admission_;
   AgentConnections& agents_;
+  AgentCalls calls_;
   OutcomeHook hook_;
   std::mutex mu_;
   // Invocations running with an idempotency key ("function\0key").

@@ -30,6 +30,7 @@ grpc::Status GatewayServiceImpl::Invoke(grpc::ServerContext* context,
     caller.deadline = deadline;
   }
   caller.cancelled = [context] { return context->IsCancelled(); };
+  caller.server_context = context;
   auto result = gateway_.Invoke(*request, caller);
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = std::move(*result);

@@ -26,6 +26,9 @@ std::string DescribeOutcome(const v1::RunReport& r, bool memory_at_ceiling) {
                   ? ", the most it can have (the largest node's memory, or its manifest's "
                     "max_memory_bytes): it does not fit"
                   : "; the next invocation gets more memory");
+    case v1::RUN_OUTCOME_CANCELLED:
+      return "stopped after " + std::to_string(r.wall_time_us() / 1000) +
+             " ms: its caller went away";
     case v1::RUN_OUTCOME_START_FAILED:
     case v1::RUN_OUTCOME_AGENT_LOST:
     case v1::RUN_OUTCOME_OUTPUT_TOO_LARGE:

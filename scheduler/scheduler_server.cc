@@ -219,7 +219,12 @@ void SchedulerServer::BackgroundLoop() {
     cv_.wait_for(lock, period, [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
-    registry_->Sweep();
+    for (const std::string& node : registry_->Sweep().became_unhealthy) {
+      if (const int abandoned = gateway_->AbandonCallsTo(node); abandoned > 0) {
+        log::Warn("abandoned calls to a node whose lease expired",
+                  {{"node", node}, {"calls", abandoned}});
+      }
+    }
     placer_->Sweep();
     if (auto settled = async_queue_->Reconcile(); !settled.ok()) {
       log::Error("cannot reconcile async invocations", {{"error", settled.status()}});

@@ -39,6 +39,7 @@ void MarkStartFailed(v1::StartStep step, const Status& why, v1::RunReport& repor
 // The outcome of a run that started, from what was measured.
 v1::RunOutcome OutcomeOf(const ProcessResult& pr, bool oom, bool output_too_large) {
   if (pr.timed_out) return v1::RUN_OUTCOME_TIMED_OUT;  // killed at the deadline, whatever followed
+  if (pr.cancelled) return v1::RUN_OUTCOME_CANCELLED;
   if (!pr.function_rusage) return v1::RUN_OUTCOME_AGENT_LOST;
   if (oom) return v1::RUN_OUTCOME_OOM_KILLED;
   if (pr.exit_code != 0) return v1::RUN_OUTCOME_FUNCTION_ERROR;
@@ -340,7 +341,8 @@ v1::InvokeResponse Executor::Deliver(v1::RunReport report, std::string output,
   return resp;
 }
 
-Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
+Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req,
+                                            const std::function<bool()>& cancelled) {
   TAILOR_RETURN_IF_ERROR(CheckRequest(req));
   TAILOR_ASSIGN_OR_RETURN(InstalledFunction fn, FindFunction(req));
   TAILOR_ASSIGN_OR_RETURN(std::chrono::nanoseconds waited, AcquireSlot());
@@ -348,6 +350,9 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
     Executor* e;
     ~SlotGuard() { e->ReleaseSlot(); }
   } slot_guard{this};
+  if (cancelled && cancelled()) {
+    return NotStarted(CancelledError("the caller went away before the run could start"));
+  }
 
   const std::string invocation_id =
       req.invocation_id().empty() ? NewInvocationId() : req.invocation_id();
@@ -357,7 +362,8 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req) {
     MarkStartFailed(v1::START_STEP_CGROUP, confinement.status(), report);
     return Deliver(std::move(report), "", false, "");
   }
-  const ProcessSpec spec = BuildSpec(req, fn, invocation_id, *confinement);
+  ProcessSpec spec = BuildSpec(req, fn, invocation_id, *confinement);
+  spec.cancelled = cancelled;
   auto kill_tree = [cg = confinement->cgroup.get()] { (void)cg->KillAll(); };
   confinement->resctrl->MarkStart();
   auto pr = RunProcess(spawner_, spec, kill_tree);

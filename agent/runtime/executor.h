@@ -76,7 +76,11 @@ class Executor {
  public:
   Executor(ExecutorOptions options, ExecutorDeps deps);
 
-  Result<v1::InvokeResponse> Invoke(const v1::InvokeRequest& request);
+  // `cancelled` (may be empty) says whether the caller went away: a run it says so of is
+  // stopped (outcome CANCELLED), and one still waiting for a slot never starts (CANCELLED
+  // error, ErrorReason::kNotStarted).
+  Result<v1::InvokeResponse> Invoke(const v1::InvokeRequest& request,
+                                    const std::function<bool()>& cancelled = {});
 
   uint32_t running() const { return running_.load(); }
   uint32_t queued() const { return queued_.load(); }

@@ -216,8 +216,13 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
     fds[nfds++] = {channel, POLLIN, 0};
 
     const auto now = Clock::now();
-    if (!result.timed_out && now >= deadline) {
+    if (!result.timed_out && !result.cancelled && now >= deadline) {
       result.timed_out = true;
+      SendKill(channel);
+      if (kill_tree) kill_tree();
+    }
+    if (spec.cancelled && !result.timed_out && !result.cancelled && spec.cancelled()) {
+      result.cancelled = true;
       SendKill(channel);
       if (kill_tree) kill_tree();
     }
@@ -225,8 +230,10 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
       spec.sample();
       next_sample = now + spec.sample_interval;
     }
-    auto until = result.timed_out ? now + std::chrono::milliseconds(10) : deadline;
+    const bool killed = result.timed_out || result.cancelled;
+    auto until = killed ? now + std::chrono::milliseconds(10) : deadline;
     if (sampling) until = std::min(until, next_sample);
+    if (spec.cancelled && !killed) until = std::min(until, now + spec.cancel_poll);
     const int wait_ms = static_cast<int>(std::clamp<int64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1, 0,
         60'000));

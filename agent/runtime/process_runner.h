@@ -12,8 +12,9 @@
 //   - the child drops to `uid`/`gid` (when set) and execs the function with exactly `env`, in
 //     its own process group, with the payload on stdin and stdout/stderr pipes;
 //   - stdout is kept up to a cap (the rest is counted and discarded); stderr keeps its tail;
-//   - at the wall-clock timeout the process group is SIGKILLed and `kill_tree` runs (the
-//     cgroup kill, which also reaches processes that left the group);
+//   - at the wall-clock timeout, or when `cancelled` says the caller went away, the process
+//     group is SIGKILLed and `kill_tree` runs (the cgroup kill, which also reaches processes
+//     that left the group);
 //   - at exit the spawner reads /proc/<pid>/io while the child is a zombie (its totals include
 //     reaped descendants), kills the rest of its process group and reaps it with wait4: this
 //     run's own rusage (getrusage(RUSAGE_CHILDREN) would mix in every earlier run).
@@ -61,6 +62,10 @@ struct ProcessSpec {
   // the kernel does not keep a high-water mark of.
   std::function<void()> sample;
   std::chrono::milliseconds sample_interval{0};
+  // Asked every `cancel_poll` while the run lasts (when set): true stops the run as at the
+  // timeout, and the result says `cancelled`.
+  std::function<bool()> cancelled;
+  std::chrono::milliseconds cancel_poll{100};
 };
 
 // Where starting the function failed; it never ran.
@@ -80,6 +85,7 @@ struct ProcessResult {
   int exit_code = -1;               // -1 when killed by a signal
   int term_signal = 0;
   bool timed_out = false;
+  bool cancelled = false;           // stopped because ProcessSpec::cancelled said so
   std::string stdout_data;
   uint64_t stdout_total_bytes = 0;
   bool stdout_truncated = false;

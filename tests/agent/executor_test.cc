@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <future>
 #include <nlohmann/json.hpp>
 
@@ -396,6 +397,26 @@ TEST_F(ExecutorTest, AStoppingExecutorFinishesWhatItAcceptedAndRefusesTheRest) {
   ASSERT_TRUE(done.ok()) << done.status();
   EXPECT_EQ(done->report().outcome(), v1::RUN_OUTCOME_SUCCEEDED);
   EXPECT_EQ(done->output(), "rested\n");
+}
+
+TEST_F(ExecutorTest, ARunWhoseCallerLeftIsStoppedAndSaysSo) {
+  InstallScript("long", "sleep 30 &\nwait\n");
+  Executor ex = MakeExecutor();
+  std::atomic<bool> gone{false};
+  auto run = std::async(std::launch::async, [&] {
+    return ex.Invoke(Req("long"), [&] { return gone.load(); });
+  });
+  ASSERT_TRUE(tailor::testing::WaitUntil([&] { return ex.running() == 1; },
+                                         std::chrono::seconds(10)));
+  gone = true;
+  auto stopped = run.get();  // long before the 30 s sleep would end
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(stopped->report().outcome(), v1::RUN_OUTCOME_CANCELLED);
+  EXPECT_LT(stopped->report().wall_time_us(), 20'000'000);
+  // A caller that is gone before the run could start gets no run at all.
+  auto never = ex.Invoke(Req("long"), [] { return true; });
+  EXPECT_EQ(never.status().code(), StatusCode::kCancelled);
+  EXPECT_EQ(never.status().reason(), ErrorReason::kNotStarted);
 }
 
 TEST_F(ExecutorTest, UnknownFunctionAndBadRequestsFailBeforeStarting) {

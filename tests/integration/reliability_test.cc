@@ -15,6 +15,7 @@
 
 #include "proto/grpc_status.h"
 #include "tests/support/loopback_cluster.h"
+#include "tests/support/run_db.h"
 
 namespace tailor {
 namespace {
@@ -358,6 +359,75 @@ TEST_F(ReliabilityTest, AFullDiskRefusesNewWorkCleanlyAndEverythingAcceptedCompl
   v1::AsyncResult first;
   ASSERT_TRUE(gateway_->GetResult(&ctx, get, &first).ok());
   EXPECT_EQ(first.response().output().size(), 1048576u) << "the output was kept, whole";
+}
+
+TEST_F(ReliabilityTest, ACallerWhoCancelsStopsItsRunOnTheAgent) {
+  auto scheduler = StartScheduler("127.0.0.1:0");
+  auto a1 = StartAgent("a1");
+  WaitForNodes(1);
+  dir_.Write("markers/.keep", "");
+  ::chmod(dir_.File("markers").c_str(), 01777);
+  const std::string started = dir_.File("markers/started");
+  DeployDir(ScriptBundle("long", "1", "touch '" + started + "'\nsleep 60\n"));
+
+  grpc::ClientContext ctx;
+  v1::GatewayInvokeRequest req;
+  req.set_function_name("long");
+  v1::GatewayInvokeResponse response;
+  auto call =
+      std::async(std::launch::async, [&] { return gateway_->Invoke(&ctx, req, &response); });
+  ASSERT_TRUE(WaitUntil([&] { return PathExists(started); }, 10s)) << a1->Log();
+  ctx.TryCancel();
+  EXPECT_EQ(call.get().error_code(), grpc::StatusCode::CANCELLED);
+  // The agent stopped the run and reported it as such, long before its 60 s were up.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto outcomes = testing::StoredOutcomes(dir_.File("data/scheduler.db"));
+        return outcomes.size() == 1 && outcomes.begin()->second == v1::RUN_OUTCOME_CANCELLED;
+      },
+      20s))
+      << a1->Log();
+}
+
+// A node that freezes mid-call (its agent stopped by SIGSTOP) loses its lease; the call to it
+// is abandoned then, not at its deadline, and an idempotent function is run elsewhere.
+TEST_F(ReliabilityTest, ACallToANodeThatFreezesIsAbandonedWhenItsLeaseExpires) {
+  auto scheduler = StartScheduler("127.0.0.1:0",
+                                  {"--lease-timeout-ms", "1500", "--heartbeat-interval-ms", "300"});
+  auto a1 = StartAgent("a1");
+  WaitForNodes(1);
+  dir_.Write("markers/.keep", "");
+  ::chmod(dir_.File("markers").c_str(), 01777);
+  const std::string first = dir_.File("markers/first");
+  // The first run hangs for a minute; any later one answers at once.
+  DeployDir(ScriptBundle("stuck", "1",
+                         "if [ -e '" + first +
+                             "' ]; then echo elsewhere; exit 0; fi\n"
+                             "touch '" +
+                             first + "'\nsleep 60\n",
+                         "idempotent = true\n"));
+  v1::GatewayInvokeResponse response;
+  auto call = std::async(std::launch::async, [&] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 50s);
+    v1::GatewayInvokeRequest req;
+    req.set_function_name("stuck");
+    return gateway_->Invoke(&ctx, req, &response);
+  });
+  ASSERT_TRUE(WaitUntil([&] { return PathExists(first); }, 10s)) << a1->Log();
+  auto a2 = StartAgent("a2");
+  WaitForNodes(2);
+  ASSERT_EQ(::kill(a1->pid(), SIGSTOP), 0);
+  const grpc::Status status = call.get();
+  ::kill(a1->pid(), SIGCONT);
+  ASSERT_TRUE(status.ok()) << status.error_message() << scheduler->Log();
+  EXPECT_EQ(response.outcome(), v1::RUN_OUTCOME_SUCCEEDED) << response.error();
+  EXPECT_EQ(response.node_id(), "a2");
+  EXPECT_EQ(response.output(), "elsewhere\n");
+  ASSERT_EQ(response.attempts_size(), 2);
+  EXPECT_EQ(response.attempts(0).node_id(), "a1");
+  EXPECT_NE(response.attempts(0).error().find("lease expired"), std::string::npos)
+      << response.attempts(0).error();
 }
 
 }  // namespace

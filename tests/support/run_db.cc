@@ -14,4 +14,16 @@ std::set<std::string> StoredInvocationIds(const std::string& db_path) {
   return ids;
 }
 
+std::map<std::string, int> StoredOutcomes(const std::string& db_path) {
+  std::map<std::string, int> outcomes;
+  auto db = SqliteDb::Open(db_path);
+  if (!db.ok()) return outcomes;
+  auto stmt = (*db)->Prepare("SELECT invocation_id, outcome FROM runs");
+  if (!stmt.ok()) return outcomes;
+  while (stmt->Step().value_or(false)) {
+    outcomes[stmt->ColumnText(0)] = static_cast<int>(stmt->ColumnInt64(1));
+  }
+  return outcomes;
+}
+
 }  // namespace tailor::testing
