@@ -66,6 +66,21 @@ int RunFunctions(const GlobalOptions& global, const FunctionsOptions& options) {
   auto stub = v1::Registry::NewStub(ConnectToScheduler(address));
   grpc::ClientContext ctx;
   SetDeadline(ctx, global);
+  if (!options.callback_secret.empty()) {
+    v1::GetCallbackSecretRequest request;
+    request.set_function_name(options.callback_secret);
+    v1::GetCallbackSecretResponse response;
+    grpc::Status status = stub->GetCallbackSecret(&ctx, request, &response);
+    if (!status.ok()) {
+      std::cerr << "error: "
+                << DescribeRpcError(status, address,
+                                    "fetching the callback secret of " + options.callback_secret)
+                << "\n";
+      return 1;
+    }
+    std::cout << response.secret_hex() << "\n";
+    return 0;
+  }
   if (!options.remove.empty()) {
     v1::RemoveFunctionRequest request;
     request.set_name(options.remove);
@@ -112,6 +127,9 @@ CLI::App* AddFunctionsCommand(CLI::App& app, FunctionsOptions& options) {
   cmd->add_flag("--all", options.all, "Include removed functions");
   auto* remove = cmd->add_subcommand("remove", "Remove a function (history is kept)");
   remove->add_option("name", options.remove, "Function name")->required();
+  auto* secret = cmd->add_subcommand(
+      "callback-secret", "Print the hex key the function's completion callbacks are signed with");
+  secret->add_option("name", options.callback_secret, "Function name")->required();
   return cmd;
 }
 

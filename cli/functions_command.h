@@ -1,6 +1,8 @@
 // `tailorctl deploy PATH...`: packs each bundle directory (or sends each .tar.gz) to the
 // registry. `tailorctl functions [--all]`: the deployed functions and versions.
 // `tailorctl functions remove NAME`: no new invocations; runs and profile are kept.
+// `tailorctl functions callback-secret NAME`: the hex key its completion callbacks are signed
+// with, for the receiver to check Tailor-Signature.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -17,6 +19,7 @@ struct DeployOptions {
 struct FunctionsOptions {
   bool all = false;
   std::string remove;
+  std::string callback_secret;  // the function whose callback secret to print
 };
 
 CLI::App* AddDeployCommand(CLI::App& app, DeployOptions& options);

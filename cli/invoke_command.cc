@@ -65,6 +65,11 @@ int RunInvoke(const GlobalOptions& global, const InvokeOptions& options) {
   request.set_timeout_ms(options.function_timeout_ms);
   request.set_policy(options.policy);
   request.set_idempotency_key(options.idempotency_key);
+  request.set_callback_url(options.callback_url);
+  if (!options.callback_url.empty() && !options.async) {
+    std::cerr << "error: --callback needs --async (a sync call answers you itself)\n";
+    return 2;
+  }
   grpc::ClientContext ctx;
   if (options.async) {
     SetDeadline(ctx, global);
@@ -111,6 +116,9 @@ CLI::App* AddInvokeCommand(CLI::App& app, InvokeOptions& options) {
   cmd->add_flag("-v,--verbose", options.verbose,
                 "Also print the node, allocation and run report (on stderr)");
   cmd->add_flag("--async", options.async, "Queue the invocation and print its id");
+  cmd->add_option("--callback", options.callback_url,
+                  "With --async, POST the result to this http(s) URL when it finishes "
+                  "(signed; see `tailorctl functions callback-secret`)");
   cmd->add_option("--function-timeout-ms", options.function_timeout_ms,
                   "Wall-clock limit of the run (default: the manifest's)");
   cmd->add_option("--policy", options.policy, "Placement policy (default: the scheduler's)");
@@ -156,6 +164,12 @@ int RunResult(const GlobalOptions& global, const ResultOptions& options) {
     std::cout << result.response().output();
     PrintFailure(std::cerr, result.function_name(), result.outcome(), result.error(),
                  result.stderr_tail());
+  }
+  if (global.output != "json" && result.has_callback()) {
+    const v1::CallbackDelivery& cb = result.callback();
+    std::cerr << "callback " << cb.url() << ": " << CallbackStateName(cb.state()) << " ("
+              << cb.attempts() << " tries)"
+              << (cb.last_error().empty() ? "" : ": " + cb.last_error()) << "\n";
   }
   if (!finished) return kExitNotFinished;
   // An entry finished before outcomes were recorded, without a run, is a failure to run.

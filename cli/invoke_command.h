@@ -22,6 +22,7 @@ struct InvokeOptions {
   uint32_t function_timeout_ms = 0;
   std::string policy;
   std::string idempotency_key;
+  std::string callback_url;
 };
 struct ResultOptions {
   std::string id;

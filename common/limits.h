@@ -28,5 +28,7 @@ static_assert(kMaxOutputBytesCeiling + kStderrTailBytes + kMaxPayloadBytes + (1 
 
 // A function's wall-clock timeout (manifest timeout_ms, a request's timeout_ms).
 inline constexpr uint32_t kMaxTimeoutMs = 3'600'000;
+// Longest completion callback URL.
+inline constexpr size_t kMaxCallbackUrlBytes = 2048;
 
 }  // namespace tailor

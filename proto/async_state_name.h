@@ -1,5 +1,6 @@
 // AsyncStateName: "queued", "running", "succeeded", "failed" (or "unknown"), as tailorctl and
-// the scheduler's HTTP endpoint print an async invocation's state.
+// the scheduler's HTTP endpoint print an async invocation's state; CallbackStateName:
+// "waiting", "pending", "delivered", "failed" (or "none"), its completion callback's.
 #pragma once
 
 #include <string>
@@ -15,6 +16,16 @@ inline std::string AsyncStateName(v1::AsyncState state) {
     case v1::ASYNC_STATE_SUCCEEDED: return "succeeded";
     case v1::ASYNC_STATE_FAILED: return "failed";
     default: return "unknown";
+  }
+}
+
+inline std::string CallbackStateName(v1::CallbackState state) {
+  switch (state) {
+    case v1::CALLBACK_STATE_WAITING: return "waiting";
+    case v1::CALLBACK_STATE_PENDING: return "pending";
+    case v1::CALLBACK_STATE_DELIVERED: return "delivered";
+    case v1::CALLBACK_STATE_FAILED: return "failed";
+    default: return "none";
   }
 }
 

@@ -52,8 +52,9 @@ Result<std::string> AsyncQueue::Enqueue(const v1::GatewayInvokeRequest& request)
     TAILOR_ASSIGN_OR_RETURN(
         auto q, db_->Prepare("INSERT INTO async_invocations (id, function_name, function_version, "
                              "payload, timeout_ms, policy, state, next_attempt_unix_ms, "
-                             "created_unix_ms, updated_unix_ms, idempotency_key) "
-                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8, ?9)"));
+                             "created_unix_ms, updated_unix_ms, idempotency_key, callback_url, "
+                             "callback_state) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8, ?9, ?10, ?11)"));
     q.Bind(1, id).Bind(2, request.function_name()).Bind(3, request.function_version());
     q.BindBlob(4, request.payload()).Bind(5, static_cast<int64_t>(request.timeout_ms()));
     q.Bind(6, request.policy()).Bind(7, static_cast<int64_t>(v1::ASYNC_STATE_QUEUED)).Bind(8, now);
@@ -61,6 +62,11 @@ Result<std::string> AsyncQueue::Enqueue(const v1::GatewayInvokeRequest& request)
       q.BindNull(9);
     } else {
       q.Bind(9, request.idempotency_key());
+    }
+    if (request.callback_url().empty()) {
+      q.BindNull(10).Bind(11, static_cast<int64_t>(v1::CALLBACK_STATE_UNSPECIFIED));
+    } else {
+      q.Bind(10, request.callback_url()).Bind(11, static_cast<int64_t>(v1::CALLBACK_STATE_WAITING));
     }
     return q.Run();
   }));
@@ -71,8 +77,9 @@ Result<v1::AsyncResult> AsyncQueue::Get(const std::string& id) {
   std::lock_guard lock(mu_);
   TAILOR_ASSIGN_OR_RETURN(
       auto q, db_->Prepare("SELECT function_name, state, attempts, error, response, "
-                           "created_unix_ms, updated_unix_ms, outcome FROM async_invocations "
-                           "WHERE id = ?1"));
+                           "created_unix_ms, updated_unix_ms, outcome, callback_url, "
+                           "callback_state, callback_attempts, callback_error, "
+                           "callback_delivered_unix_ms FROM async_invocations WHERE id = ?1"));
   q.Bind(1, id);
   TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return NotFoundError("no async invocation '" + id + "'");
@@ -91,6 +98,17 @@ Result<v1::AsyncResult> AsyncQueue::Get(const std::string& id) {
   r.set_outcome(v1::RunOutcome_IsValid(static_cast<int>(outcome))
                     ? static_cast<v1::RunOutcome>(outcome)
                     : v1::RUN_OUTCOME_UNSPECIFIED);
+  if (!q.ColumnIsNull(8)) {
+    v1::CallbackDelivery* cb = r.mutable_callback();
+    cb->set_url(q.ColumnText(8));
+    const int64_t state = q.ColumnInt64(9);
+    cb->set_state(v1::CallbackState_IsValid(static_cast<int>(state))
+                      ? static_cast<v1::CallbackState>(state)
+                      : v1::CALLBACK_STATE_UNSPECIFIED);
+    cb->set_attempts(static_cast<uint32_t>(q.ColumnInt64(10)));
+    cb->set_last_error(q.ColumnText(11));
+    cb->set_delivered_unix_ms(q.ColumnInt64(12));
+  }
   if (r.has_response()) {
     // Entries finished before outcomes were stored take it from their run.
     if (r.outcome() == v1::RUN_OUTCOME_UNSPECIFIED) r.set_outcome(r.response().report().outcome());
@@ -144,10 +162,14 @@ Status AsyncQueue::SetState(const std::string& id, v1::AsyncState state, v1::Run
   const int64_t now = ToUnixMillis(clock_.WallNow());
   std::lock_guard lock(mu_);
   TAILOR_ASSIGN_OR_RETURN(
-      auto u, db_->Prepare("UPDATE async_invocations SET state = ?2, error = ?3, "
-                           "response = COALESCE(?4, response), "
-                           "next_attempt_unix_ms = COALESCE(?5, next_attempt_unix_ms), "
-                           "updated_unix_ms = ?6, outcome = ?7 WHERE id = ?1"));
+      auto u, db_->Prepare(
+          "UPDATE async_invocations SET state = ?2, error = ?3, "
+          "response = COALESCE(?4, response), "
+          "next_attempt_unix_ms = COALESCE(?5, next_attempt_unix_ms), "
+          "updated_unix_ms = ?6, outcome = ?7, "
+          // A finished invocation's callback becomes due.
+          "callback_state = CASE WHEN ?2 IN (?8, ?9) AND callback_state = ?10 THEN ?11 "
+          "ELSE callback_state END, callback_next_unix_ms = ?6 WHERE id = ?1"));
   u.Bind(1, id).Bind(2, static_cast<int64_t>(state)).Bind(3, error);
   u.Bind(7, static_cast<int64_t>(outcome));
   if (response) {
@@ -161,6 +183,50 @@ Status AsyncQueue::SetState(const std::string& id, v1::AsyncState state, v1::Run
     u.BindNull(5);
   }
   u.Bind(6, now);
+  u.Bind(8, static_cast<int64_t>(v1::ASYNC_STATE_SUCCEEDED));
+  u.Bind(9, static_cast<int64_t>(v1::ASYNC_STATE_FAILED));
+  u.Bind(10, static_cast<int64_t>(v1::CALLBACK_STATE_WAITING));
+  u.Bind(11, static_cast<int64_t>(v1::CALLBACK_STATE_PENDING));
+  return u.Run();
+}
+
+Result<std::optional<AsyncQueue::DueCallback>> AsyncQueue::NextDueCallback() {
+  const int64_t now = ToUnixMillis(clock_.WallNow());
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(
+      auto q, db_->Prepare("SELECT id, function_name, callback_url, callback_attempts "
+                           "FROM async_invocations WHERE callback_state = ?1 AND "
+                           "callback_next_unix_ms <= ?2 ORDER BY callback_next_unix_ms LIMIT 1"));
+  q.Bind(1, static_cast<int64_t>(v1::CALLBACK_STATE_PENDING)).Bind(2, now);
+  TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<DueCallback>();
+  return std::optional<DueCallback>(DueCallback{q.ColumnText(0), q.ColumnText(1),
+                                                q.ColumnText(2),
+                                                static_cast<uint32_t>(q.ColumnInt64(3))});
+}
+
+Result<std::optional<int64_t>> AsyncQueue::NextCallbackDueUnixMs() {
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT MIN(callback_next_unix_ms) FROM "
+                                               "async_invocations WHERE callback_state = ?1"));
+  q.Bind(1, static_cast<int64_t>(v1::CALLBACK_STATE_PENDING));
+  TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row || q.ColumnIsNull(0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(q.ColumnInt64(0));
+}
+
+Status AsyncQueue::RecordCallback(const std::string& id, v1::CallbackState state,
+                                  const std::string& error, std::chrono::milliseconds retry) {
+  const int64_t now = ToUnixMillis(clock_.WallNow());
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(
+      auto u, db_->Prepare("UPDATE async_invocations SET callback_state = ?2, callback_error = ?3, "
+                           "callback_attempts = callback_attempts + 1, "
+                           "callback_next_unix_ms = ?4, callback_delivered_unix_ms = ?5 "
+                           "WHERE id = ?1"));
+  u.Bind(1, id).Bind(2, static_cast<int64_t>(state)).Bind(3, error);
+  u.Bind(4, now + retry.count());
+  u.Bind(5, state == v1::CALLBACK_STATE_DELIVERED ? now : int64_t{0});
   return u.Run();
 }
 

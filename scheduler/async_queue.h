@@ -85,6 +85,22 @@ class AsyncQueue {
   // Returns how many it settled.
   Result<int> Reconcile();
 
+  // Completion callbacks. An entry enqueued with a callback_url is WAITING; when it finishes
+  // (SUCCEEDED or FAILED, by any path) it becomes PENDING and due at once.
+  struct DueCallback {
+    std::string id;
+    std::string function_name;
+    std::string url;
+    uint32_t attempts = 0;  // before this one
+  };
+  // The pending callback due soonest (if due by now).
+  Result<std::optional<DueCallback>> NextDueCallback();
+  // When the soonest pending callback is due (nullopt: none pending).
+  Result<std::optional<int64_t>> NextCallbackDueUnixMs();
+  // One delivery try: `state` DELIVERED or FAILED ends it; PENDING tries again after `retry`.
+  Status RecordCallback(const std::string& id, v1::CallbackState state, const std::string& error,
+                        std::chrono::milliseconds retry);
+
   struct Stats {
     int64_t queued = 0;
     int64_t running = 0;

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "common/random_id.h"
+#include "scheduler/scheduler_secrets.h"
 
 namespace tailor::scheduler {
 namespace {
@@ -31,27 +32,7 @@ std::string Hex(const unsigned char* bytes, size_t n) {
 }  // namespace
 
 Result<std::string> DecisionIds::LoadOrCreateKey(SqliteDb& db) {
-  std::string key;
-  TAILOR_RETURN_IF_ERROR(db.InTransaction([&]() -> Status {
-    TAILOR_ASSIGN_OR_RETURN(auto q,
-                            db.Prepare("SELECT value FROM scheduler_secrets WHERE name = ?1"));
-    q.Bind(1, std::string(kKeyName));
-    TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (row) {
-      key = q.ColumnText(0);
-      return OkStatus();
-    }
-    q.Reset();
-    unsigned char bytes[32];
-    if (RAND_bytes(bytes, sizeof(bytes)) != 1) return InternalError("no random bytes for a key");
-    key.assign(reinterpret_cast<const char*>(bytes), sizeof(bytes));
-    TAILOR_ASSIGN_OR_RETURN(
-        auto ins, db.Prepare("INSERT INTO scheduler_secrets (name, value) VALUES (?1, ?2)"));
-    ins.Bind(1, std::string(kKeyName)).BindBlob(2, key);
-    return ins.Run();
-  }));
-  if (key.empty()) return DataLossError("the stored decision id key is empty");
-  return key;
+  return LoadOrCreateSecret(db, kKeyName);
 }
 
 // An HMAC-SHA256 context keyed once; EVP_MAC_init with no key re-arms it with the same key.

@@ -8,6 +8,7 @@
 #include "common/file_util.h"
 #include "common/function_manifest.h"
 #include "common/logging.h"
+#include "scheduler/scheduler_secrets.h"
 
 namespace tailor::scheduler {
 namespace {
@@ -194,8 +195,7 @@ Result<v1::FunctionVersion> FunctionRegistry::ResolveLocked(const std::string& n
   return f;
 }
 
-Result<uint32_t> FunctionRegistry::Remove(const std::string& name) {
-  std::lock_guard lock(mu_);
+Status FunctionRegistry::CheckDeployedLocked(const std::string& name) {
   TAILOR_ASSIGN_OR_RETURN(auto exists,
                           db_->Prepare("SELECT COUNT(*) FROM functions WHERE name = ?1"));
   exists.Bind(1, name);
@@ -203,7 +203,18 @@ Result<uint32_t> FunctionRegistry::Remove(const std::string& name) {
   if (!row || exists.ColumnInt64(0) == 0) {
     return NotFoundError("function '" + name + "' is not deployed");
   }
-  exists.Reset();
+  return OkStatus();
+}
+
+Result<std::string> FunctionRegistry::CallbackSecret(const std::string& name) {
+  std::lock_guard lock(mu_);
+  TAILOR_RETURN_IF_ERROR(CheckDeployedLocked(name));
+  return LoadOrCreateSecret(*db_, "callback_key:" + name);
+}
+
+Result<uint32_t> FunctionRegistry::Remove(const std::string& name) {
+  std::lock_guard lock(mu_);
+  TAILOR_RETURN_IF_ERROR(CheckDeployedLocked(name));
   TAILOR_ASSIGN_OR_RETURN(auto upd, db_->Prepare("UPDATE functions SET removed_unix_ms = ?2 "
                                                  "WHERE name = ?1 AND removed_unix_ms IS NULL"));
   upd.Bind(1, name).Bind(2, ToUnixMillis(clock_.WallNow()));

@@ -51,6 +51,9 @@ class FunctionRegistry {
   Result<uint32_t> Remove(const std::string& name);
   // The archive bytes of a deployed bundle. NOT_FOUND for an unknown digest.
   Result<std::string> ReadBundle(const std::string& digest);
+  // The key the function's completion callbacks are signed with (32 bytes), made on first use
+  // (scheduler_secrets.h); removed functions keep theirs. NOT_FOUND for an unknown function.
+  Result<std::string> CallbackSecret(const std::string& name);
 
   const Options& options() const { return options_; }
 
@@ -62,6 +65,8 @@ class FunctionRegistry {
   std::string BundlePath(const std::string& digest) const;
   // REQUIRES: mu_ held.
   Result<v1::FunctionVersion> ResolveLocked(const std::string& name, const std::string& version);
+  // REQUIRES: mu_ held. NOT_FOUND when no version of `name` was ever deployed.
+  Status CheckDeployedLocked(const std::string& name);
 
   std::unique_ptr<SqliteDb> db_;
   const std::string bundles_dir_;

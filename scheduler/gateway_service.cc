@@ -3,6 +3,7 @@
 #include "common/names.h"
 #include "proto/grpc_status.h"
 #include "proto/validation.h"
+#include "scheduler/callback_target.h"
 #include "scheduler/function_profile.h"
 
 namespace tailor::scheduler {
@@ -23,6 +24,11 @@ grpc::Status GatewayServiceImpl::Invoke(grpc::ServerContext* context,
                                         v1::GatewayInvokeResponse* response) {
   Status checked = CheckRequest(*request);
   if (!checked.ok()) return ToGrpcStatus(checked);
+  if (!request->callback_url().empty()) {
+    return ToGrpcStatus(InvalidArgumentError("callback_url is for InvokeAsync only: Invoke "
+                                             "answers the caller itself")
+                            .WithField("callback_url"));
+  }
   CallContext caller;
   // gRPC reports "no deadline" as a time point centuries away.
   const auto deadline = context->deadline();
@@ -39,6 +45,9 @@ grpc::Status GatewayServiceImpl::Invoke(grpc::ServerContext* context,
 
 Result<std::string> GatewayServiceImpl::Enqueue(const v1::GatewayInvokeRequest& request) {
   TAILOR_RETURN_IF_ERROR(CheckRequest(request));
+  if (!request.callback_url().empty()) {
+    TAILOR_RETURN_IF_ERROR(ParseCallbackUrl(request.callback_url(), "callback_url"));
+  }
   TAILOR_ASSIGN_OR_RETURN(std::string id, queue_.Enqueue(request));
   if (on_enqueue_) on_enqueue_();
   return id;

@@ -41,7 +41,7 @@ Result<std::string> PercentDecode(std::string_view s, std::string_view field) {
   return out;
 }
 
-// Splits "path?query" and reads the query's parameters; only `version` is known.
+// Reads the query's parameters: `version` and `callback_url`.
 Status ReadQuery(std::string_view query, v1::GatewayInvokeRequest& request) {
   while (!query.empty()) {
     const size_t amp = query.find('&');
@@ -50,14 +50,18 @@ Status ReadQuery(std::string_view query, v1::GatewayInvokeRequest& request) {
     if (pair.empty()) continue;
     const size_t eq = pair.find('=');
     TAILOR_ASSIGN_OR_RETURN(std::string key, PercentDecode(pair.substr(0, eq), "query"));
-    if (key != "version") {
+    if (key != "version" && key != "callback_url") {
       return InvalidArgumentError("unknown query parameter " + Excerpt(key) +
-                                  " (the only one is 'version')")
+                                  " (known: 'version', 'callback_url')")
           .WithField("query");
     }
     const std::string_view raw = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    TAILOR_ASSIGN_OR_RETURN(std::string version, PercentDecode(raw, "version"));
-    request.set_function_version(std::move(version));
+    TAILOR_ASSIGN_OR_RETURN(std::string value, PercentDecode(raw, key));
+    if (key == "version") {
+      request.set_function_version(std::move(value));
+    } else {
+      request.set_callback_url(std::move(value));
+    }
   }
   return OkStatus();
 }
@@ -115,6 +119,12 @@ std::string AsyncResultJson(const v1::AsyncResult& r) {
     j["stderr_tail"] = r.stderr_tail();
     j["output"] = r.response().output();
     j["wall_time_ms"] = r.response().report().wall_time_us() / 1000.0;
+  }
+  if (r.has_callback()) {
+    j["callback"] = {{"url", r.callback().url()},
+                     {"state", CallbackStateName(r.callback().state())},
+                     {"attempts", r.callback().attempts()},
+                     {"last_error", r.callback().last_error()}};
   }
   // Output and stderr are bytes: invalid UTF-8 becomes U+FFFD rather than failing the answer.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -30,7 +30,8 @@ Result<std::string> ParseResultTarget(std::string_view target);
 // {"id", "status_url"} for an accepted invocation.
 std::string AcceptedJson(const std::string& id);
 // {"id", "function", "state", "attempts", "error", "outcome", and, when it ran: "node_id",
-// "exit_code", "output", "stderr_tail", "wall_time_ms"}.
+// "exit_code", "output", "stderr_tail", "wall_time_ms"; with a callback: "callback": {"url",
+// "state", "attempts", "last_error"}}.
 std::string AsyncResultJson(const v1::AsyncResult& result);
 // {"error", "code", and "field" when one is at fault, "retry_after_ms" when there is a hint}.
 std::string ErrorJson(const Status& status);

@@ -68,6 +68,15 @@ int main(int argc, char** argv) {
                  "Async invocations queued or running at once; beyond it: HTTP 429 / "
                  "RESOURCE_EXHAUSTED (0: no bound)")
       ->check(CLI::Range(int64_t{0}, int64_t{100'000'000}));
+  app.add_flag("--callback-allow-private", opts.callbacks.allow_private,
+               "Let completion callbacks reach loopback, private and link-local addresses");
+  app.add_option("--callback-max-attempts", opts.callbacks.max_attempts,
+                 "Tries of a completion callback before it is FAILED")
+      ->check(CLI::Range(1u, 100u));
+  int64_t callback_backoff_ms = 1000;
+  app.add_option("--callback-initial-backoff-ms", callback_backoff_ms,
+                 "Wait after a callback's first failed try (doubling after each, up to 5 min)")
+      ->check(CLI::Range(int64_t{10}, int64_t{600'000}));
   app.add_option("--max-bundle-bytes", opts.functions.max_bundle_bytes,
                  "Largest bundle archive `tailorctl deploy` may upload");
   app.add_option("--max-payload-bytes", opts.gateway_service.max_payload_bytes,
@@ -82,6 +91,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   opts.dispatcher.deadline = std::chrono::seconds(async_deadline_s);
+  opts.callbacks.initial_backoff = std::chrono::milliseconds(callback_backoff_ms);
   opts.gateway.admission_wait = std::chrono::milliseconds(admission_wait_ms);
   opts.gateway.max_admission_wait =
       std::max(opts.gateway.max_admission_wait, opts.gateway.admission_wait);

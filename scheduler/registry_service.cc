@@ -1,6 +1,7 @@
 #include "scheduler/registry_service.h"
 
 #include "common/bundle_archive.h"
+#include "common/hmac.h"
 #include "common/names.h"
 #include "proto/grpc_status.h"
 
@@ -67,6 +68,19 @@ grpc::Status RegistryServiceImpl::RemoveFunction(grpc::ServerContext*,
   auto removed = registry_.Remove(request->name());
   if (!removed.ok()) return ToGrpcStatus(removed.status());
   response->set_versions_removed(*removed);
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryServiceImpl::GetCallbackSecret(grpc::ServerContext*,
+                                                    const v1::GetCallbackSecretRequest* request,
+                                                    v1::GetCallbackSecretResponse* response) {
+  if (Status s = CheckName(NameKind::kFunction, request->function_name(), "function_name");
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto secret = registry_.CallbackSecret(request->function_name());
+  if (!secret.ok()) return ToGrpcStatus(secret.status());
+  response->set_secret_hex(ToHex(*secret));
   return grpc::Status::OK;
 }
 

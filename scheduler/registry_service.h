@@ -25,6 +25,9 @@ class RegistryServiceImpl final : public v1::Registry::Service {
                               v1::RemoveFunctionResponse* response) override;
   grpc::Status FetchBundle(grpc::ServerContext* context, const v1::FetchBundleRequest* request,
                            grpc::ServerWriter<v1::BundleChunk>* writer) override;
+  grpc::Status GetCallbackSecret(grpc::ServerContext* context,
+                                 const v1::GetCallbackSecretRequest* request,
+                                 v1::GetCallbackSecretResponse* response) override;
 
  private:
   FunctionRegistry& registry_;

@@ -44,6 +44,10 @@ SchedulerMetrics::SchedulerMetrics(prometheus::Registry& r,
                        .Name("tailor_scheduler_invocations_total")
                        .Help("Invocations run through the gateway, by outcome")
                        .Register(r)),
+      callback_tries_(prometheus::BuildCounter()
+                          .Name("tailor_scheduler_callback_tries_total")
+                          .Help("Completion callback delivery tries, by result")
+                          .Register(r)),
       async_depth_(prometheus::BuildGauge()
                        .Name("tailor_scheduler_async_queue_depth")
                        .Help("Async invocations waiting (queued) or being run (running)")
@@ -143,6 +147,10 @@ void SchedulerMetrics::RecordPrediction(const std::string& policy, double predic
 
 void SchedulerMetrics::RecordInvocation(const std::string& outcome) {
   invocations_.Add({{"outcome", outcome}}).Increment();
+}
+
+void SchedulerMetrics::RecordCallback(const std::string& result) {
+  callback_tries_.Add({{"result", result}}).Increment();
 }
 
 void SchedulerMetrics::RecordReport(double lag_seconds) {

@@ -16,6 +16,7 @@
 //   tailor_scheduler_admission_waiting                        gauge (calls waiting for capacity)
 //   tailor_scheduler_admission_admitted_total                 counter (placed after waiting)
 //   tailor_scheduler_admission_refused_total{reason}          counter (queue_full, deadline)
+//   tailor_scheduler_callback_tries_total{result}             counter (delivered, retry, failed)
 //   tailor_scheduler_nodes{health}                            gauge
 //   tailor_scheduler_functions                                gauge (deployed, not removed)
 //
@@ -44,6 +45,7 @@ class SchedulerMetrics {
   // |measured / predicted - 1| of a run's duration against its decision's prediction.
   void RecordPrediction(const std::string& policy, double predicted_ms, double measured_ms);
   void RecordInvocation(const std::string& outcome);
+  void RecordCallback(const std::string& result);
   void RecordReport(double lag_seconds);
   void RecordRejectedReport();
   void RecordModelRestoreFailures(int count);
@@ -60,6 +62,7 @@ class SchedulerMetrics {
   prometheus::Family<prometheus::Counter>& explored_;
   prometheus::Family<prometheus::Histogram>& prediction_error_;
   prometheus::Family<prometheus::Counter>& invocations_;
+  prometheus::Family<prometheus::Counter>& callback_tries_;
   prometheus::Family<prometheus::Gauge>& async_depth_;
   prometheus::Gauge& async_oldest_;
   prometheus::Histogram& ingestion_lag_;

@@ -100,6 +100,11 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   s->dispatcher_ =
       std::make_unique<AsyncDispatcher>(options.dispatcher, *s->async_queue_, *s->gateway_, clock);
   AsyncDispatcher* dispatcher = s->dispatcher_.get();
+  s->callback_sender_ = std::make_unique<CallbackSender>(
+      options.callbacks, *s->async_queue_,
+      [functions](const std::string& f) { return functions->CallbackSecret(f); }, clock);
+  s->callback_sender_->SetTryHook([metrics](const std::string& r) { metrics->RecordCallback(r); });
+  s->callback_sender_->Start();
   s->gateway_service_ = std::make_unique<GatewayServiceImpl>(
       options.gateway_service, *s->gateway_, *s->async_queue_, *s->functions_, *s->run_store_,
       *s->placer_, [dispatcher] { dispatcher->Wake(); });
@@ -193,6 +198,7 @@ void SchedulerServer::Stop() {
   if (background_.joinable()) background_.join();
   if (webhook_) webhook_->Stop();
   if (dispatcher_) dispatcher_->Stop();
+  if (callback_sender_) callback_sender_->Stop();
   if (grpc_) grpc_->Shutdown();
   if (registry_) registry_->Sweep();  // flush heartbeat times
   if (model_states_) SaveModels();

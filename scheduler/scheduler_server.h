@@ -24,6 +24,7 @@
 #include "scheduler/agent_connections.h"
 #include "scheduler/async_dispatcher.h"
 #include "scheduler/async_queue.h"
+#include "scheduler/callback_sender.h"
 #include "scheduler/function_registry.h"
 #include "scheduler/gateway.h"
 #include "scheduler/gateway_service.h"
@@ -61,6 +62,7 @@ struct SchedulerOptions {
   Admission::Options admission;
   AsyncDispatcher::Options dispatcher;
   AsyncQueue::Options async_queue;
+  CallbackSender::Options callbacks;
   GatewayServiceImpl::Options gateway_service;
   RunStore::Options runs;
   // Newest stored runs replayed into the models at start, so a restart forgets nothing it
@@ -121,6 +123,7 @@ class SchedulerServer {
   std::string metrics_address_;
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<AsyncDispatcher> dispatcher_;
+  std::unique_ptr<CallbackSender> callback_sender_;
   std::unique_ptr<WebhookServer> webhook_;
   std::thread background_;
   std::mutex mu_;

@@ -100,6 +100,16 @@ ALTER TABLE async_invocations ADD COLUMN invocation_id TEXT;
 ALTER TABLE async_invocations ADD COLUMN node_id TEXT;
 ALTER TABLE async_invocations ADD COLUMN reconcile_until_unix_ms INTEGER;
 )sql",
+    // 8: completion callbacks and their delivery.
+    R"sql(
+ALTER TABLE async_invocations ADD COLUMN callback_url TEXT;
+ALTER TABLE async_invocations ADD COLUMN callback_state INTEGER NOT NULL DEFAULT 0;  -- tailor.v1.CallbackState
+ALTER TABLE async_invocations ADD COLUMN callback_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE async_invocations ADD COLUMN callback_next_unix_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE async_invocations ADD COLUMN callback_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE async_invocations ADD COLUMN callback_delivered_unix_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX async_callbacks_due ON async_invocations (callback_state, callback_next_unix_ms);
+)sql",
 };
 
 }  // namespace

@@ -11,8 +11,11 @@
 #include <cerrno>
 #include <cstring>
 #include <future>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "common/hmac.h"
 #include "proto/grpc_status.h"
 #include "tests/support/loopback_cluster.h"
 #include "tests/support/run_db.h"
@@ -428,6 +431,135 @@ TEST_F(ReliabilityTest, ACallToANodeThatFreezesIsAbandonedWhenItsLeaseExpires) {
   EXPECT_EQ(response.attempts(0).node_id(), "a1");
   EXPECT_NE(response.attempts(0).error().find("lease expired"), std::string::npos)
       << response.attempts(0).error();
+}
+
+// A test receiver of completion callbacks on loopback: answers 500 to the first `failures`
+// tries, then 200, and keeps what it was sent.
+class CallbackReceiver {
+ public:
+  explicit CallbackReceiver(int failures) : failures_(failures) {
+    server_.Post("/done", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      bodies_.push_back(req.body);
+      signatures_.push_back(req.get_header_value("Tailor-Signature"));
+      ids_.push_back(req.get_header_value("Tailor-Invocation-Id"));
+      res.status = static_cast<int>(bodies_.size()) <= failures_ ? 500 : 200;
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~CallbackReceiver() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/done"; }
+  size_t tries() {
+    std::lock_guard lock(mu_);
+    return bodies_.size();
+  }
+  std::string body(size_t i) {
+    std::lock_guard lock(mu_);
+    return bodies_.at(i);
+  }
+  std::string signature(size_t i) {
+    std::lock_guard lock(mu_);
+    return signatures_.at(i);
+  }
+  std::string id(size_t i) {
+    std::lock_guard lock(mu_);
+    return ids_.at(i);
+  }
+
+ private:
+  const int failures_;
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> bodies_, signatures_, ids_;
+};
+
+TEST_F(ReliabilityTest, ACompletionCallbackIsSignedRetriedAndItsDeliveryIsVisible) {
+  auto scheduler = StartScheduler(
+      "127.0.0.1:0", {"--callback-allow-private", "--callback-initial-backoff-ms", "50"});
+  auto a1 = StartAgent("a1");
+  WaitForNodes(1);
+  DeployDir(ScriptBundle("greet", "1", "printf 'hello %s' \"$(cat)\"\n"));
+  CallbackReceiver receiver(/*failures=*/2);
+  int rc = -1;
+  const std::string queued =
+      Ctl({"invoke", "greet", "--async", "--data", "ada", "--callback", receiver.Url()}, &rc);
+  ASSERT_EQ(rc, 0) << queued;
+  const std::string id = queued.substr(0, queued.find('\n'));
+  ASSERT_TRUE(WaitUntil([&] { return receiver.tries() == 3; }, 30s)) << scheduler->Log();
+
+  // What arrived: the result, named by its id, signed with the function's secret.
+  const auto result = nlohmann::json::parse(receiver.body(2));
+  EXPECT_EQ(result["id"], id);
+  EXPECT_EQ(result["state"], "succeeded");
+  EXPECT_EQ(result["output"], "hello ada");
+  EXPECT_FALSE(result.contains("callback"));
+  EXPECT_EQ(receiver.id(2), id);
+  const std::string secret_hex = Ctl({"functions", "callback-secret", "greet"}, &rc);
+  ASSERT_EQ(rc, 0);
+  std::string secret;
+  for (size_t i = 0; i + 1 < secret_hex.size() && secret_hex[i] != '\n'; i += 2) {
+    secret.push_back(static_cast<char>(std::stoi(secret_hex.substr(i, 2), nullptr, 16)));
+  }
+  ASSERT_EQ(secret.size(), 32u);
+  const std::string signature = receiver.signature(2);
+  ASSERT_EQ(signature.rfind("t=", 0), 0u) << signature;
+  const std::string t = signature.substr(2, signature.find(',') - 2);
+  EXPECT_EQ(signature.substr(signature.find(",v1=") + 4),
+            HmacSha256Hex(secret, t + "." + receiver.body(2)));
+
+  // The result says it was delivered, on the third try.
+  nlohmann::json shown;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        httplib::Client http(http_.substr(0, http_.rfind(':')),
+                             std::stoi(http_.substr(http_.rfind(':') + 1)));
+        auto res = http.Get("/v1/invocations/" + id);
+        if (!res) return false;
+        shown = nlohmann::json::parse(res->body);
+        return shown["callback"]["state"] == "delivered";
+      },
+      10s))
+      << shown.dump();
+  EXPECT_EQ(shown["callback"]["attempts"], 3);
+}
+
+TEST_F(ReliabilityTest, ACallbackToAPrivateAddressIsRefusedUnlessAllowedAndSaysWhy) {
+  auto scheduler = StartScheduler("127.0.0.1:0");  // private addresses not allowed
+  auto a1 = StartAgent("a1");
+  WaitForNodes(1);
+  DeployDir(ScriptBundle("greet", "1", "echo hi\n"));
+  CallbackReceiver receiver(0);
+  int rc = -1;
+  const std::string queued = Ctl({"invoke", "greet", "--async", "--callback", receiver.Url()}, &rc);
+  ASSERT_EQ(rc, 0) << queued;
+  const std::string id = queued.substr(0, queued.find('\n'));
+  v1::AsyncResult result;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        grpc::ClientContext ctx;
+        v1::GetResultRequest get;
+        get.set_id(id);
+        result.Clear();
+        return gateway_->GetResult(&ctx, get, &result).ok() &&
+               result.callback().state() == v1::CALLBACK_STATE_FAILED;
+      },
+      20s))
+      << result.DebugString();
+  EXPECT_EQ(result.state(), v1::ASYNC_STATE_SUCCEEDED) << "the invocation itself is fine";
+  EXPECT_EQ(result.callback().attempts(), 1u) << "it will never pass: not retried";
+  EXPECT_NE(result.callback().last_error().find("private"), std::string::npos);
+  EXPECT_EQ(receiver.tries(), 0u);
+  // A malformed URL is refused when the invocation is queued.
+  const std::string bad =
+      CtlWithStderr({"invoke", "greet", "--async", "--callback", "ftp://x"}, &rc);
+  EXPECT_EQ(rc, 1) << bad;
+  EXPECT_NE(bad.find("callback_url"), std::string::npos) << bad;
 }
 
 }  // namespace

@@ -182,6 +182,43 @@ TEST_F(AsyncQueueTest, AfterACrashAnInvocationWhoseRunReportedTakesItsOutcomeFro
   EXPECT_EQ(*q->Reconcile(), 0) << "settled once";
 }
 
+TEST_F(AsyncQueueTest, ACallbackWaitsForTheInvocationThenIsDueAndRecordsEachTry) {
+  auto q = Open();
+  auto req = Req("f", "x");
+  req.set_callback_url("https://hooks.example.com/done");
+  auto id = q->Enqueue(req);
+  auto plain = q->Enqueue(Req("f", "y"));
+  ASSERT_TRUE(id.ok() && plain.ok());
+  EXPECT_EQ(q->Get(*id)->callback().state(), v1::CALLBACK_STATE_WAITING);
+  EXPECT_FALSE(q->Get(*plain)->has_callback());
+  EXPECT_FALSE(q->NextDueCallback()->has_value()) << "not finished yet";
+
+  ASSERT_TRUE(q->ClaimDue()->has_value());
+  ASSERT_TRUE(q->ClaimDue()->has_value());
+  v1::GatewayInvokeResponse done;
+  done.set_outcome(v1::RUN_OUTCOME_SUCCEEDED);
+  ASSERT_TRUE(q->Finish(*id, done).ok());
+  ASSERT_TRUE(q->Finish(*plain, done).ok());
+  auto due = q->NextDueCallback();
+  ASSERT_TRUE(due.ok() && due->has_value());
+  EXPECT_EQ((*due)->id, *id);
+  EXPECT_EQ((*due)->url, "https://hooks.example.com/done");
+  EXPECT_EQ((*due)->attempts, 0u);
+
+  ASSERT_TRUE(q->RecordCallback(*id, v1::CALLBACK_STATE_PENDING, "HTTP 500", 2s).ok());
+  EXPECT_FALSE(q->NextDueCallback()->has_value()) << "not before its backoff";
+  EXPECT_EQ(*q->NextCallbackDueUnixMs(), ToUnixMillis(clock_.WallNow()) + 2000);
+  clock_.Advance(2s);
+  ASSERT_TRUE(q->NextDueCallback()->has_value());
+  ASSERT_TRUE(q->RecordCallback(*id, v1::CALLBACK_STATE_DELIVERED, "", 0s).ok());
+  auto cb = q->Get(*id)->callback();
+  EXPECT_EQ(cb.state(), v1::CALLBACK_STATE_DELIVERED);
+  EXPECT_EQ(cb.attempts(), 2u);
+  EXPECT_EQ(cb.delivered_unix_ms(), ToUnixMillis(clock_.WallNow()));
+  EXPECT_FALSE(q->NextDueCallback()->has_value());
+  EXPECT_FALSE(q->NextCallbackDueUnixMs()->has_value());
+}
+
 // A function that ran and failed is FAILED, not SUCCEEDED, and keeps what it said.
 TEST_F(AsyncQueueTest, ARunThatFailedIsFailedWithItsExitCodeStderrAndOutput) {
   auto q = Open();
