@@ -22,6 +22,7 @@ void MembershipClient::Stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    if (heartbeat_call_ != nullptr) heartbeat_call_->TryCancel();  // it may wait for the channel
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -81,7 +82,20 @@ Status MembershipClient::Heartbeat() {
   v1::HeartbeatResponse resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + options_.rpc_timeout);
-  TAILOR_RETURN_IF_ERROR(FromGrpcStatus(stub_->Heartbeat(&ctx, req, &resp)));
+  // While the scheduler is away the call waits for the channel to reconnect, so the first
+  // heartbeat after a restart goes out the moment it is reachable.
+  ctx.set_wait_for_ready(true);
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return CancelledError("stopping");
+    heartbeat_call_ = &ctx;
+  }
+  const grpc::Status sent = stub_->Heartbeat(&ctx, req, &resp);
+  {
+    std::lock_guard lock(mu_);
+    heartbeat_call_ = nullptr;
+  }
+  TAILOR_RETURN_IF_ERROR(FromGrpcStatus(sent));
   heartbeats_sent_.fetch_add(1);
   if (stopping) stopping_acked_.fetch_add(1);
   return OkStatus();
@@ -90,6 +104,7 @@ Status MembershipClient::Heartbeat() {
 void MembershipClient::Run() {
   ExponentialBackoff backoff(options_.backoff, std::hash<std::string>{}(options_.node_id));
   bool connected_logged = false;
+  bool retry_now = false;  // after a failed heartbeat's backoff: no heartbeat interval too
   while (true) {
     if (!registered_.load()) {
       Status s = Register();
@@ -112,7 +127,8 @@ void MembershipClient::Run() {
                                                static_cast<long long>(heartbeat_interval_.count())}});
       connected_logged = true;
     }
-    if (!WaitFor(heartbeat_interval_)) return;
+    if (!WaitFor(retry_now ? std::chrono::milliseconds(0) : heartbeat_interval_)) return;
+    retry_now = false;
     Status s = Heartbeat();
     if (s.ok()) {
       if (!connected_logged) {
@@ -127,8 +143,19 @@ void MembershipClient::Run() {
       registered_.store(false);
       continue;
     }
-    // Scheduler unreachable or failing: back off, then try the heartbeat again. Registration
-    // survives scheduler restarts (the registry is persisted), so no need to re-register.
+    // Scheduler unreachable or failing: try the heartbeat again. Registration survives
+    // scheduler restarts (the registry is persisted), so no need to re-register. A call that
+    // waited its whole deadline for the channel to connect was paced by that wait: try again
+    // at once, so that a call is always waiting when the scheduler comes back. A call that
+    // failed fast backs off.
+    if (s.code() == StatusCode::kDeadlineExceeded) {
+      if (connected_logged) {
+        log::Warn("heartbeat failed; waiting for the scheduler", {{"error", s}});
+        connected_logged = false;
+      }
+      retry_now = true;
+      continue;
+    }
     auto delay = backoff.NextDelay();
     if (connected_logged) {
       log::Warn("heartbeat failed; backing off", {{"error", s},
@@ -137,6 +164,7 @@ void MembershipClient::Run() {
       connected_logged = false;
     }
     if (!WaitFor(delay)) return;
+    retry_now = true;
   }
 }
 

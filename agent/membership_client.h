@@ -65,6 +65,7 @@ class MembershipClient {
   std::condition_variable cv_;
   bool stopping_ = false;
   bool heartbeat_now_ = false;          // guarded by mu_
+  grpc::ClientContext* heartbeat_call_ = nullptr;  // the heartbeat in flight; guarded by mu_
   std::atomic<bool> agent_stopping_{false};
   std::atomic<uint64_t> stopping_acked_{0};  // heartbeats answered that said stopping
   std::atomic<bool> registered_{false};
