@@ -56,6 +56,11 @@ AgentMetrics::AgentMetrics(prometheus::Registry& r)
                                   "(dropped from the spool, logged)")
                             .Register(r)
                             .Add({})),
+      access_denied_(prometheus::BuildCounter()
+                         .Name("tailor_agent_access_denied_total")
+                         .Help("Calls to the agent API refused, by code (only the scheduler may "
+                               "call it)")
+                         .Register(r)),
       sources_(prometheus::BuildGauge()
                    .Name("tailor_agent_telemetry_source_available")
                    .Help("1 if this host provides the telemetry source, else 0")
@@ -78,6 +83,10 @@ void AgentMetrics::SetLoad(uint32_t running, uint32_t queued) {
 
 void AgentMetrics::RecordRejectedReports(uint64_t count) {
   reports_rejected_.Increment(static_cast<double>(count));
+}
+
+void AgentMetrics::RecordAccessDenied(std::string_view code) {
+  access_denied_.Add({{"code", std::string(code)}}).Increment();
 }
 
 void AgentMetrics::SetSpool(uint64_t depth, uint64_t dropped_total) {

@@ -9,6 +9,7 @@
 //   tailor_agent_spool_reports                              gauge (waiting for upload)
 //   tailor_agent_spool_dropped_reports_total                counter
 //   tailor_agent_reports_rejected_total                     counter (refused by the scheduler)
+//   tailor_agent_access_denied_total{code}                  counter (agent_access.h)
 //   tailor_agent_telemetry_source_available{source}         gauge 0/1
 //
 // Thread-safety: prometheus-cpp metrics are thread-safe; RecordRun may be called concurrently.
@@ -35,6 +36,8 @@ class AgentMetrics {
   // Safe to call from any thread (runs finish and uploads complete on different threads).
   void SetSpool(uint64_t depth, uint64_t dropped_total);
   void RecordRejectedReports(uint64_t count);
+  // A refused call: "unauthenticated" or "permission_denied".
+  void RecordAccessDenied(std::string_view code);
   void SetSourceAvailable(const std::string& source, bool available);
 
  private:
@@ -48,6 +51,7 @@ class AgentMetrics {
   prometheus::Gauge& spool_depth_;
   prometheus::Counter& spool_dropped_;
   prometheus::Counter& reports_rejected_;
+  prometheus::Family<prometheus::Counter>& access_denied_;
   std::mutex spool_mu_;
   double spool_dropped_seen_ = 0;  // guarded by spool_mu_
   prometheus::Family<prometheus::Gauge>& sources_;

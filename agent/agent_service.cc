@@ -4,8 +4,10 @@
 
 namespace tailor::agent {
 
-grpc::Status AgentServiceImpl::GetInventory(grpc::ServerContext*, const v1::GetInventoryRequest*,
+grpc::Status AgentServiceImpl::GetInventory(grpc::ServerContext* context,
+                                            const v1::GetInventoryRequest*,
                                             v1::HostInventory* response) {
+  if (Status s = access_.Check(*context, "GetInventory"); !s.ok()) return ToGrpcStatus(s);
   *response = inventory_;
   return grpc::Status::OK;
 }
@@ -13,6 +15,7 @@ grpc::Status AgentServiceImpl::GetInventory(grpc::ServerContext*, const v1::GetI
 grpc::Status AgentServiceImpl::Invoke(grpc::ServerContext* context,
                                       const v1::InvokeRequest* request,
                                       v1::InvokeResponse* response) {
+  if (Status s = access_.Check(*context, "Invoke"); !s.ok()) return ToGrpcStatus(s);
   if (executor_ == nullptr) {
     return ToGrpcStatus(FailedPreconditionError("this agent does not run functions"));
   }

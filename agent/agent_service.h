@@ -1,11 +1,13 @@
 // AgentServiceImpl: the agent's gRPC API (tailor.v1.Agent): its inventory, and Invoke, which
-// runs a function through the Executor.
+// runs a function through the Executor. Every call is checked by AgentAccess first: only the
+// scheduler may call an agent.
 //
 // Thread-safety: called concurrently by gRPC; the Executor is thread-safe.
 #pragma once
 
 #include <functional>
 
+#include "agent/agent_access.h"
 #include "agent/runtime/executor.h"
 #include "tailor/v1/agent.grpc.pb.h"
 
@@ -17,8 +19,10 @@ class AgentServiceImpl final : public v1::Agent::Service {
   using AfterRunFn = std::function<void(const v1::RunReport*)>;
 
   // `executor` may be null (inventory only).
-  AgentServiceImpl(v1::HostInventory inventory, Executor* executor, AfterRunFn after_run = nullptr)
-      : inventory_(std::move(inventory)), executor_(executor), after_run_(std::move(after_run)) {}
+  AgentServiceImpl(AgentAccess& access, v1::HostInventory inventory, Executor* executor,
+                   AfterRunFn after_run = nullptr)
+      : access_(access), inventory_(std::move(inventory)), executor_(executor),
+        after_run_(std::move(after_run)) {}
 
   grpc::Status GetInventory(grpc::ServerContext* context, const v1::GetInventoryRequest* request,
                             v1::HostInventory* response) override;
@@ -26,6 +30,7 @@ class AgentServiceImpl final : public v1::Agent::Service {
                       v1::InvokeResponse* response) override;
 
  private:
+  AgentAccess& access_;
   const v1::HostInventory inventory_;
   Executor* executor_;
   AfterRunFn after_run_;

@@ -31,6 +31,9 @@
 #include "common/version.h"
 #include "proto/grpc_channel.h"
 #include "proto/grpc_server.h"
+#include "proto/tls_credentials.h"
+#include "common/cluster_identity.h"
+#include "common/tls_files.h"
 
 namespace tailor::agent {
 namespace {
@@ -54,6 +57,9 @@ struct RunOptions {
   std::string run_as = "nobody";
   std::string metrics_listen = "127.0.0.1:0";
   std::string metrics_address_file;
+  std::string tls_dir;
+  bool insecure = false;
+  std::vector<std::string> allow_invoke_from;
 };
 
 int RunInventory(const std::string& output, const std::string& host_root) {
@@ -222,16 +228,56 @@ void Drain(const RunOptions& opts, MembershipClient& membership, Executor& execu
                                               .count()}});
 }
 
+// The agent's TLS material; its certificate must be a node's.
+Result<TransportSecurity> LoadAgentSecurity(const RunOptions& opts, Identity* node) {
+  TransportSecurity security;
+  if (opts.insecure) {
+    security.insecure = true;
+    log::Error(InsecureWarning(security));
+    return security;
+  }
+  if (opts.tls_dir.empty()) {
+    return FailedPreconditionError(
+        "no credentials: give --tls-dir with this node's ca.crt, tls.crt and tls.key (`tailorctl "
+        "certs issue --kind node`), or --insecure-allow-anyone");
+  }
+  TAILOR_ASSIGN_OR_RETURN(security.tls, LoadTlsDirectory(opts.tls_dir));
+  TAILOR_ASSIGN_OR_RETURN(auto subject, ReadCertificateSubject(security.tls.cert_pem));
+  auto identity = IdentityFromCertificate(subject);
+  if (!identity.ok() || identity->kind != Identity::Kind::kNode) {
+    return InvalidArgumentError(opts.tls_dir + "/tls.crt is not a node certificate");
+  }
+  *node = *identity;
+  return security;
+}
+
+// The node id: the certificate's when there is one (--node-id must then agree), else
+// --node-id, else the host name.
+Result<std::string> NodeIdFor(const RunOptions& opts, const Identity& certified) {
+  if (!certified.name.empty()) {
+    if (!opts.node_id.empty() && opts.node_id != certified.name) {
+      return InvalidArgumentError("--node-id " + opts.node_id + " differs from node " +
+                                  certified.name + " named by the certificate");
+    }
+    return certified.name;
+  }
+  const std::string node_id = opts.node_id.empty() ? DefaultNodeId() : opts.node_id;
+  TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kNodeId, node_id, "--node-id"));
+  return node_id;
+}
+
 int RunAgent(const RunOptions& opts) {
   InventorySources sources;
   sources.paths.root = opts.host_root;
   EmulationProfile emulation;
   auto inv = HostInventoryFor(opts, sources, &emulation);
   if (!inv.ok()) return Fail("cannot describe this host", inv.status());
-  const std::string node_id = opts.node_id.empty() ? DefaultNodeId() : opts.node_id;
-  if (Status s = CheckName(NameKind::kNodeId, node_id, "--node-id"); !s.ok()) {
-    return Fail("bad node id (the host name unless --node-id is given)", s);
-  }
+  Identity certified;
+  auto security = LoadAgentSecurity(opts, &certified);
+  if (!security.ok()) return Fail("cannot load credentials", security.status());
+  auto node_id_or = NodeIdFor(opts, certified);
+  if (!node_id_or.ok()) return Fail("bad node id", node_id_or.status());
+  const std::string node_id = *node_id_or;
   const std::string data_dir = opts.data_dir.empty() ? "tailor-agent-" + node_id : opts.data_dir;
   if (Status s = MakeDirectories(data_dir); !s.ok()) return Fail("cannot create data directory", s);
   FunctionStore functions(JoinPath(data_dir, "functions"));
@@ -258,7 +304,8 @@ int RunAgent(const RunOptions& opts) {
   deps.clock = &RealClock::Get();
   deps.current_load = [&latest_load] { return latest_load.Get(); };
   deps.sink = spool->get();
-  BundleFetcher fetcher(v1::Registry::NewStub(MakeChannel(opts.scheduler)), functions);
+  const auto scheduler_channel = MakeChannel(opts.scheduler, *security, kSchedulerServerName);
+  BundleFetcher fetcher(v1::Registry::NewStub(scheduler_channel), functions);
   deps.fetch_bundle = [&fetcher](const std::string& digest) { return fetcher.Fetch(digest); };
   Executor executor(*eopts, deps);
 
@@ -270,6 +317,7 @@ int RunAgent(const RunOptions& opts) {
 
   ReportUploader::Options uopts;
   uopts.scheduler_address = opts.scheduler;
+  uopts.channel = scheduler_channel;
   uopts.node_id = node_id;
   uopts.backoff.initial = std::chrono::milliseconds(opts.backoff_initial_ms);
   uopts.backoff.max = std::chrono::milliseconds(opts.backoff_max_ms);
@@ -280,13 +328,17 @@ int RunAgent(const RunOptions& opts) {
   ReportUploader uploader(uopts, **spool);
   uploader.Start();
 
-  AgentServiceImpl service(*inv, &executor, [&](const v1::RunReport* report) {
+  AgentAccess access(security->insecure, std::set<std::string>(opts.allow_invoke_from.begin(),
+                                                                opts.allow_invoke_from.end()));
+  access.SetDenialHook([&metrics](std::string_view code) { metrics.RecordAccessDenied(code); });
+  AgentServiceImpl service(access, *inv, &executor, [&](const v1::RunReport* report) {
     if (report != nullptr) metrics.RecordRun(*report);
     uploader.Wake();
     metrics.SetLoad(executor.running(), executor.queued());
     metrics.SetSpool((*spool)->depth(), (*spool)->dropped_total());
   });
-  auto server = GrpcServer::Start(opts.listen, {&service});
+  auto server = GrpcServer::Start(opts.listen, {&service},
+                                  MakeServerCredentials(*security, ClientCertificates::kRequire));
   if (!server.ok()) return Fail("cannot start agent server", server.status());
   const std::string advertised = opts.advertise.empty() ? (*server)->address() : opts.advertise;
   if (!opts.address_file.empty()) {
@@ -300,6 +352,7 @@ int RunAgent(const RunOptions& opts) {
                       [&executor] { return executor.queued(); });
   MembershipClient::Options mopts;
   mopts.scheduler_address = opts.scheduler;
+  mopts.channel = scheduler_channel;
   mopts.node_id = node_id;
   mopts.advertised_address = advertised;
   mopts.agent_version = kTailorVersion;
@@ -368,7 +421,16 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--metrics-address-file", run.metrics_address_file,
                       "Write the metrics endpoint's host:port here once it serves");
   run_cmd->add_option("--metrics-listen", run.metrics_listen,
-                      "Address of the Prometheus /metrics endpoint (port 0: any)");
+                      "Address of the Prometheus /metrics endpoint, plain HTTP (port 0: any)");
+  run_cmd->add_option("--tls-dir", run.tls_dir,
+                      "This node's ca.crt, tls.crt and tls.key (`tailorctl certs issue --kind "
+                      "node`); the certificate names the node id");
+  run_cmd->add_flag("--insecure-allow-anyone", run.insecure,
+                    "INSECURE: no TLS and no authentication; anyone who reaches the agent's "
+                    "port runs code on this host (only for tests on an isolated host)");
+  run_cmd->add_option("--allow-invoke-from", run.allow_invoke_from,
+                      "Also take calls from the caller certificate with this name (CN), besides "
+                      "the scheduler (repeatable)");
 
   std::string output = "text";
   std::string inv_root = "/";

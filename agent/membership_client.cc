@@ -11,7 +11,7 @@ MembershipClient::MembershipClient(Options options, v1::HostInventory inventory,
     : options_(std::move(options)),
       inventory_(std::move(inventory)),
       sample_load_(std::move(sample_load)) {
-  stub_ = v1::Membership::NewStub(MakeChannel(options_.scheduler_address));
+  stub_ = v1::Membership::NewStub(options_.channel);
 }
 
 MembershipClient::~MembershipClient() { Stop(); }

@@ -27,7 +27,8 @@ namespace tailor::agent {
 class MembershipClient {
  public:
   struct Options {
-    std::string scheduler_address;
+    std::string scheduler_address;  // for logs
+    std::shared_ptr<grpc::Channel> channel;  // to the scheduler (proto/grpc_channel.h)
     std::string node_id;
     std::string advertised_address;  // host:port of this agent's gRPC server
     std::string agent_version;

@@ -10,7 +10,7 @@ namespace tailor::agent {
 
 ReportUploader::ReportUploader(Options options, ReportSpool& spool)
     : options_(std::move(options)), spool_(spool) {
-  stub_ = v1::RunIngest::NewStub(MakeChannel(options_.scheduler_address));
+  stub_ = v1::RunIngest::NewStub(options_.channel);
 }
 
 ReportUploader::~ReportUploader() { Stop(); }

@@ -23,7 +23,8 @@ namespace tailor::agent {
 class ReportUploader {
  public:
   struct Options {
-    std::string scheduler_address;
+    std::string scheduler_address;  // for logs
+    std::shared_ptr<grpc::Channel> channel;  // to the scheduler (proto/grpc_channel.h)
     std::string node_id;
     size_t batch_size = 256;
     std::chrono::milliseconds idle_poll{500};

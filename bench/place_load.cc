@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
 
   // The scheduler, as a child process.
   const std::string addr_file = dir + "/s.addr", log_file = dir + "/scheduler.log";
-  std::vector<std::string> args = {bin_dir + "/tailor-scheduler", "--listen", "127.0.0.1:0",
+  std::vector<std::string> args = {bin_dir + "/tailor-scheduler", "--insecure-allow-anyone", "--listen", "127.0.0.1:0",
                                    "--data-dir", dir + "/data", "--address-file", addr_file,
                                    "--lease-timeout-ms", "3600000", "--http-listen", "",
                                    "--log-level", "warn"};

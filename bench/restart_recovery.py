@@ -30,7 +30,7 @@ def wait_for_file(path, timeout_s=10.0):
 
 
 def nodes(bin_dir, address):
-    out = subprocess.run([os.path.join(bin_dir, "tailorctl"), "--scheduler", address,
+    out = subprocess.run([os.path.join(bin_dir, "tailorctl"), "--insecure", "--scheduler", address,
                           "--timeout-ms", "1000", "nodes", "-o", "json"],
                          capture_output=True, text=True)
     if out.returncode != 0:
@@ -43,7 +43,7 @@ def start_scheduler(bin_dir, work, listen, lease_ms):
     if os.path.exists(addr_file):
         os.unlink(addr_file)
     proc = subprocess.Popen(
-        [os.path.join(bin_dir, "tailor-scheduler"), "--listen", listen, "--data-dir",
+        [os.path.join(bin_dir, "tailor-scheduler"), "--insecure-allow-anyone", "--listen", listen, "--data-dir",
          os.path.join(work, "data"), "--address-file", addr_file, "--lease-timeout-ms",
          str(lease_ms), "--heartbeat-interval-ms", str(max(10, lease_ms // 5)),
          "--metrics-listen", "", "--http-listen", ""],
@@ -65,7 +65,7 @@ def main():
     agents = []
     for i in range(args.agents):
         agents.append(subprocess.Popen(
-            [os.path.join(args.bin_dir, "tailor-agent"), "run", "--scheduler", address,
+            [os.path.join(args.bin_dir, "tailor-agent"), "run", "--insecure-allow-anyone", "--scheduler", address,
              "--node-id", "n%d" % i, "--data-dir", os.path.join(work, "n%d" % i)],
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "agents.log"), "a")))
     try:
@@ -112,7 +112,7 @@ def main():
 
 def heartbeats_since(bin_dir, address, started_monotonic):
     """Whether every node's last heartbeat is newer than the restart."""
-    out = subprocess.run([os.path.join(bin_dir, "tailorctl"), "--scheduler", address,
+    out = subprocess.run([os.path.join(bin_dir, "tailorctl"), "--insecure", "--scheduler", address,
                           "--timeout-ms", "1000", "nodes", "-o", "json"],
                          capture_output=True, text=True)
     if out.returncode != 0:

@@ -13,7 +13,7 @@ namespace tailor::cli {
 
 int RunDeploy(const GlobalOptions& global, const DeployOptions& options) {
   const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
-  auto stub = v1::Registry::NewStub(ConnectToScheduler(address));
+  auto stub = v1::Registry::NewStub(ConnectToScheduler(global, address));
   int failures = 0;
   for (const auto& path : options.paths) {
     Result<std::string> archive = IsBundleArchiveName(path) ? ReadFile(path) : PackBundle(path);
@@ -29,6 +29,7 @@ int RunDeploy(const GlobalOptions& global, const DeployOptions& options) {
     v1::DeployChunk chunk;
     chunk.mutable_header()->set_size_bytes(archive->size());
     chunk.mutable_header()->set_sha256(Sha256Hex(*archive));
+    chunk.mutable_header()->set_tenant(options.tenant);
     bool sent = writer->Write(chunk);
     constexpr size_t kChunk = 1 << 20;
     for (size_t off = 0; sent && off < archive->size(); off += kChunk) {
@@ -58,12 +59,14 @@ int RunDeploy(const GlobalOptions& global, const DeployOptions& options) {
 CLI::App* AddDeployCommand(CLI::App& app, DeployOptions& options) {
   auto* cmd = app.add_subcommand("deploy", "Upload function bundles (directories or .tar.gz)");
   cmd->add_option("paths", options.paths, "Bundle directories or .tar.gz files")->required();
+  cmd->add_option("--tenant", options.tenant,
+                  "Tenant to deploy into (default: your own; only an admin names another)");
   return cmd;
 }
 
 int RunFunctions(const GlobalOptions& global, const FunctionsOptions& options) {
   const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
-  auto stub = v1::Registry::NewStub(ConnectToScheduler(address));
+  auto stub = v1::Registry::NewStub(ConnectToScheduler(global, address));
   grpc::ClientContext ctx;
   SetDeadline(ctx, global);
   if (!options.callback_secret.empty()) {

@@ -14,6 +14,7 @@
 namespace tailor::cli {
 
 struct DeployOptions {
+  std::string tenant;  // empty: the caller's own
   std::vector<std::string> paths;
 };
 struct FunctionsOptions {

@@ -57,7 +57,7 @@ int RunInvoke(const GlobalOptions& global, const InvokeOptions& options) {
     return 2;
   }
   const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
-  auto stub = v1::Gateway::NewStub(ConnectToScheduler(address));
+  auto stub = v1::Gateway::NewStub(ConnectToScheduler(global, address));
   v1::GatewayInvokeRequest request;
   request.set_function_name(options.function);
   request.set_function_version(options.version);
@@ -133,7 +133,7 @@ CLI::App* AddInvokeCommand(CLI::App& app, InvokeOptions& options) {
 
 int RunResult(const GlobalOptions& global, const ResultOptions& options) {
   const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
-  auto stub = v1::Gateway::NewStub(ConnectToScheduler(address));
+  auto stub = v1::Gateway::NewStub(ConnectToScheduler(global, address));
   const auto give_up = std::chrono::steady_clock::now() +
                        std::chrono::milliseconds(options.wait_timeout_ms);
   v1::AsyncResult result;

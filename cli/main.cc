@@ -1,4 +1,8 @@
 // tailorctl: the command-line client for operators.
+#include <iostream>
+
+#include "cli/access_command.h"
+#include "cli/certs_command.h"
 #include "cli/functions_command.h"
 #include "cli/invoke_command.h"
 #include "cli/nodes_command.h"
@@ -31,6 +35,18 @@ int main(int argc, char** argv) {
   app.add_option("-o,--output", global.output, "Output format: table or json")
       ->check(CLI::IsMember({"table", "json"}));
   app.add_option("--timeout-ms", global.timeout_ms, "Deadline of each call to the scheduler");
+  app.add_option("--ca-file", global.credentials.ca_file,
+                 "The cluster CA certificate the scheduler is verified with")
+      ->envname("TAILOR_CA_FILE");
+  app.add_option("--token-file", global.credentials.token_file,
+                 "File holding your bearer token (else $TAILOR_TOKEN holds the token)")
+      ->envname("TAILOR_TOKEN_FILE");
+  app.add_option("--tls-dir", global.credentials.tls_dir,
+                 "Client certificate directory (ca.crt, tls.crt, tls.key) instead of a token")
+      ->envname("TAILOR_TLS_DIR");
+  app.add_flag("--insecure", global.credentials.insecure,
+               "Plaintext, no credentials: only for a scheduler run with --insecure-allow-anyone")
+      ->envname("TAILOR_INSECURE");
 
   cli::DeployOptions deploy_opts;
   cli::FunctionsOptions functions_opts;
@@ -49,6 +65,11 @@ int main(int argc, char** argv) {
   CLI::App* explain = cli::AddExplainCommand(app, explain_decision);
   CLI::App* replay = cli::AddReplayCommand(app, replay_opts);
   CLI::App* top = cli::AddTopCommand(app, top_opts);
+  cli::TokensOptions tokens_opts;
+  cli::CertsOptions certs_opts;
+  CLI::App* tokens = cli::AddTokensCommand(app, tokens_opts);
+  CLI::App* whoami = cli::AddWhoAmICommand(app);
+  CLI::App* certs = cli::AddCertsCommand(app, certs_opts);
   if (auto exit_code = ParseCommandLine(app, common, argc, argv)) return *exit_code;
   // CLI11 fills --scheduler from the config file as if it were a flag; the environment must
   // still win over the file, so keep the file's value apart unless the flag was typed.
@@ -56,6 +77,15 @@ int main(int argc, char** argv) {
     global.config_scheduler = global.scheduler;
     global.scheduler.clear();
   }
+  if (*certs) return cli::RunCerts(certs_opts);
+  auto security = cli::ResolveCredentials(global.credentials);
+  if (!security.ok()) {
+    std::cerr << "error: " << security.status().message() << "\n";
+    return 2;
+  }
+  global.security = *security;
+  if (*tokens) return cli::RunTokens(global, tokens_opts);
+  if (*whoami) return cli::RunWhoAmI(global);
   if (*nodes) return cli::RunNodes(global, nodes_opts);
   if (*deploy) return cli::RunDeploy(global, deploy_opts);
   if (*functions) return cli::RunFunctions(global, functions_opts);

@@ -40,7 +40,7 @@ namespace {
 
 int ChangeNode(const GlobalOptions& global, const NodesOptions& options) {
   const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
-  auto stub = v1::Membership::NewStub(ConnectToScheduler(address));
+  auto stub = v1::Membership::NewStub(ConnectToScheduler(global, address));
   grpc::ClientContext ctx;
   SetDeadline(ctx, global);
   grpc::Status status;
@@ -74,7 +74,7 @@ int ChangeNode(const GlobalOptions& global, const NodesOptions& options) {
 int RunNodes(const GlobalOptions& global, const NodesOptions& options) {
   if (*options.drain || *options.undrain || *options.remove) return ChangeNode(global, options);
   const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
-  auto stub = v1::Membership::NewStub(ConnectToScheduler(address));
+  auto stub = v1::Membership::NewStub(ConnectToScheduler(global, address));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(global.timeout_ms));
   v1::ListNodesResponse resp;

@@ -27,7 +27,7 @@ std::string Fixed(double v, int digits) {
 
 int RunProfile(const GlobalOptions& global, const std::string& function) {
   const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
-  auto stub = v1::Gateway::NewStub(ConnectToScheduler(address));
+  auto stub = v1::Gateway::NewStub(ConnectToScheduler(global, address));
   grpc::ClientContext ctx;
   SetDeadline(ctx, global);
   v1::GetProfileRequest request;
@@ -72,7 +72,7 @@ CLI::App* AddProfileCommand(CLI::App& app, std::string& function) {
 
 int RunExplain(const GlobalOptions& global, const std::string& decision_id) {
   const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
-  auto stub = v1::Placement::NewStub(ConnectToScheduler(address));
+  auto stub = v1::Placement::NewStub(ConnectToScheduler(global, address));
   grpc::ClientContext ctx;
   SetDeadline(ctx, global);
   v1::ExplainRequest request;

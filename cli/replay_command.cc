@@ -131,7 +131,7 @@ int RunReplay(const GlobalOptions& global, const ReplayOptions& options) {
     }
   }
   const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
-  auto channel = ConnectToScheduler(address);
+  auto channel = ConnectToScheduler(global, address);
   if (int rc = CheckDeployed(global, address, channel, *workload); rc != 0) return rc;
   auto gateway = v1::Gateway::NewStub(channel);
 

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "common/cluster_identity.h"
 #include "proto/grpc_channel.h"
 #include "proto/grpc_status.h"
 
@@ -42,8 +43,9 @@ bool GivenOnCommandLine(int argc, const char* const* argv, std::string_view flag
   return false;
 }
 
-std::shared_ptr<grpc::Channel> ConnectToScheduler(const std::string& address) {
-  return MakeChannel(address);
+std::shared_ptr<grpc::Channel> ConnectToScheduler(const GlobalOptions& global,
+                                                  const std::string& address) {
+  return MakeChannel(address, global.security, kSchedulerServerName);
 }
 
 std::string DescribeRpcError(const grpc::Status& status, const std::string& address,

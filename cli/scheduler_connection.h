@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "cli/global_options.h"
+
 namespace tailor::cli {
 
 inline constexpr const char kDefaultSchedulerAddress[] = "127.0.0.1:7400";
@@ -25,7 +27,9 @@ std::string DefaultConfigPath();
 // Whether `flag` ("--scheduler") appears in argv, as "--scheduler X" or "--scheduler=X".
 bool GivenOnCommandLine(int argc, const char* const* argv, std::string_view flag);
 
-std::shared_ptr<grpc::Channel> ConnectToScheduler(const std::string& address);
+// A channel to the scheduler with the credentials resolved into `global.security`.
+std::shared_ptr<grpc::Channel> ConnectToScheduler(const GlobalOptions& global,
+                                                  const std::string& address);
 
 // "<what> failed: cannot reach the scheduler at 127.0.0.1:7400 (...); is tailor-scheduler
 // running? Point tailorctl at it with --scheduler HOST:PORT or TAILOR_SCHEDULER" when gRPC

@@ -117,7 +117,7 @@ CLI::App* AddTopCommand(CLI::App& app, TopOptions& options) {
 
 int RunTop(const GlobalOptions& global, const TopOptions& options) {
   const std::string address = ResolveSchedulerAddress(global.scheduler, global.config_scheduler);
-  auto channel = ConnectToScheduler(address);
+  auto channel = ConnectToScheduler(global, address);
   auto membership = v1::Membership::NewStub(channel);
   auto placement = v1::Placement::NewStub(channel);
   const bool json = global.output == "json";

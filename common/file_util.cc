@@ -68,10 +68,19 @@ Status WriteFile(const std::string& path, std::string_view contents) {
   return OkStatus();
 }
 
-Status WriteFileAtomically(const std::string& path, std::string_view contents) {
+Status WriteFileAtomically(const std::string& path, std::string_view contents,
+                           FileAccess access) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const mode_t mode = access == FileAccess::kOwnerOnly ? 0600 : 0644;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoToStatus(errno, "creating " + tmp);
+  // A leftover temporary file keeps its old mode through O_TRUNC.
+  if (::fchmod(fd, mode) != 0) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return ErrnoToStatus(err, "setting the mode of " + tmp);
+  }
   if (int err = WriteAll(fd, contents); err != 0) {
     ::close(fd);
     ::unlink(tmp.c_str());

@@ -21,8 +21,12 @@ Result<std::string> ReadFirstLine(const std::string& path);
 // always exist, and for the fake kernel trees tests build.
 Status WriteFile(const std::string& path, std::string_view contents);
 
+// Who may read a file written here: everyone (0644), or only its owner (0600: keys, tokens).
+enum class FileAccess { kShared, kOwnerOnly };
+
 // Writes to a temporary sibling and renames it over `path`, so readers never see a half file.
-Status WriteFileAtomically(const std::string& path, std::string_view contents);
+Status WriteFileAtomically(const std::string& path, std::string_view contents,
+                           FileAccess access = FileAccess::kShared);
 
 bool PathExists(const std::string& path);
 

@@ -10,6 +10,7 @@ bool IsAlnum(char c) {
 }
 
 bool AllowedAfterFirst(NameKind kind, char c) {
+  if (kind == NameKind::kTenant) return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
   if (IsAlnum(c) || c == '.' || c == '_' || c == '-') return true;
   return kind == NameKind::kVersion && c == '+';
 }
@@ -20,6 +21,8 @@ std::string_view Describe(NameKind kind) {
       return "1..64 characters of [A-Za-z0-9._+-] starting with a letter or digit";
     case NameKind::kFunction:
       return "1..64 characters of [A-Za-z0-9._-] starting with a letter or digit";
+    case NameKind::kTenant:
+      return "1..63 characters of [a-z0-9-] starting with a letter or digit";
     case NameKind::kNodeId:
     case NameKind::kId:
       return "1..128 characters of [A-Za-z0-9._-] starting with a letter or digit";
@@ -30,11 +33,13 @@ std::string_view Describe(NameKind kind) {
 }  // namespace
 
 size_t MaxNameLength(NameKind kind) {
+  if (kind == NameKind::kTenant) return 63;
   return kind == NameKind::kFunction || kind == NameKind::kVersion ? 64 : 128;
 }
 
 bool IsValidName(NameKind kind, std::string_view value) {
-  if (value.empty() || value.size() > MaxNameLength(kind) || !IsAlnum(value.front())) {
+  if (value.empty() || value.size() > MaxNameLength(kind) || !IsAlnum(value.front()) ||
+      !AllowedAfterFirst(kind, value.front())) {
     return false;
   }
   for (char c : value) {

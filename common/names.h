@@ -5,8 +5,10 @@
 //   function name   1..64 characters of [A-Za-z0-9._-], starting with a letter or digit
 //   version         1..64 characters of [A-Za-z0-9._+-], starting with a letter or digit
 //   node id         1..128 characters of [A-Za-z0-9._-], starting with a letter or digit
-//   invocation id, decision id, idempotency key
+//   invocation id, decision id, idempotency key, token and certificate names
 //                   1..128 characters of [A-Za-z0-9._-], starting with a letter or digit
+//   tenant          1..63 characters of [a-z0-9-], starting with a letter or digit (a DNS
+//                   label, as Kubernetes namespaces are)
 //
 // Starting with a letter or digit rules out ".", "..", hidden files and names a command line
 // would read as an option ("-rf").
@@ -25,7 +27,7 @@
 
 namespace tailor {
 
-enum class NameKind { kFunction, kVersion, kNodeId, kId };
+enum class NameKind { kFunction, kVersion, kNodeId, kId, kTenant };
 
 // The longest name of a kind.
 size_t MaxNameLength(NameKind kind);

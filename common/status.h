@@ -53,6 +53,7 @@ enum class ErrorReason : int {
   kFunctionRemoved = 4,  // the function was removed: it will not pass
   kInvalidField = 5,     // a field of the request is malformed; field() names it
   kStorageFull = 6,      // the server's disk is full: nothing was written, it may pass
+  kTenantLimit = 7,      // the tenant has its most invocations running: it may pass
 };
 
 class [[nodiscard]] Status {
@@ -110,6 +111,7 @@ Status OutOfRangeError(std::string message);
 Status InternalError(std::string message);
 Status UnavailableError(std::string message);
 Status DataLossError(std::string message);
+Status UnauthenticatedError(std::string message);
 
 // Maps an errno value from a failed system call to the closest canonical code, with
 // "what: strerror(errno)" as the message.

@@ -14,12 +14,13 @@ std::string HostOfAddress(const std::string& address) {
 }
 
 Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    const std::string& listen_address, const std::vector<grpc::Service*>& services) {
+    const std::string& listen_address, const std::vector<grpc::Service*>& services,
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen_address, std::move(credentials), &port);
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   builder.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
   for (grpc::Service* s : services) builder.RegisterService(s);

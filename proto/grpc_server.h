@@ -16,9 +16,10 @@ namespace tailor {
 
 class GrpcServer {
  public:
-  // `services` must outlive the server.
-  static Result<std::unique_ptr<GrpcServer>> Start(const std::string& listen_address,
-                                                   const std::vector<grpc::Service*>& services);
+  // `services` must outlive the server. `credentials`: tls_credentials.h.
+  static Result<std::unique_ptr<GrpcServer>> Start(
+      const std::string& listen_address, const std::vector<grpc::Service*>& services,
+      std::shared_ptr<grpc::ServerCredentials> credentials);
   ~GrpcServer();
 
   int port() const { return port_; }

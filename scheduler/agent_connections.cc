@@ -1,5 +1,6 @@
 #include "scheduler/agent_connections.h"
 
+#include "common/cluster_identity.h"
 #include "proto/grpc_channel.h"
 
 namespace tailor::scheduler {
@@ -15,11 +16,11 @@ bool AgentConnection::WaitUntilReady(std::chrono::milliseconds timeout) const {
   return state == GRPC_CHANNEL_READY;
 }
 
-AgentConnection AgentConnections::For(const std::string& address) {
+AgentConnection AgentConnections::For(const std::string& node_id, const std::string& address) {
   std::lock_guard lock(mu_);
-  AgentConnection& c = connections_[address];
+  AgentConnection& c = connections_[node_id + std::string(1, '\0') + address];
   if (!c.channel) {
-    c.channel = MakeChannel(address);
+    c.channel = MakeChannel(address, security_, NodeServerName(node_id));
     c.stub = v1::Agent::NewStub(c.channel);
   }
   return c;

@@ -1,4 +1,7 @@
-// AgentConnections: one gRPC channel per agent address, made on first use and reused.
+// AgentConnections: one gRPC channel per agent (node id and address), made on first use and
+// reused. Over TLS the agent must present the certificate of that node id
+// (cluster_identity.h), so an address registered by mistake or malice reaches no other node's
+// calls; the scheduler presents its own certificate, the only one agents take calls from.
 //
 // Thread-safety: safe to call concurrently.
 #pragma once
@@ -11,6 +14,7 @@
 #include <mutex>
 #include <string>
 
+#include "proto/tls_credentials.h"
 #include "tailor/v1/agent.grpc.pb.h"
 
 namespace tailor::scheduler {
@@ -27,9 +31,11 @@ struct AgentConnection {
 
 class AgentConnections {
  public:
-  AgentConnection For(const std::string& address);
+  explicit AgentConnections(TransportSecurity security) : security_(std::move(security)) {}
+  AgentConnection For(const std::string& node_id, const std::string& address);
 
  private:
+  const TransportSecurity security_;
   std::mutex mu_;
   std::map<std::string, AgentConnection> connections_;
 };

@@ -82,6 +82,7 @@ void AsyncDispatcher::Run(const AsyncQueue::Claimed& c) {
   const system_clock::time_point deadline =
       system_clock::time_point(milliseconds(c.created_unix_ms)) + options_.deadline;
   CallContext caller;
+  caller.tenant = c.tenant;
   caller.deadline = std::min(clock_.WallNow() + options_.capacity_wait, deadline);
   caller.on_attempt = [&](const std::string& invocation_id, const std::string& node_id) {
     return queue_.RecordAttempt(c.id, invocation_id, node_id);

@@ -16,7 +16,21 @@ Result<std::unique_ptr<AsyncQueue>> AsyncQueue::Open(const std::string& db_path,
   return Open(db_path, clock, Options());
 }
 
-Status AsyncQueue::CheckRoomLocked() {
+Status AsyncQueue::CheckRoomLocked(std::string_view tenant) {
+  if (options_.max_pending_per_tenant > 0) {
+    TAILOR_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT COUNT(*) FROM async_invocations "
+                                                 "WHERE tenant = ?3 AND state IN (?1, ?2)"));
+    q.Bind(1, static_cast<int64_t>(v1::ASYNC_STATE_QUEUED));
+    q.Bind(2, static_cast<int64_t>(v1::ASYNC_STATE_RUNNING));
+    q.Bind(3, tenant);
+    TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row && q.ColumnInt64(0) >= options_.max_pending_per_tenant) {
+      return ResourceExhaustedError("tenant " + std::string(tenant) + " has " +
+                                    std::to_string(options_.max_pending_per_tenant) +
+                                    " async invocations waiting or running, its limit")
+          .WithRetryAfter(options_.retry_after);
+    }
+  }
   if (options_.max_pending <= 0) return OkStatus();
   TAILOR_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT COUNT(*) FROM async_invocations "
                                                "WHERE state IN (?1, ?2)"));
@@ -32,7 +46,8 @@ Status AsyncQueue::CheckRoomLocked() {
   return OkStatus();
 }
 
-Result<std::string> AsyncQueue::Enqueue(const v1::GatewayInvokeRequest& request) {
+Result<std::string> AsyncQueue::Enqueue(const v1::GatewayInvokeRequest& request,
+                                        std::string_view tenant) {
   std::string id = RandomId();
   const int64_t now = ToUnixMillis(clock_.WallNow());
   std::lock_guard lock(mu_);
@@ -48,16 +63,17 @@ Result<std::string> AsyncQueue::Enqueue(const v1::GatewayInvokeRequest& request)
         return OkStatus();
       }
     }
-    TAILOR_RETURN_IF_ERROR(CheckRoomLocked());
+    TAILOR_RETURN_IF_ERROR(CheckRoomLocked(tenant));
     TAILOR_ASSIGN_OR_RETURN(
         auto q, db_->Prepare("INSERT INTO async_invocations (id, function_name, function_version, "
                              "payload, timeout_ms, policy, state, next_attempt_unix_ms, "
                              "created_unix_ms, updated_unix_ms, idempotency_key, callback_url, "
-                             "callback_state) "
-                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8, ?9, ?10, ?11)"));
+                             "callback_state, tenant) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8, ?9, ?10, ?11, ?12)"));
     q.Bind(1, id).Bind(2, request.function_name()).Bind(3, request.function_version());
     q.BindBlob(4, request.payload()).Bind(5, static_cast<int64_t>(request.timeout_ms()));
     q.Bind(6, request.policy()).Bind(7, static_cast<int64_t>(v1::ASYNC_STATE_QUEUED)).Bind(8, now);
+    q.Bind(12, tenant);
     if (request.idempotency_key().empty()) {
       q.BindNull(9);
     } else {
@@ -79,7 +95,8 @@ Result<v1::AsyncResult> AsyncQueue::Get(const std::string& id) {
       auto q, db_->Prepare("SELECT function_name, state, attempts, error, response, "
                            "created_unix_ms, updated_unix_ms, outcome, callback_url, "
                            "callback_state, callback_attempts, callback_error, "
-                           "callback_delivered_unix_ms FROM async_invocations WHERE id = ?1"));
+                           "callback_delivered_unix_ms, tenant FROM async_invocations "
+                           "WHERE id = ?1"));
   q.Bind(1, id);
   TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return NotFoundError("no async invocation '" + id + "'");
@@ -94,6 +111,7 @@ Result<v1::AsyncResult> AsyncQueue::Get(const std::string& id) {
   }
   r.set_created_unix_ms(q.ColumnInt64(5));
   r.set_updated_unix_ms(q.ColumnInt64(6));
+  r.set_tenant(q.ColumnText(13));
   const int64_t outcome = q.ColumnInt64(7);
   r.set_outcome(v1::RunOutcome_IsValid(static_cast<int>(outcome))
                     ? static_cast<v1::RunOutcome>(outcome)
@@ -126,7 +144,7 @@ Result<std::optional<AsyncQueue::Claimed>> AsyncQueue::ClaimDue() {
   Status s = db_->InTransaction([&]() -> Status {
     TAILOR_ASSIGN_OR_RETURN(
         auto q, db_->Prepare("SELECT id, function_name, function_version, payload, timeout_ms, "
-                             "policy, attempts, created_unix_ms FROM async_invocations "
+                             "policy, attempts, created_unix_ms, tenant FROM async_invocations "
                              "WHERE state = ?1 AND next_attempt_unix_ms <= ?2 "
                              "ORDER BY next_attempt_unix_ms, created_unix_ms LIMIT 1"));
     q.Bind(1, static_cast<int64_t>(v1::ASYNC_STATE_QUEUED)).Bind(2, now);
@@ -141,6 +159,7 @@ Result<std::optional<AsyncQueue::Claimed>> AsyncQueue::ClaimDue() {
     c.request.set_policy(q.ColumnText(5));
     c.attempts = static_cast<uint32_t>(q.ColumnInt64(6)) + 1;
     c.created_unix_ms = q.ColumnInt64(7);
+    c.tenant = q.ColumnText(8);
     q.Reset();  // a statement mid-result would block COMMIT
     TAILOR_ASSIGN_OR_RETURN(
         auto u, db_->Prepare("UPDATE async_invocations SET state = ?2, attempts = ?3, "

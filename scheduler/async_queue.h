@@ -41,6 +41,8 @@ class AsyncQueue {
     // Invocations queued or running at once; beyond it Enqueue refuses with
     // RESOURCE_EXHAUSTED and a `retry_after` hint (0: no bound).
     int64_t max_pending = 100'000;
+    // The same, per tenant (0: no bound of its own).
+    int64_t max_pending_per_tenant = 10'000;
     std::chrono::milliseconds retry_after{1000};
     // After a restart, how long past the function's timeout to wait for a run report.
     std::chrono::milliseconds reconcile_grace{60'000};
@@ -50,7 +52,8 @@ class AsyncQueue {
   // With the default Options.
   static Result<std::unique_ptr<AsyncQueue>> Open(const std::string& db_path, const Clock& clock);
 
-  Result<std::string> Enqueue(const v1::GatewayInvokeRequest& request);
+  // Queues an invocation of a function of `tenant`.
+  Result<std::string> Enqueue(const v1::GatewayInvokeRequest& request, std::string_view tenant);
   // NOT_FOUND for an unknown id.
   Result<v1::AsyncResult> Get(const std::string& id);
 
@@ -59,6 +62,7 @@ class AsyncQueue {
     v1::GatewayInvokeRequest request;
     uint32_t attempts = 0;  // including this one
     int64_t created_unix_ms = 0;  // when it was accepted
+    std::string tenant;
   };
   // The oldest due QUEUED entry, now RUNNING; nullopt when none is due.
   Result<std::optional<Claimed>> ClaimDue();
@@ -113,7 +117,7 @@ class AsyncQueue {
   AsyncQueue(std::unique_ptr<SqliteDb> db, const Clock& clock, Options options)
       : db_(std::move(db)), clock_(clock), options_(options) {}
   // REQUIRES: mu_ held, in a transaction. RESOURCE_EXHAUSTED when the queue is full.
-  Status CheckRoomLocked();
+  Status CheckRoomLocked(std::string_view tenant);
   Status SetState(const std::string& id, v1::AsyncState state, v1::RunOutcome outcome,
                   const std::string& error, const std::string* response,
                   std::optional<int64_t> next_attempt_ms);

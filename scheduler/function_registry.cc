@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 
 constexpr char kColumns[] =
     "name, version, digest, size_bytes, entrypoint, timeout_ms, memory_hint_bytes, idempotent, "
-    "deployed_unix_ms, removed_unix_ms, latency_target_ms, max_memory_bytes, max_output_bytes";
+    "deployed_unix_ms, removed_unix_ms, latency_target_ms, max_memory_bytes, max_output_bytes, "
+    "tenant";
 
 v1::FunctionVersion FromRow(const SqliteStatement& row) {
   v1::FunctionVersion f;
@@ -34,6 +35,7 @@ v1::FunctionVersion FromRow(const SqliteStatement& row) {
   f.set_latency_target_ms(static_cast<uint32_t>(row.ColumnInt64(10)));
   f.set_max_memory_bytes(static_cast<uint64_t>(row.ColumnInt64(11)));
   f.set_max_output_bytes(static_cast<uint64_t>(row.ColumnInt64(12)));
+  f.set_tenant(row.ColumnText(13));
   return f;
 }
 
@@ -54,7 +56,8 @@ std::string FunctionRegistry::BundlePath(const std::string& digest) const {
   return JoinPath(bundles_dir_, digest + ".tar.gz");
 }
 
-Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view archive,
+Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view tenant,
+                                                            std::string_view archive,
                                                             std::string_view expected_sha256) {
   if (archive.size() > options_.max_bundle_bytes) {
     return ResourceExhaustedError("bundle is " + std::to_string(archive.size()) +
@@ -88,6 +91,7 @@ Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view arc
   }
 
   std::lock_guard lock(mu_);
+  TAILOR_RETURN_IF_ERROR(CheckNameFreeLocked(manifest.name, tenant));
   {
     TAILOR_ASSIGN_OR_RETURN(auto q, db_->Prepare(std::string("SELECT ") + kColumns +
                                                  " FROM functions WHERE name = ?1 AND version = ?2"));
@@ -120,10 +124,11 @@ Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view arc
   f.set_latency_target_ms(manifest.latency_target_ms);
   f.set_max_memory_bytes(manifest.max_memory_bytes);
   f.set_max_output_bytes(manifest.max_output_bytes);
+  f.set_tenant(std::string(tenant));
   f.set_deployed_unix_ms(ToUnixMillis(clock_.WallNow()));
   TAILOR_ASSIGN_OR_RETURN(
       auto ins, db_->Prepare(std::string("INSERT OR REPLACE INTO functions (") + kColumns +
-                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12)"));
+                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, ?13)"));
   ins.Bind(1, f.name()).Bind(2, f.version()).Bind(3, f.digest());
   ins.Bind(4, static_cast<int64_t>(f.size_bytes())).Bind(5, f.entrypoint());
   ins.Bind(6, static_cast<int64_t>(f.timeout_ms()));
@@ -131,10 +136,12 @@ Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view arc
   ins.Bind(8, static_cast<int64_t>(f.idempotent() ? 1 : 0)).Bind(9, f.deployed_unix_ms());
   ins.Bind(10, static_cast<int64_t>(f.latency_target_ms()));
   ins.Bind(11, static_cast<int64_t>(f.max_memory_bytes()));
-  ins.Bind(12, static_cast<int64_t>(f.max_output_bytes()));
+  ins.Bind(12, static_cast<int64_t>(f.max_output_bytes())).Bind(13, f.tenant());
   TAILOR_RETURN_IF_ERROR(ins.Run());
-  log::Info("function deployed",
-            {{"function", f.name()}, {"version", f.version()}, {"digest", digest}});
+  log::Info("function deployed", {{"function", f.name()},
+                                  {"version", f.version()},
+                                  {"tenant", f.tenant()},
+                                  {"digest", digest}});
   return Deployed{f, false};
 }
 
@@ -193,6 +200,28 @@ Result<v1::FunctionVersion> FunctionRegistry::ResolveLocked(const std::string& n
         .WithReason(ErrorReason::kFunctionRemoved);
   }
   return f;
+}
+
+Status FunctionRegistry::CheckNameFreeLocked(const std::string& name, std::string_view tenant) {
+  TAILOR_ASSIGN_OR_RETURN(
+      auto q, db_->Prepare("SELECT tenant FROM functions WHERE name = ?1 AND tenant != ?2 LIMIT 1"));
+  q.Bind(1, name).Bind(2, tenant);
+  TAILOR_ASSIGN_OR_RETURN(bool taken, q.Step());
+  if (taken) {
+    return AlreadyExistsError("the function name '" + name +
+                              "' is taken; function names are unique across the cluster");
+  }
+  return OkStatus();
+}
+
+Result<std::string> FunctionRegistry::TenantOf(const std::string& name) {
+  std::lock_guard lock(mu_);
+  TAILOR_ASSIGN_OR_RETURN(auto q,
+                          db_->Prepare("SELECT tenant FROM functions WHERE name = ?1 LIMIT 1"));
+  q.Bind(1, name);
+  TAILOR_ASSIGN_OR_RETURN(bool found, q.Step());
+  if (!found) return NotFoundError("no function named '" + name + "'");
+  return q.ColumnText(0);
 }
 
 Status FunctionRegistry::CheckDeployedLocked(const std::string& name) {

@@ -40,13 +40,17 @@ class FunctionRegistry {
     v1::FunctionVersion function;
     bool unchanged = false;
   };
-  // `expected_sha256` may be empty. See the class comment for the errors.
-  Result<Deployed> Deploy(std::string_view archive, std::string_view expected_sha256);
+  // Deploys into `tenant`. `expected_sha256` may be empty. See the class comment for the
+  // errors; a name another tenant uses is ALREADY_EXISTS (names are unique in the cluster).
+  Result<Deployed> Deploy(std::string_view tenant, std::string_view archive,
+                          std::string_view expected_sha256);
 
   std::vector<v1::FunctionVersion> List(bool include_removed);
   // Newest (by deploy time) non-removed version when `version` is empty. NOT_FOUND for an
   // unknown function or version, FAILED_PRECONDITION for a removed one.
   Result<v1::FunctionVersion> Resolve(const std::string& name, const std::string& version);
+  // The tenant a function belongs to (removed or not). NOT_FOUND for an unknown function.
+  Result<std::string> TenantOf(const std::string& name);
   // NOT_FOUND for an unknown function. Returns how many versions were newly removed.
   Result<uint32_t> Remove(const std::string& name);
   // The archive bytes of a deployed bundle. NOT_FOUND for an unknown digest.
@@ -65,6 +69,8 @@ class FunctionRegistry {
   std::string BundlePath(const std::string& digest) const;
   // REQUIRES: mu_ held.
   Result<v1::FunctionVersion> ResolveLocked(const std::string& name, const std::string& version);
+  // REQUIRES: mu_ held. ALREADY_EXISTS when another tenant deployed `name`.
+  Status CheckNameFreeLocked(const std::string& name, std::string_view tenant);
   // REQUIRES: mu_ held. NOT_FOUND when no version of `name` was ever deployed.
   Status CheckDeployedLocked(const std::string& name);
 

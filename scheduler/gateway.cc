@@ -46,6 +46,15 @@ Admission::Deadline AdmissionDeadline(std::chrono::steady_clock::time_point now,
 
 Result<v1::GatewayInvokeResponse> Gateway::Invoke(const v1::GatewayInvokeRequest& request,
                                                   const CallContext& caller) {
+  std::optional<TenantLimits::Slot> slot;
+  if (!caller.tenant.empty()) {
+    auto acquired = tenants_.Acquire(caller.tenant);
+    if (!acquired.ok()) {
+      if (hook_) hook_("not_run");
+      return acquired.status();
+    }
+    slot.emplace(std::move(*acquired));
+  }
   auto result = request.idempotency_key().empty() ? InvokeOnce(request, caller)
                                                   : JoinOrInvoke(request, caller);
   if (hook_) hook_(result.ok() ? RunOutcomeName(result->outcome()) : "not_run");
@@ -91,7 +100,7 @@ Gateway::Attempt Gateway::CallAgent(const Placement& placed,
 
   AttemptFacts facts;
   Attempt attempt;
-  const AgentConnection agent = agents_.For(placed.node_address);
+  const AgentConnection agent = agents_.For(placed.node_id, placed.node_address);
   facts.channel_was_ready = agent.WaitUntilReady(options_.connect_timeout);
   // A sync caller's cancellation reaches the agent; its deadline does not shorten the run's.
   std::unique_ptr<grpc::ClientContext> ctx =

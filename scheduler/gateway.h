@@ -39,6 +39,7 @@
 #include "scheduler/agent_connections.h"
 #include "scheduler/placer.h"
 #include "scheduler/retry_rules.h"
+#include "scheduler/tenant_limits.h"
 #include "tailor/v1/gateway.pb.h"
 
 namespace tailor::scheduler {
@@ -56,6 +57,9 @@ struct CallContext {
   // and the agent stops the run (outcome CANCELLED). Null for async invocations, whose runs go
   // on whatever happens to the scheduler's connection.
   const grpc::ServerContextBase* server_context = nullptr;
+  // The tenant whose invocation this is: it holds one of the tenant's slots (tenant_limits.h)
+  // while it runs. Empty: no slot is taken.
+  std::string tenant;
 };
 
 class Gateway {
@@ -74,14 +78,17 @@ class Gateway {
   // "not_run" when no node ran it).
   using OutcomeHook = std::function<void(const std::string& outcome)>;
 
-  Gateway(Options options, Placer& placer, Admission& admission, AgentConnections& agents)
-      : options_(options), placer_(placer), admission_(admission), agents_(agents) {}
+  Gateway(Options options, Placer& placer, Admission& admission, AgentConnections& agents,
+          TenantLimits& tenants)
+      : options_(options), placer_(placer), admission_(admission), agents_(agents),
+        tenants_(tenants) {}
 
   // OK with the run (any outcome) when one was attempted. Errors when none was: NOT_FOUND
   // (unknown function), INVALID_ARGUMENT, FAILED_PRECONDITION (removed, or no node can ever
   // take it), RESOURCE_EXHAUSTED (no node had capacity in the time the caller allows; with a
   // retry hint), UNAVAILABLE (every attempt failed before the function started; the message
-  // lists them), CANCELLED (the caller went away while it waited).
+  // lists them), CANCELLED (the caller went away while it waited), RESOURCE_EXHAUSTED with
+  // ErrorReason::kTenantLimit (the caller's tenant has its most invocations running).
   Result<v1::GatewayInvokeResponse> Invoke(const v1::GatewayInvokeRequest& request,
                                            const CallContext& caller = {});
 
@@ -110,6 +117,7 @@ class Gateway {
   Placer& placer_;
   Admission& admission_;
   AgentConnections& agents_;
+  TenantLimits& tenants_;
   AgentCalls calls_;
   OutcomeHook hook_;
   std::mutex mu_;

@@ -8,7 +8,14 @@
 
 namespace tailor::scheduler {
 
-Status GatewayServiceImpl::CheckRequest(const v1::GatewayInvokeRequest& request) {
+Status GatewayServiceImpl::CheckSees(const Identity& who, const std::string& tenant,
+                                     const std::string& function_name) {
+  if (SeesTenant(who, tenant)) return OkStatus();
+  return NotFoundError("no function named '" + function_name + "'");
+}
+
+Result<std::string> GatewayServiceImpl::CheckRequest(const Identity& who,
+                                                     const v1::GatewayInvokeRequest& request) {
   TAILOR_RETURN_IF_ERROR(ValidateGatewayInvokeRequest(request));
   if (request.payload().size() > options_.max_payload_bytes) {
     return InvalidArgumentError("payload is " + std::to_string(request.payload().size()) +
@@ -16,14 +23,19 @@ Status GatewayServiceImpl::CheckRequest(const v1::GatewayInvokeRequest& request)
                                 std::to_string(options_.max_payload_bytes))
         .WithField("payload");
   }
-  return functions_.Resolve(request.function_name(), request.function_version()).status();
+  TAILOR_ASSIGN_OR_RETURN(auto fn,
+                          functions_.Resolve(request.function_name(), request.function_version()));
+  TAILOR_RETURN_IF_ERROR(CheckSees(who, fn.tenant(), fn.name()));
+  return fn.tenant();
 }
 
 grpc::Status GatewayServiceImpl::Invoke(grpc::ServerContext* context,
                                         const v1::GatewayInvokeRequest* request,
                                         v1::GatewayInvokeResponse* response) {
-  Status checked = CheckRequest(*request);
-  if (!checked.ok()) return ToGrpcStatus(checked);
+  auto who = authorizer_.Check(*context, Action::kInvoke);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  auto tenant = CheckRequest(*who, *request);
+  if (!tenant.ok()) return ToGrpcStatus(tenant.status());
   if (!request->callback_url().empty()) {
     return ToGrpcStatus(InvalidArgumentError("callback_url is for InvokeAsync only: Invoke "
                                              "answers the caller itself")
@@ -37,47 +49,67 @@ grpc::Status GatewayServiceImpl::Invoke(grpc::ServerContext* context,
   }
   caller.cancelled = [context] { return context->IsCancelled(); };
   caller.server_context = context;
+  caller.tenant = *tenant;
   auto result = gateway_.Invoke(*request, caller);
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = std::move(*result);
   return grpc::Status::OK;
 }
 
-Result<std::string> GatewayServiceImpl::Enqueue(const v1::GatewayInvokeRequest& request) {
-  TAILOR_RETURN_IF_ERROR(CheckRequest(request));
+Result<std::string> GatewayServiceImpl::Enqueue(const Identity& who,
+                                                const v1::GatewayInvokeRequest& request) {
+  TAILOR_ASSIGN_OR_RETURN(const std::string tenant, CheckRequest(who, request));
   if (!request.callback_url().empty()) {
     TAILOR_RETURN_IF_ERROR(ParseCallbackUrl(request.callback_url(), "callback_url"));
   }
-  TAILOR_ASSIGN_OR_RETURN(std::string id, queue_.Enqueue(request));
+  TAILOR_ASSIGN_OR_RETURN(std::string id, queue_.Enqueue(request, tenant));
   if (on_enqueue_) on_enqueue_();
   return id;
 }
 
-grpc::Status GatewayServiceImpl::InvokeAsync(grpc::ServerContext*,
+grpc::Status GatewayServiceImpl::InvokeAsync(grpc::ServerContext* context,
                                              const v1::GatewayInvokeRequest* request,
                                              v1::InvokeAsyncResponse* response) {
-  auto id = Enqueue(*request);
+  auto who = authorizer_.Check(*context, Action::kInvoke);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  auto id = Enqueue(*who, *request);
   if (!id.ok()) return ToGrpcStatus(id.status());
   response->set_id(*id);
   return grpc::Status::OK;
 }
 
-grpc::Status GatewayServiceImpl::GetResult(grpc::ServerContext*,
+Result<v1::AsyncResult> GatewayServiceImpl::ReadResult(const Identity& who,
+                                                       const std::string& id) {
+  TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kId, id, "id"));
+  TAILOR_ASSIGN_OR_RETURN(v1::AsyncResult r, queue_.Get(id));
+  if (!SeesTenant(who, r.tenant())) return NotFoundError("no async invocation '" + id + "'");
+  return r;
+}
+
+grpc::Status GatewayServiceImpl::GetResult(grpc::ServerContext* context,
                                            const v1::GetResultRequest* request,
                                            v1::AsyncResult* response) {
-  if (Status s = CheckName(NameKind::kId, request->id(), "id"); !s.ok()) return ToGrpcStatus(s);
-  auto r = queue_.Get(request->id());
+  auto who = authorizer_.Check(*context, Action::kReadResults);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  auto r = ReadResult(*who, request->id());
   if (!r.ok()) return ToGrpcStatus(r.status());
   *response = std::move(*r);
   return grpc::Status::OK;
 }
 
-grpc::Status GatewayServiceImpl::GetProfile(grpc::ServerContext*,
+grpc::Status GatewayServiceImpl::GetProfile(grpc::ServerContext* context,
                                             const v1::GetProfileRequest* request,
                                             v1::FunctionProfile* response) {
+  auto who = authorizer_.Check(*context, Action::kReadProfiles);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   if (Status s = CheckName(NameKind::kFunction, request->function_name(), "function_name");
       !s.ok()) {
     return ToGrpcStatus(s);
+  }
+  // Profiles of functions never deployed (placed by a platform) are for admins and platforms.
+  auto tenant = functions_.TenantOf(request->function_name());
+  if (!SeesTenant(*who, tenant.ok() ? *tenant : "")) {
+    return ToGrpcStatus(NotFoundError("no function named '" + request->function_name() + "'"));
   }
   auto runs = runs_.RunsOf(request->function_name(), options_.profile_max_runs);
   if (!runs.ok()) return ToGrpcStatus(runs.status());

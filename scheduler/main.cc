@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   app.add_option("--address-file", address_file, "Write the bound address to this file");
   std::string metrics_address_file, http_address_file;
   app.add_option("--metrics-listen", opts.metrics_listen,
-                 "Prometheus metrics endpoint (host:port; empty: none)");
+                 "Prometheus metrics endpoint, plain HTTP without authentication (host:port; "
+                 "empty: none)");
   app.add_option("--metrics-address-file", metrics_address_file,
                  "Write the metrics endpoint's host:port here");
   app.add_option("--http-listen", opts.http_listen,
@@ -77,6 +78,22 @@ int main(int argc, char** argv) {
   app.add_option("--callback-initial-backoff-ms", callback_backoff_ms,
                  "Wait after a callback's first failed try (doubling after each, up to 5 min)")
       ->check(CLI::Range(int64_t{10}, int64_t{600'000}));
+  app.add_flag("--insecure-allow-anyone", opts.security.insecure,
+               "INSECURE: no TLS and no authentication; anyone who reaches a port controls the "
+               "cluster (only for tests on an isolated host)");
+  app.add_option("--tls-dir", opts.security.tls_dir,
+                 "The scheduler's ca.crt, tls.crt, tls.key (default: its own CA, made in "
+                 "<data-dir>/pki at first start)");
+  app.add_option("--tls-dns-name", opts.security.extra_dns_names,
+                 "Extra DNS name for the certificate the scheduler makes itself (repeatable)");
+  app.add_option("--tls-ip", opts.security.extra_ips,
+                 "Extra IP address for the certificate the scheduler makes itself (repeatable)");
+  app.add_option("--tenant-max-concurrent", opts.tenants.max_concurrent_invocations,
+                 "Invocations one tenant may have running at once (0: no limit)")
+      ->check(CLI::Range(0u, 10'000'000u));
+  app.add_option("--tenant-max-pending", opts.async_queue.max_pending_per_tenant,
+                 "Async invocations one tenant may have queued or running (0: no limit)")
+      ->check(CLI::Range(int64_t{0}, int64_t{100'000'000}));
   app.add_option("--max-bundle-bytes", opts.functions.max_bundle_bytes,
                  "Largest bundle archive `tailorctl deploy` may upload");
   app.add_option("--max-payload-bytes", opts.gateway_service.max_payload_bytes,

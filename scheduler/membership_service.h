@@ -1,9 +1,12 @@
 // MembershipServiceImpl: tailor.v1.Membership over the NodeRegistry (and the Placer, which
-// drops a deregistered node's reservations).
+// drops a deregistered node's reservations). A node registers and heartbeats only for itself
+// (its certificate names its node id: the node-authorizer rule); listing needs a reader,
+// drain and deregister an admin (authorizer.h).
 //
 // Thread-safety: called concurrently by gRPC; the registry and placer are thread-safe.
 #pragma once
 
+#include "scheduler/authorizer.h"
 #include "scheduler/node_registry.h"
 #include "scheduler/placer.h"
 #include "tailor/v1/membership.grpc.pb.h"
@@ -12,8 +15,8 @@ namespace tailor::scheduler {
 
 class MembershipServiceImpl final : public v1::Membership::Service {
  public:
-  MembershipServiceImpl(NodeRegistry& registry, Placer& placer)
-      : registry_(registry), placer_(placer) {}
+  MembershipServiceImpl(Authorizer& authorizer, NodeRegistry& registry, Placer& placer)
+      : authorizer_(authorizer), registry_(registry), placer_(placer) {}
 
   grpc::Status Register(grpc::ServerContext* context, const v1::RegisterRequest* request,
                         v1::RegisterResponse* response) override;
@@ -27,6 +30,10 @@ class MembershipServiceImpl final : public v1::Membership::Service {
                           v1::DeregisterResponse* response) override;
 
  private:
+  // The node named `node_id` calling, or why not.
+  Status CheckNodeCall(const grpc::ServerContext& context, const std::string& node_id);
+
+  Authorizer& authorizer_;
   NodeRegistry& registry_;
   Placer& placer_;
 };

@@ -10,6 +10,10 @@ grpc::ServerUnaryReactor* PlacementServiceImpl::Place(grpc::CallbackServerContex
                                                       const v1::PlaceRequest* request,
                                                       v1::PlaceResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (auto who = authorizer_.Check(*context, Action::kPlace); !who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
   reactor->Finish(DoPlace(*request, response));
   return reactor;
 }
@@ -46,8 +50,18 @@ grpc::Status PlacementServiceImpl::DoPlace(const v1::PlaceRequest& req,
   return grpc::Status::OK;
 }
 
-grpc::Status PlacementServiceImpl::Report(grpc::ServerContext*, const v1::ReportRequest* request,
+bool PlacementServiceImpl::SeesFunction(const Identity& who, const std::string& function_name) {
+  if (SeesTenant(who, "")) return true;  // admins, platforms: every tenant
+  auto tenant = functions_.TenantOf(function_name);
+  return tenant.ok() && SeesTenant(who, *tenant);
+}
+
+grpc::Status PlacementServiceImpl::Report(grpc::ServerContext* context,
+                                          const v1::ReportRequest* request,
                                           v1::ReportResponse* response) {
+  if (auto who = authorizer_.Check(*context, Action::kPlace); !who.ok()) {
+    return ToGrpcStatus(who.status());
+  }
   v1::RunReport report = request->report();
   if (!request->decision_id().empty()) {
     if (!report.decision_id().empty() && report.decision_id() != request->decision_id()) {
@@ -66,9 +80,12 @@ grpc::Status PlacementServiceImpl::Report(grpc::ServerContext*, const v1::Report
   return grpc::Status::OK;
 }
 
-grpc::Status PlacementServiceImpl::CancelPlacement(grpc::ServerContext*,
+grpc::Status PlacementServiceImpl::CancelPlacement(grpc::ServerContext* context,
                                                    const v1::CancelPlacementRequest* request,
                                                    v1::CancelPlacementResponse* response) {
+  if (auto who = authorizer_.Check(*context, Action::kPlace); !who.ok()) {
+    return ToGrpcStatus(who.status());
+  }
   if (Status s = CheckName(NameKind::kId, request->decision_id(), "decision_id"); !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -76,20 +93,28 @@ grpc::Status PlacementServiceImpl::CancelPlacement(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status PlacementServiceImpl::Explain(grpc::ServerContext*, const v1::ExplainRequest* request,
+grpc::Status PlacementServiceImpl::Explain(grpc::ServerContext* context,
+                                           const v1::ExplainRequest* request,
                                            v1::ExplainResponse* response) {
+  auto who = authorizer_.Check(*context, Action::kExplain);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   if (Status s = CheckName(NameKind::kId, request->decision_id(), "decision_id"); !s.ok()) {
     return ToGrpcStatus(s);
   }
   auto e = placer_.Explain(request->decision_id());
   if (!e.ok()) return ToGrpcStatus(e.status());
+  if (!SeesFunction(*who, e->function_name())) {
+    return ToGrpcStatus(NotFoundError("no decision " + request->decision_id()));
+  }
   *response = std::move(*e);
   return grpc::Status::OK;
 }
 
-grpc::Status PlacementServiceImpl::ListDecisions(grpc::ServerContext*,
+grpc::Status PlacementServiceImpl::ListDecisions(grpc::ServerContext* context,
                                                  const v1::ListDecisionsRequest* request,
                                                  v1::ListDecisionsResponse* response) {
+  auto who = authorizer_.Check(*context, Action::kExplain);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   constexpr uint32_t kMaxLimit = 1000;
   if (Status s = CheckName(NameKind::kFunction, request->function_name(), "function_name");
       !request->function_name().empty() && !s.ok()) {
@@ -100,8 +125,12 @@ grpc::Status PlacementServiceImpl::ListDecisions(grpc::ServerContext*,
                                              " is over the most a call returns, " +
                                              std::to_string(kMaxLimit)));
   }
-  *response = placer_.ListDecisions(request->limit() == 0 ? 20 : request->limit(),
-                                    request->function_name());
+  v1::ListDecisionsResponse all = placer_.ListDecisions(
+      request->limit() == 0 ? 20 : request->limit(), request->function_name());
+  for (auto& d : *all.mutable_decisions()) {
+    if (SeesFunction(*who, d.function_name())) *response->add_decisions() = std::move(d);
+  }
+  response->set_decisions_kept(all.decisions_kept());
   return grpc::Status::OK;
 }
 

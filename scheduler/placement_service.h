@@ -8,11 +8,17 @@
 // hint (`retry_after`) in their ErrorDetail.
 // Report (which writes SQLite) and Explain stay on the sync thread pool.
 //
+// Access (authorizer.h): Place, Report and CancelPlacement need the platform role; Explain and
+// ListDecisions a platform or reader, and a reader sees only decisions on its tenant's
+// functions.
+//
 // Thread-safety: called concurrently by gRPC; Placer and RunIntake are thread-safe.
 #pragma once
 
 #include <chrono>
 
+#include "scheduler/authorizer.h"
+#include "scheduler/function_registry.h"
 #include "scheduler/placer.h"
 #include "scheduler/run_intake.h"
 #include "tailor/v1/placement.grpc.pb.h"
@@ -22,8 +28,10 @@ namespace tailor::scheduler {
 class PlacementServiceImpl final
     : public v1::Placement::WithCallbackMethod_Place<v1::Placement::Service> {
  public:
-  PlacementServiceImpl(Placer& placer, RunIntake& intake, std::chrono::milliseconds retry_after)
-      : placer_(placer), intake_(intake), retry_after_(retry_after) {}
+  PlacementServiceImpl(Authorizer& authorizer, Placer& placer, RunIntake& intake,
+                       FunctionRegistry& functions, std::chrono::milliseconds retry_after)
+      : authorizer_(authorizer), placer_(placer), intake_(intake), functions_(functions),
+        retry_after_(retry_after) {}
 
   grpc::ServerUnaryReactor* Place(grpc::CallbackServerContext* context,
                                   const v1::PlaceRequest* request,
@@ -40,9 +48,13 @@ class PlacementServiceImpl final
 
  private:
   grpc::Status DoPlace(const v1::PlaceRequest& request, v1::PlaceResponse* response);
+  // Whether `who` may see decisions on `function_name`.
+  bool SeesFunction(const Identity& who, const std::string& function_name);
 
+  Authorizer& authorizer_;
   Placer& placer_;
   RunIntake& intake_;
+  FunctionRegistry& functions_;
   const std::chrono::milliseconds retry_after_;
 };
 

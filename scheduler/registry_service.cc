@@ -7,15 +7,40 @@
 
 namespace tailor::scheduler {
 
-grpc::Status RegistryServiceImpl::Deploy(grpc::ServerContext*,
+Status RegistryServiceImpl::CheckOwnFunction(const Identity& who, const std::string& name) {
+  TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kFunction, name, "name"));
+  TAILOR_ASSIGN_OR_RETURN(const std::string tenant, registry_.TenantOf(name));
+  if (!SeesTenant(who, tenant)) return NotFoundError("no function named '" + name + "'");
+  return OkStatus();
+}
+
+namespace {
+
+// The tenant a deploy goes into: the caller's own, or any an admin names.
+Result<std::string> DeployTenant(const Identity& who, const std::string& requested) {
+  if (requested.empty()) return HomeTenant(who);
+  TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kTenant, requested, "header.tenant"));
+  if (!SeesTenant(who, requested)) {
+    return PermissionDeniedError(who.Describe() + " may not deploy into tenant " + requested);
+  }
+  return requested;
+}
+
+}  // namespace
+
+grpc::Status RegistryServiceImpl::Deploy(grpc::ServerContext* context,
                                          grpc::ServerReader<v1::DeployChunk>* reader,
                                          v1::DeployResponse* response) {
+  auto who = authorizer_.Check(*context, Action::kDeploy);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   const uint64_t limit = registry_.options().max_bundle_bytes;
   v1::DeployChunk chunk;
   if (!reader->Read(&chunk) || !chunk.has_header()) {
     return ToGrpcStatus(InvalidArgumentError("a deploy stream starts with a header chunk"));
   }
   const v1::DeployHeader header = chunk.header();
+  auto tenant = DeployTenant(*who, header.tenant());
+  if (!tenant.ok()) return ToGrpcStatus(tenant.status());
   if (!header.sha256().empty() && !IsSha256Hex(header.sha256())) {
     return ToGrpcStatus(InvalidArgumentError("header.sha256 must be 64 lower-case hex digits, got " +
                                              Excerpt(header.sha256()))
@@ -43,39 +68,44 @@ grpc::Status RegistryServiceImpl::Deploy(grpc::ServerContext*,
                                       " bytes, the header announced " +
                                       std::to_string(header.size_bytes())));
   }
-  auto deployed = registry_.Deploy(archive, header.sha256());
+  auto deployed = registry_.Deploy(*tenant, archive, header.sha256());
   if (!deployed.ok()) return ToGrpcStatus(deployed.status());
   *response->mutable_function() = deployed->function;
   response->set_unchanged(deployed->unchanged);
   return grpc::Status::OK;
 }
 
-grpc::Status RegistryServiceImpl::ListFunctions(grpc::ServerContext*,
+grpc::Status RegistryServiceImpl::ListFunctions(grpc::ServerContext* context,
                                                 const v1::ListFunctionsRequest* request,
                                                 v1::ListFunctionsResponse* response) {
+  auto who = authorizer_.Check(*context, Action::kListFunctions);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   for (auto& f : registry_.List(request->include_removed())) {
+    if (!SeesTenant(*who, f.tenant())) continue;
+    if (!request->tenant().empty() && f.tenant() != request->tenant()) continue;
     *response->add_functions() = std::move(f);
   }
   return grpc::Status::OK;
 }
 
-grpc::Status RegistryServiceImpl::RemoveFunction(grpc::ServerContext*,
+grpc::Status RegistryServiceImpl::RemoveFunction(grpc::ServerContext* context,
                                                  const v1::RemoveFunctionRequest* request,
                                                  v1::RemoveFunctionResponse* response) {
-  if (Status s = CheckName(NameKind::kFunction, request->name(), "name"); !s.ok()) {
-    return ToGrpcStatus(s);
-  }
+  auto who = authorizer_.Check(*context, Action::kDeploy);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (Status s = CheckOwnFunction(*who, request->name()); !s.ok()) return ToGrpcStatus(s);
   auto removed = registry_.Remove(request->name());
   if (!removed.ok()) return ToGrpcStatus(removed.status());
   response->set_versions_removed(*removed);
   return grpc::Status::OK;
 }
 
-grpc::Status RegistryServiceImpl::GetCallbackSecret(grpc::ServerContext*,
+grpc::Status RegistryServiceImpl::GetCallbackSecret(grpc::ServerContext* context,
                                                     const v1::GetCallbackSecretRequest* request,
                                                     v1::GetCallbackSecretResponse* response) {
-  if (Status s = CheckName(NameKind::kFunction, request->function_name(), "function_name");
-      !s.ok()) {
+  auto who = authorizer_.Check(*context, Action::kCallbackSecret);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (Status s = CheckOwnFunction(*who, request->function_name()); !s.ok()) {
     return ToGrpcStatus(s);
   }
   auto secret = registry_.CallbackSecret(request->function_name());
@@ -84,9 +114,12 @@ grpc::Status RegistryServiceImpl::GetCallbackSecret(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status RegistryServiceImpl::FetchBundle(grpc::ServerContext*,
+grpc::Status RegistryServiceImpl::FetchBundle(grpc::ServerContext* context,
                                               const v1::FetchBundleRequest* request,
                                               grpc::ServerWriter<v1::BundleChunk>* writer) {
+  if (auto who = authorizer_.Check(*context, Action::kFetchBundle); !who.ok()) {
+    return ToGrpcStatus(who.status());
+  }
   auto bytes = registry_.ReadBundle(request->digest());
   if (!bytes.ok()) return ToGrpcStatus(bytes.status());
   constexpr size_t kChunk = 1 << 20;

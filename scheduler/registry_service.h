@@ -2,11 +2,16 @@
 // stream into memory up to the registry's size limit (RESOURCE_EXHAUSTED beyond it, before
 // reading further); FetchBundle streams archives out in 1 MiB chunks.
 //
+// Access (authorizer.h): deploy, remove and callback secrets need a deployer, in its own
+// tenant (an admin names any); listing shows the tenants the caller sees; bundles go to nodes
+// and admins. Another tenant's function is NOT_FOUND.
+//
 // Thread-safety: called concurrently by gRPC; FunctionRegistry is thread-safe.
 #pragma once
 
 #include <functional>
 
+#include "scheduler/authorizer.h"
 #include "scheduler/function_registry.h"
 #include "tailor/v1/registry.grpc.pb.h"
 
@@ -14,7 +19,8 @@ namespace tailor::scheduler {
 
 class RegistryServiceImpl final : public v1::Registry::Service {
  public:
-  explicit RegistryServiceImpl(FunctionRegistry& registry) : registry_(registry) {}
+  RegistryServiceImpl(Authorizer& authorizer, FunctionRegistry& registry)
+      : authorizer_(authorizer), registry_(registry) {}
 
   grpc::Status Deploy(grpc::ServerContext* context, grpc::ServerReader<v1::DeployChunk>* reader,
                       v1::DeployResponse* response) override;
@@ -30,6 +36,10 @@ class RegistryServiceImpl final : public v1::Registry::Service {
                                  v1::GetCallbackSecretResponse* response) override;
 
  private:
+  // NOT_FOUND unless `name` is a function `who` sees.
+  Status CheckOwnFunction(const Identity& who, const std::string& name);
+
+  Authorizer& authorizer_;
   FunctionRegistry& registry_;
 };
 

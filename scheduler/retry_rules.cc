@@ -38,7 +38,8 @@ AsyncNext DecideAsyncNext(bool ran, v1::RunOutcome outcome, const Status& error,
     return outcome == v1::RUN_OUTCOME_SUCCEEDED ? AsyncNext::kSucceed : AsyncNext::kFailWithRun;
   }
   if (past_deadline) return AsyncNext::kFailNotRun;
-  if (error.reason() == ErrorReason::kNoCapacity || error.reason() == ErrorReason::kStorageFull) {
+  if (error.reason() == ErrorReason::kNoCapacity || error.reason() == ErrorReason::kStorageFull ||
+      error.reason() == ErrorReason::kTenantLimit) {
     return AsyncNext::kWaitForCapacity;
   }
   const bool may_pass = error.code() == StatusCode::kUnavailable ||

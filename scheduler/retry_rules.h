@@ -26,7 +26,8 @@
 //   a run that SUCCEEDED                 -> kSucceed
 //   a run with any other outcome         -> kFailWithRun (the run is kept: output, stderr)
 //   no capacity now (ErrorReason::kNoCapacity), or the scheduler's own disk is full
-//   (ErrorReason::kStorageFull: not the function's failure), before the invocation's deadline
+//   (ErrorReason::kStorageFull: not the function's failure), or its tenant has its most
+//   invocations running (ErrorReason::kTenantLimit), before the invocation's deadline
 //                                        -> kWaitForCapacity (no try is spent)
 //   another error that may pass (UNAVAILABLE, RESOURCE_EXHAUSTED: attempts failed before the
 //   function started), tries left, before the deadline -> kRetryLater (a try is spent)

@@ -6,9 +6,14 @@
 
 namespace tailor::scheduler {
 
-grpc::Status RunIngestServiceImpl::SubmitRunReports(grpc::ServerContext*,
+grpc::Status RunIngestServiceImpl::SubmitRunReports(grpc::ServerContext* context,
                                                     const v1::SubmitRunReportsRequest* request,
                                                     v1::SubmitRunReportsResponse* response) {
+  auto who = authorizer_.Check(*context, Action::kNodeSelf);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (Status s = authorizer_.CheckNode(*who, request->node_id(), Action::kNodeSelf); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   if (Status s = CheckName(NameKind::kNodeId, request->node_id(), "node_id"); !s.ok()) {
     return ToGrpcStatus(s);
   }

@@ -1,6 +1,6 @@
 // RunIngestServiceImpl: tailor.v1.RunIngest, where agents deliver their spooled run reports.
-// The sender must be a registered node (NOT_FOUND otherwise: it registers again) and every
-// report must be its own run. Each report is checked on its own (RunIntake): stored ones are
+// The sender must be the node it names (its certificate: authorizer.h) and registered
+// (NOT_FOUND otherwise: it registers again), and every report must be its own run. Each report is checked on its own (RunIntake): stored ones are
 // acknowledged, refused ones listed as rejected with the field and reason, so the agent can
 // drop them instead of resending them forever.
 //
@@ -9,6 +9,7 @@
 
 #include <atomic>
 
+#include "scheduler/authorizer.h"
 #include "scheduler/run_intake.h"
 #include "tailor/v1/ingest.grpc.pb.h"
 
@@ -16,13 +17,15 @@ namespace tailor::scheduler {
 
 class RunIngestServiceImpl final : public v1::RunIngest::Service {
  public:
-  RunIngestServiceImpl(RunIntake& intake, NodeRegistry& nodes) : intake_(intake), nodes_(nodes) {}
+  RunIngestServiceImpl(Authorizer& authorizer, RunIntake& intake, NodeRegistry& nodes)
+      : authorizer_(authorizer), intake_(intake), nodes_(nodes) {}
 
   grpc::Status SubmitRunReports(grpc::ServerContext* context,
                                 const v1::SubmitRunReportsRequest* request,
                                 v1::SubmitRunReportsResponse* response) override;
 
  private:
+  Authorizer& authorizer_;
   RunIntake& intake_;
   NodeRegistry& nodes_;
 };

@@ -48,6 +48,11 @@ SchedulerMetrics::SchedulerMetrics(prometheus::Registry& r,
                           .Name("tailor_scheduler_callback_tries_total")
                           .Help("Completion callback delivery tries, by result")
                           .Register(r)),
+      access_denied_(prometheus::BuildCounter()
+                         .Name("tailor_scheduler_access_denied_total")
+                         .Help("Calls refused: unauthenticated (no or bad credentials) or "
+                               "permission_denied (no role for the action), by action")
+                         .Register(r)),
       async_depth_(prometheus::BuildGauge()
                        .Name("tailor_scheduler_async_queue_depth")
                        .Help("Async invocations waiting (queued) or being run (running)")
@@ -151,6 +156,10 @@ void SchedulerMetrics::RecordInvocation(const std::string& outcome) {
 
 void SchedulerMetrics::RecordCallback(const std::string& result) {
   callback_tries_.Add({{"result", result}}).Increment();
+}
+
+void SchedulerMetrics::RecordAccessDenied(std::string_view code, std::string_view action) {
+  access_denied_.Add({{"code", std::string(code)}, {"action", std::string(action)}}).Increment();
 }
 
 void SchedulerMetrics::RecordReport(double lag_seconds) {

@@ -17,6 +17,7 @@
 //   tailor_scheduler_admission_admitted_total                 counter (placed after waiting)
 //   tailor_scheduler_admission_refused_total{reason}          counter (queue_full, deadline)
 //   tailor_scheduler_callback_tries_total{result}             counter (delivered, retry, failed)
+//   tailor_scheduler_access_denied_total{code,action}         counter (authorizer.h)
 //   tailor_scheduler_nodes{health}                            gauge
 //   tailor_scheduler_functions                                gauge (deployed, not removed)
 //
@@ -46,6 +47,8 @@ class SchedulerMetrics {
   void RecordPrediction(const std::string& policy, double predicted_ms, double measured_ms);
   void RecordInvocation(const std::string& outcome);
   void RecordCallback(const std::string& result);
+  // A refused call: code "unauthenticated" or "permission_denied", action (authorizer.h).
+  void RecordAccessDenied(std::string_view code, std::string_view action);
   void RecordReport(double lag_seconds);
   void RecordRejectedReport();
   void RecordModelRestoreFailures(int count);
@@ -63,6 +66,7 @@ class SchedulerMetrics {
   prometheus::Family<prometheus::Histogram>& prediction_error_;
   prometheus::Family<prometheus::Counter>& invocations_;
   prometheus::Family<prometheus::Counter>& callback_tries_;
+  prometheus::Family<prometheus::Counter>& access_denied_;
   prometheus::Family<prometheus::Gauge>& async_depth_;
   prometheus::Gauge& async_oldest_;
   prometheus::Histogram& ingestion_lag_;

@@ -21,6 +21,7 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   const std::string db_path = JoinPath(options.data_dir, "scheduler.db");
   TAILOR_ASSIGN_OR_RETURN(s->db_, OpenSchedulerDatabase(db_path, options.init_database));
   TAILOR_ASSIGN_OR_RETURN(s->runs_db_, SqliteDb::Open(db_path));
+  TAILOR_RETURN_IF_ERROR(s->StartAccess(db_path, clock));
 
   s->node_store_ = std::make_unique<NodeStore>(*s->db_);
   s->registry_ = std::make_unique<NodeRegistry>(options.registry, clock, s->node_store_.get());
@@ -35,22 +36,27 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
                           Placer::Create(placer_options, *s->registry_, *s->functions_, clock));
   s->admission_ = std::make_unique<Admission>(options.admission);
   s->placer_->SetCapacityHook([admission = s->admission_.get()] { admission->CapacityFreed(); });
-  s->membership_ = std::make_unique<MembershipServiceImpl>(*s->registry_, *s->placer_);
+  s->membership_ =
+      std::make_unique<MembershipServiceImpl>(*s->authorizer_, *s->registry_, *s->placer_);
   s->intake_ = std::make_unique<RunIntake>(*s->run_store_, *s->registry_, *s->placer_, clock);
   s->clock_ = &clock;
   TAILOR_ASSIGN_OR_RETURN(s->model_states_, ModelStateStore::Open(db_path, clock));
   // Never fails the start: whatever cannot be restored is relearned from the stored runs.
   const int restore_failures = s->RestoreModels();
   s->last_model_save_ = clock.MonotonicNow();
-  s->agents_ = std::make_unique<AgentConnections>();
-  s->gateway_ =
-      std::make_unique<Gateway>(options.gateway, *s->placer_, *s->admission_, *s->agents_);
+  s->agents_ = std::make_unique<AgentConnections>(s->security_);
+  s->tenant_limits_ = std::make_unique<TenantLimits>(options.tenants);
+  s->gateway_ = std::make_unique<Gateway>(options.gateway, *s->placer_, *s->admission_,
+                                          *s->agents_, *s->tenant_limits_);
 
   // Metrics, wired through hooks so the core classes know nothing of Prometheus.
   s->metrics_registry_ = std::make_shared<prometheus::Registry>();
   s->metrics_ = std::make_unique<SchedulerMetrics>(*s->metrics_registry_, models::PolicyNames());
   SchedulerMetrics* metrics = s->metrics_.get();
   metrics->RecordModelRestoreFailures(restore_failures);
+  s->authorizer_->SetDenialHook([metrics](std::string_view code, Action action) {
+    metrics->RecordAccessDenied(code, ActionName(action));
+  });
   s->placer_->SetDecisionHook([metrics](const std::string& policy, const std::string& outcome,
                                         double seconds, bool explored) {
     metrics->RecordDecision(policy, outcome, seconds, explored);
@@ -93,10 +99,10 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
                {"awaiting_reports", recovered.awaiting}});
   }
 
-  s->ingest_ = std::make_unique<RunIngestServiceImpl>(*s->intake_, *s->registry_);
-  s->registry_service_ = std::make_unique<RegistryServiceImpl>(*s->functions_);
+  s->ingest_ = std::make_unique<RunIngestServiceImpl>(*s->authorizer_, *s->intake_, *s->registry_);
+  s->registry_service_ = std::make_unique<RegistryServiceImpl>(*s->authorizer_, *s->functions_);
   s->placement_service_ = std::make_unique<PlacementServiceImpl>(
-      *s->placer_, *s->intake_, options.admission.retry_after);
+      *s->authorizer_, *s->placer_, *s->intake_, *s->functions_, options.admission.retry_after);
   s->dispatcher_ =
       std::make_unique<AsyncDispatcher>(options.dispatcher, *s->async_queue_, *s->gateway_, clock);
   AsyncDispatcher* dispatcher = s->dispatcher_.get();
@@ -106,13 +112,15 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   s->callback_sender_->SetTryHook([metrics](const std::string& r) { metrics->RecordCallback(r); });
   s->callback_sender_->Start();
   s->gateway_service_ = std::make_unique<GatewayServiceImpl>(
-      options.gateway_service, *s->gateway_, *s->async_queue_, *s->functions_, *s->run_store_,
-      *s->placer_, [dispatcher] { dispatcher->Wake(); });
+      options.gateway_service, *s->authorizer_, *s->gateway_, *s->async_queue_, *s->functions_,
+      *s->run_store_, *s->placer_, [dispatcher] { dispatcher->Wake(); });
   TAILOR_ASSIGN_OR_RETURN(
-      s->grpc_, GrpcServer::Start(options.listen_address,
-                                  {s->membership_.get(), s->ingest_.get(),
-                                   s->registry_service_.get(), s->placement_service_.get(),
-                                   s->gateway_service_.get()}));
+      s->grpc_,
+      GrpcServer::Start(options.listen_address,
+                        {s->access_service_.get(), s->membership_.get(), s->ingest_.get(),
+                         s->registry_service_.get(), s->placement_service_.get(),
+                         s->gateway_service_.get()},
+                        MakeServerCredentials(s->security_, ClientCertificates::kVerifyIfSent)));
   if (!options.http_listen.empty()) {
     TAILOR_ASSIGN_OR_RETURN(
         s->webhook_, WebhookServer::Start(options.http_listen, *s->gateway_service_,
@@ -124,11 +132,25 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   log::Info("scheduler serving", {{"address", s->grpc_->address()},
                                   {"metrics", s->metrics_address_},
                                   {"http", s->http_address()},
+                                  {"tls", !s->security_.insecure},
                                   {"data_dir", options.data_dir}});
   return s;
 }
 
 SchedulerServer::~SchedulerServer() { Stop(); }
+
+Status SchedulerServer::StartAccess(const std::string& db_path, const Clock& clock) {
+  TAILOR_ASSIGN_OR_RETURN(security_, LoadSchedulerSecurity(options_.security, options_.data_dir));
+  TAILOR_ASSIGN_OR_RETURN(tokens_, AccessTokens::Open(db_path, clock));
+  if (!security_.insecure) {
+    TAILOR_ASSIGN_OR_RETURN(admin_token_path_, BootstrapAdminToken(*tokens_, options_.data_dir));
+  }
+  authorizer_ = std::make_unique<Authorizer>(Authorizer::Options{.insecure = security_.insecure},
+                                             tokens_.get());
+  access_service_ = std::make_unique<AccessServiceImpl>(
+      *authorizer_, security_.insecure ? nullptr : tokens_.get());
+  return OkStatus();
+}
 
 int SchedulerServer::RestoreModels() {
   int failures = 0;

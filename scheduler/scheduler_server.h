@@ -1,6 +1,7 @@
 // SchedulerServer: one running scheduler. Opens (and migrates) the database in the data
 // directory, restores the node registry, the function registry and the async queue, serves
-// the gRPC services (Membership, RunIngest, Registry, Placement, Gateway), the Prometheus
+// the gRPC services (Access, Membership, RunIngest, Registry, Placement, Gateway) over mutual
+// TLS unless insecure (cluster_bootstrap.h, authorizer.h), the Prometheus
 // metrics endpoint and the HTTP webhook endpoint, and runs the background work (lease sweeps,
 // reservation expiry, metrics refresh, the async dispatcher). main() and the integration tests
 // both start it through this class.
@@ -21,7 +22,11 @@
 #include "common/sqlite_db.h"
 #include "common/status.h"
 #include "proto/grpc_server.h"
+#include "scheduler/access_service.h"
+#include "scheduler/access_tokens.h"
 #include "scheduler/agent_connections.h"
+#include "scheduler/authorizer.h"
+#include "scheduler/cluster_bootstrap.h"
 #include "scheduler/async_dispatcher.h"
 #include "scheduler/async_queue.h"
 #include "scheduler/callback_sender.h"
@@ -39,6 +44,7 @@
 #include "scheduler/run_intake.h"
 #include "scheduler/run_store.h"
 #include "scheduler/scheduler_metrics.h"
+#include "scheduler/tenant_limits.h"
 #include "scheduler/webhook_server.h"
 
 namespace prometheus {
@@ -55,6 +61,8 @@ struct SchedulerOptions {
   std::string http_listen = "127.0.0.1:0";     // webhooks; empty: none
   // Start a new cluster in an empty scheduler.db (database_guard.h); otherwise refused.
   bool init_database = false;
+  SecurityOptions security;
+  TenantLimits::Options tenants;
   NodeRegistry::Options registry;
   FunctionRegistry::Options functions;
   Placer::Options placer;
@@ -81,6 +89,10 @@ class SchedulerServer {
   const std::string& address() const { return grpc_->address(); }
   const std::string& metrics_address() const { return metrics_address_; }
   std::string http_address() const { return webhook_ ? webhook_->address() : ""; }
+  // Where the first admin token was written at this start ("" when none was made).
+  const std::string& admin_token_path() const { return admin_token_path_; }
+  // The CA certificate clients verify this scheduler with (empty when insecure).
+  const std::string& ca_cert_pem() const { return security_.tls.ca_cert_pem; }
   NodeRegistry& registry() { return *registry_; }
   RunStore& runs() { return *run_store_; }
   Placer& placer() { return *placer_; }
@@ -88,6 +100,8 @@ class SchedulerServer {
 
  private:
   SchedulerServer() = default;
+  // Credentials, tokens and the authorizer (cluster_bootstrap.h).
+  Status StartAccess(const std::string& db_path, const Clock& clock);
   void BackgroundLoop();
   void RefreshMetrics();
   void SaveModels();
@@ -98,6 +112,12 @@ class SchedulerServer {
   const Clock* clock_ = nullptr;
 
   SchedulerOptions options_;
+  TransportSecurity security_;
+  std::string admin_token_path_;
+  std::unique_ptr<AccessTokens> tokens_;
+  std::unique_ptr<Authorizer> authorizer_;
+  std::unique_ptr<AccessServiceImpl> access_service_;
+  std::unique_ptr<TenantLimits> tenant_limits_;
   std::unique_ptr<SqliteDb> db_;       // node store
   std::unique_ptr<SqliteDb> runs_db_;  // run store
   std::unique_ptr<NodeStore> node_store_;

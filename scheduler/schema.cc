@@ -110,6 +110,23 @@ ALTER TABLE async_invocations ADD COLUMN callback_error TEXT NOT NULL DEFAULT ''
 ALTER TABLE async_invocations ADD COLUMN callback_delivered_unix_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX async_callbacks_due ON async_invocations (callback_state, callback_next_unix_ms);
 )sql",
+    // 9: identity and access: callers' bearer tokens (only a digest of each secret), and the
+    // tenant every function and async invocation belongs to.
+    R"sql(
+CREATE TABLE access_tokens (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,                 -- admin, deployer, invoker, platform, reader
+  tenant TEXT NOT NULL,
+  secret_sha256 BLOB NOT NULL,
+  created_unix_ms INTEGER NOT NULL,
+  revoked_unix_ms INTEGER             -- NULL while the token is live
+);
+CREATE UNIQUE INDEX access_tokens_live_name ON access_tokens (name) WHERE revoked_unix_ms IS NULL;
+ALTER TABLE functions ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE async_invocations ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+CREATE INDEX async_by_tenant_state ON async_invocations (tenant, state);
+)sql",
 };
 
 }  // namespace

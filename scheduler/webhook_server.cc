@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "proto/grpc_server.h"
+#include "proto/listen_address.h"
 #include "scheduler/http_api.h"
 
 namespace tailor::scheduler {
@@ -32,19 +33,25 @@ Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const std::string& l
   // Routes match loosely; ParseInvokeAsync and ParseResultTarget check names and ids.
   svr.Post(R"(/v1/functions/([^/]*)/invoke-async)",
            [&gateway](const httplib::Request& req, httplib::Response& res) {
+             auto who = gateway.authorizer().CheckHttp(req.get_header_value("Authorization"),
+                                                       Action::kInvoke);
+             if (!who.ok()) return SendError(res, who.status());
              auto request = ParseInvokeAsync(req.target, req.body,
                                              req.get_header_value("Idempotency-Key"));
              if (!request.ok()) return SendError(res, request.status());
-             auto id = gateway.Enqueue(*request);
+             auto id = gateway.Enqueue(*who, *request);
              if (!id.ok()) return SendError(res, id.status());
              res.status = 202;
              res.set_content(AcceptedJson(*id), "application/json");
            });
   svr.Get(R"(/v1/invocations/([^/]*))",
-          [&queue](const httplib::Request& req, httplib::Response& res) {
+          [&gateway](const httplib::Request& req, httplib::Response& res) {
+            auto who = gateway.authorizer().CheckHttp(req.get_header_value("Authorization"),
+                                                      Action::kReadResults);
+            if (!who.ok()) return SendError(res, who.status());
             auto id = ParseResultTarget(req.target);
             if (!id.ok()) return SendError(res, id.status());
-            auto r = queue.Get(*id);
+            auto r = gateway.ReadResult(*who, *id);
             if (!r.ok()) return SendError(res, r.status());
             res.set_content(AsyncResultJson(*r), "application/json");
           });
@@ -59,6 +66,9 @@ Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const std::string& l
   });
 
   const std::string host = HostOfAddress(listen);
+  TAILOR_RETURN_IF_ERROR(CheckPlaintextListen("the webhook endpoint (plain HTTP; a TLS proxy can "
+                                              "serve it further)",
+                                              listen, gateway.authorizer().insecure()));
   const int port = std::stoi(listen.substr(listen.rfind(':') + 1));
   const int bound = port == 0 ? svr.bind_to_any_port(host) : (svr.bind_to_port(host, port) ? port : -1);
   if (bound < 0) return UnavailableError("cannot listen for webhooks on " + listen);

@@ -13,6 +13,11 @@
 // A storage notification, a queue message or a form post becomes one durable invocation of
 // the named function, exactly as `InvokeAsync` would queue it. Errors are JSON {"error": ...}.
 //
+// Access: both endpoints take `Authorization: Bearer <token>` (authorizer.h; 401 without a
+// valid token, 403 without the invoker role, 404 for another tenant's function or
+// invocation); /healthz takes none. The endpoint is plain HTTP, so unless the scheduler runs
+// with --insecure-allow-anyone it listens on loopback only (a TLS proxy serves it further).
+//
 // Thread-safety: Start/Stop from one thread; handlers run on httplib's thread pool.
 #pragma once
 

@@ -17,12 +17,16 @@ class BundleFetcherTest : public scheduler::testing::SchedulerDbTest {
   void SetUp() override {
     SchedulerDbTest::SetUp();
     registry_ = scheduler::FunctionRegistry::Open(db_path_, dir_.File("data"), {}, clock_).value();
-    service_ = std::make_unique<scheduler::RegistryServiceImpl>(*registry_);
-    server_ = GrpcServer::Start("127.0.0.1:0", {service_.get()}).value();
+    service_ = std::make_unique<scheduler::RegistryServiceImpl>(authorizer_, *registry_);
+    server_ = GrpcServer::Start("127.0.0.1:0", {service_.get()},
+                                grpc::InsecureServerCredentials())
+                  .value();
     stub_ = v1::Registry::NewStub(
         grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
   }
   std::unique_ptr<scheduler::FunctionRegistry> registry_;
+  // The fetcher's own logic is under test here; access is security_test's.
+  scheduler::Authorizer authorizer_{{.insecure = true}, nullptr};
   std::unique_ptr<scheduler::RegistryServiceImpl> service_;
   std::unique_ptr<GrpcServer> server_;
   std::shared_ptr<v1::Registry::StubInterface> stub_;
@@ -30,7 +34,7 @@ class BundleFetcherTest : public scheduler::testing::SchedulerDbTest {
 
 TEST_F(BundleFetcherTest, InstallsVerifiedBundlesAndRefusesTamperedOnes) {
   const std::string archive = scheduler::testing::MakeBundle(dir_, "echo", "3");
-  auto deployed = registry_->Deploy(archive, "");
+  auto deployed = registry_->Deploy("default", archive, "");
   ASSERT_TRUE(deployed.ok());
   const std::string digest = deployed->function.digest();
 

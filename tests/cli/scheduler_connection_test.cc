@@ -16,7 +16,9 @@ using ::testing::Not;
 
 TEST(DescribeRpcErrorTest, UnreachableSchedulerNamesTheAddressAndHowToSetIt) {
   // A real call to a port nothing listens on.
-  auto channel = ConnectToScheduler("127.0.0.1:1");
+  GlobalOptions global;
+  global.security.insecure = true;
+  auto channel = ConnectToScheduler(global, "127.0.0.1:1");
   auto stub = v1::Registry::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
@@ -27,6 +29,16 @@ TEST(DescribeRpcErrorTest, UnreachableSchedulerNamesTheAddressAndHowToSetIt) {
   const std::string text = DescribeRpcError(status, "127.0.0.1:1", "listing functions");
   EXPECT_THAT(text, HasSubstr("cannot reach the scheduler at 127.0.0.1:1"));
   EXPECT_THAT(text, HasSubstr("--scheduler HOST:PORT"));
+}
+
+TEST(ResolveCredentialsTest, NoCaIsRefusedWithWhatToGive) {
+  CredentialOptions none;
+  auto resolved = ResolveCredentials(none);
+  ASSERT_EQ(resolved.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(resolved.status().message()), HasSubstr("--ca-file"));
+  CredentialOptions insecure;
+  insecure.insecure = true;
+  EXPECT_TRUE(ResolveCredentials(insecure)->insecure);
 }
 
 TEST(DescribeRpcErrorTest, SchedulerSideUnavailableKeepsItsReason) {

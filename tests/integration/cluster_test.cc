@@ -29,7 +29,7 @@ class ClusterTest : public ::testing::Test {
     std::string addr_file = dir_.File("scheduler.addr");
     ::unlink(addr_file.c_str());
     auto p = std::make_unique<Subprocess>(
-        std::vector<std::string>{BinaryPath("tailor-scheduler"), "--listen", listen,
+        std::vector<std::string>{BinaryPath("tailor-scheduler"), "--insecure-allow-anyone", "--listen", listen,
                                  "--data-dir", dir_.File("data"), "--address-file", addr_file,
                                  "--lease-timeout-ms", std::to_string(kLeaseTimeoutMs),
                                  "--heartbeat-interval-ms", "200"},
@@ -42,7 +42,7 @@ class ClusterTest : public ::testing::Test {
 
   std::unique_ptr<Subprocess> StartAgent(const std::string& id) {
     return std::make_unique<Subprocess>(
-        std::vector<std::string>{BinaryPath("tailor-agent"), "run", "--scheduler", address_,
+        std::vector<std::string>{BinaryPath("tailor-agent"), "run", "--insecure-allow-anyone", "--scheduler", address_,
                                  "--node-id", id, "--data-dir", dir_.File(id),
                                  "--backoff-initial-ms", "50",
                                  "--backoff-max-ms", "300"},
@@ -77,7 +77,7 @@ TEST_F(ClusterTest, AgentsRegisterExpireAndSurviveSchedulerRestart) {
   // tailorctl sees both, with their hardware.
   int rc = -1;
   std::string out = testing::RunCommand(
-      {BinaryPath("tailorctl"), "--scheduler", address_, "nodes", "--output", "json"}, &rc);
+      {BinaryPath("tailorctl"), "--insecure", "--scheduler", address_, "nodes", "--output", "json"}, &rc);
   ASSERT_EQ(rc, 0) << out;
   auto j = nlohmann::json::parse(out);
   ASSERT_EQ(j["nodes"].size(), 2u);
@@ -116,7 +116,7 @@ TEST_F(ClusterTest, AgentsRegisterExpireAndSurviveSchedulerRestart) {
 TEST_F(ClusterTest, TailorctlExplainsAnUnreachableScheduler) {
   int rc = 0;
   std::string out = testing::RunCommand(
-      {BinaryPath("tailorctl"), "--scheduler", "127.0.0.1:1", "--timeout-ms", "500", "nodes"},
+      {BinaryPath("tailorctl"), "--insecure", "--scheduler", "127.0.0.1:1", "--timeout-ms", "500", "nodes"},
       &rc);
   EXPECT_EQ(rc, 1);
 }

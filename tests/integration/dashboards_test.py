@@ -73,7 +73,7 @@ class DashboardsTest(unittest.TestCase):
             cls.procs.append(proc)
             return proc
 
-        sched = start([os.path.join(BIN_DIR, "tailor-scheduler"), "--listen", "127.0.0.1:0",
+        sched = start([os.path.join(BIN_DIR, "tailor-scheduler"), "--insecure-allow-anyone", "--listen", "127.0.0.1:0",
                        "--data-dir", os.path.join(w, "data"),
                        "--address-file", os.path.join(w, "s.addr"),
                        "--metrics-listen", "127.0.0.1:0",
@@ -82,7 +82,7 @@ class DashboardsTest(unittest.TestCase):
         cls.address = wait_for_file(os.path.join(w, "s.addr"), sched, "scheduler")
         metrics = {"scheduler": wait_for_file(os.path.join(w, "s.metrics"), sched, "scheduler")}
         for node, emulation in [("old-host", "deploy/emulation/old-host.toml"), ("new-host", None)]:
-            argv = [os.path.join(BIN_DIR, "tailor-agent"), "run", "--scheduler", cls.address,
+            argv = [os.path.join(BIN_DIR, "tailor-agent"), "run", "--insecure-allow-anyone", "--scheduler", cls.address,
                     "--node-id", node, "--data-dir", os.path.join(w, node),
                     "--address-file", os.path.join(w, node + ".addr"),
                     "--metrics-listen", "127.0.0.1:0",
@@ -141,7 +141,7 @@ class DashboardsTest(unittest.TestCase):
 
     @classmethod
     def ctl(cls, args):
-        r = subprocess.run([os.path.join(BIN_DIR, "tailorctl"), "--scheduler", cls.address] + args,
+        r = subprocess.run([os.path.join(BIN_DIR, "tailorctl"), "--insecure", "--scheduler", cls.address] + args,
                            capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError("tailorctl %s: %s" % (" ".join(args), r.stderr))

@@ -130,6 +130,7 @@ TEST_F(GatewayTest, AsyncInvocationsSurviveASchedulerKill) {
   // A burst: half through gRPC, half through the HTTP webhook.
   std::vector<std::string> ids;
   httplib::Client http(http_.substr(0, http_.rfind(':')), std::stoi(http_.substr(http_.rfind(':') + 1)));
+  http.set_bearer_token_auth(AdminToken());
   for (int i = 0; i < 24; ++i) {
     if (i % 2 == 0) {
       grpc::ClientContext ctx;
@@ -178,6 +179,7 @@ TEST_F(GatewayTest, AsyncInvocationsSurviveASchedulerKill) {
   // The HTTP view of one result (the restarted scheduler serves HTTP on a new port).
   httplib::Client http2(http_.substr(0, http_.rfind(':')),
                         std::stoi(http_.substr(http_.rfind(':') + 1)));
+  http2.set_bearer_token_auth(AdminToken());
   auto res = http2.Get("/v1/invocations/" + ids[1]);
   ASSERT_TRUE(res);
   EXPECT_EQ(nlohmann::json::parse(res->body)["state"], "succeeded");

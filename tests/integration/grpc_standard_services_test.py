@@ -96,11 +96,11 @@ class StandardServicesTest(unittest.TestCase):
         self.dir.cleanup()
 
     def test_scheduler_and_agent(self):
-        sched, sched_addr = start([os.path.join(BIN_DIR, "tailor-scheduler"), "--listen",
+        sched, sched_addr = start([os.path.join(BIN_DIR, "tailor-scheduler"), "--insecure-allow-anyone", "--listen",
                                    "127.0.0.1:0", "--data-dir", os.path.join(self.dir.name, "d")],
                                   self.dir.name, "scheduler")
         self.procs.append(sched)
-        agent, agent_addr = start([os.path.join(BIN_DIR, "tailor-agent"), "run", "--scheduler",
+        agent, agent_addr = start([os.path.join(BIN_DIR, "tailor-agent"), "run", "--insecure-allow-anyone", "--scheduler",
                                    sched_addr, "--node-id", "n1",
                                    "--data-dir", os.path.join(self.dir.name, "n1")], self.dir.name, "agent")
         self.procs.append(agent)

@@ -23,8 +23,10 @@ using testing::WaitUntil;
 class OutcomesTest : public testing::LoopbackCluster {
  protected:
   httplib::Client Http() {
-    return httplib::Client(http_.substr(0, http_.rfind(':')),
+    httplib::Client client(http_.substr(0, http_.rfind(':')),
                            std::stoi(http_.substr(http_.rfind(':') + 1)));
+    client.set_bearer_token_auth(AdminToken());
+    return client;
   }
 };
 
@@ -43,9 +45,8 @@ TEST_F(OutcomesTest, NamesThatArePathStepsAreRefusedAtDeployAndNothingIsDeleted)
     EXPECT_NE(out.find("must be 1..64 characters"), std::string::npos) << out;
   }
   // An agent asked directly for such a name refuses it as malformed.
-  auto agent = v1::Agent::NewStub(grpc::CreateChannel(
-      ReadFile(dir_.File("a1.addr")).value().substr(0, ReadFile(dir_.File("a1.addr"))->find('\n')),
-      grpc::InsecureChannelCredentials()));
+  auto agent = v1::Agent::NewStub(AgentChannel(
+      "a1", ReadFile(dir_.File("a1.addr")).value().substr(0, ReadFile(dir_.File("a1.addr"))->find('\n'))));
   grpc::ClientContext ctx;
   v1::InvokeRequest call;
   call.set_function_name("..");
@@ -113,7 +114,9 @@ TEST_F(OutcomesTest, TenMebibytesOfOutputIsAClearOutcomeOrPassesWhenTheManifestA
 
   DeployDir(ScriptBundle("big-out", "2", ten_mib, "max_output_bytes = 16777216\n"));
   auto whole = testing::RunCommand(
-      {testing::BinaryPath("tailorctl"), "--scheduler", address_, "invoke", "big-out"}, &rc);
+      {testing::BinaryPath("tailorctl"), "--scheduler", address_, "--ca-file", CaFile(),
+       "--token-file", AdminTokenFile(), "invoke", "big-out"},
+      &rc);
   EXPECT_EQ(rc, 0);
   EXPECT_EQ(whole.size(), 10u << 20) << "the whole answer through agent, scheduler and tailorctl";
 }
@@ -123,9 +126,8 @@ TEST_F(OutcomesTest, AbsurdReportsAndHeartbeatsAreRefusedAndTheFunctionStaysPlac
   auto a1 = StartAgent("a1");
   WaitForNodes(1);
   Deploy("sha256");
-  auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
-  auto placement = v1::Placement::NewStub(channel);
-  auto membership = v1::Membership::NewStub(channel);
+  auto placement = v1::Placement::NewStub(Channel());
+  auto membership = v1::Membership::NewStub(NodeChannel("a1"));
   auto place = [&] {
     grpc::ClientContext ctx;
     v1::PlaceRequest req;
@@ -188,7 +190,7 @@ TEST_F(OutcomesTest, AbsurdReportsAndHeartbeatsAreRefusedAndTheFunctionStaysPlac
     reg.set_address("127.0.0.1:9");
     reg.mutable_inventory()->set_hostname(std::string(1 << 20, 'h'));
     v1::RegisterResponse resp;
-    const grpc::Status s = membership->Register(&ctx, reg, &resp);
+    const grpc::Status s = v1::Membership::NewStub(NodeChannel("huge"))->Register(&ctx, reg, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_LT(s.error_message().size(), 300u) << "the value is not echoed";
   }

@@ -63,7 +63,7 @@ class PlacementClientTest(unittest.TestCase):
         addr_file = os.path.join(cls.workdir, "s.addr")
         cls.log = open(os.path.join(cls.workdir, "scheduler.log"), "w")
         cls.proc = subprocess.Popen(
-            [os.path.join(BIN_DIR, "tailor-scheduler"), "--listen", "127.0.0.1:0",
+            [os.path.join(BIN_DIR, "tailor-scheduler"), "--insecure-allow-anyone", "--listen", "127.0.0.1:0",
              "--data-dir", os.path.join(cls.workdir, "data"), "--address-file", addr_file,
              "--lease-timeout-ms", "60000"],
             stdout=cls.log, stderr=cls.log)

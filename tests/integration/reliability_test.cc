@@ -292,6 +292,7 @@ TEST_F(ReliabilityTest, AFullDiskRefusesNewWorkCleanlyAndEverythingAcceptedCompl
                          "idempotent = true\n"));
   httplib::Client http(http_.substr(0, http_.rfind(':')),
                        std::stoi(http_.substr(http_.rfind(':') + 1)));
+  http.set_bearer_token_auth(AdminToken());
   // Some runs in flight when the disk fills: their outcomes are written once it has room.
   std::vector<std::string> accepted;
   for (int i = 0; i < 3; ++i) {
@@ -519,6 +520,7 @@ TEST_F(ReliabilityTest, ACompletionCallbackIsSignedRetriedAndItsDeliveryIsVisibl
       [&] {
         httplib::Client http(http_.substr(0, http_.rfind(':')),
                              std::stoi(http_.substr(http_.rfind(':') + 1)));
+  http.set_bearer_token_auth(AdminToken());
         auto res = http.Get("/v1/invocations/" + id);
         if (!res) return false;
         shown = nlohmann::json::parse(res->body);

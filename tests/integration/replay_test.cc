@@ -29,7 +29,7 @@ class ReplayTest : public ::testing::Test {
   void SetUp() override {
     ::chmod(dir_.path().c_str(), 0755);
     scheduler_ = std::make_unique<Subprocess>(
-        std::vector<std::string>{BinaryPath("tailor-scheduler"), "--listen", "127.0.0.1:0",
+        std::vector<std::string>{BinaryPath("tailor-scheduler"), "--insecure-allow-anyone", "--listen", "127.0.0.1:0",
                                  "--data-dir", dir_.File("data"), "--address-file",
                                  dir_.File("s.addr"), "--lease-timeout-ms", "30000"},
         dir_.File("scheduler.log"));
@@ -37,7 +37,7 @@ class ReplayTest : public ::testing::Test {
     for (const char* node : {"old-host", "new-host"}) {
       const std::string addr_file = dir_.File(std::string(node) + ".addr");
       agents_.push_back(std::make_unique<Subprocess>(
-          std::vector<std::string>{BinaryPath("tailor-agent"), "run", "--scheduler", address_,
+          std::vector<std::string>{BinaryPath("tailor-agent"), "run", "--insecure-allow-anyone", "--scheduler", address_,
                                    "--node-id", node, "--data-dir", dir_.File(node),
                                    "--address-file", addr_file, "--emulation",
                                    std::string(TAILOR_SOURCE_DIR) + "/deploy/emulation/" + node +
@@ -65,7 +65,7 @@ payload = '{"sleep_ms": 30}'
   }
 
   std::string Ctl(std::vector<std::string> args, int* rc) {
-    std::vector<std::string> argv = {BinaryPath("tailorctl"), "--scheduler", address_};
+    std::vector<std::string> argv = {BinaryPath("tailorctl"), "--insecure", "--scheduler", address_};
     argv.insert(argv.end(), args.begin(), args.end());
     return testing::RunCommand(argv, rc);
   }
@@ -154,7 +154,7 @@ TEST_F(ReplayTest, TailorLearnsToAvoidTheOldHostAndBeatsRoundRobin) {
 TEST_F(ReplayTest, ClearErrorsForWhatCannotBeReplayed) {
   std::ofstream(dir_.File("missing.toml")) << "[[function]]\nname = \"not-deployed\"\n";
   int rc = -1;
-  const std::string cmd = BinaryPath("tailorctl") + " --scheduler " + address_ +
+  const std::string cmd = BinaryPath("tailorctl") + " --insecure --scheduler " + address_ +
                           " replay --workload " + dir_.File("missing.toml") + " --trace " +
                           TAILOR_SOURCE_DIR + "/bench/traces/azure2019 2>&1";
   std::string out = testing::RunCommand({"/bin/sh", "-c", cmd}, &rc);
@@ -163,7 +163,7 @@ TEST_F(ReplayTest, ClearErrorsForWhatCannotBeReplayed) {
 
   out = testing::RunCommand(
       {"/bin/sh", "-c",
-       BinaryPath("tailorctl") + " replay --workload " + dir_.File("workload.toml") +
+       BinaryPath("tailorctl") + " --insecure replay --workload " + dir_.File("workload.toml") +
            " --trace /nonexistent 2>&1"},
       &rc);
   EXPECT_EQ(rc, 2);
@@ -173,7 +173,7 @@ TEST_F(ReplayTest, ClearErrorsForWhatCannotBeReplayed) {
   const auto started = std::chrono::steady_clock::now();
   out = testing::RunCommand(
       {"/bin/sh", "-c",
-       BinaryPath("tailorctl") + " --scheduler " + address_ + " replay --workload " +
+       BinaryPath("tailorctl") + " --insecure --scheduler " + address_ + " replay --workload " +
            dir_.File("workload.toml") + " --trace " + TAILOR_SOURCE_DIR +
            "/bench/traces/azure2019 --duration-s 30 --policy fastest --quiet 2>&1"},
       &rc);
@@ -203,24 +203,24 @@ TEST_F(ReplayTest, SchedulerAddressFromFlagEnvironmentOrConfigFile) {
                           dir_.File("config") + " ";
   int rc = -1;
   std::string out = testing::RunCommand(
-      {"/bin/sh", "-c", ctl + BinaryPath("tailorctl") + " nodes -o json 2>&1"}, &rc);
+      {"/bin/sh", "-c", ctl + BinaryPath("tailorctl") + " --insecure nodes -o json 2>&1"}, &rc);
   ASSERT_EQ(rc, 0) << out;
   EXPECT_EQ(json::parse(out)["nodes"].size(), 2u);
   // The environment wins over the file, and the flag over both.
   out = testing::RunCommand({"/bin/sh", "-c",
-                             ctl + "TAILOR_SCHEDULER=127.0.0.1:1 " + BinaryPath("tailorctl") +
+                             ctl + "TAILOR_INSECURE=1 TAILOR_SCHEDULER=127.0.0.1:1 " + BinaryPath("tailorctl") +
                                  " nodes --timeout-ms 2000 2>&1"},
                             &rc);
   EXPECT_EQ(rc, 1);
   EXPECT_NE(out.find("cannot reach the scheduler at 127.0.0.1:1"), std::string::npos) << out;
   out = testing::RunCommand({"/bin/sh", "-c",
-                             ctl + "TAILOR_SCHEDULER=127.0.0.1:1 " + BinaryPath("tailorctl") +
+                             ctl + "TAILOR_INSECURE=1 TAILOR_SCHEDULER=127.0.0.1:1 " + BinaryPath("tailorctl") +
                                  " --scheduler " + address_ + " nodes 2>&1"},
                             &rc);
   EXPECT_EQ(rc, 0) << out;
   // An explicit --config that does not exist is a usage error.
   out = testing::RunCommand({"/bin/sh", "-c",
-                             BinaryPath("tailorctl") + " --config " + dir_.File("none.toml") +
+                             BinaryPath("tailorctl") + " --insecure --config " + dir_.File("none.toml") +
                                  " nodes 2>&1"},
                             &rc);
   EXPECT_EQ(rc, 2) << out;

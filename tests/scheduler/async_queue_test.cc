@@ -23,9 +23,9 @@ class AsyncQueueTest : public testing::SchedulerDbTest {
 
 TEST_F(AsyncQueueTest, ClaimsInOrderRecordsOutcomesAndBacksOff) {
   auto q = Open();
-  auto a = q->Enqueue(Req("f", "one"));
+  auto a = q->Enqueue(Req("f", "one"), "default");
   clock_.Advance(1ms);
-  auto b = q->Enqueue(Req("f", std::string("two\0bytes", 9)));
+  auto b = q->Enqueue(Req("f", std::string("two\0bytes", 9)), "default");
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(q->Get(*a)->state(), v1::ASYNC_STATE_QUEUED);
   auto first = q->ClaimDue();
@@ -61,7 +61,7 @@ TEST_F(AsyncQueueTest, ClaimsInOrderRecordsOutcomesAndBacksOff) {
 TEST_F(AsyncQueueTest, WaitingForCapacitySpendsNoTryAndKeepsWhenItWasAccepted) {
   auto q = Open();
   const int64_t accepted_ms = ToUnixMillis(clock_.WallNow());
-  auto id = q->Enqueue(Req("f", "x"));
+  auto id = q->Enqueue(Req("f", "x"), "default");
   ASSERT_TRUE(id.ok());
   for (int i = 0; i < 20; ++i) {  // far more than any limit of tries
     clock_.Advance(250ms);
@@ -83,10 +83,10 @@ TEST_F(AsyncQueueTest, WaitingForCapacitySpendsNoTryAndKeepsWhenItWasAccepted) {
 
 TEST_F(AsyncQueueTest, AFullQueueRefusesWithARetryHintAndTakesMoreOnceItDrains) {
   auto q = AsyncQueue::Open(db_path_, clock_, {.max_pending = 2, .retry_after = 2s}).value();
-  auto a = q->Enqueue(Req("f", "a"));
+  auto a = q->Enqueue(Req("f", "a"), "default");
   ASSERT_TRUE(a.ok());
-  ASSERT_TRUE(q->Enqueue(Req("f", "b")).ok());
-  auto full = q->Enqueue(Req("f", "c"));
+  ASSERT_TRUE(q->Enqueue(Req("f", "b"), "default").ok());
+  auto full = q->Enqueue(Req("f", "c"), "default");
   EXPECT_EQ(full.status().code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(full.status().retry_after(), 2s);
   EXPECT_EQ(q->GetStats()->queued, 2) << "nothing was added";
@@ -94,22 +94,22 @@ TEST_F(AsyncQueueTest, AFullQueueRefusesWithARetryHintAndTakesMoreOnceItDrains) 
   auto keyed = Req("f", "k");
   keyed.set_idempotency_key("k1");
   ASSERT_TRUE(q->Fail(*a, v1::RUN_OUTCOME_NOT_RUN, "made room").ok());
-  auto first = q->Enqueue(keyed);
+  auto first = q->Enqueue(keyed, "default");
   ASSERT_TRUE(first.ok());
-  EXPECT_EQ(*q->Enqueue(keyed), *first);
+  EXPECT_EQ(*q->Enqueue(keyed, "default"), *first);
 }
 
 TEST_F(AsyncQueueTest, AcceptedInvocationsSurviveACrashAndOnlyIdempotentOnesRunAgain) {
   std::string queued, running_idem, running_once, never_sent;
   {
     auto q = Open();
-    running_idem = *q->Enqueue(Req("idem", ""));
+    running_idem = *q->Enqueue(Req("idem", ""), "default");
     clock_.Advance(1ms);
-    running_once = *q->Enqueue(Req("once", ""));
+    running_once = *q->Enqueue(Req("once", ""), "default");
     clock_.Advance(1ms);
-    never_sent = *q->Enqueue(Req("once", ""));
+    never_sent = *q->Enqueue(Req("once", ""), "default");
     clock_.Advance(1ms);
-    queued = *q->Enqueue(Req("idem", ""));
+    queued = *q->Enqueue(Req("idem", ""), "default");
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(q->ClaimDue()->has_value());
     ASSERT_TRUE(q->RecordAttempt(running_idem, "inv-idem", "n1").ok());
     ASSERT_TRUE(q->RecordAttempt(running_once, "inv-once", "n1").ok());
@@ -143,9 +143,9 @@ TEST_F(AsyncQueueTest, AfterACrashAnInvocationWhoseRunReportedTakesItsOutcomeFro
   std::string done_before, done_after, failed_after;
   {
     auto q = Open();
-    done_before = *q->Enqueue(Req("once", ""));
-    done_after = *q->Enqueue(Req("once", ""));
-    failed_after = *q->Enqueue(Req("once", ""));
+    done_before = *q->Enqueue(Req("once", ""), "default");
+    done_after = *q->Enqueue(Req("once", ""), "default");
+    failed_after = *q->Enqueue(Req("once", ""), "default");
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(q->ClaimDue()->has_value());
     ASSERT_TRUE(q->RecordAttempt(done_before, "inv-a", "n1").ok());
     ASSERT_TRUE(q->RecordAttempt(done_after, "inv-b", "n1").ok());
@@ -186,8 +186,8 @@ TEST_F(AsyncQueueTest, ACallbackWaitsForTheInvocationThenIsDueAndRecordsEachTry)
   auto q = Open();
   auto req = Req("f", "x");
   req.set_callback_url("https://hooks.example.com/done");
-  auto id = q->Enqueue(req);
-  auto plain = q->Enqueue(Req("f", "y"));
+  auto id = q->Enqueue(req, "default");
+  auto plain = q->Enqueue(Req("f", "y"), "default");
   ASSERT_TRUE(id.ok() && plain.ok());
   EXPECT_EQ(q->Get(*id)->callback().state(), v1::CALLBACK_STATE_WAITING);
   EXPECT_FALSE(q->Get(*plain)->has_callback());
@@ -222,7 +222,7 @@ TEST_F(AsyncQueueTest, ACallbackWaitsForTheInvocationThenIsDueAndRecordsEachTry)
 // A function that ran and failed is FAILED, not SUCCEEDED, and keeps what it said.
 TEST_F(AsyncQueueTest, ARunThatFailedIsFailedWithItsExitCodeStderrAndOutput) {
   auto q = Open();
-  auto id = q->Enqueue(Req("f", ""));
+  auto id = q->Enqueue(Req("f", ""), "default");
   ASSERT_TRUE(q->ClaimDue()->has_value());
   v1::GatewayInvokeResponse resp;
   resp.set_outcome(v1::RUN_OUTCOME_FUNCTION_ERROR);
@@ -247,14 +247,14 @@ TEST_F(AsyncQueueTest, TheSameIdempotencyKeyQueuesOnceForAFunction) {
   auto q = Open();
   auto keyed = Req("f", "x");
   keyed.set_idempotency_key("order-17");
-  auto first = q->Enqueue(keyed);
-  auto again = q->Enqueue(keyed);
+  auto first = q->Enqueue(keyed, "default");
+  auto again = q->Enqueue(keyed, "default");
   ASSERT_TRUE(first.ok() && again.ok());
   EXPECT_EQ(*first, *again);
   auto other_function = Req("g", "x");
   other_function.set_idempotency_key("order-17");
-  EXPECT_NE(*q->Enqueue(other_function), *first) << "keys belong to a function";
-  EXPECT_NE(*q->Enqueue(Req("f", "x")), *first) << "no key: every call is new";
+  EXPECT_NE(*q->Enqueue(other_function, "default"), *first) << "keys belong to a function";
+  EXPECT_NE(*q->Enqueue(Req("f", "x"), "default"), *first) << "no key: every call is new";
   EXPECT_EQ(q->GetStats()->queued, 3);
 }
 

@@ -25,7 +25,7 @@ TEST_F(FunctionRegistryTest, DeploysStoresContentAddressedAndResolvesNewest) {
   auto reg = Open();
   const std::string v1 =
       MakeBundle(dir_, "echo", "1", "memory_hint_bytes = 1048576\nlatency_target_ms = 250\n");
-  auto d1 = reg->Deploy(v1, Sha256Hex(v1));
+  auto d1 = reg->Deploy("default", v1, Sha256Hex(v1));
   ASSERT_TRUE(d1.ok()) << d1.status();
   EXPECT_FALSE(d1->unchanged);
   EXPECT_EQ(d1->function.digest(), Sha256Hex(v1));
@@ -34,18 +34,18 @@ TEST_F(FunctionRegistryTest, DeploysStoresContentAddressedAndResolvesNewest) {
   EXPECT_EQ(*ReadFile(dir_.File("data/bundles/" + Sha256Hex(v1) + ".tar.gz")), v1);
   clock_.Advance(std::chrono::seconds(1));
   const std::string v2 = MakeBundle(dir_, "echo", "2");
-  ASSERT_TRUE(reg->Deploy(v2, "").ok());
+  ASSERT_TRUE(reg->Deploy("default", v2, "").ok());
   EXPECT_EQ(reg->Resolve("echo", "")->version(), "2");
   EXPECT_EQ(reg->Resolve("echo", "1")->version(), "1");
   EXPECT_EQ(*reg->ReadBundle(Sha256Hex(v2)), v2);
   EXPECT_EQ(reg->List(false).size(), 2u);
   // The same bytes again: unchanged, not an error.
-  auto again = reg->Deploy(v1, "");
+  auto again = reg->Deploy("default", v1, "");
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->unchanged);
   // Resolution (served from memory) follows new deployments and removals at once.
   clock_.Advance(std::chrono::seconds(1));
-  ASSERT_TRUE(reg->Deploy(MakeBundle(dir_, "echo", "3"), "").ok());
+  ASSERT_TRUE(reg->Deploy("default", MakeBundle(dir_, "echo", "3"), "").ok());
   EXPECT_EQ(reg->Resolve("echo", "")->version(), "3");
   ASSERT_TRUE(reg->Remove("echo").ok());
   EXPECT_EQ(reg->Resolve("echo", "").status().code(), StatusCode::kFailedPrecondition);
@@ -76,7 +76,7 @@ TEST_F(FunctionRegistryTest, RefusesBadBundlesWithClearErrors) {
       {"digest mismatch", good, std::string(64, 'a'), StatusCode::kDataLoss, "mismatch"},
   };
   for (const auto& c : cases) {
-    auto d = reg->Deploy(c.archive, c.sha);
+    auto d = reg->Deploy("default", c.archive, c.sha);
     ASSERT_FALSE(d.ok()) << c.what;
     EXPECT_EQ(d.status().code(), c.code) << c.what << ": " << d.status();
     EXPECT_THAT(d.status().message(), HasSubstr(c.message)) << c.what;
@@ -87,8 +87,8 @@ TEST_F(FunctionRegistryTest, RefusesBadBundlesWithClearErrors) {
 
 TEST_F(FunctionRegistryTest, VersionsAreImmutable) {
   auto reg = Open();
-  ASSERT_TRUE(reg->Deploy(MakeBundle(dir_, "echo", "1"), "").ok());
-  auto changed = reg->Deploy(MakeBundle(dir_, "echo", "1", "", "#!/bin/sh\necho hi\n"), "");
+  ASSERT_TRUE(reg->Deploy("default", MakeBundle(dir_, "echo", "1"), "").ok());
+  auto changed = reg->Deploy("default", MakeBundle(dir_, "echo", "1", "", "#!/bin/sh\necho hi\n"), "");
   EXPECT_EQ(changed.status().code(), StatusCode::kAlreadyExists);
   EXPECT_THAT(changed.status().message(), HasSubstr("bump the version"));
 }
@@ -96,7 +96,7 @@ TEST_F(FunctionRegistryTest, VersionsAreImmutable) {
 TEST_F(FunctionRegistryTest, RemovalStopsResolutionButKeepsHistoryAndSurvivesRestart) {
   {
     auto reg = Open();
-    ASSERT_TRUE(reg->Deploy(MakeBundle(dir_, "echo", "1"), "").ok());
+    ASSERT_TRUE(reg->Deploy("default", MakeBundle(dir_, "echo", "1"), "").ok());
     EXPECT_EQ(*reg->Remove("echo"), 1u);
     EXPECT_EQ(reg->Remove("nope").status().code(), StatusCode::kNotFound);
   }

@@ -25,7 +25,7 @@ class PlacerTest : public testing::SchedulerDbTest {
     SchedulerDbTest::SetUp();
     functions_ = FunctionRegistry::Open(db_path_, dir_.File("data"), {}, clock_).value();
     // 1 GiB memory hint, 60 s timeout.
-    ASSERT_TRUE(functions_->Deploy(MakeBundle(dir_, "big", "1",
+    ASSERT_TRUE(functions_->Deploy("default", MakeBundle(dir_, "big", "1",
                                               "memory_hint_bytes = 1073741824\n"
                                               "timeout_ms = 60000\n"),
                                    "")
@@ -238,7 +238,7 @@ TEST_F(PlacerTest, CancellingGivesTheReservationBackOnceAndTeachesNothing) {
 TEST_F(PlacerTest, OnlyDecisionIdsThisSchedulerIssuedForTheSameRunAreTrusted) {
   ASSERT_TRUE(nodes_.Register(NodeWith("a", 4, 8 * kGiB)).ok());
   ASSERT_TRUE(nodes_.Register(NodeWith("b", 4, 8 * kGiB)).ok());
-  ASSERT_TRUE(functions_->Deploy(MakeBundle(dir_, "other", "1"), "").ok());
+  ASSERT_TRUE(functions_->Deploy("default", MakeBundle(dir_, "other", "1"), "").ok());
   auto p = Place();
   ASSERT_TRUE(p.ok());
   v1::RunReport r = testing::GoodReport("i1", "big", p->node_id, 1'700'000'000'000);

@@ -26,7 +26,7 @@ class RunIntakeTest : public testing::SchedulerDbTest {
   void SetUp() override {
     SchedulerDbTest::SetUp();
     functions_ = FunctionRegistry::Open(db_path_, dir_.File("data"), {}, clock_).value();
-    ASSERT_TRUE(functions_->Deploy(MakeBundle(dir_, "f", "1"), "").ok());
+    ASSERT_TRUE(functions_->Deploy("default", MakeBundle(dir_, "f", "1"), "").ok());
     placer_ = Placer::Create({}, nodes_, *functions_, clock_).value();
     db_ = SqliteDb::Open(db_path_).value();
     runs_ = std::make_unique<RunStore>(*db_, clock_);

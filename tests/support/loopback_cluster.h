@@ -1,10 +1,14 @@
 // LoopbackCluster: a gtest fixture that runs a real Tailor cluster on loopback for integration
 // tests: a scheduler and agents as subprocesses (port 0, their own data in the test's temp
-// dir), tailorctl against them, and a Gateway stub.
+// dir), tailorctl against them, and a Gateway stub. The cluster is secure, as a default start
+// makes it: the scheduler makes its own CA and admin token (data/pki, data/admin.token), each
+// agent gets a node certificate from that CA, and tailorctl, the stub and HTTP clients use the
+// admin token.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -15,8 +19,12 @@
 #include <string>
 #include <vector>
 
+#include "common/cluster_identity.h"
 #include "common/file_util.h"
+#include "common/pki.h"
 #include "common/status.h"
+#include "common/tls_files.h"
+#include "proto/grpc_channel.h"
 #include "tailor/v1/gateway.grpc.pb.h"
 #include "tests/support/process.h"
 #include "tests/support/run_db.h"
@@ -54,8 +62,48 @@ class LoopbackCluster : public ::testing::Test {
     address_ = WaitForAddressFile(dir_.File("s.addr"), *p);
     http_ = WaitForAddressFile(dir_.File("s.http"), *p);
     metrics_ = WaitForAddressFile(dir_.File("s.metrics"), *p);
-    gateway_ = v1::Gateway::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+    gateway_ = v1::Gateway::NewStub(Channel());
     return p;
+  }
+  std::string CaFile() const { return dir_.File("data/pki/ca/ca.crt"); }
+  std::string AdminTokenFile() const { return dir_.File("data/admin.token"); }
+  std::string AdminToken() const {
+    return std::string(TrimWhitespace(ReadFile(AdminTokenFile()).value()));
+  }
+  // A channel to the scheduler as `token` (default: the admin).
+  std::shared_ptr<grpc::Channel> Channel(const std::string& token = "") const {
+    TransportSecurity security;
+    security.tls.ca_cert_pem = ReadFile(CaFile()).value();
+    security.bearer_token = token.empty() ? AdminToken() : token;
+    return MakeChannel(address_, security, kSchedulerServerName);
+  }
+  // A channel to the scheduler as node `id` (its certificate).
+  std::shared_ptr<grpc::Channel> NodeChannel(const std::string& id) {
+    TransportSecurity security;
+    security.tls = LoadTlsDirectory(NodeTlsDir(id)).value();
+    return MakeChannel(address_, security, kSchedulerServerName);
+  }
+  // A channel to agent `id` (listening at `address`) as the scheduler.
+  std::shared_ptr<grpc::Channel> AgentChannel(const std::string& id, const std::string& address) {
+    TransportSecurity security;
+    security.tls = LoadTlsDirectory(dir_.File("data/pki/scheduler")).value();
+    return MakeChannel(address, security, NodeServerName(id));
+  }
+  // The node's TLS directory, issued by the scheduler's CA on first use.
+  std::string NodeTlsDir(const std::string& id) {
+    const std::string tls = dir_.File("tls-" + id);
+    if (PathExists(JoinPath(tls, "tls.crt"))) return tls;
+    const auto ca = LoadCertificateAuthority(dir_.File("data/pki/ca")).value();
+    const auto issued = IssueCertificate(ca, NodeCertificateRequest(id, {}, {}, 30).value());
+    EXPECT_TRUE(WriteTlsDirectory(tls, ca.cert_pem, issued.value()).ok());
+    return tls;
+  }
+  // An HTTP client for the webhook endpoint, as the admin.
+  std::unique_ptr<httplib::Client> HttpClient() const {
+    auto client = std::make_unique<httplib::Client>(http_.substr(0, http_.rfind(':')),
+                                                    std::stoi(http_.substr(http_.rfind(':') + 1)));
+    client->set_bearer_token_auth(AdminToken());
+    return client;
   }
   std::unique_ptr<Subprocess> StartAgent(const std::string& id,
                                          const std::string& emulation = "") {
@@ -64,7 +112,7 @@ class LoopbackCluster : public ::testing::Test {
     std::vector<std::string> argv = {BinaryPath("tailor-agent"), "run", "--scheduler", address_,
                                      "--node-id", id, "--data-dir", dir_.File(id),
                                      "--address-file", addr_file, "--backoff-initial-ms", "50",
-                                     "--backoff-max-ms", "300"};
+                                     "--backoff-max-ms", "300", "--tls-dir", NodeTlsDir(id)};
     if (!emulation.empty()) {
       argv.push_back("--emulation");
       argv.push_back(std::string(TAILOR_SOURCE_DIR) + "/deploy/emulation/" + emulation + ".toml");
@@ -75,7 +123,8 @@ class LoopbackCluster : public ::testing::Test {
   }
   // Runs tailorctl against the scheduler; returns stdout.
   std::string Ctl(std::vector<std::string> args, int* rc) {
-    std::vector<std::string> argv = {BinaryPath("tailorctl"), "--scheduler", address_};
+    std::vector<std::string> argv = {BinaryPath("tailorctl"), "--scheduler", address_,
+                                     "--ca-file", CaFile(), "--token-file", AdminTokenFile()};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv, rc);
   }
@@ -109,7 +158,8 @@ class LoopbackCluster : public ::testing::Test {
   }
   // tailorctl's stdout and stderr together (for messages printed on stderr).
   std::string CtlWithStderr(const std::vector<std::string>& args, int* rc) {
-    std::string command = BinaryPath("tailorctl") + " --scheduler " + address_;
+    std::string command = BinaryPath("tailorctl") + " --scheduler " + address_ + " --ca-file " +
+                          CaFile() + " --token-file " + AdminTokenFile();
     for (const auto& a : args) command += " '" + a + "'";
     return RunCommand({"/bin/sh", "-c", command + " 2>&1"}, rc);
   }
