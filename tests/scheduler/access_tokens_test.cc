@@ -1,0 +1,84 @@
+// Bearer tokens and the role table, on a real SQLite file.
+#include "scheduler/access_tokens.h"
+
+#include <gtest/gtest.h>
+
+#include "common/file_util.h"
+#include "scheduler/authorizer.h"
+#include "tests/scheduler/scheduler_fixture.h"
+
+namespace tailor::scheduler {
+namespace {
+
+class AccessTokensTest : public testing::SchedulerDbTest {};
+
+TEST_F(AccessTokensTest, ATokenProvesItsRoleAndTenantUntilRevokedAcrossARestart) {
+  auto tokens = AccessTokens::Open(db_path_, clock_).value();
+  const auto created = tokens->Create("ci", Role::kDeployer, "acme").value();
+  EXPECT_EQ(created.bearer.rfind("tailor_" + created.token.id + "_", 0), 0u);
+  const Identity id = tokens->Verify(created.bearer).value();
+  EXPECT_EQ(id.role, Role::kDeployer);
+  EXPECT_EQ(id.tenant, "acme");
+  // One character off, or a token of another id, proves nothing.
+  std::string wrong = created.bearer;
+  wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(tokens->Verify(wrong).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(tokens->Verify("Bearer").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(tokens->Create("ci", Role::kReader, "acme").status().code(),
+            StatusCode::kAlreadyExists);
+
+  auto reopened = AccessTokens::Open(db_path_, clock_).value();
+  EXPECT_TRUE(reopened->Verify(created.bearer).ok());
+  ASSERT_TRUE(reopened->Revoke("ci").ok());
+  EXPECT_EQ(reopened->Verify(created.bearer).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(AccessTokens::Open(db_path_, clock_).value()->Verify(created.bearer).status().code(),
+            StatusCode::kUnauthenticated);
+  // The name is free again once revoked.
+  EXPECT_TRUE(reopened->Create("ci", Role::kReader, "acme").ok());
+  EXPECT_EQ(reopened->CountLive(), 1u);
+}
+
+TEST_F(AccessTokensTest, OnlyADigestOfTheSecretIsStored) {
+  auto tokens = AccessTokens::Open(db_path_, clock_).value();
+  const auto created = tokens->Create("ci", Role::kAdmin, "default").value();
+  const std::string secret = created.bearer.substr(created.bearer.rfind('_') + 1);
+  auto db = SqliteDb::Open(db_path_).value();
+  auto q = db->Prepare("SELECT hex(secret_sha256) FROM access_tokens").value();
+  ASSERT_TRUE(q.Step().value());
+  EXPECT_EQ(q.ColumnText(0).size(), 64u);
+  auto raw = ReadFile(db_path_);
+  EXPECT_EQ(raw->find(secret), std::string::npos);
+}
+
+TEST(AuthorizerTableTest, RolesAllowWhatTheSecurityModelSays) {
+  auto caller = [](Role role) {
+    Identity id;
+    id.kind = Identity::Kind::kCaller;
+    id.role = role;
+    id.tenant = "acme";
+    return id;
+  };
+  EXPECT_TRUE(Allows(caller(Role::kAdmin), Action::kManageTokens));
+  EXPECT_FALSE(Allows(caller(Role::kDeployer), Action::kManageTokens));
+  EXPECT_TRUE(Allows(caller(Role::kDeployer), Action::kDeploy));
+  EXPECT_FALSE(Allows(caller(Role::kReader), Action::kDeploy));
+  EXPECT_FALSE(Allows(caller(Role::kInvoker), Action::kDeploy));
+  EXPECT_TRUE(Allows(caller(Role::kInvoker), Action::kInvoke));
+  EXPECT_FALSE(Allows(caller(Role::kPlatform), Action::kInvoke));
+  EXPECT_TRUE(Allows(caller(Role::kPlatform), Action::kPlace));
+  EXPECT_FALSE(Allows(caller(Role::kReader), Action::kPlace));
+  EXPECT_TRUE(Allows(caller(Role::kReader), Action::kExplain));
+  EXPECT_FALSE(Allows(caller(Role::kAdmin), Action::kNodeSelf)) << "only a node is a node";
+  Identity node;
+  node.kind = Identity::Kind::kNode;
+  node.name = "n1";
+  EXPECT_TRUE(Allows(node, Action::kNodeSelf));
+  EXPECT_FALSE(Allows(node, Action::kDeploy));
+  EXPECT_FALSE(Allows(node, Action::kListNodes));
+  EXPECT_TRUE(SeesTenant(caller(Role::kInvoker), "acme"));
+  EXPECT_FALSE(SeesTenant(caller(Role::kInvoker), "globex"));
+  EXPECT_TRUE(SeesTenant(caller(Role::kAdmin), "globex"));
+}
+
+}  // namespace
+}  // namespace tailor::scheduler
