@@ -16,14 +16,14 @@ Status AgentAccess::Check(const grpc::ServerContextBase& context, std::string_vi
   if (!who.ok()) {
     refused = who.status();
   } else if (!Allowed(*who)) {
-    refused = PermissionDeniedError(who->Describe() + " may not call the agent; only the "
+    refused = PermissionDeniedError(who->Describe() +
+                                    " may not call the agent; only the "
                                     "scheduler and --allow-invoke-from identities may");
   } else {
     return OkStatus();
   }
   if (hook_) {
-    hook_(refused.code() == StatusCode::kUnauthenticated ? "unauthenticated"
-                                                         : "permission_denied");
+    hook_(refused.code() == StatusCode::kUnauthenticated ? "unauthenticated" : "permission_denied");
   }
   log::Warn("call refused", {{"method", std::string(method)},
                              {"identity", who.ok() ? who->Describe() : "unauthenticated caller"},

@@ -2,7 +2,7 @@
 // loopback with 1,000 registered nodes.
 //
 //   build/bin/place_load [--clients 32] [--seconds 10] [--nodes 1000] [--bin-dir build/bin]
-//                        [--mode sync|async] [--connections 2]
+//                        [--mode sync|async] [--connections 2] [--security tls|plain]
 //
 // Starts tailor-scheduler (data in a scratch directory), registers the nodes through the
 // Membership API (12 host classes, huge capacity so reservations never fill them), deploys a
@@ -13,6 +13,12 @@
 // to back. In `async` mode (how a platform's front end would call Tailor), `--clients` calls
 // are kept in flight at all times, spread over `--connections` HTTP/2 connections, each driven
 // by one thread with a completion queue: the calls share connections as gRPC multiplexes them.
+//
+// Security: `tls` (the default, as a scheduler starts with no flags) runs the scheduler with
+// its own CA; each node registers with a certificate naming it, the function is deployed with
+// the admin token, and Place is called with a `platform` token over mutual TLS. `plain` runs
+// it with --insecure-allow-anyone (no TLS, no authentication): the ratio of the two is what
+// access control costs the placement path (docs/benchmarks.md).
 #include <grpcpp/grpcpp.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -33,7 +39,12 @@
 #include <vector>
 
 #include "common/bundle_archive.h"
+#include "common/cluster_identity.h"
 #include "common/file_util.h"
+#include "common/pki.h"
+#include "common/tls_files.h"
+#include "proto/grpc_channel.h"
+#include "tailor/v1/access.grpc.pb.h"
 #include "tailor/v1/membership.grpc.pb.h"
 #include "tailor/v1/placement.grpc.pb.h"
 #include "tailor/v1/registry.grpc.pb.h"
@@ -50,12 +61,61 @@ using Clock = std::chrono::steady_clock;
   std::exit(1);
 }
 
+// How the bench reaches the scheduler: plaintext, or TLS from its CA with a token or a node's
+// certificate.
+struct Access {
+  bool tls = true;
+  std::string dir;  // the scheduler's data directory
+  tailor::KeyAndCertificate ca;
+
+  std::shared_ptr<grpc::Channel> Channel(const std::string& address,
+                                         tailor::TransportSecurity security,
+                                         grpc::ChannelArguments args = {}) const {
+    if (!tls) return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    security.tls.ca_cert_pem = ca.cert_pem;
+    args.SetSslTargetNameOverride(std::string(tailor::kSchedulerServerName));
+    return grpc::CreateCustomChannel(address, tailor::MakeChannelCredentials(security), args);
+  }
+  std::shared_ptr<grpc::Channel> AsToken(const std::string& address, const std::string& token,
+                                         grpc::ChannelArguments args = {}) const {
+    tailor::TransportSecurity security;
+    security.bearer_token = token;
+    return Channel(address, security, args);
+  }
+  std::shared_ptr<grpc::Channel> AsNode(const std::string& address, const std::string& id) const {
+    tailor::TransportSecurity security;
+    if (tls) {
+      auto issued = tailor::IssueCertificate(
+          ca, tailor::NodeCertificateRequest(id, {}, {}, 1).value());
+      if (!issued.ok()) Die("cannot issue a node certificate: " + std::string(issued.status().message()));
+      security.tls.cert_pem = issued->cert_pem;
+      security.tls.key_pem = issued->key_pem;
+    }
+    return Channel(address, security);
+  }
+  std::string AdminToken() const {
+    return tls ? std::string(tailor::TrimWhitespace(*tailor::ReadFile(dir + "/admin.token"))) : "";
+  }
+  // A platform token, made by the admin (empty when plain).
+  std::string PlatformToken(const std::string& address) const {
+    if (!tls) return "";
+    grpc::ClientContext ctx;
+    tailor::v1::CreateTokenRequest req;
+    req.set_name("place-load");
+    req.set_role("platform");
+    tailor::v1::CreateTokenResponse resp;
+    auto s = tailor::v1::Access::NewStub(AsToken(address, AdminToken()))->CreateToken(&ctx, req, &resp);
+    if (!s.ok()) Die("cannot make a platform token: " + s.error_message());
+    return resp.bearer();
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int clients = 32, nodes = 1000, connections = 2;
   double seconds = 10;
-  std::string bin_dir = "build/bin", mode = "sync";
+  std::string bin_dir = "build/bin", mode = "sync", security = "tls";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--clients")) clients = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
@@ -63,9 +123,11 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--bin-dir")) bin_dir = argv[i + 1];
     else if (!std::strcmp(argv[i], "--mode")) mode = argv[i + 1];
     else if (!std::strcmp(argv[i], "--connections")) connections = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--security")) security = argv[i + 1];
     else Die(std::string("unknown flag ") + argv[i]);
   }
   if (mode != "sync" && mode != "async") Die("--mode must be sync or async");
+  if (security != "tls" && security != "plain") Die("--security must be tls or plain");
   if (clients < 1 || connections < 1) Die("--clients and --connections must be at least 1");
   if (mode == "sync") connections = clients;
   char tmpl[] = "/tmp/tailor-place-XXXXXX";
@@ -73,10 +135,11 @@ int main(int argc, char** argv) {
 
   // The scheduler, as a child process.
   const std::string addr_file = dir + "/s.addr", log_file = dir + "/scheduler.log";
-  std::vector<std::string> args = {bin_dir + "/tailor-scheduler", "--insecure-allow-anyone", "--listen", "127.0.0.1:0",
+  std::vector<std::string> args = {bin_dir + "/tailor-scheduler", "--listen", "127.0.0.1:0",
                                    "--data-dir", dir + "/data", "--address-file", addr_file,
                                    "--lease-timeout-ms", "3600000", "--http-listen", "",
                                    "--log-level", "warn"};
+  if (security == "plain") args.push_back("--insecure-allow-anyone");
   std::vector<char*> cargs;
   for (auto& a : args) cargs.push_back(a.data());
   cargs.push_back(nullptr);
@@ -94,10 +157,17 @@ int main(int argc, char** argv) {
     if (address.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   if (address.empty()) Die("scheduler did not start; see " + log_file);
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  Access access;
+  access.tls = security == "tls";
+  access.dir = dir + "/data";
+  if (access.tls) {
+    auto ca = tailor::LoadCertificateAuthority(access.dir + "/pki/ca");
+    if (!ca.ok()) Die("no scheduler CA: " + std::string(ca.status().message()));
+    access.ca = *ca;
+  }
+  auto channel = access.AsToken(address, access.AdminToken());
 
-  // Nodes: 12 classes, capacity far beyond what the run will reserve.
-  auto membership = tailor::v1::Membership::NewStub(channel);
+  // Nodes: 12 classes, capacity far beyond what the run will reserve; each registers as itself.
   const std::vector<std::vector<const char*>> feature_sets = {
       {"aes", "avx2", "avx512f", "sha_ni"}, {"aes", "avx2"}, {"avx2"}, {}};
   for (int i = 0; i < nodes; ++i) {
@@ -111,6 +181,7 @@ int main(int argc, char** argv) {
     inv->set_memory_bytes(1ull << 50);
     for (const char* f : feature_sets[i % feature_sets.size()]) (*inv->mutable_cpu_features())[f] = true;
     tailor::v1::RegisterResponse resp;
+    auto membership = tailor::v1::Membership::NewStub(access.AsNode(address, req.node_id()));
     const grpc::Status registered = membership->Register(&ctx, req, &resp);
     if (!registered.ok()) Die("register failed: " + registered.error_message());
   }
@@ -140,11 +211,11 @@ int main(int argc, char** argv) {
   std::vector<std::vector<double>> latencies(connections);
   std::vector<std::thread> threads;
   const auto start = Clock::now();
+  const std::string platform_token = access.PlatformToken(address);
   auto make_stub = [&](int c) {
     grpc::ChannelArguments ca;
     ca.SetInt("grpc.channel_id", c);  // a connection of its own
-    return tailor::v1::Placement::NewStub(
-        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), ca));
+    return tailor::v1::Placement::NewStub(access.AsToken(address, platform_token, ca));
   };
   tailor::v1::PlaceRequest req;
   req.set_function_name("bench");
@@ -215,6 +286,7 @@ int main(int argc, char** argv) {
   auto pct = [&](double q) { return all.empty() ? 0 : all[static_cast<size_t>(q * (all.size() - 1))]; };
   nlohmann::json out = {{"nodes", nodes},
                         {"mode", mode},
+                        {"security", security},
                         {"clients", clients},
                         {"connections", connections},
                         {"decisions", all.size()},

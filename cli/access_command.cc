@@ -31,8 +31,8 @@ int CreateToken(const GlobalOptions& global, v1::Access::Stub& stub, const std::
   }
   // The token alone on stdout, so `tailorctl tokens create ... > file` keeps just it.
   std::cout << response.bearer() << "\n";
-  std::cerr << "token " << response.token().name() << " (" << response.token().id()
-            << "): role " << response.token().role() << ", tenant " << response.token().tenant()
+  std::cerr << "token " << response.token().name() << " (" << response.token().id() << "): role "
+            << response.token().role() << ", tenant " << response.token().tenant()
             << "; shown once, keep it secret\n";
   return 0;
 }
@@ -52,8 +52,8 @@ int ListTokens(const GlobalOptions& global, v1::Access::Stub& stub, const std::s
   }
   Table table({"ID", "NAME", "ROLE", "TENANT", "STATE"});
   for (const auto& t : response.tokens()) {
-    table.AddRow({t.id(), t.name(), t.role(), t.tenant(),
-                  t.revoked_unix_ms() == 0 ? "live" : "revoked"});
+    table.AddRow(
+        {t.id(), t.name(), t.role(), t.tenant(), t.revoked_unix_ms() == 0 ? "live" : "revoked"});
   }
   table.Print(std::cout);
   return 0;
@@ -79,8 +79,7 @@ CLI::App* AddTokensCommand(CLI::App& app, TokensOptions& options) {
   cmd->require_subcommand(1);
   options.create = cmd->add_subcommand("create", "Make a token; it is printed once");
   options.create->add_option("name", options.name, "Unique name of the token")->required();
-  options.create->add_option("--role", options.role,
-                             "admin, deployer, invoker, platform or reader")
+  options.create->add_option("--role", options.role, "admin, deployer, invoker, platform or reader")
       ->required();
   options.create->add_option("--tenant", options.tenant, "Tenant it acts in (default: default)");
   options.list = cmd->add_subcommand("list", "List tokens (never their secrets)");

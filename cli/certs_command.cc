@@ -18,7 +18,7 @@ int Fail(const Status& s) {
 int InitCa(const CertsOptions& options) {
   if (PathExists(JoinPath(options.ca_dir, "ca.key"))) {
     return Fail(AlreadyExistsError(options.ca_dir + " already holds a CA; a new one would "
-                                   "orphan every certificate it signed"));
+                                                    "orphan every certificate it signed"));
   }
   auto ca = CreateCertificateAuthority("Tailor cluster CA", std::max(options.valid_days, 3650));
   if (!ca.ok()) return Fail(ca.status());
@@ -56,8 +56,7 @@ CLI::App* AddCertsCommand(CLI::App& app, CertsOptions& options) {
   auto* cmd = app.add_subcommand("certs", "Make a cluster CA and issue certificates (offline)");
   cmd->require_subcommand(1);
   options.init_ca = cmd->add_subcommand("init-ca", "Make a new cluster CA");
-  options.init_ca->add_option("--ca-dir", options.ca_dir, "Where ca.crt and ca.key go")
-      ->required();
+  options.init_ca->add_option("--ca-dir", options.ca_dir, "Where ca.crt and ca.key go")->required();
   options.issue = cmd->add_subcommand("issue", "Issue a certificate signed by the CA");
   options.issue->add_option("--ca-dir", options.ca_dir, "The CA's directory")->required();
   options.issue->add_option("--kind", options.kind, "scheduler, node or client")

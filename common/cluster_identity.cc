@@ -51,8 +51,8 @@ std::string NodeServerName(std::string_view node_id) {
 Result<Identity> IdentityFromCertificate(const CertificateSubject& subject) {
   const std::string& org = subject.organization;
   if (org.rfind(kOrgPrefix, 0) != 0) {
-    return UnauthenticatedError("the client certificate names no Tailor identity (O=" +
-                                Excerpt(org) + ")");
+    return UnauthenticatedError(
+        "the client certificate names no Tailor identity (O=" + Excerpt(org) + ")");
   }
   const std::string_view kind = std::string_view(org).substr(kOrgPrefix.size());
   Identity id;
@@ -70,8 +70,8 @@ Result<Identity> IdentityFromCertificate(const CertificateSubject& subject) {
   auto role = ParseRole(kind);
   if (!role.ok()) return UnauthenticatedError("the client certificate names no Tailor role");
   TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kId, subject.common_name, "certificate CN"));
-  TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kTenant, subject.organizational_unit,
-                                   "certificate OU (tenant)"));
+  TAILOR_RETURN_IF_ERROR(
+      CheckName(NameKind::kTenant, subject.organizational_unit, "certificate OU (tenant)"));
   id.kind = Identity::Kind::kCaller;
   id.role = *role;
   id.name = subject.common_name;

@@ -38,7 +38,7 @@ Result<Role> ParseRole(std::string_view name);
 struct Identity {
   enum class Kind { kAnyone, kScheduler, kNode, kCaller };
   Kind kind = Kind::kAnyone;
-  std::string name;  // node id for kNode, the caller's name for kCaller
+  std::string name;           // node id for kNode, the caller's name for kCaller
   Role role = Role::kReader;  // kCaller only
   std::string tenant;         // kCaller only
   bool by_certificate = false;

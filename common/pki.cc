@@ -162,8 +162,7 @@ Result<std::string> SubjectAltNames(const CertificateRequest& request) {
 
 }  // namespace
 
-Result<KeyAndCertificate> CreateCertificateAuthority(std::string_view common_name,
-                                                     int valid_days) {
+Result<KeyAndCertificate> CreateCertificateAuthority(std::string_view common_name, int valid_days) {
   TAILOR_RETURN_IF_ERROR(CheckNamePart(common_name, "common name", true));
   TAILOR_ASSIGN_OR_RETURN(auto key, NewKey());
   Owned<X509> cert(X509_new());
@@ -189,8 +188,7 @@ Result<KeyAndCertificate> IssueCertificate(const KeyAndCertificate& ca,
                                            const CertificateRequest& request) {
   TAILOR_RETURN_IF_ERROR(CheckNamePart(request.common_name, "common name", true));
   TAILOR_RETURN_IF_ERROR(CheckNamePart(request.organization, "organization", false));
-  TAILOR_RETURN_IF_ERROR(
-      CheckNamePart(request.organizational_unit, "organizational unit", false));
+  TAILOR_RETURN_IF_ERROR(CheckNamePart(request.organizational_unit, "organizational unit", false));
   if (!request.server && !request.client) {
     return InvalidArgumentError("a certificate must be for a server, a client or both");
   }
@@ -242,8 +240,8 @@ std::string NameEntry(X509_NAME* name, int nid) {
 
 std::vector<std::string> DnsNames(X509* cert) {
   std::vector<std::string> out;
-  Owned<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  Owned<GENERAL_NAMES> names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   if (!names) return out;
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);

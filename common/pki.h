@@ -34,8 +34,7 @@ struct CertificateRequest {
 };
 
 // A new CA valid for `valid_days`, named `common_name`.
-Result<KeyAndCertificate> CreateCertificateAuthority(std::string_view common_name,
-                                                     int valid_days);
+Result<KeyAndCertificate> CreateCertificateAuthority(std::string_view common_name, int valid_days);
 
 // A new key and a certificate for it, signed by `ca`. INVALID_ARGUMENT for a request no
 // certificate can carry (empty or long names, a bad IP address, no usage).

@@ -17,9 +17,9 @@ Result<Identity> PeerIdentities::Of(const grpc::ServerContextBase& context) {
     if (auto it = by_pem_.find(pem); it != by_pem_.end()) return it->second;
   }
   auto subject = ReadCertificateSubject(pem);
-  Result<Identity> identity = subject.ok() ? IdentityFromCertificate(*subject)
-                                           : Result<Identity>(UnauthenticatedError(
-                                                 "unreadable client certificate"));
+  Result<Identity> identity =
+      subject.ok() ? IdentityFromCertificate(*subject)
+                   : Result<Identity>(UnauthenticatedError("unreadable client certificate"));
   std::lock_guard lock(mu_);
   if (by_pem_.size() >= kMaxRemembered) by_pem_.clear();
   by_pem_.emplace(pem, identity);

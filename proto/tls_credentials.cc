@@ -23,8 +23,8 @@ std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(
   options.pem_cert_chain = security.tls.cert_pem;
   auto credentials = grpc::SslCredentials(options);
   if (security.bearer_token.empty()) return credentials;
-  return grpc::CompositeChannelCredentials(
-      credentials, grpc::AccessTokenCredentials(security.bearer_token));
+  return grpc::CompositeChannelCredentials(credentials,
+                                           grpc::AccessTokenCredentials(security.bearer_token));
 }
 
 std::string InsecureWarning(const TransportSecurity& security) {

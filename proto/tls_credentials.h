@@ -21,8 +21,8 @@
 namespace tailor {
 
 struct TransportSecurity {
-  bool insecure = false;  // --insecure-allow-anyone: plaintext, every caller is anyone
-  TlsFiles tls;           // when !insecure; cert_pem may be empty for a token-only client
+  bool insecure = false;     // --insecure-allow-anyone: plaintext, every caller is anyone
+  TlsFiles tls;              // when !insecure; cert_pem may be empty for a token-only client
   std::string bearer_token;  // channels only; empty: none
 };
 
@@ -32,8 +32,7 @@ std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const TransportSe
                                                                ClientCertificates client_certs);
 
 // Channel credentials and the arguments that pin the TLS server name.
-std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(
-    const TransportSecurity& security);
+std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const TransportSecurity& security);
 
 // A one-line warning for logs when `security` is insecure; empty otherwise.
 std::string InsecureWarning(const TransportSecurity& security);

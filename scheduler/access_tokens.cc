@@ -106,8 +106,12 @@ Result<AccessTokens::Created> AccessTokens::Create(std::string_view name, Role r
   TAILOR_ASSIGN_OR_RETURN(const std::string id_bytes, RandomBytes(kIdHexChars / 2));
   TAILOR_ASSIGN_OR_RETURN(const std::string secret_bytes, RandomBytes(kSecretBytes));
   Stored s;
-  s.token = Token{ToHex(id_bytes), std::string(name), role, std::string(tenant),
-                  ToUnixMillis(clock_.WallNow()), 0};
+  s.token = Token{ToHex(id_bytes),
+                  std::string(name),
+                  role,
+                  std::string(tenant),
+                  ToUnixMillis(clock_.WallNow()),
+                  0};
   const std::string secret = Base64Url(secret_bytes);
   s.secret_sha256 = Sha256(secret);
   std::lock_guard write(write_mu_);

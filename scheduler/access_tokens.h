@@ -12,8 +12,8 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -36,8 +36,7 @@ class AccessTokens {
     int64_t revoked_unix_ms = 0;  // 0 while live
   };
   // `db_path` must already be migrated.
-  static Result<std::unique_ptr<AccessTokens>> Open(const std::string& db_path,
-                                                    const Clock& clock);
+  static Result<std::unique_ptr<AccessTokens>> Open(const std::string& db_path, const Clock& clock);
 
   struct Created {
     Token token;

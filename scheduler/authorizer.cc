@@ -41,9 +41,9 @@ bool RoleAllows(Role role, Action action) {
 
 std::string_view ActionName(Action action) {
   static constexpr std::string_view kNames[] = {
-      "node_self",     "fetch_bundle",    "list_nodes", "manage_nodes",  "manage_tokens",
-      "deploy",        "list_functions",  "callback_secret", "invoke",   "read_results",
-      "read_profiles", "place",           "explain",    "whoami"};
+      "node_self",     "fetch_bundle",   "list_nodes",      "manage_nodes", "manage_tokens",
+      "deploy",        "list_functions", "callback_secret", "invoke",       "read_results",
+      "read_profiles", "place",          "explain",         "whoami"};
   return kNames[static_cast<int>(action)];
 }
 
@@ -87,8 +87,7 @@ Result<Identity> Authorizer::CheckHttp(std::string_view authorization_header, Ac
   return Decide(FromBearer(authorization_header), action);
 }
 
-Status Authorizer::CheckNode(const Identity& identity, std::string_view node_id,
-                             Action action) {
+Status Authorizer::CheckNode(const Identity& identity, std::string_view node_id, Action action) {
   if (identity.kind == Identity::Kind::kAnyone) return OkStatus();
   if (identity.kind == Identity::Kind::kNode && identity.name == node_id) return OkStatus();
   return Deny(PermissionDeniedError(identity.Describe() + " may not act for node " +
@@ -114,9 +113,9 @@ Result<Identity> Authorizer::FromBearer(std::string_view header_value) {
 Result<Identity> Authorizer::Decide(Result<Identity> who, Action action) {
   if (!who.ok()) return Deny(who.status(), "unauthenticated caller", action);
   if (!Allows(*who, action)) {
-    return Deny(PermissionDeniedError(who->Describe() + " may not " +
-                                      std::string(ActionName(action))),
-                who->Describe(), action);
+    return Deny(
+        PermissionDeniedError(who->Describe() + " may not " + std::string(ActionName(action))),
+        who->Describe(), action);
   }
   return who;
 }
@@ -124,9 +123,8 @@ Result<Identity> Authorizer::Decide(Result<Identity> who, Action action) {
 Status Authorizer::Deny(Status why, const std::string& identity, Action action) {
   const bool unauthenticated = why.code() == StatusCode::kUnauthenticated;
   if (hook_) hook_(unauthenticated ? "unauthenticated" : "permission_denied", action);
-  log::Warn("call refused", {{"identity", identity},
-                             {"action", std::string(ActionName(action))},
-                             {"error", why}});
+  log::Warn("call refused",
+            {{"identity", identity}, {"action", std::string(ActionName(action))}, {"error", why}});
   return why;
 }
 

@@ -69,8 +69,7 @@ class Authorizer {
     bool insecure = false;
   };
   // `tokens` may be null only when insecure.
-  Authorizer(Options options, const AccessTokens* tokens)
-      : options_(options), tokens_(tokens) {}
+  Authorizer(Options options, const AccessTokens* tokens) : options_(options), tokens_(tokens) {}
 
   // Called with "unauthenticated" or "permission_denied" and the action for every refusal.
   using DenialHook = std::function<void(std::string_view code, Action action)>;

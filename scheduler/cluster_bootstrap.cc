@@ -23,13 +23,15 @@ Result<TlsFiles> OwnCertificates(const SecurityOptions& options, const std::stri
     TAILOR_RETURN_IF_ERROR(WriteCertificateAuthority(ca_dir, ca));
   }
   TAILOR_ASSIGN_OR_RETURN(
-      auto own, IssueCertificate(ca, SchedulerCertificateRequest(options.extra_dns_names,
-                                                                 options.extra_ips,
-                                                                 kSchedulerCertValidDays)));
+      auto own,
+      IssueCertificate(ca, SchedulerCertificateRequest(options.extra_dns_names, options.extra_ips,
+                                                       kSchedulerCertValidDays)));
   TAILOR_RETURN_IF_ERROR(WriteTlsDirectory(own_dir, ca.cert_pem, own));
-  log::Warn("made a cluster CA and a scheduler certificate: issue agent certificates with "
-            "`tailorctl certs issue --ca-dir " + ca_dir + " ...`",
-            {{"ca", ca_dir}, {"scheduler_tls", own_dir}});
+  log::Warn(
+      "made a cluster CA and a scheduler certificate: issue agent certificates with "
+      "`tailorctl certs issue --ca-dir " +
+          ca_dir + " ...`",
+      {{"ca", ca_dir}, {"scheduler_tls", own_dir}});
   return LoadTlsDirectory(own_dir);
 }
 
@@ -53,7 +55,8 @@ Result<TransportSecurity> LoadSchedulerSecurity(const SecurityOptions& options,
   auto identity = IdentityFromCertificate(subject);
   if (!identity.ok() || identity->kind != Identity::Kind::kScheduler) {
     return InvalidArgumentError("the scheduler's tls.crt is not a scheduler certificate (" +
-                                subject.organization + "); issue one with `tailorctl certs "
+                                subject.organization +
+                                "); issue one with `tailorctl certs "
                                 "issue --kind scheduler`");
   }
   return security;
@@ -67,11 +70,11 @@ Result<std::string> BootstrapAdminToken(AccessTokens& tokens, const std::string&
   auto created = tokens.Create(name, Role::kAdmin, kDefaultTenant);
   if (!created.ok()) return created.status();
   const std::string path = JoinPath(data_dir, "admin.token");
-  TAILOR_RETURN_IF_ERROR(
-      WriteFileAtomically(path, created->bearer + "\n", FileAccess::kOwnerOnly));
-  log::Warn("made the first admin token: keep it safe, make narrower tokens with `tailorctl "
-            "tokens create`",
-            {{"file", path}, {"token_id", created->token.id}});
+  TAILOR_RETURN_IF_ERROR(WriteFileAtomically(path, created->bearer + "\n", FileAccess::kOwnerOnly));
+  log::Warn(
+      "made the first admin token: keep it safe, make narrower tokens with `tailorctl "
+      "tokens create`",
+      {{"file", path}, {"token_id", created->token.id}});
   return path;
 }
 

@@ -9,8 +9,7 @@ TenantLimits::Slot::~Slot() {
 Result<TenantLimits::Slot> TenantLimits::Acquire(const std::string& tenant) {
   std::lock_guard lock(mu_);
   uint32_t& running = running_[tenant];
-  if (options_.max_concurrent_invocations > 0 &&
-      running >= options_.max_concurrent_invocations) {
+  if (options_.max_concurrent_invocations > 0 && running >= options_.max_concurrent_invocations) {
     if (running == 0) running_.erase(tenant);
     return ResourceExhaustedError("tenant " + tenant + " has " + std::to_string(running) +
                                   " invocations running, its limit")

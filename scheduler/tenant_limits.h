@@ -28,8 +28,7 @@ class TenantLimits {
   // Holds one of a tenant's invocation slots until destroyed.
   class Slot {
    public:
-    Slot(TenantLimits* limits, std::string tenant)
-        : limits_(limits), tenant_(std::move(tenant)) {}
+    Slot(TenantLimits* limits, std::string tenant) : limits_(limits), tenant_(std::move(tenant)) {}
     Slot(Slot&& other) noexcept : limits_(other.limits_), tenant_(std::move(other.tenant_)) {
       other.limits_ = nullptr;
     }

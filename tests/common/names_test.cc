@@ -46,3 +46,20 @@ TEST(NamesTest, ErrorsNameTheFieldAndQuoteOnlyAShortEscapedExcerpt) {
 
 }  // namespace
 }  // namespace tailor
+
+namespace tailor {
+namespace {
+
+TEST(NamesTest, TenantsAreDnsLabels) {
+  for (const char* good : {"default", "acme", "team-7", "0a"}) {
+    EXPECT_TRUE(IsValidName(NameKind::kTenant, good)) << good;
+  }
+  for (const char* bad : {"", "Acme", "-acme", "a_b", "a.b", "..", "a/b"}) {
+    EXPECT_FALSE(IsValidName(NameKind::kTenant, bad)) << bad;
+  }
+  EXPECT_FALSE(IsValidName(NameKind::kTenant, std::string(64, 'a')));
+  EXPECT_TRUE(IsValidName(NameKind::kTenant, std::string(63, 'a')));
+}
+
+}  // namespace
+}  // namespace tailor

@@ -12,8 +12,8 @@ TEST(PkiTest, IssuedCertificatesVerifyAgainstTheirCaOnlyAndNameTheirHolder) {
   const auto ca = CreateCertificateAuthority("test CA", 30).value();
   const auto other_ca = CreateCertificateAuthority("other CA", 30).value();
   const auto node =
-      IssueCertificate(ca, NodeCertificateRequest("node-7", {"h7.example"}, {"10.0.0.7"}, 30)
-                               .value())
+      IssueCertificate(ca,
+                       NodeCertificateRequest("node-7", {"h7.example"}, {"10.0.0.7"}, 30).value())
           .value();
   EXPECT_TRUE(CheckCertificateChain(ca.cert_pem, node.cert_pem, node.key_pem).ok());
   EXPECT_FALSE(CheckCertificateChain(other_ca.cert_pem, node.cert_pem, node.key_pem).ok());
@@ -35,7 +35,8 @@ TEST(PkiTest, CallerCertificatesCarryRoleAndTenant) {
   const auto cert =
       IssueCertificate(ca, CallerCertificateRequest("ci", Role::kDeployer, "acme", 30).value())
           .value();
-  const Identity id = IdentityFromCertificate(ReadCertificateSubject(cert.cert_pem).value()).value();
+  const Identity id =
+      IdentityFromCertificate(ReadCertificateSubject(cert.cert_pem).value()).value();
   EXPECT_EQ(id.kind, Identity::Kind::kCaller);
   EXPECT_EQ(id.role, Role::kDeployer);
   EXPECT_EQ(id.tenant, "acme");

@@ -6,12 +6,10 @@ through the same public APIs, so nothing here is private to Tailor's C++ code.
 
 usage: placement_client_test.py BIN_DIR PROTO_DIR
 """
-import io
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import unittest
@@ -21,14 +19,10 @@ import grpc
 BIN_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else "build/bin"
 PROTO_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else "proto"
 
-GEN_DIR = tempfile.mkdtemp(prefix="tailor-pygen-")
 PROTOS = ["inventory", "membership", "run_report", "placement", "registry"]
-subprocess.run(
-    ["protoc", "-I", PROTO_DIR, "--python_out", GEN_DIR, "--grpc_python_out", GEN_DIR,
-     "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin"]
-    + [os.path.join(PROTO_DIR, "tailor/v1/%s.proto" % p) for p in PROTOS],
-    check=True)
-sys.path.insert(0, GEN_DIR)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tailor_client  # noqa: E402
+GEN_DIR = tailor_client.generate(PROTO_DIR, PROTOS)
 
 from tailor.v1 import membership_pb2, membership_pb2_grpc  # noqa: E402
 from tailor.v1 import placement_pb2, placement_pb2_grpc  # noqa: E402
@@ -41,19 +35,6 @@ def read_text(path):
         return f.read().strip()
 
 
-def bundle(name, version):
-    """A .tar.gz bundle with a shell-script entrypoint, built in memory."""
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz") as tar:
-        for path, text, mode in [
-                ("tailor.toml", "name = '%s'\nversion = '%s'\nentrypoint = 'run.sh'\n"
-                 "memory_hint_bytes = 67108864\n" % (name, version), 0o644),
-                ("run.sh", "#!/bin/sh\ncat\n", 0o755)]:
-            data = text.encode()
-            info = tarfile.TarInfo(path)
-            info.size, info.mode = len(data), mode
-            tar.addfile(info, io.BytesIO(data))
-    return out.getvalue()
 
 
 class PlacementClientTest(unittest.TestCase):
@@ -80,7 +61,7 @@ class PlacementClientTest(unittest.TestCase):
             req.inventory.memory_bytes = 8 << 30
             req.inventory.cpu_features.update(features)
             membership.Register(req, timeout=5)
-        data = bundle("py-echo", "1.0")
+        data = tailor_client.bundle("py-echo", "1.0", "memory_hint_bytes = 67108864\n")
         chunks = [registry_pb2.DeployChunk(
             header=registry_pb2.DeployHeader(size_bytes=len(data)))]
         chunks += [registry_pb2.DeployChunk(data=data[i:i + 1000])
@@ -95,7 +76,7 @@ class PlacementClientTest(unittest.TestCase):
         cls.proc.wait(timeout=10)
         cls.log.close()
         shutil.rmtree(cls.workdir, ignore_errors=True)
-        shutil.rmtree(GEN_DIR, ignore_errors=True)
+        tailor_client.cleanup(GEN_DIR)
 
     def test_place_report_explain(self):
         placed = self.placement.Place(placement_pb2.PlaceRequest(

@@ -1,8 +1,7 @@
 // Identity and access on a real cluster started as the README starts it (no security flags):
 // real TLS on loopback, real tokens, real node certificates.
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "tailor/v1/access.grpc.pb.h"
 #include "tailor/v1/agent.grpc.pb.h"
@@ -130,12 +129,12 @@ TEST_F(SecurityTest, RolesBoundWhatATokenMayDoAndRevocationIsImmediate) {
   auto scheduler = StartScheduler("127.0.0.1:0");
   const std::string reader = MakeToken("ci-reader", "reader");
   int rc = -1;
-  const std::string out = RunCommand(
-      {"/bin/sh", "-c",
-       "TAILOR_TOKEN=" + reader + " " + BinaryPath("tailorctl") + " --scheduler " + address_ +
-           " --ca-file " + CaFile() + " deploy " + std::string(TAILOR_FUNCTIONS_DIR) +
-           "/sha256 2>&1"},
-      &rc);
+  const std::string out =
+      RunCommand({"/bin/sh", "-c",
+                  "TAILOR_TOKEN=" + reader + " " + BinaryPath("tailorctl") + " --scheduler " +
+                      address_ + " --ca-file " + CaFile() + " deploy " +
+                      std::string(TAILOR_FUNCTIONS_DIR) + "/sha256 2>&1"},
+                 &rc);
   EXPECT_EQ(rc, 1);
   EXPECT_NE(out.find("may not deploy"), std::string::npos) << out;
   EXPECT_TRUE(ListFunctions(Channel(reader)).ok());
@@ -216,8 +215,8 @@ TEST_F(SecurityTest, TenantsSeeAndTouchOnlyTheirOwnFunctionsAndResults) {
   auto a1 = StartAgent("a1");
   WaitForNodes(1);
   int rc = -1;
-  auto out = CtlWithStderr({"deploy", "--tenant", "acme",
-                            ScriptBundle("acme-echo", "1", "cat\n")}, &rc);
+  auto out =
+      CtlWithStderr({"deploy", "--tenant", "acme", ScriptBundle("acme-echo", "1", "cat\n")}, &rc);
   ASSERT_EQ(rc, 0) << out;
   const std::string acme = MakeToken("acme-app", "invoker", "acme");
   const std::string globex = MakeToken("globex-app", "invoker", "globex");
@@ -260,12 +259,12 @@ TEST_F(SecurityTest, TenantsSeeAndTouchOnlyTheirOwnFunctionsAndResults) {
                 ->RemoveFunction(&rm_ctx, rm, &removed)
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
-  const std::string taken = RunCommand(
-      {"/bin/sh", "-c",
-       "TAILOR_TOKEN=" + globex_deployer + " " + BinaryPath("tailorctl") + " --scheduler " +
-           address_ + " --ca-file " + CaFile() + " deploy " +
-           ScriptBundle("acme-echo", "2", "cat\n") + " 2>&1"},
-      &rc);
+  const std::string taken =
+      RunCommand({"/bin/sh", "-c",
+                  "TAILOR_TOKEN=" + globex_deployer + " " + BinaryPath("tailorctl") +
+                      " --scheduler " + address_ + " --ca-file " + CaFile() + " deploy " +
+                      ScriptBundle("acme-echo", "2", "cat\n") + " 2>&1"},
+                 &rc);
   EXPECT_EQ(rc, 1);
   EXPECT_NE(taken.find("is taken"), std::string::npos) << taken;
 }
@@ -275,16 +274,15 @@ TEST_F(SecurityTest, PlaintextEndpointsStayOnLoopbackAndAnAgentNeedsCredentials)
   Subprocess scheduler({BinaryPath("tailor-scheduler"), "--listen", "127.0.0.1:0", "--data-dir",
                         dir_.File("data"), "--http-listen", "0.0.0.0:0"},
                        dir_.File("refused.log"));
-  ASSERT_TRUE(WaitUntil([&] { return scheduler.Log().find("only on loopback") !=
-                                     std::string::npos; },
-                        10s))
+  ASSERT_TRUE(
+      WaitUntil([&] { return scheduler.Log().find("only on loopback") != std::string::npos; }, 10s))
       << scheduler.Log();
   int rc = -1;
-  const std::string agent = RunCommand(
-      {"/bin/sh", "-c",
-       BinaryPath("tailor-agent") + " run --scheduler 127.0.0.1:1 --data-dir " +
-           dir_.File("agent") + " 2>&1"},
-      &rc);
+  const std::string agent =
+      RunCommand({"/bin/sh", "-c",
+                  BinaryPath("tailor-agent") + " run --scheduler 127.0.0.1:1 --data-dir " +
+                      dir_.File("agent") + " 2>&1"},
+                 &rc);
   EXPECT_EQ(rc, 1);
   EXPECT_NE(agent.find("--tls-dir"), std::string::npos) << agent;
 }
