@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "common/limits.h"
+#include "proto/tls_credentials.h"
 
 namespace tailor {
 
@@ -23,6 +24,7 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   builder.AddListeningPort(listen_address, std::move(credentials), &port);
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   builder.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
+  builder.AddChannelArgument(GRPC_ARG_TSI_MAX_FRAME_SIZE, kTlsMaxFrameBytes);
   for (grpc::Service* s : services) builder.RegisterService(s);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

@@ -20,6 +20,12 @@
 
 namespace tailor {
 
+// The TLS frame protector's buffer (GRPC_ARG_TSI_MAX_FRAME_SIZE), on servers and channels alike:
+// gRPC's default of 16 KiB made Place over TLS about 0.7x of plaintext on the 2-core VM; with
+// larger frames the many small messages a busy connection carries are sealed in fewer, bigger
+// frames (docs/benchmarks.md).
+inline constexpr int kTlsMaxFrameBytes = 1 << 20;
+
 struct TransportSecurity {
   bool insecure = false;     // --insecure-allow-anyone: plaintext, every caller is anyone
   TlsFiles tls;              // when !insecure; cert_pem may be empty for a token-only client
