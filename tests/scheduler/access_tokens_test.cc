@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "common/file_util.h"
 #include "scheduler/authorizer.h"
 #include "tests/scheduler/scheduler_fixture.h"
@@ -78,6 +81,38 @@ TEST(AuthorizerTableTest, RolesAllowWhatTheSecurityModelSays) {
   EXPECT_TRUE(SeesTenant(caller(Role::kInvoker), "acme"));
   EXPECT_FALSE(SeesTenant(caller(Role::kInvoker), "globex"));
   EXPECT_TRUE(SeesTenant(caller(Role::kAdmin), "globex"));
+}
+
+}  // namespace
+}  // namespace tailor::scheduler
+
+namespace tailor::scheduler {
+namespace {
+
+TEST_F(AccessTokensTest, VerifyingWhileTokensAreMadeAndRevokedSeesEachTokenWhole) {
+  auto tokens = AccessTokens::Open(db_path_, clock_).value();
+  const std::string kept = tokens->Create("kept", Role::kReader, "acme").value().bearer;
+  std::atomic<bool> stop{false};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> verifiers;
+  for (int t = 0; t < 3; ++t) {
+    verifiers.emplace_back([&] {
+      while (!stop.load()) {
+        auto id = tokens->Verify(kept);
+        if (!id.ok() || id->tenant != "acme") wrong.fetch_add(1);
+      }
+    });
+  }
+  for (int i = 0; i < 50; ++i) {
+    const std::string name = "t" + std::to_string(i);
+    const std::string bearer = tokens->Create(name, Role::kInvoker, "globex").value().bearer;
+    EXPECT_TRUE(tokens->Verify(bearer).ok());
+    ASSERT_TRUE(tokens->Revoke(name).ok());
+    EXPECT_FALSE(tokens->Verify(bearer).ok());
+  }
+  stop = true;
+  for (auto& t : verifiers) t.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "scheduler/async_queue.h"
 #include "tests/scheduler/scheduler_fixture.h"
 
@@ -48,6 +51,34 @@ TEST_F(TenantQueueTest, OneTenantsFullQueueDoesNotStopAnother) {
   auto other = q->Enqueue(req, "globex");
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(q->Get(*other)->tenant(), "globex");
+}
+
+}  // namespace
+}  // namespace tailor::scheduler
+
+namespace tailor::scheduler {
+namespace {
+
+TEST(TenantLimitsTest, SlotsTakenAndReleasedOnManyThreadsNeverExceedTheLimit) {
+  TenantLimits limits({.max_concurrent_invocations = 3});
+  std::atomic<int> inside{0}, most{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) {
+        auto slot = limits.Acquire("acme");
+        if (!slot.ok()) continue;
+        const int now = inside.fetch_add(1) + 1;
+        int seen = most.load();
+        while (now > seen && !most.compare_exchange_weak(seen, now)) {
+        }
+        inside.fetch_sub(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_LE(most.load(), 3);
+  EXPECT_EQ(limits.Running("acme"), 0u);
 }
 
 }  // namespace
