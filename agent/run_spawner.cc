@@ -19,8 +19,10 @@
 //      process may move itself; the cgroups' limits were written by the agent beforehand);
 //   3. opens the perf counters asked for on itself (counting from exec, inherited by its
 //      descendants) and hands them to the agent on the run's channel;
-//   4. drops to the run's gid/uid, changes directory, asks to be killed if the spawner dies,
-//      and execs the function with exactly the environment it was given.
+//   4. drops to the run's gid/uid, sets no_new_privs (no setuid or file-capability binary can
+//      give the function more privilege than it starts with), changes directory, asks to be
+//      killed if the spawner dies, and execs the function with exactly the environment it
+//      was given.
 // A failure before exec is written as a StartFailure to a close-on-exec pipe whose read end
 // the spawner keeps, and the child exits 127; the spawner reads the pipe when it reaps the
 // child, so a run costs the agent no extra wake-up to learn that its exec succeeded.
@@ -179,6 +181,9 @@ void OpenCounters(const ChildPlan& plan) {
     FailStart(spawn::StartStep::kCredentials, 0, errno);
   }
   if (request.uid && setuid(*request.uid) != 0) {
+    FailStart(spawn::StartStep::kCredentials, 0, errno);
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     FailStart(spawn::StartStep::kCredentials, 0, errno);
   }
   if (!request.working_dir.empty() && chdir(request.working_dir.c_str()) != 0) {

@@ -108,7 +108,7 @@ Result<StartRequest> DecodeStartRequest(std::string_view bytes);
 enum class StartStep : int32_t {
   kNone = 0,
   kJoin = 1,         // writing "0" to join_files[start_detail]
-  kCredentials = 2,  // setgroups / setgid / setuid
+  kCredentials = 2,  // setgroups / setgid / setuid / no_new_privs
   kWorkingDir = 3,   // chdir
   kParent = 4,       // the spawner was already gone (ECANCELED)
   kExec = 5,         // execve

@@ -78,6 +78,13 @@ TEST_F(RunSpawnerTest, RunsTheProgramAsItsChildWithPayloadOutputAndExit) {
   EXPECT_EQ(echoed->exit_code, 0);
 }
 
+TEST_F(RunSpawnerTest, ARunCannotGainPrivilegesThroughSetuidBinaries) {
+  // no_new_privs, as the kernel reports it for the function's own process.
+  auto result = RunProcess(spawner_, Shell("grep NoNewPrivs /proc/self/status"), nullptr);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stdout_data, "NoNewPrivs:\t1\n");
+}
+
 TEST_F(RunSpawnerTest, JoinFilesAreWrittenBeforeTheProgramStarts) {
   // What the child writes to a cgroup.procs or resctrl tasks file to move itself.
   ASSERT_TRUE(WriteFile(dir_.File("cgroup.procs"), "").ok());
