@@ -8,13 +8,25 @@ namespace {
 constexpr std::string_view kOrgPrefix = "tailor:";
 constexpr std::string_view kRoleNames[] = {"admin", "deployer", "invoker", "platform", "reader"};
 
-std::vector<std::string> WithLoopback(std::vector<std::string> dns, std::vector<std::string> ips,
-                                      std::vector<std::string>* ips_out) {
-  dns.emplace_back("localhost");
-  ips.emplace_back("127.0.0.1");
-  ips.emplace_back("::1");
-  *ips_out = std::move(ips);
-  return dns;
+// The scheduler's and nodes' certificates: they serve (to be dialled by `server_name` or on
+// loopback) and call as clients.
+CertificateRequest ServingRequest(std::string common_name, std::string_view kind,
+                                  std::string server_name,
+                                  const std::vector<std::string>& extra_dns_names,
+                                  const std::vector<std::string>& extra_ips, int valid_days) {
+  CertificateRequest r;
+  r.common_name = std::move(common_name);
+  r.organization = std::string(kOrgPrefix) + std::string(kind);
+  r.dns_names = extra_dns_names;
+  r.dns_names.emplace_back("localhost");
+  r.dns_names.push_back(std::move(server_name));
+  r.ip_addresses = extra_ips;
+  r.ip_addresses.emplace_back("127.0.0.1");
+  r.ip_addresses.emplace_back("::1");
+  r.server = true;
+  r.client = true;
+  r.valid_days = valid_days;
+  return r;
 }
 
 }  // namespace
@@ -82,15 +94,9 @@ Result<Identity> IdentityFromCertificate(const CertificateSubject& subject) {
 CertificateRequest SchedulerCertificateRequest(const std::vector<std::string>& extra_dns_names,
                                                const std::vector<std::string>& extra_ips,
                                                int valid_days) {
-  CertificateRequest r;
-  r.common_name = "tailor-scheduler";
-  r.organization = std::string(kOrgPrefix) + "scheduler";
-  r.dns_names = WithLoopback(extra_dns_names, extra_ips, &r.ip_addresses);
-  r.dns_names.emplace_back(kSchedulerServerName);
-  r.server = true;
-  r.client = true;  // it calls agents
-  r.valid_days = valid_days;
-  return r;
+  // It serves every caller and calls agents.
+  return ServingRequest("tailor-scheduler", "scheduler", std::string(kSchedulerServerName),
+                        extra_dns_names, extra_ips, valid_days);
 }
 
 Result<CertificateRequest> NodeCertificateRequest(std::string_view node_id,
@@ -101,15 +107,9 @@ Result<CertificateRequest> NodeCertificateRequest(std::string_view node_id,
   if (node_id.size() > 64) {
     return InvalidArgumentError("a node id in a certificate is at most 64 bytes");
   }
-  CertificateRequest r;
-  r.common_name = std::string(node_id);
-  r.organization = std::string(kOrgPrefix) + "node";
-  r.dns_names = WithLoopback(extra_dns_names, extra_ips, &r.ip_addresses);
-  r.dns_names.push_back(NodeServerName(node_id));
-  r.server = true;  // serves Invoke to the scheduler
-  r.client = true;  // registers, heartbeats, reports
-  r.valid_days = valid_days;
-  return r;
+  // It serves Invoke to the scheduler and registers, heartbeats and reports as a client.
+  return ServingRequest(std::string(node_id), "node", NodeServerName(node_id), extra_dns_names,
+                        extra_ips, valid_days);
 }
 
 Result<CertificateRequest> CallerCertificateRequest(std::string_view name, Role role,

@@ -37,7 +37,7 @@ enum class ClientCertificates { kVerifyIfSent, kRequire };
 std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const TransportSecurity& security,
                                                                ClientCertificates client_certs);
 
-// Channel credentials and the arguments that pin the TLS server name.
+// Channel credentials; the server name to check is a channel argument (grpc_channel.h).
 std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const TransportSecurity& security);
 
 // A one-line warning for logs when `security` is insecure; empty otherwise.
