@@ -21,7 +21,9 @@ class AgentServiceImpl final : public v1::Agent::Service {
   // `executor` may be null (inventory only).
   AgentServiceImpl(AgentAccess& access, v1::HostInventory inventory, Executor* executor,
                    AfterRunFn after_run = nullptr)
-      : access_(access), inventory_(std::move(inventory)), executor_(executor),
+      : access_(access),
+        inventory_(std::move(inventory)),
+        executor_(executor),
         after_run_(std::move(after_run)) {}
 
   grpc::Status GetInventory(grpc::ServerContext* context, const v1::GetInventoryRequest* request,

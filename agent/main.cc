@@ -1,5 +1,7 @@
 // tailor-agent: the node agent. `tailor-agent run` registers with the scheduler and serves the
 // agent API; `tailor-agent inventory` prints what this host is.
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -7,33 +9,30 @@
 #include <filesystem>
 #include <iostream>
 
-#include <prometheus/exposer.h>
-#include <prometheus/registry.h>
-
 #include "agent/agent_metrics.h"
 #include "agent/agent_service.h"
-#include "agent/inventory/inventory.h"
-#include "agent/load/load_sampler.h"
-#include "agent/inventory/cgroup_layout.h"
-#include "agent/inventory/resctrl_info.h"
 #include "agent/bundle_fetcher.h"
+#include "agent/inventory/cgroup_layout.h"
+#include "agent/inventory/inventory.h"
+#include "agent/inventory/resctrl_info.h"
+#include "agent/load/load_sampler.h"
 #include "agent/membership_client.h"
 #include "agent/report_spool.h"
-#include "common/bundle_archive.h"
 #include "agent/report_uploader.h"
 #include "agent/runtime/emulation.h"
 #include "agent/runtime/executor.h"
+#include "common/bundle_archive.h"
+#include "common/cluster_identity.h"
 #include "common/command_line.h"
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "common/names.h"
 #include "common/signals.h"
+#include "common/tls_files.h"
 #include "common/version.h"
 #include "proto/grpc_channel.h"
 #include "proto/grpc_server.h"
 #include "proto/tls_credentials.h"
-#include "common/cluster_identity.h"
-#include "common/tls_files.h"
 
 namespace tailor::agent {
 namespace {
@@ -209,12 +208,14 @@ void Drain(const RunOptions& opts, MembershipClient& membership, Executor& execu
            GrpcServer& server) {
   const auto started = std::chrono::steady_clock::now();
   log::Info("agent stopping: finishing the runs in flight",
-            {{"running", executor.running()}, {"queued", executor.queued()},
+            {{"running", executor.running()},
+             {"queued", executor.queued()},
              {"drain_timeout_s", opts.drain_timeout_s}});
   executor.StopAccepting();
   if (!membership.AnnounceStopping(std::chrono::seconds(2))) {
-    log::Warn("could not tell the scheduler this node is stopping; calls sent here are refused "
-              "and tried elsewhere");
+    log::Warn(
+        "could not tell the scheduler this node is stopping; calls sent here are refused "
+        "and tried elsewhere");
   }
   if (!executor.WaitIdle(std::chrono::seconds(opts.drain_timeout_s))) {
     log::Warn("drain timeout: runs still in flight are ended with the agent",
@@ -223,9 +224,9 @@ void Drain(const RunOptions& opts, MembershipClient& membership, Executor& execu
   // The answers of finished runs are on their way: give the server a moment to write them.
   server.Shutdown(std::chrono::seconds(5));
   membership.Stop();
-  log::Info("agent drained", {{"seconds", std::chrono::duration<double>(
-                                              std::chrono::steady_clock::now() - started)
-                                              .count()}});
+  log::Info("agent drained",
+            {{"seconds",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
 }
 
 // The agent's TLS material; its certificate must be a node's.
@@ -329,7 +330,7 @@ int RunAgent(const RunOptions& opts) {
   uploader.Start();
 
   AgentAccess access(security->insecure, std::set<std::string>(opts.allow_invoke_from.begin(),
-                                                                opts.allow_invoke_from.end()));
+                                                               opts.allow_invoke_from.end()));
   access.SetDenialHook([&metrics](std::string_view code) { metrics.RecordAccessDenied(code); });
   AgentServiceImpl service(access, *inv, &executor, [&](const v1::RunReport* report) {
     if (report != nullptr) metrics.RecordRun(*report);

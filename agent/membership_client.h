@@ -27,7 +27,7 @@ namespace tailor::agent {
 class MembershipClient {
  public:
   struct Options {
-    std::string scheduler_address;  // for logs
+    std::string scheduler_address;           // for logs
     std::shared_ptr<grpc::Channel> channel;  // to the scheduler (proto/grpc_channel.h)
     std::string node_id;
     std::string advertised_address;  // host:port of this agent's gRPC server
@@ -65,7 +65,7 @@ class MembershipClient {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
-  bool heartbeat_now_ = false;          // guarded by mu_
+  bool heartbeat_now_ = false;                     // guarded by mu_
   grpc::ClientContext* heartbeat_call_ = nullptr;  // the heartbeat in flight; guarded by mu_
   std::atomic<bool> agent_stopping_{false};
   std::atomic<uint64_t> stopping_acked_{0};  // heartbeats answered that said stopping

@@ -23,7 +23,7 @@ namespace tailor::agent {
 class ReportUploader {
  public:
   struct Options {
-    std::string scheduler_address;  // for logs
+    std::string scheduler_address;           // for logs
     std::shared_ptr<grpc::Channel> channel;  // to the scheduler (proto/grpc_channel.h)
     std::string node_id;
     size_t batch_size = 256;

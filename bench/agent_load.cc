@@ -90,16 +90,17 @@ int main(int argc, char** argv) {
   (void)tailor::WriteFile(dir + "/noop/tailor.toml",
                           "name = 'noop'\nversion = '1'\nentrypoint = 'bin/true'\n");
 
-  const pid_t scheduler = Spawn({bin_dir + "/tailor-scheduler", "--insecure-allow-anyone", "--listen", "127.0.0.1:0",
-                                 "--data-dir", dir + "/scheduler", "--address-file",
-                                 dir + "/scheduler.addr"},
-                                dir + "/scheduler.log");
+  const pid_t scheduler =
+      Spawn({bin_dir + "/tailor-scheduler", "--insecure-allow-anyone", "--listen", "127.0.0.1:0",
+             "--data-dir", dir + "/scheduler", "--address-file", dir + "/scheduler.addr"},
+            dir + "/scheduler.log");
   const std::string scheduler_address = WaitForFile(dir + "/scheduler.addr");
-  const pid_t agent = Spawn({bin_dir + "/tailor-agent", "run", "--insecure-allow-anyone", "--scheduler", scheduler_address,
-                             "--listen", "127.0.0.1:0", "--node-id", "load", "--data-dir",
-                             dir + "/agent", "--address-file", dir + "/agent.addr", "--install",
-                             dir + "/noop", "--max-concurrent-runs", "4"},
-                            dir + "/agent.log");
+  const pid_t agent =
+      Spawn({bin_dir + "/tailor-agent", "run", "--insecure-allow-anyone", "--scheduler",
+             scheduler_address, "--listen", "127.0.0.1:0", "--node-id", "load", "--data-dir",
+             dir + "/agent", "--address-file", dir + "/agent.addr", "--install", dir + "/noop",
+             "--max-concurrent-runs", "4"},
+            dir + "/agent.log");
   const std::string agent_address = WaitForFile(dir + "/agent.addr");
   auto stub = tailor::v1::Agent::NewStub(
       grpc::CreateChannel(agent_address, grpc::InsecureChannelCredentials()));

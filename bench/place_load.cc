@@ -19,8 +19,8 @@
 // the admin token, and Place is called with a `platform` token over mutual TLS. `plain` runs
 // it with --insecure-allow-anyone (no TLS, no authentication): the ratio of the two is what
 // access control costs the placement path (docs/benchmarks.md).
-#include <grpcpp/grpcpp.h>
 #include <fcntl.h>
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -87,9 +87,10 @@ struct Access {
   std::shared_ptr<grpc::Channel> AsNode(const std::string& address, const std::string& id) const {
     tailor::TransportSecurity security;
     if (tls) {
-      auto issued = tailor::IssueCertificate(
-          ca, tailor::NodeCertificateRequest(id, {}, {}, 1).value());
-      if (!issued.ok()) Die("cannot issue a node certificate: " + std::string(issued.status().message()));
+      auto issued =
+          tailor::IssueCertificate(ca, tailor::NodeCertificateRequest(id, {}, {}, 1).value());
+      if (!issued.ok())
+        Die("cannot issue a node certificate: " + std::string(issued.status().message()));
       security.tls.cert_pem = issued->cert_pem;
       security.tls.key_pem = issued->key_pem;
     }
@@ -106,7 +107,8 @@ struct Access {
     req.set_name("place-load");
     req.set_role("platform");
     tailor::v1::CreateTokenResponse resp;
-    auto s = tailor::v1::Access::NewStub(AsToken(address, AdminToken()))->CreateToken(&ctx, req, &resp);
+    auto s =
+        tailor::v1::Access::NewStub(AsToken(address, AdminToken()))->CreateToken(&ctx, req, &resp);
     if (!s.ok()) Die("cannot make a platform token: " + s.error_message());
     return resp.bearer();
   }
@@ -125,7 +127,8 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--bin-dir")) bin_dir = argv[i + 1];
     else if (!std::strcmp(argv[i], "--mode")) mode = argv[i + 1];
     else if (!std::strcmp(argv[i], "--connections")) connections = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--security")) security = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--security"))
+      security = argv[i + 1];
     else Die(std::string("unknown flag ") + argv[i]);
   }
   if (mode != "sync" && mode != "async") Die("--mode must be sync or async");
@@ -288,20 +291,20 @@ int main(int argc, char** argv) {
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
   auto pct = [&](double q) { return all.empty() ? 0 : all[static_cast<size_t>(q * (all.size() - 1))]; };
-  nlohmann::json out = {{"nodes", nodes},
-                        {"mode", mode},
-                        {"security", security},
-                        {"clients", clients},
-                        {"connections", connections},
-                        {"decisions", all.size()},
-                        {"failures", failures.load()},
-                        {"decisions_per_second", all.size() / elapsed},
-                        {"p50_us", pct(0.5)},
-                        {"p99_us", pct(0.99)},
-                        // The scheduler's own CPU per decision: what a Place costs the server
-                        // when the clients run elsewhere.
-                        {"scheduler_cpu_us_per_decision",
-                         all.empty() ? 0 : scheduler_cpu * 1e6 / all.size()}};
+  nlohmann::json out = {
+      {"nodes", nodes},
+      {"mode", mode},
+      {"security", security},
+      {"clients", clients},
+      {"connections", connections},
+      {"decisions", all.size()},
+      {"failures", failures.load()},
+      {"decisions_per_second", all.size() / elapsed},
+      {"p50_us", pct(0.5)},
+      {"p99_us", pct(0.99)},
+      // The scheduler's own CPU per decision: what a Place costs the server
+      // when the clients run elsewhere.
+      {"scheduler_cpu_us_per_decision", all.empty() ? 0 : scheduler_cpu * 1e6 / all.size()}};
   std::printf("%s\n", out.dump(2).c_str());
   kill(scheduler, SIGTERM);
   waitpid(scheduler, nullptr, 0);

@@ -125,9 +125,10 @@ CLI::App* AddInvokeCommand(CLI::App& app, InvokeOptions& options) {
   cmd->add_option("--idempotency-key", options.idempotency_key,
                   "With --async, queue it once however often this is sent; without, join a "
                   "call with this key that is still running");
-  cmd->footer("Exit codes: 0 succeeded, 1 not run (Tailor's error), 2 usage, 3 function "
-              "error, 5 timed out, 6 OOM-killed, 7 start failed, 8 agent lost, 9 output too "
-              "large, 10 cancelled.");
+  cmd->footer(
+      "Exit codes: 0 succeeded, 1 not run (Tailor's error), 2 usage, 3 function "
+      "error, 5 timed out, 6 OOM-killed, 7 start failed, 8 agent lost, 9 output too "
+      "large, 10 cancelled.");
   return cmd;
 }
 
@@ -184,9 +185,10 @@ CLI::App* AddResultCommand(CLI::App& app, ResultOptions& options) {
   cmd->add_option("id", options.id, "The id `tailorctl invoke --async` printed")->required();
   cmd->add_flag("-w,--wait", options.wait, "Wait until it has finished");
   cmd->add_option("--wait-timeout-ms", options.wait_timeout_ms, "Longest wait with --wait");
-  cmd->footer("Exit codes: 0 succeeded, 1 not run (Tailor's error), 2 usage, 3 function "
-              "error, 4 not finished yet, 5 timed out, 6 OOM-killed, 7 start failed, 8 agent "
-              "lost, 9 output too large, 10 cancelled.");
+  cmd->footer(
+      "Exit codes: 0 succeeded, 1 not run (Tailor's error), 2 usage, 3 function "
+      "error, 4 not finished yet, 5 timed out, 6 OOM-killed, 7 start failed, 8 agent "
+      "lost, 9 output too large, 10 cancelled.");
   return cmd;
 }
 

@@ -13,7 +13,8 @@ int ExitCodeFor(v1::RunOutcome outcome) {
     case v1::RUN_OUTCOME_START_FAILED: return 7;
     case v1::RUN_OUTCOME_AGENT_LOST: return 8;
     case v1::RUN_OUTCOME_OUTPUT_TOO_LARGE: return 9;
-    case v1::RUN_OUTCOME_CANCELLED: return 10;
+    case v1::RUN_OUTCOME_CANCELLED:
+      return 10;
     case v1::RUN_OUTCOME_UNSPECIFIED: return kExitNotFinished;
     default: return kExitTailorError;  // NOT_RUN, and anything newer than this tailorctl
   }

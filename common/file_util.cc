@@ -68,8 +68,7 @@ Status WriteFile(const std::string& path, std::string_view contents) {
   return OkStatus();
 }
 
-Status WriteFileAtomically(const std::string& path, std::string_view contents,
-                           FileAccess access) {
+Status WriteFileAtomically(const std::string& path, std::string_view contents, FileAccess access) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   const mode_t mode = access == FileAccess::kOwnerOnly ? 0600 : 0644;
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);

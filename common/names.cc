@@ -10,7 +10,8 @@ bool IsAlnum(char c) {
 }
 
 bool AllowedAfterFirst(NameKind kind, char c) {
-  if (kind == NameKind::kTenant) return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  if (kind == NameKind::kTenant)
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
   if (IsAlnum(c) || c == '.' || c == '_' || c == '-') return true;
   return kind == NameKind::kVersion && c == '+';
 }

@@ -13,15 +13,16 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
   message += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   int primary = rc & 0xff;
   // A full disk may also surface as an I/O error whose system errno says so.
-  const bool disk_full =
-      primary == SQLITE_FULL || (primary == SQLITE_IOERR && db && sqlite3_system_errno(db) == ENOSPC);
+  const bool disk_full = primary == SQLITE_FULL ||
+                         (primary == SQLITE_IOERR && db && sqlite3_system_errno(db) == ENOSPC);
   if (disk_full) {
     return UnavailableError(std::move(message)).WithReason(ErrorReason::kStorageFull);
   }
   switch (primary) {
     case SQLITE_BUSY: case SQLITE_LOCKED: return UnavailableError(std::move(message));
     case SQLITE_CONSTRAINT: return AlreadyExistsError(std::move(message));
-    case SQLITE_NOMEM: return ResourceExhaustedError(std::move(message));
+    case SQLITE_NOMEM:
+      return ResourceExhaustedError(std::move(message));
     case SQLITE_CORRUPT: case SQLITE_NOTADB: return DataLossError(std::move(message));
     case SQLITE_CANTOPEN: case SQLITE_PERM: case SQLITE_READONLY:
       return PermissionDeniedError(std::move(message));

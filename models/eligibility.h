@@ -48,9 +48,10 @@ using NodeScorer =
     std::function<void(uint32_t class_index, const NodeView& node, CandidateScore& candidate)>;
 
 // For each eligible class, finds its first eligible node in `order` and scores it; picks the
-// lowest score (NaN counts as infinity; when every score is infinite, the first eligible node). Candidates: every node when the cluster has at most kExplainAllNodesUpTo
-// nodes (each scored or with its reason), otherwise the node found per class plus one entry
-// per ineligible class. FAILED_PRECONDITION when nothing is eligible.
+// lowest score (NaN counts as infinity; when every score is infinite, the first eligible node).
+// Candidates: every node when the cluster has at most kExplainAllNodesUpTo nodes (each scored or
+// with its reason), otherwise the node found per class plus one entry per ineligible class.
+// FAILED_PRECONDITION when nothing is eligible.
 Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
                                         const ClusterIndex& cluster, const Allocation& allocation,
                                         WalkOrder order, const NodeScorer& score);

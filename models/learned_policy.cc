@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <map>
-#include <cstdlib>
 
 #include "common/byte_codec.h"
 #include "models/eligibility.h"
@@ -268,9 +268,8 @@ Status LearnedPolicy::RestoreState(const std::string& state) {
     return InvalidArgumentError("not a saved learned-policy state");
   }
   if (const uint32_t version = in.U32(); version != kStateVersion) {
-    return InvalidArgumentError("saved learned-policy state of version " +
-                                std::to_string(version) + "; this scheduler reads version " +
-                                std::to_string(kStateVersion));
+    return InvalidArgumentError("saved learned-policy state of version " + std::to_string(version) +
+                                "; this scheduler reads version " + std::to_string(kStateVersion));
   }
   DurationModel model(options_.model);
   if (!model.Restore(in.Str(state.size()))) {

@@ -39,8 +39,8 @@ struct NodeView {
   std::string node_id;
   std::string host_class;          // hardware signature shared by identical hosts
   bool healthy = true;
-  bool draining = false;           // takes no new placements (an operator's drain)
-  bool stopping = false;           // its agent is shutting down: no new placements either
+  bool draining = false;              // takes no new placements (an operator's drain)
+  bool stopping = false;              // its agent is shutting down: no new placements either
   std::vector<std::string> features;  // CPU features the node advertises, sorted
   Resources capacity;              // what the node can give to invocations
   Resources allocated;             // held by invocations in flight
@@ -94,9 +94,9 @@ inline Allocation StaticAllocation(const FunctionInfo& function) {
 // request.
 enum class Ineligible {
   kNone,
-  kMemoryFull,    // in-flight runs hold the memory it needs
+  kMemoryFull,  // in-flight runs hold the memory it needs
   kCpuFull,
-  kUnhealthy,     // missed its heartbeats
+  kUnhealthy,  // missed its heartbeats
   kDraining,
   kStopping,      // its agent is shutting down (it may come back)
   kAlreadyTried,  // this invocation failed there already

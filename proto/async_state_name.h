@@ -21,11 +21,16 @@ inline std::string AsyncStateName(v1::AsyncState state) {
 
 inline std::string CallbackStateName(v1::CallbackState state) {
   switch (state) {
-    case v1::CALLBACK_STATE_WAITING: return "waiting";
-    case v1::CALLBACK_STATE_PENDING: return "pending";
-    case v1::CALLBACK_STATE_DELIVERED: return "delivered";
-    case v1::CALLBACK_STATE_FAILED: return "failed";
-    default: return "none";
+    case v1::CALLBACK_STATE_WAITING:
+      return "waiting";
+    case v1::CALLBACK_STATE_PENDING:
+      return "pending";
+    case v1::CALLBACK_STATE_DELIVERED:
+      return "delivered";
+    case v1::CALLBACK_STATE_FAILED:
+      return "failed";
+    default:
+      return "none";
   }
 }
 

@@ -1,6 +1,6 @@
 // RunOutcomeName: "succeeded", "function_error", "timed_out", "oom_killed", "start_failed",
-// "agent_lost", "output_too_large", "not_run", "cancelled" (or "unknown"), as tailorctl, the HTTP endpoint
-// and the metrics' outcome label spell a run's or an invocation's outcome.
+// "agent_lost", "output_too_large", "not_run", "cancelled" (or "unknown"), as tailorctl, the HTTP
+// endpoint and the metrics' outcome label spell a run's or an invocation's outcome.
 #pragma once
 
 #include <string>
@@ -19,7 +19,8 @@ inline std::string RunOutcomeName(v1::RunOutcome outcome) {
     case v1::RUN_OUTCOME_AGENT_LOST: return "agent_lost";
     case v1::RUN_OUTCOME_OUTPUT_TOO_LARGE: return "output_too_large";
     case v1::RUN_OUTCOME_NOT_RUN: return "not_run";
-    case v1::RUN_OUTCOME_CANCELLED: return "cancelled";
+    case v1::RUN_OUTCOME_CANCELLED:
+      return "cancelled";
     default: return "unknown";
   }
 }

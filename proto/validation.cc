@@ -251,7 +251,8 @@ Status ValidateGatewayInvokeRequest(const v1::GatewayInvokeRequest& r) {
       .Name("function_version", NameKind::kVersion, r.function_version(), /*optional=*/true)
       .AtMost("payload", r.payload().size(), kMaxPayloadBytes)
       .AtMost("timeout_ms", r.timeout_ms(), kMaxTimeoutMs)
-      .Require(IsPolicyName(r.policy()), "policy", "must be a policy name, got " + Excerpt(r.policy()))
+      .Require(IsPolicyName(r.policy()), "policy",
+               "must be a policy name, got " + Excerpt(r.policy()))
       .Name("idempotency_key", NameKind::kId, r.idempotency_key(), /*optional=*/true)
       .AtMost("callback_url", r.callback_url().size(), kMaxCallbackUrlBytes);
   return c.status();

@@ -96,8 +96,8 @@ std::function<Status()> AsyncDispatcher::Decide(const AsyncQueue::Claimed& c,
                                                 bool past_deadline) {
   const v1::RunOutcome outcome = result.ok() ? result->outcome() : v1::RUN_OUTCOME_NOT_RUN;
   const std::string why = result.ok() ? "" : std::string(result.status().message());
-  switch (DecideAsyncNext(result.ok(), outcome, result.status(), c.attempts,
-                          options_.max_attempts, past_deadline)) {
+  switch (DecideAsyncNext(result.ok(), outcome, result.status(), c.attempts, options_.max_attempts,
+                          past_deadline)) {
     case AsyncNext::kSucceed:
     case AsyncNext::kFailWithRun:
       return [this, id = c.id, response = *result] { return queue_.Finish(id, response); };
@@ -108,9 +108,7 @@ std::function<Status()> AsyncDispatcher::Decide(const AsyncQueue::Claimed& c,
       return [this, id = c.id, why, delay] { return queue_.Retry(id, why, delay); };
     }
     case AsyncNext::kWaitForCapacity:
-      return [this, id = c.id, why] {
-        return queue_.Defer(id, why, options_.capacity_recheck);
-      };
+      return [this, id = c.id, why] { return queue_.Defer(id, why, options_.capacity_recheck); };
     case AsyncNext::kFailNotRun:
       break;
   }

@@ -5,8 +5,8 @@
 
 namespace tailor::scheduler {
 
-Result<std::unique_ptr<AsyncQueue>> AsyncQueue::Open(const std::string& db_path,
-                                                     const Clock& clock, Options options) {
+Result<std::unique_ptr<AsyncQueue>> AsyncQueue::Open(const std::string& db_path, const Clock& clock,
+                                                     Options options) {
   TAILOR_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(db_path));
   return std::unique_ptr<AsyncQueue>(new AsyncQueue(std::move(db), clock, options));
 }
@@ -91,12 +91,12 @@ Result<std::string> AsyncQueue::Enqueue(const v1::GatewayInvokeRequest& request,
 
 Result<v1::AsyncResult> AsyncQueue::Get(const std::string& id) {
   std::lock_guard lock(mu_);
-  TAILOR_ASSIGN_OR_RETURN(
-      auto q, db_->Prepare("SELECT function_name, state, attempts, error, response, "
-                           "created_unix_ms, updated_unix_ms, outcome, callback_url, "
-                           "callback_state, callback_attempts, callback_error, "
-                           "callback_delivered_unix_ms, tenant FROM async_invocations "
-                           "WHERE id = ?1"));
+  TAILOR_ASSIGN_OR_RETURN(auto q,
+                          db_->Prepare("SELECT function_name, state, attempts, error, response, "
+                                       "created_unix_ms, updated_unix_ms, outcome, callback_url, "
+                                       "callback_state, callback_attempts, callback_error, "
+                                       "callback_delivered_unix_ms, tenant FROM async_invocations "
+                                       "WHERE id = ?1"));
   q.Bind(1, id);
   TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return NotFoundError("no async invocation '" + id + "'");
@@ -181,14 +181,14 @@ Status AsyncQueue::SetState(const std::string& id, v1::AsyncState state, v1::Run
   const int64_t now = ToUnixMillis(clock_.WallNow());
   std::lock_guard lock(mu_);
   TAILOR_ASSIGN_OR_RETURN(
-      auto u, db_->Prepare(
-          "UPDATE async_invocations SET state = ?2, error = ?3, "
-          "response = COALESCE(?4, response), "
-          "next_attempt_unix_ms = COALESCE(?5, next_attempt_unix_ms), "
-          "updated_unix_ms = ?6, outcome = ?7, "
-          // A finished invocation's callback becomes due.
-          "callback_state = CASE WHEN ?2 IN (?8, ?9) AND callback_state = ?10 THEN ?11 "
-          "ELSE callback_state END, callback_next_unix_ms = ?6 WHERE id = ?1"));
+      auto u,
+      db_->Prepare("UPDATE async_invocations SET state = ?2, error = ?3, "
+                   "response = COALESCE(?4, response), "
+                   "next_attempt_unix_ms = COALESCE(?5, next_attempt_unix_ms), "
+                   "updated_unix_ms = ?6, outcome = ?7, "
+                   // A finished invocation's callback becomes due.
+                   "callback_state = CASE WHEN ?2 IN (?8, ?9) AND callback_state = ?10 THEN ?11 "
+                   "ELSE callback_state END, callback_next_unix_ms = ?6 WHERE id = ?1"));
   u.Bind(1, id).Bind(2, static_cast<int64_t>(state)).Bind(3, error);
   u.Bind(7, static_cast<int64_t>(outcome));
   if (response) {
@@ -219,8 +219,7 @@ Result<std::optional<AsyncQueue::DueCallback>> AsyncQueue::NextDueCallback() {
   q.Bind(1, static_cast<int64_t>(v1::CALLBACK_STATE_PENDING)).Bind(2, now);
   TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<DueCallback>();
-  return std::optional<DueCallback>(DueCallback{q.ColumnText(0), q.ColumnText(1),
-                                                q.ColumnText(2),
+  return std::optional<DueCallback>(DueCallback{q.ColumnText(0), q.ColumnText(1), q.ColumnText(2),
                                                 static_cast<uint32_t>(q.ColumnInt64(3))});
 }
 
@@ -335,8 +334,8 @@ Result<AsyncQueue::Recovered> AsyncQueue::Recover(
     while (true) {
       TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      Left l{q.ColumnText(0), q.ColumnText(1), q.ColumnText(2), q.ColumnText(3),
-             q.ColumnInt64(4), std::nullopt};
+      Left l{q.ColumnText(0), q.ColumnText(1),  q.ColumnText(2),
+             q.ColumnText(3), q.ColumnInt64(4), std::nullopt};
       if (!q.ColumnIsNull(5)) l.report = q.ColumnText(5);
       left.push_back(std::move(l));
     }
@@ -355,8 +354,8 @@ Result<AsyncQueue::Recovered> AsyncQueue::Recover(
       TAILOR_RETURN_IF_ERROR(Requeue(l.id, "requeued after a scheduler restart"));
       ++out.requeued;
     } else {
-      const int64_t until = now + std::max<int64_t>(l.timeout_ms, 0) +
-                            options_.reconcile_grace.count();
+      const int64_t until =
+          now + std::max<int64_t>(l.timeout_ms, 0) + options_.reconcile_grace.count();
       std::lock_guard lock(mu_);
       TAILOR_ASSIGN_OR_RETURN(
           auto u, db_->Prepare("UPDATE async_invocations SET reconcile_until_unix_ms = ?2, "
@@ -389,8 +388,7 @@ Result<int> AsyncQueue::Reconcile() {
     while (true) {
       TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      Awaiting a{q.ColumnText(0), q.ColumnText(1), q.ColumnText(2), q.ColumnInt64(3),
-                 std::nullopt};
+      Awaiting a{q.ColumnText(0), q.ColumnText(1), q.ColumnText(2), q.ColumnInt64(3), std::nullopt};
       if (!q.ColumnIsNull(4)) a.report = q.ColumnText(4);
       awaiting.push_back(std::move(a));
     }
@@ -402,11 +400,11 @@ Result<int> AsyncQueue::Reconcile() {
       TAILOR_RETURN_IF_ERROR(FinishFromReport(a.id, *a.report));
       ++settled;
     } else if (now >= a.until_ms) {
-      TAILOR_RETURN_IF_ERROR(Fail(
-          a.id, v1::RUN_OUTCOME_AGENT_LOST,
-          "the scheduler restarted while this invocation ran on node " + a.node_id +
-              ", and no run report came from it in time; it may have run, and '" + a.function +
-              "' is not marked idempotent, so it was not run again"));
+      TAILOR_RETURN_IF_ERROR(
+          Fail(a.id, v1::RUN_OUTCOME_AGENT_LOST,
+               "the scheduler restarted while this invocation ran on node " + a.node_id +
+                   ", and no run report came from it in time; it may have run, and '" + a.function +
+                   "' is not marked idempotent, so it was not run again"));
       ++settled;
     }
   }

@@ -79,9 +79,9 @@ class AsyncQueue {
   Status RecordAttempt(const std::string& id, const std::string& invocation_id,
                        const std::string& node_id);
   struct Recovered {
-    int requeued = 0;   // back to QUEUED
-    int finished = 0;   // outcome taken from a stored run report
-    int awaiting = 0;   // waiting for the report of a run that may still be going
+    int requeued = 0;  // back to QUEUED
+    int finished = 0;  // outcome taken from a stored run report
+    int awaiting = 0;  // waiting for the report of a run that may still be going
   };
   // `idempotent(function_name)` says whether a possibly-started run may run again.
   Result<Recovered> Recover(const std::function<bool(const std::string& function)>& idempotent);

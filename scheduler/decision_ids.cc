@@ -49,8 +49,8 @@ DecisionIds::DecisionIds(std::string key) : mac_(std::make_unique<Mac>()) {
   mac_->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   mac_->ctx = mac_->mac != nullptr ? EVP_MAC_CTX_new(mac_->mac) : nullptr;
   char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_END};
   if (mac_->ctx == nullptr ||
       EVP_MAC_init(mac_->ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
                    params) != 1) {

@@ -127,8 +127,9 @@ Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view ten
   f.set_tenant(std::string(tenant));
   f.set_deployed_unix_ms(ToUnixMillis(clock_.WallNow()));
   TAILOR_ASSIGN_OR_RETURN(
-      auto ins, db_->Prepare(std::string("INSERT OR REPLACE INTO functions (") + kColumns +
-                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, ?13)"));
+      auto ins,
+      db_->Prepare(std::string("INSERT OR REPLACE INTO functions (") + kColumns +
+                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, ?13)"));
   ins.Bind(1, f.name()).Bind(2, f.version()).Bind(3, f.digest());
   ins.Bind(4, static_cast<int64_t>(f.size_bytes())).Bind(5, f.entrypoint());
   ins.Bind(6, static_cast<int64_t>(f.timeout_ms()));
@@ -204,7 +205,8 @@ Result<v1::FunctionVersion> FunctionRegistry::ResolveLocked(const std::string& n
 
 Status FunctionRegistry::CheckNameFreeLocked(const std::string& name, std::string_view tenant) {
   TAILOR_ASSIGN_OR_RETURN(
-      auto q, db_->Prepare("SELECT tenant FROM functions WHERE name = ?1 AND tenant != ?2 LIMIT 1"));
+      auto q,
+      db_->Prepare("SELECT tenant FROM functions WHERE name = ?1 AND tenant != ?2 LIMIT 1"));
   q.Bind(1, name).Bind(2, tenant);
   TAILOR_ASSIGN_OR_RETURN(bool taken, q.Step());
   if (taken) {

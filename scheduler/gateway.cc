@@ -149,8 +149,8 @@ Result<Placement> Gateway::PlaceAdmitted(const PlaceInput& input, Admission::Dea
 Result<v1::GatewayInvokeResponse> Gateway::InvokeOnce(const v1::GatewayInvokeRequest& request,
                                                       const CallContext& caller) {
   const Admission::Deadline admission_deadline =
-      AdmissionDeadline(std::chrono::steady_clock::now(), std::chrono::system_clock::now(),
-                        caller, options_.admission_wait, options_.max_admission_wait);
+      AdmissionDeadline(std::chrono::steady_clock::now(), std::chrono::system_clock::now(), caller,
+                        options_.admission_wait, options_.max_admission_wait);
   PlaceInput input;
   input.function_name = request.function_name();
   input.function_version = request.function_version();
@@ -179,7 +179,8 @@ Result<v1::GatewayInvokeResponse> Gateway::InvokeOnce(const v1::GatewayInvokeReq
     Attempt attempt = CallAgent(*placed, request, invocation_id, caller);
     placer_.Release(placed->decision_id);
     if (caller.cancelled && caller.cancelled()) {
-      return CancelledError("the caller went away during the call");  // nobody to answer or retry for
+      return CancelledError(
+          "the caller went away during the call");  // nobody to answer or retry for
     }
 
     auto* a = response.add_attempts();

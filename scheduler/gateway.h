@@ -24,6 +24,8 @@
 // Thread-safety: Invoke may be called concurrently.
 #pragma once
 
+#include <grpcpp/server_context.h>
+
 #include <chrono>
 #include <functional>
 #include <future>
@@ -31,8 +33,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-
-#include <grpcpp/server_context.h>
 
 #include "scheduler/admission.h"
 #include "scheduler/agent_calls.h"
@@ -80,7 +80,10 @@ class Gateway {
 
   Gateway(Options options, Placer& placer, Admission& admission, AgentConnections& agents,
           TenantLimits& tenants)
-      : options_(options), placer_(placer), admission_(admission), agents_(agents),
+      : options_(options),
+        placer_(placer),
+        admission_(admission),
+        agents_(agents),
         tenants_(tenants) {}
 
   // OK with the run (any outcome) when one was attempted. Errors when none was: NOT_FOUND
@@ -128,8 +131,7 @@ class Gateway {
 // Until when a call may wait for capacity, from `now`: see the class comment.
 Admission::Deadline AdmissionDeadline(std::chrono::steady_clock::time_point now,
                                       std::chrono::system_clock::time_point wall_now,
-                                      const CallContext& caller,
-                                      std::chrono::milliseconds usual,
+                                      const CallContext& caller, std::chrono::milliseconds usual,
                                       std::chrono::milliseconds longest);
 
 }  // namespace tailor::scheduler

@@ -78,8 +78,7 @@ grpc::Status GatewayServiceImpl::InvokeAsync(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-Result<v1::AsyncResult> GatewayServiceImpl::ReadResult(const Identity& who,
-                                                       const std::string& id) {
+Result<v1::AsyncResult> GatewayServiceImpl::ReadResult(const Identity& who, const std::string& id) {
   TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kId, id, "id"));
   TAILOR_ASSIGN_OR_RETURN(v1::AsyncResult r, queue_.Get(id));
   if (!SeesTenant(who, r.tenant())) return NotFoundError("no async invocation '" + id + "'");

@@ -25,11 +25,17 @@ class GatewayServiceImpl final : public v1::Gateway::Service {
     uint64_t max_payload_bytes = 16ull << 20;
     size_t profile_max_runs = 10'000;  // newest runs a profile is computed from
   };
-  GatewayServiceImpl(Options options, Authorizer& authorizer, Gateway& gateway,
-                     AsyncQueue& queue, FunctionRegistry& functions, RunStore& runs,
-                     Placer& placer, std::function<void()> on_enqueue)
-      : options_(options), authorizer_(authorizer), gateway_(gateway), queue_(queue),
-        functions_(functions), runs_(runs), placer_(placer), on_enqueue_(std::move(on_enqueue)) {}
+  GatewayServiceImpl(Options options, Authorizer& authorizer, Gateway& gateway, AsyncQueue& queue,
+                     FunctionRegistry& functions, RunStore& runs, Placer& placer,
+                     std::function<void()> on_enqueue)
+      : options_(options),
+        authorizer_(authorizer),
+        gateway_(gateway),
+        queue_(queue),
+        functions_(functions),
+        runs_(runs),
+        placer_(placer),
+        on_enqueue_(std::move(on_enqueue)) {}
 
   grpc::Status Invoke(grpc::ServerContext* context, const v1::GatewayInvokeRequest* request,
                       v1::GatewayInvokeResponse* response) override;
@@ -49,8 +55,7 @@ class GatewayServiceImpl final : public v1::Gateway::Service {
 
  private:
   // The tenant of the function, when `who` may invoke it.
-  Result<std::string> CheckRequest(const Identity& who,
-                                           const v1::GatewayInvokeRequest& request);
+  Result<std::string> CheckRequest(const Identity& who, const v1::GatewayInvokeRequest& request);
   // NOT_FOUND, as for an unknown function, unless `who` sees `tenant`.
   static Status CheckSees(const Identity& who, const std::string& tenant,
                           const std::string& function_name);

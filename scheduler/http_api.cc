@@ -152,7 +152,8 @@ int HttpStatusFor(const Status& s) {
     case StatusCode::kAlreadyExists: return 409;
     case StatusCode::kFailedPrecondition: return 409;
     case StatusCode::kResourceExhausted: return 429;
-    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kUnauthenticated:
+      return 401;
     case StatusCode::kPermissionDenied: return 403;
     case StatusCode::kUnavailable: return 503;
     case StatusCode::kDeadlineExceeded: return 504;

@@ -1,5 +1,5 @@
-// PlacementServiceImpl: tailor.v1.Placement (Place, Report, Explain, ListDecisions) for platforms that run
-// functions themselves. Report goes through RunIntake, like the agents' own reports.
+// PlacementServiceImpl: tailor.v1.Placement (Place, Report, Explain, ListDecisions) for platforms
+// that run functions themselves. Report goes through RunIntake, like the agents' own reports.
 //
 // Place uses gRPC's callback API and answers inline: a decision takes microseconds and never
 // blocks, and skipping the sync server's thread hand-offs is what its throughput depends on.
@@ -30,7 +30,10 @@ class PlacementServiceImpl final
  public:
   PlacementServiceImpl(Authorizer& authorizer, Placer& placer, RunIntake& intake,
                        FunctionRegistry& functions, std::chrono::milliseconds retry_after)
-      : authorizer_(authorizer), placer_(placer), intake_(intake), functions_(functions),
+      : authorizer_(authorizer),
+        placer_(placer),
+        intake_(intake),
+        functions_(functions),
         retry_after_(retry_after) {}
 
   grpc::ServerUnaryReactor* Place(grpc::CallbackServerContext* context,

@@ -32,8 +32,8 @@ NextStep DecideNextStep(AttemptEnd end, bool idempotent, bool tries_left) {
   return NextStep::kReturnError;
 }
 
-AsyncNext DecideAsyncNext(bool ran, v1::RunOutcome outcome, const Status& error,
-                          uint32_t attempts, uint32_t max_attempts, bool past_deadline) {
+AsyncNext DecideAsyncNext(bool ran, v1::RunOutcome outcome, const Status& error, uint32_t attempts,
+                          uint32_t max_attempts, bool past_deadline) {
   if (ran) {
     return outcome == v1::RUN_OUTCOME_SUCCEEDED ? AsyncNext::kSucceed : AsyncNext::kFailWithRun;
   }

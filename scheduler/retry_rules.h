@@ -62,7 +62,7 @@ enum class AsyncNext { kSucceed, kFailWithRun, kWaitForCapacity, kRetryLater, kF
 // `ran`: the gateway answered with a run (then `outcome` is its outcome); otherwise `error`.
 // `attempts`: the real tries so far, this one included. `past_deadline`: the invocation was
 // accepted longer ago than the async deadline.
-AsyncNext DecideAsyncNext(bool ran, v1::RunOutcome outcome, const Status& error,
-                          uint32_t attempts, uint32_t max_attempts, bool past_deadline);
+AsyncNext DecideAsyncNext(bool ran, v1::RunOutcome outcome, const Status& error, uint32_t attempts,
+                          uint32_t max_attempts, bool past_deadline);
 
 }  // namespace tailor::scheduler

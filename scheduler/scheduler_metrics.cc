@@ -66,8 +66,8 @@ SchedulerMetrics::SchedulerMetrics(prometheus::Registry& r,
                          .Name("tailor_scheduler_report_ingestion_lag_seconds")
                          .Help("Time from a run's end to its report's arrival")
                          .Register(r)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{
-                                      0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 3600})),
+                         .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.5, 1,
+                                                                          5, 10, 60, 300, 3600})),
       reports_(prometheus::BuildCounter()
                    .Name("tailor_scheduler_reports_total")
                    .Help("Run reports stored (replays not counted)")
@@ -184,8 +184,8 @@ void SchedulerMetrics::SetNodes(size_t healthy, size_t unhealthy) {
   nodes_.Add({{"health", "unhealthy"}}).Set(static_cast<double>(unhealthy));
 }
 
-void SchedulerMetrics::SetAdmission(size_t waiting, uint64_t admitted,
-                                    uint64_t refused_queue_full, uint64_t refused_deadline) {
+void SchedulerMetrics::SetAdmission(size_t waiting, uint64_t admitted, uint64_t refused_queue_full,
+                                    uint64_t refused_deadline) {
   admission_waiting_.Set(static_cast<double>(waiting));
   // Counters only go up: advance each by what the running total gained since the last call.
   auto advance = [](prometheus::Counter& c, uint64_t total) {

@@ -1,7 +1,5 @@
 #include "scheduler/scheduler_server.h"
 
-#include "scheduler/database_guard.h"
-
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 
@@ -9,6 +7,7 @@
 #include "common/logging.h"
 #include "models/policy_table.h"
 #include "proto/validation.h"
+#include "scheduler/database_guard.h"
 #include "scheduler/schema.h"
 
 namespace tailor::scheduler {
@@ -46,8 +45,8 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   s->last_model_save_ = clock.MonotonicNow();
   s->agents_ = std::make_unique<AgentConnections>(s->security_);
   s->tenant_limits_ = std::make_unique<TenantLimits>(options.tenants);
-  s->gateway_ = std::make_unique<Gateway>(options.gateway, *s->placer_, *s->admission_,
-                                          *s->agents_, *s->tenant_limits_);
+  s->gateway_ = std::make_unique<Gateway>(options.gateway, *s->placer_, *s->admission_, *s->agents_,
+                                          *s->tenant_limits_);
 
   // Metrics, wired through hooks so the core classes know nothing of Prometheus.
   s->metrics_registry_ = std::make_shared<prometheus::Registry>();
@@ -116,11 +115,11 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
       *s->run_store_, *s->placer_, [dispatcher] { dispatcher->Wake(); });
   TAILOR_ASSIGN_OR_RETURN(
       s->grpc_,
-      GrpcServer::Start(options.listen_address,
-                        {s->access_service_.get(), s->membership_.get(), s->ingest_.get(),
-                         s->registry_service_.get(), s->placement_service_.get(),
-                         s->gateway_service_.get()},
-                        MakeServerCredentials(s->security_, ClientCertificates::kVerifyIfSent)));
+      GrpcServer::Start(
+          options.listen_address,
+          {s->access_service_.get(), s->membership_.get(), s->ingest_.get(),
+           s->registry_service_.get(), s->placement_service_.get(), s->gateway_service_.get()},
+          MakeServerCredentials(s->security_, ClientCertificates::kVerifyIfSent)));
   if (!options.http_listen.empty()) {
     TAILOR_ASSIGN_OR_RETURN(
         s->webhook_, WebhookServer::Start(options.http_listen, *s->gateway_service_,

@@ -66,9 +66,10 @@ Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const std::string& l
   });
 
   const std::string host = HostOfAddress(listen);
-  TAILOR_RETURN_IF_ERROR(CheckPlaintextListen("the webhook endpoint (plain HTTP; a TLS proxy can "
-                                              "serve it further)",
-                                              listen, gateway.authorizer().insecure()));
+  TAILOR_RETURN_IF_ERROR(
+      CheckPlaintextListen("the webhook endpoint (plain HTTP; a TLS proxy can "
+                           "serve it further)",
+                           listen, gateway.authorizer().insecure()));
   const int port = std::stoi(listen.substr(listen.rfind(':') + 1));
   const int bound = port == 0 ? svr.bind_to_any_port(host) : (svr.bind_to_port(host, port) ? port : -1);
   if (bound < 0) return UnavailableError("cannot listen for webhooks on " + listen);

@@ -107,7 +107,8 @@ void Executor::StopAccepting() { accepting_.store(false); }
 
 bool Executor::WaitIdle(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  return cv_.wait_for(lock, timeout, [this] { return running_.load() == 0 && queued_.load() == 0; });
+  return cv_.wait_for(lock, timeout,
+                      [this] { return running_.load() == 0 && queued_.load() == 0; });
 }
 
 Status Executor::CheckRequest(const v1::InvokeRequest& req) const {

@@ -85,7 +85,7 @@ struct ProcessResult {
   int exit_code = -1;               // -1 when killed by a signal
   int term_signal = 0;
   bool timed_out = false;
-  bool cancelled = false;           // stopped because ProcessSpec::cancelled said so
+  bool cancelled = false;  // stopped because ProcessSpec::cancelled said so
   std::string stdout_data;
   uint64_t stdout_total_bytes = 0;
   bool stdout_truncated = false;

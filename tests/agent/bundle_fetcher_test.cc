@@ -18,8 +18,7 @@ class BundleFetcherTest : public scheduler::testing::SchedulerDbTest {
     SchedulerDbTest::SetUp();
     registry_ = scheduler::FunctionRegistry::Open(db_path_, dir_.File("data"), {}, clock_).value();
     service_ = std::make_unique<scheduler::RegistryServiceImpl>(authorizer_, *registry_);
-    server_ = GrpcServer::Start("127.0.0.1:0", {service_.get()},
-                                grpc::InsecureServerCredentials())
+    server_ = GrpcServer::Start("127.0.0.1:0", {service_.get()}, grpc::InsecureServerCredentials())
                   .value();
     stub_ = v1::Registry::NewStub(
         grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));

@@ -385,8 +385,8 @@ TEST_F(ExecutorTest, AStoppingExecutorFinishesWhatItAcceptedAndRefusesTheRest) {
   Executor ex = MakeExecutor();
   EXPECT_TRUE(ex.WaitIdle(std::chrono::milliseconds(0)));
   auto accepted = std::async(std::launch::async, [&] { return ex.Invoke(Req("nap")); });
-  ASSERT_TRUE(tailor::testing::WaitUntil([&] { return ex.running() == 1; },
-                                         std::chrono::seconds(10)));
+  ASSERT_TRUE(
+      tailor::testing::WaitUntil([&] { return ex.running() == 1; }, std::chrono::seconds(10)));
   ex.StopAccepting();
   auto refused = ex.Invoke(Req("nap"));
   EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
@@ -403,11 +403,10 @@ TEST_F(ExecutorTest, ARunWhoseCallerLeftIsStoppedAndSaysSo) {
   InstallScript("long", "sleep 30 &\nwait\n");
   Executor ex = MakeExecutor();
   std::atomic<bool> gone{false};
-  auto run = std::async(std::launch::async, [&] {
-    return ex.Invoke(Req("long"), [&] { return gone.load(); });
-  });
-  ASSERT_TRUE(tailor::testing::WaitUntil([&] { return ex.running() == 1; },
-                                         std::chrono::seconds(10)));
+  auto run = std::async(std::launch::async,
+                        [&] { return ex.Invoke(Req("long"), [&] { return gone.load(); }); });
+  ASSERT_TRUE(
+      tailor::testing::WaitUntil([&] { return ex.running() == 1; }, std::chrono::seconds(10)));
   gone = true;
   auto stopped = run.get();  // long before the 30 s sleep would end
   ASSERT_TRUE(stopped.ok()) << stopped.status();

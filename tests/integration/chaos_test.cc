@@ -56,9 +56,9 @@ class Receiver {
 class ChaosTest : public testing::LoopbackCluster {
  protected:
   std::unique_ptr<testing::Subprocess> Scheduler(const std::string& listen) {
-    return StartScheduler(listen, {"--lease-timeout-ms", "2000", "--heartbeat-interval-ms", "300",
-                                   "--callback-allow-private", "--callback-initial-backoff-ms",
-                                   "100"});
+    return StartScheduler(listen,
+                          {"--lease-timeout-ms", "2000", "--heartbeat-interval-ms", "300",
+                           "--callback-allow-private", "--callback-initial-backoff-ms", "100"});
   }
   // Lines of the ledger: "TAG INVOCATION_ID" per run that started.
   std::vector<std::pair<std::string, std::string>> Ledger() {
@@ -134,15 +134,19 @@ TEST_F(ChaosTest, RestartsAndKillsLoseNoWorkRunNothingTwiceThatMayNotAndTellEver
 
   // Every accepted invocation reaches one final state.
   std::map<std::string, v1::AsyncResult> results;
-  ASSERT_TRUE(WaitUntil([&] {
-    for (const auto& [id, tag] : tag_of) {
-      if (results.contains(id)) continue;
-      v1::AsyncResult r = Result(id);
-      if (!Final(r)) return false;
-      results[id] = r;
-    }
-    return true;
-  }, 120s)) << results.size() << " of " << tag_of.size() << " final\n" << scheduler->Log();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& [id, tag] : tag_of) {
+          if (results.contains(id)) continue;
+          v1::AsyncResult r = Result(id);
+          if (!Final(r)) return false;
+          results[id] = r;
+        }
+        return true;
+      },
+      120s))
+      << results.size() << " of " << tag_of.size() << " final\n"
+      << scheduler->Log();
 
   // Runs counted outside Tailor.
   std::map<std::string, int> runs_of_tag;
@@ -171,31 +175,38 @@ TEST_F(ChaosTest, RestartsAndKillsLoseNoWorkRunNothingTwiceThatMayNotAndTellEver
             << " idempotent invocations ran more than once\n";
 
   // Every succeeded run's report is stored (each once: runs are keyed by invocation id).
-  ASSERT_TRUE(WaitUntil([&] {
-    const auto stored = StoredRuns();
-    for (const auto& [id, r] : results) {
-      if (r.state() == v1::ASYNC_STATE_SUCCEEDED &&
-          !stored.contains(r.response().report().invocation_id())) {
-        return false;
-      }
-    }
-    return true;
-  }, 30s));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const auto stored = StoredRuns();
+        for (const auto& [id, r] : results) {
+          if (r.state() == v1::ASYNC_STATE_SUCCEEDED &&
+              !stored.contains(r.response().report().invocation_id())) {
+            return false;
+          }
+        }
+        return true;
+      },
+      30s));
 
   // Every callback is delivered, and said so.
-  ASSERT_TRUE(WaitUntil([&] {
-    const auto delivered = receiver.delivered();
-    for (const auto& [id, tag] : tag_of) {
-      if (!delivered.contains(id)) return false;
-    }
-    return true;
-  }, 60s)) << receiver.delivered().size() << " of " << tag_of.size() << " callbacks";
-  ASSERT_TRUE(WaitUntil([&] {
-    for (const auto& [id, tag] : tag_of) {
-      if (Result(id).callback().state() != v1::CALLBACK_STATE_DELIVERED) return false;
-    }
-    return true;
-  }, 30s));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const auto delivered = receiver.delivered();
+        for (const auto& [id, tag] : tag_of) {
+          if (!delivered.contains(id)) return false;
+        }
+        return true;
+      },
+      60s))
+      << receiver.delivered().size() << " of " << tag_of.size() << " callbacks";
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& [id, tag] : tag_of) {
+          if (Result(id).callback().state() != v1::CALLBACK_STATE_DELIVERED) return false;
+        }
+        return true;
+      },
+      30s));
 }
 
 }  // namespace

@@ -29,10 +29,10 @@ class ClusterTest : public ::testing::Test {
     std::string addr_file = dir_.File("scheduler.addr");
     ::unlink(addr_file.c_str());
     auto p = std::make_unique<Subprocess>(
-        std::vector<std::string>{BinaryPath("tailor-scheduler"), "--insecure-allow-anyone", "--listen", listen,
-                                 "--data-dir", dir_.File("data"), "--address-file", addr_file,
-                                 "--lease-timeout-ms", std::to_string(kLeaseTimeoutMs),
-                                 "--heartbeat-interval-ms", "200"},
+        std::vector<std::string>{BinaryPath("tailor-scheduler"), "--insecure-allow-anyone",
+                                 "--listen", listen, "--data-dir", dir_.File("data"),
+                                 "--address-file", addr_file, "--lease-timeout-ms",
+                                 std::to_string(kLeaseTimeoutMs), "--heartbeat-interval-ms", "200"},
         dir_.File("scheduler.log"));
     address_ = testing::WaitForAddressFile(addr_file, *p);
     stub_ = v1::Membership::NewStub(
@@ -42,10 +42,10 @@ class ClusterTest : public ::testing::Test {
 
   std::unique_ptr<Subprocess> StartAgent(const std::string& id) {
     return std::make_unique<Subprocess>(
-        std::vector<std::string>{BinaryPath("tailor-agent"), "run", "--insecure-allow-anyone", "--scheduler", address_,
-                                 "--node-id", id, "--data-dir", dir_.File(id),
-                                 "--backoff-initial-ms", "50",
-                                 "--backoff-max-ms", "300"},
+        std::vector<std::string>{BinaryPath("tailor-agent"), "run", "--insecure-allow-anyone",
+                                 "--scheduler", address_, "--node-id", id, "--data-dir",
+                                 dir_.File(id), "--backoff-initial-ms", "50", "--backoff-max-ms",
+                                 "300"},
         dir_.File(id + ".log"));
   }
 
@@ -77,7 +77,8 @@ TEST_F(ClusterTest, AgentsRegisterExpireAndSurviveSchedulerRestart) {
   // tailorctl sees both, with their hardware.
   int rc = -1;
   std::string out = testing::RunCommand(
-      {BinaryPath("tailorctl"), "--insecure", "--scheduler", address_, "nodes", "--output", "json"}, &rc);
+      {BinaryPath("tailorctl"), "--insecure", "--scheduler", address_, "nodes", "--output", "json"},
+      &rc);
   ASSERT_EQ(rc, 0) << out;
   auto j = nlohmann::json::parse(out);
   ASSERT_EQ(j["nodes"].size(), 2u);
@@ -115,9 +116,9 @@ TEST_F(ClusterTest, AgentsRegisterExpireAndSurviveSchedulerRestart) {
 
 TEST_F(ClusterTest, TailorctlExplainsAnUnreachableScheduler) {
   int rc = 0;
-  std::string out = testing::RunCommand(
-      {BinaryPath("tailorctl"), "--insecure", "--scheduler", "127.0.0.1:1", "--timeout-ms", "500", "nodes"},
-      &rc);
+  std::string out = testing::RunCommand({BinaryPath("tailorctl"), "--insecure", "--scheduler",
+                                         "127.0.0.1:1", "--timeout-ms", "500", "nodes"},
+                                        &rc);
   EXPECT_EQ(rc, 1);
 }
 

@@ -45,8 +45,10 @@ TEST_F(OutcomesTest, NamesThatArePathStepsAreRefusedAtDeployAndNothingIsDeleted)
     EXPECT_NE(out.find("must be 1..64 characters"), std::string::npos) << out;
   }
   // An agent asked directly for such a name refuses it as malformed.
-  auto agent = v1::Agent::NewStub(AgentChannel(
-      "a1", ReadFile(dir_.File("a1.addr")).value().substr(0, ReadFile(dir_.File("a1.addr"))->find('\n'))));
+  auto agent = v1::Agent::NewStub(
+      AgentChannel("a1", ReadFile(dir_.File("a1.addr"))
+                             .value()
+                             .substr(0, ReadFile(dir_.File("a1.addr"))->find('\n'))));
   grpc::ClientContext ctx;
   v1::InvokeRequest call;
   call.set_function_name("..");
@@ -113,10 +115,10 @@ TEST_F(OutcomesTest, TenMebibytesOfOutputIsAClearOutcomeOrPassesWhenTheManifestA
   EXPECT_NE(out.find("output_too_large"), std::string::npos) << out.substr(0, 400);
 
   DeployDir(ScriptBundle("big-out", "2", ten_mib, "max_output_bytes = 16777216\n"));
-  auto whole = testing::RunCommand(
-      {testing::BinaryPath("tailorctl"), "--scheduler", address_, "--ca-file", CaFile(),
-       "--token-file", AdminTokenFile(), "invoke", "big-out"},
-      &rc);
+  auto whole =
+      testing::RunCommand({testing::BinaryPath("tailorctl"), "--scheduler", address_, "--ca-file",
+                           CaFile(), "--token-file", AdminTokenFile(), "invoke", "big-out"},
+                          &rc);
   EXPECT_EQ(rc, 0);
   EXPECT_EQ(whole.size(), 10u << 20) << "the whole answer through agent, scheduler and tailorctl";
 }

@@ -520,7 +520,7 @@ TEST_F(ReliabilityTest, ACompletionCallbackIsSignedRetriedAndItsDeliveryIsVisibl
       [&] {
         httplib::Client http(http_.substr(0, http_.rfind(':')),
                              std::stoi(http_.substr(http_.rfind(':') + 1)));
-  http.set_bearer_token_auth(AdminToken());
+        http.set_bearer_token_auth(AdminToken());
         auto res = http.Get("/v1/invocations/" + id);
         if (!res) return false;
         shown = nlohmann::json::parse(res->body);

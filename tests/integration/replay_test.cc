@@ -29,19 +29,20 @@ class ReplayTest : public ::testing::Test {
   void SetUp() override {
     ::chmod(dir_.path().c_str(), 0755);
     scheduler_ = std::make_unique<Subprocess>(
-        std::vector<std::string>{BinaryPath("tailor-scheduler"), "--insecure-allow-anyone", "--listen", "127.0.0.1:0",
-                                 "--data-dir", dir_.File("data"), "--address-file",
-                                 dir_.File("s.addr"), "--lease-timeout-ms", "30000"},
+        std::vector<std::string>{BinaryPath("tailor-scheduler"), "--insecure-allow-anyone",
+                                 "--listen", "127.0.0.1:0", "--data-dir", dir_.File("data"),
+                                 "--address-file", dir_.File("s.addr"), "--lease-timeout-ms",
+                                 "30000"},
         dir_.File("scheduler.log"));
     address_ = testing::WaitForAddressFile(dir_.File("s.addr"), *scheduler_);
     for (const char* node : {"old-host", "new-host"}) {
       const std::string addr_file = dir_.File(std::string(node) + ".addr");
       agents_.push_back(std::make_unique<Subprocess>(
-          std::vector<std::string>{BinaryPath("tailor-agent"), "run", "--insecure-allow-anyone", "--scheduler", address_,
-                                   "--node-id", node, "--data-dir", dir_.File(node),
-                                   "--address-file", addr_file, "--emulation",
-                                   std::string(TAILOR_SOURCE_DIR) + "/deploy/emulation/" + node +
-                                       ".toml"},
+          std::vector<std::string>{
+              BinaryPath("tailor-agent"), "run", "--insecure-allow-anyone", "--scheduler", address_,
+              "--node-id", node, "--data-dir", dir_.File(node), "--address-file", addr_file,
+              "--emulation",
+              std::string(TAILOR_SOURCE_DIR) + "/deploy/emulation/" + node + ".toml"},
           dir_.File(std::string(node) + ".log")));
       testing::WaitForAddressFile(addr_file, *agents_.back());
     }
@@ -65,7 +66,8 @@ payload = '{"sleep_ms": 30}'
   }
 
   std::string Ctl(std::vector<std::string> args, int* rc) {
-    std::vector<std::string> argv = {BinaryPath("tailorctl"), "--insecure", "--scheduler", address_};
+    std::vector<std::string> argv = {BinaryPath("tailorctl"), "--insecure", "--scheduler",
+                                     address_};
     argv.insert(argv.end(), args.begin(), args.end());
     return testing::RunCommand(argv, rc);
   }
@@ -161,11 +163,10 @@ TEST_F(ReplayTest, ClearErrorsForWhatCannotBeReplayed) {
   EXPECT_EQ(rc, 1);
   EXPECT_NE(out.find("'not-deployed', which is not deployed"), std::string::npos) << out;
 
-  out = testing::RunCommand(
-      {"/bin/sh", "-c",
-       BinaryPath("tailorctl") + " --insecure replay --workload " + dir_.File("workload.toml") +
-           " --trace /nonexistent 2>&1"},
-      &rc);
+  out = testing::RunCommand({"/bin/sh", "-c",
+                             BinaryPath("tailorctl") + " --insecure replay --workload " +
+                                 dir_.File("workload.toml") + " --trace /nonexistent 2>&1"},
+                            &rc);
   EXPECT_EQ(rc, 2);
   EXPECT_NE(out.find("/nonexistent"), std::string::npos) << out;
 
@@ -208,21 +209,22 @@ TEST_F(ReplayTest, SchedulerAddressFromFlagEnvironmentOrConfigFile) {
   EXPECT_EQ(json::parse(out)["nodes"].size(), 2u);
   // The environment wins over the file, and the flag over both.
   out = testing::RunCommand({"/bin/sh", "-c",
-                             ctl + "TAILOR_INSECURE=1 TAILOR_SCHEDULER=127.0.0.1:1 " + BinaryPath("tailorctl") +
-                                 " nodes --timeout-ms 2000 2>&1"},
+                             ctl + "TAILOR_INSECURE=1 TAILOR_SCHEDULER=127.0.0.1:1 " +
+                                 BinaryPath("tailorctl") + " nodes --timeout-ms 2000 2>&1"},
                             &rc);
   EXPECT_EQ(rc, 1);
   EXPECT_NE(out.find("cannot reach the scheduler at 127.0.0.1:1"), std::string::npos) << out;
-  out = testing::RunCommand({"/bin/sh", "-c",
-                             ctl + "TAILOR_INSECURE=1 TAILOR_SCHEDULER=127.0.0.1:1 " + BinaryPath("tailorctl") +
-                                 " --scheduler " + address_ + " nodes 2>&1"},
-                            &rc);
+  out = testing::RunCommand(
+      {"/bin/sh", "-c",
+       ctl + "TAILOR_INSECURE=1 TAILOR_SCHEDULER=127.0.0.1:1 " + BinaryPath("tailorctl") +
+           " --scheduler " + address_ + " nodes 2>&1"},
+      &rc);
   EXPECT_EQ(rc, 0) << out;
   // An explicit --config that does not exist is a usage error.
-  out = testing::RunCommand({"/bin/sh", "-c",
-                             BinaryPath("tailorctl") + " --insecure --config " + dir_.File("none.toml") +
-                                 " nodes 2>&1"},
-                            &rc);
+  out = testing::RunCommand(
+      {"/bin/sh", "-c",
+       BinaryPath("tailorctl") + " --insecure --config " + dir_.File("none.toml") + " nodes 2>&1"},
+      &rc);
   EXPECT_EQ(rc, 2) << out;
 }
 

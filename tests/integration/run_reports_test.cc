@@ -33,8 +33,9 @@ class RunReportsTest : public ::testing::Test {
     const std::string addr_file = dir_.File("scheduler.addr");
     ::unlink(addr_file.c_str());
     auto p = std::make_unique<Subprocess>(
-        std::vector<std::string>{BinaryPath("tailor-scheduler"), "--insecure-allow-anyone", "--listen", listen, "--data-dir",
-                                 dir_.File("data"), "--address-file", addr_file},
+        std::vector<std::string>{BinaryPath("tailor-scheduler"), "--insecure-allow-anyone",
+                                 "--listen", listen, "--data-dir", dir_.File("data"),
+                                 "--address-file", addr_file},
         dir_.File("scheduler.log"));
     scheduler_address_ = testing::WaitForAddressFile(addr_file, *p);
     return p;
@@ -63,12 +64,13 @@ class RunReportsTest : public ::testing::Test {
 TEST_F(RunReportsTest, EveryReportArrivesExactlyOnceAcrossASchedulerOutage) {
   auto scheduler = StartScheduler("127.0.0.1:0");
   const std::string agent_addr_file = dir_.File("agent.addr");
-  Subprocess agent({BinaryPath("tailor-agent"), "run", "--insecure-allow-anyone", "--scheduler", scheduler_address_,
-                    "--node-id", "a1", "--data-dir", dir_.File("a1"), "--address-file",
-                    agent_addr_file, "--install", std::string(TAILOR_FUNCTIONS_DIR) + "/sha256",
-                    "--install", std::string(TAILOR_FUNCTIONS_DIR) + "/sleep-io",
-                    "--backoff-initial-ms", "50", "--backoff-max-ms", "200"},
-                   dir_.File("agent.log"));
+  Subprocess agent(
+      {BinaryPath("tailor-agent"), "run", "--insecure-allow-anyone", "--scheduler",
+       scheduler_address_, "--node-id", "a1", "--data-dir", dir_.File("a1"), "--address-file",
+       agent_addr_file, "--install", std::string(TAILOR_FUNCTIONS_DIR) + "/sha256", "--install",
+       std::string(TAILOR_FUNCTIONS_DIR) + "/sleep-io", "--backoff-initial-ms", "50",
+       "--backoff-max-ms", "200"},
+      dir_.File("agent.log"));
   auto stub = v1::Agent::NewStub(grpc::CreateChannel(testing::WaitForAddressFile(agent_addr_file, agent),
                                                      grpc::InsecureChannelCredentials()));
   std::set<std::string> invoked;
@@ -101,11 +103,12 @@ TEST_F(RunReportsTest, AgentMetricsPassPromtool) {
     GTEST_SKIP() << "promtool not installed (Debian package prometheus; scripts/bootstrap adds it)";
   }
   auto scheduler = StartScheduler("127.0.0.1:0");
-  Subprocess agent({BinaryPath("tailor-agent"), "run", "--insecure-allow-anyone", "--scheduler", scheduler_address_,
-                    "--node-id", "m1", "--data-dir", dir_.File("m1"), "--address-file",
-                    dir_.File("m1.addr"), "--metrics-address-file", dir_.File("m1.metrics"),
-                    "--install", std::string(TAILOR_FUNCTIONS_DIR) + "/sha256"},
-                   dir_.File("m1.log"));
+  Subprocess agent(
+      {BinaryPath("tailor-agent"), "run", "--insecure-allow-anyone", "--scheduler",
+       scheduler_address_, "--node-id", "m1", "--data-dir", dir_.File("m1"), "--address-file",
+       dir_.File("m1.addr"), "--metrics-address-file", dir_.File("m1.metrics"), "--install",
+       std::string(TAILOR_FUNCTIONS_DIR) + "/sha256"},
+      dir_.File("m1.log"));
   auto stub = v1::Agent::NewStub(grpc::CreateChannel(
       testing::WaitForAddressFile(dir_.File("m1.addr"), agent), grpc::InsecureChannelCredentials()));
   Invoke(*stub, "sha256", R"({"bytes": 1024})");

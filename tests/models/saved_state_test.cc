@@ -44,8 +44,8 @@ class SavedStateTest : public ::testing::Test {
       RunObservation o;
       o.function = fn;
       o.host_class = i % 2 ? "fast" : "slow";
-      o.class_features = HostFeatureVector(Class(o.host_class, i % 2 ? std::vector<std::string>{"aes"}
-                                                                       : std::vector<std::string>{}));
+      o.class_features = HostFeatureVector(Class(
+          o.host_class, i % 2 ? std::vector<std::string>{"aes"} : std::vector<std::string>{}));
       o.wall_ms = ms(rng);
       o.cpu_ms = o.wall_ms * 0.8;
       o.peak_memory_bytes = (32ull << 20) + (rng() % (16ull << 20));

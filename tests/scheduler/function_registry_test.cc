@@ -88,7 +88,8 @@ TEST_F(FunctionRegistryTest, RefusesBadBundlesWithClearErrors) {
 TEST_F(FunctionRegistryTest, VersionsAreImmutable) {
   auto reg = Open();
   ASSERT_TRUE(reg->Deploy("default", MakeBundle(dir_, "echo", "1"), "").ok());
-  auto changed = reg->Deploy("default", MakeBundle(dir_, "echo", "1", "", "#!/bin/sh\necho hi\n"), "");
+  auto changed =
+      reg->Deploy("default", MakeBundle(dir_, "echo", "1", "", "#!/bin/sh\necho hi\n"), "");
   EXPECT_EQ(changed.status().code(), StatusCode::kAlreadyExists);
   EXPECT_THAT(changed.status().message(), HasSubstr("bump the version"));
 }

@@ -25,10 +25,12 @@ class PlacerTest : public testing::SchedulerDbTest {
     SchedulerDbTest::SetUp();
     functions_ = FunctionRegistry::Open(db_path_, dir_.File("data"), {}, clock_).value();
     // 1 GiB memory hint, 60 s timeout.
-    ASSERT_TRUE(functions_->Deploy("default", MakeBundle(dir_, "big", "1",
-                                              "memory_hint_bytes = 1073741824\n"
-                                              "timeout_ms = 60000\n"),
-                                   "")
+    ASSERT_TRUE(functions_
+                    ->Deploy("default",
+                             MakeBundle(dir_, "big", "1",
+                                        "memory_hint_bytes = 1073741824\n"
+                                        "timeout_ms = 60000\n"),
+                             "")
                     .ok());
     auto p = Placer::Create({}, nodes_, *functions_, clock_);
     ASSERT_TRUE(p.ok());

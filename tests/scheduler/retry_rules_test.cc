@@ -113,13 +113,12 @@ TEST(RetryRulesTest, AsyncInvocationsSucceedOnlyWhenTheRunDid) {
        ResourceExhaustedError("full").WithReason(ErrorReason::kNoCapacity), 1,
        AsyncNext::kFailNotRun, true},
       {"attempts failed before starting: later", false, v1::RUN_OUTCOME_NOT_RUN,
-       UnavailableError("refused").WithReason(ErrorReason::kNotStarted), 1,
-       AsyncNext::kRetryLater},
+       UnavailableError("refused").WithReason(ErrorReason::kNotStarted), 1, AsyncNext::kRetryLater},
       {"failed before starting past the deadline: fail", false, v1::RUN_OUTCOME_NOT_RUN,
-       UnavailableError("refused").WithReason(ErrorReason::kNotStarted), 1,
-       AsyncNext::kFailNotRun, true},
-      {"a run past the deadline is still its run", true, v1::RUN_OUTCOME_SUCCEEDED, OkStatus(),
-       1, AsyncNext::kSucceed, true},
+       UnavailableError("refused").WithReason(ErrorReason::kNotStarted), 1, AsyncNext::kFailNotRun,
+       true},
+      {"a run past the deadline is still its run", true, v1::RUN_OUTCOME_SUCCEEDED, OkStatus(), 1,
+       AsyncNext::kSucceed, true},
       {"no healthy node: later", false, v1::RUN_OUTCOME_NOT_RUN, UnavailableError("away"), 3,
        AsyncNext::kRetryLater},
       {"tries used up", false, v1::RUN_OUTCOME_NOT_RUN, UnavailableError("away"), 8,
@@ -134,8 +133,7 @@ TEST(RetryRulesTest, AsyncInvocationsSucceedOnlyWhenTheRunDid) {
        AsyncNext::kFailNotRun},
   };
   for (const Row& row : rows) {
-    EXPECT_EQ(DecideAsyncNext(row.ran, row.outcome, row.error, row.attempts, 8,
-                              row.past_deadline),
+    EXPECT_EQ(DecideAsyncNext(row.ran, row.outcome, row.error, row.attempts, 8, row.past_deadline),
               row.next)
         << row.what;
   }

@@ -93,12 +93,14 @@ TEST(SchedulerServerTest, ARestartedSchedulerStillPredictsFromStoredRuns) {
   auto survived = SchedulerServer::Start(options, RealClock::Get());
   ASSERT_TRUE(survived.ok()) << survived.status();
   EXPECT_NEAR(place(**survived).predicted_duration_ms(), 40, 4);
-  httplib::Client http((*survived)->metrics_address().substr(0, (*survived)->metrics_address().rfind(':')),
-                       std::stoi((*survived)->metrics_address().substr(
-                           (*survived)->metrics_address().rfind(':') + 1)));
+  httplib::Client http(
+      (*survived)->metrics_address().substr(0, (*survived)->metrics_address().rfind(':')),
+      std::stoi(
+          (*survived)->metrics_address().substr((*survived)->metrics_address().rfind(':') + 1)));
   auto metrics = http.Get("/metrics");
   ASSERT_TRUE(metrics);
-  EXPECT_NE(metrics->body.find("tailor_scheduler_model_restore_failures_total 3"), std::string::npos)
+  EXPECT_NE(metrics->body.find("tailor_scheduler_model_restore_failures_total 3"),
+            std::string::npos)
       << "one per learning policy";
 }
 

@@ -48,10 +48,16 @@ class LoopbackCluster : public ::testing::Test {
   std::unique_ptr<Subprocess> StartScheduler(const std::string& listen,
                                              std::vector<std::string> extra = {}) {
     for (const char* f : {"s.addr", "s.http", "s.metrics"}) ::unlink(dir_.File(f).c_str());
-    std::vector<std::string> argv = {BinaryPath("tailor-scheduler"), "--listen", listen,
-                                     "--data-dir", dir_.File("data"), "--address-file",
-                                     dir_.File("s.addr"), "--http-address-file",
-                                     dir_.File("s.http"), "--metrics-address-file",
+    std::vector<std::string> argv = {BinaryPath("tailor-scheduler"),
+                                     "--listen",
+                                     listen,
+                                     "--data-dir",
+                                     dir_.File("data"),
+                                     "--address-file",
+                                     dir_.File("s.addr"),
+                                     "--http-address-file",
+                                     dir_.File("s.http"),
+                                     "--metrics-address-file",
                                      dir_.File("s.metrics")};
     // A long lease by default, so that a busy test machine does not make nodes unhealthy.
     if (std::find(extra.begin(), extra.end(), "--lease-timeout-ms") == extra.end()) {
@@ -109,10 +115,22 @@ class LoopbackCluster : public ::testing::Test {
                                          const std::string& emulation = "") {
     const std::string addr_file = dir_.File(id + ".addr");
     ::unlink(addr_file.c_str());
-    std::vector<std::string> argv = {BinaryPath("tailor-agent"), "run", "--scheduler", address_,
-                                     "--node-id", id, "--data-dir", dir_.File(id),
-                                     "--address-file", addr_file, "--backoff-initial-ms", "50",
-                                     "--backoff-max-ms", "300", "--tls-dir", NodeTlsDir(id)};
+    std::vector<std::string> argv = {BinaryPath("tailor-agent"),
+                                     "run",
+                                     "--scheduler",
+                                     address_,
+                                     "--node-id",
+                                     id,
+                                     "--data-dir",
+                                     dir_.File(id),
+                                     "--address-file",
+                                     addr_file,
+                                     "--backoff-initial-ms",
+                                     "50",
+                                     "--backoff-max-ms",
+                                     "300",
+                                     "--tls-dir",
+                                     NodeTlsDir(id)};
     if (!emulation.empty()) {
       argv.push_back("--emulation");
       argv.push_back(std::string(TAILOR_SOURCE_DIR) + "/deploy/emulation/" + emulation + ".toml");
@@ -123,8 +141,9 @@ class LoopbackCluster : public ::testing::Test {
   }
   // Runs tailorctl against the scheduler; returns stdout.
   std::string Ctl(std::vector<std::string> args, int* rc) {
-    std::vector<std::string> argv = {BinaryPath("tailorctl"), "--scheduler", address_,
-                                     "--ca-file", CaFile(), "--token-file", AdminTokenFile()};
+    std::vector<std::string> argv = {
+        BinaryPath("tailorctl"), "--scheduler",   address_, "--ca-file", CaFile(),
+        "--token-file",          AdminTokenFile()};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv, rc);
   }
