@@ -39,6 +39,11 @@
 // status and rusage on the run's channel. It exits, killing the runs it still has, when the
 // agent closes the control socket (so also when the agent dies). Not meant to be run by hand.
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -53,11 +58,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "agent/runtime/sandbox_plan.h"
+#include "agent/runtime/seccomp_filter.h"
 #include "agent/runtime/spawn_protocol.h"
 
 namespace {
@@ -103,17 +111,36 @@ void SendFailed(int channel, int err) {
   SendEvent(channel, event);
 }
 
-// Everything the child needs, built before vfork.
+// Everything the child needs, built before vfork/clone.
 struct ChildPlan {
   const spawn::StartRequest* request = nullptr;
   std::vector<char*> argv;
   std::vector<char*> envp;
   std::vector<perf_event_attr> counters;
+  std::vector<spawn::FsOp> fs_ops;  // sandboxed with kNsMount
+  sock_fprog seccomp{};             // sandboxed with seccomp
+  int netns_fd = -1;                // sandboxed with kNsNet
 };
 
+// The syscall filter, built once (BuildSeccompFilter); empty if libseccomp failed.
+std::vector<sock_filter> g_seccomp;
+int g_seccomp_error = 0;
+// This program, for the sandbox's init (which is `tailor-run-spawner --run-init`): opened at
+// start, because a sandbox cannot see the host's file system by the time it execs.
+int g_self_exe = -1;
+int g_self_pidfd = -1;  // the spawner's own pidfd, for a sandbox's WatchSpawner
+int g_cap_last = 40;  // /proc/sys/kernel/cap_last_cap
+// The stack of a sandbox's first process, which shares the spawner's memory (CLONE_VM) while
+// the spawner waits for it (CLONE_VFORK), so one at a time.
+alignas(64) char g_sandbox_stack[256 << 10];
+
 [[noreturn]] void FailStart(spawn::StartStep step, int detail, int err) {
-  const spawn::StartFailure failure{step, detail, err};
-  ssize_t ignored = write(spawn::kChildStartFailureFd, &failure, sizeof(failure));
+  spawn::ChildRecord record;
+  record.kind = spawn::ChildRecord::kStartFailure;
+  record.step = step;
+  record.detail = detail;
+  record.error = err;
+  ssize_t ignored = write(spawn::kChildStartFailureFd, &record, sizeof(record));
   (void)ignored;
   _exit(127);
 }
@@ -150,24 +177,39 @@ void OpenCounters(const ChildPlan& plan) {
   for (int i = 0; i < opened; ++i) close(fds[i]);  // the agent has its copies
 }
 
-// In the vfork'd child: system calls only, on its own stack frames; never returns.
-[[noreturn]] void RunChild(const ChildPlan& plan, const int (&fds)[spawn::kFdCount],
-                           int start_failure_write) {
-  const spawn::StartRequest& request = *plan.request;
+// Step 1 of every child: its stdio, the run's channel and the start-failure pipe at fixed
+// numbers, default signal handling, its own process group; the network namespace (if any)
+// moves to kChildNetnsFd; everything else is closed.
+// A sandbox's first process also keeps this program, to exec as the namespace's init, and
+// the spawner's pidfd, to know it is alive.
+constexpr int kChildNetnsFd = spawn::kChildStartFailureFd + 1;
+constexpr int kChildSelfExeFd = kChildNetnsFd + 1;
+constexpr int kChildSpawnerPidFd = kChildSelfExeFd + 1;
+void TakeDescriptors(const ChildPlan& plan, const int* fds, int start_failure_write) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   signal(SIGPIPE, SIG_DFL);
   setpgid(0, 0);
-  // The spawner keeps fds 0-4 occupied, so every received fd is above 4 and none is
-  // overwritten here before it is duplicated.
+  // The spawner keeps fds 0-7 occupied, so every received fd is above 7 and none is
+  // overwritten here before it is duplicated (5-7: kChildNetnsFd and the two after it).
   dup2(fds[spawn::kStdin], 0);
   dup2(fds[spawn::kStdout], 1);
   dup2(fds[spawn::kStderr], 2);
   dup3(fds[spawn::kChannel], spawn::kChildChannelFd, O_CLOEXEC);
   dup3(start_failure_write, spawn::kChildStartFailureFd, O_CLOEXEC);
-  CloseFrom(spawn::kChildStartFailureFd + 1);  // other runs' channels, this run's originals
+  if (plan.netns_fd >= 0) dup3(plan.netns_fd, kChildNetnsFd, O_CLOEXEC);
+  const bool sandbox_init = (plan.request->sandbox.namespaces & spawn::kNsPid) != 0;
+  if (sandbox_init) {
+    dup3(g_self_exe, kChildSelfExeFd, O_CLOEXEC);
+    dup3(g_self_pidfd, kChildSpawnerPidFd, O_CLOEXEC);
+  }
+  CloseFrom(sandbox_init ? kChildSpawnerPidFd + 1
+                         : kChildNetnsFd + (plan.netns_fd >= 0 ? 1 : 0));
+}
 
+// Writes "0" to every join file: the run's cgroups and resctrl group.
+void JoinGroups(const spawn::StartRequest& request) {
   for (size_t i = 0; i < request.join_files.size(); ++i) {
     const int fd = open(request.join_files[i].c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, "0", 1) != 1) {
@@ -175,8 +217,16 @@ void OpenCounters(const ChildPlan& plan) {
     }
     close(fd);
   }
-  if (!plan.counters.empty()) OpenCounters(plan);
-  close(spawn::kChildChannelFd);
+}
+
+// To the run's user for good: no capabilities left to regain (the bounding set emptied when
+// sandboxed), and no_new_privs, so no setuid or file-capability binary can give the function
+// more privilege than it starts with.
+void DropPrivileges(const spawn::StartRequest& request) {
+  if (request.sandbox.enabled()) {
+    for (int cap = 0; cap <= g_cap_last; ++cap) prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  }
   if (request.gid && (setgroups(0, nullptr) != 0 || setgid(*request.gid) != 0)) {
     FailStart(spawn::StartStep::kCredentials, 0, errno);
   }
@@ -186,23 +236,210 @@ void OpenCounters(const ChildPlan& plan) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     FailStart(spawn::StartStep::kCredentials, 0, errno);
   }
+}
+
+// Set after the uid change, which clears it. If the spawner is gone the run's report is
+// lost anyway, so the function must not run on unwatched. In a new pid namespace the parent
+// is invisible (getppid() is 0, and pids name other processes), so the spawner's pidfd tells:
+// it turns readable when the spawner exits.
+void WatchSpawner(bool own_pid_namespace) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) FailStart(spawn::StartStep::kParent, 0, ECANCELED);
+  bool alive = getppid() == g_self;
+  if (own_pid_namespace) {
+    pollfd spawner{kChildSpawnerPidFd, POLLIN, 0};
+    alive = poll(&spawner, 1, 0) == 0;
+  }
+  if (!alive) FailStart(spawn::StartStep::kParent, 0, ECANCELED);
+}
+
+void InstallSeccomp(const ChildPlan& plan) {
+  if (!plan.request->sandbox.seccomp) return;
+  if (plan.seccomp.len == 0) FailStart(spawn::StartStep::kSeccomp, 0, g_seccomp_error);
+  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &plan.seccomp, 0, 0) != 0) {
+    FailStart(spawn::StartStep::kSeccomp, 0, errno);
+  }
+}
+
+// The last steps of the function's own process: limits, counters, user, filter, exec.
+[[noreturn]] void ExecFunction(const ChildPlan& plan, bool own_pid_namespace) {
+  const spawn::StartRequest& request = *plan.request;
+  if (request.sandbox.open_files > 0) {
+    const rlimit files{request.sandbox.open_files, request.sandbox.open_files};
+    if (setrlimit(RLIMIT_NOFILE, &files) != 0) FailStart(spawn::StartStep::kLimits, 0, errno);
+  }
+  if (!plan.counters.empty()) OpenCounters(plan);
+  close(spawn::kChildChannelFd);
+  DropPrivileges(request);
+  if (!own_pid_namespace) WatchSpawner(false);  // else the namespace's init watches
+  InstallSeccomp(plan);
   if (!request.working_dir.empty() && chdir(request.working_dir.c_str()) != 0) {
     FailStart(spawn::StartStep::kWorkingDir, 0, errno);
   }
-  // Set after the uid change, which clears it. If the spawner is gone the run's report is
-  // lost anyway, so the function must not run on unwatched.
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != g_self) {
-    FailStart(spawn::StartStep::kParent, 0, ECANCELED);
-  }
   execve(request.executable.c_str(), plan.argv.data(), plan.envp.data());
   FailStart(spawn::StartStep::kExec, 0, errno);
+}
+
+// In the vfork'd child of an unsandboxed run: system calls only, on its own stack frames.
+[[noreturn]] void RunChild(const ChildPlan& plan, const int* fds, int start_failure_write) {
+  TakeDescriptors(plan, fds, start_failure_write);
+  JoinGroups(*plan.request);
+  ExecFunction(plan, false);
+}
+
+// One mount-namespace operation of PlanSandboxFs.
+int DoFsOp(const spawn::FsOp& op) {
+  auto or_null = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+  switch (op.kind) {
+    case spawn::FsOp::Kind::kMount:
+      return mount(or_null(op.source), op.target.c_str(), or_null(op.fstype), op.flags,
+                   or_null(op.data));
+    case spawn::FsOp::Kind::kMkdir:
+      return mkdir(op.target.c_str(), op.mode) == 0 || errno == EEXIST ? 0 : -1;
+    case spawn::FsOp::Kind::kSymlink:
+      return symlink(op.source.c_str(), op.target.c_str());
+    case spawn::FsOp::Kind::kMknod:
+      return mknod(op.target.c_str(), op.mode, op.device);
+    case spawn::FsOp::Kind::kPivotRoot:
+      // pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only
+      // the new root.
+      if (chdir(op.target.c_str()) != 0) return -1;
+      if (syscall(SYS_pivot_root, ".", ".") != 0) return -1;
+      if (umount2(".", MNT_DETACH) != 0) return -1;
+      return chdir("/");
+  }
+  errno = EINVAL;
+  return -1;
+}
+
+// Decimal text of a non-negative number, into `out` (at least 12 bytes); no allocation.
+const char* Decimal(int value, char* out) {
+  char digits[12];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0 && n < 11);
+  for (int i = 0; i < n; ++i) out[i] = digits[n - 1 - i];
+  out[n] = '\0';
+  return out;
+}
+
+struct SandboxArgs {
+  ChildPlan* plan;
+  const int* fds;
+  int start_failure_write;
+};
+
+// The first process of a sandboxed run, made by clone with the new namespaces; it shares the
+// spawner's memory until it execs (so, as RunChild: system calls only, its own stack).
+// It joins the run's groups and network namespace, assembles the root, then, with its own
+// pid namespace, forks the function and execs itself as that namespace's init.
+int SandboxChild(void* raw) {
+  auto* args = static_cast<SandboxArgs*>(raw);
+  ChildPlan& plan = *args->plan;
+  const spawn::SandboxRequest& box = plan.request->sandbox;
+  TakeDescriptors(plan, args->fds, args->start_failure_write);
+  umask(0);  // the planned modes are the modes
+  JoinGroups(*plan.request);
+  if (box.namespaces & spawn::kNsNet) {
+    if (setns(kChildNetnsFd, CLONE_NEWNET) != 0) {
+      FailStart(spawn::StartStep::kSandbox, spawn::kSandboxNetns, errno);
+    }
+    close(kChildNetnsFd);
+  }
+  if ((box.namespaces & spawn::kNsUts) &&
+      sethostname(box.hostname.data(), box.hostname.size()) != 0) {
+    FailStart(spawn::StartStep::kSandbox, spawn::kSandboxHostname, errno);
+  }
+  for (size_t i = 0; i < plan.fs_ops.size(); ++i) {
+    if (DoFsOp(plan.fs_ops[i]) != 0) {
+      FailStart(spawn::StartStep::kSandbox, static_cast<int>(i), errno);
+    }
+  }
+  umask(022);
+  if (!(box.namespaces & spawn::kNsPid)) ExecFunction(plan, false);
+
+  // A plain fork (no shared memory): the function gets its own copy of this small process.
+  const long function = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (function == 0) ExecFunction(plan, true);
+  if (function < 0) FailStart(spawn::StartStep::kSandbox, spawn::kSandboxFork, errno);
+  // This process becomes the namespace's init: no stdio, no channel.
+  const int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd >= 0) {
+    for (int fd = 0; fd < 3; ++fd) dup2(null_fd, fd);
+    close(null_fd);
+  }
+  close(spawn::kChildChannelFd);
+  DropPrivileges(*plan.request);
+  WatchSpawner(true);
+  InstallSeccomp(plan);
+  fcntl(spawn::kChildStartFailureFd, F_SETFD, 0);  // init writes the function's status there
+  char pid_text[12];
+  char run_init[] = "--run-init";
+  char name[] = "tailor-run-init";
+  char* init_argv[] = {name, run_init, const_cast<char*>(Decimal(static_cast<int>(function), pid_text)),
+                       nullptr};
+  char* no_env[] = {nullptr};
+  syscall(SYS_execveat, kChildSelfExeFd, "", init_argv, no_env, AT_EMPTY_PATH);
+  FailStart(spawn::StartStep::kSandbox, spawn::kSandboxInit, errno);
+}
+
+int CloneFlags(uint32_t namespaces) {
+  int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+  if (namespaces & spawn::kNsPid) flags |= CLONE_NEWPID;
+  if (namespaces & spawn::kNsMount) flags |= CLONE_NEWNS;
+  if (namespaces & spawn::kNsIpc) flags |= CLONE_NEWIPC;
+  if (namespaces & spawn::kNsUts) flags |= CLONE_NEWUTS;
+  return flags;
+}
+
+// Starts the run's first process: vfork when unsandboxed, else clone with its namespaces.
+pid_t StartChild(ChildPlan& plan, const int* fds, int start_failure_write) {
+  const uint32_t namespaces = plan.request->sandbox.namespaces & ~spawn::kNsNet;
+  if (namespaces == 0) {
+    // See the top of this file for what the child may do while it shares our memory.
+    const pid_t pid = vfork();
+    if (pid == 0) RunChild(plan, fds, start_failure_write);
+    return pid;
+  }
+  SandboxArgs args{&plan, fds, start_failure_write};
+  return clone(SandboxChild, g_sandbox_stack + sizeof(g_sandbox_stack), CloneFlags(namespaces),
+               &args);
+}
+
+// The init of a sandboxed run's pid namespace (`tailor-run-spawner --run-init <pid>`): it
+// forwards every signal it can to the function, reaps whatever ends up its child, and when
+// the function exits writes its wait status to the start-failure pipe (fd 4) and exits,
+// which ends everything else in the namespace. The function cannot signal it: a namespace's
+// init ignores signals from inside it that it has no handler for.
+[[noreturn]] void RunInit(pid_t function) {
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, nullptr);
+  for (;;) {
+    int status = 0;
+    pid_t reaped;
+    while ((reaped = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (reaped != function) continue;
+      spawn::ChildRecord record;
+      record.kind = spawn::ChildRecord::kFunctionExit;
+      record.wait_status = status;
+      ssize_t ignored = write(spawn::kChildStartFailureFd, &record, sizeof(record));
+      (void)ignored;
+      _exit(0);
+    }
+    if (reaped < 0 && errno == ECHILD) _exit(125);  // the function is gone without a status
+    siginfo_t info;
+    const int sig = sigwaitinfo(&all, &info);
+    if (sig > 0 && sig != SIGCHLD) kill(function, sig);
+  }
 }
 
 // Reads one request from the control socket and starts its run. Returns false when the agent
 // has closed the control socket.
 bool HandleRequest() {
   static std::vector<char> buffer(spawn::kMaxRequestBytes + 1);
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * spawn::kFdCount)];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * spawn::kMaxFdCount)];
   iovec iov{buffer.data(), buffer.size()};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -223,17 +460,17 @@ bool HandleRequest() {
   auto close_all = [&] {
     for (int fd : fds) close(fd);
   };
-  const bool complete = fds.size() == spawn::kFdCount && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0;
   auto request = spawn::DecodeStartRequest(std::string_view(buffer.data(), static_cast<size_t>(got)));
+  const size_t wanted = request.ok() ? static_cast<size_t>(request->fd_count())
+                                     : static_cast<size_t>(spawn::kFdCount);
+  const bool complete = fds.size() == wanted && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0;
   if (!complete || !request.ok()) {
-    if (fds.size() == spawn::kFdCount) SendFailed(fds[spawn::kChannel], EINVAL);
-    Log(request.ok() ? "request without its four descriptors" : "malformed request", EINVAL);
+    if (fds.size() >= spawn::kFdCount) SendFailed(fds[spawn::kChannel], EINVAL);
+    Log(request.ok() ? "request without its descriptors" : "malformed request", EINVAL);
     close_all();
     return true;
   }
-  int run_fds[spawn::kFdCount];
-  for (int i = 0; i < spawn::kFdCount; ++i) run_fds[i] = fds[static_cast<size_t>(i)];
-  const int channel = run_fds[spawn::kChannel];
+  const int channel = fds[spawn::kChannel];
 
   ChildPlan plan;
   plan.request = &*request;
@@ -242,6 +479,13 @@ bool HandleRequest() {
   for (const auto& e : request->env) plan.envp.push_back(const_cast<char*>(e.c_str()));
   plan.envp.push_back(nullptr);
   for (const auto& c : request->counters) plan.counters.push_back(spawn::CounterAttr(c));
+  const spawn::SandboxRequest& box = request->sandbox;
+  if (box.namespaces & spawn::kNsMount) plan.fs_ops = spawn::PlanSandboxFs(box);
+  if (box.namespaces & spawn::kNsNet) plan.netns_fd = fds[spawn::kNetns];
+  if (box.seccomp && !g_seccomp.empty()) {
+    plan.seccomp.len = static_cast<unsigned short>(g_seccomp.size());
+    plan.seccomp.filter = g_seccomp.data();
+  }
 
   int start_failure[2];
   if (pipe2(start_failure, O_CLOEXEC) != 0) {
@@ -249,9 +493,7 @@ bool HandleRequest() {
     close_all();
     return true;
   }
-  // See the top of this file for what the child may do while it shares our memory.
-  const pid_t pid = vfork();
-  if (pid == 0) RunChild(plan, run_fds, start_failure[1]);
+  const pid_t pid = StartChild(plan, fds.data(), start_failure[1]);
   close(start_failure[1]);
   if (pid < 0) {
     SendFailed(channel, errno);
@@ -260,8 +502,8 @@ bool HandleRequest() {
     return true;
   }
   setpgid(pid, pid);  // also here, so the group exists before the agent can ask to kill it
-  for (int i = 0; i < spawn::kFdCount; ++i) {
-    if (i != spawn::kChannel) close(run_fds[i]);
+  for (int fd : fds) {
+    if (fd != channel) close(fd);
   }
   fcntl(channel, F_SETFL, O_NONBLOCK);
   g_runs.push_back({pid, channel, start_failure[0]});
@@ -295,16 +537,21 @@ void ReapExited() {
     int status = 0;
     while (wait4(pid, &status, 0, &event.usage) < 0 && errno == EINTR) {
     }
-    event.wait_status = status;
+    event.wait_status = status;  // replaced below by the function's, from a sandbox's init
     for (auto it = g_runs.begin(); it != g_runs.end(); ++it) {
       if (it->pid != pid) continue;
-      // The pipe's only writer has exited: a failure is there now, or nothing ever will be.
-      spawn::StartFailure failure;
-      if (read(it->start_failure, &failure, sizeof(failure)) == sizeof(failure) &&
-          failure.step != spawn::StartStep::kNone) {
-        event.start_step = failure.step;
-        event.start_detail = failure.detail;
-        event.error = failure.error;
+      // The pipe's writers have all exited: a failure is there now, and with a sandbox's
+      // init, the function's own wait status (the status above is init's).
+      spawn::ChildRecord record;
+      while (read(it->start_failure, &record, sizeof(record)) == sizeof(record)) {
+        if (record.kind == spawn::ChildRecord::kFunctionExit) {
+          event.wait_status = record.wait_status;
+        } else if (event.start_step == spawn::StartStep::kNone &&
+                   record.step != spawn::StartStep::kNone) {
+          event.start_step = record.step;
+          event.start_detail = record.detail;
+          event.error = record.error;
+        }
       }
       close(it->start_failure);
       SendEvent(it->channel, event);
@@ -334,13 +581,33 @@ void HandleChannel(Run& run) {
   }
 }
 
+// What a sandboxed run needs from the spawner: the syscall filter, this program (for the
+// sandbox's init) and the number of capabilities to drop.
+void PrepareSandboxes() {
+  if (auto filter = tailor::agent::BuildSeccompFilter(); filter.ok()) {
+    g_seccomp = std::move(*filter);
+  } else {
+    g_seccomp_error = ENOSYS;
+    Log("building the seccomp filter (sandboxed runs that ask for it fail)", ENOSYS);
+  }
+  g_self_exe = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+  g_self_pidfd = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
+  if (g_self_pidfd >= 0) fcntl(g_self_pidfd, F_SETFD, FD_CLOEXEC);
+  if (const int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC); fd >= 0) {
+    char text[16] = {};
+    if (read(fd, text, sizeof(text) - 1) > 0) g_cap_last = std::atoi(text);
+    close(fd);
+  }
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "--run-init") == 0) RunInit(std::atoi(argv[2]));
   g_self = getpid();
-  // fds 0-4 stay occupied (stdio, the control socket, a spare) so that received descriptors
-  // are all above 4; see RunChild.
-  for (int fd : {0, 1, 2, 4}) {
+  // fds 0-7 stay occupied (stdio, the control socket, spares) so that received descriptors
+  // are all above 7; see TakeDescriptors.
+  for (int fd : {0, 1, 2, 4, 5, 6, 7}) {
     if (fcntl(fd, F_GETFD) < 0) {
       const int null_fd = open("/dev/null", O_RDWR);
       if (null_fd >= 0 && null_fd != fd) {
@@ -354,7 +621,8 @@ int main() {
     return 2;
   }
   fcntl(spawn::kSpawnerControlFd, F_SETFD, FD_CLOEXEC);
-  CloseFrom(5);
+  CloseFrom(8);
+  PrepareSandboxes();
   signal(SIGPIPE, SIG_IGN);
   sigset_t chld;
   sigemptyset(&chld);

@@ -15,10 +15,10 @@
 namespace tailor {
 namespace {
 
-constexpr std::array<std::string_view, 11> kKnownKeys = {
+constexpr std::array<std::string_view, 12> kKnownKeys = {
     "name",          "version",          "entrypoint",        "args",
     "env",           "timeout_ms",       "memory_hint_bytes", "max_memory_bytes",
-    "max_output_bytes", "idempotent",    "latency_target_ms"};
+    "max_output_bytes", "idempotent",    "latency_target_ms", "network"};
 
 constexpr size_t kMaxArgs = 256;
 constexpr size_t kMaxEnv = 256;
@@ -161,6 +161,13 @@ Status ReadLimits(const toml::table& t, FunctionManifest& m) {
     auto v = t["idempotent"].value<bool>();
     if (!v) return KeyError("idempotent", "must be true or false");
     m.idempotent = *v;
+  }
+  if (t.contains("network")) {
+    auto v = t["network"].value<std::string>();
+    if (!v || (*v != "none" && *v != "outbound")) {
+      return KeyError("network", "must be \"none\" or \"outbound\"");
+    }
+    m.network = *v == "outbound" ? FunctionNetwork::kOutbound : FunctionNetwork::kNone;
   }
   return OkStatus();
 }

@@ -11,6 +11,8 @@
 //   max_output_bytes = 6291456       # optional stdout limit, 1..32 MiB (6 MiB)
 //   idempotent = false               # optional: may it run again after it may have started?
 //   latency_target_ms = 200          # optional p95 target for the efficiency policy
+//   network = "none"                 # optional: "none" (loopback only) or "outbound" (the
+//                                    # host's network, where the agent allows it)
 //   [env]                            # optional extra environment
 //   LEVEL = "6"
 //
@@ -34,6 +36,8 @@ inline constexpr const char kManifestFileName[] = "tailor.toml";
 // The largest tailor.toml read.
 inline constexpr uint64_t kMaxManifestBytes = 64 << 10;
 
+enum class FunctionNetwork { kNone, kOutbound };
+
 struct FunctionManifest {
   std::string name;
   std::string version;
@@ -46,6 +50,7 @@ struct FunctionManifest {
   uint64_t max_output_bytes = kDefaultMaxOutputBytes;
   bool idempotent = false;
   uint32_t latency_target_ms = 0;  // 0: none
+  FunctionNetwork network = FunctionNetwork::kNone;
 };
 
 // INVALID_ARGUMENT naming the offending key for malformed, missing or unknown keys, and for an

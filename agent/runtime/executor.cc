@@ -8,6 +8,7 @@
 #include "common/limits.h"
 #include "common/logging.h"
 #include "common/random_id.h"
+#include "common/unique_fd.h"
 #include "proto/validation.h"
 
 namespace tailor::agent {
@@ -25,6 +26,7 @@ v1::StartStep ToProtoStep(StartFailStep step) {
     case StartFailStep::kCredentials: return v1::START_STEP_CREDENTIALS;
     case StartFailStep::kWorkingDir: return v1::START_STEP_WORKING_DIR;
     case StartFailStep::kExec: return v1::START_STEP_EXEC;
+    case StartFailStep::kSandbox: return v1::START_STEP_SANDBOX;
   }
   return v1::START_STEP_UNSPECIFIED;
 }
@@ -150,6 +152,25 @@ Result<InstalledFunction> Executor::FindFunction(const v1::InvokeRequest& req) {
   return found;
 }
 
+Result<Executor::Isolation> Executor::IsolationFor(const v1::InvokeRequest& req,
+                                                  const InstalledFunction& fn) const {
+  Isolation isolation;
+  isolation.uid = options_.run_uid;
+  isolation.gid = options_.run_gid;
+  if (deps_.uids != nullptr) {
+    auto uid = deps_.uids->For(fn.manifest.name);
+    if (!uid.ok()) return NotStarted(uid.status());
+    isolation.uid = *uid;
+    isolation.gid = *uid;
+  }
+  if (deps_.sandbox != nullptr) {
+    auto box = deps_.sandbox->For(fn, req.allocation().memory_limit_bytes());
+    if (!box.ok()) return NotStarted(box.status());
+    isolation.sandbox = std::move(*box);
+  }
+  return isolation;
+}
+
 v1::RunReport Executor::NewReport(const v1::InvokeRequest& req, const InstalledFunction& fn,
                                   const std::string& invocation_id,
                                   std::chrono::nanoseconds waited) const {
@@ -179,6 +200,7 @@ Result<Executor::Confinement> Executor::Confine(const std::string& invocation_id
   c.limits.cpu_millicores =
       EmulatedCpuMillicores(alloc.cpu_millicores(), options_.emulation.cpu_speed_factor);
   c.limits.cpuset_cpus = options_.emulation.cpuset_cpus;
+  c.limits.pids_max = options_.run_pids_max;
   const std::string run_name = "run-" + invocation_id;
   TAILOR_ASSIGN_OR_RETURN(c.cgroup, deps_.cgroups->Create(run_name, c.limits));
   TAILOR_ASSIGN_OR_RETURN(c.resctrl,
@@ -187,18 +209,24 @@ Result<Executor::Confinement> Executor::Confine(const std::string& invocation_id
 }
 
 ProcessSpec Executor::BuildSpec(const v1::InvokeRequest& req, const InstalledFunction& fn,
-                                const std::string& invocation_id, Confinement& c) const {
+                                const Isolation& isolation, const std::string& invocation_id,
+                                Confinement& c) const {
   ProcessSpec spec;
   spec.executable = fn.entrypoint;
-  spec.args = fn.manifest.args;
   spec.working_dir = fn.bundle_dir;
+  if (deps_.sandbox != nullptr) {
+    spec.executable = deps_.sandbox->EntrypointInside(fn);
+    spec.working_dir = deps_.sandbox->WorkingDirInside(fn);
+  }
+  spec.sandbox = isolation.sandbox;
+  spec.args = fn.manifest.args;
   spec.stdin_data = req.payload();
   spec.stdout_cap_bytes = std::min(fn.manifest.max_output_bytes, kMaxOutputBytesCeiling);
   spec.stderr_cap_bytes = kStderrTailBytes;
   spec.timeout = std::chrono::milliseconds(req.timeout_ms() > 0 ? req.timeout_ms()
                                                                 : fn.manifest.timeout_ms);
-  spec.uid = options_.run_uid;
-  spec.gid = options_.run_gid;
+  spec.uid = isolation.uid;
+  spec.gid = isolation.gid;
   spec.join_files = c.cgroup->ProcsFiles();
   if (std::string tasks = c.resctrl->TasksFile(); !tasks.empty()) spec.join_files.push_back(tasks);
   if (deps_.perf.hardware) spec.counters = HardwareCounters();
@@ -346,6 +374,7 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req,
                                             const std::function<bool()>& cancelled) {
   TAILOR_RETURN_IF_ERROR(CheckRequest(req));
   TAILOR_ASSIGN_OR_RETURN(InstalledFunction fn, FindFunction(req));
+  TAILOR_ASSIGN_OR_RETURN(Isolation isolation, IsolationFor(req, fn));
   TAILOR_ASSIGN_OR_RETURN(std::chrono::nanoseconds waited, AcquireSlot());
   struct SlotGuard {
     Executor* e;
@@ -363,8 +392,18 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req,
     MarkStartFailed(v1::START_STEP_CGROUP, confinement.status(), report);
     return Deliver(std::move(report), "", false, "");
   }
-  ProcessSpec spec = BuildSpec(req, fn, invocation_id, *confinement);
+  ProcessSpec spec = BuildSpec(req, fn, isolation, invocation_id, *confinement);
   spec.cancelled = cancelled;
+  UniqueFd netns;
+  if (spec.sandbox.namespaces & spawn::kNsNet) {
+    auto taken = deps_.netns ? deps_.netns->Take() : NetnsPool::MakeNamespace();
+    if (!taken.ok()) {
+      MarkStartFailed(v1::START_STEP_SANDBOX, taken.status(), report);
+      return Deliver(std::move(report), "", false, "");
+    }
+    netns.fd = *taken;
+    spec.netns_fd = netns.fd;
+  }
   auto kill_tree = [cg = confinement->cgroup.get()] { (void)cg->KillAll(); };
   confinement->resctrl->MarkStart();
   auto pr = RunProcess(spawner_, spec, kill_tree);

@@ -39,6 +39,9 @@
 #include "agent/runtime/resctrl_run.h"
 #include "agent/runtime/run_cgroup.h"
 #include "agent/runtime/run_report_sink.h"
+#include "agent/runtime/netns_pool.h"
+#include "agent/runtime/run_uids.h"
+#include "agent/runtime/sandbox.h"
 #include "common/clock.h"
 #include "tailor/v1/agent.pb.h"
 
@@ -53,8 +56,9 @@ struct ExecutorOptions {
   uint32_t node_cpu_millicores = 0;
   // How often a run's memory is sampled where the kernel keeps no high-water mark.
   std::chrono::milliseconds memory_sample_interval{10};
-  std::optional<uid_t> run_uid;  // run functions as this user (when the agent is root)
-  std::optional<gid_t> run_gid;
+  std::optional<uid_t> run_uid;  // run functions as this user (when the agent is root) unless
+  std::optional<gid_t> run_gid;  // ExecutorDeps::uids gives each function its own
+  uint32_t run_pids_max = 0;     // the most processes and threads in one run (0: no limit)
   EmulationProfile emulation;
   std::string run_spawner = DefaultRunSpawnerPath();  // next to the agent binary
 };
@@ -70,6 +74,12 @@ struct ExecutorDeps {
   RunReportSink* sink = nullptr;                // may be null
   // Installs the bundle with this SHA-256 from the scheduler's registry; may be null.
   std::function<Status(const std::string& digest)> fetch_bundle;
+  // How runs are isolated (agent/runtime/sandbox.h); null: not at all.
+  const Sandbox* sandbox = nullptr;
+  // Network namespaces for sandboxed runs; null: each run makes its own.
+  NetnsPool* netns = nullptr;
+  // A uid per function; null: every function runs as ExecutorOptions::run_uid.
+  RunUids* uids = nullptr;
 };
 
 class Executor {
@@ -102,13 +112,22 @@ class Executor {
   // The steps of Invoke, in order.
   Status CheckRequest(const v1::InvokeRequest& request) const;
   Result<InstalledFunction> FindFunction(const v1::InvokeRequest& request);
+  // Who the run is and what isolates it: filled into the spec by BuildSpec.
+  struct Isolation {
+    spawn::SandboxRequest sandbox;
+    std::optional<uid_t> uid;
+    std::optional<gid_t> gid;
+  };
+  Result<Isolation> IsolationFor(const v1::InvokeRequest& request,
+                                 const InstalledFunction& fn) const;
   v1::RunReport NewReport(const v1::InvokeRequest& request, const InstalledFunction& fn,
                           const std::string& invocation_id,
                           std::chrono::nanoseconds waited) const;
   Result<Confinement> Confine(const std::string& invocation_id,
                               const v1::Allocation& allocation);
   ProcessSpec BuildSpec(const v1::InvokeRequest& request, const InstalledFunction& fn,
-                        const std::string& invocation_id, Confinement& confinement) const;
+                        const Isolation& isolation, const std::string& invocation_id,
+                        Confinement& confinement) const;
   void Measure(const ProcessResult& pr, const ProcessSpec& spec, Confinement& confinement,
                v1::RunReport& report) const;
   v1::InvokeResponse Deliver(v1::RunReport report, std::string output, bool output_truncated,

@@ -13,8 +13,10 @@
 #include <mutex>
 #include <utility>
 
+#include "agent/runtime/sandbox_plan.h"
 #include "agent/runtime/spawn_protocol.h"
 #include "common/file_util.h"
+#include "common/unique_fd.h"
 #include "common/logging.h"
 
 namespace tailor::agent {
@@ -22,21 +24,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& other) noexcept : fd(other.fd) { other.fd = -1; }
-  ~Fd() { Close(); }
-  void Close() {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
-  // Gives up ownership.
-  int Release() { return std::exchange(fd, -1); }
-};
+using Fd = UniqueFd;
 
 Status MakePipe(Fd& read_end, Fd& write_end) {
   int p[2];
@@ -86,6 +74,24 @@ void SendKill(int channel) {
   (void)::send(channel, &kill_byte, 1, MSG_NOSIGNAL);
 }
 
+// Which sandbox step `detail` names (spawn::SandboxStep, or an index into PlanSandboxFs).
+std::string SandboxStepName(int detail, const spawn::SandboxRequest& box) {
+  switch (detail) {
+    case spawn::kSandboxClone: return "new namespaces";
+    case spawn::kSandboxNetns: return "joining its network namespace";
+    case spawn::kSandboxHostname: return "setting its host name";
+    case spawn::kSandboxFork: return "forking the function from the namespace's init";
+    case spawn::kSandboxInit: return "starting the namespace's init";
+    default: break;
+  }
+  const std::vector<spawn::FsOp> ops = spawn::PlanSandboxFs(box);
+  if (detail >= 0 && static_cast<size_t>(detail) < ops.size()) {
+    const spawn::FsOp& op = ops[static_cast<size_t>(detail)];
+    return (op.kind == spawn::FsOp::Kind::kMount ? "mounting " + (op.source.empty() ? op.fstype : op.source) + " on " : "preparing ") + op.target;
+  }
+  return "step " + std::to_string(detail);
+}
+
 // What a failure before exec means: the step, and what failed.
 StartFailure StartFailureOf(const spawn::SpawnEvent& exited, const ProcessSpec& spec) {
   const int detail = exited.start_detail;
@@ -106,6 +112,15 @@ StartFailure StartFailureOf(const spawn::SpawnEvent& exited, const ProcessSpec& 
     case spawn::StartStep::kParent:
       return {StartFailStep::kSpawner,
               UnavailableError("the run spawner went away while starting " + spec.executable)};
+    case spawn::StartStep::kSandbox:
+      return {StartFailStep::kSandbox,
+              ErrnoToStatus(exited.error, "making the run's sandbox (" +
+                                              SandboxStepName(detail, spec.sandbox) + ")")};
+    case spawn::StartStep::kLimits:
+      return {StartFailStep::kSandbox, ErrnoToStatus(exited.error, "setting the run's limits")};
+    case spawn::StartStep::kSeccomp:
+      return {StartFailStep::kSandbox,
+              ErrnoToStatus(exited.error, "installing the run's syscall filter")};
     case spawn::StartStep::kExec:
     case spawn::StartStep::kNone:
       break;
@@ -131,6 +146,7 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
   request.gid = spec.gid;
   request.join_files = spec.join_files;
   request.counters = spec.counters;
+  request.sandbox = spec.sandbox;
   auto encoded = spawn::EncodeStartRequest(request);
   if (!encoded.ok()) return encoded.status().WithContext("starting " + spec.executable);
 
@@ -149,8 +165,12 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
   ProcessResult result;
   const auto start = Clock::now();
   result.started_at = std::chrono::system_clock::now();
-  const int sent_fds[spawn::kFdCount] = {in_r.fd, out_w.fd, err_w.fd, theirs.fd};
-  TAILOR_RETURN_IF_ERROR_CTX(spawner.Send(*encoded, sent_fds), "starting " + spec.executable);
+  if (request.fd_count() > spawn::kFdCount && spec.netns_fd < 0) {
+    return InvalidArgumentError("a run in its own network namespace needs the namespace");
+  }
+  const int sent_fds[spawn::kMaxFdCount] = {in_r.fd, out_w.fd, err_w.fd, theirs.fd, spec.netns_fd};
+  TAILOR_RETURN_IF_ERROR_CTX(spawner.Send(*encoded, sent_fds, request.fd_count()),
+                             "starting " + spec.executable);
   // Only the child (and the spawner, until it has forked) holds the other ends now.
   in_r.Close();
   out_w.Close();

@@ -66,10 +66,15 @@ struct ProcessSpec {
   // timeout, and the result says `cancelled`.
   std::function<bool()> cancelled;
   std::chrono::milliseconds cancel_poll{100};
+  // The sandbox (namespaces, root, filter, limits), when any; the executable and working
+  // directory are then paths inside it. With kNsNet, `netns_fd` is the network namespace to
+  // join (the caller keeps and closes it).
+  spawn::SandboxRequest sandbox;
+  int netns_fd = -1;
 };
 
 // Where starting the function failed; it never ran.
-enum class StartFailStep { kSpawner, kJoin, kCredentials, kWorkingDir, kExec };
+enum class StartFailStep { kSpawner, kJoin, kCredentials, kWorkingDir, kExec, kSandbox };
 struct StartFailure {
   StartFailStep step = StartFailStep::kSpawner;
   Status status;  // what failed, e.g. "joining /sys/fs/cgroup/...: permission denied"

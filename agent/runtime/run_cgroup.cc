@@ -297,6 +297,10 @@ class CgroupManagerV2 final : public CgroupManager {
       Status s = WriteFile(JoinPath(dir, "cpuset.cpus"), limits.cpuset_cpus);
       if (!s.ok()) return fail(s);
     }
+    if (limits.pids_max > 0) {
+      Status s = WriteFile(JoinPath(dir, "pids.max"), std::to_string(limits.pids_max));
+      if (!s.ok()) return fail(s.WithContext("the pids controller (delegated to " + parent_dir_ + "?)"));
+    }
     return std::unique_ptr<RunCgroup>(std::move(cg));
   }
 
@@ -346,7 +350,7 @@ class CgroupManagerV2 final : public CgroupManager {
 // ---- cgroup v1 ----
 
 struct V1Dirs {
-  std::string memory, cpu, cpuacct, cpuset;  // empty when the controller is not mounted
+  std::string memory, cpu, cpuacct, cpuset, pids;  // empty when the controller is not mounted
 };
 
 class RunCgroupV1 final : public RunCgroup {
@@ -427,7 +431,8 @@ class RunCgroupV1 final : public RunCgroup {
   // The distinct directories (cpu and cpuacct may be one co-mounted hierarchy).
   std::vector<const std::string*> Unique() const {
     std::vector<const std::string*> out;
-    for (const std::string* d : {&dirs_.memory, &dirs_.cpu, &dirs_.cpuacct, &dirs_.cpuset}) {
+    for (const std::string* d :
+         {&dirs_.memory, &dirs_.cpu, &dirs_.cpuacct, &dirs_.cpuset, &dirs_.pids}) {
       if (d->empty()) continue;
       bool seen = false;
       for (const std::string* o : out) seen |= *o == *d;
@@ -451,6 +456,7 @@ class CgroupManagerV1 final : public CgroupManager {
     cpu_ = mount("cpu");
     cpuacct_ = mount("cpuacct");
     cpuset_ = mount("cpuset");
+    pids_ = mount("pids");
     has_memsw_ = !memory_.empty() && PathExists(JoinPath(memory_, "memory.memsw.limit_in_bytes"));
     ticks_per_second_ = ::sysconf(_SC_CLK_TCK);
     if (ticks_per_second_ <= 0) ticks_per_second_ = 100;
@@ -481,6 +487,7 @@ class CgroupManagerV1 final : public CgroupManager {
       TAILOR_RETURN_IF_ERROR(make(memory_, run_name, &dirs.memory));
       TAILOR_RETURN_IF_ERROR(make(cpu_, run_name, &dirs.cpu));
       TAILOR_RETURN_IF_ERROR(make(cpuacct_, run_name, &dirs.cpuacct));
+      TAILOR_RETURN_IF_ERROR(make(pids_, run_name, &dirs.pids));
     }
     if (!limits.cpuset_cpus.empty()) {
       if (cpuset_.empty()) return FailedPreconditionError("no cpuset hierarchy on this host");
@@ -510,6 +517,11 @@ class CgroupManagerV1 final : public CgroupManager {
                            std::to_string(CfsQuotaUs(limits.cpu_millicores)));
       if (!s.ok()) return fail(s);
     }
+    if (limits.pids_max > 0) {
+      if (dirs.pids.empty()) return fail(FailedPreconditionError("no pids hierarchy"));
+      Status s = WriteFile(JoinPath(dirs.pids, "pids.max"), std::to_string(limits.pids_max));
+      if (!s.ok()) return fail(s);
+    }
     if (!limits.cpuset_cpus.empty()) {
       Status s = WriteFile(JoinPath(dirs.cpuset, "cpuset.mems"),
                            ReadFirstLine(JoinPath(JoinPath(cpuset_, parent_), "cpuset.mems"))
@@ -528,7 +540,7 @@ class CgroupManagerV1 final : public CgroupManager {
       const std::string name = NextSpareName();
       Status s;
       for (auto [mount, out] : {std::pair{&memory_, &dirs.memory}, std::pair{&cpu_, &dirs.cpu},
-                                std::pair{&cpuacct_, &dirs.cpuacct}}) {
+                                std::pair{&cpuacct_, &dirs.cpuacct}, std::pair{&pids_, &dirs.pids}}) {
         if (mount->empty() || !s.ok()) continue;
         const std::string parent = JoinPath(*mount, parent_);
         *out = JoinPath(parent, prefix_ + name);
@@ -546,7 +558,7 @@ class CgroupManagerV1 final : public CgroupManager {
   }
   Result<int> RemoveLeftovers() override {
     std::vector<std::string> parents;
-    for (const std::string* m : {&memory_, &cpu_, &cpuacct_, &cpuset_}) {
+    for (const std::string* m : {&memory_, &cpu_, &cpuacct_, &cpuset_, &pids_}) {
       if (!m->empty()) parents.push_back(JoinPath(*m, parent_));
     }
     return RemoveLeftoverRuns(parents, prefix_ + "run-");
@@ -569,7 +581,7 @@ class CgroupManagerV1 final : public CgroupManager {
   std::string parent_;
   std::string prefix_;
   SparePool<V1Dirs> spares_;
-  std::string memory_, cpu_, cpuacct_, cpuset_;
+  std::string memory_, cpu_, cpuacct_, cpuset_, pids_;
   bool has_memsw_ = false;  // swap accounting (the root has the file when it is on)
   int64_t ticks_per_second_;
 };

@@ -5,7 +5,9 @@
 //         v2: <mount>/tailor/<run>/ with memory.max and cpu.max.
 //         v1: <memory mount>/tailor/<run>, <cpu mount>/tailor/<run> (co-mounted cpuacct
 //             included), <cpuacct mount>/tailor/<run>, and <cpuset mount>/tailor/<run> when a
-//             CPU set is asked for (a new cpuset child needs cpuset.cpus and cpuset.mems).
+//             CPU set is asked for (a new cpuset child needs cpuset.cpus and cpuset.mems),
+//             and <pids mount>/tailor/<run> when the host mounts the pids controller.
+//         v2: pids.max in the run's directory when a pids limit is asked for.
 // Hosts without cgroups get the NullCgroupManager: runs go ahead unconfined and their reports
 // say the cgroup measurements were unavailable.
 //
@@ -29,6 +31,7 @@ struct CgroupLimits {
   uint64_t memory_limit_bytes = 0;  // 0: unlimited
   uint32_t cpu_millicores = 0;      // 0: no quota; 1000 = one core
   std::string cpuset_cpus;          // "" : inherit; "0-1", "3"
+  uint32_t pids_max = 0;            // 0: no limit; else the most tasks (processes and threads)
 };
 
 struct CgroupUsage {

@@ -101,15 +101,18 @@ void RunSpawner::Forget(const std::shared_ptr<Process>& broken) {
   }
 }
 
-Status RunSpawner::Send(const std::string& encoded_request, const int (&fds)[spawn::kFdCount]) {
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * spawn::kFdCount)];
+Status RunSpawner::Send(const std::string& encoded_request, const int* fds, int fd_count) {
+  if (fd_count < 1 || fd_count > spawn::kMaxFdCount) {
+    return InvalidArgumentError(std::to_string(fd_count) + " descriptors for one run");
+  }
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * spawn::kMaxFdCount)];
   for (int attempt = 0;; ++attempt) {
     TAILOR_ASSIGN_OR_RETURN(std::shared_ptr<Process> process, Current());
     iovec iov{const_cast<char*>(encoded_request.data()), encoded_request.size()};
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    spawn::AttachFds(msg, control, fds, spawn::kFdCount);
+    spawn::AttachFds(msg, control, fds, static_cast<size_t>(fd_count));
     ssize_t sent;
     while ((sent = ::sendmsg(process->control_fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
     }

@@ -33,10 +33,10 @@ class RunSpawner {
   // Starts the spawner unless it is running. Errors: the program cannot be started.
   Status EnsureStarted();
 
-  // Sends one encoded SpawnRequest with its descriptors (SpawnFd order). The caller keeps
-  // and closes its own copies. Errors: the spawner cannot be (re)started, or the request is
-  // refused by the kernel (EMSGSIZE: RESOURCE_EXHAUSTED).
-  Status Send(const std::string& encoded_request, const int (&fds)[spawn::kFdCount]);
+  // Sends one encoded SpawnRequest with its `fd_count` descriptors (SpawnFd order; at most
+  // kMaxFdCount). The caller keeps and closes its own copies. Errors: the spawner cannot be
+  // (re)started, or the request is refused by the kernel (EMSGSIZE: RESOURCE_EXHAUSTED).
+  Status Send(const std::string& encoded_request, const int* fds, int fd_count);
 
   const std::string& program() const { return program_; }
   // The spawner's pid, or -1 when none is running.

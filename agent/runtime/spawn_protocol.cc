@@ -6,7 +6,8 @@ namespace tailor::agent::spawn {
 namespace {
 
 // The fixed part of a start request; then `counter_count` CounterWire records, then the
-// strings, each NUL-terminated: executable, working_dir, argv..., env..., join files...
+// strings, each NUL-terminated: executable, working_dir, argv..., env..., join files..., then
+// the sandbox's root_dir, bundle_dir, rootfs, etc_dir, hostname, views...
 struct StartHeader {
   uint32_t magic;
   uint32_t version;
@@ -16,7 +17,14 @@ struct StartHeader {
   uint32_t env_count;
   uint32_t join_count;
   uint32_t counter_count;
+  uint32_t namespaces;
+  uint32_t seccomp;
+  uint32_t view_count;
+  uint32_t reserved;
+  uint64_t tmp_bytes;
+  uint64_t open_files;
 };
+inline constexpr int kSandboxStringCount = 5;
 
 struct CounterWire {
   uint32_t type;
@@ -83,6 +91,15 @@ Result<std::string> EncodeStartRequest(const StartRequest& request) {
   header.env_count = static_cast<uint32_t>(request.env.size());
   header.join_count = static_cast<uint32_t>(request.join_files.size());
   header.counter_count = static_cast<uint32_t>(request.counters.size());
+  const SandboxRequest& box = request.sandbox;
+  if ((box.namespaces & ~kAllNamespaces) != 0) {
+    return InvalidArgumentError("unknown namespace kinds asked for");
+  }
+  header.namespaces = box.namespaces;
+  header.seccomp = box.seccomp ? 1 : 0;
+  header.view_count = static_cast<uint32_t>(box.views.size());
+  header.tmp_bytes = box.tmp_bytes;
+  header.open_files = box.open_files;
   std::string out(reinterpret_cast<const char*>(&header), sizeof(header));
   for (const CounterSpec& c : request.counters) {
     const CounterWire wire{c.type, 0, c.config};
@@ -97,6 +114,11 @@ Result<std::string> EncodeStartRequest(const StartRequest& request) {
   for (const auto& j : request.join_files) {
     TAILOR_RETURN_IF_ERROR(AppendString(out, j, "a join file path"));
   }
+  for (const std::string* p : {&box.root_dir, &box.bundle_dir, &box.rootfs, &box.etc_dir,
+                               &box.hostname}) {
+    TAILOR_RETURN_IF_ERROR(AppendString(out, *p, "a sandbox path"));
+  }
+  for (const auto& v : box.views) TAILOR_RETURN_IF_ERROR(AppendString(out, v, "a sandbox view"));
   if (out.size() > kMaxRequestBytes) {
     return ResourceExhaustedError("the function's path, arguments and environment take " +
                                   std::to_string(out.size()) + " bytes, more than the " +
@@ -118,6 +140,9 @@ Result<StartRequest> DecodeStartRequest(std::string_view bytes) {
     return bad("uid or gid out of range");
   }
   if (header.counter_count > kMaxCounters) return bad("too many counters");
+  if ((header.namespaces & ~kAllNamespaces) != 0 || header.seccomp > 1 || header.reserved != 0) {
+    return bad("unknown sandbox settings");
+  }
   bytes.remove_prefix(sizeof(header));
   StartRequest request;
   for (uint32_t i = 0; i < header.counter_count; ++i) {
@@ -127,8 +152,9 @@ Result<StartRequest> DecodeStartRequest(std::string_view bytes) {
     bytes.remove_prefix(sizeof(wire));
     request.counters.push_back({wire.type, wire.config});
   }
-  const uint64_t count =
-      2ull + header.argv_count + uint64_t{header.env_count} + uint64_t{header.join_count};
+  const uint64_t count = 2ull + kSandboxStringCount + header.argv_count +
+                        uint64_t{header.env_count} + uint64_t{header.join_count} +
+                        uint64_t{header.view_count};
   auto strings = SplitStrings(bytes, count);
   if (!strings.ok()) return strings.status().WithContext("malformed start request");
   std::vector<std::string>& all = *strings;
@@ -143,6 +169,16 @@ Result<StartRequest> DecodeStartRequest(std::string_view bytes) {
   take(request.argv, header.argv_count);
   take(request.env, header.env_count);
   take(request.join_files, header.join_count);
+  SandboxRequest& box = request.sandbox;
+  for (std::string* p : {&box.root_dir, &box.bundle_dir, &box.rootfs, &box.etc_dir,
+                         &box.hostname}) {
+    *p = std::move(*it++);
+  }
+  take(box.views, header.view_count);
+  box.namespaces = header.namespaces;
+  box.seccomp = header.seccomp == 1;
+  box.tmp_bytes = header.tmp_bytes;
+  box.open_files = header.open_files;
   if (header.uid >= 0) request.uid = static_cast<uint32_t>(header.uid);
   if (header.gid >= 0) request.gid = static_cast<uint32_t>(header.gid);
   return request;

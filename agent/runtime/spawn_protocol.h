@@ -55,7 +55,7 @@ namespace tailor::agent::spawn {
 
 inline constexpr uint32_t kStartMagic = 0x54535253;  // "SRST"
 inline constexpr uint32_t kEventMagic = 0x54535645;  // "EVST"
-inline constexpr uint32_t kVersion = 2;
+inline constexpr uint32_t kVersion = 3;
 
 // The largest start request. An AF_UNIX datagram must fit the socket's send buffer (about
 // 208 KiB by default).
@@ -63,8 +63,10 @@ inline constexpr size_t kMaxRequestBytes = 192 << 10;
 // The most perf counters one run may ask for (and so the most fds on a kCounters event).
 inline constexpr size_t kMaxCounters = 8;
 
-// The descriptors sent with a request, in this order.
-enum SpawnFd : int { kStdin = 0, kStdout, kStderr, kChannel, kFdCount };
+// The descriptors sent with a request, in this order. A sandboxed run with its own network
+// namespace has a fifth: that namespace (an empty one the agent made ahead of time).
+enum SpawnFd : int { kStdin = 0, kStdout, kStderr, kChannel, kFdCount, kNetns = kFdCount };
+inline constexpr int kMaxFdCount = kFdCount + 1;
 
 // The descriptor numbers in the function's child before exec: 0-2 are stdio; the run's
 // channel and the start-failure pipe are close-on-exec.
@@ -87,6 +89,35 @@ struct CounterSpec {
 // inherited by the function's descendants.
 perf_event_attr CounterAttr(const CounterSpec& counter);
 
+// The namespaces a sandboxed run gets (SandboxRequest::namespaces).
+enum Namespace : uint32_t {
+  kNsPid = 1u << 0,    // own pid namespace; tailor-run-spawner --run-init is its pid 1
+  kNsMount = 1u << 1,  // own mount namespace with the minimal root below
+  kNsIpc = 1u << 2,
+  kNsUts = 1u << 3,
+  kNsNet = 1u << 4,  // joins the namespace sent as fd kNetns
+};
+inline constexpr uint32_t kAllNamespaces = kNsPid | kNsMount | kNsIpc | kNsUts | kNsNet;
+
+// How a run is sandboxed (agent/runtime/sandbox_plan.h turns it into mounts; docs/security.md
+// has the model). Not sandboxed when `namespaces` is 0 and `seccomp` is false.
+struct SandboxRequest {
+  uint32_t namespaces = 0;
+  std::string root_dir;    // kNsMount: an empty host directory the run's / is assembled on
+  std::string bundle_dir;  // kNsMount: host directory shown read-only at /function
+  std::string rootfs;      // kNsMount: "" for host views, else the host directory shown as /
+  std::string etc_dir;     // kNsMount, host views: host directory shown read-only at /etc
+  // kNsMount, host views: "/usr" (bound read-only at the same path) or "/bin>usr/bin" (a
+  // symlink /bin to usr/bin).
+  std::vector<std::string> views;
+  std::string hostname;     // kNsUts
+  uint64_t tmp_bytes = 0;   // kNsMount: size of the run's /tmp and of its /dev/shm
+  uint64_t open_files = 0;  // RLIMIT_NOFILE for the function; 0: inherit
+  bool seccomp = false;     // the spawner's syscall filter (agent/runtime/seccomp_filter.h)
+  bool operator==(const SandboxRequest&) const = default;
+  bool enabled() const { return namespaces != 0 || seccomp; }
+};
+
 struct StartRequest {
   std::string executable;               // absolute path
   std::vector<std::string> argv;        // argv[0] included
@@ -96,6 +127,9 @@ struct StartRequest {
   std::optional<uint32_t> gid;
   std::vector<std::string> join_files;  // cgroup.procs / resctrl tasks files to write "0" to
   std::vector<CounterSpec> counters;    // perf counters to open on the child (all or none)
+  SandboxRequest sandbox;
+  // The descriptors the request carries: kFdCount, plus the network namespace with kNsNet.
+  int fd_count() const { return (sandbox.namespaces & kNsNet) ? kMaxFdCount : kFdCount; }
 };
 
 // INVALID_ARGUMENT when there is no executable, a string holds a NUL byte or there are more
@@ -112,12 +146,30 @@ enum class StartStep : int32_t {
   kWorkingDir = 3,   // chdir
   kParent = 4,       // the spawner was already gone (ECANCELED)
   kExec = 5,         // execve
+  kSandbox = 6,      // namespaces and mounts: start_detail is a SandboxStep, or >= 0 the
+                     // index of the failed operation in PlanSandboxFs
+  kLimits = 7,       // setrlimit
+  kSeccomp = 8,      // installing the syscall filter
 };
-// What the child writes to the start-failure pipe.
-struct StartFailure {
-  StartStep step = StartStep::kNone;
-  int32_t detail = 0;
-  int32_t error = 0;
+// Sandbox steps before the mounts (start_detail < 0 with kSandbox).
+enum SandboxStep : int32_t {
+  kSandboxClone = -1,     // clone with the new namespaces
+  kSandboxNetns = -2,     // setns into the network namespace
+  kSandboxHostname = -3,  // sethostname
+  kSandboxFork = -4,      // forking the function from the namespace's init
+  kSandboxInit = -5,      // exec of the namespace's init
+};
+
+// What the run's processes write to the start-failure pipe: a failure before exec (by the
+// child, or by the sandbox's init before it became init), or, from the sandbox's init, the
+// function's wait status (the spawner only sees init's).
+struct ChildRecord {
+  enum Kind : int32_t { kStartFailure = 1, kFunctionExit = 2 };
+  Kind kind = kStartFailure;
+  StartStep step = StartStep::kNone;  // kStartFailure
+  int32_t detail = 0;                 // kStartFailure
+  int32_t error = 0;                  // kStartFailure
+  int32_t wait_status = 0;            // kFunctionExit
 };
 
 enum class EventKind : uint32_t { kFailed = 2, kExited = 3, kCounters = 4 };

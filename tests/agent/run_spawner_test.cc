@@ -242,7 +242,7 @@ TEST_F(RunSpawnerTest, AMalformedRequestIsRefusedAndTheSpawnerCarriesOn) {
   int channel[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel), 0);
   for (int i = 0; i < spawn::kFdCount; ++i) fds[i] = channel[1];
-  ASSERT_TRUE(spawner_.Send("not a request", fds).ok());
+  ASSERT_TRUE(spawner_.Send("not a request", fds, spawn::kFdCount).ok());
   ::close(channel[1]);
   spawn::SpawnEvent event;
   ASSERT_EQ(::recv(channel[0], &event, sizeof(event), 0), static_cast<ssize_t>(sizeof(event)));
