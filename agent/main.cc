@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <iostream>
@@ -59,6 +60,12 @@ struct RunOptions {
   std::string tls_dir;
   bool insecure = false;
   std::vector<std::string> allow_invoke_from;
+  std::string sandbox_disable;  // comma list of isolation kinds, or "all"
+  bool sandbox_allow_network = false;
+  std::string run_uid_range = "900000-999999";  // "": every function as --run-as
+  uint32_t run_pids_max = 256;
+  uint64_t run_open_files = 1024;
+  uint64_t run_tmp_max_bytes = 256ull << 20;
 };
 
 int RunInventory(const std::string& output, const std::string& host_root) {
@@ -163,6 +170,7 @@ Result<ExecutorOptions> MakeExecutorOptions(const RunOptions& opts, const std::s
   eopts.node_memory_bytes = inv.memory_bytes();
   eopts.node_cpu_millicores = inv.topology().logical_cores() * 1000;
   eopts.emulation = emulation;
+  eopts.run_pids_max = opts.run_pids_max;
   if (::geteuid() == 0 && !opts.run_as.empty()) {
     const passwd* pw = ::getpwnam(opts.run_as.c_str());
     if (pw == nullptr) return NotFoundError("--run-as: no user named " + opts.run_as);
@@ -170,6 +178,60 @@ Result<ExecutorOptions> MakeExecutorOptions(const RunOptions& opts, const std::s
     eopts.run_gid = pw->pw_gid;
   }
   return eopts;
+}
+
+// How this agent isolates runs, from its flags; the network namespace pool and the per-function
+// uids go with it. A sandbox the host cannot make is an error at start, naming the opt-out.
+struct RunIsolation {
+  std::unique_ptr<Sandbox> sandbox;
+  std::unique_ptr<NetnsPool> netns;
+  std::unique_ptr<RunUids> uids;
+  IsolationLevel level;
+};
+
+Result<RunIsolation> MakeRunIsolation(const RunOptions& opts, const std::string& data_dir) {
+  SandboxOptions sopts;
+  sopts.state_dir = JoinPath(data_dir, "sandbox");
+  sopts.allow_network = opts.sandbox_allow_network;
+  sopts.open_files = opts.run_open_files;
+  sopts.tmp_max_bytes = opts.run_tmp_max_bytes;
+  TAILOR_ASSIGN_OR_RETURN(std::vector<std::string> off, ParseIsolationKinds(opts.sandbox_disable));
+  DisableIsolation(off, sopts);
+  RunIsolation isolation;
+  isolation.level = IsolationOf(sopts);
+  if (::geteuid() != 0 && isolation.level.level != "none") {
+    return FailedPreconditionError(
+        "sandboxed runs need the agent to run as root (namespaces, mounts, per-function users); "
+        "run it as root, or pass --sandbox-disable all to run functions unisolated");
+  }
+  TAILOR_ASSIGN_OR_RETURN(isolation.sandbox, Sandbox::Prepare(sopts));
+  if (sopts.namespaces & spawn::kNsNet) {
+    isolation.netns = std::make_unique<NetnsPool>(opts.max_concurrent_runs + 1);
+  }
+  if (::geteuid() == 0 && !opts.run_uid_range.empty()) {
+    TAILOR_ASSIGN_OR_RETURN(UidRange range, ParseUidRange(opts.run_uid_range));
+    TAILOR_ASSIGN_OR_RETURN(isolation.uids, RunUids::Open(JoinPath(data_dir, "run-uids"), range));
+  }
+  return isolation;
+}
+
+v1::Isolation IsolationForInventory(const RunIsolation& isolation) {
+  v1::Isolation out;
+  out.set_level(isolation.level.level);
+  for (const std::string& kind : isolation.level.missing) out.add_missing(kind);
+  out.set_per_function_users(isolation.uids != nullptr);
+  out.set_network_functions(isolation.sandbox->options().allow_network);
+  return out;
+}
+
+void LogIsolation(const RunIsolation& isolation) {
+  if (isolation.level.level == "full") {
+    log::Info("runs are sandboxed", {{"isolation", isolation.level.ToString()}});
+    return;
+  }
+  log::Warn("runs are LESS ISOLATED than they should be (--sandbox-disable): functions may see "
+            "or reach what the missing kinds would hide",
+            {{"isolation", isolation.level.ToString()}});
 }
 
 // Serves /metrics on --metrics-listen and writes its address where asked.
@@ -296,6 +358,10 @@ int RunAgent(const RunOptions& opts) {
 
   auto eopts = MakeExecutorOptions(opts, node_id, *inv, emulation);
   if (!eopts.ok()) return Fail("cannot set up runs", eopts.status());
+  auto isolation = MakeRunIsolation(opts, data_dir);
+  if (!isolation.ok()) return Fail("cannot set up sandboxes", isolation.status());
+  LogIsolation(*isolation);
+  *inv->mutable_isolation() = IsolationForInventory(*isolation);
   LatestLoad latest_load;
   ExecutorDeps deps;
   deps.functions = &functions;
@@ -308,11 +374,22 @@ int RunAgent(const RunOptions& opts) {
   const auto scheduler_channel = MakeChannel(opts.scheduler, *security, kSchedulerServerName);
   BundleFetcher fetcher(v1::Registry::NewStub(scheduler_channel), functions);
   deps.fetch_bundle = [&fetcher](const std::string& digest) { return fetcher.Fetch(digest); };
+  deps.sandbox = isolation->sandbox.get();
+  deps.netns = isolation->netns.get();
+  deps.uids = isolation->uids.get();
   Executor executor(*eopts, deps);
+  if (Status s = executor.CheckSandbox(); !s.ok()) {
+    return Fail("this host cannot make the runs' sandbox (see --sandbox-disable)", s);
+  }
 
   auto registry = std::make_shared<prometheus::Registry>();
   AgentMetrics metrics(*registry);
   ReportSources(metrics, *cgroups, *inv, resctrl, sources.paths);
+  for (const char* kind : {"pid", "mount", "ipc", "uts", "network", "seccomp"}) {
+    const auto& missing = isolation->level.missing;
+    metrics.SetSourceAvailable(std::string("sandbox_") + kind,
+                               std::find(missing.begin(), missing.end(), kind) == missing.end());
+  }
   auto exposer = ServeMetrics(opts, registry);
   if (!exposer.ok()) return Fail("cannot serve metrics", exposer.status());
 
@@ -418,7 +495,24 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--emulation", run.emulation_file,
                       "Emulation profile (TOML) making this agent stand for another host");
   run_cmd->add_option("--run-as", run.run_as,
-                      "User functions run as when the agent is root");
+                      "User functions run as when the agent is root and --run-uid-range is empty");
+  run_cmd->add_option("--run-uid-range", run.run_uid_range,
+                      "Give every function its own uid (and gid) from FIRST-LAST; the range must "
+                      "be unused on the host (empty: every function runs as --run-as)");
+  run_cmd->add_option("--sandbox-disable", run.sandbox_disable,
+                      "Isolation kinds this host cannot provide (e.g. nested containers), comma "
+                      "separated: pid, mount, ipc, uts, network, seccomp, or all. Runs are then "
+                      "less isolated; the agent logs it and reports it to the scheduler");
+  run_cmd->add_flag("--sandbox-allow-network", run.sandbox_allow_network,
+                    "Let functions whose manifest says network = \"outbound\" run, in the "
+                    "host's network namespace (they can reach what the host can, loopback too)");
+  run_cmd->add_option("--run-pids-max", run.run_pids_max,
+                      "Most processes and threads in one run (the pids cgroup; 0: no limit)");
+  run_cmd->add_option("--run-open-files", run.run_open_files,
+                      "Open-files limit (RLIMIT_NOFILE) of a sandboxed run");
+  run_cmd->add_option("--run-tmp-max-bytes", run.run_tmp_max_bytes,
+                      "Size of a sandboxed run's /tmp, and of its /dev/shm (each; the run's memory "
+                      "limit caps both, as their pages count against it)");
   run_cmd->add_option("--metrics-address-file", run.metrics_address_file,
                       "Write the metrics endpoint's host:port here once it serves");
   run_cmd->add_option("--metrics-listen", run.metrics_listen,

@@ -5,7 +5,8 @@
 //   build/bin/agent_overhead_bench --benchmark_repetitions=9
 //       --benchmark_report_aggregates_only=true
 //
-// Run as root to include the real cgroup work (as the agent does in production).
+// Run as root to include the real cgroup work (as the agent does in production) and the
+// sandboxed rows (namespaces, minimal root, seccomp, a uid per function; agent/runtime/sandbox.h).
 #include <benchmark/benchmark.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,6 +47,15 @@ struct Fixture {
     resctrl = std::make_unique<ResctrlManager>(ResctrlInfo{}, HostPaths{});
     auto opened = ReportSpool::Open(JoinPath(dir, "spool.db"), 1'000'000);
     if (opened.ok()) spool = std::move(opened).value();
+    if (geteuid() == 0) {
+      SandboxOptions options;
+      options.state_dir = JoinPath(dir, "sandbox");
+      if (auto prepared = Sandbox::Prepare(options); prepared.ok()) sandbox = std::move(*prepared);
+      if (auto opened_uids = RunUids::Open(JoinPath(dir, "run-uids"), {3'800'000, 10});
+          opened_uids.ok()) {
+        uids = std::move(*opened_uids);
+      }
+    }
   }
   ~Fixture() {
     for (const auto& [controller, mount] : layout.v1_mounts) rmdir(JoinPath(mount, parent).c_str());
@@ -53,7 +63,7 @@ struct Fixture {
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
-  Executor MakeExecutor(bool with_cgroups, bool with_spool) {
+  Executor MakeExecutor(bool with_cgroups, bool with_spool, bool sandboxed = false) {
     ExecutorOptions options;
     options.node_id = "bench";  // the spawner sits next to this benchmark in build/bin
     ExecutorDeps deps;
@@ -63,6 +73,12 @@ struct Fixture {
     deps.perf = ProbePerfSupport();
     deps.clock = &RealClock::Get();
     deps.sink = with_spool ? spool.get() : nullptr;
+    if (sandboxed) {
+      options.run_pids_max = 256;
+      deps.sandbox = sandbox.get();
+      deps.uids = uids.get();
+      deps.netns = netns.get();
+    }
     return Executor(options, deps);
   }
 
@@ -75,6 +91,10 @@ struct Fixture {
   std::unique_ptr<CgroupManager> null_cgroups = MakeCgroupManager(CgroupLayout{}, HostPaths{});
   std::unique_ptr<ResctrlManager> resctrl;
   std::unique_ptr<ReportSpool> spool;
+  std::unique_ptr<Sandbox> sandbox;  // null unless root
+  std::unique_ptr<RunUids> uids;
+  // As the agent keeps one: max_concurrent_runs + 1 namespaces made ahead.
+  std::unique_ptr<NetnsPool> netns = geteuid() == 0 ? std::make_unique<NetnsPool>(3) : nullptr;
 };
 
 Fixture& Shared() {
@@ -122,13 +142,20 @@ void BM_BareVforkExecWait(benchmark::State& state) { BareExecWait(state, Start::
 BENCHMARK(BM_BareVforkExecWait)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // Arguments: cgroups on/off, spool on/off, limits on/off (a 256 MiB memory limit and one
-// core of CPU quota, as the scheduler's allocations have), to show where the time goes.
-// agent_cpu_us counts every thread of this process and the spawner.
+// core of CPU quota, as the scheduler's allocations have), sandbox on/off, to show where the
+// time goes. agent_cpu_us counts every thread of this process (the network namespace pool's
+// too) and the spawner; not the sandbox's init, nor the kernel's work tearing namespaces down
+// in its own threads.
 void BM_ExecutorInvoke(benchmark::State& state) {
   const bool with_cgroups = state.range(0) != 0;
   const bool with_spool = state.range(1) != 0;
   const bool with_limits = state.range(2) != 0;
-  Executor executor = Shared().MakeExecutor(with_cgroups, with_spool);
+  const bool sandboxed = state.range(3) != 0;
+  if (sandboxed && Shared().sandbox == nullptr) {
+    state.SkipWithError("sandboxed runs need root");
+    return;
+  }
+  Executor executor = Shared().MakeExecutor(with_cgroups, with_spool, sandboxed);
   v1::InvokeRequest request;
   request.set_function_name("noop");
   if (with_limits) {
@@ -148,15 +175,17 @@ void BM_ExecutorInvoke(benchmark::State& state) {
   std::string label = with_cgroups && Shared().cgroups->version() != 0 ? "cgroups" : "no cgroups";
   label += with_spool ? ", spool" : ", no spool";
   if (with_limits) label += ", limits";
+  if (sandboxed) label += ", sandbox";
   state.SetLabel(label);
 }
 BENCHMARK(BM_ExecutorInvoke)
-    ->ArgNames({"cgroups", "spool", "limits"})
-    ->Args({1, 1, 1})
-    ->Args({1, 1, 0})
-    ->Args({1, 0, 0})
-    ->Args({0, 1, 0})
-    ->Args({0, 0, 0})
+    ->ArgNames({"cgroups", "spool", "limits", "sandbox"})
+    ->Args({1, 1, 1, 1})
+    ->Args({1, 1, 1, 0})
+    ->Args({1, 1, 0, 0})
+    ->Args({1, 0, 0, 0})
+    ->Args({0, 1, 0, 0})
+    ->Args({0, 0, 0, 0})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 // Again at the end: fork costs grow with the parent's size, so bracket the Invoke runs.

@@ -36,6 +36,16 @@ std::string KeyFeatures(const v1::HostInventory& inv) {
   return out.empty() ? "-" : out;
 }
 
+std::string IsolationText(const v1::Isolation& isolation) {
+  if (isolation.level().empty()) return "unknown";  // an agent from before sandboxes
+  if (isolation.missing().empty()) return isolation.level();
+  std::string out = isolation.level() + " (no ";
+  for (int i = 0; i < isolation.missing_size(); ++i) {
+    out += (i ? "," : "") + isolation.missing(i);
+  }
+  return out + ")";
+}
+
 namespace {
 
 int ChangeNode(const GlobalOptions& global, const NodesOptions& options) {
@@ -103,6 +113,11 @@ int RunNodes(const GlobalOptions& global, const NodesOptions& options) {
           {"memory_bytes", n.inventory().memory_bytes()},
           {"l3_bytes", n.inventory().cache().l3_bytes()},
           {"cpu_features", features},
+          {"isolation",
+           {{"level", n.inventory().isolation().level()},
+            {"missing", n.inventory().isolation().missing()},
+            {"per_function_users", n.inventory().isolation().per_function_users()},
+            {"network_functions", n.inventory().isolation().network_functions()}}},
           {"load",
            {{"running_invocations", n.load().running_invocations()},
             {"cpu_utilization", n.load().cpu_utilization()},
@@ -113,7 +128,8 @@ int RunNodes(const GlobalOptions& global, const NodesOptions& options) {
     return 0;
   }
   const int64_t now_ms = ToUnixMillis(RealClock::Get().WallNow());
-  Table table({"NODE", "ADDRESS", "HEALTH", "LAST HEARTBEAT", "CORES", "MEMORY", "CPU", "FEATURES"});
+  Table table({"NODE", "ADDRESS", "HEALTH", "LAST HEARTBEAT", "CORES", "MEMORY", "CPU",
+               "ISOLATION", "FEATURES"});
   for (const auto& n : resp.nodes()) {
     const auto& inv = n.inventory();
     table.AddRow({n.node_id(), n.address(),
@@ -123,7 +139,7 @@ int RunNodes(const GlobalOptions& global, const NodesOptions& options) {
                   std::to_string(inv.topology().physical_cores()) + "/" +
                       std::to_string(inv.topology().logical_cores()),
                   FormatBytes(inv.memory_bytes()), FormatPercent(n.load().cpu_utilization()),
-                  KeyFeatures(inv)});
+                  IsolationText(inv.isolation()), KeyFeatures(inv)});
   }
   table.Print(std::cout);
   if (resp.nodes_size() == 0) std::cout << "(no nodes registered yet)\n";

@@ -27,5 +27,7 @@ int RunNodes(const GlobalOptions& global, const NodesOptions& options);
 std::string HealthName(v1::NodeHealth health);
 // The features an operator reads a node by ("aes,sha_ni,avx2"), or "-".
 std::string KeyFeatures(const v1::HostInventory& inventory);
+// "full", "partial (no network,seccomp)", "none", or "unknown" for an agent that does not say.
+std::string IsolationText(const v1::Isolation& isolation);
 
 }  // namespace tailor::cli

@@ -1,6 +1,7 @@
 #include "agent/runtime/executor.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -150,6 +151,29 @@ Result<InstalledFunction> Executor::FindFunction(const v1::InvokeRequest& req) {
   }
   if (!found.ok()) return NotStarted(found.status());
   return found;
+}
+
+Status Executor::CheckSandbox() {
+  if (deps_.sandbox == nullptr) return OkStatus();
+  ProcessSpec spec;
+  spec.executable = "/bin/true";
+  spec.env = {"PATH=/usr/bin:/bin"};
+  spec.timeout = std::chrono::seconds(30);
+  spec.sandbox = deps_.sandbox->Probe();
+  spec.working_dir = deps_.sandbox->mounts() ? kSandboxBundleDir : "/";
+  if (::geteuid() == 0) spec.uid = spec.gid = 65534;
+  UniqueFd netns;
+  if (spec.sandbox.namespaces & spawn::kNsNet) {
+    TAILOR_ASSIGN_OR_RETURN(netns.fd, deps_.netns ? deps_.netns->Take() : NetnsPool::MakeNamespace());
+    spec.netns_fd = netns.fd;
+  }
+  TAILOR_ASSIGN_OR_RETURN(ProcessResult pr, RunProcess(spawner_, spec, nullptr));
+  if (pr.start_failure) return pr.start_failure->status;
+  if (pr.exit_code != 0) {
+    return InternalError("/bin/true in a sandbox exited with " + std::to_string(pr.exit_code) +
+                         " (signal " + std::to_string(pr.term_signal) + "): " + pr.stderr_tail);
+  }
+  return OkStatus();
 }
 
 Result<Executor::Isolation> Executor::IsolationFor(const v1::InvokeRequest& req,

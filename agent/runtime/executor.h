@@ -92,6 +92,10 @@ class Executor {
   Result<v1::InvokeResponse> Invoke(const v1::InvokeRequest& request,
                                     const std::function<bool()>& cancelled = {});
 
+  // Runs /bin/true once in a sandbox like every run's (ExecutorDeps::sandbox), as an
+  // unprivileged user: OK, or the error of the step this host cannot do. OK without a sandbox.
+  Status CheckSandbox();
+
   uint32_t running() const { return running_.load(); }
   uint32_t queued() const { return queued_.load(); }
   // Graceful stop: from now on Invoke refuses new runs (UNAVAILABLE, ErrorReason::kNotStarted,

@@ -143,6 +143,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Prepare(SandboxOptions options) {
   if (dir.empty()) return InvalidArgumentError("the sandbox needs a state directory");
   TAILOR_RETURN_IF_ERROR(MakeDirectories(dir));
   TAILOR_RETURN_IF_ERROR(MakeDirectories(JoinPath(dir, "root")));
+  TAILOR_RETURN_IF_ERROR(MakeDirectories(JoinPath(dir, "probe")));
   TAILOR_RETURN_IF_ERROR_CTX(BuildEtc(JoinPath(dir, "etc")), "preparing the runs' /etc");
   // Every directory above the root must let the runs' users through only while it is being
   // mounted, which happens as root; nothing of the agent's data is visible afterwards.
@@ -183,6 +184,14 @@ Result<spawn::SandboxRequest> Sandbox::For(const InstalledFunction& fn,
     box.views = views_;
   }
   return box;
+}
+
+spawn::SandboxRequest Sandbox::Probe() const {
+  InstalledFunction probe;
+  probe.manifest.name = "sandbox-probe";
+  probe.bundle_dir = JoinPath(options_.state_dir, "probe");
+  auto box = For(probe, 0);
+  return box.ok() ? *box : spawn::SandboxRequest{};  // For refuses network functions only
 }
 
 std::string Sandbox::EntrypointInside(const InstalledFunction& fn) const {

@@ -61,6 +61,10 @@ class Sandbox {
   // FAILED_PRECONDITION for a function that asks for the network where that is not allowed.
   Result<spawn::SandboxRequest> For(const InstalledFunction& fn, uint64_t memory_limit_bytes) const;
 
+  // A sandbox like every run's, around an empty bundle (state_dir/probe), to check at start
+  // that this host can make one.
+  spawn::SandboxRequest Probe() const;
+
   // Where a run sees `fn`'s entrypoint and working directory.
   std::string EntrypointInside(const InstalledFunction& fn) const;
   std::string WorkingDirInside(const InstalledFunction& fn) const;

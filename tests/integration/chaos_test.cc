@@ -55,6 +55,9 @@ class Receiver {
 
 class ChaosTest : public testing::LoopbackCluster {
  protected:
+  // These tests watch runs from outside through files the functions write on the host, so
+  // their agents leave runs the host's file system (every other namespace stays).
+  ChaosTest() { agent_extra_args_ = {"--sandbox-disable", "mount"}; }
   std::unique_ptr<testing::Subprocess> Scheduler(const std::string& listen) {
     return StartScheduler(listen,
                           {"--lease-timeout-ms", "2000", "--heartbeat-interval-ms", "300",
@@ -96,8 +99,9 @@ TEST_F(ChaosTest, RestartsAndKillsLoseNoWorkRunNothingTwiceThatMayNotAndTellEver
   dir_.Write("ledger/.keep", "");
   ::chmod(dir_.File("ledger").c_str(), 01777);
   ledger_ = dir_.File("ledger/runs");
-  const std::string script =
-      "echo \"$(cat) $TAILOR_INVOCATION_ID\" >> '" + ledger_ + "'\nsleep 0.4\necho done\n";
+  // Each function runs as its own user: whichever creates the ledger lets the other append.
+  const std::string script = "umask 0\necho \"$(cat) $TAILOR_INVOCATION_ID\" >> '" + ledger_ +
+                             "'\nsleep 0.4\necho done\n";
   DeployDir(ScriptBundle("ledger-idem", "1", script, "idempotent = true\n"));
   DeployDir(ScriptBundle("ledger-once", "1", script));
   Receiver receiver;
@@ -125,7 +129,8 @@ TEST_F(ChaosTest, RestartsAndKillsLoseNoWorkRunNothingTwiceThatMayNotAndTellEver
   scheduler = Scheduler(listen);
   ASSERT_TRUE(WaitUntil([&] { return Ledger().size() >= 40; }, 60s)) << scheduler->Log();
   a2->Stop(SIGKILL);
-  ASSERT_TRUE(WaitUntil([&] { return Ledger().size() >= 60; }, 60s)) << scheduler->Log();
+  ASSERT_TRUE(WaitUntil([&] { return Ledger().size() >= 60; }, 60s))
+      << scheduler->Log() << a1->Log() << a3->Log();
   ASSERT_TRUE(::kill(a3->pid(), SIGTERM) == 0);
   a2 = StartAgent("a2");
   const int drained = a3->Stop(0);

@@ -28,6 +28,9 @@ using namespace std::chrono_literals;
 
 class ReliabilityTest : public testing::LoopbackCluster {
  protected:
+  // These tests watch runs from outside through files the functions write on the host, so
+  // their agents leave runs the host's file system (every other namespace stays).
+  ReliabilityTest() { agent_extra_args_ = {"--sandbox-disable", "mount"}; }
   // Whether tailorctl lists node `id` as stopping.
   bool NodeStopping(const std::string& id) {
     int rc = -1;

@@ -111,6 +111,8 @@ class LoopbackCluster : public ::testing::Test {
     client->set_bearer_token_auth(AdminToken());
     return client;
   }
+  // More flags for every agent StartAgent starts.
+  std::vector<std::string> agent_extra_args_;
   std::unique_ptr<Subprocess> StartAgent(const std::string& id,
                                          const std::string& emulation = "") {
     const std::string addr_file = dir_.File(id + ".addr");
@@ -131,6 +133,7 @@ class LoopbackCluster : public ::testing::Test {
                                      "300",
                                      "--tls-dir",
                                      NodeTlsDir(id)};
+    argv.insert(argv.end(), agent_extra_args_.begin(), agent_extra_args_.end());
     if (!emulation.empty()) {
       argv.push_back("--emulation");
       argv.push_back(std::string(TAILOR_SOURCE_DIR) + "/deploy/emulation/" + emulation + ".toml");
