@@ -19,6 +19,15 @@ StartRequest Sample() {
                   "/sys/fs/resctrl/mon_groups/run-1/tasks"};
   r.counters = {{PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS},
                 {PERF_TYPE_HW_CACHE, 0x10002}};
+  r.sandbox.namespaces = kNsPid | kNsMount | kNsNet;
+  r.sandbox.root_dir = "/var/lib/tailor/sandbox/root";
+  r.sandbox.bundle_dir = "/srv/fn";
+  r.sandbox.etc_dir = "/var/lib/tailor/sandbox/etc";
+  r.sandbox.views = {"/usr", "/bin>usr/bin"};
+  r.sandbox.hostname = "tailor";
+  r.sandbox.tmp_bytes = 64 << 20;
+  r.sandbox.open_files = 1024;
+  r.sandbox.seccomp = true;
   return r;
 }
 
@@ -36,6 +45,18 @@ TEST(SpawnProtocol, StartRequestRoundTripsWithEmptyStringsIdsAndCounters) {
   EXPECT_EQ(decoded->gid, want.gid);  // 0 is a real gid, not "keep"
   EXPECT_EQ(decoded->join_files, want.join_files);
   EXPECT_EQ(decoded->counters, want.counters);
+  EXPECT_EQ(decoded->sandbox, want.sandbox);
+  EXPECT_EQ(decoded->fd_count(), kMaxFdCount);  // the network namespace travels too
+}
+
+TEST(SpawnProtocol, ASandboxWithUnknownNamespaceKindsIsRefusedBothWays) {
+  StartRequest r = Sample();
+  r.sandbox.namespaces |= 1u << 9;
+  EXPECT_EQ(EncodeStartRequest(r).status().code(), StatusCode::kInvalidArgument);
+  std::string good = EncodeStartRequest(Sample()).value();
+  const uint32_t unknown = 1u << 9;
+  std::memcpy(good.data() + 40, &unknown, sizeof(unknown));  // StartHeader::namespaces
+  EXPECT_FALSE(DecodeStartRequest(good).ok());
 }
 
 TEST(SpawnProtocol, UnsetFieldsStayUnset) {
@@ -46,6 +67,7 @@ TEST(SpawnProtocol, UnsetFieldsStayUnset) {
   r.env.clear();
   r.join_files.clear();
   r.counters.clear();
+  r.sandbox = {};
   auto encoded = EncodeStartRequest(r);
   ASSERT_TRUE(encoded.ok()) << encoded.status();
   auto decoded = DecodeStartRequest(*encoded);
@@ -56,6 +78,8 @@ TEST(SpawnProtocol, UnsetFieldsStayUnset) {
   EXPECT_TRUE(decoded->env.empty());
   EXPECT_TRUE(decoded->join_files.empty());
   EXPECT_TRUE(decoded->counters.empty());
+  EXPECT_FALSE(decoded->sandbox.enabled());
+  EXPECT_EQ(decoded->fd_count(), kFdCount);
 }
 
 TEST(SpawnProtocol, EncodingRefusesNulBytesOversizedRunsAndTooManyCounters) {

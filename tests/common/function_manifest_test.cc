@@ -30,6 +30,19 @@ TEST(ManifestKeysTest, AnUnknownKeyIsAnErrorNamingTheNearestKnownOne) {
   EXPECT_THAT(far.message(), ::testing::Not(HasSubstr("did you mean")));
 }
 
+TEST(ManifestKeysTest, NetworkIsNoneUnlessTheFunctionAsksForOutbound) {
+  EXPECT_EQ(ParseManifest(kBase)->network, FunctionNetwork::kNone);
+  EXPECT_EQ(ParseManifest(std::string(kBase) + "network = 'outbound'\n")->network,
+            FunctionNetwork::kOutbound);
+  EXPECT_EQ(ParseManifest(std::string(kBase) + "network = 'none'\n")->network,
+            FunctionNetwork::kNone);
+  for (const char* bad : {"network = 'host'\n", "network = true\n"}) {
+    Status s = Parse(bad);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(s.message(), HasSubstr("network")) << bad;
+  }
+}
+
 TEST(ManifestKeysTest, NamesAndVersionsThatArePathStepsAreRefused) {
   for (const char* bad : {"..", ".", "-x", ".git"}) {
     EXPECT_EQ(ParseManifest(std::string("name = 'f'\nversion = '") + bad +

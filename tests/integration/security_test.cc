@@ -289,3 +289,47 @@ TEST_F(SecurityTest, PlaintextEndpointsStayOnLoopbackAndAnAgentNeedsCredentials)
 
 }  // namespace
 }  // namespace tailor
+
+namespace tailor {
+namespace {
+
+// What the sandbox issue promises, checked as an outsider would: a probe deployed on a freshly
+// started cluster (the README's way, sandboxes on by default).
+TEST_F(SecurityTest, AProbeFunctionOnAFreshClusterIsBoxedIn) {
+  auto scheduler = StartScheduler("127.0.0.1:0");
+  auto a1 = StartAgent("a1");
+  WaitForNodes(1);
+  const std::string port = address_.substr(address_.rfind(':') + 1);
+  const std::string probe =
+      "echo processes=$(ls /proc | grep -c '^[0-9]*$')\n"
+      "cat " + dir_.File("data/scheduler.db") + " >/dev/null 2>&1 && echo read-scheduler-db\n"
+      "cat " + dir_.File("data/admin.token") + " >/dev/null 2>&1 && echo read-admin-token\n"
+      "ls " + dir_.File("a1") + " >/dev/null 2>&1 && echo listed-agent-data\n"
+      "(exec 3<>/dev/tcp/127.0.0.1/" + port + ") 2>/dev/null && echo reached-scheduler\n"
+      "ls -A /tmp /dev/shm | grep -v '^/\\|^$' && echo found-leftovers\n"
+      "echo left > /tmp/mine; echo left > /dev/shm/mine\n"
+      "grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status\n";
+  // bash for /dev/tcp; two deployments, so the second run is a different function.
+  const std::string bundle = ScriptBundle("probe", "1", "exec /bin/bash -s <<'EOF'\n" + probe + "EOF\n");
+  DeployDir(bundle);
+  DeployDir(ScriptBundle("probe-again", "1", "exec /bin/bash -s <<'EOF'\n" + probe + "EOF\n"));
+  for (const std::string fn : {"probe", "probe-again"}) {
+    auto resp = Invoke(fn, "");
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    const std::string& out = resp->output();
+    EXPECT_EQ(resp->outcome(), v1::RUN_OUTCOME_SUCCEEDED) << resp->error() << a1->Log();
+    const size_t at = out.find("processes=");
+    ASSERT_NE(at, std::string::npos) << out;
+    EXPECT_LE(std::stoi(out.substr(at + 10)), 6) << out;
+    EXPECT_EQ(out.substr(out.find('\n') + 1), "NoNewPrivs:\t1\nSeccomp:\t2\n") << fn;
+  }
+  // The node says how it isolates runs.
+  int rc = -1;
+  const std::string nodes = Ctl({"nodes"}, &rc);
+  EXPECT_EQ(rc, 0) << nodes;
+  EXPECT_NE(nodes.find("ISOLATION"), std::string::npos) << nodes;
+  EXPECT_NE(nodes.find(" full "), std::string::npos) << nodes;
+}
+
+}  // namespace
+}  // namespace tailor
