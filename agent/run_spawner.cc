@@ -76,6 +76,16 @@ struct Run {
   pid_t pid = -1;
   int channel = -1;        // -1 once the agent closed it
   int start_failure = -1;  // read end of the child's start-failure pipe
+  // A sandbox whose init reports the function's whole exit: the spawner watches the pipe and
+  // reports the run when the record comes (reported), then only reaps init.
+  bool watch_pipe = false;
+  bool reported = false;
+  // What the run's processes wrote to the pipe so far.
+  spawn::StartStep start_step = spawn::StartStep::kNone;
+  int32_t start_detail = 0;
+  int32_t start_error = 0;
+  bool has_function_status = false;
+  int32_t function_status = 0;
 };
 
 std::vector<Run> g_runs;
@@ -114,6 +124,7 @@ void SendFailed(int channel, int err) {
 // Everything the child needs, built before vfork/clone.
 struct ChildPlan {
   const spawn::StartRequest* request = nullptr;
+  int fs_detail_base = 0;  // added to a failed fs_ops index (kOnTemplateDetailBase on a template)
   std::vector<char*> argv;
   std::vector<char*> envp;
   std::vector<perf_event_attr> counters;
@@ -353,7 +364,7 @@ int SandboxChild(void* raw) {
   }
   for (size_t i = 0; i < plan.fs_ops.size(); ++i) {
     if (DoFsOp(plan.fs_ops[i]) != 0) {
-      FailStart(spawn::StartStep::kSandbox, static_cast<int>(i), errno);
+      FailStart(spawn::StartStep::kSandbox, plan.fs_detail_base + static_cast<int>(i), errno);
     }
   }
   umask(022);
@@ -370,18 +381,61 @@ int SandboxChild(void* raw) {
     close(null_fd);
   }
   close(spawn::kChildChannelFd);
+  // No syscall filter for init (a second filter costs a BPF compile per run): it runs only
+  // this file's code, as the function's user with no_new_privs, and the function's filter
+  // keeps the function from tracing it.
   DropPrivileges(*plan.request);
   WatchSpawner(true);
-  InstallSeccomp(plan);
   fcntl(spawn::kChildStartFailureFd, F_SETFD, 0);  // init writes the function's status there
   char pid_text[12];
   char run_init[] = "--run-init";
   char name[] = "tailor-run-init";
-  char* init_argv[] = {name, run_init, const_cast<char*>(Decimal(static_cast<int>(function), pid_text)),
+  char own_proc[] = {(box.namespaces & spawn::kNsMount) ? '1' : '0', '\0'};
+  char* init_argv[] = {name, run_init,
+                       const_cast<char*>(Decimal(static_cast<int>(function), pid_text)), own_proc,
                        nullptr};
   char* no_env[] = {nullptr};
   syscall(SYS_execveat, kChildSelfExeFd, "", init_argv, no_env, AT_EMPTY_PATH);
   FailStart(spawn::StartStep::kSandbox, spawn::kSandboxInit, errno);
+}
+
+// The templates made in this process's own mount namespace (sandbox_plan.h), by key, and the
+// keys that could not be made (their runs get the whole plan, and its errors).
+std::vector<std::string> g_templates;
+std::vector<std::string> g_failed_templates;
+bool g_own_mount_namespace = false;
+
+// Makes the template for `box` unless it exists. False when it cannot be made.
+bool EnsureTemplate(const spawn::SandboxRequest& box) {
+  const std::string key = spawn::SandboxTemplateKey(box);
+  for (const std::string& made : g_templates) {
+    if (made == key) return true;
+  }
+  for (const std::string& failed : g_failed_templates) {
+    if (failed == key) return false;
+  }
+  if (!g_own_mount_namespace) {
+    // A slave: the host's later mounts still arrive here, nothing made here leaves.
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+      Log("making the spawner's own mount namespace (runs assemble their whole root)", errno);
+      g_failed_templates.push_back(key);
+      return false;
+    }
+    g_own_mount_namespace = true;
+  }
+  const mode_t old_umask = umask(0);
+  bool ok = true;
+  for (const spawn::FsOp& op : spawn::PlanSandboxTemplate(box)) {
+    if (DoFsOp(op) != 0) {
+      Log(("preparing the sandbox template at " + op.target).c_str(), errno);
+      umount2(box.root_dir.c_str(), MNT_DETACH);
+      ok = false;
+      break;
+    }
+  }
+  umask(old_umask);
+  (ok ? g_templates : g_failed_templates).push_back(key);
+  return ok;
 }
 
 int CloneFlags(uint32_t namespaces) {
@@ -407,28 +461,51 @@ pid_t StartChild(ChildPlan& plan, const int* fds, int start_failure_write) {
                &args);
 }
 
-// The init of a sandboxed run's pid namespace (`tailor-run-spawner --run-init <pid>`): it
-// forwards every signal it can to the function, reaps whatever ends up its child, and when
-// the function exits writes its wait status to the start-failure pipe (fd 4) and exits,
-// which ends everything else in the namespace. The function cannot signal it: a namespace's
-// init ignores signals from inside it that it has no handler for.
-[[noreturn]] void RunInit(pid_t function) {
+// The init of a sandboxed run's pid namespace (`tailor-run-spawner --run-init <pid> <own
+// proc>`): it forwards every signal it can to the function, reaps whatever ends up its child,
+// and when the function exits writes its exit (wait status, rusage and, with the sandbox's own
+// /proc, its io counters) to the start-failure pipe (fd 4) and exits, which ends everything
+// else in the namespace. The function cannot signal it: a namespace's init ignores signals
+// from inside it that it has no handler for.
+[[noreturn]] void ReportFunctionExit(pid_t function, bool own_proc) {
+  spawn::ChildRecord record;
+  record.kind = spawn::ChildRecord::kFunctionExit;
+  if (own_proc) {
+    char path[32];
+    std::snprintf(path, sizeof(path), "/proc/%d/io", static_cast<int>(function));
+    if (const int fd = open(path, O_RDONLY | O_CLOEXEC); fd >= 0) {
+      const ssize_t n = read(fd, record.io_text, sizeof(record.io_text));
+      if (n > 0) record.io_text_bytes = static_cast<int32_t>(n);
+      close(fd);
+    }
+  }
+  int status = 0;
+  while (wait4(function, &status, 0, &record.usage) < 0 && errno == EINTR) {
+  }
+  record.wait_status = status;
+  record.has_usage = own_proc ? 1 : 0;
+  ssize_t ignored = write(spawn::kChildStartFailureFd, &record, sizeof(record));
+  (void)ignored;
+  _exit(0);
+}
+
+[[noreturn]] void RunInit(pid_t function, bool own_proc) {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, nullptr);
   for (;;) {
-    int status = 0;
-    pid_t reaped;
-    while ((reaped = waitpid(-1, &status, WNOHANG)) > 0) {
-      if (reaped != function) continue;
-      spawn::ChildRecord record;
-      record.kind = spawn::ChildRecord::kFunctionExit;
-      record.wait_status = status;
-      ssize_t ignored = write(spawn::kChildStartFailureFd, &record, sizeof(record));
-      (void)ignored;
-      _exit(0);
+    // Look before reaping: the function is reaped only once its io counters are read.
+    for (;;) {
+      siginfo_t exited;
+      std::memset(&exited, 0, sizeof(exited));
+      if (waitid(P_ALL, 0, &exited, WEXITED | WNOHANG | WNOWAIT) != 0) {
+        if (errno == ECHILD) _exit(125);  // the function is gone without a status
+        break;
+      }
+      if (exited.si_pid == 0) break;
+      if (exited.si_pid == function) ReportFunctionExit(function, own_proc);
+      waitpid(exited.si_pid, nullptr, 0);  // an orphan of the function's
     }
-    if (reaped < 0 && errno == ECHILD) _exit(125);  // the function is gone without a status
     siginfo_t info;
     const int sig = sigwaitinfo(&all, &info);
     if (sig > 0 && sig != SIGCHLD) kill(function, sig);
@@ -480,7 +557,12 @@ bool HandleRequest() {
   plan.envp.push_back(nullptr);
   for (const auto& c : request->counters) plan.counters.push_back(spawn::CounterAttr(c));
   const spawn::SandboxRequest& box = request->sandbox;
-  if (box.namespaces & spawn::kNsMount) plan.fs_ops = spawn::PlanSandboxFs(box);
+  if ((box.namespaces & spawn::kNsMount) && box.rootfs.empty() && EnsureTemplate(box)) {
+    plan.fs_ops = spawn::PlanSandboxRunOnTemplate(box);
+    plan.fs_detail_base = spawn::kOnTemplateDetailBase;
+  } else if (box.namespaces & spawn::kNsMount) {
+    plan.fs_ops = spawn::PlanSandboxFs(box);
+  }
   if (box.namespaces & spawn::kNsNet) plan.netns_fd = fds[spawn::kNetns];
   if (box.seccomp && !g_seccomp.empty()) {
     plan.seccomp.len = static_cast<unsigned short>(g_seccomp.size());
@@ -506,11 +588,79 @@ bool HandleRequest() {
     if (fd != channel) close(fd);
   }
   fcntl(channel, F_SETFL, O_NONBLOCK);
-  g_runs.push_back({pid, channel, start_failure[0]});
+  const bool watch_pipe = (box.namespaces & spawn::kNsPid) && (box.namespaces & spawn::kNsMount);
+  if (watch_pipe) fcntl(start_failure[0], F_SETFL, O_NONBLOCK);
+  g_runs.push_back({pid, channel, start_failure[0], watch_pipe, false});
   return true;
 }
 
-// Reaps every run that has exited and reports it.
+// Sends the run's exit and closes its channel.
+void FinishRun(Run& run, const spawn::SpawnEvent& event) {
+  SendEvent(run.channel, event);
+  if (run.channel >= 0) {
+    // A kill byte the agent sent at the timeout may still be unread: closing a Unix socket
+    // with unread data resets the peer, which would lose the event just sent.
+    char unread;
+    while (recv(run.channel, &unread, 1, MSG_DONTWAIT) > 0) {
+    }
+    close(run.channel);
+    run.channel = -1;
+  }
+  run.reported = true;
+}
+
+int64_t MonotonicNs() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+// Reads what is on a run's start-failure pipe into `run` (failures, the function's status)
+// and, when init reported the function's whole exit (rusage and io included), into `whole`.
+// Returns whether it did; `eof` says the pipe has no writers left.
+bool ReadRecords(Run& run, spawn::SpawnEvent& whole, bool* eof) {
+  bool whole_exit = false;
+  spawn::ChildRecord record;
+  ssize_t n;
+  while ((n = read(run.start_failure, &record, sizeof(record))) == sizeof(record)) {
+    if (record.kind == spawn::ChildRecord::kFunctionExit) {
+      run.has_function_status = true;
+      run.function_status = record.wait_status;
+      if (record.has_usage) {
+        whole.wait_status = record.wait_status;
+        whole.usage = record.usage;
+        whole.io_text_bytes = std::clamp<int32_t>(record.io_text_bytes, 0, sizeof(whole.io_text));
+        std::memcpy(whole.io_text, record.io_text, sizeof(whole.io_text));
+        whole_exit = true;
+      }
+    } else if (run.start_step == spawn::StartStep::kNone &&
+               record.step != spawn::StartStep::kNone) {
+      run.start_step = record.step;
+      run.start_detail = record.detail;
+      run.start_error = record.error;
+    }
+  }
+  if (eof != nullptr) *eof = n == 0;
+  return whole_exit && run.start_step == spawn::StartStep::kNone;
+}
+
+// A watched sandbox's pipe is readable: report the run now if init said how the function
+// ended; tearing the namespaces down (which can take a while) then happens off the run's time.
+void HandlePipe(Run& run) {
+  spawn::SpawnEvent event;
+  event.kind = spawn::EventKind::kExited;
+  event.pid = run.pid;
+  event.exited_monotonic_ns = MonotonicNs();
+  bool eof = false;
+  if (ReadRecords(run, event, &eof)) {
+    FinishRun(run, event);
+    run.watch_pipe = false;
+  } else if (eof) {
+    run.watch_pipe = false;  // init's reaping reports it
+  }
+}
+
+// Reaps every run that has exited and reports it (unless it was reported already).
 void ReapExited() {
   for (;;) {
     siginfo_t info;
@@ -520,9 +670,7 @@ void ReapExited() {
     spawn::SpawnEvent event;
     event.kind = spawn::EventKind::kExited;
     event.pid = pid;
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    event.exited_monotonic_ns = int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+    event.exited_monotonic_ns = MonotonicNs();
     // While it is a zombie its io counters include its reaped descendants.
     char path[64];
     std::snprintf(path, sizeof(path), "/proc/%d/io", static_cast<int>(pid));
@@ -541,28 +689,20 @@ void ReapExited() {
     for (auto it = g_runs.begin(); it != g_runs.end(); ++it) {
       if (it->pid != pid) continue;
       // The pipe's writers have all exited: a failure is there now, and with a sandbox's
-      // init, the function's own wait status (the status above is init's).
-      spawn::ChildRecord record;
-      while (read(it->start_failure, &record, sizeof(record)) == sizeof(record)) {
-        if (record.kind == spawn::ChildRecord::kFunctionExit) {
-          event.wait_status = record.wait_status;
-        } else if (event.start_step == spawn::StartStep::kNone &&
-                   record.step != spawn::StartStep::kNone) {
-          event.start_step = record.step;
-          event.start_detail = record.detail;
-          event.error = record.error;
+      // init, the function's own exit (the status above is init's).
+      if (!it->reported) {
+        spawn::SpawnEvent whole = event;
+        if (ReadRecords(*it, whole, nullptr)) {
+          event = whole;
+        } else {
+          if (it->has_function_status) event.wait_status = it->function_status;
+          event.start_step = it->start_step;
+          event.start_detail = it->start_detail;
+          event.error = it->start_error;
         }
+        FinishRun(*it, event);
       }
       close(it->start_failure);
-      SendEvent(it->channel, event);
-      if (it->channel >= 0) {
-        // A kill byte the agent sent at the timeout may still be unread: closing a Unix socket
-        // with unread data resets the peer, which would lose the event just sent.
-        char unread;
-        while (recv(it->channel, &unread, 1, MSG_DONTWAIT) > 0) {
-        }
-        close(it->channel);
-      }
       g_runs.erase(it);
       break;
     }
@@ -603,7 +743,9 @@ void PrepareSandboxes() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 3 && std::strcmp(argv[1], "--run-init") == 0) RunInit(std::atoi(argv[2]));
+  if (argc == 4 && std::strcmp(argv[1], "--run-init") == 0) {
+    RunInit(std::atoi(argv[2]), std::strcmp(argv[3], "1") == 0);
+  }
   g_self = getpid();
   // fds 0-7 stay occupied (stdio, the control socket, spares) so that received descriptors
   // are all above 7; see TakeDescriptors.
@@ -642,6 +784,8 @@ int main(int argc, char** argv) {
     if (agent_connected) fds.push_back({spawn::kSpawnerControlFd, POLLIN, 0});
     const size_t first_channel = fds.size();
     for (const Run& run : g_runs) fds.push_back({run.channel, POLLIN, 0});  // -1 is skipped
+    const size_t first_pipe = fds.size();
+    for (const Run& run : g_runs) fds.push_back({run.watch_pipe ? run.start_failure : -1, POLLIN, 0});
     if (poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       Log("poll", errno);
@@ -653,8 +797,18 @@ int main(int argc, char** argv) {
       }
       ReapExited();
     }
-    // Channels before new requests: g_runs may grow in HandleRequest.
-    for (size_t i = first_channel; i < fds.size(); ++i) {
+    // Pipes and channels before new requests: g_runs may grow in HandleRequest, and a run
+    // reaped above is gone (so look runs up by descriptor).
+    for (size_t i = first_pipe; i < fds.size(); ++i) {
+      if (fds[i].revents == 0 || fds[i].fd < 0) continue;
+      for (Run& run : g_runs) {
+        if (run.watch_pipe && run.start_failure == fds[i].fd) {
+          HandlePipe(run);
+          break;
+        }
+      }
+    }
+    for (size_t i = first_channel; i < first_pipe; ++i) {
       if (fds[i].revents == 0) continue;
       for (Run& run : g_runs) {
         if (run.channel == fds[i].fd) {

@@ -50,6 +50,7 @@ struct Fixture {
     if (geteuid() == 0) {
       SandboxOptions options;
       options.state_dir = JoinPath(dir, "sandbox");
+      if (const char* off = getenv("TMP_DISABLE")) DisableIsolation(ParseIsolationKinds(off).value(), options);
       if (auto prepared = Sandbox::Prepare(options); prepared.ok()) sandbox = std::move(*prepared);
       if (auto opened_uids = RunUids::Open(JoinPath(dir, "run-uids"), {3'800'000, 10});
           opened_uids.ok()) {

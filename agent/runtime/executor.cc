@@ -164,7 +164,7 @@ Status Executor::CheckSandbox() {
   if (::geteuid() == 0) spec.uid = spec.gid = 65534;
   UniqueFd netns;
   if (spec.sandbox.namespaces & spawn::kNsNet) {
-    TAILOR_ASSIGN_OR_RETURN(netns.fd, deps_.netns ? deps_.netns->Take() : NetnsPool::MakeNamespace());
+    TAILOR_ASSIGN_OR_RETURN(netns.fd, deps_.netns ? deps_.netns->Take("") : NetnsPool::MakeNamespace());
     spec.netns_fd = netns.fd;
   }
   TAILOR_ASSIGN_OR_RETURN(ProcessResult pr, RunProcess(spawner_, spec, nullptr));
@@ -420,7 +420,7 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req,
   spec.cancelled = cancelled;
   UniqueFd netns;
   if (spec.sandbox.namespaces & spawn::kNsNet) {
-    auto taken = deps_.netns ? deps_.netns->Take() : NetnsPool::MakeNamespace();
+    auto taken = deps_.netns ? deps_.netns->Take(fn.manifest.name) : NetnsPool::MakeNamespace();
     if (!taken.ok()) {
       MarkStartFailed(v1::START_STEP_SANDBOX, taken.status(), report);
       return Deliver(std::move(report), "", false, "");
@@ -436,6 +436,13 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req,
                                          : StartFailure{StartFailStep::kSpawner, pr.status()};
     MarkStartFailed(ToProtoStep(failure.step), failure.status, report);
     return Deliver(std::move(report), "", false, "");
+  }
+  if (deps_.netns != nullptr && netns.fd >= 0 && pr->function_rusage &&
+      (spec.sandbox.namespaces & spawn::kNsPid)) {
+    // The run is over: its init has ended, taking every process of the run with it (the
+    // kernel may still be finishing that). The function's next run may have this network
+    // namespace (netns_pool.h says why that is safe).
+    deps_.netns->Return(fn.manifest.name, netns.Release());
   }
   Measure(*pr, spec, *confinement, report);
   const bool drop_output = report.outcome() == v1::RUN_OUTCOME_OUTPUT_TOO_LARGE;

@@ -32,7 +32,7 @@ Status LoopbackUp() {
 
 }  // namespace
 
-NetnsPool::NetnsPool(size_t target) : target_(target) {
+NetnsPool::NetnsPool(size_t target, size_t max_idle) : target_(target), max_idle_(max_idle) {
   thread_ = std::thread([this] { Fill(); });
 }
 
@@ -44,6 +44,7 @@ NetnsPool::~NetnsPool() {
   wanted_.notify_all();
   thread_.join();
   for (int fd : ready_) ::close(fd);
+  for (const auto& [key, fd] : idle_) ::close(fd);
 }
 
 Result<int> NetnsPool::MakeNamespace() {
@@ -71,9 +72,15 @@ Result<int> NetnsPool::MakeNamespace() {
   return made;
 }
 
-Result<int> NetnsPool::Take() {
+Result<int> NetnsPool::Take(const std::string& key) {
   {
     std::lock_guard lock(mu_);
+    for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
+      if (it->first != key) continue;
+      const int fd = it->second;
+      idle_.erase(std::next(it).base());
+      return fd;
+    }
     if (!ready_.empty()) {
       const int fd = ready_.front();
       ready_.pop_front();
@@ -83,6 +90,19 @@ Result<int> NetnsPool::Take() {
   }
   wanted_.notify_one();
   return MakeNamespace();
+}
+
+void NetnsPool::Return(const std::string& key, int fd) {
+  int evicted = -1;
+  {
+    std::lock_guard lock(mu_);
+    idle_.emplace_back(key, fd);
+    if (idle_.size() > max_idle_) {
+      evicted = idle_.front().second;
+      idle_.pop_front();
+    }
+  }
+  if (evicted >= 0) ::close(evicted);
 }
 
 void NetnsPool::Fill() {

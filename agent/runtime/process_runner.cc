@@ -84,7 +84,10 @@ std::string SandboxStepName(int detail, const spawn::SandboxRequest& box) {
     case spawn::kSandboxInit: return "starting the namespace's init";
     default: break;
   }
-  const std::vector<spawn::FsOp> ops = spawn::PlanSandboxFs(box);
+  const bool on_template = detail >= spawn::kOnTemplateDetailBase;
+  const std::vector<spawn::FsOp> ops =
+      on_template ? spawn::PlanSandboxRunOnTemplate(box) : spawn::PlanSandboxFs(box);
+  if (on_template) detail -= spawn::kOnTemplateDetailBase;
   if (detail >= 0 && static_cast<size_t>(detail) < ops.size()) {
     const spawn::FsOp& op = ops[static_cast<size_t>(detail)];
     return (op.kind == spawn::FsOp::Kind::kMount ? "mounting " + (op.source.empty() ? op.fstype : op.source) + " on " : "preparing ") + op.target;

@@ -95,7 +95,51 @@ void PlanDev(const SandboxRequest& box, Planner& p) {
           "size=" + std::to_string(box.tmp_bytes) + ",mode=1777");
 }
 
+// A run's own places: /tmp, /dev/shm, the bundle, /proc.
+void PlanRunOwn(const SandboxRequest& box, Planner& p) {
+  p.Mount("tailor-tmp", p.In("/tmp"), "tmpfs", MS_NOSUID | MS_NODEV,
+          "size=" + std::to_string(box.tmp_bytes) + ",mode=1777");
+  p.Mount("tailor-shm", p.In("/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+          "size=" + std::to_string(box.tmp_bytes) + ",mode=1777");
+  p.BindReadOnly(box.bundle_dir, p.In("/function"));
+  p.Mount("proc", p.In("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+}
+
 }  // namespace
+
+std::vector<FsOp> PlanSandboxTemplate(const SandboxRequest& box) {
+  Planner p(box.root_dir);
+  PlanHostViews(box, p);
+  p.Mount("tailor-dev", p.In("/dev"), "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755");
+  p.CharDevice(p.In("/dev/null"), 1, 3);
+  p.CharDevice(p.In("/dev/zero"), 1, 5);
+  p.CharDevice(p.In("/dev/full"), 1, 7);
+  p.CharDevice(p.In("/dev/random"), 1, 8);
+  p.CharDevice(p.In("/dev/urandom"), 1, 9);
+  p.Symlink("/proc/self/fd", p.In("/dev/fd"));
+  p.Symlink("/proc/self/fd/0", p.In("/dev/stdin"));
+  p.Symlink("/proc/self/fd/1", p.In("/dev/stdout"));
+  p.Symlink("/proc/self/fd/2", p.In("/dev/stderr"));
+  p.Mkdir(p.In("/dev/shm"), 01777);
+  // Read-only from here on: every run's copy shares these file systems.
+  p.Mount("", p.In("/dev"), "", MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC);
+  p.Mount("", p.In(""), "", MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV);
+  return p.Take();
+}
+
+std::vector<FsOp> PlanSandboxRunOnTemplate(const SandboxRequest& box) {
+  Planner p(box.root_dir);
+  p.Mount("", "/", "", MS_REC | MS_PRIVATE);
+  PlanRunOwn(box, p);
+  p.PivotRoot();
+  return p.Take();
+}
+
+std::string SandboxTemplateKey(const SandboxRequest& box) {
+  std::string key = box.root_dir + '\n' + box.etc_dir;
+  for (const std::string& view : box.views) key += '\n' + view;
+  return key;
+}
 
 std::vector<FsOp> PlanSandboxFs(const SandboxRequest& box) {
   Planner p(box.root_dir);

@@ -45,4 +45,20 @@ struct FsOp {
 // The operations for `box` (which has kNsMount), in order. Every path is absolute.
 std::vector<FsOp> PlanSandboxFs(const SandboxRequest& box);
 
+// The same root in two parts, for host views (no rootfs): the template, which
+// tailor-run-spawner makes once in its own mount namespace (a slave of the host's, so nothing
+// of it reaches the host, and it goes when the spawner does), holds everything runs share,
+// all of it read-only: the root's mount points, the host views and /etc, and /dev with its
+// nodes. A run's mount namespace starts as a copy of the spawner's, so the run then only adds
+// its own /tmp, /dev/shm, bundle and /proc and pivots (PlanSandboxRunOnTemplate): a third of
+// the operations. Shared mounts are read-only because a copied mount shares its file system
+// with the original: a writable shared /dev would let one run leave files for the next.
+std::vector<FsOp> PlanSandboxTemplate(const SandboxRequest& box);
+std::vector<FsOp> PlanSandboxRunOnTemplate(const SandboxRequest& box);
+// What identifies a template: runs with the same key share one.
+std::string SandboxTemplateKey(const SandboxRequest& box);
+// A StartFailure detail >= kOnTemplateDetailBase is an index into PlanSandboxRunOnTemplate
+// (detail - base); below it, into PlanSandboxFs.
+inline constexpr int kOnTemplateDetailBase = 10000;
+
 }  // namespace tailor::agent::spawn

@@ -161,8 +161,11 @@ enum SandboxStep : int32_t {
 };
 
 // What the run's processes write to the start-failure pipe: a failure before exec (by the
-// child, or by the sandbox's init before it became init), or, from the sandbox's init, the
-// function's wait status (the spawner only sees init's).
+// child, or by the sandbox's first process before it became init), or, from the sandbox's
+// init, the function's exit: its wait status (the spawner only sees init's), its rusage, and,
+// when the sandbox has its own /proc, its /proc/<pid>/io read while it was a zombie. With
+// all of that the spawner reports the run at once, without waiting for the namespaces to be
+// torn down (has_usage).
 struct ChildRecord {
   enum Kind : int32_t { kStartFailure = 1, kFunctionExit = 2 };
   Kind kind = kStartFailure;
@@ -170,7 +173,14 @@ struct ChildRecord {
   int32_t detail = 0;                 // kStartFailure
   int32_t error = 0;                  // kStartFailure
   int32_t wait_status = 0;            // kFunctionExit
+  int32_t has_usage = 0;              // kFunctionExit: usage and io_text are the function's
+  int32_t io_text_bytes = 0;
+  int32_t reserved = 0;
+  struct rusage usage {};
+  char io_text[512] = {};
 };
+// One write of a record is atomic (a pipe keeps writes up to PIPE_BUF whole).
+static_assert(sizeof(ChildRecord) <= 4096);
 
 enum class EventKind : uint32_t { kFailed = 2, kExited = 3, kCounters = 4 };
 

@@ -205,6 +205,7 @@ TEST_F(SandboxTest, NothingWrittenByOneFunctionIsLeftForTheNext) {
                 "echo x > /function/left 2>/dev/null && echo bundle-written\n"
                 "echo x > /etc/left 2>/dev/null && echo etc-written\n"
                 "echo x > /usr/left 2>/dev/null && echo usr-written\n"
+                "echo x > /dev/left 2>/dev/null && echo dev-written\n"
                 "echo x > /left 2>/dev/null && echo root-written\n"
                 "cat /tmp/left /dev/shm/left\n");
   v1::InvokeResponse writer = Run("writer");
