@@ -64,7 +64,12 @@ AgentMetrics::AgentMetrics(prometheus::Registry& r)
       sources_(prometheus::BuildGauge()
                    .Name("tailor_agent_telemetry_source_available")
                    .Help("1 if this host provides the telemetry source, else 0")
-                   .Register(r)) {}
+                   .Register(r)),
+      isolation_(prometheus::BuildGauge()
+                     .Name("tailor_agent_isolation")
+                     .Help("1 if runs here are isolated by this kind (pid, mount, ipc, uts, "
+                           "network, seccomp), 0 if the operator turned it off")
+                     .Register(r)) {}
 
 void AgentMetrics::RecordRun(const v1::RunReport& report) {
   const std::string& fn = report.function_name();
@@ -97,6 +102,10 @@ void AgentMetrics::SetSpool(uint64_t depth, uint64_t dropped_total) {
     spool_dropped_.Increment(dropped - spool_dropped_seen_);
     spool_dropped_seen_ = dropped;
   }
+}
+
+void AgentMetrics::SetIsolation(const std::string& kind, bool on) {
+  isolation_.Add({{"kind", kind}}).Set(on ? 1 : 0);
 }
 
 void AgentMetrics::SetSourceAvailable(const std::string& source, bool available) {

@@ -39,6 +39,8 @@ class AgentMetrics {
   // A refused call: "unauthenticated" or "permission_denied".
   void RecordAccessDenied(std::string_view code);
   void SetSourceAvailable(const std::string& source, bool available);
+  // Whether runs are isolated by `kind` (agent/runtime/sandbox.h names the kinds).
+  void SetIsolation(const std::string& kind, bool on);
 
  private:
   prometheus::Family<prometheus::Counter>& invocations_;
@@ -55,6 +57,7 @@ class AgentMetrics {
   std::mutex spool_mu_;
   double spool_dropped_seen_ = 0;  // guarded by spool_mu_
   prometheus::Family<prometheus::Gauge>& sources_;
+  prometheus::Family<prometheus::Gauge>& isolation_;
 };
 
 }  // namespace tailor::agent

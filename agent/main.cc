@@ -387,8 +387,7 @@ int RunAgent(const RunOptions& opts) {
   ReportSources(metrics, *cgroups, *inv, resctrl, sources.paths);
   for (const char* kind : {"pid", "mount", "ipc", "uts", "network", "seccomp"}) {
     const auto& missing = isolation->level.missing;
-    metrics.SetSourceAvailable(std::string("sandbox_") + kind,
-                               std::find(missing.begin(), missing.end(), kind) == missing.end());
+    metrics.SetIsolation(kind, std::find(missing.begin(), missing.end(), kind) == missing.end());
   }
   auto exposer = ServeMetrics(opts, registry);
   if (!exposer.ok()) return Fail("cannot serve metrics", exposer.status());

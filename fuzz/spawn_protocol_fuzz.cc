@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto again = spawn::DecodeStartRequest(*encoded);
   if (!again.ok() || again->executable != request->executable || again->argv != request->argv ||
       again->env != request->env || again->join_files != request->join_files ||
-      again->counters != request->counters || again->uid != request->uid) {
+      again->counters != request->counters || again->uid != request->uid ||
+      again->sandbox != request->sandbox) {
     std::abort();
   }
   return 0;

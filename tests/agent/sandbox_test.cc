@@ -341,31 +341,29 @@ TEST_F(SandboxTest, AFunctionAskingForTheNetworkIsRefusedWhereNotAllowed) {
 }
 
 TEST_F(SandboxTest, ARootfsBundleIsTheRunsWholeFileSystem) {
-  // A tiny rootfs: a static busybox-free shell is not on Debian by default, so the rootfs
-  // carries the dynamic bash and its libraries copied from the host (what `docker export`
-  // of a small image gives, in miniature).
-  const std::string src = "src-rootfs";
-  dir_.Write(src + "/tailor.toml", "name = 'rootfs'\nversion = '1'\nentrypoint = 'run.sh'\n");
-  dir_.Write(src + "/run.sh", "#!/bin/bash\necho in-rootfs; ls /; cat /etc/marker\n");
-  ::chmod(dir_.File(src + "/run.sh").c_str(), 0755);
-  dir_.Write(src + "/rootfs/etc/marker", "rootfs-etc\n");
-  for (const std::string file : {"/bin/bash", "/bin/ls", "/bin/cat"}) {
-    ASSERT_TRUE(CopyFile(file, dir_.File(src + "/rootfs" + file)).ok());
-    ::chmod(dir_.File(src + "/rootfs" + file).c_str(), 0755);
-  }
-  for (const std::string lib : {"libc.so.6", "libtinfo.so.6", "libselinux.so.1", "libpcre2-8.so.0"}) {
-    ASSERT_TRUE(CopyFile("/lib/x86_64-linux-gnu/" + lib,
-                         dir_.File(src + "/rootfs/lib/x86_64-linux-gnu/" + lib)).ok());
-  }
-  ASSERT_TRUE(CopyFile("/lib64/ld-linux-x86-64.so.2",
-                       dir_.File(src + "/rootfs/lib64/ld-linux-x86-64.so.2")).ok());
-  ::chmod(dir_.File(src + "/rootfs/lib64/ld-linux-x86-64.so.2").c_str(), 0755);
-  auto installed = store_->Install(dir_.File(src));
+  // The shipped example: a shell and its libraries from this host as the bundle's rootfs/.
+  int rc = -1;
+  const std::string built = tailor::testing::RunCommand(
+      {std::string(TAILOR_SOURCE_DIR) + "/examples/rootfs-function/build.sh", dir_.File("rootfs-fn")},
+      &rc);
+  ASSERT_EQ(rc, 0) << built;
+  auto installed = store_->Install(dir_.File("rootfs-fn"));
   ASSERT_TRUE(installed.ok()) << installed.status();
-  v1::InvokeResponse resp = Run("rootfs");
+  v1::InvokeResponse resp = Run("rootfs-hello", "tailor\n");
   EXPECT_EQ(resp.report().outcome(), v1::RUN_OUTCOME_SUCCEEDED) << resp.stderr_tail();
-  // Its own /etc and nothing of the host's /usr.
-  EXPECT_EQ(resp.output(), "in-rootfs\nbin\ndev\netc\nfunction\nlib\nlib64\nproc\ntmp\nrootfs-etc\n");
+  // Its own /etc, not the host's or the agent's.
+  EXPECT_EQ(resp.output(), "hello, tailor, from Tailor example rootfs\n");
+  // Nothing of the host's: the same rootfs under another function that looks around.
+  std::filesystem::copy(dir_.File("rootfs-fn"), dir_.File("rootfs-peek"),
+                        std::filesystem::copy_options::recursive);
+  ASSERT_TRUE(WriteFile(dir_.File("rootfs-peek/tailor.toml"),
+                        "name = 'rootfs-peek'\nversion = '1'\nentrypoint = 'handler.sh'\n").ok());
+  ASSERT_TRUE(WriteFile(dir_.File("rootfs-peek/handler.sh"),
+                        "#!/bin/sh\nfor f in /*; do echo \"$f\"; done\n"
+                        "[ -e /usr/bin/env ] && echo host-usr; exit 0\n").ok());
+  ASSERT_TRUE(store_->Install(dir_.File("rootfs-peek")).ok());
+  EXPECT_EQ(Run("rootfs-peek").output(),
+            "/bin\n/dev\n/etc\n/function\n/lib\n/lib64\n/proc\n/tmp\n");
 }
 
 TEST_F(SandboxTest, AMountThatCannotBeMadeIsAStartFailureNamingIt) {
