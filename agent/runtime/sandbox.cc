@@ -174,9 +174,16 @@ Result<spawn::SandboxRequest> Sandbox::For(const InstalledFunction& fn,
   if (memory_limit_bytes > 0) box.tmp_bytes = std::min(box.tmp_bytes, memory_limit_bytes);
   const std::string rootfs = JoinPath(fn.bundle_dir, kRootfsDirName);
   if (IsDirectory(rootfs)) {
-    // The run's mount points; the bundle belongs to the agent, so it may add them.
+    // The run's mount points; the bundle belongs to the agent, so it may add them. A mount
+    // point that is a symlink would be followed on the host side of the mount: refused.
     for (const char* d : {"proc", "dev", "tmp", "function"}) {
-      TAILOR_RETURN_IF_ERROR(MakeDirectories(JoinPath(rootfs, d)));
+      const std::string point = JoinPath(rootfs, d);
+      struct stat st;
+      if (::lstat(point.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+        return FailedPreconditionError("function '" + fn.manifest.name + "': its rootfs/" + d +
+                                       " is not a directory (the run's " + d + " goes there)");
+      }
+      TAILOR_RETURN_IF_ERROR(MakeDirectories(point));
     }
     box.rootfs = rootfs;
   } else {

@@ -366,6 +366,26 @@ TEST_F(SandboxTest, ARootfsBundleIsTheRunsWholeFileSystem) {
             "/bin\n/dev\n/etc\n/function\n/lib\n/lib64\n/proc\n/tmp\n");
 }
 
+TEST_F(SandboxTest, ARootfsWhoseMountPointIsASymlinkIsRefused) {
+  int rc = -1;
+  const std::string built = tailor::testing::RunCommand(
+      {std::string(TAILOR_SOURCE_DIR) + "/examples/rootfs-function/build.sh", dir_.File("bent")},
+      &rc);
+  ASSERT_EQ(rc, 0) << built;
+  auto installed = store_->Install(dir_.File("bent"));
+  ASSERT_TRUE(installed.ok()) << installed.status();
+  // As an archive with a symlink inside the bundle would unpack.
+  const std::string tmp = JoinPath(installed->bundle_dir, "rootfs/tmp");
+  std::filesystem::remove_all(tmp);
+  ASSERT_EQ(::symlink("etc", tmp.c_str()), 0);
+  v1::InvokeRequest req;
+  req.set_function_name("rootfs-hello");
+  auto resp = executor_->Invoke(req);
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(resp.status().message(), HasSubstr("rootfs/tmp is not a directory"));
+}
+
 TEST_F(SandboxTest, AMountThatCannotBeMadeIsAStartFailureNamingIt) {
   // A rootfs without a shell: the mounts work, the exec fails; and a bundle whose rootfs is a
   // file is not a rootfs at all. Here: the sandbox's root directory is gone.
