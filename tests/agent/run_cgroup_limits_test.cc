@@ -1,0 +1,72 @@
+// The limits a run cgroup gets, written into fixture trees that stand for the cgroup mounts of
+// a v2 host and a v1 host (plain folders: the manager writes the same files the kernel has).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "agent/runtime/run_cgroup.h"
+#include "common/file_util.h"
+#include "tests/support/temp_dir.h"
+
+namespace tailor::agent {
+namespace {
+
+CgroupLimits Limits() {
+  CgroupLimits limits;
+  limits.memory_limit_bytes = 64 << 20;
+  limits.cpu_millicores = 500;
+  limits.pids_max = 256;
+  return limits;
+}
+
+TEST(RunCgroupLimitsTest, OnCgroupV2TheRunGetsMemoryCpuAndPidsLimits) {
+  tailor::testing::TempDir dir;
+  CgroupLayout layout;
+  layout.version = 2;
+  layout.v2_mount = dir.File("cgroup2");
+  ASSERT_TRUE(MakeDirectories(layout.v2_mount).ok());
+  auto manager = MakeCgroupManager(layout, HostPaths{}, "tailor", "node");
+  auto cg = manager->Create("run-1", Limits());
+  ASSERT_TRUE(cg.ok()) << cg.status();
+  const std::string run = dir.File("cgroup2/tailor/node.run-1");
+  EXPECT_EQ(ReadFile(JoinPath(run, "memory.max")).value(), "67108864");
+  EXPECT_EQ(ReadFile(JoinPath(run, "cpu.max")).value(), "50000 100000");
+  EXPECT_EQ(ReadFile(JoinPath(run, "pids.max")).value(), "256");
+}
+
+TEST(RunCgroupLimitsTest, OnCgroupV1ThePidsHierarchyHoldsTheRunToo) {
+  tailor::testing::TempDir dir;
+  CgroupLayout layout;
+  layout.version = 1;
+  for (const char* c : {"memory", "cpu", "cpuacct", "pids"}) {
+    layout.v1_mounts[c] = dir.File(std::string("v1/") + c);
+    ASSERT_TRUE(MakeDirectories(layout.v1_mounts[c]).ok());
+  }
+  auto manager = MakeCgroupManager(layout, HostPaths{}, "tailor", "node");
+  auto cg = manager->Create("run-1", Limits());
+  ASSERT_TRUE(cg.ok()) << cg.status();
+  EXPECT_EQ(ReadFile(dir.File("v1/pids/tailor/node.run-1/pids.max")).value(), "256");
+  EXPECT_EQ(ReadFile(dir.File("v1/memory/tailor/node.run-1/memory.limit_in_bytes")).value(),
+            "67108864");
+  // The run joins every hierarchy, pids included.
+  const auto files = (*cg)->ProcsFiles();
+  EXPECT_NE(std::find(files.begin(), files.end(), dir.File("v1/pids/tailor/node.run-1/cgroup.procs")),
+            files.end());
+}
+
+TEST(RunCgroupLimitsTest, APidsLimitWithoutAPidsHierarchyIsAnError) {
+  tailor::testing::TempDir dir;
+  CgroupLayout layout;
+  layout.version = 1;
+  layout.v1_mounts["memory"] = dir.File("v1/memory");
+  ASSERT_TRUE(MakeDirectories(layout.v1_mounts["memory"]).ok());
+  auto manager = MakeCgroupManager(layout, HostPaths{}, "tailor", "node");
+  CgroupLimits limits;
+  limits.pids_max = 10;
+  auto cg = manager->Create("run-1", limits);
+  ASSERT_FALSE(cg.ok());
+  EXPECT_EQ(cg.status().code(), StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace tailor::agent
