@@ -358,6 +358,12 @@ int RunAgent(const RunOptions& opts) {
 
   auto eopts = MakeExecutorOptions(opts, node_id, *inv, emulation);
   if (!eopts.ok()) return Fail("cannot set up runs", eopts.status());
+  if (eopts->run_pids_max > 0 && cgroups->version() > 0 &&
+      std::find(layout->controllers.begin(), layout->controllers.end(), "pids") ==
+          layout->controllers.end()) {
+    log::Warn("no pids controller on this host: runs have no process limit (--run-pids-max)");
+    eopts->run_pids_max = 0;
+  }
   auto isolation = MakeRunIsolation(opts, data_dir);
   if (!isolation.ok()) return Fail("cannot set up sandboxes", isolation.status());
   LogIsolation(*isolation);
