@@ -7,6 +7,8 @@
 //
 // Run as root to include the real cgroup work (as the agent does in production) and the
 // sandboxed rows (namespaces, minimal root, seccomp, a uid per function; agent/runtime/sandbox.h).
+// TAILOR_BENCH_SANDBOX_DISABLE=network,seccomp (as --sandbox-disable) turns kinds off in the
+// sandboxed rows, to see what each costs.
 #include <benchmark/benchmark.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -50,7 +52,10 @@ struct Fixture {
     if (geteuid() == 0) {
       SandboxOptions options;
       options.state_dir = JoinPath(dir, "sandbox");
-      if (const char* off = getenv("TMP_DISABLE")) DisableIsolation(ParseIsolationKinds(off).value(), options);
+      // To see where the sandbox's time goes, turn kinds off as the agent's flag would.
+      if (const char* off = getenv("TAILOR_BENCH_SANDBOX_DISABLE")) {
+        if (auto kinds = ParseIsolationKinds(off); kinds.ok()) DisableIsolation(*kinds, options);
+      }
       if (auto prepared = Sandbox::Prepare(options); prepared.ok()) sandbox = std::move(*prepared);
       if (auto opened_uids = RunUids::Open(JoinPath(dir, "run-uids"), {3'800'000, 10});
           opened_uids.ok()) {
