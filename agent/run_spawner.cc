@@ -27,6 +27,16 @@
 // the spawner keeps, and the child exits 127; the spawner reads the pipe when it reaps the
 // child, so a run costs the agent no extra wake-up to learn that its exec succeeded.
 //
+// A sandboxed run (SandboxRequest; docs/security.md) starts the same way but with clone
+// instead of vfork (CLONE_VM|CLONE_VFORK too: nothing copied), into new pid, mount, IPC and
+// UTS namespaces, on a stack of its own (g_sandbox_stack). That first process joins the run's
+// groups and network namespace, sets the host name and assembles the root on the template
+// this spawner keeps in its own mount namespace (EnsureTemplate, sandbox_plan.h), starts the
+// function's process the same way (step 3 and 4 there, plus the open-files limit, dropping
+// every capability and the seccomp filter), then drops to the run's user and execs this
+// program as the pid namespace's init (RunInit), which reports the function's exit on the
+// start-failure pipe. The spawner watches that pipe and answers as soon as the exit is there.
+//
 // Why a separate process and not the agent: a child of the big, threaded agent would either
 // copy its page tables and write-protect its memory (fork) or inherit its memory high-water
 // mark at exec (vfork, posix_spawn), so wait4's ru_maxrss would report the agent's size, not
