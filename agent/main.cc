@@ -229,9 +229,10 @@ void LogIsolation(const RunIsolation& isolation) {
     log::Info("runs are sandboxed", {{"isolation", isolation.level.ToString()}});
     return;
   }
-  log::Warn("runs are LESS ISOLATED than they should be (--sandbox-disable): functions may see "
-            "or reach what the missing kinds would hide",
-            {{"isolation", isolation.level.ToString()}});
+  log::Warn(
+      "runs are LESS ISOLATED than they should be (--sandbox-disable): functions may see "
+      "or reach what the missing kinds would hide",
+      {{"isolation", isolation.level.ToString()}});
 }
 
 // Serves /metrics on --metrics-listen and writes its address where asked.

@@ -49,18 +49,18 @@
 // status and rusage on the run's channel. It exits, killing the runs it still has, when the
 // agent closes the control socket (so also when the agent dies). Not meant to be run by hand.
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <sched.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -68,8 +68,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -150,7 +150,7 @@ int g_seccomp_error = 0;
 // start, because a sandbox cannot see the host's file system by the time it execs.
 int g_self_exe = -1;
 int g_self_pidfd = -1;  // the spawner's own pidfd, for a sandbox's WatchSpawner
-int g_cap_last = 40;  // /proc/sys/kernel/cap_last_cap
+int g_cap_last = 40;    // /proc/sys/kernel/cap_last_cap
 // The stack of a sandbox's first process, which shares the spawner's memory (CLONE_VM) while
 // the spawner waits for it (CLONE_VFORK), so one at a time.
 alignas(64) char g_sandbox_stack[256 << 10];
@@ -225,8 +225,7 @@ void TakeDescriptors(const ChildPlan& plan, const int* fds, int start_failure_wr
     dup3(g_self_exe, kChildSelfExeFd, O_CLOEXEC);
     dup3(g_self_pidfd, kChildSpawnerPidFd, O_CLOEXEC);
   }
-  CloseFrom(sandbox_init ? kChildSpawnerPidFd + 1
-                         : kChildNetnsFd + (plan.netns_fd >= 0 ? 1 : 0));
+  CloseFrom(sandbox_init ? kChildSpawnerPidFd + 1 : kChildNetnsFd + (plan.netns_fd >= 0 ? 1 : 0));
 }
 
 // Writes "0" to every join file: the run's cgroups and resctrl group.
@@ -431,7 +430,8 @@ bool EnsureTemplate(const spawn::SandboxRequest& box) {
   }
   if (!g_own_mount_namespace) {
     // A slave: the host's later mounts still arrive here, nothing made here leaves.
-    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+    if (unshare(CLONE_NEWNS) != 0 ||
+        mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
       Log("making the spawner's own mount namespace (runs assemble their whole root)", errno);
       g_failed_templates.push_back(key);
       return false;
@@ -800,7 +800,8 @@ int main(int argc, char** argv) {
     const size_t first_channel = fds.size();
     for (const Run& run : g_runs) fds.push_back({run.channel, POLLIN, 0});  // -1 is skipped
     const size_t first_pipe = fds.size();
-    for (const Run& run : g_runs) fds.push_back({run.watch_pipe ? run.start_failure : -1, POLLIN, 0});
+    for (const Run& run : g_runs)
+      fds.push_back({run.watch_pipe ? run.start_failure : -1, POLLIN, 0});
     if (poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       Log("poll", errno);

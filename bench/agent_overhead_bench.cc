@@ -1,6 +1,7 @@
 // Profiling overhead of one function run: Executor::Invoke (per-run cgroup, perf counters,
 // the run spawner's fork and wait4, /proc/<pid>/io, report assembly, SQLite spool) against a
-// bare fork/exec/wait of the same trivial program. Both use real time; compare the medians of one run:
+// bare fork/exec/wait of the same trivial program. Both use real time; compare the medians of one
+// run:
 //
 //   build/bin/agent_overhead_bench --benchmark_repetitions=9
 //       --benchmark_report_aggregates_only=true

@@ -128,8 +128,8 @@ int RunNodes(const GlobalOptions& global, const NodesOptions& options) {
     return 0;
   }
   const int64_t now_ms = ToUnixMillis(RealClock::Get().WallNow());
-  Table table({"NODE", "ADDRESS", "HEALTH", "LAST HEARTBEAT", "CORES", "MEMORY", "CPU",
-               "ISOLATION", "FEATURES"});
+  Table table({"NODE", "ADDRESS", "HEALTH", "LAST HEARTBEAT", "CORES", "MEMORY", "CPU", "ISOLATION",
+               "FEATURES"});
   for (const auto& n : resp.nodes()) {
     const auto& inv = n.inventory();
     table.AddRow({n.node_id(), n.address(),

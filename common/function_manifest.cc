@@ -15,10 +15,18 @@
 namespace tailor {
 namespace {
 
-constexpr std::array<std::string_view, 12> kKnownKeys = {
-    "name",          "version",          "entrypoint",        "args",
-    "env",           "timeout_ms",       "memory_hint_bytes", "max_memory_bytes",
-    "max_output_bytes", "idempotent",    "latency_target_ms", "network"};
+constexpr std::array<std::string_view, 12> kKnownKeys = {"name",
+                                                         "version",
+                                                         "entrypoint",
+                                                         "args",
+                                                         "env",
+                                                         "timeout_ms",
+                                                         "memory_hint_bytes",
+                                                         "max_memory_bytes",
+                                                         "max_output_bytes",
+                                                         "idempotent",
+                                                         "latency_target_ms",
+                                                         "network"};
 
 constexpr size_t kMaxArgs = 256;
 constexpr size_t kMaxEnv = 256;

@@ -27,7 +27,8 @@ v1::StartStep ToProtoStep(StartFailStep step) {
     case StartFailStep::kCredentials: return v1::START_STEP_CREDENTIALS;
     case StartFailStep::kWorkingDir: return v1::START_STEP_WORKING_DIR;
     case StartFailStep::kExec: return v1::START_STEP_EXEC;
-    case StartFailStep::kSandbox: return v1::START_STEP_SANDBOX;
+    case StartFailStep::kSandbox:
+      return v1::START_STEP_SANDBOX;
   }
   return v1::START_STEP_UNSPECIFIED;
 }
@@ -164,7 +165,8 @@ Status Executor::CheckSandbox() {
   if (::geteuid() == 0) spec.uid = spec.gid = 65534;
   UniqueFd netns;
   if (spec.sandbox.namespaces & spawn::kNsNet) {
-    TAILOR_ASSIGN_OR_RETURN(netns.fd, deps_.netns ? deps_.netns->Take("") : NetnsPool::MakeNamespace());
+    TAILOR_ASSIGN_OR_RETURN(netns.fd,
+                            deps_.netns ? deps_.netns->Take("") : NetnsPool::MakeNamespace());
     spec.netns_fd = netns.fd;
   }
   TAILOR_ASSIGN_OR_RETURN(ProcessResult pr, RunProcess(spawner_, spec, nullptr));
@@ -177,7 +179,7 @@ Status Executor::CheckSandbox() {
 }
 
 Result<Executor::Isolation> Executor::IsolationFor(const v1::InvokeRequest& req,
-                                                  const InstalledFunction& fn) const {
+                                                   const InstalledFunction& fn) const {
   Isolation isolation;
   isolation.uid = options_.run_uid;
   isolation.gid = options_.run_gid;

@@ -22,8 +22,8 @@
 #include <deque>
 #include <mutex>
 #include <string>
-#include <utility>
 #include <thread>
+#include <utility>
 
 #include "common/status.h"
 

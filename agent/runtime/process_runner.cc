@@ -16,8 +16,8 @@
 #include "agent/runtime/sandbox_plan.h"
 #include "agent/runtime/spawn_protocol.h"
 #include "common/file_util.h"
-#include "common/unique_fd.h"
 #include "common/logging.h"
+#include "common/unique_fd.h"
 
 namespace tailor::agent {
 namespace {
@@ -77,12 +77,18 @@ void SendKill(int channel) {
 // Which sandbox step `detail` names (spawn::SandboxStep, or an index into PlanSandboxFs).
 std::string SandboxStepName(int detail, const spawn::SandboxRequest& box) {
   switch (detail) {
-    case spawn::kSandboxClone: return "new namespaces";
-    case spawn::kSandboxNetns: return "joining its network namespace";
-    case spawn::kSandboxHostname: return "setting its host name";
-    case spawn::kSandboxFork: return "forking the function from the namespace's init";
-    case spawn::kSandboxInit: return "starting the namespace's init";
-    default: break;
+    case spawn::kSandboxClone:
+      return "new namespaces";
+    case spawn::kSandboxNetns:
+      return "joining its network namespace";
+    case spawn::kSandboxHostname:
+      return "setting its host name";
+    case spawn::kSandboxFork:
+      return "forking the function from the namespace's init";
+    case spawn::kSandboxInit:
+      return "starting the namespace's init";
+    default:
+      break;
   }
   const bool on_template = detail >= spawn::kOnTemplateDetailBase;
   const std::vector<spawn::FsOp> ops =
@@ -90,7 +96,10 @@ std::string SandboxStepName(int detail, const spawn::SandboxRequest& box) {
   if (on_template) detail -= spawn::kOnTemplateDetailBase;
   if (detail >= 0 && static_cast<size_t>(detail) < ops.size()) {
     const spawn::FsOp& op = ops[static_cast<size_t>(detail)];
-    return (op.kind == spawn::FsOp::Kind::kMount ? "mounting " + (op.source.empty() ? op.fstype : op.source) + " on " : "preparing ") + op.target;
+    return (op.kind == spawn::FsOp::Kind::kMount
+                ? "mounting " + (op.source.empty() ? op.fstype : op.source) + " on "
+                : "preparing ") +
+           op.target;
   }
   return "step " + std::to_string(detail);
 }

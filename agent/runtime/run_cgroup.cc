@@ -299,7 +299,8 @@ class CgroupManagerV2 final : public CgroupManager {
     }
     if (limits.pids_max > 0) {
       Status s = WriteFile(JoinPath(dir, "pids.max"), std::to_string(limits.pids_max));
-      if (!s.ok()) return fail(s.WithContext("the pids controller (delegated to " + parent_dir_ + "?)"));
+      if (!s.ok())
+        return fail(s.WithContext("the pids controller (delegated to " + parent_dir_ + "?)"));
     }
     return std::unique_ptr<RunCgroup>(std::move(cg));
   }
@@ -539,8 +540,9 @@ class CgroupManagerV1 final : public CgroupManager {
       V1Dirs dirs;
       const std::string name = NextSpareName();
       Status s;
-      for (auto [mount, out] : {std::pair{&memory_, &dirs.memory}, std::pair{&cpu_, &dirs.cpu},
-                                std::pair{&cpuacct_, &dirs.cpuacct}, std::pair{&pids_, &dirs.pids}}) {
+      for (auto [mount, out] :
+           {std::pair{&memory_, &dirs.memory}, std::pair{&cpu_, &dirs.cpu},
+            std::pair{&cpuacct_, &dirs.cpuacct}, std::pair{&pids_, &dirs.pids}}) {
         if (mount->empty() || !s.ok()) continue;
         const std::string parent = JoinPath(*mount, parent_);
         *out = JoinPath(parent, prefix_ + name);

@@ -27,15 +27,15 @@ constexpr std::array<Kind, 6> kKinds = {{{"pid", spawn::kNsPid},
                                          {"seccomp", 0}}};
 
 // Host directories a run sees with host views, when the host has them.
-constexpr std::array<const char*, 7> kHostViews = {"/usr",   "/bin",   "/sbin", "/lib",
+constexpr std::array<const char*, 7> kHostViews = {"/usr",   "/bin",   "/sbin",  "/lib",
                                                    "/lib32", "/lib64", "/libx32"};
 
 // What a run's /etc holds besides passwd and group: name resolution, the dynamic linker's
 // cache, certificates, time zone, Debian's alternatives (symlinks /usr/bin needs).
 constexpr std::array<const char*, 14> kEtcCopies = {
-    "resolv.conf", "nsswitch.conf", "host.conf", "gai.conf",     "ld.so.cache",
-    "ld.so.conf",  "ld.so.conf.d",  "localtime", "ssl",          "ca-certificates",
-    "alternatives", "protocols",    "services",  "mime.types"};
+    "resolv.conf",  "nsswitch.conf", "host.conf", "gai.conf",  "ld.so.cache",
+    "ld.so.conf",   "ld.so.conf.d",  "localtime", "ssl",       "ca-certificates",
+    "alternatives", "protocols",     "services",  "mime.types"};
 
 constexpr char kPasswd[] =
     "root:x:0:0:root:/root:/usr/sbin/nologin\n"
@@ -72,7 +72,8 @@ std::vector<std::string> ReadHostViews() {
     if (S_ISLNK(st.st_mode)) {
       char target[256];
       const ssize_t n = ::readlink(dir, target, sizeof(target) - 1);
-      if (n > 0) views.push_back(std::string(dir) + ">" + std::string(target, static_cast<size_t>(n)));
+      if (n > 0)
+        views.push_back(std::string(dir) + ">" + std::string(target, static_cast<size_t>(n)));
     } else if (S_ISDIR(st.st_mode)) {
       views.emplace_back(dir);
     }
@@ -96,8 +97,8 @@ Result<std::vector<std::string>> ParseIsolationKinds(const std::string& comma_li
       for (const Kind& k : kKinds) kinds.emplace_back(k.name);
       continue;
     }
-    const bool known = std::any_of(kKinds.begin(), kKinds.end(),
-                                   [&](const Kind& k) { return kind == k.name; });
+    const bool known =
+        std::any_of(kKinds.begin(), kKinds.end(), [&](const Kind& k) { return kind == k.name; });
     if (!known) {
       return InvalidArgumentError("unknown isolation kind '" + kind +
                                   "' (pid, mount, ipc, uts, network, seccomp or all)");
@@ -123,7 +124,7 @@ IsolationLevel IsolationOf(const SandboxOptions& options) {
     const bool on = k.namespace_bit == 0 ? options.seccomp : (options.namespaces & k.namespace_bit);
     if (!on) level.missing.emplace_back(k.name);
   }
-  level.level = level.missing.empty()                 ? "full"
+  level.level = level.missing.empty()                   ? "full"
                 : level.missing.size() == kKinds.size() ? "none"
                                                         : "partial";
   return level;

@@ -31,10 +31,10 @@ struct SandboxOptions {
   // The namespaces runs get (spawn::Namespace bits); the operator's opt-outs are removed.
   uint32_t namespaces = spawn::kAllNamespaces;
   bool seccomp = true;
-  std::string state_dir;                   // <agent data>/sandbox
-  uint64_t tmp_max_bytes = 256ull << 20;   // /tmp and /dev/shm, each (the memory limit caps both)
-  uint64_t open_files = 1024;              // RLIMIT_NOFILE
-  bool allow_network = false;              // may `network = "outbound"` functions run here?
+  std::string state_dir;                  // <agent data>/sandbox
+  uint64_t tmp_max_bytes = 256ull << 20;  // /tmp and /dev/shm, each (the memory limit caps both)
+  uint64_t open_files = 1024;             // RLIMIT_NOFILE
+  bool allow_network = false;             // may `network = "outbound"` functions run here?
 };
 
 // The kinds of isolation, by the name flags and docs use: pid, mount, ipc, uts, network,

@@ -7,16 +7,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <memory>
 #include <cstring>
+#include <memory>
 #include <string>
 
 namespace tailor::agent {
 namespace {
 
-constexpr uint64_t kNewNamespaceFlags[] = {
-    CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
-    CLONE_NEWUSER, CLONE_NEWPID,   CLONE_NEWNET, 0x00000080 /* CLONE_NEWTIME */};
+constexpr uint64_t kNewNamespaceFlags[] = {CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS,
+                                           CLONE_NEWIPC, CLONE_NEWUSER,   CLONE_NEWPID,
+                                           CLONE_NEWNET, 0x00000080 /* CLONE_NEWTIME */};
 
 struct FilterDeleter {
   void operator()(scmp_filter_ctx ctx) const { seccomp_release(ctx); }
@@ -55,26 +55,80 @@ Result<std::vector<sock_filter>> Export(scmp_filter_ctx ctx) {
 const std::vector<std::string_view>& DeniedSyscalls() {
   static const std::vector<std::string_view> kDenied = {
       // file systems and the root
-      "mount", "umount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount",
-      "fspick", "move_mount", "open_tree", "mount_setattr", "swapon", "swapoff", "quotactl",
-      "quotactl_fd", "open_by_handle_at", "name_to_handle_at",
+      "mount",
+      "umount",
+      "umount2",
+      "pivot_root",
+      "chroot",
+      "fsopen",
+      "fsconfig",
+      "fsmount",
+      "fspick",
+      "move_mount",
+      "open_tree",
+      "mount_setattr",
+      "swapon",
+      "swapoff",
+      "quotactl",
+      "quotactl_fd",
+      "open_by_handle_at",
+      "name_to_handle_at",
       // namespaces
-      "unshare", "setns",
+      "unshare",
+      "setns",
       // other processes' memory
-      "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+      "ptrace",
+      "process_vm_readv",
+      "process_vm_writev",
+      "kcmp",
+      "pidfd_getfd",
       // the kernel itself
-      "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-      "create_module", "reboot", "syslog", "acct", "bpf", "perf_event_open", "lookup_dcookie",
-      "iopl", "ioperm", "uselib", "_sysctl", "sysfs", "ustat", "nfsservctl", "vm86", "vm86old",
-      "get_kernel_syms", "query_module", "userfaultfd", "personality",
-      "io_uring_setup", "io_uring_enter", "io_uring_register", "fanotify_init",
+      "kexec_load",
+      "kexec_file_load",
+      "init_module",
+      "finit_module",
+      "delete_module",
+      "create_module",
+      "reboot",
+      "syslog",
+      "acct",
+      "bpf",
+      "perf_event_open",
+      "lookup_dcookie",
+      "iopl",
+      "ioperm",
+      "uselib",
+      "_sysctl",
+      "sysfs",
+      "ustat",
+      "nfsservctl",
+      "vm86",
+      "vm86old",
+      "get_kernel_syms",
+      "query_module",
+      "userfaultfd",
+      "personality",
+      "io_uring_setup",
+      "io_uring_enter",
+      "io_uring_register",
+      "fanotify_init",
       // keys
-      "keyctl", "add_key", "request_key",
+      "keyctl",
+      "add_key",
+      "request_key",
       // the clock
-      "settimeofday", "stime", "clock_settime", "clock_settime64", "clock_adjtime",
-      "clock_adjtime64", "adjtimex",
+      "settimeofday",
+      "stime",
+      "clock_settime",
+      "clock_settime64",
+      "clock_adjtime",
+      "clock_adjtime64",
+      "adjtimex",
       // NUMA placement is the agent's
-      "mbind", "set_mempolicy", "migrate_pages", "move_pages",
+      "mbind",
+      "set_mempolicy",
+      "migrate_pages",
+      "move_pages",
   };
   return kDenied;
 }
@@ -107,8 +161,7 @@ Result<std::vector<sock_filter>> BuildSeccompFilter() {
       return Failed(rc, "clone rule");
     }
   }
-  if (int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-      rc != 0) {
+  if (int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0); rc != 0) {
     return Failed(rc, "clone3 rule");
   }
   return Export(ctx.get());

@@ -114,8 +114,8 @@ Result<std::string> EncodeStartRequest(const StartRequest& request) {
   for (const auto& j : request.join_files) {
     TAILOR_RETURN_IF_ERROR(AppendString(out, j, "a join file path"));
   }
-  for (const std::string* p : {&box.root_dir, &box.bundle_dir, &box.rootfs, &box.etc_dir,
-                               &box.hostname}) {
+  for (const std::string* p :
+       {&box.root_dir, &box.bundle_dir, &box.rootfs, &box.etc_dir, &box.hostname}) {
     TAILOR_RETURN_IF_ERROR(AppendString(out, *p, "a sandbox path"));
   }
   for (const auto& v : box.views) TAILOR_RETURN_IF_ERROR(AppendString(out, v, "a sandbox view"));
@@ -153,8 +153,8 @@ Result<StartRequest> DecodeStartRequest(std::string_view bytes) {
     request.counters.push_back({wire.type, wire.config});
   }
   const uint64_t count = 2ull + kSandboxStringCount + header.argv_count +
-                        uint64_t{header.env_count} + uint64_t{header.join_count} +
-                        uint64_t{header.view_count};
+                         uint64_t{header.env_count} + uint64_t{header.join_count} +
+                         uint64_t{header.view_count};
   auto strings = SplitStrings(bytes, count);
   if (!strings.ok()) return strings.status().WithContext("malformed start request");
   std::vector<std::string>& all = *strings;
@@ -170,8 +170,8 @@ Result<StartRequest> DecodeStartRequest(std::string_view bytes) {
   take(request.env, header.env_count);
   take(request.join_files, header.join_count);
   SandboxRequest& box = request.sandbox;
-  for (std::string* p : {&box.root_dir, &box.bundle_dir, &box.rootfs, &box.etc_dir,
-                         &box.hostname}) {
+  for (std::string* p :
+       {&box.root_dir, &box.bundle_dir, &box.rootfs, &box.etc_dir, &box.hostname}) {
     *p = std::move(*it++);
   }
   take(box.views, header.view_count);

@@ -50,8 +50,9 @@ TEST(RunCgroupLimitsTest, OnCgroupV1ThePidsHierarchyHoldsTheRunToo) {
             "67108864");
   // The run joins every hierarchy, pids included.
   const auto files = (*cg)->ProcsFiles();
-  EXPECT_NE(std::find(files.begin(), files.end(), dir.File("v1/pids/tailor/node.run-1/cgroup.procs")),
-            files.end());
+  EXPECT_NE(
+      std::find(files.begin(), files.end(), dir.File("v1/pids/tailor/node.run-1/cgroup.procs")),
+      files.end());
 }
 
 TEST(RunCgroupLimitsTest, APidsLimitWithoutAPidsHierarchyIsAnError) {

@@ -27,9 +27,8 @@ SandboxRequest HostViews() {
 }
 
 const FsOp* Find(const std::vector<FsOp>& ops, const std::string& target, FsOp::Kind kind) {
-  auto it = std::find_if(ops.begin(), ops.end(), [&](const FsOp& op) {
-    return op.target == target && op.kind == kind;
-  });
+  auto it = std::find_if(ops.begin(), ops.end(),
+                         [&](const FsOp& op) { return op.target == target && op.kind == kind; });
   return it == ops.end() ? nullptr : &*it;
 }
 
@@ -56,7 +55,8 @@ TEST(SandboxPlanTest, HostViewsAreReadOnlyAndTheRunsOwnPlacesAreSizedTmpfs) {
   EXPECT_EQ(usr->flags & MS_BIND, static_cast<unsigned long>(MS_BIND));
   ASSERT_NE(usr + 1, ops.end());
   EXPECT_EQ((usr + 1)->target, usr->target);
-  EXPECT_EQ((usr + 1)->flags & (MS_RDONLY | MS_NOSUID), static_cast<unsigned long>(MS_RDONLY | MS_NOSUID));
+  EXPECT_EQ((usr + 1)->flags & (MS_RDONLY | MS_NOSUID),
+            static_cast<unsigned long>(MS_RDONLY | MS_NOSUID));
   // A host symlink is a symlink.
   const FsOp* bin = Find(ops, "/data/sandbox/root/bin", FsOp::Kind::kSymlink);
   ASSERT_NE(bin, nullptr);
@@ -77,7 +77,8 @@ TEST(SandboxPlanTest, HostViewsAreReadOnlyAndTheRunsOwnPlacesAreSizedTmpfs) {
   // Only the harmless devices.
   std::vector<std::string> devices;
   for (const FsOp& op : ops) {
-    if (op.kind == FsOp::Kind::kMknod) devices.push_back(op.target.substr(op.target.rfind('/') + 1));
+    if (op.kind == FsOp::Kind::kMknod)
+      devices.push_back(op.target.substr(op.target.rfind('/') + 1));
   }
   EXPECT_THAT(devices, ElementsAre("null", "zero", "full", "random", "urandom"));
 }

@@ -95,11 +95,13 @@ class SandboxTest : public ::testing::Test {
   }
 
   void InstallScript(const std::string& name, const std::string& script,
-                     const std::string& manifest_extra = "", const std::string& shell = "/bin/bash") {
+                     const std::string& manifest_extra = "",
+                     const std::string& shell = "/bin/bash") {
     const std::string src = "src-" + name;
     dir_.Write(src + "/tailor.toml", "name = '" + name +
                                          "'\nversion = '1'\nentrypoint = 'run.sh'\n"
-                                         "timeout_ms = 20000\n" + manifest_extra);
+                                         "timeout_ms = 20000\n" +
+                                         manifest_extra);
     dir_.Write(src + "/run.sh", "#!" + shell + "\n" + script);
     ::chmod(dir_.File(src + "/run.sh").c_str(), 0755);
     auto installed = store_->Install(dir_.File(src));
@@ -148,12 +150,18 @@ TEST_F(SandboxTest, ARunSeesOnlyItsOwnProcesses) {
 
 TEST_F(SandboxTest, TheAgentsProcessAndDataAreOutOfReach) {
   const std::string agent = std::to_string(::getpid());
-  const std::string out = Output(
-      "cat /proc/" + agent + "/environ >/dev/null 2>&1 && echo environ-read\n"
-      "cat " + dir_.File("agent-data/secret") + " 2>/dev/null && echo secret-read\n"
-      "ls " + dir_.path() + " >/dev/null 2>&1 && echo data-dir-listed\n"
-      "kill -0 " + agent + " 2>/dev/null && echo agent-signalled\n"
-      "echo done\n");
+  const std::string out = Output("cat /proc/" + agent +
+                                 "/environ >/dev/null 2>&1 && echo environ-read\n"
+                                 "cat " +
+                                 dir_.File("agent-data/secret") +
+                                 " 2>/dev/null && echo secret-read\n"
+                                 "ls " +
+                                 dir_.path() +
+                                 " >/dev/null 2>&1 && echo data-dir-listed\n"
+                                 "kill -0 " +
+                                 agent +
+                                 " 2>/dev/null && echo agent-signalled\n"
+                                 "echo done\n");
   EXPECT_EQ(out, "done\n");
 }
 
@@ -168,16 +176,16 @@ TEST_F(SandboxTest, RunsNeitherSignalNorSeeOneAnother) {
   // The victim's host pid, found from outside: a process of its uid.
   ASSERT_TRUE(tailor::testing::WaitUntil([&] { return !PidsOfUid(kFirstUid).empty(); }, 10s));
   const pid_t victim_pid = PidsOfUid(kFirstUid).back();
-  const std::string out = Output(
-      "kill -9 " + std::to_string(victim_pid) + " 2>/dev/null && echo killed\n"
-      "grep -l victim-key /proc/*/environ 2>/dev/null && echo found-key\n"
-      "echo done\n");
+  const std::string out =
+      Output("kill -9 " + std::to_string(victim_pid) +
+             " 2>/dev/null && echo killed\n"
+             "grep -l victim-key /proc/*/environ 2>/dev/null && echo found-key\n"
+             "echo done\n");
   EXPECT_EQ(out, "done\n");
   auto result = victim.get();
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->report().outcome(), v1::RUN_OUTCOME_TIMED_OUT);  // it lived to its timeout
 }
-
 
 TEST_F(SandboxTest, NoLoopbackPortOfTheHostIsReachable) {
   const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -190,10 +198,11 @@ TEST_F(SandboxTest, NoLoopbackPortOfTheHostIsReachable) {
   socklen_t len = sizeof(addr);
   ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   const std::string port = std::to_string(ntohs(addr.sin_port));
-  const std::string out = Output(
-      "(exec 3<>/dev/tcp/127.0.0.1/" + port + ") 2>/dev/null && echo reached\n"
-      "ip -o link 2>/dev/null | grep -v ' lo:' | grep -q . && echo other-interfaces\n"
-      "echo sockets=$(grep -c : /proc/net/tcp)\n");
+  const std::string out =
+      Output("(exec 3<>/dev/tcp/127.0.0.1/" + port +
+             ") 2>/dev/null && echo reached\n"
+             "ip -o link 2>/dev/null | grep -v ' lo:' | grep -q . && echo other-interfaces\n"
+             "echo sockets=$(grep -c : /proc/net/tcp)\n");
   ::close(listener);
   // An empty table: the run's own namespace has no sockets but its own.
   EXPECT_EQ(out, "sockets=0\n");
@@ -298,8 +307,9 @@ TEST_F(SandboxTest, EachFunctionHasItsOwnUserAndKeepsIt) {
 }
 
 TEST_F(SandboxTest, KillingTheRunKillsEverythingInItEvenDaemons) {
-  InstallScript("daemon", "setsid sleep 300 </dev/null >/dev/null 2>&1 &\n"
-                          "(sleep 300 &) ; echo started; exec sleep 300\n");
+  InstallScript("daemon",
+                "setsid sleep 300 </dev/null >/dev/null 2>&1 &\n"
+                "(sleep 300 &) ; echo started; exec sleep 300\n");
   v1::InvokeRequest req;
   req.set_function_name("daemon");
   req.set_timeout_ms(1500);
@@ -323,8 +333,9 @@ TEST_F(SandboxTest, TheFunctionsExitStatusAndSignalsComeThroughItsInit) {
 }
 
 TEST_F(SandboxTest, OomKillsAreStillReportedAsSuch) {
-  InstallScript("hog", "head -c 100000000 /dev/zero | tail -c 1 > /dev/null; "
-                       "a=$(head -c 67108864 /dev/zero | tr '\\0' x); echo ${#a}\n");
+  InstallScript("hog",
+                "head -c 100000000 /dev/zero | tail -c 1 > /dev/null; "
+                "a=$(head -c 67108864 /dev/zero | tr '\\0' x); echo ${#a}\n");
   v1::InvokeResponse resp = Run("hog", "", 32 << 20);
   EXPECT_EQ(resp.report().outcome(), v1::RUN_OUTCOME_OOM_KILLED) << resp.stderr_tail();
 }
@@ -344,7 +355,8 @@ TEST_F(SandboxTest, ARootfsBundleIsTheRunsWholeFileSystem) {
   // The shipped example: a shell and its libraries from this host as the bundle's rootfs/.
   int rc = -1;
   const std::string built = tailor::testing::RunCommand(
-      {std::string(TAILOR_SOURCE_DIR) + "/examples/rootfs-function/build.sh", dir_.File("rootfs-fn")},
+      {std::string(TAILOR_SOURCE_DIR) + "/examples/rootfs-function/build.sh",
+       dir_.File("rootfs-fn")},
       &rc);
   ASSERT_EQ(rc, 0) << built;
   auto installed = store_->Install(dir_.File("rootfs-fn"));
@@ -357,10 +369,12 @@ TEST_F(SandboxTest, ARootfsBundleIsTheRunsWholeFileSystem) {
   std::filesystem::copy(dir_.File("rootfs-fn"), dir_.File("rootfs-peek"),
                         std::filesystem::copy_options::recursive);
   ASSERT_TRUE(WriteFile(dir_.File("rootfs-peek/tailor.toml"),
-                        "name = 'rootfs-peek'\nversion = '1'\nentrypoint = 'handler.sh'\n").ok());
+                        "name = 'rootfs-peek'\nversion = '1'\nentrypoint = 'handler.sh'\n")
+                  .ok());
   ASSERT_TRUE(WriteFile(dir_.File("rootfs-peek/handler.sh"),
                         "#!/bin/sh\nfor f in /*; do echo \"$f\"; done\n"
-                        "[ -e /usr/bin/env ] && echo host-usr; exit 0\n").ok());
+                        "[ -e /usr/bin/env ] && echo host-usr; exit 0\n")
+                  .ok());
   ASSERT_TRUE(store_->Install(dir_.File("rootfs-peek")).ok());
   EXPECT_EQ(Run("rootfs-peek").output(),
             "/bin\n/dev\n/etc\n/function\n/lib\n/lib64\n/proc\n/tmp\n");

@@ -100,8 +100,8 @@ TEST_F(ChaosTest, RestartsAndKillsLoseNoWorkRunNothingTwiceThatMayNotAndTellEver
   ::chmod(dir_.File("ledger").c_str(), 01777);
   ledger_ = dir_.File("ledger/runs");
   // Each function runs as its own user: whichever creates the ledger lets the other append.
-  const std::string script = "umask 0\necho \"$(cat) $TAILOR_INVOCATION_ID\" >> '" + ledger_ +
-                             "'\nsleep 0.4\necho done\n";
+  const std::string script =
+      "umask 0\necho \"$(cat) $TAILOR_INVOCATION_ID\" >> '" + ledger_ + "'\nsleep 0.4\necho done\n";
   DeployDir(ScriptBundle("ledger-idem", "1", script, "idempotent = true\n"));
   DeployDir(ScriptBundle("ledger-once", "1", script));
   Receiver receiver;

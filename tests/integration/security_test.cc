@@ -302,15 +302,24 @@ TEST_F(SecurityTest, AProbeFunctionOnAFreshClusterIsBoxedIn) {
   const std::string port = address_.substr(address_.rfind(':') + 1);
   const std::string probe =
       "echo processes=$(ls /proc | grep -c '^[0-9]*$')\n"
-      "cat " + dir_.File("data/scheduler.db") + " >/dev/null 2>&1 && echo read-scheduler-db\n"
-      "cat " + dir_.File("data/admin.token") + " >/dev/null 2>&1 && echo read-admin-token\n"
-      "ls " + dir_.File("a1") + " >/dev/null 2>&1 && echo listed-agent-data\n"
-      "(exec 3<>/dev/tcp/127.0.0.1/" + port + ") 2>/dev/null && echo reached-scheduler\n"
+      "cat " +
+      dir_.File("data/scheduler.db") +
+      " >/dev/null 2>&1 && echo read-scheduler-db\n"
+      "cat " +
+      dir_.File("data/admin.token") +
+      " >/dev/null 2>&1 && echo read-admin-token\n"
+      "ls " +
+      dir_.File("a1") +
+      " >/dev/null 2>&1 && echo listed-agent-data\n"
+      "(exec 3<>/dev/tcp/127.0.0.1/" +
+      port +
+      ") 2>/dev/null && echo reached-scheduler\n"
       "ls -A /tmp /dev/shm | grep -v '^/\\|^$' && echo found-leftovers\n"
       "echo left > /tmp/mine; echo left > /dev/shm/mine\n"
       "grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status\n";
   // bash for /dev/tcp; two deployments, so the second run is a different function.
-  const std::string bundle = ScriptBundle("probe", "1", "exec /bin/bash -s <<'EOF'\n" + probe + "EOF\n");
+  const std::string bundle =
+      ScriptBundle("probe", "1", "exec /bin/bash -s <<'EOF'\n" + probe + "EOF\n");
   DeployDir(bundle);
   DeployDir(ScriptBundle("probe-again", "1", "exec /bin/bash -s <<'EOF'\n" + probe + "EOF\n"));
   for (const std::string fn : {"probe", "probe-again"}) {
