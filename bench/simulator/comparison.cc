@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iomanip>
 #include <sstream>
+#include <unordered_map>
 
 #include "common/file_util.h"
 
@@ -16,6 +17,42 @@ double Quantile(std::vector<float>& v, double q) {
   const auto k = static_cast<size_t>(std::min<double>(v.size() - 1, q * (v.size() - 1) + 0.5));
   std::nth_element(v.begin(), v.begin() + k, v.end());
   return v[k];
+}
+
+}  // namespace
+
+namespace {
+
+// Each function's mean slowdown, over all its calls and over its first kFirstCalls, averaged
+// over the functions that have any.
+void PerFunctionSlowdowns(const PolicyRun& run, const PolicyRun& oracle, PolicySummary& s) {
+  struct Sums {
+    double all = 0, first = 0;
+    size_t all_n = 0, first_n = 0, seen = 0;
+  };
+  std::unordered_map<uint32_t, Sums> by_function;
+  const size_t n = std::min({run.latency_ms.size(), oracle.latency_ms.size(), run.function_of.size()});
+  for (size_t i = 0; i < n; ++i) {
+    Sums& f = by_function[run.function_of[i]];
+    const bool first = f.seen++ < kFirstCalls;
+    const float mine = run.latency_ms[i], best = oracle.latency_ms[i];
+    if (std::isnan(mine) || std::isnan(best) || best <= 0) continue;
+    const double slowdown = mine / best;
+    f.all += slowdown;
+    ++f.all_n;
+    if (first) {
+      f.first += slowdown;
+      ++f.first_n;
+    }
+  }
+  double all = 0, first = 0;
+  size_t all_functions = 0, first_functions = 0;
+  for (const auto& [function, f] : by_function) {
+    if (f.all_n > 0) all += f.all / f.all_n, ++all_functions;
+    if (f.first_n > 0) first += f.first / f.first_n, ++first_functions;
+  }
+  if (all_functions > 0) s.function_mean_slowdown = all / all_functions;
+  if (first_functions > 0) s.first_calls_mean_slowdown = first / first_functions;
 }
 
 }  // namespace
@@ -39,6 +76,10 @@ PolicySummary Summarize(const PolicyRun& run, const PolicyRun& oracle) {
     slowdowns.push_back(slowdown);
     slowdown_sum += slowdown;
     if (slowdown <= 2.0f) ++within;
+  }
+  PerFunctionSlowdowns(run, oracle, s);
+  if (!run.latency_ms.empty()) {
+    s.within_target_share_with_failures = double(within) / run.latency_ms.size();
   }
   if (!slowdowns.empty()) {
     s.mean_slowdown = slowdown_sum / slowdowns.size();
@@ -68,7 +109,8 @@ std::string FormatTable(const std::vector<PolicySummary>& summaries) {
   std::ostringstream out;
   out << std::fixed;
   out << std::left << std::setw(14) << "policy" << std::right << std::setw(9) << "mean-sd"
-      << std::setw(8) << "p50-sd" << std::setw(8) << "p99-sd" << std::setw(9) << "in-2x%"
+      << std::setw(8) << "p50-sd" << std::setw(8) << "p99-sd" << std::setw(8) << "fn-sd"
+      << std::setw(9) << "first-sd" << std::setw(9) << "in-2x%"
       << std::setw(11) << "mean-ms" << std::setw(11) << "p99-ms" << std::setw(9) << "host-h"
       << std::setw(7) << "util%" << std::setw(9) << "mem-a/u" << std::setw(7) << "ooms"
       << std::setw(7) << "failed" << std::setw(8) << "waited" << std::setw(11) << "decide/s"
@@ -76,7 +118,9 @@ std::string FormatTable(const std::vector<PolicySummary>& summaries) {
   for (const auto& s : summaries) {
     out << std::left << std::setw(14) << s.policy << std::right << std::setprecision(3)
         << std::setw(9) << s.mean_slowdown << std::setw(8) << s.p50_slowdown << std::setw(8)
-        << s.p99_slowdown << std::setprecision(2) << std::setw(9) << 100 * s.within_target_share
+        << s.p99_slowdown << std::setw(8) << s.function_mean_slowdown << std::setw(9)
+        << s.first_calls_mean_slowdown << std::setprecision(2) << std::setw(9)
+        << 100 * s.within_target_share
         << std::setprecision(1) << std::setw(11) << s.mean_latency_ms << std::setw(11)
         << s.p99_latency_ms << std::setw(9) << s.host_hours << std::setw(7)
         << 100 * s.utilization << std::setprecision(2) << std::setw(9)
@@ -85,7 +129,8 @@ std::string FormatTable(const std::vector<PolicySummary>& summaries) {
         << std::setw(7) << s.oom_kills << std::setw(7) << s.failed << std::setw(8) << s.waited
         << std::setprecision(0) << std::setw(11) << s.decisions_per_second << '\n';
   }
-  out << "sd: slowdown against the oracle; in-2x%: invocations within twice the oracle's latency;\n"
+  out << "sd: slowdown against the oracle; fn-sd: each function counted once; first-sd: the same\n"
+         "over each function's first 10 calls; in-2x%: invocations within twice the oracle's latency;\n"
          "mem-a/u: memory allocated over memory used (GiB-hours); waited: queued for room.\n";
   return out.str();
 }
@@ -102,8 +147,12 @@ nlohmann::json ToJson(const std::vector<PolicySummary>& summaries,
                         {"invocations", s.invocations},
                         {"slowdown", {{"mean", s.mean_slowdown},
                                       {"p50", s.p50_slowdown},
-                                      {"p99", s.p99_slowdown}}},
+                                      {"p99", s.p99_slowdown},
+                                      {"function_mean", s.function_mean_slowdown},
+                                      {"first_calls_mean", s.first_calls_mean_slowdown}}},
                         {"within_2x_oracle_share", s.within_target_share},
+                        {"within_2x_oracle_share_with_failures",
+                         s.within_target_share_with_failures},
                         {"latency_ms", {{"mean", s.mean_latency_ms}, {"p99", s.p99_latency_ms}}},
                         {"host_hours", s.host_hours},
                         {"mean_utilization", s.utilization},

@@ -78,6 +78,8 @@ class Simulator {
     out_.policy = std::string(policy.name());
     out_.latency_ms.assign(n, std::numeric_limits<float>::quiet_NaN());
     out_.run_ms.assign(n, std::numeric_limits<float>::quiet_NaN());
+    out_.function_of.resize(n);
+    for (size_t i = 0; i < n; ++i) out_.function_of[i] = (*in.arrivals)[i].function;
     out_.runs_by_class.assign(classes.size(), 0);
     attempts_.assign(n, 0);
   }

@@ -39,6 +39,7 @@ struct PolicyRun {
   // and all), and that run's duration. NaN when it never succeeded.
   std::vector<float> latency_ms;
   std::vector<float> run_ms;
+  std::vector<uint32_t> function_of;  // per arrival: its function (index into the truth)
   uint64_t decisions = 0;        // Decide calls, including those that found no room
   double decide_seconds = 0;     // wall time spent inside Decide
   uint64_t waited = 0;           // invocations that waited in the queue for room
