@@ -476,6 +476,18 @@ pid_t StartChild(ChildPlan& plan, const int* fds, int start_failure_write) {
                &args);
 }
 
+// /proc/<pid>/io into `out` (read while the process is a zombie, its totals include its reaped
+// descendants); the number of bytes read, 0 when it cannot be read.
+int32_t ReadProcIo(pid_t pid, char* out, size_t size) {
+  char path[32];
+  std::snprintf(path, sizeof(path), "/proc/%d/io", static_cast<int>(pid));
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  const ssize_t n = read(fd, out, size);
+  close(fd);
+  return n > 0 ? static_cast<int32_t>(n) : 0;
+}
+
 // The init of a sandboxed run's pid namespace (`tailor-run-spawner --run-init <pid> <own
 // proc>`): it forwards every signal it can to the function, reaps whatever ends up its child,
 // and when the function exits writes its exit (wait status, rusage and, with the sandbox's own
@@ -485,15 +497,7 @@ pid_t StartChild(ChildPlan& plan, const int* fds, int start_failure_write) {
 [[noreturn]] void ReportFunctionExit(pid_t function, bool own_proc) {
   spawn::ChildRecord record;
   record.kind = spawn::ChildRecord::kFunctionExit;
-  if (own_proc) {
-    char path[32];
-    std::snprintf(path, sizeof(path), "/proc/%d/io", static_cast<int>(function));
-    if (const int fd = open(path, O_RDONLY | O_CLOEXEC); fd >= 0) {
-      const ssize_t n = read(fd, record.io_text, sizeof(record.io_text));
-      if (n > 0) record.io_text_bytes = static_cast<int32_t>(n);
-      close(fd);
-    }
-  }
+  if (own_proc) record.io_text_bytes = ReadProcIo(function, record.io_text, sizeof(record.io_text));
   int status = 0;
   while (wait4(function, &status, 0, &record.usage) < 0 && errno == EINTR) {
   }
@@ -686,14 +690,7 @@ void ReapExited() {
     event.kind = spawn::EventKind::kExited;
     event.pid = pid;
     event.exited_monotonic_ns = MonotonicNs();
-    // While it is a zombie its io counters include its reaped descendants.
-    char path[64];
-    std::snprintf(path, sizeof(path), "/proc/%d/io", static_cast<int>(pid));
-    if (const int fd = open(path, O_RDONLY | O_CLOEXEC); fd >= 0) {
-      const ssize_t n = read(fd, event.io_text, sizeof(event.io_text));
-      if (n > 0) event.io_text_bytes = static_cast<int32_t>(n);
-      close(fd);
-    }
+    event.io_text_bytes = ReadProcIo(pid, event.io_text, sizeof(event.io_text));
     // Descendants that outlive the main process are part of the run: end them first, while
     // the group id cannot yet be reused.
     kill(-pid, SIGKILL);

@@ -154,6 +154,10 @@ Result<InstalledFunction> Executor::FindFunction(const v1::InvokeRequest& req) {
   return found;
 }
 
+Result<int> Executor::TakeNetns(const std::string& function) {
+  return deps_.netns ? deps_.netns->Take(function) : NetnsPool::MakeNamespace();
+}
+
 Status Executor::CheckSandbox() {
   if (deps_.sandbox == nullptr) return OkStatus();
   ProcessSpec spec;
@@ -165,8 +169,7 @@ Status Executor::CheckSandbox() {
   if (::geteuid() == 0) spec.uid = spec.gid = 65534;
   UniqueFd netns;
   if (spec.sandbox.namespaces & spawn::kNsNet) {
-    TAILOR_ASSIGN_OR_RETURN(netns.fd,
-                            deps_.netns ? deps_.netns->Take("") : NetnsPool::MakeNamespace());
+    TAILOR_ASSIGN_OR_RETURN(netns.fd, TakeNetns(""));
     spec.netns_fd = netns.fd;
   }
   TAILOR_ASSIGN_OR_RETURN(ProcessResult pr, RunProcess(spawner_, spec, nullptr));
@@ -422,7 +425,7 @@ Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req,
   spec.cancelled = cancelled;
   UniqueFd netns;
   if (spec.sandbox.namespaces & spawn::kNsNet) {
-    auto taken = deps_.netns ? deps_.netns->Take(fn.manifest.name) : NetnsPool::MakeNamespace();
+    auto taken = TakeNetns(fn.manifest.name);
     if (!taken.ok()) {
       MarkStartFailed(v1::START_STEP_SANDBOX, taken.status(), report);
       return Deliver(std::move(report), "", false, "");

@@ -124,6 +124,8 @@ class Executor {
   };
   Result<Isolation> IsolationFor(const v1::InvokeRequest& request,
                                  const InstalledFunction& fn) const;
+  // A network namespace for a run of `function` (from the pool, or made now without one).
+  Result<int> TakeNetns(const std::string& function);
   v1::RunReport NewReport(const v1::InvokeRequest& request, const InstalledFunction& fn,
                           const std::string& invocation_id,
                           std::chrono::nanoseconds waited) const;

@@ -79,7 +79,8 @@ void PlanHostViews(const SandboxRequest& box, Planner& p) {
   if (!box.etc_dir.empty()) p.BindReadOnly(box.etc_dir, p.In("/etc"));
 }
 
-void PlanDev(const SandboxRequest& box, Planner& p) {
+// /dev: a tmpfs with the harmless devices, links into /proc, and the mount point of /dev/shm.
+void PlanDev(Planner& p) {
   p.Mount("tailor-dev", p.In("/dev"), "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755");
   p.CharDevice(p.In("/dev/null"), 1, 3);
   p.CharDevice(p.In("/dev/zero"), 1, 5);
@@ -91,8 +92,6 @@ void PlanDev(const SandboxRequest& box, Planner& p) {
   p.Symlink("/proc/self/fd/1", p.In("/dev/stdout"));
   p.Symlink("/proc/self/fd/2", p.In("/dev/stderr"));
   p.Mkdir(p.In("/dev/shm"), 01777);
-  p.Mount("tailor-shm", p.In("/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-          "size=" + std::to_string(box.tmp_bytes) + ",mode=1777");
 }
 
 // A run's own places: /tmp, /dev/shm, the bundle, /proc.
@@ -110,17 +109,7 @@ void PlanRunOwn(const SandboxRequest& box, Planner& p) {
 std::vector<FsOp> PlanSandboxTemplate(const SandboxRequest& box) {
   Planner p(box.root_dir);
   PlanHostViews(box, p);
-  p.Mount("tailor-dev", p.In("/dev"), "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755");
-  p.CharDevice(p.In("/dev/null"), 1, 3);
-  p.CharDevice(p.In("/dev/zero"), 1, 5);
-  p.CharDevice(p.In("/dev/full"), 1, 7);
-  p.CharDevice(p.In("/dev/random"), 1, 8);
-  p.CharDevice(p.In("/dev/urandom"), 1, 9);
-  p.Symlink("/proc/self/fd", p.In("/dev/fd"));
-  p.Symlink("/proc/self/fd/0", p.In("/dev/stdin"));
-  p.Symlink("/proc/self/fd/1", p.In("/dev/stdout"));
-  p.Symlink("/proc/self/fd/2", p.In("/dev/stderr"));
-  p.Mkdir(p.In("/dev/shm"), 01777);
+  PlanDev(p);
   // Read-only from here on: every run's copy shares these file systems.
   p.Mount("", p.In("/dev"), "", MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC);
   p.Mount("", p.In(""), "", MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV);
@@ -150,11 +139,8 @@ std::vector<FsOp> PlanSandboxFs(const SandboxRequest& box) {
   } else {
     p.Mount(box.rootfs, p.In(""), "", MS_BIND | MS_REC);
   }
-  p.Mount("tailor-tmp", p.In("/tmp"), "tmpfs", MS_NOSUID | MS_NODEV,
-          "size=" + std::to_string(box.tmp_bytes) + ",mode=1777");
-  PlanDev(box, p);
-  p.BindReadOnly(box.bundle_dir, p.In("/function"));
-  p.Mount("proc", p.In("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  PlanDev(p);
+  PlanRunOwn(box, p);
   // The root itself read-only last: the mount points above had to be made first.
   p.Mount("", p.In(""), "", MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV);
   p.PivotRoot();

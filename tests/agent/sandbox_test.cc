@@ -286,7 +286,9 @@ TEST_F(SandboxTest, FilteredSyscallsAreRefused) {
   EXPECT_THAT(out, Not(HasSubstr("unshared")));
   EXPECT_THAT(out, Not(HasSubstr("netns")));
   EXPECT_THAT(out, Not(HasSubstr("mounted")));
-  if (PathExists("/usr/bin/python3")) EXPECT_THAT(out, HasSubstr("bpf -1 1\n"));
+  if (PathExists("/usr/bin/python3")) {
+    EXPECT_THAT(out, HasSubstr("bpf -1 1\n"));
+  }
   EXPECT_THAT(out, HasSubstr("done\n"));
 }
 
