@@ -31,7 +31,8 @@ void PerFunctionSlowdowns(const PolicyRun& run, const PolicyRun& oracle, PolicyS
     size_t all_n = 0, first_n = 0, seen = 0;
   };
   std::unordered_map<uint32_t, Sums> by_function;
-  const size_t n = std::min({run.latency_ms.size(), oracle.latency_ms.size(), run.function_of.size()});
+  const size_t n =
+      std::min({run.latency_ms.size(), oracle.latency_ms.size(), run.function_of.size()});
   for (size_t i = 0; i < n; ++i) {
     Sums& f = by_function[run.function_of[i]];
     const bool first = f.seen++ < kFirstCalls;
@@ -110,19 +111,17 @@ std::string FormatTable(const std::vector<PolicySummary>& summaries) {
   out << std::fixed;
   out << std::left << std::setw(14) << "policy" << std::right << std::setw(9) << "mean-sd"
       << std::setw(8) << "p50-sd" << std::setw(8) << "p99-sd" << std::setw(8) << "fn-sd"
-      << std::setw(9) << "first-sd" << std::setw(9) << "in-2x%"
-      << std::setw(11) << "mean-ms" << std::setw(11) << "p99-ms" << std::setw(9) << "host-h"
-      << std::setw(7) << "util%" << std::setw(9) << "mem-a/u" << std::setw(7) << "ooms"
-      << std::setw(7) << "failed" << std::setw(8) << "waited" << std::setw(11) << "decide/s"
-      << '\n';
+      << std::setw(9) << "first-sd" << std::setw(9) << "in-2x%" << std::setw(11) << "mean-ms"
+      << std::setw(11) << "p99-ms" << std::setw(9) << "host-h" << std::setw(7) << "util%"
+      << std::setw(9) << "mem-a/u" << std::setw(7) << "ooms" << std::setw(7) << "failed"
+      << std::setw(8) << "waited" << std::setw(11) << "decide/s" << '\n';
   for (const auto& s : summaries) {
     out << std::left << std::setw(14) << s.policy << std::right << std::setprecision(3)
         << std::setw(9) << s.mean_slowdown << std::setw(8) << s.p50_slowdown << std::setw(8)
         << s.p99_slowdown << std::setw(8) << s.function_mean_slowdown << std::setw(9)
         << s.first_calls_mean_slowdown << std::setprecision(2) << std::setw(9)
-        << 100 * s.within_target_share
-        << std::setprecision(1) << std::setw(11) << s.mean_latency_ms << std::setw(11)
-        << s.p99_latency_ms << std::setw(9) << s.host_hours << std::setw(7)
+        << 100 * s.within_target_share << std::setprecision(1) << std::setw(11) << s.mean_latency_ms
+        << std::setw(11) << s.p99_latency_ms << std::setw(9) << s.host_hours << std::setw(7)
         << 100 * s.utilization << std::setprecision(2) << std::setw(9)
         << (s.memory_used_gib_hours > 0 ? s.memory_allocated_gib_hours / s.memory_used_gib_hours
                                         : 0)
@@ -130,7 +129,8 @@ std::string FormatTable(const std::vector<PolicySummary>& summaries) {
         << std::setprecision(0) << std::setw(11) << s.decisions_per_second << '\n';
   }
   out << "sd: slowdown against the oracle; fn-sd: each function counted once; first-sd: the same\n"
-         "over each function's first 10 calls; in-2x%: invocations within twice the oracle's latency;\n"
+         "over each function's first 10 calls; in-2x%: invocations within twice the oracle's "
+         "latency;\n"
          "mem-a/u: memory allocated over memory used (GiB-hours); waited: queued for room.\n";
   return out.str();
 }
@@ -143,28 +143,29 @@ nlohmann::json ToJson(const std::vector<PolicySummary>& summaries,
     for (size_t c = 0; c < s.runs_by_class.size() && c < class_names.size(); ++c) {
       by_class[class_names[c]] = s.runs_by_class[c];
     }
-    policies.push_back({{"policy", s.policy},
-                        {"invocations", s.invocations},
-                        {"slowdown", {{"mean", s.mean_slowdown},
-                                      {"p50", s.p50_slowdown},
-                                      {"p99", s.p99_slowdown},
-                                      {"function_mean", s.function_mean_slowdown},
-                                      {"first_calls_mean", s.first_calls_mean_slowdown}}},
-                        {"within_2x_oracle_share", s.within_target_share},
-                        {"within_2x_oracle_share_with_failures",
-                         s.within_target_share_with_failures},
-                        {"latency_ms", {{"mean", s.mean_latency_ms}, {"p99", s.p99_latency_ms}}},
-                        {"host_hours", s.host_hours},
-                        {"mean_utilization", s.utilization},
-                        {"memory_gib_hours", {{"allocated", s.memory_allocated_gib_hours},
-                                              {"used", s.memory_used_gib_hours}}},
-                        {"oom_kills", s.oom_kills},
-                        {"failed", s.failed},
-                        {"waited_for_room", s.waited},
-                        {"explored_share", s.explored_share},
-                        {"decisions_per_second", s.decisions_per_second},
-                        {"simulation_seconds", s.wall_seconds},
-                        {"runs_by_class", by_class}});
+    policies.push_back(
+        {{"policy", s.policy},
+         {"invocations", s.invocations},
+         {"slowdown",
+          {{"mean", s.mean_slowdown},
+           {"p50", s.p50_slowdown},
+           {"p99", s.p99_slowdown},
+           {"function_mean", s.function_mean_slowdown},
+           {"first_calls_mean", s.first_calls_mean_slowdown}}},
+         {"within_2x_oracle_share", s.within_target_share},
+         {"within_2x_oracle_share_with_failures", s.within_target_share_with_failures},
+         {"latency_ms", {{"mean", s.mean_latency_ms}, {"p99", s.p99_latency_ms}}},
+         {"host_hours", s.host_hours},
+         {"mean_utilization", s.utilization},
+         {"memory_gib_hours",
+          {{"allocated", s.memory_allocated_gib_hours}, {"used", s.memory_used_gib_hours}}},
+         {"oom_kills", s.oom_kills},
+         {"failed", s.failed},
+         {"waited_for_room", s.waited},
+         {"explored_share", s.explored_share},
+         {"decisions_per_second", s.decisions_per_second},
+         {"simulation_seconds", s.wall_seconds},
+         {"runs_by_class", by_class}});
   }
   return policies;
 }

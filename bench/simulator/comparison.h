@@ -30,7 +30,7 @@ struct PolicySummary {
   double mean_slowdown = 0, p50_slowdown = 0, p99_slowdown = 0;
   double within_target_share = 0;  // latency <= 2x the oracle's
   double within_target_share_with_failures = 0;  // the same, failed invocations counted as misses
-  double function_mean_slowdown = 0;     // each function once
+  double function_mean_slowdown = 0;             // each function once
   double first_calls_mean_slowdown = 0;  // each function once, over its first kFirstCalls calls
   double mean_latency_ms = 0, p99_latency_ms = 0;
   double host_hours = 0;
