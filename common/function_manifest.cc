@@ -15,7 +15,7 @@
 namespace tailor {
 namespace {
 
-constexpr std::array<std::string_view, 12> kKnownKeys = {"name",
+constexpr std::array<std::string_view, 13> kKnownKeys = {"name",
                                                          "version",
                                                          "entrypoint",
                                                          "args",
@@ -26,9 +26,11 @@ constexpr std::array<std::string_view, 12> kKnownKeys = {"name",
                                                          "max_output_bytes",
                                                          "idempotent",
                                                          "latency_target_ms",
-                                                         "network"};
+                                                         "network",
+                                                         "prefers"};
 
 constexpr size_t kMaxArgs = 256;
+constexpr size_t kMaxPreferredFeatures = 16;
 constexpr size_t kMaxEnv = 256;
 constexpr size_t kMaxStringBytes = 4096;
 // Far more than any host has; a larger number is a typo.
@@ -101,6 +103,34 @@ Status ReadInt(const toml::table& t, std::string_view key, int64_t lo, int64_t h
     return KeyError(key, "must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi));
   }
   *out = static_cast<T>(*v);
+  return OkStatus();
+}
+
+// A CPU feature as agents report them: lower case letters, digits and '_', 1..32 bytes.
+bool IsFeatureName(std::string_view f) {
+  if (f.empty() || f.size() > 32) return false;
+  return std::all_of(f.begin(), f.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+Status ReadPrefers(const toml::table& t, FunctionManifest& m) {
+  if (!t.contains("prefers")) return OkStatus();
+  const auto* features = t["prefers"].as_array();
+  if (features == nullptr || features->size() > kMaxPreferredFeatures) {
+    return KeyError("prefers", "must be an array of at most 16 CPU feature names");
+  }
+  for (const auto& f : *features) {
+    auto s = f.value<std::string>();
+    if (!s || !IsFeatureName(*s)) {
+      return KeyError("prefers", "must hold CPU feature names as agents report them "
+                                 "(lower case, digits, '_'; e.g. \"aes\"), not " +
+                                     Excerpt(s.value_or("a non-string")));
+    }
+    m.prefers.push_back(*s);
+  }
+  std::sort(m.prefers.begin(), m.prefers.end());
+  m.prefers.erase(std::unique(m.prefers.begin(), m.prefers.end()), m.prefers.end());
   return OkStatus();
 }
 
@@ -207,6 +237,7 @@ Result<FunctionManifest> ParseManifest(std::string_view toml_text) {
   TAILOR_RETURN_IF_ERROR(ReadArgs(t, m));
   TAILOR_RETURN_IF_ERROR(ReadEnv(t, m));
   TAILOR_RETURN_IF_ERROR(ReadLimits(t, m));
+  TAILOR_RETURN_IF_ERROR(ReadPrefers(t, m));
   return m;
 }
 

@@ -13,6 +13,8 @@
 //   latency_target_ms = 200          # optional p95 target for the efficiency policy
 //   network = "none"                 # optional: "none" (loopback only) or "outbound" (the
 //                                    # host's network, where the agent allows it)
+//   prefers = ["aes"]                # optional CPU features it runs faster with (a placement
+//                                    # hint until it has run on hosts without them)
 //   [env]                            # optional extra environment
 //   LEVEL = "6"
 //
@@ -51,6 +53,7 @@ struct FunctionManifest {
   bool idempotent = false;
   uint32_t latency_target_ms = 0;  // 0: none
   FunctionNetwork network = FunctionNetwork::kNone;
+  std::vector<std::string> prefers;  // CPU feature names, sorted, unique (at most 16)
 };
 
 // INVALID_ARGUMENT naming the offending key for malformed, missing or unknown keys, and for an

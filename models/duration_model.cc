@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "common/byte_codec.h"
@@ -31,15 +32,38 @@ uint32_t DurationModel::ClassIdOrAdd(const std::string& host_class) {
   return it->second;
 }
 
+double DurationModel::NoiseVar(const FunctionState& f) const {
+  // Until a function shows its own spread, a typical one (kTypicalNoiseVar, worth
+  // kPriorNoiseRuns runs); never below the nominal noise.
+  const double nominal = options_.noise_sd_log * options_.noise_sd_log;
+  const double var = (kPriorNoiseRuns * kTypicalNoiseVar + f.residual_sq) /
+                     (kPriorNoiseRuns + f.residual_weight);
+  return std::max(nominal, var);
+}
+
+double DurationModel::LoadCoefficient(const FunctionState& f) {
+  return f.w.size() == 0 ? 0.0 : std::clamp(f.w[f.w.size() - 1], 0.0, kMaxLoadSensitivity);
+}
+
+Eigen::VectorXd DurationModel::PriorPrecision(size_t dims) const {
+  Eigen::VectorXd prior = Eigen::VectorXd::Constant(static_cast<Eigen::Index>(dims),
+                                                    options_.prior_precision);
+  // The payload and load coefficients (the last two): small effects unless runs insist, so a
+  // few noisy runs at different loads cannot explain a class's difference away as load.
+  if (dims >= 2) prior.tail(2).setConstant(options_.effect_prior_precision);
+  return prior;
+}
+
 DurationModel::FunctionState& DurationModel::StateOf(const std::string& function, size_t dims) {
   auto it = functions_.find(function);
   if (it != functions_.end()) return it->second;
   FunctionState s;
   s.id = static_cast<uint32_t>(functions_.size());
-  s.precision = Eigen::MatrixXd::Identity(dims, dims) * options_.prior_precision;
+  const Eigen::VectorXd prior = PriorPrecision(dims);
+  s.precision = prior.asDiagonal();
   s.b = Eigen::VectorXd::Zero(dims);
   s.w = Eigen::VectorXd::Zero(dims);
-  s.covariance = Eigen::MatrixXd::Identity(dims, dims) / options_.prior_precision;
+  s.covariance = prior.cwiseInverse().asDiagonal();
   auto& ref = functions_.emplace(function, std::move(s)).first->second;
   by_id_.push_back(&ref);  // unordered_map references stay valid across rehashing
   return ref;
@@ -52,7 +76,8 @@ void DurationModel::Observe(const std::string& function, const std::string& host
   const Eigen::VectorXd x = Features(class_features, payload_bytes, load);
   FunctionState& f = StateOf(function, static_cast<size_t>(x.size()));
   if (f.precision.rows() != x.size()) return;  // class features changed shape: ignore
-  const double beta = 1.0 / (options_.noise_sd_log * options_.noise_sd_log);
+  const double sigma2 = NoiseVar(f);
+  const double beta = 1.0 / sigma2;
   const double lambda = options_.regression_decay;
   if (f.runs == 0) {
     f.prior_b = Eigen::VectorXd::Zero(x.size());
@@ -61,8 +86,7 @@ void DurationModel::Observe(const std::string& function, const std::string& host
   }
   // Decay toward the prior, then add the observation.
   f.precision = lambda * f.precision +
-                (1 - lambda) * options_.prior_precision *
-                    Eigen::MatrixXd::Identity(x.size(), x.size()) +
+                (1 - lambda) * Eigen::MatrixXd(PriorPrecision(x.size()).asDiagonal()) +
                 beta * x * x.transpose();
   f.b = lambda * f.b + (1 - lambda) * f.prior_b + beta * x * y;
   Eigen::LLT<Eigen::MatrixXd> llt(f.precision);
@@ -72,9 +96,22 @@ void DurationModel::Observe(const std::string& function, const std::string& host
 
   // The cell keeps the log duration with this function's payload and load effects removed.
   const auto n = class_features.size();
-  const double adjusted = y - f.w[n] * x[n] - f.w[n + 1] * x[n + 1];
+  const double adjusted = y - f.w[n] * x[n] - LoadCoefficient(f) * x[n + 1];
   Cell& cell = f.cells[ClassIdOrAdd(host_class)];
-  cell.weight = options_.cell_decay * cell.weight + 1.0;
+  if (cell.weight > 0) {
+    // How far the run fell from what its cell expected: the function's own noise (a mean of w
+    // runs misses a new one by sigma^2 (1 + 1/w) in expectation).
+    const double r = adjusted - cell.mean;
+    f.residual_sq = kNoiseDecay * f.residual_sq + r * r * cell.weight / (cell.weight + 1.0);
+    f.residual_weight = kNoiseDecay * f.residual_weight + 1.0;
+  }
+  // A noisy function's cells average over more runs (the same spread of the mean as a function
+  // at the nominal noise has over the nominal window).
+  const double nominal = options_.noise_sd_log * options_.noise_sd_log;
+  // At most kMaxCellWindow runs, so that effects learned since (payload, load) wash out.
+  const double decay = std::min(1.0 - 1.0 / kMaxCellWindow,
+                                1.0 - (1.0 - options_.cell_decay) * std::min(1.0, nominal / sigma2));
+  cell.weight = decay * cell.weight + 1.0;
   cell.mean += (adjusted - cell.mean) / cell.weight;
 
   ++observations_;
@@ -165,13 +202,64 @@ void DurationModel::RefitFactorization() {
     se += e.wt * r * r;
   }
   cf_rmse_ = std::sqrt(se / wsum) + 0.02;
+  std::vector<ClassPopulation::Cell> population;
+  population.reserve(cells.size());
+  for (const auto& e : cells) population.push_back({e.f, e.c, e.y});
+  population_.Fit(population, static_cast<uint32_t>(nc));
+  // Each group from its own functions' cells.
+  std::vector<uint32_t> group_by_id(nf, UINT32_MAX);
+  for (const auto& [name, g] : group_of_) {
+    if (auto it = functions_.find(name); it != functions_.end()) group_by_id[it->second.id] = g;
+  }
+  group_populations_.assign(group_ids_.size(), ClassPopulation{});
+  std::vector<std::vector<ClassPopulation::Cell>> grouped(group_ids_.size());
+  for (const auto& c : population) {
+    if (group_by_id[c.function] != UINT32_MAX) grouped[group_by_id[c.function]].push_back(c);
+  }
+  for (size_t g = 0; g < grouped.size(); ++g) {
+    group_populations_[g].Fit(grouped[g], static_cast<uint32_t>(nc));
+  }
   cf_fitted_ = true;
+}
+
+void DurationModel::SetGroup(const std::string& function, const std::string& group) {
+  auto [it, added] = group_ids_.emplace(group, static_cast<uint32_t>(group_ids_.size()));
+  group_of_[function] = it->second;
+}
+
+const ClassPopulation& DurationModel::PopulationOf(const std::string& function) const {
+  auto g = group_of_.find(function);
+  if (g == group_of_.end() || g->second >= group_populations_.size()) return population_;
+  const ClassPopulation& group = group_populations_[g->second];
+  return group.best_for_most() != ClassPopulation::kNone ? group : population_;
+}
+
+bool DurationModel::PopulationKnows(const std::string& function,
+                                    const std::string& host_class) const {
+  const ClassPopulation& population = PopulationOf(function);
+  const uint32_t cid = ClassId(host_class);
+  const uint32_t best = population.best_for_most();
+  return cid != UINT32_MAX && best != ClassPopulation::kNone &&
+         (cid == best || population.Between(best, cid) != nullptr);
+}
+
+DurationModel::ClassPrior DurationModel::PopulationPrior(const std::string& function,
+                                                         const std::string& host_class) const {
+  const ClassPopulation& population = PopulationOf(function);
+  const uint32_t cid = ClassId(host_class);
+  const uint32_t best = population.best_for_most();
+  if (cid == UINT32_MAX || best == ClassPopulation::kNone) return {};
+  if (cid == best) return {0.0, 0.0, true};
+  const ClassPopulation::Difference* d = population.Between(best, cid);
+  if (d == nullptr) return {};
+  return {d->mean, d->var, true};
 }
 
 void DurationModel::UpdateNeighbourEstimates(FunctionState& f) {
   f.neighbour_estimates.clear();
   f.estimates_at_runs = f.runs;
-  if (f.cells.empty()) return;
+  // One cell says nothing about shape: every function matches it.
+  if (f.cells.size() < 2) return;
   const size_t nc = class_ids_.size();
   // Per missing class: (weight, prediction) of each candidate neighbour.
   std::vector<std::vector<std::pair<double, double>>> votes(nc);
@@ -238,8 +326,8 @@ DurationPrediction DurationModel::Predict(const std::string& function,
   p.known = true;
   const auto n = class_features.size();
   p.payload_term = f.w[n] * x[n];
-  p.load_term = f.w[n + 1] * x[n + 1];
-  const double sigma2 = options_.noise_sd_log * options_.noise_sd_log;
+  p.load_term = LoadCoefficient(f) * x[n + 1];
+  const double sigma2 = NoiseVar(f);
 
   // Precision-weighted combination of the estimators that have something to say.
   double num = 0, den = 0;
@@ -258,11 +346,25 @@ DurationPrediction DurationModel::Predict(const std::string& function,
                                           : f.neighbour_estimates.find(cid);
              nb != f.neighbour_estimates.end()) {
     add(nb->second.mean + p.payload_term + p.load_term, nb->second.var);
-  } else if (cf_fitted_ && f.id < bf_.size() && cid != UINT32_MAX && cid < bc_.size()) {
+  } else if (cf_fitted_ && f.id < bf_.size() && cid != UINT32_MAX && cid < bc_.size() &&
+             f.cells.size() > static_cast<size_t>(options_.cf_rank)) {
+    // The function's factors are only determined once it ran on more classes than the rank.
     const double cf = mu_ + bf_[f.id] + bc_[cid] + U_.row(f.id).dot(V_.row(cid));
     // Less trust when the function has been seen on few classes.
     const double var = cf_rmse_ * cf_rmse_ * (1.0 + 2.0 / (1.0 + f.cells.size()));
     add(cf + p.payload_term + p.load_term, var);
+  }
+  if (cell == f.cells.end() && cid != UINT32_MAX) {
+    // The population: as functions in general compare between a class this one ran on and
+    // this class (the best-founded such comparison).
+    double best_mean = 0, best_var = std::numeric_limits<double>::infinity();
+    for (const auto& [from, other] : f.cells) {
+      const ClassPopulation::Difference* d = PopulationOf(function).Between(from, cid);
+      if (d == nullptr) continue;
+      const double var = d->var + sigma2 / other.weight;
+      if (var < best_var) best_var = var, best_mean = other.mean + d->mean;
+    }
+    if (std::isfinite(best_var)) add(best_mean + p.payload_term + p.load_term, best_var);
   }
   p.mean_log_ms = num / den;
   p.var_log = 1.0 / den;
@@ -283,13 +385,14 @@ uint64_t DurationModel::Runs(const std::string& function) const {
 double DurationModel::LoadSensitivity(const std::string& function) const {
   auto it = functions_.find(function);
   if (it == functions_.end() || it->second.w.size() == 0) return 0;
-  return it->second.w[it->second.w.size() - 1];
+  return LoadCoefficient(it->second);
 }
 
 namespace {
 
 constexpr char kModelMagic[] = "tailor-duration-model";
-constexpr uint32_t kModelVersion = 2;  // 1 was text
+// 1 was text; 2 had no residuals (read with none observed yet).
+constexpr uint32_t kModelVersion = 3;
 
 bool AllFinite(const double* v, Eigen::Index n) {
   for (Eigen::Index i = 0; i < n; ++i) {
@@ -333,13 +436,17 @@ std::string DurationModel::Save() const {
       out.F64(cell.weight);
       out.F64(cell.mean);
     }
+    out.F64(f.residual_sq);
+    out.F64(f.residual_weight);
   }
   return out.Take();
 }
 
 bool DurationModel::Restore(std::string_view bytes) {
   ByteReader in(bytes);
-  if (in.Str(64) != kModelMagic || in.U32() != kModelVersion) return false;
+  if (in.Str(64) != kModelMagic) return false;
+  const uint32_t version = in.U32();
+  if (version != 2 && version != kModelVersion) return false;
   DurationModel m(options_);
   const size_t nclasses = in.Count(1'000'000, 8);
   for (size_t i = 0; i < nclasses && in.ok(); ++i) {
@@ -365,10 +472,18 @@ bool DurationModel::Restore(std::string_view bytes) {
       cell.weight = in.F64();
       cell.mean = in.F64();
       if (cid >= nclasses || !std::isfinite(cell.weight) || cell.weight < 0 ||
-          !std::isfinite(cell.mean)) {
+          !(std::abs(cell.mean) <= kMaxAbsLogMs)) {
         return false;
       }
       f.cells[cid] = cell;
+    }
+    if (version >= 3) {
+      f.residual_sq = in.F64();
+      f.residual_weight = in.F64();
+      if (!(f.residual_sq >= 0 && f.residual_sq <= kMaxAbsLogMs * kMaxAbsLogMs * 100) ||
+          !(f.residual_weight >= 0 && f.residual_weight <= 1e6)) {
+        return false;
+      }
     }
     if (!in.ok()) return false;
     Eigen::LLT<Eigen::MatrixXd> llt(f.precision);
@@ -376,6 +491,8 @@ bool DurationModel::Restore(std::string_view bytes) {
     f.w = llt.solve(f.b);
     f.covariance = llt.solve(Eigen::MatrixXd::Identity(d, d));
     if (!AllFinite(f.w.data(), d) || !AllFinite(f.covariance.data(), d * d)) return false;
+    // Each weight moves a log duration; one beyond any duration's log is damage.
+    if (f.w.cwiseAbs().maxCoeff() > kMaxAbsLogMs) return false;
   }
   if (!in.AtEnd()) return false;
   for (auto& [name, f] : m.functions_) m.UpdateNeighbourEstimates(f);

@@ -26,13 +26,17 @@
 #include <unordered_map>
 #include <vector>
 
+#include "models/class_population.h"
+
 namespace tailor::models {
 
 struct DurationModelOptions {
   double cell_decay = 0.9;          // weight left to older runs of a (function, class) cell
   double regression_decay = 0.995;  // same for the per-function regression
   double prior_precision = 1.0;     // regression weight prior N(0, 1/prior_precision)
-  double noise_sd_log = 0.15;       // run-to-run spread of log duration
+  double effect_prior_precision = 25.0;  // the same for the payload and load coefficients
+  double noise_sd_log = 0.15;       // the least run-to-run spread of log duration assumed (each
+                                    // function's own spread is learned from its runs)
   int cf_rank = 2;
   double cf_lambda = 0.1;           // ridge penalty of the factorization
   int cf_refit_every = 256;         // observations between full refits
@@ -61,12 +65,35 @@ class DurationModel {
   DurationPrediction Predict(const std::string& function, const std::string& host_class,
                              const std::vector<double>& class_features, double payload_bytes,
                              double load) const;
-  // The load coefficient of a function (d log duration / d load), 0 if unknown.
+  // A fully busy node (load 1) slows a run by at most e^this (2.7x) in predictions: what
+  // interference can do, not what noise can suggest.
+  static constexpr double kMaxLoadSensitivity = 1.0;
+  // The load coefficient of a function (d log duration / d load, within [0,
+  // kMaxLoadSensitivity]), 0 if unknown.
   double LoadSensitivity(const std::string& function) const;
   // The payload coefficient (d log duration / d log1p(payload KiB)), 0 if unknown.
   double PayloadSensitivity(const std::string& function) const;
   // Runs observed of a function (changes whenever its predictions may change).
   uint64_t Runs(const std::string& function) const;
+
+  // What the population says about a class before a function has run anywhere
+  // (ClassPopulation): its log duration there relative to the class fastest for the most
+  // functions (0 on that class), and how much functions differ in that (variance). {0, 0,
+  // false} before two functions ran on two classes, or for a class too few functions ran on.
+  struct ClassPrior {
+    double offset_log = 0;
+    double var_log = 0;
+    bool known = false;
+  };
+  // The population is the function's group (SetGroup) once that group has functions seen on
+  // two classes, else every function.
+  ClassPrior PopulationPrior(const std::string& function, const std::string& host_class) const;
+  // Whether that population has compared this class yet: it is the class fastest for the most
+  // functions, or enough functions ran on both (ClassPopulation::kMinFunctions).
+  bool PopulationKnows(const std::string& function, const std::string& host_class) const;
+  // Puts a function in a group of similar functions (those with the same manifest hints), whose
+  // population prior it then uses. Not saved: the owner sets it again from the manifest.
+  void SetGroup(const std::string& function, const std::string& group);
 
   // Refits the factorization now (it also refits itself every cf_refit_every observations).
   void RefitFactorization();
@@ -74,8 +101,9 @@ class DurationModel {
   // Everything learned, in binary (common/byte_codec.h: every double bit for bit); Restore
   // rebuilds the same predictions from it (derived state, such as neighbour estimates and the
   // factorization, is recomputed). False, leaving the model unchanged, for anything Save did not
-  // write: a value that is not finite, a weight below zero, a class id out of range, a
-  // regression whose precision matrix is not positive definite.
+  // write: a value that is not finite, a cell mean or regression weight no duration can have, a
+  // weight below zero, a class id out of range, a regression whose precision matrix is not
+  // positive definite.
   std::string Save() const;
   bool Restore(std::string_view bytes);
   size_t function_count() const { return functions_.size(); }
@@ -101,11 +129,23 @@ class DurationModel {
                                 // the first run's log duration, so unseen classes start there
     std::unordered_map<uint32_t, Cell> cells;  // by class id
     uint64_t runs = 0;
+    double residual_sq = 0;      // decayed sum of squared misses of runs against their cell
+    double residual_weight = 0;  // decayed count of those runs
   };
 
   FunctionState& StateOf(const std::string& function, size_t dims);
   uint32_t ClassId(const std::string& host_class) const;
   uint32_t ClassIdOrAdd(const std::string& host_class);
+  Eigen::VectorXd PriorPrecision(size_t dims) const;
+  // The function's run-to-run variance of log duration, as its runs show it.
+  double NoiseVar(const FunctionState& f) const;
+  static double LoadCoefficient(const FunctionState& f);
+  static constexpr double kTypicalNoiseVar = 0.09;  // 0.3^2: a typical trace function
+  static constexpr double kPriorNoiseRuns = 2;
+  static constexpr double kNoiseDecay = 0.98;
+  static constexpr double kMaxCellWindow = 30;  // runs a cell averages over, at most
+  // No run lasts e^50 ms (10^14 years): a saved cell mean beyond this is damage.
+  static constexpr double kMaxAbsLogMs = 50;
   static Eigen::VectorXd Features(const std::vector<double>& class_features, double payload,
                                   double load);
   // Refits one function's row of the factorization against the current class factors.
@@ -124,6 +164,12 @@ class DurationModel {
   Eigen::MatrixXd U_, V_;
   double cf_rmse_ = 1.0;
   bool cf_fitted_ = false;
+  // Refitted with the factorization: every function, and each group apart.
+  ClassPopulation population_;
+  std::vector<ClassPopulation> group_populations_;         // by group id
+  std::unordered_map<std::string, uint32_t> group_ids_;     // group key -> id
+  std::unordered_map<std::string, uint32_t> group_of_;      // function -> group id
+  const ClassPopulation& PopulationOf(const std::string& function) const;
 };
 
 }  // namespace tailor::models

@@ -15,11 +15,40 @@ namespace {
 // Before a function has any run: a guess of 100 ms, very uncertain.
 constexpr double kUnknownMeanLog = 4.6;
 constexpr double kUnknownVarLog = 4.0;
+// Future calls expected per call so far (the horizon of the value of information). Small: on
+// the simulator's suite, greedy and lightly exploring do best for functions called rarely,
+// and a busy function's horizon grows with its calls anyway.
+constexpr double kHorizonPerRun = 0.25;
+// What a preferred feature (FunctionInfo::preferred_features) the class lacks adds to a
+// function's expected log duration there until it has run there (2x).
+constexpr double kMissingPreferredFeatureLog = 0.7;
+// Before any population exists (a new cluster), a class's hardware is all there is: each
+// CPU feature the models know and each doubling of L3 count as this much faster (log).
+constexpr double kHardwarePriorLog = 0.05;
+
+// E[max(0, rival - X)] for X ~ N(mean, var): how much lower than `rival` the class's true
+// log duration is expected to turn out (0 when there is no rival).
+double ExpectedImprovement(double mean, double var, double rival) {
+  if (!std::isfinite(rival) || var <= 0) return std::max(0.0, std::isfinite(rival) ? rival - mean : 0.0);
+  const double sd = std::sqrt(var);
+  const double z = (rival - mean) / sd;
+  const double pdf = std::exp(-0.5 * z * z) / std::sqrt(2 * M_PI);
+  const double cdf = 0.5 * std::erfc(-z / std::sqrt(2.0));
+  return sd * (z * cdf + pdf);
+}
+
+// The sum of a class's feature vector past its bias term, speed left out (HostFeatureVector:
+// feature bits, log2 of L3 over 16 MiB, log2 speed).
+double HardwareScore(const std::vector<double>& x) {
+  double score = 0;
+  for (size_t i = 1; i + 1 < x.size(); ++i) score += x[i];
+  return score;
+}
 
 }  // namespace
 
 LearnedPolicy::LearnedPolicy(Objective objective, LearnedPolicyOptions options)
-    : objective_(objective), options_(options), model_(options.model), rng_(options.seed) {}
+    : objective_(objective), options_(options), model_(options.model) {}
 
 std::string_view LearnedPolicy::name() const {
   switch (objective_) {
@@ -57,7 +86,9 @@ void LearnedPolicy::Observe(const RunObservation& run) {
     if (it == class_position_.end()) return;  // a class this policy knows nothing about
     features = &class_vectors_[it->second];
   }
-  const double load = run.running_at_start;  // in-flight runs besides this one, at its start
+  // How busy the node's CPU was when the run started (0..1): what slows a run down, where the
+  // number of runs in flight would count a sleeping one like a busy one.
+  const double load = std::clamp(run.cpu_utilization_at_start, 0.0, 1.0);
   model_.Observe(run.function, run.host_class, *features, static_cast<double>(run.payload_bytes),
                  load, run.wall_ms);
   // Keep the decision-time predictions current (see PredictionCache).
@@ -80,6 +111,12 @@ Allocation LearnedPolicy::AdviseAllocation(const FunctionInfo& function,
 Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
                                                 const ClusterIndex& cluster) {
   const Resources ceiling = AllocationCeiling(request.function, cluster);
+  {
+    // Functions with the same hints (or none) are alike: they share a population prior.
+    std::string group;
+    for (const auto& f : request.function.preferred_features) group += f + ",";
+    model_.SetGroup(request.function.name, group);
+  }
   Allocation allocation = resources_.Advise(request.function, ceiling);
   const auto& classes = cluster.classes();
   // Per class: the posterior of the expected log duration at zero load, and a draw from it.
@@ -109,13 +146,14 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       model_.PayloadSensitivity(request.function.name) *
       std::log1p(static_cast<double>(request.payload_bytes) / 1024.0);
   struct ClassView {
-    double mean = kUnknownMeanLog, var = kUnknownVarLog, draw = kUnknownMeanLog;
-    double observed_p95_ms = 0;  // from RunStatistics once the class has 3+ runs
+    double mean = kUnknownMeanLog, var = kUnknownVarLog;
+    double draw = kUnknownMeanLog;  // what decides: the mean less the value of learning it
+    double observed_p95_ms = 0;     // from RunStatistics once the class has 3+ runs
   };
   thread_local std::vector<ClassView> per_class;  // reused: no allocation per decision
   per_class.assign(classes.size(), ClassView{});
   double best_mean = std::numeric_limits<double>::infinity();
-  std::normal_distribution<double> standard(0.0, 1.0);
+  const uint64_t runs = model_.Runs(request.function.name);
   const std::unordered_map<std::string, RunStatistics>* function_stats = nullptr;
   if (auto fs = statistics_.find(request.function.name); fs != statistics_.end()) {
     function_stats = &fs->second;
@@ -127,8 +165,23 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     if (known(ci)) {
       v.mean = cache.per_class[ci].mean + payload_term;
       v.var = cache.per_class[ci].var;
+    } else if (const auto prior = model_.PopulationPrior(request.function.name, cls.info.name);
+               prior.known) {
+      // A function with no run yet: the class as it is for functions like it (its own level is
+      // unknown but the same on every class).
+      v.mean = kUnknownMeanLog + prior.offset_log;
+      v.var = prior.var_log;
+    } else {
+      v.mean = kUnknownMeanLog - kHardwarePriorLog * HardwareScore(cls.feature_vector);
     }
-    v.draw = v.mean + options_.exploration * std::sqrt(v.var) * standard(rng_);
+    if (function_stats == nullptr || !function_stats->contains(cls.info.name)) {
+      // Not run there yet: each preferred feature the class lacks counts against it.
+      for (const auto& feature : request.function.preferred_features) {
+        if (!std::binary_search(cls.info.features.begin(), cls.info.features.end(), feature)) {
+          v.mean += kMissingPreferredFeatureLog;
+        }
+      }
+    }
     if (objective_ == Objective::kEfficiency && function_stats != nullptr) {
       if (auto st = function_stats->find(cls.info.name);
           st != function_stats->end() && st->second.runs() >= 3) {
@@ -136,6 +189,28 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       }
     }
     if (ClassIneligibility(request, cls.info).empty()) best_mean = std::min(best_mean, v.mean);
+  }
+  // Exploration by the value of information: a class counts as better than its mean by what
+  // learning it is expected to save over the function's future calls (expected improvement on
+  // the best other class, times a horizon taken from the calls so far). A new or rare function
+  // goes where it is expected to run best; a busy one tries classes that may well be better.
+  const double horizon = options_.exploration * kHorizonPerRun * static_cast<double>(runs);
+  double second_mean = std::numeric_limits<double>::infinity();
+  size_t best_class = classes.size();
+  for (size_t ci = 0; ci < classes.size(); ++ci) {
+    if (classes[ci].by_load.empty() || !ClassIneligibility(request, classes[ci].info).empty()) {
+      continue;
+    }
+    if (per_class[ci].mean == best_mean && best_class == classes.size()) {
+      best_class = ci;
+    } else {
+      second_mean = std::min(second_mean, per_class[ci].mean);
+    }
+  }
+  for (size_t ci = 0; ci < classes.size(); ++ci) {
+    ClassView& v = per_class[ci];
+    const double rival = ci == best_class ? second_mean : best_mean;
+    v.draw = v.mean - horizon * ExpectedImprovement(v.mean, v.var, rival);
   }
   const double load_sensitivity = model_.LoadSensitivity(request.function.name);
   const double best_ms = std::isfinite(best_mean) ? std::exp(best_mean) : 1.0;
@@ -151,7 +226,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   };
   auto score_with = [&](double log_ms, const ClassView& v, double cores, double in_flight,
                         double share) {
-    const double load_term = load_sensitivity * in_flight;
+    const double load_term = load_sensitivity * share;
     Scored s{0, std::exp(log_ms + load_term), 0, false};
     s.queue_ms = std::max(0.0, in_flight + 1 - cores) / cores * s.run_ms;
     switch (objective_) {
@@ -183,8 +258,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     const Scored drawn = score_with(v.draw, v, cores, in_flight, share);
     const Scored expected = score_with(v.mean, v, cores, in_flight, share);
     c.score = drawn.score;
-    c.terms = {{"predicted_ms", expected.run_ms},
-               {"sampled_ms", drawn.run_ms},
+    c.terms = {{"predicted_ms", std::exp(v.mean + load_sensitivity * share)},
+               {"decided_ms", drawn.run_ms},
                {"uncertainty_log", std::sqrt(v.var)},
                {"queue_ms", drawn.queue_ms},
                {"allocated_cpu_share", share},
@@ -200,11 +275,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   for (size_t ci = 0; ci < classes.size(); ++ci) {
     if (classes[ci].info.name != chosen->host_class) continue;
     const ClassView& v = per_class[ci];
-    decided->predicted_duration_ms =
-        known(ci)
-            ? std::exp(v.mean + load_sensitivity * (chosen->running_invocations +
-                                                    chosen->queued_invocations))
-            : 0.0;
+    const double share = AllocatedCpuShare(chosen->allocated, chosen->capacity);
+    decided->predicted_duration_ms = known(ci) ? std::exp(v.mean + load_sensitivity * share) : 0.0;
   }
   decided->explored = ChoseOtherThanPredictedBest(*decided);
   decided->memory_at_ceiling =

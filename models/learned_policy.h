@@ -8,15 +8,22 @@
 //                p95 target, or 1.5x the best class's prediction): fewer, fuller hosts.
 //   balanced     completion time relative to the best class, plus the node's allocated share.
 //
-// Exploration is Thompson sampling: each class's expected log duration is drawn from its
-// posterior (scaled by `exploration`; 0 is greedy), so new functions and untried classes get
-// tried in proportion to the chance that they are best, and the regret stays bounded. A
-// decision says whether it explored (chose a class other than the best by mean).
+// What a class is expected to do for a function (DurationModel): its own runs there once it has
+// some; before that, the regression and similar functions; for a function that never ran, its
+// population (ClassPopulation: functions with the same manifest hints), less a penalty per
+// preferred feature the class lacks; on a new cluster with no population yet, its hardware
+// (more model features and more L3 count as slightly faster).
+//
+// Exploration by the value of information, deterministic: each class counts as faster than its
+// mean by the improvement learning it is expected to bring over the best other class, times a
+// horizon that grows with the function's calls so far (scaled by `exploration`; 0 is greedy).
+// A new or rare function goes where it is expected to run best; a busy one tries classes that
+// may well be better for it, until its runs there say otherwise. A decision says whether it
+// explored (chose a node other than the best by the means).
 //
 // Thread-safety: not thread-safe (see PlacementPolicy).
 #pragma once
 
-#include <random>
 #include <string_view>
 
 #include "models/cluster_index.h"
@@ -30,13 +37,12 @@ namespace tailor::models {
 enum class Objective { kPerformance, kEfficiency, kBalanced };
 
 // Whether a decision chose a node whose predicted score (the score with each class's expected
-// duration instead of the sampled one: the "predicted_score" term) is worse than the best
+// duration, without the value of information: the "predicted_score" term) is worse than the best
 // predicted score among the eligible candidates. What `explored` means.
 bool ChoseOtherThanPredictedBest(const PlacementDecision& decision);
 
 struct LearnedPolicyOptions {
-  double exploration = 1.0;
-  uint64_t seed = 1;
+  double exploration = 1.0;  // scales the value of information (0: greedy on the means)
   DurationModelOptions model;
 };
 
@@ -64,7 +70,6 @@ class LearnedPolicy final : public PlacementPolicy {
   LearnedPolicyOptions options_;
   DurationModel model_;
   ResourceProfiles resources_;
-  std::mt19937_64 rng_;
   // Per function, its predictions per index class at zero payload and load, kept up to date
   // off the decision path: Observe refreshes the observed class at once and every class every
   // kFullRefreshRuns runs of the function (between those, other classes' predictions may lag

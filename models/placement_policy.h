@@ -56,6 +56,9 @@ struct FunctionInfo {
   uint64_t max_memory_bytes = 0;   // the manifest's ceiling; 0 if none
   uint32_t timeout_ms = 0;
   double latency_target_ms = 0;    // optional p95 target; 0 if none
+  // CPU features the function is known to run faster with (a manifest hint), sorted: before a
+  // function has run on a class, a class lacking one counts as slower.
+  std::vector<std::string> preferred_features;
 };
 
 struct PlacementRequest {
@@ -152,7 +155,7 @@ struct PlacementDecision {
   bool memory_at_ceiling = false;
   double predicted_duration_ms = 0;  // 0: no prediction
   // The policy chose a node other than the one it predicts best among the eligible ones
-  // (to learn about it), e.g. by Thompson sampling.
+  // (to learn about it), by the value of information (LearnedPolicy).
   bool explored = false;
   std::vector<CandidateScore> candidates;
 };

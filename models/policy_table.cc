@@ -17,7 +17,6 @@ struct PolicyEntry {
 std::unique_ptr<PlacementPolicy> Learned(Objective objective, const PolicySettings& s) {
   LearnedPolicyOptions o;
   o.exploration = s.exploration;
-  o.seed = s.seed;
   return std::make_unique<LearnedPolicy>(objective, o);
 }
 

@@ -14,8 +14,7 @@ namespace tailor::models {
 
 // Settings shared by the policies that learn.
 struct PolicySettings {
-  double exploration = 1.0;  // scale of Thompson sampling; 0 = always exploit
-  uint64_t seed = 1;
+  double exploration = 1.0;  // scale of the value of information; 0 = always exploit
 };
 
 // INVALID_ARGUMENT naming the known policies for an unknown name.

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 constexpr char kColumns[] =
     "name, version, digest, size_bytes, entrypoint, timeout_ms, memory_hint_bytes, idempotent, "
     "deployed_unix_ms, removed_unix_ms, latency_target_ms, max_memory_bytes, max_output_bytes, "
-    "tenant";
+    "tenant, prefers";
 
 v1::FunctionVersion FromRow(const SqliteStatement& row) {
   v1::FunctionVersion f;
@@ -36,6 +36,10 @@ v1::FunctionVersion FromRow(const SqliteStatement& row) {
   f.set_max_memory_bytes(static_cast<uint64_t>(row.ColumnInt64(11)));
   f.set_max_output_bytes(static_cast<uint64_t>(row.ColumnInt64(12)));
   f.set_tenant(row.ColumnText(13));
+  const std::string prefers = row.ColumnText(14);  // outlives the views SplitString returns
+  for (auto feature : SplitString(prefers, ',')) {
+    if (!feature.empty()) f.add_prefers(std::string(feature));
+  }
   return f;
 }
 
@@ -125,11 +129,16 @@ Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view ten
   f.set_max_memory_bytes(manifest.max_memory_bytes);
   f.set_max_output_bytes(manifest.max_output_bytes);
   f.set_tenant(std::string(tenant));
+  std::string prefers;
+  for (const auto& feature : manifest.prefers) {
+    f.add_prefers(feature);
+    prefers += (prefers.empty() ? "" : ",") + feature;
+  }
   f.set_deployed_unix_ms(ToUnixMillis(clock_.WallNow()));
   TAILOR_ASSIGN_OR_RETURN(
       auto ins,
       db_->Prepare(std::string("INSERT OR REPLACE INTO functions (") + kColumns +
-                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, ?13)"));
+                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, ?13, ?14)"));
   ins.Bind(1, f.name()).Bind(2, f.version()).Bind(3, f.digest());
   ins.Bind(4, static_cast<int64_t>(f.size_bytes())).Bind(5, f.entrypoint());
   ins.Bind(6, static_cast<int64_t>(f.timeout_ms()));
@@ -137,7 +146,7 @@ Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view ten
   ins.Bind(8, static_cast<int64_t>(f.idempotent() ? 1 : 0)).Bind(9, f.deployed_unix_ms());
   ins.Bind(10, static_cast<int64_t>(f.latency_target_ms()));
   ins.Bind(11, static_cast<int64_t>(f.max_memory_bytes()));
-  ins.Bind(12, static_cast<int64_t>(f.max_output_bytes())).Bind(13, f.tenant());
+  ins.Bind(12, static_cast<int64_t>(f.max_output_bytes())).Bind(13, f.tenant()).Bind(14, prefers);
   TAILOR_RETURN_IF_ERROR(ins.Run());
   log::Info("function deployed", {{"function", f.name()},
                                   {"version", f.version()},

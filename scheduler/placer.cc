@@ -28,6 +28,7 @@ models::FunctionInfo InfoOf(const v1::FunctionVersion& fn) {
   info.max_memory_bytes = fn.max_memory_bytes();
   info.timeout_ms = fn.timeout_ms();
   info.latency_target_ms = fn.latency_target_ms();
+  info.preferred_features.assign(fn.prefers().begin(), fn.prefers().end());
   return info;
 }
 

@@ -127,6 +127,10 @@ ALTER TABLE functions ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
 ALTER TABLE async_invocations ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
 CREATE INDEX async_by_tenant_state ON async_invocations (tenant, state);
 )sql",
+    // 10: the manifest's preferred CPU features, comma-separated (a placement hint).
+    R"sql(
+ALTER TABLE functions ADD COLUMN prefers TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 }  // namespace

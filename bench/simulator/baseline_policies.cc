@@ -3,19 +3,25 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <random>
+#include <unordered_map>
 
+#include "models/cluster_index.h"
 #include "models/eligibility.h"
-#include "models/least_loaded_policy.h"
-#include "models/round_robin_policy.h"
+#include "models/resource_profile.h"
 
 namespace tailor::sim {
 namespace {
 
 using models::Allocation;
+using models::CandidateScore;
 using models::ClusterIndex;
 using models::NodeView;
 using models::PlacementDecision;
 using models::PlacementRequest;
+using models::WalkOrder;
+
+constexpr std::string_view kStaticSuffix = "+static";
 
 bool Fits(const PlacementRequest& request, const ClusterIndex& cluster, const NodeView& node,
           const Allocation& allocation) {
@@ -29,20 +35,57 @@ Result<PlacementDecision> Chosen(const NodeView& node, const Allocation& allocat
   return d;
 }
 
-Status NoRoom(const PlacementRequest& request) {
-  return FailedPreconditionError("no node has room for '" + request.function.name + "'");
+double CpuShare(const NodeView& node) {
+  return models::AllocatedCpuShare(node.allocated, node.capacity);
 }
 
-class RandomPolicy final : public models::PlacementPolicy {
+// A baseline: its placement rule, on an allocation from Tailor's allocator (or static).
+class Baseline : public models::PlacementPolicy {
  public:
-  explicit RandomPolicy(uint64_t seed) : rng_(seed) {}
-  std::string_view name() const override { return "random"; }
-  void Observe(const models::RunObservation&) override {}
+  Baseline(std::string name, bool static_allocation)
+      : name_(std::move(name)), static_allocation_(static_allocation) {}
+  std::string_view name() const override { return name_; }
+  void Observe(const models::RunObservation& run) override {
+    if (!static_allocation_) profiles_.Observe(run, run.llc_miss_ratio);
+  }
+  Allocation AdviseAllocation(const models::FunctionInfo& function,
+                              const ClusterIndex& cluster) const override {
+    if (static_allocation_) return models::StaticAllocation(function);
+    return profiles_.Advise(function, models::AllocationCeiling(function, cluster));
+  }
   Result<PlacementDecision> Decide(const PlacementRequest& request,
-                                   const ClusterIndex& cluster) override {
+                                   const ClusterIndex& cluster) final {
+    return Place(request, cluster, AdviseAllocation(request.function, cluster));
+  }
+
+ protected:
+  virtual Result<PlacementDecision> Place(const PlacementRequest& request,
+                                          const ClusterIndex& cluster, const Allocation& a) = 0;
+  // Why nothing fits, typed as eligibility.h types it (waiting helps, or never will).
+  static Status NoRoom(const PlacementRequest& request, const ClusterIndex& cluster,
+                       const Allocation& a) {
+    auto any = models::ChooseByClass(request, cluster, a, WalkOrder::kLeastLoadedFirst,
+                                     [](uint32_t, const NodeView&, CandidateScore&) {});
+    return any.ok() ? InternalError("a node fits that the baseline's walk missed")
+                    : any.status();
+  }
+
+ private:
+  std::string name_;
+  bool static_allocation_;
+  models::ResourceProfiles profiles_;
+};
+
+class RandomPolicy final : public Baseline {
+ public:
+  RandomPolicy(std::string name, bool static_allocation, uint64_t seed)
+      : Baseline(std::move(name), static_allocation), rng_(seed) {}
+
+ private:
+  Result<PlacementDecision> Place(const PlacementRequest& request, const ClusterIndex& cluster,
+                                  const Allocation& a) override {
     const auto n = static_cast<uint32_t>(cluster.size());
-    if (n == 0) return NoRoom(request);
-    const Allocation a = models::StaticAllocation(request.function);
+    if (n == 0) return NoRoom(request, cluster, a);
     std::uniform_int_distribution<uint32_t> pick(0, n - 1);
     // Sampling finds a node with room quickly unless nearly all are full; then a scan from a
     // random start keeps the choice uniform enough and the answer exact.
@@ -55,21 +98,41 @@ class RandomPolicy final : public models::PlacementPolicy {
       const NodeView& node = cluster.node((start + i) % n);
       if (Fits(request, cluster, node, a)) return Chosen(node, a);
     }
-    return NoRoom(request);
+    return NoRoom(request, cluster, a);
   }
 
- private:
   std::mt19937_64 rng_;
 };
 
-class OpenWhiskPolicy final : public models::PlacementPolicy {
+class RoundRobinPolicy final : public Baseline {
  public:
-  std::string_view name() const override { return "openwhisk"; }
-  void Observe(const models::RunObservation&) override {}
-  Result<PlacementDecision> Decide(const PlacementRequest& request,
-                                   const ClusterIndex& cluster) override {
+  using Baseline::Baseline;
+
+ private:
+  Result<PlacementDecision> Place(const PlacementRequest& request, const ClusterIndex& cluster,
+                                  const Allocation& a) override {
+    const auto n = static_cast<uint32_t>(cluster.slot_count());
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t slot = (next_slot_ + i) % n;
+      if (!cluster.live(slot) || !Fits(request, cluster, cluster.node(slot), a)) continue;
+      next_slot_ = (slot + 1) % n;
+      return Chosen(cluster.node(slot), a);
+    }
+    return NoRoom(request, cluster, a);
+  }
+
+  uint32_t next_slot_ = 0;
+};
+
+class OpenWhiskPolicy final : public Baseline {
+ public:
+  using Baseline::Baseline;
+
+ private:
+  Result<PlacementDecision> Place(const PlacementRequest& request, const ClusterIndex& cluster,
+                                  const Allocation& a) override {
     const auto n = static_cast<uint32_t>(cluster.size());
-    if (n == 0) return NoRoom(request);
+    if (n == 0) return NoRoom(request, cluster, a);
     if (n != steps_for_) {
       // OpenWhisk's step sizes: the numbers up to n that are coprime to it.
       step_sizes_.clear();
@@ -81,47 +144,108 @@ class OpenWhiskPolicy final : public models::PlacementPolicy {
     const uint64_t hash = std::hash<std::string>{}(request.function.name);
     const uint32_t home = static_cast<uint32_t>(hash % n);
     const uint32_t step = step_sizes_[(hash / n) % step_sizes_.size()];
-    const Allocation a = models::StaticAllocation(request.function);
     for (uint32_t i = 0; i < n; ++i) {
       const NodeView& node = cluster.node(static_cast<uint32_t>((home + uint64_t(i) * step) % n));
       if (Fits(request, cluster, node, a)) return Chosen(node, a);
     }
-    return NoRoom(request);
+    return NoRoom(request, cluster, a);
   }
 
- private:
   uint32_t steps_for_ = 0;
   std::vector<uint32_t> step_sizes_;
 };
 
-class TruthIndex {
+class LeastLoadedPolicy final : public Baseline {
  public:
-  explicit TruthIndex(const std::vector<FunctionTruth>& truth) : truth_(truth) {
-    for (size_t i = 0; i < truth.size(); ++i) index_[truth[i].name] = i;
+  using Baseline::Baseline;
+
+ private:
+  Result<PlacementDecision> Place(const PlacementRequest& request, const ClusterIndex& cluster,
+                                  const Allocation& a) override {
+    return models::ChooseByClass(request, cluster, a, WalkOrder::kLeastLoadedFirst,
+                                 [](uint32_t, const NodeView& node, CandidateScore& c) {
+                                   c.score = CpuShare(node) + 1e-3 * node.running_invocations;
+                                   c.terms = {{"allocated_cpu_share", CpuShare(node)}};
+                                 });
   }
-  const FunctionTruth* Find(const std::string& name) const {
-    auto it = index_.find(name);
-    return it == index_.end() ? nullptr : &truth_[it->second];
+};
+
+// Kubernetes' MostAllocated: the mean over CPU and memory of (allocated + request) / capacity,
+// highest first.
+class MostAllocatedPolicy final : public Baseline {
+ public:
+  using Baseline::Baseline;
+
+ private:
+  Result<PlacementDecision> Place(const PlacementRequest& request, const ClusterIndex& cluster,
+                                  const Allocation& a) override {
+    return models::ChooseByClass(
+        request, cluster, a, WalkOrder::kMostLoadedFirst,
+        [&](uint32_t, const NodeView& node, CandidateScore& c) {
+          const double cpu = double(node.allocated.cpu_millicores + a.cpu_millicores) /
+                             std::max(1u, node.capacity.cpu_millicores);
+          const double memory = double(node.allocated.memory_bytes + a.memory_limit_bytes) /
+                                double(std::max<uint64_t>(1, node.capacity.memory_bytes));
+          c.score = -(cpu + memory) / 2;
+          c.terms = {{"allocated_after", -c.score}};
+        });
+  }
+};
+
+// Ranks classes by the speed the operator knows (0 = fastest).
+class SpeedRanks {
+ public:
+  explicit SpeedRanks(const ClusterSpec& spec) {
+    std::vector<std::pair<double, std::string>> by_speed;
+    for (const auto& c : spec.classes) by_speed.emplace_back(-c.info.speed_factor, c.info.name);
+    std::sort(by_speed.begin(), by_speed.end());
+    for (size_t i = 0; i < by_speed.size(); ++i) rank_[by_speed[i].second] = double(i);
+  }
+  double Of(const std::string& host_class) const {
+    auto it = rank_.find(host_class);
+    return it == rank_.end() ? double(rank_.size()) : it->second;
   }
 
  private:
-  const std::vector<FunctionTruth>& truth_;
-  std::unordered_map<std::string, size_t> index_;
+  std::unordered_map<std::string, double> rank_;
 };
 
-double CpuShare(const NodeView& node) {
-  return models::AllocatedCpuShare(node.allocated, node.capacity);
-}
-
-class StaticRulesPolicy final : public models::PlacementPolicy {
+class FastestFirstPolicy final : public Baseline {
  public:
-  explicit StaticRulesPolicy(const std::vector<FunctionTruth>& truth) : truth_(truth) {}
-  std::string_view name() const override { return "static-rules"; }
-  void Observe(const models::RunObservation&) override {}
-  Result<PlacementDecision> Decide(const PlacementRequest& request,
-                                   const ClusterIndex& cluster) override {
-    const FunctionTruth* t = truth_.Find(request.function.name);
-    const FunctionKind kind = t != nullptr ? t->kind : FunctionKind::kIo;
+  FastestFirstPolicy(std::string name, bool static_allocation, const ClusterSpec& spec,
+                     bool pack)
+      : Baseline(std::move(name), static_allocation), ranks_(spec), pack_(pack) {}
+
+ private:
+  Result<PlacementDecision> Place(const PlacementRequest& request, const ClusterIndex& cluster,
+                                  const Allocation& a) override {
+    const auto& classes = cluster.classes();
+    return models::ChooseByClass(
+        request, cluster, a, pack_ ? WalkOrder::kMostLoadedFirst : WalkOrder::kLeastLoadedFirst,
+        [&](uint32_t ci, const NodeView& node, CandidateScore& c) {
+          const double rank = ranks_.Of(classes[ci].info.name);
+          c.score = rank;
+          c.terms = {{"speed_rank", rank}, {"allocated_cpu_share", CpuShare(node)}};
+        });
+  }
+
+  SpeedRanks ranks_;
+  bool pack_;
+};
+
+class StaticRulesPolicy final : public Baseline {
+ public:
+  StaticRulesPolicy(std::string name, bool static_allocation,
+                    const std::vector<FunctionTruth>& truth)
+      : Baseline(std::move(name), static_allocation) {
+    for (const auto& t : truth) kinds_[t.name] = t.kind;
+  }
+
+ private:
+  Result<PlacementDecision> Place(const PlacementRequest& request, const ClusterIndex& cluster,
+                                  const Allocation& a) override {
+    auto k = kinds_.find(request.function.name);
+    const FunctionKind kind = k != kinds_.end() ? k->second : FunctionKind::kIo;
     auto any_class_has = [&](const std::string& feature) {
       for (const auto& c : cluster.classes()) {
         if (std::binary_search(c.info.features.begin(), c.info.features.end(), feature)) return true;
@@ -136,9 +260,8 @@ class StaticRulesPolicy final : public models::PlacementPolicy {
     }
     const auto& classes = cluster.classes();
     return models::ChooseByClass(
-        constrained, cluster, models::StaticAllocation(request.function),
-        models::WalkOrder::kLeastLoadedFirst,
-        [&](uint32_t ci, const NodeView& node, models::CandidateScore& c) {
+        constrained, cluster, a, WalkOrder::kLeastLoadedFirst,
+        [&](uint32_t ci, const NodeView& node, CandidateScore& c) {
           const auto& info = classes[ci].info;
           auto has = [&](const char* f) {
             return std::binary_search(info.features.begin(), info.features.end(), f);
@@ -152,53 +275,42 @@ class StaticRulesPolicy final : public models::PlacementPolicy {
         });
   }
 
- private:
-  TruthIndex truth_;
-};
-
-class OraclePolicy final : public models::PlacementPolicy {
- public:
-  explicit OraclePolicy(const std::vector<FunctionTruth>& truth) : truth_(truth) {}
-  std::string_view name() const override { return "oracle"; }
-  void Observe(const models::RunObservation&) override {}
-  Result<PlacementDecision> Decide(const PlacementRequest& request,
-                                   const ClusterIndex& cluster) override {
-    const FunctionTruth* t = truth_.Find(request.function.name);
-    if (t == nullptr) return NotFoundError("the oracle has no truth for " + request.function.name);
-    Allocation a;
-    a.memory_limit_bytes = static_cast<uint64_t>(std::ceil(t->MaxMemoryMib())) << 20;
-    a.cpu_millicores = t->CpuNeedMillicores();
-    const auto& classes = cluster.classes();
-    auto decided = models::ChooseByClass(
-        request, cluster, a, models::WalkOrder::kLeastLoadedFirst,
-        [&](uint32_t ci, const NodeView& node, models::CandidateScore& c) {
-          c.score = t->ExpectedMs(classes[ci].info, CpuShare(node), a.cpu_millicores);
-          c.terms = {{"true_ms", c.score}};
-        });
-    if (decided.ok()) decided->predicted_duration_ms = 0;
-    return decided;
-  }
-
- private:
-  TruthIndex truth_;
+  std::unordered_map<std::string, FunctionKind> kinds_;
 };
 
 }  // namespace
 
 std::vector<std::string> BaselineNames() {
-  return {"random", "round-robin", "openwhisk", "least-loaded", "static-rules", "oracle"};
+  return {"random",         "round-robin",  "openwhisk",     "least-loaded",
+          "most-allocated", "static-rules", "fastest-first", "first-fit-fastest"};
+}
+
+bool IsBaseline(std::string_view name) {
+  if (name.ends_with(kStaticSuffix)) name.remove_suffix(kStaticSuffix.size());
+  const auto names = BaselineNames();
+  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 Result<std::unique_ptr<models::PlacementPolicy>> MakeBaseline(
-    std::string_view name, const std::vector<FunctionTruth>& truth, uint64_t seed) {
+    std::string_view name, const std::vector<FunctionTruth>& truth, const ClusterSpec& cluster,
+    uint64_t seed) {
+  std::string full(name);
+  const bool fixed = name.ends_with(kStaticSuffix);
+  if (fixed) name.remove_suffix(kStaticSuffix.size());
   std::unique_ptr<models::PlacementPolicy> p;
-  if (name == "random") p = std::make_unique<RandomPolicy>(seed);
-  if (name == "round-robin") p = std::make_unique<models::RoundRobinPolicy>();
-  if (name == "openwhisk") p = std::make_unique<OpenWhiskPolicy>();
-  if (name == "least-loaded") p = std::make_unique<models::LeastLoadedPolicy>();
-  if (name == "static-rules") p = std::make_unique<StaticRulesPolicy>(truth);
-  if (name == "oracle") p = std::make_unique<OraclePolicy>(truth);
-  if (p == nullptr) return InvalidArgumentError("unknown baseline '" + std::string(name) + "'");
+  if (name == "random") p = std::make_unique<RandomPolicy>(full, fixed, seed);
+  if (name == "round-robin") p = std::make_unique<RoundRobinPolicy>(full, fixed);
+  if (name == "openwhisk") p = std::make_unique<OpenWhiskPolicy>(full, fixed);
+  if (name == "least-loaded") p = std::make_unique<LeastLoadedPolicy>(full, fixed);
+  if (name == "most-allocated") p = std::make_unique<MostAllocatedPolicy>(full, fixed);
+  if (name == "static-rules") p = std::make_unique<StaticRulesPolicy>(full, fixed, truth);
+  if (name == "fastest-first") {
+    p = std::make_unique<FastestFirstPolicy>(full, fixed, cluster, /*pack=*/false);
+  }
+  if (name == "first-fit-fastest") {
+    p = std::make_unique<FastestFirstPolicy>(full, fixed, cluster, /*pack=*/true);
+  }
+  if (p == nullptr) return InvalidArgumentError("unknown baseline '" + full + "'");
   return p;
 }
 

@@ -77,6 +77,14 @@ double FunctionTruth::ExpectedMs(const models::HostClassInfo& cls, double others
       break;
     }
   }
+  for (const auto& [feature, factor] : with) {
+    if (Has(cls, feature)) ms *= factor;
+  }
+  for (const auto& [features, factor] : all_of) {
+    bool all = true;
+    for (auto f : SplitString(features, '+')) all = all && Has(cls, std::string(f));
+    if (!all) ms *= factor;
+  }
   if (working_set_mib > 0 && cls.l3_bytes < working_set_mib * double(1 << 20)) ms *= spill;
   ms /= std::pow(std::max(0.05, cls.speed_factor), clock_exponent);
   ms *= 1.0 + interference * std::max(0.0, others_cpu_share);
@@ -141,6 +149,12 @@ Result<std::vector<FunctionTruth>> ParseFunctionFile(std::string_view text) {
     if (line.Has("tiers")) {
       TAILOR_ASSIGN_OR_RETURN(f.tiers, ParseFactors(*line.Take("tiers"), "tiers"));
     }
+    if (line.Has("with")) {
+      TAILOR_ASSIGN_OR_RETURN(f.with, ParseFactors(*line.Take("with"), "with"));
+    }
+    if (line.Has("all_of")) {
+      TAILOR_ASSIGN_OR_RETURN(f.all_of, ParseFactors(*line.Take("all_of"), "all_of"));
+    }
     TAILOR_ASSIGN_OR_RETURN(const std::string memory, line.Take("memory_mib"));
     TAILOR_ASSIGN_OR_RETURN(const auto points, ParseFactors(memory, "memory_mib"));
     for (const auto& [q, mib] : points) {
@@ -177,6 +191,8 @@ std::string FormatFunctionFile(const std::vector<FunctionTruth>& functions) {
         << " clock=" << f.clock_exponent << " interference=" << f.interference;
     factors("without", f.without);
     factors("tiers", f.tiers);
+    factors("with", f.with);
+    factors("all_of", f.all_of);
     if (f.working_set_mib > 0) out << " working_set_mib=" << f.working_set_mib << " spill=" << f.spill;
     out << " memory_mib=";
     for (size_t i = 0; i < f.memory_mib.size(); ++i) {
@@ -187,11 +203,38 @@ std::string FormatFunctionFile(const std::vector<FunctionTruth>& functions) {
   return out.str();
 }
 
-std::vector<FunctionTruth> GenerateTruth(const Trace& trace, uint64_t seed) {
+Result<std::array<double, 6>> ParseKindWeights(std::string_view text) {
+  std::array<double, 6> weights{};
+  TAILOR_ASSIGN_OR_RETURN(const auto items, ParseFactors(text, "kinds"));
+  for (const auto& [name, weight] : items) {
+    TAILOR_ASSIGN_OR_RETURN(const FunctionKind kind, ParseKind(name));
+    weights[static_cast<size_t>(kind)] = weight;
+  }
+  if (items.empty()) return InvalidArgumentError("kinds: no kind:weight pairs");
+  return weights;
+}
+
+// Effects of the hardware that are not a product of per-feature factors (assumed, not
+// measured; docs/simulator.md): AES-NI helps crypto fully only with AVX2 beside it (wide AES
+// rounds), and AVX-512 hosts run scalar hashing and cache-bound code 15% slower (the frequency
+// licence of co-running AVX-512 code).
+void AddInteractions(FunctionTruth& f) {
+  switch (f.kind) {
+    case FunctionKind::kCrypto: f.all_of = {{"aes+avx2", 1.8}}; break;
+    case FunctionKind::kHashing:
+    case FunctionKind::kCache: f.with = {{"avx512f", 1.15}}; break;
+    default: break;
+  }
+}
+
+std::vector<FunctionTruth> GenerateTruth(const Trace& trace, uint64_t seed,
+                                         const TruthOptions& options) {
   std::vector<FunctionTruth> out;
   out.reserve(trace.functions.size());
-  // Kind shares: a quarter I/O-bound (most FaaS code waits on something), the rest split.
-  std::discrete_distribution<int> kind_of({15, 15, 15, 15, 15, 25});
+  // Kind shares: by default a quarter I/O-bound (most FaaS code waits on something), the rest
+  // split.
+  std::discrete_distribution<int> kind_of(options.kind_weights.begin(),
+                                          options.kind_weights.end());
   for (size_t i = 0; i < trace.functions.size(); ++i) {
     const TraceFunction& t = trace.functions[i];
     std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ull + i);
@@ -204,7 +247,8 @@ std::vector<FunctionTruth> GenerateTruth(const Trace& trace, uint64_t seed) {
     f.base_ms = t.has_duration ? std::max(1.0, t.average_ms) : 100.0;
     const double p25 = t.duration_percentiles_ms[2], p75 = t.duration_percentiles_ms[4];
     f.noise_sd_log =
-        (t.has_duration && p25 > 0 && p75 > 0) ? std::clamp(std::log(p75 / p25) / 1.349, 0.05, 0.5)
+        (t.has_duration && p25 > 0 && p75 > 0) ? std::clamp(std::log(p75 / p25) / 1.349, 0.05,
+                                                                std::max(0.05, options.max_noise_sd))
                                                : 0.2;
     // Factors measured with bench/calibrate_kinds on the sample functions (docs/simulator.md).
     switch (f.kind) {
@@ -250,6 +294,11 @@ std::vector<FunctionTruth> GenerateTruth(const Trace& trace, uint64_t seed) {
       f.memory_mib = {{0.01, median * 0.8}, {0.5, median}, {0.99, median * 1.3}, {1.0, median * 1.5}};
     }
     f.declared_mib = DeclaredMib(f.MaxMemoryMib());
+    // Drawn after everything above, so that the defaults give the same truth as before.
+    if (f.kind != FunctionKind::kIo && uniform(rng) < options.multicore_share) {
+      f.cpu_cores = uniform(rng) < 0.5 ? 2.0 : 4.0;
+    }
+    if (options.interactions) AddInteractions(f);
     out.push_back(std::move(f));
   }
   return out;

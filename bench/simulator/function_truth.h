@@ -10,6 +10,9 @@
 //   base_ms
 //   x product of the `without` factors for features the class lacks
 //   x the factor of the first `tiers` entry whose feature the class has ("*" matches any)
+//   x product of the `with` factors for features the class has (e.g. an AVX-512 clock penalty)
+//   x product of the `all_of` factors whose features ("aes+avx2") the class does not all have
+//     (features that help only together)
 //   x `spill` when the class's L3 is smaller than working_set_mib
 //   / speed ^ clock
 //   x (1 + interference x share)
@@ -24,6 +27,7 @@
 // Thread-safety: immutable after construction.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -50,6 +54,8 @@ struct FunctionTruth {
   double interference = 0.0;    // slowdown per unit of CPU share held by co-runners
   std::vector<std::pair<std::string, double>> without;  // feature -> factor when absent
   std::vector<std::pair<std::string, double>> tiers;    // first present feature wins
+  std::vector<std::pair<std::string, double>> with;     // feature -> factor when present
+  std::vector<std::pair<std::string, double>> all_of;   // "f1+f2" -> factor unless all present
   double working_set_mib = 0;
   double spill = 1.0;
   std::vector<std::pair<double, double>> memory_mib;  // (quantile 0..1, MiB), ascending
@@ -67,10 +73,27 @@ struct FunctionTruth {
 Result<std::vector<FunctionTruth>> ParseFunctionFile(std::string_view text);
 std::string FormatFunctionFile(const std::vector<FunctionTruth>& functions);
 
-// A truth for every trace function, deterministic for (trace, seed): a kind drawn per function
-// with calibrated factors (docs/simulator.md), base_ms the trace's average duration, noise from
-// its duration percentiles, memory from its memory percentiles.
-std::vector<FunctionTruth> GenerateTruth(const Trace& trace, uint64_t seed);
+// How GenerateTruth draws functions (the scenario suite varies these).
+struct TruthOptions {
+  // Relative shares of crypto, hashing, vector, cache, memory and io functions.
+  std::array<double, 6> kind_weights = {15, 15, 15, 15, 15, 25};
+  // Noise is the trace's interquartile spread of durations, clamped to this (the trace implies
+  // more than 1.0 for a quarter of the 2019 sample's functions).
+  double max_noise_sd = 0.5;
+  // Share of CPU-bound functions (all kinds but io) that keep 2 or 4 cores busy.
+  double multicore_share = 0;
+  // Effects the learner's product-of-factors regression cannot express (docs/simulator.md).
+  bool interactions = false;
+};
+// INVALID_ARGUMENT unless "kind:weight,..." names known kinds with weights >= 0, not all 0;
+// kinds left out weigh 0.
+Result<std::array<double, 6>> ParseKindWeights(std::string_view text);
+
+// A truth for every trace function, deterministic for (trace, seed, options): a kind drawn per
+// function with calibrated factors (docs/simulator.md), base_ms the trace's average duration,
+// noise from its duration percentiles, memory from its memory percentiles.
+std::vector<FunctionTruth> GenerateTruth(const Trace& trace, uint64_t seed,
+                                         const TruthOptions& options = {});
 
 // `generated` with every function named in `overrides` replaced by that line. NOT_FOUND for an
 // override naming no trace function.

@@ -1,6 +1,6 @@
 // tailor-sim: replays an Azure Functions trace on a simulated cluster under each placement
 // policy (Tailor's own, from models/, and the baselines real systems use) and compares them
-// against an oracle. docs/simulator.md explains the inputs and the figures.
+// against a true lower bound. docs/simulator.md explains the inputs and the figures.
 #include <algorithm>
 #include <atomic>
 #include <fstream>
@@ -31,12 +31,17 @@ struct Options {
   std::string json;
   std::string plot_dir;
   std::string policies =
-      "random,round-robin,openwhisk,least-loaded,static-rules,performance,efficiency,balanced,"
-      "oracle";
+      "random,round-robin,openwhisk,least-loaded,most-allocated,static-rules,fastest-first,"
+      "first-fit-fastest,performance,efficiency,balanced";
   uint64_t seed = 1;
+  uint32_t seeds = 1;
   uint32_t minutes = 0;
   uint32_t hosts = 0;
   double exploration = 1.0;
+  std::string kinds;
+  std::string stragglers;  // "share:factor"
+  bool no_hints = false;
+  TruthOptions truth;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
 };
 
@@ -46,53 +51,139 @@ int Fail(const Status& s) {
 }
 
 Result<std::unique_ptr<models::PlacementPolicy>> MakeAnyPolicy(
-    const std::string& name, const std::vector<FunctionTruth>& truth, const Options& o) {
-  const auto baselines = BaselineNames();
-  if (std::find(baselines.begin(), baselines.end(), name) != baselines.end()) {
-    return MakeBaseline(name, truth, o.seed);
-  }
-  auto p = models::MakePolicy(name, {o.exploration, o.seed});
+    const std::string& name, const std::vector<FunctionTruth>& truth, const ClusterSpec& spec,
+    const Options& o, uint64_t seed) {
+  if (IsBaseline(name)) return MakeBaseline(name, truth, spec, seed);
+  auto p = models::MakePolicy(name, {o.exploration});
   if (!p.ok()) {
     std::string known;
-    for (const auto& b : baselines) known += b + ", ";
+    for (const auto& b : BaselineNames()) known += b + ", ";
     for (const auto& t : models::PolicyNames()) {
-      if (std::find(baselines.begin(), baselines.end(), t) == baselines.end()) known += t + ", ";
+      if (!IsBaseline(t)) known += t + ", ";
     }
-    known.resize(known.size() - 2);
-    return InvalidArgumentError("unknown policy '" + name + "' (known: " + known + ")");
+    return InvalidArgumentError("unknown policy '" + name + "' (known: " + known +
+                                "and any baseline with +static)");
   }
   return p;
 }
 
-int Run(const Options& o) {
-  auto trace = LoadTrace(o.trace);
-  if (!trace.ok()) return Fail(trace.status());
-  auto cluster = LoadClusterSpec(o.cluster);
-  if (!cluster.ok()) return Fail(cluster.status());
-  ClusterSpec spec = *cluster;
-  if (o.hosts > 0) spec = ScaleCluster(spec, double(o.hosts) / double(spec.hosts()));
-  std::vector<FunctionTruth> truth = GenerateTruth(*trace, o.seed);
-  if (!o.functions.empty()) {
-    auto text = ReadFile(o.functions);
-    if (!text.ok()) return Fail(text.status());
-    auto overrides = ParseFunctionFile(*text);
-    if (!overrides.ok()) return Fail(overrides.status().WithContext(o.functions));
-    auto applied = ApplyOverrides(std::move(truth), *overrides);
-    if (!applied.ok()) return Fail(applied.status().WithContext(o.functions));
-    truth = std::move(applied).value();
-  }
-  if (!o.write_functions.empty()) {
-    if (Status s = WriteFile(o.write_functions, FormatFunctionFile(truth)); !s.ok()) return Fail(s);
-  }
+// The inputs every seed shares.
+struct Inputs {
+  Trace trace;
+  ClusterSpec spec;
+  std::vector<FunctionTruth> overrides;
   std::vector<std::string> names;
+  double straggler_share = 0, straggler_factor = 1;
+};
+
+Result<std::pair<double, double>> ParseStragglers(const std::string& text) {
+  const auto colon = text.find(':');
+  auto share = ParseDouble(text.substr(0, colon));
+  auto factor = colon == std::string::npos ? Result<double>(InvalidArgumentError(""))
+                                           : ParseDouble(text.substr(colon + 1));
+  if (!share.ok() || !factor.ok() || *share < 0 || *share > 1 || !(*factor >= 1) ||
+      *factor > 100) {
+    return InvalidArgumentError("--stragglers: expected share:factor with share in [0, 1] and "
+                                "factor in [1, 100], got '" + text + "'");
+  }
+  return std::pair<double, double>(*share, *factor);
+}
+
+Result<Inputs> LoadInputs(Options& o) {
+  Inputs in;
+  TAILOR_ASSIGN_OR_RETURN(in.trace, LoadTrace(o.trace));
+  TAILOR_ASSIGN_OR_RETURN(in.spec, LoadClusterSpec(o.cluster));
+  if (o.hosts > 0) in.spec = ScaleCluster(in.spec, double(o.hosts) / double(in.spec.hosts()));
+  if (!o.functions.empty()) {
+    TAILOR_ASSIGN_OR_RETURN(const std::string text, ReadFile(o.functions));
+    auto overrides = ParseFunctionFile(text);
+    if (!overrides.ok()) return overrides.status().WithContext(o.functions);
+    in.overrides = std::move(overrides).value();
+  }
+  if (!o.kinds.empty()) {
+    TAILOR_ASSIGN_OR_RETURN(o.truth.kind_weights, ParseKindWeights(o.kinds));
+  }
+  if (!o.stragglers.empty()) {
+    TAILOR_ASSIGN_OR_RETURN(const auto s, ParseStragglers(o.stragglers));
+    in.straggler_share = s.first;
+    in.straggler_factor = s.second;
+  }
   for (auto n : SplitString(o.policies, ',')) {
     n = TrimWhitespace(n);
-    if (!n.empty() && std::find(names.begin(), names.end(), n) == names.end()) names.emplace_back(n);
+    if (!n.empty() && std::find(in.names.begin(), in.names.end(), n) == in.names.end()) {
+      in.names.emplace_back(n);
+    }
   }
-  if (std::find(names.begin(), names.end(), "oracle") == names.end()) names.push_back("oracle");
-  for (const auto& n : names) {  // every name checked before any simulation starts
-    if (auto p = MakeAnyPolicy(n, truth, o); !p.ok()) return Fail(p.status());
+  if (in.names.empty()) return InvalidArgumentError("--policies names no policy");
+  for (const auto& n : in.names) {  // every name checked before any simulation starts
+    auto policy = MakeAnyPolicy(n, {}, in.spec, o, o.seed);
+    if (!policy.ok()) return policy.status();
   }
+  return in;
+}
+
+struct SeedResult {
+  std::vector<FunctionTruth> truth;
+  size_t invocations = 0;
+  std::vector<PolicySummary> summaries;
+};
+
+// One seed: its own generated truth, arrivals, noise and stragglers; every policy over them.
+Result<SeedResult> RunSeed(const Options& o, const Inputs& in, uint64_t seed) {
+  SeedResult out;
+  out.truth = GenerateTruth(in.trace, seed, o.truth);
+  if (!in.overrides.empty()) {
+    auto applied = ApplyOverrides(std::move(out.truth), in.overrides);
+    if (!applied.ok()) return applied.status().WithContext(o.functions);
+    out.truth = std::move(applied).value();
+  }
+  const std::vector<Arrival> arrivals = DrawArrivals(in.trace, seed, o.minutes);
+  out.invocations = arrivals.size();
+  SimulationInput input;
+  input.cluster = &in.spec;
+  input.truth = &out.truth;
+  input.arrivals = &arrivals;
+  input.seed = seed;
+  input.hints = !o.no_hints;
+  if (in.straggler_share > 0) {
+    input.node_slowness = StragglerSlowness(in.spec, in.straggler_share, in.straggler_factor, seed);
+  }
+  std::cerr << "tailor-sim: seed " << seed << ": " << in.trace.functions.size() << " functions, "
+            << arrivals.size() << " invocations over "
+            << (o.minutes ? std::min(o.minutes, in.trace.minutes) : in.trace.minutes)
+            << " minutes; " << in.spec.hosts() << " hosts, " << in.spec.cores() << " cores, "
+            << in.spec.classes.size() << " classes; " << in.names.size() << " policies on "
+            << o.threads << " threads\n";
+  const std::vector<float> bounds = LowerBounds(input);
+  std::vector<PolicyRun> runs(in.names.size());
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> workers;
+  for (unsigned t = 0; t < std::min<size_t>(o.threads, in.names.size()); ++t) {
+    workers.emplace_back([&] {
+      for (size_t i = next++; i < in.names.size(); i = next++) {
+        auto policy = MakeAnyPolicy(in.names[i], out.truth, in.spec, o, seed);
+        runs[i] = Simulate(input, **policy);
+        std::cerr << "tailor-sim: " << in.names[i] << " done in " << runs[i].wall_seconds
+                  << " s\n";
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  for (const auto& r : runs) {
+    // The bound is a bound: a policy under it means the simulator or the bound is wrong.
+    if (const uint64_t v = BoundViolations(r, bounds); v > 0) {
+      return InternalError(r.policy + " beat the lower bound on " + std::to_string(v) +
+                           " invocations (seed " + std::to_string(seed) + ")");
+    }
+    out.summaries.push_back(Summarize(r, bounds));
+  }
+  return out;
+}
+
+int Run(Options& o) {
+  auto loaded = LoadInputs(o);
+  if (!loaded.ok()) return Fail(loaded.status());
+  const Inputs& in = *loaded;
   // Output locations are checked before minutes of simulation, not after.
   if (!o.plot_dir.empty()) {
     if (Status s = MakeDirectories(o.plot_dir); !s.ok()) return Fail(s);
@@ -100,56 +191,49 @@ int Run(const Options& o) {
   if (!o.json.empty()) {
     if (Status s = WriteFile(o.json, ""); !s.ok()) return Fail(s);
   }
-  const std::vector<Arrival> arrivals = DrawArrivals(*trace, o.seed, o.minutes);
-  std::cerr << "tailor-sim: " << trace->source << ": " << trace->functions.size() << " functions, "
-            << arrivals.size() << " invocations over "
-            << (o.minutes ? std::min(o.minutes, trace->minutes) : trace->minutes)
-            << " minutes; cluster " << o.cluster << ": " << spec.hosts() << " hosts, "
-            << spec.cores() << " cores, " << spec.classes.size() << " classes; " << names.size()
-            << " policies on " << o.threads << " threads\n";
-
-  SimulationInput input;
-  input.cluster = &spec;
-  input.truth = &truth;
-  input.arrivals = &arrivals;
-  input.seed = o.seed;
-  std::vector<PolicyRun> runs(names.size());
-  std::atomic<size_t> next{0};
-  std::vector<std::thread> workers;
-  for (unsigned t = 0; t < std::min<size_t>(o.threads, names.size()); ++t) {
-    workers.emplace_back([&] {
-      for (size_t i = next++; i < names.size(); i = next++) {
-        auto policy = MakeAnyPolicy(names[i], truth, o);
-        runs[i] = Simulate(input, **policy);
-        std::cerr << "tailor-sim: " << names[i] << " done in " << runs[i].wall_seconds << " s\n";
+  std::vector<SeedResult> results;
+  for (uint32_t k = 0; k < o.seeds; ++k) {
+    auto r = RunSeed(o, in, o.seed + k);
+    if (!r.ok()) return Fail(r.status());
+    if (k == 0 && !o.write_functions.empty()) {
+      if (Status s = WriteFile(o.write_functions, FormatFunctionFile(r->truth)); !s.ok()) {
+        return Fail(s);
       }
-    });
+    }
+    if (o.seeds > 1) std::cout << "seed " << o.seed + k << ":\n";
+    std::cout << FormatTable(r->summaries);
+    results.push_back(std::move(r).value());
   }
-  for (auto& w : workers) w.join();
-
-  const auto oracle = std::find(names.begin(), names.end(), "oracle") - names.begin();
-  std::vector<PolicySummary> summaries;
-  for (const auto& r : runs) summaries.push_back(Summarize(r, runs[oracle]));
-  std::cout << FormatTable(summaries);
+  std::vector<std::vector<PolicySummary>> per_seed;
+  for (const auto& r : results) per_seed.push_back(r.summaries);
+  if (o.seeds > 1) std::cout << "\n" << FormatSeedTable(AcrossSeeds(per_seed));
 
   std::vector<std::string> class_names;
-  for (const auto& c : spec.classes) class_names.push_back(c.info.name);
+  for (const auto& c : in.spec.classes) class_names.push_back(c.info.name);
   if (!o.json.empty()) {
-    nlohmann::json doc = {{"trace", trace->source},
+    nlohmann::json seeds = nlohmann::json::array();
+    for (size_t k = 0; k < results.size(); ++k) {
+      seeds.push_back({{"seed", o.seed + k},
+                       {"invocations", results[k].invocations},
+                       {"policies", ToJson(results[k].summaries, class_names)}});
+    }
+    nlohmann::json doc = {{"trace", in.trace.source},
                           {"cluster", o.cluster},
-                          {"hosts", spec.hosts()},
-                          {"cores", spec.cores()},
-                          {"functions", truth.size()},
-                          {"invocations", arrivals.size()},
+                          {"hosts", in.spec.hosts()},
+                          {"cores", in.spec.cores()},
+                          {"functions", results[0].truth.size()},
+                          {"invocations", results[0].invocations},
                           {"seed", o.seed},
-                          {"policies", ToJson(summaries, class_names)}};
+                          {"policies", ToJson(results[0].summaries, class_names)},
+                          {"seeds", seeds},
+                          {"across_seeds", ToJson(AcrossSeeds(per_seed))}};
     if (Status s = WriteFile(o.json, doc.dump(2) + "\n"); !s.ok()) return Fail(s);
   }
   if (!o.plot_dir.empty()) {
-    const std::string title = std::to_string(arrivals.size()) + " invocations of " +
-                              std::to_string(truth.size()) + " functions on " +
-                              std::to_string(spec.hosts()) + " hosts";
-    if (Status s = WritePlots(summaries, o.plot_dir, title); !s.ok()) return Fail(s);
+    const std::string title = std::to_string(results[0].invocations) + " invocations of " +
+                              std::to_string(results[0].truth.size()) + " functions on " +
+                              std::to_string(in.spec.hosts()) + " hosts";
+    if (Status s = WritePlots(results[0].summaries, o.plot_dir, title); !s.ok()) return Fail(s);
     std::cerr << "tailor-sim: charts in " << JoinPath(o.plot_dir, "comparison.{svg,png}") << "\n";
   }
   return 0;
@@ -171,8 +255,27 @@ int main(int argc, char** argv) {
                  "Function file whose lines replace the generated ground truth of those functions");
   app.add_option("--write-functions", o.write_functions,
                  "Write the ground truth used (generated plus --functions) to this file");
-  app.add_option("--policies", o.policies, "Comma-separated policies (the oracle always runs)");
+  app.add_option("--policies", o.policies,
+                 "Comma-separated policies; a baseline with +static allocates statically");
   app.add_option("--seed", o.seed, "Seed of arrivals, generated functions, noise and policies");
+  app.add_option("--seeds", o.seeds, "Run seeds seed..seed+N-1 and report means with 95% CIs")
+      ->check(CLI::Range(1u, 100u));
+  app.add_option("--kinds", o.kinds,
+                 "Kind shares of generated functions, e.g. crypto:50,io:10 (default "
+                 "crypto:15,hashing:15,vector:15,cache:15,memory:15,io:25)");
+  app.add_option("--max-noise", o.truth.max_noise_sd,
+                 "Clamp of the trace-derived noise (sd of log duration)")
+      ->check(CLI::Range(0.05, 3.0));
+  app.add_option("--multicore-share", o.truth.multicore_share,
+                 "Share of CPU-bound functions that use 2 or 4 cores")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_flag("--interactions", o.truth.interactions,
+               "Hardware effects that are not a product of per-feature factors");
+  app.add_flag("--no-hints", o.no_hints,
+               "Give Tailor's policies no manifest hints (preferred features from each "
+               "function's kind, which static-rules is always told)");
+  app.add_option("--stragglers", o.stragglers,
+                 "share:factor: that share of hosts runs everything factor times slower");
   app.add_option("--minutes", o.minutes, "Simulate only the trace's first N minutes (0: all)");
   app.add_option("--hosts", o.hosts, "Scale the cluster's class counts to about N hosts");
   app.add_option("--exploration", o.exploration, "Exploration scale of Tailor's policies")

@@ -22,6 +22,17 @@ uint64_t SplitMix64(uint64_t x) {
 
 double ToUnit(uint64_t bits) { return ((bits >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
 
+// The manifest hint an operator who knows a function's kind writes (the same knowledge the
+// static-rules baseline is given).
+std::vector<std::string> PreferredFeatures(FunctionKind kind) {
+  switch (kind) {
+    case FunctionKind::kCrypto: return {"aes"};
+    case FunctionKind::kHashing: return {"sha_ni"};
+    case FunctionKind::kVector: return {"avx2", "avx512f"};
+    default: return {};
+  }
+}
+
 constexpr double kMsPerMinute = 60000.0;
 constexpr double kMsPerHour = 3600000.0;
 constexpr double kMib = 1024.0 * 1024.0;
@@ -62,17 +73,18 @@ class Simulator {
         v.host_class = classes[c].info.name;
         v.features = classes[c].info.features;
         v.capacity = n.capacity;
-        index_.Upsert(std::move(v), classes[c].info);
+        index_.Upsert(std::move(v), AsReported(classes[c].info));
         node_of_[n.id] = static_cast<uint32_t>(nodes_.size());
         nodes_.push_back(std::move(n));
       }
-      class_features_.push_back(models::HostFeatureVector(classes[c].info));
+      class_features_.push_back(models::HostFeatureVector(AsReported(classes[c].info)));
     }
     const auto& truth = *in.truth;
     infos_.resize(truth.size());
     for (size_t f = 0; f < truth.size(); ++f) {
       infos_[f].name = truth[f].name;
       infos_[f].memory_hint_bytes = static_cast<uint64_t>(truth[f].declared_mib * kMib);
+      if (in.hints) infos_[f].preferred_features = PreferredFeatures(truth[f].kind);
     }
     const size_t n = in.arrivals->size();
     out_.policy = std::string(policy.name());
@@ -82,6 +94,12 @@ class Simulator {
     for (size_t i = 0; i < n; ++i) out_.function_of[i] = (*in.arrivals)[i].function;
     out_.runs_by_class.assign(classes.size(), 0);
     attempts_.assign(n, 0);
+  }
+
+  // What a host of the class tells the scheduler about itself.
+  static models::HostClassInfo AsReported(models::HostClassInfo info) {
+    info.speed_factor = 1.0;
+    return info;
   }
 
   PolicyRun Run() {
@@ -99,7 +117,11 @@ class Simulator {
         free_.push_back(slot);
       } else {
         const auto invocation = static_cast<uint32_t>(next++);
-        if (!TryStart(invocation, arrival_ms)) Wait(invocation);
+        if (Start outcome = TryStart(invocation, arrival_ms); outcome == Start::kNoRoomNow) {
+          Wait(invocation);
+        } else if (outcome == Start::kNeverFits) {
+          ++out_.failed;
+        }
       }
     }
     out_.failed += queue_.size();  // nothing left to free room for them
@@ -124,15 +146,29 @@ class Simulator {
     queue_.push_back(invocation);
   }
 
-  // After a completion, the first few waiting invocations try again, in order; one that still
-  // finds no room keeps its place (it does not block those behind it).
+  // After a completion, waiting invocations try again, in order, up to kTriesPerCompletion
+  // decisions; one that still finds no room keeps its place without blocking those behind it,
+  // and later calls of a function that just found no room are passed over (they would find
+  // none either), so one large function cannot hold back the small ones queued behind it.
   void DrainQueue(double now_ms) {
-    constexpr size_t kTriesPerCompletion = 16;
+    constexpr size_t kTriesPerCompletion = 64;
     size_t tried = 0;
-    for (auto it = queue_.begin(); it != queue_.end() && tried < kTriesPerCompletion; ++tried) {
-      if (TryStart(*it, now_ms)) {
+    refused_.clear();
+    for (auto it = queue_.begin(); it != queue_.end() && tried < kTriesPerCompletion;) {
+      const uint32_t f = (*in_.arrivals)[*it].function;
+      if (std::find(refused_.begin(), refused_.end(), f) != refused_.end()) {
+        ++it;
+        continue;
+      }
+      ++tried;
+      const Start outcome = TryStart(*it, now_ms);
+      if (outcome == Start::kStarted) {
+        it = queue_.erase(it);
+      } else if (outcome == Start::kNeverFits) {
+        ++out_.failed;
         it = queue_.erase(it);
       } else {
+        refused_.push_back(f);
         ++it;
       }
     }
@@ -142,7 +178,9 @@ class Simulator {
     }
   }
 
-  bool TryStart(uint32_t invocation, double now_ms) {
+  enum class Start { kStarted, kNoRoomNow, kNeverFits };
+
+  Start TryStart(uint32_t invocation, double now_ms) {
     const uint32_t f = (*in_.arrivals)[invocation].function;
     const FunctionTruth& truth = (*in_.truth)[f];
     request_.function = infos_[f];
@@ -151,9 +189,13 @@ class Simulator {
     out_.decide_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ++out_.decisions;
-    if (!decided.ok()) return false;
+    if (!decided.ok()) {
+      // Typed: FAILED_PRECONDITION means no node could ever take it (eligibility.h).
+      return decided.status().code() == StatusCode::kFailedPrecondition ? Start::kNeverFits
+                                                                         : Start::kNoRoomNow;
+    }
     auto found = node_of_.find(decided->node_id);
-    if (found == node_of_.end()) return false;
+    if (found == node_of_.end()) return Start::kNeverFits;
     SimNode& node = nodes_[found->second];
     const auto& cls = in_.cluster->classes[node.class_index].info;
     models::Allocation a = decided->allocation;
@@ -169,6 +211,7 @@ class Simulator {
     r.running_at_start = node.running;
     r.share_at_start = models::AllocatedCpuShare(node.allocated, node.capacity);
     double wall = truth.ExpectedMs(cls, r.share_at_start, a.cpu_millicores) *
+                  (found->second < in_.node_slowness.size() ? in_.node_slowness[found->second] : 1.0) *
                   std::exp(truth.noise_sd_log * InvocationNormal(in_.seed, invocation));
     r.peak_mib = truth.MemoryMibAt(InvocationUniform(in_.seed, invocation));
     const double limit_mib = a.memory_limit_bytes / kMib;
@@ -184,7 +227,7 @@ class Simulator {
     index_.MarkChosen(node.id);
     if (decided->explored) ++out_.explored;
     ends_.push({r.end_ms, slot});
-    return true;
+    return Start::kStarted;
   }
 
   uint32_t NewRunSlot() {
@@ -225,6 +268,9 @@ class Simulator {
     obs_.cpu_ms = wall * cpu_cores;
     obs_.peak_memory_bytes = static_cast<uint64_t>(used_mib * kMib);
     obs_.memory_limit_bytes = r.allocation.memory_limit_bytes;
+    obs_.cpu_quota_millicores = r.allocation.cpu_millicores;
+    obs_.cpu_throttled_fraction =
+        truth.cpu_cores * 1000.0 > r.allocation.cpu_millicores ? 1.0 : 0.0;
     obs_.oom_killed = r.oom;
     obs_.succeeded = !r.oom;
     obs_.running_at_start = r.running_at_start;
@@ -235,8 +281,10 @@ class Simulator {
       ++out_.oom_kills;
       if (++attempts_[r.invocation] >= in_.max_attempts) {
         ++out_.failed;
-      } else if (!TryStart(r.invocation, r.end_ms)) {
+      } else if (Start outcome = TryStart(r.invocation, r.end_ms); outcome == Start::kNoRoomNow) {
         Wait(r.invocation);
+      } else if (outcome == Start::kNeverFits) {
+        ++out_.failed;
       }
       return;
     }
@@ -265,6 +313,7 @@ class Simulator {
   using End = std::pair<double, uint32_t>;
   std::priority_queue<End, std::vector<End>, std::greater<End>> ends_;
   std::deque<uint32_t> queue_;
+  std::vector<uint32_t> refused_;  // functions refused during the current DrainQueue
   uint64_t total_running_ = 0;
   models::PlacementRequest request_;
   models::RunObservation obs_;
@@ -282,6 +331,46 @@ double InvocationNormal(uint64_t seed, uint64_t invocation) {
   const double u1 = ToUnit(SplitMix64(SplitMix64(seed + 1) ^ (invocation * 2)));
   const double u2 = ToUnit(SplitMix64(SplitMix64(seed + 2) ^ (invocation * 2 + 1)));
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
+std::vector<double> StragglerSlowness(const ClusterSpec& spec, double share, double factor,
+                                      uint64_t seed) {
+  std::vector<double> slowness(spec.hosts(), 1.0);
+  for (size_t i = 0; i < slowness.size(); ++i) {
+    if (ToUnit(SplitMix64(SplitMix64(seed + 7) ^ i)) < share) slowness[i] = factor;
+  }
+  return slowness;
+}
+
+std::vector<float> LowerBounds(const SimulationInput& input) {
+  const auto& arrivals = *input.arrivals;
+  const auto& truth = *input.truth;
+  // The best class of each function does not depend on the invocation: compute it once.
+  // The least slow node of each class (stragglers: SimulationInput::node_slowness).
+  const auto& classes = input.cluster->classes;
+  std::vector<double> class_slowness(classes.size(), 1.0);
+  for (size_t c = 0, node = 0; c < classes.size(); node += classes[c].count, ++c) {
+    double least = std::numeric_limits<double>::infinity();
+    for (size_t k = node; k < node + classes[c].count; ++k) {
+      least = std::min(least, k < input.node_slowness.size() ? input.node_slowness[k] : 1.0);
+    }
+    class_slowness[c] = least;
+  }
+  std::vector<double> best_ms(truth.size(), std::numeric_limits<double>::infinity());
+  for (size_t f = 0; f < truth.size(); ++f) {
+    for (size_t c = 0; c < classes.size(); ++c) {
+      const double ms = truth[f].ExpectedMs(classes[c].info, 0.0, truth[f].CpuNeedMillicores());
+      best_ms[f] = std::min(best_ms[f], ms * class_slowness[c]);
+    }
+  }
+  std::vector<float> bounds(arrivals.size());
+  for (size_t i = 0; i < arrivals.size(); ++i) {
+    const FunctionTruth& t = truth[arrivals[i].function];
+    const double wall = best_ms[arrivals[i].function] *
+                        std::exp(t.noise_sd_log * InvocationNormal(input.seed, i));
+    bounds[i] = static_cast<float>(std::max(0.01, wall));
+  }
+  return bounds;
 }
 
 PolicyRun Simulate(const SimulationInput& input, models::PlacementPolicy& policy) {

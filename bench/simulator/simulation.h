@@ -3,13 +3,19 @@
 //
 // Time is simulated (an event queue of arrivals and completions; no clocks, no sleeps). Each
 // node has the memory and cores of its class; a decision reserves the policy's allocation,
-// and an invocation that finds no node with room waits in the scheduler's queue until a run
-// completes. A run's duration is its function's expected duration on the node's class at the
+// and an invocation that finds no node with room now (RESOURCE_EXHAUSTED) waits in the
+// scheduler's queue until a run completes; one that no node could ever take
+// (FAILED_PRECONDITION: too large, a missing feature) fails at once.
+// Policies see each class as a real host reports it: its features, cache and cores, but speed
+// 1.0 (hosts do not know how fast they are; Tailor learns it from runs). Only baselines that
+// stand for an operator's knowledge (fastest-first's ranking) are told the true speeds. A run's duration is its function's expected duration on the node's class at the
 // node's load when it starts (FunctionTruth::ExpectedMs), times the invocation's own noise;
 // its memory peak is the invocation's own draw. Both draws depend only on (seed, invocation),
 // so every policy sees the same invocations. A peak above the memory limit is an OOM kill: the
 // run ends when it reaches the limit and the invocation is placed again (up to max_attempts).
-// Every finished run is reported to the policy (Observe) as the scheduler would report it.
+// Every finished run is reported to the policy (Observe) as the scheduler would report it,
+// including its CPU quota and whether the quota throttled it (a function that needs more
+// cores than it got is throttled in every CFS period).
 //
 // Thread-safety: Simulate is reentrant; inputs are shared read-only between simulations.
 #pragma once
@@ -31,7 +37,23 @@ struct SimulationInput {
   const std::vector<Arrival>* arrivals = nullptr;     // in time order
   uint64_t seed = 1;
   uint32_t max_attempts = 4;
+  // Give policies each function's kind as a manifest hint (FunctionInfo::preferred_features:
+  // crypto aes, hashing sha_ni, vector avx2 and avx512f), the knowledge static-rules has.
+  bool hints = true;
+  // Per node (class order, then index within the class): a factor on its durations (1: as
+  // its class; 1.5: a straggler, 50% slower). Empty: every node 1.
+  std::vector<double> node_slowness;
 };
+
+// Slowness for `spec`'s nodes: `share` of them (chosen by `seed`) are stragglers `factor`
+// times slower, the rest are as their class.
+std::vector<double> StragglerSlowness(const ClusterSpec& spec, double share, double factor,
+                                      uint64_t seed);
+
+// Per arrival: a true lower bound on its latency under any policy: its run time on the class
+// where it runs fastest, alone on the host, with the CPU it needs, no queueing and no OOM
+// (the same noise draw the simulation gives it). Every policy's latency is at least this.
+std::vector<float> LowerBounds(const SimulationInput& input);
 
 struct PolicyRun {
   std::string policy;

@@ -43,6 +43,21 @@ TEST(ManifestKeysTest, NetworkIsNoneUnlessTheFunctionAsksForOutbound) {
   }
 }
 
+TEST(ManifestKeysTest, PrefersIsASortedSetOfFeatureNames) {
+  EXPECT_TRUE(ParseManifest(kBase)->prefers.empty());
+  EXPECT_EQ(ParseManifest(std::string(kBase) + "prefers = ['sha_ni', 'aes', 'aes']\n")->prefers,
+            (std::vector<std::string>{"aes", "sha_ni"}));
+  for (const char* bad : {"prefers = 'aes'\n", "prefers = ['AES']\n", "prefers = [1]\n",
+                          "prefers = ['../etc']\n", "prefers = ['']\n"}) {
+    Status s = Parse(bad);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(s.message(), HasSubstr("prefers")) << bad;
+  }
+  std::string many = std::string(kBase) + "prefers = [";
+  for (int i = 0; i < 17; ++i) many += "'f" + std::to_string(i) + "',";
+  EXPECT_EQ(ParseManifest(many + "]\n").status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(ManifestKeysTest, NamesAndVersionsThatArePathStepsAreRefused) {
   for (const char* bad : {"..", ".", "-x", ".git"}) {
     EXPECT_EQ(ParseManifest(std::string("name = 'f'\nversion = '") + bad +

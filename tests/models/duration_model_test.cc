@@ -107,6 +107,49 @@ TEST(DurationModelTest, PayloadAndLoadAreLearnedAndBehaviourChangesAreRelearned)
   EXPECT_FALSE(model.Predict("unknown", cls.name, x, 0, 0).known);
 }
 
+TEST(DurationModelTest, ANoisyFunctionIsKnownLessSurelyThanASteadyOne) {
+  auto world = MakeWorld(1);
+  DurationModel model;
+  const auto& cls = world.classes[0];
+  const auto& x = world.class_features[0];
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> z(0, 1);
+  for (int i = 0; i < 200; ++i) {
+    model.Observe("steady", cls.name, x, 0, 0, 100 * std::exp(0.05 * z(rng)));
+    model.Observe("noisy", cls.name, x, 0, 0, 100 * std::exp(1.0 * z(rng)));
+  }
+  const auto steady = model.Predict("steady", cls.name, x, 0, 0);
+  const auto noisy = model.Predict("noisy", cls.name, x, 0, 0);
+  // Its own spread, learned from its runs (sd 1.0), not the nominal 0.15: with the nominal
+  // noise, 200 runs would pin its mean to within 0.03.
+  EXPECT_GT(noisy.var_log, 5 * steady.var_log);
+  EXPECT_GT(std::sqrt(noisy.var_log), 0.1);
+  EXPECT_LT(std::abs(std::log(noisy.ms() / 100)), 0.6);
+}
+
+TEST(DurationModelTest, AFunctionNeverRunIsPredictedFromItsPopulation) {
+  auto world = MakeWorld(2);
+  DurationModel model;
+  const auto& a = world.classes[0];
+  const auto& b = world.classes[1];
+  // Four functions, each 2x slower on b; "new" ran on a only.
+  for (int k = 0; k < 4; ++k) {
+    const std::string f = "f" + std::to_string(k);
+    for (int i = 0; i < 20; ++i) {
+      model.Observe(f, a.name, world.class_features[0], 0, 0, 10.0 * (k + 1));
+      model.Observe(f, b.name, world.class_features[1], 0, 0, 20.0 * (k + 1));
+    }
+  }
+  model.RefitFactorization();
+  EXPECT_TRUE(model.PopulationKnows("anyone", a.name));
+  const auto prior = model.PopulationPrior("anyone", b.name);
+  ASSERT_TRUE(prior.known);
+  EXPECT_NEAR(prior.offset_log, std::log(2.0), 0.05);  // relative to a, the best on average
+  for (int i = 0; i < 5; ++i) model.Observe("new", a.name, world.class_features[0], 0, 0, 7.0);
+  EXPECT_LT(RelativeError(model.Predict("new", b.name, world.class_features[1], 0, 0).ms(), 14.0),
+            0.25);
+}
+
 TEST(DecayedHistogramTest, QuantilesWithinBucketErrorAndDecay) {
   DecayedHistogram h;
   for (int i = 1; i <= 1000; ++i) h.Add(i);

@@ -24,13 +24,21 @@ class FunctionRegistryTest : public testing::SchedulerDbTest {
 TEST_F(FunctionRegistryTest, DeploysStoresContentAddressedAndResolvesNewest) {
   auto reg = Open();
   const std::string v1 =
-      MakeBundle(dir_, "echo", "1", "memory_hint_bytes = 1048576\nlatency_target_ms = 250\n");
+      MakeBundle(dir_, "echo", "1",
+                 "memory_hint_bytes = 1048576\nlatency_target_ms = 250\nprefers = ['sha_ni', 'aes']\n");
   auto d1 = reg->Deploy("default", v1, Sha256Hex(v1));
   ASSERT_TRUE(d1.ok()) << d1.status();
   EXPECT_FALSE(d1->unchanged);
   EXPECT_EQ(d1->function.digest(), Sha256Hex(v1));
   EXPECT_EQ(d1->function.memory_hint_bytes(), 1048576u);
   EXPECT_EQ(reg->Resolve("echo", "1")->latency_target_ms(), 250u);
+  const auto prefers = reg->Resolve("echo", "1")->prefers();
+  EXPECT_EQ(std::vector<std::string>(prefers.begin(), prefers.end()),
+            (std::vector<std::string>{"aes", "sha_ni"}));
+  // Read back from the database by a registry opened afresh.
+  auto reopened = Open();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->Resolve("echo", "1")->prefers_size(), 2);
   EXPECT_EQ(*ReadFile(dir_.File("data/bundles/" + Sha256Hex(v1) + ".tar.gz")), v1);
   clock_.Advance(std::chrono::seconds(1));
   const std::string v2 = MakeBundle(dir_, "echo", "2");

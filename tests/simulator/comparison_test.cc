@@ -1,6 +1,6 @@
 // The summary's figures on hand-made runs: invocation-weighted figures let the busiest function
-// hide the others; the per-function ones count each function once, and failures can count as
-// misses.
+// hide the others; the per-function ones count each function once, with failures as
+// kFailedSlowdown; a latency under its bound is a violation; seeds combine into intervals.
 #include "bench/simulator/comparison.h"
 
 #include <gtest/gtest.h>
@@ -13,41 +13,75 @@ namespace {
 
 constexpr float kFailed = std::numeric_limits<float>::quiet_NaN();
 
-// Function 0 called 20 times at the oracle's latency; function 1 three times, 3x slower, its
-// second call failed.
+// Function 0 called 20 times at its bound; function 1 three times, 3x its bound, its second
+// call failed.
 struct Runs {
-  PolicyRun run, oracle;
+  PolicyRun run;
+  std::vector<float> bounds;
   Runs() {
     for (int i = 0; i < 20; ++i) Add(0, 100, 100);
     Add(1, 300, 100);
     Add(1, kFailed, 100);
     Add(1, 300, 100);
   }
-  void Add(uint32_t function, float latency_ms, float oracle_ms) {
+  void Add(uint32_t function, float latency_ms, float bound_ms) {
     run.latency_ms.push_back(latency_ms);
     run.function_of.push_back(function);
-    oracle.latency_ms.push_back(oracle_ms);
-    oracle.function_of.push_back(function);
+    bounds.push_back(bound_ms);
   }
 };
 
-TEST(ComparisonTest, EachFunctionCountsOnceAndFailuresCanCountAsMisses) {
+TEST(ComparisonTest, EachFunctionCountsOnceWithFailuresAsTenfold) {
   Runs r;
-  const PolicySummary s = Summarize(r.run, r.oracle);
+  const PolicySummary s = Summarize(r.run, r.bounds);
   EXPECT_NEAR(s.mean_slowdown, (20 * 1.0 + 2 * 3.0) / 22, 1e-9);  // the busy function wins
-  EXPECT_NEAR(s.function_mean_slowdown, (1.0 + 3.0) / 2, 1e-9);
-  EXPECT_NEAR(s.first_calls_mean_slowdown, (1.0 + 3.0) / 2, 1e-9);
+  const double function1 = (3.0 + kFailedSlowdown + 3.0) / 3;
+  EXPECT_NEAR(s.function_mean_slowdown, (1.0 + function1) / 2, 1e-9);
+  EXPECT_NEAR(s.first_calls_mean_slowdown, (1.0 + function1) / 2, 1e-9);
+  EXPECT_EQ(s.rare_functions, 1u);  // function 1: fewer than ten calls
+  EXPECT_NEAR(s.rare_function_mean_slowdown, function1, 1e-9);
   EXPECT_NEAR(s.within_target_share, 20.0 / 22, 1e-9);
   EXPECT_NEAR(s.within_target_share_with_failures, 20.0 / 23, 1e-9);
 }
 
 TEST(ComparisonTest, FirstCallsAreEachFunctionsFirstTen) {
   Runs r;
-  // Function 0 learns late: its first ten calls are 5x slower, the rest as fast as the oracle.
+  // Function 0 learns late: its first ten calls are 5x slower, the rest at the bound.
   for (int i = 0; i < 10; ++i) r.run.latency_ms[i] = 500;
-  const PolicySummary s = Summarize(r.run, r.oracle);
-  EXPECT_NEAR(s.first_calls_mean_slowdown, (5.0 + 3.0) / 2, 1e-9);
-  EXPECT_NEAR(s.function_mean_slowdown, ((10 * 5.0 + 10 * 1.0) / 20 + 3.0) / 2, 1e-9);
+  const PolicySummary s = Summarize(r.run, r.bounds);
+  const double function1 = (3.0 + kFailedSlowdown + 3.0) / 3;
+  EXPECT_NEAR(s.first_calls_mean_slowdown, (5.0 + function1) / 2, 1e-9);
+  EXPECT_NEAR(s.function_mean_slowdown, ((10 * 5.0 + 10 * 1.0) / 20 + function1) / 2, 1e-9);
+}
+
+TEST(ComparisonTest, ALatencyUnderItsBoundIsAViolation) {
+  Runs r;
+  EXPECT_EQ(BoundViolations(r.run, r.bounds), 0u);  // failures and equality are no violation
+  r.run.latency_ms[3] = 90;
+  EXPECT_EQ(BoundViolations(r.run, r.bounds), 1u);
+}
+
+TEST(ComparisonTest, SeedsCombineIntoAMeanAndAStudentInterval) {
+  const Interval one = MeanInterval({2.0});
+  EXPECT_DOUBLE_EQ(one.mean, 2.0);
+  EXPECT_DOUBLE_EQ(one.half_width, 0.0);
+  // Three values 1, 2, 3: sd 1, t(0.975, 2) = 4.303, so 4.303 / sqrt(3).
+  const Interval three = MeanInterval({1.0, 2.0, 3.0});
+  EXPECT_DOUBLE_EQ(three.mean, 2.0);
+  EXPECT_NEAR(three.half_width, 4.303 / std::sqrt(3.0), 1e-9);
+
+  PolicySummary a, b;
+  a.policy = b.policy = "p";
+  a.function_mean_slowdown = 1.1;
+  b.function_mean_slowdown = 1.3;
+  a.host_hours = 4;
+  b.host_hours = 6;
+  const auto across = AcrossSeeds({{a}, {b}});
+  ASSERT_EQ(across.size(), 1u);
+  EXPECT_EQ(across[0].seeds, 2u);
+  EXPECT_NEAR(across[0].function_mean_slowdown.mean, 1.2, 1e-12);
+  EXPECT_NEAR(across[0].host_hours.mean, 5.0, 1e-12);
+  EXPECT_GT(across[0].host_hours.half_width, 0.0);
 }
 
 }  // namespace
