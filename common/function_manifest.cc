@@ -123,9 +123,10 @@ Status ReadPrefers(const toml::table& t, FunctionManifest& m) {
   for (const auto& f : *features) {
     auto s = f.value<std::string>();
     if (!s || !IsFeatureName(*s)) {
-      return KeyError("prefers", "must hold CPU feature names as agents report them "
-                                 "(lower case, digits, '_'; e.g. \"aes\"), not " +
-                                     Excerpt(s.value_or("a non-string")));
+      return KeyError("prefers",
+                      "must hold CPU feature names as agents report them "
+                      "(lower case, digits, '_'; e.g. \"aes\"), not " +
+                          Excerpt(s.value_or("a non-string")));
     }
     m.prefers.push_back(*s);
   }

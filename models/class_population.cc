@@ -26,7 +26,8 @@ void ClassPopulation::Fit(std::span<const Cell> cells, uint32_t classes) {
     if (end - begin >= 2) {
       for (size_t i = begin; i < end; ++i) {
         for (size_t j = begin; j < end; ++j) {
-          if (i == j || sorted[i].host_class >= classes || sorted[j].host_class >= classes) continue;
+          if (i == j || sorted[i].host_class >= classes || sorted[j].host_class >= classes)
+            continue;
           const size_t k = size_t(sorted[i].host_class) * classes + sorted[j].host_class;
           const double d = sorted[j].mean_log - sorted[i].mean_log;
           sum[k] += d;

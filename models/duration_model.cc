@@ -36,8 +36,8 @@ double DurationModel::NoiseVar(const FunctionState& f) const {
   // Until a function shows its own spread, a typical one (kTypicalNoiseVar, worth
   // kPriorNoiseRuns runs); never below the nominal noise.
   const double nominal = options_.noise_sd_log * options_.noise_sd_log;
-  const double var = (kPriorNoiseRuns * kTypicalNoiseVar + f.residual_sq) /
-                     (kPriorNoiseRuns + f.residual_weight);
+  const double var =
+      (kPriorNoiseRuns * kTypicalNoiseVar + f.residual_sq) / (kPriorNoiseRuns + f.residual_weight);
   return std::max(nominal, var);
 }
 
@@ -46,11 +46,12 @@ double DurationModel::LoadCoefficient(const FunctionState& f) {
 }
 
 Eigen::VectorXd DurationModel::PriorPrecision(size_t dims) const {
-  Eigen::VectorXd prior = Eigen::VectorXd::Constant(static_cast<Eigen::Index>(dims),
-                                                    options_.prior_precision);
-  // The payload and load coefficients (the last two): small effects unless runs insist, so a
-  // few noisy runs at different loads cannot explain a class's difference away as load.
-  if (dims >= 2) prior.tail(2).setConstant(options_.effect_prior_precision);
+  Eigen::VectorXd prior =
+      Eigen::VectorXd::Constant(static_cast<Eigen::Index>(dims), options_.prior_precision);
+  // The payload coefficient (next to last: log1p of KiB, up to ~20): a small effect unless runs
+  // insist. The load coefficient (last: load in [0, 1]) keeps the default prior; its use is
+  // bounded by kMaxLoadSensitivity.
+  if (dims >= 2) prior[static_cast<Eigen::Index>(dims) - 2] = options_.payload_prior_precision;
   return prior;
 }
 
@@ -109,8 +110,9 @@ void DurationModel::Observe(const std::string& function, const std::string& host
   // at the nominal noise has over the nominal window).
   const double nominal = options_.noise_sd_log * options_.noise_sd_log;
   // At most kMaxCellWindow runs, so that effects learned since (payload, load) wash out.
-  const double decay = std::min(1.0 - 1.0 / kMaxCellWindow,
-                                1.0 - (1.0 - options_.cell_decay) * std::min(1.0, nominal / sigma2));
+  const double decay =
+      std::min(1.0 - 1.0 / kMaxCellWindow,
+               1.0 - (1.0 - options_.cell_decay) * std::min(1.0, nominal / sigma2));
   cell.weight = decay * cell.weight + 1.0;
   cell.mean += (adjusted - cell.mean) / cell.weight;
 
@@ -219,12 +221,36 @@ void DurationModel::RefitFactorization() {
   for (size_t g = 0; g < grouped.size(); ++g) {
     group_populations_[g].Fit(grouped[g], static_cast<uint32_t>(nc));
   }
+  // Each group's median load coefficient, over its functions with enough runs to know theirs.
+  std::vector<std::vector<double>> coefficients(group_ids_.size() + 1);  // last: everyone
+  for (uint32_t fid = 0; fid < nf; ++fid) {
+    if (by_id_[fid]->runs < kOwnLoadRuns) continue;
+    const double c = LoadCoefficient(*by_id_[fid]);
+    coefficients.back().push_back(c);
+    if (group_by_id[fid] != UINT32_MAX) coefficients[group_by_id[fid]].push_back(c);
+  }
+  group_load_.assign(coefficients.size(), 0.0);
+  for (size_t g = 0; g < coefficients.size(); ++g) {
+    auto& v = coefficients[g];
+    if (v.empty()) v = coefficients.back();
+    if (v.empty()) continue;
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    group_load_[g] = v[v.size() / 2];
+  }
   cf_fitted_ = true;
 }
 
 void DurationModel::SetGroup(const std::string& function, const std::string& group) {
-  auto [it, added] = group_ids_.emplace(group, static_cast<uint32_t>(group_ids_.size()));
-  group_of_[function] = it->second;
+  // Called at every decision: lookups first, so a known function and group allocate nothing.
+  auto g = group_ids_.find(group);
+  if (g == group_ids_.end()) {
+    g = group_ids_.emplace(group, static_cast<uint32_t>(group_ids_.size())).first;
+  }
+  if (auto f = group_of_.find(function); f != group_of_.end()) {
+    f->second = g->second;
+  } else {
+    group_of_.emplace(function, g->second);
+  }
 }
 
 const ClassPopulation& DurationModel::PopulationOf(const std::string& function) const {
@@ -383,9 +409,17 @@ uint64_t DurationModel::Runs(const std::string& function) const {
 }
 
 double DurationModel::LoadSensitivity(const std::string& function) const {
+  // Until its own runs tell, a function is as load-sensitive as its group's median.
+  double population = 0;
+  if (!group_load_.empty()) {
+    auto g = group_of_.find(function);
+    population = g != group_of_.end() && g->second + 1 < group_load_.size() ? group_load_[g->second]
+                                                                            : group_load_.back();
+  }
   auto it = functions_.find(function);
-  if (it == functions_.end() || it->second.w.size() == 0) return 0;
-  return LoadCoefficient(it->second);
+  if (it == functions_.end() || it->second.w.size() == 0) return population;
+  const double own = static_cast<double>(it->second.runs) / (it->second.runs + kOwnLoadRuns);
+  return own * LoadCoefficient(it->second) + (1 - own) * population;
 }
 
 namespace {

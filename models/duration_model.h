@@ -34,9 +34,9 @@ struct DurationModelOptions {
   double cell_decay = 0.9;          // weight left to older runs of a (function, class) cell
   double regression_decay = 0.995;  // same for the per-function regression
   double prior_precision = 1.0;     // regression weight prior N(0, 1/prior_precision)
-  double effect_prior_precision = 25.0;  // the same for the payload and load coefficients
-  double noise_sd_log = 0.15;       // the least run-to-run spread of log duration assumed (each
-                                    // function's own spread is learned from its runs)
+  double payload_prior_precision = 25.0;  // the same for the payload coefficient
+  double noise_sd_log = 0.15;  // the least run-to-run spread of log duration assumed (each
+                               // function's own spread is learned from its runs)
   int cf_rank = 2;
   double cf_lambda = 0.1;           // ridge penalty of the factorization
   int cf_refit_every = 256;         // observations between full refits
@@ -69,7 +69,8 @@ class DurationModel {
   // interference can do, not what noise can suggest.
   static constexpr double kMaxLoadSensitivity = 1.0;
   // The load coefficient of a function (d log duration / d load, within [0,
-  // kMaxLoadSensitivity]), 0 if unknown.
+  // kMaxLoadSensitivity]): its own, blended with its group's median while it has few runs
+  // (half each at kOwnLoadRuns); the group's for a function never run; 0 before any fit.
   double LoadSensitivity(const std::string& function) const;
   // The payload coefficient (d log duration / d log1p(payload KiB)), 0 if unknown.
   double PayloadSensitivity(const std::string& function) const;
@@ -166,9 +167,11 @@ class DurationModel {
   bool cf_fitted_ = false;
   // Refitted with the factorization: every function, and each group apart.
   ClassPopulation population_;
-  std::vector<ClassPopulation> group_populations_;         // by group id
-  std::unordered_map<std::string, uint32_t> group_ids_;     // group key -> id
-  std::unordered_map<std::string, uint32_t> group_of_;      // function -> group id
+  std::vector<ClassPopulation> group_populations_;       // by group id
+  std::unordered_map<std::string, uint32_t> group_ids_;  // group key -> id
+  std::unordered_map<std::string, uint32_t> group_of_;   // function -> group id
+  std::vector<double> group_load_;  // median load coefficient by group id, last: everyone
+  static constexpr uint64_t kOwnLoadRuns = 20;  // runs at which its own coefficient counts half
   const ClassPopulation& PopulationOf(const std::string& function) const;
 };
 

@@ -29,7 +29,8 @@ constexpr double kHardwarePriorLog = 0.05;
 // E[max(0, rival - X)] for X ~ N(mean, var): how much lower than `rival` the class's true
 // log duration is expected to turn out (0 when there is no rival).
 double ExpectedImprovement(double mean, double var, double rival) {
-  if (!std::isfinite(rival) || var <= 0) return std::max(0.0, std::isfinite(rival) ? rival - mean : 0.0);
+  if (!std::isfinite(rival) || var <= 0)
+    return std::max(0.0, std::isfinite(rival) ? rival - mean : 0.0);
   const double sd = std::sqrt(var);
   const double z = (rival - mean) / sd;
   const double pdf = std::exp(-0.5 * z * z) / std::sqrt(2 * M_PI);
@@ -94,8 +95,9 @@ void LearnedPolicy::Observe(const RunObservation& run) {
   // Keep the decision-time predictions current (see PredictionCache).
   PredictionCache& cache = cache_[run.function];
   auto pos = class_position_.find(run.host_class);
-  if (cache.classes != class_names_.size() || model_.Runs(run.function) % kFullRefreshRuns == 1 ||
-      pos == class_position_.end()) {
+  const uint64_t runs = model_.Runs(run.function);
+  if (cache.classes != class_names_.size() || runs <= kAlwaysRefreshRuns ||
+      runs % kFullRefreshRuns == 1 || pos == class_position_.end()) {
     Refresh(run.function, cache);
   } else {
     auto p = model_.Predict(run.function, run.host_class, class_vectors_[pos->second], 0.0, 0.0);
@@ -113,8 +115,9 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   const Resources ceiling = AllocationCeiling(request.function, cluster);
   {
     // Functions with the same hints (or none) are alike: they share a population prior.
-    std::string group;
-    for (const auto& f : request.function.preferred_features) group += f + ",";
+    thread_local std::string group;  // reused: no allocation per decision
+    group.clear();
+    for (const auto& f : request.function.preferred_features) group.append(f).push_back(',');
     model_.SetGroup(request.function.name, group);
   }
   Allocation allocation = resources_.Advise(request.function, ceiling);
@@ -149,6 +152,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     double mean = kUnknownMeanLog, var = kUnknownVarLog;
     double draw = kUnknownMeanLog;  // what decides: the mean less the value of learning it
     double observed_p95_ms = 0;     // from RunStatistics once the class has 3+ runs
+    bool eligible = false;          // has nodes and every required feature
   };
   thread_local std::vector<ClassView> per_class;  // reused: no allocation per decision
   per_class.assign(classes.size(), ClassView{});
@@ -174,7 +178,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     } else {
       v.mean = kUnknownMeanLog - kHardwarePriorLog * HardwareScore(cls.feature_vector);
     }
-    if (function_stats == nullptr || !function_stats->contains(cls.info.name)) {
+    if (!request.function.preferred_features.empty() &&
+        (function_stats == nullptr || !function_stats->contains(cls.info.name))) {
       // Not run there yet: each preferred feature the class lacks counts against it.
       for (const auto& feature : request.function.preferred_features) {
         if (!std::binary_search(cls.info.features.begin(), cls.info.features.end(), feature)) {
@@ -188,7 +193,9 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
         v.observed_p95_ms = st->second.DurationQuantileMs(0.95);
       }
     }
-    if (ClassIneligibility(request, cls.info).empty()) best_mean = std::min(best_mean, v.mean);
+    v.draw = v.mean;  // less the value of information below, when there is a horizon
+    v.eligible = ClassIneligibility(request, cls.info).empty();
+    if (v.eligible) best_mean = std::min(best_mean, v.mean);
   }
   // Exploration by the value of information: a class counts as better than its mean by what
   // learning it is expected to save over the function's future calls (expected improvement on
@@ -198,16 +205,14 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   double second_mean = std::numeric_limits<double>::infinity();
   size_t best_class = classes.size();
   for (size_t ci = 0; ci < classes.size(); ++ci) {
-    if (classes[ci].by_load.empty() || !ClassIneligibility(request, classes[ci].info).empty()) {
-      continue;
-    }
+    if (!per_class[ci].eligible) continue;
     if (per_class[ci].mean == best_mean && best_class == classes.size()) {
       best_class = ci;
     } else {
       second_mean = std::min(second_mean, per_class[ci].mean);
     }
   }
-  for (size_t ci = 0; ci < classes.size(); ++ci) {
+  for (size_t ci = 0; ci < classes.size() && horizon > 0; ++ci) {
     ClassView& v = per_class[ci];
     const double rival = ci == best_class ? second_mean : best_mean;
     v.draw = v.mean - horizon * ExpectedImprovement(v.mean, v.var, rival);
@@ -227,7 +232,9 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   auto score_with = [&](double log_ms, const ClassView& v, double cores, double in_flight,
                         double share) {
     const double load_term = load_sensitivity * share;
-    Scored s{0, std::exp(log_ms + load_term), 0, false};
+    // The expected run time, not the median: a class known only roughly may well be slow
+    // (E[e^X] = e^(mean + var/2) for X normal).
+    Scored s{0, std::exp(log_ms + load_term + v.var / 2), 0, false};
     s.queue_ms = std::max(0.0, in_flight + 1 - cores) / cores * s.run_ms;
     switch (objective_) {
       case Objective::kPerformance:

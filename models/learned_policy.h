@@ -1,9 +1,10 @@
 // LearnedPolicy: Tailor's own policies, on a DurationModel and ResourceProfiles learned from
 // every run report.
 //
-//   performance  lowest predicted completion time: the predicted run time on the node (its
-//                class's prediction plus the function's learned load sensitivity times the
-//                node's load) plus the time waiting behind the node's running invocations.
+//   performance  lowest predicted completion time: the expected run time on the node (its
+//                class's prediction, plus half its variance: a class known only roughly may well
+//                be slow, plus the function's load sensitivity times the node's allocated CPU
+//                share) plus the time waiting behind the node's running invocations.
 //   efficiency   the fullest node whose class still meets the function's latency target (its
 //                p95 target, or 1.5x the best class's prediction): fewer, fuller hosts.
 //   balanced     completion time relative to the best class, plus the node's allocated share.
@@ -12,7 +13,8 @@
 // some; before that, the regression and similar functions; for a function that never ran, its
 // population (ClassPopulation: functions with the same manifest hints), less a penalty per
 // preferred feature the class lacks; on a new cluster with no population yet, its hardware
-// (more model features and more L3 count as slightly faster).
+// (more model features and more L3 count as slightly faster). Load sensitivity likewise: the
+// function's own, blended with its group's median while it has few runs.
 //
 // Exploration by the value of information, deterministic: each class counts as faster than its
 // mean by the improvement learning it is expected to bring over the best other class, times a
@@ -72,7 +74,8 @@ class LearnedPolicy final : public PlacementPolicy {
   ResourceProfiles resources_;
   // Per function, its predictions per index class at zero payload and load, kept up to date
   // off the decision path: Observe refreshes the observed class at once and every class every
-  // kFullRefreshRuns runs of the function (between those, other classes' predictions may lag
+  // kFullRefreshRuns runs of the function, and at every run of its first kAlwaysRefreshRuns
+  // (between those, other classes' predictions may lag
   // slightly behind the regression). A decision then costs a lookup and a draw per class.
   struct CachedPrediction {
     double mean = 0, var = 0;
@@ -83,6 +86,7 @@ class LearnedPolicy final : public PlacementPolicy {
     std::vector<CachedPrediction> per_class;
   };
   static constexpr uint64_t kFullRefreshRuns = 16;
+  static constexpr uint64_t kAlwaysRefreshRuns = 64;  // a new function's every run moves them
   void Refresh(const std::string& function, PredictionCache& cache);
   std::unordered_map<std::string, PredictionCache> cache_;
   // Per function, per class name.

@@ -66,8 +66,7 @@ class Baseline : public models::PlacementPolicy {
                        const Allocation& a) {
     auto any = models::ChooseByClass(request, cluster, a, WalkOrder::kLeastLoadedFirst,
                                      [](uint32_t, const NodeView&, CandidateScore&) {});
-    return any.ok() ? InternalError("a node fits that the baseline's walk missed")
-                    : any.status();
+    return any.ok() ? InternalError("a node fits that the baseline's walk missed") : any.status();
   }
 
  private:
@@ -212,8 +211,7 @@ class SpeedRanks {
 
 class FastestFirstPolicy final : public Baseline {
  public:
-  FastestFirstPolicy(std::string name, bool static_allocation, const ClusterSpec& spec,
-                     bool pack)
+  FastestFirstPolicy(std::string name, bool static_allocation, const ClusterSpec& spec, bool pack)
       : Baseline(std::move(name), static_allocation), ranks_(spec), pack_(pack) {}
 
  private:

@@ -126,19 +126,20 @@ std::string FormatTable(const std::vector<PolicySummary>& summaries) {
   out << std::fixed;
   out << std::left << std::setw(22) << "policy" << std::right << std::setw(9) << "mean-sd"
       << std::setw(8) << "p50-sd" << std::setw(8) << "p99-sd" << std::setw(8) << "fn-sd"
-      << std::setw(9) << "first-sd" << std::setw(8) << "rare-sd" << std::setw(9) << "in-2x%" << std::setw(11) << "mean-ms"
-      << std::setw(11) << "p99-ms" << std::setw(9) << "host-h" << std::setw(7) << "util%"
-      << std::setw(9) << "mem-a/u" << std::setw(7) << "ooms" << std::setw(7) << "failed"
-      << std::setw(8) << "waited" << std::setw(11) << "decide/s" << '\n';
+      << std::setw(9) << "first-sd" << std::setw(8) << "rare-sd" << std::setw(9) << "in-2x%"
+      << std::setw(11) << "mean-ms" << std::setw(11) << "p99-ms" << std::setw(9) << "host-h"
+      << std::setw(7) << "util%" << std::setw(9) << "mem-a/u" << std::setw(7) << "ooms"
+      << std::setw(7) << "failed" << std::setw(8) << "waited" << std::setw(11) << "decide/s"
+      << '\n';
   for (const auto& s : summaries) {
     out << std::left << std::setw(22) << s.policy << std::right << std::setprecision(3)
         << std::setw(9) << s.mean_slowdown << std::setw(8) << s.p50_slowdown << std::setw(8)
         << s.p99_slowdown << std::setw(8) << s.function_mean_slowdown << std::setw(9)
         << s.first_calls_mean_slowdown << std::setw(8) << s.rare_function_mean_slowdown
+        << std::setprecision(2) << std::setw(9) << 100 * s.within_target_share
+        << std::setprecision(1) << std::setw(11) << s.mean_latency_ms << std::setw(11)
+        << s.p99_latency_ms << std::setw(9) << s.host_hours << std::setw(7) << 100 * s.utilization
         << std::setprecision(2) << std::setw(9)
-        << 100 * s.within_target_share << std::setprecision(1) << std::setw(11) << s.mean_latency_ms
-        << std::setw(11) << s.p99_latency_ms << std::setw(9) << s.host_hours << std::setw(7)
-        << 100 * s.utilization << std::setprecision(2) << std::setw(9)
         << (s.memory_used_gib_hours > 0 ? s.memory_allocated_gib_hours / s.memory_used_gib_hours
                                         : 0)
         << std::setw(7) << s.oom_kills << std::setw(7) << s.failed << std::setw(8) << s.waited
@@ -147,7 +148,8 @@ std::string FormatTable(const std::vector<PolicySummary>& summaries) {
   out << "sd: slowdown against the lower bound (best class, alone, never queued), of the\n"
          "invocations that succeeded; fn-sd: each function counted once, a failure as 10; "
          "first-sd:\n"
-         "the same over each function's first 10 calls; rare-sd: over functions with fewer than 10\n"
+         "the same over each function's first 10 calls; rare-sd: over functions with fewer than "
+         "10\n"
          "calls; in-2x%: successes within twice the bound; mem-a/u: memory allocated over used\n"
          "(GiB-hours); waited: queued for room.\n";
   return out.str();
@@ -212,8 +214,8 @@ std::string FormatSeedTable(const std::vector<SeedSummary>& summaries) {
   const size_t seeds = summaries.empty() ? 0 : summaries.front().seeds;
   out << "across " << seeds << " seeds (mean ± 95% CI half-width):\n";
   out << std::left << std::setw(22) << "policy" << std::right;
-  for (const char* h : {"fn-sd", "first-sd", "rare-sd", "mean-sd", "p99-sd", "in-2x%+fail",
-                        "host-h", "failed"}) {
+  for (const char* h :
+       {"fn-sd", "first-sd", "rare-sd", "mean-sd", "p99-sd", "in-2x%+fail", "host-h", "failed"}) {
     out << std::setw(16) << h;
   }
   out << '\n';
@@ -238,18 +240,18 @@ nlohmann::json ToJson(const std::vector<SeedSummary>& summaries) {
   };
   nlohmann::json out = nlohmann::json::array();
   for (const auto& s : summaries) {
-    out.push_back({{"policy", s.policy},
-                   {"seeds", s.seeds},
-                   {"slowdown",
-                    {{"function_mean", interval(s.function_mean_slowdown)},
-                     {"first_calls_mean", interval(s.first_calls_mean_slowdown)},
-                     {"rare_function_mean", interval(s.rare_function_mean_slowdown)},
-                     {"mean", interval(s.mean_slowdown)},
-                     {"p99", interval(s.p99_slowdown)}}},
-                   {"within_2x_bound_share_with_failures",
-                    interval(s.within_target_share_with_failures)},
-                   {"host_hours", interval(s.host_hours)},
-                   {"failed", interval(s.failed)}});
+    out.push_back(
+        {{"policy", s.policy},
+         {"seeds", s.seeds},
+         {"slowdown",
+          {{"function_mean", interval(s.function_mean_slowdown)},
+           {"first_calls_mean", interval(s.first_calls_mean_slowdown)},
+           {"rare_function_mean", interval(s.rare_function_mean_slowdown)},
+           {"mean", interval(s.mean_slowdown)},
+           {"p99", interval(s.p99_slowdown)}}},
+         {"within_2x_bound_share_with_failures", interval(s.within_target_share_with_failures)},
+         {"host_hours", interval(s.host_hours)},
+         {"failed", interval(s.failed)}});
   }
   return out;
 }

@@ -35,8 +35,8 @@ struct PolicySummary {
   double within_target_share_with_failures = 0;  // the same, failed invocations counted as misses
   // Each function once, failures counted as kFailedSlowdown:
   double function_mean_slowdown = 0;
-  double first_calls_mean_slowdown = 0;   // over each function's first kFirstCalls calls
-  double rare_function_mean_slowdown = 0; // over functions with fewer than kFirstCalls calls
+  double first_calls_mean_slowdown = 0;    // over each function's first kFirstCalls calls
+  double rare_function_mean_slowdown = 0;  // over functions with fewer than kFirstCalls calls
   uint64_t rare_functions = 0;
   double mean_latency_ms = 0, p99_latency_ms = 0;
   double host_hours = 0;

@@ -220,10 +220,15 @@ Result<std::array<double, 6>> ParseKindWeights(std::string_view text) {
 // licence of co-running AVX-512 code).
 void AddInteractions(FunctionTruth& f) {
   switch (f.kind) {
-    case FunctionKind::kCrypto: f.all_of = {{"aes+avx2", 1.8}}; break;
+    case FunctionKind::kCrypto:
+      f.all_of = {{"aes+avx2", 1.8}};
+      break;
     case FunctionKind::kHashing:
-    case FunctionKind::kCache: f.with = {{"avx512f", 1.15}}; break;
-    default: break;
+    case FunctionKind::kCache:
+      f.with = {{"avx512f", 1.15}};
+      break;
+    default:
+      break;
   }
 }
 
@@ -233,8 +238,7 @@ std::vector<FunctionTruth> GenerateTruth(const Trace& trace, uint64_t seed,
   out.reserve(trace.functions.size());
   // Kind shares: by default a quarter I/O-bound (most FaaS code waits on something), the rest
   // split.
-  std::discrete_distribution<int> kind_of(options.kind_weights.begin(),
-                                          options.kind_weights.end());
+  std::discrete_distribution<int> kind_of(options.kind_weights.begin(), options.kind_weights.end());
   for (size_t i = 0; i < trace.functions.size(); ++i) {
     const TraceFunction& t = trace.functions[i];
     std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ull + i);
@@ -247,9 +251,9 @@ std::vector<FunctionTruth> GenerateTruth(const Trace& trace, uint64_t seed,
     f.base_ms = t.has_duration ? std::max(1.0, t.average_ms) : 100.0;
     const double p25 = t.duration_percentiles_ms[2], p75 = t.duration_percentiles_ms[4];
     f.noise_sd_log =
-        (t.has_duration && p25 > 0 && p75 > 0) ? std::clamp(std::log(p75 / p25) / 1.349, 0.05,
-                                                                std::max(0.05, options.max_noise_sd))
-                                               : 0.2;
+        (t.has_duration && p25 > 0 && p75 > 0)
+            ? std::clamp(std::log(p75 / p25) / 1.349, 0.05, std::max(0.05, options.max_noise_sd))
+            : 0.2;
     // Factors measured with bench/calibrate_kinds on the sample functions (docs/simulator.md).
     switch (f.kind) {
       case FunctionKind::kCrypto:  // aes-gcm without AES-NI: 4.1x

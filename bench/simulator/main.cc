@@ -81,10 +81,11 @@ Result<std::pair<double, double>> ParseStragglers(const std::string& text) {
   auto share = ParseDouble(text.substr(0, colon));
   auto factor = colon == std::string::npos ? Result<double>(InvalidArgumentError(""))
                                            : ParseDouble(text.substr(colon + 1));
-  if (!share.ok() || !factor.ok() || *share < 0 || *share > 1 || !(*factor >= 1) ||
-      *factor > 100) {
-    return InvalidArgumentError("--stragglers: expected share:factor with share in [0, 1] and "
-                                "factor in [1, 100], got '" + text + "'");
+  if (!share.ok() || !factor.ok() || *share < 0 || *share > 1 || !(*factor >= 1) || *factor > 100) {
+    return InvalidArgumentError(
+        "--stragglers: expected share:factor with share in [0, 1] and "
+        "factor in [1, 100], got '" +
+        text + "'");
   }
   return std::pair<double, double>(*share, *factor);
 }
@@ -163,8 +164,7 @@ Result<SeedResult> RunSeed(const Options& o, const Inputs& in, uint64_t seed) {
       for (size_t i = next++; i < in.names.size(); i = next++) {
         auto policy = MakeAnyPolicy(in.names[i], out.truth, in.spec, o, seed);
         runs[i] = Simulate(input, **policy);
-        std::cerr << "tailor-sim: " << in.names[i] << " done in " << runs[i].wall_seconds
-                  << " s\n";
+        std::cerr << "tailor-sim: " << in.names[i] << " done in " << runs[i].wall_seconds << " s\n";
       }
     });
   }

@@ -26,10 +26,14 @@ double ToUnit(uint64_t bits) { return ((bits >> 11) + 0.5) * (1.0 / 900719925474
 // static-rules baseline is given).
 std::vector<std::string> PreferredFeatures(FunctionKind kind) {
   switch (kind) {
-    case FunctionKind::kCrypto: return {"aes"};
-    case FunctionKind::kHashing: return {"sha_ni"};
-    case FunctionKind::kVector: return {"avx2", "avx512f"};
-    default: return {};
+    case FunctionKind::kCrypto:
+      return {"aes"};
+    case FunctionKind::kHashing:
+      return {"sha_ni"};
+    case FunctionKind::kVector:
+      return {"avx2", "avx512f"};
+    default:
+      return {};
   }
 }
 
@@ -192,7 +196,7 @@ class Simulator {
     if (!decided.ok()) {
       // Typed: FAILED_PRECONDITION means no node could ever take it (eligibility.h).
       return decided.status().code() == StatusCode::kFailedPrecondition ? Start::kNeverFits
-                                                                         : Start::kNoRoomNow;
+                                                                        : Start::kNoRoomNow;
     }
     auto found = node_of_.find(decided->node_id);
     if (found == node_of_.end()) return Start::kNeverFits;
@@ -210,9 +214,10 @@ class Simulator {
     r.start_ms = now_ms;
     r.running_at_start = node.running;
     r.share_at_start = models::AllocatedCpuShare(node.allocated, node.capacity);
-    double wall = truth.ExpectedMs(cls, r.share_at_start, a.cpu_millicores) *
-                  (found->second < in_.node_slowness.size() ? in_.node_slowness[found->second] : 1.0) *
-                  std::exp(truth.noise_sd_log * InvocationNormal(in_.seed, invocation));
+    double wall =
+        truth.ExpectedMs(cls, r.share_at_start, a.cpu_millicores) *
+        (found->second < in_.node_slowness.size() ? in_.node_slowness[found->second] : 1.0) *
+        std::exp(truth.noise_sd_log * InvocationNormal(in_.seed, invocation));
     r.peak_mib = truth.MemoryMibAt(InvocationUniform(in_.seed, invocation));
     const double limit_mib = a.memory_limit_bytes / kMib;
     r.oom = r.peak_mib > limit_mib;
@@ -366,8 +371,8 @@ std::vector<float> LowerBounds(const SimulationInput& input) {
   std::vector<float> bounds(arrivals.size());
   for (size_t i = 0; i < arrivals.size(); ++i) {
     const FunctionTruth& t = truth[arrivals[i].function];
-    const double wall = best_ms[arrivals[i].function] *
-                        std::exp(t.noise_sd_log * InvocationNormal(input.seed, i));
+    const double wall =
+        best_ms[arrivals[i].function] * std::exp(t.noise_sd_log * InvocationNormal(input.seed, i));
     bounds[i] = static_cast<float>(std::max(0.01, wall));
   }
   return bounds;

@@ -8,14 +8,15 @@
 // (FAILED_PRECONDITION: too large, a missing feature) fails at once.
 // Policies see each class as a real host reports it: its features, cache and cores, but speed
 // 1.0 (hosts do not know how fast they are; Tailor learns it from runs). Only baselines that
-// stand for an operator's knowledge (fastest-first's ranking) are told the true speeds. A run's duration is its function's expected duration on the node's class at the
-// node's load when it starts (FunctionTruth::ExpectedMs), times the invocation's own noise;
-// its memory peak is the invocation's own draw. Both draws depend only on (seed, invocation),
-// so every policy sees the same invocations. A peak above the memory limit is an OOM kill: the
-// run ends when it reaches the limit and the invocation is placed again (up to max_attempts).
-// Every finished run is reported to the policy (Observe) as the scheduler would report it,
-// including its CPU quota and whether the quota throttled it (a function that needs more
-// cores than it got is throttled in every CFS period).
+// stand for an operator's knowledge (fastest-first's ranking) are told the true speeds. A run's
+// duration is its function's expected duration on the node's class at the node's load when it
+// starts (FunctionTruth::ExpectedMs), times the invocation's own noise; its memory peak is the
+// invocation's own draw. Both draws depend only on (seed, invocation), so every policy sees the
+// same invocations. A peak above the memory limit is an OOM kill: the run ends when it reaches the
+// limit and the invocation is placed again (up to max_attempts). Every finished run is reported to
+// the policy (Observe) as the scheduler would report it, including its CPU quota and whether the
+// quota throttled it (a function that needs more cores than it got is throttled in every CFS
+// period).
 //
 // Thread-safety: Simulate is reentrant; inputs are shared read-only between simulations.
 #pragma once

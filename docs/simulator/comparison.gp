@@ -8,13 +8,13 @@ set boxwidth 0.9
 set grid ytics
 set xtics rotate by -35 scale 0 noenhanced
 set key top right noenhanced
-set title 'Slowdown against the oracle (log scale; lower is better)'
+set title 'Slowdown against the lower bound (log scale; lower is better)'
 set logscale y
 set yrange [0.9:*]
 plot 'docs/simulator/comparison.dat' using 2:xtic(1) title 'mean', '' using 3 title 'p99'
 unset logscale y
 set yrange [0:105]
-set title 'Invocations within 2x the oracle latency (%)'
+set title 'Invocations within 2x the lower bound (%)'
 plot 'docs/simulator/comparison.dat' using 4:xtic(1) notitle lc rgb '#2a9d8f'
 set yrange [0:*]
 set title 'Host-hours used (lower is better)'
@@ -33,13 +33,13 @@ set boxwidth 0.9
 set grid ytics
 set xtics rotate by -35 scale 0 noenhanced
 set key top right noenhanced
-set title 'Slowdown against the oracle (log scale; lower is better)'
+set title 'Slowdown against the lower bound (log scale; lower is better)'
 set logscale y
 set yrange [0.9:*]
 plot 'docs/simulator/comparison.dat' using 2:xtic(1) title 'mean', '' using 3 title 'p99'
 unset logscale y
 set yrange [0:105]
-set title 'Invocations within 2x the oracle latency (%)'
+set title 'Invocations within 2x the lower bound (%)'
 plot 'docs/simulator/comparison.dat' using 4:xtic(1) notitle lc rgb '#2a9d8f'
 set yrange [0:*]
 set title 'Host-hours used (lower is better)'

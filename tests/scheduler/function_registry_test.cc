@@ -23,9 +23,9 @@ class FunctionRegistryTest : public testing::SchedulerDbTest {
 
 TEST_F(FunctionRegistryTest, DeploysStoresContentAddressedAndResolvesNewest) {
   auto reg = Open();
-  const std::string v1 =
-      MakeBundle(dir_, "echo", "1",
-                 "memory_hint_bytes = 1048576\nlatency_target_ms = 250\nprefers = ['sha_ni', 'aes']\n");
+  const std::string v1 = MakeBundle(
+      dir_, "echo", "1",
+      "memory_hint_bytes = 1048576\nlatency_target_ms = 250\nprefers = ['sha_ni', 'aes']\n");
   auto d1 = reg->Deploy("default", v1, Sha256Hex(v1));
   ASSERT_TRUE(d1.ok()) << d1.status();
   EXPECT_FALSE(d1->unchanged);

@@ -104,8 +104,9 @@ TEST_F(PlacerTest, AManifestsPreferredFeaturesGuideANewFunctionsFirstCalls) {
   // "wide" has more of the features the models know; "aes" has AES-NI alone.
   ASSERT_TRUE(nodes_.Register(NodeWith("wide", 8, 64 * kGiB, {"avx2", "bmi2", "fma"})).ok());
   ASSERT_TRUE(nodes_.Register(NodeWith("aes", 8, 64 * kGiB, {"aes"})).ok());
-  ASSERT_TRUE(functions_->Deploy("default", MakeBundle(dir_, "crypto", "1", "prefers = ['aes']\n"), "")
-                  .ok());
+  ASSERT_TRUE(
+      functions_->Deploy("default", MakeBundle(dir_, "crypto", "1", "prefers = ['aes']\n"), "")
+          .ok());
   ASSERT_TRUE(functions_->Deploy("default", MakeBundle(dir_, "plain", "1"), "").ok());
   // A fresh placer reads the deployed functions as they are now.
   placer_ = Placer::Create({}, nodes_, *functions_, clock_).value();

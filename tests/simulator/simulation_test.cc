@@ -151,8 +151,8 @@ TEST(SimulationTest, NoPolicyBeatsTheLowerBoundOnStragglersAndSharedHosts) {
   in.node_slowness = StragglerSlowness(*cluster, 0.3, 2.0, 5);
   const auto bounds = LowerBounds(in);
   for (const char* name : {"random", "fastest-first", "performance", "efficiency"}) {
-    auto policy = IsBaseline(name) ? MakeBaseline(name, truth, *cluster, 5)
-                                   : models::MakePolicy(name);
+    auto policy =
+        IsBaseline(name) ? MakeBaseline(name, truth, *cluster, 5) : models::MakePolicy(name);
     ASSERT_TRUE(policy.ok()) << name;
     const PolicyRun run = Simulate(in, **policy);
     EXPECT_EQ(BoundViolations(run, bounds), 0u) << name;
@@ -169,7 +169,8 @@ std::vector<PolicySummary> Compare(const ClusterSpec& cluster, uint32_t minutes)
   std::vector<std::string> names = BaselineNames();
   names.insert(names.end(), {"performance", "efficiency"});
   std::vector<PolicySummary> out;
-  for (const auto& n : names) out.push_back(Summarize(RunPolicy(n, cluster, truth, arrivals), bounds));
+  for (const auto& n : names)
+    out.push_back(Summarize(RunPolicy(n, cluster, truth, arrivals), bounds));
   return out;
 }
 
@@ -305,7 +306,8 @@ TEST(TailorSimTest, SeveralSeedsGiveMeansWithConfidenceIntervals) {
   EXPECT_EQ(perf["policy"], "performance");
   EXPECT_EQ(perf["seeds"], 3);
   double sum = 0;
-  for (const auto& seed : doc["seeds"]) sum += seed["policies"][1]["slowdown"]["function_mean"].get<double>();
+  for (const auto& seed : doc["seeds"])
+    sum += seed["policies"][1]["slowdown"]["function_mean"].get<double>();
   EXPECT_NEAR(perf["slowdown"]["function_mean"]["mean"].get<double>(), sum / 3, 1e-9);
   EXPECT_GT(perf["slowdown"]["function_mean"]["ci95_half_width"].get<double>(), 0);
 }
