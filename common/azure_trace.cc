@@ -93,6 +93,12 @@ class FunctionKey {
     TAILOR_ASSIGN_OR_RETURN(const size_t function, Column(f, function_column));
     return FunctionKey(app, function);
   }
+  // For files of one function per app that name only the app (the 2022 sample's memory file,
+  // whose HashApp is the function's hash).
+  static Result<FunctionKey> OfAppOnly(const CsvFile& f, const std::string& app_column) {
+    TAILOR_ASSIGN_OR_RETURN(const size_t app, Column(f, app_column));
+    return FunctionKey(app, app);
+  }
   Result<std::string> For(const CsvFile& f, size_t row) const {
     if (std::max(app_, function_) >= f.rows[row].size()) return RowError(f, row, "too few fields");
     return std::string(f.rows[row][app_]) + "/" + std::string(f.rows[row][function_]);
@@ -108,7 +114,10 @@ class FunctionKey {
 template <size_t N, typename Store>
 Status ReadFunctionNumbers(const CsvFile& f, const std::unordered_map<std::string, uint32_t>& index_of,
                            const std::array<size_t, N>& columns, Store&& store) {
-  TAILOR_ASSIGN_OR_RETURN(const FunctionKey key, FunctionKey::Of(f, "HashApp", "HashFunction"));
+  TAILOR_ASSIGN_OR_RETURN(const FunctionKey key, std::find(f.header.begin(), f.header.end(),
+                                                           "HashFunction") != f.header.end()
+                                                     ? FunctionKey::Of(f, "HashApp", "HashFunction")
+                                                     : FunctionKey::OfAppOnly(f, "HashApp"));
   for (size_t r = 0; r < f.rows.size(); ++r) {
     TAILOR_ASSIGN_OR_RETURN(const std::string k, key.For(f, r));
     auto it = index_of.find(k);
@@ -137,27 +146,49 @@ Result<std::array<size_t, N>> Columns(const CsvFile& f, const std::string& prefi
 Result<Trace> LoadAzure2019(const std::string& directory) {
   Azure2019Files files;
   files.directory = directory;
-  TAILOR_ASSIGN_OR_RETURN(files.invocations, ReadFile(JoinPath(directory, "invocations.csv")));
-  TAILOR_ASSIGN_OR_RETURN(files.durations, ReadFile(JoinPath(directory, "durations.csv")));
-  TAILOR_ASSIGN_OR_RETURN(files.memory, ReadFile(JoinPath(directory, "memory.csv")));
+  // The 2022 full-day sample names its files <N>_inv.csv, <N>_run.csv and <N>_mem.csv.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() > 8 && name.ends_with("_inv.csv")) {
+      const std::string stem = name.substr(0, name.size() - 8);
+      files.invocations_name = name;
+      files.durations_name = stem + "_run.csv";
+      files.memory_name = stem + "_mem.csv";
+      break;
+    }
+  }
+  TAILOR_ASSIGN_OR_RETURN(files.invocations, ReadFile(JoinPath(directory, files.invocations_name)));
+  TAILOR_ASSIGN_OR_RETURN(files.durations, ReadFile(JoinPath(directory, files.durations_name)));
+  TAILOR_ASSIGN_OR_RETURN(files.memory, ReadFile(JoinPath(directory, files.memory_name)));
   return ParseAzure2019(files);
 }
 
 Result<Trace> ParseAzure2019(const Azure2019Files& files) {
   TAILOR_ASSIGN_OR_RETURN(
       const CsvFile invocations,
-      ParseCsv(JoinPath(files.directory, "invocations.csv"), files.invocations));
-  TAILOR_ASSIGN_OR_RETURN(const CsvFile durations,
-                          ParseCsv(JoinPath(files.directory, "durations.csv"), files.durations));
+      ParseCsv(JoinPath(files.directory, files.invocations_name), files.invocations));
+  TAILOR_ASSIGN_OR_RETURN(
+      const CsvFile durations,
+      ParseCsv(JoinPath(files.directory, files.durations_name), files.durations));
   TAILOR_ASSIGN_OR_RETURN(const CsvFile memory,
-                          ParseCsv(JoinPath(files.directory, "memory.csv"), files.memory));
+                          ParseCsv(JoinPath(files.directory, files.memory_name), files.memory));
 
   Trace trace;
   trace.source = "azure2019:" + files.directory;
   TAILOR_ASSIGN_OR_RETURN(const FunctionKey key,
                           FunctionKey::Of(invocations, "HashApp", "HashFunction"));
-  TAILOR_ASSIGN_OR_RETURN(const size_t trigger_col, Column(invocations, "Trigger"));
-  const size_t first_minute = trigger_col + 1;
+  // The minutes follow 'Trigger' (2019 sample) or start at 'minute_1' (2022 sample, which has
+  // no trigger).
+  const auto trigger_it =
+      std::find(invocations.header.begin(), invocations.header.end(), "Trigger");
+  const bool has_trigger = trigger_it != invocations.header.end();
+  size_t first_minute = 0;
+  if (has_trigger) {
+    first_minute = static_cast<size_t>(trigger_it - invocations.header.begin()) + 1;
+  } else {
+    TAILOR_ASSIGN_OR_RETURN(first_minute, Column(invocations, "minute_1"));
+  }
   if (invocations.header.size() <= first_minute) {
     return InvalidArgumentError(invocations.path + ": no minute columns after 'Trigger'");
   }
@@ -173,7 +204,7 @@ Result<Trace> ParseAzure2019(const Azure2019Files& files) {
     }
     TraceFunction fn;
     fn.name = names.Next(key.Function(invocations, r));
-    fn.trigger = std::string(row[trigger_col]);
+    if (has_trigger) fn.trigger = std::string(row[first_minute - 1]);
     fn.per_minute.reserve(trace.minutes);
     for (size_t c = first_minute; c < row.size(); ++c) {
       auto n = ParseUint64(TrimWhitespace(row[c]));

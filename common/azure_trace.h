@@ -1,10 +1,11 @@
 // AzureTrace: the Azure Functions traces that tailor-sim and `tailorctl replay` replay, and the
 // arrivals drawn from them.
 //
-// Two formats are read (docs/simulator.md describes both):
+// Three formats are read (docs/simulator.md describes them):
 //   - Azure Functions 2019, as sampled by vHive/invitro: a directory with invocations.csv
 //     (per-minute invocation counts per function), durations.csv (per-function duration
-//     statistics) and memory.csv (per-function allocated-memory percentiles);
+//     statistics) and memory.csv (per-function allocated-memory percentiles); the 2022
+//     full-day sample the same with other file names and columns (LoadAzure2019);
 //   - Azure Functions 2021: one CSV row per invocation (app, func, end_timestamp, duration in
 //     seconds), from which arrivals are exact.
 // Within a minute of a 2019 trace, a function's k invocations arrive as a Poisson process
@@ -52,7 +53,10 @@ struct Trace {
 inline constexpr std::array<double, 7> kDurationPercentiles = {0, 1, 25, 50, 75, 99, 100};
 inline constexpr std::array<double, 8> kMemoryPercentiles = {1, 5, 25, 50, 75, 95, 99, 100};
 
-// A directory holding invocations.csv, durations.csv and memory.csv. INVALID_ARGUMENT naming
+// A directory holding invocations.csv, durations.csv and memory.csv, or the 2022 full-day
+// sample's <N>_inv.csv (no Trigger column; minute_1.. after HashApp), <N>_run.csv (the same
+// durations) and <N>_mem.csv (no HashFunction column: one function per app, HashApp its hash).
+// INVALID_ARGUMENT naming
 // the file and line for malformed rows (numbers must be in 0..1e12); functions missing from
 // durations or memory are kept with has_duration / has_memory false.
 Result<Trace> LoadAzure2019(const std::string& directory);
@@ -60,6 +64,8 @@ Result<Trace> LoadAzure2019(const std::string& directory);
 struct Azure2019Files {
   std::string directory;
   std::string invocations, durations, memory;
+  std::string invocations_name = "invocations.csv", durations_name = "durations.csv",
+              memory_name = "memory.csv";
 };
 Result<Trace> ParseAzure2019(const Azure2019Files& files);
 // A per-invocation CSV with header app,func,end_timestamp,duration; its invocations must start

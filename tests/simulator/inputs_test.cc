@@ -119,6 +119,25 @@ TEST(FunctionTruthTest, FileRoundTripsAndRejectsNonsense) {
   }
 }
 
+TEST(AzureTraceTest, LoadsTheTwentyTwentyTwoFullDaySampleAsShipped) {
+  // invitro's 2022 full-day files: no Trigger column, and a memory file keyed by app only.
+  auto trace = LoadTrace(kTraces + "/azure2022");
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  EXPECT_EQ(trace->functions.size(), 500u);
+  EXPECT_EQ(trace->minutes, 1440u);
+  uint64_t total = 0;
+  size_t with_duration = 0, with_memory = 0;
+  for (const auto& f : trace->functions) {
+    total += f.invocations;
+    with_duration += f.has_duration;
+    with_memory += f.has_memory;
+    EXPECT_EQ(f.trigger, "");
+  }
+  EXPECT_EQ(total, 341096u);  // as the provenance notes count them
+  EXPECT_EQ(with_duration, 500u);
+  EXPECT_EQ(with_memory, 500u);
+}
+
 TEST(AzureTraceTest, LoadsTheShippedTwentyNineteenSample) {
   auto trace = LoadTrace(kTraces + "/azure2019");
   ASSERT_TRUE(trace.ok()) << trace.status();
