@@ -119,23 +119,32 @@ TEST(FunctionTruthTest, FileRoundTripsAndRejectsNonsense) {
   }
 }
 
+struct Counts {
+  uint64_t invocations = 0;
+  size_t with_duration = 0, with_memory = 0;
+};
+
+Counts CountsOf(const Trace& trace) {
+  Counts c;
+  for (const auto& f : trace.functions) {
+    c.invocations += f.invocations;
+    c.with_duration += f.has_duration;
+    c.with_memory += f.has_memory;
+  }
+  return c;
+}
+
 TEST(AzureTraceTest, LoadsTheTwentyTwentyTwoFullDaySampleAsShipped) {
   // invitro's 2022 full-day files: no Trigger column, and a memory file keyed by app only.
   auto trace = LoadTrace(kTraces + "/azure2022");
   ASSERT_TRUE(trace.ok()) << trace.status();
   EXPECT_EQ(trace->functions.size(), 500u);
   EXPECT_EQ(trace->minutes, 1440u);
-  uint64_t total = 0;
-  size_t with_duration = 0, with_memory = 0;
-  for (const auto& f : trace->functions) {
-    total += f.invocations;
-    with_duration += f.has_duration;
-    with_memory += f.has_memory;
-    EXPECT_EQ(f.trigger, "");
-  }
-  EXPECT_EQ(total, 341096u);  // as the provenance notes count them
-  EXPECT_EQ(with_duration, 500u);
-  EXPECT_EQ(with_memory, 500u);
+  const Counts counts = CountsOf(*trace);
+  EXPECT_EQ(counts.invocations, 341096u);  // as the provenance notes count them
+  EXPECT_EQ(counts.with_duration, 500u);
+  EXPECT_EQ(counts.with_memory, 500u);
+  for (const auto& f : trace->functions) EXPECT_EQ(f.trigger, "");
 }
 
 TEST(AzureTraceTest, LoadsTheShippedTwentyNineteenSample) {
@@ -143,16 +152,10 @@ TEST(AzureTraceTest, LoadsTheShippedTwentyNineteenSample) {
   ASSERT_TRUE(trace.ok()) << trace.status();
   EXPECT_EQ(trace->functions.size(), 500u);
   EXPECT_EQ(trace->minutes, 480u);
-  uint64_t total = 0;
-  size_t with_duration = 0, with_memory = 0;
-  for (const auto& f : trace->functions) {
-    total += f.invocations;
-    with_duration += f.has_duration;
-    with_memory += f.has_memory;
-  }
-  EXPECT_EQ(total, 3037902u);  // as the trace's README counts them
-  EXPECT_EQ(with_duration, 500u);
-  EXPECT_EQ(with_memory, 500u);
+  const Counts counts = CountsOf(*trace);
+  EXPECT_EQ(counts.invocations, 3037902u);  // as the trace's README counts them
+  EXPECT_EQ(counts.with_duration, 500u);
+  EXPECT_EQ(counts.with_memory, 500u);
 
   // Arrivals keep every minute's count, fall inside their minute, and repeat for a seed.
   auto a = DrawArrivals(*trace, 7, 3);
