@@ -256,7 +256,11 @@ TEST_F(GatewayTest, OnANewClusterAesGoesToTheAesNiHostFromItsFirstCall) {
     // Let the run's report reach the scheduler before the next decision.
     ASSERT_TRUE(WaitUntil([&] { return StoredRuns().contains(r->report().invocation_id()); }, 10s));
   }
-  EXPECT_EQ(std::count(aes_nodes.begin(), aes_nodes.end(), "mid-host"), 10)
+  // It starts there; by its tenth call it may try the other host once (the value of
+  // information grows with its calls), and comes back.
+  EXPECT_EQ(std::count(aes_nodes.begin(), aes_nodes.begin() + 5, "mid-host"), 5)
+      << "aes-gcm runs: " << ::testing::PrintToString(aes_nodes);
+  EXPECT_GE(std::count(aes_nodes.begin(), aes_nodes.end(), "mid-host"), 8)
       << "aes-gcm runs: " << ::testing::PrintToString(aes_nodes);
   for (int i = 0; i < 5; ++i) {
     auto r = Invoke("sleep-io", R"({"sleep_ms": 20})");
