@@ -106,14 +106,6 @@ Status ReadInt(const toml::table& t, std::string_view key, int64_t lo, int64_t h
   return OkStatus();
 }
 
-// A CPU feature as agents report them: lower case letters, digits and '_', 1..32 bytes.
-bool IsFeatureName(std::string_view f) {
-  if (f.empty() || f.size() > 32) return false;
-  return std::all_of(f.begin(), f.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
 Status ReadPrefers(const toml::table& t, FunctionManifest& m) {
   if (!t.contains("prefers")) return OkStatus();
   const auto* features = t["prefers"].as_array();

@@ -1,5 +1,6 @@
 #include "common/names.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace tailor {
@@ -83,6 +84,13 @@ std::string Excerpt(std::string_view value, size_t max_chars) {
   out += "'";
   if (value.size() > shown) out += "... (" + std::to_string(value.size()) + " bytes)";
   return out;
+}
+
+bool IsFeatureName(std::string_view value) {
+  if (value.empty() || value.size() > 32) return false;
+  return std::all_of(value.begin(), value.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 }  // namespace tailor

@@ -37,6 +37,9 @@ bool IsValidName(NameKind kind, std::string_view value);
 // INVALID_ARGUMENT naming `field` ("report.node_id: ...") when `value` breaks the grammar.
 Status CheckName(NameKind kind, std::string_view value, std::string_view field);
 
+// A CPU feature as agents report it: 1..32 characters of [a-z0-9_] ("aes", "sha_ni").
+bool IsFeatureName(std::string_view value);
+
 // A value as it may appear in a message: quoted, non-printable bytes as \xNN, at most
 // `max_chars` characters followed by "... (N bytes)" when longer.
 std::string Excerpt(std::string_view value, size_t max_chars = 32);

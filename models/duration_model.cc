@@ -260,15 +260,6 @@ const ClassPopulation& DurationModel::PopulationOf(const std::string& function) 
   return group.best_for_most() != ClassPopulation::kNone ? group : population_;
 }
 
-bool DurationModel::PopulationKnows(const std::string& function,
-                                    const std::string& host_class) const {
-  const ClassPopulation& population = PopulationOf(function);
-  const uint32_t cid = ClassId(host_class);
-  const uint32_t best = population.best_for_most();
-  return cid != UINT32_MAX && best != ClassPopulation::kNone &&
-         (cid == best || population.Between(best, cid) != nullptr);
-}
-
 DurationModel::ClassPrior DurationModel::PopulationPrior(const std::string& function,
                                                          const std::string& host_class) const {
   const ClassPopulation& population = PopulationOf(function);
@@ -383,9 +374,10 @@ DurationPrediction DurationModel::Predict(const std::string& function,
   if (cell == f.cells.end() && cid != UINT32_MAX) {
     // The population: as functions in general compare between a class this one ran on and
     // this class (the best-founded such comparison).
+    const ClassPopulation& population = PopulationOf(function);
     double best_mean = 0, best_var = std::numeric_limits<double>::infinity();
     for (const auto& [from, other] : f.cells) {
-      const ClassPopulation::Difference* d = PopulationOf(function).Between(from, cid);
+      const ClassPopulation::Difference* d = population.Between(from, cid);
       if (d == nullptr) continue;
       const double var = d->var + sigma2 / other.weight;
       if (var < best_var) best_var = var, best_mean = other.mean + d->mean;

@@ -89,9 +89,6 @@ class DurationModel {
   // The population is the function's group (SetGroup) once that group has functions seen on
   // two classes, else every function.
   ClassPrior PopulationPrior(const std::string& function, const std::string& host_class) const;
-  // Whether that population has compared this class yet: it is the class fastest for the most
-  // functions, or enough functions ran on both (ClassPopulation::kMinFunctions).
-  bool PopulationKnows(const std::string& function, const std::string& host_class) const;
   // Puts a function in a group of similar functions (those with the same manifest hints), whose
   // population prior it then uses. Not saved: the owner sets it again from the manifest.
   void SetGroup(const std::string& function, const std::string& group);

@@ -5,20 +5,13 @@
 #include "common/bundle_archive.h"
 #include "common/field_check.h"
 #include "common/limits.h"
+#include "common/names.h"
 
 namespace tailor {
 namespace {
 
 constexpr size_t kMaxTextBytes = 4096;
 constexpr size_t kMaxLabelBytes = 64;
-
-bool IsFeatureName(std::string_view f) {
-  if (f.empty() || f.size() > 32) return false;
-  for (char c : f) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
-  }
-  return true;
-}
 
 bool IsPolicyName(std::string_view p) {
   if (p.size() > kMaxLabelBytes) return false;

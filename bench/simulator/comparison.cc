@@ -19,10 +19,6 @@ double Quantile(std::vector<float>& v, double q) {
   return v[k];
 }
 
-}  // namespace
-
-namespace {
-
 // Each function's mean slowdown (failures as kFailedSlowdown), over all its calls and over
 // its first kFirstCalls, averaged over the functions; and over the rare functions.
 void PerFunctionSlowdowns(const PolicyRun& run, const std::vector<float>& bounds,

@@ -141,7 +141,7 @@ TEST(DurationModelTest, AFunctionNeverRunIsPredictedFromItsPopulation) {
     }
   }
   model.RefitFactorization();
-  EXPECT_TRUE(model.PopulationKnows("anyone", a.name));
+  EXPECT_TRUE(model.PopulationPrior("anyone", a.name).known);
   const auto prior = model.PopulationPrior("anyone", b.name);
   ASSERT_TRUE(prior.known);
   EXPECT_NEAR(prior.offset_log, std::log(2.0), 0.05);  // relative to a, the best on average
