@@ -44,7 +44,10 @@ TEST_F(AccessTokensTest, ATokenProvesItsRoleAndTenantUntilRevokedAcrossARestart)
 TEST_F(AccessTokensTest, OnlyADigestOfTheSecretIsStored) {
   auto tokens = AccessTokens::Open(db_path_, clock_).value();
   const auto created = tokens->Create("ci", Role::kAdmin, "default").value();
-  const std::string secret = created.bearer.substr(created.bearer.rfind('_') + 1);
+  // The secret is base64url and may itself hold '_': cut it off after the id, not at the
+  // last underscore.
+  const std::string secret = created.bearer.substr(("tailor_" + created.token.id + "_").size());
+  ASSERT_EQ(secret.size(), 43u);
   auto db = SqliteDb::Open(db_path_).value();
   auto q = db->Prepare("SELECT hex(secret_sha256) FROM access_tokens").value();
   ASSERT_TRUE(q.Step().value());
