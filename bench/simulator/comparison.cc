@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <iomanip>
 #include <sstream>
-#include <unordered_map>
+#include <map>
 
 #include "common/file_util.h"
 
@@ -19,39 +19,19 @@ double Quantile(std::vector<float>& v, double q) {
   return v[k];
 }
 
-// Each function's mean slowdown (failures as kFailedSlowdown), over all its calls and over
-// its first kFirstCalls, averaged over the functions; and over the rare functions.
+// The means over functions of PerFunction's figures, and over the rare functions.
 void PerFunctionSlowdowns(const PolicyRun& run, const std::vector<float>& bounds,
                           PolicySummary& s) {
-  struct Sums {
-    double all = 0, first = 0;
-    size_t all_n = 0, first_n = 0;
-  };
-  std::unordered_map<uint32_t, Sums> by_function;
-  const size_t n = std::min({run.latency_ms.size(), bounds.size(), run.function_of.size()});
-  for (size_t i = 0; i < n; ++i) {
-    Sums& f = by_function[run.function_of[i]];
-    const float mine = run.latency_ms[i], best = bounds[i];
-    if (!(best > 0)) continue;
-    const double slowdown = std::isnan(mine) ? kFailedSlowdown : std::max(1.0, double(mine) / best);
-    f.all += slowdown;
-    if (f.all_n++ < kFirstCalls) {
-      f.first += slowdown;
-      ++f.first_n;
-    }
-  }
+  const auto functions = PerFunction(run, bounds);
   double all = 0, first = 0, rare = 0;
-  size_t functions = 0;
-  for (const auto& [function, f] : by_function) {
-    if (f.all_n == 0) continue;
-    ++functions;
-    all += f.all / f.all_n;
-    first += f.first / f.first_n;
-    if (f.all_n < kFirstCalls) rare += f.all / f.all_n, ++s.rare_functions;
+  for (const FunctionSlowdown& f : functions) {
+    all += f.mean_slowdown;
+    first += f.first_calls_mean_slowdown;
+    if (f.calls < kFirstCalls) rare += f.mean_slowdown, ++s.rare_functions;
   }
-  if (functions > 0) {
-    s.function_mean_slowdown = all / functions;
-    s.first_calls_mean_slowdown = first / functions;
+  if (!functions.empty()) {
+    s.function_mean_slowdown = all / functions.size();
+    s.first_calls_mean_slowdown = first / functions.size();
   }
   if (s.rare_functions > 0) s.rare_function_mean_slowdown = rare / s.rare_functions;
 }
@@ -60,6 +40,34 @@ void PerFunctionSlowdowns(const PolicyRun& run, const std::vector<float>& bounds
 constexpr float kBoundTolerance = 1e-4f;
 
 }  // namespace
+
+std::vector<FunctionSlowdown> PerFunction(const PolicyRun& run, const std::vector<float>& bounds) {
+  struct Sums {
+    double all = 0, first = 0;
+    uint64_t all_n = 0, first_n = 0, failed = 0;
+  };
+  std::map<uint32_t, Sums> by_function;
+  const size_t n = std::min({run.latency_ms.size(), bounds.size(), run.function_of.size()});
+  for (size_t i = 0; i < n; ++i) {
+    const float mine = run.latency_ms[i], best = bounds[i];
+    if (!(best > 0)) continue;
+    Sums& f = by_function[run.function_of[i]];
+    const bool failed = std::isnan(mine);
+    const double slowdown = failed ? kFailedSlowdown : std::max(1.0, double(mine) / best);
+    f.failed += failed;
+    f.all += slowdown;
+    if (f.all_n++ < kFirstCalls) {
+      f.first += slowdown;
+      ++f.first_n;
+    }
+  }
+  std::vector<FunctionSlowdown> out;
+  out.reserve(by_function.size());
+  for (const auto& [function, f] : by_function) {
+    out.push_back({function, f.all_n, f.failed, f.all / f.all_n, f.first / f.first_n});
+  }
+  return out;
+}
 
 uint64_t BoundViolations(const PolicyRun& run, const std::vector<float>& bounds) {
   uint64_t violations = 0;

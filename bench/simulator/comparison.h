@@ -52,6 +52,18 @@ struct PolicySummary {
 inline constexpr size_t kFirstCalls = 10;
 inline constexpr double kFailedSlowdown = 10.0;
 
+// One function's calls under one policy, failures counted as kFailedSlowdown.
+struct FunctionSlowdown {
+  uint32_t function = 0;  // index into the truth
+  uint64_t calls = 0, failed = 0;
+  double mean_slowdown = 0;
+  double first_calls_mean_slowdown = 0;  // over its first kFirstCalls calls
+};
+
+// Every function with at least one call whose bound is known, by function index: where a
+// policy loses, function by function (tailor-sim --per-function).
+std::vector<FunctionSlowdown> PerFunction(const PolicyRun& run, const std::vector<float>& bounds);
+
 // `bounds`: LowerBounds of the same arrivals.
 PolicySummary Summarize(const PolicyRun& run, const std::vector<float>& bounds);
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "common/azure_trace.h"
@@ -29,6 +30,7 @@ struct Options {
   std::string functions;
   std::string write_functions;
   std::string json;
+  std::string per_function;
   std::string plot_dir;
   std::string policies =
       "random,round-robin,openwhisk,least-loaded,most-allocated,static-rules,fastest-first,"
@@ -127,6 +129,7 @@ struct SeedResult {
   std::vector<FunctionTruth> truth;
   size_t invocations = 0;
   std::vector<PolicySummary> summaries;
+  std::vector<std::vector<FunctionSlowdown>> per_function;  // per policy, like summaries
 };
 
 // One seed: its own generated truth, arrivals, noise and stragglers; every policy over them.
@@ -176,8 +179,27 @@ Result<SeedResult> RunSeed(const Options& o, const Inputs& in, uint64_t seed) {
                            " invocations (seed " + std::to_string(seed) + ")");
     }
     out.summaries.push_back(Summarize(r, bounds));
+    out.per_function.push_back(PerFunction(r, bounds));
   }
   return out;
+}
+
+// One CSV row per seed, policy and function: where each policy loses, function by function.
+std::string PerFunctionCsv(const std::vector<SeedResult>& results, uint64_t first_seed) {
+  std::ostringstream out;
+  out << "seed,policy,function,kind,calls,failed,mean_slowdown,first_calls_slowdown\n";
+  for (size_t k = 0; k < results.size(); ++k) {
+    const SeedResult& r = results[k];
+    for (size_t p = 0; p < r.summaries.size(); ++p) {
+      for (const FunctionSlowdown& f : r.per_function[p]) {
+        const FunctionTruth& t = r.truth[f.function];
+        out << first_seed + k << ',' << r.summaries[p].policy << ',' << t.name << ','
+            << KindName(t.kind) << ',' << f.calls << ',' << f.failed << ',' << f.mean_slowdown
+            << ',' << f.first_calls_mean_slowdown << '\n';
+      }
+    }
+  }
+  return out.str();
 }
 
 int Run(Options& o) {
@@ -188,8 +210,9 @@ int Run(Options& o) {
   if (!o.plot_dir.empty()) {
     if (Status s = MakeDirectories(o.plot_dir); !s.ok()) return Fail(s);
   }
-  if (!o.json.empty()) {
-    if (Status s = WriteFile(o.json, ""); !s.ok()) return Fail(s);
+  for (const std::string* path : {&o.json, &o.per_function}) {
+    if (path->empty()) continue;
+    if (Status s = WriteFile(*path, ""); !s.ok()) return Fail(s);
   }
   std::vector<SeedResult> results;
   for (uint32_t k = 0; k < o.seeds; ++k) {
@@ -228,6 +251,11 @@ int Run(Options& o) {
                           {"seeds", seeds},
                           {"across_seeds", ToJson(AcrossSeeds(per_seed))}};
     if (Status s = WriteFile(o.json, doc.dump(2) + "\n"); !s.ok()) return Fail(s);
+  }
+  if (!o.per_function.empty()) {
+    if (Status s = WriteFile(o.per_function, PerFunctionCsv(results, o.seed)); !s.ok()) {
+      return Fail(s);
+    }
   }
   if (!o.plot_dir.empty()) {
     const std::string title = std::to_string(results[0].invocations) + " invocations of " +
@@ -281,6 +309,8 @@ int main(int argc, char** argv) {
   app.add_option("--exploration", o.exploration, "Exploration scale of Tailor's policies")
       ->check(CLI::Range(0.0, 10.0));
   app.add_option("--json", o.json, "Write the comparison as JSON to this file");
+  app.add_option("--per-function", o.per_function,
+                 "Write each function's slowdown under each policy and seed to this CSV file");
   app.add_option("--plot-dir", o.plot_dir, "Write comparison.svg (gnuplot) and its data here");
   app.add_option("--threads", o.threads, "Policies simulated at once")->check(CLI::Range(1u, 256u));
   if (auto exit_code = tailor::ParseCommandLine(app, common, argc, argv)) return *exit_code;

@@ -54,6 +54,22 @@ TEST(ComparisonTest, FirstCallsAreEachFunctionsFirstTen) {
   EXPECT_NEAR(s.function_mean_slowdown, ((10 * 5.0 + 10 * 1.0) / 20 + function1) / 2, 1e-9);
 }
 
+TEST(ComparisonTest, PerFunctionSaysWhichFunctionLostAndHowOften) {
+  Runs r;
+  for (int i = 0; i < 10; ++i) r.run.latency_ms[i] = 500;
+  const std::vector<FunctionSlowdown> f = PerFunction(r.run, r.bounds);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].function, 0u);
+  EXPECT_EQ(f[0].calls, 20u);
+  EXPECT_EQ(f[0].failed, 0u);
+  EXPECT_NEAR(f[0].mean_slowdown, 3.0, 1e-9);
+  EXPECT_NEAR(f[0].first_calls_mean_slowdown, 5.0, 1e-9);
+  EXPECT_EQ(f[1].function, 1u);
+  EXPECT_EQ(f[1].calls, 3u);
+  EXPECT_EQ(f[1].failed, 1u);
+  EXPECT_NEAR(f[1].mean_slowdown, (3.0 + kFailedSlowdown + 3.0) / 3, 1e-9);
+}
+
 TEST(ComparisonTest, ALatencyUnderItsBoundIsAViolation) {
   Runs r;
   EXPECT_EQ(BoundViolations(r.run, r.bounds), 0u);  // failures and equality are no violation

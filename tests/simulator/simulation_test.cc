@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -230,7 +232,7 @@ TEST(TailorSimTest, WritesTableJsonAndCharts) {
       {std::string(TAILOR_BIN_DIR) + "/tailor-sim", "--trace", kSource + "/bench/traces/azure2019",
        "--cluster", kSource + "/bench/clusters/mixed.cluster", "--minutes", "3", "--json",
        dir.File("r.json"), "--plot-dir", dir.File("plots"), "--write-functions",
-       dir.File("functions.txt")},
+       dir.File("functions.txt"), "--per-function", dir.File("functions.csv")},
       &exit_code);
   ASSERT_EQ(exit_code, 0) << out;
   EXPECT_THAT(out, HasSubstr("performance"));
@@ -258,6 +260,24 @@ TEST(TailorSimTest, WritesTableJsonAndCharts) {
   auto parsed = ParseFunctionFile(*functions);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->size(), 500u);
+  // One row per policy and function that was called, naming the function and its kind.
+  auto csv = ReadFile(dir.File("functions.csv"));
+  ASSERT_TRUE(csv.ok());
+  const auto lines = SplitString(*csv, '\n');
+  ASSERT_GT(lines.size(), 12u);
+  EXPECT_EQ(lines[0], "seed,policy,function,kind,calls,failed,mean_slowdown,first_calls_slowdown");
+  std::set<std::string> names, policies;
+  for (const auto& f : *parsed) names.insert(f.name);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (lines[i].empty()) continue;
+    const auto fields = SplitString(lines[i], ',');
+    ASSERT_EQ(fields.size(), 8u) << lines[i];
+    policies.insert(std::string(fields[1]));
+    EXPECT_TRUE(names.contains(std::string(fields[2]))) << lines[i];
+    EXPECT_TRUE(ParseKind(fields[3]).ok()) << lines[i];
+    EXPECT_GE(std::stod(std::string(fields[6])), 1.0) << lines[i];
+  }
+  EXPECT_EQ(policies.size(), 11u);
 }
 
 TEST(TailorSimTest, BadInputIsAUsageErrorNamingTheLine) {
