@@ -46,6 +46,26 @@ double HardwareScore(const std::vector<double>& x) {
   return score;
 }
 
+bool HasFeature(const HostClassInfo& cls, const std::string& feature) {
+  return std::binary_search(cls.features.begin(), cls.features.end(), feature);
+}
+
+// Bit k set: some class with nodes has the function's k-th preferred feature (the first 32).
+uint32_t OfferedPreferredFeatures(const FunctionInfo& function,
+                                  const std::vector<ClusterIndex::ClassEntry>& classes) {
+  uint32_t offered = 0;
+  const auto& preferred = function.preferred_features;
+  for (size_t k = 0; k < preferred.size() && k < 32; ++k) {
+    for (const auto& cls : classes) {
+      if (!cls.by_load.empty() && HasFeature(cls.info, preferred[k])) {
+        offered |= 1u << k;
+        break;
+      }
+    }
+  }
+  return offered;
+}
+
 }  // namespace
 
 LearnedPolicy::LearnedPolicy(Objective objective, LearnedPolicyOptions options)
@@ -162,6 +182,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   if (auto fs = statistics_.find(request.function.name); fs != statistics_.end()) {
     function_stats = &fs->second;
   }
+  const uint32_t offered = OfferedPreferredFeatures(request.function, classes);
   for (size_t ci = 0; ci < classes.size(); ++ci) {
     const auto& cls = classes[ci];
     if (cls.by_load.empty()) continue;
@@ -180,9 +201,12 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     }
     if (!request.function.preferred_features.empty() &&
         (function_stats == nullptr || !function_stats->contains(cls.info.name))) {
-      // Not run there yet: each preferred feature the class lacks counts against it.
-      for (const auto& feature : request.function.preferred_features) {
-        if (!std::binary_search(cls.info.features.begin(), cls.info.features.end(), feature)) {
+      // Not run there yet: each preferred feature the class lacks, and some class has,
+      // counts against it. One no class has tells nothing, and charging it only to the
+      // classes not yet run on would keep a function off them for good.
+      const auto& preferred = request.function.preferred_features;
+      for (size_t k = 0; k < preferred.size() && k < 32; ++k) {
+        if ((offered >> k & 1u) && !HasFeature(cls.info, preferred[k])) {
           v.mean += kMissingPreferredFeatureLog;
         }
       }
@@ -214,8 +238,12 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   }
   for (size_t ci = 0; ci < classes.size() && horizon > 0; ++ci) {
     ClassView& v = per_class[ci];
-    const double rival = ci == best_class ? second_mean : best_mean;
-    v.draw = v.mean - horizon * ExpectedImprovement(v.mean, v.var, rival);
+    // A challenger is worth learning by how much it may turn out better than the best; the
+    // best by how much it may turn out worse than the runner-up (its lead is no information:
+    // counting it would let a class that merely looks best keep the others from ever being
+    // tried).
+    v.draw = ci == best_class ? v.mean - horizon * ExpectedImprovement(-v.mean, v.var, -second_mean)
+                              : v.mean - horizon * ExpectedImprovement(v.mean, v.var, best_mean);
   }
   const double load_sensitivity = model_.LoadSensitivity(request.function.name);
   const double best_ms = std::isfinite(best_mean) ? std::exp(best_mean) : 1.0;

@@ -11,14 +11,16 @@
 //
 // What a class is expected to do for a function (DurationModel): its own runs there once it has
 // some; before that, the regression and similar functions; for a function that never ran, its
-// population (ClassPopulation: functions with the same manifest hints), less a penalty per
-// preferred feature the class lacks; on a new cluster with no population yet, its hardware
+// population (ClassPopulation: functions with the same manifest hints, else functions without
+// hints), less a penalty per preferred feature the class lacks and some class has; on a new
+// cluster with no population yet, its hardware
 // (more model features and more L3 count as slightly faster). Load sensitivity likewise: the
-// function's own, blended with its group's median while it has few runs.
+// function's own, blended with its group's mean while it has few runs.
 //
 // Exploration by the value of information, deterministic: each class counts as faster than its
-// mean by the improvement learning it is expected to bring over the best other class, times a
-// horizon that grows with the function's calls so far (scaled by `exploration`; 0 is greedy).
+// mean by what learning it is expected to save, times a horizon that grows with the function's
+// calls so far (scaled by `exploration`; 0 is greedy): for a challenger, how much it may turn out
+// faster than the best class; for the best, how much it may turn out slower than the runner-up.
 // A new or rare function goes where it is expected to run best; a busy one tries classes that
 // may well be better for it, until its runs there say otherwise. A decision says whether it
 // explored (chose a node other than the best by the means).

@@ -116,6 +116,41 @@ TEST_F(LearnedPolicyTest, ANewFunctionGoesWhereFunctionsLikeItRunBest) {
   EXPECT_EQ(index_.Find(crypto->node_id)->host_class, "fast");
 }
 
+// The "predicted_ms" term of the candidate on a node of `host_class`.
+double PredictedMsOn(const PlacementDecision& d, const ClusterIndex& index,
+                     const std::string& host_class) {
+  for (const auto& c : d.candidates) {
+    if (index.Find(c.node_id)->host_class != host_class) continue;
+    for (const auto& [name, value] : c.terms) {
+      if (std::string_view(name) == "predicted_ms") return value;
+    }
+  }
+  return -1;
+}
+
+TEST_F(LearnedPolicyTest, AHintNoClassOffersCountsAgainstNoClass) {
+  // "vector" prefers AVX-512, which no class here has, and AES-NI, which only "fast" has. It
+  // ran once on "fast". A hint is a prior for classes it has not run on: "slow" lacks AES-NI
+  // and counts that against it once; AVX-512, lacking everywhere, must not count against
+  // "slow" only because the function has not run there yet (it would never go there).
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  PlacementRequest hinted = Req("vector");
+  hinted.function.preferred_features = {"aes", "avx512f"};
+  ASSERT_TRUE(p.Decide(hinted, index_).ok());
+  ASSERT_TRUE(p.Decide(Req("plain"), index_).ok());
+  Teach(p, "vector", fast_, 100, 1);
+  Teach(p, "plain", fast_, 100, 1);
+  auto with_hints = p.Decide(hinted, index_);
+  auto without = p.Decide(Req("plain"), index_);
+  ASSERT_TRUE(with_hints.ok());
+  ASSERT_TRUE(without.ok());
+  EXPECT_NEAR(PredictedMsOn(*with_hints, index_, "fast"), PredictedMsOn(*without, index_, "fast"),
+              1e-6);
+  EXPECT_NEAR(PredictedMsOn(*with_hints, index_, "slow") / PredictedMsOn(*without, index_, "slow"),
+              2.0, 0.05)
+      << "one missing feature that a class offers: about 2x; both would be 4x";
+}
+
 TEST_F(LearnedPolicyTest, ABusyFunctionExploresAClassThatMayBeBetterARareOneDoesNot) {
   // Functions differ on "fast": three run 30% slower there, two 20% faster; "f" ran only on
   // "slow". Whether "fast" is better for "f" is unknown (slightly worse on average): worth a
