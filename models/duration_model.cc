@@ -207,12 +207,21 @@ void DurationModel::RefitFactorization() {
   std::vector<ClassPopulation::Cell> population;
   population.reserve(cells.size());
   for (const auto& e : cells) population.push_back({e.f, e.c, e.y});
-  population_.Fit(population, static_cast<uint32_t>(nc));
-  // Each group from its own functions' cells.
   std::vector<uint32_t> group_by_id(nf, UINT32_MAX);
   for (const auto& [name, g] : group_of_) {
     if (auto it = functions_.find(name); it != functions_.end()) group_by_id[it->second.id] = g;
   }
+  // The fallback population: functions without hints (PopulationPrior says why).
+  const auto unhinted = group_ids_.find("");
+  std::vector<ClassPopulation::Cell> plain;
+  for (const auto& c : population) {
+    const uint32_t g = group_by_id[c.function];
+    if (g == UINT32_MAX || (unhinted != group_ids_.end() && g == unhinted->second)) {
+      plain.push_back(c);
+    }
+  }
+  population_.Fit(plain, static_cast<uint32_t>(nc));
+  // Each group from its own functions' cells.
   group_populations_.assign(group_ids_.size(), ClassPopulation{});
   std::vector<std::vector<ClassPopulation::Cell>> grouped(group_ids_.size());
   for (const auto& c : population) {
@@ -221,7 +230,9 @@ void DurationModel::RefitFactorization() {
   for (size_t g = 0; g < grouped.size(); ++g) {
     group_populations_[g].Fit(grouped[g], static_cast<uint32_t>(nc));
   }
-  // Each group's median load coefficient, over its functions with enough runs to know theirs.
+  // Each group's mean load coefficient, over its functions with enough runs to know theirs (the
+  // mean, not the median: where half a group waits on I/O and half fights over memory
+  // bandwidth, a new function had better be taken as somewhat load-sensitive than not at all).
   std::vector<std::vector<double>> coefficients(group_ids_.size() + 1);  // last: everyone
   for (uint32_t fid = 0; fid < nf; ++fid) {
     if (by_id_[fid]->runs < kOwnLoadRuns) continue;
@@ -234,8 +245,9 @@ void DurationModel::RefitFactorization() {
     auto& v = coefficients[g];
     if (v.empty()) v = coefficients.back();
     if (v.empty()) continue;
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-    group_load_[g] = v[v.size() / 2];
+    double sum = 0;
+    for (double c : v) sum += c;
+    group_load_[g] = sum / v.size();
   }
   cf_fitted_ = true;
 }
@@ -401,7 +413,7 @@ uint64_t DurationModel::Runs(const std::string& function) const {
 }
 
 double DurationModel::LoadSensitivity(const std::string& function) const {
-  // Until its own runs tell, a function is as load-sensitive as its group's median.
+  // Until its own runs tell, a function is as load-sensitive as its group's mean.
   double population = 0;
   if (!group_load_.empty()) {
     auto g = group_of_.find(function);

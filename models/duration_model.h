@@ -69,7 +69,7 @@ class DurationModel {
   // interference can do, not what noise can suggest.
   static constexpr double kMaxLoadSensitivity = 1.0;
   // The load coefficient of a function (d log duration / d load, within [0,
-  // kMaxLoadSensitivity]): its own, blended with its group's median while it has few runs
+  // kMaxLoadSensitivity]): its own, blended with its group's mean while it has few runs
   // (half each at kOwnLoadRuns); the group's for a function never run; 0 before any fit.
   double LoadSensitivity(const std::string& function) const;
   // The payload coefficient (d log duration / d log1p(payload KiB)), 0 if unknown.
@@ -87,7 +87,9 @@ class DurationModel {
     bool known = false;
   };
   // The population is the function's group (SetGroup) once that group has functions seen on
-  // two classes, else every function.
+  // two classes, else the functions without hints (group ""): hardware as it is for code in
+  // general. Functions with hints are left out of that fallback: what their hinted feature
+  // does to them (AES-NI for crypto) would pass for what a class does to everyone.
   ClassPrior PopulationPrior(const std::string& function, const std::string& host_class) const;
   // Puts a function in a group of similar functions (those with the same manifest hints), whose
   // population prior it then uses. Not saved: the owner sets it again from the manifest.
@@ -162,12 +164,13 @@ class DurationModel {
   Eigen::MatrixXd U_, V_;
   double cf_rmse_ = 1.0;
   bool cf_fitted_ = false;
-  // Refitted with the factorization: every function, and each group apart.
+  // Refitted with the factorization: the functions without hints (or never grouped), and each
+  // group apart.
   ClassPopulation population_;
   std::vector<ClassPopulation> group_populations_;       // by group id
   std::unordered_map<std::string, uint32_t> group_ids_;  // group key -> id
   std::unordered_map<std::string, uint32_t> group_of_;   // function -> group id
-  std::vector<double> group_load_;  // median load coefficient by group id, last: everyone
+  std::vector<double> group_load_;  // mean load coefficient by group id, last: everyone
   static constexpr uint64_t kOwnLoadRuns = 20;  // runs at which its own coefficient counts half
   const ClassPopulation& PopulationOf(const std::string& function) const;
 };
