@@ -150,6 +150,49 @@ TEST(DurationModelTest, AFunctionNeverRunIsPredictedFromItsPopulation) {
             0.25);
 }
 
+TEST(DurationModelTest, AGroupWithoutDataFallsBackToFunctionsWithoutHintsNotToOtherGroups) {
+  auto world = MakeWorld(2);
+  DurationModel model;
+  const auto& a = world.classes[0];
+  const auto& b = world.classes[1];
+  // Crypto functions (hint "aes,") run 4x slower on b; unhinted ones alike on both, but only
+  // two of them ran on both: too few for their own population.
+  for (int k = 0; k < 4; ++k) {
+    const std::string f = "crypto" + std::to_string(k);
+    model.SetGroup(f, "aes,");
+    for (int i = 0; i < 20; ++i) {
+      model.Observe(f, a.name, world.class_features[0], 0, 0, 10.0 * (k + 1));
+      model.Observe(f, b.name, world.class_features[1], 0, 0, 40.0 * (k + 1));
+    }
+  }
+  for (int k = 0; k < 2; ++k) {
+    const std::string f = "plain" + std::to_string(k);
+    model.SetGroup(f, "");
+    for (int i = 0; i < 20; ++i) {
+      model.Observe(f, a.name, world.class_features[0], 0, 0, 30.0);
+      model.Observe(f, b.name, world.class_features[1], 0, 0, 30.0);
+    }
+  }
+  model.SetGroup("new-plain", "");
+  model.SetGroup("new-crypto", "aes,");
+  model.RefitFactorization();
+  // What AES-NI does for crypto says nothing about a function without hints.
+  EXPECT_FALSE(model.PopulationPrior("new-plain", b.name).known);
+  const auto crypto = model.PopulationPrior("new-crypto", b.name);
+  ASSERT_TRUE(crypto.known);
+  EXPECT_NEAR(crypto.offset_log, std::log(4.0), 0.05);
+  // Once a third unhinted function ran on both, the unhinted population speaks: no difference.
+  model.SetGroup("plain2", "");
+  for (int i = 0; i < 20; ++i) {
+    model.Observe("plain2", a.name, world.class_features[0], 0, 0, 30.0);
+    model.Observe("plain2", b.name, world.class_features[1], 0, 0, 30.0);
+  }
+  model.RefitFactorization();
+  const auto plain = model.PopulationPrior("new-plain", b.name);
+  ASSERT_TRUE(plain.known);
+  EXPECT_NEAR(plain.offset_log, 0.0, 0.05);
+}
+
 TEST(DecayedHistogramTest, QuantilesWithinBucketErrorAndDecay) {
   DecayedHistogram h;
   for (int i = 1; i <= 1000; ++i) h.Add(i);

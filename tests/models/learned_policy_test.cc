@@ -116,16 +116,36 @@ TEST_F(LearnedPolicyTest, ANewFunctionGoesWhereFunctionsLikeItRunBest) {
   EXPECT_EQ(index_.Find(crypto->node_id)->host_class, "fast");
 }
 
-// The "predicted_ms" term of the candidate on a node of `host_class`.
-double PredictedMsOn(const PlacementDecision& d, const ClusterIndex& index,
-                     const std::string& host_class) {
+// A term of the candidate on a node of `host_class`.
+double TermOn(const PlacementDecision& d, const ClusterIndex& index, const std::string& host_class,
+              std::string_view term) {
   for (const auto& c : d.candidates) {
     if (index.Find(c.node_id)->host_class != host_class) continue;
     for (const auto& [name, value] : c.terms) {
-      if (std::string_view(name) == "predicted_ms") return value;
+      if (std::string_view(name) == term) return value;
     }
   }
   return -1;
+}
+
+double PredictedMsOn(const PlacementDecision& d, const ClusterIndex& index,
+                     const std::string& host_class) {
+  return TermOn(d, index, host_class, "predicted_ms");
+}
+
+TEST_F(LearnedPolicyTest, TheBestClassGetsNoExplorationCreditForItsLead) {
+  // "f" is known well on both classes and "fast" is 6x better. Learning more about "fast" is
+  // worth only the chance that it turns out worse than "slow" (none): it decides on about its
+  // prediction. Crediting it with its lead, times a horizon of 200 calls, would make it
+  // unbeatable by any class that merely might be better.
+  LearnedPolicy p(Objective::kPerformance);
+  Teach(p, "f", fast_, 40, 200);
+  Teach(p, "f", slow_, 240, 20);
+  auto d = p.Decide(Req("f"), index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(index_.Find(d->node_id)->host_class, "fast");
+  const double predicted = PredictedMsOn(*d, index_, "fast");
+  EXPECT_NEAR(TermOn(*d, index_, "fast", "decided_ms") / predicted, 1.0, 0.05);
 }
 
 TEST_F(LearnedPolicyTest, AHintNoClassOffersCountsAgainstNoClass) {
