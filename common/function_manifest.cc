@@ -116,8 +116,8 @@ Status ReadPrefers(const toml::table& t, FunctionManifest& m) {
     auto s = f.value<std::string>();
     if (!s || !IsFeatureName(*s)) {
       return KeyError("prefers",
-                      "must hold CPU feature names as agents report them "
-                      "(lower case, digits, '_'; e.g. \"aes\"), not " +
+                      "must hold CPU feature names as agents report them, or large_l3 or "
+                      "memory_bandwidth (lower case, digits, '_'; e.g. \"aes\"), not " +
                           Excerpt(s.value_or("a non-string")));
     }
     m.prefers.push_back(*s);

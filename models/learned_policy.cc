@@ -15,6 +15,10 @@ namespace {
 // Before a function has any run: a guess of 100 ms, very uncertain.
 constexpr double kUnknownMeanLog = 4.6;
 constexpr double kUnknownVarLog = 4.0;
+// How a class no population knows compares with the others, before any run there: between
+// about half and twice as fast. Not kUnknownVarLog, which is mostly the function's own level,
+// the same on every class: counted as risk it would make such a class look 7x slower.
+constexpr double kUnknownClassVarLog = 0.5;
 // Future calls expected per call so far (the horizon of the value of information). Small: on
 // the simulator's suite, greedy and lightly exploring do best for functions called rarely,
 // and a busy function's horizon grows with its calls anyway.
@@ -46,18 +50,30 @@ double HardwareScore(const std::vector<double>& x) {
   return score;
 }
 
-bool HasFeature(const HostClassInfo& cls, const std::string& feature) {
+// Whether a class has a preferred feature: a CPU feature it reports, or kLargeL3Hint when its
+// L3 is the largest of the cluster's (`largest_l3_bytes`).
+bool HasFeature(const HostClassInfo& cls, const std::string& feature, uint64_t largest_l3_bytes) {
+  if (feature == kLargeL3Hint) return cls.l3_bytes > 0 && cls.l3_bytes >= largest_l3_bytes;
   return std::binary_search(cls.features.begin(), cls.features.end(), feature);
+}
+
+uint64_t LargestL3Bytes(const std::vector<ClusterIndex::ClassEntry>& classes) {
+  uint64_t largest = 0;
+  for (const auto& cls : classes) {
+    if (!cls.by_load.empty()) largest = std::max(largest, cls.info.l3_bytes);
+  }
+  return largest;
 }
 
 // Bit k set: some class with nodes has the function's k-th preferred feature (the first 32).
 uint32_t OfferedPreferredFeatures(const FunctionInfo& function,
-                                  const std::vector<ClusterIndex::ClassEntry>& classes) {
+                                  const std::vector<ClusterIndex::ClassEntry>& classes,
+                                  uint64_t largest_l3_bytes) {
   uint32_t offered = 0;
   const auto& preferred = function.preferred_features;
   for (size_t k = 0; k < preferred.size() && k < 32; ++k) {
     for (const auto& cls : classes) {
-      if (!cls.by_load.empty() && HasFeature(cls.info, preferred[k])) {
+      if (!cls.by_load.empty() && HasFeature(cls.info, preferred[k], largest_l3_bytes)) {
         offered |= 1u << k;
         break;
       }
@@ -182,7 +198,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   if (auto fs = statistics_.find(request.function.name); fs != statistics_.end()) {
     function_stats = &fs->second;
   }
-  const uint32_t offered = OfferedPreferredFeatures(request.function, classes);
+  const uint64_t largest_l3_bytes = LargestL3Bytes(classes);
+  const uint32_t offered = OfferedPreferredFeatures(request.function, classes, largest_l3_bytes);
   for (size_t ci = 0; ci < classes.size(); ++ci) {
     const auto& cls = classes[ci];
     if (cls.by_load.empty()) continue;
@@ -198,6 +215,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       v.var = prior.var_log;
     } else {
       v.mean = kUnknownMeanLog - kHardwarePriorLog * HardwareScore(cls.feature_vector);
+      v.var = kUnknownClassVarLog;
     }
     if (!request.function.preferred_features.empty() &&
         (function_stats == nullptr || !function_stats->contains(cls.info.name))) {
@@ -206,7 +224,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       // classes not yet run on would keep a function off them for good.
       const auto& preferred = request.function.preferred_features;
       for (size_t k = 0; k < preferred.size() && k < 32; ++k) {
-        if ((offered >> k & 1u) && !HasFeature(cls.info, preferred[k])) {
+        if ((offered >> k & 1u) && !HasFeature(cls.info, preferred[k], largest_l3_bytes)) {
           v.mean += kMissingPreferredFeatureLog;
         }
       }

@@ -57,9 +57,15 @@ struct FunctionInfo {
   uint32_t timeout_ms = 0;
   double latency_target_ms = 0;    // optional p95 target; 0 if none
   // CPU features the function is known to run faster with (a manifest hint), sorted: before a
-  // function has run on a class, a class lacking one counts as slower.
+  // function has run on a class, a class lacking one counts as slower. Besides CPU feature
+  // names, two words describe what a function is bound by: kLargeL3Hint (a class "has" it when
+  // its L3 is the largest of the cluster's) and kMemoryBandwidthHint (no class has it; it puts
+  // the function among functions like it, whose load sensitivity it starts from).
   std::vector<std::string> preferred_features;
 };
+
+inline constexpr std::string_view kLargeL3Hint = "large_l3";
+inline constexpr std::string_view kMemoryBandwidthHint = "memory_bandwidth";
 
 struct PlacementRequest {
   FunctionInfo function;

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
-#include <sstream>
 #include <map>
+#include <sstream>
 
 #include "common/file_util.h"
 

@@ -32,6 +32,10 @@ std::vector<std::string> PreferredFeatures(FunctionKind kind) {
       return {"sha_ni"};
     case FunctionKind::kVector:
       return {"avx2", "avx512f"};
+    case FunctionKind::kCache:
+      return {std::string(models::kLargeL3Hint)};
+    case FunctionKind::kMemory:
+      return {std::string(models::kMemoryBandwidthHint)};
     default:
       return {};
   }

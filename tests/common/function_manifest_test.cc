@@ -47,6 +47,9 @@ TEST(ManifestKeysTest, PrefersIsASortedSetOfFeatureNames) {
   EXPECT_TRUE(ParseManifest(kBase)->prefers.empty());
   EXPECT_EQ(ParseManifest(std::string(kBase) + "prefers = ['sha_ni', 'aes', 'aes']\n")->prefers,
             (std::vector<std::string>{"aes", "sha_ni"}));
+  EXPECT_EQ(
+      ParseManifest(std::string(kBase) + "prefers = ['memory_bandwidth', 'large_l3']\n")->prefers,
+      (std::vector<std::string>{"large_l3", "memory_bandwidth"}));
   for (const char* bad : {"prefers = 'aes'\n", "prefers = ['AES']\n", "prefers = [1]\n",
                           "prefers = ['../etc']\n", "prefers = ['']\n"}) {
     Status s = Parse(bad);

@@ -171,6 +171,91 @@ TEST_F(LearnedPolicyTest, AHintNoClassOffersCountsAgainstNoClass) {
       << "one missing feature that a class offers: about 2x; both would be 4x";
 }
 
+TEST(LearnedPolicyHintTest, ACacheBoundFunctionStartsOnTheLargestL3) {
+  // "rich" has more CPU features, "big" four times the L3. A new function without hints goes
+  // to the richer hardware; one that says it is bound by its cache (kLargeL3Hint) to the
+  // largest L3, and counts the other class as slower until it has run there.
+  HostClassInfo rich, big;
+  rich.name = "rich";
+  rich.features = {"aes", "avx2", "sha_ni"};
+  rich.l3_bytes = 8ull << 20;
+  big.name = "big";
+  big.features = {"avx2"};
+  big.l3_bytes = 32ull << 20;
+  rich.cores = big.cores = 8;
+  ClusterIndex index;
+  for (const auto* cls : {&rich, &big}) {
+    NodeView n;
+    n.node_id = cls->name + "0";
+    n.host_class = cls->name;
+    n.features = cls->features;
+    n.capacity = {16ull << 30, 8000};
+    index.Upsert(n, *cls);
+  }
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  PlacementRequest plain;
+  plain.function.name = "plain";
+  PlacementRequest cache = plain;
+  cache.function.name = "cache";
+  cache.function.preferred_features = {std::string(kLargeL3Hint)};
+  auto d_plain = p.Decide(plain, index);
+  auto d_cache = p.Decide(cache, index);
+  ASSERT_TRUE(d_plain.ok());
+  ASSERT_TRUE(d_cache.ok());
+  EXPECT_EQ(index.Find(d_plain->node_id)->host_class, "rich");
+  EXPECT_EQ(index.Find(d_cache->node_id)->host_class, "big");
+}
+
+TEST(LearnedPolicyHintTest, AClassNoFunctionRanOnIsNotTakenAsFarSlower) {
+  // Functions ran on "a" and "b" only; "c" is new to all of them. For a new function, "c" is
+  // unknown relative to "a" by about a factor of two either way, not by the 7x that the
+  // uncertainty of the function's own level (the same on every class) would make it.
+  ClusterIndex index;
+  std::map<std::string, HostClassInfo> classes;
+  for (const char* name : {"a", "b", "c"}) {
+    HostClassInfo& cls = classes[name];
+    cls.name = name;
+    cls.features = {"avx2"};
+    cls.cores = 8;
+    NodeView n;
+    n.node_id = std::string(name) + "0";
+    n.host_class = name;
+    n.features = cls.features;
+    n.capacity = {16ull << 30, 8000};
+    index.Upsert(n, cls);
+  }
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  auto teach = [&](const std::string& fn, const HostClassInfo& cls, double ms) {
+    for (int i = 0; i < 20; ++i) {
+      RunObservation o;
+      o.function = fn;
+      o.host_class = cls.name;
+      o.class_features = HostFeatureVector(cls);
+      o.wall_ms = ms;
+      o.cpu_ms = ms;
+      o.peak_memory_bytes = 64 << 20;
+      o.succeeded = true;
+      p.Observe(o);
+    }
+  };
+  for (int k = 0; k < 4; ++k) {
+    const std::string fn = "f" + std::to_string(k);
+    teach(fn, classes["a"], 100.0 * (k + 1));
+    teach(fn, classes["b"], 120.0 * (k + 1));
+  }
+  // A fit of the populations happens every few hundred observations; force one.
+  for (int i = 0; i < 13; ++i) teach("filler", classes["a"], 10);
+  PlacementRequest fresh;
+  fresh.function.name = "new";
+  auto d = p.Decide(fresh, index);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(index.Find(d->node_id)->host_class, "a");
+  const double ratio =
+      TermOn(*d, index, "c", "decided_ms") / TermOn(*d, index, "a", "decided_ms");
+  EXPECT_GT(ratio, 1.0);
+  EXPECT_LT(ratio, 1.5);
+}
+
 TEST_F(LearnedPolicyTest, ABusyFunctionExploresAClassThatMayBeBetterARareOneDoesNot) {
   // Functions differ on "fast": three run 30% slower there, two 20% faster; "f" ran only on
   // "slow". Whether "fast" is better for "f" is unknown (slightly worse on average): worth a
