@@ -8,12 +8,12 @@
 #include <sstream>
 #include <thread>
 
-#include "common/azure_trace.h"
 #include "bench/simulator/baseline_policies.h"
 #include "bench/simulator/cluster_spec.h"
 #include "bench/simulator/comparison.h"
 #include "bench/simulator/function_truth.h"
 #include "bench/simulator/simulation.h"
+#include "common/azure_trace.h"
 #include "common/command_line.h"
 #include "common/file_util.h"
 #include "common/version.h"

@@ -250,8 +250,7 @@ TEST(LearnedPolicyHintTest, AClassNoFunctionRanOnIsNotTakenAsFarSlower) {
   auto d = p.Decide(fresh, index);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(index.Find(d->node_id)->host_class, "a");
-  const double ratio =
-      TermOn(*d, index, "c", "decided_ms") / TermOn(*d, index, "a", "decided_ms");
+  const double ratio = TermOn(*d, index, "c", "decided_ms") / TermOn(*d, index, "a", "decided_ms");
   EXPECT_GT(ratio, 1.0);
   EXPECT_LT(ratio, 1.5);
 }

@@ -5,10 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <set>
-
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "bench/simulator/baseline_policies.h"
 #include "bench/simulator/comparison.h"
