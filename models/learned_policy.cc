@@ -57,29 +57,32 @@ bool HasFeature(const HostClassInfo& cls, const std::string& feature, uint64_t l
   return std::binary_search(cls.features.begin(), cls.features.end(), feature);
 }
 
-uint64_t LargestL3Bytes(const std::vector<ClusterIndex::ClassEntry>& classes) {
-  uint64_t largest = 0;
-  for (const auto& cls : classes) {
-    if (!cls.by_load.empty()) largest = std::max(largest, cls.info.l3_bytes);
-  }
-  return largest;
-}
-
-// Bit k set: some class with nodes has the function's k-th preferred feature (the first 32).
-uint32_t OfferedPreferredFeatures(const FunctionInfo& function,
-                                  const std::vector<ClusterIndex::ClassEntry>& classes,
-                                  uint64_t largest_l3_bytes) {
+// What the cluster offers of a function's hints: the largest L3 of the classes with nodes, and
+// bit k set when some such class has the k-th preferred feature (the first 32). Nothing to find
+// for a function without hints (most decisions).
+struct HintView {
+  uint64_t largest_l3_bytes = 0;
   uint32_t offered = 0;
+};
+
+HintView ViewHints(const FunctionInfo& function,
+                   const std::vector<ClusterIndex::ClassEntry>& classes) {
+  HintView view;
   const auto& preferred = function.preferred_features;
+  if (preferred.empty()) return view;
+  for (const auto& cls : classes) {
+    if (cls.by_load.empty()) continue;
+    view.largest_l3_bytes = std::max(view.largest_l3_bytes, cls.info.l3_bytes);
+  }
   for (size_t k = 0; k < preferred.size() && k < 32; ++k) {
     for (const auto& cls : classes) {
-      if (!cls.by_load.empty() && HasFeature(cls.info, preferred[k], largest_l3_bytes)) {
-        offered |= 1u << k;
+      if (!cls.by_load.empty() && HasFeature(cls.info, preferred[k], view.largest_l3_bytes)) {
+        view.offered |= 1u << k;
         break;
       }
     }
   }
-  return offered;
+  return view;
 }
 
 }  // namespace
@@ -198,8 +201,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   if (auto fs = statistics_.find(request.function.name); fs != statistics_.end()) {
     function_stats = &fs->second;
   }
-  const uint64_t largest_l3_bytes = LargestL3Bytes(classes);
-  const uint32_t offered = OfferedPreferredFeatures(request.function, classes, largest_l3_bytes);
+  const HintView hints = ViewHints(request.function, classes);
   for (size_t ci = 0; ci < classes.size(); ++ci) {
     const auto& cls = classes[ci];
     if (cls.by_load.empty()) continue;
@@ -224,7 +226,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       // classes not yet run on would keep a function off them for good.
       const auto& preferred = request.function.preferred_features;
       for (size_t k = 0; k < preferred.size() && k < 32; ++k) {
-        if ((offered >> k & 1u) && !HasFeature(cls.info, preferred[k], largest_l3_bytes)) {
+        if ((hints.offered >> k & 1u) &&
+            !HasFeature(cls.info, preferred[k], hints.largest_l3_bytes)) {
           v.mean += kMissingPreferredFeatureLog;
         }
       }

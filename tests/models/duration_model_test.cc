@@ -14,6 +14,15 @@ using testing::MakeWorld;
 
 double RelativeError(double predicted, double truth) { return std::abs(predicted / truth - 1); }
 
+// 20 runs of `function` on each of the world's first two classes.
+void RunOnBoth(DurationModel& model, const testing::World& world, const std::string& function,
+               double ms_a, double ms_b) {
+  for (int i = 0; i < 20; ++i) {
+    model.Observe(function, world.classes[0].name, world.class_features[0], 0, 0, ms_a);
+    model.Observe(function, world.classes[1].name, world.class_features[1], 0, 0, ms_b);
+  }
+}
+
 TEST(DurationModelTest, AfterThreeRunsOnAClassThePredictionIsWithinTenPercentThere) {
   auto world = MakeWorld(24);
   DurationModel model;
@@ -134,11 +143,7 @@ TEST(DurationModelTest, AFunctionNeverRunIsPredictedFromItsPopulation) {
   const auto& b = world.classes[1];
   // Four functions, each 2x slower on b; "new" ran on a only.
   for (int k = 0; k < 4; ++k) {
-    const std::string f = "f" + std::to_string(k);
-    for (int i = 0; i < 20; ++i) {
-      model.Observe(f, a.name, world.class_features[0], 0, 0, 10.0 * (k + 1));
-      model.Observe(f, b.name, world.class_features[1], 0, 0, 20.0 * (k + 1));
-    }
+    RunOnBoth(model, world, "f" + std::to_string(k), 10.0 * (k + 1), 20.0 * (k + 1));
   }
   model.RefitFactorization();
   EXPECT_TRUE(model.PopulationPrior("anyone", a.name).known);
@@ -153,25 +158,18 @@ TEST(DurationModelTest, AFunctionNeverRunIsPredictedFromItsPopulation) {
 TEST(DurationModelTest, AGroupWithoutDataFallsBackToFunctionsWithoutHintsNotToOtherGroups) {
   auto world = MakeWorld(2);
   DurationModel model;
-  const auto& a = world.classes[0];
   const auto& b = world.classes[1];
   // Crypto functions (hint "aes,") run 4x slower on b; unhinted ones alike on both, but only
   // two of them ran on both: too few for their own population.
   for (int k = 0; k < 4; ++k) {
     const std::string f = "crypto" + std::to_string(k);
     model.SetGroup(f, "aes,");
-    for (int i = 0; i < 20; ++i) {
-      model.Observe(f, a.name, world.class_features[0], 0, 0, 10.0 * (k + 1));
-      model.Observe(f, b.name, world.class_features[1], 0, 0, 40.0 * (k + 1));
-    }
+    RunOnBoth(model, world, f, 10.0 * (k + 1), 40.0 * (k + 1));
   }
   for (int k = 0; k < 2; ++k) {
     const std::string f = "plain" + std::to_string(k);
     model.SetGroup(f, "");
-    for (int i = 0; i < 20; ++i) {
-      model.Observe(f, a.name, world.class_features[0], 0, 0, 30.0);
-      model.Observe(f, b.name, world.class_features[1], 0, 0, 30.0);
-    }
+    RunOnBoth(model, world, f, 30.0, 30.0);
   }
   model.SetGroup("new-plain", "");
   model.SetGroup("new-crypto", "aes,");
@@ -183,10 +181,7 @@ TEST(DurationModelTest, AGroupWithoutDataFallsBackToFunctionsWithoutHintsNotToOt
   EXPECT_NEAR(crypto.offset_log, std::log(4.0), 0.05);
   // Once a third unhinted function ran on both, the unhinted population speaks: no difference.
   model.SetGroup("plain2", "");
-  for (int i = 0; i < 20; ++i) {
-    model.Observe("plain2", a.name, world.class_features[0], 0, 0, 30.0);
-    model.Observe("plain2", b.name, world.class_features[1], 0, 0, 30.0);
-  }
+  RunOnBoth(model, world, "plain2", 30.0, 30.0);
   model.RefitFactorization();
   const auto plain = model.PopulationPrior("new-plain", b.name);
   ASSERT_TRUE(plain.known);
