@@ -16,8 +16,8 @@ std::string NodesLabel(size_t n) {
   return label;
 }
 
-bool Contains(const std::vector<std::string>& list, const std::string& s) {
-  return std::find(list.begin(), list.end(), s) != list.end();
+bool Contains(const std::vector<std::string>& sorted, const std::string& s) {
+  return std::binary_search(sorted.begin(), sorted.end(), s);
 }
 
 }  // namespace
@@ -93,11 +93,12 @@ Status NoEligibleNodeError(const PlacementRequest& request,
 }
 
 Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
-                                        const ClusterIndex& cluster, const Allocation& allocation,
+                                        const ClusterIndex& cluster, const Allocation& advised,
                                         WalkOrder order, const NodeScorer& score) {
   PlacementDecision d;
+  const Allocation& allocation = EffectiveAllocation(request, advised);
   d.allocation = allocation;
-  const bool explain_all = cluster.size() <= kExplainAllNodesUpTo;
+  const bool explain_all = request.score_every_node || cluster.size() <= kExplainAllNodesUpTo;
   d.candidates.reserve(explain_all ? cluster.size() : cluster.classes().size());
   double best = std::numeric_limits<double>::infinity();
   const auto& classes = cluster.classes();

@@ -47,13 +47,21 @@ enum class WalkOrder { kLeastLoadedFirst, kMostLoadedFirst };
 using NodeScorer =
     std::function<void(uint32_t class_index, const NodeView& node, CandidateScore& candidate)>;
 
+// The allocation nodes are judged for: the request's fixed one if it has one, else the
+// policy's advice.
+inline const Allocation& EffectiveAllocation(const PlacementRequest& request,
+                                             const Allocation& advised) {
+  return request.fixed_allocation ? *request.fixed_allocation : advised;
+}
+
 // For each eligible class, finds its first eligible node in `order` and scores it; picks the
 // lowest score (NaN counts as infinity; when every score is infinite, the first eligible node).
-// Candidates: every node when the cluster has at most kExplainAllNodesUpTo nodes (each scored or
-// with its reason), otherwise the node found per class plus one entry per ineligible class.
-// FAILED_PRECONDITION when nothing is eligible.
+// Candidates: every node when the request asks to score every node or the cluster has at most
+// kExplainAllNodesUpTo nodes (each scored or with its reason), otherwise the node found per
+// class plus one entry per ineligible class. The decision's allocation is `advised` unless the
+// request fixes one. FAILED_PRECONDITION when nothing is eligible.
 Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
-                                        const ClusterIndex& cluster, const Allocation& allocation,
+                                        const ClusterIndex& cluster, const Allocation& advised,
                                         WalkOrder order, const NodeScorer& score);
 
 inline constexpr size_t kExplainAllNodesUpTo = 64;

@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -67,18 +68,25 @@ struct FunctionInfo {
 inline constexpr std::string_view kLargeL3Hint = "large_l3";
 inline constexpr std::string_view kMemoryBandwidthHint = "memory_bandwidth";
 
-struct PlacementRequest {
-  FunctionInfo function;
-  uint64_t payload_bytes = 0;
-  std::vector<std::string> required_features;
-  std::vector<std::string> allowed_node_ids;   // empty: every node
-  std::vector<std::string> excluded_node_ids;  // nodes already tried
-};
-
 struct Allocation {
   uint64_t memory_limit_bytes = 0;
   uint32_t cpu_millicores = 0;
   uint32_t cache_ways = 0;
+};
+
+struct PlacementRequest {
+  FunctionInfo function;
+  uint64_t payload_bytes = 0;
+  std::vector<std::string> required_features;
+  // Both sorted (binary-searched: a Kubernetes pod may name thousands of nodes).
+  std::vector<std::string> allowed_node_ids;   // empty: every node
+  std::vector<std::string> excluded_node_ids;  // nodes already tried
+  // Set by a caller whose allocation is decided elsewhere (a Kubernetes pod's requests): nodes
+  // are judged for it instead of the policy's advice.
+  std::optional<Allocation> fixed_allocation;
+  // Score every eligible node and give every ineligible one its reason (a ranking of the
+  // nodes), not only the first eligible node of each class.
+  bool score_every_node = false;
 };
 
 inline constexpr uint64_t kDefaultMemoryLimitBytes = 256ull << 20;

@@ -6,13 +6,14 @@ namespace tailor::models {
 
 Result<PlacementDecision> RoundRobinPolicy::Decide(const PlacementRequest& request,
                                                    const ClusterIndex& cluster) {
-  const Allocation allocation = StaticAllocation(request.function);
+  const Allocation allocation = EffectiveAllocation(request, StaticAllocation(request.function));
 
   // Slots keep their number for the index's lifetime (a removed node leaves a dead slot), so
   // cycling over slot numbers is stable.
   const auto n = static_cast<uint32_t>(cluster.slot_count());
-  const bool explain_all = cluster.size() <= kExplainAllNodesUpTo;
+  const bool explain_all = request.score_every_node || cluster.size() <= kExplainAllNodesUpTo;
   PlacementDecision decision;
+  decision.allocation = allocation;
   for (uint32_t i = 0; i < n; ++i) {
     const uint32_t slot = (next_slot_ + i) % n;
     if (!cluster.live(slot)) continue;
@@ -29,17 +30,20 @@ Result<PlacementDecision> RoundRobinPolicy::Decide(const PlacementRequest& reque
       continue;
     }
     if (!explain_all) decision.candidates.clear();
-    CandidateScore chosen;
-    chosen.node_id = node.node_id;
-    chosen.host_class = node.host_class;
-    chosen.eligible = true;
-    chosen.terms = {{"turn", double(i)}};
-    decision.candidates.push_back(std::move(chosen));
-    decision.node_id = node.node_id;
-    decision.allocation = allocation;
-    next_slot_ = (slot + 1) % n;
-    return decision;
+    CandidateScore eligible;
+    eligible.node_id = node.node_id;
+    eligible.host_class = node.host_class;
+    eligible.eligible = true;
+    eligible.score = double(i);  // its turn: the sooner, the better
+    eligible.terms = {{"turn", double(i)}};
+    decision.candidates.push_back(std::move(eligible));
+    if (decision.node_id.empty()) {
+      decision.node_id = node.node_id;
+      next_slot_ = (slot + 1) % n;
+    }
+    if (!request.score_every_node) return decision;
   }
+  if (!decision.node_id.empty()) return decision;
   return NoEligibleNodeError(request, decision.candidates);
 }
 

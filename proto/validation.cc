@@ -215,27 +215,46 @@ Status ValidateRunReport(const v1::RunReport& r, std::string_view prefix) {
   return ValidateNodeLoad(r.node_load_at_start(), Join(prefix, "node_load_at_start"));
 }
 
+namespace {
+
+// What Place and Rank share: the function, its candidates, features and policy.
+void CheckPlacementTarget(FieldCheck& c, const std::string& function,
+                          const std::string& version,
+                          const google::protobuf::RepeatedPtrField<std::string>& candidates,
+                          const google::protobuf::RepeatedPtrField<std::string>& features,
+                          const std::string& policy) {
+  c.Name("function_name", NameKind::kFunction, function)
+      .Name("function_version", NameKind::kVersion, version, /*optional=*/true)
+      .AtMost("candidate_node_ids", static_cast<uint64_t>(candidates.size()), kMaxCandidateNodes)
+      .AtMost("required_features", static_cast<uint64_t>(features.size()), 64)
+      .Require(IsPolicyName(policy), "policy", "must be a policy name, got " + Excerpt(policy));
+  for (int i = 0; i < candidates.size() && c.ok(); ++i) {
+    c.Name("candidate_node_ids[" + std::to_string(i) + "]", NameKind::kNodeId, candidates[i]);
+  }
+  for (int i = 0; i < features.size() && c.ok(); ++i) {
+    c.Require(IsFeatureName(features[i]), "required_features[" + std::to_string(i) + "]",
+              "must be a CPU feature name (1..32 characters of [a-z0-9_]), got " +
+                  Excerpt(features[i]));
+  }
+}
+
+}  // namespace
+
 Status ValidatePlaceRequest(const v1::PlaceRequest& r) {
   FieldCheck c;
-  c.Name("function_name", NameKind::kFunction, r.function_name())
-      .Name("function_version", NameKind::kVersion, r.function_version(), /*optional=*/true)
-      .AtMost("payload_bytes", r.payload_bytes(), kMaxBytesOfAnything)
-      .AtMost("candidate_node_ids", static_cast<uint64_t>(r.candidate_node_ids_size()),
-              kMaxCandidateNodes)
-      .AtMost("required_features", static_cast<uint64_t>(r.required_features_size()), 64)
-      .Require(IsPolicyName(r.policy()), "policy", "must be a policy name, got " + Excerpt(r.policy()))
+  CheckPlacementTarget(c, r.function_name(), r.function_version(), r.candidate_node_ids(),
+                       r.required_features(), r.policy());
+  c.AtMost("payload_bytes", r.payload_bytes(), kMaxBytesOfAnything)
       .Name("idempotency_key", NameKind::kId, r.idempotency_key(), /*optional=*/true);
-  for (int i = 0; i < r.candidate_node_ids_size() && c.ok(); ++i) {
-    c.Name("candidate_node_ids[" + std::to_string(i) + "]", NameKind::kNodeId,
-           r.candidate_node_ids(i));
-  }
-  for (int i = 0; i < r.required_features_size() && c.ok(); ++i) {
-    c.Require(IsFeatureName(r.required_features(i)),
-              "required_features[" + std::to_string(i) + "]",
-              "must be a CPU feature name (1..32 characters of [a-z0-9_]), got " +
-                  Excerpt(r.required_features(i)));
-  }
   return c.status();
+}
+
+Status ValidateRankRequest(const v1::RankRequest& r) {
+  FieldCheck c;
+  CheckPlacementTarget(c, r.function_name(), r.function_version(), r.candidate_node_ids(),
+                       r.required_features(), r.policy());
+  TAILOR_RETURN_IF_ERROR(c.status());
+  return ValidateAllocation(r.allocation(), "allocation");
 }
 
 Status ValidateGatewayInvokeRequest(const v1::GatewayInvokeRequest& r) {

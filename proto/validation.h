@@ -42,6 +42,7 @@ Status ValidateHeartbeatRequest(const v1::HeartbeatRequest& request);
 // A whole run report on its own: names, a known outcome (not UNSPECIFIED or NOT_RUN), times
 // and figures within bounds and in order.
 Status ValidateRunReport(const v1::RunReport& report, std::string_view prefix = "report");
+Status ValidateRankRequest(const v1::RankRequest& r);
 Status ValidatePlaceRequest(const v1::PlaceRequest& request);
 Status ValidateGatewayInvokeRequest(const v1::GatewayInvokeRequest& request);
 Status ValidateAgentInvokeRequest(const v1::InvokeRequest& request);

@@ -41,6 +41,11 @@ int main(int argc, char** argv) {
                  "HTTP webhook endpoint for async invocations (host:port; empty: none)");
   app.add_option("--http-address-file", http_address_file,
                  "Write the webhook endpoint's host:port here");
+  app.add_flag("--kube-extender", opts.kube_extender,
+               "Serve the Kubernetes scheduler extender verbs /kube/v1/filter and "
+               "/kube/v1/prioritize on the HTTP endpoint (docs/kubernetes.md)");
+  app.add_option("--kube-extender-policy", opts.extender.policy,
+                 "Policy the extender ranks nodes by (empty: --policy)");
   app.add_option("--policy", opts.placer.default_policy,
                  "Default placement policy: performance, efficiency, balanced, least-loaded, round-robin");
   app.add_option("--exploration", opts.placer.policy_settings.exploration,

@@ -52,6 +52,46 @@ grpc::Status PlacementServiceImpl::DoPlace(const v1::PlaceRequest& req,
   return grpc::Status::OK;
 }
 
+grpc::Status PlacementServiceImpl::Rank(grpc::ServerContext* context,
+                                        const v1::RankRequest* request,
+                                        v1::RankResponse* response) {
+  if (auto who = authorizer_.Check(*context, Action::kPlace); !who.ok()) {
+    return ToGrpcStatus(who.status());
+  }
+  if (Status s = ValidateRankRequest(*request); !s.ok()) return ToGrpcStatus(s);
+  PlaceInput in;
+  in.function_name = request->function_name();
+  in.function_version = request->function_version();
+  in.candidate_node_ids.assign(request->candidate_node_ids().begin(),
+                               request->candidate_node_ids().end());
+  in.required_features.assign(request->required_features().begin(),
+                              request->required_features().end());
+  in.policy = request->policy();
+  if (request->has_allocation()) {
+    in.allocation = models::Allocation{request->allocation().memory_limit_bytes(),
+                                       request->allocation().cpu_millicores(), 0};
+  }
+  auto ranking = placer_.Rank(in);
+  if (!ranking.ok()) return ToGrpcStatus(ranking.status());
+  response->set_function_version(ranking->function.version());
+  response->set_policy(ranking->policy);
+  response->mutable_allocation()->set_memory_limit_bytes(ranking->allocation.memory_limit_bytes);
+  response->mutable_allocation()->set_cpu_millicores(ranking->allocation.cpu_millicores);
+  response->mutable_allocation()->set_cache_ways(ranking->allocation.cache_ways);
+  const size_t limit = request->limit() == 0 ? ranking->nodes.size() : request->limit();
+  for (size_t i = 0; i < ranking->nodes.size() && i < limit; ++i) {
+    const RankedNode& n = ranking->nodes[i];
+    v1::RankedNode* out = response->add_nodes();
+    out->set_node_id(n.node_id);
+    out->set_host_class(n.host_class);
+    out->set_eligible(n.eligible);
+    out->set_reason(n.reason);
+    out->set_score(n.score);
+    out->set_predicted_duration_ms(n.predicted_duration_ms);
+  }
+  return grpc::Status::OK;
+}
+
 bool PlacementServiceImpl::SeesFunction(const Identity& who, const std::string& function_name) {
   if (SeesTenant(who, "")) return true;  // admins, platforms: every tenant
   auto tenant = functions_.TenantOf(function_name);

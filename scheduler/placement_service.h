@@ -8,7 +8,7 @@
 // hint (`retry_after`) in their ErrorDetail.
 // Report (which writes SQLite) and Explain stay on the sync thread pool.
 //
-// Access (authorizer.h): Place, Report and CancelPlacement need the platform role; Explain and
+// Access (authorizer.h): Place, Rank, Report and CancelPlacement need the platform role; Explain and
 // ListDecisions a platform or reader, and a reader sees only decisions on its tenant's
 // functions.
 //
@@ -46,6 +46,8 @@ class PlacementServiceImpl final
                                v1::CancelPlacementResponse* response) override;
   grpc::Status Explain(grpc::ServerContext* context, const v1::ExplainRequest* request,
                        v1::ExplainResponse* response) override;
+  grpc::Status Rank(grpc::ServerContext* context, const v1::RankRequest* request,
+                    v1::RankResponse* response) override;
   grpc::Status ListDecisions(grpc::ServerContext* context, const v1::ListDecisionsRequest* request,
                              v1::ListDecisionsResponse* response) override;
 

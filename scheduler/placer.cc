@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/random_id.h"
+#include "models/eligibility.h"
 #include "models/policy_table.h"
 #include "scheduler/host_class.h"
 #include "scheduler/run_observation.h"
@@ -30,6 +31,45 @@ models::FunctionInfo InfoOf(const v1::FunctionVersion& fn) {
   info.latency_target_ms = fn.latency_target_ms();
   info.preferred_features.assign(fn.prefers().begin(), fn.prefers().end());
   return info;
+}
+
+std::vector<std::string> Sorted(std::vector<std::string> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+models::PlacementRequest RequestOf(const PlaceInput& input, const v1::FunctionVersion& fn) {
+  models::PlacementRequest request;
+  request.function = InfoOf(fn);
+  request.payload_bytes = input.payload_bytes;
+  request.required_features = input.required_features;
+  request.allowed_node_ids = Sorted(input.candidate_node_ids);
+  request.excluded_node_ids = Sorted(input.exclude_node_ids);
+  request.fixed_allocation = input.allocation;
+  return request;
+}
+
+double TermOf(const models::CandidateScore& c, std::string_view name) {
+  for (const auto& [term, value] : c.terms) {
+    if (term == name) return value;
+  }
+  return 0;
+}
+
+// Eligible first, best score first (equal scores keep the policy's walk order, least loaded
+// first for the performance policy); then the others by node id.
+bool RanksBefore(const RankedNode& a, const RankedNode& b) {
+  if (a.eligible != b.eligible) return a.eligible;
+  if (a.eligible) return a.score < b.score;
+  return a.node_id < b.node_id;
+}
+
+// Whether the request asked about this node (class-wide reasons are given to every node).
+bool Asked(const models::PlacementRequest& request, const std::string& node_id) {
+  return request.allowed_node_ids.empty() ||
+         std::binary_search(request.allowed_node_ids.begin(), request.allowed_node_ids.end(),
+                            node_id);
 }
 
 }  // namespace
@@ -116,12 +156,7 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
   TAILOR_ASSIGN_OR_RETURN(v1::FunctionVersion fn,
                           functions_.Resolve(input.function_name, input.function_version));
 
-  models::PlacementRequest request;
-  request.function = InfoOf(fn);
-  request.payload_bytes = input.payload_bytes;
-  request.required_features = input.required_features;
-  request.allowed_node_ids = input.candidate_node_ids;
-  request.excluded_node_ids = input.exclude_node_ids;
+  const models::PlacementRequest request = RequestOf(input, fn);
 
   std::unique_lock lock(mu_);
   if (!input.idempotency_key.empty()) {
@@ -155,6 +190,56 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
   lock.unlock();
   if (hook_) hook_(policy_name, "placed", latency_s, p.explored);
   return p;
+}
+
+Result<Ranking> Placer::Rank(const PlaceInput& input) {
+  Ranking ranking;
+  ranking.policy = input.policy.empty() ? options_.default_policy : input.policy;
+  TAILOR_ASSIGN_OR_RETURN(ranking.function,
+                          functions_.Resolve(input.function_name, input.function_version));
+  models::PlacementRequest request = RequestOf(input, ranking.function);
+  request.score_every_node = true;
+
+  std::lock_guard lock(mu_);
+  auto policy = PolicyLocked(ranking.policy);
+  if (!policy.ok()) return policy.status().WithField("policy");
+  auto decided = (*policy)->Decide(request, index_);
+  if (!decided.ok()) {
+    if (decided.status().reason() != ErrorReason::kNoCapacity &&
+        decided.status().reason() != ErrorReason::kDoesNotFit) {
+      return decided.status();
+    }
+    ranking.allocation = models::EffectiveAllocation(
+        request, (*policy)->AdviseAllocation(request.function, index_));
+    ranking.nodes = ReasonsLocked(request, **policy);
+  } else {
+    ranking.allocation = decided->allocation;
+    ranking.nodes.reserve(decided->candidates.size());
+    for (auto& c : decided->candidates) {
+      if (!Asked(request, c.node_id)) continue;
+      ranking.nodes.push_back({std::move(c.node_id), std::move(c.host_class), c.eligible, c.why,
+                               std::move(c.reason), c.eligible ? c.score : 0,
+                               TermOf(c, "predicted_ms")});
+    }
+  }
+  std::stable_sort(ranking.nodes.begin(), ranking.nodes.end(), RanksBefore);
+  return ranking;
+}
+
+std::vector<RankedNode> Placer::ReasonsLocked(const models::PlacementRequest& request,
+                                              models::PlacementPolicy& policy) {
+  const models::Allocation allocation =
+      models::EffectiveAllocation(request, policy.AdviseAllocation(request.function, index_));
+  std::vector<RankedNode> nodes;
+  for (uint32_t slot = 0; slot < index_.slot_count(); ++slot) {
+    if (!index_.live(slot)) continue;
+    const models::NodeView& node = index_.node(slot);
+    if (!Asked(request, node.node_id)) continue;
+    models::Ineligibility reason = models::IneligibilityOf(request, index_, node, allocation);
+    nodes.push_back({node.node_id, node.host_class, reason.empty(), reason.why,
+                     std::move(reason.text), 0, 0});
+  }
+  return nodes;
 }
 
 std::optional<Placement> Placer::ReplayLocked(const std::string& function,

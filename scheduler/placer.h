@@ -52,6 +52,9 @@ struct PlaceInput {
   std::string policy;                           // empty: default
   std::vector<std::string> exclude_node_ids;    // nodes already tried
   std::string idempotency_key;                  // optional
+  // Decided elsewhere (a Kubernetes pod's requests): nodes are judged for it and a Place
+  // reserves it; empty: the policy advises one.
+  std::optional<models::Allocation> allocation;
 };
 
 struct Placement {
@@ -65,6 +68,27 @@ struct Placement {
   bool explored = false;
   bool memory_at_ceiling = false;  // the most memory the function can have (see models)
   bool replayed = false;           // an earlier Place with the same idempotency key made it
+};
+
+// One node of a ranking (Placer::Rank).
+struct RankedNode {
+  std::string node_id;
+  std::string host_class;
+  bool eligible = false;
+  models::Ineligible why = models::Ineligible::kNone;  // kNone when eligible
+  std::string reason;                                 // why not, in words
+  double score = 0;                   // the policy's score (lower is better); eligible only
+  double predicted_duration_ms = 0;   // the policy's prediction; 0 when it has none
+};
+
+// Every known node a placement could use, in the order the policy prefers them.
+struct Ranking {
+  v1::FunctionVersion function;
+  std::string policy;
+  models::Allocation allocation;  // what the nodes were judged for
+  // Eligible nodes best first (ties by id), then ineligible ones by id. With candidates,
+  // only those Tailor knows; without, every registered node.
+  std::vector<RankedNode> nodes;
 };
 
 class Placer {
@@ -94,6 +118,11 @@ class Placer {
 
   ~Placer();
   Result<Placement> Place(const PlaceInput& input);
+  // Scores every node for the input as Place would, reserving nothing and recording no
+  // decision (Kubernetes' filter and prioritize, the Rank RPC). NOT_FOUND / FAILED_PRECONDITION
+  // for an unknown or removed function, INVALID_ARGUMENT for an unknown policy; no eligible
+  // node is not an error (every node then carries its reason).
+  Result<Ranking> Rank(const PlaceInput& input);
   // Frees the decision's reservation; unknown or already released ids are ignored. Returns
   // whether a reservation was held.
   bool Release(const std::string& decision_id);
@@ -135,6 +164,9 @@ class Placer {
   }
   // REQUIRES: mu_ held.
   Result<models::PlacementPolicy*> PolicyLocked(const std::string& name);
+  // REQUIRES: mu_ held. Every node's reason when no node is eligible (Rank).
+  std::vector<RankedNode> ReasonsLocked(const models::PlacementRequest& request,
+                                        models::PlacementPolicy& policy);
   bool ReleaseLocked(const std::string& decision_id);
   // The decision made earlier for this function and idempotency key, if still kept.
   std::optional<Placement> ReplayLocked(const std::string& function, const std::string& key);

@@ -33,6 +33,7 @@
 #include "scheduler/function_registry.h"
 #include "scheduler/gateway.h"
 #include "scheduler/gateway_service.h"
+#include "scheduler/kube_extender.h"
 #include "scheduler/membership_service.h"
 #include "scheduler/model_state_store.h"
 #include "scheduler/node_registry.h"
@@ -59,6 +60,9 @@ struct SchedulerOptions {
   std::string data_dir = "tailor-data";
   std::string metrics_listen = "127.0.0.1:0";  // empty: no metrics endpoint
   std::string http_listen = "127.0.0.1:0";     // webhooks; empty: none
+  // Serve the Kubernetes scheduler extender verbs on the HTTP endpoint (kube_extender.h).
+  bool kube_extender = false;
+  KubeExtender::Options extender;
   // Start a new cluster in an empty scheduler.db (database_guard.h); otherwise refused.
   bool init_database = false;
   SecurityOptions security;
@@ -144,6 +148,7 @@ class SchedulerServer {
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<AsyncDispatcher> dispatcher_;
   std::unique_ptr<CallbackSender> callback_sender_;
+  std::unique_ptr<KubeExtender> extender_;  // outlives the webhook server that calls it
   std::unique_ptr<WebhookServer> webhook_;
   std::thread background_;
   std::mutex mu_;

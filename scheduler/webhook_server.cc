@@ -19,16 +19,35 @@ void SendError(httplib::Response& res, const Status& s) {
   res.set_content(ErrorJson(s), "application/json");
 }
 
+void Send(httplib::Response& res, const KubeExtender::Answer& answer) {
+  res.status = answer.http_status;
+  res.set_content(answer.body, "application/json");
+}
+
+void ServeExtender(httplib::Server& svr, KubeExtender& extender) {
+  svr.Post("/kube/v1/filter", [&extender](const httplib::Request& req, httplib::Response& res) {
+    Send(res, extender.Filter(req.body));
+  });
+  svr.Post("/kube/v1/prioritize",
+           [&extender](const httplib::Request& req, httplib::Response& res) {
+             Send(res, extender.Prioritize(req.body));
+           });
+}
+
 }  // namespace
 
 Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const std::string& listen,
                                                             GatewayServiceImpl& gateway,
                                                             AsyncQueue& queue,
-                                                            uint64_t max_body_bytes) {
+                                                            uint64_t max_body_bytes,
+                                                            KubeExtender* extender) {
   std::unique_ptr<WebhookServer> w(new WebhookServer());
   w->server_ = std::make_unique<httplib::Server>();
   auto& svr = *w->server_;
-  svr.set_payload_max_length(max_body_bytes);
+  // Invocation payloads are checked against their own limit (ParseInvokeAsync).
+  svr.set_payload_max_length(extender ? std::max(max_body_bytes, kMaxExtenderBodyBytes)
+                                      : max_body_bytes);
+  if (extender != nullptr) ServeExtender(svr, *extender);
 
   // Routes match loosely; ParseInvokeAsync and ParseResultTarget check names and ids.
   svr.Post(R"(/v1/functions/([^/]*)/invoke-async)",

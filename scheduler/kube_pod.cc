@@ -1,0 +1,221 @@
+#include "scheduler/kube_pod.h"
+
+#include <algorithm>
+
+#include "common/names.h"
+#include "proto/validation.h"
+#include "scheduler/kube_quantity.h"
+
+namespace tailor::scheduler {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxNodeNameBytes = 253;  // a DNS subdomain, as Kubernetes names nodes
+constexpr size_t kMaxContainers = 1000;
+
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+bool EqualIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return AsciiLower(x) == AsciiLower(y);
+         });
+}
+
+// At most 253 bytes of printable ASCII (the rest as '?'), for messages.
+std::string Printable(std::string_view s) {
+  std::string out(s.substr(0, 253));
+  for (char& c : out) {
+    if (c < ' ' || c > '~') c = '?';
+  }
+  return out;
+}
+
+Status Bad(const std::string& field, const std::string& why) {
+  return InvalidArgumentError(field + " " + why).WithField(field);
+}
+
+// The value of `key` among the pod's labels, else its annotations; empty when neither has it.
+Result<std::string> LabelOrAnnotation(const json& metadata, std::string_view key) {
+  for (const char* where : {"labels", "annotations"}) {
+    const json* map = GoField(metadata, where);
+    if (map == nullptr || !map->is_object()) continue;
+    auto it = map->find(std::string(key));
+    if (it == map->end()) continue;
+    if (!it->is_string()) return Bad(std::string("Pod.metadata.") + where, "has a non-string value");
+    return it->get<std::string>();
+  }
+  return std::string();
+}
+
+// Memory and CPU of one "requests" (or "overhead") map.
+Result<models::Allocation> RequestsOf(const json* requests, const std::string& field) {
+  models::Allocation a;
+  if (requests == nullptr || !requests->is_object()) return a;
+  for (const auto& [name, value] : requests->items()) {
+    if (name != "memory" && name != "cpu") continue;
+    const std::string where = field + "." + name;
+    if (!value.is_string()) return Bad(where, "is not a quantity string");
+    const std::string text = value.get<std::string>();
+    if (name == "memory") {
+      TAILOR_ASSIGN_OR_RETURN(a.memory_limit_bytes, ParseMemoryQuantity(text, where));
+    } else {
+      TAILOR_ASSIGN_OR_RETURN(uint64_t millicores, ParseCpuQuantity(text, where));
+      a.cpu_millicores = static_cast<uint32_t>(std::min<uint64_t>(millicores, UINT32_MAX));
+    }
+  }
+  return a;
+}
+
+// The sum (or, for init containers, the largest) of a container list's requests.
+Result<models::Allocation> ContainersRequest(const json& spec, const char* list, bool largest) {
+  models::Allocation total;
+  const json* containers = GoField(spec, list);
+  if (containers == nullptr || containers->is_null()) return total;
+  const std::string field = std::string("Pod.spec.") + list;
+  if (!containers->is_array() || containers->size() > kMaxContainers) {
+    return Bad(field, "is not a list of at most 1000 containers");
+  }
+  for (size_t i = 0; i < containers->size(); ++i) {
+    const json* resources = GoField((*containers)[i], "resources");
+    const json* requests = resources != nullptr ? GoField(*resources, "requests") : nullptr;
+    TAILOR_ASSIGN_OR_RETURN(
+        models::Allocation a,
+        RequestsOf(requests, field + "[" + std::to_string(i) + "].resources.requests"));
+    if (largest) {
+      total.memory_limit_bytes = std::max(total.memory_limit_bytes, a.memory_limit_bytes);
+      total.cpu_millicores = std::max(total.cpu_millicores, a.cpu_millicores);
+    } else {
+      total.memory_limit_bytes += a.memory_limit_bytes;
+      total.cpu_millicores += a.cpu_millicores;
+    }
+  }
+  return total;
+}
+
+Result<models::Allocation> PodRequests(const json& spec) {
+  TAILOR_ASSIGN_OR_RETURN(models::Allocation sum, ContainersRequest(spec, "containers", false));
+  TAILOR_ASSIGN_OR_RETURN(models::Allocation init,
+                          ContainersRequest(spec, "initContainers", true));
+  TAILOR_ASSIGN_OR_RETURN(models::Allocation overhead,
+                          RequestsOf(GoField(spec, "overhead"), "Pod.spec.overhead"));
+  models::Allocation a;
+  a.memory_limit_bytes =
+      std::max(sum.memory_limit_bytes, init.memory_limit_bytes) + overhead.memory_limit_bytes;
+  a.cpu_millicores = std::max(sum.cpu_millicores, init.cpu_millicores) + overhead.cpu_millicores;
+  return a;
+}
+
+Result<std::vector<std::string>> FeatureList(std::string_view text) {
+  std::vector<std::string> features;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    std::string_view f = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    while (!f.empty() && f.front() == ' ') f.remove_prefix(1);
+    while (!f.empty() && f.back() == ' ') f.remove_suffix(1);
+    if (f.empty()) continue;
+    if (!IsFeatureName(f) || features.size() >= 64) {
+      return Bad(std::string(kRequiresKey),
+                 "must list at most 64 CPU feature names (1..32 characters of [a-z0-9_]), got " +
+                     Excerpt(f));
+    }
+    features.emplace_back(f);
+  }
+  return features;
+}
+
+Result<KubePod> ParsePod(const json& pod) {
+  KubePod out;
+  const json* metadata = GoField(pod, "metadata");
+  if (metadata == nullptr || !metadata->is_object()) return Bad("Pod.metadata", "is missing");
+  auto text_of = [&metadata](const char* key) {
+    const json* v = GoField(*metadata, key);
+    return v != nullptr && v->is_string() ? Printable(v->get<std::string>()) : std::string();
+  };
+  out.namespace_name = text_of("namespace") + "/" + text_of("name");
+  TAILOR_ASSIGN_OR_RETURN(out.function, LabelOrAnnotation(*metadata, kFunctionKey));
+  if (out.function.empty()) return out;  // not a function: nothing else matters
+  TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kFunction, out.function, std::string(kFunctionKey)));
+  TAILOR_ASSIGN_OR_RETURN(out.version, LabelOrAnnotation(*metadata, kVersionKey));
+  if (!out.version.empty()) {
+    TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kVersion, out.version, std::string(kVersionKey)));
+  }
+  TAILOR_ASSIGN_OR_RETURN(std::string requires_text, LabelOrAnnotation(*metadata, kRequiresKey));
+  TAILOR_ASSIGN_OR_RETURN(out.required_features, FeatureList(requires_text));
+  const json* spec = GoField(pod, "spec");
+  if (spec != nullptr && spec->is_object()) {
+    TAILOR_ASSIGN_OR_RETURN(out.requests, PodRequests(*spec));
+  }
+  return out;
+}
+
+Status CheckNodeName(const json& name, const std::string& field) {
+  if (!name.is_string() || name.get_ref<const std::string&>().empty() ||
+      name.get_ref<const std::string&>().size() > kMaxNodeNameBytes) {
+    return Bad(field, "must be a node name of 1..253 characters");
+  }
+  return OkStatus();
+}
+
+Status ReadNodes(const json& body, ExtenderArgs& args) {
+  const json* names = GoField(body, "NodeNames");
+  const json* list = GoField(body, "Nodes");
+  if (names != nullptr && names->is_array()) {
+    if (names->size() > kMaxCandidateNodes) return Bad("NodeNames", "has more than 10000 nodes");
+    args.node_names.reserve(names->size());
+    for (size_t i = 0; i < names->size(); ++i) {
+      TAILOR_RETURN_IF_ERROR(CheckNodeName((*names)[i], "NodeNames[" + std::to_string(i) + "]"));
+      args.node_names.push_back((*names)[i].get<std::string>());
+    }
+    return OkStatus();
+  }
+  const json* items = list != nullptr && list->is_object() ? GoField(*list, "items") : nullptr;
+  if (items == nullptr || !(items->is_array() || items->is_null())) {
+    return Bad("Nodes", "is missing: the request must carry Nodes or NodeNames");
+  }
+  args.node_cache_capable = false;
+  args.node_list = *list;
+  if (items->is_null()) return OkStatus();
+  if (items->size() > kMaxCandidateNodes) return Bad("Nodes.items", "has more than 10000 nodes");
+  args.node_names.reserve(items->size());
+  for (size_t i = 0; i < items->size(); ++i) {
+    const json* metadata = GoField((*items)[i], "metadata");
+    const json* name = metadata != nullptr ? GoField(*metadata, "name") : nullptr;
+    const std::string field = "Nodes.items[" + std::to_string(i) + "].metadata.name";
+    if (name == nullptr) return Bad(field, "is missing");
+    TAILOR_RETURN_IF_ERROR(CheckNodeName(*name, field));
+    args.node_names.push_back(name->get<std::string>());
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+const json* GoField(const json& object, std::string_view key) {
+  if (!object.is_object()) return nullptr;
+  if (auto it = object.find(std::string(key)); it != object.end()) return &*it;
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    if (EqualIgnoringCase(it.key(), key)) return &*it;
+  }
+  return nullptr;
+}
+
+json* GoField(json& object, std::string_view key) {
+  return const_cast<json*>(GoField(static_cast<const json&>(object), key));
+}
+
+Result<ExtenderArgs> ParseExtenderArgs(std::string_view body) {
+  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    return Bad("body", "is not a JSON object (ExtenderArgs)");
+  }
+  ExtenderArgs args;
+  const json* pod = GoField(parsed, "Pod");
+  if (pod == nullptr || !pod->is_object()) return Bad("Pod", "is missing");
+  TAILOR_ASSIGN_OR_RETURN(args.pod, ParsePod(*pod));
+  TAILOR_RETURN_IF_ERROR(ReadNodes(parsed, args));
+  return args;
+}
+
+}  // namespace tailor::scheduler

@@ -1,0 +1,200 @@
+#include "scheduler/kube_extender.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "scheduler/host_class.h"
+#include "tests/scheduler/scheduler_fixture.h"
+
+namespace tailor::scheduler {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::GoodReport;
+using testing::MakeBundle;
+using testing::NodeWith;
+using json = nlohmann::json;
+
+constexpr uint64_t kGiB = 1ull << 30;
+
+TEST(ExtenderScoresTest, TheBestGetsTenAndTwiceAsSlowAboutHalf) {
+  EXPECT_THAT(ExtenderScores({10, 20, 10.5, 100}), ElementsAre(10, 5, 10, 1));
+  // Scores that are not all positive spread linearly from best to worst.
+  EXPECT_THAT(ExtenderScores({-0.5, 0, -1}), ElementsAre(5, 0, 10));
+  EXPECT_THAT(ExtenderScores({std::numeric_limits<double>::infinity(), 3}), ElementsAre(0, 10));
+  EXPECT_THAT(ExtenderScores({}), ElementsAre());
+}
+
+// Two host classes: "fast-*" nodes with AES-NI where the function runs in 10 ms, "slow-*"
+// nodes without where it took 40 ms. 8 GiB, 4 cores each.
+class KubeExtenderTest : public testing::SchedulerDbTest {
+ protected:
+  void SetUp() override {
+    SchedulerDbTest::SetUp();
+    functions_ = FunctionRegistry::Open(db_path_, dir_.File("data"), {}, clock_).value();
+    ASSERT_TRUE(functions_->Deploy("default", MakeBundle(dir_, "resize", "1"), "").ok());
+    placer_ = Placer::Create({}, nodes_, *functions_, clock_).value();
+    for (const char* id : {"fast-1", "fast-2"}) {
+      ASSERT_TRUE(nodes_.Register(NodeWith(id, 4, 8 * kGiB, {"aes", "avx2"})).ok());
+    }
+    ASSERT_TRUE(nodes_.Register(NodeWith("slow-1", 4, 8 * kGiB, {"avx2"})).ok());
+    const std::string fast = HostClassOf(NodeWith("fast-1", 4, 8 * kGiB, {"aes", "avx2"}).inventory());
+    const std::string slow = HostClassOf(NodeWith("slow-1", 4, 8 * kGiB, {"avx2"}).inventory());
+    for (int i = 0; i < 20; ++i) {
+      placer_->Learn(GoodReport("f" + std::to_string(i), "resize", "fast-1", 1000, 10'000), fast);
+      placer_->Learn(GoodReport("s" + std::to_string(i), "resize", "slow-1", 1000, 40'000), slow);
+    }
+    extender_ = std::make_unique<KubeExtender>(*placer_, KubeExtender::Options{});
+  }
+
+  static std::string Pod(const std::string& labels, const std::string& requests = "{}") {
+    return R"({"metadata":{"name":"p","namespace":"ns","labels":)" + labels +
+           R"(},"spec":{"containers":[{"resources":{"requests":)" + requests + "}}]}}";
+  }
+  static std::string WithNames(const std::string& pod, const std::string& names) {
+    return R"({"Pod":)" + pod + R"(,"Nodes":null,"NodeNames":)" + names + "}";
+  }
+
+  NodeRegistry nodes_{NodeRegistry::Options{}, clock_, nullptr};
+  std::unique_ptr<FunctionRegistry> functions_;
+  std::unique_ptr<Placer> placer_;
+  std::unique_ptr<KubeExtender> extender_;
+};
+
+TEST_F(KubeExtenderTest, FilterRulesOutNodesLackingARequiredFeatureForGood) {
+  const auto answer = extender_->Filter(
+      WithNames(Pod(R"({"tailor.dev/function":"resize","tailor.dev/requires":"aes"})"),
+                R"(["fast-1","slow-1","gpu-7"])"));
+  ASSERT_EQ(answer.http_status, 200);
+  const json r = json::parse(answer.body);
+  EXPECT_EQ(r["Error"], "");
+  EXPECT_TRUE(r["Nodes"].is_null());
+  // gpu-7 is not a node Tailor knows: it passes.
+  EXPECT_EQ(r["NodeNames"], json::array({"fast-1", "gpu-7"}));
+  EXPECT_EQ(r["FailedNodes"], json::object());
+  EXPECT_THAT(r["FailedAndUnresolvableNodes"]["slow-1"].get<std::string>(), HasSubstr("lacks aes"));
+}
+
+TEST_F(KubeExtenderTest, FilterRulesOutNodesSmallerThanThePodsRequests) {
+  const auto answer = extender_->Filter(WithNames(
+      Pod(R"({"tailor.dev/function":"resize"})", R"({"memory":"16Gi"})"), R"(["fast-1"])"));
+  const json r = json::parse(answer.body);
+  EXPECT_EQ(r["NodeNames"], json::array());
+  EXPECT_THAT(r["FailedAndUnresolvableNodes"]["fast-1"].get<std::string>(),
+              HasSubstr("smaller than the allocation"));
+}
+
+TEST_F(KubeExtenderTest, FilterFailsADrainedNodeAsOneThatMayComeBack) {
+  ASSERT_TRUE(nodes_.SetDraining("fast-2", true).ok());
+  const json r = json::parse(
+      extender_->Filter(WithNames(Pod(R"({"tailor.dev/function":"resize"})"), R"(["fast-2"])"))
+          .body);
+  EXPECT_THAT(r["FailedNodes"]["fast-2"].get<std::string>(), HasSubstr("draining"));
+  EXPECT_EQ(r["FailedAndUnresolvableNodes"], json::object());
+}
+
+TEST_F(KubeExtenderTest, APodThatIsNotAFunctionPassesUntouchedInBothModes) {
+  const auto names = extender_->Filter(
+      WithNames(Pod(R"({"app":"web"})"), R"(["slow-1","fast-1"])"));
+  EXPECT_EQ(json::parse(names.body)["NodeNames"], json::array({"slow-1", "fast-1"}));
+  const std::string list =
+      R"({"kind":"NodeList","apiVersion":"v1","metadata":{"resourceVersion":"9"},"items":[)"
+      R"({"metadata":{"name":"slow-1","labels":{"zone":"b"}},"status":{"allocatable":{"cpu":"4"}}},)"
+      R"({"metadata":{"name":"fast-1"}}]})";
+  const json sent = json::parse(list);
+  const json r = json::parse(
+      extender_->Filter(R"({"Pod":)" + Pod(R"({"app":"web"})") + R"(,"Nodes":)" + list + "}")
+          .body);
+  EXPECT_EQ(r["Nodes"], sent);  // sent back as it came, every field kept
+  EXPECT_TRUE(r["NodeNames"].is_null());
+  const json scores = json::parse(
+      extender_->Prioritize(WithNames(Pod(R"({"app":"web"})"), R"(["slow-1","fast-1"])")).body);
+  EXPECT_EQ(scores, json::parse(R"([{"Host":"slow-1","Score":0},{"Host":"fast-1","Score":0}])"));
+}
+
+TEST_F(KubeExtenderTest, AFullNodeListKeepsOnlyThePassingNodes) {
+  const std::string list =
+      R"({"items":[{"metadata":{"name":"slow-1"}},{"metadata":{"name":"fast-1","uid":"u1"}}]})";
+  const json r = json::parse(
+      extender_
+          ->Filter(R"({"Pod":)" +
+                   Pod(R"({"tailor.dev/function":"resize","tailor.dev/requires":"aes"})") +
+                   R"(,"Nodes":)" + list + "}")
+          .body);
+  EXPECT_EQ(r["Nodes"]["items"], json::parse(R"([{"metadata":{"name":"fast-1","uid":"u1"}}])"));
+  EXPECT_THAT(r["FailedAndUnresolvableNodes"]["slow-1"].get<std::string>(), HasSubstr("lacks aes"));
+}
+
+TEST_F(KubeExtenderTest, ProblemsAreSaidInErrorWithStatus200) {
+  const auto unknown = extender_->Filter(
+      WithNames(Pod(R"({"tailor.dev/function":"nope"})"), R"(["fast-1"])"));
+  EXPECT_EQ(unknown.http_status, 200);
+  EXPECT_THAT(json::parse(unknown.body)["Error"].get<std::string>(),
+              HasSubstr("pod ns/p: function 'nope' is not deployed"));
+  const auto bad = extender_->Filter("{");
+  EXPECT_EQ(bad.http_status, 200);
+  EXPECT_THAT(json::parse(bad.body)["Error"].get<std::string>(), HasSubstr("not a JSON object"));
+  // Prioritize has no Error field: a bad body is a 400; an unknown function scores nothing.
+  EXPECT_EQ(extender_->Prioritize("{").http_status, 400);
+  const auto zero = extender_->Prioritize(
+      WithNames(Pod(R"({"tailor.dev/function":"nope"})"), R"(["fast-1"])"));
+  EXPECT_EQ(zero.http_status, 200);
+  EXPECT_EQ(json::parse(zero.body), json::parse(R"([{"Host":"fast-1","Score":0}])"));
+}
+
+TEST_F(KubeExtenderTest, PrioritizeFavoursTheClassTheFunctionRunsFasterOn) {
+  const json r = json::parse(
+      extender_
+          ->Prioritize(WithNames(Pod(R"({"tailor.dev/function":"resize"})"),
+                                 R"(["slow-1","fast-1","fast-2","gpu-7"])"))
+          .body);
+  ASSERT_EQ(r.size(), 4u);
+  std::map<std::string, int64_t> score;
+  for (const auto& h : r) score[h["Host"]] = h["Score"];
+  EXPECT_EQ(score["fast-1"], 10);
+  EXPECT_EQ(score["fast-2"], 10);
+  EXPECT_GE(score["slow-1"], 1);
+  EXPECT_LE(score["slow-1"], 4);  // about 4x slower
+  // The unknown node scores the known nodes' mean: neither failed nor favoured.
+  EXPECT_EQ(score["gpu-7"], (20 + score["slow-1"]) / 3);
+}
+
+TEST_F(KubeExtenderTest, PrioritizeFollowsTheLoadTailorsOwnPlacementsPutOnANode) {
+  // Two placements through Place hold 2 of fast-1's 4 cores: fast-2, idle, now ranks first
+  // (this function showed no load sensitivity yet, so both score alike: the less loaded node
+  // comes first, as Place would choose it).
+  PlaceInput in;
+  in.function_name = "resize";
+  in.candidate_node_ids = {"fast-1"};
+  ASSERT_TRUE(placer_->Place(in).ok());
+  ASSERT_TRUE(placer_->Place(in).ok());
+  auto ranking = placer_->Rank({.function_name = "resize"});
+  ASSERT_TRUE(ranking.ok()) << ranking.status();
+  ASSERT_EQ(ranking->nodes.size(), 3u);
+  EXPECT_EQ(ranking->nodes[0].node_id, "fast-2");
+  EXPECT_EQ(ranking->nodes[1].node_id, "fast-1");
+  EXPECT_EQ(ranking->nodes[2].node_id, "slow-1");
+  EXPECT_NEAR(ranking->nodes[2].predicted_duration_ms, 40, 8);
+}
+
+TEST_F(KubeExtenderTest, RankWithNoEligibleNodeGivesEveryNodesReason) {
+  auto ranking = placer_->Rank({.function_name = "resize",
+                                .candidate_node_ids = {"slow-1", "fast-1"},
+                                .required_features = {"avx512f"}});
+  ASSERT_TRUE(ranking.ok()) << ranking.status();
+  ASSERT_EQ(ranking->nodes.size(), 2u);
+  for (const auto& n : ranking->nodes) {
+    EXPECT_FALSE(n.eligible);
+    EXPECT_EQ(n.why, models::Ineligible::kLacksFeature);
+    EXPECT_EQ(n.reason, "lacks avx512f");
+  }
+  EXPECT_EQ(placer_->Rank({.function_name = "nope"}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(placer_->Rank({.function_name = "resize", .policy = "nope"}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tailor::scheduler

@@ -1,0 +1,115 @@
+#include "scheduler/kube_pod.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace tailor::scheduler {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// ExtenderArgs as kube-scheduler sends it with nodeCacheCapable: true.
+std::string ArgsWithNames(const std::string& pod) {
+  return R"({"Pod":)" + pod + R"(,"Nodes":null,"NodeNames":["n1","n2"]})";
+}
+
+constexpr char kFunctionPod[] = R"({
+  "metadata": {"name": "resize-7f9", "namespace": "faas",
+               "labels": {"tailor.dev/function": "resize", "app": "x"},
+               "annotations": {"tailor.dev/function-version": "3",
+                               "tailor.dev/requires": "aes, avx2"}},
+  "spec": {
+    "containers": [
+      {"name": "fn", "resources": {"requests": {"cpu": "500m", "memory": "128Mi"},
+                                   "limits": {"cpu": "2", "memory": "1Gi"}}},
+      {"name": "proxy", "resources": {"requests": {"cpu": "100m", "memory": "32Mi"}}}],
+    "initContainers": [
+      {"name": "warm", "resources": {"requests": {"cpu": "1", "memory": "64Mi"}}}],
+    "overhead": {"memory": "16Mi"}
+  }})";
+
+TEST(KubePodTest, ReadsTheFunctionVersionFeaturesAndRequests) {
+  auto args = ParseExtenderArgs(ArgsWithNames(kFunctionPod));
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->pod.namespace_name, "faas/resize-7f9");
+  EXPECT_EQ(args->pod.function, "resize");
+  EXPECT_EQ(args->pod.version, "3");
+  EXPECT_THAT(args->pod.required_features, ElementsAre("aes", "avx2"));
+  // Containers sum to 600m and 160 MiB; the init container's 1000m is larger; plus overhead.
+  EXPECT_EQ(args->pod.requests.cpu_millicores, 1000u);
+  EXPECT_EQ(args->pod.requests.memory_limit_bytes, (160ull + 16) << 20);
+  EXPECT_TRUE(args->node_cache_capable);
+  EXPECT_THAT(args->node_names, ElementsAre("n1", "n2"));
+}
+
+TEST(KubePodTest, AFunctionNamedByAnAnnotationAndKeysInAnyCaseAreRead) {
+  auto args = ParseExtenderArgs(
+      R"({"pod":{"metadata":{"name":"p","annotations":{"tailor.dev/function":"f"}}},)"
+      R"("nodenames":["a"]})");
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->pod.function, "f");
+  EXPECT_EQ(args->pod.requests.cpu_millicores, 0u);  // no requests: BestEffort
+  EXPECT_THAT(args->node_names, ElementsAre("a"));
+}
+
+TEST(KubePodTest, APodWithoutTheLabelIsNotAFunction) {
+  auto args = ParseExtenderArgs(ArgsWithNames(
+      R"({"metadata":{"name":"web","labels":{"app":"web"}},)"
+      R"("spec":{"containers":[{"resources":{"requests":{"cpu":"not-checked"}}}]}})"));
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_TRUE(args->pod.function.empty());
+}
+
+TEST(KubePodTest, ANodeListIsKeptToBeSentBack) {
+  auto args = ParseExtenderArgs(
+      R"({"Pod":{"metadata":{"name":"p"}},"Nodes":{"kind":"NodeList","apiVersion":"v1",)"
+      R"("metadata":{},"items":[{"metadata":{"name":"n1","labels":{"zone":"a"}}},)"
+      R"({"metadata":{"name":"n2"}}]},"NodeNames":null})");
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_FALSE(args->node_cache_capable);
+  EXPECT_THAT(args->node_names, ElementsAre("n1", "n2"));
+  EXPECT_EQ(args->node_list["items"][0]["metadata"]["labels"]["zone"], "a");
+}
+
+TEST(KubePodTest, MalformedArgumentsAreRefusedNamingTheField) {
+  struct Case {
+    std::string body, field;
+  };
+  const std::string pod = R"({"metadata":{"name":"p","labels":{"tailor.dev/function":"f"}}})";
+  const Case cases[] = {
+      {"not json", "body"},
+      {"[]", "body"},
+      {R"({"NodeNames":["a"]})", "Pod"},
+      {R"({"Pod":)" + pod + "}", "Nodes"},
+      {R"({"Pod":)" + pod + R"(,"NodeNames":[""]})", "NodeNames[0]"},
+      {R"({"Pod":)" + pod + R"(,"NodeNames":[7]})", "NodeNames[0]"},
+      {R"({"Pod":)" + pod + R"(,"Nodes":{"items":[{"metadata":{}}]}})",
+       "Nodes.items[0].metadata.name"},
+      {R"({"Pod":{"metadata":{"labels":{"tailor.dev/function":"../x"}}},"NodeNames":[]})",
+       "tailor.dev/function"},
+      {R"({"Pod":{"metadata":{"labels":{"tailor.dev/function":"f","tailor.dev/requires":"AES"}}},"NodeNames":[]})",
+       "tailor.dev/requires"},
+      {R"({"Pod":{"metadata":{"labels":{"tailor.dev/function":"f"}},"spec":{"containers":[)"
+       R"({"resources":{"requests":{"memory":"lots"}}}]}},"NodeNames":[]})",
+       "Pod.spec.containers[0].resources.requests.memory"},
+  };
+  for (const auto& c : cases) {
+    auto args = ParseExtenderArgs(c.body);
+    ASSERT_FALSE(args.ok()) << c.body;
+    EXPECT_EQ(args.status().code(), StatusCode::kInvalidArgument) << c.body;
+    EXPECT_EQ(args.status().field(), c.field) << c.body << ": " << args.status();
+  }
+}
+
+TEST(KubePodTest, MoreNodesThanTheLimitAreRefused) {
+  std::string names = "[";
+  for (int i = 0; i <= 10'000; ++i) names += (i ? ",\"n" : "\"n") + std::to_string(i) + "\"";
+  names += "]";
+  auto args = ParseExtenderArgs(R"({"Pod":{"metadata":{}},"NodeNames":)" + names + "}");
+  ASSERT_FALSE(args.ok());
+  EXPECT_THAT(args.status().message(), HasSubstr("10000"));
+}
+
+}  // namespace
+}  // namespace tailor::scheduler
