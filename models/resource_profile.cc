@@ -48,7 +48,8 @@ void ResourceProfiles::Observe(const RunObservation& run, double llc_miss_ratio)
     p.peaks.Add(static_cast<double>(run.peak_memory_bytes));
   }
   p.p95_peak = p.peaks.weight() > 0 ? p.peaks.Quantile(0.95) : 0;  // off the decision path
-  if (run.wall_ms > 0 && run.succeeded && std::isfinite(run.cpu_ms)) {
+  // CPU time 0 is a report that did not measure it (a platform's), not a run that needed none.
+  if (run.wall_ms > 0 && run.succeeded && std::isfinite(run.cpu_ms) && run.cpu_ms > 0) {
     p.cpu_ratio_weight = 0.95 * p.cpu_ratio_weight + 1;
     p.cpu_ratio += (CpuDemand(run) - p.cpu_ratio) / p.cpu_ratio_weight;
   }

@@ -105,6 +105,8 @@ void CheckReportTimes(FieldCheck& c, const v1::RunReport& r) {
       .InRange("start_unix_ms", r.start_unix_ms(), 0, kMaxUnixMs)
       .InRange("end_unix_ms", r.end_unix_ms(), 0, kMaxUnixMs)
       .Require(r.end_unix_ms() >= r.start_unix_ms(), "end_unix_ms", "is before start_unix_ms")
+      .Require(r.outcome() != v1::RUN_OUTCOME_SUCCEEDED || r.wall_time_us() > 0, "wall_time_us",
+               "is required (more than 0) for a SUCCEEDED run: it is what Tailor learns from")
       .Require(r.cpu_throttled_periods() <= r.cpu_periods(), "cpu_throttled_periods",
                "is more than cpu_periods");
   if (c.ok() && r.start_unix_ms() > 0 && r.end_unix_ms() > 0) {

@@ -427,6 +427,24 @@ TEST(ResourceProfilesTest, AThrottledRunRaisesTheQuotaAndAnUnthrottledOneSizesIt
   EXPECT_EQ(single.Advise(one).cpu_millicores, 1000u);
 }
 
+TEST(ResourceProfilesTest, ReportsThatMeasuredNeitherCpuNorMemoryLeaveTheAllocationAlone) {
+  // A platform's report may carry only the required fields: wall time, no CPU time, no peak.
+  ResourceProfiles profiles;
+  FunctionInfo fn;
+  fn.name = "platform-fn";
+  fn.memory_hint_bytes = 512ull << 20;
+  const Allocation before = profiles.Advise(fn);
+  for (int i = 0; i < 40; ++i) {
+    RunObservation o;
+    o.function = "platform-fn";
+    o.wall_ms = 120;
+    o.succeeded = true;
+    profiles.Observe(o);
+  }
+  EXPECT_EQ(profiles.Advise(fn).cpu_millicores, before.cpu_millicores);
+  EXPECT_EQ(profiles.Advise(fn).memory_limit_bytes, before.memory_limit_bytes);
+}
+
 TEST(ResourceProfilesTest, APeakAtItsLimitWithoutAnOomKillHoldsTheLimitInsteadOfRatchetingUp) {
   ResourceProfiles profiles;
   FunctionInfo fn;

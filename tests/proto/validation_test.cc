@@ -32,6 +32,21 @@ TEST(RunReportValidationTest, AWholePlausibleReportPasses) {
   EXPECT_TRUE(ValidateRunReport(GoodReport()).ok()) << ValidateRunReport(GoodReport());
 }
 
+TEST(RunReportValidationTest, APlatformsReportNeedsOnlyTheDocumentedFields) {
+  v1::RunReport r;
+  r.set_invocation_id("run-1");
+  r.set_function_name("resize");
+  r.set_node_id("n1");
+  r.set_outcome(v1::RUN_OUTCOME_SUCCEEDED);
+  r.set_wall_time_us(12'000);
+  EXPECT_TRUE(ValidateRunReport(r).ok()) << ValidateRunReport(r);
+  // A failed run needs no wall time.
+  r.set_outcome(v1::RUN_OUTCOME_FUNCTION_ERROR);
+  r.set_exit_code(1);
+  r.clear_wall_time_us();
+  EXPECT_TRUE(ValidateRunReport(r).ok()) << ValidateRunReport(r);
+}
+
 TEST(RunReportValidationTest, EachImpossibleFieldIsRefusedByName) {
   struct Case {
     std::function<void(v1::RunReport&)> spoil;
@@ -48,6 +63,7 @@ TEST(RunReportValidationTest, EachImpossibleFieldIsRefusedByName) {
       {[](auto& r) { r.set_exit_code(3); }, "report.outcome"},  // SUCCEEDED with exit 3
       {[](auto& r) { r.set_end_unix_ms(r.start_unix_ms() - 1); }, "report.end_unix_ms"},
       {[](auto& r) { r.set_wall_time_us(-5); }, "report.wall_time_us"},
+      {[](auto& r) { r.clear_wall_time_us(); }, "report.wall_time_us"},  // SUCCEEDED needs it
       {[](auto& r) { r.set_wall_time_us(10'000'000); }, "report.wall_time_us"},  // > end-start
       {[](auto& r) { r.set_user_cpu_us(std::numeric_limits<int64_t>::max()); },
        "report.user_cpu_us"},
