@@ -251,6 +251,31 @@ Status ValidatePlaceRequest(const v1::PlaceRequest& r) {
   return c.status();
 }
 
+Status ValidateRegisterFunctionRequest(const v1::RegisterFunctionRequest& r) {
+  constexpr uint64_t kMaxMemoryBytes = uint64_t{1} << 50;  // as a manifest's
+  FieldCheck c;
+  c.Name("name", NameKind::kFunction, r.name())
+      .Name("version", NameKind::kVersion, r.version())
+      .InRange("timeout_ms", r.timeout_ms(), 1, kMaxTimeoutMs)
+      .AtMost("memory_hint_bytes", r.memory_hint_bytes(), kMaxMemoryBytes)
+      .AtMost("max_memory_bytes", r.max_memory_bytes(), kMaxMemoryBytes)
+      .Require(r.max_memory_bytes() == 0 || r.memory_hint_bytes() <= r.max_memory_bytes(),
+               "memory_hint_bytes", "is larger than max_memory_bytes")
+      .AtMost("latency_target_ms", r.latency_target_ms(), kMaxTimeoutMs)
+      .AtMost("prefers", static_cast<uint64_t>(r.prefers_size()), 16)
+      .AtMost("required_features", static_cast<uint64_t>(r.required_features_size()), 64)
+      .Name("tenant", NameKind::kTenant, r.tenant(), /*optional=*/true);
+  for (const auto* list : {&r.prefers(), &r.required_features()}) {
+    const char* field = list == &r.prefers() ? "prefers" : "required_features";
+    for (int i = 0; i < list->size() && c.ok(); ++i) {
+      c.Require(IsFeatureName((*list)[i]), std::string(field) + "[" + std::to_string(i) + "]",
+                "must be a CPU feature name (1..32 characters of [a-z0-9_]), got " +
+                    Excerpt((*list)[i]));
+    }
+  }
+  return c.status();
+}
+
 Status ValidateRankRequest(const v1::RankRequest& r) {
   FieldCheck c;
   CheckPlacementTarget(c, r.function_name(), r.function_version(), r.candidate_node_ids(),

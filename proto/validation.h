@@ -19,6 +19,7 @@
 #include "tailor/v1/gateway.pb.h"
 #include "tailor/v1/membership.pb.h"
 #include "tailor/v1/placement.pb.h"
+#include "tailor/v1/registry.pb.h"
 #include "tailor/v1/run_report.pb.h"
 
 namespace tailor {
@@ -43,6 +44,7 @@ Status ValidateHeartbeatRequest(const v1::HeartbeatRequest& request);
 // and figures within bounds and in order.
 Status ValidateRunReport(const v1::RunReport& report, std::string_view prefix = "report");
 Status ValidateRankRequest(const v1::RankRequest& r);
+Status ValidateRegisterFunctionRequest(const v1::RegisterFunctionRequest& r);
 Status ValidatePlaceRequest(const v1::PlaceRequest& request);
 Status ValidateGatewayInvokeRequest(const v1::GatewayInvokeRequest& request);
 Status ValidateAgentInvokeRequest(const v1::InvokeRequest& request);

@@ -33,6 +33,8 @@ bool RoleAllows(Role role, Action action) {
       return role == Role::kAdmin || role == Role::kPlatform;
     case Action::kExplain:
       return role == Role::kAdmin || role == Role::kPlatform || role == Role::kReader;
+    case Action::kRegisterFunction:
+      return role == Role::kAdmin || role == Role::kDeployer || role == Role::kPlatform;
   }
   return false;
 }
@@ -43,7 +45,7 @@ std::string_view ActionName(Action action) {
   static constexpr std::string_view kNames[] = {
       "node_self",     "fetch_bundle",   "list_nodes",      "manage_nodes", "manage_tokens",
       "deploy",        "list_functions", "callback_secret", "invoke",       "read_results",
-      "read_profiles", "place",          "explain",         "whoami"};
+      "read_profiles", "place",          "explain",         "whoami",       "register_function"};
   return kNames[static_cast<int>(action)];
 }
 

@@ -18,6 +18,7 @@
 //   kPlace           admin, platform (Place, Report, CancelPlacement)
 //   kExplain         admin, platform, reader (Explain, ListDecisions)
 //   kWhoAmI          everyone authenticated
+//   kRegisterFunction admin, deployer, platform (placement-only functions: RegisterFunction)
 //
 // Missing or wrong credentials: UNAUTHENTICATED. A known identity without the role:
 // PERMISSION_DENIED. Objects of another tenant are answered as if they did not exist
@@ -57,6 +58,7 @@ enum class Action {
   kPlace,
   kExplain,
   kWhoAmI,
+  kRegisterFunction,
 };
 std::string_view ActionName(Action action);
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 
@@ -18,7 +19,7 @@ namespace fs = std::filesystem;
 constexpr char kColumns[] =
     "name, version, digest, size_bytes, entrypoint, timeout_ms, memory_hint_bytes, idempotent, "
     "deployed_unix_ms, removed_unix_ms, latency_target_ms, max_memory_bytes, max_output_bytes, "
-    "tenant, prefers";
+    "tenant, prefers, requires";
 
 v1::FunctionVersion FromRow(const SqliteStatement& row) {
   v1::FunctionVersion f;
@@ -40,7 +41,34 @@ v1::FunctionVersion FromRow(const SqliteStatement& row) {
   for (auto feature : SplitString(prefers, ',')) {
     if (!feature.empty()) f.add_prefers(std::string(feature));
   }
+  const std::string requires_text = row.ColumnText(15);
+  for (auto feature : SplitString(requires_text, ',')) {
+    if (!feature.empty()) f.add_required_features(std::string(feature));
+  }
+  f.set_placement_only(f.digest().empty());
   return f;
+}
+
+std::string CommaJoined(const google::protobuf::RepeatedPtrField<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+// Sorted and unique, as a manifest's prefers are.
+void SortedUnique(google::protobuf::RepeatedPtrField<std::string>& items) {
+  std::sort(items.begin(), items.end());
+  items.erase(std::unique(items.begin(), items.end()), items.end());
+}
+
+// Whether a stored placement-only version was registered with these same fields.
+bool SameRegistration(const v1::FunctionVersion& a, const v1::FunctionVersion& b) {
+  return a.placement_only() && a.timeout_ms() == b.timeout_ms() &&
+         a.memory_hint_bytes() == b.memory_hint_bytes() &&
+         a.max_memory_bytes() == b.max_memory_bytes() &&
+         a.latency_target_ms() == b.latency_target_ms() &&
+         CommaJoined(a.prefers()) == CommaJoined(b.prefers()) &&
+         CommaJoined(a.required_features()) == CommaJoined(b.required_features());
 }
 
 }  // namespace
@@ -94,28 +122,24 @@ Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view ten
     return InvalidArgumentError(std::string(entry.status().message())).WithField("entrypoint");
   }
 
-  std::lock_guard lock(mu_);
-  TAILOR_RETURN_IF_ERROR(CheckNameFreeLocked(manifest.name, tenant));
-  {
-    TAILOR_ASSIGN_OR_RETURN(auto q, db_->Prepare(std::string("SELECT ") + kColumns +
-                                                 " FROM functions WHERE name = ?1 AND version = ?2"));
-    q.Bind(1, manifest.name).Bind(2, manifest.version);
-    TAILOR_ASSIGN_OR_RETURN(bool found, q.Step());
-    if (found) {
-      v1::FunctionVersion existing = FromRow(q);
-      if (existing.digest() != digest) {
-        return AlreadyExistsError("function '" + manifest.name + "' version '" +
-                                  manifest.version +
-                                  "' is already deployed with different contents; versions "
-                                  "are immutable, bump the version in tailor.toml");
-      }
-      if (!existing.removed()) return Deployed{existing, true};
-    }
-  }
+  // The archive is written before the lock is taken, so a deploy's disk write never holds up
+  // a placement's Resolve. Content-addressed: writing the same bytes twice is harmless.
   if (!PathExists(BundlePath(digest))) {
     TAILOR_RETURN_IF_ERROR(WriteFileAtomically(BundlePath(digest), archive));
   }
-  ForgetLocked(manifest.name);
+  std::lock_guard lock(mu_);
+  TAILOR_RETURN_IF_ERROR(CheckNameFreeLocked(manifest.name, tenant));
+  TAILOR_ASSIGN_OR_RETURN(auto existing, FindLocked(manifest.name, manifest.version));
+  if (existing) {
+    if (existing->digest() != digest) {
+      return AlreadyExistsError("function '" + manifest.name + "' version '" + manifest.version +
+                                "' is already " +
+                                (existing->placement_only() ? "registered for placement only"
+                                                            : "deployed with different contents") +
+                                "; versions are immutable, bump the version in tailor.toml");
+    }
+    if (!existing->removed()) return Deployed{*existing, true};
+  }
   v1::FunctionVersion f;
   f.set_name(manifest.name);
   f.set_version(manifest.version);
@@ -129,16 +153,66 @@ Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view ten
   f.set_max_memory_bytes(manifest.max_memory_bytes);
   f.set_max_output_bytes(manifest.max_output_bytes);
   f.set_tenant(std::string(tenant));
-  std::string prefers;
-  for (const auto& feature : manifest.prefers) {
-    f.add_prefers(feature);
-    prefers += (prefers.empty() ? "" : ",") + feature;
+  for (const auto& feature : manifest.prefers) f.add_prefers(feature);
+  f.set_deployed_unix_ms(ToUnixMillis(clock_.WallNow()));
+  TAILOR_RETURN_IF_ERROR(InsertLocked(f));
+  log::Info("function deployed", {{"function", f.name()},
+                                  {"version", f.version()},
+                                  {"tenant", f.tenant()},
+                                  {"digest", digest}});
+  return Deployed{f, false};
+}
+
+Result<FunctionRegistry::Deployed> FunctionRegistry::Register(
+    std::string_view tenant, const v1::RegisterFunctionRequest& r) {
+  v1::FunctionVersion f;
+  f.set_name(r.name());
+  f.set_version(r.version());
+  f.set_timeout_ms(r.timeout_ms());
+  f.set_memory_hint_bytes(r.memory_hint_bytes());
+  f.set_max_memory_bytes(r.max_memory_bytes());
+  f.set_latency_target_ms(r.latency_target_ms());
+  f.set_tenant(std::string(tenant));
+  f.set_placement_only(true);
+  *f.mutable_prefers() = r.prefers();
+  *f.mutable_required_features() = r.required_features();
+  SortedUnique(*f.mutable_prefers());
+  SortedUnique(*f.mutable_required_features());
+
+  std::lock_guard lock(mu_);
+  TAILOR_RETURN_IF_ERROR(CheckNameFreeLocked(f.name(), tenant));
+  TAILOR_ASSIGN_OR_RETURN(auto existing, FindLocked(f.name(), f.version()));
+  if (existing && !existing->removed()) {
+    if (SameRegistration(*existing, f)) return Deployed{*existing, true};
+    return AlreadyExistsError("function '" + f.name() + "' version '" + f.version() +
+                              "' is already " +
+                              (existing->placement_only() ? "registered with other fields"
+                                                          : "deployed with a bundle") +
+                              "; versions are immutable, register a new version");
   }
   f.set_deployed_unix_ms(ToUnixMillis(clock_.WallNow()));
+  TAILOR_RETURN_IF_ERROR(InsertLocked(f));
+  log::Info("function registered for placement only",
+            {{"function", f.name()}, {"version", f.version()}, {"tenant", f.tenant()}});
+  return Deployed{f, false};
+}
+
+Result<std::optional<v1::FunctionVersion>> FunctionRegistry::FindLocked(
+    const std::string& name, const std::string& version) {
+  TAILOR_ASSIGN_OR_RETURN(auto q, db_->Prepare(std::string("SELECT ") + kColumns +
+                                               " FROM functions WHERE name = ?1 AND version = ?2"));
+  q.Bind(1, name).Bind(2, version);
+  TAILOR_ASSIGN_OR_RETURN(bool found, q.Step());
+  if (!found) return std::optional<v1::FunctionVersion>();
+  return std::optional<v1::FunctionVersion>(FromRow(q));
+}
+
+Status FunctionRegistry::InsertLocked(const v1::FunctionVersion& f) {
+  ForgetLocked(f.name());
   TAILOR_ASSIGN_OR_RETURN(
-      auto ins,
-      db_->Prepare(std::string("INSERT OR REPLACE INTO functions (") + kColumns +
-                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, ?13, ?14)"));
+      auto ins, db_->Prepare(std::string("INSERT OR REPLACE INTO functions (") + kColumns +
+                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, "
+                             "?13, ?14, ?15)"));
   ins.Bind(1, f.name()).Bind(2, f.version()).Bind(3, f.digest());
   ins.Bind(4, static_cast<int64_t>(f.size_bytes())).Bind(5, f.entrypoint());
   ins.Bind(6, static_cast<int64_t>(f.timeout_ms()));
@@ -146,13 +220,9 @@ Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view ten
   ins.Bind(8, static_cast<int64_t>(f.idempotent() ? 1 : 0)).Bind(9, f.deployed_unix_ms());
   ins.Bind(10, static_cast<int64_t>(f.latency_target_ms()));
   ins.Bind(11, static_cast<int64_t>(f.max_memory_bytes()));
-  ins.Bind(12, static_cast<int64_t>(f.max_output_bytes())).Bind(13, f.tenant()).Bind(14, prefers);
-  TAILOR_RETURN_IF_ERROR(ins.Run());
-  log::Info("function deployed", {{"function", f.name()},
-                                  {"version", f.version()},
-                                  {"tenant", f.tenant()},
-                                  {"digest", digest}});
-  return Deployed{f, false};
+  ins.Bind(12, static_cast<int64_t>(f.max_output_bytes())).Bind(13, f.tenant());
+  ins.Bind(14, CommaJoined(f.prefers())).Bind(15, CommaJoined(f.required_features()));
+  return ins.Run();
 }
 
 std::vector<v1::FunctionVersion> FunctionRegistry::List(bool include_removed) {
@@ -167,6 +237,7 @@ std::vector<v1::FunctionVersion> FunctionRegistry::List(bool include_removed) {
 }
 
 void FunctionRegistry::ForgetLocked(const std::string& name) {
+  std::unique_lock cache(cache_mu_);
   const std::string prefix = name + std::string(1, '\0');
   for (auto it = resolved_.lower_bound(prefix);
        it != resolved_.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
@@ -176,15 +247,19 @@ void FunctionRegistry::ForgetLocked(const std::string& name) {
 
 Result<v1::FunctionVersion> FunctionRegistry::Resolve(const std::string& name,
                                                       const std::string& version) {
-  std::lock_guard lock(mu_);
   std::string key = name;
   key += '\0';
   key += version;
-  if (auto it = resolved_.find(key); it != resolved_.end()) return it->second;
+  {
+    std::shared_lock cached(cache_mu_);
+    if (auto it = resolved_.find(key); it != resolved_.end()) return it->second;
+  }
+  std::lock_guard lock(mu_);
   auto result = ResolveLocked(name, version);
   // Only definite answers are kept: a database error is retried next time.
   if (result.ok() || result.status().code() == StatusCode::kNotFound ||
       result.status().code() == StatusCode::kFailedPrecondition) {
+    std::unique_lock cache(cache_mu_);
     resolved_.emplace(std::move(key), result);
   }
   return result;

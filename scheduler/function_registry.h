@@ -5,7 +5,8 @@
 // is an executable inside the bundle. The archive is then kept content-addressed as
 // <data_dir>/bundles/<sha256>.tar.gz (written atomically) and its version recorded in SQLite.
 // Deploying the same bytes again is a no-op; the same name and version with other contents is
-// ALREADY_EXISTS (versions are immutable). Remove() marks every version removed: it can no
+// ALREADY_EXISTS (versions are immutable). Register() records a version with no bundle, for a
+// platform that runs the function itself (placement only). Remove() marks every version removed: it can no
 // longer be resolved for new invocations, while its runs and profile stay. Resolve() is served
 // from memory once a name was looked up, so placing does not query SQLite.
 //
@@ -15,6 +16,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +47,10 @@ class FunctionRegistry {
   // errors; a name another tenant uses is ALREADY_EXISTS (names are unique in the cluster).
   Result<Deployed> Deploy(std::string_view tenant, std::string_view archive,
                           std::string_view expected_sha256);
+  // Registers a function for placement only (no bundle) into `tenant`; `function` must be
+  // validated (ValidateRegisterFunctionRequest). The same version with the same fields again
+  // is unchanged; with others, or over a deployed bundle, ALREADY_EXISTS.
+  Result<Deployed> Register(std::string_view tenant, const v1::RegisterFunctionRequest& function);
 
   std::vector<v1::FunctionVersion> List(bool include_removed);
   // Newest (by deploy time) non-removed version when `version` is empty. NOT_FOUND for an
@@ -71,6 +78,11 @@ class FunctionRegistry {
   Result<v1::FunctionVersion> ResolveLocked(const std::string& name, const std::string& version);
   // REQUIRES: mu_ held. ALREADY_EXISTS when another tenant deployed `name`.
   Status CheckNameFreeLocked(const std::string& name, std::string_view tenant);
+  // REQUIRES: mu_ held. The stored version, if any (removed or not).
+  Result<std::optional<v1::FunctionVersion>> FindLocked(const std::string& name,
+                                                        const std::string& version);
+  // REQUIRES: mu_ held. Stores `f` as a live version (replacing a removed one).
+  Status InsertLocked(const v1::FunctionVersion& f);
   // REQUIRES: mu_ held. NOT_FOUND when no version of `name` was ever deployed.
   Status CheckDeployedLocked(const std::string& name);
 
@@ -78,9 +90,12 @@ class FunctionRegistry {
   const std::string bundles_dir_;
   const Options options_;
   const Clock& clock_;
-  std::mutex mu_;
-  // Resolve answers from memory after the first lookup: every placement resolves its function.
-  // Keyed by "name\0version" ("name\0" for the newest); dropped for a name on Deploy/Remove.
+  std::mutex mu_;  // the database; held across a deploy's or removal's SQLite writes
+  // Resolve answers from memory after the first lookup: every placement resolves its function,
+  // taking only cache_mu_ (shared), never mu_, so a deploy's writes do not hold placements up.
+  // Keyed by "name\0version" ("name\0" for the newest); dropped for a name on Deploy/Remove
+  // (while mu_ is held: lock order mu_, then cache_mu_).
+  std::shared_mutex cache_mu_;
   std::map<std::string, Result<v1::FunctionVersion>> resolved_;
   // REQUIRES: mu_ held.
   void ForgetLocked(const std::string& name);

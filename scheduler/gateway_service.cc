@@ -26,6 +26,12 @@ Result<std::string> GatewayServiceImpl::CheckRequest(const Identity& who,
   TAILOR_ASSIGN_OR_RETURN(auto fn,
                           functions_.Resolve(request.function_name(), request.function_version()));
   TAILOR_RETURN_IF_ERROR(CheckSees(who, fn.tenant(), fn.name()));
+  if (fn.placement_only()) {
+    return FailedPreconditionError("function '" + fn.name() + "' version '" + fn.version() +
+                                   "' is registered for placement only: its platform runs it, "
+                                   "Tailor has no executable to invoke")
+        .WithField("function_name");
+  }
   return fn.tenant();
 }
 

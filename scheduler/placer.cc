@@ -43,7 +43,11 @@ models::PlacementRequest RequestOf(const PlaceInput& input, const v1::FunctionVe
   models::PlacementRequest request;
   request.function = InfoOf(fn);
   request.payload_bytes = input.payload_bytes;
+  // The call's required features and those the function was registered with.
   request.required_features = input.required_features;
+  request.required_features.insert(request.required_features.end(), fn.required_features().begin(),
+                                   fn.required_features().end());
+  request.required_features = Sorted(std::move(request.required_features));
   request.allowed_node_ids = Sorted(input.candidate_node_ids);
   request.excluded_node_ids = Sorted(input.exclude_node_ids);
   request.fixed_allocation = input.allocation;

@@ -4,6 +4,7 @@
 #include "common/hmac.h"
 #include "common/names.h"
 #include "proto/grpc_status.h"
+#include "proto/validation.h"
 
 namespace tailor::scheduler {
 
@@ -16,10 +17,11 @@ Status RegistryServiceImpl::CheckOwnFunction(const Identity& who, const std::str
 
 namespace {
 
-// The tenant a deploy goes into: the caller's own, or any an admin names.
-Result<std::string> DeployTenant(const Identity& who, const std::string& requested) {
+// The tenant a deploy goes into: the caller's own, or any an admin (or platform) names.
+Result<std::string> DeployTenant(const Identity& who, const std::string& requested,
+                                 std::string_view field = "header.tenant") {
   if (requested.empty()) return HomeTenant(who);
-  TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kTenant, requested, "header.tenant"));
+  TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kTenant, requested, field));
   if (!SeesTenant(who, requested)) {
     return PermissionDeniedError(who.Describe() + " may not deploy into tenant " + requested);
   }
@@ -72,6 +74,21 @@ grpc::Status RegistryServiceImpl::Deploy(grpc::ServerContext* context,
   if (!deployed.ok()) return ToGrpcStatus(deployed.status());
   *response->mutable_function() = deployed->function;
   response->set_unchanged(deployed->unchanged);
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryServiceImpl::RegisterFunction(grpc::ServerContext* context,
+                                                   const v1::RegisterFunctionRequest* request,
+                                                   v1::DeployResponse* response) {
+  auto who = authorizer_.Check(*context, Action::kRegisterFunction);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (Status s = ValidateRegisterFunctionRequest(*request); !s.ok()) return ToGrpcStatus(s);
+  auto tenant = DeployTenant(*who, request->tenant(), "tenant");
+  if (!tenant.ok()) return ToGrpcStatus(tenant.status());
+  auto registered = registry_.Register(*tenant, *request);
+  if (!registered.ok()) return ToGrpcStatus(registered.status());
+  *response->mutable_function() = registered->function;
+  response->set_unchanged(registered->unchanged);
   return grpc::Status::OK;
 }
 

@@ -3,7 +3,8 @@
 // reading further); FetchBundle streams archives out in 1 MiB chunks.
 //
 // Access (authorizer.h): deploy, remove and callback secrets need a deployer, in its own
-// tenant (an admin names any); listing shows the tenants the caller sees; bundles go to nodes
+// tenant (an admin names any); RegisterFunction a deployer or a platform (which registers into
+// "default" unless it names a tenant); listing shows the tenants the caller sees; bundles go to nodes
 // and admins. Another tenant's function is NOT_FOUND.
 //
 // Thread-safety: called concurrently by gRPC; FunctionRegistry is thread-safe.
@@ -24,6 +25,9 @@ class RegistryServiceImpl final : public v1::Registry::Service {
 
   grpc::Status Deploy(grpc::ServerContext* context, grpc::ServerReader<v1::DeployChunk>* reader,
                       v1::DeployResponse* response) override;
+  grpc::Status RegisterFunction(grpc::ServerContext* context,
+                                const v1::RegisterFunctionRequest* request,
+                                v1::DeployResponse* response) override;
   grpc::Status ListFunctions(grpc::ServerContext* context, const v1::ListFunctionsRequest* request,
                              v1::ListFunctionsResponse* response) override;
   grpc::Status RemoveFunction(grpc::ServerContext* context,

@@ -131,6 +131,11 @@ CREATE INDEX async_by_tenant_state ON async_invocations (tenant, state);
     R"sql(
 ALTER TABLE functions ADD COLUMN prefers TEXT NOT NULL DEFAULT '';
 )sql",
+    // 11: functions registered for placement only (digest ''), and the CPU features a node
+    // must have for them, comma-separated.
+    R"sql(
+ALTER TABLE functions ADD COLUMN requires TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 }  // namespace

@@ -121,3 +121,73 @@ TEST_F(FunctionRegistryTest, RemovalStopsResolutionButKeepsHistoryAndSurvivesRes
 
 }  // namespace
 }  // namespace tailor::scheduler
+
+namespace tailor::scheduler {
+namespace {
+
+v1::RegisterFunctionRequest PlacementOnly(const std::string& name, const std::string& version) {
+  v1::RegisterFunctionRequest r;
+  r.set_name(name);
+  r.set_version(version);
+  r.set_timeout_ms(2'000);
+  r.set_memory_hint_bytes(256ull << 20);
+  r.add_prefers("avx2");
+  r.add_prefers("aes");
+  r.add_required_features("sse4_2");
+  return r;
+}
+
+TEST_F(FunctionRegistryTest, PlacementOnlyFunctionsNeedNoBundleAndSurviveARestart) {
+  {
+    auto reg = Open();
+    auto r = reg->Register("tenant-a", PlacementOnly("knative-resize", "7"));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_FALSE(r->unchanged);
+    EXPECT_TRUE(r->function.placement_only());
+    EXPECT_TRUE(r->function.digest().empty());
+    // The same registration again changes nothing.
+    auto again = reg->Register("tenant-a", PlacementOnly("knative-resize", "7"));
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_TRUE(again->unchanged);
+  }
+  auto reg = Open();
+  auto fn = reg->Resolve("knative-resize", "");
+  ASSERT_TRUE(fn.ok()) << fn.status();
+  EXPECT_TRUE(fn->placement_only());
+  EXPECT_EQ(fn->timeout_ms(), 2'000u);
+  EXPECT_EQ(fn->memory_hint_bytes(), 256ull << 20);
+  EXPECT_EQ(fn->tenant(), "tenant-a");
+  EXPECT_THAT(std::vector<std::string>(fn->prefers().begin(), fn->prefers().end()),
+              ::testing::ElementsAre("aes", "avx2"));
+  EXPECT_THAT(std::vector<std::string>(fn->required_features().begin(),
+                                       fn->required_features().end()),
+              ::testing::ElementsAre("sse4_2"));
+  EXPECT_FALSE(reg->ReadBundle(std::string(64, 'a')).ok());
+}
+
+TEST_F(FunctionRegistryTest, ARegisteredVersionIsImmutableToo) {
+  auto reg = Open();
+  ASSERT_TRUE(reg->Register("default", PlacementOnly("fn", "1")).ok());
+  auto other = PlacementOnly("fn", "1");
+  other.set_timeout_ms(9'000);
+  auto changed = reg->Register("default", other);
+  EXPECT_EQ(changed.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(changed.status().message(), ::testing::HasSubstr("registered with other fields"));
+  // A bundle may not take a registered version's place, nor a registration a bundle's.
+  auto bundle = reg->Deploy("default", testing::MakeBundle(dir_, "fn", "1"), "");
+  EXPECT_EQ(bundle.status().code(), StatusCode::kAlreadyExists);
+  ASSERT_TRUE(reg->Deploy("default", testing::MakeBundle(dir_, "fn", "2"), "").ok());
+  EXPECT_EQ(reg->Register("default", PlacementOnly("fn", "2")).status().code(),
+            StatusCode::kAlreadyExists);
+  // Another tenant's name is taken.
+  EXPECT_EQ(reg->Register("tenant-b", PlacementOnly("fn", "3")).status().code(),
+            StatusCode::kAlreadyExists);
+  // A new version of the registration is fine, and resolves as the newest.
+  clock_.Advance(std::chrono::seconds(1));
+  other.set_version("3");
+  ASSERT_TRUE(reg->Register("default", other).ok());
+  EXPECT_EQ(reg->Resolve("fn", "")->version(), "3");
+}
+
+}  // namespace
+}  // namespace tailor::scheduler

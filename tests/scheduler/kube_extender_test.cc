@@ -198,3 +198,28 @@ TEST_F(KubeExtenderTest, RankWithNoEligibleNodeGivesEveryNodesReason) {
 
 }  // namespace
 }  // namespace tailor::scheduler
+
+namespace tailor::scheduler {
+namespace {
+
+TEST_F(KubeExtenderTest, ARegisteredFunctionsRequiredFeaturesHoldForEveryPlacementAndPod) {
+  v1::RegisterFunctionRequest r;
+  r.set_name("encrypt");
+  r.set_version("1");
+  r.set_timeout_ms(1000);
+  r.add_required_features("aes");
+  ASSERT_TRUE(functions_->Register("default", r).ok());
+  for (int i = 0; i < 4; ++i) {
+    auto p = placer_->Place({.function_name = "encrypt"});
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_NE(p->node_id, "slow-1");
+  }
+  const json f = json::parse(
+      extender_->Filter(WithNames(Pod(R"({"tailor.dev/function":"encrypt"})"), R"(["slow-1"])"))
+          .body);
+  EXPECT_THAT(f["FailedAndUnresolvableNodes"]["slow-1"].get<std::string>(),
+              HasSubstr("lacks aes"));
+}
+
+}  // namespace
+}  // namespace tailor::scheduler
