@@ -19,12 +19,8 @@
 // the admin token, and Place is called with a `platform` token over mutual TLS. `plain` runs
 // it with --insecure-allow-anyone (no TLS, no authentication): the ratio of the two is what
 // access control costs the placement path (docs/benchmarks.md).
-#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,6 +35,7 @@
 #include <vector>
 
 #include "bench/process_cpu.h"
+#include "bench/scheduler_process.h"
 #include "common/bundle_archive.h"
 #include "common/cluster_identity.h"
 #include "common/file_util.h"
@@ -50,17 +47,12 @@
 #include "tailor/v1/placement.grpc.pb.h"
 #include "tailor/v1/registry.grpc.pb.h"
 
-extern char** environ;
-
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-[[noreturn]] void Die(const std::string& why) {
-  std::fprintf(stderr, "place_load: %s\n", why.c_str());
-  std::exit(1);
-}
+[[noreturn]] void Die(const std::string& why) { tailor::bench::Die("place_load", why); }
 
 // How the bench reaches the scheduler: plaintext, or TLS from its CA with a token or a node's
 // certificate.
@@ -139,29 +131,11 @@ int main(int argc, char** argv) {
   const std::string dir = mkdtemp(tmpl);
 
   // The scheduler, as a child process.
-  const std::string addr_file = dir + "/s.addr", log_file = dir + "/scheduler.log";
-  std::vector<std::string> args = {bin_dir + "/tailor-scheduler", "--listen", "127.0.0.1:0",
-                                   "--data-dir", dir + "/data", "--address-file", addr_file,
-                                   "--lease-timeout-ms", "3600000", "--http-listen", "",
-                                   "--log-level", "warn"};
-  if (security == "plain") args.push_back("--insecure-allow-anyone");
-  std::vector<char*> cargs;
-  for (auto& a : args) cargs.push_back(a.data());
-  cargs.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 2, log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  pid_t scheduler = -1;
-  if (posix_spawn(&scheduler, cargs[0], &actions, nullptr, cargs.data(), environ) != 0) {
-    Die("cannot start " + args[0]);
-  }
-  std::string address;
-  for (int i = 0; i < 200 && address.empty(); ++i) {
-    if (auto a = tailor::ReadFile(addr_file); a.ok()) address = std::string(tailor::TrimWhitespace(*a));
-    if (address.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  if (address.empty()) Die("scheduler did not start; see " + log_file);
+  std::vector<std::string> extra = {"--http-listen", ""};
+  if (security == "plain") extra.push_back("--insecure-allow-anyone");
+  tailor::bench::SchedulerProcess process = tailor::bench::StartSchedulerProcess(bin_dir, dir, extra);
+  const pid_t scheduler = process.pid;
+  const std::string address = process.address;
   Access access;
   access.tls = security == "tls";
   access.dir = dir + "/data";
@@ -306,8 +280,7 @@ int main(int argc, char** argv) {
       // when the clients run elsewhere.
       {"scheduler_cpu_us_per_decision", all.empty() ? 0 : scheduler_cpu * 1e6 / all.size()}};
   std::printf("%s\n", out.dump(2).c_str());
-  kill(scheduler, SIGTERM);
-  waitpid(scheduler, nullptr, 0);
+  tailor::bench::StopSchedulerProcess(process);
   std::error_code ec;
   fs::remove_all(dir, ec);
   return failures.load() == 0 ? 0 : 1;

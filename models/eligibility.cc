@@ -16,8 +16,8 @@ std::string NodesLabel(size_t n) {
   return label;
 }
 
-bool Contains(const std::vector<std::string>& sorted, const std::string& s) {
-  return std::binary_search(sorted.begin(), sorted.end(), s);
+bool Contains(const std::unordered_set<std::string>& set, const std::string& s) {
+  return set.find(s) != set.end();
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -78,9 +79,9 @@ struct PlacementRequest {
   FunctionInfo function;
   uint64_t payload_bytes = 0;
   std::vector<std::string> required_features;
-  // Both sorted (binary-searched: a Kubernetes pod may name thousands of nodes).
-  std::vector<std::string> allowed_node_ids;   // empty: every node
-  std::vector<std::string> excluded_node_ids;  // nodes already tried
+  // Hashed: a Kubernetes pod may name thousands of nodes.
+  std::unordered_set<std::string> allowed_node_ids;   // empty: every node
+  std::unordered_set<std::string> excluded_node_ids;  // nodes already tried
   // Set by a caller whose allocation is decided elsewhere (a Kubernetes pod's requests): nodes
   // are judged for it instead of the policy's advice.
   std::optional<Allocation> fixed_allocation;

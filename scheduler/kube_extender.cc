@@ -16,53 +16,68 @@ std::string Dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// ExtenderFilterResult with only Error set.
+// ExtenderFilterResult, written by hand around the Nodes text (which may be megabytes).
+std::string FilterResult(const std::string& nodes_text, const json& node_names,
+                         const json& failed, const json& unresolvable,
+                         const std::string& error) {
+  std::string out = "{\"Nodes\":";
+  out += nodes_text;
+  out += ",\"NodeNames\":" + Dump(node_names);
+  out += ",\"FailedNodes\":" + Dump(failed);
+  out += ",\"FailedAndUnresolvableNodes\":" + Dump(unresolvable);
+  out += ",\"Error\":" + Dump(json(error)) + "}";
+  return out;
+}
+
 KubeExtender::Answer FilterError(const std::string& message) {
-  return {200, Dump(json{{"Nodes", nullptr},
-                         {"NodeNames", nullptr},
-                         {"FailedNodes", json::object()},
-                         {"FailedAndUnresolvableNodes", json::object()},
-                         {"Error", message}})};
+  return {200, FilterResult("null", nullptr, json::object(), json::object(), message)};
 }
 
-// The passing nodes, in the form kube-scheduler sent them.
-json PassingNodes(const ExtenderArgs& args, const std::vector<bool>& passes, bool names) {
-  if (names) {
-    json out = json::array();
+// The filter's answer with the nodes that pass, in the form kube-scheduler sent them: names,
+// or the NodeList as it came with only the passing Nodes in its items.
+std::string PassingNodes(const ExtenderArgs& args, const std::vector<bool>& passes,
+                         const json& failed, const json& unresolvable) {
+  if (args.node_cache_capable) {
+    json names = json::array();
     for (size_t i = 0; i < args.node_names.size(); ++i) {
-      if (passes[i]) out.push_back(args.node_names[i]);
+      if (passes[i]) names.push_back(args.node_names[i]);
     }
-    return out;
+    return FilterResult("null", names, failed, unresolvable, "");
   }
-  json list = args.node_list;
-  json* items = GoField(list, "items");
-  if (items == nullptr || !items->is_array()) return list;
-  json kept = json::array();
-  for (size_t i = 0; i < items->size() && i < passes.size(); ++i) {
-    if (passes[i]) kept.push_back(std::move((*items)[i]));
+  const std::string_view list = args.node_list_text;
+  std::string nodes(list.substr(0, args.items.begin));
+  if (args.node_items.empty()) {
+    nodes += args.items.In(list);  // null or []: as it came
+  } else {
+    nodes += '[';
+    bool first = true;
+    for (size_t i = 0; i < args.node_items.size(); ++i) {
+      if (!passes[i]) continue;
+      if (!first) nodes += ',';
+      nodes += args.node_items[i].In(list);
+      first = false;
+    }
+    nodes += ']';
   }
-  *items = std::move(kept);
-  return list;
+  nodes += list.substr(args.items.end);
+  return FilterResult(nodes, nullptr, failed, unresolvable, "");
 }
 
-std::string NotAFunctionFilter(const ExtenderArgs& args) {
-  const std::vector<bool> all(args.node_names.size(), true);
-  const bool names = args.node_cache_capable;
-  return Dump(json{{"Nodes", names ? json(nullptr) : PassingNodes(args, all, false)},
-                   {"NodeNames", names ? PassingNodes(args, all, true) : json(nullptr)},
-                   {"FailedNodes", json::object()},
-                   {"FailedAndUnresolvableNodes", json::object()},
-                   {"Error", ""}});
-}
-
-json HostPriority(const std::string& host, int64_t score) {
-  return json{{"Host", host}, {"Score", score}};
+// Appends {"Host": host, "Score": score} to a HostPriorityList being written (written by hand:
+// a list may hold thousands of hosts, and building JSON objects for each costs more than the
+// ranking).
+void AppendHostPriority(std::string& out, const std::string& host, int64_t score) {
+  out += out.size() > 1 ? ",{\"Host\":" : "{\"Host\":";
+  out += json(host).dump(-1, ' ', false, json::error_handler_t::replace);
+  out += ",\"Score\":";
+  out += std::to_string(score);
+  out += '}';
 }
 
 std::string AllZero(const ExtenderArgs& args) {
-  json list = json::array();
-  for (const auto& name : args.node_names) list.push_back(HostPriority(name, 0));
-  return Dump(list);
+  std::string out = "[";
+  for (const auto& name : args.node_names) AppendHostPriority(out, name, 0);
+  return out + "]";
 }
 
 std::unordered_map<std::string_view, const RankedNode*> ByNode(const Ranking& ranking) {
@@ -117,15 +132,17 @@ Result<Ranking> KubeExtender::RankFor(const ExtenderArgs& args) {
 KubeExtender::Answer KubeExtender::Filter(std::string_view body) {
   auto args = ParseExtenderArgs(body);
   if (!args.ok()) return FilterError("tailor: " + std::string(args.status().message()));
-  if (args->pod.function.empty()) return {200, NotAFunctionFilter(*args)};
+  std::vector<bool> passes(args->node_names.size(), true);
+  json failed = json::object(), unresolvable = json::object();
+  if (args->pod.function.empty()) {  // not a function: untouched
+    return {200, PassingNodes(*args, passes, failed, unresolvable)};
+  }
   auto ranking = RankFor(*args);
   if (!ranking.ok()) {
     return FilterError("tailor: pod " + args->pod.namespace_name + ": " +
                        std::string(ranking.status().message()));
   }
   const auto by_node = ByNode(*ranking);
-  std::vector<bool> passes(args->node_names.size(), true);
-  json failed = json::object(), unresolvable = json::object();
   for (size_t i = 0; i < args->node_names.size(); ++i) {
     auto it = by_node.find(args->node_names[i]);
     if (it == by_node.end() || it->second->eligible) continue;  // unknown or fine
@@ -133,12 +150,7 @@ KubeExtender::Answer KubeExtender::Filter(std::string_view body) {
     const std::string why = "tailor: " + it->second->reason;
     (models::MayPass(it->second->why) ? failed : unresolvable)[args->node_names[i]] = why;
   }
-  const bool names = args->node_cache_capable;
-  return {200, Dump(json{{"Nodes", names ? json(nullptr) : PassingNodes(*args, passes, false)},
-                         {"NodeNames", names ? PassingNodes(*args, passes, true) : json(nullptr)},
-                         {"FailedNodes", std::move(failed)},
-                         {"FailedAndUnresolvableNodes", std::move(unresolvable)},
-                         {"Error", ""}})};
+  return {200, PassingNodes(*args, passes, failed, unresolvable)};
 }
 
 KubeExtender::Answer KubeExtender::Prioritize(std::string_view body) {
@@ -164,12 +176,12 @@ KubeExtender::Answer KubeExtender::Prioritize(std::string_view body) {
     sum += p;
   }
   const int64_t neutral = by_node.empty() ? 0 : sum / static_cast<int64_t>(by_node.size());
-  json list = json::array();
+  std::string list = "[";
   for (const auto& name : args->node_names) {
     auto it = by_node.find(name);
-    list.push_back(HostPriority(name, it == by_node.end() ? neutral : it->second));
+    AppendHostPriority(list, name, it == by_node.end() ? neutral : it->second);
   }
-  return {200, Dump(list)};
+  return {200, list + "]"};
 }
 
 }  // namespace tailor::scheduler

@@ -158,34 +158,40 @@ Status CheckNodeName(const json& name, const std::string& field) {
   return OkStatus();
 }
 
-Status ReadNodes(const json& body, ExtenderArgs& args) {
-  const json* names = GoField(body, "NodeNames");
-  const json* list = GoField(body, "Nodes");
-  if (names != nullptr && names->is_array()) {
-    if (names->size() > kMaxCandidateNodes) return Bad("NodeNames", "has more than 10000 nodes");
-    args.node_names.reserve(names->size());
-    for (size_t i = 0; i < names->size(); ++i) {
-      TAILOR_RETURN_IF_ERROR(CheckNodeName((*names)[i], "NodeNames[" + std::to_string(i) + "]"));
-      args.node_names.push_back((*names)[i].get<std::string>());
-    }
-    return OkStatus();
-  }
-  const json* items = list != nullptr && list->is_object() ? GoField(*list, "items") : nullptr;
-  if (items == nullptr || !(items->is_array() || items->is_null())) {
-    return Bad("Nodes", "is missing: the request must carry Nodes or NodeNames");
-  }
+// A NodeList's nodes, found in its text without parsing it whole.
+Status ReadNodeList(std::string_view list_text, ExtenderArgs& args) {
+  constexpr std::string_view kItems[] = {"items"};
+  constexpr std::string_view kName[] = {"metadata", "name"};
   args.node_cache_capable = false;
-  args.node_list = *list;
-  if (items->is_null()) return OkStatus();
-  if (items->size() > kMaxCandidateNodes) return Bad("Nodes.items", "has more than 10000 nodes");
-  args.node_names.reserve(items->size());
-  for (size_t i = 0; i < items->size(); ++i) {
-    const json* metadata = GoField((*items)[i], "metadata");
-    const json* name = metadata != nullptr ? GoField(*metadata, "name") : nullptr;
+  args.node_list_text = std::string(list_text);
+  TAILOR_ASSIGN_OR_RETURN(auto items, FindJsonValue(args.node_list_text, kItems));
+  if (!items) return Bad("Nodes", "is missing: the request must carry Nodes or NodeNames");
+  args.items = *items;
+  if (items->In(args.node_list_text) == "null") return OkStatus();
+  auto elements = JsonArrayElements(args.node_list_text, *items);
+  if (!elements.ok()) return Bad("Nodes.items", "is not a list of nodes");
+  if (elements->size() > kMaxCandidateNodes) return Bad("Nodes.items", "has more than 10000 nodes");
+  args.node_items = std::move(*elements);
+  args.node_names.reserve(args.node_items.size());
+  for (size_t i = 0; i < args.node_items.size(); ++i) {
     const std::string field = "Nodes.items[" + std::to_string(i) + "].metadata.name";
-    if (name == nullptr) return Bad(field, "is missing");
-    TAILOR_RETURN_IF_ERROR(CheckNodeName(*name, field));
-    args.node_names.push_back(name->get<std::string>());
+    const std::string_view item = args.node_items[i].In(args.node_list_text);
+    TAILOR_ASSIGN_OR_RETURN(auto name, FindJsonValue(item, kName));
+    if (!name) return Bad(field, "is missing");
+    auto text = JsonStringValue(name->In(item));
+    if (!text.ok()) return Bad(field, "must be a node name of 1..253 characters");
+    TAILOR_RETURN_IF_ERROR(CheckNodeName(json(*text), field));
+    args.node_names.push_back(std::move(*text));
+  }
+  return OkStatus();
+}
+
+Status ReadNodeNames(const json& names, ExtenderArgs& args) {
+  if (names.size() > kMaxCandidateNodes) return Bad("NodeNames", "has more than 10000 nodes");
+  args.node_names.reserve(names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    TAILOR_RETURN_IF_ERROR(CheckNodeName(names[i], "NodeNames[" + std::to_string(i) + "]"));
+    args.node_names.push_back(names[i].get<std::string>());
   }
   return OkStatus();
 }
@@ -206,15 +212,28 @@ json* GoField(json& object, std::string_view key) {
 }
 
 Result<ExtenderArgs> ParseExtenderArgs(std::string_view body) {
-  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
-    return Bad("body", "is not a JSON object (ExtenderArgs)");
-  }
+  // The body is walked once to check it is a JSON object and find its members; Pod and
+  // NodeNames are small and parsed, Nodes (a NodeList of megabytes) is only scanned.
+  auto members = JsonTopLevelMembers(body);
+  if (!members.ok()) return Bad("body", "is not a JSON object (ExtenderArgs)");
   ExtenderArgs args;
-  const json* pod = GoField(parsed, "Pod");
-  if (pod == nullptr || !pod->is_object()) return Bad("Pod", "is missing");
-  TAILOR_ASSIGN_OR_RETURN(args.pod, ParsePod(*pod));
-  TAILOR_RETURN_IF_ERROR(ReadNodes(parsed, args));
+  const JsonMember* pod_member = FindJsonMember(*members, "Pod");
+  if (pod_member == nullptr) return Bad("Pod", "is missing");
+  const json pod = json::parse(pod_member->value.In(body), nullptr, /*allow_exceptions=*/false);
+  if (!pod.is_object()) return Bad("Pod", "is missing");
+  TAILOR_ASSIGN_OR_RETURN(args.pod, ParsePod(pod));
+  const JsonMember* names = FindJsonMember(*members, "NodeNames");
+  if (names != nullptr && names->value.In(body) != "null") {
+    const json list = json::parse(names->value.In(body), nullptr, /*allow_exceptions=*/false);
+    if (!list.is_array()) return Bad("NodeNames", "must be a list of node names");
+    TAILOR_RETURN_IF_ERROR(ReadNodeNames(list, args));
+    return args;
+  }
+  const JsonMember* nodes = FindJsonMember(*members, "Nodes");
+  if (nodes == nullptr || nodes->value.In(body) == "null") {
+    return Bad("Nodes", "is missing: the request must carry Nodes or NodeNames");
+  }
+  TAILOR_RETURN_IF_ERROR(ReadNodeList(nodes->value.In(body), args));
   return args;
 }
 

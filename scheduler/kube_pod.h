@@ -21,6 +21,7 @@
 
 #include "common/status.h"
 #include "models/placement_policy.h"
+#include "scheduler/json_scan.h"
 
 namespace tailor::scheduler {
 
@@ -41,9 +42,12 @@ struct ExtenderArgs {
   // The candidate nodes' names, in the order sent.
   std::vector<std::string> node_names;
   // nodeCacheCapable: kube-scheduler sent NodeNames (and wants NodeNames back); else it sent
-  // a NodeList, kept here to send the nodes that pass back as they came.
+  // a NodeList, kept as text (it may be megabytes: it is scanned, not parsed whole) to send the
+  // nodes that pass back as they came.
   bool node_cache_capable = true;
-  nlohmann::json node_list;
+  std::string node_list_text;
+  JsonSpan items;                    // the NodeList's items array, in node_list_text
+  std::vector<JsonSpan> node_items;  // each Node, in node_list_text, as node_names
 };
 
 // INVALID_ARGUMENT, naming the field, for a body that is not ExtenderArgs: not JSON, no Pod,

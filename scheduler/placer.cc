@@ -1,6 +1,7 @@
 #include "scheduler/placer.h"
 
 #include <algorithm>
+#include <numeric>
 
 #include "common/random_id.h"
 #include "models/eligibility.h"
@@ -48,8 +49,9 @@ models::PlacementRequest RequestOf(const PlaceInput& input, const v1::FunctionVe
   request.required_features.insert(request.required_features.end(), fn.required_features().begin(),
                                    fn.required_features().end());
   request.required_features = Sorted(std::move(request.required_features));
-  request.allowed_node_ids = Sorted(input.candidate_node_ids);
-  request.excluded_node_ids = Sorted(input.exclude_node_ids);
+  request.allowed_node_ids.insert(input.candidate_node_ids.begin(),
+                                  input.candidate_node_ids.end());
+  request.excluded_node_ids.insert(input.exclude_node_ids.begin(), input.exclude_node_ids.end());
   request.fixed_allocation = input.allocation;
   return request;
 }
@@ -69,11 +71,21 @@ bool RanksBefore(const RankedNode& a, const RankedNode& b) {
   return a.node_id < b.node_id;
 }
 
+// Orders a ranking (RanksBefore) moving each node once: a ranking may hold thousands.
+void SortRanking(std::vector<RankedNode>& nodes) {
+  std::vector<uint32_t> order(nodes.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(),
+                   [&nodes](uint32_t a, uint32_t b) { return RanksBefore(nodes[a], nodes[b]); });
+  std::vector<RankedNode> sorted;
+  sorted.reserve(nodes.size());
+  for (uint32_t i : order) sorted.push_back(std::move(nodes[i]));
+  nodes = std::move(sorted);
+}
+
 // Whether the request asked about this node (class-wide reasons are given to every node).
 bool Asked(const models::PlacementRequest& request, const std::string& node_id) {
-  return request.allowed_node_ids.empty() ||
-         std::binary_search(request.allowed_node_ids.begin(), request.allowed_node_ids.end(),
-                            node_id);
+  return request.allowed_node_ids.empty() || request.allowed_node_ids.count(node_id) > 0;
 }
 
 }  // namespace
@@ -226,7 +238,7 @@ Result<Ranking> Placer::Rank(const PlaceInput& input) {
                                TermOf(c, "predicted_ms")});
     }
   }
-  std::stable_sort(ranking.nodes.begin(), ranking.nodes.end(), RanksBefore);
+  SortRanking(ranking.nodes);
   return ranking;
 }
 

@@ -69,7 +69,10 @@ TEST(KubePodTest, ANodeListIsKeptToBeSentBack) {
   ASSERT_TRUE(args.ok()) << args.status();
   EXPECT_FALSE(args->node_cache_capable);
   EXPECT_THAT(args->node_names, ElementsAre("n1", "n2"));
-  EXPECT_EQ(args->node_list["items"][0]["metadata"]["labels"]["zone"], "a");
+  ASSERT_EQ(args->node_items.size(), 2u);
+  EXPECT_EQ(args->node_items[0].In(args->node_list_text),
+            R"({"metadata":{"name":"n1","labels":{"zone":"a"}}})");
+  EXPECT_EQ(args->items.In(args->node_list_text).front(), '[');
 }
 
 TEST(KubePodTest, MalformedArgumentsAreRefusedNamingTheField) {

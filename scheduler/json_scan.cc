@@ -1,0 +1,212 @@
+#include "scheduler/json_scan.h"
+
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+namespace tailor::scheduler {
+namespace {
+
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+bool EqualIgnoringCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+  }
+  return true;
+}
+
+Status NotJson(size_t at) {
+  return InvalidArgumentError("body is not valid JSON near byte " + std::to_string(at))
+      .WithField("body");
+}
+
+// A cursor over the text that skips whole values, checking them.
+class Scanner {
+ public:
+  Scanner(std::string_view text, size_t at) : t_(text), i_(at) {}
+  size_t at() const { return i_; }
+
+  void SkipSpace() {
+    while (i_ < t_.size() &&
+           (t_[i_] == ' ' || t_[i_] == '\t' || t_[i_] == '\n' || t_[i_] == '\r')) {
+      ++i_;
+    }
+  }
+  // Consumes `c` (after white space) if it is next.
+  bool Take(char c) {
+    SkipSpace();
+    if (i_ < t_.size() && t_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  bool AtEnd() {
+    SkipSpace();
+    return i_ >= t_.size();
+  }
+  char Peek() {
+    SkipSpace();
+    return i_ < t_.size() ? t_[i_] : '\0';
+  }
+
+  // A string, quotes included.
+  Result<JsonSpan> String() {
+    SkipSpace();
+    const size_t begin = i_;
+    if (i_ >= t_.size() || t_[i_] != '"') return NotJson(i_);
+    for (++i_; i_ < t_.size(); ++i_) {
+      const auto c = static_cast<unsigned char>(t_[i_]);
+      if (c == '"') return JsonSpan{begin, ++i_};
+      if (c < 0x20) return NotJson(i_);
+      if (c == '\\') {
+        if (++i_ >= t_.size()) return NotJson(i_);
+        if (t_[i_] == 'u') {
+          for (int k = 0; k < 4; ++k) {
+            if (++i_ >= t_.size() || !std::isxdigit(static_cast<unsigned char>(t_[i_]))) {
+              return NotJson(i_);
+            }
+          }
+        } else if (std::string_view("\"\\/bfnrt").find(t_[i_]) == std::string_view::npos) {
+          return NotJson(i_);
+        }
+      }
+    }
+    return NotJson(i_);
+  }
+
+  // Any value; its span.
+  Result<JsonSpan> Value(int depth) {
+    if (depth > kMaxJsonScanDepth) return NotJson(i_);
+    SkipSpace();
+    const size_t begin = i_;
+    const char c = Peek();
+    if (c == '"') return String();
+    if (c == '{' || c == '[') {
+      TAILOR_RETURN_IF_ERROR(Container(depth));
+      return JsonSpan{begin, i_};
+    }
+    return Scalar();
+  }
+
+ private:
+  Status Container(int depth) {
+    const bool object = t_[i_++] == '{';
+    const char close = object ? '}' : ']';
+    if (Take(close)) return OkStatus();
+    do {
+      if (object) {
+        TAILOR_RETURN_IF_ERROR(String().status());
+        if (!Take(':')) return NotJson(i_);
+      }
+      TAILOR_RETURN_IF_ERROR(Value(depth + 1).status());
+    } while (Take(','));
+    return Take(close) ? OkStatus() : NotJson(i_);
+  }
+
+  Result<JsonSpan> Scalar() {
+    const size_t begin = i_;
+    for (std::string_view literal : {"true", "false", "null"}) {
+      if (t_.substr(i_, literal.size()) == literal) {
+        i_ += literal.size();
+        return JsonSpan{begin, i_};
+      }
+    }
+    while (i_ < t_.size() && std::string_view("+-0123456789.eE").find(t_[i_]) != std::string_view::npos) {
+      ++i_;
+    }
+    if (i_ == begin) return NotJson(i_);
+    return JsonSpan{begin, i_};
+  }
+
+  std::string_view t_;
+  size_t i_;
+};
+
+}  // namespace
+
+Result<std::string> JsonStringValue(std::string_view value_text) {
+  if (value_text.size() < 2 || value_text.front() != '"' || value_text.back() != '"') {
+    return InvalidArgumentError("not a JSON string").WithField("body");
+  }
+  const std::string_view inner = value_text.substr(1, value_text.size() - 2);
+  if (inner.find('\\') == std::string_view::npos) return std::string(inner);
+  auto decoded = nlohmann::json::parse(value_text, nullptr, /*allow_exceptions=*/false);
+  if (!decoded.is_string()) return InvalidArgumentError("not a JSON string").WithField("body");
+  return decoded.get<std::string>();
+}
+
+Result<std::optional<JsonSpan>> FindJsonValue(std::string_view text,
+                                              std::span<const std::string_view> keys) {
+  Scanner s(text, 0);
+  for (size_t level = 0; level < keys.size(); ++level) {
+    if (!s.Take('{')) {
+      if (s.AtEnd() && level == 0) return NotJson(s.at());
+      return std::optional<JsonSpan>();  // not an object: the key cannot be there
+    }
+    bool found = false;
+    if (s.Take('}')) return std::optional<JsonSpan>();
+    do {
+      TAILOR_ASSIGN_OR_RETURN(JsonSpan key, s.String());
+      if (!s.Take(':')) return NotJson(s.at());
+      TAILOR_ASSIGN_OR_RETURN(std::string name, JsonStringValue(key.In(text)));
+      if (EqualIgnoringCase(name, keys[level])) {
+        found = true;
+        break;
+      }
+      TAILOR_RETURN_IF_ERROR(s.Value(static_cast<int>(level) + 1).status());
+    } while (s.Take(','));
+    if (!found) return std::optional<JsonSpan>();
+    if (level + 1 == keys.size()) {
+      TAILOR_ASSIGN_OR_RETURN(JsonSpan value, s.Value(static_cast<int>(level) + 1));
+      return std::optional<JsonSpan>(value);
+    }
+  }
+  TAILOR_ASSIGN_OR_RETURN(JsonSpan whole, s.Value(0));
+  return std::optional<JsonSpan>(whole);
+}
+
+Result<std::vector<JsonMember>> JsonTopLevelMembers(std::string_view text) {
+  Scanner s(text, 0);
+  if (!s.Take('{')) return NotJson(s.at());
+  std::vector<JsonMember> members;
+  if (!s.Take('}')) {
+    do {
+      TAILOR_ASSIGN_OR_RETURN(JsonSpan key, s.String());
+      if (!s.Take(':')) return NotJson(s.at());
+      TAILOR_ASSIGN_OR_RETURN(std::string name, JsonStringValue(key.In(text)));
+      TAILOR_ASSIGN_OR_RETURN(JsonSpan value, s.Value(1));
+      members.push_back({std::move(name), value});
+    } while (s.Take(','));
+    if (!s.Take('}')) return NotJson(s.at());
+  }
+  if (!s.AtEnd()) return NotJson(s.at());
+  return members;
+}
+
+const JsonMember* FindJsonMember(const std::vector<JsonMember>& members, std::string_view key) {
+  for (const auto& m : members) {
+    if (m.key == key) return &m;
+  }
+  for (const auto& m : members) {
+    if (EqualIgnoringCase(m.key, key)) return &m;
+  }
+  return nullptr;
+}
+
+Result<std::vector<JsonSpan>> JsonArrayElements(std::string_view text, JsonSpan array) {
+  Scanner s(text.substr(0, array.end), array.begin);
+  if (!s.Take('[')) return InvalidArgumentError("not a JSON array").WithField("body");
+  std::vector<JsonSpan> elements;
+  if (s.Take(']')) return elements;
+  do {
+    TAILOR_ASSIGN_OR_RETURN(JsonSpan element, s.Value(1));
+    elements.push_back(element);
+  } while (s.Take(','));
+  if (!s.Take(']')) return NotJson(s.at());
+  return elements;
+}
+
+}  // namespace tailor::scheduler

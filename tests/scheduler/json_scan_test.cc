@@ -1,0 +1,55 @@
+#include "scheduler/json_scan.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace tailor::scheduler {
+namespace {
+
+TEST(JsonScanTest, FindsAValueByItsKeysIgnoringCaseAndEscapes) {
+  const std::string text =
+      R"({"a": 1, "Outer" : {"x": [1, {"y": "}"}], "in\u006eer": {"name": "n\"1"}}, "z": null})";
+  constexpr std::string_view kPath[] = {"outer", "inner", "name"};
+  auto found = FindJsonValue(text, kPath);
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->In(text), R"("n\"1")");
+  EXPECT_EQ(JsonStringValue((*found)->In(text)).value(), "n\"1");
+  constexpr std::string_view kMissing[] = {"outer", "nope"};
+  EXPECT_FALSE(FindJsonValue(text, kMissing)->has_value());
+  constexpr std::string_view kThroughAScalar[] = {"a", "b"};
+  EXPECT_FALSE(FindJsonValue(text, kThroughAScalar)->has_value());
+}
+
+TEST(JsonScanTest, ListsArrayElementsAndTopLevelMembers) {
+  const std::string text = R"( {"items": [ {"k": [1,2]}, "s", 3.5e-2, true ], "Items": 0} )";
+  auto members = JsonTopLevelMembers(text);
+  ASSERT_TRUE(members.ok()) << members.status();
+  ASSERT_EQ(members->size(), 2u);
+  EXPECT_EQ(FindJsonMember(*members, "Items")->value.In(text), "0");  // exact match first
+  const JsonMember* items = FindJsonMember(*members, "ITEMS");
+  ASSERT_NE(items, nullptr);
+  EXPECT_EQ(items->key, "items");
+  auto elements = JsonArrayElements(text, items->value);
+  ASSERT_TRUE(elements.ok()) << elements.status();
+  ASSERT_EQ(elements->size(), 4u);
+  EXPECT_EQ((*elements)[0].In(text), R"({"k": [1,2]})");
+  EXPECT_EQ((*elements)[2].In(text), "3.5e-2");
+  EXPECT_EQ((*elements)[3].In(text), "true");
+}
+
+TEST(JsonScanTest, TextThatIsNotJsonIsRefused) {
+  for (const std::string bad :
+       {"", "{", R"({"a")", R"({"a":})", R"({"a":1,})", R"({"a":1} x)", R"({"a":"\q"})",
+        "{\"a\":\"\x01\"}", R"({"a":[1 2]})", R"({"a":tru})", R"({"a":"\u12"})", "[1]"}) {
+    EXPECT_FALSE(JsonTopLevelMembers(bad).ok()) << bad;
+  }
+  std::string deep = R"({"a":)" + std::string(100, '[') + std::string(100, ']') + "}";
+  EXPECT_FALSE(JsonTopLevelMembers(deep).ok()) << "nesting beyond the limit";
+  const std::string shallow =
+      R"({"a":)" + std::string(kMaxJsonScanDepth - 1, '[') + std::string(kMaxJsonScanDepth - 1, ']') + "}";
+  EXPECT_TRUE(JsonTopLevelMembers(shallow).ok());
+}
+
+}  // namespace
+}  // namespace tailor::scheduler
