@@ -43,6 +43,7 @@ struct RunOptions {
   std::string listen = "127.0.0.1:0";
   std::string advertise;
   std::string node_id;
+  std::string kubernetes_node;  // the Kubernetes node it runs on, if any
   std::string address_file;
   std::string host_root = "/";
   int64_t backoff_initial_ms = 100;
@@ -369,6 +370,7 @@ int RunAgent(const RunOptions& opts) {
   if (!isolation.ok()) return Fail("cannot set up sandboxes", isolation.status());
   LogIsolation(*isolation);
   *inv->mutable_isolation() = IsolationForInventory(*isolation);
+  inv->set_kubernetes_node(opts.kubernetes_node);
   LatestLoad latest_load;
   ExecutorDeps deps;
   deps.functions = &functions;
@@ -475,6 +477,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--advertise", run.advertise,
                       "Address the scheduler should use to reach this agent (default: bound)");
   run_cmd->add_option("--node-id", run.node_id, "Stable node name (default: host name)");
+  run_cmd->add_option("--kubernetes-node", run.kubernetes_node,
+                      "The Kubernetes node this agent runs on (a DaemonSet passes spec.nodeName): "
+                      "the scheduler's Kubernetes extender names nodes so");
   run_cmd->add_option("--address-file", run.address_file,
                       "Write the bound address to this file once serving");
   run_cmd->add_option("--host-root", run.host_root,

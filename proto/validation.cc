@@ -51,12 +51,25 @@ void CheckCpu(FieldCheck& c, const v1::HostInventory& inv) {
   }
 }
 
+bool IsKubernetesNodeName(std::string_view name) {
+  if (name.size() > 253) return false;
+  for (char ch : name) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void CheckPlatform(FieldCheck& c, const v1::HostInventory& inv) {
   c.AtMost("rdt.l3_cat_ways", inv.rdt().l3_cat_ways(), 64)
       .AtMost("cgroup.version", inv.cgroup().version(), 2)
       .AtMost("cgroup.controllers", static_cast<uint64_t>(inv.cgroup().controllers_size()), 32)
       .Text("cgroup.mount_point", inv.cgroup().mount_point(), kMaxTextBytes)
       .Text("kernel_version", inv.kernel_version(), 128)
+      .Require(IsKubernetesNodeName(inv.kubernetes_node()), "kubernetes_node",
+               "must be empty or a Kubernetes node name (1..253 characters of [a-z0-9.-]), got " +
+                   Excerpt(inv.kubernetes_node()))
       .Text("emulation.name", inv.emulation().name(), kMaxLabelBytes)
       .AtMost("emulation.hidden_features",
               static_cast<uint64_t>(inv.emulation().hidden_features_size()), 256);

@@ -80,13 +80,6 @@ std::string AllZero(const ExtenderArgs& args) {
   return out + "]";
 }
 
-std::unordered_map<std::string_view, const RankedNode*> ByNode(const Ranking& ranking) {
-  std::unordered_map<std::string_view, const RankedNode*> by_node;
-  by_node.reserve(ranking.nodes.size());
-  for (const auto& n : ranking.nodes) by_node.emplace(n.node_id, &n);
-  return by_node;
-}
-
 }  // namespace
 
 std::vector<int64_t> ExtenderScores(const std::vector<double>& s) {
@@ -113,20 +106,30 @@ std::vector<int64_t> ExtenderScores(const std::vector<double>& s) {
   return out;
 }
 
-Result<Ranking> KubeExtender::RankFor(const ExtenderArgs& args) {
+Result<KubeExtender::PodRanking> KubeExtender::RankFor(const ExtenderArgs& args) {
   PlaceInput input;
   input.function_name = args.pod.function;
   input.function_version = args.pod.version;
   input.required_features = args.pod.required_features;
   input.policy = options_.policy;
   input.allocation = args.pod.requests;
-  input.candidate_node_ids.reserve(args.node_names.size());
-  for (const auto& name : args.node_names) {
+  const std::vector<std::string> ids = placer_.NodeIdsOfKubernetesNodes(args.node_names);
+  input.candidate_node_ids.reserve(ids.size());
+  for (const auto& id : ids) {
     // A name outside Tailor's node id grammar cannot be a node Tailor knows.
-    if (CheckName(NameKind::kNodeId, name, "node").ok()) input.candidate_node_ids.push_back(name);
+    if (CheckName(NameKind::kNodeId, id, "node").ok()) input.candidate_node_ids.push_back(id);
   }
-  if (input.candidate_node_ids.empty()) return Ranking{};
-  return placer_.Rank(input);
+  PodRanking out;
+  out.of_name.assign(ids.size(), nullptr);
+  if (input.candidate_node_ids.empty()) return out;
+  TAILOR_ASSIGN_OR_RETURN(out.ranking, placer_.Rank(input));
+  std::unordered_map<std::string_view, const RankedNode*> by_node;
+  by_node.reserve(out.ranking.nodes.size());
+  for (const auto& n : out.ranking.nodes) by_node.emplace(n.node_id, &n);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (auto it = by_node.find(ids[i]); it != by_node.end()) out.of_name[i] = it->second;
+  }
+  return out;
 }
 
 KubeExtender::Answer KubeExtender::Filter(std::string_view body) {
@@ -142,13 +145,12 @@ KubeExtender::Answer KubeExtender::Filter(std::string_view body) {
     return FilterError("tailor: pod " + args->pod.namespace_name + ": " +
                        std::string(ranking.status().message()));
   }
-  const auto by_node = ByNode(*ranking);
   for (size_t i = 0; i < args->node_names.size(); ++i) {
-    auto it = by_node.find(args->node_names[i]);
-    if (it == by_node.end() || it->second->eligible) continue;  // unknown or fine
+    const RankedNode* node = ranking->of_name[i];
+    if (node == nullptr || node->eligible) continue;  // unknown or fine
     passes[i] = false;
-    const std::string why = "tailor: " + it->second->reason;
-    (models::MayPass(it->second->why) ? failed : unresolvable)[args->node_names[i]] = why;
+    const std::string why = "tailor: " + node->reason;
+    (models::MayPass(node->why) ? failed : unresolvable)[args->node_names[i]] = why;
   }
   return {200, PassingNodes(*args, passes, failed, unresolvable)};
 }
@@ -163,23 +165,24 @@ KubeExtender::Answer KubeExtender::Prioritize(std::string_view body) {
   auto ranking = RankFor(*args);
   if (!ranking.ok()) return {200, AllZero(*args)};
   std::vector<double> policy_scores;
-  for (const auto& n : ranking->nodes) {
+  for (const auto& n : ranking->ranking.nodes) {
     if (n.eligible) policy_scores.push_back(n.score);
   }
   const std::vector<int64_t> points = ExtenderScores(policy_scores);
-  std::unordered_map<std::string_view, int64_t> by_node;
+  std::unordered_map<const RankedNode*, int64_t> points_of;
   int64_t sum = 0;
-  for (size_t i = 0, k = 0; i < ranking->nodes.size(); ++i) {
-    const RankedNode& n = ranking->nodes[i];
+  for (size_t i = 0, k = 0; i < ranking->ranking.nodes.size(); ++i) {
+    const RankedNode& n = ranking->ranking.nodes[i];
     const int64_t p = n.eligible ? points[k++] : 0;
-    by_node.emplace(n.node_id, p);
+    points_of.emplace(&n, p);
     sum += p;
   }
-  const int64_t neutral = by_node.empty() ? 0 : sum / static_cast<int64_t>(by_node.size());
+  const int64_t neutral =
+      points_of.empty() ? 0 : sum / static_cast<int64_t>(points_of.size());
   std::string list = "[";
-  for (const auto& name : args->node_names) {
-    auto it = by_node.find(name);
-    AppendHostPriority(list, name, it == by_node.end() ? neutral : it->second);
+  for (size_t i = 0; i < args->node_names.size(); ++i) {
+    const RankedNode* node = ranking->of_name[i];
+    AppendHostPriority(list, args->node_names[i], node == nullptr ? neutral : points_of[node]);
   }
   return {200, list + "]"};
 }

@@ -12,8 +12,9 @@
 //                  Placer::Rank and the Rank RPC give) scaled so that the best node gets 10
 //                  and a node the policy expects twice as slow about 5.
 //
-// Nodes are Kubernetes node names, which are Tailor node ids when the agent registers with the
-// node's name (the DaemonSet passes it). Pods that are not functions pass through untouched
+// Nodes are Kubernetes node names: a Tailor node is the one whose agent runs with
+// --kubernetes-node <name> (the DaemonSet passes spec.nodeName), else the one registered under
+// that name. Pods that are not functions pass through untouched
 // (all nodes pass; every score 0). Nodes Tailor does not know are neither failed nor favoured:
 // they pass the filter and score the mean of the known nodes' scores (rounded down). A filter
 // that cannot answer (a body that is not ExtenderArgs, an unknown function) says so in Error
@@ -50,7 +51,12 @@ class KubeExtender {
   Answer Prioritize(std::string_view body);
 
  private:
-  Result<Ranking> RankFor(const ExtenderArgs& args);
+  // The ranking of the pod's nodes, and each named node's place in it (null: unknown).
+  struct PodRanking {
+    Ranking ranking;
+    std::vector<const RankedNode*> of_name;  // as args.node_names
+  };
+  Result<PodRanking> RankFor(const ExtenderArgs& args);
 
   Placer& placer_;
   const Options options_;

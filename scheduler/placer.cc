@@ -129,6 +129,7 @@ void Placer::OnNodeChanged(const v1::Node& n, bool removed) {
     {
       std::lock_guard lock(mu_);
       addresses_.erase(n.node_id());
+      MapKubernetesNodeLocked(n.node_id(), "");
       index_.Remove(n.node_id());
     }
     CapacityFreed();  // what waited for this node may fit no node now: let it hear so
@@ -152,6 +153,7 @@ void Placer::OnNodeChanged(const v1::Node& n, bool removed) {
   {
     std::lock_guard lock(mu_);
     addresses_[n.node_id()] = n.address();
+    MapKubernetesNodeLocked(n.node_id(), n.inventory().kubernetes_node());
     index_.Upsert(std::move(v), cls);
   }
   CapacityFreed();
@@ -332,6 +334,32 @@ bool Placer::Release(const std::string& decision_id) {
   }
   if (released) CapacityFreed();
   return released;
+}
+
+void Placer::MapKubernetesNodeLocked(const std::string& node_id, const std::string& kube_name) {
+  auto old = kubernetes_name_of_.find(node_id);
+  if (old != kubernetes_name_of_.end()) {
+    if (old->second == kube_name) return;  // the usual case: a heartbeat
+    if (auto it = kubernetes_nodes_.find(old->second);
+        it != kubernetes_nodes_.end() && it->second == node_id) {
+      kubernetes_nodes_.erase(it);
+    }
+    kubernetes_name_of_.erase(old);
+  }
+  if (kube_name.empty()) return;
+  kubernetes_nodes_[kube_name] = node_id;
+  kubernetes_name_of_[node_id] = kube_name;
+}
+
+std::vector<std::string> Placer::NodeIdsOfKubernetesNodes(const std::vector<std::string>& names) {
+  std::vector<std::string> ids;
+  ids.reserve(names.size());
+  std::lock_guard lock(mu_);
+  for (const auto& name : names) {
+    auto it = kubernetes_nodes_.find(name);
+    ids.push_back(it == kubernetes_nodes_.end() ? name : it->second);
+  }
+  return ids;
 }
 
 uint32_t Placer::DropReservationsOf(const std::string& node_id) {

@@ -126,6 +126,10 @@ class Placer {
   // Frees the decision's reservation; unknown or already released ids are ignored. Returns
   // whether a reservation was held.
   bool Release(const std::string& decision_id);
+  // The Tailor node ids of Kubernetes node names, in order: the node whose agent said it runs
+  // on that Kubernetes node (HostInventory.kubernetes_node), else the name itself (an agent
+  // registered under its node's name).
+  std::vector<std::string> NodeIdsOfKubernetesNodes(const std::vector<std::string>& names);
   // Drops every reservation held on a node (it was deregistered); returns how many.
   uint32_t DropReservationsOf(const std::string& node_id);
   // Whether a report's decision id may be trusted: empty, or issued by this scheduler and, if
@@ -168,6 +172,9 @@ class Placer {
   std::vector<RankedNode> ReasonsLocked(const models::PlacementRequest& request,
                                         models::PlacementPolicy& policy);
   bool ReleaseLocked(const std::string& decision_id);
+  // REQUIRES: mu_ held. Records which Kubernetes node `node_id` runs on (empty: none, or the
+  // node is gone).
+  void MapKubernetesNodeLocked(const std::string& node_id, const std::string& kube_name);
   // The decision made earlier for this function and idempotency key, if still kept.
   std::optional<Placement> ReplayLocked(const std::string& function, const std::string& key);
   void ReserveLocked(const Placement& p, const v1::FunctionVersion& fn);
@@ -198,6 +205,8 @@ class Placer {
       expiries_;
   models::ClusterIndex index_;  // also holds each node's in-flight allocation
   std::unordered_map<std::string, std::string> addresses_;     // node id -> agent address
+  std::unordered_map<std::string, std::string> kubernetes_nodes_;    // Kubernetes node -> id
+  std::unordered_map<std::string, std::string> kubernetes_name_of_;  // id -> Kubernetes node
   struct StoredDecision {
     std::string function;
     std::string policy;

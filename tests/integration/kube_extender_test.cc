@@ -1,5 +1,5 @@
-// Tailor as kube-scheduler's extender on a real loopback cluster: agents registered under
-// their Kubernetes node names, a function registered for placement only and taught by a
+// Tailor as kube-scheduler's extender on a real loopback cluster: agents that say which
+// Kubernetes node they run on, a function registered for placement only and taught by a
 // platform's reports, and filter/prioritize posted over real HTTP as kube-scheduler posts them
 // (no token: kube-scheduler sends none), in both nodeCacheCapable modes.
 #include <grpcpp/grpcpp.h>
@@ -67,13 +67,16 @@ class KubeExtenderTest : public testing::LoopbackCluster {
 
 TEST_F(KubeExtenderTest, FilterAndPrioritizeOverHttpFollowWhatTheReportsTaught) {
   auto scheduler = StartScheduler("127.0.0.1:0", {"--kube-extender"});
-  auto fast = StartAgent("k8s-node-new", "new-host");
-  auto slow = StartAgent("k8s-node-old", "old-host");
+  // As the DaemonSet runs them: node ids from their pods, the Kubernetes node they are on.
+  agent_extra_args_ = {"--kubernetes-node", "k8s-node-new"};
+  auto fast = StartAgent("tailor-agent-x7k2p", "new-host");
+  agent_extra_args_ = {"--kubernetes-node", "k8s-node-old"};
+  auto slow = StartAgent("tailor-agent-q9m4d", "old-host");
   WaitForNodes(2);
   RegisterForPlacement("thumbnail");
   for (int i = 0; i < 12; ++i) {
-    ReportRun("thumbnail", "k8s-node-new", i, 20);
-    ReportRun("thumbnail", "k8s-node-old", i, 80);
+    ReportRun("thumbnail", "tailor-agent-x7k2p", i, 20);
+    ReportRun("thumbnail", "tailor-agent-q9m4d", i, 80);
   }
   const json names = {"k8s-node-old", "k8s-node-new", "gpu-pool-3"};
   const json function_pod = Pod({{"tailor.dev/function", "thumbnail"}});

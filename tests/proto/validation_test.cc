@@ -165,3 +165,22 @@ TEST(RequestValidationTest, PlaceAndInvokeRequestsAreCheckedFieldByField) {
 
 }  // namespace
 }  // namespace tailor
+
+namespace tailor {
+namespace {
+
+TEST(MembershipValidationTest, AKubernetesNodeNameIsADnsSubdomainOrNothing) {
+  v1::RegisterRequest r;
+  r.set_node_id("tailor-agent-x7k2p");
+  r.set_address("10.0.0.1:7401");
+  r.mutable_inventory()->set_kubernetes_node("ip-10-0-3-7.ec2.internal");
+  EXPECT_TRUE(ValidateRegisterRequest(r).ok()) << ValidateRegisterRequest(r);
+  for (const std::string bad : {"Upper", "a/b", "a b", std::string(254, 'a')}) {
+    r.mutable_inventory()->set_kubernetes_node(bad);
+    const Status s = ValidateRegisterRequest(r);
+    EXPECT_EQ(s.field(), "inventory.kubernetes_node") << bad << ": " << s;
+  }
+}
+
+}  // namespace
+}  // namespace tailor
