@@ -175,7 +175,7 @@ TEST(MembershipValidationTest, AKubernetesNodeNameIsADnsSubdomainOrNothing) {
   r.set_address("10.0.0.1:7401");
   r.mutable_inventory()->set_kubernetes_node("ip-10-0-3-7.ec2.internal");
   EXPECT_TRUE(ValidateRegisterRequest(r).ok()) << ValidateRegisterRequest(r);
-  for (const std::string bad : {"Upper", "a/b", "a b", std::string(254, 'a')}) {
+  for (const std::string bad : {std::string("Upper"), std::string("a/b"), std::string("a b"), std::string(254, 'a')}) {
     r.mutable_inventory()->set_kubernetes_node(bad);
     const Status s = ValidateRegisterRequest(r);
     EXPECT_EQ(s.field(), "inventory.kubernetes_node") << bad << ": " << s;
