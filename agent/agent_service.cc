@@ -5,7 +5,7 @@
 namespace tailor::agent {
 
 grpc::Status AgentServiceImpl::GetInventory(grpc::ServerContext* context,
-                                            const v1::GetInventoryRequest*,
+                                            const internal::v1::GetInventoryRequest*,
                                             v1::HostInventory* response) {
   if (Status s = access_.Check(*context, "GetInventory"); !s.ok()) return ToGrpcStatus(s);
   *response = inventory_;
@@ -13,8 +13,8 @@ grpc::Status AgentServiceImpl::GetInventory(grpc::ServerContext* context,
 }
 
 grpc::Status AgentServiceImpl::Invoke(grpc::ServerContext* context,
-                                      const v1::InvokeRequest* request,
-                                      v1::InvokeResponse* response) {
+                                      const internal::v1::InvokeRequest* request,
+                                      internal::v1::InvokeResponse* response) {
   if (Status s = access_.Check(*context, "Invoke"); !s.ok()) return ToGrpcStatus(s);
   if (executor_ == nullptr) {
     return ToGrpcStatus(FailedPreconditionError("this agent does not run functions"));

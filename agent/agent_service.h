@@ -1,4 +1,4 @@
-// AgentServiceImpl: the agent's gRPC API (tailor.v1.Agent): its inventory, and Invoke, which
+// AgentServiceImpl: the agent's gRPC API (tailor.internal.v1.Agent, proto/tailor/internal): its inventory, and Invoke, which
 // runs a function through the Executor. Every call is checked by AgentAccess first: only the
 // scheduler may call an agent.
 //
@@ -9,11 +9,11 @@
 
 #include "agent/agent_access.h"
 #include "agent/runtime/executor.h"
-#include "tailor/v1/agent.grpc.pb.h"
+#include "tailor/internal/v1/agent.grpc.pb.h"
 
 namespace tailor::agent {
 
-class AgentServiceImpl final : public v1::Agent::Service {
+class AgentServiceImpl final : public internal::v1::Agent::Service {
  public:
   // Called after each Invoke with the run's report, or null when the run did not start.
   using AfterRunFn = std::function<void(const v1::RunReport*)>;
@@ -26,10 +26,10 @@ class AgentServiceImpl final : public v1::Agent::Service {
         executor_(executor),
         after_run_(std::move(after_run)) {}
 
-  grpc::Status GetInventory(grpc::ServerContext* context, const v1::GetInventoryRequest* request,
+  grpc::Status GetInventory(grpc::ServerContext* context, const internal::v1::GetInventoryRequest* request,
                             v1::HostInventory* response) override;
-  grpc::Status Invoke(grpc::ServerContext* context, const v1::InvokeRequest* request,
-                      v1::InvokeResponse* response) override;
+  grpc::Status Invoke(grpc::ServerContext* context, const internal::v1::InvokeRequest* request,
+                      internal::v1::InvokeResponse* response) override;
 
  private:
   AgentAccess& access_;

@@ -10,7 +10,7 @@ namespace tailor::agent {
 
 ReportUploader::ReportUploader(Options options, ReportSpool& spool)
     : options_(std::move(options)), spool_(spool) {
-  stub_ = v1::RunIngest::NewStub(options_.channel);
+  stub_ = internal::v1::RunIngest::NewStub(options_.channel);
 }
 
 ReportUploader::~ReportUploader() { Stop(); }
@@ -37,10 +37,10 @@ void ReportUploader::Wake() {
 Result<size_t> ReportUploader::UploadBatch() {
   TAILOR_ASSIGN_OR_RETURN(auto reports, spool_.Peek(options_.batch_size));
   if (reports.empty()) return size_t{0};
-  v1::SubmitRunReportsRequest req;
+  internal::v1::SubmitRunReportsRequest req;
   req.set_node_id(options_.node_id);
   for (auto& r : reports) *req.add_reports() = std::move(r);
-  v1::SubmitRunReportsResponse resp;
+  internal::v1::SubmitRunReportsResponse resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + options_.rpc_timeout);
   TAILOR_RETURN_IF_ERROR(FromGrpcStatus(stub_->SubmitRunReports(&ctx, req, &resp)));

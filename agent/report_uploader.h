@@ -16,7 +16,7 @@
 
 #include "agent/report_spool.h"
 #include "common/backoff.h"
-#include "tailor/v1/ingest.grpc.pb.h"
+#include "tailor/internal/v1/ingest.grpc.pb.h"
 
 namespace tailor::agent {
 
@@ -51,7 +51,7 @@ class ReportUploader {
 
   const Options options_;
   ReportSpool& spool_;
-  std::unique_ptr<v1::RunIngest::Stub> stub_;
+  std::unique_ptr<internal::v1::RunIngest::Stub> stub_;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;

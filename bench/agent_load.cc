@@ -25,7 +25,7 @@
 
 #include "bench/process_cpu.h"
 #include "common/file_util.h"
-#include "tailor/v1/agent.grpc.pb.h"
+#include "tailor/internal/v1/agent.grpc.pb.h"
 
 extern char** environ;
 
@@ -102,14 +102,14 @@ int main(int argc, char** argv) {
              "--max-concurrent-runs", "4"},
             dir + "/agent.log");
   const std::string agent_address = WaitForFile(dir + "/agent.addr");
-  auto stub = tailor::v1::Agent::NewStub(
+  auto stub = tailor::internal::v1::Agent::NewStub(
       grpc::CreateChannel(agent_address, grpc::InsecureChannelCredentials()));
 
   auto invoke = [&] {
     grpc::ClientContext ctx;
-    tailor::v1::InvokeRequest request;
+    tailor::internal::v1::InvokeRequest request;
     request.set_function_name("noop");
-    tailor::v1::InvokeResponse response;
+    tailor::internal::v1::InvokeResponse response;
     return stub->Invoke(&ctx, request, &response).ok();
   };
   for (int i = 0; i < 20; ++i) invoke();  // warm up

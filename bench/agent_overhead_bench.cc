@@ -163,7 +163,7 @@ void BM_ExecutorInvoke(benchmark::State& state) {
     return;
   }
   Executor executor = Shared().MakeExecutor(with_cgroups, with_spool, sandboxed);
-  v1::InvokeRequest request;
+  internal::v1::InvokeRequest request;
   request.set_function_name("noop");
   if (with_limits) {
     request.mutable_allocation()->set_memory_limit_bytes(256u << 20);

@@ -88,7 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 5: {
-      tailor::v1::InvokeRequest r;
+      tailor::internal::v1::InvokeRequest r;
       if (Parse(bytes, r)) (void)tailor::ValidateAgentInvokeRequest(r);
       break;
     }

@@ -310,7 +310,7 @@ Status ValidateGatewayInvokeRequest(const v1::GatewayInvokeRequest& r) {
   return c.status();
 }
 
-Status ValidateAgentInvokeRequest(const v1::InvokeRequest& r) {
+Status ValidateAgentInvokeRequest(const internal::v1::InvokeRequest& r) {
   FieldCheck c;
   c.Name("function_name", NameKind::kFunction, r.function_name())
       .Name("function_version", NameKind::kVersion, r.function_version(), /*optional=*/true)

@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "common/status.h"
-#include "tailor/v1/agent.pb.h"
+#include "tailor/internal/v1/agent.pb.h"
 #include "tailor/v1/gateway.pb.h"
 #include "tailor/v1/membership.pb.h"
 #include "tailor/v1/placement.pb.h"
@@ -47,6 +47,6 @@ Status ValidateRankRequest(const v1::RankRequest& r);
 Status ValidateRegisterFunctionRequest(const v1::RegisterFunctionRequest& r);
 Status ValidatePlaceRequest(const v1::PlaceRequest& request);
 Status ValidateGatewayInvokeRequest(const v1::GatewayInvokeRequest& request);
-Status ValidateAgentInvokeRequest(const v1::InvokeRequest& request);
+Status ValidateAgentInvokeRequest(const internal::v1::InvokeRequest& request);
 
 }  // namespace tailor

@@ -21,7 +21,7 @@ AgentConnection AgentConnections::For(const std::string& node_id, const std::str
   AgentConnection& c = connections_[node_id + std::string(1, '\0') + address];
   if (!c.channel) {
     c.channel = MakeChannel(address, security_, NodeServerName(node_id));
-    c.stub = v1::Agent::NewStub(c.channel);
+    c.stub = internal::v1::Agent::NewStub(c.channel);
   }
   return c;
 }

@@ -15,13 +15,13 @@
 #include <string>
 
 #include "proto/tls_credentials.h"
-#include "tailor/v1/agent.grpc.pb.h"
+#include "tailor/internal/v1/agent.grpc.pb.h"
 
 namespace tailor::scheduler {
 
 struct AgentConnection {
   std::shared_ptr<grpc::Channel> channel;
-  std::shared_ptr<v1::Agent::StubInterface> stub;
+  std::shared_ptr<internal::v1::Agent::StubInterface> stub;
 
   // Connects if need be and waits, up to `timeout`, while the channel is connecting. False
   // (the connection failed, or is still being made at the timeout) means no call made now

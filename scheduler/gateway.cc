@@ -12,7 +12,7 @@
 namespace tailor::scheduler {
 namespace {
 
-void FillRun(const Placement& placed, v1::InvokeResponse& reply,
+void FillRun(const Placement& placed, internal::v1::InvokeResponse& reply,
              v1::GatewayInvokeResponse& response) {
   response.set_output(std::move(*reply.mutable_output()));
   response.set_output_truncated(reply.output_truncated());
@@ -85,7 +85,7 @@ Result<v1::GatewayInvokeResponse> Gateway::JoinOrInvoke(const v1::GatewayInvokeR
 Gateway::Attempt Gateway::CallAgent(const Placement& placed,
                                     const v1::GatewayInvokeRequest& request,
                                     const std::string& invocation_id, const CallContext& caller) {
-  v1::InvokeRequest call;
+  internal::v1::InvokeRequest call;
   call.set_function_name(placed.function.name());
   call.set_function_version(placed.function.version());
   call.set_payload(request.payload());

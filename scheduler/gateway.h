@@ -103,7 +103,7 @@ class Gateway {
  private:
   struct Attempt {
     AttemptEnd end = AttemptEnd::kUnknown;
-    v1::InvokeResponse reply;  // when the agent answered
+    internal::v1::InvokeResponse reply;  // when the agent answered
     Status error;              // when it did not
   };
   Result<v1::GatewayInvokeResponse> InvokeOnce(const v1::GatewayInvokeRequest& request,

@@ -1,4 +1,4 @@
-// RunIngestServiceImpl: tailor.v1.RunIngest, where agents deliver their spooled run reports.
+// RunIngestServiceImpl: tailor.internal.v1.RunIngest, where agents deliver their spooled run reports.
 // The sender must be the node it names (its certificate: authorizer.h) and registered
 // (NOT_FOUND otherwise: it registers again), and every report must be its own run. Each report is
 // checked on its own (RunIntake): stored ones are acknowledged, refused ones listed as rejected
@@ -11,18 +11,18 @@
 
 #include "scheduler/authorizer.h"
 #include "scheduler/run_intake.h"
-#include "tailor/v1/ingest.grpc.pb.h"
+#include "tailor/internal/v1/ingest.grpc.pb.h"
 
 namespace tailor::scheduler {
 
-class RunIngestServiceImpl final : public v1::RunIngest::Service {
+class RunIngestServiceImpl final : public internal::v1::RunIngest::Service {
  public:
   RunIngestServiceImpl(Authorizer& authorizer, RunIntake& intake, NodeRegistry& nodes)
       : authorizer_(authorizer), intake_(intake), nodes_(nodes) {}
 
   grpc::Status SubmitRunReports(grpc::ServerContext* context,
-                                const v1::SubmitRunReportsRequest* request,
-                                v1::SubmitRunReportsResponse* response) override;
+                                const internal::v1::SubmitRunReportsRequest* request,
+                                internal::v1::SubmitRunReportsResponse* response) override;
 
  private:
   Authorizer& authorizer_;

@@ -115,7 +115,7 @@ bool Executor::WaitIdle(std::chrono::milliseconds timeout) {
                       [this] { return running_.load() == 0 && queued_.load() == 0; });
 }
 
-Status Executor::CheckRequest(const v1::InvokeRequest& req) const {
+Status Executor::CheckRequest(const internal::v1::InvokeRequest& req) const {
   if (!accepting_.load()) {
     return NotStarted(UnavailableError("this agent is stopping and takes no new runs"));
   }
@@ -138,7 +138,7 @@ Status Executor::CheckRequest(const v1::InvokeRequest& req) const {
   return OkStatus();
 }
 
-Result<InstalledFunction> Executor::FindFunction(const v1::InvokeRequest& req) {
+Result<InstalledFunction> Executor::FindFunction(const internal::v1::InvokeRequest& req) {
   auto found = deps_.functions->Lookup(req.function_name(), req.function_version());
   if (!found.ok() && found.status().code() == StatusCode::kNotFound &&
       !req.bundle_digest().empty() && deps_.fetch_bundle) {
@@ -181,7 +181,7 @@ Status Executor::CheckSandbox() {
   return OkStatus();
 }
 
-Result<Executor::Isolation> Executor::IsolationFor(const v1::InvokeRequest& req,
+Result<Executor::Isolation> Executor::IsolationFor(const internal::v1::InvokeRequest& req,
                                                    const InstalledFunction& fn) const {
   Isolation isolation;
   isolation.uid = options_.run_uid;
@@ -200,7 +200,7 @@ Result<Executor::Isolation> Executor::IsolationFor(const v1::InvokeRequest& req,
   return isolation;
 }
 
-v1::RunReport Executor::NewReport(const v1::InvokeRequest& req, const InstalledFunction& fn,
+v1::RunReport Executor::NewReport(const internal::v1::InvokeRequest& req, const InstalledFunction& fn,
                                   const std::string& invocation_id,
                                   std::chrono::nanoseconds waited) const {
   v1::RunReport report;
@@ -237,7 +237,7 @@ Result<Executor::Confinement> Executor::Confine(const std::string& invocation_id
   return c;
 }
 
-ProcessSpec Executor::BuildSpec(const v1::InvokeRequest& req, const InstalledFunction& fn,
+ProcessSpec Executor::BuildSpec(const internal::v1::InvokeRequest& req, const InstalledFunction& fn,
                                 const Isolation& isolation, const std::string& invocation_id,
                                 Confinement& c) const {
   ProcessSpec spec;
@@ -383,7 +383,7 @@ void Executor::Measure(const ProcessResult& pr, const ProcessSpec& spec, Confine
   }
 }
 
-v1::InvokeResponse Executor::Deliver(v1::RunReport report, std::string output,
+internal::v1::InvokeResponse Executor::Deliver(v1::RunReport report, std::string output,
                                      bool output_truncated, std::string stderr_tail) {
   if (deps_.sink != nullptr) {
     Status s = deps_.sink->Append(report);
@@ -391,7 +391,7 @@ v1::InvokeResponse Executor::Deliver(v1::RunReport report, std::string output,
       log::Error("cannot spool run report", {{"invocation", report.invocation_id()}, {"error", s}});
     }
   }
-  v1::InvokeResponse resp;
+  internal::v1::InvokeResponse resp;
   resp.set_output(std::move(output));
   resp.set_output_truncated(output_truncated);
   resp.set_stderr_tail(std::move(stderr_tail));
@@ -399,7 +399,7 @@ v1::InvokeResponse Executor::Deliver(v1::RunReport report, std::string output,
   return resp;
 }
 
-Result<v1::InvokeResponse> Executor::Invoke(const v1::InvokeRequest& req,
+Result<internal::v1::InvokeResponse> Executor::Invoke(const internal::v1::InvokeRequest& req,
                                             const std::function<bool()>& cancelled) {
   TAILOR_RETURN_IF_ERROR(CheckRequest(req));
   TAILOR_ASSIGN_OR_RETURN(InstalledFunction fn, FindFunction(req));

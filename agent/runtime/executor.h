@@ -43,7 +43,7 @@
 #include "agent/runtime/run_uids.h"
 #include "agent/runtime/sandbox.h"
 #include "common/clock.h"
-#include "tailor/v1/agent.pb.h"
+#include "tailor/internal/v1/agent.pb.h"
 
 namespace tailor::agent {
 
@@ -89,7 +89,7 @@ class Executor {
   // `cancelled` (may be empty) says whether the caller went away: a run it says so of is
   // stopped (outcome CANCELLED), and one still waiting for a slot never starts (CANCELLED
   // error, ErrorReason::kNotStarted).
-  Result<v1::InvokeResponse> Invoke(const v1::InvokeRequest& request,
+  Result<internal::v1::InvokeResponse> Invoke(const internal::v1::InvokeRequest& request,
                                     const std::function<bool()>& cancelled = {});
 
   // Runs /bin/true once in a sandbox like every run's (ExecutorDeps::sandbox), as an
@@ -114,29 +114,29 @@ class Executor {
   Result<std::chrono::nanoseconds> AcquireSlot();
   void ReleaseSlot();
   // The steps of Invoke, in order.
-  Status CheckRequest(const v1::InvokeRequest& request) const;
-  Result<InstalledFunction> FindFunction(const v1::InvokeRequest& request);
+  Status CheckRequest(const internal::v1::InvokeRequest& request) const;
+  Result<InstalledFunction> FindFunction(const internal::v1::InvokeRequest& request);
   // Who the run is and what isolates it: filled into the spec by BuildSpec.
   struct Isolation {
     spawn::SandboxRequest sandbox;
     std::optional<uid_t> uid;
     std::optional<gid_t> gid;
   };
-  Result<Isolation> IsolationFor(const v1::InvokeRequest& request,
+  Result<Isolation> IsolationFor(const internal::v1::InvokeRequest& request,
                                  const InstalledFunction& fn) const;
   // A network namespace for a run of `function` (from the pool, or made now without one).
   Result<int> TakeNetns(const std::string& function);
-  v1::RunReport NewReport(const v1::InvokeRequest& request, const InstalledFunction& fn,
+  v1::RunReport NewReport(const internal::v1::InvokeRequest& request, const InstalledFunction& fn,
                           const std::string& invocation_id,
                           std::chrono::nanoseconds waited) const;
   Result<Confinement> Confine(const std::string& invocation_id,
                               const v1::Allocation& allocation);
-  ProcessSpec BuildSpec(const v1::InvokeRequest& request, const InstalledFunction& fn,
+  ProcessSpec BuildSpec(const internal::v1::InvokeRequest& request, const InstalledFunction& fn,
                         const Isolation& isolation, const std::string& invocation_id,
                         Confinement& confinement) const;
   void Measure(const ProcessResult& pr, const ProcessSpec& spec, Confinement& confinement,
                v1::RunReport& report) const;
-  v1::InvokeResponse Deliver(v1::RunReport report, std::string output, bool output_truncated,
+  internal::v1::InvokeResponse Deliver(v1::RunReport report, std::string output, bool output_truncated,
                              std::string stderr_tail);
 
   const ExecutorOptions options_;

@@ -77,8 +77,8 @@ class ExecutorTest : public ::testing::Test {
     return cgroups_->version() == 2 || layout_.v1_mounts.contains("memory");
   }
 
-  v1::InvokeRequest Req(const std::string& fn, const std::string& payload = "") {
-    v1::InvokeRequest r;
+  internal::v1::InvokeRequest Req(const std::string& fn, const std::string& payload = "") {
+    internal::v1::InvokeRequest r;
     r.set_function_name(fn);
     r.set_payload(payload);
     return r;
@@ -441,7 +441,7 @@ TEST_F(ExecutorTest, EmulatingAHostWithoutAesNiSlowsTheAesFunction) {
   auto fast = real.Invoke(Req("aes-gcm", payload));
   auto slow = emulated.Invoke(Req("aes-gcm", payload));
   ASSERT_TRUE(fast.ok() && slow.ok());
-  const auto cpu = [](const v1::InvokeResponse& r) {
+  const auto cpu = [](const internal::v1::InvokeResponse& r) {
     return double(r.report().user_cpu_us() + r.report().system_cpu_us());
   };
   // Measured at 4-9x; a ratio in one run, with a wide margin for noisy machines.
@@ -464,9 +464,9 @@ TEST_F(ExecutorTest, MatmulUsesTheWidestVectorPathTheHostDoesNotHide) {
     Executor ex = MakeExecutor(o);
     auto r = ex.Invoke(Req("matmul", payload));
     EXPECT_TRUE(r.ok()) << r.status();
-    return r.ok() ? *r : v1::InvokeResponse{};
+    return r.ok() ? *r : internal::v1::InvokeResponse{};
   };
-  const auto isa = [](const v1::InvokeResponse& r) {
+  const auto isa = [](const internal::v1::InvokeResponse& r) {
     return nlohmann::json::parse(r.output()).value("isa", "");
   };
   const auto widest = run({});
@@ -476,7 +476,7 @@ TEST_F(ExecutorTest, MatmulUsesTheWidestVectorPathTheHostDoesNotHide) {
   EXPECT_EQ(isa(no512), avx2 ? "avx2" : "sse2");
   EXPECT_EQ(isa(no_avx), "sse2");
   if (isa(widest) != "sse2") {
-    const auto cpu = [](const v1::InvokeResponse& r) {
+    const auto cpu = [](const internal::v1::InvokeResponse& r) {
       return double(r.report().user_cpu_us() + r.report().system_cpu_us());
     };
     // Measured about 2x on the dev machine (AVX-512 against SSE2); a wide margin. One run's

@@ -109,9 +109,9 @@ class SandboxTest : public ::testing::Test {
   }
 
   // Runs `name` and returns its response; the run must have started.
-  v1::InvokeResponse Run(const std::string& name, const std::string& payload = "",
+  internal::v1::InvokeResponse Run(const std::string& name, const std::string& payload = "",
                          uint64_t memory_limit_bytes = 256 << 20) {
-    v1::InvokeRequest req;
+    internal::v1::InvokeRequest req;
     req.set_function_name(name);
     req.set_payload(payload);
     req.mutable_allocation()->set_memory_limit_bytes(memory_limit_bytes);
@@ -125,7 +125,7 @@ class SandboxTest : public ::testing::Test {
   // Runs a one-off script and returns its stdout.
   std::string Output(const std::string& script) {
     InstallScript("probe", script);
-    v1::InvokeResponse resp = Run("probe");
+    internal::v1::InvokeResponse resp = Run("probe");
     EXPECT_EQ(resp.report().outcome(), v1::RUN_OUTCOME_SUCCEEDED) << resp.stderr_tail();
     return resp.output();
   }
@@ -168,7 +168,7 @@ TEST_F(SandboxTest, TheAgentsProcessAndDataAreOutOfReach) {
 TEST_F(SandboxTest, RunsNeitherSignalNorSeeOneAnother) {
   InstallScript("victim", "echo $$ > /tmp/pid; SECRET_API_KEY=victim-key exec sleep 30\n");
   auto victim = std::async(std::launch::async, [&] {
-    v1::InvokeRequest req;
+    internal::v1::InvokeRequest req;
     req.set_function_name("victim");
     req.set_timeout_ms(3000);
     return executor_->Invoke(req);
@@ -217,7 +217,7 @@ TEST_F(SandboxTest, NothingWrittenByOneFunctionIsLeftForTheNext) {
                 "echo x > /dev/left 2>/dev/null && echo dev-written\n"
                 "echo x > /left 2>/dev/null && echo root-written\n"
                 "cat /tmp/left /dev/shm/left\n");
-  v1::InvokeResponse writer = Run("writer");
+  internal::v1::InvokeResponse writer = Run("writer");
   EXPECT_EQ(writer.output(), "from-writer\nfrom-writer\n");
   const std::string out = Output("cat /tmp/left /dev/shm/left 2>/dev/null; ls -A /tmp /dev/shm\n");
   EXPECT_EQ(out, "/dev/shm:\n\n/tmp:\n");
@@ -240,7 +240,7 @@ TEST_F(SandboxTest, ARunCannotStartMoreThanItsPidsLimit) {
                 "(i=0; while [ $i -lt 100 ]; do sleep 5 & i=$((i+1)); done) 2>/dev/null\n"
                 "n=0; for p in /proc/[0-9]*; do n=$((n+1)); done; echo running=$n\n",
                 "", "/bin/sh");
-  v1::InvokeResponse resp = Run("forker");
+  internal::v1::InvokeResponse resp = Run("forker");
   const std::string& out = resp.output();
   // The limit is 32 tasks for the whole run, its init included.
   const size_t at = out.find("running=");
@@ -262,7 +262,7 @@ TEST_F(SandboxTest, ARunHasNoPrivilegesAndCannotGainAny) {
   auto installed = store_->Install(dir_.File(src));
   ASSERT_TRUE(installed.ok()) << installed.status();
   ASSERT_EQ(::chmod(JoinPath(installed->bundle_dir, "id-root").c_str(), 04755), 0);
-  v1::InvokeResponse resp = Run("setuid");
+  internal::v1::InvokeResponse resp = Run("setuid");
   const std::string& out = resp.output();
   const std::string uid = std::to_string(kFirstUid);  // the first function of this test
   EXPECT_THAT(out, HasSubstr(uid + "\n"));
@@ -312,7 +312,7 @@ TEST_F(SandboxTest, KillingTheRunKillsEverythingInItEvenDaemons) {
   InstallScript("daemon",
                 "setsid sleep 300 </dev/null >/dev/null 2>&1 &\n"
                 "(sleep 300 &) ; echo started; exec sleep 300\n");
-  v1::InvokeRequest req;
+  internal::v1::InvokeRequest req;
   req.set_function_name("daemon");
   req.set_timeout_ms(1500);
   auto resp = executor_->Invoke(req);
@@ -325,11 +325,11 @@ TEST_F(SandboxTest, KillingTheRunKillsEverythingInItEvenDaemons) {
 
 TEST_F(SandboxTest, TheFunctionsExitStatusAndSignalsComeThroughItsInit) {
   InstallScript("exit3", "echo out; exit 3\n");
-  v1::InvokeResponse exited = Run("exit3");
+  internal::v1::InvokeResponse exited = Run("exit3");
   EXPECT_EQ(exited.report().outcome(), v1::RUN_OUTCOME_FUNCTION_ERROR);
   EXPECT_EQ(exited.report().exit_code(), 3);
   InstallScript("segv", "kill -SEGV $$\n");
-  v1::InvokeResponse killed = Run("segv");
+  internal::v1::InvokeResponse killed = Run("segv");
   EXPECT_EQ(killed.report().outcome(), v1::RUN_OUTCOME_FUNCTION_ERROR);
   EXPECT_EQ(killed.report().term_signal(), SIGSEGV);
 }
@@ -338,13 +338,13 @@ TEST_F(SandboxTest, OomKillsAreStillReportedAsSuch) {
   InstallScript("hog",
                 "head -c 100000000 /dev/zero | tail -c 1 > /dev/null; "
                 "a=$(head -c 67108864 /dev/zero | tr '\\0' x); echo ${#a}\n");
-  v1::InvokeResponse resp = Run("hog", "", 32 << 20);
+  internal::v1::InvokeResponse resp = Run("hog", "", 32 << 20);
   EXPECT_EQ(resp.report().outcome(), v1::RUN_OUTCOME_OOM_KILLED) << resp.stderr_tail();
 }
 
 TEST_F(SandboxTest, AFunctionAskingForTheNetworkIsRefusedWhereNotAllowed) {
   InstallScript("online", "echo hi\n", "network = 'outbound'\n");
-  v1::InvokeRequest req;
+  internal::v1::InvokeRequest req;
   req.set_function_name("online");
   auto resp = executor_->Invoke(req);
   ASSERT_FALSE(resp.ok());
@@ -363,7 +363,7 @@ TEST_F(SandboxTest, ARootfsBundleIsTheRunsWholeFileSystem) {
   ASSERT_EQ(rc, 0) << built;
   auto installed = store_->Install(dir_.File("rootfs-fn"));
   ASSERT_TRUE(installed.ok()) << installed.status();
-  v1::InvokeResponse resp = Run("rootfs-hello", "tailor\n");
+  internal::v1::InvokeResponse resp = Run("rootfs-hello", "tailor\n");
   EXPECT_EQ(resp.report().outcome(), v1::RUN_OUTCOME_SUCCEEDED) << resp.stderr_tail();
   // Its own /etc, not the host's or the agent's.
   EXPECT_EQ(resp.output(), "hello, tailor, from Tailor example rootfs\n");
@@ -394,7 +394,7 @@ TEST_F(SandboxTest, ARootfsWhoseMountPointIsASymlinkIsRefused) {
   const std::string tmp = JoinPath(installed->bundle_dir, "rootfs/tmp");
   std::filesystem::remove_all(tmp);
   ASSERT_EQ(::symlink("etc", tmp.c_str()), 0);
-  v1::InvokeRequest req;
+  internal::v1::InvokeRequest req;
   req.set_function_name("rootfs-hello");
   auto resp = executor_->Invoke(req);
   ASSERT_FALSE(resp.ok());
@@ -407,7 +407,7 @@ TEST_F(SandboxTest, AMountThatCannotBeMadeIsAStartFailureNamingIt) {
   // file is not a rootfs at all. Here: the sandbox's root directory is gone.
   InstallScript("nowhere", "echo hi\n");
   std::filesystem::remove_all(dir_.File("agent-data/sandbox/root"));
-  v1::InvokeRequest req;
+  internal::v1::InvokeRequest req;
   req.set_function_name("nowhere");
   auto resp = executor_->Invoke(req);
   ASSERT_TRUE(resp.ok()) << resp.status();

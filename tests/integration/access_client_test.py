@@ -20,7 +20,7 @@ BIN_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else "build/bin"
 PROTO_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else "proto"
 
 PROTOS = ["access", "inventory", "membership", "run_report", "registry", "gateway",
-          "placement", "agent"]
+          "placement"]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tailor_client  # noqa: E402
 GEN_DIR = tailor_client.generate(PROTO_DIR, PROTOS)

@@ -104,7 +104,7 @@ class StandardServicesTest(unittest.TestCase):
                                    sched_addr, "--node-id", "n1",
                                    "--data-dir", os.path.join(self.dir.name, "n1")], self.dir.name, "agent")
         self.procs.append(agent)
-        for addr, service in [(sched_addr, "tailor.v1.Membership"), (agent_addr, "tailor.v1.Agent")]:
+        for addr, service in [(sched_addr, "tailor.v1.Membership"), (agent_addr, "tailor.internal.v1.Agent")]:
             with grpc.insecure_channel(addr) as channel:
                 self.assertEqual(health_status(channel), 1, addr)
                 names = reflected_services(channel)

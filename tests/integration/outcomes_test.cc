@@ -10,7 +10,7 @@
 #include <limits>
 
 #include "proto/grpc_status.h"
-#include "tailor/v1/agent.grpc.pb.h"
+#include "tailor/internal/v1/agent.grpc.pb.h"
 #include "tailor/v1/membership.grpc.pb.h"
 #include "tailor/v1/placement.grpc.pb.h"
 #include "tests/support/loopback_cluster.h"
@@ -45,15 +45,15 @@ TEST_F(OutcomesTest, NamesThatArePathStepsAreRefusedAtDeployAndNothingIsDeleted)
     EXPECT_NE(out.find("must be 1..64 characters"), std::string::npos) << out;
   }
   // An agent asked directly for such a name refuses it as malformed.
-  auto agent = v1::Agent::NewStub(
+  auto agent = internal::v1::Agent::NewStub(
       AgentChannel("a1", ReadFile(dir_.File("a1.addr"))
                              .value()
                              .substr(0, ReadFile(dir_.File("a1.addr"))->find('\n'))));
   grpc::ClientContext ctx;
-  v1::InvokeRequest call;
+  internal::v1::InvokeRequest call;
   call.set_function_name("..");
   call.set_function_version("..");
-  v1::InvokeResponse reply;
+  internal::v1::InvokeResponse reply;
   const grpc::Status refused = agent->Invoke(&ctx, call, &reply);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(FromGrpcStatus(refused).field(), "function_name");

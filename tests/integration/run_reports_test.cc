@@ -11,7 +11,7 @@
 #include <set>
 
 #include "common/file_util.h"
-#include "tailor/v1/agent.grpc.pb.h"
+#include "tailor/internal/v1/agent.grpc.pb.h"
 #include "tests/support/process.h"
 #include "tests/support/run_db.h"
 #include "tests/support/temp_dir.h"
@@ -44,14 +44,14 @@ class RunReportsTest : public ::testing::Test {
   std::set<std::string> StoredRuns() {
     return testing::StoredInvocationIds(dir_.File("data/scheduler.db"));
   }
-  v1::InvokeResponse Invoke(v1::Agent::Stub& agent, const std::string& fn,
+  internal::v1::InvokeResponse Invoke(internal::v1::Agent::Stub& agent, const std::string& fn,
                             const std::string& payload) {
-    v1::InvokeRequest req;
+    internal::v1::InvokeRequest req;
     req.set_function_name(fn);
     req.set_payload(payload);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + 30s);
-    v1::InvokeResponse resp;
+    internal::v1::InvokeResponse resp;
     grpc::Status s = agent.Invoke(&ctx, req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp;
@@ -71,7 +71,7 @@ TEST_F(RunReportsTest, EveryReportArrivesExactlyOnceAcrossASchedulerOutage) {
        std::string(TAILOR_FUNCTIONS_DIR) + "/sleep-io", "--backoff-initial-ms", "50",
        "--backoff-max-ms", "200"},
       dir_.File("agent.log"));
-  auto stub = v1::Agent::NewStub(grpc::CreateChannel(testing::WaitForAddressFile(agent_addr_file, agent),
+  auto stub = internal::v1::Agent::NewStub(grpc::CreateChannel(testing::WaitForAddressFile(agent_addr_file, agent),
                                                      grpc::InsecureChannelCredentials()));
   std::set<std::string> invoked;
   for (int i = 0; i < 3; ++i) {
@@ -109,7 +109,7 @@ TEST_F(RunReportsTest, AgentMetricsPassPromtool) {
        dir_.File("m1.addr"), "--metrics-address-file", dir_.File("m1.metrics"), "--install",
        std::string(TAILOR_FUNCTIONS_DIR) + "/sha256"},
       dir_.File("m1.log"));
-  auto stub = v1::Agent::NewStub(grpc::CreateChannel(
+  auto stub = internal::v1::Agent::NewStub(grpc::CreateChannel(
       testing::WaitForAddressFile(dir_.File("m1.addr"), agent), grpc::InsecureChannelCredentials()));
   Invoke(*stub, "sha256", R"({"bytes": 1024})");
   const std::string metrics = testing::WaitForAddressFile(dir_.File("m1.metrics"), agent);

@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 
 #include "tailor/v1/access.grpc.pb.h"
-#include "tailor/v1/agent.grpc.pb.h"
+#include "tailor/internal/v1/agent.grpc.pb.h"
 #include "tailor/v1/membership.grpc.pb.h"
 #include "tailor/v1/registry.grpc.pb.h"
 #include "tests/support/loopback_cluster.h"
@@ -183,20 +183,20 @@ TEST_F(SecurityTest, ANodeActsOnlyForItselfAndAgentsTakeCallsOnlyFromTheSchedule
       std::string(TrimWhitespace(ReadFile(dir_.File("a1.addr")).value()));
   TransportSecurity node_b;
   node_b.tls = LoadTlsDirectory(NodeTlsDir("b")).value();
-  auto agent_as_b = v1::Agent::NewStub(MakeChannel(agent_address, node_b, NodeServerName("a1")));
+  auto agent_as_b = internal::v1::Agent::NewStub(MakeChannel(agent_address, node_b, NodeServerName("a1")));
   {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + 10s);
-    v1::InvokeRequest req;
+    internal::v1::InvokeRequest req;
     req.set_function_name("sha256");
     req.set_function_version("1.0.0");
-    v1::InvokeResponse resp;
+    internal::v1::InvokeResponse resp;
     EXPECT_EQ(agent_as_b->Invoke(&ctx, req, &resp).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
   TransportSecurity no_cert;
   no_cert.tls.ca_cert_pem = ReadFile(CaFile()).value();
-  auto agent_anon = v1::Agent::NewStub(MakeChannel(agent_address, no_cert, NodeServerName("a1")));
+  auto agent_anon = internal::v1::Agent::NewStub(MakeChannel(agent_address, no_cert, NodeServerName("a1")));
   {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + 10s);

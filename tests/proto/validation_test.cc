@@ -154,7 +154,7 @@ TEST(RequestValidationTest, PlaceAndInvokeRequestsAreCheckedFieldByField) {
   invoke.set_idempotency_key("has space");
   EXPECT_EQ(ValidateGatewayInvokeRequest(invoke).field(), "idempotency_key");
 
-  v1::InvokeRequest agent;
+  internal::v1::InvokeRequest agent;
   agent.set_function_name("f");
   agent.set_bundle_digest("not-hex");
   EXPECT_EQ(ValidateAgentInvokeRequest(agent).field(), "bundle_digest");
