@@ -107,6 +107,7 @@ int RunNodes(const GlobalOptions& global, const NodesOptions& options) {
           {"last_heartbeat_unix_ms", n.last_heartbeat_unix_ms()},
           {"registered_unix_ms", n.registered_unix_ms()},
           {"agent_version", n.agent_version()},
+          {"kubernetes_node", n.inventory().kubernetes_node()},
           {"cpu_model", n.inventory().cpu().model_name()},
           {"physical_cores", n.inventory().topology().physical_cores()},
           {"logical_cores", n.inventory().topology().logical_cores()},
