@@ -108,15 +108,13 @@ models::Resources NodeCapacity(const v1::Node& node) {
 Result<std::unique_ptr<Placer>> Placer::Create(Options options, NodeRegistry& nodes,
                                                FunctionRegistry& functions, const Clock& clock) {
   std::unique_ptr<Placer> p(new Placer(std::move(options), nodes, functions, clock));
-  {
-    std::lock_guard lock(p->mu_);
-    auto policy = p->PolicyLocked(p->options_.default_policy);
-    if (!policy.ok()) return policy.status();
-    // Every policy learns from every run from the start, whichever is asked for later.
-    for (const auto& name : models::PolicyNames()) {
-      if (auto made = p->PolicyLocked(name); !made.ok()) return made.status();
-    }
+  // Every policy learns from every run from the start, whichever is asked for later.
+  for (const auto& name : models::PolicyNames()) {
+    auto slot = std::make_unique<PolicySlot>();
+    TAILOR_ASSIGN_OR_RETURN(slot->policy, models::MakePolicy(name, p->options_.policy_settings));
+    p->policies_[name] = std::move(slot);
   }
+  if (auto policy = p->Slot(p->options_.default_policy); !policy.ok()) return policy.status();
   nodes.SetListener(
       [raw = p.get()](const v1::Node& n, bool removed) { raw->OnNodeChanged(n, removed); });
   return p;
@@ -159,13 +157,12 @@ void Placer::OnNodeChanged(const v1::Node& n, bool removed) {
   CapacityFreed();
 }
 
-Result<models::PlacementPolicy*> Placer::PolicyLocked(const std::string& name) {
+Result<Placer::PolicySlot*> Placer::Slot(const std::string& name) {
   auto it = policies_.find(name);
-  if (it != policies_.end()) return it->second.get();
-  TAILOR_ASSIGN_OR_RETURN(auto policy, models::MakePolicy(name, options_.policy_settings));
-  auto* raw = policy.get();
-  policies_[name] = std::move(policy);
-  return raw;
+  if (it == policies_.end()) {
+    return InvalidArgumentError("no placement policy '" + name + "'").WithField("policy");
+  }
+  return it->second.get();
 }
 
 Result<Placement> Placer::Place(const PlaceInput& input) {
@@ -176,13 +173,14 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
 
   const models::PlacementRequest request = RequestOf(input, fn);
 
+  TAILOR_ASSIGN_OR_RETURN(PolicySlot * slot, Slot(policy_name));
   std::unique_lock lock(mu_);
   if (!input.idempotency_key.empty()) {
     if (auto replayed = ReplayLocked(fn.name(), input.idempotency_key)) return *replayed;
   }
-  auto policy = PolicyLocked(policy_name);
-  if (!policy.ok()) return policy.status().WithField("policy");
-  auto decided = (*policy)->Decide(request, index_);
+  std::unique_lock policy_lock(slot->mu);
+  auto decided = slot->policy->Decide(request, index_);
+  policy_lock.unlock();
   const double latency_s =
       std::chrono::duration<double>(clock_.MonotonicNow() - started).count();
   if (!decided.ok()) {
@@ -218,18 +216,18 @@ Result<Ranking> Placer::Rank(const PlaceInput& input) {
   models::PlacementRequest request = RequestOf(input, ranking.function);
   request.score_every_node = true;
 
+  TAILOR_ASSIGN_OR_RETURN(PolicySlot * slot, Slot(ranking.policy));
   std::lock_guard lock(mu_);
-  auto policy = PolicyLocked(ranking.policy);
-  if (!policy.ok()) return policy.status().WithField("policy");
-  auto decided = (*policy)->Decide(request, index_);
+  std::lock_guard policy_lock(slot->mu);
+  auto decided = slot->policy->Decide(request, index_);
   if (!decided.ok()) {
     if (decided.status().reason() != ErrorReason::kNoCapacity &&
         decided.status().reason() != ErrorReason::kDoesNotFit) {
       return decided.status();
     }
     ranking.allocation = models::EffectiveAllocation(
-        request, (*policy)->AdviseAllocation(request.function, index_));
-    ranking.nodes = ReasonsLocked(request, **policy);
+        request, slot->policy->AdviseAllocation(request.function, index_));
+    ranking.nodes = ReasonsLocked(request, *slot->policy);
   } else {
     ranking.allocation = decided->allocation;
     ranking.nodes.reserve(decided->candidates.size());
@@ -397,10 +395,10 @@ Status Placer::CheckReportDecision(const v1::RunReport& report) {
 
 Result<v1::Allocation> Placer::Advise(const std::string& function_name) {
   TAILOR_ASSIGN_OR_RETURN(v1::FunctionVersion fn, functions_.Resolve(function_name, ""));
+  TAILOR_ASSIGN_OR_RETURN(PolicySlot * slot, Slot(options_.default_policy));
   std::lock_guard lock(mu_);
-  TAILOR_ASSIGN_OR_RETURN(models::PlacementPolicy * policy,
-                          PolicyLocked(options_.default_policy));
-  const models::Allocation a = policy->AdviseAllocation(InfoOf(fn), index_);
+  std::lock_guard policy_lock(slot->mu);
+  const models::Allocation a = slot->policy->AdviseAllocation(InfoOf(fn), index_);
   v1::Allocation out;
   out.set_memory_limit_bytes(a.memory_limit_bytes);
   out.set_cpu_millicores(a.cpu_millicores);
@@ -436,26 +434,32 @@ void Placer::Observe(const v1::RunReport& report, const std::string& host_class)
 
 void Placer::Learn(const v1::RunReport& report, const std::string& host_class) {
   models::RunObservation o = ObservationOf(report, host_class);
-  std::lock_guard lock(mu_);
-  if (const auto* cls = index_.FindClass(host_class)) o.class_features = cls->feature_vector;
-  for (auto& [name, policy] : policies_) policy->Observe(o);
+  {
+    std::lock_guard lock(mu_);
+    if (const auto* cls = index_.FindClass(host_class)) o.class_features = cls->feature_vector;
+  }
+  // One policy at a time, each under its own lock: decisions with the others go on.
+  for (auto& [name, slot] : policies_) {
+    std::lock_guard policy_lock(slot->mu);
+    slot->policy->Observe(o);
+  }
 }
 
 std::map<std::string, std::string> Placer::SaveStates() {
-  std::lock_guard lock(mu_);
   std::map<std::string, std::string> states;
-  for (const auto& [name, policy] : policies_) {
-    std::string state = policy->SaveState();
+  for (const auto& [name, slot] : policies_) {
+    std::lock_guard policy_lock(slot->mu);
+    std::string state = slot->policy->SaveState();
     if (!state.empty()) states[name] = std::move(state);
   }
   return states;
 }
 
 Status Placer::RestoreState(const std::string& policy, const std::string& state) {
-  std::lock_guard lock(mu_);
   auto it = policies_.find(policy);
   if (it == policies_.end()) return InvalidArgumentError("no policy '" + policy + "'");
-  return it->second->RestoreState(state);
+  std::lock_guard policy_lock(it->second->mu);
+  return it->second->policy->RestoreState(state);
 }
 
 Result<v1::ExplainResponse> Placer::Explain(const std::string& decision_id) {

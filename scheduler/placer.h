@@ -16,7 +16,9 @@
 // (DecisionIds), so a report can be checked against them after they are forgotten. A Place
 // with an idempotency key that a kept decision was made for returns that decision again.
 //
-// Thread-safety: all methods are safe to call concurrently (one mutex).
+// Thread-safety: all methods are safe to call concurrently: one mutex for the cluster index,
+// reservations and decisions, and one per policy (a report is learned under the policies'
+// locks only, never the placer's).
 #pragma once
 
 #include <chrono>
@@ -166,9 +168,18 @@ class Placer {
   void CapacityFreed() {
     if (capacity_hook_) capacity_hook_();
   }
-  // REQUIRES: mu_ held.
-  Result<models::PlacementPolicy*> PolicyLocked(const std::string& name);
-  // REQUIRES: mu_ held. Every node's reason when no node is eligible (Rank).
+  // A policy and its own lock. Every policy is made by Create and none is added later, so
+  // policies_ is read without a lock; a report teaches each policy under that policy's lock
+  // alone, so learning never holds mu_ and a decision waits at most for one policy's learning
+  // of one run (lock order: mu_, then a slot's mu).
+  struct PolicySlot {
+    std::mutex mu;
+    std::unique_ptr<models::PlacementPolicy> policy;
+  };
+  // INVALID_ARGUMENT for a name that is not a policy.
+  Result<PolicySlot*> Slot(const std::string& name);
+  // REQUIRES: mu_ and the policy's lock held. Every node's reason when no node is eligible
+  // (Rank).
   std::vector<RankedNode> ReasonsLocked(const models::PlacementRequest& request,
                                         models::PlacementPolicy& policy);
   bool ReleaseLocked(const std::string& decision_id);
@@ -195,8 +206,8 @@ class Placer {
   DecisionHook hook_;
   PredictionHook prediction_hook_;
   CapacityHook capacity_hook_;
+  std::map<std::string, std::unique_ptr<PolicySlot>> policies_;  // fixed after Create
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<models::PlacementPolicy>> policies_;
   std::unordered_map<std::string, Reservation> reservations_;  // by decision id
   // Expiry times, soonest first; entries of reservations released early are skipped when
   // they come up (Sweep touches only what expired, not every reservation).
