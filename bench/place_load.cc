@@ -3,22 +3,32 @@
 //
 //   build/bin/place_load [--clients 32] [--seconds 10] [--nodes 1000] [--bin-dir build/bin]
 //                        [--mode sync|async] [--connections 2] [--security tls|plain]
+//                        [--background] [--reports-per-second 1000] [--compare-health]
 //
 // Starts tailor-scheduler (data in a scratch directory), registers the nodes through the
 // Membership API (12 host classes, huge capacity so reservations never fill them), deploys a
 // small function through the Registry API, then runs the clients and prints decisions per
 // second and the p50/p99 latency of Place as one JSON object.
 //
-// Clients: in `sync` mode, one thread and one connection per client, each calling Place back
-// to back. In `async` mode (how a platform's front end would call Tailor), `--clients` calls
-// are kept in flight at all times, spread over `--connections` HTTP/2 connections, each driven
-// by one thread with a completion queue: the calls share connections as gRPC multiplexes them.
+// Clients: in `sync` mode, one thread and one connection per client, each making one call at a
+// time. In `async` mode (how a platform's front end would call Tailor), `--clients` calls are
+// kept in flight at all times, spread over `--connections` HTTP/2 connections, each driven by
+// one thread with a completion queue: the calls share connections as gRPC multiplexes them.
 //
 // Security: `tls` (the default, as a scheduler starts with no flags) runs the scheduler with
 // its own CA; each node registers with a certificate naming it, the function is deployed with
 // the admin token, and Place is called with a `platform` token over mutual TLS. `plain` runs
 // it with --insecure-allow-anyone (no TLS, no authentication): the ratio of the two is what
 // access control costs the placement path (docs/benchmarks.md).
+//
+// Phases, each `--seconds` long, in one run against the same server with the same clients:
+// Place on an idle scheduler; with --background, Place again while another connection deploys
+// 60 MiB bundles back to back (each a new version, so each is unpacked, checked and written)
+// and another sends `--reports-per-second` run reports (Placement.Report); with
+// --compare-health, the standard health check (grpc.health.v1.Health/Check, an empty RPC).
+// The JSON then also gives Place p99 under that load as a ratio of idle, and Place throughput
+// as a ratio of the health check's.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +39,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -106,22 +117,232 @@ struct Access {
   }
 };
 
+
+// The bytes of a request, for the generic stub.
+grpc::ByteBuffer ToBytes(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+grpc::ByteBuffer ToBytes(const google::protobuf::Message& m) { return ToBytes(m.SerializeAsString()); }
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(q * (v.size() - 1))];
+}
+
+// How the clients load the server: `connections` connections sharing `in_flight` calls.
+struct Load {
+  int connections;
+  int in_flight;
+  double seconds;
+  pid_t scheduler;
+};
+
+struct Phase {
+  std::vector<double> latencies_us;
+  uint64_t failures = 0;
+  double seconds = 0;
+  double scheduler_cpu_seconds = 0;
+};
+
+// Keeps `in_flight` calls of `method` going on one connection until `stop`, each issued again
+// as it completes, recording every call's latency.
+void DriveConnection(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                     const grpc::ByteBuffer& request, int in_flight, const std::atomic<bool>& stop,
+                     std::vector<double>& latencies_us, std::atomic<uint64_t>& failures) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  struct Call {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    grpc::ByteBuffer response;
+    grpc::Status status;
+    std::unique_ptr<grpc::GenericClientAsyncResponseReader> reader;
+    Clock::time_point t0;
+  };
+  std::vector<Call> calls(in_flight);
+  auto issue = [&](size_t i) {
+    Call& call = calls[i];
+    call.ctx = std::make_unique<grpc::ClientContext>();
+    call.t0 = Clock::now();
+    call.reader = stub.PrepareUnaryCall(call.ctx.get(), method, request, &cq);
+    call.reader->StartCall();
+    call.reader->Finish(&call.response, &call.status, reinterpret_cast<void*>(i));
+  };
+  for (int i = 0; i < in_flight; ++i) issue(i);
+  int outstanding = in_flight;
+  void* tag;
+  bool ok;
+  while (outstanding > 0 && cq.Next(&tag, &ok)) {
+    const auto i = reinterpret_cast<size_t>(tag);
+    latencies_us.push_back(
+        std::chrono::duration<double, std::micro>(Clock::now() - calls[i].t0).count());
+    if (!ok || !calls[i].status.ok()) failures.fetch_add(1);
+    if (stop.load(std::memory_order_relaxed)) {
+      --outstanding;
+    } else {
+      issue(i);
+    }
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
+// One phase: every connection driven by its own thread for `load.seconds`.
+template <typename MakeChannel>
+Phase RunPhase(const Load& load, MakeChannel make_channel, const std::string& method,
+               const grpc::ByteBuffer& request) {
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> failures{0};
+  std::vector<std::vector<double>> latencies(load.connections);
+  std::vector<std::thread> threads;
+  const double cpu_before = tailor::bench::ProcessCpuSeconds(load.scheduler);
+  const auto start = Clock::now();
+  for (int c = 0; c < load.connections; ++c) {
+    const int share = load.in_flight / load.connections + (c < load.in_flight % load.connections);
+    threads.emplace_back([&, c, share] {
+      DriveConnection(make_channel(c), method, request, std::max(1, share), stop, latencies[c],
+                      failures);
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(load.seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  Phase phase;
+  phase.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  phase.scheduler_cpu_seconds = tailor::bench::ProcessCpuSeconds(load.scheduler) - cpu_before;
+  for (auto& l : latencies) phase.latencies_us.insert(phase.latencies_us.end(), l.begin(), l.end());
+  phase.failures = failures.load();
+  return phase;
+}
+
+void Describe(const Phase& p, nlohmann::json& out) {
+  const double calls = static_cast<double>(p.latencies_us.size());
+  out["decisions"] = p.latencies_us.size();
+  out["failures"] = p.failures;
+  out["decisions_per_second"] = calls / p.seconds;
+  out["p50_us"] = Percentile(p.latencies_us, 0.5);
+  out["p99_us"] = Percentile(p.latencies_us, 0.99);
+  // The scheduler's own CPU per call: what a call costs the server when the clients run
+  // elsewhere.
+  out["scheduler_cpu_us_per_decision"] = calls > 0 ? p.scheduler_cpu_seconds * 1e6 / calls : 0;
+}
+
+// Slow work alongside the placements: 60 MiB bundles deployed back to back (each a new version)
+// and a paced stream of run reports.
+class Background {
+ public:
+  struct Counts {
+    uint64_t reports = 0, report_failures = 0, deploys = 0, deploy_failures = 0;
+  };
+  Background(const Access& access, const std::string& address, const std::string& platform_token,
+             const std::string& dir, int nodes, double reports_per_second)
+      : deploy_channel_(access.AsToken(address, access.AdminToken())),
+        report_channel_(access.AsToken(address, platform_token)) {
+    fs::create_directories(dir + "/big");
+    std::mt19937_64 random(42);
+    std::string data(60ull << 20, '\0');
+    for (size_t i = 0; i + 8 <= data.size(); i += 8) {
+      const uint64_t word = random();
+      std::memcpy(&data[i], &word, 8);
+    }
+    (void)tailor::WriteFile(dir + "/big/data.bin", data);
+    (void)tailor::WriteFile(dir + "/big/run.sh", "#!/bin/sh\ncat\n");
+    chmod((dir + "/big/run.sh").c_str(), 0755);
+    deployer_ = std::thread([this, dir] { DeployLoop(dir + "/big"); });
+    // A report is one RPC and one stored run: several senders keep the rate.
+    for (int k = 0; k < kReporters; ++k) {
+      reporters_.emplace_back([this, k, nodes, reports_per_second] {
+        ReportLoop(k, nodes, reports_per_second / kReporters);
+      });
+    }
+  }
+  Counts Stop() {
+    stop_ = true;
+    deployer_.join();
+    for (auto& t : reporters_) t.join();
+    return {reports_.load(), report_failures_.load(), deploys_.load(), deploy_failures_.load()};
+  }
+
+ private:
+  void DeployLoop(const std::string& folder) {
+    auto registry = tailor::v1::Registry::NewStub(deploy_channel_);
+    for (int version = 1; !stop_; ++version) {
+      (void)tailor::WriteFile(folder + "/tailor.toml",
+                              "name = 'big'\nversion = 'v" + std::to_string(version) +
+                                  "'\nentrypoint = 'run.sh'\n");
+      auto archive = tailor::PackBundle(folder);
+      if (!archive.ok()) Die("cannot pack the big bundle");
+      grpc::ClientContext ctx;
+      tailor::v1::DeployResponse resp;
+      auto writer = registry->Deploy(&ctx, &resp);
+      tailor::v1::DeployChunk header;
+      header.mutable_header()->set_size_bytes(archive->size());
+      writer->Write(header);
+      constexpr size_t kChunk = 1 << 20;
+      for (size_t at = 0; at < archive->size(); at += kChunk) {
+        tailor::v1::DeployChunk chunk;
+        chunk.set_data(archive->substr(at, kChunk));
+        writer->Write(chunk);
+      }
+      writer->WritesDone();
+      (writer->Finish().ok() ? deploys_ : deploy_failures_).fetch_add(1);
+    }
+  }
+  void ReportLoop(int sender, int nodes, double per_second) {
+    auto placement = tailor::v1::Placement::NewStub(report_channel_);
+    const auto interval = std::chrono::duration<double>(1.0 / per_second);
+    auto next = Clock::now();
+    for (uint64_t n = sender; !stop_; n += kReporters) {
+      next += std::chrono::duration_cast<Clock::duration>(interval);
+      std::this_thread::sleep_until(next);
+      grpc::ClientContext ctx;
+      tailor::v1::ReportRequest req;
+      auto* r = req.mutable_report();
+      r->set_invocation_id("bg-" + std::to_string(n));
+      r->set_function_name("bench");
+      r->set_node_id("node-" + std::to_string(n % nodes));
+      r->set_outcome(tailor::v1::RUN_OUTCOME_SUCCEEDED);
+      r->set_wall_time_us(20'000 + static_cast<int64_t>(n % 7) * 1000);
+      r->set_user_cpu_us(10'000);
+      tailor::v1::ReportResponse resp;
+      (placement->Report(&ctx, req, &resp).ok() ? reports_ : report_failures_).fetch_add(1);
+    }
+  }
+
+  std::shared_ptr<grpc::Channel> deploy_channel_, report_channel_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> reports_{0}, report_failures_{0}, deploys_{0}, deploy_failures_{0};
+  static constexpr int kReporters = 8;
+  std::thread deployer_;
+  std::vector<std::thread> reporters_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int clients = 32, nodes = 1000, connections = 2;
-  double seconds = 10;
+  double seconds = 10, reports_per_second = 1000;
+  bool background = false, compare_health = false;
   std::string bin_dir = "build/bin", mode = "sync", security = "tls";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--clients")) clients = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--nodes")) nodes = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--bin-dir")) bin_dir = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--mode")) mode = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--connections")) connections = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--security"))
-      security = argv[i + 1];
-    else Die(std::string("unknown flag ") + argv[i]);
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) Die(flag + " needs a value");
+      return argv[++i];
+    };
+    if (flag == "--clients") clients = std::stoi(value());
+    else if (flag == "--seconds") seconds = std::stod(value());
+    else if (flag == "--nodes") nodes = std::stoi(value());
+    else if (flag == "--bin-dir") bin_dir = value();
+    else if (flag == "--mode") mode = value();
+    else if (flag == "--connections") connections = std::stoi(value());
+    else if (flag == "--security") security = value();
+    else if (flag == "--reports-per-second") reports_per_second = std::stod(value());
+    else if (flag == "--background") background = true;
+    else if (flag == "--compare-health") compare_health = true;
+    else Die("unknown flag " + flag);
   }
   if (mode != "sync" && mode != "async") Die("--mode must be sync or async");
   if (security != "tls" && security != "plain") Die("--security must be tls or plain");
@@ -185,103 +406,51 @@ int main(int argc, char** argv) {
   }
 
   // The load.
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> failures{0};
-  std::vector<std::vector<double>> latencies(connections);
-  std::vector<std::thread> threads;
-  const auto start = Clock::now();
-  const double scheduler_cpu_before = tailor::bench::ProcessCpuSeconds(scheduler);
   const std::string platform_token = access.PlatformToken(address);
-  auto make_stub = [&](int c) {
+  auto make_channel = [&](int c) {
     grpc::ChannelArguments ca;
     ca.SetInt("grpc.channel_id", c);  // a connection of its own
-    return tailor::v1::Placement::NewStub(access.AsToken(address, platform_token, ca));
+    return access.AsToken(address, platform_token, ca);
   };
   tailor::v1::PlaceRequest req;
   req.set_function_name("bench");
   req.set_payload_bytes(1024);
-  for (int c = 0; c < connections; ++c) {
-    if (mode == "sync") {
-      threads.emplace_back([&, c] {
-        auto stub = make_stub(c);
-        while (!stop.load(std::memory_order_relaxed)) {
-          grpc::ClientContext ctx;
-          tailor::v1::PlaceResponse resp;
-          const auto t0 = Clock::now();
-          const bool ok = stub->Place(&ctx, req, &resp).ok();
-          const auto t1 = Clock::now();
-          if (!ok) failures.fetch_add(1);
-          latencies[c].push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
-        }
-      });
-      continue;
-    }
-    // async: this connection's share of the in-flight calls, re-issued as each completes.
-    const int in_flight = clients / connections + (c < clients % connections ? 1 : 0);
-    threads.emplace_back([&, c, in_flight] {
-      auto stub = make_stub(c);
-      grpc::CompletionQueue cq;
-      struct Call {
-        std::unique_ptr<grpc::ClientContext> ctx;
-        tailor::v1::PlaceResponse resp;
-        grpc::Status status;
-        std::unique_ptr<grpc::ClientAsyncResponseReader<tailor::v1::PlaceResponse>> reader;
-        Clock::time_point t0;
-      };
-      std::vector<Call> calls(in_flight);
-      auto issue = [&](size_t i) {
-        Call& call = calls[i];
-        call.ctx = std::make_unique<grpc::ClientContext>();
-        call.t0 = Clock::now();
-        call.reader = stub->AsyncPlace(call.ctx.get(), req, &cq);
-        call.reader->Finish(&call.resp, &call.status, reinterpret_cast<void*>(i));
-      };
-      for (int i = 0; i < in_flight; ++i) issue(i);
-      int outstanding = in_flight;
-      void* tag;
-      bool ok;
-      while (outstanding > 0 && cq.Next(&tag, &ok)) {
-        const auto i = reinterpret_cast<size_t>(tag);
-        latencies[c].push_back(
-            std::chrono::duration<double, std::micro>(Clock::now() - calls[i].t0).count());
-        if (!ok || !calls[i].status.ok()) failures.fetch_add(1);
-        if (stop.load(std::memory_order_relaxed)) {
-          --outstanding;
-        } else {
-          issue(i);
-        }
-      }
-      cq.Shutdown();
-      while (cq.Next(&tag, &ok)) {
-      }
-    });
+  // (In sync mode each client has its own connection and one call in flight.)
+  const Load load{connections, clients, seconds, scheduler};
+  const Phase idle = RunPhase(load, make_channel, "/tailor.v1.Placement/Place", ToBytes(req));
+  nlohmann::json out = {{"nodes", nodes},           {"mode", mode},
+                        {"security", security},     {"clients", clients},
+                        {"connections", load.connections}};
+  Describe(idle, out);
+  bool failed = idle.failures > 0;
+  if (background) {
+    Background bg(access, address, platform_token, dir, nodes, reports_per_second);
+    const Phase loaded = RunPhase(load, make_channel, "/tailor.v1.Placement/Place", ToBytes(req));
+    const Background::Counts counts = bg.Stop();
+    nlohmann::json under;
+    Describe(loaded, under);
+    under["reports_per_second"] = counts.reports / loaded.seconds;
+    under["report_failures"] = counts.report_failures;
+    under["deploys"] = counts.deploys;
+    under["deploy_failures"] = counts.deploy_failures;
+    out["under_load"] = under;
+    out["p99_ratio_under_load"] = Percentile(loaded.latencies_us, 0.99) /
+                                  Percentile(idle.latencies_us, 0.99);
+    failed |= loaded.failures > 0 || counts.report_failures > 0 || counts.deploy_failures > 0;
   }
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  for (auto& t : threads) t.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  const double scheduler_cpu = tailor::bench::ProcessCpuSeconds(scheduler) - scheduler_cpu_before;
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  std::sort(all.begin(), all.end());
-  auto pct = [&](double q) { return all.empty() ? 0 : all[static_cast<size_t>(q * (all.size() - 1))]; };
-  nlohmann::json out = {
-      {"nodes", nodes},
-      {"mode", mode},
-      {"security", security},
-      {"clients", clients},
-      {"connections", connections},
-      {"decisions", all.size()},
-      {"failures", failures.load()},
-      {"decisions_per_second", all.size() / elapsed},
-      {"p50_us", pct(0.5)},
-      {"p99_us", pct(0.99)},
-      // The scheduler's own CPU per decision: what a Place costs the server
-      // when the clients run elsewhere.
-      {"scheduler_cpu_us_per_decision", all.empty() ? 0 : scheduler_cpu * 1e6 / all.size()}};
+  if (compare_health) {
+    const Phase health =
+        RunPhase(load, make_channel, "/grpc.health.v1.Health/Check", ToBytes(std::string()));
+    nlohmann::json h;
+    Describe(health, h);
+    out["health_check"] = h;
+    out["place_to_health_throughput"] =
+        (idle.latencies_us.size() / idle.seconds) / (health.latencies_us.size() / health.seconds);
+    failed |= health.failures > 0;
+  }
   std::printf("%s\n", out.dump(2).c_str());
   tailor::bench::StopSchedulerProcess(process);
   std::error_code ec;
   fs::remove_all(dir, ec);
-  return failures.load() == 0 ? 0 : 1;
+  return failed ? 1 : 0;
 }
