@@ -3,7 +3,8 @@
 //
 //   build/bin/place_load [--clients 32] [--seconds 10] [--nodes 1000] [--bin-dir build/bin]
 //                        [--mode sync|async] [--connections 2] [--security tls|plain]
-//                        [--background] [--reports-per-second 1000] [--compare-health]
+//                        [--background] [--reports-per-second 1000] [--deploy-mib 60]
+//                        [--compare-health] [--rate N]
 //
 // Starts tailor-scheduler (data in a scratch directory), registers the nodes through the
 // Membership API (12 host classes, huge capacity so reservations never fill them), deploys a
@@ -20,6 +21,10 @@
 // the admin token, and Place is called with a `platform` token over mutual TLS. `plain` runs
 // it with --insecure-allow-anyone (no TLS, no authentication): the ratio of the two is what
 // access control costs the placement path (docs/benchmarks.md).
+//
+// With --rate N the clients are an open loop instead: N calls per second over the connections,
+// each issued when due whether or not earlier ones finished, its latency counted from then
+// (how independent invocations arrive); --clients is then unused.
 //
 // Phases, each `--seconds` long, in one run against the same server with the same clients:
 // Place on an idle scheduler; with --background, Place again while another connection deploys
@@ -134,9 +139,10 @@ double Percentile(std::vector<double> v, double q) {
 // How the clients load the server: `connections` connections sharing `in_flight` calls.
 struct Load {
   int connections;
-  int in_flight;
+  int in_flight;        // closed loop: calls kept in flight
   double seconds;
   pid_t scheduler;
+  double rate = 0;      // open loop: calls per second over all connections (0: closed loop)
 };
 
 struct Phase {
@@ -189,6 +195,59 @@ void DriveConnection(const std::shared_ptr<grpc::Channel>& channel, const std::s
   }
 }
 
+// Issues calls of `method` on one connection at `per_second`, whether or not earlier ones have
+// finished (an open loop, as independent requests arrive), until `stop`; records every call's
+// latency from when it was due.
+void PaceConnection(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                    const grpc::ByteBuffer& request, double per_second,
+                    const std::atomic<bool>& stop, std::vector<double>& latencies_us,
+                    std::atomic<uint64_t>& failures) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  struct Call {
+    grpc::ClientContext ctx;
+    grpc::ByteBuffer response;
+    grpc::Status status;
+    std::unique_ptr<grpc::GenericClientAsyncResponseReader> reader;
+    Clock::time_point due;
+  };
+  const auto interval =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1 / per_second));
+  auto next = Clock::now();
+  size_t outstanding = 0;
+  auto reap = [&](Call* call, bool ok) {
+    latencies_us.push_back(
+        std::chrono::duration<double, std::micro>(Clock::now() - call->due).count());
+    if (!ok || !call->status.ok()) failures.fetch_add(1);
+    delete call;
+    --outstanding;
+  };
+  while (!stop.load(std::memory_order_relaxed)) {
+    while (Clock::now() >= next) {
+      auto* call = new Call;
+      call->due = next;
+      call->reader = stub.PrepareUnaryCall(&call->ctx, method, request, &cq);
+      call->reader->StartCall();
+      call->reader->Finish(&call->response, &call->status, call);
+      ++outstanding;
+      next += interval;
+    }
+    void* tag;
+    bool ok;
+    // gRPC takes deadlines on the system clock.
+    const auto deadline = std::chrono::system_clock::now() + (next - Clock::now());
+    if (cq.AsyncNext(&tag, &ok, deadline) == grpc::CompletionQueue::GOT_EVENT) {
+      reap(static_cast<Call*>(tag), ok);
+    }
+  }
+  void* tag;
+  bool ok;
+  while (outstanding > 0 && cq.Next(&tag, &ok)) reap(static_cast<Call*>(tag), ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
 // One phase: every connection driven by its own thread for `load.seconds`.
 template <typename MakeChannel>
 Phase RunPhase(const Load& load, MakeChannel make_channel, const std::string& method,
@@ -202,8 +261,13 @@ Phase RunPhase(const Load& load, MakeChannel make_channel, const std::string& me
   for (int c = 0; c < load.connections; ++c) {
     const int share = load.in_flight / load.connections + (c < load.in_flight % load.connections);
     threads.emplace_back([&, c, share] {
-      DriveConnection(make_channel(c), method, request, std::max(1, share), stop, latencies[c],
-                      failures);
+      if (load.rate > 0) {
+        PaceConnection(make_channel(c), method, request, load.rate / load.connections, stop,
+                       latencies[c], failures);
+      } else {
+        DriveConnection(make_channel(c), method, request, std::max(1, share), stop,
+                        latencies[c], failures);
+      }
     });
   }
   std::this_thread::sleep_for(std::chrono::duration<double>(load.seconds));
@@ -237,12 +301,12 @@ class Background {
     uint64_t reports = 0, report_failures = 0, deploys = 0, deploy_failures = 0;
   };
   Background(const Access& access, const std::string& address, const std::string& platform_token,
-             const std::string& dir, int nodes, double reports_per_second)
+             const std::string& dir, int nodes, double reports_per_second, int deploy_mib)
       : deploy_channel_(access.AsToken(address, access.AdminToken())),
         report_channel_(access.AsToken(address, platform_token)) {
     fs::create_directories(dir + "/big");
     std::mt19937_64 random(42);
-    std::string data(60ull << 20, '\0');
+    std::string data(static_cast<size_t>(deploy_mib) << 20, '\0');
     for (size_t i = 0; i + 8 <= data.size(); i += 8) {
       const uint64_t word = random();
       std::memcpy(&data[i], &word, 8);
@@ -250,9 +314,19 @@ class Background {
     (void)tailor::WriteFile(dir + "/big/data.bin", data);
     (void)tailor::WriteFile(dir + "/big/run.sh", "#!/bin/sh\ncat\n");
     chmod((dir + "/big/run.sh").c_str(), 0755);
-    deployer_ = std::thread([this, dir] { DeployLoop(dir + "/big"); });
+    // Packed before the phase (gzip of 60 MiB is seconds of the client's CPU, which would
+    // otherwise compete with the Place clients in this process): each a new version.
+    for (int version = 1; deploy_mib > 0 && version <= kArchives; ++version) {
+      (void)tailor::WriteFile(dir + "/big/tailor.toml",
+                              "name = 'big'\nversion = 'v" + std::to_string(version) +
+                                  "'\nentrypoint = 'run.sh'\n");
+      auto archive = tailor::PackBundle(dir + "/big");
+      if (!archive.ok()) Die("cannot pack the big bundle");
+      archives_.push_back(std::move(*archive));
+    }
+    if (deploy_mib > 0) deployer_ = std::thread([this] { DeployLoop(); });
     // A report is one RPC and one stored run: several senders keep the rate.
-    for (int k = 0; k < kReporters; ++k) {
+    for (int k = 0; k < kReporters && reports_per_second > 0; ++k) {
       reporters_.emplace_back([this, k, nodes, reports_per_second] {
         ReportLoop(k, nodes, reports_per_second / kReporters);
       });
@@ -260,20 +334,18 @@ class Background {
   }
   Counts Stop() {
     stop_ = true;
-    deployer_.join();
+    if (deployer_.joinable()) deployer_.join();
     for (auto& t : reporters_) t.join();
     return {reports_.load(), report_failures_.load(), deploys_.load(), deploy_failures_.load()};
   }
 
  private:
-  void DeployLoop(const std::string& folder) {
+  // Deploys the packed archives one after another (each new to the registry until they have
+  // all been deployed once; then again, which the registry recognizes as unchanged).
+  void DeployLoop() {
     auto registry = tailor::v1::Registry::NewStub(deploy_channel_);
-    for (int version = 1; !stop_; ++version) {
-      (void)tailor::WriteFile(folder + "/tailor.toml",
-                              "name = 'big'\nversion = 'v" + std::to_string(version) +
-                                  "'\nentrypoint = 'run.sh'\n");
-      auto archive = tailor::PackBundle(folder);
-      if (!archive.ok()) Die("cannot pack the big bundle");
+    for (size_t n = 0; !stop_; ++n) {
+      const std::string* archive = &archives_[n % archives_.size()];
       grpc::ClientContext ctx;
       tailor::v1::DeployResponse resp;
       auto writer = registry->Deploy(&ctx, &resp);
@@ -315,6 +387,8 @@ class Background {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> reports_{0}, report_failures_{0}, deploys_{0}, deploy_failures_{0};
   static constexpr int kReporters = 8;
+  static constexpr int kArchives = 8;  // more than a phase of 5..10 s deploys
+  std::vector<std::string> archives_;
   std::thread deployer_;
   std::vector<std::thread> reporters_;
 };
@@ -324,6 +398,8 @@ class Background {
 int main(int argc, char** argv) {
   int clients = 32, nodes = 1000, connections = 2;
   double seconds = 10, reports_per_second = 1000;
+  int deploy_mib = 60;
+  double rate = 0;
   bool background = false, compare_health = false;
   std::string bin_dir = "build/bin", mode = "sync", security = "tls";
   for (int i = 1; i < argc; ++i) {
@@ -340,6 +416,8 @@ int main(int argc, char** argv) {
     else if (flag == "--connections") connections = std::stoi(value());
     else if (flag == "--security") security = value();
     else if (flag == "--reports-per-second") reports_per_second = std::stod(value());
+    else if (flag == "--deploy-mib") deploy_mib = std::stoi(value());
+    else if (flag == "--rate") rate = std::stod(value());
     else if (flag == "--background") background = true;
     else if (flag == "--compare-health") compare_health = true;
     else Die("unknown flag " + flag);
@@ -416,7 +494,7 @@ int main(int argc, char** argv) {
   req.set_function_name("bench");
   req.set_payload_bytes(1024);
   // (In sync mode each client has its own connection and one call in flight.)
-  const Load load{connections, clients, seconds, scheduler};
+  const Load load{connections, clients, seconds, scheduler, rate};
   const Phase idle = RunPhase(load, make_channel, "/tailor.v1.Placement/Place", ToBytes(req));
   nlohmann::json out = {{"nodes", nodes},           {"mode", mode},
                         {"security", security},     {"clients", clients},
@@ -424,7 +502,7 @@ int main(int argc, char** argv) {
   Describe(idle, out);
   bool failed = idle.failures > 0;
   if (background) {
-    Background bg(access, address, platform_token, dir, nodes, reports_per_second);
+    Background bg(access, address, platform_token, dir, nodes, reports_per_second, deploy_mib);
     const Phase loaded = RunPhase(load, make_channel, "/tailor.v1.Placement/Place", ToBytes(req));
     const Background::Counts counts = bg.Stop();
     nlohmann::json under;

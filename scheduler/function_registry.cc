@@ -88,15 +88,11 @@ std::string FunctionRegistry::BundlePath(const std::string& digest) const {
   return JoinPath(bundles_dir_, digest + ".tar.gz");
 }
 
-Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view tenant,
-                                                            std::string_view archive,
-                                                            std::string_view expected_sha256) {
-  if (archive.size() > options_.max_bundle_bytes) {
-    return ResourceExhaustedError("bundle is " + std::to_string(archive.size()) +
-                                  " bytes; the limit is " +
-                                  std::to_string(options_.max_bundle_bytes));
-  }
-  const std::string digest = Sha256Hex(archive);
+Result<FunctionRegistry::CheckedBundle> FunctionRegistry::CheckAndStore(
+    std::string_view archive, std::string_view expected_sha256) {
+  CheckedBundle checked;
+  checked.digest = Sha256Hex(archive);
+  const std::string& digest = checked.digest;
   if (!expected_sha256.empty() && expected_sha256 != digest) {
     return DataLossError("bundle digest mismatch: client said " + std::string(expected_sha256) +
                          ", received bytes hash to " + digest);
@@ -116,17 +112,30 @@ Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view ten
   if (!root.ok()) return root.status();
   auto text = ReadFile(JoinPath(*root, kManifestFileName));
   if (!text.ok()) return InvalidArgumentError("bundle has no readable tailor.toml");
-  TAILOR_ASSIGN_OR_RETURN(FunctionManifest manifest, ParseManifest(*text));
-  auto entry = ResolveEntrypoint(*root, manifest);
+  TAILOR_ASSIGN_OR_RETURN(checked.manifest, ParseManifest(*text));
+  auto entry = ResolveEntrypoint(*root, checked.manifest);
   if (!entry.ok()) {
     return InvalidArgumentError(std::string(entry.status().message())).WithField("entrypoint");
   }
-
-  // The archive is written before the lock is taken, so a deploy's disk write never holds up
-  // a placement's Resolve. Content-addressed: writing the same bytes twice is harmless.
+  // The archive is written before the registry's lock is taken, so a deploy's disk write never
+  // holds up a placement's Resolve. Content-addressed: writing the same bytes twice is harmless.
   if (!PathExists(BundlePath(digest))) {
     TAILOR_RETURN_IF_ERROR(WriteFileAtomically(BundlePath(digest), archive));
   }
+  return checked;
+}
+
+Result<FunctionRegistry::Deployed> FunctionRegistry::Deploy(std::string_view tenant,
+                                                            std::string_view archive,
+                                                            std::string_view expected_sha256) {
+  if (archive.size() > options_.max_bundle_bytes) {
+    return ResourceExhaustedError("bundle is " + std::to_string(archive.size()) +
+                                  " bytes; the limit is " +
+                                  std::to_string(options_.max_bundle_bytes));
+  }
+  TAILOR_ASSIGN_OR_RETURN(CheckedBundle checked, CheckAndStore(archive, expected_sha256));
+  const std::string& digest = checked.digest;
+  const FunctionManifest& manifest = checked.manifest;
   std::lock_guard lock(mu_);
   TAILOR_RETURN_IF_ERROR(CheckNameFreeLocked(manifest.name, tenant));
   TAILOR_ASSIGN_OR_RETURN(auto existing, FindLocked(manifest.name, manifest.version));

@@ -23,6 +23,7 @@
 
 #include "common/bundle_archive.h"
 #include "common/clock.h"
+#include "common/function_manifest.h"
 #include "common/sqlite_db.h"
 #include "tailor/v1/registry.pb.h"
 
@@ -74,6 +75,13 @@ class FunctionRegistry {
       : db_(std::move(db)), bundles_dir_(std::move(bundles_dir)), options_(options),
         clock_(clock) {}
   std::string BundlePath(const std::string& digest) const;
+  struct CheckedBundle {
+    std::string digest;
+    FunctionManifest manifest;
+  };
+  // Hashes, unpacks and checks an archive in scratch space, then stores it under its digest.
+  // Takes no lock.
+  Result<CheckedBundle> CheckAndStore(std::string_view archive, std::string_view expected_sha256);
   // REQUIRES: mu_ held.
   Result<v1::FunctionVersion> ResolveLocked(const std::string& name, const std::string& version);
   // REQUIRES: mu_ held. ALREADY_EXISTS when another tenant deployed `name`.
