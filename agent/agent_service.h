@@ -1,6 +1,6 @@
-// AgentServiceImpl: the agent's gRPC API (tailor.internal.v1.Agent, proto/tailor/internal): its inventory, and Invoke, which
-// runs a function through the Executor. Every call is checked by AgentAccess first: only the
-// scheduler may call an agent.
+// AgentServiceImpl: the agent's gRPC API (tailor.internal.v1.Agent, proto/tailor/internal): its
+// inventory, and Invoke, which runs a function through the Executor. Every call is checked by
+// AgentAccess first: only the scheduler may call an agent.
 //
 // Thread-safety: called concurrently by gRPC; the Executor is thread-safe.
 #pragma once
@@ -26,7 +26,8 @@ class AgentServiceImpl final : public internal::v1::Agent::Service {
         executor_(executor),
         after_run_(std::move(after_run)) {}
 
-  grpc::Status GetInventory(grpc::ServerContext* context, const internal::v1::GetInventoryRequest* request,
+  grpc::Status GetInventory(grpc::ServerContext* context,
+                            const internal::v1::GetInventoryRequest* request,
                             v1::HostInventory* response) override;
   grpc::Status Invoke(grpc::ServerContext* context, const internal::v1::InvokeRequest* request,
                       internal::v1::InvokeResponse* response) override;

@@ -6,8 +6,8 @@
 // installs a trivial function (a copy of /bin/true), then calls Agent.Invoke over gRPC at a
 // fixed rate (open loop: one call every 1/rate seconds, up to 8 in flight) and reads the agent
 // process's CPU time and memory from /proc before and after. Prints one JSON object.
-#include <grpcpp/grpcpp.h>
 #include <fcntl.h>
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>

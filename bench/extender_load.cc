@@ -53,8 +53,11 @@ json KubeNode(int i) {
                 {"reason", reason},
                 {"message", std::string("kubelet reports ") + reason}};
   };
-  const json resources = {{"cpu", "16"}, {"memory", "65842424Ki"}, {"pods", "110"},
-                          {"ephemeral-storage", "203070420Ki"}, {"hugepages-2Mi", "0"}};
+  const json resources = {{"cpu", "16"},
+                          {"memory", "65842424Ki"},
+                          {"pods", "110"},
+                          {"ephemeral-storage", "203070420Ki"},
+                          {"hugepages-2Mi", "0"}};
   return {{"metadata",
            {{"name", name},
             {"uid", "6c0f6f5e-1f8e-4a55-9d1b-" + std::to_string(100000000000 + i)},
@@ -70,8 +73,9 @@ json KubeNode(int i) {
             {"annotations",
              {{"node.alpha.kubernetes.io/ttl", "0"},
               {"volumes.kubernetes.io/controller-managed-attach-detach", "true"}}}}},
-          {"spec", {{"podCIDR", "10.244." + std::to_string(i % 250) + ".0/24"},
-                    {"providerID", "aws:///zone/i-0" + std::to_string(i)}}},
+          {"spec",
+           {{"podCIDR", "10.244." + std::to_string(i % 250) + ".0/24"},
+            {"providerID", "aws:///zone/i-0" + std::to_string(i)}}},
           {"status",
            {{"capacity", resources},
             {"allocatable", resources},
@@ -147,15 +151,15 @@ void RegisterAndTeach(const std::shared_ptr<grpc::Channel>& channel) {
 }
 
 std::string RequestBody(int nodes, bool names) {
-  json pod = {{"metadata",
-               {{"name", "thumbnail-7d9f"},
-                {"namespace", "faas"},
-                {"labels", {{"tailor.dev/function", "thumbnail"}}}}},
-              {"spec",
-               {{"containers", json::array({{{"name", "fn"},
-                                             {"resources",
-                                              {{"requests",
-                                                {{"cpu", "500m"}, {"memory", "256Mi"}}}}}}})}}}};
+  json pod = {
+      {"metadata",
+       {{"name", "thumbnail-7d9f"},
+        {"namespace", "faas"},
+        {"labels", {{"tailor.dev/function", "thumbnail"}}}}},
+      {"spec",
+       {{"containers",
+         json::array({{{"name", "fn"},
+                       {"resources", {{"requests", {{"cpu", "500m"}, {"memory", "256Mi"}}}}}}})}}}};
   json args = {{"Pod", std::move(pod)}};
   if (names) {
     json list = json::array();
@@ -184,19 +188,23 @@ int main(int argc, char** argv) {
   double seconds = 10;
   std::string bin_dir = "build/bin", mode = "names";
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--nodes")) nodes = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--bin-dir")) bin_dir = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--mode")) mode = argv[i + 1];
-    else Die(std::string("unknown flag ") + argv[i]);
+    if (!std::strcmp(argv[i], "--nodes"))
+      nodes = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--seconds"))
+      seconds = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--bin-dir"))
+      bin_dir = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--mode"))
+      mode = argv[i + 1];
+    else
+      Die(std::string("unknown flag ") + argv[i]);
   }
   if (mode != "names" && mode != "nodes") Die("--mode must be names or nodes");
   if (nodes < 1 || nodes > 10'000) Die("--nodes must be 1..10000 (the most a pod may name)");
   char tmpl[] = "/tmp/tailor-extender-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
   auto scheduler = tailor::bench::StartSchedulerProcess(
-      bin_dir, dir,
-      {"--insecure-allow-anyone", "--kube-extender", "--http-listen", "127.0.0.1:0"});
+      bin_dir, dir, {"--insecure-allow-anyone", "--kube-extender", "--http-listen", "127.0.0.1:0"});
   auto channel = grpc::CreateChannel(scheduler.address, grpc::InsecureChannelCredentials());
   RegisterNodes(*channel, nodes);
   RegisterAndTeach(channel);

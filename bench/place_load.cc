@@ -44,8 +44,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <random>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -122,13 +122,14 @@ struct Access {
   }
 };
 
-
 // The bytes of a request, for the generic stub.
 grpc::ByteBuffer ToBytes(const std::string& bytes) {
   grpc::Slice slice(bytes);
   return grpc::ByteBuffer(&slice, 1);
 }
-grpc::ByteBuffer ToBytes(const google::protobuf::Message& m) { return ToBytes(m.SerializeAsString()); }
+grpc::ByteBuffer ToBytes(const google::protobuf::Message& m) {
+  return ToBytes(m.SerializeAsString());
+}
 
 double Percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
@@ -139,10 +140,10 @@ double Percentile(std::vector<double> v, double q) {
 // How the clients load the server: `connections` connections sharing `in_flight` calls.
 struct Load {
   int connections;
-  int in_flight;        // closed loop: calls kept in flight
+  int in_flight;  // closed loop: calls kept in flight
   double seconds;
   pid_t scheduler;
-  double rate = 0;      // open loop: calls per second over all connections (0: closed loop)
+  double rate = 0;  // open loop: calls per second over all connections (0: closed loop)
 };
 
 struct Phase {
@@ -265,8 +266,8 @@ Phase RunPhase(const Load& load, MakeChannel make_channel, const std::string& me
         PaceConnection(make_channel(c), method, request, load.rate / load.connections, stop,
                        latencies[c], failures);
       } else {
-        DriveConnection(make_channel(c), method, request, std::max(1, share), stop,
-                        latencies[c], failures);
+        DriveConnection(make_channel(c), method, request, std::max(1, share), stop, latencies[c],
+                        failures);
       }
     });
   }
@@ -317,9 +318,9 @@ class Background {
     // Packed before the phase (gzip of 60 MiB is seconds of the client's CPU, which would
     // otherwise compete with the Place clients in this process): each a new version.
     for (int version = 1; deploy_mib > 0 && version <= kArchives; ++version) {
-      (void)tailor::WriteFile(dir + "/big/tailor.toml",
-                              "name = 'big'\nversion = 'v" + std::to_string(version) +
-                                  "'\nentrypoint = 'run.sh'\n");
+      (void)tailor::WriteFile(
+          dir + "/big/tailor.toml",
+          "name = 'big'\nversion = 'v" + std::to_string(version) + "'\nentrypoint = 'run.sh'\n");
       auto archive = tailor::PackBundle(dir + "/big");
       if (!archive.ok()) Die("cannot pack the big bundle");
       archives_.push_back(std::move(*archive));
@@ -408,19 +409,32 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) Die(flag + " needs a value");
       return argv[++i];
     };
-    if (flag == "--clients") clients = std::stoi(value());
-    else if (flag == "--seconds") seconds = std::stod(value());
-    else if (flag == "--nodes") nodes = std::stoi(value());
-    else if (flag == "--bin-dir") bin_dir = value();
-    else if (flag == "--mode") mode = value();
-    else if (flag == "--connections") connections = std::stoi(value());
-    else if (flag == "--security") security = value();
-    else if (flag == "--reports-per-second") reports_per_second = std::stod(value());
-    else if (flag == "--deploy-mib") deploy_mib = std::stoi(value());
-    else if (flag == "--rate") rate = std::stod(value());
-    else if (flag == "--background") background = true;
-    else if (flag == "--compare-health") compare_health = true;
-    else Die("unknown flag " + flag);
+    if (flag == "--clients")
+      clients = std::stoi(value());
+    else if (flag == "--seconds")
+      seconds = std::stod(value());
+    else if (flag == "--nodes")
+      nodes = std::stoi(value());
+    else if (flag == "--bin-dir")
+      bin_dir = value();
+    else if (flag == "--mode")
+      mode = value();
+    else if (flag == "--connections")
+      connections = std::stoi(value());
+    else if (flag == "--security")
+      security = value();
+    else if (flag == "--reports-per-second")
+      reports_per_second = std::stod(value());
+    else if (flag == "--deploy-mib")
+      deploy_mib = std::stoi(value());
+    else if (flag == "--rate")
+      rate = std::stod(value());
+    else if (flag == "--background")
+      background = true;
+    else if (flag == "--compare-health")
+      compare_health = true;
+    else
+      Die("unknown flag " + flag);
   }
   if (mode != "sync" && mode != "async") Die("--mode must be sync or async");
   if (security != "tls" && security != "plain") Die("--security must be tls or plain");
@@ -432,7 +446,8 @@ int main(int argc, char** argv) {
   // The scheduler, as a child process.
   std::vector<std::string> extra = {"--http-listen", ""};
   if (security == "plain") extra.push_back("--insecure-allow-anyone");
-  tailor::bench::SchedulerProcess process = tailor::bench::StartSchedulerProcess(bin_dir, dir, extra);
+  tailor::bench::SchedulerProcess process =
+      tailor::bench::StartSchedulerProcess(bin_dir, dir, extra);
   const pid_t scheduler = process.pid;
   const std::string address = process.address;
   Access access;
@@ -496,8 +511,10 @@ int main(int argc, char** argv) {
   // (In sync mode each client has its own connection and one call in flight.)
   const Load load{connections, clients, seconds, scheduler, rate};
   const Phase idle = RunPhase(load, make_channel, "/tailor.v1.Placement/Place", ToBytes(req));
-  nlohmann::json out = {{"nodes", nodes},           {"mode", mode},
-                        {"security", security},     {"clients", clients},
+  nlohmann::json out = {{"nodes", nodes},
+                        {"mode", mode},
+                        {"security", security},
+                        {"clients", clients},
                         {"connections", load.connections}};
   Describe(idle, out);
   bool failed = idle.failures > 0;
@@ -512,8 +529,8 @@ int main(int argc, char** argv) {
     under["deploys"] = counts.deploys;
     under["deploy_failures"] = counts.deploy_failures;
     out["under_load"] = under;
-    out["p99_ratio_under_load"] = Percentile(loaded.latencies_us, 0.99) /
-                                  Percentile(idle.latencies_us, 0.99);
+    out["p99_ratio_under_load"] =
+        Percentile(loaded.latencies_us, 0.99) / Percentile(idle.latencies_us, 0.99);
     failed |= loaded.failures > 0 || counts.report_failures > 0 || counts.deploy_failures > 0;
   }
   if (compare_health) {

@@ -41,10 +41,19 @@ SchedulerProcess StartSchedulerProcess(const std::string& bin_dir, const std::st
   s.dir = dir;
   s.log_file = dir + "/scheduler.log";
   const std::string addr_file = dir + "/s.addr", http_file = dir + "/s.http";
-  std::vector<std::string> args = {bin_dir + "/tailor-scheduler", "--listen", "127.0.0.1:0",
-                                   "--data-dir", dir + "/data", "--address-file", addr_file,
-                                   "--http-address-file", http_file, "--lease-timeout-ms",
-                                   "3600000", "--log-level", "warn"};
+  std::vector<std::string> args = {bin_dir + "/tailor-scheduler",
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--data-dir",
+                                   dir + "/data",
+                                   "--address-file",
+                                   addr_file,
+                                   "--http-address-file",
+                                   http_file,
+                                   "--lease-timeout-ms",
+                                   "3600000",
+                                   "--log-level",
+                                   "warn"};
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> cargs;
   for (auto& a : args) cargs.push_back(a.data());

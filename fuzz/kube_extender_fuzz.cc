@@ -2,7 +2,6 @@
 // ExtenderArgs whose names and node spans hold together, or be refused, never crash; what the
 // scanner finds must be what a full JSON parser finds.
 #include <cstdlib>
-
 #include <nlohmann/json.hpp>
 
 #include "fuzz/fuzz_input.h"

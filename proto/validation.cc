@@ -233,8 +233,7 @@ Status ValidateRunReport(const v1::RunReport& r, std::string_view prefix) {
 namespace {
 
 // What Place and Rank share: the function, its candidates, features and policy.
-void CheckPlacementTarget(FieldCheck& c, const std::string& function,
-                          const std::string& version,
+void CheckPlacementTarget(FieldCheck& c, const std::string& function, const std::string& version,
                           const google::protobuf::RepeatedPtrField<std::string>& candidates,
                           const google::protobuf::RepeatedPtrField<std::string>& features,
                           const std::string& policy) {
@@ -247,9 +246,9 @@ void CheckPlacementTarget(FieldCheck& c, const std::string& function,
     c.Name("candidate_node_ids[" + std::to_string(i) + "]", NameKind::kNodeId, candidates[i]);
   }
   for (int i = 0; i < features.size() && c.ok(); ++i) {
-    c.Require(IsFeatureName(features[i]), "required_features[" + std::to_string(i) + "]",
-              "must be a CPU feature name (1..32 characters of [a-z0-9_]), got " +
-                  Excerpt(features[i]));
+    c.Require(
+        IsFeatureName(features[i]), "required_features[" + std::to_string(i) + "]",
+        "must be a CPU feature name (1..32 characters of [a-z0-9_]), got " + Excerpt(features[i]));
   }
 }
 
@@ -281,9 +280,9 @@ Status ValidateRegisterFunctionRequest(const v1::RegisterFunctionRequest& r) {
   for (const auto* list : {&r.prefers(), &r.required_features()}) {
     const char* field = list == &r.prefers() ? "prefers" : "required_features";
     for (int i = 0; i < list->size() && c.ok(); ++i) {
-      c.Require(IsFeatureName((*list)[i]), std::string(field) + "[" + std::to_string(i) + "]",
-                "must be a CPU feature name (1..32 characters of [a-z0-9_]), got " +
-                    Excerpt((*list)[i]));
+      c.Require(
+          IsFeatureName((*list)[i]), std::string(field) + "[" + std::to_string(i) + "]",
+          "must be a CPU feature name (1..32 characters of [a-z0-9_]), got " + Excerpt((*list)[i]));
     }
   }
   return c.status();

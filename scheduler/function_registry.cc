@@ -193,11 +193,10 @@ Result<FunctionRegistry::Deployed> FunctionRegistry::Register(
   TAILOR_ASSIGN_OR_RETURN(auto existing, FindLocked(f.name(), f.version()));
   if (existing && !existing->removed()) {
     if (SameRegistration(*existing, f)) return Deployed{*existing, true};
-    return AlreadyExistsError("function '" + f.name() + "' version '" + f.version() +
-                              "' is already " +
-                              (existing->placement_only() ? "registered with other fields"
-                                                          : "deployed with a bundle") +
-                              "; versions are immutable, register a new version");
+    return AlreadyExistsError(
+        "function '" + f.name() + "' version '" + f.version() + "' is already " +
+        (existing->placement_only() ? "registered with other fields" : "deployed with a bundle") +
+        "; versions are immutable, register a new version");
   }
   f.set_deployed_unix_ms(ToUnixMillis(clock_.WallNow()));
   TAILOR_RETURN_IF_ERROR(InsertLocked(f));

@@ -6,9 +6,9 @@
 // <data_dir>/bundles/<sha256>.tar.gz (written atomically) and its version recorded in SQLite.
 // Deploying the same bytes again is a no-op; the same name and version with other contents is
 // ALREADY_EXISTS (versions are immutable). Register() records a version with no bundle, for a
-// platform that runs the function itself (placement only). Remove() marks every version removed: it can no
-// longer be resolved for new invocations, while its runs and profile stay. Resolve() is served
-// from memory once a name was looked up, so placing does not query SQLite.
+// platform that runs the function itself (placement only). Remove() marks every version removed: it
+// can no longer be resolved for new invocations, while its runs and profile stay. Resolve() is
+// served from memory once a name was looked up, so placing does not query SQLite.
 //
 // Thread-safety: all methods are safe to call concurrently.
 #pragma once
@@ -16,8 +16,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 

@@ -1,7 +1,6 @@
 #include "scheduler/json_scan.h"
 
 #include <cctype>
-
 #include <nlohmann/json.hpp>
 
 namespace tailor::scheduler {
@@ -114,7 +113,8 @@ class Scanner {
         return JsonSpan{begin, i_};
       }
     }
-    while (i_ < t_.size() && std::string_view("+-0123456789.eE").find(t_[i_]) != std::string_view::npos) {
+    while (i_ < t_.size() &&
+           std::string_view("+-0123456789.eE").find(t_[i_]) != std::string_view::npos) {
       ++i_;
     }
     if (i_ == begin) return NotJson(i_);

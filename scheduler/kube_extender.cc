@@ -12,14 +12,11 @@ namespace {
 
 using nlohmann::json;
 
-std::string Dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // ExtenderFilterResult, written by hand around the Nodes text (which may be megabytes).
-std::string FilterResult(const std::string& nodes_text, const json& node_names,
-                         const json& failed, const json& unresolvable,
-                         const std::string& error) {
+std::string FilterResult(const std::string& nodes_text, const json& node_names, const json& failed,
+                         const json& unresolvable, const std::string& error) {
   std::string out = "{\"Nodes\":";
   out += nodes_text;
   out += ",\"NodeNames\":" + Dump(node_names);
@@ -177,8 +174,7 @@ KubeExtender::Answer KubeExtender::Prioritize(std::string_view body) {
     points_of.emplace(&n, p);
     sum += p;
   }
-  const int64_t neutral =
-      points_of.empty() ? 0 : sum / static_cast<int64_t>(points_of.size());
+  const int64_t neutral = points_of.empty() ? 0 : sum / static_cast<int64_t>(points_of.size());
   std::string list = "[";
   for (size_t i = 0; i < args->node_names.size(); ++i) {
     const RankedNode* node = ranking->of_name[i];

@@ -42,7 +42,8 @@ Result<std::string> LabelOrAnnotation(const json& metadata, std::string_view key
     if (map == nullptr || !map->is_object()) continue;
     auto it = map->find(std::string(key));
     if (it == map->end()) continue;
-    if (!it->is_string()) return Bad(std::string("Pod.metadata.") + where, "has a non-string value");
+    if (!it->is_string())
+      return Bad(std::string("Pod.metadata.") + where, "has a non-string value");
     return it->get<std::string>();
   }
   return std::string();
@@ -95,8 +96,7 @@ Result<models::Allocation> ContainersRequest(const json& spec, const char* list,
 
 Result<models::Allocation> PodRequests(const json& spec) {
   TAILOR_ASSIGN_OR_RETURN(models::Allocation sum, ContainersRequest(spec, "containers", false));
-  TAILOR_ASSIGN_OR_RETURN(models::Allocation init,
-                          ContainersRequest(spec, "initContainers", true));
+  TAILOR_ASSIGN_OR_RETURN(models::Allocation init, ContainersRequest(spec, "initContainers", true));
   TAILOR_ASSIGN_OR_RETURN(models::Allocation overhead,
                           RequestsOf(GoField(spec, "overhead"), "Pod.spec.overhead"));
   models::Allocation a;

@@ -20,8 +20,8 @@ constexpr Suffix kSuffixes[] = {
 };
 
 Status NotAQuantity(std::string_view text, std::string_view field) {
-  return InvalidArgumentError(std::string(field) + " is not a Kubernetes quantity: " +
-                              Excerpt(text))
+  return InvalidArgumentError(std::string(field) +
+                              " is not a Kubernetes quantity: " + Excerpt(text))
       .WithField(std::string(field));
 }
 

@@ -8,8 +8,8 @@
 // hint (`retry_after`) in their ErrorDetail.
 // Report (which writes SQLite) and Explain stay on the sync thread pool.
 //
-// Access (authorizer.h): Place, Rank, Report and CancelPlacement need the platform role; Explain and
-// ListDecisions a platform or reader, and a reader sees only decisions on its tenant's
+// Access (authorizer.h): Place, Rank, Report and CancelPlacement need the platform role; Explain
+// and ListDecisions a platform or reader, and a reader sees only decisions on its tenant's
 // functions.
 //
 // Thread-safety: called concurrently by gRPC; Placer and RunIntake are thread-safe.

@@ -49,8 +49,7 @@ models::PlacementRequest RequestOf(const PlaceInput& input, const v1::FunctionVe
   request.required_features.insert(request.required_features.end(), fn.required_features().begin(),
                                    fn.required_features().end());
   request.required_features = Sorted(std::move(request.required_features));
-  request.allowed_node_ids.insert(input.candidate_node_ids.begin(),
-                                  input.candidate_node_ids.end());
+  request.allowed_node_ids.insert(input.candidate_node_ids.begin(), input.candidate_node_ids.end());
   request.excluded_node_ids.insert(input.exclude_node_ids.begin(), input.exclude_node_ids.end());
   request.fixed_allocation = input.allocation;
   return request;
@@ -252,8 +251,8 @@ std::vector<RankedNode> Placer::ReasonsLocked(const models::PlacementRequest& re
     const models::NodeView& node = index_.node(slot);
     if (!Asked(request, node.node_id)) continue;
     models::Ineligibility reason = models::IneligibilityOf(request, index_, node, allocation);
-    nodes.push_back({node.node_id, node.host_class, reason.empty(), reason.why,
-                     std::move(reason.text), 0, 0});
+    nodes.push_back(
+        {node.node_id, node.host_class, reason.empty(), reason.why, std::move(reason.text), 0, 0});
   }
   return nodes;
 }

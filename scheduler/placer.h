@@ -78,9 +78,9 @@ struct RankedNode {
   std::string host_class;
   bool eligible = false;
   models::Ineligible why = models::Ineligible::kNone;  // kNone when eligible
-  std::string reason;                                 // why not, in words
-  double score = 0;                   // the policy's score (lower is better); eligible only
-  double predicted_duration_ms = 0;   // the policy's prediction; 0 when it has none
+  std::string reason;                                  // why not, in words
+  double score = 0;                  // the policy's score (lower is better); eligible only
+  double predicted_duration_ms = 0;  // the policy's prediction; 0 when it has none
 };
 
 // Every known node a placement could use, in the order the policy prefers them.

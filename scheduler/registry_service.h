@@ -4,8 +4,8 @@
 //
 // Access (authorizer.h): deploy, remove and callback secrets need a deployer, in its own
 // tenant (an admin names any); RegisterFunction a deployer or a platform (which registers into
-// "default" unless it names a tenant); listing shows the tenants the caller sees; bundles go to nodes
-// and admins. Another tenant's function is NOT_FOUND.
+// "default" unless it names a tenant); listing shows the tenants the caller sees; bundles go to
+// nodes and admins. Another tenant's function is NOT_FOUND.
 //
 // Thread-safety: called concurrently by gRPC; FunctionRegistry is thread-safe.
 #pragma once

@@ -6,9 +6,9 @@
 
 namespace tailor::scheduler {
 
-grpc::Status RunIngestServiceImpl::SubmitRunReports(grpc::ServerContext* context,
-                                                    const internal::v1::SubmitRunReportsRequest* request,
-                                                    internal::v1::SubmitRunReportsResponse* response) {
+grpc::Status RunIngestServiceImpl::SubmitRunReports(
+    grpc::ServerContext* context, const internal::v1::SubmitRunReportsRequest* request,
+    internal::v1::SubmitRunReportsResponse* response) {
   auto who = authorizer_.Check(*context, Action::kNodeSelf);
   if (!who.ok()) return ToGrpcStatus(who.status());
   if (Status s = authorizer_.CheckNode(*who, request->node_id(), Action::kNodeSelf); !s.ok()) {

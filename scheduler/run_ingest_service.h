@@ -1,5 +1,5 @@
-// RunIngestServiceImpl: tailor.internal.v1.RunIngest, where agents deliver their spooled run reports.
-// The sender must be the node it names (its certificate: authorizer.h) and registered
+// RunIngestServiceImpl: tailor.internal.v1.RunIngest, where agents deliver their spooled run
+// reports. The sender must be the node it names (its certificate: authorizer.h) and registered
 // (NOT_FOUND otherwise: it registers again), and every report must be its own run. Each report is
 // checked on its own (RunIntake): stored ones are acknowledged, refused ones listed as rejected
 // with the field and reason, so the agent can drop them instead of resending them forever.

@@ -122,16 +122,16 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
           MakeServerCredentials(s->security_, ClientCertificates::kVerifyIfSent)));
   if (options.kube_extender) {
     if (options.http_listen.empty()) {
-      return InvalidArgumentError("the Kubernetes extender needs the HTTP endpoint (--http-listen)");
+      return InvalidArgumentError(
+          "the Kubernetes extender needs the HTTP endpoint (--http-listen)");
     }
     s->extender_ = std::make_unique<KubeExtender>(*s->placer_, options.extender);
   }
   if (!options.http_listen.empty()) {
     TAILOR_ASSIGN_OR_RETURN(
-        s->webhook_, WebhookServer::Start(options.http_listen, *s->gateway_service_,
-                                          *s->async_queue_,
-                                          options.gateway_service.max_payload_bytes,
-                                          s->extender_.get()));
+        s->webhook_,
+        WebhookServer::Start(options.http_listen, *s->gateway_service_, *s->async_queue_,
+                             options.gateway_service.max_payload_bytes, s->extender_.get()));
   }
   s->RefreshMetrics();
   s->background_ = std::thread([raw = s.get()] { raw->BackgroundLoop(); });

@@ -28,10 +28,9 @@ void ServeExtender(httplib::Server& svr, KubeExtender& extender) {
   svr.Post("/kube/v1/filter", [&extender](const httplib::Request& req, httplib::Response& res) {
     Send(res, extender.Filter(req.body));
   });
-  svr.Post("/kube/v1/prioritize",
-           [&extender](const httplib::Request& req, httplib::Response& res) {
-             Send(res, extender.Prioritize(req.body));
-           });
+  svr.Post("/kube/v1/prioritize", [&extender](const httplib::Request& req, httplib::Response& res) {
+    Send(res, extender.Prioritize(req.body));
+  });
 }
 
 }  // namespace

@@ -18,8 +18,9 @@
 // Access: both endpoints take `Authorization: Bearer <token>` (authorizer.h; 401 without a
 // valid token, 403 without the invoker role, 404 for another tenant's function or
 // invocation); /healthz takes none, and neither do the extender verbs (kube-scheduler sends
-// no token; they only read: nothing is reserved, decided or changed). The endpoint is plain HTTP, so unless the scheduler runs
-// with --insecure-allow-anyone it listens on loopback only (a TLS proxy serves it further).
+// no token; they only read: nothing is reserved, decided or changed). The endpoint is plain HTTP,
+// so unless the scheduler runs with --insecure-allow-anyone it listens on loopback only (a TLS
+// proxy serves it further).
 //
 // Thread-safety: Start/Stop from one thread; handlers run on httplib's thread pool.
 #pragma once

@@ -200,8 +200,8 @@ Result<Executor::Isolation> Executor::IsolationFor(const internal::v1::InvokeReq
   return isolation;
 }
 
-v1::RunReport Executor::NewReport(const internal::v1::InvokeRequest& req, const InstalledFunction& fn,
-                                  const std::string& invocation_id,
+v1::RunReport Executor::NewReport(const internal::v1::InvokeRequest& req,
+                                  const InstalledFunction& fn, const std::string& invocation_id,
                                   std::chrono::nanoseconds waited) const {
   v1::RunReport report;
   report.set_invocation_id(invocation_id);
@@ -384,7 +384,7 @@ void Executor::Measure(const ProcessResult& pr, const ProcessSpec& spec, Confine
 }
 
 internal::v1::InvokeResponse Executor::Deliver(v1::RunReport report, std::string output,
-                                     bool output_truncated, std::string stderr_tail) {
+                                               bool output_truncated, std::string stderr_tail) {
   if (deps_.sink != nullptr) {
     Status s = deps_.sink->Append(report);
     if (!s.ok()) {
@@ -400,7 +400,7 @@ internal::v1::InvokeResponse Executor::Deliver(v1::RunReport report, std::string
 }
 
 Result<internal::v1::InvokeResponse> Executor::Invoke(const internal::v1::InvokeRequest& req,
-                                            const std::function<bool()>& cancelled) {
+                                                      const std::function<bool()>& cancelled) {
   TAILOR_RETURN_IF_ERROR(CheckRequest(req));
   TAILOR_ASSIGN_OR_RETURN(InstalledFunction fn, FindFunction(req));
   TAILOR_ASSIGN_OR_RETURN(Isolation isolation, IsolationFor(req, fn));

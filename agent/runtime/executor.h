@@ -90,7 +90,7 @@ class Executor {
   // stopped (outcome CANCELLED), and one still waiting for a slot never starts (CANCELLED
   // error, ErrorReason::kNotStarted).
   Result<internal::v1::InvokeResponse> Invoke(const internal::v1::InvokeRequest& request,
-                                    const std::function<bool()>& cancelled = {});
+                                              const std::function<bool()>& cancelled = {});
 
   // Runs /bin/true once in a sandbox like every run's (ExecutorDeps::sandbox), as an
   // unprivileged user: OK, or the error of the step this host cannot do. OK without a sandbox.
@@ -127,8 +127,7 @@ class Executor {
   // A network namespace for a run of `function` (from the pool, or made now without one).
   Result<int> TakeNetns(const std::string& function);
   v1::RunReport NewReport(const internal::v1::InvokeRequest& request, const InstalledFunction& fn,
-                          const std::string& invocation_id,
-                          std::chrono::nanoseconds waited) const;
+                          const std::string& invocation_id, std::chrono::nanoseconds waited) const;
   Result<Confinement> Confine(const std::string& invocation_id,
                               const v1::Allocation& allocation);
   ProcessSpec BuildSpec(const internal::v1::InvokeRequest& request, const InstalledFunction& fn,
@@ -136,8 +135,8 @@ class Executor {
                         Confinement& confinement) const;
   void Measure(const ProcessResult& pr, const ProcessSpec& spec, Confinement& confinement,
                v1::RunReport& report) const;
-  internal::v1::InvokeResponse Deliver(v1::RunReport report, std::string output, bool output_truncated,
-                             std::string stderr_tail);
+  internal::v1::InvokeResponse Deliver(v1::RunReport report, std::string output,
+                                       bool output_truncated, std::string stderr_tail);
 
   const ExecutorOptions options_;
   const ExecutorDeps deps_;

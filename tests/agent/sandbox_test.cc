@@ -110,7 +110,7 @@ class SandboxTest : public ::testing::Test {
 
   // Runs `name` and returns its response; the run must have started.
   internal::v1::InvokeResponse Run(const std::string& name, const std::string& payload = "",
-                         uint64_t memory_limit_bytes = 256 << 20) {
+                                   uint64_t memory_limit_bytes = 256 << 20) {
     internal::v1::InvokeRequest req;
     req.set_function_name(name);
     req.set_payload(payload);

@@ -60,8 +60,9 @@ class KubeExtenderTest : public testing::LoopbackCluster {
     return {{"metadata", {{"name", "thumb-1"}, {"namespace", "faas"}, {"labels", labels}}},
             {"spec",
              {{"containers",
-               json::array({{{"name", "fn"},
-                             {"resources", {{"requests", {{"cpu", "250m"}, {"memory", "64Mi"}}}}}}})}}}};
+               json::array(
+                   {{{"name", "fn"},
+                     {"resources", {{"requests", {{"cpu", "250m"}, {"memory", "64Mi"}}}}}}})}}}};
   }
 };
 
@@ -82,7 +83,8 @@ TEST_F(KubeExtenderTest, FilterAndPrioritizeOverHttpFollowWhatTheReportsTaught) 
   const json function_pod = Pod({{"tailor.dev/function", "thumbnail"}});
 
   // nodeCacheCapable: names in, names out. The unknown node passes.
-  const json filtered = Post("filter", {{"Pod", function_pod}, {"Nodes", nullptr}, {"NodeNames", names}});
+  const json filtered =
+      Post("filter", {{"Pod", function_pod}, {"Nodes", nullptr}, {"NodeNames", names}});
   EXPECT_EQ(filtered["Error"], "");
   EXPECT_EQ(filtered["NodeNames"], names);
   const json scores = Post("prioritize", {{"Pod", function_pod}, {"NodeNames", names}});
@@ -97,10 +99,11 @@ TEST_F(KubeExtenderTest, FilterAndPrioritizeOverHttpFollowWhatTheReportsTaught) 
   // go to the old host, and preemption would not help.
   json pod = Pod({{"tailor.dev/function", "thumbnail"}});
   pod["metadata"]["annotations"] = {{"tailor.dev/requires", "aes"}};
-  const json list = {{"kind", "NodeList"},
-                     {"apiVersion", "v1"},
-                     {"items", json::array({{{"metadata", {{"name", "k8s-node-old"}}}},
-                                            {{"metadata", {{"name", "k8s-node-new"}, {"uid", "n2"}}}}})}};
+  const json list = {
+      {"kind", "NodeList"},
+      {"apiVersion", "v1"},
+      {"items", json::array({{{"metadata", {{"name", "k8s-node-old"}}}},
+                             {{"metadata", {{"name", "k8s-node-new"}, {"uid", "n2"}}}}})}};
   const json full = Post("filter", {{"Pod", pod}, {"Nodes", list}, {"NodeNames", nullptr}});
   EXPECT_TRUE(full["NodeNames"].is_null());
   EXPECT_EQ(full["Nodes"]["items"], json::array({list["items"][1]}));

@@ -3,10 +3,10 @@
 // restarts, every report arrives exactly once.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/stat.h>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -45,7 +45,7 @@ class RunReportsTest : public ::testing::Test {
     return testing::StoredInvocationIds(dir_.File("data/scheduler.db"));
   }
   internal::v1::InvokeResponse Invoke(internal::v1::Agent::Stub& agent, const std::string& fn,
-                            const std::string& payload) {
+                                      const std::string& payload) {
     internal::v1::InvokeRequest req;
     req.set_function_name(fn);
     req.set_payload(payload);
@@ -71,8 +71,8 @@ TEST_F(RunReportsTest, EveryReportArrivesExactlyOnceAcrossASchedulerOutage) {
        std::string(TAILOR_FUNCTIONS_DIR) + "/sleep-io", "--backoff-initial-ms", "50",
        "--backoff-max-ms", "200"},
       dir_.File("agent.log"));
-  auto stub = internal::v1::Agent::NewStub(grpc::CreateChannel(testing::WaitForAddressFile(agent_addr_file, agent),
-                                                     grpc::InsecureChannelCredentials()));
+  auto stub = internal::v1::Agent::NewStub(grpc::CreateChannel(
+      testing::WaitForAddressFile(agent_addr_file, agent), grpc::InsecureChannelCredentials()));
   std::set<std::string> invoked;
   for (int i = 0; i < 3; ++i) {
     auto r = Invoke(*stub, "sha256", R"({"bytes": 65536, "rounds": 4})");
@@ -109,8 +109,9 @@ TEST_F(RunReportsTest, AgentMetricsPassPromtool) {
        dir_.File("m1.addr"), "--metrics-address-file", dir_.File("m1.metrics"), "--install",
        std::string(TAILOR_FUNCTIONS_DIR) + "/sha256"},
       dir_.File("m1.log"));
-  auto stub = internal::v1::Agent::NewStub(grpc::CreateChannel(
-      testing::WaitForAddressFile(dir_.File("m1.addr"), agent), grpc::InsecureChannelCredentials()));
+  auto stub = internal::v1::Agent::NewStub(
+      grpc::CreateChannel(testing::WaitForAddressFile(dir_.File("m1.addr"), agent),
+                          grpc::InsecureChannelCredentials()));
   Invoke(*stub, "sha256", R"({"bytes": 1024})");
   const std::string metrics = testing::WaitForAddressFile(dir_.File("m1.metrics"), agent);
   const auto colon = metrics.rfind(':');

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "tailor/v1/access.grpc.pb.h"
 #include "tailor/internal/v1/agent.grpc.pb.h"
+#include "tailor/v1/access.grpc.pb.h"
 #include "tailor/v1/membership.grpc.pb.h"
 #include "tailor/v1/registry.grpc.pb.h"
 #include "tests/support/loopback_cluster.h"
@@ -183,7 +183,8 @@ TEST_F(SecurityTest, ANodeActsOnlyForItselfAndAgentsTakeCallsOnlyFromTheSchedule
       std::string(TrimWhitespace(ReadFile(dir_.File("a1.addr")).value()));
   TransportSecurity node_b;
   node_b.tls = LoadTlsDirectory(NodeTlsDir("b")).value();
-  auto agent_as_b = internal::v1::Agent::NewStub(MakeChannel(agent_address, node_b, NodeServerName("a1")));
+  auto agent_as_b =
+      internal::v1::Agent::NewStub(MakeChannel(agent_address, node_b, NodeServerName("a1")));
   {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + 10s);
@@ -196,7 +197,8 @@ TEST_F(SecurityTest, ANodeActsOnlyForItselfAndAgentsTakeCallsOnlyFromTheSchedule
   }
   TransportSecurity no_cert;
   no_cert.tls.ca_cert_pem = ReadFile(CaFile()).value();
-  auto agent_anon = internal::v1::Agent::NewStub(MakeChannel(agent_address, no_cert, NodeServerName("a1")));
+  auto agent_anon =
+      internal::v1::Agent::NewStub(MakeChannel(agent_address, no_cert, NodeServerName("a1")));
   {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + 10s);

@@ -68,7 +68,10 @@ TEST(RunReportValidationTest, EachImpossibleFieldIsRefusedByName) {
       {[](auto& r) { r.set_user_cpu_us(std::numeric_limits<int64_t>::max()); },
        "report.user_cpu_us"},
       {[](auto& r) { r.set_peak_memory_bytes(UINT64_MAX); }, "report.peak_memory_bytes"},
-      {[](auto& r) { r.set_cpu_periods(1); r.set_cpu_throttled_periods(2); },
+      {[](auto& r) {
+         r.set_cpu_periods(1);
+         r.set_cpu_throttled_periods(2);
+       },
        "report.cpu_throttled_periods"},
       {[](auto& r) { r.mutable_node_load_at_start()->set_cpu_utilization(std::nan("")); },
        "report.node_load_at_start.cpu_utilization"},
@@ -175,7 +178,8 @@ TEST(MembershipValidationTest, AKubernetesNodeNameIsADnsSubdomainOrNothing) {
   r.set_address("10.0.0.1:7401");
   r.mutable_inventory()->set_kubernetes_node("ip-10-0-3-7.ec2.internal");
   EXPECT_TRUE(ValidateRegisterRequest(r).ok()) << ValidateRegisterRequest(r);
-  for (const std::string bad : {std::string("Upper"), std::string("a/b"), std::string("a b"), std::string(254, 'a')}) {
+  for (const std::string bad :
+       {std::string("Upper"), std::string("a/b"), std::string("a b"), std::string(254, 'a')}) {
     r.mutable_inventory()->set_kubernetes_node(bad);
     const Status s = ValidateRegisterRequest(r);
     EXPECT_EQ(s.field(), "inventory.kubernetes_node") << bad << ": " << s;

@@ -159,9 +159,9 @@ TEST_F(FunctionRegistryTest, PlacementOnlyFunctionsNeedNoBundleAndSurviveARestar
   EXPECT_EQ(fn->tenant(), "tenant-a");
   EXPECT_THAT(std::vector<std::string>(fn->prefers().begin(), fn->prefers().end()),
               ::testing::ElementsAre("aes", "avx2"));
-  EXPECT_THAT(std::vector<std::string>(fn->required_features().begin(),
-                                       fn->required_features().end()),
-              ::testing::ElementsAre("sse4_2"));
+  EXPECT_THAT(
+      std::vector<std::string>(fn->required_features().begin(), fn->required_features().end()),
+      ::testing::ElementsAre("sse4_2"));
   EXPECT_FALSE(reg->ReadBundle(std::string(64, 'a')).ok());
 }
 

@@ -46,8 +46,8 @@ TEST(JsonScanTest, TextThatIsNotJsonIsRefused) {
   }
   std::string deep = R"({"a":)" + std::string(100, '[') + std::string(100, ']') + "}";
   EXPECT_FALSE(JsonTopLevelMembers(deep).ok()) << "nesting beyond the limit";
-  const std::string shallow =
-      R"({"a":)" + std::string(kMaxJsonScanDepth - 1, '[') + std::string(kMaxJsonScanDepth - 1, ']') + "}";
+  const std::string shallow = R"({"a":)" + std::string(kMaxJsonScanDepth - 1, '[') +
+                              std::string(kMaxJsonScanDepth - 1, ']') + "}";
   EXPECT_TRUE(JsonTopLevelMembers(shallow).ok());
 }
 

@@ -12,8 +12,8 @@ namespace tailor::scheduler {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::GoodReport;
+using ::testing::HasSubstr;
 using testing::MakeBundle;
 using testing::NodeWith;
 using json = nlohmann::json;
@@ -41,7 +41,8 @@ class KubeExtenderTest : public testing::SchedulerDbTest {
       ASSERT_TRUE(nodes_.Register(NodeWith(id, 4, 8 * kGiB, {"aes", "avx2"})).ok());
     }
     ASSERT_TRUE(nodes_.Register(NodeWith("slow-1", 4, 8 * kGiB, {"avx2"})).ok());
-    const std::string fast = HostClassOf(NodeWith("fast-1", 4, 8 * kGiB, {"aes", "avx2"}).inventory());
+    const std::string fast =
+        HostClassOf(NodeWith("fast-1", 4, 8 * kGiB, {"aes", "avx2"}).inventory());
     const std::string slow = HostClassOf(NodeWith("slow-1", 4, 8 * kGiB, {"avx2"}).inventory());
     for (int i = 0; i < 20; ++i) {
       placer_->Learn(GoodReport("f" + std::to_string(i), "resize", "fast-1", 1000, 10'000), fast);
@@ -97,8 +98,8 @@ TEST_F(KubeExtenderTest, FilterFailsADrainedNodeAsOneThatMayComeBack) {
 }
 
 TEST_F(KubeExtenderTest, APodThatIsNotAFunctionPassesUntouchedInBothModes) {
-  const auto names = extender_->Filter(
-      WithNames(Pod(R"({"app":"web"})"), R"(["slow-1","fast-1"])"));
+  const auto names =
+      extender_->Filter(WithNames(Pod(R"({"app":"web"})"), R"(["slow-1","fast-1"])"));
   EXPECT_EQ(json::parse(names.body)["NodeNames"], json::array({"slow-1", "fast-1"}));
   const std::string list =
       R"({"kind":"NodeList","apiVersion":"v1","metadata":{"resourceVersion":"9"},"items":[)"
@@ -106,8 +107,7 @@ TEST_F(KubeExtenderTest, APodThatIsNotAFunctionPassesUntouchedInBothModes) {
       R"({"metadata":{"name":"fast-1"}}]})";
   const json sent = json::parse(list);
   const json r = json::parse(
-      extender_->Filter(R"({"Pod":)" + Pod(R"({"app":"web"})") + R"(,"Nodes":)" + list + "}")
-          .body);
+      extender_->Filter(R"({"Pod":)" + Pod(R"({"app":"web"})") + R"(,"Nodes":)" + list + "}").body);
   EXPECT_EQ(r["Nodes"], sent);  // sent back as it came, every field kept
   EXPECT_TRUE(r["NodeNames"].is_null());
   const json scores = json::parse(
@@ -129,8 +129,8 @@ TEST_F(KubeExtenderTest, AFullNodeListKeepsOnlyThePassingNodes) {
 }
 
 TEST_F(KubeExtenderTest, ProblemsAreSaidInErrorWithStatus200) {
-  const auto unknown = extender_->Filter(
-      WithNames(Pod(R"({"tailor.dev/function":"nope"})"), R"(["fast-1"])"));
+  const auto unknown =
+      extender_->Filter(WithNames(Pod(R"({"tailor.dev/function":"nope"})"), R"(["fast-1"])"));
   EXPECT_EQ(unknown.http_status, 200);
   EXPECT_THAT(json::parse(unknown.body)["Error"].get<std::string>(),
               HasSubstr("pod ns/p: function 'nope' is not deployed"));
@@ -139,18 +139,17 @@ TEST_F(KubeExtenderTest, ProblemsAreSaidInErrorWithStatus200) {
   EXPECT_THAT(json::parse(bad.body)["Error"].get<std::string>(), HasSubstr("not a JSON object"));
   // Prioritize has no Error field: a bad body is a 400; an unknown function scores nothing.
   EXPECT_EQ(extender_->Prioritize("{").http_status, 400);
-  const auto zero = extender_->Prioritize(
-      WithNames(Pod(R"({"tailor.dev/function":"nope"})"), R"(["fast-1"])"));
+  const auto zero =
+      extender_->Prioritize(WithNames(Pod(R"({"tailor.dev/function":"nope"})"), R"(["fast-1"])"));
   EXPECT_EQ(zero.http_status, 200);
   EXPECT_EQ(json::parse(zero.body), json::parse(R"([{"Host":"fast-1","Score":0}])"));
 }
 
 TEST_F(KubeExtenderTest, PrioritizeFavoursTheClassTheFunctionRunsFasterOn) {
-  const json r = json::parse(
-      extender_
-          ->Prioritize(WithNames(Pod(R"({"tailor.dev/function":"resize"})"),
-                                 R"(["slow-1","fast-1","fast-2","gpu-7"])"))
-          .body);
+  const json r = json::parse(extender_
+                                 ->Prioritize(WithNames(Pod(R"({"tailor.dev/function":"resize"})"),
+                                                        R"(["slow-1","fast-1","fast-2","gpu-7"])"))
+                                 .body);
   ASSERT_EQ(r.size(), 4u);
   std::map<std::string, int64_t> score;
   for (const auto& h : r) score[h["Host"]] = h["Score"];
@@ -217,8 +216,7 @@ TEST_F(KubeExtenderTest, ARegisteredFunctionsRequiredFeaturesHoldForEveryPlaceme
   const json f = json::parse(
       extender_->Filter(WithNames(Pod(R"({"tailor.dev/function":"encrypt"})"), R"(["slow-1"])"))
           .body);
-  EXPECT_THAT(f["FailedAndUnresolvableNodes"]["slow-1"].get<std::string>(),
-              HasSubstr("lacks aes"));
+  EXPECT_THAT(f["FailedAndUnresolvableNodes"]["slow-1"].get<std::string>(), HasSubstr("lacks aes"));
 }
 
 }  // namespace

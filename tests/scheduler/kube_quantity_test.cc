@@ -28,8 +28,8 @@ TEST(KubeQuantityTest, CpuIsInMillicores) {
 }
 
 TEST(KubeQuantityTest, TextThatIsNotAQuantityIsRefusedNamingTheField) {
-  for (const char* bad : {"", "abc", "-1", "1Qi", "1.2.3", "Mi", "1e", "1e+", "1ee3", "0x10",
-                          " 1", "1 "}) {
+  for (const char* bad :
+       {"", "abc", "-1", "1Qi", "1.2.3", "Mi", "1e", "1e+", "1ee3", "0x10", " 1", "1 "}) {
     auto r = ParseMemoryQuantity(bad, "requests.memory");
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
