@@ -159,7 +159,11 @@ void Placer::OnNodeChanged(const v1::Node& n, bool removed) {
 Result<Placer::PolicySlot*> Placer::Slot(const std::string& name) {
   auto it = policies_.find(name);
   if (it == policies_.end()) {
-    return InvalidArgumentError("no placement policy '" + name + "'").WithField("policy");
+    // Every policy was made at Create: what MakePolicy says of this name is why it is unknown.
+    auto made = models::MakePolicy(name, options_.policy_settings);
+    return (made.ok() ? InvalidArgumentError("unknown placement policy '" + name + "'")
+                      : made.status())
+        .WithField("policy");
   }
   return it->second.get();
 }
