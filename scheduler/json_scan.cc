@@ -1,6 +1,10 @@
 #include "scheduler/json_scan.h"
 
 #include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
 #include <nlohmann/json.hpp>
 
 namespace tailor::scheduler {
@@ -14,6 +18,32 @@ bool EqualIgnoringCase(std::string_view a, std::string_view b) {
     if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
   }
   return true;
+}
+
+// The length of the well-formed UTF-8 sequence at `at` (shortest form, no surrogates, at most
+// U+10FFFF), or 0.
+size_t Utf8Length(std::string_view s, size_t at) {
+  const auto lead = static_cast<unsigned char>(s[at]);
+  size_t length = 0;
+  uint32_t code = 0;
+  if ((lead & 0xE0) == 0xC0) {
+    length = 2, code = lead & 0x1F;
+  } else if ((lead & 0xF0) == 0xE0) {
+    length = 3, code = lead & 0x0F;
+  } else if ((lead & 0xF8) == 0xF0) {
+    length = 4, code = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (at + length > s.size()) return 0;
+  for (size_t k = 1; k < length; ++k) {
+    const auto next = static_cast<unsigned char>(s[at + k]);
+    if ((next & 0xC0) != 0x80) return 0;
+    code = (code << 6) | (next & 0x3F);
+  }
+  constexpr uint32_t kShortest[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (code < kShortest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
+  return length;
 }
 
 Status NotJson(size_t at) {
@@ -51,7 +81,8 @@ class Scanner {
     return i_ < t_.size() ? t_[i_] : '\0';
   }
 
-  // A string, quotes included.
+  // A string, quotes included: escapes as JSON has them (a \u surrogate only in a pair), and
+  // well-formed UTF-8.
   Result<JsonSpan> String() {
     SkipSpace();
     const size_t begin = i_;
@@ -60,17 +91,12 @@ class Scanner {
       const auto c = static_cast<unsigned char>(t_[i_]);
       if (c == '"') return JsonSpan{begin, ++i_};
       if (c < 0x20) return NotJson(i_);
-      if (c == '\\') {
-        if (++i_ >= t_.size()) return NotJson(i_);
-        if (t_[i_] == 'u') {
-          for (int k = 0; k < 4; ++k) {
-            if (++i_ >= t_.size() || !std::isxdigit(static_cast<unsigned char>(t_[i_]))) {
-              return NotJson(i_);
-            }
-          }
-        } else if (std::string_view("\"\\/bfnrt").find(t_[i_]) == std::string_view::npos) {
-          return NotJson(i_);
-        }
+      if (c >= 0x80) {
+        const size_t length = Utf8Length(t_, i_);
+        if (length == 0) return NotJson(i_);
+        i_ += length - 1;
+      } else if (c == '\\') {
+        TAILOR_RETURN_IF_ERROR(Escape());
       }
     }
     return NotJson(i_);
@@ -97,10 +123,10 @@ class Scanner {
     if (Take(close)) return OkStatus();
     do {
       if (object) {
-        TAILOR_RETURN_IF_ERROR(String().status());
+        TAILOR_RETURN_IF_ERROR(String());
         if (!Take(':')) return NotJson(i_);
       }
-      TAILOR_RETURN_IF_ERROR(Value(depth + 1).status());
+      TAILOR_RETURN_IF_ERROR(Value(depth + 1));
     } while (Take(','));
     return Take(close) ? OkStatus() : NotJson(i_);
   }
@@ -113,12 +139,63 @@ class Scanner {
         return JsonSpan{begin, i_};
       }
     }
-    while (i_ < t_.size() &&
-           std::string_view("+-0123456789.eE").find(t_[i_]) != std::string_view::npos) {
+    // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+    if (At('-')) ++i_;
+    if (At('0')) {
       ++i_;
+    } else if (!Digits()) {
+      return NotJson(i_);
     }
-    if (i_ == begin) return NotJson(i_);
+    if (At('.')) {
+      ++i_;
+      if (!Digits()) return NotJson(i_);
+    }
+    if (At('e') || At('E')) {
+      ++i_;
+      if (At('+') || At('-')) ++i_;
+      if (!Digits()) return NotJson(i_);
+    }
+    // A number no double holds (1e999) is refused, as JSON parsers refuse it.
+    const std::string number(t_.substr(begin, i_ - begin));
+    if (!std::isfinite(std::strtod(number.c_str(), nullptr))) return NotJson(begin);
     return JsonSpan{begin, i_};
+  }
+
+  bool At(char c) const { return i_ < t_.size() && t_[i_] == c; }
+  // Consumes one or more digits; whether there was one.
+  bool Digits() {
+    const size_t begin = i_;
+    while (i_ < t_.size() && t_[i_] >= '0' && t_[i_] <= '9') ++i_;
+    return i_ > begin;
+  }
+
+  // The code unit of the \uXXXX at i_ (on the 'u'), leaving i_ on its last digit; -1 if bad.
+  int HexEscape() {
+    int value = 0;
+    for (int k = 0; k < 4; ++k) {
+      if (++i_ >= t_.size() || !std::isxdigit(static_cast<unsigned char>(t_[i_]))) return -1;
+      const char h = t_[i_];
+      value = value * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+    }
+    return value;
+  }
+
+  // The escape whose backslash is at i_, leaving i_ on its last character.
+  Status Escape() {
+    if (++i_ >= t_.size()) return NotJson(i_);
+    if (t_[i_] != 'u') {
+      return std::string_view("\"\\/bfnrt").find(t_[i_]) == std::string_view::npos
+                 ? NotJson(i_)
+                 : OkStatus();
+    }
+    const int unit = HexEscape();
+    if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) return NotJson(i_);  // a lone low half
+    if (unit < 0xD800 || unit > 0xDBFF) return OkStatus();
+    // A high surrogate must be followed by a low one.
+    if (i_ + 2 >= t_.size() || t_[i_ + 1] != '\\' || t_[i_ + 2] != 'u') return NotJson(i_);
+    i_ += 2;
+    const int low = HexEscape();
+    return low >= 0xDC00 && low <= 0xDFFF ? OkStatus() : NotJson(i_);
   }
 
   std::string_view t_;
@@ -156,7 +233,7 @@ Result<std::optional<JsonSpan>> FindJsonValue(std::string_view text,
         found = true;
         break;
       }
-      TAILOR_RETURN_IF_ERROR(s.Value(static_cast<int>(level) + 1).status());
+      TAILOR_RETURN_IF_ERROR(s.Value(static_cast<int>(level) + 1));
     } while (s.Take(','));
     if (!found) return std::optional<JsonSpan>();
     if (level + 1 == keys.size()) {

@@ -125,6 +125,11 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
       return InvalidArgumentError(
           "the Kubernetes extender needs the HTTP endpoint (--http-listen)");
     }
+    if (!options.extender.policy.empty()) {
+      // Refused at start, not in every filter's Error.
+      auto policy = models::MakePolicy(options.extender.policy, options.placer.policy_settings);
+      if (!policy.ok()) return policy.status().WithField("--kube-extender-policy");
+    }
     s->extender_ = std::make_unique<KubeExtender>(*s->placer_, options.extender);
   }
   if (!options.http_listen.empty()) {

@@ -104,5 +104,25 @@ TEST(SchedulerServerTest, ARestartedSchedulerStillPredictsFromStoredRuns) {
       << "one per learning policy";
 }
 
+TEST(SchedulerServerTest, TheKubernetesExtenderNeedsTheHttpEndpointAndAKnownPolicy) {
+  tailor::testing::TempDir dir;
+  SchedulerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = dir.File("data");
+  options.metrics_listen = "";
+  options.security.insecure = true;
+  options.kube_extender = true;
+  options.http_listen = "";
+  EXPECT_EQ(SchedulerServer::Start(options, RealClock::Get()).status().code(),
+            StatusCode::kInvalidArgument);
+  options.http_listen = "127.0.0.1:0";
+  options.extender.policy = "fastest";
+  auto refused = SchedulerServer::Start(options, RealClock::Get());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().field(), "--kube-extender-policy");
+  options.extender.policy = "efficiency";
+  EXPECT_TRUE(SchedulerServer::Start(options, RealClock::Get()).ok());
+}
+
 }  // namespace
 }  // namespace tailor::scheduler
