@@ -4,8 +4,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
-#include <string>
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace tailor::scheduler {
 namespace {
@@ -184,9 +184,8 @@ class Scanner {
   Status Escape() {
     if (++i_ >= t_.size()) return NotJson(i_);
     if (t_[i_] != 'u') {
-      return std::string_view("\"\\/bfnrt").find(t_[i_]) == std::string_view::npos
-                 ? NotJson(i_)
-                 : OkStatus();
+      return std::string_view("\"\\/bfnrt").find(t_[i_]) == std::string_view::npos ? NotJson(i_)
+                                                                                   : OkStatus();
     }
     const int unit = HexEscape();
     if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) return NotJson(i_);  // a lone low half

@@ -43,13 +43,15 @@ TEST(JsonScanTest, TextThatIsNotJsonIsRefused) {
        {"", "{", R"({"a")", R"({"a":})", R"({"a":1,})", R"({"a":1} x)", R"({"a":"\q"})",
         "{\"a\":\"\x01\"}", R"({"a":[1 2]})", R"({"a":tru})", R"({"a":"\u12"})", "[1]",
         // Numbers as JSON writes them, and nothing else.
-        R"({"a":01})", R"({"a":+1})", R"({"a":1.})", R"({"a":.5})", R"({"a":1e})", R"({"a":1-2})", R"({"a":662e616})",
+        R"({"a":01})", R"({"a":+1})", R"({"a":1.})", R"({"a":.5})", R"({"a":1e})", R"({"a":1-2})",
+        R"({"a":662e616})",
         // UTF-8 that is well formed, and surrogates only in pairs.
         "{\"st\xffatus\":1}", "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}",
         R"({"a":"\ud800"})", R"({"a":"\udc00"})", R"({"a":"\ud800\u0041"})"}) {
     EXPECT_FALSE(JsonTopLevelMembers(bad).ok()) << bad;
   }
-  EXPECT_TRUE(JsonTopLevelMembers(R"({"a":-0.5e+3, "b":"\ud83d\ude00 \u00e9", "c":"Ã©ð"})").ok());
+  EXPECT_TRUE(
+      JsonTopLevelMembers(R"({"a":-0.5e+3, "b":"\ud83d\ude00 \u00e9", "c":"Ã©ð"})").ok());
   std::string deep = R"({"a":)" + std::string(100, '[') + std::string(100, ']') + "}";
   EXPECT_FALSE(JsonTopLevelMembers(deep).ok()) << "nesting beyond the limit";
   const std::string shallow = R"({"a":)" + std::string(kMaxJsonScanDepth - 1, '[') +
