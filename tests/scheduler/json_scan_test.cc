@@ -46,7 +46,7 @@ TEST(JsonScanTest, TextThatIsNotJsonIsRefused) {
         R"({"a":01})", R"({"a":+1})", R"({"a":1.})", R"({"a":.5})", R"({"a":1e})", R"({"a":1-2})",
         R"({"a":662e616})",
         // UTF-8 that is well formed, and surrogates only in pairs.
-        "{\"st\xffatus\":1}", "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}",
+        "{\"st\xff" "atus\":1}", "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}",
         R"({"a":"\ud800"})", R"({"a":"\udc00"})", R"({"a":"\ud800\u0041"})"}) {
     EXPECT_FALSE(JsonTopLevelMembers(bad).ok()) << bad;
   }
