@@ -10,16 +10,6 @@
 namespace tailor::scheduler {
 namespace {
 
-char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
-bool EqualIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
-
 // The length of the well-formed UTF-8 sequence at `at` (shortest form, no surrogates, at most
 // U+10FFFF), or 0.
 size_t Utf8Length(std::string_view s, size_t at) {
@@ -203,6 +193,15 @@ class Scanner {
 
 }  // namespace
 
+bool EqualIgnoringAsciiCase(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
 Result<std::string> JsonStringValue(std::string_view value_text) {
   if (value_text.size() < 2 || value_text.front() != '"' || value_text.back() != '"') {
     return InvalidArgumentError("not a JSON string").WithField("body");
@@ -228,7 +227,7 @@ Result<std::optional<JsonSpan>> FindJsonValue(std::string_view text,
       TAILOR_ASSIGN_OR_RETURN(JsonSpan key, s.String());
       if (!s.Take(':')) return NotJson(s.at());
       TAILOR_ASSIGN_OR_RETURN(std::string name, JsonStringValue(key.In(text)));
-      if (EqualIgnoringCase(name, keys[level])) {
+      if (EqualIgnoringAsciiCase(name, keys[level])) {
         found = true;
         break;
       }
@@ -267,7 +266,7 @@ const JsonMember* FindJsonMember(const std::vector<JsonMember>& members, std::st
     if (m.key == key) return &m;
   }
   for (const auto& m : members) {
-    if (EqualIgnoringCase(m.key, key)) return &m;
+    if (EqualIgnoringAsciiCase(m.key, key)) return &m;
   }
   return nullptr;
 }

@@ -33,6 +33,10 @@ struct JsonSpan {
 // where it was walked.
 Result<std::optional<JsonSpan>> FindJsonValue(std::string_view text,
                                               std::span<const std::string_view> keys);
+// Whether two keys are equal ignoring ASCII case: how Go's encoding/json matches a key to a
+// struct field when no key matches exactly.
+bool EqualIgnoringAsciiCase(std::string_view a, std::string_view b);
+
 struct JsonMember {
   std::string key;  // escapes decoded
   JsonSpan value;

@@ -14,14 +14,6 @@ using nlohmann::json;
 constexpr size_t kMaxNodeNameBytes = 253;  // a DNS subdomain, as Kubernetes names nodes
 constexpr size_t kMaxContainers = 1000;
 
-char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
-bool EqualIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return AsciiLower(x) == AsciiLower(y);
-         });
-}
-
 // At most 253 bytes of printable ASCII (the rest as '?'), for messages.
 std::string Printable(std::string_view s) {
   std::string out(s.substr(0, 253));
@@ -202,7 +194,7 @@ const json* GoField(const json& object, std::string_view key) {
   if (!object.is_object()) return nullptr;
   if (auto it = object.find(std::string(key)); it != object.end()) return &*it;
   for (auto it = object.begin(); it != object.end(); ++it) {
-    if (EqualIgnoringCase(it.key(), key)) return &*it;
+    if (EqualIgnoringAsciiCase(it.key(), key)) return &*it;
   }
   return nullptr;
 }
