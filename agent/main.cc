@@ -38,6 +38,12 @@
 namespace tailor::agent {
 namespace {
 
+bool IsLabelSafe(const std::string& s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
 struct RunOptions {
   std::string scheduler = "127.0.0.1:7400";
   std::string listen = "127.0.0.1:0";
@@ -67,6 +73,10 @@ struct RunOptions {
   uint32_t run_pids_max = 256;
   uint64_t run_open_files = 1024;
   uint64_t run_tmp_max_bytes = 256ull << 20;
+  uint64_t warm_memory_mib = 0;  // 0: a quarter of the node's memory
+  double keep_alive_fixed_s = 600;
+  double keep_alive_cold_start_cost_s = 600;
+  std::string lambda_region = "us-east-1";
 };
 
 int RunInventory(const std::string& output, const std::string& host_root) {
@@ -172,6 +182,15 @@ Result<ExecutorOptions> MakeExecutorOptions(const RunOptions& opts, const std::s
   eopts.node_cpu_millicores = inv.topology().logical_cores() * 1000;
   eopts.emulation = emulation;
   eopts.run_pids_max = opts.run_pids_max;
+  eopts.warm_memory_budget_bytes =
+      opts.warm_memory_mib > 0 ? opts.warm_memory_mib << 20 : inv.memory_bytes() / 4;
+  eopts.keep_alive.fixed_window_s = opts.keep_alive_fixed_s;
+  eopts.keep_alive.cold_start_cost_s = opts.keep_alive_cold_start_cost_s;
+  if (!IsLabelSafe(opts.lambda_region)) {
+    return InvalidArgumentError("--lambda-region: letters, digits and '-' only")
+        .WithField("lambda-region");
+  }
+  eopts.lambda_region = opts.lambda_region;
   if (::geteuid() == 0 && !opts.run_as.empty()) {
     const passwd* pw = ::getpwnam(opts.run_as.c_str());
     if (pw == nullptr) return NotFoundError("--run-as: no user named " + opts.run_as);
@@ -501,6 +520,19 @@ int main(int argc, char** argv) {
                       "Runs executing at once; the rest wait in the queue");
   run_cmd->add_option("--max-queued-runs", run.max_queued_runs,
                       "Runs that may wait; beyond this Invoke is RESOURCE_EXHAUSTED");
+  run_cmd->add_option("--warm-memory-mib", run.warm_memory_mib,
+                      "Memory idle warm Lambda instances may hold in all (0: a quarter of the "
+                      "node's)");
+  run_cmd->add_option("--keep-alive-fixed-s", run.keep_alive_fixed_s,
+                      "Keep-alive of a Lambda function's idle instance until its invocation gaps "
+                      "are known")
+      ->check(CLI::Range(0.0, 86400.0));
+  run_cmd->add_option("--keep-alive-cold-start-cost-s", run.keep_alive_cold_start_cost_s,
+                      "What one cold start is worth in seconds of one idle instance, when "
+                      "learning keep-alive windows")
+      ->check(CLI::Range(0.0, 86400.0));
+  run_cmd->add_option("--lambda-region", run.lambda_region,
+                      "Region Lambda functions are told they run in (AWS_REGION, ARNs)");
   run_cmd->add_option("--spool-max-reports", run.spool_max_reports,
                       "Run reports kept while the scheduler is unreachable");
   run_cmd->add_option("--emulation", run.emulation_file,

@@ -15,7 +15,7 @@
 namespace tailor {
 namespace {
 
-constexpr std::array<std::string_view, 13> kKnownKeys = {"name",
+constexpr std::array<std::string_view, 15> kKnownKeys = {"name",
                                                          "version",
                                                          "entrypoint",
                                                          "args",
@@ -27,7 +27,9 @@ constexpr std::array<std::string_view, 13> kKnownKeys = {"name",
                                                          "idempotent",
                                                          "latency_target_ms",
                                                          "network",
-                                                         "prefers"};
+                                                         "prefers",
+                                                         "runtime",
+                                                         "handler"};
 
 constexpr size_t kMaxArgs = 256;
 constexpr size_t kMaxPreferredFeatures = 16;
@@ -164,6 +166,35 @@ Status ReadEnv(const toml::table& t, FunctionManifest& m) {
   return OkStatus();
 }
 
+// `runtime` and `handler`; a Lambda function's entrypoint defaults to "bootstrap", as a
+// custom runtime's does on Lambda.
+Status ReadRuntime(const toml::table& t, FunctionManifest& m) {
+  if (t.contains("runtime")) {
+    auto v = t["runtime"].value<std::string>();
+    if (!v || (*v != "process" && *v != "lambda")) {
+      return KeyError("runtime", "must be \"process\" or \"lambda\"");
+    }
+    m.runtime = *v == "lambda" ? FunctionRuntime::kLambda : FunctionRuntime::kProcess;
+  }
+  if (t.contains("handler")) {
+    auto v = t["handler"].value<std::string>();
+    const bool printable = v && std::all_of(v->begin(), v->end(), [](char c) {
+      return c > ' ' && c < 0x7f;
+    });
+    if (!v || v->empty() || v->size() > kMaxHandlerBytes || !printable) {
+      return KeyError("handler", "must be 1..128 printable ASCII characters without spaces");
+    }
+    if (m.runtime != FunctionRuntime::kLambda) {
+      return KeyError("handler", "is only for runtime = \"lambda\"");
+    }
+    m.handler = *v;
+  }
+  if (m.runtime == FunctionRuntime::kLambda && !t.contains("entrypoint")) {
+    m.entrypoint = "bootstrap";
+  }
+  return OkStatus();
+}
+
 Status ReadNames(const toml::table& t, FunctionManifest& m) {
   auto name = t["name"].value<std::string>();
   if (!name) return KeyError("name", "is required");
@@ -226,6 +257,7 @@ Result<FunctionManifest> ParseManifest(std::string_view toml_text) {
   FunctionManifest m;
   TAILOR_RETURN_IF_ERROR(ReadNames(t, m));
   m.entrypoint = t["entrypoint"].value_or(std::string());
+  TAILOR_RETURN_IF_ERROR(ReadRuntime(t, m));
   TAILOR_RETURN_IF_ERROR(ValidateEntrypoint(m.entrypoint));
   TAILOR_RETURN_IF_ERROR(ReadArgs(t, m));
   TAILOR_RETURN_IF_ERROR(ReadEnv(t, m));

@@ -15,6 +15,11 @@
 //                                    # host's network, where the agent allows it)
 //   prefers = ["aes"]                # optional CPU features it runs faster with (a placement
 //                                    # hint until it has run on hosts without them)
+//   runtime = "process"              # optional: "process" (a new process per call reading
+//                                    # stdin) or "lambda" (a warm runtime speaking AWS
+//                                    # Lambda's Runtime API; entrypoint defaults to
+//                                    # "bootstrap"; docs/lambda.md)
+//   handler = "main.handler"         # optional, lambda only: the runtime's _HANDLER
 //   [env]                            # optional extra environment
 //   LEVEL = "6"
 //
@@ -39,6 +44,8 @@ inline constexpr const char kManifestFileName[] = "tailor.toml";
 inline constexpr uint64_t kMaxManifestBytes = 64 << 10;
 
 enum class FunctionNetwork { kNone, kOutbound };
+enum class FunctionRuntime { kProcess, kLambda };
+inline constexpr size_t kMaxHandlerBytes = 128;
 
 struct FunctionManifest {
   std::string name;
@@ -54,6 +61,8 @@ struct FunctionManifest {
   uint32_t latency_target_ms = 0;  // 0: none
   FunctionNetwork network = FunctionNetwork::kNone;
   std::vector<std::string> prefers;  // CPU feature names, sorted, unique (at most 16)
+  FunctionRuntime runtime = FunctionRuntime::kProcess;
+  std::string handler;  // lambda only; may be empty
 };
 
 // INVALID_ARGUMENT naming the offending key for malformed, missing or unknown keys, and for an

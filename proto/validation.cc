@@ -102,6 +102,8 @@ void CheckReportOutcome(FieldCheck& c, const v1::RunReport& r) {
             "outcome", "must be the outcome of a finished run, got " + std::to_string(r.outcome()))
       .Require(v1::StartStep_IsValid(r.start_step()), "start_step",
                "is not a known step: " + std::to_string(r.start_step()))
+      .Require(v1::StartKind_IsValid(r.start_kind()), "start_kind",
+               "is not a known start kind: " + std::to_string(r.start_kind()))
       .InRange("exit_code", r.exit_code(), -1, 255)
       .InRange("term_signal", r.term_signal(), 0, 64)
       .Require(r.outcome() != v1::RUN_OUTCOME_SUCCEEDED ||
@@ -115,6 +117,7 @@ void CheckReportTimes(FieldCheck& c, const v1::RunReport& r) {
       .InRange("user_cpu_us", r.user_cpu_us(), 0, kMaxRunTimeUs * kMaxCoresPerNode)
       .InRange("system_cpu_us", r.system_cpu_us(), 0, kMaxRunTimeUs * kMaxCoresPerNode)
       .InRange("cpu_throttled_us", r.cpu_throttled_us(), 0, kMaxRunTimeUs)
+      .InRange("init_duration_us", r.init_duration_us(), 0, kMaxRunTimeUs)
       .InRange("start_unix_ms", r.start_unix_ms(), 0, kMaxUnixMs)
       .InRange("end_unix_ms", r.end_unix_ms(), 0, kMaxUnixMs)
       .Require(r.end_unix_ms() >= r.start_unix_ms(), "end_unix_ms", "is before start_unix_ms")

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "agent/runtime/process_runner.h"
+#include "agent/runtime/start_failure_report.h"
 #include "common/limits.h"
 #include "common/logging.h"
 #include "common/random_id.h"
@@ -19,26 +20,6 @@ int64_t Micros(const timeval& tv) { return int64_t(tv.tv_sec) * 1'000'000 + tv.t
 
 // Errors before anything was attempted: the caller may try another node.
 Status NotStarted(Status s) { return s.WithReason(ErrorReason::kNotStarted); }
-
-v1::StartStep ToProtoStep(StartFailStep step) {
-  switch (step) {
-    case StartFailStep::kSpawner: return v1::START_STEP_SPAWNER;
-    case StartFailStep::kJoin: return v1::START_STEP_JOIN;
-    case StartFailStep::kCredentials: return v1::START_STEP_CREDENTIALS;
-    case StartFailStep::kWorkingDir: return v1::START_STEP_WORKING_DIR;
-    case StartFailStep::kExec: return v1::START_STEP_EXEC;
-    case StartFailStep::kSandbox:
-      return v1::START_STEP_SANDBOX;
-  }
-  return v1::START_STEP_UNSPECIFIED;
-}
-
-void MarkStartFailed(v1::StartStep step, const Status& why, v1::RunReport& report) {
-  report.set_outcome(v1::RUN_OUTCOME_START_FAILED);
-  report.set_start_step(step);
-  report.set_exit_code(-1);
-  report.set_error_message(why.ToString().substr(0, 4096));
-}
 
 // The outcome of a run that started, from what was measured.
 v1::RunOutcome OutcomeOf(const ProcessResult& pr, bool oom, bool output_too_large) {
@@ -54,26 +35,14 @@ v1::RunOutcome OutcomeOf(const ProcessResult& pr, bool oom, bool output_too_larg
 
 std::string NewInvocationId() { return RandomId(); }
 
-// What confines one run: its cgroup (handed to the janitor however the run ends), its
-// resctrl group, and the limits written to them.
-struct Executor::Confinement {
-  CgroupJanitor* janitor = nullptr;
-  std::unique_ptr<RunCgroup> cgroup;
-  std::unique_ptr<ResctrlRun> resctrl;
-  CgroupLimits limits;
-  Confinement() = default;
-  Confinement(Confinement&&) = default;
-  ~Confinement() {
-    if (cgroup) janitor->Remove(std::move(cgroup));
-  }
-};
-
 Executor::Executor(ExecutorOptions options, ExecutorDeps deps)
     : options_(std::move(options)),
       deps_(std::move(deps)),
       spawner_(options_.run_spawner),
       // One spare per run slot and one more, so that a burst finds them ready.
-      janitor_(deps_.cgroups, options_.max_concurrent_runs + 1) {
+      janitor_(deps_.cgroups, options_.max_concurrent_runs + 1),
+      warm_(options_.warm_memory_budget_bytes, options_.keep_alive,
+            deps_.clock != nullptr ? *deps_.clock : RealClock::Get()) {
   // Started now, while the agent is small; a failure shows again at the first run.
   if (Status s = spawner_.EnsureStarted(); !s.ok()) {
     log::Warn("cannot start the run spawner", {{"error", s}});
@@ -210,6 +179,7 @@ v1::RunReport Executor::NewReport(const internal::v1::InvokeRequest& req,
   report.set_node_id(options_.node_id);
   report.set_decision_id(req.decision_id());
   report.set_emulation_profile(options_.emulation.name);
+  report.set_start_kind(v1::START_KIND_PROCESS);
   report.set_queue_wait_us(std::chrono::duration_cast<std::chrono::microseconds>(waited).count());
   report.set_payload_bytes(req.payload().size());
   if (deps_.current_load) *report.mutable_node_load_at_start() = deps_.current_load();
@@ -221,9 +191,9 @@ v1::RunReport Executor::NewReport(const internal::v1::InvokeRequest& req,
   return report;
 }
 
-Result<Executor::Confinement> Executor::Confine(const std::string& invocation_id,
+Result<RunConfinement> Executor::Confine(const std::string& invocation_id,
                                                 const v1::Allocation& alloc) {
-  Confinement c;
+  RunConfinement c;
   c.janitor = &janitor_;
   c.limits.memory_limit_bytes = alloc.memory_limit_bytes();
   c.limits.cpu_millicores =
@@ -239,7 +209,7 @@ Result<Executor::Confinement> Executor::Confine(const std::string& invocation_id
 
 ProcessSpec Executor::BuildSpec(const internal::v1::InvokeRequest& req, const InstalledFunction& fn,
                                 const Isolation& isolation, const std::string& invocation_id,
-                                Confinement& c) const {
+                                RunConfinement& c) const {
   ProcessSpec spec;
   spec.executable = fn.entrypoint;
   spec.working_dir = fn.bundle_dir;
@@ -279,7 +249,7 @@ ProcessSpec Executor::BuildSpec(const internal::v1::InvokeRequest& req, const In
   return spec;
 }
 
-void Executor::Measure(const ProcessResult& pr, const ProcessSpec& spec, Confinement& c,
+void Executor::Measure(const ProcessResult& pr, const ProcessSpec& spec, RunConfinement& c,
                        v1::RunReport& report) const {
   report.set_start_unix_ms(ToUnixMillis(pr.started_at));
   report.set_end_unix_ms(ToUnixMillis(pr.ended_at));
@@ -413,6 +383,9 @@ Result<internal::v1::InvokeResponse> Executor::Invoke(const internal::v1::Invoke
     return NotStarted(CancelledError("the caller went away before the run could start"));
   }
 
+  if (fn.manifest.runtime == FunctionRuntime::kLambda) {
+    return InvokeLambda(req, fn, isolation, waited, cancelled);
+  }
   const std::string invocation_id =
       req.invocation_id().empty() ? NewInvocationId() : req.invocation_id();
   v1::RunReport report = NewReport(req, fn, invocation_id, waited);

@@ -38,10 +38,12 @@
 #include "agent/runtime/perf_counters.h"
 #include "agent/runtime/process_runner.h"
 #include "agent/runtime/resctrl_run.h"
+#include "agent/runtime/run_confinement.h"
 #include "agent/runtime/run_cgroup.h"
 #include "agent/runtime/run_report_sink.h"
 #include "agent/runtime/run_uids.h"
 #include "agent/runtime/sandbox.h"
+#include "agent/runtime/warm_pool.h"
 #include "common/clock.h"
 #include "tailor/internal/v1/agent.pb.h"
 
@@ -61,6 +63,11 @@ struct ExecutorOptions {
   uint32_t run_pids_max = 0;     // the most processes and threads in one run (0: no limit)
   EmulationProfile emulation;
   std::string run_spawner = DefaultRunSpawnerPath();  // next to the agent binary
+  // Lambda runtimes (docs/lambda.md): the most memory idle warm instances may hold (their
+  // memory limits summed), how long they are kept, and the region their ARNs name.
+  uint64_t warm_memory_budget_bytes = 1ull << 30;
+  models::KeepAliveOptions keep_alive;
+  std::string lambda_region = "us-east-1";
 };
 
 struct ExecutorDeps {
@@ -105,11 +112,11 @@ class Executor {
   bool WaitIdle(std::chrono::milliseconds timeout);
   const ExecutorOptions& options() const { return options_; }
   RunSpawner& spawner() { return spawner_; }
+  WarmPool& warm_pool() { return warm_; }
   // Returns once the cgroups of every finished run are removed (they go in the background).
   void DrainCgroups() { janitor_.Drain(); }
 
  private:
-  struct Confinement;
   // Waits for a run slot; returns the time waited.
   Result<std::chrono::nanoseconds> AcquireSlot();
   void ReleaseSlot();
@@ -128,13 +135,26 @@ class Executor {
   Result<int> TakeNetns(const std::string& function);
   v1::RunReport NewReport(const internal::v1::InvokeRequest& request, const InstalledFunction& fn,
                           const std::string& invocation_id, std::chrono::nanoseconds waited) const;
-  Result<Confinement> Confine(const std::string& invocation_id,
+  Result<RunConfinement> Confine(const std::string& invocation_id,
                               const v1::Allocation& allocation);
   ProcessSpec BuildSpec(const internal::v1::InvokeRequest& request, const InstalledFunction& fn,
                         const Isolation& isolation, const std::string& invocation_id,
-                        Confinement& confinement) const;
-  void Measure(const ProcessResult& pr, const ProcessSpec& spec, Confinement& confinement,
+                        RunConfinement& confinement) const;
+  void Measure(const ProcessResult& pr, const ProcessSpec& spec, RunConfinement& confinement,
                v1::RunReport& report) const;
+  // runtime = "lambda" (executor_lambda.cc): on a warm instance, or a new one.
+  Result<internal::v1::InvokeResponse> InvokeLambda(const internal::v1::InvokeRequest& request,
+                                                    const InstalledFunction& fn,
+                                                    const Isolation& isolation,
+                                                    std::chrono::nanoseconds waited,
+                                                    const std::function<bool()>& cancelled);
+  Result<std::unique_ptr<LambdaInstance>> StartInstance(const internal::v1::InvokeRequest& request,
+                                                        const InstalledFunction& fn,
+                                                        const Isolation& isolation,
+                                                        v1::RunReport& report);
+  std::vector<std::string> LambdaEnv(const internal::v1::InvokeRequest& request,
+                                     const InstalledFunction& fn, const std::string& task_root,
+                                     const std::string& instance_id) const;
   internal::v1::InvokeResponse Deliver(v1::RunReport report, std::string output,
                                        bool output_truncated, std::string stderr_tail);
 
@@ -142,6 +162,7 @@ class Executor {
   const ExecutorDeps deps_;
   RunSpawner spawner_;
   CgroupJanitor janitor_;
+  WarmPool warm_;  // before the janitor goes: instances hand their cgroups to it
   std::mutex mu_;
   std::condition_variable cv_;
   uint64_t next_ticket_ = 0;

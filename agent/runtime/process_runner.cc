@@ -203,7 +203,9 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
       ssize_t r = ::read(fd.fd, buf, sizeof(buf));
       if (r > 0) {
         const auto len = static_cast<size_t>(r);
-        if (is_stdout) {
+        if (spec.output_sink) {
+          spec.output_sink(std::string_view(buf, len));
+        } else if (is_stdout) {
           result.stdout_total_bytes += len;
           const size_t room = spec.stdout_cap_bytes - std::min(spec.stdout_cap_bytes,
                                                                result.stdout_data.size());

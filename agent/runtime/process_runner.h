@@ -31,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/runtime/cgroup_stats.h"
@@ -71,6 +72,9 @@ struct ProcessSpec {
   // join (the caller keeps and closes it).
   spawn::SandboxRequest sandbox;
   int netns_fd = -1;
+  // When set, stdout and stderr go here as they are read, instead of into ProcessResult: for
+  // warm instances, whose output is their log (stdout_data and stderr_tail stay empty).
+  std::function<void(std::string_view)> output_sink;
 };
 
 // Where starting the function failed; it never ran.
