@@ -69,7 +69,42 @@ AgentMetrics::AgentMetrics(prometheus::Registry& r)
                      .Name("tailor_agent_isolation")
                      .Help("1 if runs here are isolated by this kind (pid, mount, ipc, uts, "
                            "network, seccomp), 0 if the operator turned it off")
-                     .Register(r)) {}
+                     .Register(r)),
+      lambda_starts_(prometheus::BuildCounter()
+                         .Name("tailor_agent_lambda_starts_total")
+                         .Help("Invocations of Lambda functions by how they started: cold (a new "
+                               "instance) or warm (an idle one reused)")
+                         .Register(r)),
+      lambda_init_(prometheus::BuildHistogram()
+                       .Name("tailor_agent_lambda_init_seconds")
+                       .Help("Init time of Lambda instances started cold (start to first /next)")
+                       .Register(r)),
+      warm_idle_(prometheus::BuildGauge()
+                     .Name("tailor_agent_warm_idle_instances")
+                     .Help("Idle warm Lambda instances kept on this agent")
+                     .Register(r)
+                     .Add({})),
+      warm_idle_memory_(prometheus::BuildGauge()
+                            .Name("tailor_agent_warm_idle_memory_bytes")
+                            .Help("Memory limits of the idle warm instances, summed")
+                            .Register(r)
+                            .Add({})),
+      warm_retired_(prometheus::BuildCounter()
+                        .Name("tailor_agent_warm_retired_total")
+                        .Help("Idle warm instances retired, by why: keep_alive (idle past its "
+                              "window) or budget (over the warm memory budget)")
+                        .Register(r)) {}
+
+void AgentMetrics::SetWarmPool(uint32_t idle_instances, uint64_t idle_memory_bytes,
+                               uint64_t retired_expired, uint64_t retired_budget) {
+  warm_idle_.Set(idle_instances);
+  warm_idle_memory_.Set(static_cast<double>(idle_memory_bytes));
+  std::lock_guard lock(spool_mu_);
+  warm_retired_.Add({{"why", "keep_alive"}}).Increment(double(retired_expired) - retired_expired_seen_);
+  warm_retired_.Add({{"why", "budget"}}).Increment(double(retired_budget) - retired_budget_seen_);
+  retired_expired_seen_ = double(retired_expired);
+  retired_budget_seen_ = double(retired_budget);
+}
 
 void AgentMetrics::RecordRun(const v1::RunReport& report) {
   const std::string& fn = report.function_name();
@@ -79,6 +114,13 @@ void AgentMetrics::RecordRun(const v1::RunReport& report) {
       .Increment((report.user_cpu_us() + report.system_cpu_us()) / 1e6);
   peak_memory_.Add({{"function", fn}}).Set(static_cast<double>(report.peak_memory_bytes()));
   queue_wait_.Observe(report.queue_wait_us() / 1e6);
+  if (report.start_kind() == v1::START_KIND_COLD || report.start_kind() == v1::START_KIND_WARM) {
+    const bool cold = report.start_kind() == v1::START_KIND_COLD;
+    lambda_starts_.Add({{"function", fn}, {"kind", cold ? "cold" : "warm"}}).Increment();
+    if (cold && report.init_duration_us() > 0) {
+      lambda_init_.Add({{"function", fn}}, kDurationBuckets).Observe(report.init_duration_us() / 1e6);
+    }
+  }
 }
 
 void AgentMetrics::SetLoad(uint32_t running, uint32_t queued) {

@@ -11,6 +11,10 @@
 //   tailor_agent_reports_rejected_total                     counter (refused by the scheduler)
 //   tailor_agent_access_denied_total{code}                  counter (agent_access.h)
 //   tailor_agent_telemetry_source_available{source}         gauge 0/1
+//   tailor_agent_lambda_starts_total{function,kind}         counter (kind: cold, warm)
+//   tailor_agent_lambda_init_seconds{function}              histogram (cold starts' init)
+//   tailor_agent_warm_idle_instances / _warm_idle_memory_bytes  gauges
+//   tailor_agent_warm_retired_total{why}                    counter (why: keep_alive, budget)
 //
 // Thread-safety: prometheus-cpp metrics are thread-safe; RecordRun may be called concurrently.
 #pragma once
@@ -33,6 +37,8 @@ class AgentMetrics {
 
   void RecordRun(const v1::RunReport& report);
   void SetLoad(uint32_t running, uint32_t queued);
+  void SetWarmPool(uint32_t idle_instances, uint64_t idle_memory_bytes, uint64_t retired_expired,
+                   uint64_t retired_budget);
   // Safe to call from any thread (runs finish and uploads complete on different threads).
   void SetSpool(uint64_t depth, uint64_t dropped_total);
   void RecordRejectedReports(uint64_t count);
@@ -58,6 +64,13 @@ class AgentMetrics {
   double spool_dropped_seen_ = 0;  // guarded by spool_mu_
   prometheus::Family<prometheus::Gauge>& sources_;
   prometheus::Family<prometheus::Gauge>& isolation_;
+  prometheus::Family<prometheus::Counter>& lambda_starts_;
+  prometheus::Family<prometheus::Histogram>& lambda_init_;
+  prometheus::Gauge& warm_idle_;
+  prometheus::Gauge& warm_idle_memory_;
+  prometheus::Family<prometheus::Counter>& warm_retired_;
+  double retired_expired_seen_ = 0;  // guarded by spool_mu_
+  double retired_budget_seen_ = 0;   // guarded by spool_mu_
 };
 
 }  // namespace tailor::agent

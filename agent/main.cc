@@ -101,6 +101,19 @@ std::string DefaultNodeId() {
   return host;
 }
 
+// The idle warm instances, for the scheduler to place the next calls where they start warm.
+void AddWarmInstances(const WarmPool& pool, v1::NodeLoad& load) {
+  for (const auto& [key, idle] : pool.IdleByKey()) {
+    if (load.warm_functions_size() >= 1024) break;  // what a heartbeat may carry
+    const size_t at = key.rfind('@');
+    auto* w = load.add_warm_functions();
+    w->set_function_name(key.substr(0, at));
+    w->set_function_version(key.substr(at + 1));
+    w->set_idle_instances(idle);
+  }
+  load.set_warm_idle_memory_bytes(pool.stats().idle_memory_bytes);
+}
+
 // A thread-safe holder for the most recent load sample, shared by heartbeats and run reports.
 class LatestLoad {
  public:
@@ -441,6 +454,9 @@ int RunAgent(const RunOptions& opts) {
     uploader.Wake();
     metrics.SetLoad(executor.running(), executor.queued());
     metrics.SetSpool((*spool)->depth(), (*spool)->dropped_total());
+    const WarmPoolStats warm = executor.warm_pool().stats();
+    metrics.SetWarmPool(warm.idle_instances, warm.idle_memory_bytes, warm.retired_expired,
+                        warm.retired_budget);
   });
   auto server = GrpcServer::Start(opts.listen, {&service},
                                   MakeServerCredentials(*security, ClientCertificates::kRequire));
@@ -463,9 +479,15 @@ int RunAgent(const RunOptions& opts) {
   mopts.agent_version = kTailorVersion;
   mopts.backoff.initial = std::chrono::milliseconds(opts.backoff_initial_ms);
   mopts.backoff.max = std::chrono::milliseconds(opts.backoff_max_ms);
-  MembershipClient membership(mopts, *inv, [&sampler, &latest_load]() -> Result<v1::NodeLoad> {
+  MembershipClient membership(mopts, *inv,
+                              [&sampler, &latest_load, &executor, &metrics]() -> Result<v1::NodeLoad> {
     auto load = sampler.Sample();
-    if (load.ok()) latest_load.Set(*load);
+    if (!load.ok()) return load;
+    latest_load.Set(*load);
+    AddWarmInstances(executor.warm_pool(), *load);
+    const WarmPoolStats warm = executor.warm_pool().stats();
+    metrics.SetWarmPool(warm.idle_instances, warm.idle_memory_bytes, warm.retired_expired,
+                        warm.retired_budget);
     return load;
   });
   membership.Start();

@@ -22,6 +22,7 @@ int CreateToken(const GlobalOptions& global, v1::Access::Stub& stub, const std::
   request.set_name(options.name);
   request.set_role(options.role);
   request.set_tenant(options.tenant);
+  request.set_aws_access_key(options.aws_access_key);
   v1::CreateTokenResponse response;
   grpc::Status status = stub.CreateToken(&ctx, request, &response);
   if (!status.ok()) return Failed(status, address, "creating token " + options.name);
@@ -29,8 +30,13 @@ int CreateToken(const GlobalOptions& global, v1::Access::Stub& stub, const std::
     std::cout << ToJson(response) << "\n";
     return 0;
   }
-  // The token alone on stdout, so `tailorctl tokens create ... > file` keeps just it.
+  // The token alone on stdout, so `tailorctl tokens create ... > file` keeps just it; with an
+  // access key, the key follows as environment assignments (`eval` or `. file` takes them).
   std::cout << response.bearer() << "\n";
+  if (options.aws_access_key) {
+    std::cout << "AWS_ACCESS_KEY_ID=" << response.token().aws_access_key_id() << "\n"
+              << "AWS_SECRET_ACCESS_KEY=" << response.aws_secret_access_key() << "\n";
+  }
   std::cerr << "token " << response.token().name() << " (" << response.token().id() << "): role "
             << response.token().role() << ", tenant " << response.token().tenant()
             << "; shown once, keep it secret\n";
@@ -50,10 +56,10 @@ int ListTokens(const GlobalOptions& global, v1::Access::Stub& stub, const std::s
     std::cout << ToJson(response) << "\n";
     return 0;
   }
-  Table table({"ID", "NAME", "ROLE", "TENANT", "STATE"});
+  Table table({"ID", "NAME", "ROLE", "TENANT", "STATE", "AWS KEY"});
   for (const auto& t : response.tokens()) {
-    table.AddRow(
-        {t.id(), t.name(), t.role(), t.tenant(), t.revoked_unix_ms() == 0 ? "live" : "revoked"});
+    table.AddRow({t.id(), t.name(), t.role(), t.tenant(),
+                  t.revoked_unix_ms() == 0 ? "live" : "revoked", t.aws_access_key_id()});
   }
   table.Print(std::cout);
   return 0;
@@ -82,6 +88,8 @@ CLI::App* AddTokensCommand(CLI::App& app, TokensOptions& options) {
   options.create->add_option("--role", options.role, "admin, deployer, invoker, platform or reader")
       ->required();
   options.create->add_option("--tenant", options.tenant, "Tenant it acts in (default: default)");
+  options.create->add_flag("--aws-access-key", options.aws_access_key,
+                           "Also make an AWS access key for it (Lambda invoke API, AWS CLI/SDKs)");
   options.list = cmd->add_subcommand("list", "List tokens (never their secrets)");
   options.list->add_flag("--all", options.include_revoked, "Include revoked tokens");
   options.revoke = cmd->add_subcommand("revoke", "Revoke a token at once");

@@ -18,6 +18,7 @@ struct TokensOptions {
   std::string tenant;
   std::string id_or_name;
   bool include_revoked = false;
+  bool aws_access_key = false;
   CLI::App* create = nullptr;
   CLI::App* list = nullptr;
   CLI::App* revoke = nullptr;

@@ -54,6 +54,8 @@ enum class ErrorReason : int {
   kInvalidField = 5,     // a field of the request is malformed; field() names it
   kStorageFull = 6,      // the server's disk is full: nothing was written, it may pass
   kTenantLimit = 7,      // the tenant has its most invocations running: it may pass
+  kUnknownCredential = 8,  // no live credential has this id (an AWS access key)
+  kBadSignature = 9,       // a signed request's signature or time does not check out
 };
 
 class [[nodiscard]] Status {

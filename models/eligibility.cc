@@ -155,14 +155,23 @@ Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
       }
       return found && !explain_all;  // stop at the first eligible node unless explaining all
     };
-    if (order == WalkOrder::kLeastLoadedFirst) {
-      for (auto it = cls.by_load.begin(); it != cls.by_load.end(); ++it) {
-        if (visit(std::get<2>(*it))) break;
-      }
-    } else {
-      for (auto it = cls.by_load.rbegin(); it != cls.by_load.rend(); ++it) {
-        if (visit(std::get<2>(*it))) break;
-      }
+    // Nodes with a warm instance of the function first (in walk order), then the others.
+    const auto& warm = request.warm_node_ids;
+    for (int pass = warm.empty() ? 1 : 0; pass < 2; ++pass) {
+      auto walk = [&](auto begin, auto end) {
+        for (auto it = begin; it != end; ++it) {
+          const uint32_t slot = std::get<2>(*it);
+          if (!warm.empty() && (warm.contains(cluster.node(slot).node_id) != (pass == 0))) {
+            continue;
+          }
+          if (visit(slot)) return true;
+        }
+        return false;
+      };
+      const bool done = order == WalkOrder::kLeastLoadedFirst
+                            ? walk(cls.by_load.begin(), cls.by_load.end())
+                            : walk(cls.by_load.rbegin(), cls.by_load.rend());
+      if (done) break;
     }
     if (!found && !explain_all) {
       CandidateScore c;

@@ -119,6 +119,9 @@ const RunStatistics* LearnedPolicy::Statistics(const std::string& function,
 void LearnedPolicy::Observe(const RunObservation& run) {
   resources_.Observe(run, run.llc_miss_ratio);
   statistics_[run.function][run.host_class].Add(run);
+  if (run.cold_start_init_ms >= 0) {
+    cold_starts_.Observe(run.function, run.host_class, run.cold_start_init_ms);
+  }
   if (!run.succeeded || run.wall_ms <= 0) return;
   const std::vector<double>* features = &run.class_features;
   if (features->empty()) {
@@ -278,19 +281,22 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     double score, run_ms, queue_ms;
     bool meets;
   };
+  // `cold_ms`: what starting a new instance adds there (0 on a warm node, and for functions
+  // that keep no instances).
   auto score_with = [&](double log_ms, const ClassView& v, double cores, double in_flight,
-                        double share) {
+                        double share, double cold_ms) {
     const double load_term = load_sensitivity * share;
     // The expected run time, not the median: a class known only roughly may well be slow
     // (E[e^X] = e^(mean + var/2) for X normal).
     Scored s{0, std::exp(log_ms + load_term + v.var / 2), 0, false};
     s.queue_ms = std::max(0.0, in_flight + 1 - cores) / cores * s.run_ms;
+    const double waits_ms = s.queue_ms + cold_ms;
     switch (objective_) {
       case Objective::kPerformance:
-        s.score = s.run_ms + s.queue_ms;
+        s.score = s.run_ms + waits_ms;
         break;
       case Objective::kBalanced:
-        s.score = (s.run_ms + s.queue_ms) / best_ms + share;
+        s.score = (s.run_ms + waits_ms) / best_ms + share;
         break;
       case Objective::kEfficiency: {
         // The class's observed p95 once it has a few runs, else the model's estimate.
@@ -298,9 +304,10 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
             v.observed_p95_ms > 0
                 ? v.observed_p95_ms * std::exp(load_term)
                 : std::exp(log_ms + load_term + 1.645 * options_.model.noise_sd_log);
-        s.meets = p95_ms + s.queue_ms <= target_ms;
-        // Meeting the target first; then the fullest node; else the fastest.
-        s.score = s.meets ? -share : 1e6 + s.run_ms + s.queue_ms;
+        s.meets = p95_ms + waits_ms <= target_ms;
+        // Meeting the target first, on a warm instance before a new one (which costs memory
+        // too); then the fullest node; else the fastest.
+        s.score = s.meets ? -share + (cold_ms > 0 ? 1.0 : 0.0) : 1e6 + s.run_ms + waits_ms;
         break;
       }
     }
@@ -311,8 +318,11 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     const double cores = std::max(1u, classes[ci].info.cores);
     const double in_flight = node.running_invocations + node.queued_invocations;
     const double share = AllocatedCpuShare(node.allocated, node.capacity);
-    const Scored drawn = score_with(v.draw, v, cores, in_flight, share);
-    const Scored expected = score_with(v.mean, v, cores, in_flight, share);
+    const double cold_ms = request.warm_node_ids.contains(node.node_id)
+                               ? 0.0
+                               : cold_starts_.ExpectedMs(request.function.name, node.host_class);
+    const Scored drawn = score_with(v.draw, v, cores, in_flight, share, cold_ms);
+    const Scored expected = score_with(v.mean, v, cores, in_flight, share, cold_ms);
     c.score = drawn.score;
     c.terms = {{"predicted_ms", std::exp(v.mean + load_sensitivity * share)},
                {"decided_ms", drawn.run_ms},
@@ -320,6 +330,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
                {"queue_ms", drawn.queue_ms},
                {"allocated_cpu_share", share},
                {"predicted_score", expected.score}};
+    if (cold_ms > 0) c.terms.emplace_back("cold_start_ms", cold_ms);
     if (objective_ == Objective::kEfficiency) c.terms.emplace_back("meets_target", drawn.meets);
   };
   auto decided = ChooseByClass(request, cluster, allocation,

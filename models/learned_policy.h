@@ -31,6 +31,7 @@
 #include <string_view>
 
 #include "models/cluster_index.h"
+#include "models/cold_starts.h"
 #include "models/duration_model.h"
 #include "models/placement_policy.h"
 #include "models/resource_profile.h"
@@ -74,6 +75,7 @@ class LearnedPolicy final : public PlacementPolicy {
   LearnedPolicyOptions options_;
   DurationModel model_;
   ResourceProfiles resources_;
+  ColdStarts cold_starts_;  // not saved: relearned from the first cold starts after a restart
   // Per function, its predictions per index class at zero payload and load, kept up to date
   // off the decision path: Observe refreshes the observed class at once and every class every
   // kFullRefreshRuns runs of the function, and at every run of its first kAlwaysRefreshRuns

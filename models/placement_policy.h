@@ -88,6 +88,10 @@ struct PlacementRequest {
   // Score every eligible node and give every ineligible one its reason (a ranking of the
   // nodes), not only the first eligible node of each class.
   bool score_every_node = false;
+  // Nodes holding an idle warm instance of the function (runtime = "lambda"): a call there
+  // starts warm, elsewhere it pays the function's cold start, which policies that learn it
+  // weigh. Within a class, such a node is visited first.
+  std::unordered_set<std::string> warm_node_ids;
 };
 
 inline constexpr uint64_t kDefaultMemoryLimitBytes = 256ull << 20;
@@ -197,6 +201,8 @@ struct RunObservation {
   uint64_t write_bytes = 0;
   uint64_t llc_occupancy_bytes = 0;     // resctrl, 0 when not measured
   uint64_t memory_bandwidth_bytes = 0;  // resctrl, 0 when not measured
+  // A run that started a new warm instance: its init time (not part of wall_ms); -1 otherwise.
+  double cold_start_init_ms = -1;
 };
 
 class ClusterIndex;

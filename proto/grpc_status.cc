@@ -43,7 +43,7 @@ Status FromGrpcStatus(const grpc::Status& status) {
   v1::ErrorDetail detail;
   if (!ReadDetail(status, &detail)) return out;
   const int reason = detail.reason();
-  if (reason > 0 && reason <= static_cast<int>(ErrorReason::kTenantLimit)) {
+  if (reason > 0 && reason <= static_cast<int>(ErrorReason::kBadSignature)) {
     out = out.WithReason(static_cast<ErrorReason>(reason));
   }
   if (!detail.field().empty()) out = out.WithField(detail.field());

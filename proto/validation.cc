@@ -12,6 +12,7 @@ namespace {
 
 constexpr size_t kMaxTextBytes = 4096;
 constexpr size_t kMaxLabelBytes = 64;
+constexpr int kMaxWarmFunctions = 1024;
 
 bool IsPolicyName(std::string_view p) {
   if (p.size() > kMaxLabelBytes) return false;
@@ -179,7 +180,16 @@ Status ValidateNodeLoad(const v1::NodeLoad& load, std::string_view prefix) {
       .Require(load.memory_total_bytes() == 0 ||
                    load.memory_used_bytes() <= load.memory_total_bytes(),
                "memory_used_bytes", "is more than memory_total_bytes")
-      .AtMost("memory_used_bytes", load.memory_used_bytes(), kMaxBytesOfAnything);
+      .AtMost("memory_used_bytes", load.memory_used_bytes(), kMaxBytesOfAnything)
+      .AtMost("warm_idle_memory_bytes", load.warm_idle_memory_bytes(), kMaxBytesOfAnything)
+      .AtMost("warm_functions", static_cast<uint64_t>(load.warm_functions_size()), kMaxWarmFunctions);
+  for (int i = 0; c.ok() && i < load.warm_functions_size(); ++i) {
+    const auto& w = load.warm_functions(i);
+    const std::string at = "warm_functions[" + std::to_string(i) + "]";
+    c.Name(at + ".function_name", NameKind::kFunction, w.function_name())
+        .Name(at + ".function_version", NameKind::kVersion, w.function_version())
+        .AtMost(at + ".idle_instances", w.idle_instances(), kMaxInvocationsPerNode);
+  }
   const auto& p = load.pressure();
   for (auto [name, value] : {std::pair{"pressure.cpu_some_avg10", p.cpu_some_avg10()},
                              std::pair{"pressure.memory_some_avg10", p.memory_some_avg10()},

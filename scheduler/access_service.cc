@@ -27,6 +27,7 @@ void ToProto(const AccessTokens::Token& t, v1::AccessToken* out) {
   out->set_tenant(t.tenant);
   out->set_created_unix_ms(t.created_unix_ms);
   out->set_revoked_unix_ms(t.revoked_unix_ms);
+  out->set_aws_access_key_id(t.aws_key_id);
 }
 
 }  // namespace
@@ -62,7 +63,7 @@ grpc::Status AccessServiceImpl::CreateToken(grpc::ServerContext* context,
   if (!role.ok()) return ToGrpcStatus(role.status().WithField("role"));
   const std::string tenant =
       request->tenant().empty() ? std::string(kDefaultTenant) : request->tenant();
-  auto created = tokens_->Create(request->name(), *role, tenant);
+  auto created = tokens_->Create(request->name(), *role, tenant, request->aws_access_key());
   if (!created.ok()) return ToGrpcStatus(created.status());
   log::Info("token created", {{"id", created->token.id},
                               {"name", created->token.name},
@@ -70,6 +71,7 @@ grpc::Status AccessServiceImpl::CreateToken(grpc::ServerContext* context,
                               {"tenant", tenant}});
   ToProto(created->token, response->mutable_token());
   response->set_bearer(created->bearer);
+  response->set_aws_secret_access_key(created->aws_secret);
   return grpc::Status::OK;
 }
 

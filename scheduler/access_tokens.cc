@@ -1,6 +1,7 @@
 #include "scheduler/access_tokens.h"
 
 #include <openssl/crypto.h>
+#include <cctype>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -66,6 +67,23 @@ std::optional<ParsedBearer> ParseBearer(std::string_view bearer) {
   return p;
 }
 
+std::string UpperHex(std::string_view bytes) {
+  std::string hex = ToHex(bytes);
+  for (char& c : hex) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return hex;
+}
+
+constexpr std::string_view kAwsKeyPrefix = "AKTL";
+
+Identity IdentityOf(const AccessTokens::Token& t) {
+  Identity id;
+  id.kind = Identity::Kind::kCaller;
+  id.name = t.name;
+  id.role = t.role;
+  id.tenant = t.tenant;
+  return id;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<AccessTokens>> AccessTokens::Open(const std::string& db_path,
@@ -79,7 +97,8 @@ Result<std::unique_ptr<AccessTokens>> AccessTokens::Open(const std::string& db_p
 Status AccessTokens::Load() {
   TAILOR_ASSIGN_OR_RETURN(
       auto q, db_->Prepare("SELECT id, name, role, tenant, secret_sha256, created_unix_ms, "
-                           "COALESCE(revoked_unix_ms, 0) FROM access_tokens"));
+                           "COALESCE(revoked_unix_ms, 0), COALESCE(aws_key_id, ''), "
+                           "COALESCE(aws_secret, '') FROM access_tokens"));
   std::unique_lock lock(mu_);
   while (true) {
     TAILOR_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -94,13 +113,16 @@ Status AccessTokens::Load() {
     s.secret_sha256 = q.ColumnText(4);
     s.token.created_unix_ms = q.ColumnInt64(5);
     s.token.revoked_unix_ms = q.ColumnInt64(6);
+    s.token.aws_key_id = q.ColumnText(7);
+    s.aws_secret = q.ColumnText(8);
+    if (!s.token.aws_key_id.empty()) id_by_aws_key_[s.token.aws_key_id] = s.token.id;
     by_id_.emplace(s.token.id, std::move(s));
   }
   return OkStatus();
 }
 
 Result<AccessTokens::Created> AccessTokens::Create(std::string_view name, Role role,
-                                                   std::string_view tenant) {
+                                                   std::string_view tenant, bool aws_access_key) {
   TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kId, name, "token name"));
   TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kTenant, tenant, "tenant"));
   TAILOR_ASSIGN_OR_RETURN(const std::string id_bytes, RandomBytes(kIdHexChars / 2));
@@ -114,6 +136,12 @@ Result<AccessTokens::Created> AccessTokens::Create(std::string_view name, Role r
                   0};
   const std::string secret = Base64Url(secret_bytes);
   s.secret_sha256 = Sha256(secret);
+  if (aws_access_key) {
+    TAILOR_ASSIGN_OR_RETURN(const std::string key_bytes, RandomBytes(8));
+    TAILOR_ASSIGN_OR_RETURN(const std::string aws_secret_bytes, RandomBytes(30));
+    s.token.aws_key_id = std::string(kAwsKeyPrefix) + UpperHex(key_bytes);
+    s.aws_secret = Base64Url(aws_secret_bytes);  // 40 characters, as AWS's are
+  }
   std::lock_guard write(write_mu_);
   {
     std::shared_lock lock(mu_);
@@ -125,16 +153,20 @@ Result<AccessTokens::Created> AccessTokens::Create(std::string_view name, Role r
   }
   TAILOR_ASSIGN_OR_RETURN(
       auto ins, db_->Prepare("INSERT INTO access_tokens (id, name, role, tenant, secret_sha256, "
-                             "created_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+                             "created_unix_ms, aws_key_id, aws_secret) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULLIF(?7, ''), NULLIF(?8, ''))"));
   ins.Bind(1, s.token.id)
       .Bind(2, s.token.name)
       .Bind(3, RoleName(role))
       .Bind(4, s.token.tenant)
       .BindBlob(5, s.secret_sha256)
-      .Bind(6, s.token.created_unix_ms);
+      .Bind(6, s.token.created_unix_ms)
+      .Bind(7, s.token.aws_key_id)
+      .Bind(8, s.aws_secret);
   TAILOR_RETURN_IF_ERROR(ins.Run());
-  Created created{s.token, std::string(kPrefix) + s.token.id + "_" + secret};
+  Created created{s.token, std::string(kPrefix) + s.token.id + "_" + secret, s.aws_secret};
   std::unique_lock lock(mu_);
+  if (!s.token.aws_key_id.empty()) id_by_aws_key_[s.token.aws_key_id] = s.token.id;
   by_id_.emplace(s.token.id, std::move(s));
   return created;
 }
@@ -172,6 +204,19 @@ Result<AccessTokens::Token> AccessTokens::Revoke(std::string_view id_or_name) {
   return s.token;
 }
 
+Result<AccessTokens::AwsKey> AccessTokens::FindAwsKey(std::string_view key_id) const {
+  std::shared_lock lock(mu_);
+  auto by_key = id_by_aws_key_.find(key_id);
+  if (by_key == id_by_aws_key_.end()) {
+    return UnauthenticatedError("unknown access key " + Excerpt(key_id, 32));
+  }
+  const Stored& s = by_id_.at(by_key->second);
+  if (s.token.revoked_unix_ms != 0) {
+    return UnauthenticatedError("the token of access key " + s.token.aws_key_id + " was revoked");
+  }
+  return AwsKey{IdentityOf(s.token), s.aws_secret};
+}
+
 Result<Identity> AccessTokens::Verify(std::string_view bearer) const {
   const auto parsed = ParseBearer(bearer);
   if (!parsed) return UnauthenticatedError("malformed bearer token");
@@ -184,12 +229,7 @@ Result<Identity> AccessTokens::Verify(std::string_view bearer) const {
   }
   const Token& t = it->second.token;
   if (t.revoked_unix_ms != 0) return UnauthenticatedError("token " + t.id + " was revoked");
-  Identity id;
-  id.kind = Identity::Kind::kCaller;
-  id.name = t.name;
-  id.role = t.role;
-  id.tenant = t.tenant;
-  return id;
+  return IdentityOf(t);
 }
 
 size_t AccessTokens::CountLive() const {

@@ -89,6 +89,24 @@ Result<Identity> Authorizer::CheckHttp(std::string_view authorization_header, Ac
   return Decide(FromBearer(authorization_header), action);
 }
 
+Result<Identity> Authorizer::CheckSigV4(const SigV4Request& request,
+                                        std::string_view authorization_header,
+                                        std::string_view service, Action action) {
+  if (options_.insecure) return Identity{};
+  auto auth = ParseSigV4Authorization(authorization_header);
+  if (!auth.ok()) return Decide(auth.status(), action);
+  if (tokens_ == nullptr) {
+    return Decide(UnauthenticatedError("this scheduler has no access keys")
+                      .WithReason(ErrorReason::kUnknownCredential),
+                  action);
+  }
+  auto key = tokens_->FindAwsKey(auth->key_id);
+  if (!key.ok()) return Decide(key.status().WithReason(ErrorReason::kUnknownCredential), action);
+  Status verified = VerifySigV4(request, *auth, key->secret, options_.clock->WallNow(), service);
+  if (!verified.ok()) return Decide(verified, action);
+  return Decide(key->identity, action);
+}
+
 Status Authorizer::CheckNode(const Identity& identity, std::string_view node_id, Action action) {
   if (identity.kind == Identity::Kind::kAnyone) return OkStatus();
   if (identity.kind == Identity::Kind::kNode && identity.name == node_id) return OkStatus();

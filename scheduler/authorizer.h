@@ -39,7 +39,9 @@
 #include "common/cluster_identity.h"
 #include "common/status.h"
 #include "proto/peer_identity.h"
+#include "common/clock.h"
 #include "scheduler/access_tokens.h"
+#include "scheduler/sigv4.h"
 
 namespace tailor::scheduler {
 
@@ -69,6 +71,7 @@ class Authorizer {
  public:
   struct Options {
     bool insecure = false;
+    const Clock* clock = &RealClock::Get();  // the time signed requests are checked against
   };
   // `tokens` may be null only when insecure.
   Authorizer(Options options, const AccessTokens* tokens) : options_(options), tokens_(tokens) {}
@@ -81,6 +84,13 @@ class Authorizer {
   Result<Identity> Check(const grpc::ServerContextBase& context, Action action);
   // Who sends an HTTP request with this Authorization header value, if they may take `action`.
   Result<Identity> CheckHttp(std::string_view authorization_header, Action action);
+
+  // Who sends an HTTP request signed with AWS Signature Version 4 (sigv4.h) for `service`, with
+  // a token's access key, if they may take `action`. A malformed signature header is
+  // INVALID_ARGUMENT (field "Authorization"); an unknown key UNAUTHENTICATED with
+  // ErrorReason::kUnknownCredential; a wrong signature or time UNAUTHENTICATED with kBadSignature.
+  Result<Identity> CheckSigV4(const SigV4Request& request, std::string_view authorization_header,
+                              std::string_view service, Action action);
 
   // PERMISSION_DENIED unless `identity` is the node `node_id` (or anyone, when insecure).
   Status CheckNode(const Identity& identity, std::string_view node_id, Action action);

@@ -62,6 +62,14 @@ grpc::Status GatewayServiceImpl::Invoke(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+Result<v1::GatewayInvokeResponse> GatewayServiceImpl::InvokeFor(
+    const Identity& who, const v1::GatewayInvokeRequest& request) {
+  TAILOR_ASSIGN_OR_RETURN(const std::string tenant, CheckRequest(who, request));
+  CallContext caller;
+  caller.tenant = tenant;
+  return gateway_.Invoke(request, caller);
+}
+
 Result<std::string> GatewayServiceImpl::Enqueue(const Identity& who,
                                                 const v1::GatewayInvokeRequest& request) {
   TAILOR_ASSIGN_OR_RETURN(const std::string tenant, CheckRequest(who, request));

@@ -48,6 +48,13 @@ class GatewayServiceImpl final : public v1::Gateway::Service {
 
   // Checks and queues one async invocation for `who` (also used by the HTTP webhook).
   Result<std::string> Enqueue(const Identity& who, const v1::GatewayInvokeRequest& request);
+  // Runs one invocation for `who` and answers when it ends (the Lambda invoke API).
+  Result<v1::GatewayInvokeResponse> InvokeFor(const Identity& who,
+                                              const v1::GatewayInvokeRequest& request);
+  // OK when `who` may invoke the request's function and it can be invoked (Lambda's DryRun).
+  Status CheckInvocable(const Identity& who, const v1::GatewayInvokeRequest& request) {
+    return CheckRequest(who, request).status();
+  }
   // The result of an async invocation `who` may see (also used by the HTTP webhook).
   Result<v1::AsyncResult> ReadResult(const Identity& who, const std::string& id);
 

@@ -21,26 +21,6 @@ int HexValue(char c) {
   return -1;
 }
 
-Result<std::string> PercentDecode(std::string_view s, std::string_view field) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    const int hi = i + 2 < s.size() ? HexValue(s[i + 1]) : -1;
-    const int lo = i + 2 < s.size() ? HexValue(s[i + 2]) : -1;
-    if (hi < 0 || lo < 0) {
-      return InvalidArgumentError(std::string(field) + " has a broken %-escape")
-          .WithField(std::string(field));
-    }
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
-
 // Reads the query's parameters: `version` and `callback_url`.
 Status ReadQuery(std::string_view query, v1::GatewayInvokeRequest& request) {
   while (!query.empty()) {
@@ -67,6 +47,26 @@ Status ReadQuery(std::string_view query, v1::GatewayInvokeRequest& request) {
 }
 
 }  // namespace
+
+Result<std::string> PercentDecode(std::string_view s, std::string_view field) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    const int hi = i + 2 < s.size() ? HexValue(s[i + 1]) : -1;
+    const int lo = i + 2 < s.size() ? HexValue(s[i + 2]) : -1;
+    if (hi < 0 || lo < 0) {
+      return InvalidArgumentError(std::string(field) + " has a broken %-escape")
+          .WithField(std::string(field));
+    }
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
 
 Result<v1::GatewayInvokeRequest> ParseInvokeAsync(std::string_view target, std::string_view body,
                                                   std::string_view idempotency_key) {

@@ -21,6 +21,10 @@
 
 namespace tailor::scheduler {
 
+// `s` with its %-escapes decoded ('+' stays '+'); INVALID_ARGUMENT naming `field` for a broken
+// escape.
+Result<std::string> PercentDecode(std::string_view s, std::string_view field);
+
 // The request to queue, from the request target as sent ("/v1/functions/f/invoke-async?...").
 Result<v1::GatewayInvokeRequest> ParseInvokeAsync(std::string_view target, std::string_view body,
                                                   std::string_view idempotency_key);

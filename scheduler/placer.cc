@@ -126,6 +126,7 @@ void Placer::OnNodeChanged(const v1::Node& n, bool removed) {
     {
       std::lock_guard lock(mu_);
       addresses_.erase(n.node_id());
+      warm_.RemoveNode(n.node_id());
       MapKubernetesNodeLocked(n.node_id(), "");
       index_.Remove(n.node_id());
     }
@@ -150,6 +151,7 @@ void Placer::OnNodeChanged(const v1::Node& n, bool removed) {
   {
     std::lock_guard lock(mu_);
     addresses_[n.node_id()] = n.address();
+    warm_.SetNode(n.node_id(), n.load());
     MapKubernetesNodeLocked(n.node_id(), n.inventory().kubernetes_node());
     index_.Upsert(std::move(v), cls);
   }
@@ -174,13 +176,14 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
   TAILOR_ASSIGN_OR_RETURN(v1::FunctionVersion fn,
                           functions_.Resolve(input.function_name, input.function_version));
 
-  const models::PlacementRequest request = RequestOf(input, fn);
+  models::PlacementRequest request = RequestOf(input, fn);
 
   TAILOR_ASSIGN_OR_RETURN(PolicySlot * slot, Slot(policy_name));
   std::unique_lock lock(mu_);
   if (!input.idempotency_key.empty()) {
     if (auto replayed = ReplayLocked(fn.name(), input.idempotency_key)) return *replayed;
   }
+  request.warm_node_ids = warm_.NodesOf(fn.name(), fn.version());
   std::unique_lock policy_lock(slot->mu);
   auto decided = slot->policy->Decide(request, index_);
   policy_lock.unlock();
@@ -205,6 +208,7 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
   p.explored = d.explored;
   p.memory_at_ceiling = d.memory_at_ceiling;
   ReserveLocked(p, fn);
+  if (request.warm_node_ids.contains(p.node_id)) warm_.Took(fn.name(), fn.version(), p.node_id);
   StoreDecisionLocked(p, input.idempotency_key, latency_s, std::move(*decided));
   lock.unlock();
   if (hook_) hook_(policy_name, "placed", latency_s, p.explored);
@@ -221,6 +225,7 @@ Result<Ranking> Placer::Rank(const PlaceInput& input) {
 
   TAILOR_ASSIGN_OR_RETURN(PolicySlot * slot, Slot(ranking.policy));
   std::lock_guard lock(mu_);
+  request.warm_node_ids = warm_.NodesOf(ranking.function.name(), ranking.function.version());
   std::lock_guard policy_lock(slot->mu);
   auto decided = slot->policy->Decide(request, index_);
   if (!decided.ok()) {
@@ -409,7 +414,24 @@ Result<v1::Allocation> Placer::Advise(const std::string& function_name) {
   return out;
 }
 
+namespace {
+
+// Whether a run left its warm instance up: a Lambda run whose runtime answered (a response or
+// a handler error) without its process ending.
+bool LeftInstanceWarm(const v1::RunReport& r) {
+  return (r.start_kind() == v1::START_KIND_COLD || r.start_kind() == v1::START_KIND_WARM) &&
+         (r.outcome() == v1::RUN_OUTCOME_SUCCEEDED ||
+          r.outcome() == v1::RUN_OUTCOME_FUNCTION_ERROR) &&
+         r.exit_code() == 0 && r.term_signal() == 0;
+}
+
+}  // namespace
+
 void Placer::Observe(const v1::RunReport& report, const std::string& host_class) {
+  if (LeftInstanceWarm(report)) {
+    std::lock_guard lock(mu_);
+    warm_.Returned(report.function_name(), report.function_version(), report.node_id());
+  }
   if (!report.decision_id().empty()) {
     std::string policy;
     double predicted_ms = 0;

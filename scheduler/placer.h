@@ -40,6 +40,7 @@
 #include "scheduler/decision_ids.h"
 #include "scheduler/function_registry.h"
 #include "scheduler/node_registry.h"
+#include "scheduler/warm_instances.h"
 #include "tailor/v1/placement.pb.h"
 #include "tailor/v1/run_report.pb.h"
 
@@ -215,6 +216,7 @@ class Placer {
                       std::vector<std::pair<MonotonicTime, std::string>>, std::greater<>>
       expiries_;
   models::ClusterIndex index_;  // also holds each node's in-flight allocation
+  WarmInstances warm_;          // idle Lambda instances per node
   std::unordered_map<std::string, std::string> addresses_;     // node id -> agent address
   std::unordered_map<std::string, std::string> kubernetes_nodes_;    // Kubernetes node -> id
   std::unordered_map<std::string, std::string> kubernetes_name_of_;  // id -> Kubernetes node

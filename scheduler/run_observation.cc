@@ -27,6 +27,9 @@ models::RunObservation ObservationOf(const v1::RunReport& report, const std::str
     o.llc_occupancy_bytes = report.llc_occupancy_bytes();
     o.memory_bandwidth_bytes = report.memory_bandwidth_bytes();
   }
+  if (report.start_kind() == v1::START_KIND_COLD && report.init_duration_us() > 0) {
+    o.cold_start_init_ms = report.init_duration_us() / 1000.0;
+  }
   if (report.measured().perf_hardware() && report.llc_references() > 0) {
     o.llc_miss_ratio = double(report.llc_misses()) / double(report.llc_references());
   }

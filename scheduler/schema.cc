@@ -136,6 +136,13 @@ ALTER TABLE functions ADD COLUMN prefers TEXT NOT NULL DEFAULT '';
     R"sql(
 ALTER TABLE functions ADD COLUMN requires TEXT NOT NULL DEFAULT '';
 )sql",
+    // 12: an AWS-style access key of a token, for requests signed with Signature Version 4
+    // (the Lambda invoke API). Its secret is kept as is: verifying a signature needs it.
+    R"sql(
+ALTER TABLE access_tokens ADD COLUMN aws_key_id TEXT;
+ALTER TABLE access_tokens ADD COLUMN aws_secret TEXT;
+CREATE UNIQUE INDEX access_tokens_aws_key ON access_tokens (aws_key_id) WHERE aws_key_id IS NOT NULL;
+)sql",
 };
 
 }  // namespace

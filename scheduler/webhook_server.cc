@@ -7,6 +7,8 @@
 #include "proto/grpc_server.h"
 #include "proto/listen_address.h"
 #include "scheduler/http_api.h"
+#include "scheduler/lambda_api.h"
+#include "scheduler/sigv4.h"
 
 namespace tailor::scheduler {
 namespace {
@@ -22,6 +24,60 @@ void SendError(httplib::Response& res, const Status& s) {
 void Send(httplib::Response& res, const KubeExtender::Answer& answer) {
   res.status = answer.http_status;
   res.set_content(answer.body, "application/json");
+}
+
+void Send(httplib::Response& res, const LambdaHttpAnswer& answer) {
+  res.status = answer.status;
+  for (const auto& [name, value] : answer.headers) res.set_header(name, value);
+  res.set_content(answer.body, answer.content_type);
+}
+
+// Who sends a Lambda request: AWS Signature Version 4 with a token's access key, or a bearer
+// token.
+Result<Identity> LambdaCaller(GatewayServiceImpl& gateway, const httplib::Request& req) {
+  const std::string authorization = req.get_header_value("Authorization");
+  if (!IsSigV4Authorization(authorization)) {
+    return gateway.authorizer().CheckHttp(authorization, Action::kInvoke);
+  }
+  SigV4Request signed_request{req.method, req.target, {}, req.body};
+  for (const auto& [name, value] : req.headers) {
+    // httplib adds these for its own bookkeeping; they were not sent.
+    if (name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" ||
+        name == "LOCAL_PORT") {
+      continue;
+    }
+    signed_request.headers.emplace_back(name, value);
+  }
+  return gateway.authorizer().CheckSigV4(signed_request, authorization, "lambda",
+                                         Action::kInvoke);
+}
+
+LambdaHttpAnswer ServeLambdaInvoke(GatewayServiceImpl& gateway, const httplib::Request& req,
+                                   uint64_t max_payload_bytes) {
+  auto who = LambdaCaller(gateway, req);
+  if (!who.ok()) return LambdaErrorFor(who.status());
+  auto invoke = ParseLambdaInvoke(req.target,
+                                  {req.get_header_value("X-Amz-Invocation-Type"),
+                                   req.get_header_value("X-Amz-Log-Type")},
+                                  req.body, max_payload_bytes);
+  if (!invoke.ok()) return LambdaErrorFor(invoke.status());
+  switch (invoke->type) {
+    case LambdaInvocationType::kDryRun: {
+      Status s = gateway.CheckInvocable(*who, invoke->request);
+      if (!s.ok()) return LambdaErrorFor(s);
+      return LambdaHttpAnswer{204, {}, "", "application/json"};
+    }
+    case LambdaInvocationType::kEvent: {
+      auto id = gateway.Enqueue(*who, invoke->request);
+      if (!id.ok()) return LambdaErrorFor(id.status());
+      return LambdaHttpAnswer{202, {{"X-Amzn-RequestId", *id}}, "", "application/json"};
+    }
+    case LambdaInvocationType::kRequestResponse:
+      break;
+  }
+  auto response = gateway.InvokeFor(*who, invoke->request);
+  if (!response.ok()) return LambdaErrorFor(response.status());
+  return LambdaAnswerFor(*response, invoke->tail);
 }
 
 void ServeExtender(httplib::Server& svr, KubeExtender& extender) {
@@ -48,6 +104,11 @@ Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const std::string& l
                                       : max_body_bytes);
   if (extender != nullptr) ServeExtender(svr, *extender);
 
+  // AWS Lambda's Invoke API (lambda_api.h).
+  svr.Post(R"(/2015-03-31/functions/([^/]*)/invocations)",
+           [&gateway, max_body_bytes](const httplib::Request& req, httplib::Response& res) {
+             Send(res, ServeLambdaInvoke(gateway, req, max_body_bytes));
+           });
   // Routes match loosely; ParseInvokeAsync and ParseResultTarget check names and ids.
   svr.Post(R"(/v1/functions/([^/]*)/invoke-async)",
            [&gateway](const httplib::Request& req, httplib::Response& res) {

@@ -200,16 +200,20 @@ Result<internal::v1::InvokeResponse> Executor::InvokeLambda(
   }
   report.set_wall_time_us(std::max<int64_t>(1, Micros(wall)));
   report.set_end_unix_ms(ToUnixMillis(deps_.clock->WallNow()));
-  report.set_user_cpu_us(delta.user_cpu_us);
-  report.set_system_cpu_us(delta.system_cpu_us);
+  // A cold start's CPU time would include the runtime's init: it is left unmeasured (0), so
+  // CPU sizing learns from warm invocations only.
+  report.set_user_cpu_us(cold ? 0 : delta.user_cpu_us);
+  report.set_system_cpu_us(cold ? 0 : delta.system_cpu_us);
   if (after.ok() && after->memory_peak_valid) {
     report.set_peak_memory_bytes(after->memory_peak_bytes);
     report.mutable_measured()->set_memory_peak_whole_tree(true);
   }
   report.mutable_measured()->set_cgroup(instance->cgroup().version() > 0);
   report.mutable_measured()->set_notes(
-      "warm instance: CPU time is the instance cgroup's during the invocation; peak memory is "
-      "the instance's so far; no perf or resctrl figures per invocation");
+      cold ? "cold start: CPU time not measured (the runtime's init would count); peak memory "
+             "is the instance's; no perf or resctrl figures per invocation"
+           : "warm instance: CPU time is the instance cgroup's during the invocation; peak "
+             "memory is the instance's so far; no perf or resctrl figures per invocation");
   std::string output;
   if (served.exit && served.exit->start_failure) {
     MarkStartFailed(ToProtoStep(served.exit->start_failure->step),
