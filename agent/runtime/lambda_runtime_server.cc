@@ -159,6 +159,9 @@ Result<std::unique_ptr<LambdaRuntimeServer>> LambdaRuntimeServer::Start(LambdaMa
   svr.new_task_queue = [] { return new SmallPool(); };
   svr.set_payload_max_length(kMaxOutputBytesCeiling + (64 << 10));
   svr.set_keep_alive_max_count(1000);
+  // An answer's header and body go in separate writes: without this, Nagle's algorithm holds
+  // the body until the runtime's delayed ACK (40 ms).
+  svr.set_tcp_nodelay(true);
   Route(svr, mailbox);
   if (netns_fd >= 0) {
     if (!BindInNamespace(svr, netns_fd)) {
@@ -171,6 +174,9 @@ Result<std::unique_ptr<LambdaRuntimeServer>> LambdaRuntimeServer::Start(LambdaMa
     s->address_ = "127.0.0.1:" + std::to_string(port);
   }
   s->thread_ = std::thread([&svr] { svr.listen_after_bind(); });
+  // Until it listens, stop() would not reach it (and Stop would wait forever): wait for that,
+  // which takes a thread start.
+  while (!svr.is_running()) std::this_thread::yield();
   return s;
 }
 
