@@ -5,7 +5,8 @@ Python custom runtime (examples/lambda/python/bootstrap) with a test handler. De
 `aws lambda invoke` (awscli v2), signing with an access key made by `tailorctl tokens create
 --aws-access-key`, invokes it synchronously (twice: the second call runs on the first call's
 warm instance), with a function error, a timeout, a log tail, asynchronously (Event) and as a
-DryRun; bad credentials and unknown functions get Lambda's errors.
+DryRun; bad credentials and unknown functions get Lambda's errors. The AWS SDK for
+JavaScript's Lambda client (tests/js, installed by scripts/bootstrap with npm) does the same.
 
 usage: lambda_cli_test.py BIN_DIR SOURCE_DIR
 """
@@ -26,6 +27,8 @@ BIN_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else "build/bin"
 SOURCE_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else "."
 AWS = shutil.which("aws", path="/usr/bin") or shutil.which("aws")
 NODES = ["old-host", "new-host"]
+NODE = shutil.which("node")
+JS_DIR = os.path.join(SOURCE_DIR, "tests", "js")
 
 
 def read(path):
@@ -232,6 +235,29 @@ class LambdaCliTest(unittest.TestCase):
         self.assertIn("ResourceNotFoundException", err)
         self.assertEqual(self.starts("word-stats", "cold") + self.starts("word-stats", "warm"),
                          before)
+
+    @unittest.skipIf(NODE is None or not os.path.isdir(os.path.join(JS_DIR, "node_modules")),
+                     "Node.js or tests/js/node_modules missing (scripts/bootstrap installs them)")
+    def test_the_aws_sdk_for_javascript_invokes_sync_async_and_with_a_function_error(self):
+        before = self.starts("lambda-test", "cold") + self.starts("lambda-test", "warm")
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=self.key_id, AWS_SECRET_ACCESS_KEY=self.secret,
+                   AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        r = subprocess.run([NODE, os.path.join(JS_DIR, "invoke.mjs"), self.endpoint, "lambda-test"],
+                           env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = json.loads(r.stdout)
+        self.assertEqual(got["sync"]["status"], 200)
+        self.assertIsNone(got["sync"]["error"])
+        self.assertEqual(json.loads(got["sync"]["payload"])["echo"], {"n": 1})
+        self.assertEqual(got["failed"]["error"], "Unhandled")
+        self.assertEqual(json.loads(got["failed"]["payload"])["errorType"], "ValueError")
+        self.assertIn("log line for", got["tail"]["log"])
+        self.assertEqual(got["event"]["status"], 202)
+        self.assertEqual(got["dry"]["status"], 204)
+        self.assertEqual(got["missing"], "ResourceNotFoundException")
+        # sync, failed, tail and the queued event: four runs.
+        wait_for("the SDK's four runs", lambda: self.starts("lambda-test", "cold") +
+                 self.starts("lambda-test", "warm") >= before + 4)
 
     def test_credentials_and_names_that_do_not_check_out_get_lambdas_errors(self):
         for key, error in [((self.key_id, "x" * 40), "InvalidSignatureException"),
