@@ -4,6 +4,7 @@
 #include "cli/access_command.h"
 #include "cli/certs_command.h"
 #include "cli/functions_command.h"
+#include "cli/schedules_command.h"
 #include "cli/invoke_command.h"
 #include "cli/nodes_command.h"
 #include "cli/profile_command.h"
@@ -65,6 +66,8 @@ int main(int argc, char** argv) {
   CLI::App* explain = cli::AddExplainCommand(app, explain_decision);
   CLI::App* replay = cli::AddReplayCommand(app, replay_opts);
   CLI::App* top = cli::AddTopCommand(app, top_opts);
+  cli::SchedulesOptions schedules_opts;
+  CLI::App* schedules = cli::AddSchedulesCommand(app, schedules_opts);
   cli::TokensOptions tokens_opts;
   cli::CertsOptions certs_opts;
   CLI::App* tokens = cli::AddTokensCommand(app, tokens_opts);
@@ -95,5 +98,6 @@ int main(int argc, char** argv) {
   if (*explain) return cli::RunExplain(global, explain_decision);
   if (*replay) return cli::RunReplay(global, replay_opts);
   if (*top) return cli::RunTop(global, top_opts);
+  if (*schedules) return cli::RunSchedules(global, schedules_opts);
   return 2;
 }

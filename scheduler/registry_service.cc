@@ -148,4 +148,53 @@ grpc::Status RegistryServiceImpl::FetchBundle(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status RegistryServiceImpl::CreateSchedule(grpc::ServerContext* context,
+                                                 const v1::CreateScheduleRequest* request,
+                                                 v1::Schedule* response) {
+  auto who = authorizer_.Check(*context, Action::kDeploy);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (schedules_ == nullptr) return ToGrpcStatus(UnavailableError("no schedules here"));
+  const v1::Schedule& s = request->schedule();
+  if (Status own = CheckOwnFunction(*who, s.function_name()); !own.ok()) {
+    return ToGrpcStatus(own.WithField("schedule.function_name"));
+  }
+  auto tenant = registry_.TenantOf(s.function_name());
+  if (!tenant.ok()) return ToGrpcStatus(tenant.status());
+  auto created = schedules_->Create(s, *tenant);
+  if (!created.ok()) return ToGrpcStatus(created.status());
+  *response = std::move(*created);
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryServiceImpl::ListSchedules(grpc::ServerContext* context,
+                                                const v1::ListSchedulesRequest*,
+                                                v1::ListSchedulesResponse* response) {
+  auto who = authorizer_.Check(*context, Action::kDeploy);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (schedules_ == nullptr) return ToGrpcStatus(UnavailableError("no schedules here"));
+  auto all = schedules_->List();
+  if (!all.ok()) return ToGrpcStatus(all.status());
+  for (auto& s : *all) {
+    if (SeesTenant(*who, s.tenant())) *response->add_schedules() = std::move(s);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryServiceImpl::DeleteSchedule(grpc::ServerContext* context,
+                                                 const v1::DeleteScheduleRequest* request,
+                                                 v1::DeleteScheduleResponse*) {
+  auto who = authorizer_.Check(*context, Action::kDeploy);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (schedules_ == nullptr) return ToGrpcStatus(UnavailableError("no schedules here"));
+  if (Status s = CheckName(NameKind::kId, request->name(), "name"); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto found = schedules_->Get(request->name());
+  if (!found.ok()) return ToGrpcStatus(found.status());
+  if (!SeesTenant(*who, found->tenant())) {
+    return ToGrpcStatus(NotFoundError("no schedule named '" + request->name() + "'"));
+  }
+  return ToGrpcStatus(schedules_->Delete(request->name()));
+}
+
 }  // namespace tailor::scheduler

@@ -99,7 +99,9 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   }
 
   s->ingest_ = std::make_unique<RunIngestServiceImpl>(*s->authorizer_, *s->intake_, *s->registry_);
-  s->registry_service_ = std::make_unique<RegistryServiceImpl>(*s->authorizer_, *s->functions_);
+  TAILOR_ASSIGN_OR_RETURN(s->schedules_, Schedules::Open(db_path, clock));
+  s->registry_service_ =
+      std::make_unique<RegistryServiceImpl>(*s->authorizer_, *s->functions_, s->schedules_.get());
   s->placement_service_ = std::make_unique<PlacementServiceImpl>(
       *s->authorizer_, *s->placer_, *s->intake_, *s->functions_, options.admission.retry_after);
   s->dispatcher_ =
@@ -249,6 +251,19 @@ void SchedulerServer::RefreshMetrics() {
                          admission.refused_queue_full, admission.refused_deadline);
 }
 
+void SchedulerServer::FireSchedules() {
+  auto fired = schedules_->FireDue(*async_queue_);
+  if (!fired.ok()) {
+    log::Error("cannot fire schedules", {{"error", fired.status()}});
+    return;
+  }
+  if (fired->queued > 0) dispatcher_->Wake();
+  if (fired->skipped_periods > 0) {
+    log::Warn("schedule periods missed while the scheduler was down were not made up",
+              {{"periods", fired->skipped_periods}});
+  }
+}
+
 void SchedulerServer::BackgroundLoop() {
   // Sweep a few times per lease so a silent node turns unhealthy soon after its timeout.
   auto period = std::max(std::chrono::milliseconds(20), options_.registry.lease_timeout / 4);
@@ -270,6 +285,7 @@ void SchedulerServer::BackgroundLoop() {
     } else if (*settled > 0) {
       log::Info("async invocations reconciled after a restart", {{"count", *settled}});
     }
+    FireSchedules();
     RefreshMetrics();
     if (clock_->MonotonicNow() - last_model_save_ >= options_.model_save_interval) {
       SaveModels();

@@ -41,6 +41,7 @@
 #include "scheduler/placement_service.h"
 #include "scheduler/placer.h"
 #include "scheduler/registry_service.h"
+#include "scheduler/schedules.h"
 #include "scheduler/run_ingest_service.h"
 #include "scheduler/run_intake.h"
 #include "scheduler/run_store.h"
@@ -107,6 +108,8 @@ class SchedulerServer {
   // Credentials, tokens and the authorizer (cluster_bootstrap.h).
   Status StartAccess(const std::string& db_path, const Clock& clock);
   void BackgroundLoop();
+  // Queues the invocations of the schedules whose period has come (schedules.h).
+  void FireSchedules();
   void RefreshMetrics();
   void SaveModels();
   // Restores saved model state and replays the runs stored since (or the newest runs when a
@@ -130,6 +133,7 @@ class SchedulerServer {
   std::unique_ptr<RunStore> run_store_;
   std::unique_ptr<FunctionRegistry> functions_;
   std::unique_ptr<AsyncQueue> async_queue_;
+  std::unique_ptr<Schedules> schedules_;
   std::unique_ptr<Admission> admission_;  // outlives the placer, whose hook it is
   std::unique_ptr<Placer> placer_;
   std::unique_ptr<RunIntake> intake_;

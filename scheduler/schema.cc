@@ -143,6 +143,22 @@ ALTER TABLE access_tokens ADD COLUMN aws_key_id TEXT;
 ALTER TABLE access_tokens ADD COLUMN aws_secret TEXT;
 CREATE UNIQUE INDEX access_tokens_aws_key ON access_tokens (aws_key_id) WHERE aws_key_id IS NOT NULL;
 )sql",
+    // 13: schedules (rate and cron expressions) that queue async invocations of a function.
+    R"sql(
+CREATE TABLE schedules (
+  name TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  function_name TEXT NOT NULL,
+  function_version TEXT NOT NULL,     -- '' : the newest at each firing
+  expression TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  created_unix_ms INTEGER NOT NULL,
+  next_fire_unix_ms INTEGER NOT NULL, -- the next period's time
+  last_fired_unix_ms INTEGER NOT NULL DEFAULT 0,
+  last_invocation_id TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX schedules_due ON schedules (next_fire_unix_ms);
+)sql",
 };
 
 }  // namespace

@@ -259,6 +259,20 @@ class LambdaCliTest(unittest.TestCase):
         wait_for("the SDK's four runs", lambda: self.starts("lambda-test", "cold") +
                  self.starts("lambda-test", "warm") >= before + 4)
 
+    def test_a_schedule_invokes_its_function_each_minute(self):
+        self.ctl(["schedules", "create", "every-minute", "word-stats", "--expression",
+                  "cron(* * * * ? *)", "--data", '{"text": "on schedule"}'])
+        listed = json.loads(self.ctl(["schedules", "-o", "json"]))["schedules"]
+        self.assertEqual([s["name"] for s in listed], ["every-minute"])
+        fired = wait_for("the schedule's first firing", lambda: json.loads(
+            self.ctl(["schedules", "-o", "json"]))["schedules"][0].get("last_invocation_id"),
+            seconds=75)
+        result = json.loads(self.ctl(["result", fired, "--wait", "-o", "json"]))
+        self.assertEqual(result["state"], "ASYNC_STATE_SUCCEEDED")
+        self.assertEqual(json.loads(base64.b64decode(result["response"]["output"]))["words"], 2)
+        self.ctl(["schedules", "delete", "every-minute"])
+        self.assertEqual(json.loads(self.ctl(["schedules", "-o", "json"])).get("schedules", []), [])
+
     def test_credentials_and_names_that_do_not_check_out_get_lambdas_errors(self):
         for key, error in [((self.key_id, "x" * 40), "InvalidSignatureException"),
                            (("AKTL0000000000000000", self.secret), "UnrecognizedClientException"),
