@@ -75,7 +75,7 @@ struct RunOptions {
   uint64_t run_tmp_max_bytes = 256ull << 20;
   uint64_t warm_memory_mib = 0;  // 0: a quarter of the node's memory
   double keep_alive_fixed_s = 600;
-  double keep_alive_cold_start_cost_s = 600;
+  double keep_alive_cold_start_cost_s = 1200;
   std::string lambda_region = "us-east-1";
 };
 

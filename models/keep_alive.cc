@@ -7,8 +7,8 @@
 namespace tailor::models {
 namespace {
 
-constexpr std::array<double, 16> kWindowsS = {0,    10,   30,   60,   120,  300,  600,  900,
-                                              1200, 1800, 2700, 3600, 4500, 5400, 6300, 7200};
+constexpr std::array<double, 13> kWindowsS = {0,    120,  300,  600,  900,  1200, 1800,
+                                              2700, 3600, 4500, 5400, 6300, 7200};
 
 }  // namespace
 
@@ -24,7 +24,8 @@ double KeepAliveLearner::WindowSeconds() const {
   double best_cost = INFINITY;
   for (double w : kWindowsS) {
     double cost = 0;
-    for (double g : gaps_) cost += g <= w ? g : w + options_.cold_start_cost_s;
+    // No window (0) keeps nothing: every call starts cold, however short its gap.
+    for (double g : gaps_) cost += w > 0 && g <= w ? g : w + options_.cold_start_cost_s;
     if (cost < best_cost) best_cost = cost, best_window = w;
   }
   // Kept a little past the gap the window was chosen for: a gap of exactly w is not a miss.

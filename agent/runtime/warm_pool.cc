@@ -7,6 +7,8 @@ namespace {
 
 double Seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
+constexpr size_t kMaxRetiredRemembered = 64;
+
 }  // namespace
 
 WarmPool::WarmPool(uint64_t memory_budget_bytes, models::KeepAliveOptions keep_alive,
@@ -36,12 +38,18 @@ WarmPool::~WarmPool() {
 
 WarmPool::PerKey& WarmPool::KeyLocked(const std::string& key) {
   auto it = keys_.find(key);
-  if (it == keys_.end()) it = keys_.emplace(key, PerKey{models::KeepAliveLearner(keep_alive_), {}, {}}).first;
+  if (it == keys_.end()) {
+    it = keys_.emplace(key, PerKey{models::KeepAliveLearner(keep_alive_), {}, {}}).first;
+  }
   return it->second;
 }
 
-void WarmPool::ObserveStartLocked(PerKey& k, MonotonicTime now) {
-  if (k.last_end) k.learner.Observe(Seconds(now - *k.last_end));
+void WarmPool::RetireLocked(PerKey& k, size_t i, std::vector<std::unique_ptr<LambdaInstance>>& out) {
+  idle_bytes_ -= k.idle[i].instance->memory_limit_bytes();
+  k.retired_since.push_back(k.idle[i].since);
+  if (k.retired_since.size() > kMaxRetiredRemembered) k.retired_since.erase(k.retired_since.begin());
+  out.push_back(std::move(k.idle[i].instance));
+  k.idle.erase(k.idle.begin() + static_cast<ptrdiff_t>(i));
 }
 
 std::unique_ptr<LambdaInstance> WarmPool::Take(const std::string& key, uint64_t memory_bytes) {
@@ -50,7 +58,7 @@ std::unique_ptr<LambdaInstance> WarmPool::Take(const std::string& key, uint64_t 
   {
     std::lock_guard lock(mu_);
     PerKey& k = KeyLocked(key);
-    ObserveStartLocked(k, clock_.MonotonicNow());
+    const MonotonicTime now = clock_.MonotonicNow();
     for (size_t i = k.idle.size(); i-- > 0;) {
       LambdaInstance& inst = *k.idle[i].instance;
       if (!inst.usable()) {
@@ -60,9 +68,15 @@ std::unique_ptr<LambdaInstance> WarmPool::Take(const std::string& key, uint64_t 
         continue;
       }
       if (found || (memory_bytes > 0 && inst.memory_limit_bytes() < memory_bytes)) continue;
+      k.learner.Observe(Seconds(now - k.idle[i].since));
       idle_bytes_ -= inst.memory_limit_bytes();
       found = std::move(k.idle[i].instance);
       k.idle.erase(k.idle.begin() + static_cast<ptrdiff_t>(i));
+    }
+    if (!found && !k.retired_since.empty()) {
+      // A cold start: the newest instance retired unused would have had to wait this long.
+      k.learner.Observe(Seconds(now - k.retired_since.back()));
+      k.retired_since.pop_back();
     }
   }
   Retire(std::move(dead));
@@ -92,9 +106,7 @@ void WarmPool::EvictOverBudgetLocked(std::vector<std::unique_ptr<LambdaInstance>
       }
     }
     if (oldest_key == nullptr) return;
-    idle_bytes_ -= oldest_key->idle.front().instance->memory_limit_bytes();
-    out.push_back(std::move(oldest_key->idle.front().instance));
-    oldest_key->idle.erase(oldest_key->idle.begin());
+    RetireLocked(*oldest_key, 0, out);
     ++retired_budget_;
   }
 }
@@ -105,11 +117,11 @@ void WarmPool::Put(std::unique_ptr<LambdaInstance> instance) {
     std::lock_guard lock(mu_);
     PerKey& k = KeyLocked(instance->key());
     const MonotonicTime now = clock_.MonotonicNow();
-    k.last_end = now;
-    if (!instance->usable() || k.learner.WindowSeconds() <= 0 ||
-        instance->memory_limit_bytes() > budget_bytes_) {
+    if (!instance->usable() || instance->memory_limit_bytes() > budget_bytes_) {
       retired.push_back(std::move(instance));
     } else {
+      // Kept even with a window of 0 until the pool's next look: a call already waiting for
+      // it (a burst) still finds it.
       idle_bytes_ += instance->memory_limit_bytes();
       k.idle.push_back({std::move(instance), now});
       EvictOverBudgetLocked(retired);
@@ -126,11 +138,9 @@ size_t WarmPool::RetireExpired() {
     for (auto& [key, k] : keys_) {
       const double window_s = k.learner.WindowSeconds();
       for (size_t i = k.idle.size(); i-- > 0;) {
-        Idle& idle = k.idle[i];
+        const Idle& idle = k.idle[i];
         if (Seconds(now - idle.since) <= window_s && idle.instance->usable()) continue;
-        idle_bytes_ -= idle.instance->memory_limit_bytes();
-        retired.push_back(std::move(idle.instance));
-        k.idle.erase(k.idle.begin() + static_cast<ptrdiff_t>(i));
+        RetireLocked(k, i, retired);
         ++retired_expired_;
       }
     }

@@ -3,7 +3,7 @@
 // After an invocation, a usable instance is given back (Put) and waits, idle, for the same
 // function's next invocation (Take). An idle instance is retired (stopped, its cgroup removed)
 // when it has been idle longer than its function's keep-alive window, learned from that
-// function's invocation gaps (models/keep_alive.h), or when the idle instances together would
+// function's idle times (models/keep_alive.h), or when the idle instances together would
 // hold more memory than the budget (the longest idle first). Idle memory is each instance's
 // memory limit, which is what it may use while it waits; the agent reports it (heartbeat load)
 // so that placement counts it.
@@ -45,7 +45,8 @@ class WarmPool {
 
   // An idle instance of `key` whose memory limit is at least `memory_bytes` (0: any), newest
   // first; null when there is none. Every invocation of `key` calls it first, warm or cold: it
-  // records the gap since the key's last invocation ended.
+  // teaches the key's keep-alive learner how long the instance it takes had been idle, or, for
+  // a cold start, how long the newest instance retired unused would have had to wait.
   std::unique_ptr<LambdaInstance> Take(const std::string& key, uint64_t memory_bytes);
   // An invocation of `instance` ended; keep it idle if it is usable and fits the budget.
   void Put(std::unique_ptr<LambdaInstance> instance);
@@ -65,10 +66,13 @@ class WarmPool {
   struct PerKey {
     models::KeepAliveLearner learner;
     std::vector<Idle> idle;  // oldest first
-    std::optional<MonotonicTime> last_end;
+    // When instances retired unused had become idle (newest last, at most 64): a cold start
+    // tells how long the newest of them would have had to wait.
+    std::vector<MonotonicTime> retired_since;
   };
   PerKey& KeyLocked(const std::string& key);
-  void ObserveStartLocked(PerKey& k, MonotonicTime now);
+  // Retires k.idle[i] (its idle time counted for the learner) into `out`.
+  void RetireLocked(PerKey& k, size_t i, std::vector<std::unique_ptr<LambdaInstance>>& out);
   // Moves instances out while the idle memory is over budget (longest idle first).
   void EvictOverBudgetLocked(std::vector<std::unique_ptr<LambdaInstance>>& out);
   // Stops `instances` on the pool's thread (here, without one).

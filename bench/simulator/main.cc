@@ -12,6 +12,7 @@
 #include "bench/simulator/cluster_spec.h"
 #include "bench/simulator/comparison.h"
 #include "bench/simulator/function_truth.h"
+#include "bench/simulator/keep_alive_sim.h"
 #include "bench/simulator/simulation.h"
 #include "common/azure_trace.h"
 #include "common/command_line.h"
@@ -44,8 +45,49 @@ struct Options {
   std::string stragglers;  // "share:factor"
   bool no_hints = false;
   TruthOptions truth;
+  bool keep_alive = false;
+  double cold_start_ms = 500;
+  models::KeepAliveOptions keep_alive_options;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
 };
+
+int Fail(const Status& s);
+
+// --keep-alive: warm instances under no keep-alive, a fixed window and the learned one
+// (keep_alive_sim.h), on the trace's arrivals.
+int RunKeepAlive(const Options& o) {
+  auto trace = LoadTrace(o.trace);
+  if (!trace.ok()) {
+    std::cerr << "tailor-sim: " << trace.status().message() << '\n';
+    return 2;
+  }
+  const std::vector<Arrival> arrivals = DrawArrivals(*trace, o.seed, o.minutes);
+  nlohmann::json out = nlohmann::json::array();
+  std::printf("%-10s %12s %11s %10s %14s %16s\n", "KEEP-ALIVE", "INVOCATIONS", "COLD", "COLD RATE",
+              "FN COLD SHARE", "IDLE GiB-HOURS");
+  for (const auto& [name, policy] :
+       std::vector<std::pair<std::string, KeepAlivePolicy>>{{"none", KeepAlivePolicy::kNone},
+                                                            {"fixed-10m", KeepAlivePolicy::kFixed},
+                                                            {"learned", KeepAlivePolicy::kLearned}}) {
+    KeepAliveSimOptions options;
+    options.policy = policy;
+    options.cold_start_ms = o.cold_start_ms;
+    options.keep_alive = o.keep_alive_options;
+    const KeepAliveSimResult r = SimulateKeepAlive(*trace, arrivals, options);
+    std::printf("%-10s %12llu %11llu %9.2f%% %13.2f%% %16.2f\n", name.c_str(),
+                static_cast<unsigned long long>(r.invocations),
+                static_cast<unsigned long long>(r.cold_starts), 100 * r.cold_start_rate(),
+                100 * r.functions_cold_share, r.idle_gib_hours);
+    out.push_back({{"policy", name}, {"invocations", r.invocations}, {"cold_starts", r.cold_starts},
+                   {"cold_start_rate", r.cold_start_rate()},
+                   {"function_cold_share", r.functions_cold_share},
+                   {"idle_gib_hours", r.idle_gib_hours}, {"mean_latency_ms", r.mean_latency_ms}});
+  }
+  if (!o.json.empty()) {
+    if (Status s = WriteFile(o.json, out.dump(2) + "\n"); !s.ok()) return Fail(s);
+  }
+  return 0;
+}
 
 int Fail(const Status& s) {
   std::cerr << "tailor-sim: " << s.message() << '\n';
@@ -313,6 +355,17 @@ int main(int argc, char** argv) {
                  "Write each function's slowdown under each policy and seed to this CSV file");
   app.add_option("--plot-dir", o.plot_dir, "Write comparison.svg (gnuplot) and its data here");
   app.add_option("--threads", o.threads, "Policies simulated at once")->check(CLI::Range(1u, 256u));
+  app.add_flag("--keep-alive", o.keep_alive,
+               "Compare keep-alive policies for warm instances (none, a fixed 10-minute window, "
+               "the learned one) on the trace instead of placement policies");
+  app.add_option("--cold-start-ms", o.cold_start_ms, "What a cold start adds, with --keep-alive")
+      ->check(CLI::Range(0.0, 600000.0));
+  app.add_option("--keep-alive-fixed-s", o.keep_alive_options.fixed_window_s,
+                 "The fixed window, and the learned policy's until it knows 5 gaps")
+      ->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--keep-alive-cold-start-cost-s", o.keep_alive_options.cold_start_cost_s,
+                 "What the learned policy counts one cold start as, in seconds of an idle instance")
+      ->check(CLI::Range(0.0, 86400.0));
   if (auto exit_code = tailor::ParseCommandLine(app, common, argc, argv)) return *exit_code;
-  return Run(o);
+  return o.keep_alive ? RunKeepAlive(o) : Run(o);
 }
