@@ -50,6 +50,9 @@ struct NodeView {
   uint32_t queued_invocations = 0;
   double cpu_utilization = 0;      // 0..1, from the last heartbeat
   uint32_t cache_ways_total = 0;   // allocatable L3 ways (0: no cache allocation)
+  // Memory idle warm instances hold there (their limits): held for every function but the one
+  // whose idle instance a call would reuse (PlacementRequest::warm_node_ids).
+  uint64_t warm_idle_memory_bytes = 0;
 };
 
 struct FunctionInfo {

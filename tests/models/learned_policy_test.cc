@@ -77,6 +77,54 @@ TEST_F(LearnedPolicyTest, PerformanceGoesWhereTheFunctionIsFastestAndSaysItExplo
   }
 }
 
+TEST_F(LearnedPolicyTest, AWarmInstanceOnASlowerClassBeatsAColdStartOnTheFasterOne) {
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  Teach(p, "lambda", fast_, 40, 10);
+  Teach(p, "lambda", slow_, 60, 10);
+  // Its cold starts take 300 ms of init on either class.
+  for (const auto* cls : {&fast_, &slow_}) {
+    RunObservation cold;
+    cold.function = "lambda";
+    cold.host_class = cls->name;
+    cold.class_features = HostFeatureVector(*cls);
+    cold.wall_ms = cls == &fast_ ? 40 : 60;
+    cold.succeeded = true;
+    cold.cold_start_init_ms = 300;
+    p.Observe(cold);
+  }
+  PlacementRequest req = Req("lambda");
+  auto cold = p.Decide(req, index_);
+  ASSERT_TRUE(cold.ok());
+  EXPECT_EQ(index_.Find(cold->node_id)->host_class, "fast") << "cold everywhere: the faster";
+  req.warm_node_ids = {"slow1"};
+  auto warm = p.Decide(req, index_);
+  ASSERT_TRUE(warm.ok());
+  EXPECT_EQ(warm->node_id, "slow1") << "60 ms warm against 40 + 300 ms cold";
+  bool cold_term = false;
+  for (const auto& c : warm->candidates) {
+    for (const auto& [name, value] : c.terms) {
+      if (std::string_view(name) == "cold_start_ms") cold_term = cold_term || value == 300;
+    }
+  }
+  EXPECT_TRUE(cold_term) << "the cold nodes carry the cold-start term";
+  // A function that starts in 5 ms is better off cold on the faster class.
+  Teach(p, "quick", fast_, 40, 10);
+  Teach(p, "quick", slow_, 60, 10);
+  RunObservation quick;
+  quick.function = "quick";
+  quick.host_class = "fast";
+  quick.class_features = HostFeatureVector(fast_);
+  quick.wall_ms = 40;
+  quick.succeeded = true;
+  quick.cold_start_init_ms = 5;
+  p.Observe(quick);
+  PlacementRequest q = Req("quick");
+  q.warm_node_ids = {"slow1"};
+  auto d = p.Decide(q, index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(index_.Find(d->node_id)->host_class, "fast");
+}
+
 TEST_F(LearnedPolicyTest, OnANewClusterANewFunctionGoesToTheRichestHardware) {
   // Nothing is known about anything: "fast" has one more CPU feature than "slow".
   LearnedPolicy p(Objective::kPerformance);

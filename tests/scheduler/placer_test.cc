@@ -75,6 +75,44 @@ TEST_F(PlacerTest, ReservesCapacityAndNeverPicksAFullNode) {
   EXPECT_FALSE(Place().ok());
 }
 
+// An agent's heartbeat saying it keeps idle instances of `function` (version 1) holding
+// `idle_bytes` of memory.
+v1::HeartbeatRequest WarmHeartbeat(const std::string& node, const std::string& function,
+                                   uint64_t idle_bytes) {
+  v1::HeartbeatRequest hb;
+  hb.set_node_id(node);
+  auto* w = hb.mutable_load()->add_warm_functions();
+  w->set_function_name(function);
+  w->set_function_version("1");
+  w->set_idle_instances(1);
+  hb.mutable_load()->set_warm_idle_memory_bytes(idle_bytes);
+  return hb;
+}
+
+TEST_F(PlacerTest, ACallGoesWhereItsFunctionIsWarmAndIdleInstancesHoldTheirMemory) {
+  ASSERT_TRUE(nodes_.Register(NodeWith("a", 2, 4 * kGiB)).ok());
+  ASSERT_TRUE(nodes_.Register(NodeWith("b", 2, 4 * kGiB)).ok());
+  // b holds an idle instance of big: the call goes there, though a is as idle.
+  ASSERT_TRUE(nodes_.Heartbeat(WarmHeartbeat("b", "big", kGiB)).ok());
+  auto warm = Place();
+  ASSERT_TRUE(warm.ok()) << warm.status();
+  EXPECT_EQ(warm->node_id, "b");
+  // That instance is taken now: the next call has no warm node and goes to the least loaded.
+  auto next = Place();
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->node_id, "a");
+  // Idle instances of another function hold 3.5 GiB of a's 4: no room for a 1 GiB call there,
+  // and the reason says why.
+  ASSERT_TRUE(nodes_.Heartbeat(WarmHeartbeat("a", "other", 3 * kGiB + kGiB / 2)).ok());
+  placer_->Release(next->decision_id);
+  auto full = Place();
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->node_id, "b");
+  auto explained = placer_->Explain(full->decision_id);
+  ASSERT_TRUE(explained.ok());
+  EXPECT_THAT(explained->DebugString(), HasSubstr("idle warm instances"));
+}
+
 TEST_F(PlacerTest, UnhealthyNodesAndMissingFeaturesAreNeverChosen) {
   ASSERT_TRUE(nodes_.Register(NodeWith("old", 8, 64 * kGiB, {"sse2"})).ok());
   ASSERT_TRUE(nodes_.Register(NodeWith("new", 8, 64 * kGiB, {"aes", "avx512f"})).ok());
