@@ -100,7 +100,8 @@ void AgentMetrics::SetWarmPool(uint32_t idle_instances, uint64_t idle_memory_byt
   warm_idle_.Set(idle_instances);
   warm_idle_memory_.Set(static_cast<double>(idle_memory_bytes));
   std::lock_guard lock(spool_mu_);
-  warm_retired_.Add({{"why", "keep_alive"}}).Increment(double(retired_expired) - retired_expired_seen_);
+  warm_retired_.Add({{"why", "keep_alive"}})
+      .Increment(double(retired_expired) - retired_expired_seen_);
   warm_retired_.Add({{"why", "budget"}}).Increment(double(retired_budget) - retired_budget_seen_);
   retired_expired_seen_ = double(retired_expired);
   retired_budget_seen_ = double(retired_budget);
@@ -118,7 +119,8 @@ void AgentMetrics::RecordRun(const v1::RunReport& report) {
     const bool cold = report.start_kind() == v1::START_KIND_COLD;
     lambda_starts_.Add({{"function", fn}, {"kind", cold ? "cold" : "warm"}}).Increment();
     if (cold && report.init_duration_us() > 0) {
-      lambda_init_.Add({{"function", fn}}, kDurationBuckets).Observe(report.init_duration_us() / 1e6);
+      lambda_init_.Add({{"function", fn}}, kDurationBuckets)
+          .Observe(report.init_duration_us() / 1e6);
     }
   }
 }

@@ -479,17 +479,17 @@ int RunAgent(const RunOptions& opts) {
   mopts.agent_version = kTailorVersion;
   mopts.backoff.initial = std::chrono::milliseconds(opts.backoff_initial_ms);
   mopts.backoff.max = std::chrono::milliseconds(opts.backoff_max_ms);
-  MembershipClient membership(mopts, *inv,
-                              [&sampler, &latest_load, &executor, &metrics]() -> Result<v1::NodeLoad> {
-    auto load = sampler.Sample();
-    if (!load.ok()) return load;
-    latest_load.Set(*load);
-    AddWarmInstances(executor.warm_pool(), *load);
-    const WarmPoolStats warm = executor.warm_pool().stats();
-    metrics.SetWarmPool(warm.idle_instances, warm.idle_memory_bytes, warm.retired_expired,
-                        warm.retired_budget);
-    return load;
-  });
+  MembershipClient membership(
+      mopts, *inv, [&sampler, &latest_load, &executor, &metrics]() -> Result<v1::NodeLoad> {
+        auto load = sampler.Sample();
+        if (!load.ok()) return load;
+        latest_load.Set(*load);
+        AddWarmInstances(executor.warm_pool(), *load);
+        const WarmPoolStats warm = executor.warm_pool().stats();
+        metrics.SetWarmPool(warm.idle_instances, warm.idle_memory_bytes, warm.retired_expired,
+                            warm.retired_budget);
+        return load;
+      });
   membership.Start();
 
   const int sig = WaitForTerminationSignal();
@@ -545,13 +545,15 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--warm-memory-mib", run.warm_memory_mib,
                       "Memory idle warm Lambda instances may hold in all (0: a quarter of the "
                       "node's)");
-  run_cmd->add_option("--keep-alive-fixed-s", run.keep_alive_fixed_s,
-                      "Keep-alive of a Lambda function's idle instance until its invocation gaps "
-                      "are known")
+  run_cmd
+      ->add_option("--keep-alive-fixed-s", run.keep_alive_fixed_s,
+                   "Keep-alive of a Lambda function's idle instance until its invocation gaps "
+                   "are known")
       ->check(CLI::Range(0.0, 86400.0));
-  run_cmd->add_option("--keep-alive-cold-start-cost-s", run.keep_alive_cold_start_cost_s,
-                      "What one cold start is worth in seconds of one idle instance, when "
-                      "learning keep-alive windows")
+  run_cmd
+      ->add_option("--keep-alive-cold-start-cost-s", run.keep_alive_cold_start_cost_s,
+                   "What one cold start is worth in seconds of one idle instance, when "
+                   "learning keep-alive windows")
       ->check(CLI::Range(0.0, 86400.0));
   run_cmd->add_option("--lambda-region", run.lambda_region,
                       "Region Lambda functions are told they run in (AWS_REGION, ARNs)");

@@ -53,16 +53,20 @@ struct Fixture {
     const std::string runtime = bin + "/lambda_echo_runtime";
     const std::string src = TAILOR_SOURCE_DIR;
     (void)WriteFile(dir + "/echo.py", "def handler(event, context):\n    return event\n");
-    (void)WriteFile(dir + "/once.py",
-                    "#!/usr/bin/python3\nimport json, sys\nprint(json.dumps(json.load(sys.stdin)))\n");
-    Bundle(dir + "/native-once", "name='native-once'\nversion='1'\nentrypoint='run'\nargs=['--once']\n",
+    (void)WriteFile(
+        dir + "/once.py",
+        "#!/usr/bin/python3\nimport json, sys\nprint(json.dumps(json.load(sys.stdin)))\n");
+    Bundle(dir + "/native-once",
+           "name='native-once'\nversion='1'\nentrypoint='run'\nargs=['--once']\n",
            {{"run", runtime}});
     Bundle(dir + "/native-warm", "name='native-warm'\nversion='1'\nruntime='lambda'\n",
            {{"bootstrap", runtime}});
     Bundle(dir + "/python-once", "name='python-once'\nversion='1'\nentrypoint='once.py'\n",
            {{"once.py", dir + "/once.py"}});
-    Bundle(dir + "/python-warm", "name='python-warm'\nversion='1'\nruntime='lambda'\nhandler='echo.handler'\n",
-           {{"bootstrap", src + "/examples/lambda/python/bootstrap"}, {"echo.py", dir + "/echo.py"}});
+    Bundle(
+        dir + "/python-warm",
+        "name='python-warm'\nversion='1'\nruntime='lambda'\nhandler='echo.handler'\n",
+        {{"bootstrap", src + "/examples/lambda/python/bootstrap"}, {"echo.py", dir + "/echo.py"}});
     store = std::make_unique<FunctionStore>(dir + "/store");
     (void)store->Load();
     for (const char* f : {"native-once", "native-warm", "python-once", "python-warm"}) {
@@ -134,8 +138,10 @@ void Invoke(benchmark::State& state, const std::string& function) {
   request.mutable_allocation()->set_cpu_millicores(1000);
   auto warm_up = Shared().executor->Invoke(request);  // a warm row measures warm calls only
   if (!warm_up.ok() || warm_up->report().outcome() != v1::RUN_OUTCOME_SUCCEEDED) {
-    state.SkipWithError(("first call failed: " + (warm_up.ok() ? warm_up->report().error_message() + warm_up->stderr_tail()
-                                                                 : warm_up.status().ToString())).c_str());
+    state.SkipWithError(("first call failed: " +
+                         (warm_up.ok() ? warm_up->report().error_message() + warm_up->stderr_tail()
+                                       : warm_up.status().ToString()))
+                            .c_str());
     return;
   }
   for (auto _ : state) {
@@ -152,10 +158,16 @@ void Invoke(benchmark::State& state, const std::string& function) {
 void BM_ProcessPerCall(benchmark::State& state, const char* kind) {
   Invoke(state, std::string(kind) + "-once");
 }
-void BM_Warm(benchmark::State& state, const char* kind) { Invoke(state, std::string(kind) + "-warm"); }
-BENCHMARK_CAPTURE(BM_ProcessPerCall, native, "native")->UseRealTime()->Unit(benchmark::kMicrosecond);
+void BM_Warm(benchmark::State& state, const char* kind) {
+  Invoke(state, std::string(kind) + "-warm");
+}
+BENCHMARK_CAPTURE(BM_ProcessPerCall, native, "native")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Warm, native, "native")->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_ProcessPerCall, python, "python")->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ProcessPerCall, python, "python")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Warm, python, "python")->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 void BM_BareHttpRoundTrip(benchmark::State& state) {

@@ -72,9 +72,11 @@ int List(const GlobalOptions& global, v1::Registry::Stub& stub, const std::strin
   }
   Table table({"SCHEDULE", "FUNCTION", "EXPRESSION", "NEXT", "LAST", "LAST INVOCATION"});
   for (const auto& s : response.schedules()) {
-    table.AddRow({s.name(), s.function_name() + (s.function_version().empty() ? "" : "@" + s.function_version()),
-                  s.expression(), FormatUnixMs(s.next_fire_unix_ms()),
-                  FormatUnixMs(s.last_fired_unix_ms()), s.last_invocation_id()});
+    table.AddRow(
+        {s.name(),
+         s.function_name() + (s.function_version().empty() ? "" : "@" + s.function_version()),
+         s.expression(), FormatUnixMs(s.next_fire_unix_ms()), FormatUnixMs(s.last_fired_unix_ms()),
+         s.last_invocation_id()});
   }
   table.Print(std::cout);
   return 0;

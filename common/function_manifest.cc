@@ -178,9 +178,8 @@ Status ReadRuntime(const toml::table& t, FunctionManifest& m) {
   }
   if (t.contains("handler")) {
     auto v = t["handler"].value<std::string>();
-    const bool printable = v && std::all_of(v->begin(), v->end(), [](char c) {
-      return c > ' ' && c < 0x7f;
-    });
+    const bool printable =
+        v && std::all_of(v->begin(), v->end(), [](char c) { return c > ' ' && c < 0x7f; });
     if (!v || v->empty() || v->size() > kMaxHandlerBytes || !printable) {
       return KeyError("handler", "must be 1..128 printable ASCII characters without spaces");
     }

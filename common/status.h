@@ -47,13 +47,13 @@ std::string_view StatusCodeName(StatusCode code);
 // RPCs in the status details (proto/grpc_status.h); numbered as tailor.v1.ErrorReason.
 enum class ErrorReason : int {
   kUnspecified = 0,
-  kNotStarted = 1,       // refused or failed before the function started: try another node
-  kNoCapacity = 2,       // every eligible node is full or unhealthy now: it may pass
-  kDoesNotFit = 3,       // no registered node can ever take it (features, size)
-  kFunctionRemoved = 4,  // the function was removed: it will not pass
-  kInvalidField = 5,     // a field of the request is malformed; field() names it
-  kStorageFull = 6,      // the server's disk is full: nothing was written, it may pass
-  kTenantLimit = 7,      // the tenant has its most invocations running: it may pass
+  kNotStarted = 1,         // refused or failed before the function started: try another node
+  kNoCapacity = 2,         // every eligible node is full or unhealthy now: it may pass
+  kDoesNotFit = 3,         // no registered node can ever take it (features, size)
+  kFunctionRemoved = 4,    // the function was removed: it will not pass
+  kInvalidField = 5,       // a field of the request is malformed; field() names it
+  kStorageFull = 6,        // the server's disk is full: nothing was written, it may pass
+  kTenantLimit = 7,        // the tenant has its most invocations running: it may pass
   kUnknownCredential = 8,  // no live credential has this id (an AWS access key)
   kBadSignature = 9,       // a signed request's signature or time does not check out
 };

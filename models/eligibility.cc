@@ -51,8 +51,8 @@ Ineligibility NodeIneligibility(const PlacementRequest& request, const NodeView&
       request.warm_node_ids.contains(node.node_id) ? 0 : node.warm_idle_memory_bytes;
   if (cap.memory_bytes > 0 &&
       node.allocated.memory_bytes + idle_held + allocation.memory_limit_bytes > cap.memory_bytes) {
-    return {Ineligible::kMemoryFull, idle_held > 0 ? "memory full (idle warm instances hold some)"
-                                                    : "memory full"};
+    return {Ineligible::kMemoryFull,
+            idle_held > 0 ? "memory full (idle warm instances hold some)" : "memory full"};
   }
   if (cap.cpu_millicores > 0 &&
       node.allocated.cpu_millicores + allocation.cpu_millicores > cap.cpu_millicores) {

@@ -16,9 +16,9 @@
 // cold), one called hourly keeps none, and one with mostly short gaps and a few long ones
 // covers the short ones and starts cold after the long ones. The ladder starts at 2 minutes:
 // shorter windows, which the steady gaps of a busy function would pick, leave it no instances
-// for its next burst (measured on the Azure 2019 trace: docs/benchmarks.md). With fewer than min_gaps
-// gaps the fixed window is used, as OpenWhisk's default. "Serverless in the Wild" (ATC '20)
-// found per-function windows from the idle-time distribution beat any fixed window; this is a
+// for its next burst (measured on the Azure 2019 trace: docs/benchmarks.md). With fewer than
+// min_gaps gaps the fixed window is used, as OpenWhisk's default. "Serverless in the Wild" (ATC
+// '20) found per-function windows from the idle-time distribution beat any fixed window; this is a
 // cost-weighted form of that idea.
 //
 // Pure: no I/O, no clock. Thread-safety: none (one owner).
@@ -32,7 +32,7 @@ namespace tailor::models {
 inline constexpr size_t kKeepAliveHistory = 256;
 
 struct KeepAliveOptions {
-  double fixed_window_s = 600;     // before enough gaps are known
+  double fixed_window_s = 600;      // before enough gaps are known
   double cold_start_cost_s = 1200;  // one cold start, in seconds of one idle instance
   size_t min_gaps = 5;
 };

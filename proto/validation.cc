@@ -177,12 +177,13 @@ Status ValidateNodeLoad(const v1::NodeLoad& load, std::string_view prefix) {
       .AtMost("queued_invocations", load.queued_invocations(), kMaxInvocationsPerNode)
       .Finite("cpu_utilization", load.cpu_utilization(), 0.0, 1.0)
       .AtMost("memory_total_bytes", load.memory_total_bytes(), kMaxBytesOfAnything)
-      .Require(load.memory_total_bytes() == 0 ||
-                   load.memory_used_bytes() <= load.memory_total_bytes(),
-               "memory_used_bytes", "is more than memory_total_bytes")
+      .Require(
+          load.memory_total_bytes() == 0 || load.memory_used_bytes() <= load.memory_total_bytes(),
+          "memory_used_bytes", "is more than memory_total_bytes")
       .AtMost("memory_used_bytes", load.memory_used_bytes(), kMaxBytesOfAnything)
       .AtMost("warm_idle_memory_bytes", load.warm_idle_memory_bytes(), kMaxBytesOfAnything)
-      .AtMost("warm_functions", static_cast<uint64_t>(load.warm_functions_size()), kMaxWarmFunctions);
+      .AtMost("warm_functions", static_cast<uint64_t>(load.warm_functions_size()),
+              kMaxWarmFunctions);
   for (int i = 0; c.ok() && i < load.warm_functions_size(); ++i) {
     const auto& w = load.warm_functions(i);
     const std::string at = "warm_functions[" + std::to_string(i) + "]";

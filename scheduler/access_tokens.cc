@@ -1,9 +1,10 @@
 #include "scheduler/access_tokens.h"
 
 #include <openssl/crypto.h>
-#include <cctype>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+
+#include <cctype>
 
 #include "common/hmac.h"
 #include "common/names.h"

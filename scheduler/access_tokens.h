@@ -8,8 +8,9 @@
 // once, when it is made. A token may also have an AWS-style access key (id "AKTL" + 16
 // upper-case hex characters, a 40-character secret), for requests signed with AWS Signature
 // Version 4 (sigv4.h); that secret is stored as is, because verifying a signature needs it (as
-// AWS itself keeps it), and is revoked with its token. Verifying compares digests in constant time and is served from
-// memory; Revoke() takes effect for the next call, in memory and on disk together.
+// AWS itself keeps it), and is revoked with its token. Verifying compares digests in constant time
+// and is served from memory; Revoke() takes effect for the next call, in memory and on disk
+// together.
 //
 // Thread-safety: all methods are safe to call concurrently.
 #pragma once

@@ -36,10 +36,10 @@
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
 #include "common/cluster_identity.h"
 #include "common/status.h"
 #include "proto/peer_identity.h"
-#include "common/clock.h"
 #include "scheduler/access_tokens.h"
 #include "scheduler/sigv4.h"
 

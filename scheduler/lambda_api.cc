@@ -83,9 +83,9 @@ Result<LambdaInvocationType> ReadInvocationType(std::string_view value) {
   if (value.empty() || value == "RequestResponse") return LambdaInvocationType::kRequestResponse;
   if (value == "Event") return LambdaInvocationType::kEvent;
   if (value == "DryRun") return LambdaInvocationType::kDryRun;
-  return BadParameter("X-Amz-Invocation-Type must be RequestResponse, Event or DryRun, not " +
-                          Excerpt(value, 40),
-                      "X-Amz-Invocation-Type");
+  return BadParameter(
+      "X-Amz-Invocation-Type must be RequestResponse, Event or DryRun, not " + Excerpt(value, 40),
+      "X-Amz-Invocation-Type");
 }
 
 std::string ErrorBody(std::string_view type, std::string_view message) {
@@ -166,7 +166,8 @@ Result<LambdaInvoke> ParseLambdaInvoke(std::string_view target, const LambdaHead
   }
   path.remove_prefix(kPrefix.size());
   path.remove_suffix(kSuffix.size());
-  if (path.size() > 256) return BadParameter("FunctionName is longer than 256 bytes", "FunctionName");
+  if (path.size() > 256)
+    return BadParameter("FunctionName is longer than 256 bytes", "FunctionName");
   LambdaInvoke out;
   TAILOR_ASSIGN_OR_RETURN(const std::string name, PercentDecode(path, "FunctionName"));
   TAILOR_RETURN_IF_ERROR(ReadFunctionName(name, out.request));
@@ -209,9 +210,9 @@ LambdaHttpAnswer LambdaAnswerFor(const v1::GatewayInvokeResponse& r, bool tail) 
   }
   if (tail) {
     const std::string& log = r.stderr_tail();
-    a.headers.emplace_back(
-        "X-Amz-Log-Result",
-        Base64(std::string_view(log).substr(log.size() > kLogResultBytes ? log.size() - kLogResultBytes : 0)));
+    a.headers.emplace_back("X-Amz-Log-Result",
+                           Base64(std::string_view(log).substr(
+                               log.size() > kLogResultBytes ? log.size() - kLogResultBytes : 0)));
   }
   return a;
 }

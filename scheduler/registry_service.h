@@ -44,11 +44,13 @@ class RegistryServiceImpl final : public v1::Registry::Service {
   grpc::Status GetCallbackSecret(grpc::ServerContext* context,
                                  const v1::GetCallbackSecretRequest* request,
                                  v1::GetCallbackSecretResponse* response) override;
-  grpc::Status CreateSchedule(grpc::ServerContext* context, const v1::CreateScheduleRequest* request,
+  grpc::Status CreateSchedule(grpc::ServerContext* context,
+                              const v1::CreateScheduleRequest* request,
                               v1::Schedule* response) override;
   grpc::Status ListSchedules(grpc::ServerContext* context, const v1::ListSchedulesRequest* request,
                              v1::ListSchedulesResponse* response) override;
-  grpc::Status DeleteSchedule(grpc::ServerContext* context, const v1::DeleteScheduleRequest* request,
+  grpc::Status DeleteSchedule(grpc::ServerContext* context,
+                              const v1::DeleteScheduleRequest* request,
                               v1::DeleteScheduleResponse* response) override;
 
  private:

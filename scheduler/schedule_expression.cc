@@ -82,7 +82,8 @@ Status ParseField(std::string_view text, const FieldSpec& f, std::bitset<N>& bit
       const size_t dash = item.find('-');
       auto a = Value(item.substr(0, dash), f);
       auto b = dash == std::string_view::npos ? a : Value(item.substr(dash + 1), f);
-      if (!a || !b) return Bad(std::string(f.name) + ": '" + Excerpt(item, 16) + "' is not a value");
+      if (!a || !b)
+        return Bad(std::string(f.name) + ": '" + Excerpt(item, 16) + "' is not a value");
       from = *a;
       to = dash == std::string_view::npos && step > 1 ? f.hi : *b;
     }
@@ -134,7 +135,8 @@ Result<ScheduleExpression> ScheduleExpression::Parse(std::string_view text) {
     TAILOR_RETURN_IF_ERROR(ParseField(f[4], {"day-of-week", 1, 7, &kWeekdays}, c.days_of_week, 0));
   }
   TAILOR_RETURN_IF_ERROR(ParseField(f[3], {"month", 1, 12, &kMonths}, c.months, 0));
-  TAILOR_RETURN_IF_ERROR(ParseField(f[5], {"year", kFirstYear, kLastYear, nullptr}, c.years, kFirstYear));
+  TAILOR_RETURN_IF_ERROR(
+      ParseField(f[5], {"year", kFirstYear, kLastYear, nullptr}, c.years, kFirstYear));
   // Refused now rather than never firing (30 February, a year gone by).
   if (!e.NextCron(system_clock::from_time_t(0), kLastYear - kFirstYear + 1)) {
     return Bad("it never fires");
@@ -172,9 +174,8 @@ std::optional<WallTime> ScheduleExpression::NextCron(WallTime after, int years_a
       t = sys_days(next / 1d);
       continue;
     }
-    const bool day_ok = c.by_day_of_month
-                            ? c.days_of_month.test(static_cast<unsigned>(ymd.day()))
-                            : c.days_of_week.test(weekday(day).c_encoding() + 1);
+    const bool day_ok = c.by_day_of_month ? c.days_of_month.test(static_cast<unsigned>(ymd.day()))
+                                          : c.days_of_week.test(weekday(day).c_encoding() + 1);
     if (!day_ok) {
       t = day + days(1);
       continue;

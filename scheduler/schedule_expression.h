@@ -4,7 +4,8 @@
 //                                                        creation (its anchor)
 //   cron(Minutes Hours Day-of-month Month Day-of-week Year)
 //     cron(0/15 * * * ? *)    every 15 minutes        cron(0 8 ? * MON-FRI *)  08:00 weekdays
-//     cron(30 2 1 * ? *)      02:30 on each 1st       cron(0 12 * * ? 2027)    noon, every day of 2027
+//     cron(30 2 1 * ? *)      02:30 on each 1st       cron(0 12 * * ? 2027)    noon, every day of
+//     2027
 //
 // Cron fields take `*`, a value, `a-b`, lists `a,b,c` and steps `*/n`, `a/n`, `a-b/n`; months
 // 1-12 or JAN-DEC, days of the week 1-7 (1 is Sunday) or SUN-SAT, years 1970-2199. One of

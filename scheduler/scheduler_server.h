@@ -41,11 +41,11 @@
 #include "scheduler/placement_service.h"
 #include "scheduler/placer.h"
 #include "scheduler/registry_service.h"
-#include "scheduler/schedules.h"
 #include "scheduler/run_ingest_service.h"
 #include "scheduler/run_intake.h"
 #include "scheduler/run_store.h"
 #include "scheduler/scheduler_metrics.h"
+#include "scheduler/schedules.h"
 #include "scheduler/tenant_limits.h"
 #include "scheduler/webhook_server.h"
 

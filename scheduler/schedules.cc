@@ -29,7 +29,8 @@ v1::Schedule Row(const SqliteStatement& q) {
 
 Status Check(const v1::Schedule& s) {
   TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kId, s.name(), "schedule.name"));
-  TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kFunction, s.function_name(), "schedule.function_name"));
+  TAILOR_RETURN_IF_ERROR(
+      CheckName(NameKind::kFunction, s.function_name(), "schedule.function_name"));
   if (!s.function_version().empty()) {
     TAILOR_RETURN_IF_ERROR(
         CheckName(NameKind::kVersion, s.function_version(), "schedule.function_version"));
@@ -56,7 +57,8 @@ Result<std::unique_ptr<Schedules>> Schedules::Open(const std::string& db_path, c
 
 Result<v1::Schedule> Schedules::Create(const v1::Schedule& in, const std::string& tenant) {
   TAILOR_RETURN_IF_ERROR(Check(in));
-  TAILOR_ASSIGN_OR_RETURN(const ScheduleExpression expr, ScheduleExpression::Parse(in.expression()));
+  TAILOR_ASSIGN_OR_RETURN(const ScheduleExpression expr,
+                          ScheduleExpression::Parse(in.expression()));
   v1::Schedule s = in;
   const WallTime now = clock_.WallNow();
   s.set_tenant(tenant);
@@ -65,8 +67,9 @@ Result<v1::Schedule> Schedules::Create(const v1::Schedule& in, const std::string
   s.set_last_fired_unix_ms(0);
   s.clear_last_invocation_id();
   std::lock_guard lock(mu_);
-  TAILOR_ASSIGN_OR_RETURN(auto ins, db_->Prepare(std::string("INSERT INTO schedules (") + kColumns +
-                                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, '')"));
+  TAILOR_ASSIGN_OR_RETURN(auto ins,
+                          db_->Prepare(std::string("INSERT INTO schedules (") + kColumns +
+                                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, '')"));
   ins.Bind(1, s.name())
       .Bind(2, s.tenant())
       .Bind(3, s.function_name())
@@ -110,7 +113,8 @@ Status Schedules::Delete(const std::string& name) {
   TAILOR_ASSIGN_OR_RETURN(auto del, db_->Prepare("DELETE FROM schedules WHERE name = ?1"));
   del.Bind(1, name);
   TAILOR_RETURN_IF_ERROR(del.Run());
-  if (db_->ChangesOfLastStatement() == 0) return NotFoundError("no schedule named " + Excerpt(name));
+  if (db_->ChangesOfLastStatement() == 0)
+    return NotFoundError("no schedule named " + Excerpt(name));
   return OkStatus();
 }
 
@@ -118,8 +122,9 @@ Status Schedules::Advance(const std::string& name, int64_t period_ms, int64_t ne
                           const std::string& invocation_id) {
   std::lock_guard lock(mu_);
   TAILOR_ASSIGN_OR_RETURN(
-      auto upd, db_->Prepare("UPDATE schedules SET next_fire_unix_ms = ?1, last_fired_unix_ms = ?2, "
-                             "last_invocation_id = ?3 WHERE name = ?4"));
+      auto upd,
+      db_->Prepare("UPDATE schedules SET next_fire_unix_ms = ?1, last_fired_unix_ms = ?2, "
+                   "last_invocation_id = ?3 WHERE name = ?4"));
   upd.Bind(1, next_ms).Bind(2, period_ms).Bind(3, invocation_id).Bind(4, name);
   return upd.Run();
 }
@@ -135,7 +140,8 @@ Result<Schedules::Fired> Schedules::FireDue(AsyncQueue& queue) {
     // The newest period that has passed; the ones before it were missed.
     const WallTime anchor = FromUnixMillis(s.created_unix_ms());
     WallTime period = FromUnixMillis(s.next_fire_unix_ms());
-    for (WallTime next = expr->Next(period, anchor); next <= now; next = expr->Next(period, anchor)) {
+    for (WallTime next = expr->Next(period, anchor); next <= now;
+         next = expr->Next(period, anchor)) {
       period = next;
       ++fired.skipped_periods;
     }
@@ -157,8 +163,8 @@ Result<Schedules::Fired> Schedules::FireDue(AsyncQueue& queue) {
       log::Warn("a schedule's firing was refused; it waits for its next period",
                 {{"schedule", s.name()}, {"error", id.status()}});
     }
-    TAILOR_RETURN_IF_ERROR(Advance(s.name(), period_ms,
-                                   ToUnixMillis(expr->Next(period, anchor)), id.ok() ? *id : ""));
+    TAILOR_RETURN_IF_ERROR(
+        Advance(s.name(), period_ms, ToUnixMillis(expr->Next(period, anchor)), id.ok() ? *id : ""));
   }
   return fired;
 }

@@ -232,8 +232,8 @@ Result<SigV4Authorization> ParseSigV4Authorization(std::string_view header) {
     scope.push_back(credential.substr(start, end - start));
     start = end + 1;
   }
-  if (scope.size() != 5 || scope[4] != "aws4_request" || scope[0].empty() || scope[0].size() > 128 ||
-      scope[1].size() != 8 || scope[2].empty() || scope[3].empty()) {
+  if (scope.size() != 5 || scope[4] != "aws4_request" || scope[0].empty() ||
+      scope[0].size() > 128 || scope[1].size() != 8 || scope[2].empty() || scope[3].empty()) {
     return Malformed("Credential must be KEY/YYYYMMDD/REGION/SERVICE/aws4_request");
   }
   a.key_id = scope[0];
@@ -251,9 +251,9 @@ Result<SigV4Authorization> ParseSigV4Authorization(std::string_view header) {
     return Malformed("SignedHeaders must list 1..64 headers");
   }
   a.signature = parts["Signature"];
-  if (a.signature.size() != 64 ||
-      !std::all_of(a.signature.begin(), a.signature.end(),
-                   [](char c) { return HexValue(c) >= 0 && !std::isupper(c); })) {
+  if (a.signature.size() != 64 || !std::all_of(a.signature.begin(), a.signature.end(), [](char c) {
+        return HexValue(c) >= 0 && !std::isupper(c);
+      })) {
     return Malformed("Signature must be 64 lower-case hex characters");
   }
   return a;
@@ -268,13 +268,12 @@ Result<std::string> SignSigV4(const SigV4Request& req, const SigV4Authorization&
   TAILOR_ASSIGN_OR_RETURN(const std::string headers, CanonicalHeaders(req, auth));
   std::string signed_list;
   for (const auto& h : auth.signed_headers) signed_list += (signed_list.empty() ? "" : ";") + h;
-  const std::string canonical = std::string(req.method) + "\n" +
-                                Encode(NormalizePath(path), true) + "\n" + CanonicalQuery(query) +
-                                "\n" + headers + "\n" + signed_list + "\n" + Sha256Hex(req.body);
+  const std::string canonical = std::string(req.method) + "\n" + Encode(NormalizePath(path), true) +
+                                "\n" + CanonicalQuery(query) + "\n" + headers + "\n" + signed_list +
+                                "\n" + Sha256Hex(req.body);
   const std::string scope = auth.date + "/" + auth.region + "/" + auth.service + "/aws4_request";
-  const std::string to_sign = std::string(kSigV4Algorithm) + "\n" +
-                              HeaderValue(req, "x-amz-date") + "\n" + scope + "\n" +
-                              Sha256Hex(canonical);
+  const std::string to_sign = std::string(kSigV4Algorithm) + "\n" + HeaderValue(req, "x-amz-date") +
+                              "\n" + scope + "\n" + Sha256Hex(canonical);
   std::string key = HmacRaw("AWS4" + std::string(secret), auth.date);
   key = HmacRaw(key, auth.region);
   key = HmacRaw(key, auth.service);
@@ -282,8 +281,8 @@ Result<std::string> SignSigV4(const SigV4Request& req, const SigV4Authorization&
   return HmacSha256Hex(key, to_sign);
 }
 
-Status VerifySigV4(const SigV4Request& req, const SigV4Authorization& auth,
-                   std::string_view secret, WallTime now, std::string_view service) {
+Status VerifySigV4(const SigV4Request& req, const SigV4Authorization& auth, std::string_view secret,
+                   WallTime now, std::string_view service) {
   for (std::string_view must : {"host", "x-amz-date"}) {
     if (std::find(auth.signed_headers.begin(), auth.signed_headers.end(), must) ==
         auth.signed_headers.end()) {
@@ -306,13 +305,15 @@ Status VerifySigV4(const SigV4Request& req, const SigV4Authorization& auth,
   }
   const std::string content_sha = HeaderValue(req, "x-amz-content-sha256");
   if (!content_sha.empty() && content_sha != Sha256Hex(req.body)) {
-    return BadSignature("X-Amz-Content-SHA256 is not the body's SHA-256 (unsigned payloads are "
-                        "not accepted)");
+    return BadSignature(
+        "X-Amz-Content-SHA256 is not the body's SHA-256 (unsigned payloads are "
+        "not accepted)");
   }
   TAILOR_ASSIGN_OR_RETURN(const std::string expected, SignSigV4(req, auth, secret));
   if (CRYPTO_memcmp(expected.data(), auth.signature.data(), expected.size()) != 0) {
-    return BadSignature("the request signature does not match: check the secret access key "
-                        "and the signing method");
+    return BadSignature(
+        "the request signature does not match: check the secret access key "
+        "and the signing method");
   }
   return OkStatus();
 }

@@ -48,18 +48,17 @@ Result<Identity> LambdaCaller(GatewayServiceImpl& gateway, const httplib::Reques
     }
     signed_request.headers.emplace_back(name, value);
   }
-  return gateway.authorizer().CheckSigV4(signed_request, authorization, "lambda",
-                                         Action::kInvoke);
+  return gateway.authorizer().CheckSigV4(signed_request, authorization, "lambda", Action::kInvoke);
 }
 
 LambdaHttpAnswer ServeLambdaInvoke(GatewayServiceImpl& gateway, const httplib::Request& req,
                                    uint64_t max_payload_bytes) {
   auto who = LambdaCaller(gateway, req);
   if (!who.ok()) return LambdaErrorFor(who.status());
-  auto invoke = ParseLambdaInvoke(req.target,
-                                  {req.get_header_value("X-Amz-Invocation-Type"),
-                                   req.get_header_value("X-Amz-Log-Type")},
-                                  req.body, max_payload_bytes);
+  auto invoke = ParseLambdaInvoke(
+      req.target,
+      {req.get_header_value("X-Amz-Invocation-Type"), req.get_header_value("X-Amz-Log-Type")},
+      req.body, max_payload_bytes);
   if (!invoke.ok()) return LambdaErrorFor(invoke.status());
   switch (invoke->type) {
     case LambdaInvocationType::kDryRun: {

@@ -192,7 +192,7 @@ v1::RunReport Executor::NewReport(const internal::v1::InvokeRequest& req,
 }
 
 Result<RunConfinement> Executor::Confine(const std::string& invocation_id,
-                                                const v1::Allocation& alloc) {
+                                         const v1::Allocation& alloc) {
   RunConfinement c;
   c.janitor = &janitor_;
   c.limits.memory_limit_bytes = alloc.memory_limit_bytes();

@@ -38,8 +38,8 @@
 #include "agent/runtime/perf_counters.h"
 #include "agent/runtime/process_runner.h"
 #include "agent/runtime/resctrl_run.h"
-#include "agent/runtime/run_confinement.h"
 #include "agent/runtime/run_cgroup.h"
+#include "agent/runtime/run_confinement.h"
 #include "agent/runtime/run_report_sink.h"
 #include "agent/runtime/run_uids.h"
 #include "agent/runtime/sandbox.h"
@@ -136,7 +136,7 @@ class Executor {
   v1::RunReport NewReport(const internal::v1::InvokeRequest& request, const InstalledFunction& fn,
                           const std::string& invocation_id, std::chrono::nanoseconds waited) const;
   Result<RunConfinement> Confine(const std::string& invocation_id,
-                              const v1::Allocation& allocation);
+                                 const v1::Allocation& allocation);
   ProcessSpec BuildSpec(const internal::v1::InvokeRequest& request, const InstalledFunction& fn,
                         const Isolation& isolation, const std::string& invocation_id,
                         RunConfinement& confinement) const;

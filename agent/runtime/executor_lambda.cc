@@ -24,8 +24,8 @@ std::string TraceId(const WallTime now) {
   char epoch[9];
   std::snprintf(epoch, sizeof(epoch), "%08llx",
                 static_cast<unsigned long long>(ToUnixMillis(now) / 1000));
-  return "Root=1-" + std::string(epoch) + "-" + id.substr(0, 24) + ";Parent=" +
-         id.substr(8, 16) + ";Sampled=0";
+  return "Root=1-" + std::string(epoch) + "-" + id.substr(0, 24) + ";Parent=" + id.substr(8, 16) +
+         ";Sampled=0";
 }
 
 // Lambda's own error JSON, for ends the runtime did not describe itself.
@@ -68,10 +68,12 @@ void SetOutcome(const LambdaServed& served, const UsageDelta& delta, const std::
     case LambdaEnd::kInitError:
       report.set_outcome(v1::RUN_OUTCOME_FUNCTION_ERROR);
       output = served.result.body;
-      report.set_error_message(
-          (served.result.end == LambdaEnd::kInitError ? "the runtime failed to initialize"
-                                                      : "the handler failed") +
-          (served.result.error_type.empty() ? "" : " (" + served.result.error_type.substr(0, 256) + ")"));
+      report.set_error_message((served.result.end == LambdaEnd::kInitError
+                                    ? "the runtime failed to initialize"
+                                    : "the handler failed") +
+                               (served.result.error_type.empty()
+                                    ? ""
+                                    : " (" + served.result.error_type.substr(0, 256) + ")"));
       return;
     case LambdaEnd::kExited:
       break;
@@ -79,8 +81,8 @@ void SetOutcome(const LambdaServed& served, const UsageDelta& delta, const std::
   if (served.timed_out) {
     report.set_outcome(v1::RUN_OUTCOME_TIMED_OUT);
     report.set_timed_out(true);
-    output = LambdaErrorJson("Sandbox.Timedout", "RequestId: " + request_id +
-                                                     " Error: Task timed out");
+    output =
+        LambdaErrorJson("Sandbox.Timedout", "RequestId: " + request_id + " Error: Task timed out");
     return;
   }
   if (served.cancelled) {
@@ -92,9 +94,8 @@ void SetOutcome(const LambdaServed& served, const UsageDelta& delta, const std::
     report.set_exit_code(exit->exit_code);
     report.set_term_signal(exit->term_signal);
   }
-  const bool oom = delta.oom_kills > 0 ||
-                   (exit != nullptr && exit->term_signal == SIGKILL &&
-                    report.allocation().memory_limit_bytes() > 0);
+  const bool oom = delta.oom_kills > 0 || (exit != nullptr && exit->term_signal == SIGKILL &&
+                                           report.allocation().memory_limit_bytes() > 0);
   report.set_oom_killed(oom);
   report.set_outcome(oom ? v1::RUN_OUTCOME_OOM_KILLED : v1::RUN_OUTCOME_FUNCTION_ERROR);
   report.set_error_message(served.result.body.substr(0, 4096));
@@ -127,8 +128,8 @@ std::vector<std::string> Executor::LambdaEnv(const internal::v1::InvokeRequest& 
 }
 
 Result<std::unique_ptr<LambdaInstance>> Executor::StartInstance(
-    const internal::v1::InvokeRequest& req, const InstalledFunction& fn,
-    const Isolation& isolation, v1::RunReport& report) {
+    const internal::v1::InvokeRequest& req, const InstalledFunction& fn, const Isolation& isolation,
+    v1::RunReport& report) {
   const std::string instance_id = NewInvocationId();
   auto confinement = Confine(instance_id, req.allocation());
   if (!confinement.ok()) {
@@ -136,8 +137,10 @@ Result<std::unique_ptr<LambdaInstance>> Executor::StartInstance(
     return confinement.status();
   }
   ProcessSpec spec = BuildSpec(req, fn, isolation, instance_id, *confinement);
-  std::erase_if(spec.env, [](const std::string& e) { return e.starts_with("TAILOR_INVOCATION_ID="); });
-  for (std::string& e : LambdaEnv(req, fn, spec.working_dir, instance_id)) spec.env.push_back(std::move(e));
+  std::erase_if(spec.env,
+                [](const std::string& e) { return e.starts_with("TAILOR_INVOCATION_ID="); });
+  for (std::string& e : LambdaEnv(req, fn, spec.working_dir, instance_id))
+    spec.env.push_back(std::move(e));
   UniqueFd netns;
   if (spec.sandbox.namespaces & spawn::kNsNet) {
     auto taken = TakeNetns(fn.manifest.name);
@@ -147,18 +150,16 @@ Result<std::unique_ptr<LambdaInstance>> Executor::StartInstance(
     }
     netns.fd = *taken;
   }
-  auto instance = LambdaInstance::Start(fn.manifest.name + "@" + fn.manifest.version,
-                                        std::move(spec), std::move(*confinement), std::move(netns),
-                                        std::min(fn.manifest.max_output_bytes, kMaxOutputBytesCeiling),
-                                        spawner_);
+  auto instance = LambdaInstance::Start(
+      fn.manifest.name + "@" + fn.manifest.version, std::move(spec), std::move(*confinement),
+      std::move(netns), std::min(fn.manifest.max_output_bytes, kMaxOutputBytesCeiling), spawner_);
   if (!instance.ok()) MarkStartFailed(v1::START_STEP_SANDBOX, instance.status(), report);
   return instance;
 }
 
 Result<internal::v1::InvokeResponse> Executor::InvokeLambda(
-    const internal::v1::InvokeRequest& req, const InstalledFunction& fn,
-    const Isolation& isolation, std::chrono::nanoseconds waited,
-    const std::function<bool()>& cancelled) {
+    const internal::v1::InvokeRequest& req, const InstalledFunction& fn, const Isolation& isolation,
+    std::chrono::nanoseconds waited, const std::function<bool()>& cancelled) {
   const std::string invocation_id =
       req.invocation_id().empty() ? NewInvocationId() : req.invocation_id();
   v1::RunReport report = NewReport(req, fn, invocation_id, waited);
@@ -177,11 +178,10 @@ Result<internal::v1::InvokeResponse> Executor::InvokeLambda(
   const uint32_t timeout_ms = req.timeout_ms() > 0 ? req.timeout_ms() : fn.manifest.timeout_ms;
   // The deadline is read by the runtime against the host's real clock, so it is set from it.
   const WallTime now = std::chrono::system_clock::now();
-  LambdaEvent event{invocation_id, req.payload(),
-                    ToUnixMillis(now) + timeout_ms,
-                    "arn:aws:lambda:" + options_.lambda_region + ":000000000000:function:" +
-                        fn.manifest.name,
-                    TraceId(now)};
+  LambdaEvent event{
+      invocation_id, req.payload(), ToUnixMillis(now) + timeout_ms,
+      "arn:aws:lambda:" + options_.lambda_region + ":000000000000:function:" + fn.manifest.name,
+      TraceId(now)};
   UsageWanted wanted;
   wanted.io = wanted.throttling = wanted.memory_peak = false;
   const auto before = instance->cgroup().ReadUsage(wanted);

@@ -10,7 +10,8 @@ namespace {
 constexpr auto kInstanceLifetime = std::chrono::hours(24);
 
 std::string ExitDescription(const ProcessResult& pr) {
-  if (pr.start_failure) return "the runtime could not start: " + pr.start_failure->status.ToString();
+  if (pr.start_failure)
+    return "the runtime could not start: " + pr.start_failure->status.ToString();
   if (pr.term_signal != 0) return "signal " + std::to_string(pr.term_signal);
   return "exit status " + std::to_string(pr.exit_code);
 }
@@ -22,10 +23,10 @@ Result<std::unique_ptr<LambdaInstance>> LambdaInstance::Start(std::string key, P
                                                               UniqueFd netns,
                                                               uint64_t max_response_bytes,
                                                               RunSpawner& spawner) {
-  std::unique_ptr<LambdaInstance> inst(new LambdaInstance(
-      std::move(key), std::move(confinement), std::move(netns), max_response_bytes));
-  TAILOR_ASSIGN_OR_RETURN(inst->server_, LambdaRuntimeServer::Start(inst->mailbox_,
-                                                                    inst->netns_.fd));
+  std::unique_ptr<LambdaInstance> inst(new LambdaInstance(std::move(key), std::move(confinement),
+                                                          std::move(netns), max_response_bytes));
+  TAILOR_ASSIGN_OR_RETURN(inst->server_,
+                          LambdaRuntimeServer::Start(inst->mailbox_, inst->netns_.fd));
   spec.env.push_back("AWS_LAMBDA_RUNTIME_API=" + inst->server_->address());
   spec.stdin_data.clear();
   spec.timeout = kInstanceLifetime;
@@ -40,8 +41,9 @@ Result<std::unique_ptr<LambdaInstance>> LambdaInstance::Start(std::string key, P
       self->log_.erase(0, self->log_.size() - kStderrTailBytes);
     }
   };
-  inst->process_thread_ = std::thread(
-      [self, spec = std::move(spec), &spawner]() mutable { self->RunBootstrap(std::move(spec), spawner); });
+  inst->process_thread_ = std::thread([self, spec = std::move(spec), &spawner]() mutable {
+    self->RunBootstrap(std::move(spec), spawner);
+  });
   return inst;
 }
 
@@ -88,7 +90,8 @@ LambdaServed LambdaInstance::Serve(LambdaEvent event, SteadyTime deadline,
   if (s.ok()) {
     result = mailbox_.WaitResult(deadline, cancelled);
   } else {
-    result = LambdaResult{LambdaEnd::kExited, "Runtime exited before the invocation", "Runtime.ExitError"};
+    result = LambdaResult{LambdaEnd::kExited, "Runtime exited before the invocation",
+                          "Runtime.ExitError"};
   }
   served.wall_time = std::chrono::steady_clock::now() - posted;
   if (!result) {

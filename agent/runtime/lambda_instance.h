@@ -56,7 +56,8 @@ class LambdaInstance {
                                                        RunSpawner& spawner);
   ~LambdaInstance();  // Stop()
 
-  LambdaServed Serve(LambdaEvent event, SteadyTime deadline, const std::function<bool()>& cancelled);
+  LambdaServed Serve(LambdaEvent event, SteadyTime deadline,
+                     const std::function<bool()>& cancelled);
   // Ends the process and the server; waits for both. Idempotent.
   void Stop();
   // Alive and able to take an invocation.
@@ -94,9 +95,9 @@ class LambdaInstance {
   std::atomic<bool> stopped_{false};
   std::mutex mu_;
   std::condition_variable exited_cv_;
-  std::string log_;                     // guarded by mu_
-  std::optional<ProcessResult> exit_;   // guarded by mu_, once the process ended
-  bool process_done_ = false;           // guarded by mu_
+  std::string log_;                    // guarded by mu_
+  std::optional<ProcessResult> exit_;  // guarded by mu_, once the process ended
+  bool process_done_ = false;          // guarded by mu_
 };
 
 }  // namespace tailor::agent

@@ -24,8 +24,8 @@ std::optional<LambdaResult> LambdaMailbox::WaitResult(SteadyTime until,
     if (cancelled && cancelled()) return std::nullopt;
     const auto now = std::chrono::steady_clock::now();
     if (now >= until) return std::nullopt;
-    const auto step = cancelled ? std::min<SteadyTime>(until, now + std::chrono::milliseconds(20))
-                                : until;
+    const auto step =
+        cancelled ? std::min<SteadyTime>(until, now + std::chrono::milliseconds(20)) : until;
     changed_.wait_until(lock, step);
   }
   LambdaResult r = std::move(*result_);
@@ -100,8 +100,7 @@ Status LambdaMailbox::Respond(const std::string& request_id, std::string body) {
 
 Status LambdaMailbox::Fail(const std::string& request_id, std::string body,
                            std::string error_type) {
-  return Finish(request_id,
-                {LambdaEnd::kFunctionError, std::move(body), std::move(error_type)});
+  return Finish(request_id, {LambdaEnd::kFunctionError, std::move(body), std::move(error_type)});
 }
 
 Status LambdaMailbox::InitFailed(std::string body, std::string error_type) {

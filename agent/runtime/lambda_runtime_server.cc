@@ -1,12 +1,12 @@
 #include "agent/runtime/lambda_runtime_server.h"
 
 #include <fcntl.h>
+#include <httplib.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <deque>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "common/limits.h"
@@ -108,9 +108,8 @@ void ServeNext(LambdaMailbox& mailbox, httplib::Response& res) {
 
 void Route(httplib::Server& svr, LambdaMailbox& mailbox) {
   const std::string p = kPrefix;
-  svr.Get(p + "/invocation/next", [&mailbox](const httplib::Request&, httplib::Response& res) {
-    ServeNext(mailbox, res);
-  });
+  svr.Get(p + "/invocation/next",
+          [&mailbox](const httplib::Request&, httplib::Response& res) { ServeNext(mailbox, res); });
   svr.Post(p + R"(/invocation/([^/]{1,128})/response)",
            [&mailbox](const httplib::Request& req, httplib::Response& res) {
              Status s = mailbox.Respond(req.matches[1], req.body);

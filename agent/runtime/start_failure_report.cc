@@ -4,11 +4,16 @@ namespace tailor::agent {
 
 v1::StartStep ToProtoStep(StartFailStep step) {
   switch (step) {
-    case StartFailStep::kSpawner: return v1::START_STEP_SPAWNER;
-    case StartFailStep::kJoin: return v1::START_STEP_JOIN;
-    case StartFailStep::kCredentials: return v1::START_STEP_CREDENTIALS;
-    case StartFailStep::kWorkingDir: return v1::START_STEP_WORKING_DIR;
-    case StartFailStep::kExec: return v1::START_STEP_EXEC;
+    case StartFailStep::kSpawner:
+      return v1::START_STEP_SPAWNER;
+    case StartFailStep::kJoin:
+      return v1::START_STEP_JOIN;
+    case StartFailStep::kCredentials:
+      return v1::START_STEP_CREDENTIALS;
+    case StartFailStep::kWorkingDir:
+      return v1::START_STEP_WORKING_DIR;
+    case StartFailStep::kExec:
+      return v1::START_STEP_EXEC;
     case StartFailStep::kSandbox:
       return v1::START_STEP_SANDBOX;
   }

@@ -44,10 +44,12 @@ WarmPool::PerKey& WarmPool::KeyLocked(const std::string& key) {
   return it->second;
 }
 
-void WarmPool::RetireLocked(PerKey& k, size_t i, std::vector<std::unique_ptr<LambdaInstance>>& out) {
+void WarmPool::RetireLocked(PerKey& k, size_t i,
+                            std::vector<std::unique_ptr<LambdaInstance>>& out) {
   idle_bytes_ -= k.idle[i].instance->memory_limit_bytes();
   k.retired_since.push_back(k.idle[i].since);
-  if (k.retired_since.size() > kMaxRetiredRemembered) k.retired_since.erase(k.retired_since.begin());
+  if (k.retired_since.size() > kMaxRetiredRemembered)
+    k.retired_since.erase(k.retired_since.begin());
   out.push_back(std::move(k.idle[i].instance));
   k.idle.erase(k.idle.begin() + static_cast<ptrdiff_t>(i));
 }

@@ -8,8 +8,8 @@ namespace {
 constexpr double kDefaultMemoryMib = 128;
 
 struct Instance {
-  double free_at_ms = 0;   // busy until then
-  double window_ms = 0;    // how long it may idle once free
+  double free_at_ms = 0;  // busy until then
+  double window_ms = 0;   // how long it may idle once free
 };
 
 struct PerFunction {
@@ -22,9 +22,12 @@ struct PerFunction {
 
 double WindowMs(const KeepAliveSimOptions& o, const PerFunction& f) {
   switch (o.policy) {
-    case KeepAlivePolicy::kNone: return 0;
-    case KeepAlivePolicy::kFixed: return o.keep_alive.fixed_window_s * 1000;
-    case KeepAlivePolicy::kLearned: return f.learner.WindowSeconds() * 1000;
+    case KeepAlivePolicy::kNone:
+      return 0;
+    case KeepAlivePolicy::kFixed:
+      return o.keep_alive.fixed_window_s * 1000;
+    case KeepAlivePolicy::kLearned:
+      return f.learner.WindowSeconds() * 1000;
   }
   return 0;
 }

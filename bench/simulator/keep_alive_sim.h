@@ -32,9 +32,9 @@ struct KeepAliveSimOptions {
 struct KeepAliveSimResult {
   uint64_t invocations = 0;
   uint64_t cold_starts = 0;
-  double idle_gib_hours = 0;       // idle instances' memory over time
-  double mean_latency_ms = 0;      // duration plus the cold start where there was one
-  double functions_cold_share = 0; // per function: cold starts / invocations, averaged
+  double idle_gib_hours = 0;        // idle instances' memory over time
+  double mean_latency_ms = 0;       // duration plus the cold start where there was one
+  double functions_cold_share = 0;  // per function: cold starts / invocations, averaged
   double cold_start_rate() const {
     return invocations ? double(cold_starts) / double(invocations) : 0;
   }

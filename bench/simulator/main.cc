@@ -65,10 +65,10 @@ int RunKeepAlive(const Options& o) {
   nlohmann::json out = nlohmann::json::array();
   std::printf("%-10s %12s %11s %10s %14s %16s\n", "KEEP-ALIVE", "INVOCATIONS", "COLD", "COLD RATE",
               "FN COLD SHARE", "IDLE GiB-HOURS");
-  for (const auto& [name, policy] :
-       std::vector<std::pair<std::string, KeepAlivePolicy>>{{"none", KeepAlivePolicy::kNone},
-                                                            {"fixed-10m", KeepAlivePolicy::kFixed},
-                                                            {"learned", KeepAlivePolicy::kLearned}}) {
+  for (const auto& [name, policy] : std::vector<std::pair<std::string, KeepAlivePolicy>>{
+           {"none", KeepAlivePolicy::kNone},
+           {"fixed-10m", KeepAlivePolicy::kFixed},
+           {"learned", KeepAlivePolicy::kLearned}}) {
     KeepAliveSimOptions options;
     options.policy = policy;
     options.cold_start_ms = o.cold_start_ms;
@@ -78,10 +78,13 @@ int RunKeepAlive(const Options& o) {
                 static_cast<unsigned long long>(r.invocations),
                 static_cast<unsigned long long>(r.cold_starts), 100 * r.cold_start_rate(),
                 100 * r.functions_cold_share, r.idle_gib_hours);
-    out.push_back({{"policy", name}, {"invocations", r.invocations}, {"cold_starts", r.cold_starts},
+    out.push_back({{"policy", name},
+                   {"invocations", r.invocations},
+                   {"cold_starts", r.cold_starts},
                    {"cold_start_rate", r.cold_start_rate()},
                    {"function_cold_share", r.functions_cold_share},
-                   {"idle_gib_hours", r.idle_gib_hours}, {"mean_latency_ms", r.mean_latency_ms}});
+                   {"idle_gib_hours", r.idle_gib_hours},
+                   {"mean_latency_ms", r.mean_latency_ms}});
   }
   if (!o.json.empty()) {
     if (Status s = WriteFile(o.json, out.dump(2) + "\n"); !s.ok()) return Fail(s);

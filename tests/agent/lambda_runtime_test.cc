@@ -21,8 +21,8 @@
 namespace tailor::agent {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 class LambdaRuntimeTest : public ::testing::TestWithParam<bool> {
  protected:

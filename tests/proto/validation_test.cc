@@ -82,6 +82,8 @@ TEST(RunReportValidationTest, EachImpossibleFieldIsRefusedByName) {
       {[](auto& r) { r.mutable_allocation()->set_cache_class("../../etc"); },
        "report.allocation.cache_class"},
       {[](auto& r) { r.set_error_message(std::string(5000, 'e')); }, "report.error_message"},
+      {[](auto& r) { r.set_start_kind(static_cast<v1::StartKind>(7)); }, "report.start_kind"},
+      {[](auto& r) { r.set_init_duration_us(-1); }, "report.init_duration_us"},
   };
   for (const auto& c : cases) {
     v1::RunReport r = GoodReport();
@@ -133,6 +135,17 @@ TEST(MembershipValidationTest, RegisterAndHeartbeatRefuseWhatNoHostHas) {
   hb.mutable_load()->set_memory_used_bytes(50);
   hb.mutable_load()->mutable_pressure()->set_io_full_avg10(-1);
   EXPECT_EQ(ValidateHeartbeatRequest(hb).field(), "load.pressure.io_full_avg10");
+  hb.mutable_load()->mutable_pressure()->set_io_full_avg10(0);
+  auto* warm = hb.mutable_load()->add_warm_functions();
+  warm->set_function_name("words");
+  warm->set_function_version("1");
+  warm->set_idle_instances(2);
+  EXPECT_TRUE(ValidateHeartbeatRequest(hb).ok()) << ValidateHeartbeatRequest(hb);
+  warm->set_function_name("../x");
+  EXPECT_EQ(ValidateHeartbeatRequest(hb).field(), "load.warm_functions[0].function_name");
+  warm->set_function_name("words");
+  for (int i = 0; i < 1024; ++i) *hb.mutable_load()->add_warm_functions() = *warm;
+  EXPECT_EQ(ValidateHeartbeatRequest(hb).field(), "load.warm_functions");
 }
 
 TEST(RequestValidationTest, PlaceAndInvokeRequestsAreCheckedFieldByField) {

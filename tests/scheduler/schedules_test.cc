@@ -109,8 +109,7 @@ TEST_F(SchedulesTest, PeriodsMissedWhileDownFireOnceNotOneByOne) {
   EXPECT_EQ(fired->queued, 1);
   EXPECT_EQ(fired->skipped_periods, 5);
   EXPECT_EQ(Queued().size(), 1u);
-  EXPECT_EQ(schedules_->Get("tick")->next_fire_unix_ms(),
-            ToUnixMillis(clock_.WallNow() + 4min));
+  EXPECT_EQ(schedules_->Get("tick")->next_fire_unix_ms(), ToUnixMillis(clock_.WallNow() + 4min));
 }
 
 TEST_F(SchedulesTest, BadSchedulesAreRefusedAndDeletedOnesStop) {

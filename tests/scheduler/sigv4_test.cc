@@ -79,13 +79,13 @@ TEST(SigV4Test, AnyChangeToWhatWasSignedFailsAsABadSignature) {
 TEST(SigV4Test, RequestsSignedLongAgoOrForAnotherServiceAreRefused) {
   auto auth = ParseSigV4Authorization(kAuthorization);
   ASSERT_TRUE(auth.ok());
-  Status late = VerifySigV4(Botocores(), *auth, kSecret, SignedAt() + std::chrono::minutes(16),
-                            "lambda");
+  Status late =
+      VerifySigV4(Botocores(), *auth, kSecret, SignedAt() + std::chrono::minutes(16), "lambda");
   EXPECT_EQ(late.reason(), ErrorReason::kBadSignature);
   EXPECT_THAT(late.message(), HasSubstr("15 minutes"));
-  EXPECT_TRUE(VerifySigV4(Botocores(), *auth, kSecret, SignedAt() - std::chrono::minutes(14),
-                          "lambda")
-                  .ok());
+  EXPECT_TRUE(
+      VerifySigV4(Botocores(), *auth, kSecret, SignedAt() - std::chrono::minutes(14), "lambda")
+          .ok());
   EXPECT_EQ(VerifySigV4(Botocores(), *auth, kSecret, SignedAt(), "s3").reason(),
             ErrorReason::kBadSignature);
 }
@@ -93,7 +93,8 @@ TEST(SigV4Test, RequestsSignedLongAgoOrForAnotherServiceAreRefused) {
 TEST(SigV4Test, WhatASignatureMustCoverIsRequired) {
   auto auth = ParseSigV4Authorization(
       "AWS4-HMAC-SHA256 Credential=AKTL0123456789ABCDEF/20261201/us-east-1/lambda/aws4_request, "
-      "SignedHeaders=host, Signature=1a37648028d09f99cc15e590b24ceac7fcbb2d6520fc78d2fa9b528220111ce2");
+      "SignedHeaders=host, "
+      "Signature=1a37648028d09f99cc15e590b24ceac7fcbb2d6520fc78d2fa9b528220111ce2");
   ASSERT_TRUE(auth.ok());
   Status s = VerifySigV4(Botocores(), *auth, kSecret, SignedAt(), "lambda");
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
@@ -125,7 +126,10 @@ TEST(SigV4Test, MalformedAuthorizationHeadersNameTheHeader) {
 }
 
 TEST(SigV4Test, WhatSignSigV4MakesVerifies) {
-  SigV4Request req{"POST", "/a/./b/../c//d?b=2&a=%7e1", {{"host", "h"}, {"x-amz-date", "20261201T062015Z"}}, "x"};
+  SigV4Request req{"POST",
+                   "/a/./b/../c//d?b=2&a=%7e1",
+                   {{"host", "h"}, {"x-amz-date", "20261201T062015Z"}},
+                   "x"};
   SigV4Authorization auth{"K", "20261201", "eu-west-1", "lambda", {"host", "x-amz-date"}, ""};
   auto sig = SignSigV4(req, auth, "s");
   ASSERT_TRUE(sig.ok());

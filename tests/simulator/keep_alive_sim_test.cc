@@ -26,7 +26,7 @@ std::vector<Arrival> Every(double gap_ms, int n) {
 }
 
 KeepAliveSimResult Simulate(KeepAlivePolicy policy, const Trace& trace,
-                       const std::vector<Arrival>& arrivals) {
+                            const std::vector<Arrival>& arrivals) {
   KeepAliveSimOptions o;
   o.policy = policy;
   o.cold_start_ms = 0;
