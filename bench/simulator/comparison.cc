@@ -116,6 +116,7 @@ PolicySummary Summarize(const PolicyRun& run, const std::vector<float>& bounds) 
   s.memory_allocated_gib_hours = run.memory_allocated_gib_hours;
   s.memory_used_gib_hours = run.memory_used_gib_hours;
   s.oom_kills = run.oom_kills;
+  s.cold_starts = run.cold_starts;
   s.failed = run.failed;
   s.waited = run.waited;
   s.explored_share = run.decisions > 0 ? double(run.explored) / run.decisions : 0;
@@ -133,8 +134,11 @@ std::string FormatTable(const std::vector<PolicySummary>& summaries) {
       << std::setw(9) << "first-sd" << std::setw(8) << "rare-sd" << std::setw(9) << "in-2x%"
       << std::setw(11) << "mean-ms" << std::setw(11) << "p99-ms" << std::setw(9) << "host-h"
       << std::setw(7) << "util%" << std::setw(9) << "mem-a/u" << std::setw(7) << "ooms"
-      << std::setw(7) << "failed" << std::setw(8) << "waited" << std::setw(11) << "decide/s"
-      << '\n';
+      << std::setw(7) << "failed" << std::setw(8) << "waited" << std::setw(11) << "decide/s";
+  const bool cold = std::any_of(summaries.begin(), summaries.end(),
+                                [](const PolicySummary& s) { return s.cold_starts > 0; });
+  if (cold) out << std::setw(9) << "cold";
+  out << '\n';
   for (const auto& s : summaries) {
     out << std::left << std::setw(22) << s.policy << std::right << std::setprecision(3)
         << std::setw(9) << s.mean_slowdown << std::setw(8) << s.p50_slowdown << std::setw(8)
@@ -147,7 +151,9 @@ std::string FormatTable(const std::vector<PolicySummary>& summaries) {
         << (s.memory_used_gib_hours > 0 ? s.memory_allocated_gib_hours / s.memory_used_gib_hours
                                         : 0)
         << std::setw(7) << s.oom_kills << std::setw(7) << s.failed << std::setw(8) << s.waited
-        << std::setprecision(0) << std::setw(11) << s.decisions_per_second << '\n';
+        << std::setprecision(0) << std::setw(11) << s.decisions_per_second;
+    if (cold) out << std::setw(9) << s.cold_starts;
+    out << '\n';
   }
   out << "sd: slowdown against the lower bound (best class, alone, never queued), of the\n"
          "invocations that succeeded; fn-sd: each function counted once, a failure as 10; "
@@ -287,6 +293,7 @@ nlohmann::json ToJson(const std::vector<PolicySummary>& summaries,
          {"memory_gib_hours",
           {{"allocated", s.memory_allocated_gib_hours}, {"used", s.memory_used_gib_hours}}},
          {"oom_kills", s.oom_kills},
+         {"cold_starts", s.cold_starts},
          {"failed", s.failed},
          {"waited_for_room", s.waited},
          {"explored_share", s.explored_share},

@@ -47,6 +47,7 @@ struct Options {
   TruthOptions truth;
   bool keep_alive = false;
   double cold_start_ms = 500;
+  double warm_cold_start_ms = 0;  // > 0: warm instances in the placement simulation
   models::KeepAliveOptions keep_alive_options;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
 };
@@ -194,6 +195,8 @@ Result<SeedResult> RunSeed(const Options& o, const Inputs& in, uint64_t seed) {
   input.arrivals = &arrivals;
   input.seed = seed;
   input.hints = !o.no_hints;
+  input.cold_start_ms = o.warm_cold_start_ms;
+  input.keep_alive_s = o.keep_alive_options.fixed_window_s;
   if (in.straggler_share > 0) {
     input.node_slowness = StragglerSlowness(in.spec, in.straggler_share, in.straggler_factor, seed);
   }
@@ -358,6 +361,11 @@ int main(int argc, char** argv) {
                  "Write each function's slowdown under each policy and seed to this CSV file");
   app.add_option("--plot-dir", o.plot_dir, "Write comparison.svg (gnuplot) and its data here");
   app.add_option("--threads", o.threads, "Policies simulated at once")->check(CLI::Range(1u, 256u));
+  app.add_option("--warm-instances", o.warm_cold_start_ms,
+                 "Model warm instances in the placement simulation: a run without an idle "
+                 "instance of its function on its node starts cold, this many ms longer; idle "
+                 "instances are kept --keep-alive-fixed-s (0: not modelled)")
+      ->check(CLI::Range(0.0, 600000.0));
   app.add_flag("--keep-alive", o.keep_alive,
                "Compare keep-alive policies for warm instances (none, a fixed 10-minute window, "
                "the learned one) on the trace instead of placement policies");

@@ -7,6 +7,7 @@
 #include <limits>
 #include <queue>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "models/cluster_index.h"
 
@@ -59,6 +60,7 @@ struct Run {
   uint32_t node = 0;
   models::Allocation allocation;
   double start_ms = 0, end_ms = 0;
+  double cold_ms = 0;  // the cold start this run paid (0: warm, or no instance model)
   double peak_mib = 0;
   bool oom = false;
   uint32_t running_at_start = 0;
@@ -192,6 +194,7 @@ class Simulator {
     const uint32_t f = (*in_.arrivals)[invocation].function;
     const FunctionTruth& truth = (*in_.truth)[f];
     request_.function = infos_[f];
+    if (warm_model()) request_.warm_node_ids = WarmNodes(f, now_ms);
     const auto t0 = std::chrono::steady_clock::now();
     auto decided = policy_.Decide(request_, index_);
     out_.decide_seconds +=
@@ -226,7 +229,12 @@ class Simulator {
     const double limit_mib = a.memory_limit_bytes / kMib;
     r.oom = r.peak_mib > limit_mib;
     if (r.oom) wall *= std::clamp(limit_mib / r.peak_mib, 0.05, 1.0);  // killed on the way up
-    r.end_ms = now_ms + std::max(0.01, wall);
+    r.cold_ms = 0;  // the slot may be a reused one
+    if (warm_model() && !TakeIdle(f, found->second, now_ms)) {
+      r.cold_ms = in_.cold_start_ms;
+      ++out_.cold_starts;
+    }
+    r.end_ms = now_ms + r.cold_ms + std::max(0.01, wall);
 
     node.allocated.memory_bytes += a.memory_limit_bytes;
     node.allocated.cpu_millicores += a.cpu_millicores;
@@ -260,7 +268,7 @@ class Simulator {
 
     const Arrival& arrival = (*in_.arrivals)[r.invocation];
     const FunctionTruth& truth = (*in_.truth)[arrival.function];
-    const double wall = r.end_ms - r.start_ms;
+    const double wall = r.end_ms - r.start_ms - r.cold_ms;
     const double cpu_cores = std::min(truth.cpu_cores, r.allocation.cpu_millicores / 1000.0);
     const double used_mib = r.oom ? r.allocation.memory_limit_bytes / kMib : r.peak_mib;
     MarkActive(node, r.start_ms, r.end_ms);
@@ -282,6 +290,8 @@ class Simulator {
         truth.cpu_cores * 1000.0 > r.allocation.cpu_millicores ? 1.0 : 0.0;
     obs_.oom_killed = r.oom;
     obs_.succeeded = !r.oom;
+    obs_.cold_start_init_ms = r.cold_ms > 0 ? r.cold_ms : -1;
+    if (warm_model() && !r.oom) idle_[arrival.function][r.node].push_back(r.end_ms);
     obs_.running_at_start = r.running_at_start;
     obs_.cpu_utilization_at_start = r.share_at_start;
     policy_.Observe(obs_);
@@ -300,6 +310,37 @@ class Simulator {
     out_.latency_ms[r.invocation] = static_cast<float>(r.end_ms - arrival.time_ms);
     out_.run_ms[r.invocation] = static_cast<float>(wall);
     ++out_.runs_by_class[node.class_index];
+  }
+
+  bool warm_model() const { return in_.cold_start_ms > 0; }
+
+  // Whether the idle instance freed at `since` is still kept at `now_ms`.
+  bool Kept(double since, double now_ms) const {
+    return now_ms - since <= in_.keep_alive_s * 1000;
+  }
+
+  // The nodes holding an idle instance of function `f` (expired ones are dropped).
+  std::unordered_set<std::string> WarmNodes(uint32_t f, double now_ms) {
+    std::unordered_set<std::string> out;
+    auto it = idle_.find(f);
+    if (it == idle_.end()) return out;
+    for (auto& [node, since] : it->second) {
+      std::erase_if(since, [&](double t) { return !Kept(t, now_ms); });
+      if (!since.empty()) out.insert(nodes_[node].id);
+    }
+    return out;
+  }
+
+  // Takes the newest idle instance of `f` on `node`, if one is still kept.
+  bool TakeIdle(uint32_t f, uint32_t node, double now_ms) {
+    auto it = idle_.find(f);
+    if (it == idle_.end()) return false;
+    auto n = it->second.find(node);
+    if (n == it->second.end()) return false;
+    std::erase_if(n->second, [&](double t) { return !Kept(t, now_ms); });
+    if (n->second.empty()) return false;
+    n->second.pop_back();
+    return true;
   }
 
   static void MarkActive(SimNode& node, double start_ms, double end_ms) {
@@ -323,6 +364,8 @@ class Simulator {
   std::priority_queue<End, std::vector<End>, std::greater<End>> ends_;
   std::deque<uint32_t> queue_;
   std::vector<uint32_t> refused_;  // functions refused during the current DrainQueue
+  // Idle instances: per function, per node, when each was freed (oldest first).
+  std::unordered_map<uint32_t, std::unordered_map<uint32_t, std::vector<double>>> idle_;
   uint64_t total_running_ = 0;
   models::PlacementRequest request_;
   models::RunObservation obs_;

@@ -44,6 +44,13 @@ struct SimulationInput {
   // Per node (class order, then index within the class): a factor on its durations (1: as
   // its class; 1.5: a straggler, 50% slower). Empty: every node 1.
   std::vector<double> node_slowness;
+  // Warm instances, as for runtime = "lambda" functions (docs/lambda.md): > 0 makes a run that
+  // finds no idle instance of its function on its node start cold, this much longer (reported
+  // to the policy as the run's init, apart from its duration); a finished run leaves its
+  // instance idle on the node for `keep_alive_s`, and policies are told where idle instances
+  // are (PlacementRequest::warm_node_ids). 0: no instances, as for plain functions.
+  double cold_start_ms = 0;
+  double keep_alive_s = 600;
 };
 
 // Slowness for `spec`'s nodes: `share` of them (chosen by `seed`) are stragglers `factor`
@@ -75,6 +82,7 @@ struct PolicyRun {
   double memory_allocated_gib_hours = 0;
   double memory_used_gib_hours = 0;  // peak memory x run time
   std::vector<uint64_t> runs_by_class;  // successful runs per cluster class
+  uint64_t cold_starts = 0;      // runs that started a new instance (SimulationInput::cold_start_ms)
   double wall_seconds = 0;       // how long the simulation took
 };
 

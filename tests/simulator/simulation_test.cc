@@ -65,6 +65,38 @@ TEST(SimulationTest, InvocationsWaitForRoomInArrivalOrder) {
   EXPECT_NEAR(run.host_hours, 1.0 / 60, 1e-9);          // one host, one minute
 }
 
+TEST(SimulationTest, WarmInstancesSpareTheColdStartAndPoliciesGoWhereTheyAre) {
+  // Four identical hosts; calls 5 s apart (each 100 ms): one instance serves them all if the
+  // calls keep going to its node.
+  const auto cluster = Cluster("class one count=4 cores=2 memory_gib=4 l3_mib=8 speed=1\n");
+  const std::vector<FunctionTruth> truth = {Truth("f", 100)};
+  std::vector<Arrival> arrivals;
+  for (int i = 0; i < 20; ++i) arrivals.push_back({i * 5000.0, 0});
+  auto run = [&](const std::string& name, double cold_ms, double keep_alive_s) {
+    SimulationInput in;
+    in.cluster = &cluster;
+    in.truth = &truth;
+    in.arrivals = &arrivals;
+    in.cold_start_ms = cold_ms;
+    in.keep_alive_s = keep_alive_s;
+    auto policy = MakeBaseline(name, truth, cluster, 1);
+    if (!policy.ok()) policy = models::MakePolicy(name, {1.0});
+    return Simulate(in, **policy);
+  };
+  const PolicyRun plain = run("performance", 0, 600);
+  EXPECT_EQ(plain.cold_starts, 0u) << "no instances modelled";
+  const PolicyRun warm = run("performance", 400, 600);
+  EXPECT_EQ(warm.cold_starts, 1u) << "every later call found the first call's instance";
+  // The first call paid its cold start on top of its run; the others ran at once.
+  EXPECT_FLOAT_EQ(warm.run_ms[0], 100.0f) << "the run's own duration excludes its start";
+  EXPECT_FLOAT_EQ(warm.latency_ms[0], warm.run_ms[0] + 400.0f);
+  for (size_t i = 1; i < arrivals.size(); ++i) EXPECT_FLOAT_EQ(warm.latency_ms[i], warm.run_ms[i]);
+  // Round-robin spreads the calls, and so starts an instance on every host.
+  EXPECT_EQ(run("round-robin", 400, 600).cold_starts, 4u);
+  // Without keep-alive every call starts cold.
+  EXPECT_EQ(run("performance", 400, 0).cold_starts, 20u);
+}
+
 TEST(SimulationTest, OutOfMemoryRunsAreKilledAndRetriedUntilTheyGiveUp) {
   const auto cluster = Cluster("class one count=2 cores=4 memory_gib=8 l3_mib=8 speed=1\n");
   std::vector<FunctionTruth> truth = {Truth("hungry", 50, /*max_mib=*/300)};
