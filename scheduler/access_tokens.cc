@@ -134,7 +134,8 @@ Result<AccessTokens::Created> AccessTokens::Create(std::string_view name, Role r
                   role,
                   std::string(tenant),
                   ToUnixMillis(clock_.WallNow()),
-                  0};
+                  0,
+                  ""};
   const std::string secret = Base64Url(secret_bytes);
   s.secret_sha256 = Sha256(secret);
   if (aws_access_key) {

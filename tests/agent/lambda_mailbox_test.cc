@@ -20,7 +20,9 @@ TEST(LambdaMailboxTest, AnEventGoesToTheRuntimeAndItsResponseComesBack) {
   auto runtime = std::async(std::launch::async, [&] {
     auto event = box.Next(5s);
     EXPECT_TRUE(event.has_value());
-    if (event) EXPECT_TRUE(box.Respond(event->request_id, "out:" + event->payload).ok());
+    if (event) {
+      EXPECT_TRUE(box.Respond(event->request_id, "out:" + event->payload).ok());
+    }
   });
   ASSERT_TRUE(box.Post({"req-1", "in", 0, "", ""}).ok());
   auto result = box.WaitResult(Soon(), {});

@@ -132,7 +132,9 @@ TEST_P(LambdaRuntimeTest, TheFirstCallStartsAnInstanceAndTheNextReusesIt) {
   EXPECT_EQ(a["memory_mb"], "256");
   EXPECT_THAT(a["arn"].get<std::string>(), HasSubstr(":function:words"));
   EXPECT_GT(a["remaining_ms"].get<int64_t>(), 10'000);
-  if (sandboxed()) EXPECT_EQ(a["task_root"], "/function");
+  if (sandboxed()) {
+    EXPECT_EQ(a["task_root"], "/function");
+  }
 
   EXPECT_EQ(first.report().start_kind(), v1::START_KIND_COLD);
   EXPECT_GT(first.report().init_duration_us(), 0);
@@ -235,7 +237,9 @@ TEST_P(LambdaRuntimeTest, IdleInstancesBeyondTheMemoryBudgetAreRetiredLongestIdl
 }
 
 INSTANTIATE_TEST_SUITE_P(Isolation, LambdaRuntimeTest, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "Sandboxed" : "Plain"; });
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? "Sandboxed" : "Plain";
+                         });
 
 }  // namespace
 }  // namespace tailor::agent
