@@ -48,6 +48,7 @@ struct Options {
   bool keep_alive = false;
   double cold_start_ms = 500;
   double warm_cold_start_ms = 0;  // > 0: warm instances in the placement simulation
+  double report_lag_ms = 0;
   models::KeepAliveOptions keep_alive_options;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
 };
@@ -196,6 +197,7 @@ Result<SeedResult> RunSeed(const Options& o, const Inputs& in, uint64_t seed) {
   input.seed = seed;
   input.hints = !o.no_hints;
   input.cold_start_ms = o.warm_cold_start_ms;
+  input.report_lag_ms = o.report_lag_ms;
   input.keep_alive_s = o.keep_alive_options.fixed_window_s;
   if (in.straggler_share > 0) {
     input.node_slowness = StragglerSlowness(in.spec, in.straggler_share, in.straggler_factor, seed);
@@ -366,6 +368,9 @@ int main(int argc, char** argv) {
                  "instance of its function on its node starts cold, this many ms longer; idle "
                  "instances are kept --keep-alive-fixed-s (0: not modelled)")
       ->check(CLI::Range(0.0, 600000.0));
+  app.add_option("--report-lag-ms", o.report_lag_ms,
+                 "Runs' reports reach the policies this long after the runs end (0: at once)")
+      ->check(CLI::Range(0.0, 86'400'000.0));
   app.add_flag("--keep-alive", o.keep_alive,
                "Compare keep-alive policies for warm instances (none, a fixed 10-minute window, "
                "the learned one) on the trace instead of placement policies");

@@ -194,6 +194,7 @@ class Simulator {
     const uint32_t f = (*in_.arrivals)[invocation].function;
     const FunctionTruth& truth = (*in_.truth)[f];
     request_.function = infos_[f];
+    DeliverReports(now_ms);
     if (warm_model()) request_.warm_node_ids = WarmNodes(f, now_ms);
     const auto t0 = std::chrono::steady_clock::now();
     auto decided = policy_.Decide(request_, index_);
@@ -294,7 +295,11 @@ class Simulator {
     if (warm_model() && !r.oom) idle_[arrival.function][r.node].push_back(r.end_ms);
     obs_.running_at_start = r.running_at_start;
     obs_.cpu_utilization_at_start = r.share_at_start;
-    policy_.Observe(obs_);
+    if (in_.report_lag_ms > 0) {
+      reports_.push_back({r.end_ms + in_.report_lag_ms, obs_});
+    } else {
+      policy_.Observe(obs_);
+    }
 
     if (r.oom) {
       ++out_.oom_kills;
@@ -313,6 +318,15 @@ class Simulator {
   }
 
   bool warm_model() const { return in_.cold_start_ms > 0; }
+
+  // Teaches the policy the lagging reports that have arrived by `now_ms` (in arrival order:
+  // every report lags the same, and runs end in time order).
+  void DeliverReports(double now_ms) {
+    while (!reports_.empty() && reports_.front().first <= now_ms) {
+      policy_.Observe(reports_.front().second);
+      reports_.pop_front();
+    }
+  }
 
   // Whether the idle instance freed at `since` is still kept at `now_ms`.
   bool Kept(double since, double now_ms) const {
@@ -364,6 +378,8 @@ class Simulator {
   std::priority_queue<End, std::vector<End>, std::greater<End>> ends_;
   std::deque<uint32_t> queue_;
   std::vector<uint32_t> refused_;  // functions refused during the current DrainQueue
+  // Reports on their way to the policy (SimulationInput::report_lag_ms): when each arrives.
+  std::deque<std::pair<double, models::RunObservation>> reports_;
   // Idle instances: per function, per node, when each was freed (oldest first).
   std::unordered_map<uint32_t, std::unordered_map<uint32_t, std::vector<double>>> idle_;
   uint64_t total_running_ = 0;

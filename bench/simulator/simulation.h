@@ -51,6 +51,9 @@ struct SimulationInput {
   // are (PlacementRequest::warm_node_ids). 0: no instances, as for plain functions.
   double cold_start_ms = 0;
   double keep_alive_s = 600;
+  // How long a finished run's report takes to reach the policy (an agent's spool, the
+  // network, a scheduler busy elsewhere): policies decide meanwhile without it. 0: at once.
+  double report_lag_ms = 0;
 };
 
 // Slowness for `spec`'s nodes: `share` of them (chosen by `seed`) are stragglers `factor`

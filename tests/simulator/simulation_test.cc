@@ -12,6 +12,7 @@
 #include "bench/simulator/baseline_policies.h"
 #include "bench/simulator/comparison.h"
 #include "common/file_util.h"
+#include "models/eligibility.h"
 #include "models/policy_table.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -95,6 +96,50 @@ TEST(SimulationTest, WarmInstancesSpareTheColdStartAndPoliciesGoWhereTheyAre) {
   EXPECT_EQ(run("round-robin", 400, 600).cold_starts, 4u);
   // Without keep-alive every call starts cold.
   EXPECT_EQ(run("performance", 400, 0).cold_starts, 20u);
+}
+
+// A policy that places on the least loaded node and records how many run reports it had been
+// given when it made each decision.
+class CountingPolicy final : public models::PlacementPolicy {
+ public:
+  std::string_view name() const override { return "counting"; }
+  Result<models::PlacementDecision> Decide(const models::PlacementRequest& request,
+                                           const models::ClusterIndex& cluster) override {
+    reports_at_decision.push_back(reports);
+    return models::ChooseByClass(request, cluster, AdviseAllocation(request.function, cluster),
+                                 models::WalkOrder::kLeastLoadedFirst,
+                                 [](uint32_t, const models::NodeView&, models::CandidateScore& c) {
+                                   c.score = 0;
+                                 });
+  }
+  void Observe(const models::RunObservation&) override { ++reports; }
+  models::Allocation AdviseAllocation(const models::FunctionInfo& function,
+                                      const models::ClusterIndex&) const override {
+    return models::StaticAllocation(function);
+  }
+  int reports = 0;
+  std::vector<int> reports_at_decision;
+};
+
+TEST(SimulationTest, LaggingReportsReachThePolicyOnlyWhenTheyArrive) {
+  const auto cluster = Cluster("class one count=2 cores=2 memory_gib=4 l3_mib=8 speed=1\n");
+  const std::vector<FunctionTruth> truth = {Truth("f", 100)};
+  std::vector<Arrival> arrivals;
+  for (int i = 0; i < 10; ++i) arrivals.push_back({i * 1000.0, 0});
+  auto decisions_with = [&](double lag_ms) {
+    SimulationInput in;
+    in.cluster = &cluster;
+    in.truth = &truth;
+    in.arrivals = &arrivals;
+    in.report_lag_ms = lag_ms;
+    CountingPolicy policy;
+    Simulate(in, policy);
+    return policy.reports_at_decision;
+  };
+  // At once: the k-th call (at k s) knows the k runs before it (each over at k s + 100 ms).
+  EXPECT_EQ(decisions_with(0), (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  // 2.5 s late: a run ending at j s + 100 ms is known from j s + 2.6 s on.
+  EXPECT_EQ(decisions_with(2500), (std::vector<int>{0, 0, 0, 1, 2, 3, 4, 5, 6, 7}));
 }
 
 TEST(SimulationTest, OutOfMemoryRunsAreKilledAndRetriedUntilTheyGiveUp) {
