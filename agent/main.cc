@@ -102,7 +102,7 @@ std::string DefaultNodeId() {
 }
 
 // The idle warm instances, for the scheduler to place the next calls where they start warm.
-void AddWarmInstances(const WarmPool& pool, v1::NodeLoad& load) {
+void AddWarmInstances(const WarmPool& pool, const WarmPoolStats& stats, v1::NodeLoad& load) {
   for (const auto& [key, idle] : pool.IdleByKey()) {
     if (load.warm_functions_size() >= 1024) break;  // what a heartbeat may carry
     const size_t at = key.rfind('@');
@@ -111,7 +111,7 @@ void AddWarmInstances(const WarmPool& pool, v1::NodeLoad& load) {
     w->set_function_version(key.substr(at + 1));
     w->set_idle_instances(idle);
   }
-  load.set_warm_idle_memory_bytes(pool.stats().idle_memory_bytes);
+  load.set_warm_idle_memory_bytes(stats.idle_memory_bytes);
 }
 
 // A thread-safe holder for the most recent load sample, shared by heartbeats and run reports.
@@ -449,14 +449,19 @@ int RunAgent(const RunOptions& opts) {
   AgentAccess access(security->insecure, std::set<std::string>(opts.allow_invoke_from.begin(),
                                                                opts.allow_invoke_from.end()));
   access.SetDenialHook([&metrics](std::string_view code) { metrics.RecordAccessDenied(code); });
+  // The warm pool's figures, after each run and at each heartbeat; returns them.
+  auto record_warm_pool = [&metrics, &executor] {
+    const WarmPoolStats warm = executor.warm_pool().stats();
+    metrics.SetWarmPool(warm.idle_instances, warm.idle_memory_bytes, warm.retired_expired,
+                        warm.retired_budget);
+    return warm;
+  };
   AgentServiceImpl service(access, *inv, &executor, [&](const v1::RunReport* report) {
     if (report != nullptr) metrics.RecordRun(*report);
     uploader.Wake();
     metrics.SetLoad(executor.running(), executor.queued());
     metrics.SetSpool((*spool)->depth(), (*spool)->dropped_total());
-    const WarmPoolStats warm = executor.warm_pool().stats();
-    metrics.SetWarmPool(warm.idle_instances, warm.idle_memory_bytes, warm.retired_expired,
-                        warm.retired_budget);
+    record_warm_pool();
   });
   auto server = GrpcServer::Start(opts.listen, {&service},
                                   MakeServerCredentials(*security, ClientCertificates::kRequire));
@@ -480,14 +485,12 @@ int RunAgent(const RunOptions& opts) {
   mopts.backoff.initial = std::chrono::milliseconds(opts.backoff_initial_ms);
   mopts.backoff.max = std::chrono::milliseconds(opts.backoff_max_ms);
   MembershipClient membership(
-      mopts, *inv, [&sampler, &latest_load, &executor, &metrics]() -> Result<v1::NodeLoad> {
+      mopts, *inv,
+      [&sampler, &latest_load, &executor, &record_warm_pool]() -> Result<v1::NodeLoad> {
         auto load = sampler.Sample();
         if (!load.ok()) return load;
         latest_load.Set(*load);
-        AddWarmInstances(executor.warm_pool(), *load);
-        const WarmPoolStats warm = executor.warm_pool().stats();
-        metrics.SetWarmPool(warm.idle_instances, warm.idle_memory_bytes, warm.retired_expired,
-                            warm.retired_budget);
+        AddWarmInstances(executor.warm_pool(), record_warm_pool(), *load);
         return load;
       });
   membership.Start();

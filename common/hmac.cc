@@ -17,7 +17,7 @@ std::string ToHex(std::string_view bytes) {
   return out;
 }
 
-std::string HmacSha256Hex(std::string_view key, std::string_view message) {
+std::string HmacSha256(std::string_view key, std::string_view message) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   size_t mac_len = 0;
   char digest[] = "SHA256";
@@ -26,7 +26,11 @@ std::string HmacSha256Hex(std::string_view key, std::string_view message) {
                 sizeof(mac), &mac_len) == nullptr) {
     std::abort();  // OpenSSL without HMAC-SHA256 is a broken installation, not a state to run in
   }
-  return ToHex(std::string_view(reinterpret_cast<const char*>(mac), mac_len));
+  return std::string(reinterpret_cast<const char*>(mac), mac_len);
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view message) {
+  return ToHex(HmacSha256(key, message));
 }
 
 }  // namespace tailor

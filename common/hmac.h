@@ -11,6 +11,8 @@
 namespace tailor {
 
 std::string HmacSha256Hex(std::string_view key, std::string_view message);
+// The same as 32 raw bytes (to key a further HMAC, as AWS Signature Version 4 chains them).
+std::string HmacSha256(std::string_view key, std::string_view message);
 // Lowercase hex of the bytes.
 std::string ToHex(std::string_view bytes);
 

@@ -13,20 +13,30 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace tailor::models {
 
 class ColdStarts {
  public:
+  // What one function's cold starts cost, per host class.
+  class Function {
+   public:
+    double ExpectedMs(const std::string& host_class) const;
+
+   private:
+    friend class ColdStarts;
+    std::map<std::string, double, std::less<>> by_class_;
+    double mean_ms_ = 0;
+  };
+
   void Observe(const std::string& function, const std::string& host_class, double init_ms);
-  double ExpectedMs(const std::string& function, const std::string& host_class) const;
+  // Null for a function never started cold (it costs 0 everywhere). Looked up once per
+  // decision, not per node.
+  const Function* Find(std::string_view function) const;
 
  private:
-  struct PerFunction {
-    std::map<std::string, double> by_class;
-    double mean_ms = 0;
-  };
-  std::map<std::string, PerFunction, std::less<>> functions_;
+  std::map<std::string, Function, std::less<>> functions_;
 };
 
 }  // namespace tailor::models

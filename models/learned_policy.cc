@@ -313,14 +313,15 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     }
     return s;
   };
+  const ColdStarts::Function* cold = cold_starts_.Find(request.function.name);
   auto score = [&](uint32_t ci, const NodeView& node, CandidateScore& c) {
     const ClassView& v = per_class[ci];
     const double cores = std::max(1u, classes[ci].info.cores);
     const double in_flight = node.running_invocations + node.queued_invocations;
     const double share = AllocatedCpuShare(node.allocated, node.capacity);
-    const double cold_ms = request.warm_node_ids.contains(node.node_id)
+    const double cold_ms = cold == nullptr || request.warm_node_ids.contains(node.node_id)
                                ? 0.0
-                               : cold_starts_.ExpectedMs(request.function.name, node.host_class);
+                               : cold->ExpectedMs(node.host_class);
     const Scored drawn = score_with(v.draw, v, cores, in_flight, share, cold_ms);
     const Scored expected = score_with(v.mean, v, cores, in_flight, share, cold_ms);
     c.score = drawn.score;

@@ -23,27 +23,18 @@ int HexValue(char c) {
 
 // Reads the query's parameters: `version` and `callback_url`.
 Status ReadQuery(std::string_view query, v1::GatewayInvokeRequest& request) {
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    TAILOR_ASSIGN_OR_RETURN(std::string key, PercentDecode(pair.substr(0, eq), "query"));
-    if (key != "version" && key != "callback_url") {
+  return ForEachQueryParameter(query, [&](std::string key, std::string value) -> Status {
+    if (key == "version") {
+      request.set_function_version(std::move(value));
+    } else if (key == "callback_url") {
+      request.set_callback_url(std::move(value));
+    } else {
       return InvalidArgumentError("unknown query parameter " + Excerpt(key) +
                                   " (known: 'version', 'callback_url')")
           .WithField("query");
     }
-    const std::string_view raw = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    TAILOR_ASSIGN_OR_RETURN(std::string value, PercentDecode(raw, key));
-    if (key == "version") {
-      request.set_function_version(std::move(value));
-    } else {
-      request.set_callback_url(std::move(value));
-    }
-  }
-  return OkStatus();
+    return OkStatus();
+  });
 }
 
 }  // namespace
@@ -66,6 +57,23 @@ Result<std::string> PercentDecode(std::string_view s, std::string_view field) {
     i += 2;
   }
   return out;
+}
+
+Status ForEachQueryParameter(
+    std::string_view query,
+    const std::function<Status(std::string name, std::string value)>& each) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    TAILOR_ASSIGN_OR_RETURN(std::string name, PercentDecode(pair.substr(0, eq), "query"));
+    const std::string_view raw = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    TAILOR_ASSIGN_OR_RETURN(std::string value, PercentDecode(raw, name));
+    TAILOR_RETURN_IF_ERROR(each(std::move(name), std::move(value)));
+  }
+  return OkStatus();
 }
 
 Result<v1::GatewayInvokeRequest> ParseInvokeAsync(std::string_view target, std::string_view body,

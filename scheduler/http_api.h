@@ -13,6 +13,7 @@
 // Thread-safety: stateless.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,11 @@ namespace tailor::scheduler {
 // `s` with its %-escapes decoded ('+' stays '+'); INVALID_ARGUMENT naming `field` for a broken
 // escape.
 Result<std::string> PercentDecode(std::string_view s, std::string_view field);
+// Calls `each` with every parameter of a query string ("a=1&b=2", no '?'), name and value
+// %-decoded, in order; empty pairs are skipped, a missing value is "". The first error (a
+// broken escape, or `each`'s) is returned.
+Status ForEachQueryParameter(
+    std::string_view query, const std::function<Status(std::string name, std::string value)>& each);
 
 // The request to queue, from the request target as sent ("/v1/functions/f/invoke-async?...").
 Result<v1::GatewayInvokeRequest> ParseInvokeAsync(std::string_view target, std::string_view body,

@@ -54,24 +54,18 @@ Status ReadFunctionName(std::string_view given, v1::GatewayInvokeRequest& reques
 }
 
 Status ReadQualifier(std::string_view query, v1::GatewayInvokeRequest& request) {
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    TAILOR_ASSIGN_OR_RETURN(std::string key, PercentDecode(pair.substr(0, eq), "query"));
-    if (key != "Qualifier") {
-      return BadParameter("unknown query parameter " + Excerpt(key) + " (known: 'Qualifier')",
-                          "query");
-    }
-    const std::string_view raw = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    TAILOR_ASSIGN_OR_RETURN(std::string value, PercentDecode(raw, "Qualifier"));
-    if (!request.function_version().empty() && request.function_version() != value) {
-      return BadParameter("the qualifier in FunctionName and Qualifier differ", "Qualifier");
-    }
-    request.set_function_version(std::move(value));
-  }
+  TAILOR_RETURN_IF_ERROR(
+      ForEachQueryParameter(query, [&](std::string key, std::string value) -> Status {
+        if (key != "Qualifier") {
+          return BadParameter("unknown query parameter " + Excerpt(key) + " (known: 'Qualifier')",
+                              "query");
+        }
+        if (!request.function_version().empty() && request.function_version() != value) {
+          return BadParameter("the qualifier in FunctionName and Qualifier differ", "Qualifier");
+        }
+        request.set_function_version(std::move(value));
+        return OkStatus();
+      }));
   if (request.function_version() == "$LATEST") request.clear_function_version();
   if (!request.function_version().empty()) {
     TAILOR_RETURN_IF_ERROR(CheckName(NameKind::kVersion, request.function_version(), "Qualifier"));
@@ -171,11 +165,8 @@ Result<LambdaInvoke> ParseLambdaInvoke(std::string_view target, const LambdaHead
   LambdaInvoke out;
   TAILOR_ASSIGN_OR_RETURN(const std::string name, PercentDecode(path, "FunctionName"));
   TAILOR_RETURN_IF_ERROR(ReadFunctionName(name, out.request));
-  if (question != std::string_view::npos) {
-    TAILOR_RETURN_IF_ERROR(ReadQualifier(target.substr(question + 1), out.request));
-  } else {
-    TAILOR_RETURN_IF_ERROR(ReadQualifier("", out.request));
-  }
+  TAILOR_RETURN_IF_ERROR(ReadQualifier(
+      question == std::string_view::npos ? "" : target.substr(question + 1), out.request));
   TAILOR_ASSIGN_OR_RETURN(out.type, ReadInvocationType(headers.invocation_type));
   if (!headers.log_type.empty() && headers.log_type != "None" && headers.log_type != "Tail") {
     return BadParameter("X-Amz-Log-Type must be None or Tail", "X-Amz-Log-Type");

@@ -50,6 +50,8 @@ class Schedules {
 
  private:
   Schedules(std::unique_ptr<SqliteDb> db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+  // The schedules whose next period is at or before `due_by_unix_ms`, by name.
+  Result<std::vector<v1::Schedule>> Select(int64_t due_by_unix_ms);
   Status Advance(const std::string& name, int64_t period_ms, int64_t next_ms,
                  const std::string& invocation_id);
 

@@ -1,38 +1,20 @@
 #include "scheduler/sigv4.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cctype>
 #include <ctime>
 #include <map>
 
+#include "common/bundle_archive.h"  // Sha256Hex, IsSha256Hex
 #include "common/hmac.h"
+#include "scheduler/http_api.h"  // ForEachQueryParameter
 
 namespace tailor::scheduler {
 namespace {
 
 constexpr auto kMaxSkew = std::chrono::minutes(15);
-
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return ToHex(std::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
-}
-
-std::string HmacRaw(std::string_view key, std::string_view message) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  size_t len = 0;
-  char digest[] = "SHA256";
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, digest, nullptr, key.data(), key.size(),
-                reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac,
-                sizeof(mac), &len) == nullptr) {
-    std::abort();  // OpenSSL without HMAC-SHA256 is a broken installation
-  }
-  return std::string(reinterpret_cast<const char*>(mac), len);
-}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -61,26 +43,6 @@ std::string Encode(std::string_view s, bool keep_slash) {
   return out;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string Decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // RFC 3986 dot-segment removal, with empty segments dropped as AWS does.
 std::string NormalizePath(std::string_view path) {
   std::vector<std::string_view> kept;
@@ -102,21 +64,14 @@ std::string NormalizePath(std::string_view path) {
   return out;
 }
 
-std::string CanonicalQuery(std::string_view query) {
+// Each name and value decoded, then encoded as SigV4 encodes them, sorted.
+Result<std::string> CanonicalQuery(std::string_view query) {
   std::vector<std::pair<std::string, std::string>> params;
-  size_t start = 0;
-  while (start < query.size()) {
-    size_t end = query.find('&', start);
-    if (end == std::string_view::npos) end = query.size();
-    std::string_view pair = query.substr(start, end - start);
-    if (!pair.empty()) {
-      const size_t eq = pair.find('=');
-      const std::string_view name = pair.substr(0, eq);
-      const std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-      params.emplace_back(Encode(Decode(name), false), Encode(Decode(value), false));
-    }
-    start = end + 1;
-  }
+  TAILOR_RETURN_IF_ERROR(
+      ForEachQueryParameter(query, [&](std::string name, std::string value) -> Status {
+        params.emplace_back(Encode(name, false), Encode(value, false));
+        return OkStatus();
+      }));
   std::sort(params.begin(), params.end());
   std::string out;
   for (const auto& [n, v] : params) out += (out.empty() ? "" : "&") + n + "=" + v;
@@ -251,9 +206,7 @@ Result<SigV4Authorization> ParseSigV4Authorization(std::string_view header) {
     return Malformed("SignedHeaders must list 1..64 headers");
   }
   a.signature = parts["Signature"];
-  if (a.signature.size() != 64 || !std::all_of(a.signature.begin(), a.signature.end(), [](char c) {
-        return HexValue(c) >= 0 && !std::isupper(c);
-      })) {
+  if (!IsSha256Hex(a.signature)) {  // the same shape: 64 lower-case hex digits
     return Malformed("Signature must be 64 lower-case hex characters");
   }
   return a;
@@ -266,18 +219,19 @@ Result<std::string> SignSigV4(const SigV4Request& req, const SigV4Authorization&
   const std::string_view path = target.substr(0, q);
   const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
   TAILOR_ASSIGN_OR_RETURN(const std::string headers, CanonicalHeaders(req, auth));
+  TAILOR_ASSIGN_OR_RETURN(const std::string canonical_query, CanonicalQuery(query));
   std::string signed_list;
   for (const auto& h : auth.signed_headers) signed_list += (signed_list.empty() ? "" : ";") + h;
   const std::string canonical = std::string(req.method) + "\n" + Encode(NormalizePath(path), true) +
-                                "\n" + CanonicalQuery(query) + "\n" + headers + "\n" + signed_list +
+                                "\n" + canonical_query + "\n" + headers + "\n" + signed_list +
                                 "\n" + Sha256Hex(req.body);
   const std::string scope = auth.date + "/" + auth.region + "/" + auth.service + "/aws4_request";
   const std::string to_sign = std::string(kSigV4Algorithm) + "\n" + HeaderValue(req, "x-amz-date") +
                               "\n" + scope + "\n" + Sha256Hex(canonical);
-  std::string key = HmacRaw("AWS4" + std::string(secret), auth.date);
-  key = HmacRaw(key, auth.region);
-  key = HmacRaw(key, auth.service);
-  key = HmacRaw(key, "aws4_request");
+  std::string key = HmacSha256("AWS4" + std::string(secret), auth.date);
+  key = HmacSha256(key, auth.region);
+  key = HmacSha256(key, auth.service);
+  key = HmacSha256(key, "aws4_request");
   return HmacSha256Hex(key, to_sign);
 }
 

@@ -5,7 +5,8 @@
 //   canonical request = METHOD \n URI \n QUERY \n HEADERS \n SIGNED-HEADERS \n hex(sha256(body))
 //     URI: the path as sent, dot segments and empty segments removed, then every byte but
 //          A-Z a-z 0-9 - _ . ~ / percent-encoded (so a path sent encoded is encoded twice)
-//     QUERY: each name and value decoded, encoded as above (with '/' encoded too), sorted
+//     QUERY: each name and value decoded, encoded as above (with '/' encoded too), sorted; a
+//          broken %-escape is INVALID_ARGUMENT
 //     HEADERS: each signed header, lower-cased, its values trimmed with runs of spaces made one,
 //          repeated headers joined with ','; "name:value\n" each, sorted by name
 //   string to sign = "AWS4-HMAC-SHA256\n" X-Amz-Date "\n" scope "\n" hex(sha256(canonical))

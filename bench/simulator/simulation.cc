@@ -329,9 +329,7 @@ class Simulator {
   }
 
   // Whether the idle instance freed at `since` is still kept at `now_ms`.
-  bool Kept(double since, double now_ms) const {
-    return now_ms - since <= in_.keep_alive_s * 1000;
-  }
+  bool Kept(double since, double now_ms) const { return now_ms - since <= in_.keep_alive_s * 1000; }
 
   // The nodes holding an idle instance of function `f` (expired ones are dropped).
   std::unordered_set<std::string> WarmNodes(uint32_t f, double now_ms) {

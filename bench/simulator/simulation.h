@@ -85,7 +85,7 @@ struct PolicyRun {
   double memory_allocated_gib_hours = 0;
   double memory_used_gib_hours = 0;  // peak memory x run time
   std::vector<uint64_t> runs_by_class;  // successful runs per cluster class
-  uint64_t cold_starts = 0;      // runs that started a new instance (SimulationInput::cold_start_ms)
+  uint64_t cold_starts = 0;  // runs that started a new instance (SimulationInput::cold_start_ms)
   double wall_seconds = 0;       // how long the simulation took
 };
 
