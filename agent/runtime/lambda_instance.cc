@@ -1,5 +1,8 @@
 #include "agent/runtime/lambda_instance.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include "common/limits.h"
 #include "common/logging.h"
 
@@ -34,6 +37,16 @@ Result<std::unique_ptr<LambdaInstance>> LambdaInstance::Start(std::string key, P
   inst->started_at_ = std::chrono::steady_clock::now();
   LambdaInstance* self = inst.get();
   spec.cancelled = [self] { return self->stop_requested_.load(); };
+  inst->drain_fd_.fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (inst->drain_fd_.fd < 0) return ErrnoToStatus(errno, "eventfd for a Lambda instance's log");
+  spec.drain_fd = inst->drain_fd_.fd;
+  spec.drained = [self] {
+    {
+      std::lock_guard lock(self->mu_);
+      ++self->drains_;
+    }
+    self->exited_cv_.notify_all();
+  };
   spec.output_sink = [self](std::string_view chunk) {
     std::lock_guard lock(self->mu_);
     self->log_.append(chunk);
@@ -67,7 +80,16 @@ void LambdaInstance::RunBootstrap(ProcessSpec spec, RunSpawner& spawner) {
 }
 
 std::string LambdaInstance::TakeLog() {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  if (!process_done_) {
+    // Output written before the runtime answered is in the pipes by now: have it read.
+    const uint64_t want = drains_ + 1;
+    const uint64_t one = 1;
+    if (::write(drain_fd_.fd, &one, sizeof(one)) == sizeof(one)) {
+      exited_cv_.wait_for(lock, std::chrono::seconds(1),
+                          [&] { return drains_ >= want || process_done_; });
+    }
+  }
   std::string tail = std::move(log_);
   log_.clear();
   if (tail.size() > kStderrTailBytes) tail.erase(0, tail.size() - kStderrTailBytes);

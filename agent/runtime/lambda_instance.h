@@ -80,6 +80,8 @@ class LambdaInstance {
         netns_(std::move(netns)),
         mailbox_(max_response_bytes) {}
   void RunBootstrap(ProcessSpec spec, RunSpawner& spawner);
+  // What the runtime wrote since the previous call, after the process thread has read all of
+  // it that was written by now (a drain pass; at most a second's wait).
   std::string TakeLog();
   std::optional<ProcessResult> WaitExit(std::chrono::milliseconds at_most);
 
@@ -96,6 +98,8 @@ class LambdaInstance {
   std::mutex mu_;
   std::condition_variable exited_cv_;
   std::string log_;                    // guarded by mu_
+  UniqueFd drain_fd_;                  // an eventfd: asks the process thread to read output
+  uint64_t drains_ = 0;                // guarded by mu_: drain passes done
   std::optional<ProcessResult> exit_;  // guarded by mu_, once the process ended
   bool process_done_ = false;          // guarded by mu_
 };

@@ -240,12 +240,17 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
   const bool sampling = spec.sample && spec.sample_interval.count() > 0;
   auto next_sample = start + spec.sample_interval;
   while (!exit_event && !spawner_lost) {
-    pollfd fds[4];
+    pollfd fds[5];
     nfds_t nfds = 0;
     int idx_in = -1, idx_out = -1, idx_err = -1;
     if (in_w.fd >= 0) { idx_in = static_cast<int>(nfds); fds[nfds++] = {in_w.fd, POLLOUT, 0}; }
     if (out_r.fd >= 0) { idx_out = static_cast<int>(nfds); fds[nfds++] = {out_r.fd, POLLIN, 0}; }
     if (err_r.fd >= 0) { idx_err = static_cast<int>(nfds); fds[nfds++] = {err_r.fd, POLLIN, 0}; }
+    int idx_drain = -1;
+    if (spec.drain_fd >= 0) {
+      idx_drain = static_cast<int>(nfds);
+      fds[nfds++] = {spec.drain_fd, POLLIN, 0};
+    }
     const int idx_channel = static_cast<int>(nfds);
     fds[nfds++] = {channel, POLLIN, 0};
 
@@ -285,6 +290,13 @@ Result<ProcessResult> RunProcess(RunSpawner& spawner, const ProcessSpec& spec,
     }
     if (idx_out >= 0 && fds[idx_out].revents) drain(out_r, true);
     if (idx_err >= 0 && fds[idx_err].revents) drain(err_r, false);
+    if (idx_drain >= 0 && (fds[idx_drain].revents & POLLIN)) {
+      uint64_t requests = 0;
+      (void)!::read(spec.drain_fd, &requests, sizeof(requests));  // resets the eventfd
+      drain(out_r, true);
+      drain(err_r, false);
+      if (spec.drained) spec.drained();
+    }
     if (fds[idx_channel].revents) {
       auto event = ReadEvent(channel);
       if (!event.ok()) {

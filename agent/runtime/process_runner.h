@@ -75,6 +75,11 @@ struct ProcessSpec {
   // When set, stdout and stderr go here as they are read, instead of into ProcessResult: for
   // warm instances, whose output is their log (stdout_data and stderr_tail stay empty).
   std::function<void(std::string_view)> output_sink;
+  // When set: whenever this eventfd becomes readable, the output already written is read (into
+  // output_sink), the eventfd is reset, and `drained` is called. A warm instance uses it to
+  // know its log holds everything the runtime wrote before answering an invocation.
+  int drain_fd = -1;
+  std::function<void()> drained;
 };
 
 // Where starting the function failed; it never ran.
