@@ -243,6 +243,10 @@ void DurationModel::RefitFactorization() {
   group_load_.assign(coefficients.size(), 0.0);
   for (size_t g = 0; g < coefficients.size(); ++g) {
     auto& v = coefficients[g];
+    if (v.empty() && g < group_load_prior_.size() && group_load_prior_[g] > 0) {
+      group_load_[g] = group_load_prior_[g];  // what the group's hint says, until it has data
+      continue;
+    }
     if (v.empty()) v = coefficients.back();
     if (v.empty()) continue;
     double sum = 0;
@@ -252,12 +256,15 @@ void DurationModel::RefitFactorization() {
   cf_fitted_ = true;
 }
 
-void DurationModel::SetGroup(const std::string& function, const std::string& group) {
+void DurationModel::SetGroup(const std::string& function, const std::string& group,
+                             double load_prior) {
   // Called at every decision: lookups first, so a known function and group allocate nothing.
   auto g = group_ids_.find(group);
   if (g == group_ids_.end()) {
     g = group_ids_.emplace(group, static_cast<uint32_t>(group_ids_.size())).first;
   }
+  if (group_load_prior_.size() <= g->second) group_load_prior_.resize(g->second + 1, 0.0);
+  group_load_prior_[g->second] = std::clamp(load_prior, 0.0, kMaxLoadSensitivity);
   if (auto f = group_of_.find(function); f != group_of_.end()) {
     f->second = g->second;
   } else {
@@ -415,10 +422,14 @@ uint64_t DurationModel::Runs(const std::string& function) const {
 double DurationModel::LoadSensitivity(const std::string& function) const {
   // Until its own runs tell, a function is as load-sensitive as its group's mean.
   double population = 0;
-  if (!group_load_.empty()) {
-    auto g = group_of_.find(function);
-    population = g != group_of_.end() && g->second + 1 < group_load_.size() ? group_load_[g->second]
-                                                                            : group_load_.back();
+  auto g = group_of_.find(function);
+  if (g != group_of_.end() && g->second + 1 < group_load_.size()) {
+    population = group_load_[g->second];
+  } else if (g != group_of_.end() && g->second < group_load_prior_.size() &&
+             group_load_prior_[g->second] > 0) {
+    population = group_load_prior_[g->second];  // the group is newer than the last fit
+  } else if (!group_load_.empty()) {
+    population = group_load_.back();
   }
   auto it = functions_.find(function);
   if (it == functions_.end() || it->second.w.size() == 0) return population;

@@ -92,8 +92,11 @@ class DurationModel {
   // does to them (AES-NI for crypto) would pass for what a class does to everyone.
   ClassPrior PopulationPrior(const std::string& function, const std::string& host_class) const;
   // Puts a function in a group of similar functions (those with the same manifest hints), whose
-  // population prior it then uses. Not saved: the owner sets it again from the manifest.
-  void SetGroup(const std::string& function, const std::string& group);
+  // population prior it then uses. `load_prior`: the load coefficient the group's hints imply
+  // (memory-bandwidth-bound code slows down on a busy node), taken as the group's until some of
+  // its functions have kOwnLoadRuns runs; 0 falls back to every function's mean. Not saved:
+  // the owner sets it again from the manifest.
+  void SetGroup(const std::string& function, const std::string& group, double load_prior = 0);
 
   // Refits the factorization now (it also refits itself every cf_refit_every observations).
   void RefitFactorization();
@@ -170,6 +173,7 @@ class DurationModel {
   std::vector<ClassPopulation> group_populations_;       // by group id
   std::unordered_map<std::string, uint32_t> group_ids_;  // group key -> id
   std::unordered_map<std::string, uint32_t> group_of_;   // function -> group id
+  std::vector<double> group_load_prior_;        // by group id (SetGroup)
   std::vector<double> group_load_;              // mean load coefficient by group id, last: everyone
   static constexpr uint64_t kOwnLoadRuns = 20;  // runs at which its own coefficient counts half
   const ClassPopulation& PopulationOf(const std::string& function) const;

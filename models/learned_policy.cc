@@ -26,6 +26,10 @@ constexpr double kHorizonPerRun = 0.25;
 // What a preferred feature (FunctionInfo::preferred_features) the class lacks adds to a
 // function's expected log duration there until it has run there (2x).
 constexpr double kMissingPreferredFeatureLog = 0.7;
+// What the memory_bandwidth hint implies before functions like it have taught their own: a
+// run on a node whose CPU is fully held by others takes e^0.5 = 1.6x as long (co-runners share
+// the memory bandwidth). An assumption, as the simulator's memory-bound truth is.
+constexpr double kBandwidthBoundLoadPrior = 0.5;
 // Before any population exists (a new cluster), a class's hardware is all there is: each
 // CPU feature the models know and each doubling of L3 count as this much faster (log).
 constexpr double kHardwarePriorLog = 0.05;
@@ -159,8 +163,12 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     // Functions with the same hints (or none) are alike: they share a population prior.
     thread_local std::string group;  // reused: no allocation per decision
     group.clear();
-    for (const auto& f : request.function.preferred_features) group.append(f).push_back(',');
-    model_.SetGroup(request.function.name, group);
+    double load_prior = 0;
+    for (const auto& f : request.function.preferred_features) {
+      group.append(f).push_back(',');
+      if (f == kMemoryBandwidthHint) load_prior = kBandwidthBoundLoadPrior;
+    }
+    model_.SetGroup(request.function.name, group, load_prior);
   }
   Allocation allocation = resources_.Advise(request.function, ceiling);
   const auto& classes = cluster.classes();

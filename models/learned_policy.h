@@ -15,7 +15,8 @@
 // hints), less a penalty per preferred feature the class lacks and some class has; on a new
 // cluster with no population yet, its hardware
 // (more model features and more L3 count as slightly faster). Load sensitivity likewise: the
-// function's own, blended with its group's mean while it has few runs.
+// function's own, blended with its group's mean while it has few runs (a group hinted
+// memory_bandwidth is taken as load-sensitive until its functions have taught their own).
 //
 // Exploration by the value of information, deterministic: each class counts as faster than its
 // mean by what learning it is expected to save, times a horizon that grows with the function's

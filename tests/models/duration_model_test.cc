@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "models/decayed_histogram.h"
 #include "tests/models/synthetic_world.h"
@@ -114,6 +115,30 @@ TEST(DurationModelTest, PayloadAndLoadAreLearnedAndBehaviourChangesAreRelearned)
   for (int i = 0; i < 40; ++i) model.Observe("g", cls.name, x, 0, 0, 20.0);
   EXPECT_LT(RelativeError(model.Predict("g", cls.name, x, 0, 0).ms(), 20.0), 0.1);
   EXPECT_FALSE(model.Predict("unknown", cls.name, x, 0, 0).known);
+}
+
+TEST(DurationModelTest, AGroupsLoadPriorHoldsUntilItsFunctionsRunsTeachTheirOwn) {
+  auto world = MakeWorld(1);
+  DurationModel model;
+  const auto& cls = world.classes[0];
+  const auto& x = world.class_features[0];
+  model.SetGroup("bound", "memory_bandwidth,", 0.5);
+  model.SetGroup("plain", "", 0.0);
+  EXPECT_DOUBLE_EQ(model.LoadSensitivity("bound"), 0.5);  // before any fit
+  EXPECT_DOUBLE_EQ(model.LoadSensitivity("plain"), 0.0);
+  // "bound" turns out insensitive to load: its own runs outweigh the prior as they come.
+  std::mt19937_64 rng(9);
+  std::uniform_real_distribution<double> load(0, 1);
+  for (int i = 0; i < 10; ++i) model.Observe("bound", cls.name, x, 0, load(rng), 50.0);
+  const double after_10 = model.LoadSensitivity("bound");
+  for (int i = 0; i < 190; ++i) model.Observe("bound", cls.name, x, 0, load(rng), 50.0);
+  model.RefitFactorization();
+  EXPECT_LT(after_10, 0.5);
+  EXPECT_LT(model.LoadSensitivity("bound"), after_10);
+  EXPECT_LT(model.LoadSensitivity("bound"), 0.1);
+  // A new function of the group now starts from what the group's functions taught.
+  model.SetGroup("bound2", "memory_bandwidth,", 0.5);
+  EXPECT_LT(model.LoadSensitivity("bound2"), 0.1);
 }
 
 TEST(DurationModelTest, ANoisyFunctionIsKnownLessSurelyThanASteadyOne) {

@@ -254,6 +254,42 @@ TEST(LearnedPolicyHintTest, ACacheBoundFunctionStartsOnTheLargestL3) {
   EXPECT_EQ(index.Find(d_cache->node_id)->host_class, "big");
 }
 
+TEST(LearnedPolicyHintTest, AMemoryBoundFunctionStartsOnAnIdleNodeOverRicherBusyHardware) {
+  // "rich" has two more CPU features, but its only node has three quarters of its CPU held;
+  // "plain" is idle. A new function without hints goes to the richer hardware; one that says
+  // it is bound by memory bandwidth (kMemoryBandwidthHint) is taken as load-sensitive before
+  // any function like it has run, and goes to the idle node.
+  HostClassInfo rich, plain;
+  rich.name = "rich";
+  rich.features = {"aes", "avx2", "sha_ni"};
+  plain.name = "plain";
+  plain.features = {"aes"};
+  rich.cores = plain.cores = 8;
+  ClusterIndex index;
+  for (const auto* cls : {&rich, &plain}) {
+    NodeView n;
+    n.node_id = cls->name + "0";
+    n.host_class = cls->name;
+    n.features = cls->features;
+    n.capacity = {16ull << 30, 8000};
+    index.Upsert(n, *cls);
+  }
+  index.SetAllocated("rich0", {1ull << 30, 6000});
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  PlacementRequest unhinted;
+  unhinted.function.name = "unhinted";
+  PlacementRequest bound = unhinted;
+  bound.function.name = "bound";
+  bound.function.preferred_features = {std::string(kMemoryBandwidthHint)};
+  auto d_unhinted = p.Decide(unhinted, index);
+  auto d_bound = p.Decide(bound, index);
+  ASSERT_TRUE(d_unhinted.ok());
+  ASSERT_TRUE(d_bound.ok());
+  EXPECT_EQ(d_unhinted->node_id, "rich0");
+  EXPECT_EQ(d_bound->node_id, "plain0");
+  EXPECT_GT(p.model().LoadSensitivity("bound"), p.model().LoadSensitivity("unhinted"));
+}
+
 TEST(LearnedPolicyHintTest, AClassNoFunctionRanOnIsNotTakenAsFarSlower) {
   // Functions ran on "a" and "b" only; "c" is new to all of them. For a new function, "c" is
   // unknown relative to "a" by about a factor of two either way, not by the 7x that the
