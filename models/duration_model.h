@@ -173,7 +173,7 @@ class DurationModel {
   std::vector<ClassPopulation> group_populations_;       // by group id
   std::unordered_map<std::string, uint32_t> group_ids_;  // group key -> id
   std::unordered_map<std::string, uint32_t> group_of_;   // function -> group id
-  std::vector<double> group_load_prior_;        // by group id (SetGroup)
+  std::vector<double> group_load_prior_;                 // by group id (SetGroup)
   std::vector<double> group_load_;              // mean load coefficient by group id, last: everyone
   static constexpr uint64_t kOwnLoadRuns = 20;  // runs at which its own coefficient counts half
   const ClassPopulation& PopulationOf(const std::string& function) const;

@@ -130,6 +130,7 @@ Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
       continue;
     }
     bool found = false;
+    size_t unsettled = 0;  // eligible nodes scored in this class that did not settle it
     // The reason of the class's nodes that is likeliest to pass (for the summary line).
     Ineligible hopeful = Ineligible::kNone;
     auto visit = [&](uint32_t slot) {
@@ -151,7 +152,7 @@ Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
           best = c.score;
           d.node_id = node.node_id;
         }
-        found = true;
+        found = found || c.settles || ++unsettled >= kMaxUnsettledPerClass;
         d.candidates.push_back(std::move(c));
       } else if (explain_all) {
         d.candidates.push_back(std::move(c));

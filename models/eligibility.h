@@ -65,5 +65,8 @@ Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
                                         WalkOrder order, const NodeScorer& score);
 
 inline constexpr size_t kExplainAllNodesUpTo = 64;
+// How many eligible nodes of a class a walk scores past the first while none settles it
+// (CandidateScore::settles).
+inline constexpr size_t kMaxUnsettledPerClass = 8;
 
 }  // namespace tailor::models

@@ -26,6 +26,9 @@ constexpr double kHorizonPerRun = 0.25;
 // What a preferred feature (FunctionInfo::preferred_features) the class lacks adds to a
 // function's expected log duration there until it has run there (2x).
 constexpr double kMissingPreferredFeatureLog = 0.7;
+// Efficiency's target when the manifest gives none: a class's p95 within this factor of the
+// best class's p95.
+constexpr double kTargetOverBestP95 = 2.0;
 // What the memory_bandwidth hint implies before functions like it have taught their own: a
 // run on a node whose CPU is fully held by others takes e^0.5 = 1.6x as long (co-runners share
 // the memory bandwidth). An assumption, as the simulator's memory-bound truth is.
@@ -52,6 +55,26 @@ double HardwareScore(const std::vector<double>& x) {
   double score = 0;
   for (size_t i = 1; i + 1 < x.size(); ++i) score += x[i];
   return score;
+}
+
+// Efficiency's packing order of the classes with nodes, the same for every function: larger
+// hosts first (more room per active host), then richer hardware, then index order. `rank[ci]`
+// is how many classes come before class ci.
+void RankForPacking(const std::vector<ClusterIndex::ClassEntry>& classes,
+                    std::vector<double>& rank) {
+  rank.assign(classes.size(), 0.0);
+  auto before = [&](size_t a, size_t b) {
+    const uint32_t ca = classes[a].info.cores, cb = classes[b].info.cores;
+    if (ca != cb) return ca > cb;
+    const double ha = HardwareScore(classes[a].feature_vector);
+    const double hb = HardwareScore(classes[b].feature_vector);
+    return ha != hb ? ha > hb : a < b;
+  };
+  for (size_t ci = 0; ci < classes.size(); ++ci) {
+    for (size_t cj = 0; cj < classes.size(); ++cj) {
+      if (cj != ci && !classes[cj].by_load.empty() && before(cj, ci)) rank[ci] += 1;
+    }
+  }
 }
 
 // Whether a class has a preferred feature: a CPU feature it reports, or kLargeL3Hint when its
@@ -279,9 +302,18 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   }
   const double load_sensitivity = model_.LoadSensitivity(request.function.name);
   const double best_ms = std::isfinite(best_mean) ? std::exp(best_mean) : 1.0;
+  // Efficiency's target without the manifest's: a tail within kTargetOverBestP95 of the best
+  // class's tail (like compared with like: a noisy function's p95 is well above its median).
+  double best_p95_ms = best_ms;
+  if (best_class < classes.size()) {
+    best_p95_ms = per_class[best_class].observed_p95_ms > 0
+                      ? per_class[best_class].observed_p95_ms
+                      : std::exp(best_mean + 1.645 * options_.model.noise_sd_log);
+  }
   const double target_ms = request.function.latency_target_ms > 0
                                ? request.function.latency_target_ms
-                               : 1.5 * best_ms;
+                               : kTargetOverBestP95 * best_p95_ms;
+  if (objective_ == Objective::kEfficiency) RankForPacking(classes, pack_rank_);
 
   // The score of a node if the class's expected log duration were `log_ms`: with the draw it
   // decides, with the mean it is what the policy predicts best (for `explored`).
@@ -292,7 +324,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   // `cold_ms`: what starting a new instance adds there (0 on a warm node, and for functions
   // that keep no instances).
   auto score_with = [&](double log_ms, const ClassView& v, double cores, double in_flight,
-                        double share, double cold_ms) {
+                        double share, double cold_ms, double pack_rank) {
     const double load_term = load_sensitivity * share;
     // The expected run time, not the median: a class known only roughly may well be slow
     // (E[e^X] = e^(mean + var/2) for X normal).
@@ -313,9 +345,12 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
                 ? v.observed_p95_ms * std::exp(load_term)
                 : std::exp(log_ms + load_term + 1.645 * options_.model.noise_sd_log);
         s.meets = p95_ms + waits_ms <= target_ms;
-        // Meeting the target first, on a warm instance before a new one (which costs memory
-        // too); then the fullest node; else the fastest.
-        s.score = s.meets ? -share + (cold_ms > 0 ? 1.0 : 0.0) : 1e6 + s.run_ms + waits_ms;
+        // Meeting the target first; then the class packed first (the same order for every
+        // function, so that all fill the same hosts and the others stay idle); then a warm
+        // instance before a new one (which costs memory too); then the fullest node; else the
+        // fastest.
+        s.score = s.meets ? 4.0 * pack_rank - share + (cold_ms > 0 ? 1.0 : 0.0)
+                          : 1e6 + s.run_ms + waits_ms;
         break;
       }
     }
@@ -330,8 +365,9 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     const double cold_ms = cold == nullptr || request.warm_node_ids.contains(node.node_id)
                                ? 0.0
                                : cold->ExpectedMs(node.host_class);
-    const Scored drawn = score_with(v.draw, v, cores, in_flight, share, cold_ms);
-    const Scored expected = score_with(v.mean, v, cores, in_flight, share, cold_ms);
+    const double pack_rank = ci < pack_rank_.size() ? pack_rank_[ci] : 0.0;
+    const Scored drawn = score_with(v.draw, v, cores, in_flight, share, cold_ms, pack_rank);
+    const Scored expected = score_with(v.mean, v, cores, in_flight, share, cold_ms, pack_rank);
     c.score = drawn.score;
     c.terms = {{"predicted_ms", std::exp(v.mean + load_sensitivity * share)},
                {"decided_ms", drawn.run_ms},
@@ -340,7 +376,10 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
                {"allocated_cpu_share", share},
                {"predicted_score", expected.score}};
     if (cold_ms > 0) c.terms.emplace_back("cold_start_ms", cold_ms);
-    if (objective_ == Objective::kEfficiency) c.terms.emplace_back("meets_target", drawn.meets);
+    if (objective_ == Objective::kEfficiency) {
+      c.terms.emplace_back("meets_target", drawn.meets);
+      c.settles = drawn.meets;  // a fuller node that misses it: try the class's next ones
+    }
   };
   auto decided = ChooseByClass(request, cluster, allocation,
                                objective_ == Objective::kEfficiency ? WalkOrder::kMostLoadedFirst

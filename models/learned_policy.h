@@ -5,8 +5,11 @@
 //                class's prediction, plus half its variance: a class known only roughly may well
 //                be slow, plus the function's load sensitivity times the node's allocated CPU
 //                share) plus the time waiting behind the node's running invocations.
-//   efficiency   the fullest node whose class still meets the function's latency target (its
-//                p95 target, or 1.5x the best class's prediction): fewer, fuller hosts.
+//   efficiency   among the nodes whose class still meets the function's latency target (its
+//                manifest's p95 target, or a p95 within twice the best class's p95), those of
+//                the class packed first (larger hosts, then richer hardware: the same order for
+//                every function), the fullest; a full node that would miss the target (its load
+//                slows the call) passes the walk to the class's next nodes. Fewer, fuller hosts.
 //   balanced     completion time relative to the best class, plus the node's allocated share.
 //
 // What a class is expected to do for a function (DurationModel): its own runs there once it has
@@ -99,6 +102,7 @@ class LearnedPolicy final : public PlacementPolicy {
   std::vector<std::string> class_names_;                     // index class order, last seen
   std::vector<std::vector<double>> class_vectors_;
   std::unordered_map<std::string, size_t> class_position_;  // name -> index class
+  std::vector<double> pack_rank_;  // efficiency: per index class, this decision's packing order
 };
 
 }  // namespace tailor::models

@@ -167,6 +167,10 @@ struct CandidateScore {
   std::string reason;  // why not eligible, in words
   double score = 0;    // lower is better
   ScoreTerms terms;
+  // A scorer sets it false when the node is eligible but falls short of what the policy looks
+  // for (a latency target it would miss): the class walk then goes on to the class's next
+  // eligible nodes, up to kMaxUnsettledPerClass of them, and may choose one of those instead.
+  bool settles = true;
 };
 
 struct PlacementDecision {

@@ -382,19 +382,34 @@ TEST_F(LearnedPolicyTest, ABusyFunctionExploresAClassThatMayBeBetterARareOneDoes
   }
 }
 
-TEST_F(LearnedPolicyTest, EfficiencyPacksTheFullestNodeThatMeetsTheTarget) {
+TEST_F(LearnedPolicyTest,
+       EfficiencyPacksTheFirstClassInItsOrderThenTheFullestNodeThatMeetsTheTarget) {
   LearnedPolicy p(Objective::kEfficiency, Greedy());
+  // "io" runs as fast on both classes: both meet its target. Every function packs the classes
+  // in one order (same cores; "fast" has the richer hardware), so "fast" fills first, its
+  // fullest node first, although a "slow" node is fuller.
   Teach(p, "io", fast_, 20, 5);
   Teach(p, "io", slow_, 21, 5);
-  index_.SetAllocated("slow1", {0, 3000});  // the fullest node that still has room
+  index_.SetAllocated("slow1", {0, 3000});
   index_.SetAllocated("fast0", {0, 1000});
+  index_.SetAllocated("fast1", {0, 2000});
   auto d = p.Decide(Req("io"), index_);
   ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d->node_id, "slow1");
-  // A node the target rules out is not packed, however full.
+  EXPECT_EQ(d->node_id, "fast1");
+  // A fuller node where the call would miss its target (ten calls already in flight on four
+  // cores: it would queue) passes the walk on to the class's next node, not to another class.
+  index_.SetUsage("fast1", {0, 2000}, 10);
+  d = p.Decide(Req("io"), index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->node_id, "fast0");
+  // A class the target rules out is not packed, however full its nodes.
+  index_.SetUsage("fast1", {0, 2000}, 0);
+  index_.SetAllocated("fast0", {0, 0});
+  index_.SetAllocated("fast1", {0, 0});
   Teach(p, "crypto", fast_, 20, 5);
   Teach(p, "crypto", slow_, 200, 5);
   auto c = p.Decide(Req("crypto"), index_);
+  ASSERT_TRUE(c.ok());
   EXPECT_EQ(index_.Find(c->node_id)->host_class, "fast");
   // Performance spreads to the least loaded instead.
   LearnedPolicy perf(Objective::kPerformance, Greedy());
