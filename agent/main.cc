@@ -484,15 +484,16 @@ int RunAgent(const RunOptions& opts) {
   mopts.agent_version = kTailorVersion;
   mopts.backoff.initial = std::chrono::milliseconds(opts.backoff_initial_ms);
   mopts.backoff.max = std::chrono::milliseconds(opts.backoff_max_ms);
-  MembershipClient membership(
-      mopts, *inv,
-      [&sampler, &latest_load, &executor, &record_warm_pool]() -> Result<v1::NodeLoad> {
-        auto load = sampler.Sample();
-        if (!load.ok()) return load;
-        latest_load.Set(*load);
-        AddWarmInstances(executor.warm_pool(), record_warm_pool(), *load);
-        return load;
-      });
+  auto sample_load = [&sampler, &latest_load, &executor, &record_warm_pool,
+                      max_runs = opts.max_concurrent_runs]() -> Result<v1::NodeLoad> {
+    auto load = sampler.Sample();
+    if (!load.ok()) return load;
+    load->set_max_concurrent_runs(max_runs);
+    latest_load.Set(*load);
+    AddWarmInstances(executor.warm_pool(), record_warm_pool(), *load);
+    return load;
+  };
+  MembershipClient membership(mopts, *inv, sample_load);
   membership.Start();
 
   const int sig = WaitForTerminationSignal();

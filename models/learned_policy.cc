@@ -26,6 +26,9 @@ constexpr double kHorizonPerRun = 0.25;
 // What a preferred feature (FunctionInfo::preferred_features) the class lacks adds to a
 // function's expected log duration there until it has run there (2x).
 constexpr double kMissingPreferredFeatureLog = 0.7;
+// An exploratory call whose report has not come after this many other runs of its function is
+// taken as lost (ExplorationInFlight).
+constexpr uint64_t kExplorationReportWindowRuns = 64;
 // Efficiency's target when the manifest gives none: a class's p95 within this factor of the
 // best class's p95.
 constexpr double kTargetOverBestP95 = 2.0;
@@ -146,6 +149,10 @@ const RunStatistics* LearnedPolicy::Statistics(const std::string& function,
 void LearnedPolicy::Observe(const RunObservation& run) {
   resources_.Observe(run, run.llc_miss_ratio);
   statistics_[run.function][run.host_class].Add(run);
+  if (auto e = exploring_.find(run.function);
+      e != exploring_.end() && e->second.host_class == run.host_class) {
+    exploring_.erase(e);  // the exploratory call (or another run there) has taught its lesson
+  }
   if (run.cold_start_init_ms >= 0) {
     cold_starts_.Observe(run.function, run.host_class, run.cold_start_init_ms);
   }
@@ -280,7 +287,11 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   // learning it is expected to save over the function's future calls (expected improvement on
   // the best other class, times a horizon taken from the calls so far). A new or rare function
   // goes where it is expected to run best; a busy one tries classes that may well be better.
-  const double horizon = options_.exploration * kHorizonPerRun * static_cast<double>(runs);
+  // One exploratory call at a time: what it will teach is worth learning once, not once for
+  // each call of a batch that arrives before its report (they would all go to the same class).
+  const bool exploring = ExplorationInFlight(request.function.name, runs);
+  const double horizon =
+      exploring ? 0.0 : options_.exploration * kHorizonPerRun * static_cast<double>(runs);
   double second_mean = std::numeric_limits<double>::infinity();
   size_t best_class = classes.size();
   for (size_t ci = 0; ci < classes.size(); ++ci) {
@@ -323,13 +334,13 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   };
   // `cold_ms`: what starting a new instance adds there (0 on a warm node, and for functions
   // that keep no instances).
-  auto score_with = [&](double log_ms, const ClassView& v, double cores, double in_flight,
+  auto score_with = [&](double log_ms, const ClassView& v, double slots, double in_flight,
                         double share, double cold_ms, double pack_rank) {
     const double load_term = load_sensitivity * share;
     // The expected run time, not the median: a class known only roughly may well be slow
     // (E[e^X] = e^(mean + var/2) for X normal).
     Scored s{0, std::exp(log_ms + load_term + v.var / 2), 0, false};
-    s.queue_ms = std::max(0.0, in_flight + 1 - cores) / cores * s.run_ms;
+    s.queue_ms = std::max(0.0, in_flight + 1 - slots) / slots * s.run_ms;
     const double waits_ms = s.queue_ms + cold_ms;
     switch (objective_) {
       case Objective::kPerformance:
@@ -359,15 +370,16 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   const ColdStarts::Function* cold = cold_starts_.Find(request.function.name);
   auto score = [&](uint32_t ci, const NodeView& node, CandidateScore& c) {
     const ClassView& v = per_class[ci];
-    const double cores = std::max(1u, classes[ci].info.cores);
+    const double slots = node.max_concurrent_runs > 0 ? node.max_concurrent_runs
+                                                      : std::max(1u, classes[ci].info.cores);
     const double in_flight = node.running_invocations + node.queued_invocations;
     const double share = AllocatedCpuShare(node.allocated, node.capacity);
     const double cold_ms = cold == nullptr || request.warm_node_ids.contains(node.node_id)
                                ? 0.0
                                : cold->ExpectedMs(node.host_class);
     const double pack_rank = ci < pack_rank_.size() ? pack_rank_[ci] : 0.0;
-    const Scored drawn = score_with(v.draw, v, cores, in_flight, share, cold_ms, pack_rank);
-    const Scored expected = score_with(v.mean, v, cores, in_flight, share, cold_ms, pack_rank);
+    const Scored drawn = score_with(v.draw, v, slots, in_flight, share, cold_ms, pack_rank);
+    const Scored expected = score_with(v.mean, v, slots, in_flight, share, cold_ms, pack_rank);
     c.score = drawn.score;
     c.terms = {{"predicted_ms", std::exp(v.mean + load_sensitivity * share)},
                {"decided_ms", drawn.run_ms},
@@ -394,11 +406,24 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     decided->predicted_duration_ms = known(ci) ? std::exp(v.mean + load_sensitivity * share) : 0.0;
   }
   decided->explored = ChoseOtherThanPredictedBest(*decided);
+  if (decided->explored) exploring_[request.function.name] = {chosen->host_class, runs};
   decided->memory_at_ceiling =
       ceiling.memory_bytes > 0 && allocation.memory_limit_bytes >= ceiling.memory_bytes;
   decided->allocation.cache_ways =
       resources_.AdviseCacheWays(request.function.name, chosen->cache_ways_total);
   return decided;
+}
+
+bool LearnedPolicy::ExplorationInFlight(const std::string& function, uint64_t runs) {
+  auto e = exploring_.find(function);
+  if (e == exploring_.end()) return false;
+  // A report that never comes (a platform that places and never reports) must not stop the
+  // function's exploration for good.
+  if (runs >= e->second.runs_at_decision + kExplorationReportWindowRuns) {
+    exploring_.erase(e);
+    return false;
+  }
+  return true;
 }
 
 bool ChoseOtherThanPredictedBest(const PlacementDecision& d) {

@@ -4,7 +4,8 @@
 //   performance  lowest predicted completion time: the expected run time on the node (its
 //                class's prediction, plus half its variance: a class known only roughly may well
 //                be slow, plus the function's load sensitivity times the node's allocated CPU
-//                share) plus the time waiting behind the node's running invocations.
+//                share) plus the time waiting in the node's agent for a run slot (runs in
+//                flight beyond its max_concurrent_runs, one per core when it does not say).
 //   efficiency   among the nodes whose class still meets the function's latency target (its
 //                manifest's p95 target, or a p95 within twice the best class's p95), those of
 //                the class packed first (larger hosts, then richer hardware: the same order for
@@ -75,6 +76,10 @@ class LearnedPolicy final : public PlacementPolicy {
                                   const std::string& host_class) const;
 
  private:
+  // Whether the function has an exploratory call out whose report has not come (and not been
+  // given up on: kExplorationReportWindowRuns of its runs later).
+  bool ExplorationInFlight(const std::string& function, uint64_t runs);
+
   Objective objective_;
   LearnedPolicyOptions options_;
   DurationModel model_;
@@ -103,6 +108,13 @@ class LearnedPolicy final : public PlacementPolicy {
   std::vector<std::vector<double>> class_vectors_;
   std::unordered_map<std::string, size_t> class_position_;  // name -> index class
   std::vector<double> pack_rank_;  // efficiency: per index class, this decision's packing order
+  // Per function, its exploratory call in flight: where it went and the function's runs then
+  // (not saved: after a restart a function may explore once more).
+  struct Exploring {
+    std::string host_class;
+    uint64_t runs_at_decision = 0;
+  };
+  std::unordered_map<std::string, Exploring> exploring_;
 };
 
 }  // namespace tailor::models

@@ -48,6 +48,9 @@ struct NodeView {
   Resources allocated;             // held by invocations in flight
   uint32_t running_invocations = 0;
   uint32_t queued_invocations = 0;
+  // Runs the node's agent starts at once; more wait in its queue. 0: unknown, taken as one per
+  // core.
+  uint32_t max_concurrent_runs = 0;
   double cpu_utilization = 0;      // 0..1, from the last heartbeat
   uint32_t cache_ways_total = 0;   // allocatable L3 ways (0: no cache allocation)
   // Memory idle warm instances hold there (their limits): held for every function but the one

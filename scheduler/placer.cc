@@ -144,6 +144,7 @@ void Placer::OnNodeChanged(const v1::Node& n, bool removed) {
   v.capacity = NodeCapacity(n);
   v.running_invocations = n.load().running_invocations();
   v.queued_invocations = n.load().queued_invocations();
+  v.max_concurrent_runs = n.load().max_concurrent_runs();
   v.cpu_utilization = n.load().cpu_utilization();
   v.warm_idle_memory_bytes = n.load().warm_idle_memory_bytes();
   if (n.inventory().rdt().l3_cat() && n.inventory().rdt().resctrl_mounted()) {

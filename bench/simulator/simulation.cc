@@ -83,6 +83,9 @@ class Simulator {
         v.host_class = classes[c].info.name;
         v.features = classes[c].info.features;
         v.capacity = n.capacity;
+        // A simulated agent starts every run the scheduler admits (allocations limit them, not
+        // a concurrency cap): no run ever waits in an agent's queue.
+        v.max_concurrent_runs = std::numeric_limits<uint32_t>::max();
         index_.Upsert(std::move(v), AsReported(classes[c].info));
         node_of_[n.id] = static_cast<uint32_t>(nodes_.size());
         nodes_.push_back(std::move(n));

@@ -339,10 +339,36 @@ TEST(LearnedPolicyHintTest, AClassNoFunctionRanOnIsNotTakenAsFarSlower) {
   EXPECT_LT(ratio, 1.5);
 }
 
-TEST_F(LearnedPolicyTest, ABusyFunctionExploresAClassThatMayBeBetterARareOneDoesNot) {
+TEST_F(LearnedPolicyTest, PerformanceWaitsForARunSlotOnlyBeyondTheAgentsConcurrentRuns) {
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  Teach(p, "f", fast_, 100, 5);
+  Teach(p, "f", slow_, 120, 5);
+  auto set_agents = [&](uint32_t max_concurrent_runs) {
+    for (const char* id : {"fast0", "fast1"}) {
+      NodeView n = *index_.Find(id);
+      n.max_concurrent_runs = max_concurrent_runs;
+      index_.Upsert(n, fast_);
+      index_.SetUsage(id, {}, 2);  // two runs on each "fast" node
+    }
+  };
+  auto chosen_class = [&] {
+    auto d = p.Decide(Req("f"), index_);
+    EXPECT_TRUE(d.ok());
+    return d.ok() ? index_.Find(d->node_id)->host_class : std::string();
+  };
+  set_agents(2);  // their agents start two runs at once: a third waits about half a run
+  EXPECT_EQ(chosen_class(), "slow");
+  set_agents(16);
+  EXPECT_EQ(chosen_class(), "fast");
+  set_agents(0);  // not said: one per core (four)
+  EXPECT_EQ(chosen_class(), "fast");
+}
+
+TEST_F(LearnedPolicyTest, ABusyFunctionExploresAClassThatMayBeBetterOneCallAtATime) {
   // Functions differ on "fast": three run 30% slower there, two 20% faster; "f" ran only on
   // "slow". Whether "fast" is better for "f" is unknown (slightly worse on average): worth a
-  // try for a busy function, not for a rare one.
+  // try for a busy function, not for a rare one; and one try at a time: the calls that come
+  // before the try's report stay where "f" is known.
   for (const int runs : {2, 400}) {
     LearnedPolicy p(Objective::kPerformance);
     for (int k = 0; k < 5; ++k) {
@@ -366,8 +392,15 @@ TEST_F(LearnedPolicyTest, ABusyFunctionExploresAClassThatMayBeBetterARareOneDoes
       EXPECT_EQ(classes["fast"], 0) << "a rare function stays where it is known";
       EXPECT_FALSE(explored);
     } else {
-      EXPECT_EQ(classes["fast"], 10) << "a busy function tries the class it does not know";
+      EXPECT_EQ(classes["fast"], 1) << "a busy function tries the class it does not know, once";
       EXPECT_TRUE(explored);
+      // A try whose report never comes is given up on after 64 more runs elsewhere.
+      Teach(p, "f", slow_, 50, 63);
+      EXPECT_EQ(index_.Find(p.Decide(Req("f"), index_)->node_id)->host_class, "slow");
+      Teach(p, "f", slow_, 50, 1);
+      auto again = p.Decide(Req("f"), index_);
+      ASSERT_TRUE(again.ok());
+      EXPECT_EQ(index_.Find(again->node_id)->host_class, "fast");
       // Once it ran there and was slower, it goes back.
       Teach(p, "f", fast_, 80, 5);
       EXPECT_EQ(index_.Find(p.Decide(Req("f"), index_)->node_id)->host_class, "slow");

@@ -113,6 +113,30 @@ TEST_F(PlacerTest, ACallGoesWhereItsFunctionIsWarmAndIdleInstancesHoldTheirMemor
   EXPECT_THAT(explained->DebugString(), HasSubstr("idle warm instances"));
 }
 
+TEST_F(PlacerTest, ACallWaitsForARunSlotOnlyBeyondTheRunsTheAgentStartsAtOnce) {
+  ASSERT_TRUE(nodes_.Register(NodeWith("a", 8, 16 * kGiB)).ok());
+  // Three runs on "a"; the queue_ms term of the decision, by what the agent says it starts.
+  auto queue_ms_with = [&](uint32_t max_concurrent_runs) -> double {
+    v1::HeartbeatRequest hb;
+    hb.set_node_id("a");
+    hb.mutable_load()->set_running_invocations(3);
+    hb.mutable_load()->set_max_concurrent_runs(max_concurrent_runs);
+    EXPECT_TRUE(nodes_.Heartbeat(hb).ok());
+    auto placed = Place();
+    EXPECT_TRUE(placed.ok()) << placed.status();
+    if (!placed.ok()) return -1;
+    auto explained = placer_->Explain(placed->decision_id);
+    placer_->Release(placed->decision_id);
+    EXPECT_TRUE(explained.ok());
+    if (!explained.ok() || explained->candidates_size() != 1) return -1;
+    const auto& terms = explained->candidates(0).terms();
+    return terms.contains("queue_ms") ? terms.at("queue_ms") : -1;
+  };
+  EXPECT_GT(queue_ms_with(2), 0) << "two at once, three running: a call waits";
+  EXPECT_EQ(queue_ms_with(8), 0);
+  EXPECT_EQ(queue_ms_with(0), 0) << "not said: one per core (8)";
+}
+
 TEST_F(PlacerTest, UnhealthyNodesAndMissingFeaturesAreNeverChosen) {
   ASSERT_TRUE(nodes_.Register(NodeWith("old", 8, 64 * kGiB, {"sse2"})).ok());
   ASSERT_TRUE(nodes_.Register(NodeWith("new", 8, 64 * kGiB, {"aes", "avx512f"})).ok());
