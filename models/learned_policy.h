@@ -27,7 +27,8 @@
 // calls so far (scaled by `exploration`; 0 is greedy): for a challenger, how much it may turn out
 // faster than the best class; for the best, how much it may turn out slower than the runner-up.
 // A new or rare function goes where it is expected to run best; a busy one tries classes that
-// may well be better for it, until its runs there say otherwise. A decision says whether it
+// may well be better for it, until its runs there say otherwise, one call at a time (calls
+// that come before the try's report decide on the means). A decision says whether it
 // explored (chose a node other than the best by the means).
 //
 // Thread-safety: not thread-safe (see PlacementPolicy).
