@@ -60,22 +60,26 @@ double HardwareScore(const std::vector<double>& x) {
   return score;
 }
 
-// Efficiency's packing order of the classes with nodes, the same for every function: larger
-// hosts first (more room per active host), then richer hardware, then index order. `rank[ci]`
-// is how many classes come before class ci.
+// Efficiency's packing order of the classes, the same for every function: larger hosts first
+// (more room per active host), then richer hardware, then index order. `rank[ci]` is how many
+// classes come before class ci. A class's cores and hardware never change under its index, so
+// the order changes only when classes are added. (Classes without nodes count too: ranks are
+// whole numbers a score multiplies by 4, so a gap in them never changes which class wins.)
 void RankForPacking(const std::vector<ClusterIndex::ClassEntry>& classes,
                     std::vector<double>& rank) {
-  rank.assign(classes.size(), 0.0);
+  std::vector<double> hardware(classes.size());
+  for (size_t ci = 0; ci < classes.size(); ++ci) {
+    hardware[ci] = HardwareScore(classes[ci].feature_vector);
+  }
   auto before = [&](size_t a, size_t b) {
     const uint32_t ca = classes[a].info.cores, cb = classes[b].info.cores;
     if (ca != cb) return ca > cb;
-    const double ha = HardwareScore(classes[a].feature_vector);
-    const double hb = HardwareScore(classes[b].feature_vector);
-    return ha != hb ? ha > hb : a < b;
+    return hardware[a] != hardware[b] ? hardware[a] > hardware[b] : a < b;
   };
+  rank.assign(classes.size(), 0.0);
   for (size_t ci = 0; ci < classes.size(); ++ci) {
     for (size_t cj = 0; cj < classes.size(); ++cj) {
-      if (cj != ci && !classes[cj].by_load.empty() && before(cj, ci)) rank[ci] += 1;
+      if (cj != ci && before(cj, ci)) rank[ci] += 1;
     }
   }
 }
@@ -210,6 +214,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       class_vectors_.push_back(classes[ci].feature_vector);
       class_position_[classes[ci].info.name] = ci;
     }
+    RankForPacking(classes, pack_rank_);
   }
   static const PredictionCache kNothingKnown;
   const PredictionCache* found = &kNothingKnown;
@@ -324,7 +329,6 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   const double target_ms = request.function.latency_target_ms > 0
                                ? request.function.latency_target_ms
                                : kTargetOverBestP95 * best_p95_ms;
-  if (objective_ == Objective::kEfficiency) RankForPacking(classes, pack_rank_);
 
   // The score of a node if the class's expected log duration were `log_ms`: with the draw it
   // decides, with the mean it is what the policy predicts best (for `explored`).

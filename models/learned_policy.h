@@ -108,7 +108,7 @@ class LearnedPolicy final : public PlacementPolicy {
   std::vector<std::string> class_names_;                     // index class order, last seen
   std::vector<std::vector<double>> class_vectors_;
   std::unordered_map<std::string, size_t> class_position_;  // name -> index class
-  std::vector<double> pack_rank_;  // efficiency: per index class, this decision's packing order
+  std::vector<double> pack_rank_;  // efficiency: per index class, its packing order
   // Per function, its exploratory call in flight: where it went and the function's runs then
   // (not saved: after a restart a function may explore once more).
   struct Exploring {

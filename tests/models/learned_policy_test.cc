@@ -17,6 +17,16 @@ LearnedPolicyOptions Greedy() {
   return o;
 }
 
+// Adds one node of `cls` to `index`, "<class>0", with 16 GiB and 8 cores.
+void AddNodeOf(ClusterIndex& index, const HostClassInfo& cls) {
+  NodeView n;
+  n.node_id = cls.name + "0";
+  n.host_class = cls.name;
+  n.features = cls.features;
+  n.capacity = {16ull << 30, 8000};
+  index.Upsert(n, cls);
+}
+
 // Two classes: "fast" (AES-NI) and "slow" (none), two nodes each.
 class LearnedPolicyTest : public ::testing::Test {
  protected:
@@ -232,14 +242,7 @@ TEST(LearnedPolicyHintTest, ACacheBoundFunctionStartsOnTheLargestL3) {
   big.l3_bytes = 32ull << 20;
   rich.cores = big.cores = 8;
   ClusterIndex index;
-  for (const auto* cls : {&rich, &big}) {
-    NodeView n;
-    n.node_id = cls->name + "0";
-    n.host_class = cls->name;
-    n.features = cls->features;
-    n.capacity = {16ull << 30, 8000};
-    index.Upsert(n, *cls);
-  }
+  for (const auto* cls : {&rich, &big}) AddNodeOf(index, *cls);
   LearnedPolicy p(Objective::kPerformance, Greedy());
   PlacementRequest plain;
   plain.function.name = "plain";
@@ -266,14 +269,7 @@ TEST(LearnedPolicyHintTest, AMemoryBoundFunctionStartsOnAnIdleNodeOverRicherBusy
   plain.features = {"aes"};
   rich.cores = plain.cores = 8;
   ClusterIndex index;
-  for (const auto* cls : {&rich, &plain}) {
-    NodeView n;
-    n.node_id = cls->name + "0";
-    n.host_class = cls->name;
-    n.features = cls->features;
-    n.capacity = {16ull << 30, 8000};
-    index.Upsert(n, *cls);
-  }
+  for (const auto* cls : {&rich, &plain}) AddNodeOf(index, *cls);
   index.SetAllocated("rich0", {1ull << 30, 6000});
   LearnedPolicy p(Objective::kPerformance, Greedy());
   PlacementRequest unhinted;
@@ -301,12 +297,7 @@ TEST(LearnedPolicyHintTest, AClassNoFunctionRanOnIsNotTakenAsFarSlower) {
     cls.name = name;
     cls.features = {"avx2"};
     cls.cores = 8;
-    NodeView n;
-    n.node_id = std::string(name) + "0";
-    n.host_class = name;
-    n.features = cls.features;
-    n.capacity = {16ull << 30, 8000};
-    index.Upsert(n, cls);
+    AddNodeOf(index, cls);
   }
   LearnedPolicy p(Objective::kPerformance, Greedy());
   auto teach = [&](const std::string& fn, const HostClassInfo& cls, double ms) {
