@@ -17,12 +17,6 @@ std::string Ms(double ms) {
   return buf;
 }
 
-std::string Fixed(double v, int digits) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-  return buf;
-}
-
 }  // namespace
 
 int RunProfile(const GlobalOptions& global, const std::string& function) {
@@ -54,7 +48,7 @@ int RunProfile(const GlobalOptions& global, const std::string& function) {
     for (const auto& n : c.node_ids()) nodes += (nodes.empty() ? "" : ",") + n;
     table.AddRow({c.host_class(), nodes, std::to_string(c.runs()), std::to_string(c.failures()),
                   Ms(c.duration_p50_ms()), Ms(c.duration_p95_ms()), Ms(c.duration_p99_ms()),
-                  Fixed(c.cpu_per_wall(), 2), FormatBytes(c.peak_memory_p95_bytes()),
+                  FormatFixed(c.cpu_per_wall(), 2), FormatBytes(c.peak_memory_p95_bytes()),
                   std::to_string(c.oom_kills())});
   }
   table.Print(std::cout);
@@ -91,7 +85,7 @@ int RunExplain(const GlobalOptions& global, const std::string& decision_id) {
   std::cout << "decision " << e.decision_id() << ": " << e.function_name() << " -> "
             << e.chosen_node_id() << " by " << e.policy() << " ("
             << (e.explored() ? "explored" : "exploited") << ", decided in "
-            << Fixed(e.decision_latency_us(), 1) << " us)\n";
+            << FormatFixed(e.decision_latency_us(), 1) << " us)\n";
   std::cout << "allocation: memory " << FormatBytes(e.allocation().memory_limit_bytes())
             << ", cpu " << e.allocation().cpu_millicores() << "m";
   if (e.predicted_duration_ms() > 0) std::cout << ", predicted " << Ms(e.predicted_duration_ms());
@@ -99,10 +93,11 @@ int RunExplain(const GlobalOptions& global, const std::string& decision_id) {
   Table table({"NODE", "HOST CLASS", "ELIGIBLE", "SCORE", "TERMS"});
   for (const auto& c : e.candidates()) {
     std::string terms;
-    for (const auto& [k, v] : c.terms()) terms += (terms.empty() ? "" : " ") + k + "=" + Fixed(v, 3);
+    for (const auto& [k, v] : c.terms())
+      terms += (terms.empty() ? "" : " ") + k + "=" + FormatFixed(v, 3);
     table.AddRow({c.node_id() + (c.node_id() == e.chosen_node_id() ? " *" : ""), c.host_class(),
                   c.eligible() ? "yes" : "no: " + c.reason(),
-                  c.eligible() ? Fixed(c.score(), 4) : "-", terms});
+                  c.eligible() ? FormatFixed(c.score(), 4) : "-", terms});
   }
   table.Print(std::cout);
   return 0;

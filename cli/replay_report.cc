@@ -20,12 +20,6 @@ double Mean(const std::vector<double>& v) {
   return sum / double(v.size());
 }
 
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 uint32_t PhaseOf(double at_ms, double duration_ms, uint32_t phases) {
   if (!(duration_ms > 0)) return 0;
   const auto p = static_cast<uint32_t>(at_ms / duration_ms * phases);
@@ -184,10 +178,9 @@ json ReplayReportJson(const ReplayDescription& description,
 void PrintReplayReport(const json& report, std::ostream& out) {
   const auto& runs = report["runs"];
   out << "Workload: " << report["workload"].size() << " functions over "
-      << Fixed(report["duration_s"], 0) << " s, shaped by the first "
+      << FormatFixed(report["duration_s"], 0) << " s, shaped by the first "
       << report["trace_minutes"].get<uint32_t>() << " minutes of "
-      << report["trace"].get<std::string>()
-      << "\n";
+      << report["trace"].get<std::string>() << "\n";
   Table workload({"FUNCTION", "FOLLOWS TRACE FUNCTION", "ITS CALLS IN THE TRACE", "CALLS HERE"});
   for (const auto& f : report["workload"]) {
     workload.AddRow({f["function"], f["trace_function"],
@@ -234,14 +227,13 @@ void PrintReplayReport(const json& report, std::ostream& out) {
     const auto& p = f["prediction"];
     const auto& a = f["allocation"];
     const bool predicted = p["calls"].get<uint64_t>() > 0;
-    learned.AddRow({f["function"],
-                    predicted ? FormatMillis(p["predicted_p50_ms"]) + " ms" : "-",
+    learned.AddRow({f["function"], predicted ? FormatMillis(p["predicted_p50_ms"]) + " ms" : "-",
                     predicted ? FormatMillis(p["measured_p50_ms"]) + " ms" : "-",
-                    predicted ? Fixed(p["abs_error_p50_pct"], 0) + "%" : "-",
+                    predicted ? FormatFixed(p["abs_error_p50_pct"], 0) + "%" : "-",
                     FormatBytes(static_cast<uint64_t>(a["memory_limit_p50_bytes"].get<double>())),
                     FormatBytes(static_cast<uint64_t>(a["peak_memory_max_bytes"].get<double>())),
-                    Fixed(a["cpu_quota_p50_millicores"], 0) + "m",
-                    Fixed(a["cpu_used_p95_millicores"], 0) + "m"});
+                    FormatFixed(a["cpu_quota_p50_millicores"], 0) + "m",
+                    FormatFixed(a["cpu_used_p95_millicores"], 0) + "m"});
   }
   learned.Print(out);
 
@@ -274,7 +266,7 @@ void PrintReplayReport(const json& report, std::ostream& out) {
       row.push_back(std::to_string(s["failed"].get<uint64_t>()));
     }
     if (runs.size() == 2) {
-      row.push_back(Fixed(report["comparison"]["functions"][i]["speedup_mean"], 2) + "x");
+      row.push_back(FormatFixed(report["comparison"]["functions"][i]["speedup_mean"], 2) + "x");
     }
     latency.AddRow(std::move(row));
   }

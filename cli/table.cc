@@ -47,6 +47,12 @@ std::string FormatPercent(double share) {
   return buf;
 }
 
+std::string FormatFixed(double value, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, value);
+  return buf;
+}
+
 std::string FormatMillis(double ms) {
   char buf[64];
   std::snprintf(buf, sizeof buf, ms < 10 ? "%.2f" : "%.1f", ms);

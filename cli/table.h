@@ -24,6 +24,8 @@ std::string FormatBytes(uint64_t bytes);
 std::string FormatPercent(double share);
 // "8.25" below 10 ms, "48.2" above: a duration in milliseconds, without the unit.
 std::string FormatMillis(double ms);
+// "3.14" for (3.14159, 2): a number with that many digits after the point.
+std::string FormatFixed(double value, int digits);
 // "3s ago", "2m ago", "never".
 std::string FormatAgo(int64_t then_unix_ms, int64_t now_unix_ms);
 

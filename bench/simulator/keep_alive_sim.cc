@@ -12,7 +12,7 @@ struct Instance {
   double window_ms = 0;   // how long it may idle once free
 };
 
-struct PerFunction {
+struct FunctionInstances {
   std::vector<Instance> instances;
   models::KeepAliveLearner learner;
   std::vector<double> retired_free_at;  // when instances retired unused were freed
@@ -20,7 +20,7 @@ struct PerFunction {
   double duration_ms = 1, memory_gib = kDefaultMemoryMib / 1024;
 };
 
-double WindowMs(const KeepAliveSimOptions& o, const PerFunction& f) {
+double WindowMs(const KeepAliveSimOptions& o, const FunctionInstances& f) {
   switch (o.policy) {
     case KeepAlivePolicy::kNone:
       return 0;
@@ -41,7 +41,7 @@ double IdleMs(const Instance& i, double until_ms) {
 
 KeepAliveSimResult SimulateKeepAlive(const Trace& trace, const std::vector<Arrival>& arrivals,
                                      const KeepAliveSimOptions& options) {
-  std::vector<PerFunction> fns(trace.functions.size());
+  std::vector<FunctionInstances> fns(trace.functions.size());
   for (size_t i = 0; i < fns.size(); ++i) {
     const TraceFunction& t = trace.functions[i];
     fns[i].learner = models::KeepAliveLearner(options.keep_alive);
@@ -53,7 +53,7 @@ KeepAliveSimResult SimulateKeepAlive(const Trace& trace, const std::vector<Arriv
   KeepAliveSimResult r;
   double idle_gib_ms = 0, latency_sum_ms = 0, end_ms = 0;
   for (const Arrival& a : arrivals) {
-    PerFunction& f = fns[a.function];
+    FunctionInstances& f = fns[a.function];
     const double t = a.time_ms;
     // Instances whose window has passed are gone; their idle time is counted, and when they
     // were freed is remembered, as the agent does.
@@ -94,7 +94,7 @@ KeepAliveSimResult SimulateKeepAlive(const Trace& trace, const std::vector<Arriv
   }
   double cold_share_sum = 0;
   size_t invoked = 0;
-  for (const PerFunction& f : fns) {
+  for (const FunctionInstances& f : fns) {
     for (const Instance& i : f.instances) idle_gib_ms += IdleMs(i, end_ms) * f.memory_gib;
     if (f.invocations > 0) {
       cold_share_sum += double(f.cold) / double(f.invocations);

@@ -6,38 +6,26 @@
 #include <map>
 
 #include "models/policy_table.h"
+#include "tests/models/test_cluster.h"
 
 namespace tailor::models {
 namespace {
 
-HostClassInfo Class(const std::string& name, std::vector<std::string> features = {"aes"}) {
-  HostClassInfo c;
-  c.name = name;
-  c.features = std::move(features);
-  c.cores = 4;
-  return c;
-}
-
-NodeView Node(const std::string& id, const std::string& cls) {
-  NodeView n;
-  n.node_id = id;
-  n.host_class = cls;
-  n.capacity = {8ull << 30, 4000};
-  return n;
-}
+using testing::TestClass;
+using testing::TestNode;
 
 TEST(ClusterIndexTest, KeepsNodesByClassInLoadOrder) {
   ClusterIndex index;
-  index.Upsert(Node("a", "x"), Class("x"));
-  index.Upsert(Node("b", "x"), Class("x"));
-  index.Upsert(Node("c", "y"), Class("y"));
+  index.Upsert(TestNode("a", "x"), TestClass("x"));
+  index.Upsert(TestNode("b", "x"), TestClass("x"));
+  index.Upsert(TestNode("c", "y"), TestClass("y"));
   EXPECT_EQ(index.size(), 3u);
   ASSERT_EQ(index.classes().size(), 2u);
   index.SetAllocated("a", {0, 3000});
   const auto& x = index.classes()[0];
   EXPECT_EQ(index.node(std::get<2>(*x.by_load.begin())).node_id, "b");
   // A heartbeat (Upsert) keeps the allocation the owner set.
-  index.Upsert(Node("a", "x"), Class("x"));
+  index.Upsert(TestNode("a", "x"), TestClass("x"));
   EXPECT_EQ(index.Find("a")->allocated.cpu_millicores, 3000u);
   EXPECT_EQ(index.node(std::get<2>(*x.by_load.begin())).node_id, "b");
   // The feature vector: bias, one flag per model feature, L3, speed.
@@ -48,7 +36,7 @@ TEST(ClusterIndexTest, KeepsNodesByClassInLoadOrder) {
 
 TEST(LeastLoadedPolicyTest, PicksTheLeastAllocatedNode) {
   ClusterIndex index;
-  for (const char* id : {"busy", "idle", "half"}) index.Upsert(Node(id, "x"), Class("x"));
+  for (const char* id : {"busy", "idle", "half"}) index.Upsert(TestNode(id, "x"), TestClass("x"));
   index.SetAllocated("busy", {0, 3000});
   index.SetAllocated("half", {0, 2000});
   LeastLoadedPolicy p;
@@ -63,9 +51,9 @@ TEST(LeastLoadedPolicyTest, PicksTheLeastAllocatedNode) {
 
 TEST(LeastLoadedPolicyTest, EqualNodesTakeTurnsWithinAndAcrossClasses) {
   ClusterIndex index;
-  index.Upsert(Node("a", "x"), Class("x"));
-  index.Upsert(Node("b", "x"), Class("x"));
-  index.Upsert(Node("c", "y"), Class("y"));
+  index.Upsert(TestNode("a", "x"), TestClass("x"));
+  index.Upsert(TestNode("b", "x"), TestClass("x"));
+  index.Upsert(TestNode("c", "y"), TestClass("y"));
   LeastLoadedPolicy p;
   PlacementRequest req;
   req.function.name = "f";
@@ -83,8 +71,8 @@ TEST(LeastLoadedPolicyTest, EqualNodesTakeTurnsWithinAndAcrossClasses) {
 
 TEST(LeastLoadedPolicyTest, NoEligibleNodeSaysWhy) {
   ClusterIndex index;
-  index.Upsert(Node("a", "x"), Class("x"));
-  index.Upsert(Node("b", "y"), Class("y", {"aes", "avx512f"}));
+  index.Upsert(TestNode("a", "x"), TestClass("x"));
+  index.Upsert(TestNode("b", "y"), TestClass("y", {"aes", "avx512f"}));
   index.SetHealthy("b", false);
   LeastLoadedPolicy p;
   PlacementRequest req;
@@ -109,10 +97,10 @@ TEST(LeastLoadedPolicyTest, NoEligibleNodeSaysWhy) {
 
 TEST(LeastLoadedPolicyTest, AStoppingNodeTakesNothingNewAndWaitingMayHelp) {
   ClusterIndex index;
-  NodeView stopping = Node("a", "x");
+  NodeView stopping = TestNode("a", "x");
   stopping.stopping = true;
-  index.Upsert(stopping, Class("x"));
-  index.Upsert(Node("b", "x"), Class("x"));
+  index.Upsert(stopping, TestClass("x"));
+  index.Upsert(TestNode("b", "x"), TestClass("x"));
   index.SetAllocated("b", {0, 1000});  // the stopping node would otherwise be the idler one
   LeastLoadedPolicy p;
   PlacementRequest req;
@@ -130,9 +118,9 @@ TEST(LeastLoadedPolicyTest, AStoppingNodeTakesNothingNewAndWaitingMayHelp) {
 
 TEST(LeastLoadedPolicyTest, FullNodesAreResourceExhaustedAndTooSmallOnesDoNotFit) {
   ClusterIndex index;
-  NodeView n = Node("a", "x");
+  NodeView n = TestNode("a", "x");
   n.capacity = {512ull << 20, 1000};
-  index.Upsert(n, Class("x"));
+  index.Upsert(n, TestClass("x"));
   LeastLoadedPolicy p;
   PlacementRequest req;
   req.function.name = "f";  // the static allocation: 256 MiB, one core
@@ -154,7 +142,7 @@ TEST(LeastLoadedPolicyTest, LargeClustersExplainOneNodePerClass) {
     const std::string cls = i % 2 ? "odd" : "even";
     std::string id = "n";  // built piecewise: GCC 12 warns on "lit" + std::string
     id += std::to_string(i);
-    index.Upsert(Node(id, cls), Class(cls));
+    index.Upsert(TestNode(id, cls), TestClass(cls));
   }
   LeastLoadedPolicy p;
   PlacementRequest req;

@@ -8,25 +8,13 @@
 
 #include "models/least_loaded_policy.h"
 #include "models/policy_table.h"
+#include "tests/models/test_cluster.h"
 
 namespace tailor::models {
 namespace {
 
-HostClassInfo Class(const std::string& name, std::vector<std::string> features = {"aes"}) {
-  HostClassInfo c;
-  c.name = name;
-  c.features = std::move(features);
-  c.cores = 2;
-  return c;
-}
-
-NodeView Node(const std::string& id, const std::string& cls) {
-  NodeView n;
-  n.node_id = id;
-  n.host_class = cls;
-  n.capacity = {4ull << 30, 2000};
-  return n;
-}
+using testing::TestClass;
+using testing::TestNode;
 
 std::vector<std::string> Picks(RoundRobinPolicy& p, const PlacementRequest& req,
                                const ClusterIndex& index, int count) {
@@ -44,9 +32,9 @@ std::vector<std::string> Picks(RoundRobinPolicy& p, const PlacementRequest& req,
 
 TEST(RoundRobinPolicyTest, CyclesThroughNodesRegardlessOfLoadOrSpeed) {
   ClusterIndex index;
-  index.Upsert(Node("old", "slow"), Class("slow", {}));
-  index.Upsert(Node("mid", "mid"), Class("mid"));
-  index.Upsert(Node("new", "fast"), Class("fast", {"aes", "sha_ni"}));
+  index.Upsert(TestNode("old", "slow"), TestClass("slow", {}));
+  index.Upsert(TestNode("mid", "mid"), TestClass("mid"));
+  index.Upsert(TestNode("new", "fast"), TestClass("fast", {"aes", "sha_ni"}));
   index.SetAllocated("new", {0, 1000});  // load does not matter while there is room
   RoundRobinPolicy p;
   PlacementRequest req;
@@ -64,10 +52,10 @@ TEST(RoundRobinPolicyTest, CyclesThroughNodesRegardlessOfLoadOrSpeed) {
 
 TEST(RoundRobinPolicyTest, SkipsNodesThatCannotTakeTheInvocationAndSaysWhy) {
   ClusterIndex index;
-  index.Upsert(Node("a", "x"), Class("x"));
-  index.Upsert(Node("b", "x"), Class("x"));
-  index.Upsert(Node("c", "y"), Class("y", {"aes", "sha_ni"}));
-  index.SetAllocated("b", {0, 2000});  // full
+  index.Upsert(TestNode("a", "x"), TestClass("x"));
+  index.Upsert(TestNode("b", "x"), TestClass("x"));
+  index.Upsert(TestNode("c", "y"), TestClass("y", {"aes", "sha_ni"}));
+  index.SetAllocated("b", {0, 4000});  // full
   RoundRobinPolicy p;
   PlacementRequest req;
   req.function.name = "f";
@@ -99,7 +87,7 @@ TEST(RoundRobinPolicyTest, LargeClustersExplainOnlyTheChoiceButStillCountFailure
   for (int i = 0; i < 100; ++i) {
     std::string id = "n";
     id += std::to_string(i);
-    index.Upsert(Node(id, "x"), Class("x"));
+    index.Upsert(TestNode(id, "x"), TestClass("x"));
   }
   RoundRobinPolicy p;
   PlacementRequest req;

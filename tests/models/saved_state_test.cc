@@ -12,22 +12,17 @@
 #include "models/cluster_index.h"
 #include "models/decayed_histogram.h"
 #include "models/learned_policy.h"
+#include "tests/models/test_cluster.h"
 
 namespace tailor::models {
 namespace {
 
-HostClassInfo Class(const std::string& name, std::vector<std::string> features) {
-  HostClassInfo c;
-  c.name = name;
-  c.features = std::move(features);
-  c.cores = 4;
-  return c;
-}
+using testing::TestClass;
 
 class SavedStateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const auto& cls : {Class("fast", {"aes"}), Class("slow", {})}) {
+    for (const auto& cls : {TestClass("fast", {"aes"}), TestClass("slow", {})}) {
       NodeView n;
       n.node_id = cls.name + "0";
       n.host_class = cls.name;
@@ -44,7 +39,7 @@ class SavedStateTest : public ::testing::Test {
       RunObservation o;
       o.function = fn;
       o.host_class = i % 2 ? "fast" : "slow";
-      o.class_features = HostFeatureVector(Class(
+      o.class_features = HostFeatureVector(TestClass(
           o.host_class, i % 2 ? std::vector<std::string>{"aes"} : std::vector<std::string>{}));
       o.wall_ms = ms(rng);
       o.cpu_ms = o.wall_ms * 0.8;

@@ -18,7 +18,7 @@ using testing::MakeBundle;
 using testing::NodeWith;
 using json = nlohmann::json;
 
-constexpr uint64_t kGiB = 1ull << 30;
+using testing::kGiB;
 
 TEST(ExtenderScoresTest, TheBestGetsTenAndTwiceAsSlowAboutHalf) {
   EXPECT_THAT(ExtenderScores({10, 20, 10.5, 100}), ElementsAre(10, 5, 10, 1));

@@ -17,7 +17,7 @@ using ::testing::HasSubstr;
 using testing::MakeBundle;
 using testing::NodeWith;
 
-constexpr uint64_t kGiB = 1ull << 30;
+using testing::kGiB;
 
 class PlacerTest : public testing::SchedulerDbTest {
  protected:

@@ -19,7 +19,7 @@ using testing::GoodReport;
 using testing::MakeBundle;
 using testing::NodeWith;
 
-constexpr uint64_t kGiB = 1ull << 30;
+using testing::kGiB;
 
 class RunIntakeTest : public testing::SchedulerDbTest {
  protected:

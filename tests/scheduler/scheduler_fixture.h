@@ -16,6 +16,8 @@
 
 namespace tailor::scheduler::testing {
 
+inline constexpr uint64_t kGiB = 1ull << 30;
+
 // A bundle archive with a shell-script entrypoint.
 inline std::string MakeBundle(const tailor::testing::TempDir& dir, const std::string& name,
                               const std::string& version, const std::string& extra_toml = "",
