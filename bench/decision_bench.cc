@@ -74,10 +74,14 @@ int main(int argc, char** argv) {
       for (int f = 0; f < functions; ++f) {
         const double ms = std::exp(base(rng));
         for (int k = 0; k < 3; ++k) {
-          const auto& c = classes[(f + 7 * k) % classes.size()];
+          const size_t ci = (f + 7 * k) % classes.size();
+          const auto& c = classes[ci];
           for (int run = 0; run < 3; ++run) {
             RunObservation o;
             o.function = "fn-" + std::to_string(f);
+            // One of the class's first five nodes below (node i is of class i % classes), so
+            // that decisions look up nodes the policy has learned apart or not.
+            o.node_id = "node-" + std::to_string(ci + classes.size() * ((f + run) % 5));
             o.host_class = c.name;
             o.class_features = HostFeatureVector(c);
             o.wall_ms = ms / c.speed_factor;

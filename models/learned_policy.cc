@@ -170,8 +170,17 @@ void LearnedPolicy::Observe(const RunObservation& run) {
   // How busy the node's CPU was when the run started (0..1): what slows a run down, where the
   // number of runs in flight would count a sleeping one like a busy one.
   const double load = std::clamp(run.cpu_utilization_at_start, 0.0, 1.0);
-  model_.Observe(run.function, run.host_class, *features, static_cast<double>(run.payload_bytes),
-                 load, run.wall_ms);
+  const auto payload = static_cast<double>(run.payload_bytes);
+  // The run's miss against its class, when the function knows the class from its own runs
+  // there (a prediction from elsewhere would blame the node for the model's guess).
+  if (const auto p = model_.Predict(run.function, run.host_class, *features, payload, load);
+      p.known && p.cell_runs >= kMinCellRunsForNodeMiss) {
+    node_slowness_.Observe(run.node_id, run.host_class, std::log(run.wall_ms) - p.mean_log_ms);
+  }
+  // The class learns the run as the class's typical node would have run it.
+  const double node_offset_log = node_slowness_.OffsetLog(run.node_id);
+  model_.Observe(run.function, run.host_class, *features, payload, load,
+                 run.wall_ms * std::exp(-node_offset_log));
   // Keep the decision-time predictions current (see PredictionCache).
   PredictionCache& cache = cache_[run.function];
   auto pos = class_position_.find(run.host_class);
@@ -382,16 +391,23 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
                                ? 0.0
                                : cold->ExpectedMs(node.host_class);
     const double pack_rank = ci < pack_rank_.size() ? pack_rank_[ci] : 0.0;
-    const Scored drawn = score_with(v.draw, v, slots, in_flight, share, cold_ms, pack_rank);
-    const Scored expected = score_with(v.mean, v, slots, in_flight, share, cold_ms, pack_rank);
+    // A node learned apart from its class (a straggler) runs its class's prediction times this.
+    const double node_log = node_slowness_.size() > 0 ? node_slowness_.OffsetLog(node.node_id) : 0;
+    const Scored drawn =
+        score_with(v.draw + node_log, v, slots, in_flight, share, cold_ms, pack_rank);
+    const Scored expected =
+        score_with(v.mean + node_log, v, slots, in_flight, share, cold_ms, pack_rank);
     c.score = drawn.score;
-    c.terms = {{"predicted_ms", std::exp(v.mean + load_sensitivity * share)},
+    c.terms = {{"predicted_ms", std::exp(v.mean + node_log + load_sensitivity * share)},
                {"decided_ms", drawn.run_ms},
                {"uncertainty_log", std::sqrt(v.var)},
                {"queue_ms", drawn.queue_ms},
                {"allocated_cpu_share", share},
                {"predicted_score", expected.score}};
     if (cold_ms > 0) c.terms.emplace_back("cold_start_ms", cold_ms);
+    if (node_log != 0) c.terms.emplace_back("node_apart_log", node_log);
+    // A slow node does not speak for its class: the walk scores the class's next nodes too.
+    c.settles = node_log <= 0;
     if (objective_ == Objective::kEfficiency) {
       c.terms.emplace_back("meets_target", drawn.meets);
       c.settles = drawn.meets;  // a fuller node that misses it: try the class's next ones
@@ -407,7 +423,10 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     if (classes[ci].info.name != chosen->host_class) continue;
     const ClassView& v = per_class[ci];
     const double share = AllocatedCpuShare(chosen->allocated, chosen->capacity);
-    decided->predicted_duration_ms = known(ci) ? std::exp(v.mean + load_sensitivity * share) : 0.0;
+    decided->predicted_duration_ms =
+        known(ci) ? std::exp(v.mean + node_slowness_.OffsetLog(chosen->node_id) +
+                             load_sensitivity * share)
+                  : 0.0;
   }
   decided->explored = ChoseOtherThanPredictedBest(*decided);
   if (decided->explored) exploring_[request.function.name] = {chosen->host_class, runs};
@@ -448,12 +467,15 @@ bool ChoseOtherThanPredictedBest(const PlacementDecision& d) {
   return chosen > best + 1e-9 * std::max(1.0, std::abs(best));
 }
 
-// State format (common/byte_codec.h): "tailor-learned-policy", version 2, the duration model,
-// the resource profiles, then a count of (function, host class, run statistics). Version 1 was
-// text (doubles printed with 17 digits; a subnormal one could not be read back).
+// State format (common/byte_codec.h): "tailor-learned-policy", version 3, the duration model,
+// the resource profiles, a count of (function, host class, run statistics), then the node
+// slowness. Version 2, the same without the node slowness, is still read (the nodes are then
+// relearned). Version 1 was text (doubles printed with 17 digits; a subnormal one could not be
+// read back).
 namespace {
 constexpr char kStateMagic[] = "tailor-learned-policy";
-constexpr uint32_t kStateVersion = 2;
+constexpr uint32_t kStateVersion = 3;
+constexpr uint32_t kOldestReadableStateVersion = 2;
 }  // namespace
 
 std::string LearnedPolicy::SaveState() const {
@@ -475,6 +497,7 @@ std::string LearnedPolicy::SaveState() const {
     out.Str(key.second);
     out.Str(st->Save());
   }
+  out.Str(node_slowness_.Save());
   return out.Take();
 }
 
@@ -483,9 +506,12 @@ Status LearnedPolicy::RestoreState(const std::string& state) {
   if (in.Str(64) != kStateMagic || !in.ok()) {
     return InvalidArgumentError("not a saved learned-policy state");
   }
-  if (const uint32_t version = in.U32(); version != kStateVersion) {
+  const uint32_t version = in.U32();
+  if (version < kOldestReadableStateVersion || version > kStateVersion) {
     return InvalidArgumentError("saved learned-policy state of version " + std::to_string(version) +
-                                "; this scheduler reads version " + std::to_string(kStateVersion));
+                                "; this scheduler reads versions " +
+                                std::to_string(kOldestReadableStateVersion) + " to " +
+                                std::to_string(kStateVersion));
   }
   DurationModel model(options_.model);
   if (!model.Restore(in.Str(state.size()))) {
@@ -502,10 +528,16 @@ Status LearnedPolicy::RestoreState(const std::string& state) {
     std::string cls = in.Str(256);
     if (!statistics[function][cls].Restore(in.Str(state.size()))) in.Fail();
   }
-  if (!in.AtEnd()) return InvalidArgumentError("the saved run statistics do not read back");
+  if (!in.ok()) return InvalidArgumentError("the saved run statistics do not read back");
+  NodeSlowness node_slowness;
+  if (version >= 3 && !node_slowness.Restore(in.Str(state.size()))) {
+    return InvalidArgumentError("the saved node slowness does not read back");
+  }
+  if (!in.AtEnd()) return InvalidArgumentError("the saved learned-policy state has trailing bytes");
   model_ = std::move(model);
   resources_ = std::move(resources);
   statistics_ = std::move(statistics);
+  node_slowness_ = std::move(node_slowness);
   cache_.clear();  // rebuilt lazily from the restored model
   return OkStatus();
 }

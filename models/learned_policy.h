@@ -39,6 +39,7 @@
 #include "models/cluster_index.h"
 #include "models/cold_starts.h"
 #include "models/duration_model.h"
+#include "models/node_slowness.h"
 #include "models/placement_policy.h"
 #include "models/resource_profile.h"
 #include "models/run_statistics.h"
@@ -85,6 +86,7 @@ class LearnedPolicy final : public PlacementPolicy {
   LearnedPolicyOptions options_;
   DurationModel model_;
   ResourceProfiles resources_;
+  NodeSlowness node_slowness_;  // nodes learned apart from their class (stragglers)
   ColdStarts cold_starts_;  // not saved: relearned from the first cold starts after a restart
   // Per function, its predictions per index class at zero payload and load, kept up to date
   // off the decision path: Observe refreshes the observed class at once and every class every
@@ -99,6 +101,8 @@ class LearnedPolicy final : public PlacementPolicy {
     size_t classes = 0;
     std::vector<CachedPrediction> per_class;
   };
+  // A run's miss teaches NodeSlowness once its function has this many runs on the class.
+  static constexpr double kMinCellRunsForNodeMiss = 2;
   static constexpr uint64_t kFullRefreshRuns = 16;
   static constexpr uint64_t kAlwaysRefreshRuns = 64;  // a new function's every run moves them
   void Refresh(const std::string& function, PredictionCache& cache);

@@ -144,7 +144,7 @@ inline bool MayPass(Ineligible why) {
 // string literals.
 class ScoreTerms {
  public:
-  static constexpr size_t kMax = 8;
+  static constexpr size_t kMax = 10;
   ScoreTerms() = default;
   ScoreTerms(std::initializer_list<std::pair<const char*, double>> terms) {
     for (const auto& t : terms) push_back(t.first, t.second);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "tests/models/synthetic_world.h"
@@ -650,6 +652,72 @@ TEST_F(LearnedPolicyTest, SavedStateRestoresTheSamePredictionsAndAllocations) {
     LearnedPolicy untouched(Objective::kPerformance, Greedy());
     EXPECT_EQ(untouched.RestoreState(bad).code(), StatusCode::kInvalidArgument);
   }
+}
+
+// Class "x": four nodes, "x0" of them a straggler that runs everything 3x slower; class "y":
+// four nodes, 2x slower than x's normal ones. Decisions keep off x0 (though it is the least
+// loaded), and x's prediction is its normal nodes' duration, not a blend with the straggler's.
+TEST(LearnedPolicyStragglerTest, AStragglerIsPassedOverAndDoesNotSlowItsClassDown) {
+  HostClassInfo x, y;
+  x.name = "x";
+  x.features = {"aes"};
+  x.cores = 4;
+  y.name = "y";
+  y.features = {};
+  y.cores = 4;
+  ClusterIndex index;
+  for (const auto* cls : {&x, &y}) {
+    for (int i = 0; i < 4; ++i) {
+      NodeView n;
+      n.node_id = cls->name + std::to_string(i);
+      n.host_class = cls->name;
+      n.features = cls->features;
+      n.capacity = {16ull << 30, 4000};
+      index.Upsert(n, *cls);
+    }
+  }
+  for (const std::string& busy : {"x1", "x2", "x3"}) index.SetAllocated(busy, {1ull << 30, 1000});
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  for (int round = 0; round < 40; ++round) {
+    const double jitter = 1 + 0.1 * ((round % 5) - 2) / 2;  // 0.9 .. 1.1
+    for (int i = 0; i < 4; ++i) {
+      for (const auto* cls : {&x, &y}) {
+        RunObservation o;
+        o.function = "f";
+        o.node_id = cls->name + std::to_string(i);
+        o.host_class = cls->name;
+        o.class_features = HostFeatureVector(*cls);
+        o.wall_ms = (cls == &x ? (i == 0 ? 300 : 100) : 200) * jitter;
+        o.cpu_ms = o.wall_ms;
+        o.peak_memory_bytes = 64ull << 20;
+        o.succeeded = true;
+        p.Observe(o);
+      }
+    }
+  }
+  PlacementRequest req;
+  req.function.name = "f";
+  req.function.memory_hint_bytes = 64 << 20;
+  const auto d = p.Decide(req, index);
+  ASSERT_TRUE(d.ok());
+  EXPECT_NE(d->node_id, "x0");
+  EXPECT_EQ(index.Find(d->node_id)->host_class, "x");
+  EXPECT_NEAR(d->predicted_duration_ms, 100, 15) << "the straggler's runs blended in: ~144";
+  const auto straggler = std::find_if(d->candidates.begin(), d->candidates.end(),
+                                      [](const CandidateScore& c) { return c.node_id == "x0"; });
+  ASSERT_NE(straggler, d->candidates.end());
+  const auto apart =
+      std::find_if(straggler->terms.begin(), straggler->terms.end(),
+                   [](const auto& t) { return std::string_view(t.first) == "node_apart_log"; });
+  ASSERT_NE(apart, straggler->terms.end());
+  EXPECT_NEAR(apart->second, std::log(3.0), 0.2);
+
+  // What was learned of the nodes survives a restart.
+  LearnedPolicy restored(Objective::kPerformance, Greedy());
+  ASSERT_TRUE(restored.RestoreState(p.SaveState()).ok());
+  const auto again = restored.Decide(req, index);
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(again->node_id, "x0");
 }
 
 }  // namespace
