@@ -31,14 +31,16 @@ class SavedStateTest : public ::testing::Test {
       index_.Upsert(n, cls);
     }
   }
-  // `runs` runs of `fn`, alternating classes, with durations and peaks that vary.
-  void Teach(LearnedPolicy& p, const std::string& fn, int runs) {
+  // `runs` runs of `fn`, alternating classes, with durations and peaks that vary; on three
+  // nodes per class unless `anonymous` (reports that name no node teach no node slowness).
+  void Teach(LearnedPolicy& p, const std::string& fn, int runs, bool anonymous = false) {
     std::mt19937_64 rng(7);
     std::lognormal_distribution<double> ms(3.0, 0.5);
     for (int i = 0; i < runs; ++i) {
       RunObservation o;
       o.function = fn;
       o.host_class = i % 2 ? "fast" : "slow";
+      if (!anonymous) o.node_id = o.host_class + std::to_string(i / 2 % 3);
       o.class_features = HostFeatureVector(TestClass(
           o.host_class, i % 2 ? std::vector<std::string>{"aes"} : std::vector<std::string>{}));
       o.wall_ms = ms(rng);
@@ -142,6 +144,26 @@ TEST_F(SavedStateTest, DamagedStateIsRefusedOrHarmlessNeverACrash) {
   }
   EXPECT_GT(refused, 1000);
   EXPECT_GT(accepted, 0) << "some damage lands in bytes that do not matter (names, counts kept)";
+}
+
+TEST_F(SavedStateTest, VersionTwoWithoutNodeSlownessStillReads) {
+  LearnedPolicy p(Objective::kPerformance);
+  Teach(p, "f", 200, /*anonymous=*/true);
+  const std::string v3 = p.SaveState();
+  // Version 2 was version 3 without the node slowness: an empty one is a length (8 bytes)
+  // holding two counts of 0 (nodes, classes: 16 bytes). The version follows the magic (a
+  // length and 21 bytes).
+  std::string v2 = v3.substr(0, v3.size() - 24);
+  constexpr size_t kVersionAt = 8 + 21;
+  ASSERT_EQ(v2[kVersionAt], 3);
+  v2[kVersionAt] = 2;
+  LearnedPolicy restored(Objective::kPerformance);
+  ASSERT_TRUE(restored.RestoreState(v2).ok());
+  EXPECT_TRUE(restored.SaveState() == v3);
+  v2[kVersionAt] = 4;
+  const Status future = restored.RestoreState(v2);
+  EXPECT_EQ(future.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(future.message().find("versions 2 to 3"), std::string::npos) << future;
 }
 
 TEST_F(SavedStateTest, TheOldTextFormIsRefusedWithAReasonSoTheSchedulerRelearns) {
