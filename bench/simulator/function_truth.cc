@@ -110,9 +110,42 @@ double FunctionTruth::MaxMemoryMib() const {
   return memory_mib.empty() ? 0 : memory_mib.back().second;
 }
 
+double FunctionTruth::PayloadKib(double z) const {
+  return payload_median_kib > 0 ? payload_median_kib * std::exp(payload_sd_log * z) : 0.0;
+}
+
+double FunctionTruth::PayloadFactor(double payload_kib) const {
+  if (!(payload_median_kib > 0) || !(payload_kib > 0)) return 1.0;
+  return std::pow(payload_kib / payload_median_kib, payload_elasticity);
+}
+
 uint32_t FunctionTruth::CpuNeedMillicores() const {
   return static_cast<uint32_t>(std::max(1.0, std::ceil(cpu_cores * 10.0 - 1e-9)) * 100.0);
 }
+
+namespace {
+
+// "median_kib:sd:elasticity" into f's payload fields.
+Status ParsePayload(std::string_view text, FunctionTruth& f) {
+  const auto parts = SplitString(text, ':');
+  auto number = [&](size_t i, double min, double max, double& into) {
+    if (parts.size() != 3) return false;
+    auto v = ParseDouble(parts[i]);
+    if (!v.ok() || !(*v >= min && *v <= max)) return false;
+    into = *v;
+    return true;
+  };
+  if (!number(0, 0.001, 1e7, f.payload_median_kib) || !number(1, 0, 3, f.payload_sd_log) ||
+      !number(2, 0, 2, f.payload_elasticity)) {
+    return InvalidArgumentError(
+        "payload: expected median_kib:sd:elasticity (median in (0, 1e7] KiB, sd in [0, 3], "
+        "elasticity in [0, 2]), got '" +
+        std::string(text) + "'");
+  }
+  return OkStatus();
+}
+
+}  // namespace
 
 Result<std::vector<FunctionTruth>> ParseFunctionFile(std::string_view text) {
   std::vector<FunctionTruth> out;
@@ -155,6 +188,9 @@ Result<std::vector<FunctionTruth>> ParseFunctionFile(std::string_view text) {
     if (line.Has("all_of")) {
       TAILOR_ASSIGN_OR_RETURN(f.all_of, ParseFactors(*line.Take("all_of"), "all_of"));
     }
+    if (line.Has("payload")) {
+      TAILOR_RETURN_IF_ERROR(ParsePayload(*line.Take("payload"), f));
+    }
     TAILOR_ASSIGN_OR_RETURN(const std::string memory, line.Take("memory_mib"));
     TAILOR_ASSIGN_OR_RETURN(const auto points, ParseFactors(memory, "memory_mib"));
     for (const auto& [q, mib] : points) {
@@ -194,6 +230,10 @@ std::string FormatFunctionFile(const std::vector<FunctionTruth>& functions) {
     factors("with", f.with);
     factors("all_of", f.all_of);
     if (f.working_set_mib > 0) out << " working_set_mib=" << f.working_set_mib << " spill=" << f.spill;
+    if (f.payload_median_kib > 0) {
+      out << " payload=" << f.payload_median_kib << ':' << f.payload_sd_log << ':'
+          << f.payload_elasticity;
+    }
     out << " memory_mib=";
     for (size_t i = 0; i < f.memory_mib.size(); ++i) {
       out << (i ? "," : "") << f.memory_mib[i].first * 100 << ':' << f.memory_mib[i].second;
@@ -303,6 +343,15 @@ std::vector<FunctionTruth> GenerateTruth(const Trace& trace, uint64_t seed,
       f.cpu_cores = uniform(rng) < 0.5 ? 2.0 : 4.0;
     }
     if (options.interactions) AddInteractions(f);
+    if (options.payload_share > 0) {
+      // A stream of its own: the draws above stay as they were without payloads.
+      std::mt19937_64 payload_rng(seed * 0x9e3779b97f4a7c15ull + i + 0x7061796c6f6164ull);
+      if (uniform(payload_rng) < options.payload_share) {
+        f.payload_median_kib = std::pow(1024.0, uniform(payload_rng));
+        f.payload_sd_log = 1.0;
+        f.payload_elasticity = 0.8;
+      }
+    }
     out.push_back(std::move(f));
   }
   return out;

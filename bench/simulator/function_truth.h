@@ -17,6 +17,7 @@
 //   / speed ^ clock
 //   x (1 + interference x share)
 //   x max(1, cpu x 1000 / quota)            (throttled below its CPU need)
+//   x (payload / payload median)^elasticity  (payload-dependent functions: `payload=`)
 // Each invocation multiplies this by exp(noise_sd x z) for its own standard normal z, and
 // peaks at a memory drawn from the memory_mib quantiles (quantile%:MiB pairs). declared_mib is
 // the memory the function is configured with, which static placement rules allocate.
@@ -58,6 +59,13 @@ struct FunctionTruth {
   std::vector<std::pair<std::string, double>> all_of;   // "f1+f2" -> factor unless all present
   double working_set_mib = 0;
   double spill = 1.0;
+  // Payload-dependent durations: an invocation's payload is payload_median_kib x
+  // exp(payload_sd_log x z) for its own standard normal z, and its duration is multiplied by
+  // (payload / median)^payload_elasticity (base_ms is the duration at the median payload).
+  // payload_median_kib 0: no payload, durations independent of it.
+  double payload_median_kib = 0;
+  double payload_sd_log = 0;
+  double payload_elasticity = 0;
   std::vector<std::pair<double, double>> memory_mib;  // (quantile 0..1, MiB), ascending
   double declared_mib = 256;
 
@@ -67,6 +75,10 @@ struct FunctionTruth {
   double MemoryMibAt(double u) const;
   double MaxMemoryMib() const;
   uint32_t CpuNeedMillicores() const;  // cpu_cores rounded up to 100 millicores
+  // The payload of an invocation whose payload draw is z (0 without a payload), and the factor
+  // it puts on the duration.
+  double PayloadKib(double z) const;
+  double PayloadFactor(double payload_kib) const;
 };
 
 // INVALID_ARGUMENT "function file line N: ..." for anything malformed.
@@ -84,6 +96,9 @@ struct TruthOptions {
   double multicore_share = 0;
   // Effects the learner's product-of-factors regression cannot express (docs/simulator.md).
   bool interactions = false;
+  // Share of functions whose duration grows with their payload (a median of 1 KiB-1 MiB,
+  // spread sd 1.0 of log size, elasticity 0.8), as compressing or hashing their input does.
+  double payload_share = 0;
 };
 // INVALID_ARGUMENT unless "kind:weight,..." names known kinds with weights >= 0, not all 0;
 // kinds left out weigh 0.

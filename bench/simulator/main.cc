@@ -43,6 +43,8 @@ struct Options {
   double exploration = 1.0;
   std::string kinds;
   std::string stragglers;  // "share:factor"
+  std::string degrade;     // "class:minute:factor,..."
+  bool processor_sharing = false;
   bool no_hints = false;
   TruthOptions truth;
   bool keep_alive = false;
@@ -123,6 +125,7 @@ struct Inputs {
   std::vector<FunctionTruth> overrides;
   std::vector<std::string> names;
   double straggler_share = 0, straggler_factor = 1;
+  std::vector<ClassDegradation> degradations;
 };
 
 Result<std::pair<double, double>> ParseStragglers(const std::string& text) {
@@ -158,6 +161,7 @@ Result<Inputs> LoadInputs(Options& o) {
     in.straggler_share = s.first;
     in.straggler_factor = s.second;
   }
+  TAILOR_ASSIGN_OR_RETURN(in.degradations, ParseDegradations(o.degrade, in.spec));
   for (auto n : SplitString(o.policies, ',')) {
     n = TrimWhitespace(n);
     if (!n.empty() && std::find(in.names.begin(), in.names.end(), n) == in.names.end()) {
@@ -199,6 +203,8 @@ Result<SeedResult> RunSeed(const Options& o, const Inputs& in, uint64_t seed) {
   input.cold_start_ms = o.warm_cold_start_ms;
   input.report_lag_ms = o.report_lag_ms;
   input.keep_alive_s = o.keep_alive_options.fixed_window_s;
+  input.degradations = in.degradations;
+  input.processor_sharing = o.processor_sharing;
   if (in.straggler_share > 0) {
     input.node_slowness = StragglerSlowness(in.spec, in.straggler_share, in.straggler_factor, seed);
   }
@@ -347,6 +353,10 @@ int main(int argc, char** argv) {
   app.add_option("--multicore-share", o.truth.multicore_share,
                  "Share of CPU-bound functions that use 2 or 4 cores")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--payload-share", o.truth.payload_share,
+                 "Share of functions whose duration grows with their payload (elasticity 0.8; "
+                 "payloads of 1 KiB-1 MiB median, spread sd 1.0)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_flag("--interactions", o.truth.interactions,
                "Hardware effects that are not a product of per-feature factors");
   app.add_flag("--no-hints", o.no_hints,
@@ -354,6 +364,12 @@ int main(int argc, char** argv) {
                "function's kind, which static-rules is always told)");
   app.add_option("--stragglers", o.stragglers,
                  "share:factor: that share of hosts runs everything factor times slower");
+  app.add_flag("--processor-sharing", o.processor_sharing,
+               "Co-runners' interference follows the CPU they hold from moment to moment (runs "
+               "stretch as others start) instead of being fixed when a run starts");
+  app.add_option("--degrade", o.degrade,
+                 "class:minute:factor,...: from that minute on, runs on the class's hosts take "
+                 "factor (>= 1) times as long; no policy is told");
   app.add_option("--minutes", o.minutes, "Simulate only the trace's first N minutes (0: all)");
   app.add_option("--hosts", o.hosts, "Scale the cluster's class counts to about N hosts");
   app.add_option("--exploration", o.exploration, "Exploration scale of Tailor's policies")

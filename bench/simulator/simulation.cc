@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/file_util.h"
 #include "models/cluster_index.h"
 
 namespace tailor::sim {
@@ -53,6 +54,7 @@ struct SimNode {
   models::Resources allocated;
   uint32_t running = 0;
   std::vector<uint64_t> active_minutes;  // bitset
+  std::vector<uint32_t> run_slots;       // its runs in flight (processor sharing only)
 };
 
 struct Run {
@@ -62,9 +64,17 @@ struct Run {
   double start_ms = 0, end_ms = 0;
   double cold_ms = 0;  // the cold start this run paid (0: warm, or no instance model)
   double peak_mib = 0;
+  uint64_t payload_bytes = 0;
   bool oom = false;
   uint32_t running_at_start = 0;
   double share_at_start = 0;
+  // Processor sharing (SimulationInput::processor_sharing): the work left (ms at full speed)
+  // as of `progress_ms`, the speed since then (1 / (1 + interference x co-runners' share)),
+  // and the version of its end event (an end event of an older version is stale).
+  double work_left_ms = 0;
+  double progress_ms = 0;
+  double speed = 1;
+  uint64_t version = 0;
 };
 
 class Simulator {
@@ -122,9 +132,11 @@ class Simulator {
     while (next < arrivals.size() || !ends_.empty()) {
       const double arrival_ms =
           next < arrivals.size() ? arrivals[next].time_ms : std::numeric_limits<double>::infinity();
-      if (!ends_.empty() && ends_.top().first <= arrival_ms) {
-        const uint32_t slot = ends_.top().second;
+      if (!ends_.empty() && ends_.top().at_ms <= arrival_ms) {
+        const End end = ends_.top();
         ends_.pop();
+        const uint32_t slot = end.slot;
+        if (runs_[slot].version != end.version) continue;  // rescheduled since
         Complete(slot);
         DrainQueue(runs_[slot].end_ms);
         free_.push_back(slot);
@@ -197,6 +209,8 @@ class Simulator {
     const uint32_t f = (*in_.arrivals)[invocation].function;
     const FunctionTruth& truth = (*in_.truth)[f];
     request_.function = infos_[f];
+    const double payload_kib = truth.PayloadKib(InvocationPayloadNormal(in_.seed, invocation));
+    request_.payload_bytes = static_cast<uint64_t>(payload_kib * 1024);
     DeliverReports(now_ms);
     if (warm_model()) request_.warm_node_ids = WarmNodes(f, now_ms);
     const auto t0 = std::chrono::steady_clock::now();
@@ -223,11 +237,17 @@ class Simulator {
     r.node = found->second;
     r.allocation = a;
     r.start_ms = now_ms;
+    r.payload_bytes = request_.payload_bytes;
     r.running_at_start = node.running;
     r.share_at_start = models::AllocatedCpuShare(node.allocated, node.capacity);
+    // Under processor sharing the co-runners' interference is applied as they come and go
+    // (Reschedule), not fixed from the share at the start.
+    const double fixed_share = in_.processor_sharing ? 0.0 : r.share_at_start;
     double wall =
-        truth.ExpectedMs(cls, r.share_at_start, a.cpu_millicores) *
+        truth.ExpectedMs(cls, fixed_share, a.cpu_millicores) *
         (found->second < in_.node_slowness.size() ? in_.node_slowness[found->second] : 1.0) *
+        DegradationFactor(in_.degradations, node.class_index, now_ms) *
+        truth.PayloadFactor(payload_kib) *
         std::exp(truth.noise_sd_log * InvocationNormal(in_.seed, invocation));
     r.peak_mib = truth.MemoryMibAt(InvocationUniform(in_.seed, invocation));
     const double limit_mib = a.memory_limit_bytes / kMib;
@@ -239,6 +259,9 @@ class Simulator {
       ++out_.cold_starts;
     }
     r.end_ms = now_ms + r.cold_ms + std::max(0.01, wall);
+    r.work_left_ms = std::max(0.01, wall);
+    r.progress_ms = now_ms + r.cold_ms;  // work starts once the instance has started
+    r.speed = 1;
 
     node.allocated.memory_bytes += a.memory_limit_bytes;
     node.allocated.cpu_millicores += a.cpu_millicores;
@@ -247,8 +270,34 @@ class Simulator {
     index_.SetUsage(node.id, node.allocated, node.running);
     index_.MarkChosen(node.id);
     if (decided->explored) ++out_.explored;
-    ends_.push({r.end_ms, slot});
+    if (in_.processor_sharing) {
+      node.run_slots.push_back(slot);
+      Reschedule(node, now_ms);
+    } else {
+      r.version = ++versions_;
+      ends_.push({r.end_ms, slot, r.version});
+    }
     return Start::kStarted;
+  }
+
+  // Processor sharing: every run on `node` advances at its speed until `now_ms`, then takes
+  // the speed the node's co-runners now leave it, and its end moves accordingly.
+  void Reschedule(SimNode& node, double now_ms) {
+    const double capacity = std::max(1u, node.capacity.cpu_millicores);
+    for (const uint32_t slot : node.run_slots) {
+      ::tailor::sim::Run& r = runs_[slot];
+      if (now_ms > r.progress_ms) {
+        r.work_left_ms = std::max(0.0, r.work_left_ms - (now_ms - r.progress_ms) * r.speed);
+        r.progress_ms = now_ms;
+      }
+      const double others =
+          double(node.allocated.cpu_millicores - r.allocation.cpu_millicores) / capacity;
+      const double interference = (*in_.truth)[(*in_.arrivals)[r.invocation].function].interference;
+      r.speed = 1 / (1 + interference * std::clamp(others, 0.0, 1.0));
+      r.end_ms = r.progress_ms + r.work_left_ms / r.speed;
+      r.version = ++versions_;
+      ends_.push({r.end_ms, slot, r.version});
+    }
   }
 
   uint32_t NewRunSlot() {
@@ -269,6 +318,10 @@ class Simulator {
     --node.running;
     --total_running_;
     index_.SetUsage(node.id, node.allocated, node.running);
+    if (in_.processor_sharing) {
+      std::erase(node.run_slots, slot);
+      Reschedule(node, r.end_ms);
+    }
 
     const Arrival& arrival = (*in_.arrivals)[r.invocation];
     const FunctionTruth& truth = (*in_.truth)[arrival.function];
@@ -285,6 +338,7 @@ class Simulator {
     obs_.node_id = node.id;
     obs_.host_class = cls.name;
     obs_.class_features = class_features_[node.class_index];
+    obs_.payload_bytes = r.payload_bytes;
     obs_.wall_ms = wall;
     obs_.cpu_ms = wall * cpu_cores;
     obs_.peak_memory_bytes = static_cast<uint64_t>(used_mib * kMib);
@@ -375,8 +429,18 @@ class Simulator {
   std::vector<uint8_t> attempts_;
   std::vector<::tailor::sim::Run> runs_;
   std::vector<uint32_t> free_;
-  using End = std::pair<double, uint32_t>;
+  struct End {
+    double at_ms = 0;
+    uint32_t slot = 0;
+    uint64_t version = 0;
+    bool operator>(const End& o) const {
+      return at_ms != o.at_ms ? at_ms > o.at_ms
+             : slot != o.slot ? slot > o.slot
+                              : version > o.version;
+    }
+  };
   std::priority_queue<End, std::vector<End>, std::greater<End>> ends_;
+  uint64_t versions_ = 0;
   std::deque<uint32_t> queue_;
   std::vector<uint32_t> refused_;  // functions refused during the current DrainQueue
   // Reports on their way to the policy (SimulationInput::report_lag_ms): when each arrives.
@@ -395,6 +459,11 @@ double InvocationUniform(uint64_t seed, uint64_t invocation) {
   return ToUnit(SplitMix64(SplitMix64(seed) ^ (invocation * 2 + 1)));
 }
 
+double InvocationPayloadNormal(uint64_t seed, uint64_t invocation) {
+  // Another stream than the noise's (InvocationNormal uses seed + 1 and seed + 2).
+  return InvocationNormal(seed + 0x7061796c6f6164ull, invocation);
+}
+
 double InvocationNormal(uint64_t seed, uint64_t invocation) {
   // Box-Muller from two independent uniforms of the invocation.
   const double u1 = ToUnit(SplitMix64(SplitMix64(seed + 1) ^ (invocation * 2)));
@@ -411,6 +480,45 @@ std::vector<double> StragglerSlowness(const ClusterSpec& spec, double share, dou
   return slowness;
 }
 
+Result<std::vector<ClassDegradation>> ParseDegradations(std::string_view text,
+                                                        const ClusterSpec& spec) {
+  std::vector<ClassDegradation> out;
+  for (auto entry : SplitString(text, ',')) {
+    entry = TrimWhitespace(entry);
+    if (entry.empty()) continue;
+    const auto parts = SplitString(entry, ':');
+    auto bad = [&](const std::string& why) {
+      return InvalidArgumentError("--degrade: '" + std::string(entry) + "': " + why);
+    };
+    if (parts.size() != 3) return bad("expected class:minute:factor");
+    ClassDegradation d;
+    const auto cls = std::find_if(spec.classes.begin(), spec.classes.end(),
+                                  [&](const auto& c) { return c.info.name == parts[0]; });
+    if (cls == spec.classes.end()) return bad("no class of that name in the cluster");
+    d.class_index = static_cast<uint32_t>(cls - spec.classes.begin());
+    const auto minute = ParseDouble(parts[1]);
+    if (!minute.ok() || *minute < 0 || *minute > 1e6 || *minute != std::floor(*minute)) {
+      return bad("the minute must be a whole number >= 0");
+    }
+    d.from_ms = *minute * 60'000;
+    const auto factor = ParseDouble(parts[2]);
+    if (!factor.ok() || !(*factor >= 1) || *factor > 100)
+      return bad("the factor must be in [1, 100]");
+    d.factor = *factor;
+    out.push_back(d);
+  }
+  return out;
+}
+
+double DegradationFactor(const std::vector<ClassDegradation>& degradations, uint32_t class_index,
+                         double now_ms) {
+  double factor = 1;
+  for (const auto& d : degradations) {
+    if (d.class_index == class_index && now_ms >= d.from_ms) factor *= d.factor;
+  }
+  return factor;
+}
+
 std::vector<float> LowerBounds(const SimulationInput& input) {
   const auto& arrivals = *input.arrivals;
   const auto& truth = *input.truth;
@@ -425,18 +533,32 @@ std::vector<float> LowerBounds(const SimulationInput& input) {
     }
     class_slowness[c] = least;
   }
-  std::vector<double> best_ms(truth.size(), std::numeric_limits<double>::infinity());
-  for (size_t f = 0; f < truth.size(); ++f) {
-    for (size_t c = 0; c < classes.size(); ++c) {
-      const double ms = truth[f].ExpectedMs(classes[c].info, 0.0, truth[f].CpuNeedMillicores());
-      best_ms[f] = std::min(best_ms[f], ms * class_slowness[c]);
+  // Degradations split time into epochs; within one, each function's best class is fixed. A
+  // run starts at or after its arrival, when no class is faster than at the arrival (factors
+  // are at least 1), so the arrival's epoch bounds it.
+  std::vector<double> epoch_starts_ms{0};
+  for (const auto& d : input.degradations) epoch_starts_ms.push_back(d.from_ms);
+  std::sort(epoch_starts_ms.begin(), epoch_starts_ms.end());
+  std::vector<std::vector<double>> best_ms(epoch_starts_ms.size());
+  for (size_t e = 0; e < epoch_starts_ms.size(); ++e) {
+    best_ms[e].assign(truth.size(), std::numeric_limits<double>::infinity());
+    for (size_t f = 0; f < truth.size(); ++f) {
+      for (uint32_t c = 0; c < classes.size(); ++c) {
+        const double ms = truth[f].ExpectedMs(classes[c].info, 0.0, truth[f].CpuNeedMillicores());
+        const double degraded = DegradationFactor(input.degradations, c, epoch_starts_ms[e]);
+        best_ms[e][f] = std::min(best_ms[e][f], ms * class_slowness[c] * degraded);
+      }
     }
   }
   std::vector<float> bounds(arrivals.size());
   for (size_t i = 0; i < arrivals.size(); ++i) {
     const FunctionTruth& t = truth[arrivals[i].function];
-    const double wall =
-        best_ms[arrivals[i].function] * std::exp(t.noise_sd_log * InvocationNormal(input.seed, i));
+    const auto epoch =
+        std::upper_bound(epoch_starts_ms.begin(), epoch_starts_ms.end(), arrivals[i].time_ms) -
+        epoch_starts_ms.begin() - 1;
+    const double wall = best_ms[static_cast<size_t>(epoch)][arrivals[i].function] *
+                        t.PayloadFactor(t.PayloadKib(InvocationPayloadNormal(input.seed, i))) *
+                        std::exp(t.noise_sd_log * InvocationNormal(input.seed, i));
     bounds[i] = static_cast<float>(std::max(0.01, wall));
   }
   return bounds;

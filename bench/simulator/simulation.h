@@ -23,14 +23,34 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "common/azure_trace.h"
 #include "bench/simulator/cluster_spec.h"
 #include "bench/simulator/function_truth.h"
+#include "common/azure_trace.h"
+#include "common/status.h"
 #include "models/placement_policy.h"
 
 namespace tailor::sim {
+
+// From `from_ms` (simulated time) on, runs starting on the hosts of class `class_index` (into
+// the cluster spec) take `factor` (>= 1) times as long: firmware that drops turbo, a failing
+// cooling loop, a noisy tenant outside Tailor's view.
+struct ClassDegradation {
+  uint32_t class_index = 0;
+  double from_ms = 0;
+  double factor = 1;
+};
+
+// "class:minute:factor,..." against `spec`'s classes. INVALID_ARGUMENT naming the entry for an
+// unknown class, a minute that is not a whole number >= 0 or a factor outside [1, 100].
+Result<std::vector<ClassDegradation>> ParseDegradations(std::string_view text,
+                                                        const ClusterSpec& spec);
+
+// The product of the factors of the degradations of `class_index` in force at `now_ms`.
+double DegradationFactor(const std::vector<ClassDegradation>& degradations, uint32_t class_index,
+                         double now_ms);
 
 struct SimulationInput {
   const ClusterSpec* cluster = nullptr;
@@ -44,6 +64,13 @@ struct SimulationInput {
   // Per node (class order, then index within the class): a factor on its durations (1: as
   // its class; 1.5: a straggler, 50% slower). Empty: every node 1.
   std::vector<double> node_slowness;
+  // Processor sharing: a run's interference (FunctionTruth::interference) follows the CPU its
+  // co-runners hold from moment to moment, so it stretches as others start and speeds up as
+  // they end. false: fixed when it starts, from the share held then.
+  bool processor_sharing = false;
+  // Classes that become slower mid-run (ClassDegradation): runs that start on one of the
+  // class's hosts from `from_ms` on take `factor` times as long. Policies are not told.
+  std::vector<ClassDegradation> degradations;
   // Warm instances, as for runtime = "lambda" functions (docs/lambda.md): > 0 makes a run that
   // finds no idle instance of its function on its node start cold, this much longer (reported
   // to the policy as the run's init, apart from its duration); a finished run leaves its
@@ -93,6 +120,8 @@ PolicyRun Simulate(const SimulationInput& input, models::PlacementPolicy& policy
 
 // The same standard normal and uniform draws Simulate uses for an invocation.
 double InvocationNormal(uint64_t seed, uint64_t invocation);
+// The invocation's payload draw (FunctionTruth::PayloadKib), independent of its noise.
+double InvocationPayloadNormal(uint64_t seed, uint64_t invocation);
 double InvocationUniform(uint64_t seed, uint64_t invocation);
 
 }  // namespace tailor::sim

@@ -93,10 +93,15 @@ TEST(FunctionTruthTest, FileRoundTripsAndRejectsNonsense) {
   const std::string text =
       "function f1 kind=vector base_ms=12.5 noise_sd=0.1 cpu=1 clock=1 interference=0.15 "
       "tiers=avx512f:1,avx2:1.56,*:3.84 memory_mib=1:10,50:20,100:40 declared_mib=128\n"
-      "function f2 kind=io base_ms=50 cpu=0.1 memory_mib=0:5,100:6\n";
+      "function f2 kind=io base_ms=50 cpu=0.1 payload=64:1:0.8 memory_mib=0:5,100:6\n";
   auto parsed = ParseFunctionFile(text);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   ASSERT_EQ(parsed->size(), 2u);
+  // Payloads: the median at z = 0, a 4x larger one 4^0.8 times as long; none without the key.
+  EXPECT_DOUBLE_EQ((*parsed)[1].PayloadKib(0), 64);
+  EXPECT_NEAR((*parsed)[1].PayloadFactor(256), std::pow(4.0, 0.8), 1e-9);
+  EXPECT_DOUBLE_EQ((*parsed)[0].PayloadKib(1.5), 0);
+  EXPECT_DOUBLE_EQ((*parsed)[0].PayloadFactor(256), 1);
   EXPECT_EQ((*parsed)[0].tiers.size(), 3u);
   EXPECT_DOUBLE_EQ((*parsed)[0].MemoryMibAt(0.75), 30);
   EXPECT_EQ((*parsed)[1].CpuNeedMillicores(), 100u);
@@ -110,6 +115,9 @@ TEST(FunctionTruthTest, FileRoundTripsAndRejectsNonsense) {
       {"function f kind=io base_ms=1 memory_mib=50:10,20:5\n", "quantiles must rise"},
       {"function f kind=io base_ms=1 without=aes memory_mib=100:1\n", "not name:positive-number"},
       {"function f kind=io base_ms=-1 memory_mib=100:1\n", "base_ms=-1"},
+      {"function f kind=io base_ms=1 payload=64:1 memory_mib=100:1\n", "median_kib:sd:elasticity"},
+      {"function f kind=io base_ms=1 payload=0:1:1 memory_mib=100:1\n", "got '0:1:1'"},
+      {"function f kind=io base_ms=1 payload=64:1:9 memory_mib=100:1\n", "elasticity in [0, 2]"},
   };
   for (const auto& [line, message] : bad) {
     auto r = ParseFunctionFile("# header\n" + line);

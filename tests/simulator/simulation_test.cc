@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -13,6 +14,7 @@
 #include "bench/simulator/comparison.h"
 #include "common/file_util.h"
 #include "models/eligibility.h"
+#include "models/learned_policy.h"
 #include "models/policy_table.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -209,6 +211,122 @@ TEST(SimulationTest, AFunctionThatNeedsTwoCoresGetsThem) {
   const PolicyRun learned = RunPolicy("performance", cluster, truth, arrivals);
   EXPECT_NEAR(fixed.run_ms.back(), 200.0f, 1.0f);
   for (size_t i = 50; i < arrivals.size(); ++i) EXPECT_NEAR(learned.run_ms[i], 100.0f, 1.0f) << i;
+}
+
+TEST(SimulationTest, AClassThatDegradesMidRunIsLeftAndTheBoundFollowsIt) {
+  const auto cluster = Cluster(
+      "class fast count=4 cores=4 memory_gib=16 l3_mib=16 speed=1.5\n"
+      "class mid count=4 cores=4 memory_gib=16 l3_mib=16 speed=1\n");
+  std::vector<FunctionTruth> truth = {Truth("f", 60)};
+  truth[0].noise_sd_log = 0.1;
+  std::vector<Arrival> arrivals;
+  for (int i = 0; i < 24'000; ++i) arrivals.push_back({i * 50.0, 0});  // 20 minutes
+  // From minute 5 the fast class runs everything 3x slower: 2x the mid class's time.
+  const auto degradations = ParseDegradations("fast:5:3", cluster);
+  ASSERT_TRUE(degradations.ok()) << degradations.status();
+  SimulationInput in;
+  in.cluster = &cluster;
+  in.truth = &truth;
+  in.arrivals = &arrivals;
+  in.degradations = *degradations;
+  const auto bounds = LowerBounds(in);
+  EXPECT_NEAR(bounds[0], 40.0f, 15.0f) << "the fast class, before";
+  EXPECT_NEAR(bounds.back(), 60.0f, 20.0f) << "the mid class, after";
+  auto median_run_ms = [&](const PolicyRun& run, double from_minute, double to_minute) {
+    std::vector<float> ms;
+    for (size_t i = 0; i < arrivals.size(); ++i) {
+      const double minute = arrivals[i].time_ms / 60'000;
+      if (minute >= from_minute && minute < to_minute) ms.push_back(run.run_ms[i]);
+    }
+    std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
+    return ms[ms.size() / 2];
+  };
+  for (const char* name : {"performance", "fastest-first"}) {
+    auto policy =
+        IsBaseline(name) ? MakeBaseline(name, truth, cluster, 1) : models::MakePolicy(name);
+    ASSERT_TRUE(policy.ok()) << name;
+    const PolicyRun run = Simulate(in, **policy);
+    EXPECT_EQ(BoundViolations(run, bounds), 0u) << name;
+    EXPECT_LT(median_run_ms(run, 2, 5), 45.0f) << name << " before: the fast class";
+    if (std::string(name) == "performance") {
+      EXPECT_LT(median_run_ms(run, 10, 20), 70.0f) << "learned to leave it";
+    } else {
+      EXPECT_GT(median_run_ms(run, 10, 20), 100.0f) << "told the speeds once";
+    }
+  }
+}
+
+TEST(SimulationTest, DegradationsNameAClassAWholeMinuteAndAFactorOfAtLeastOne) {
+  const auto cluster = Cluster("class fast count=1 cores=4 memory_gib=16 l3_mib=16 speed=1\n");
+  const auto two = ParseDegradations("fast:5:3, fast:10:1.5", cluster);
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_DOUBLE_EQ(DegradationFactor(*two, 0, 4 * 60'000.0), 1.0);
+  EXPECT_DOUBLE_EQ(DegradationFactor(*two, 0, 5 * 60'000.0), 3.0);
+  EXPECT_DOUBLE_EQ(DegradationFactor(*two, 0, 11 * 60'000.0), 4.5);
+  EXPECT_TRUE(ParseDegradations("", cluster).ok());
+  for (const char* bad : {"slow:5:3", "fast:5", "fast:-1:3", "fast:2.5:3", "fast:5:0.5",
+                          "fast:5:nan", "fast:5:1000"}) {
+    const auto r = ParseDegradations(bad, cluster);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(r.status().message(), HasSubstr(bad)) << bad;
+  }
+}
+
+TEST(SimulationTest, PayloadsAreDrawnPerInvocationTheBoundUsesThemAndTailorLearnsThem) {
+  const auto cluster = Cluster("class one count=2 cores=8 memory_gib=16 l3_mib=16 speed=1\n");
+  std::vector<FunctionTruth> truth = {Truth("compress", 50)};
+  truth[0].payload_median_kib = 100;
+  truth[0].payload_sd_log = 1.0;
+  truth[0].payload_elasticity = 1.0;  // twice the input, twice the time
+  std::vector<Arrival> arrivals;
+  for (int i = 0; i < 600; ++i) arrivals.push_back({i * 200.0, 0});
+  SimulationInput in;
+  in.cluster = &cluster;
+  in.truth = &truth;
+  in.arrivals = &arrivals;
+  const auto bounds = LowerBounds(in);
+  auto policy = models::MakePolicy("performance");
+  ASSERT_TRUE(policy.ok());
+  const PolicyRun run = Simulate(in, **policy);
+  EXPECT_EQ(BoundViolations(run, bounds), 0u);
+  double smallest = 1e9, largest = 0;
+  for (size_t i = 0; i < arrivals.size(); ++i) {
+    // No noise, an idle cluster: each run is its payload's duration, as its bound says.
+    const double payload_kib = truth[0].PayloadKib(InvocationPayloadNormal(in.seed, i));
+    EXPECT_NEAR(run.run_ms[i], 50 * payload_kib / 100, 0.01 * run.run_ms[i]) << i;
+    EXPECT_NEAR(run.run_ms[i], bounds[i], 0.01 * bounds[i]) << i;
+    smallest = std::min(smallest, payload_kib);
+    largest = std::max(largest, payload_kib);
+  }
+  EXPECT_GT(largest / smallest, 20) << "payloads spread over more than an order of magnitude";
+  // The policy was told each payload and learned what it does (d log ms / d log1p(KiB) ~ 1).
+  const auto* learned = dynamic_cast<const models::LearnedPolicy*>(policy->get());
+  ASSERT_NE(learned, nullptr);
+  EXPECT_GT(learned->model().PayloadSensitivity("compress"), 0.6);
+}
+
+TEST(SimulationTest, UnderProcessorSharingARunStretchesWhenAnotherStartsAndSpeedsUpWhenItEnds) {
+  const auto cluster = Cluster("class one count=1 cores=2 memory_gib=16 l3_mib=16 speed=1\n");
+  std::vector<FunctionTruth> truth = {Truth("f", 100)};
+  truth[0].interference = 1.0;  // a co-runner holding half the CPU: 1.5x as long
+  const std::vector<Arrival> arrivals = {{0, 0}, {50, 0}};
+  SimulationInput in;
+  in.cluster = &cluster;
+  in.truth = &truth;
+  in.arrivals = &arrivals;
+  auto policy = MakeBaseline("round-robin+static", truth, cluster, 1);  // one core each
+  ASSERT_TRUE(policy.ok());
+  const PolicyRun fixed = Simulate(in, **policy);
+  // Fixed at the start: the first ran alone (100 ms), the second beside it throughout (150).
+  EXPECT_NEAR(fixed.run_ms[0], 100, 1e-3);
+  EXPECT_NEAR(fixed.run_ms[1], 150, 1e-3);
+  in.processor_sharing = true;
+  const PolicyRun shared = Simulate(in, **policy);
+  // The first: 50 ms alone, then its last 50 ms of work at 1/1.5 (75 ms): ends at 125. The
+  // second: 75 ms beside it (50 ms of work), then 50 alone: ends at 175, 125 after it started.
+  EXPECT_NEAR(shared.run_ms[0], 125, 1e-3);
+  EXPECT_NEAR(shared.run_ms[1], 125, 1e-3);
+  EXPECT_EQ(BoundViolations(shared, LowerBounds(in)), 0u);
 }
 
 TEST(SimulationTest, NoPolicyBeatsTheLowerBoundOnStragglersAndSharedHosts) {
