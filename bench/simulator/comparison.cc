@@ -116,6 +116,7 @@ PolicySummary Summarize(const PolicyRun& run, const std::vector<float>& bounds) 
   s.memory_allocated_gib_hours = run.memory_allocated_gib_hours;
   s.memory_used_gib_hours = run.memory_used_gib_hours;
   s.oom_kills = run.oom_kills;
+  s.lost_runs = run.lost_runs;
   s.cold_starts = run.cold_starts;
   s.failed = run.failed;
   s.waited = run.waited;
@@ -293,6 +294,7 @@ nlohmann::json ToJson(const std::vector<PolicySummary>& summaries,
          {"memory_gib_hours",
           {{"allocated", s.memory_allocated_gib_hours}, {"used", s.memory_used_gib_hours}}},
          {"oom_kills", s.oom_kills},
+         {"lost_runs", s.lost_runs},
          {"cold_starts", s.cold_starts},
          {"failed", s.failed},
          {"waited_for_room", s.waited},

@@ -43,6 +43,7 @@ struct PolicySummary {
   double utilization = 0;  // busy core-hours / core-hours of active hosts
   double memory_allocated_gib_hours = 0, memory_used_gib_hours = 0;
   uint64_t oom_kills = 0, failed = 0, waited = 0;
+  uint64_t lost_runs = 0;    // runs in flight on hosts that failed (--fail)
   uint64_t cold_starts = 0;  // with warm instances modelled (SimulationInput::cold_start_ms)
   double explored_share = 0;
   double decisions_per_second = 0;

@@ -44,6 +44,7 @@ struct Options {
   std::string kinds;
   std::string stragglers;  // "share:factor"
   std::string degrade;     // "class:minute:factor,..."
+  std::string fail;        // "class:minute,..."
   bool processor_sharing = false;
   bool no_hints = false;
   TruthOptions truth;
@@ -126,6 +127,7 @@ struct Inputs {
   std::vector<std::string> names;
   double straggler_share = 0, straggler_factor = 1;
   std::vector<ClassDegradation> degradations;
+  std::vector<ClassFailure> failures;
 };
 
 Result<std::pair<double, double>> ParseStragglers(const std::string& text) {
@@ -162,6 +164,7 @@ Result<Inputs> LoadInputs(Options& o) {
     in.straggler_factor = s.second;
   }
   TAILOR_ASSIGN_OR_RETURN(in.degradations, ParseDegradations(o.degrade, in.spec));
+  TAILOR_ASSIGN_OR_RETURN(in.failures, ParseFailures(o.fail, in.spec));
   for (auto n : SplitString(o.policies, ',')) {
     n = TrimWhitespace(n);
     if (!n.empty() && std::find(in.names.begin(), in.names.end(), n) == in.names.end()) {
@@ -204,6 +207,7 @@ Result<SeedResult> RunSeed(const Options& o, const Inputs& in, uint64_t seed) {
   input.report_lag_ms = o.report_lag_ms;
   input.keep_alive_s = o.keep_alive_options.fixed_window_s;
   input.degradations = in.degradations;
+  input.failures = in.failures;
   input.processor_sharing = o.processor_sharing;
   if (in.straggler_share > 0) {
     input.node_slowness = StragglerSlowness(in.spec, in.straggler_share, in.straggler_factor, seed);
@@ -370,6 +374,9 @@ int main(int argc, char** argv) {
   app.add_option("--degrade", o.degrade,
                  "class:minute:factor,...: from that minute on, runs on the class's hosts take "
                  "factor (>= 1) times as long; no policy is told");
+  app.add_option("--fail", o.fail,
+                 "class:minute,...: from that minute on, the class's hosts are gone (runs in "
+                 "flight on them lost and placed again; the scheduler sees them unhealthy)");
   app.add_option("--minutes", o.minutes, "Simulate only the trace's first N minutes (0: all)");
   app.add_option("--hosts", o.hosts, "Scale the cluster's class counts to about N hosts");
   app.add_option("--exploration", o.exploration, "Exploration scale of Tailor's policies")

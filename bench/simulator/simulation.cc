@@ -129,10 +129,17 @@ class Simulator {
     const auto started = std::chrono::steady_clock::now();
     const auto& arrivals = *in_.arrivals;
     size_t next = 0;
+    std::vector<ClassFailure> failures = in_.failures;
+    std::sort(failures.begin(), failures.end(),
+              [](const auto& a, const auto& b) { return a.at_ms < b.at_ms; });
+    size_t next_failure = 0;
     while (next < arrivals.size() || !ends_.empty()) {
       const double arrival_ms =
           next < arrivals.size() ? arrivals[next].time_ms : std::numeric_limits<double>::infinity();
-      if (!ends_.empty() && ends_.top().at_ms <= arrival_ms) {
+      if (next_failure < failures.size() && failures[next_failure].at_ms <= arrival_ms &&
+          (ends_.empty() || failures[next_failure].at_ms < ends_.top().at_ms)) {
+        FailClass(failures[next_failure++]);
+      } else if (!ends_.empty() && ends_.top().at_ms <= arrival_ms) {
         const End end = ends_.top();
         ends_.pop();
         const uint32_t slot = end.slot;
@@ -270,14 +277,44 @@ class Simulator {
     index_.SetUsage(node.id, node.allocated, node.running);
     index_.MarkChosen(node.id);
     if (decided->explored) ++out_.explored;
+    node.run_slots.push_back(slot);
     if (in_.processor_sharing) {
-      node.run_slots.push_back(slot);
       Reschedule(node, now_ms);
     } else {
       r.version = ++versions_;
       ends_.push({r.end_ms, slot, r.version});
     }
     return Start::kStarted;
+  }
+
+  // The class's hosts are gone: the scheduler sees them unhealthy; their runs in flight are
+  // lost (their end events go stale) and placed again at once.
+  void FailClass(const ClassFailure& failure) {
+    std::vector<uint32_t> lost;
+    for (SimNode& node : nodes_) {
+      if (node.class_index != failure.class_index) continue;
+      index_.SetHealthy(node.id, false);
+      for (const uint32_t slot : node.run_slots) {
+        ::tailor::sim::Run& r = runs_[slot];
+        r.version = ++versions_;
+        MarkActive(node, r.start_ms, failure.at_ms);
+        lost.push_back(r.invocation);
+        free_.push_back(slot);
+        --total_running_;
+        ++out_.lost_runs;
+      }
+      node.run_slots.clear();
+      node.running = 0;
+      node.allocated = {};
+      index_.SetUsage(node.id, node.allocated, node.running);
+    }
+    for (const uint32_t invocation : lost) {
+      if (Start outcome = TryStart(invocation, failure.at_ms); outcome == Start::kNoRoomNow) {
+        Wait(invocation);
+      } else if (outcome == Start::kNeverFits) {
+        ++out_.failed;
+      }
+    }
   }
 
   // Processor sharing: every run on `node` advances at its speed until `now_ms`, then takes
@@ -318,10 +355,8 @@ class Simulator {
     --node.running;
     --total_running_;
     index_.SetUsage(node.id, node.allocated, node.running);
-    if (in_.processor_sharing) {
-      std::erase(node.run_slots, slot);
-      Reschedule(node, r.end_ms);
-    }
+    std::erase(node.run_slots, slot);
+    if (in_.processor_sharing) Reschedule(node, r.end_ms);
 
     const Arrival& arrival = (*in_.arrivals)[r.invocation];
     const FunctionTruth& truth = (*in_.truth)[arrival.function];
@@ -480,6 +515,32 @@ std::vector<double> StragglerSlowness(const ClusterSpec& spec, double share, dou
   return slowness;
 }
 
+namespace {
+
+// A class of `spec` by name and a whole minute >= 0 (as ms), or `bad`'s error.
+template <typename Bad>
+Result<std::pair<uint32_t, double>> ClassAndMinute(std::string_view name, std::string_view minute,
+                                                   const ClusterSpec& spec, const Bad& bad) {
+  const auto cls = std::find_if(spec.classes.begin(), spec.classes.end(),
+                                [&](const auto& c) { return c.info.name == name; });
+  if (cls == spec.classes.end()) return bad("no class of that name in the cluster");
+  const auto m = ParseDouble(minute);
+  if (!m.ok() || *m < 0 || *m > 1e6 || *m != std::floor(*m)) {
+    return bad("the minute must be a whole number >= 0");
+  }
+  return std::pair<uint32_t, double>(static_cast<uint32_t>(cls - spec.classes.begin()),
+                                     *m * 60'000);
+}
+
+// Whether class `class_index` has failed by `now_ms`.
+bool FailedBy(const std::vector<ClassFailure>& failures, uint32_t class_index, double now_ms) {
+  return std::any_of(failures.begin(), failures.end(), [&](const ClassFailure& f) {
+    return f.class_index == class_index && now_ms >= f.at_ms;
+  });
+}
+
+}  // namespace
+
 Result<std::vector<ClassDegradation>> ParseDegradations(std::string_view text,
                                                         const ClusterSpec& spec) {
   std::vector<ClassDegradation> out;
@@ -491,21 +552,33 @@ Result<std::vector<ClassDegradation>> ParseDegradations(std::string_view text,
       return InvalidArgumentError("--degrade: '" + std::string(entry) + "': " + why);
     };
     if (parts.size() != 3) return bad("expected class:minute:factor");
-    ClassDegradation d;
-    const auto cls = std::find_if(spec.classes.begin(), spec.classes.end(),
-                                  [&](const auto& c) { return c.info.name == parts[0]; });
-    if (cls == spec.classes.end()) return bad("no class of that name in the cluster");
-    d.class_index = static_cast<uint32_t>(cls - spec.classes.begin());
-    const auto minute = ParseDouble(parts[1]);
-    if (!minute.ok() || *minute < 0 || *minute > 1e6 || *minute != std::floor(*minute)) {
-      return bad("the minute must be a whole number >= 0");
-    }
-    d.from_ms = *minute * 60'000;
+    TAILOR_ASSIGN_OR_RETURN(const auto at, ClassAndMinute(parts[0], parts[1], spec, bad));
     const auto factor = ParseDouble(parts[2]);
-    if (!factor.ok() || !(*factor >= 1) || *factor > 100)
+    if (!factor.ok() || !(*factor >= 1) || *factor > 100) {
       return bad("the factor must be in [1, 100]");
-    d.factor = *factor;
-    out.push_back(d);
+    }
+    out.push_back({at.first, at.second, *factor});
+  }
+  return out;
+}
+
+Result<std::vector<ClassFailure>> ParseFailures(std::string_view text, const ClusterSpec& spec) {
+  std::vector<ClassFailure> out;
+  std::vector<bool> fails(spec.classes.size(), false);
+  for (auto entry : SplitString(text, ',')) {
+    entry = TrimWhitespace(entry);
+    if (entry.empty()) continue;
+    const auto parts = SplitString(entry, ':');
+    auto bad = [&](const std::string& why) {
+      return InvalidArgumentError("--fail: '" + std::string(entry) + "': " + why);
+    };
+    if (parts.size() != 2) return bad("expected class:minute");
+    TAILOR_ASSIGN_OR_RETURN(const auto at, ClassAndMinute(parts[0], parts[1], spec, bad));
+    out.push_back({at.first, at.second});
+    fails[at.first] = true;
+  }
+  if (!spec.classes.empty() && std::all_of(fails.begin(), fails.end(), [](bool f) { return f; })) {
+    return InvalidArgumentError("--fail: every class would fail; at least one must remain");
   }
   return out;
 }
@@ -533,17 +606,20 @@ std::vector<float> LowerBounds(const SimulationInput& input) {
     }
     class_slowness[c] = least;
   }
-  // Degradations split time into epochs; within one, each function's best class is fixed. A
-  // run starts at or after its arrival, when no class is faster than at the arrival (factors
-  // are at least 1), so the arrival's epoch bounds it.
+  // Degradations and failures split time into epochs; within one, each function's best class
+  // is fixed. A run starts at or after its arrival, when no class is faster than at the
+  // arrival (factors are at least 1, failed classes never return), so the arrival's epoch
+  // bounds it.
   std::vector<double> epoch_starts_ms{0};
   for (const auto& d : input.degradations) epoch_starts_ms.push_back(d.from_ms);
+  for (const auto& f : input.failures) epoch_starts_ms.push_back(f.at_ms);
   std::sort(epoch_starts_ms.begin(), epoch_starts_ms.end());
   std::vector<std::vector<double>> best_ms(epoch_starts_ms.size());
   for (size_t e = 0; e < epoch_starts_ms.size(); ++e) {
     best_ms[e].assign(truth.size(), std::numeric_limits<double>::infinity());
     for (size_t f = 0; f < truth.size(); ++f) {
       for (uint32_t c = 0; c < classes.size(); ++c) {
+        if (FailedBy(input.failures, c, epoch_starts_ms[e])) continue;  // no run starts there
         const double ms = truth[f].ExpectedMs(classes[c].info, 0.0, truth[f].CpuNeedMillicores());
         const double degraded = DegradationFactor(input.degradations, c, epoch_starts_ms[e]);
         best_ms[e][f] = std::min(best_ms[e][f], ms * class_slowness[c] * degraded);

@@ -48,6 +48,19 @@ struct ClassDegradation {
 Result<std::vector<ClassDegradation>> ParseDegradations(std::string_view text,
                                                         const ClusterSpec& spec);
 
+// From `at_ms` on, the hosts of class `class_index` are gone (a rack's power, a bad kernel
+// rollout): runs in flight on them are lost and placed again (not counted against the
+// invocation's attempts), and the scheduler sees the hosts unhealthy (their heartbeats
+// stopped), so no policy chooses them. They do not come back.
+struct ClassFailure {
+  uint32_t class_index = 0;
+  double at_ms = 0;
+};
+
+// "class:minute,..." against `spec`'s classes. INVALID_ARGUMENT naming the entry for an
+// unknown class or a minute that is not a whole number >= 0, or when every class would fail.
+Result<std::vector<ClassFailure>> ParseFailures(std::string_view text, const ClusterSpec& spec);
+
 // The product of the factors of the degradations of `class_index` in force at `now_ms`.
 double DegradationFactor(const std::vector<ClassDegradation>& degradations, uint32_t class_index,
                          double now_ms);
@@ -71,6 +84,8 @@ struct SimulationInput {
   // Classes that become slower mid-run (ClassDegradation): runs that start on one of the
   // class's hosts from `from_ms` on take `factor` times as long. Policies are not told.
   std::vector<ClassDegradation> degradations;
+  // Classes whose hosts fail mid-run (ClassFailure).
+  std::vector<ClassFailure> failures;
   // Warm instances, as for runtime = "lambda" functions (docs/lambda.md): > 0 makes a run that
   // finds no idle instance of its function on its node start cold, this much longer (reported
   // to the policy as the run's init, apart from its duration); a finished run leaves its
@@ -105,6 +120,7 @@ struct PolicyRun {
   uint64_t waited = 0;           // invocations that waited in the queue for room
   uint64_t oom_kills = 0;
   uint64_t failed = 0;           // gave up after max_attempts, or could never fit
+  uint64_t lost_runs = 0;        // runs in flight on hosts that failed (placed again)
   uint64_t explored = 0;         // decisions the policy marked as exploration
   double host_hours = 0;         // host-minutes with any run, in hours
   double busy_core_hours = 0;    // CPU actually used by runs

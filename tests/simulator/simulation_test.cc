@@ -329,6 +329,41 @@ TEST(SimulationTest, UnderProcessorSharingARunStretchesWhenAnotherStartsAndSpeed
   EXPECT_EQ(BoundViolations(shared, LowerBounds(in)), 0u);
 }
 
+TEST(SimulationTest, AClassThatFailsLosesItsRunsToTheOthersAndNothingMoreRunsThere) {
+  const auto cluster = Cluster(
+      "class fast count=2 cores=4 memory_gib=16 l3_mib=16 speed=2\n"
+      "class slow count=4 cores=4 memory_gib=16 l3_mib=16 speed=1\n");
+  std::vector<FunctionTruth> truth = {Truth("f", 2000)};  // 1 s on fast, 2 s on slow
+  std::vector<Arrival> arrivals;
+  for (int i = 0; i < 2400; ++i) arrivals.push_back({i * 100.0, 0});  // 4 minutes
+  const auto failures = ParseFailures("fast:2", cluster);
+  ASSERT_TRUE(failures.ok()) << failures.status();
+  SimulationInput in;
+  in.cluster = &cluster;
+  in.truth = &truth;
+  in.arrivals = &arrivals;
+  in.failures = *failures;
+  const auto bounds = LowerBounds(in);
+  EXPECT_NEAR(bounds.front(), 1000.0f, 1.0f) << "the fast class, before";
+  EXPECT_NEAR(bounds.back(), 2000.0f, 1.0f) << "only the slow class is left";
+  for (const char* name : {"fastest-first", "performance"}) {
+    auto policy =
+        IsBaseline(name) ? MakeBaseline(name, truth, cluster, 1) : models::MakePolicy(name);
+    ASSERT_TRUE(policy.ok()) << name;
+    const PolicyRun run = Simulate(in, **policy);
+    EXPECT_EQ(BoundViolations(run, bounds), 0u) << name;
+    EXPECT_GT(run.lost_runs, 0u) << name << ": runs were in flight on the fast hosts at minute 2";
+    EXPECT_EQ(run.failed, 0u) << name << ": every lost run was placed again and finished";
+    for (size_t i = 1300; i < arrivals.size(); ++i) {
+      ASSERT_NEAR(run.run_ms[i], 2000.0f, 1.0f) << name << " " << i << ": only slow hosts left";
+    }
+  }
+  EXPECT_EQ(ParseFailures("fast:2,slow:3", cluster).status().code(), StatusCode::kInvalidArgument)
+      << "every class failing leaves nothing to run on";
+  EXPECT_THAT(ParseFailures("medium:2", cluster).status().message(), HasSubstr("medium:2"));
+  EXPECT_THAT(ParseFailures("fast:2:3", cluster).status().message(), HasSubstr("class:minute"));
+}
+
 TEST(SimulationTest, NoPolicyBeatsTheLowerBoundOnStragglersAndSharedHosts) {
   auto trace = LoadTrace(kSource + "/bench/traces/azure2019");
   ASSERT_TRUE(trace.ok()) << trace.status();
