@@ -16,6 +16,7 @@
 #include "models/eligibility.h"
 #include "models/learned_policy.h"
 #include "models/policy_table.h"
+#include "tests/simulator/sim_fixtures.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -24,36 +25,11 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const std::string kSource = TAILOR_SOURCE_DIR;
-
-ClusterSpec Cluster(const std::string& text) {
-  auto spec = ParseClusterSpec(text);
-  EXPECT_TRUE(spec.ok()) << spec.status();
-  return *spec;
-}
-
-FunctionTruth Truth(const std::string& name, double base_ms, double max_mib = 64) {
-  FunctionTruth f;
-  f.name = name;
-  f.base_ms = base_ms;
-  f.noise_sd_log = 0;
-  f.memory_mib = {{0.0, max_mib / 2}, {1.0, max_mib}};
-  f.declared_mib = 128;
-  return f;
-}
-
-PolicyRun RunPolicy(const std::string& name, const ClusterSpec& cluster,
-                    const std::vector<FunctionTruth>& truth, const std::vector<Arrival>& arrivals,
-                    double exploration = 1.0) {
-  SimulationInput in;
-  in.cluster = &cluster;
-  in.truth = &truth;
-  in.arrivals = &arrivals;
-  auto policy = MakeBaseline(name, truth, cluster, 1);
-  if (!policy.ok()) policy = models::MakePolicy(name, {exploration});
-  EXPECT_TRUE(policy.ok()) << name;
-  return Simulate(in, **policy);
-}
+using fixtures::Bounds;
+using fixtures::Cluster;
+using fixtures::kSource;
+using fixtures::RunPolicy;
+using fixtures::Truth;
 
 TEST(SimulationTest, InvocationsWaitForRoomInArrivalOrder) {
   const auto cluster = Cluster("class one count=1 cores=1 memory_gib=1 l3_mib=8 speed=1\n");
@@ -159,15 +135,6 @@ TEST(SimulationTest, OutOfMemoryRunsAreKilledAndRetriedUntilTheyGiveUp) {
   EXPECT_EQ(learned.failed, 0u);
   EXPECT_LE(learned.oom_kills, 4u);
   for (float latency : learned.latency_ms) EXPECT_FALSE(std::isnan(latency));
-}
-
-std::vector<float> Bounds(const ClusterSpec& cluster, const std::vector<FunctionTruth>& truth,
-                          const std::vector<Arrival>& arrivals) {
-  SimulationInput in;
-  in.cluster = &cluster;
-  in.truth = &truth;
-  in.arrivals = &arrivals;
-  return LowerBounds(in);
 }
 
 TEST(SimulationTest, TailorLearnsTheHostsAFunctionNeedsWithoutBeingToldSpeeds) {
@@ -362,96 +329,6 @@ TEST(SimulationTest, AClassThatFailsLosesItsRunsToTheOthersAndNothingMoreRunsThe
       << "every class failing leaves nothing to run on";
   EXPECT_THAT(ParseFailures("medium:2", cluster).status().message(), HasSubstr("medium:2"));
   EXPECT_THAT(ParseFailures("fast:2:3", cluster).status().message(), HasSubstr("class:minute"));
-}
-
-TEST(SimulationTest, NoPolicyBeatsTheLowerBoundOnStragglersAndSharedHosts) {
-  auto trace = LoadTrace(kSource + "/bench/traces/azure2019");
-  ASSERT_TRUE(trace.ok()) << trace.status();
-  auto cluster = LoadClusterSpec(kSource + "/bench/clusters/four-way.cluster");
-  ASSERT_TRUE(cluster.ok()) << cluster.status();
-  TruthOptions options;
-  options.multicore_share = 0.3;
-  options.interactions = true;
-  const auto truth = GenerateTruth(*trace, 5, options);
-  const auto arrivals = DrawArrivals(*trace, 5, 5);
-  SimulationInput in;
-  in.cluster = &*cluster;
-  in.truth = &truth;
-  in.arrivals = &arrivals;
-  in.seed = 5;
-  in.node_slowness = StragglerSlowness(*cluster, 0.3, 2.0, 5);
-  const auto bounds = LowerBounds(in);
-  for (const char* name : {"random", "fastest-first", "performance", "efficiency"}) {
-    auto policy =
-        IsBaseline(name) ? MakeBaseline(name, truth, *cluster, 5) : models::MakePolicy(name);
-    ASSERT_TRUE(policy.ok()) << name;
-    const PolicyRun run = Simulate(in, **policy);
-    EXPECT_EQ(BoundViolations(run, bounds), 0u) << name;
-    EXPECT_GE(Summarize(run, bounds).p50_slowdown, 1.0) << name;
-  }
-}
-
-std::vector<PolicySummary> Compare(const ClusterSpec& cluster, uint32_t minutes) {
-  auto trace = LoadTrace(kSource + "/bench/traces/azure2019");
-  EXPECT_TRUE(trace.ok()) << trace.status();
-  const auto truth = GenerateTruth(*trace, 3);
-  const auto arrivals = DrawArrivals(*trace, 3, minutes);
-  const auto bounds = Bounds(cluster, truth, arrivals);
-  std::vector<std::string> names = BaselineNames();
-  names.insert(names.end(), {"performance", "efficiency"});
-  std::vector<PolicySummary> out;
-  for (const auto& n : names)
-    out.push_back(Summarize(RunPolicy(n, cluster, truth, arrivals), bounds));
-  return out;
-}
-
-PolicySummary Find(const std::vector<PolicySummary>& s, const std::string& name) {
-  for (const auto& x : s) {
-    if (x.policy == name) return x;
-  }
-  ADD_FAILURE() << "no " << name;
-  return PolicySummary{};
-}
-
-// What holds on every cluster: invocation-weighted, performance is within 2% of the best
-// baseline (the busy functions are learned quickly); each function counted once, it beats the
-// baselines that know neither speeds nor kinds; efficiency uses fewer hosts than spreading.
-// docs/benchmarks.md has the full suite, where static-rules (told every function's kind) and
-// fastest-first (told every class's speed) are the ones to beat.
-void ExpectTailorAhead(const std::vector<PolicySummary>& s) {
-  const auto performance = Find(s, "performance");
-  for (const auto& baseline : s) {
-    if (baseline.policy == "performance" || baseline.policy == "efficiency") continue;
-    EXPECT_LE(performance.mean_slowdown, 1.02 * baseline.mean_slowdown) << baseline.policy;
-    EXPECT_EQ(baseline.failed, 0u) << baseline.policy;
-  }
-  for (const char* uninformed :
-       {"random", "round-robin", "openwhisk", "least-loaded", "most-allocated"}) {
-    const auto b = Find(s, uninformed);
-    EXPECT_LT(performance.function_mean_slowdown, b.function_mean_slowdown) << uninformed;
-    EXPECT_LT(performance.first_calls_mean_slowdown, b.first_calls_mean_slowdown) << uninformed;
-  }
-  EXPECT_EQ(performance.failed, 0u);
-  EXPECT_LT(Find(s, "efficiency").host_hours, Find(s, "least-loaded").host_hours);
-}
-
-TEST(PolicyRankingTest, TailorLeadsOnTheShippedTraceAndCluster) {
-  auto cluster = LoadClusterSpec(kSource + "/bench/clusters/mixed.cluster");
-  ASSERT_TRUE(cluster.ok()) << cluster.status();
-  ExpectTailorAhead(Compare(*cluster, 30));
-}
-
-TEST(PolicyRankingTest, TailorLeadsWhereTheFastestHostsLackFeatures) {
-  auto cluster = LoadClusterSpec(kSource + "/bench/clusters/four-way.cluster");
-  ASSERT_TRUE(cluster.ok()) << cluster.status();
-  const auto s = Compare(*cluster, 30);
-  ExpectTailorAhead(s);
-  // Here fastest-first sends crypto, hashing and cache-bound functions to the wrong hosts.
-  const auto performance = Find(s, "performance");
-  for (const char* fastest : {"fastest-first", "first-fit-fastest"}) {
-    EXPECT_LT(performance.function_mean_slowdown, Find(s, fastest).function_mean_slowdown);
-    EXPECT_LT(performance.first_calls_mean_slowdown, Find(s, fastest).first_calls_mean_slowdown);
-  }
 }
 
 TEST(TailorSimTest, WritesTableJsonAndCharts) {
