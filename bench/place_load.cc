@@ -4,6 +4,7 @@
 //   build/bin/place_load [--clients 32] [--seconds 10] [--nodes 1000] [--bin-dir build/bin]
 //                        [--mode sync|async] [--connections 2] [--security tls|plain]
 //                        [--background] [--reports-per-second 1000] [--deploy-mib 60]
+//                        [--scheduler-arg ARG ...]  (each ARG passed to tailor-scheduler)
 //                        [--compare-health] [--rate N]
 //
 // Starts tailor-scheduler (data in a scratch directory), registers the nodes through the
@@ -403,6 +404,7 @@ int main(int argc, char** argv) {
   double rate = 0;
   bool background = false, compare_health = false;
   std::string bin_dir = "build/bin", mode = "sync", security = "tls";
+  std::vector<std::string> scheduler_args;  // passed to tailor-scheduler as they are
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     auto value = [&]() -> std::string {
@@ -433,6 +435,8 @@ int main(int argc, char** argv) {
       background = true;
     else if (flag == "--compare-health")
       compare_health = true;
+    else if (flag == "--scheduler-arg")
+      scheduler_args.push_back(value());
     else
       Die("unknown flag " + flag);
   }
@@ -446,6 +450,7 @@ int main(int argc, char** argv) {
   // The scheduler, as a child process.
   std::vector<std::string> extra = {"--http-listen", ""};
   if (security == "plain") extra.push_back("--insecure-allow-anyone");
+  extra.insert(extra.end(), scheduler_args.begin(), scheduler_args.end());
   tailor::bench::SchedulerProcess process =
       tailor::bench::StartSchedulerProcess(bin_dir, dir, extra);
   const pid_t scheduler = process.pid;
