@@ -29,9 +29,10 @@ constexpr double kMissingPreferredFeatureLog = 0.7;
 // An exploratory call whose report has not come after this many other runs of its function is
 // taken as lost (ExplorationInFlight).
 constexpr uint64_t kExplorationReportWindowRuns = 64;
-// Efficiency's target when the manifest gives none: a class's p95 within this factor of the
-// best class's p95.
-constexpr double kTargetOverBestP95 = 2.0;
+// Efficiency's target when the manifest gives none: a node's expected median (its load
+// included) within this factor of the best class's median. (Was: a class's observed p95
+// within 2x of the best class's observed p95, a threshold as noisy as a few runs' tail.)
+constexpr double kTargetOverBestMedian = 2.0;
 // What the memory_bandwidth hint implies before functions like it have taught their own: a
 // run on a node whose CPU is fully held by others takes e^0.5 = 1.6x as long (co-runners share
 // the memory bandwidth). An assumption, as the simulator's memory-bound truth is.
@@ -327,17 +328,9 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   }
   const double load_sensitivity = model_.LoadSensitivity(request.function.name);
   const double best_ms = std::isfinite(best_mean) ? std::exp(best_mean) : 1.0;
-  // Efficiency's target without the manifest's: a tail within kTargetOverBestP95 of the best
-  // class's tail (like compared with like: a noisy function's p95 is well above its median).
-  double best_p95_ms = best_ms;
-  if (best_class < classes.size()) {
-    best_p95_ms = per_class[best_class].observed_p95_ms > 0
-                      ? per_class[best_class].observed_p95_ms
-                      : std::exp(best_mean + 1.645 * options_.model.noise_sd_log);
-  }
-  const double target_ms = request.function.latency_target_ms > 0
-                               ? request.function.latency_target_ms
-                               : kTargetOverBestP95 * best_p95_ms;
+  // Efficiency's target: the manifest's p95 (0: none; then a median within
+  // kTargetOverBestMedian of the best class's, below).
+  const double target_p95_ms = request.function.latency_target_ms;
 
   // The score of a node if the class's expected log duration were `log_ms`: with the draw it
   // decides, with the mean it is what the policy predicts best (for `explored`).
@@ -363,12 +356,21 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
         s.score = (s.run_ms + waits_ms) / best_ms + share;
         break;
       case Objective::kEfficiency: {
-        // The class's observed p95 once it has a few runs, else the model's estimate.
-        const double p95_ms =
-            v.observed_p95_ms > 0
-                ? v.observed_p95_ms * std::exp(load_term)
-                : std::exp(log_ms + load_term + 1.645 * options_.model.noise_sd_log);
-        s.meets = p95_ms + waits_ms <= target_ms;
+        if (request.function.latency_target_ms > 0) {
+          // The manifest's p95 target: the class's observed p95 once it has a few runs, else
+          // the model's estimate.
+          const double p95_ms =
+              v.observed_p95_ms > 0
+                  ? v.observed_p95_ms * std::exp(load_term)
+                  : std::exp(log_ms + load_term + 1.645 * options_.model.noise_sd_log);
+          s.meets = p95_ms + waits_ms <= target_p95_ms;
+        } else {
+          // Without one: the node's expected median, its load included, within
+          // kTargetOverBestMedian of the best class's. Medians from the model on both sides:
+          // a class's p95 from a handful of runs is a noisy threshold (a rarely used class's
+          // low sample made the packed one look too slow and kept a function on idle hosts).
+          s.meets = std::exp(log_ms + load_term) + waits_ms <= kTargetOverBestMedian * best_ms;
+        }
         // Meeting the target first; then the class packed first (the same order for every
         // function, so that all fill the same hosts and the others stay idle); then a warm
         // instance before a new one (which costs memory too); then the fullest node; else the

@@ -7,7 +7,8 @@
 //                share) plus the time waiting in the node's agent for a run slot (runs in
 //                flight beyond its max_concurrent_runs, one per core when it does not say).
 //   efficiency   among the nodes whose class still meets the function's latency target (its
-//                manifest's p95 target, or a p95 within twice the best class's p95), those of
+//                manifest's p95 target, or an expected median, the node's load included,
+//                within twice the best class's median), those of
 //                the class packed first (larger hosts, then richer hardware: the same order for
 //                every function), the fullest; a full node that would miss the target (its load
 //                slows the call) passes the walk to the class's next nodes. Fewer, fuller hosts.

@@ -654,6 +654,19 @@ TEST_F(LearnedPolicyTest, SavedStateRestoresTheSamePredictionsAndAllocations) {
   }
 }
 
+// A noisy function, well known on the class packed first, and three quiet runs on another:
+// judged by those runs' p95 (a noisy threshold), the packed class looked too slow and the
+// function went to an idle host; judged by medians, both meet the target and it packs.
+TEST_F(LearnedPolicyTest, EfficiencyJudgesClassesByMediansNotAFewRunsTail) {
+  LearnedPolicy p(Objective::kEfficiency, Greedy());
+  for (int i = 0; i < 20; ++i) Teach(p, "noisy", fast_, i % 2 ? 50 : 200, 1);
+  Teach(p, "noisy", slow_, 60, 3);
+  index_.SetAllocated("fast0", {1ull << 30, 2000});  // the packed class is in use
+  const auto d = p.Decide(Req("noisy"), index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->node_id, "fast0") << "the fullest node of the class packed first";
+}
+
 // Class "x": four nodes, "x0" of them a straggler that runs everything 3x slower; class "y":
 // four nodes, 2x slower than x's normal ones. Decisions keep off x0 (though it is the least
 // loaded), and x's prediction is its normal nodes' duration, not a blend with the straggler's.
