@@ -246,7 +246,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   struct ClassView {
     double mean = kUnknownMeanLog, var = kUnknownVarLog;
     double draw = kUnknownMeanLog;  // what decides: the mean less the value of learning it
-    double observed_p95_ms = 0;     // from RunStatistics once the class has 3+ runs
+    double observed_p95_ms = 0;     // from RunStatistics once the class has 3+ runs (only
+                                    // for efficiency with a manifest target)
     bool eligible = false;          // has nodes and every required feature
   };
   thread_local std::vector<ClassView> per_class;  // reused: no allocation per decision
@@ -288,7 +289,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
         }
       }
     }
-    if (objective_ == Objective::kEfficiency && function_stats != nullptr) {
+    if (objective_ == Objective::kEfficiency && request.function.latency_target_ms > 0 &&
+        function_stats != nullptr) {  // only a manifest's p95 target is judged on tails
       if (auto st = function_stats->find(cls.info.name);
           st != function_stats->end() && st->second.runs() >= 3) {
         v.observed_p95_ms = st->second.DurationQuantileMs(0.95);

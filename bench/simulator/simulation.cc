@@ -517,19 +517,46 @@ std::vector<double> StragglerSlowness(const ClusterSpec& spec, double share, dou
 
 namespace {
 
-// A class of `spec` by name and a whole minute >= 0 (as ms), or `bad`'s error.
-template <typename Bad>
-Result<std::pair<uint32_t, double>> ClassAndMinute(std::string_view name, std::string_view minute,
-                                                   const ClusterSpec& spec, const Bad& bad) {
-  const auto cls = std::find_if(spec.classes.begin(), spec.classes.end(),
-                                [&](const auto& c) { return c.info.name == name; });
-  if (cls == spec.classes.end()) return bad("no class of that name in the cluster");
-  const auto m = ParseDouble(minute);
-  if (!m.ok() || *m < 0 || *m > 1e6 || *m != std::floor(*m)) {
-    return bad("the minute must be a whole number >= 0");
+// One entry of a "--flag class:minute[:value],..." list.
+struct ClassMinuteEntry {
+  std::string text;  // as written, for errors
+  uint32_t class_index = 0;
+  double at_ms = 0;
+  std::string_view value;  // the part after the minute, when `form` has one
+};
+
+Status EntryError(std::string_view flag, std::string_view entry, const std::string& why) {
+  return InvalidArgumentError(std::string(flag) + ": '" + std::string(entry) + "': " + why);
+}
+
+// The entries of `text` in `form` ("class:minute" or "class:minute:factor"): each names one
+// of `spec`'s classes and a whole minute >= 0. INVALID_ARGUMENT naming the entry otherwise.
+Result<std::vector<ClassMinuteEntry>> ParseClassMinutes(std::string_view text,
+                                                        const ClusterSpec& spec,
+                                                        std::string_view flag,
+                                                        std::string_view form) {
+  const size_t expected_parts = SplitString(form, ':').size();
+  std::vector<ClassMinuteEntry> out;
+  for (auto entry : SplitString(text, ',')) {
+    entry = TrimWhitespace(entry);
+    if (entry.empty()) continue;
+    const auto parts = SplitString(entry, ':');
+    if (parts.size() != expected_parts) {
+      return EntryError(flag, entry, "expected " + std::string(form));
+    }
+    const auto cls = std::find_if(spec.classes.begin(), spec.classes.end(),
+                                  [&](const auto& c) { return c.info.name == parts[0]; });
+    if (cls == spec.classes.end()) {
+      return EntryError(flag, entry, "no class of that name in the cluster");
+    }
+    const auto minute = ParseDouble(parts[1]);
+    if (!minute.ok() || *minute < 0 || *minute > 1e6 || *minute != std::floor(*minute)) {
+      return EntryError(flag, entry, "the minute must be a whole number >= 0");
+    }
+    out.push_back({std::string(entry), static_cast<uint32_t>(cls - spec.classes.begin()),
+                   *minute * 60'000, expected_parts > 2 ? parts[2] : std::string_view()});
   }
-  return std::pair<uint32_t, double>(static_cast<uint32_t>(cls - spec.classes.begin()),
-                                     *m * 60'000);
+  return out;
 }
 
 // Whether class `class_index` has failed by `now_ms`.
@@ -543,39 +570,27 @@ bool FailedBy(const std::vector<ClassFailure>& failures, uint32_t class_index, d
 
 Result<std::vector<ClassDegradation>> ParseDegradations(std::string_view text,
                                                         const ClusterSpec& spec) {
+  TAILOR_ASSIGN_OR_RETURN(const auto entries,
+                          ParseClassMinutes(text, spec, "--degrade", "class:minute:factor"));
   std::vector<ClassDegradation> out;
-  for (auto entry : SplitString(text, ',')) {
-    entry = TrimWhitespace(entry);
-    if (entry.empty()) continue;
-    const auto parts = SplitString(entry, ':');
-    auto bad = [&](const std::string& why) {
-      return InvalidArgumentError("--degrade: '" + std::string(entry) + "': " + why);
-    };
-    if (parts.size() != 3) return bad("expected class:minute:factor");
-    TAILOR_ASSIGN_OR_RETURN(const auto at, ClassAndMinute(parts[0], parts[1], spec, bad));
-    const auto factor = ParseDouble(parts[2]);
+  for (const auto& e : entries) {
+    const auto factor = ParseDouble(e.value);
     if (!factor.ok() || !(*factor >= 1) || *factor > 100) {
-      return bad("the factor must be in [1, 100]");
+      return EntryError("--degrade", e.text, "the factor must be in [1, 100]");
     }
-    out.push_back({at.first, at.second, *factor});
+    out.push_back({e.class_index, e.at_ms, *factor});
   }
   return out;
 }
 
 Result<std::vector<ClassFailure>> ParseFailures(std::string_view text, const ClusterSpec& spec) {
+  TAILOR_ASSIGN_OR_RETURN(const auto entries,
+                          ParseClassMinutes(text, spec, "--fail", "class:minute"));
   std::vector<ClassFailure> out;
   std::vector<bool> fails(spec.classes.size(), false);
-  for (auto entry : SplitString(text, ',')) {
-    entry = TrimWhitespace(entry);
-    if (entry.empty()) continue;
-    const auto parts = SplitString(entry, ':');
-    auto bad = [&](const std::string& why) {
-      return InvalidArgumentError("--fail: '" + std::string(entry) + "': " + why);
-    };
-    if (parts.size() != 2) return bad("expected class:minute");
-    TAILOR_ASSIGN_OR_RETURN(const auto at, ClassAndMinute(parts[0], parts[1], spec, bad));
-    out.push_back({at.first, at.second});
-    fails[at.first] = true;
+  for (const auto& e : entries) {
+    out.push_back({e.class_index, e.at_ms});
+    fails[e.class_index] = true;
   }
   if (!spec.classes.empty() && std::all_of(fails.begin(), fails.end(), [](bool f) { return f; })) {
     return InvalidArgumentError("--fail: every class would fail; at least one must remain");

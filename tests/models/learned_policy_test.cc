@@ -7,11 +7,14 @@
 #include <map>
 
 #include "tests/models/synthetic_world.h"
+#include "tests/models/test_cluster.h"
 
 namespace tailor::models {
 namespace {
 
 using testing::MakeWorld;
+using testing::NodeOfClass;
+using testing::TestClass;
 
 LearnedPolicyOptions Greedy() {
   LearnedPolicyOptions o;
@@ -21,12 +24,7 @@ LearnedPolicyOptions Greedy() {
 
 // Adds one node of `cls` to `index`, "<class>0", with 16 GiB and 8 cores.
 void AddNodeOf(ClusterIndex& index, const HostClassInfo& cls) {
-  NodeView n;
-  n.node_id = cls.name + "0";
-  n.host_class = cls.name;
-  n.features = cls.features;
-  n.capacity = {16ull << 30, 8000};
-  index.Upsert(n, cls);
+  index.Upsert(NodeOfClass(cls, cls.name + "0", {16ull << 30, 8000}), cls);
 }
 
 // Two classes: "fast" (AES-NI) and "slow" (none), two nodes each.
@@ -41,12 +39,7 @@ class LearnedPolicyTest : public ::testing::Test {
     slow_.cores = 4;
     for (const auto* cls : {&fast_, &slow_}) {
       for (int i = 0; i < 2; ++i) {
-        NodeView n;
-        n.node_id = cls->name + std::to_string(i);
-        n.host_class = cls->name;
-        n.features = cls->features;
-        n.capacity = {16ull << 30, 4000};
-        index_.Upsert(n, *cls);
+        index_.Upsert(NodeOfClass(*cls, cls->name + std::to_string(i), {16ull << 30, 4000}), *cls);
       }
     }
   }
@@ -671,22 +664,11 @@ TEST_F(LearnedPolicyTest, EfficiencyJudgesClassesByMediansNotAFewRunsTail) {
 // four nodes, 2x slower than x's normal ones. Decisions keep off x0 (though it is the least
 // loaded), and x's prediction is its normal nodes' duration, not a blend with the straggler's.
 TEST(LearnedPolicyStragglerTest, AStragglerIsPassedOverAndDoesNotSlowItsClassDown) {
-  HostClassInfo x, y;
-  x.name = "x";
-  x.features = {"aes"};
-  x.cores = 4;
-  y.name = "y";
-  y.features = {};
-  y.cores = 4;
+  const HostClassInfo x = TestClass("x", {"aes"}), y = TestClass("y", {});
   ClusterIndex index;
   for (const auto* cls : {&x, &y}) {
     for (int i = 0; i < 4; ++i) {
-      NodeView n;
-      n.node_id = cls->name + std::to_string(i);
-      n.host_class = cls->name;
-      n.features = cls->features;
-      n.capacity = {16ull << 30, 4000};
-      index.Upsert(n, *cls);
+      index.Upsert(NodeOfClass(*cls, cls->name + std::to_string(i), {16ull << 30, 4000}), *cls);
     }
   }
   for (const std::string& busy : {"x1", "x2", "x3"}) index.SetAllocated(busy, {1ull << 30, 1000});

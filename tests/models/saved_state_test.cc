@@ -17,18 +17,14 @@
 namespace tailor::models {
 namespace {
 
+using testing::NodeOfClass;
 using testing::TestClass;
 
 class SavedStateTest : public ::testing::Test {
  protected:
   void SetUp() override {
     for (const auto& cls : {TestClass("fast", {"aes"}), TestClass("slow", {})}) {
-      NodeView n;
-      n.node_id = cls.name + "0";
-      n.host_class = cls.name;
-      n.features = cls.features;
-      n.capacity = {8ull << 30, 4000};
-      index_.Upsert(n, cls);
+      index_.Upsert(NodeOfClass(cls, cls.name + "0", {8ull << 30, 4000}), cls);
     }
   }
   // `runs` runs of `fn`, alternating classes, with durations and peaks that vary; on three

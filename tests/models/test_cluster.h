@@ -25,4 +25,14 @@ inline NodeView TestNode(const std::string& id, const std::string& host_class) {
   return n;
 }
 
+// A node of `cls` named `id` that reports the class's features.
+inline NodeView NodeOfClass(const HostClassInfo& cls, const std::string& id, Resources capacity) {
+  NodeView n;
+  n.node_id = id;
+  n.host_class = cls.name;
+  n.features = cls.features;
+  n.capacity = capacity;
+  return n;
+}
+
 }  // namespace tailor::models::testing

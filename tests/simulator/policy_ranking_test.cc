@@ -14,6 +14,7 @@ namespace tailor::sim {
 namespace {
 
 using fixtures::Bounds;
+using fixtures::InputFor;
 using fixtures::kSource;
 using fixtures::RunPolicy;
 
@@ -27,10 +28,7 @@ TEST(SimulationTest, NoPolicyBeatsTheLowerBoundOnStragglersAndSharedHosts) {
   options.interactions = true;
   const auto truth = GenerateTruth(*trace, 5, options);
   const auto arrivals = DrawArrivals(*trace, 5, 5);
-  SimulationInput in;
-  in.cluster = &*cluster;
-  in.truth = &truth;
-  in.arrivals = &arrivals;
+  SimulationInput in = InputFor(*cluster, truth, arrivals);
   in.seed = 5;
   in.node_slowness = StragglerSlowness(*cluster, 0.3, 2.0, 5);
   const auto bounds = LowerBounds(in);

@@ -16,6 +16,16 @@ namespace tailor::sim::fixtures {
 
 inline const std::string kSource = TAILOR_SOURCE_DIR;
 
+// The input that runs `arrivals` of `truth` on `cluster`, everything else as by default.
+inline SimulationInput InputFor(const ClusterSpec& cluster, const std::vector<FunctionTruth>& truth,
+                                const std::vector<Arrival>& arrivals) {
+  SimulationInput in;
+  in.cluster = &cluster;
+  in.truth = &truth;
+  in.arrivals = &arrivals;
+  return in;
+}
+
 inline ClusterSpec Cluster(const std::string& text) {
   auto spec = ParseClusterSpec(text);
   EXPECT_TRUE(spec.ok()) << spec.status();
@@ -35,10 +45,7 @@ inline FunctionTruth Truth(const std::string& name, double base_ms, double max_m
 inline PolicyRun RunPolicy(const std::string& name, const ClusterSpec& cluster,
                            const std::vector<FunctionTruth>& truth,
                            const std::vector<Arrival>& arrivals, double exploration = 1.0) {
-  SimulationInput in;
-  in.cluster = &cluster;
-  in.truth = &truth;
-  in.arrivals = &arrivals;
+  const SimulationInput in = InputFor(cluster, truth, arrivals);
   auto policy = MakeBaseline(name, truth, cluster, 1);
   if (!policy.ok()) policy = models::MakePolicy(name, {exploration});
   EXPECT_TRUE(policy.ok()) << name;
@@ -48,11 +55,7 @@ inline PolicyRun RunPolicy(const std::string& name, const ClusterSpec& cluster,
 inline std::vector<float> Bounds(const ClusterSpec& cluster,
                                  const std::vector<FunctionTruth>& truth,
                                  const std::vector<Arrival>& arrivals) {
-  SimulationInput in;
-  in.cluster = &cluster;
-  in.truth = &truth;
-  in.arrivals = &arrivals;
-  return LowerBounds(in);
+  return LowerBounds(InputFor(cluster, truth, arrivals));
 }
 
 }  // namespace tailor::sim::fixtures

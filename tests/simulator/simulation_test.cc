@@ -27,6 +27,7 @@ using ::testing::HasSubstr;
 
 using fixtures::Bounds;
 using fixtures::Cluster;
+using fixtures::InputFor;
 using fixtures::kSource;
 using fixtures::RunPolicy;
 using fixtures::Truth;
@@ -52,10 +53,7 @@ TEST(SimulationTest, WarmInstancesSpareTheColdStartAndPoliciesGoWhereTheyAre) {
   std::vector<Arrival> arrivals;
   for (int i = 0; i < 20; ++i) arrivals.push_back({i * 5000.0, 0});
   auto run = [&](const std::string& name, double cold_ms, double keep_alive_s) {
-    SimulationInput in;
-    in.cluster = &cluster;
-    in.truth = &truth;
-    in.arrivals = &arrivals;
+    SimulationInput in = InputFor(cluster, truth, arrivals);
     in.cold_start_ms = cold_ms;
     in.keep_alive_s = keep_alive_s;
     auto policy = MakeBaseline(name, truth, cluster, 1);
@@ -105,10 +103,7 @@ TEST(SimulationTest, LaggingReportsReachThePolicyOnlyWhenTheyArrive) {
   std::vector<Arrival> arrivals;
   for (int i = 0; i < 10; ++i) arrivals.push_back({i * 1000.0, 0});
   auto decisions_with = [&](double lag_ms) {
-    SimulationInput in;
-    in.cluster = &cluster;
-    in.truth = &truth;
-    in.arrivals = &arrivals;
+    SimulationInput in = InputFor(cluster, truth, arrivals);
     in.report_lag_ms = lag_ms;
     CountingPolicy policy;
     Simulate(in, policy);
@@ -191,10 +186,7 @@ TEST(SimulationTest, AClassThatDegradesMidRunIsLeftAndTheBoundFollowsIt) {
   // From minute 5 the fast class runs everything 3x slower: 2x the mid class's time.
   const auto degradations = ParseDegradations("fast:5:3", cluster);
   ASSERT_TRUE(degradations.ok()) << degradations.status();
-  SimulationInput in;
-  in.cluster = &cluster;
-  in.truth = &truth;
-  in.arrivals = &arrivals;
+  SimulationInput in = InputFor(cluster, truth, arrivals);
   in.degradations = *degradations;
   const auto bounds = LowerBounds(in);
   EXPECT_NEAR(bounds[0], 40.0f, 15.0f) << "the fast class, before";
@@ -247,10 +239,7 @@ TEST(SimulationTest, PayloadsAreDrawnPerInvocationTheBoundUsesThemAndTailorLearn
   truth[0].payload_elasticity = 1.0;  // twice the input, twice the time
   std::vector<Arrival> arrivals;
   for (int i = 0; i < 600; ++i) arrivals.push_back({i * 200.0, 0});
-  SimulationInput in;
-  in.cluster = &cluster;
-  in.truth = &truth;
-  in.arrivals = &arrivals;
+  SimulationInput in = InputFor(cluster, truth, arrivals);
   const auto bounds = LowerBounds(in);
   auto policy = models::MakePolicy("performance");
   ASSERT_TRUE(policy.ok());
@@ -277,10 +266,7 @@ TEST(SimulationTest, UnderProcessorSharingARunStretchesWhenAnotherStartsAndSpeed
   std::vector<FunctionTruth> truth = {Truth("f", 100)};
   truth[0].interference = 1.0;  // a co-runner holding half the CPU: 1.5x as long
   const std::vector<Arrival> arrivals = {{0, 0}, {50, 0}};
-  SimulationInput in;
-  in.cluster = &cluster;
-  in.truth = &truth;
-  in.arrivals = &arrivals;
+  SimulationInput in = InputFor(cluster, truth, arrivals);
   auto policy = MakeBaseline("round-robin+static", truth, cluster, 1);  // one core each
   ASSERT_TRUE(policy.ok());
   const PolicyRun fixed = Simulate(in, **policy);
@@ -305,10 +291,7 @@ TEST(SimulationTest, AClassThatFailsLosesItsRunsToTheOthersAndNothingMoreRunsThe
   for (int i = 0; i < 2400; ++i) arrivals.push_back({i * 100.0, 0});  // 4 minutes
   const auto failures = ParseFailures("fast:2", cluster);
   ASSERT_TRUE(failures.ok()) << failures.status();
-  SimulationInput in;
-  in.cluster = &cluster;
-  in.truth = &truth;
-  in.arrivals = &arrivals;
+  SimulationInput in = InputFor(cluster, truth, arrivals);
   in.failures = *failures;
   const auto bounds = LowerBounds(in);
   EXPECT_NEAR(bounds.front(), 1000.0f, 1.0f) << "the fast class, before";
