@@ -27,9 +27,8 @@ def fmt(value):
 
 def main(out_dir, names):
     header = ("| scenario | fn-sd perf | best baseline | first-10 perf | best baseline "
-              "| mean-sd perf | best baseline | eff host-h / ffit | SLO eff / ffit | goals "
-              "| without static-rules |")
-    lines = [header, "|" + "---|" * 11]
+              "| mean-sd perf | best baseline | eff host-h / ffit | SLO eff / ffit | goals |")
+    lines = [header, "|" + "---|" * 10]
     for name in names:
         with open(f"{out_dir}/{name}.json") as f:
             doc = json.load(f)
@@ -55,22 +54,13 @@ def main(out_dir, names):
         else:
             row += ["-", "-"]
         row.append(" ".join(goals))
-        # The same per-function goals against the baselines told neither kinds nor labels
-        # (static-rules is told every function's kind by the simulator).
-        blind = {n: p for n, p in baselines.items() if n != "static-rules"}
-        marks = []
-        for path in (("slowdown", "function_mean"), ("slowdown", "first_calls_mean")):
-            best = min(blind, key=lambda n: figure(blind[n], path)[0])
-            marks.append(("✓" if figure(perf, path)[0] < figure(blind[best], path)[0] else "✗") +
-                         f" {best} {figure(blind[best], path)[0]:.3f}")
-        row.append("; ".join(marks))
         lines.append("| " + " | ".join(row) + " |")
     print("\n".join(lines))
     print("\ngoals, in order: performance beats the best baseline on function-weighted and on "
           "first-10-calls slowdown, is within 2% of it invocation-weighted; efficiency uses no "
-          "more host-hours than first-fit-fastest at equal or better SLO attainment. The last "
-          "column repeats the two per-function goals against the baselines other than "
-          "static-rules, which is told every function's kind.")
+          "more host-hours than first-fit-fastest at equal or better SLO attainment. "
+          "static-rules chooses its rules by the functions' manifest hints, as Tailor's "
+          "policies are given them.")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "bench/simulator/function_truth.h"
 #include "models/cluster_index.h"
 #include "models/eligibility.h"
 #include "models/resource_profile.h"
@@ -233,17 +234,26 @@ class FastestFirstPolicy final : public Baseline {
 
 class StaticRulesPolicy final : public Baseline {
  public:
-  StaticRulesPolicy(std::string name, bool static_allocation,
-                    const std::vector<FunctionTruth>& truth)
-      : Baseline(std::move(name), static_allocation) {
-    for (const auto& t : truth) kinds_[t.name] = t.kind;
-  }
+  using Baseline::Baseline;
 
  private:
+  // The rule an operator wrote for the function's manifest hints (those the simulator writes
+  // for each kind); none for a function without hints, which is then only spread.
+  static FunctionKind RuleFor(const std::vector<std::string>& hints) {
+    auto hinted = [&](std::string_view h) {
+      return std::find(hints.begin(), hints.end(), h) != hints.end();
+    };
+    if (hinted("aes")) return FunctionKind::kCrypto;
+    if (hinted("sha_ni")) return FunctionKind::kHashing;
+    if (hinted("avx512f") || hinted("avx2")) return FunctionKind::kVector;
+    if (hinted(models::kLargeL3Hint)) return FunctionKind::kCache;
+    if (hinted(models::kMemoryBandwidthHint)) return FunctionKind::kMemory;
+    return FunctionKind::kIo;
+  }
+
   Result<PlacementDecision> Place(const PlacementRequest& request, const ClusterIndex& cluster,
                                   const Allocation& a) override {
-    auto k = kinds_.find(request.function.name);
-    const FunctionKind kind = k != kinds_.end() ? k->second : FunctionKind::kIo;
+    const FunctionKind kind = RuleFor(request.function.preferred_features);
     auto any_class_has = [&](const std::string& feature) {
       for (const auto& c : cluster.classes()) {
         if (std::binary_search(c.info.features.begin(), c.info.features.end(), feature)) return true;
@@ -272,8 +282,6 @@ class StaticRulesPolicy final : public Baseline {
           c.score = 10 * rank + CpuShare(node);
         });
   }
-
-  std::unordered_map<std::string, FunctionKind> kinds_;
 };
 
 }  // namespace
@@ -289,9 +297,9 @@ bool IsBaseline(std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-Result<std::unique_ptr<models::PlacementPolicy>> MakeBaseline(
-    std::string_view name, const std::vector<FunctionTruth>& truth, const ClusterSpec& cluster,
-    uint64_t seed) {
+Result<std::unique_ptr<models::PlacementPolicy>> MakeBaseline(std::string_view name,
+                                                              const ClusterSpec& cluster,
+                                                              uint64_t seed) {
   std::string full(name);
   const bool fixed = name.ends_with(kStaticSuffix);
   if (fixed) name.remove_suffix(kStaticSuffix.size());
@@ -301,7 +309,7 @@ Result<std::unique_ptr<models::PlacementPolicy>> MakeBaseline(
   if (name == "openwhisk") p = std::make_unique<OpenWhiskPolicy>(full, fixed);
   if (name == "least-loaded") p = std::make_unique<LeastLoadedPolicy>(full, fixed);
   if (name == "most-allocated") p = std::make_unique<MostAllocatedPolicy>(full, fixed);
-  if (name == "static-rules") p = std::make_unique<StaticRulesPolicy>(full, fixed, truth);
+  if (name == "static-rules") p = std::make_unique<StaticRulesPolicy>(full, fixed);
   if (name == "fastest-first") {
     p = std::make_unique<FastestFirstPolicy>(full, fixed, cluster, /*pack=*/false);
   }

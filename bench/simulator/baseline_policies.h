@@ -13,7 +13,9 @@
 //                      kind, plus a Telemetry Aware Scheduling rule: crypto requires aes,
 //                      hashing requires sha_ni (when any host has them), vector prefers avx512f
 //                      then avx2, cache-bound prefers 32 MiB+ L3, memory-bound avoids hosts
-//                      over 70% CPU; least-loaded among the preferred. Told each function's kind.
+//                      over 70% CPU; least-loaded among the preferred. The rule is chosen by
+//                      the function's manifest hints (FunctionInfo::preferred_features), what
+//                      Tailor's policies are told too; a function without hints is spread.
 //   fastest-first      the fastest class with room (the operator knows each class's true speed),
 //                      the least-loaded node in it
 //   first-fit-fastest  the fastest class with room, the fullest node in it that fits (packing)
@@ -33,7 +35,6 @@
 #include <vector>
 
 #include "bench/simulator/cluster_spec.h"
-#include "bench/simulator/function_truth.h"
 #include "models/placement_policy.h"
 
 namespace tailor::sim {
@@ -42,9 +43,9 @@ namespace tailor::sim {
 std::vector<std::string> BaselineNames();
 bool IsBaseline(std::string_view name);
 
-// INVALID_ARGUMENT for an unknown name. `truth` and `cluster` must outlive the policy.
-Result<std::unique_ptr<models::PlacementPolicy>> MakeBaseline(
-    std::string_view name, const std::vector<FunctionTruth>& truth, const ClusterSpec& cluster,
-    uint64_t seed);
+// INVALID_ARGUMENT for an unknown name. `cluster` must outlive the policy.
+Result<std::unique_ptr<models::PlacementPolicy>> MakeBaseline(std::string_view name,
+                                                              const ClusterSpec& cluster,
+                                                              uint64_t seed);
 
 }  // namespace tailor::sim

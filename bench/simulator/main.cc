@@ -102,10 +102,10 @@ int Fail(const Status& s) {
   return s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound ? 2 : 1;
 }
 
-Result<std::unique_ptr<models::PlacementPolicy>> MakeAnyPolicy(
-    const std::string& name, const std::vector<FunctionTruth>& truth, const ClusterSpec& spec,
-    const Options& o, uint64_t seed) {
-  if (IsBaseline(name)) return MakeBaseline(name, truth, spec, seed);
+Result<std::unique_ptr<models::PlacementPolicy>> MakeAnyPolicy(const std::string& name,
+                                                               const ClusterSpec& spec,
+                                                               const Options& o, uint64_t seed) {
+  if (IsBaseline(name)) return MakeBaseline(name, spec, seed);
   auto p = models::MakePolicy(name, {o.exploration});
   if (!p.ok()) {
     std::string known;
@@ -173,7 +173,7 @@ Result<Inputs> LoadInputs(Options& o) {
   }
   if (in.names.empty()) return InvalidArgumentError("--policies names no policy");
   for (const auto& n : in.names) {  // every name checked before any simulation starts
-    auto policy = MakeAnyPolicy(n, {}, in.spec, o, o.seed);
+    auto policy = MakeAnyPolicy(n, in.spec, o, o.seed);
     if (!policy.ok()) return policy.status();
   }
   return in;
@@ -225,7 +225,7 @@ Result<SeedResult> RunSeed(const Options& o, const Inputs& in, uint64_t seed) {
   for (unsigned t = 0; t < std::min<size_t>(o.threads, in.names.size()); ++t) {
     workers.emplace_back([&] {
       for (size_t i = next++; i < in.names.size(); i = next++) {
-        auto policy = MakeAnyPolicy(in.names[i], out.truth, in.spec, o, seed);
+        auto policy = MakeAnyPolicy(in.names[i], in.spec, o, seed);
         runs[i] = Simulate(input, **policy);
         std::cerr << "tailor-sim: " << in.names[i] << " done in " << runs[i].wall_seconds << " s\n";
       }
@@ -364,8 +364,8 @@ int main(int argc, char** argv) {
   app.add_flag("--interactions", o.truth.interactions,
                "Hardware effects that are not a product of per-feature factors");
   app.add_flag("--no-hints", o.no_hints,
-               "Give Tailor's policies no manifest hints (preferred features from each "
-               "function's kind, which static-rules is always told)");
+               "Give functions no manifest hints (preferred features from each "
+               "function's kind): neither Tailor's policies nor static-rules' rules see them");
   app.add_option("--stragglers", o.stragglers,
                  "share:factor: that share of hosts runs everything factor times slower");
   app.add_flag("--processor-sharing", o.processor_sharing,

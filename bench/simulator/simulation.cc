@@ -24,8 +24,8 @@ uint64_t SplitMix64(uint64_t x) {
 
 double ToUnit(uint64_t bits) { return ((bits >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
 
-// The manifest hint an operator who knows a function's kind writes (the same knowledge the
-// static-rules baseline is given).
+// The manifest hint an operator who knows a function's kind writes (what static-rules' rules
+// and Tailor's policies read).
 std::vector<std::string> PreferredFeatures(FunctionKind kind) {
   switch (kind) {
     case FunctionKind::kCrypto:

@@ -72,7 +72,8 @@ struct SimulationInput {
   uint64_t seed = 1;
   uint32_t max_attempts = 4;
   // Give policies each function's kind as a manifest hint (FunctionInfo::preferred_features:
-  // crypto aes, hashing sha_ni, vector avx2 and avx512f), the knowledge static-rules has.
+  // crypto aes, hashing sha_ni, vector avx2 and avx512f, cache large_l3, memory
+  // memory_bandwidth), what static-rules chooses its rule by.
   bool hints = true;
   // Per node (class order, then index within the class): a factor on its durations (1: as
   // its class; 1.5: a straggler, 50% slower). Empty: every node 1.

@@ -33,8 +33,7 @@ TEST(SimulationTest, NoPolicyBeatsTheLowerBoundOnStragglersAndSharedHosts) {
   in.node_slowness = StragglerSlowness(*cluster, 0.3, 2.0, 5);
   const auto bounds = LowerBounds(in);
   for (const char* name : {"random", "fastest-first", "performance", "efficiency"}) {
-    auto policy =
-        IsBaseline(name) ? MakeBaseline(name, truth, *cluster, 5) : models::MakePolicy(name);
+    auto policy = IsBaseline(name) ? MakeBaseline(name, *cluster, 5) : models::MakePolicy(name);
     ASSERT_TRUE(policy.ok()) << name;
     const PolicyRun run = Simulate(in, **policy);
     EXPECT_EQ(BoundViolations(run, bounds), 0u) << name;

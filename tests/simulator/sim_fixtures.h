@@ -46,7 +46,7 @@ inline PolicyRun RunPolicy(const std::string& name, const ClusterSpec& cluster,
                            const std::vector<FunctionTruth>& truth,
                            const std::vector<Arrival>& arrivals, double exploration = 1.0) {
   const SimulationInput in = InputFor(cluster, truth, arrivals);
-  auto policy = MakeBaseline(name, truth, cluster, 1);
+  auto policy = MakeBaseline(name, cluster, 1);
   if (!policy.ok()) policy = models::MakePolicy(name, {exploration});
   EXPECT_TRUE(policy.ok()) << name;
   return Simulate(in, **policy);

@@ -56,7 +56,7 @@ TEST(SimulationTest, WarmInstancesSpareTheColdStartAndPoliciesGoWhereTheyAre) {
     SimulationInput in = InputFor(cluster, truth, arrivals);
     in.cold_start_ms = cold_ms;
     in.keep_alive_s = keep_alive_s;
-    auto policy = MakeBaseline(name, truth, cluster, 1);
+    auto policy = MakeBaseline(name, cluster, 1);
     if (!policy.ok()) policy = models::MakePolicy(name, {1.0});
     return Simulate(in, **policy);
   };
@@ -162,6 +162,28 @@ TEST(SimulationTest, TailorLearnsTheHostsAFunctionNeedsWithoutBeingToldSpeeds) {
   for (const auto* run : {&tailor, &rr, &fastest}) EXPECT_EQ(BoundViolations(*run, bounds), 0u);
 }
 
+TEST(SimulationTest, StaticRulesFollowTheManifestHintsAndSpreadWithoutThem) {
+  // Eight overlapping crypto calls; the first class lacks AES-NI and is 4x slower for them.
+  const auto cluster = Cluster(
+      "class plain count=2 cores=4 memory_gib=16 l3_mib=16 speed=1\n"
+      "class aes count=2 cores=4 memory_gib=16 l3_mib=16 speed=1 features=aes\n");
+  std::vector<FunctionTruth> truth = {Truth("crypto", 1000)};
+  truth[0].kind = FunctionKind::kCrypto;
+  truth[0].without = {{"aes", 4.0}};
+  std::vector<Arrival> arrivals;
+  for (int i = 0; i < 8; ++i) arrivals.push_back({i * 10.0, 0});
+  auto runs_without_aes = [&](bool hints) {
+    SimulationInput in = InputFor(cluster, truth, arrivals);
+    in.hints = hints;
+    auto policy = MakeBaseline("static-rules", cluster, 1);
+    EXPECT_TRUE(policy.ok());
+    const PolicyRun run = Simulate(in, **policy);
+    return std::count_if(run.run_ms.begin(), run.run_ms.end(), [](float ms) { return ms > 2000; });
+  };
+  EXPECT_EQ(runs_without_aes(true), 0);   // hinted aes: the rule requires it
+  EXPECT_GT(runs_without_aes(false), 0);  // no hint, no rule: spread over every host
+}
+
 TEST(SimulationTest, AFunctionThatNeedsTwoCoresGetsThem) {
   const auto cluster = Cluster("class one count=2 cores=8 memory_gib=16 l3_mib=16 speed=1\n");
   std::vector<FunctionTruth> truth = {Truth("parallel", 100)};
@@ -201,8 +223,7 @@ TEST(SimulationTest, AClassThatDegradesMidRunIsLeftAndTheBoundFollowsIt) {
     return ms[ms.size() / 2];
   };
   for (const char* name : {"performance", "fastest-first"}) {
-    auto policy =
-        IsBaseline(name) ? MakeBaseline(name, truth, cluster, 1) : models::MakePolicy(name);
+    auto policy = IsBaseline(name) ? MakeBaseline(name, cluster, 1) : models::MakePolicy(name);
     ASSERT_TRUE(policy.ok()) << name;
     const PolicyRun run = Simulate(in, **policy);
     EXPECT_EQ(BoundViolations(run, bounds), 0u) << name;
@@ -267,7 +288,7 @@ TEST(SimulationTest, UnderProcessorSharingARunStretchesWhenAnotherStartsAndSpeed
   truth[0].interference = 1.0;  // a co-runner holding half the CPU: 1.5x as long
   const std::vector<Arrival> arrivals = {{0, 0}, {50, 0}};
   SimulationInput in = InputFor(cluster, truth, arrivals);
-  auto policy = MakeBaseline("round-robin+static", truth, cluster, 1);  // one core each
+  auto policy = MakeBaseline("round-robin+static", cluster, 1);  // one core each
   ASSERT_TRUE(policy.ok());
   const PolicyRun fixed = Simulate(in, **policy);
   // Fixed at the start: the first ran alone (100 ms), the second beside it throughout (150).
@@ -297,8 +318,7 @@ TEST(SimulationTest, AClassThatFailsLosesItsRunsToTheOthersAndNothingMoreRunsThe
   EXPECT_NEAR(bounds.front(), 1000.0f, 1.0f) << "the fast class, before";
   EXPECT_NEAR(bounds.back(), 2000.0f, 1.0f) << "only the slow class is left";
   for (const char* name : {"fastest-first", "performance"}) {
-    auto policy =
-        IsBaseline(name) ? MakeBaseline(name, truth, cluster, 1) : models::MakePolicy(name);
+    auto policy = IsBaseline(name) ? MakeBaseline(name, cluster, 1) : models::MakePolicy(name);
     ASSERT_TRUE(policy.ok()) << name;
     const PolicyRun run = Simulate(in, **policy);
     EXPECT_EQ(BoundViolations(run, bounds), 0u) << name;
