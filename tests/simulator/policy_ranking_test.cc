@@ -66,8 +66,8 @@ PolicySummary Find(const std::vector<PolicySummary>& s, const std::string& name)
 // What holds on every cluster: invocation-weighted, performance is within 2% of the best
 // baseline (the busy functions are learned quickly); each function counted once, it beats the
 // baselines that know neither speeds nor kinds; efficiency uses fewer hosts than spreading.
-// docs/benchmarks.md has the full suite, where static-rules (told every function's kind) and
-// fastest-first (told every class's speed) are the ones to beat.
+// docs/benchmarks.md has the full suite, where static-rules (rules chosen by each function's
+// hints) and fastest-first (told every class's speed) are the ones to beat.
 void ExpectTailorAhead(const std::vector<PolicySummary>& s) {
   const auto performance = Find(s, "performance");
   for (const auto& baseline : s) {
