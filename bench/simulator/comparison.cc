@@ -43,8 +43,9 @@ constexpr float kBoundTolerance = 1e-4f;
 
 std::vector<FunctionSlowdown> PerFunction(const PolicyRun& run, const std::vector<float>& bounds) {
   struct Sums {
-    double all = 0, first = 0;
+    double all = 0, first = 0, run_ms = 0;
     uint64_t all_n = 0, first_n = 0, failed = 0;
+    std::vector<float> latencies_ms;  // of the successful calls
   };
   std::map<uint32_t, Sums> by_function;
   const size_t n = std::min({run.latency_ms.size(), bounds.size(), run.function_of.size()});
@@ -56,6 +57,10 @@ std::vector<FunctionSlowdown> PerFunction(const PolicyRun& run, const std::vecto
     const double slowdown = failed ? kFailedSlowdown : std::max(1.0, double(mine) / best);
     f.failed += failed;
     f.all += slowdown;
+    if (!failed) {
+      f.latencies_ms.push_back(mine);
+      if (i < run.run_ms.size()) f.run_ms += run.run_ms[i];
+    }
     if (f.all_n++ < kFirstCalls) {
       f.first += slowdown;
       ++f.first_n;
@@ -63,8 +68,16 @@ std::vector<FunctionSlowdown> PerFunction(const PolicyRun& run, const std::vecto
   }
   std::vector<FunctionSlowdown> out;
   out.reserve(by_function.size());
-  for (const auto& [function, f] : by_function) {
-    out.push_back({function, f.all_n, f.failed, f.all / f.all_n, f.first / f.first_n});
+  for (auto& [function, f] : by_function) {
+    FunctionSlowdown fs{function, f.all_n, f.failed, f.all / f.all_n, f.first / f.first_n};
+    if (const size_t ok = f.latencies_ms.size(); ok > 0) {
+      double sum = 0;
+      for (float ms : f.latencies_ms) sum += ms;
+      fs.mean_latency_ms = sum / ok;
+      fs.mean_run_ms = f.run_ms / ok;
+      fs.median_latency_ms = Quantile(f.latencies_ms, 0.5);
+    }
+    out.push_back(fs);
   }
   return out;
 }

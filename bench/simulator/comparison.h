@@ -60,6 +60,10 @@ struct FunctionSlowdown {
   uint64_t calls = 0, failed = 0;
   double mean_slowdown = 0;
   double first_calls_mean_slowdown = 0;  // over its first kFirstCalls calls
+  // Of its successful calls (0 when none succeeded): latency from arrival to the end of the
+  // run that succeeded, and that run's duration, for comparing with real runs
+  // (scripts/sim-to-real).
+  double mean_latency_ms = 0, median_latency_ms = 0, mean_run_ms = 0;
 };
 
 // Every function with at least one call whose bound is known, by function index: where a

@@ -65,8 +65,10 @@ Result<FunctionKind> ParseKind(std::string_view name) {
                               "' is not one of crypto, hashing, vector, cache, memory, io");
 }
 
-double FunctionTruth::ExpectedMs(const models::HostClassInfo& cls, double others_cpu_share,
-                                 uint32_t quota_millicores) const {
+double FunctionTruth::HardwareMs(const models::HostClassInfo& cls) const {
+  for (const auto& [name, ms] : measured_ms) {
+    if (name == cls.name) return ms;
+  }
   double ms = base_ms;
   for (const auto& [feature, factor] : without) {
     if (!Has(cls, feature)) ms *= factor;
@@ -86,8 +88,12 @@ double FunctionTruth::ExpectedMs(const models::HostClassInfo& cls, double others
     if (!all) ms *= factor;
   }
   if (working_set_mib > 0 && cls.l3_bytes < working_set_mib * double(1 << 20)) ms *= spill;
-  ms /= std::pow(std::max(0.05, cls.speed_factor), clock_exponent);
-  ms *= 1.0 + interference * std::max(0.0, others_cpu_share);
+  return ms / std::pow(std::max(0.05, cls.speed_factor), clock_exponent);
+}
+
+double FunctionTruth::ExpectedMs(const models::HostClassInfo& cls, double others_cpu_share,
+                                 uint32_t quota_millicores) const {
+  double ms = HardwareMs(cls) * (1.0 + interference * std::max(0.0, others_cpu_share));
   const double need = cpu_cores * 1000.0;
   if (quota_millicores > 0 && need > quota_millicores) ms *= need / quota_millicores;
   return ms;
@@ -191,6 +197,10 @@ Result<std::vector<FunctionTruth>> ParseFunctionFile(std::string_view text) {
     if (line.Has("payload")) {
       TAILOR_RETURN_IF_ERROR(ParsePayload(*line.Take("payload"), f));
     }
+    if (line.Has("measured_ms")) {
+      TAILOR_ASSIGN_OR_RETURN(f.measured_ms,
+                              ParseFactors(*line.Take("measured_ms"), "measured_ms"));
+    }
     TAILOR_ASSIGN_OR_RETURN(const std::string memory, line.Take("memory_mib"));
     TAILOR_ASSIGN_OR_RETURN(const auto points, ParseFactors(memory, "memory_mib"));
     for (const auto& [q, mib] : points) {
@@ -229,6 +239,7 @@ std::string FormatFunctionFile(const std::vector<FunctionTruth>& functions) {
     factors("tiers", f.tiers);
     factors("with", f.with);
     factors("all_of", f.all_of);
+    factors("measured_ms", f.measured_ms);
     if (f.working_set_mib > 0) out << " working_set_mib=" << f.working_set_mib << " spill=" << f.spill;
     if (f.payload_median_kib > 0) {
       out << " payload=" << f.payload_median_kib << ':' << f.payload_sd_log << ':'

@@ -17,6 +17,9 @@
 //   / speed ^ clock
 //   x (1 + interference x share)
 //   x max(1, cpu x 1000 / quota)            (throttled below its CPU need)
+// except on a class named in `measured_ms` (durations measured on real hosts, e.g. the demo's
+// emulated ones: scripts/sim-to-real), where that duration replaces base_ms, the hardware
+// factors, spill and speed; interference, throttling, payload and noise apply as above.
 //   x (payload / payload median)^elasticity  (payload-dependent functions: `payload=`)
 // Each invocation multiplies this by exp(noise_sd x z) for its own standard normal z, and
 // peaks at a memory drawn from the memory_mib quantiles (quantile%:MiB pairs). declared_mib is
@@ -59,6 +62,7 @@ struct FunctionTruth {
   std::vector<std::pair<std::string, double>> all_of;   // "f1+f2" -> factor unless all present
   double working_set_mib = 0;
   double spill = 1.0;
+  std::vector<std::pair<std::string, double>> measured_ms;  // class name -> its duration
   // Payload-dependent durations: an invocation's payload is payload_median_kib x
   // exp(payload_sd_log x z) for its own standard normal z, and its duration is multiplied by
   // (payload / median)^payload_elasticity (base_ms is the duration at the median payload).
@@ -71,6 +75,8 @@ struct FunctionTruth {
 
   double ExpectedMs(const models::HostClassInfo& cls, double others_cpu_share,
                     uint32_t quota_millicores) const;
+  // The duration on the class alone, unthrottled, at the median payload, before noise.
+  double HardwareMs(const models::HostClassInfo& cls) const;
   // Memory at quantile u in [0, 1] of the function's peaks, interpolated.
   double MemoryMibAt(double u) const;
   double MaxMemoryMib() const;

@@ -247,7 +247,8 @@ Result<SeedResult> RunSeed(const Options& o, const Inputs& in, uint64_t seed) {
 // One CSV row per seed, policy and function: where each policy loses, function by function.
 std::string PerFunctionCsv(const std::vector<SeedResult>& results, uint64_t first_seed) {
   std::ostringstream out;
-  out << "seed,policy,function,kind,calls,failed,mean_slowdown,first_calls_slowdown\n";
+  out << "seed,policy,function,kind,calls,failed,mean_slowdown,first_calls_slowdown,"
+         "mean_latency_ms,median_latency_ms,mean_run_ms\n";
   for (size_t k = 0; k < results.size(); ++k) {
     const SeedResult& r = results[k];
     for (size_t p = 0; p < r.summaries.size(); ++p) {
@@ -255,7 +256,8 @@ std::string PerFunctionCsv(const std::vector<SeedResult>& results, uint64_t firs
         const FunctionTruth& t = r.truth[f.function];
         out << first_seed + k << ',' << r.summaries[p].policy << ',' << t.name << ','
             << KindName(t.kind) << ',' << f.calls << ',' << f.failed << ',' << f.mean_slowdown
-            << ',' << f.first_calls_mean_slowdown << '\n';
+            << ',' << f.first_calls_mean_slowdown << ',' << f.mean_latency_ms << ','
+            << f.median_latency_ms << ',' << f.mean_run_ms << '\n';
       }
     }
   }

@@ -26,6 +26,7 @@ struct Runs {
   }
   void Add(uint32_t function, float latency_ms, float bound_ms) {
     run.latency_ms.push_back(latency_ms);
+    run.run_ms.push_back(std::isnan(latency_ms) ? kFailed : bound_ms);  // waited the rest
     run.function_of.push_back(function);
     bounds.push_back(bound_ms);
   }
@@ -68,6 +69,13 @@ TEST(ComparisonTest, PerFunctionSaysWhichFunctionLostAndHowOften) {
   EXPECT_EQ(f[1].calls, 3u);
   EXPECT_EQ(f[1].failed, 1u);
   EXPECT_NEAR(f[1].mean_slowdown, (3.0 + kFailedSlowdown + 3.0) / 3, 1e-9);
+  // Latencies and runs of the successful calls only.
+  EXPECT_NEAR(f[0].mean_latency_ms, 300, 1e-9);
+  EXPECT_NEAR(f[0].median_latency_ms, 500, 1e-9);  // the upper of the two middle calls
+  EXPECT_NEAR(f[0].mean_run_ms, 100, 1e-9);
+  EXPECT_NEAR(f[1].mean_latency_ms, 300, 1e-9);
+  EXPECT_NEAR(f[1].median_latency_ms, 300, 1e-9);
+  EXPECT_NEAR(f[1].mean_run_ms, 100, 1e-9);
 }
 
 TEST(ComparisonTest, ALatencyUnderItsBoundIsAViolation) {

@@ -89,6 +89,25 @@ TEST(FunctionTruthTest, ExpectedDurationFollowsEachFactor) {
   EXPECT_DOUBLE_EQ(f.ExpectedMs(best, 0, 500), 200);     // throttled to half its need
 }
 
+TEST(FunctionTruthTest, AMeasuredDurationReplacesTheFactorsOnItsClassOnly) {
+  auto parsed = ParseFunctionFile(
+      "function f kind=crypto base_ms=100 without=aes:4 clock=1 interference=0.5 "
+      "measured_ms=h:37.5 memory_mib=100:8\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  const FunctionTruth& f = parsed->front();
+  auto other = Host({}, 32, 2.0);
+  other.name = "other";
+  EXPECT_DOUBLE_EQ(f.ExpectedMs(Host({}, 32, 2.0), 0, 1000), 37.5);      // class "h": measured
+  EXPECT_DOUBLE_EQ(f.ExpectedMs(Host({}, 32, 2.0), 0.5, 1000), 46.875);  // co-runners still count
+  EXPECT_DOUBLE_EQ(f.ExpectedMs(Host({}, 32, 2.0), 0, 500), 75);         // and throttling
+  EXPECT_DOUBLE_EQ(f.ExpectedMs(other, 0, 1000), 200);                   // others: the factors
+  auto again = ParseFunctionFile(FormatFunctionFile(*parsed));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->front().measured_ms, f.measured_ms);
+  EXPECT_FALSE(
+      ParseFunctionFile("function f kind=io base_ms=1 measured_ms=h:0 memory_mib=100:1\n").ok());
+}
+
 TEST(FunctionTruthTest, FileRoundTripsAndRejectsNonsense) {
   const std::string text =
       "function f1 kind=vector base_ms=12.5 noise_sd=0.1 cpu=1 clock=1 interference=0.15 "
