@@ -52,6 +52,7 @@ struct Options {
   double cold_start_ms = 500;
   double warm_cold_start_ms = 0;  // > 0: warm instances in the placement simulation
   double report_lag_ms = 0;
+  double dispatch_ms = 0;
   models::KeepAliveOptions keep_alive_options;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
 };
@@ -205,6 +206,7 @@ Result<SeedResult> RunSeed(const Options& o, const Inputs& in, uint64_t seed) {
   input.hints = !o.no_hints;
   input.cold_start_ms = o.warm_cold_start_ms;
   input.report_lag_ms = o.report_lag_ms;
+  input.dispatch_ms = o.dispatch_ms;
   input.keep_alive_s = o.keep_alive_options.fixed_window_s;
   input.degradations = in.degradations;
   input.failures = in.failures;
@@ -392,6 +394,10 @@ int main(int argc, char** argv) {
                  "Model warm instances in the placement simulation: a run without an idle "
                  "instance of its function on its node starts cold, this many ms longer; idle "
                  "instances are kept --keep-alive-fixed-s (0: not modelled)")
+      ->check(CLI::Range(0.0, 600000.0));
+  app.add_option("--dispatch-ms", o.dispatch_ms,
+                 "What every call pays besides its run and its wait (placement, forwarding, "
+                 "process start), added to each latency and each bound (0: not modelled)")
       ->check(CLI::Range(0.0, 600000.0));
   app.add_option("--report-lag-ms", o.report_lag_ms,
                  "Runs' reports reach the policies this long after the runs end (0: at once)")

@@ -404,7 +404,8 @@ class Simulator {
       }
       return;
     }
-    out_.latency_ms[r.invocation] = static_cast<float>(r.end_ms - arrival.time_ms);
+    out_.latency_ms[r.invocation] =
+        static_cast<float>(r.end_ms - arrival.time_ms + in_.dispatch_ms);
     out_.run_ms[r.invocation] = static_cast<float>(wall);
     ++out_.runs_by_class[node.class_index];
   }
@@ -650,7 +651,7 @@ std::vector<float> LowerBounds(const SimulationInput& input) {
     const double wall = best_ms[static_cast<size_t>(epoch)][arrivals[i].function] *
                         t.PayloadFactor(t.PayloadKib(InvocationPayloadNormal(input.seed, i))) *
                         std::exp(t.noise_sd_log * InvocationNormal(input.seed, i));
-    bounds[i] = static_cast<float>(std::max(0.01, wall));
+    bounds[i] = static_cast<float>(std::max(0.01, wall) + input.dispatch_ms);
   }
   return bounds;
 }

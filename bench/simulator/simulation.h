@@ -97,6 +97,10 @@ struct SimulationInput {
   // How long a finished run's report takes to reach the policy (an agent's spool, the
   // network, a scheduler busy elsewhere): policies decide meanwhile without it. 0: at once.
   double report_lag_ms = 0;
+  // What every call pays besides its run and its wait for room (placement, forwarding to the
+  // agent, process start: scripts/sim-to-real measures it on the demo's hosts): added to each
+  // latency and to each lower bound, since no policy avoids it. 0: not modelled.
+  double dispatch_ms = 0;
 };
 
 // Slowness for `spec`'s nodes: `share` of them (chosen by `seed`) are stragglers `factor`

@@ -115,6 +115,23 @@ TEST(SimulationTest, LaggingReportsReachThePolicyOnlyWhenTheyArrive) {
   EXPECT_EQ(decisions_with(2500), (std::vector<int>{0, 0, 0, 1, 2, 3, 4, 5, 6, 7}));
 }
 
+TEST(SimulationTest, EveryCallAndItsBoundPayTheDispatch) {
+  const auto cluster = Cluster("class one count=1 cores=1 memory_gib=1 l3_mib=8 speed=1\n");
+  const std::vector<FunctionTruth> truth = {Truth("f", 100)};
+  const std::vector<Arrival> arrivals(2, Arrival{0.0, 0});  // the second waits for the first
+  SimulationInput in = InputFor(cluster, truth, arrivals);
+  in.dispatch_ms = 4;
+  auto policy = MakeBaseline("round-robin+static", cluster, 1);
+  ASSERT_TRUE(policy.ok());
+  const PolicyRun run = Simulate(in, **policy);
+  EXPECT_FLOAT_EQ(run.latency_ms[0], 104);
+  EXPECT_FLOAT_EQ(run.latency_ms[1], 204);
+  EXPECT_FLOAT_EQ(run.run_ms[1], 100);
+  const auto bounds = LowerBounds(in);
+  EXPECT_FLOAT_EQ(bounds[0], 104);
+  EXPECT_FLOAT_EQ(bounds[1], 104);
+}
+
 TEST(SimulationTest, OutOfMemoryRunsAreKilledAndRetriedUntilTheyGiveUp) {
   const auto cluster = Cluster("class one count=2 cores=4 memory_gib=8 l3_mib=8 speed=1\n");
   std::vector<FunctionTruth> truth = {Truth("hungry", 50, /*max_mib=*/300)};
@@ -374,17 +391,21 @@ TEST(TailorSimTest, WritesTableJsonAndCharts) {
   ASSERT_TRUE(csv.ok());
   const auto lines = SplitString(*csv, '\n');
   ASSERT_GT(lines.size(), 12u);
-  EXPECT_EQ(lines[0], "seed,policy,function,kind,calls,failed,mean_slowdown,first_calls_slowdown");
+  EXPECT_EQ(lines[0],
+            "seed,policy,function,kind,calls,failed,mean_slowdown,first_calls_slowdown,"
+            "mean_latency_ms,median_latency_ms,mean_run_ms");
   std::set<std::string> names, policies;
   for (const auto& f : *parsed) names.insert(f.name);
   for (size_t i = 1; i < lines.size(); ++i) {
     if (lines[i].empty()) continue;
     const auto fields = SplitString(lines[i], ',');
-    ASSERT_EQ(fields.size(), 8u) << lines[i];
+    ASSERT_EQ(fields.size(), 11u) << lines[i];
     policies.insert(std::string(fields[1]));
     EXPECT_TRUE(names.contains(std::string(fields[2]))) << lines[i];
     EXPECT_TRUE(ParseKind(fields[3]).ok()) << lines[i];
     EXPECT_GE(std::stod(std::string(fields[6])), 1.0) << lines[i];
+    // A latency includes the run it ended with.
+    EXPECT_GE(std::stod(std::string(fields[8])), std::stod(std::string(fields[10]))) << lines[i];
   }
   EXPECT_EQ(policies.size(), 11u);
 }
