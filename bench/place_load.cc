@@ -43,6 +43,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -444,8 +445,12 @@ int main(int argc, char** argv) {
   if (security != "tls" && security != "plain") Die("--security must be tls or plain");
   if (clients < 1 || connections < 1) Die("--clients and --connections must be at least 1");
   if (mode == "sync") connections = clients;
-  char tmpl[] = "/tmp/tailor-place-XXXXXX";
-  const std::string dir = mkdtemp(tmpl);
+  // The scheduler's data directory: under $TMPDIR (e.g. a tmpfs, to take the disk out).
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/tailor-place-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) Die("cannot make a directory under " + tmpl);
+  const std::string dir = tmpl;
 
   // The scheduler, as a child process.
   std::vector<std::string> extra = {"--http-listen", ""};

@@ -65,6 +65,12 @@ class ClusterIndex {
   const ClassEntry* FindClass(const std::string& name) const;
   const std::vector<ClassEntry>& classes() const { return classes_; }
   const NodeView& node(uint32_t slot) const { return nodes_[slot].view; }
+  // The slot's class, as an index into classes().
+  uint32_t class_index(uint32_t slot) const { return nodes_[slot].class_index; }
+  // The key its class's `by_load` orders the slot by (what a walk of the class follows).
+  std::tuple<double, uint64_t, uint32_t> LoadOrderKey(uint32_t slot) const {
+    return {LoadKey(nodes_[slot].view), nodes_[slot].last_chosen, slot};
+  }
   // Every node, in slot order (for small clusters and explanations).
   template <typename F>
   void ForEachNode(F&& f) const {

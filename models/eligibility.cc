@@ -22,6 +22,88 @@ bool Contains(const std::unordered_set<std::string>& set, const std::string& s) 
 
 }  // namespace
 
+namespace {
+
+// ChooseByClass for a request that scores every node: each node scored or given its reason,
+// in the order the class walks would visit them (classes in order; within one, warm nodes
+// first, then by load, reversed for kMostLoadedFirst), so that equal scores keep it; nodes
+// outside the request's allowed_node_ids come first, each "not a candidate" (once asked, a
+// node is not looked up again). The order
+// comes from sorting the live slots by their keys, which is much cheaper than walking
+// thousands of nodes through the classes' load-ordered sets. The decision's node is the lowest
+// score (the first in that order among equals).
+Result<PlacementDecision> ScoreEveryNode(const PlacementRequest& request,
+                                         const ClusterIndex& cluster, const Allocation& allocation,
+                                         WalkOrder order, const NodeScorer& score) {
+  const auto& classes = cluster.classes();
+  std::vector<Ineligibility> class_reasons;
+  class_reasons.reserve(classes.size());
+  for (const auto& cls : classes) class_reasons.push_back(ClassIneligibility(request, cls.info));
+  struct Visit {
+    uint32_t class_index;
+    bool cold;      // no warm instance of the function there (or its class is ineligible)
+    bool reversed;  // most loaded first (never for an ineligible class, merely listed)
+    std::tuple<double, uint64_t, uint32_t> load;
+  };
+  std::vector<Visit> visits;
+  visits.reserve(cluster.size());
+  PlacementDecision d;
+  d.allocation = allocation;
+  d.candidates.reserve(cluster.size());
+  const auto& warm = request.warm_node_ids;
+  const auto& allowed = request.allowed_node_ids;
+  for (uint32_t slot = 0; slot < cluster.slot_count(); ++slot) {
+    if (!cluster.live(slot)) continue;
+    const uint32_t ci = cluster.class_index(slot);
+    if (!allowed.empty() && !Contains(allowed, cluster.node(slot).node_id)) {
+      // Listed first, whatever its class: the request did not ask about it.
+      CandidateScore c;
+      c.node_id = cluster.node(slot).node_id;
+      c.host_class = classes[ci].info.name;
+      c.why = Ineligible::kNotCandidate;
+      c.reason = "not a candidate";
+      d.candidates.push_back(std::move(c));
+      continue;
+    }
+    const bool walked = class_reasons[ci].empty();
+    const bool cold = !walked || warm.empty() || !warm.contains(cluster.node(slot).node_id);
+    visits.push_back(
+        {ci, cold, walked && order == WalkOrder::kMostLoadedFirst, cluster.LoadOrderKey(slot)});
+  }
+  std::sort(visits.begin(), visits.end(), [](const Visit& a, const Visit& b) {
+    if (a.class_index != b.class_index) return a.class_index < b.class_index;
+    if (a.cold != b.cold) return b.cold;
+    return a.reversed ? b.load < a.load : a.load < b.load;
+  });
+
+  double best = std::numeric_limits<double>::infinity();
+  for (const Visit& v : visits) {
+    const NodeView& node = cluster.node(std::get<2>(v.load));
+    CandidateScore c;
+    c.node_id = node.node_id;
+    c.host_class = classes[v.class_index].info.name;
+    Ineligibility reason = class_reasons[v.class_index].empty()
+                               ? CandidateIneligibility(request, node, allocation)
+                               : class_reasons[v.class_index];
+    c.why = reason.why;
+    c.reason = std::move(reason.text);
+    c.eligible = reason.empty();
+    if (c.eligible) {
+      score(v.class_index, node, c);
+      if (std::isnan(c.score)) c.score = std::numeric_limits<double>::infinity();
+      if (d.node_id.empty() || c.score < best) {
+        best = c.score;
+        d.node_id = node.node_id;
+      }
+    }
+    d.candidates.push_back(std::move(c));
+  }
+  if (d.node_id.empty()) return NoEligibleNodeError(request, d.candidates);
+  return d;
+}
+
+}  // namespace
+
 Ineligibility ClassIneligibility(const PlacementRequest& request, const HostClassInfo& cls) {
   for (const auto& f : request.required_features) {
     if (!std::binary_search(cls.features.begin(), cls.features.end(), f)) {
@@ -36,6 +118,11 @@ Ineligibility NodeIneligibility(const PlacementRequest& request, const NodeView&
   if (!request.allowed_node_ids.empty() && !Contains(request.allowed_node_ids, node.node_id)) {
     return {Ineligible::kNotCandidate, "not a candidate"};
   }
+  return CandidateIneligibility(request, node, allocation);
+}
+
+Ineligibility CandidateIneligibility(const PlacementRequest& request, const NodeView& node,
+                                     const Allocation& allocation) {
   if (Contains(request.excluded_node_ids, node.node_id)) {
     return {Ineligible::kAlreadyTried, "already tried"};
   }
@@ -98,10 +185,13 @@ Status NoEligibleNodeError(const PlacementRequest& request,
 Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
                                         const ClusterIndex& cluster, const Allocation& advised,
                                         WalkOrder order, const NodeScorer& score) {
-  PlacementDecision d;
   const Allocation& allocation = EffectiveAllocation(request, advised);
+  if (request.score_every_node) {
+    return ScoreEveryNode(request, cluster, allocation, order, score);
+  }
+  PlacementDecision d;
   d.allocation = allocation;
-  const bool explain_all = request.score_every_node || cluster.size() <= kExplainAllNodesUpTo;
+  const bool explain_all = cluster.size() <= kExplainAllNodesUpTo;
   d.candidates.reserve(explain_all ? cluster.size() : cluster.classes().size());
   double best = std::numeric_limits<double>::infinity();
   const auto& classes = cluster.classes();

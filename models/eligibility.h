@@ -28,6 +28,9 @@ struct Ineligibility {
 Ineligibility ClassIneligibility(const PlacementRequest& request, const HostClassInfo& cls);
 Ineligibility NodeIneligibility(const PlacementRequest& request, const NodeView& node,
                                 const Allocation& allocation);
+// NodeIneligibility of a node already known to be among the request's allowed_node_ids.
+Ineligibility CandidateIneligibility(const PlacementRequest& request, const NodeView& node,
+                                     const Allocation& allocation);
 // Both of the above for one node of `cluster` (its class looked up), for policies that walk
 // nodes rather than classes.
 Ineligibility IneligibilityOf(const PlacementRequest& request, const ClusterIndex& cluster,
@@ -56,7 +59,9 @@ inline const Allocation& EffectiveAllocation(const PlacementRequest& request,
 
 // For each eligible class, finds its first eligible node in `order` and scores it; picks the
 // lowest score (NaN counts as infinity; when every score is infinite, the first eligible node).
-// Candidates: every node when the request asks to score every node or the cluster has at most
+// Candidates: every node when the request asks to score every node (in walk order after the
+// nodes outside allowed_node_ids, and the decision's node is then the lowest score of all) or
+// the cluster has at most
 // kExplainAllNodesUpTo nodes (each scored or with its reason), otherwise the node found per
 // class plus one entry per ineligible class. The decision's allocation is `advised` unless the
 // request fixes one. FAILED_PRECONDITION when nothing is eligible.

@@ -14,12 +14,33 @@ using nlohmann::json;
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+// Appends `s` as a JSON string (written by hand: answers list thousands of node names). The
+// names came through the JSON scanner, so they are UTF-8.
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+}
+
 // ExtenderFilterResult, written by hand around the Nodes text (which may be megabytes).
-std::string FilterResult(const std::string& nodes_text, const json& node_names, const json& failed,
-                         const json& unresolvable, const std::string& error) {
+std::string FilterResult(const std::string& nodes_text, const std::string& node_names_text,
+                         const json& failed, const json& unresolvable, const std::string& error) {
   std::string out = "{\"Nodes\":";
   out += nodes_text;
-  out += ",\"NodeNames\":" + Dump(node_names);
+  out += ",\"NodeNames\":" + node_names_text;
   out += ",\"FailedNodes\":" + Dump(failed);
   out += ",\"FailedAndUnresolvableNodes\":" + Dump(unresolvable);
   out += ",\"Error\":" + Dump(json(error)) + "}";
@@ -27,7 +48,7 @@ std::string FilterResult(const std::string& nodes_text, const json& node_names, 
 }
 
 KubeExtender::Answer FilterError(const std::string& message) {
-  return {200, FilterResult("null", nullptr, json::object(), json::object(), message)};
+  return {200, FilterResult("null", "null", json::object(), json::object(), message)};
 }
 
 // The filter's answer with the nodes that pass, in the form kube-scheduler sent them: names,
@@ -35,11 +56,14 @@ KubeExtender::Answer FilterError(const std::string& message) {
 std::string PassingNodes(const ExtenderArgs& args, const std::vector<bool>& passes,
                          const json& failed, const json& unresolvable) {
   if (args.node_cache_capable) {
-    json names = json::array();
+    std::string names = "[";
+    names.reserve(args.node_names.size() * 24);
     for (size_t i = 0; i < args.node_names.size(); ++i) {
-      if (passes[i]) names.push_back(args.node_names[i]);
+      if (!passes[i]) continue;
+      if (names.size() > 1) names += ',';
+      AppendJsonString(names, args.node_names[i]);
     }
-    return FilterResult("null", names, failed, unresolvable, "");
+    return FilterResult("null", names + "]", failed, unresolvable, "");
   }
   const std::string_view list = args.node_list_text;
   std::string nodes(list.substr(0, args.items.begin));
@@ -57,7 +81,7 @@ std::string PassingNodes(const ExtenderArgs& args, const std::vector<bool>& pass
     nodes += ']';
   }
   nodes += list.substr(args.items.end);
-  return FilterResult(nodes, nullptr, failed, unresolvable, "");
+  return FilterResult(nodes, "null", failed, unresolvable, "");
 }
 
 // Appends {"Host": host, "Score": score} to a HostPriorityList being written (written by hand:
@@ -65,7 +89,7 @@ std::string PassingNodes(const ExtenderArgs& args, const std::vector<bool>& pass
 // ranking).
 void AppendHostPriority(std::string& out, const std::string& host, int64_t score) {
   out += out.size() > 1 ? ",{\"Host\":" : "{\"Host\":";
-  out += json(host).dump(-1, ' ', false, json::error_handler_t::replace);
+  AppendJsonString(out, host);
   out += ",\"Score\":";
   out += std::to_string(score);
   out += '}';
@@ -166,19 +190,21 @@ KubeExtender::Answer KubeExtender::Prioritize(std::string_view body) {
     if (n.eligible) policy_scores.push_back(n.score);
   }
   const std::vector<int64_t> points = ExtenderScores(policy_scores);
-  std::unordered_map<const RankedNode*, int64_t> points_of;
+  // Points by position in the ranking (an ineligible node gets none).
+  const std::vector<RankedNode>& ranked = ranking->ranking.nodes;
+  std::vector<int64_t> points_at(ranked.size(), 0);
   int64_t sum = 0;
-  for (size_t i = 0, k = 0; i < ranking->ranking.nodes.size(); ++i) {
-    const RankedNode& n = ranking->ranking.nodes[i];
-    const int64_t p = n.eligible ? points[k++] : 0;
-    points_of.emplace(&n, p);
-    sum += p;
+  for (size_t i = 0, k = 0; i < ranked.size(); ++i) {
+    if (ranked[i].eligible) points_at[i] = points[k++];
+    sum += points_at[i];
   }
-  const int64_t neutral = points_of.empty() ? 0 : sum / static_cast<int64_t>(points_of.size());
+  const int64_t neutral = ranked.empty() ? 0 : sum / static_cast<int64_t>(ranked.size());
   std::string list = "[";
+  list.reserve(args->node_names.size() * 32);
   for (size_t i = 0; i < args->node_names.size(); ++i) {
     const RankedNode* node = ranking->of_name[i];
-    AppendHostPriority(list, args->node_names[i], node == nullptr ? neutral : points_of[node]);
+    AppendHostPriority(list, args->node_names[i],
+                       node == nullptr ? neutral : points_at[node - ranked.data()]);
   }
   return {200, list + "]"};
 }

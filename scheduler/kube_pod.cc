@@ -142,12 +142,15 @@ Result<KubePod> ParsePod(const json& pod) {
   return out;
 }
 
-Status CheckNodeName(const json& name, const std::string& field) {
-  if (!name.is_string() || name.get_ref<const std::string&>().empty() ||
-      name.get_ref<const std::string&>().size() > kMaxNodeNameBytes) {
-    return Bad(field, "must be a node name of 1..253 characters");
+// A node name's text, from a JSON string value of 1..kMaxNodeNameBytes bytes; INVALID_ARGUMENT
+// naming `field()` (built only then: a list may hold thousands of names) for anything else.
+template <typename FieldName>
+Result<std::string> NodeNameIn(std::string_view value_text, FieldName field) {
+  auto text = JsonStringValue(value_text);
+  if (!text.ok() || text->empty() || text->size() > kMaxNodeNameBytes) {
+    return Bad(field(), "must be a node name of 1..253 characters");
   }
-  return OkStatus();
+  return std::move(*text);
 }
 
 // A NodeList's nodes, found in its text without parsing it whole.
@@ -166,24 +169,26 @@ Status ReadNodeList(std::string_view list_text, ExtenderArgs& args) {
   args.node_items = std::move(*elements);
   args.node_names.reserve(args.node_items.size());
   for (size_t i = 0; i < args.node_items.size(); ++i) {
-    const std::string field = "Nodes.items[" + std::to_string(i) + "].metadata.name";
+    auto field = [i] { return "Nodes.items[" + std::to_string(i) + "].metadata.name"; };
     const std::string_view item = args.node_items[i].In(args.node_list_text);
     TAILOR_ASSIGN_OR_RETURN(auto name, FindJsonValue(item, kName));
-    if (!name) return Bad(field, "is missing");
-    auto text = JsonStringValue(name->In(item));
-    if (!text.ok()) return Bad(field, "must be a node name of 1..253 characters");
-    TAILOR_RETURN_IF_ERROR(CheckNodeName(json(*text), field));
-    args.node_names.push_back(std::move(*text));
+    if (!name) return Bad(field(), "is missing");
+    TAILOR_ASSIGN_OR_RETURN(std::string text, NodeNameIn(name->In(item), field));
+    args.node_names.push_back(std::move(text));
   }
   return OkStatus();
 }
 
-Status ReadNodeNames(const json& names, ExtenderArgs& args) {
-  if (names.size() > kMaxCandidateNodes) return Bad("NodeNames", "has more than 10000 nodes");
-  args.node_names.reserve(names.size());
-  for (size_t i = 0; i < names.size(); ++i) {
-    TAILOR_RETURN_IF_ERROR(CheckNodeName(names[i], "NodeNames[" + std::to_string(i) + "]"));
-    args.node_names.push_back(names[i].get<std::string>());
+// NodeNames, read in the body's text (thousands of names: no document is built).
+Status ReadNodeNames(std::string_view body, JsonSpan list, ExtenderArgs& args) {
+  auto elements = JsonArrayElements(body, list);
+  if (!elements.ok()) return Bad("NodeNames", "must be a list of node names");
+  if (elements->size() > kMaxCandidateNodes) return Bad("NodeNames", "has more than 10000 nodes");
+  args.node_names.reserve(elements->size());
+  for (size_t i = 0; i < elements->size(); ++i) {
+    auto field = [i] { return "NodeNames[" + std::to_string(i) + "]"; };
+    TAILOR_ASSIGN_OR_RETURN(std::string name, NodeNameIn((*elements)[i].In(body), field));
+    args.node_names.push_back(std::move(name));
   }
   return OkStatus();
 }
@@ -204,8 +209,9 @@ json* GoField(json& object, std::string_view key) {
 }
 
 Result<ExtenderArgs> ParseExtenderArgs(std::string_view body) {
-  // The body is walked once to check it is a JSON object and find its members; Pod and
-  // NodeNames are small and parsed, Nodes (a NodeList of megabytes) is only scanned.
+  // The body is walked once to check it is a JSON object and find its members; Pod is small
+  // and parsed, NodeNames (thousands of names) and Nodes (a NodeList of megabytes) are only
+  // scanned.
   auto members = JsonTopLevelMembers(body);
   if (!members.ok()) return Bad("body", "is not a JSON object (ExtenderArgs)");
   ExtenderArgs args;
@@ -216,9 +222,7 @@ Result<ExtenderArgs> ParseExtenderArgs(std::string_view body) {
   TAILOR_ASSIGN_OR_RETURN(args.pod, ParsePod(pod));
   const JsonMember* names = FindJsonMember(*members, "NodeNames");
   if (names != nullptr && names->value.In(body) != "null") {
-    const json list = json::parse(names->value.In(body), nullptr, /*allow_exceptions=*/false);
-    if (!list.is_array()) return Bad("NodeNames", "must be a list of node names");
-    TAILOR_RETURN_IF_ERROR(ReadNodeNames(list, args));
+    TAILOR_RETURN_IF_ERROR(ReadNodeNames(body, names->value, args));
     return args;
   }
   const JsonMember* nodes = FindJsonMember(*members, "Nodes");

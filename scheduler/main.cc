@@ -4,6 +4,7 @@
 #include "common/command_line.h"
 #include "common/file_util.h"
 #include "common/logging.h"
+#include "common/malloc_tuning.h"
 #include "common/signals.h"
 #include "common/version.h"
 #include "scheduler/scheduler_server.h"
@@ -120,6 +121,8 @@ int main(int argc, char** argv) {
   opts.registry.lease_timeout = std::chrono::milliseconds(lease_timeout_ms);
   opts.registry.heartbeat_interval = std::chrono::milliseconds(heartbeat_interval_ms);
 
+  // Before any thread: rankings of thousands of nodes reuse their buffers (malloc_tuning.h).
+  if (!KeepFreedMemoryForReuse()) log::Warn("malloc thresholds not set; running with defaults", {});
   auto server = scheduler::SchedulerServer::Start(opts, RealClock::Get());
   if (!server.ok()) {
     log::Error("cannot start scheduler", {{"error", server.status()}});

@@ -242,7 +242,8 @@ Result<Ranking> Placer::Rank(const PlaceInput& input) {
     ranking.allocation = decided->allocation;
     ranking.nodes.reserve(decided->candidates.size());
     for (auto& c : decided->candidates) {
-      if (!Asked(request, c.node_id)) continue;
+      // Scoring every node, the policy said which ones were not asked about.
+      if (c.why == models::Ineligible::kNotCandidate) continue;
       ranking.nodes.push_back({std::move(c.node_id), std::move(c.host_class), c.eligible, c.why,
                                std::move(c.reason), c.eligible ? c.score : 0,
                                TermOf(c, "predicted_ms")});

@@ -137,7 +137,7 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   if (!options.http_listen.empty()) {
     TAILOR_ASSIGN_OR_RETURN(
         s->webhook_,
-        WebhookServer::Start(options.http_listen, *s->gateway_service_, *s->async_queue_,
+        WebhookServer::Start(options.http_listen, *s->gateway_service_,
                              options.gateway_service.max_payload_bytes, s->extender_.get()));
   }
   s->RefreshMetrics();

@@ -92,7 +92,6 @@ void ServeExtender(httplib::Server& svr, KubeExtender& extender) {
 
 Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const std::string& listen,
                                                             GatewayServiceImpl& gateway,
-                                                            AsyncQueue& queue,
                                                             uint64_t max_body_bytes,
                                                             KubeExtender* extender) {
   std::unique_ptr<WebhookServer> w(new WebhookServer());

@@ -30,7 +30,6 @@
 #include <thread>
 
 #include "common/status.h"
-#include "scheduler/async_queue.h"
 #include "scheduler/gateway_service.h"
 #include "scheduler/kube_extender.h"
 
@@ -48,7 +47,7 @@ class WebhookServer {
   // verbs); with one, bodies may be kMaxExtenderBodyBytes (a NodeList of thousands of nodes).
   static Result<std::unique_ptr<WebhookServer>> Start(const std::string& listen,
                                                       GatewayServiceImpl& gateway,
-                                                      AsyncQueue& queue, uint64_t max_body_bytes,
+                                                      uint64_t max_body_bytes,
                                                       KubeExtender* extender = nullptr);
   ~WebhookServer();
   void Stop();

@@ -66,8 +66,8 @@ Result<FunctionKind> ParseKind(std::string_view name) {
 }
 
 double FunctionTruth::HardwareMs(const models::HostClassInfo& cls) const {
-  for (const auto& [name, ms] : measured_ms) {
-    if (name == cls.name) return ms;
+  for (const auto& [class_name, ms] : measured_ms) {
+    if (class_name == cls.name) return ms;
   }
   double ms = base_ms;
   for (const auto& [feature, factor] : without) {

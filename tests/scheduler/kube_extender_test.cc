@@ -115,6 +115,21 @@ TEST_F(KubeExtenderTest, APodThatIsNotAFunctionPassesUntouchedInBothModes) {
   EXPECT_EQ(scores, json::parse(R"([{"Host":"slow-1","Score":0},{"Host":"fast-1","Score":0}])"));
 }
 
+TEST_F(KubeExtenderTest, NodeNamesComeBackExactlyWhateverTheyHoldInBothVerbs) {
+  // Quotes, backslashes, control characters and non-ASCII text, escaped as JSON must escape
+  // them: the answers are written by hand.
+  const std::string names = R"(["a\"b","c\\d","e\u0001f","n\u00e9ud","fast-1"])";
+  const json expected = json::parse(names);
+  for (const std::string& labels :
+       {std::string(R"({"app":"web"})"), std::string(R"({"tailor.dev/function":"resize"})")}) {
+    const json filtered = json::parse(extender_->Filter(WithNames(Pod(labels), names)).body);
+    EXPECT_EQ(filtered["NodeNames"], expected) << labels;  // unknown nodes pass too
+    const json scores = json::parse(extender_->Prioritize(WithNames(Pod(labels), names)).body);
+    ASSERT_EQ(scores.size(), expected.size()) << labels;
+    for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(scores[i]["Host"], expected[i]);
+  }
+}
+
 TEST_F(KubeExtenderTest, AFullNodeListKeepsOnlyThePassingNodes) {
   const std::string list =
       R"({"items":[{"metadata":{"name":"slow-1"}},{"metadata":{"name":"fast-1","uid":"u1"}}]})";
