@@ -127,7 +127,7 @@ std::vector<int64_t> ExtenderScores(const std::vector<double>& s) {
   return out;
 }
 
-Result<KubeExtender::PodRanking> KubeExtender::RankFor(const ExtenderArgs& args) {
+Result<KubeExtender::PodRanking> KubeExtender::RankFor(const ExtenderArgs& args, bool scored) {
   PlaceInput input;
   input.function_name = args.pod.function;
   input.function_version = args.pod.version;
@@ -143,7 +143,7 @@ Result<KubeExtender::PodRanking> KubeExtender::RankFor(const ExtenderArgs& args)
   PodRanking out;
   out.of_name.assign(ids.size(), nullptr);
   if (input.candidate_node_ids.empty()) return out;
-  TAILOR_ASSIGN_OR_RETURN(out.ranking, placer_.Rank(input));
+  TAILOR_ASSIGN_OR_RETURN(out.ranking, scored ? placer_.Rank(input) : placer_.Judge(input));
   std::unordered_map<std::string_view, const RankedNode*> by_node;
   by_node.reserve(out.ranking.nodes.size());
   for (const auto& n : out.ranking.nodes) by_node.emplace(n.node_id, &n);
@@ -161,7 +161,7 @@ KubeExtender::Answer KubeExtender::Filter(std::string_view body) {
   if (args->pod.function.empty()) {  // not a function: untouched
     return {200, PassingNodes(*args, passes, failed, unresolvable)};
   }
-  auto ranking = RankFor(*args);
+  auto ranking = RankFor(*args, /*scored=*/false);
   if (!ranking.ok()) {
     return FilterError("tailor: pod " + args->pod.namespace_name + ": " +
                        std::string(ranking.status().message()));
@@ -183,7 +183,7 @@ KubeExtender::Answer KubeExtender::Prioritize(std::string_view body) {
                            {"field", args.status().field()}})};
   }
   if (args->pod.function.empty()) return {200, AllZero(*args)};
-  auto ranking = RankFor(*args);
+  auto ranking = RankFor(*args, /*scored=*/true);
   if (!ranking.ok()) return {200, AllZero(*args)};
   std::vector<double> policy_scores;
   for (const auto& n : ranking->ranking.nodes) {

@@ -56,7 +56,9 @@ class KubeExtender {
     Ranking ranking;
     std::vector<const RankedNode*> of_name;  // as args.node_names
   };
-  Result<PodRanking> RankFor(const ExtenderArgs& args);
+  // `scored`: the policy ranks the nodes (prioritize); otherwise they are only judged eligible
+  // or not (filter: Placer::Judge).
+  Result<PodRanking> RankFor(const ExtenderArgs& args, bool scored);
 
   Placer& placer_;
   const Options options_;

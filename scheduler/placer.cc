@@ -257,16 +257,41 @@ std::vector<RankedNode> Placer::ReasonsLocked(const models::PlacementRequest& re
                                               models::PlacementPolicy& policy) {
   const models::Allocation allocation =
       models::EffectiveAllocation(request, policy.AdviseAllocation(request.function, index_));
+  // A class's reason is the same for each of its nodes: judged once per class.
+  std::vector<models::Ineligibility> class_reasons;
+  for (const auto& cls : index_.classes()) {
+    class_reasons.push_back(models::ClassIneligibility(request, cls.info));
+  }
   std::vector<RankedNode> nodes;
+  nodes.reserve(request.allowed_node_ids.empty() ? index_.size() : request.allowed_node_ids.size());
   for (uint32_t slot = 0; slot < index_.slot_count(); ++slot) {
     if (!index_.live(slot)) continue;
     const models::NodeView& node = index_.node(slot);
     if (!Asked(request, node.node_id)) continue;
-    models::Ineligibility reason = models::IneligibilityOf(request, index_, node, allocation);
+    const models::Ineligibility& class_reason = class_reasons[index_.class_index(slot)];
+    models::Ineligibility reason = class_reason.empty()
+                                       ? models::CandidateIneligibility(request, node, allocation)
+                                       : class_reason;
     nodes.push_back(
         {node.node_id, node.host_class, reason.empty(), reason.why, std::move(reason.text), 0, 0});
   }
   return nodes;
+}
+
+Result<Ranking> Placer::Judge(const PlaceInput& input) {
+  Ranking ranking;
+  ranking.policy = input.policy.empty() ? options_.default_policy : input.policy;
+  TAILOR_ASSIGN_OR_RETURN(ranking.function,
+                          functions_.Resolve(input.function_name, input.function_version));
+  models::PlacementRequest request = RequestOf(input, ranking.function);
+  TAILOR_ASSIGN_OR_RETURN(PolicySlot * slot, Slot(ranking.policy));
+  std::lock_guard lock(mu_);
+  request.warm_node_ids = warm_.NodesOf(ranking.function.name(), ranking.function.version());
+  std::lock_guard policy_lock(slot->mu);
+  ranking.allocation = models::EffectiveAllocation(
+      request, slot->policy->AdviseAllocation(request.function, index_));
+  ranking.nodes = ReasonsLocked(request, *slot->policy);
+  return ranking;
 }
 
 std::optional<Placement> Placer::ReplayLocked(const std::string& function,

@@ -126,6 +126,10 @@ class Placer {
   // for an unknown or removed function, INVALID_ARGUMENT for an unknown policy; no eligible
   // node is not an error (every node then carries its reason).
   Result<Ranking> Rank(const PlaceInput& input);
+  // Which nodes could take the input's function now, and why each other one cannot, judged as
+  // Rank judges them but without scoring (Kubernetes' filter): nodes in slot order, scores 0.
+  // The same errors as Rank.
+  Result<Ranking> Judge(const PlaceInput& input);
   // Frees the decision's reservation; unknown or already released ids are ignored. Returns
   // whether a reservation was held.
   bool Release(const std::string& decision_id);
@@ -179,8 +183,8 @@ class Placer {
   };
   // INVALID_ARGUMENT for a name that is not a policy.
   Result<PolicySlot*> Slot(const std::string& name);
-  // REQUIRES: mu_ and the policy's lock held. Every node's reason when no node is eligible
-  // (Rank).
+  // REQUIRES: mu_ and the policy's lock held. Every asked node's reason, "" for an eligible
+  // one (Judge, and Rank when no node is eligible).
   std::vector<RankedNode> ReasonsLocked(const models::PlacementRequest& request,
                                         models::PlacementPolicy& policy);
   bool ReleaseLocked(const std::string& decision_id);

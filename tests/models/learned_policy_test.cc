@@ -671,7 +671,7 @@ TEST(LearnedPolicyStragglerTest, AStragglerIsPassedOverAndDoesNotSlowItsClassDow
       index.Upsert(NodeOfClass(*cls, cls->name + std::to_string(i), {16ull << 30, 4000}), *cls);
     }
   }
-  for (const std::string& busy : {"x1", "x2", "x3"}) index.SetAllocated(busy, {1ull << 30, 1000});
+  for (const char* busy : {"x1", "x2", "x3"}) index.SetAllocated(busy, {1ull << 30, 1000});
   LearnedPolicy p(Objective::kPerformance, Greedy());
   for (int round = 0; round < 40; ++round) {
     const double jitter = 1 + 0.1 * ((round % 5) - 2) / 2;  // 0.9 .. 1.1

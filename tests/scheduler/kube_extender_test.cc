@@ -59,6 +59,16 @@ class KubeExtenderTest : public testing::SchedulerDbTest {
     return R"({"Pod":)" + pod + R"(,"Nodes":null,"NodeNames":)" + names + "}";
   }
 
+  static PlaceInput Input(const std::string& function, std::vector<std::string> candidates = {},
+                          std::vector<std::string> required = {}, const std::string& policy = "") {
+    PlaceInput in;
+    in.function_name = function;
+    in.candidate_node_ids = std::move(candidates);
+    in.required_features = std::move(required);
+    in.policy = policy;
+    return in;
+  }
+
   NodeRegistry nodes_{NodeRegistry::Options{}, clock_, nullptr};
   std::unique_ptr<FunctionRegistry> functions_;
   std::unique_ptr<Placer> placer_;
@@ -185,7 +195,7 @@ TEST_F(KubeExtenderTest, PrioritizeFollowsTheLoadTailorsOwnPlacementsPutOnANode)
   in.candidate_node_ids = {"fast-1"};
   ASSERT_TRUE(placer_->Place(in).ok());
   ASSERT_TRUE(placer_->Place(in).ok());
-  auto ranking = placer_->Rank({.function_name = "resize"});
+  auto ranking = placer_->Rank(Input("resize"));
   ASSERT_TRUE(ranking.ok()) << ranking.status();
   ASSERT_EQ(ranking->nodes.size(), 3u);
   EXPECT_EQ(ranking->nodes[0].node_id, "fast-2");
@@ -195,9 +205,7 @@ TEST_F(KubeExtenderTest, PrioritizeFollowsTheLoadTailorsOwnPlacementsPutOnANode)
 }
 
 TEST_F(KubeExtenderTest, RankWithNoEligibleNodeGivesEveryNodesReason) {
-  auto ranking = placer_->Rank({.function_name = "resize",
-                                .candidate_node_ids = {"slow-1", "fast-1"},
-                                .required_features = {"avx512f"}});
+  auto ranking = placer_->Rank(Input("resize", {"slow-1", "fast-1"}, {"avx512f"}));
   ASSERT_TRUE(ranking.ok()) << ranking.status();
   ASSERT_EQ(ranking->nodes.size(), 2u);
   for (const auto& n : ranking->nodes) {
@@ -205,9 +213,34 @@ TEST_F(KubeExtenderTest, RankWithNoEligibleNodeGivesEveryNodesReason) {
     EXPECT_EQ(n.why, models::Ineligible::kLacksFeature);
     EXPECT_EQ(n.reason, "lacks avx512f");
   }
-  EXPECT_EQ(placer_->Rank({.function_name = "nope"}).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(placer_->Rank({.function_name = "resize", .policy = "nope"}).status().code(),
+  EXPECT_EQ(placer_->Rank(Input("nope")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(placer_->Rank(Input("resize", {}, {}, "nope")).status().code(),
             StatusCode::kInvalidArgument);
+}
+
+TEST_F(KubeExtenderTest, JudgeSaysWhichNodesAreEligibleAsRankDoesWithoutScoring) {
+  // fast-1 is drained (may come back), slow-1 lacks AES-NI (never), fast-2 is fine; gpu-7 is
+  // unknown and not mentioned by either.
+  ASSERT_TRUE(nodes_.SetDraining("fast-1", true).ok());
+  const PlaceInput in = Input("resize", {"slow-1", "fast-1", "fast-2", "gpu-7"}, {"aes"});
+  auto ranked = placer_->Rank(in);
+  auto judged = placer_->Judge(in);
+  ASSERT_TRUE(ranked.ok()) << ranked.status();
+  ASSERT_TRUE(judged.ok()) << judged.status();
+  std::map<std::string, models::Ineligible> rank_says, judge_says;
+  for (const auto& n : ranked->nodes) rank_says[n.node_id] = n.why;
+  for (const auto& n : judged->nodes) {
+    judge_says[n.node_id] = n.why;
+    EXPECT_EQ(n.eligible, n.why == models::Ineligible::kNone) << n.node_id;
+    EXPECT_EQ(n.score, 0) << n.node_id;
+  }
+  EXPECT_EQ(judge_says, rank_says);
+  EXPECT_EQ(judge_says["fast-2"], models::Ineligible::kNone);
+  EXPECT_EQ(judge_says["fast-1"], models::Ineligible::kDraining);
+  EXPECT_EQ(judge_says["slow-1"], models::Ineligible::kLacksFeature);
+  EXPECT_EQ(judge_says.count("gpu-7"), 0u);
+  EXPECT_EQ(judged->allocation.memory_limit_bytes, ranked->allocation.memory_limit_bytes);
+  EXPECT_EQ(placer_->Judge(Input("nope")).status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace
@@ -224,7 +257,7 @@ TEST_F(KubeExtenderTest, ARegisteredFunctionsRequiredFeaturesHoldForEveryPlaceme
   r.add_required_features("aes");
   ASSERT_TRUE(functions_->Register("default", r).ok());
   for (int i = 0; i < 4; ++i) {
-    auto p = placer_->Place({.function_name = "encrypt"});
+    auto p = placer_->Place(Input("encrypt"));
     ASSERT_TRUE(p.ok()) << p.status();
     EXPECT_NE(p->node_id, "slow-1");
   }
