@@ -181,6 +181,9 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
   models::PlacementRequest request = RequestOf(input, fn);
 
   TAILOR_ASSIGN_OR_RETURN(PolicySlot * slot, Slot(policy_name));
+  // Issued before the lock (an HMAC; DecisionIds is thread-safe): other decisions need not
+  // wait for it. A call that places nothing wastes it.
+  std::string decision_id = ids_.Issue();
   std::unique_lock lock(mu_);
   if (!input.idempotency_key.empty()) {
     if (auto replayed = ReplayLocked(fn.name(), input.idempotency_key)) return *replayed;
@@ -198,7 +201,7 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
   }
   const models::PlacementDecision& d = *decided;
   Placement p;
-  p.decision_id = ids_.Issue();
+  p.decision_id = std::move(decision_id);
   p.function = fn;
   p.node_id = d.node_id;
   p.node_address = addresses_[d.node_id];
