@@ -93,6 +93,14 @@ def function_lines(calibration):
     return lines
 
 
+def missing_calibration(calibration, functions, node_ids):
+    """(function, node) pairs with no successful isolated run: the simulation would have to
+    guess their durations."""
+    seen = {(r["function"], r["node_id"]) for r in calibration
+            if r.get("ok") and r.get("wall_ms", 0) > 0}
+    return [(f, n) for f in sorted(functions) for n in sorted(node_ids) if (f, n) not in seen]
+
+
 def dispatch_ms(calibration):
     """What a lone call pays besides its run (placement, forwarding, process start): the
     median of latency minus run time over the isolated calls."""
@@ -218,6 +226,12 @@ def run_real(args, bin_dir, demo_dir):
 
 def simulate(args, bin_dir, calls, calibration, nodes):
     """Writes the simulator's inputs from the real run and returns its per-function CSV."""
+    missing = missing_calibration(calibration, {r["function"] for r in calls},
+                                  [n["node_id"] for n in nodes])
+    if missing:
+        pairs = ", ".join(f"{f} on {n}" for f, n in missing)
+        sys.exit(f"sim-to-real: no isolated run of {pairs}; rerun with more "
+                 "--calibration-calls")
     speeds = {}
     for path in sorted(os.listdir("deploy/emulation")):
         with open(f"deploy/emulation/{path}", "rb") as f:

@@ -64,6 +64,16 @@ class SimToRealTest(unittest.TestCase):
         self.assertIn("interference=0 ", lines["wait"])
         self.assertIn("memory_mib=0:10.0,50:12.0,100:14.0", lines["crypto"])
 
+    def test_a_function_never_run_alone_on_a_host_is_named(self):
+        runs = [r for r in calibration_records()
+                if not (r["function"] == "wait" and r["node_id"] == "old-host")]
+        self.assertEqual(sim_to_real.missing_calibration(runs, {"crypto", "wait"},
+                                                         ["new-host", "old-host"]),
+                         [("wait", "old-host")])
+        self.assertEqual(sim_to_real.missing_calibration(calibration_records(),
+                                                         {"crypto", "wait"},
+                                                         ["new-host", "old-host"]), [])
+
     def test_dispatch_is_the_median_beyond_the_run(self):
         self.assertAlmostEqual(sim_to_real.dispatch_ms(calibration_records()), 5.0)
 
