@@ -140,4 +140,10 @@ const NodeView* ClusterIndex::Find(const std::string& node_id) const {
   return it == slot_of_.end() ? nullptr : &nodes_[it->second].view;
 }
 
+std::optional<uint32_t> ClusterIndex::SlotOf(const std::string& node_id) const {
+  auto it = slot_of_.find(node_id);
+  if (it == slot_of_.end()) return std::nullopt;
+  return it->second;
+}
+
 }  // namespace tailor::models

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -62,6 +63,8 @@ class ClusterIndex {
   // The most memory, and the most CPU, any live node offers (each 0 with no nodes).
   Resources Largest() const;
   const NodeView* Find(const std::string& node_id) const;
+  // The live node's slot; nullopt for a node it does not know.
+  std::optional<uint32_t> SlotOf(const std::string& node_id) const;
   const ClassEntry* FindClass(const std::string& name) const;
   const std::vector<ClassEntry>& classes() const { return classes_; }
   const NodeView& node(uint32_t slot) const { return nodes_[slot].view; }

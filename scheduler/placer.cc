@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
+#include <unordered_set>
 
 #include "common/random_id.h"
 #include "models/eligibility.h"
@@ -80,11 +82,6 @@ void SortRanking(std::vector<RankedNode>& nodes) {
   sorted.reserve(nodes.size());
   for (uint32_t i : order) sorted.push_back(std::move(nodes[i]));
   nodes = std::move(sorted);
-}
-
-// Whether the request asked about this node (class-wide reasons are given to every node).
-bool Asked(const models::PlacementRequest& request, const std::string& node_id) {
-  return request.allowed_node_ids.empty() || request.allowed_node_ids.count(node_id) > 0;
 }
 
 }  // namespace
@@ -240,7 +237,7 @@ Result<Ranking> Placer::Rank(const PlaceInput& input) {
     }
     ranking.allocation = models::EffectiveAllocation(
         request, slot->policy->AdviseAllocation(request.function, index_));
-    ranking.nodes = ReasonsLocked(request, *slot->policy);
+    ranking.nodes = ReasonsLocked(request, *slot->policy, input.candidate_node_ids);
   } else {
     ranking.allocation = decided->allocation;
     ranking.nodes.reserve(decided->candidates.size());
@@ -257,7 +254,8 @@ Result<Ranking> Placer::Rank(const PlaceInput& input) {
 }
 
 std::vector<RankedNode> Placer::ReasonsLocked(const models::PlacementRequest& request,
-                                              models::PlacementPolicy& policy) {
+                                              models::PlacementPolicy& policy,
+                                              const std::vector<std::string>& asked) {
   const models::Allocation allocation =
       models::EffectiveAllocation(request, policy.AdviseAllocation(request.function, index_));
   // A class's reason is the same for each of its nodes: judged once per class.
@@ -266,17 +264,29 @@ std::vector<RankedNode> Placer::ReasonsLocked(const models::PlacementRequest& re
     class_reasons.push_back(models::ClassIneligibility(request, cls.info));
   }
   std::vector<RankedNode> nodes;
-  nodes.reserve(request.allowed_node_ids.empty() ? index_.size() : request.allowed_node_ids.size());
-  for (uint32_t slot = 0; slot < index_.slot_count(); ++slot) {
-    if (!index_.live(slot)) continue;
+  nodes.reserve(asked.empty() ? index_.size() : asked.size());
+  auto judge = [&](uint32_t slot) {
     const models::NodeView& node = index_.node(slot);
-    if (!Asked(request, node.node_id)) continue;
     const models::Ineligibility& class_reason = class_reasons[index_.class_index(slot)];
     models::Ineligibility reason = class_reason.empty()
                                        ? models::CandidateIneligibility(request, node, allocation)
                                        : class_reason;
     nodes.push_back(
         {node.node_id, node.host_class, reason.empty(), reason.why, std::move(reason.text), 0, 0});
+  };
+  if (asked.empty()) {
+    for (uint32_t slot = 0; slot < index_.slot_count(); ++slot) {
+      if (index_.live(slot)) judge(slot);
+    }
+    return nodes;
+  }
+  // The asked nodes looked up one by one (kube-scheduler names thousands): those Tailor does
+  // not know are left out, a name given twice is judged once.
+  std::unordered_set<uint32_t> judged;
+  judged.reserve(asked.size());
+  for (const auto& id : asked) {
+    const std::optional<uint32_t> slot = index_.SlotOf(id);
+    if (slot && judged.insert(*slot).second) judge(*slot);
   }
   return nodes;
 }
@@ -286,14 +296,17 @@ Result<Ranking> Placer::Judge(const PlaceInput& input) {
   ranking.policy = input.policy.empty() ? options_.default_policy : input.policy;
   TAILOR_ASSIGN_OR_RETURN(ranking.function,
                           functions_.Resolve(input.function_name, input.function_version));
-  models::PlacementRequest request = RequestOf(input, ranking.function);
+  // The asked nodes are walked as a list: no set of thousands of ids is built.
+  PlaceInput unlisted = input;
+  unlisted.candidate_node_ids.clear();
+  models::PlacementRequest request = RequestOf(unlisted, ranking.function);
   TAILOR_ASSIGN_OR_RETURN(PolicySlot * slot, Slot(ranking.policy));
   std::lock_guard lock(mu_);
   request.warm_node_ids = warm_.NodesOf(ranking.function.name(), ranking.function.version());
   std::lock_guard policy_lock(slot->mu);
   ranking.allocation = models::EffectiveAllocation(
       request, slot->policy->AdviseAllocation(request.function, index_));
-  ranking.nodes = ReasonsLocked(request, *slot->policy);
+  ranking.nodes = ReasonsLocked(request, *slot->policy, input.candidate_node_ids);
   return ranking;
 }
 

@@ -127,8 +127,9 @@ class Placer {
   // node is not an error (every node then carries its reason).
   Result<Ranking> Rank(const PlaceInput& input);
   // Which nodes could take the input's function now, and why each other one cannot, judged as
-  // Rank judges them but without scoring (Kubernetes' filter): nodes in slot order, scores 0.
-  // The same errors as Rank.
+  // Rank judges them but without scoring (Kubernetes' filter): the asked nodes Tailor knows in
+  // the order asked (every node in slot order when none are given), scores 0. The same errors
+  // as Rank.
   Result<Ranking> Judge(const PlaceInput& input);
   // Frees the decision's reservation; unknown or already released ids are ignored. Returns
   // whether a reservation was held.
@@ -183,10 +184,12 @@ class Placer {
   };
   // INVALID_ARGUMENT for a name that is not a policy.
   Result<PolicySlot*> Slot(const std::string& name);
-  // REQUIRES: mu_ and the policy's lock held. Every asked node's reason, "" for an eligible
-  // one (Judge, and Rank when no node is eligible).
+  // REQUIRES: mu_ and the policy's lock held. The reason of each node in `asked` that Tailor
+  // knows (every node when empty), "" for an eligible one (Judge, and Rank when no node is
+  // eligible).
   std::vector<RankedNode> ReasonsLocked(const models::PlacementRequest& request,
-                                        models::PlacementPolicy& policy);
+                                        models::PlacementPolicy& policy,
+                                        const std::vector<std::string>& asked);
   bool ReleaseLocked(const std::string& decision_id);
   // REQUIRES: mu_ held. Records which Kubernetes node `node_id` runs on (empty: none, or the
   // node is gone).

@@ -219,10 +219,10 @@ TEST_F(KubeExtenderTest, RankWithNoEligibleNodeGivesEveryNodesReason) {
 }
 
 TEST_F(KubeExtenderTest, JudgeSaysWhichNodesAreEligibleAsRankDoesWithoutScoring) {
-  // fast-1 is drained (may come back), slow-1 lacks AES-NI (never), fast-2 is fine; gpu-7 is
-  // unknown and not mentioned by either.
+  // fast-1 is drained (may come back), slow-1 lacks AES-NI (never), fast-2 is fine (and
+  // named twice); gpu-7 is unknown and not mentioned by either.
   ASSERT_TRUE(nodes_.SetDraining("fast-1", true).ok());
-  const PlaceInput in = Input("resize", {"slow-1", "fast-1", "fast-2", "gpu-7"}, {"aes"});
+  const PlaceInput in = Input("resize", {"slow-1", "fast-1", "fast-2", "gpu-7", "fast-2"}, {"aes"});
   auto ranked = placer_->Rank(in);
   auto judged = placer_->Judge(in);
   ASSERT_TRUE(ranked.ok()) << ranked.status();
@@ -234,6 +234,7 @@ TEST_F(KubeExtenderTest, JudgeSaysWhichNodesAreEligibleAsRankDoesWithoutScoring)
     EXPECT_EQ(n.eligible, n.why == models::Ineligible::kNone) << n.node_id;
     EXPECT_EQ(n.score, 0) << n.node_id;
   }
+  EXPECT_EQ(judged->nodes.size(), 3u);
   EXPECT_EQ(judge_says, rank_says);
   EXPECT_EQ(judge_says["fast-2"], models::Ineligible::kNone);
   EXPECT_EQ(judge_says["fast-1"], models::Ineligible::kDraining);
