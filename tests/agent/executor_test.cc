@@ -558,7 +558,8 @@ TEST_F(ExecutorTest, RequestsThatCannotStartAreErrorsThatSaySoTyped) {
 }
 
 // Peak memory is the whole process tree's: four workers of 100 MiB each are sized as 400 MiB,
-// not as the one process the spawner waited for.
+// not as the one process the spawner waited for. Each holds its memory for 2 s, so the four
+// overlap even when a slow (sanitized, loaded) machine starts them far apart.
 TEST_F(ExecutorTest, AMultiProcessFunctionIsSizedFromItsWholeTree) {
   if (::geteuid() != 0 || !HaveMemoryCgroup()) {
     GTEST_SKIP() << "needs root and a memory cgroup (the tree's high-water mark)";
@@ -566,7 +567,7 @@ TEST_F(ExecutorTest, AMultiProcessFunctionIsSizedFromItsWholeTree) {
   const std::string grow = JoinPath(TAILOR_FUNCTIONS_DIR, "memory-grow/bin/memory-grow");
   InstallScript("workers",
                 "for i in 1 2 3 4; do\n"
-                "  echo '{\"target_bytes\": 104857600, \"hold_ms\": 500}' | " + grow + " > /dev/null &\n"
+                "  echo '{\"target_bytes\": 104857600, \"hold_ms\": 2000}' | " + grow + " > /dev/null &\n"
                 "done\nwait\n");
   Executor ex = MakeExecutor();
   auto req = Req("workers");
