@@ -565,10 +565,9 @@ TEST_F(ExecutorTest, AMultiProcessFunctionIsSizedFromItsWholeTree) {
     GTEST_SKIP() << "needs root and a memory cgroup (the tree's high-water mark)";
   }
   const std::string grow = JoinPath(TAILOR_FUNCTIONS_DIR, "memory-grow/bin/memory-grow");
-  InstallScript("workers",
-                "for i in 1 2 3 4; do\n"
-                "  echo '{\"target_bytes\": 104857600, \"hold_ms\": 2000}' | " + grow + " > /dev/null &\n"
-                "done\nwait\n");
+  const std::string worker =
+      "  echo '{\"target_bytes\": 104857600, \"hold_ms\": 2000}' | " + grow + " > /dev/null &\n";
+  InstallScript("workers", "for i in 1 2 3 4; do\n" + worker + "done\nwait\n");
   Executor ex = MakeExecutor();
   auto req = Req("workers");
   req.mutable_allocation()->set_memory_limit_bytes(1ull << 30);
