@@ -20,17 +20,12 @@ bool Contains(const std::unordered_set<std::string>& set, const std::string& s) 
   return set.find(s) != set.end();
 }
 
-}  // namespace
-
-namespace {
-
 // ChooseByClass for a request that scores every node: each node scored or given its reason,
 // in the order the class walks would visit them (classes in order; within one, warm nodes
 // first, then by load, reversed for kMostLoadedFirst), so that equal scores keep it; nodes
 // outside the request's allowed_node_ids come first, each "not a candidate" (once asked, a
-// node is not looked up again). The order
-// comes from sorting the live slots by their keys, which is much cheaper than walking
-// thousands of nodes through the classes' load-ordered sets. The decision's node is the lowest
+// node is not looked up again). The order comes from sorting the live slots by their keys,
+// which is much cheaper than walking thousands of nodes through the classes' load-ordered sets. The decision's node is the lowest
 // score (the first in that order among equals).
 Result<PlacementDecision> ScoreEveryNode(const PlacementRequest& request,
                                          const ClusterIndex& cluster, const Allocation& allocation,

@@ -42,7 +42,10 @@ std::vector<std::string> Sorted(std::vector<std::string> ids) {
   return ids;
 }
 
-models::PlacementRequest RequestOf(const PlaceInput& input, const v1::FunctionVersion& fn) {
+// `with_candidates` false leaves allowed_node_ids empty, for a caller that walks
+// input.candidate_node_ids itself (a set of thousands of ids is not built for nothing).
+models::PlacementRequest RequestOf(const PlaceInput& input, const v1::FunctionVersion& fn,
+                                   bool with_candidates = true) {
   models::PlacementRequest request;
   request.function = InfoOf(fn);
   request.payload_bytes = input.payload_bytes;
@@ -51,7 +54,10 @@ models::PlacementRequest RequestOf(const PlaceInput& input, const v1::FunctionVe
   request.required_features.insert(request.required_features.end(), fn.required_features().begin(),
                                    fn.required_features().end());
   request.required_features = Sorted(std::move(request.required_features));
-  request.allowed_node_ids.insert(input.candidate_node_ids.begin(), input.candidate_node_ids.end());
+  if (with_candidates) {
+    request.allowed_node_ids.insert(input.candidate_node_ids.begin(),
+                                    input.candidate_node_ids.end());
+  }
   request.excluded_node_ids.insert(input.exclude_node_ids.begin(), input.exclude_node_ids.end());
   request.fixed_allocation = input.allocation;
   return request;
@@ -296,10 +302,9 @@ Result<Ranking> Placer::Judge(const PlaceInput& input) {
   ranking.policy = input.policy.empty() ? options_.default_policy : input.policy;
   TAILOR_ASSIGN_OR_RETURN(ranking.function,
                           functions_.Resolve(input.function_name, input.function_version));
-  // The asked nodes are walked as a list: no set of thousands of ids is built.
-  PlaceInput unlisted = input;
-  unlisted.candidate_node_ids.clear();
-  models::PlacementRequest request = RequestOf(unlisted, ranking.function);
+  // The asked nodes are walked as a list (ReasonsLocked).
+  models::PlacementRequest request =
+      RequestOf(input, ranking.function, /*with_candidates=*/false);
   TAILOR_ASSIGN_OR_RETURN(PolicySlot * slot, Slot(ranking.policy));
   std::lock_guard lock(mu_);
   request.warm_node_ids = warm_.NodesOf(ranking.function.name(), ranking.function.version());
