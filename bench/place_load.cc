@@ -482,7 +482,8 @@ int main(int argc, char** argv) {
     inv->mutable_cpu()->set_model_name("Bench CPU " + std::to_string(i % 3));
     inv->mutable_topology()->set_logical_cores(65536);  // the most a node may have
     inv->set_memory_bytes(1ull << 50);
-    for (const char* f : feature_sets[i % feature_sets.size()]) (*inv->mutable_cpu_features())[f] = true;
+    for (const char* f : feature_sets[i % feature_sets.size()])
+      (*inv->mutable_cpu_features())[f] = true;
     tailor::v1::RegisterResponse resp;
     auto membership = tailor::v1::Membership::NewStub(access.AsNode(address, req.node_id()));
     const grpc::Status registered = membership->Register(&ctx, req, &resp);
@@ -490,7 +491,8 @@ int main(int argc, char** argv) {
   }
   // One function.
   fs::create_directories(dir + "/fn");
-  (void)tailor::WriteFile(dir + "/fn/tailor.toml", "name = 'bench'\nversion = '1'\nentrypoint = 'run.sh'\n");
+  (void)tailor::WriteFile(dir + "/fn/tailor.toml",
+                          "name = 'bench'\nversion = '1'\nentrypoint = 'run.sh'\n");
   (void)tailor::WriteFile(dir + "/fn/run.sh", "#!/bin/sh\ncat\n");
   chmod((dir + "/fn/run.sh").c_str(), 0755);
   {

@@ -25,7 +25,8 @@ std::vector<double> HostFeatureVector(const HostClassInfo& cls) {
 }
 
 double ClusterIndex::LoadKey(const NodeView& n) {
-  return AllocatedCpuShare(n.allocated, n.capacity) + 1e-3 * (n.running_invocations + n.queued_invocations);
+  return AllocatedCpuShare(n.allocated, n.capacity) +
+         1e-3 * (n.running_invocations + n.queued_invocations);
 }
 
 uint32_t ClusterIndex::ClassIndexFor(const HostClassInfo& cls) {

@@ -127,9 +127,12 @@ LearnedPolicy::LearnedPolicy(Objective objective, LearnedPolicyOptions options)
 
 std::string_view LearnedPolicy::name() const {
   switch (objective_) {
-    case Objective::kPerformance: return "performance";
-    case Objective::kEfficiency: return "efficiency";
-    case Objective::kBalanced: return "balanced";
+    case Objective::kPerformance:
+      return "performance";
+    case Objective::kEfficiency:
+      return "efficiency";
+    case Objective::kBalanced:
+      return "balanced";
   }
   return "";
 }
@@ -240,9 +243,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   }
   const PredictionCache& cache = *found;
   auto known = [&](size_t ci) { return ci < cache.per_class.size() && cache.per_class[ci].known; };
-  const double payload_term =
-      model_.PayloadSensitivity(request.function.name) *
-      std::log1p(static_cast<double>(request.payload_bytes) / 1024.0);
+  const double payload_term = model_.PayloadSensitivity(request.function.name) *
+                              std::log1p(static_cast<double>(request.payload_bytes) / 1024.0);
   struct ClassView {
     double mean = kUnknownMeanLog, var = kUnknownVarLog;
     double draw = kUnknownMeanLog;  // what decides: the mean less the value of learning it

@@ -256,7 +256,8 @@ class StaticRulesPolicy final : public Baseline {
     const FunctionKind kind = RuleFor(request.function.preferred_features);
     auto any_class_has = [&](const std::string& feature) {
       for (const auto& c : cluster.classes()) {
-        if (std::binary_search(c.info.features.begin(), c.info.features.end(), feature)) return true;
+        if (std::binary_search(c.info.features.begin(), c.info.features.end(), feature))
+          return true;
       }
       return false;
     };

@@ -361,9 +361,10 @@ Status WritePlots(const std::vector<PolicySummary>& summaries, const std::string
        << "unset multiplot\n";
   std::ostringstream script;
   script << "set terminal svg size 1200,800 dynamic font 'sans,11'\n"
-         << "set output '" << svg << "'\n" << body.str()
-         << "reset\nset terminal pngcairo size 1200,800 font 'sans,10'\n"
-         << "set output '" << png << "'\n" << body.str();
+         << "set output '" << svg << "'\n"
+         << body.str() << "reset\nset terminal pngcairo size 1200,800 font 'sans,10'\n"
+         << "set output '" << png << "'\n"
+         << body.str();
   if (Status s = WriteFile(gp, script.str()); !s.ok()) return s;
   const std::string command = "gnuplot '" + gp + "' 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
@@ -373,8 +374,10 @@ Status WritePlots(const std::vector<PolicySummary>& summaries, const std::string
   while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
   const int rc = pclose(pipe);
   if (rc != 0) {
-    return FailedPreconditionError("gnuplot failed (is gnuplot-nox installed? scripts/bootstrap "
-                                   "installs it): " + output);
+    return FailedPreconditionError(
+        "gnuplot failed (is gnuplot-nox installed? scripts/bootstrap "
+        "installs it): " +
+        output);
   }
   return OkStatus();
 }

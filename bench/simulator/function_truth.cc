@@ -206,8 +206,8 @@ Result<std::vector<FunctionTruth>> ParseFunctionFile(std::string_view text) {
     for (const auto& [q, mib] : points) {
       auto quantile = ParseDouble(q);
       if (!quantile.ok() || *quantile < 0 || *quantile > 100 ||
-          (!f.memory_mib.empty() && (*quantile / 100 <= f.memory_mib.back().first ||
-                                     mib < f.memory_mib.back().second))) {
+          (!f.memory_mib.empty() &&
+           (*quantile / 100 <= f.memory_mib.back().first || mib < f.memory_mib.back().second))) {
         return InvalidArgumentError(
             "memory_mib: quantiles must rise from 0 to 100 with non-decreasing MiB");
       }
@@ -233,14 +233,15 @@ std::string FormatFunctionFile(const std::vector<FunctionTruth>& functions) {
   };
   for (const auto& f : functions) {
     out << "function " << f.name << " kind=" << KindName(f.kind) << " base_ms=" << f.base_ms
-        << " noise_sd=" << f.noise_sd_log << " cpu=" << f.cpu_cores
-        << " clock=" << f.clock_exponent << " interference=" << f.interference;
+        << " noise_sd=" << f.noise_sd_log << " cpu=" << f.cpu_cores << " clock=" << f.clock_exponent
+        << " interference=" << f.interference;
     factors("without", f.without);
     factors("tiers", f.tiers);
     factors("with", f.with);
     factors("all_of", f.all_of);
     factors("measured_ms", f.measured_ms);
-    if (f.working_set_mib > 0) out << " working_set_mib=" << f.working_set_mib << " spill=" << f.spill;
+    if (f.working_set_mib > 0)
+      out << " working_set_mib=" << f.working_set_mib << " spill=" << f.spill;
     if (f.payload_median_kib > 0) {
       out << " payload=" << f.payload_median_kib << ':' << f.payload_sd_log << ':'
           << f.payload_elasticity;
@@ -346,7 +347,8 @@ std::vector<FunctionTruth> GenerateTruth(const Trace& trace, uint64_t seed,
     } else {
       // No memory data (2021 traces): a median of 32-256 MiB with a 1.5x tail.
       const double median = 32.0 * std::pow(8.0, uniform(rng));
-      f.memory_mib = {{0.01, median * 0.8}, {0.5, median}, {0.99, median * 1.3}, {1.0, median * 1.5}};
+      f.memory_mib = {
+          {0.01, median * 0.8}, {0.5, median}, {0.99, median * 1.3}, {1.0, median * 1.5}};
     }
     f.declared_mib = DeclaredMib(f.MaxMemoryMib());
     // Drawn after everything above, so that the defaults give the same truth as before.

@@ -79,8 +79,7 @@ struct Run {
 
 class Simulator {
  public:
-  Simulator(const SimulationInput& in, models::PlacementPolicy& policy)
-      : in_(in), policy_(policy) {
+  Simulator(const SimulationInput& in, models::PlacementPolicy& policy) : in_(in), policy_(policy) {
     const auto& classes = in.cluster->classes;
     for (uint32_t c = 0; c < classes.size(); ++c) {
       for (uint32_t k = 0; k < classes[c].count; ++k) {
@@ -365,7 +364,8 @@ class Simulator {
     const double used_mib = r.oom ? r.allocation.memory_limit_bytes / kMib : r.peak_mib;
     MarkActive(node, r.start_ms, r.end_ms);
     out_.busy_core_hours += wall * cpu_cores / kMsPerHour;
-    out_.memory_allocated_gib_hours += r.allocation.memory_limit_bytes / kMib / 1024 * wall / kMsPerHour;
+    out_.memory_allocated_gib_hours +=
+        r.allocation.memory_limit_bytes / kMib / 1024 * wall / kMsPerHour;
     out_.memory_used_gib_hours += used_mib / 1024 * wall / kMsPerHour;
 
     const auto& cls = in_.cluster->classes[node.class_index].info;

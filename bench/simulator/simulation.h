@@ -120,9 +120,9 @@ struct PolicyRun {
   std::vector<float> latency_ms;
   std::vector<float> run_ms;
   std::vector<uint32_t> function_of;  // per arrival: its function (index into the truth)
-  uint64_t decisions = 0;        // Decide calls, including those that found no room
-  double decide_seconds = 0;     // wall time spent inside Decide
-  uint64_t waited = 0;           // invocations that waited in the queue for room
+  uint64_t decisions = 0;             // Decide calls, including those that found no room
+  double decide_seconds = 0;          // wall time spent inside Decide
+  uint64_t waited = 0;                // invocations that waited in the queue for room
   uint64_t oom_kills = 0;
   uint64_t failed = 0;           // gave up after max_attempts, or could never fit
   uint64_t lost_runs = 0;        // runs in flight on hosts that failed (placed again)
@@ -131,10 +131,10 @@ struct PolicyRun {
   double busy_core_hours = 0;    // CPU actually used by runs
   double active_core_hours = 0;  // cores of hosts during their active minutes
   double memory_allocated_gib_hours = 0;
-  double memory_used_gib_hours = 0;  // peak memory x run time
+  double memory_used_gib_hours = 0;     // peak memory x run time
   std::vector<uint64_t> runs_by_class;  // successful runs per cluster class
   uint64_t cold_starts = 0;  // runs that started a new instance (SimulationInput::cold_start_ms)
-  double wall_seconds = 0;       // how long the simulation took
+  double wall_seconds = 0;   // how long the simulation took
 };
 
 PolicyRun Simulate(const SimulationInput& input, models::PlacementPolicy& policy);
