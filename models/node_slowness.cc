@@ -37,6 +37,15 @@ void NodeSlowness::Observe(const std::string& node_id, const std::string& host_c
   ClassState& cls = classes_[host_class];
   if (++cls.runs_since_reference >= std::max<size_t>(16, cls.nodes.size())) UpdateReference(cls);
   node.offset_log = OffsetOf(node);
+  RecordOffset(node_id, node.offset_log);
+}
+
+void NodeSlowness::RecordOffset(const std::string& node_id, double offset_log) {
+  if (offset_log != 0) {
+    apart_[node_id] = offset_log;
+  } else if (!apart_.empty()) {
+    apart_.erase(node_id);
+  }
 }
 
 void NodeSlowness::UpdateReference(ClassState& cls) {
@@ -70,8 +79,9 @@ double NodeSlowness::OffsetOf(const Node& node) const {
 }
 
 double NodeSlowness::OffsetLog(std::string_view node_id) const {
-  auto it = nodes_.find(node_id);
-  return it == nodes_.end() ? 0.0 : it->second.offset_log;
+  if (apart_.empty()) return 0;
+  auto it = apart_.find(node_id);
+  return it == apart_.end() ? 0.0 : it->second;
 }
 
 // Format (common/byte_codec.h): a count of nodes, each (id, class, weight, mean, mean_sq,
@@ -145,6 +155,8 @@ bool NodeSlowness::Restore(std::string_view bytes) {
   if (!in.AtEnd()) return false;
   nodes_ = std::move(nodes);
   classes_ = std::move(classes);
+  apart_.clear();
+  for (const auto& [id, node] : nodes_) RecordOffset(id, node.offset_log);
   return true;
 }
 

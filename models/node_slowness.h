@@ -80,8 +80,14 @@ class NodeSlowness {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  // The offsets of the nodes that are apart (a few, if any): looked up for every node a
+  // decision scores, so kept apart from nodes_, whose entries for thousands of nodes lie all
+  // over the heap.
+  void RecordOffset(const std::string& node_id, double offset_log);
+
   std::unordered_map<std::string, Node, StringHash, std::equal_to<>> nodes_;
   std::unordered_map<std::string, ClassState> classes_;
+  std::unordered_map<std::string, double, StringHash, std::equal_to<>> apart_;  // offset != 0
 };
 
 }  // namespace tailor::models
