@@ -55,6 +55,7 @@ Result<PlacementDecision> ScoreEveryNode(const PlacementRequest& request,
       CandidateScore c;
       c.node_id = cluster.node(slot).node_id;
       c.host_class = classes[ci].info.name;
+      c.slot = slot;
       c.why = Ineligible::kNotCandidate;
       c.reason = "not a candidate";
       d.candidates.push_back(std::move(c));
@@ -77,6 +78,7 @@ Result<PlacementDecision> ScoreEveryNode(const PlacementRequest& request,
     CandidateScore c;
     c.node_id = node.node_id;
     c.host_class = classes[v.class_index].info.name;
+    c.slot = std::get<2>(v.load);
     Ineligibility reason = class_reasons[v.class_index].empty()
                                ? CandidateIneligibility(request, node, allocation)
                                : class_reasons[v.class_index];
@@ -200,6 +202,7 @@ Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
           CandidateScore c;
           c.node_id = cluster.node(slot).node_id;
           c.host_class = cls.info.name;
+          c.slot = slot;
           c.why = class_reason.why;
           c.reason = class_reason.text;
           d.candidates.push_back(std::move(c));
@@ -223,6 +226,7 @@ Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
       CandidateScore c;
       c.node_id = node.node_id;
       c.host_class = cls.info.name;
+      c.slot = slot;
       Ineligibility reason = NodeIneligibility(request, node, allocation);
       c.why = reason.why;
       c.reason = std::move(reason.text);

@@ -165,6 +165,10 @@ class ScoreTerms {
 struct CandidateScore {
   std::string node_id;
   std::string host_class;
+  // The node's slot in the ClusterIndex decided on; kNoSlot for an entry that stands for
+  // several nodes ("(N nodes)") or a policy that does not say.
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+  uint32_t slot = kNoSlot;
   bool eligible = false;
   Ineligible why = Ineligible::kNone;
   std::string reason;  // why not eligible, in words

@@ -24,6 +24,7 @@ Result<PlacementDecision> RoundRobinPolicy::Decide(const PlacementRequest& reque
       CandidateScore skipped;
       skipped.node_id = node.node_id;
       skipped.host_class = node.host_class;
+      skipped.slot = slot;
       skipped.why = reason.why;
       skipped.reason = std::move(reason.text);
       decision.candidates.push_back(std::move(skipped));
@@ -33,6 +34,7 @@ Result<PlacementDecision> RoundRobinPolicy::Decide(const PlacementRequest& reque
     CandidateScore eligible;
     eligible.node_id = node.node_id;
     eligible.host_class = node.host_class;
+    eligible.slot = slot;
     eligible.eligible = true;
     eligible.score = double(i);  // its turn: the sooner, the better
     eligible.terms = {{"turn", double(i)}};

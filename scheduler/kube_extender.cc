@@ -3,9 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <unordered_map>
-
-#include "common/names.h"
 
 namespace tailor::scheduler {
 namespace {
@@ -127,30 +124,14 @@ std::vector<int64_t> ExtenderScores(const std::vector<double>& s) {
   return out;
 }
 
-Result<KubeExtender::PodRanking> KubeExtender::RankFor(const ExtenderArgs& args, bool scored) {
+Result<std::vector<NodeVerdict>> KubeExtender::VerdictsFor(const ExtenderArgs& args, bool scored) {
   PlaceInput input;
   input.function_name = args.pod.function;
   input.function_version = args.pod.version;
   input.required_features = args.pod.required_features;
   input.policy = options_.policy;
   input.allocation = args.pod.requests;
-  const std::vector<std::string> ids = placer_.NodeIdsOfKubernetesNodes(args.node_names);
-  input.candidate_node_ids.reserve(ids.size());
-  for (const auto& id : ids) {
-    // A name outside Tailor's node id grammar cannot be a node Tailor knows.
-    if (CheckName(NameKind::kNodeId, id, "node").ok()) input.candidate_node_ids.push_back(id);
-  }
-  PodRanking out;
-  out.of_name.assign(ids.size(), nullptr);
-  if (input.candidate_node_ids.empty()) return out;
-  TAILOR_ASSIGN_OR_RETURN(out.ranking, scored ? placer_.Rank(input) : placer_.Judge(input));
-  std::unordered_map<std::string_view, const RankedNode*> by_node;
-  by_node.reserve(out.ranking.nodes.size());
-  for (const auto& n : out.ranking.nodes) by_node.emplace(n.node_id, &n);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (auto it = by_node.find(ids[i]); it != by_node.end()) out.of_name[i] = it->second;
-  }
-  return out;
+  return placer_.JudgeKubernetesNodes(input, args.node_names, scored);
 }
 
 KubeExtender::Answer KubeExtender::Filter(std::string_view body) {
@@ -161,17 +142,17 @@ KubeExtender::Answer KubeExtender::Filter(std::string_view body) {
   if (args->pod.function.empty()) {  // not a function: untouched
     return {200, PassingNodes(*args, passes, failed, unresolvable)};
   }
-  auto ranking = RankFor(*args, /*scored=*/false);
-  if (!ranking.ok()) {
+  auto verdicts = VerdictsFor(*args, /*scored=*/false);
+  if (!verdicts.ok()) {
     return FilterError("tailor: pod " + args->pod.namespace_name + ": " +
-                       std::string(ranking.status().message()));
+                       std::string(verdicts.status().message()));
   }
   for (size_t i = 0; i < args->node_names.size(); ++i) {
-    const RankedNode* node = ranking->of_name[i];
-    if (node == nullptr || node->eligible) continue;  // unknown or fine
+    const NodeVerdict& node = (*verdicts)[i];
+    if (!node.known || node.eligible) continue;  // unknown or fine
     passes[i] = false;
-    const std::string why = "tailor: " + node->reason;
-    (models::MayPass(node->why) ? failed : unresolvable)[args->node_names[i]] = why;
+    const std::string why = "tailor: " + node.reason;
+    (models::MayPass(node.why) ? failed : unresolvable)[args->node_names[i]] = why;
   }
   return {200, PassingNodes(*args, passes, failed, unresolvable)};
 }
@@ -183,28 +164,27 @@ KubeExtender::Answer KubeExtender::Prioritize(std::string_view body) {
                            {"field", args.status().field()}})};
   }
   if (args->pod.function.empty()) return {200, AllZero(*args)};
-  auto ranking = RankFor(*args, /*scored=*/true);
-  if (!ranking.ok()) return {200, AllZero(*args)};
+  auto verdicts = VerdictsFor(*args, /*scored=*/true);
+  if (!verdicts.ok()) return {200, AllZero(*args)};
   std::vector<double> policy_scores;
-  for (const auto& n : ranking->ranking.nodes) {
+  for (const auto& n : *verdicts) {
     if (n.eligible) policy_scores.push_back(n.score);
   }
   const std::vector<int64_t> points = ExtenderScores(policy_scores);
-  // Points by position in the ranking (an ineligible node gets none).
-  const std::vector<RankedNode>& ranked = ranking->ranking.nodes;
-  std::vector<int64_t> points_at(ranked.size(), 0);
-  int64_t sum = 0;
-  for (size_t i = 0, k = 0; i < ranked.size(); ++i) {
-    if (ranked[i].eligible) points_at[i] = points[k++];
-    sum += points_at[i];
+  // Points in the order named (an ineligible node gets none); an unknown node gets the known
+  // nodes' mean, so it is neither favoured nor failed.
+  std::vector<int64_t> points_of(verdicts->size(), 0);
+  int64_t sum = 0, known = 0;
+  for (size_t i = 0, k = 0; i < verdicts->size(); ++i) {
+    if ((*verdicts)[i].eligible) points_of[i] = points[k++];
+    sum += points_of[i];
+    known += (*verdicts)[i].known ? 1 : 0;
   }
-  const int64_t neutral = ranked.empty() ? 0 : sum / static_cast<int64_t>(ranked.size());
+  const int64_t neutral = known == 0 ? 0 : sum / known;
   std::string list = "[";
   list.reserve(args->node_names.size() * 32);
   for (size_t i = 0; i < args->node_names.size(); ++i) {
-    const RankedNode* node = ranking->of_name[i];
-    AppendHostPriority(list, args->node_names[i],
-                       node == nullptr ? neutral : points_at[node - ranked.data()]);
+    AppendHostPriority(list, args->node_names[i], (*verdicts)[i].known ? points_of[i] : neutral);
   }
   return {200, list + "]"};
 }

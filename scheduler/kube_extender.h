@@ -9,8 +9,8 @@
 //                  own reservations) fails with the reason; one no wait can cure (lacks a
 //                  feature, too small) fails as unresolvable, so preemption skips it.
 //   prioritize  -> HostPriorityList [{Host, Score}], scores 0..10: Tailor's ranking (what
-//                  Placer::Rank and the Rank RPC give) scaled so that the best node gets 10
-//                  and a node the policy expects twice as slow about 5.
+//                  Placer::JudgeKubernetesNodes scores as Rank does) scaled so that the best node
+//                  gets 10 and a node the policy expects twice as slow about 5.
 //
 // Nodes are Kubernetes node names: a Tailor node is the one whose agent runs with
 // --kubernetes-node <name> (the DaemonSet passes spec.nodeName), else the one registered under
@@ -51,14 +51,9 @@ class KubeExtender {
   Answer Prioritize(std::string_view body);
 
  private:
-  // The ranking of the pod's nodes, and each named node's place in it (null: unknown).
-  struct PodRanking {
-    Ranking ranking;
-    std::vector<const RankedNode*> of_name;  // as args.node_names
-  };
-  // `scored`: the policy ranks the nodes (prioritize); otherwise they are only judged eligible
-  // or not (filter: Placer::Judge).
-  Result<PodRanking> RankFor(const ExtenderArgs& args, bool scored);
+  // Each named node's verdict for the pod; `scored`: ranked by the policy too (prioritize),
+  // otherwise only judged eligible or not (filter).
+  Result<std::vector<NodeVerdict>> VerdictsFor(const ExtenderArgs& args, bool scored);
 
   Placer& placer_;
   const Options options_;

@@ -63,6 +63,24 @@ models::PlacementRequest RequestOf(const PlaceInput& input, const v1::FunctionVe
   return request;
 }
 
+// The verdicts of the nodes in `slots` (kNoSlot: unknown, left as is) from a decision that
+// scored every node.
+void VerdictsOfCandidates(const std::vector<models::CandidateScore>& candidates,
+                          const std::vector<uint32_t>& slots, size_t slot_count,
+                          std::vector<NodeVerdict>& verdicts) {
+  constexpr uint32_t kNone = KubernetesNodes::kNoSlot;
+  std::vector<uint32_t> candidate_of(slot_count, kNone);
+  for (uint32_t k = 0; k < candidates.size(); ++k) {
+    if (candidates[k].slot < slot_count) candidate_of[candidates[k].slot] = k;
+  }
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const uint32_t k = slots[i] == kNone ? kNone : candidate_of[slots[i]];
+    if (k == kNone) continue;
+    const models::CandidateScore& c = candidates[k];
+    verdicts[i] = {true, c.eligible, c.why, c.reason, c.eligible ? c.score : 0};
+  }
+}
+
 double TermOf(const models::CandidateScore& c, std::string_view name) {
   for (const auto& [term, value] : c.terms) {
     if (term == name) return value;
@@ -130,7 +148,7 @@ void Placer::OnNodeChanged(const v1::Node& n, bool removed) {
       std::lock_guard lock(mu_);
       addresses_.erase(n.node_id());
       warm_.RemoveNode(n.node_id());
-      MapKubernetesNodeLocked(n.node_id(), "");
+      kubernetes_.Claim(n.node_id(), "");
       index_.Remove(n.node_id());
     }
     CapacityFreed();  // what waited for this node may fit no node now: let it hear so
@@ -157,7 +175,7 @@ void Placer::OnNodeChanged(const v1::Node& n, bool removed) {
     std::lock_guard lock(mu_);
     addresses_[n.node_id()] = n.address();
     warm_.SetNode(n.node_id(), n.load());
-    MapKubernetesNodeLocked(n.node_id(), n.inventory().kubernetes_node());
+    kubernetes_.Claim(n.node_id(), n.inventory().kubernetes_node());
     index_.Upsert(std::move(v), cls);
   }
   CapacityFreed();
@@ -259,26 +277,41 @@ Result<Ranking> Placer::Rank(const PlaceInput& input) {
   return ranking;
 }
 
+std::vector<models::Ineligibility> Placer::ClassReasonsLocked(
+    const models::PlacementRequest& request) {
+  // A class's reason is the same for each of its nodes: judged once per class.
+  std::vector<models::Ineligibility> reasons;
+  reasons.reserve(index_.classes().size());
+  for (const auto& cls : index_.classes()) {
+    reasons.push_back(models::ClassIneligibility(request, cls.info));
+  }
+  return reasons;
+}
+
+models::Ineligibility Placer::ReasonOfSlotLocked(
+    const models::PlacementRequest& request,
+    const std::vector<models::Ineligibility>& class_reasons, const models::Allocation& allocation,
+    uint32_t slot) {
+  const models::Ineligibility& class_reason = class_reasons[index_.class_index(slot)];
+  return class_reason.empty()
+             ? models::CandidateIneligibility(request, index_.node(slot), allocation)
+             : class_reason;
+}
+
 std::vector<RankedNode> Placer::ReasonsLocked(const models::PlacementRequest& request,
                                               models::PlacementPolicy& policy,
                                               const std::vector<std::string>& asked) {
   const models::Allocation allocation =
       models::EffectiveAllocation(request, policy.AdviseAllocation(request.function, index_));
-  // A class's reason is the same for each of its nodes: judged once per class.
-  std::vector<models::Ineligibility> class_reasons;
-  for (const auto& cls : index_.classes()) {
-    class_reasons.push_back(models::ClassIneligibility(request, cls.info));
-  }
+  const std::vector<models::Ineligibility> class_reasons = ClassReasonsLocked(request);
   std::vector<RankedNode> nodes;
   nodes.reserve(asked.empty() ? index_.size() : asked.size());
   auto judge = [&](uint32_t slot) {
-    const models::NodeView& node = index_.node(slot);
-    const models::Ineligibility& class_reason = class_reasons[index_.class_index(slot)];
-    models::Ineligibility reason = class_reason.empty()
-                                       ? models::CandidateIneligibility(request, node, allocation)
-                                       : class_reason;
-    nodes.push_back(
-        {node.node_id, node.host_class, reason.empty(), reason.why, std::move(reason.text), 0, 0});
+    models::Ineligibility reason = ReasonOfSlotLocked(request, class_reasons, allocation, slot);
+    // The class's own copy of its name: the node's lies elsewhere in memory.
+    nodes.push_back({index_.node(slot).node_id,
+                     index_.classes()[index_.class_index(slot)].info.name, reason.empty(),
+                     reason.why, std::move(reason.text), 0, 0});
   };
   if (asked.empty()) {
     for (uint32_t slot = 0; slot < index_.slot_count(); ++slot) {
@@ -286,8 +319,7 @@ std::vector<RankedNode> Placer::ReasonsLocked(const models::PlacementRequest& re
     }
     return nodes;
   }
-  // The asked nodes looked up one by one (kube-scheduler names thousands): those Tailor does
-  // not know are left out, a name given twice is judged once.
+  // Those Tailor does not know are left out, a node given twice is judged once.
   std::unordered_set<uint32_t> judged;
   judged.reserve(asked.size());
   for (const auto& id : asked) {
@@ -297,22 +329,42 @@ std::vector<RankedNode> Placer::ReasonsLocked(const models::PlacementRequest& re
   return nodes;
 }
 
-Result<Ranking> Placer::Judge(const PlaceInput& input) {
-  Ranking ranking;
-  ranking.policy = input.policy.empty() ? options_.default_policy : input.policy;
-  TAILOR_ASSIGN_OR_RETURN(ranking.function,
+Result<std::vector<NodeVerdict>> Placer::JudgeKubernetesNodes(
+    const PlaceInput& input, const std::vector<std::string>& kubernetes_names, bool scored) {
+  const std::string policy_name = input.policy.empty() ? options_.default_policy : input.policy;
+  TAILOR_ASSIGN_OR_RETURN(v1::FunctionVersion fn,
                           functions_.Resolve(input.function_name, input.function_version));
-  // The asked nodes are walked as a list (ReasonsLocked).
-  models::PlacementRequest request =
-      RequestOf(input, ranking.function, /*with_candidates=*/false);
-  TAILOR_ASSIGN_OR_RETURN(PolicySlot * slot, Slot(ranking.policy));
+  // Every node is scored (a node's score does not depend on which others were asked about);
+  // the named ones are picked out by slot, without a set of thousands of names.
+  models::PlacementRequest request = RequestOf(input, fn, /*with_candidates=*/false);
+  request.score_every_node = scored;
+  TAILOR_ASSIGN_OR_RETURN(PolicySlot * slot, Slot(policy_name));
   std::lock_guard lock(mu_);
-  request.warm_node_ids = warm_.NodesOf(ranking.function.name(), ranking.function.version());
+  const std::vector<uint32_t> slots = kubernetes_.SlotsOf(kubernetes_names, index_);
+  request.warm_node_ids = warm_.NodesOf(fn.name(), fn.version());
   std::lock_guard policy_lock(slot->mu);
-  ranking.allocation = models::EffectiveAllocation(
+  std::vector<NodeVerdict> verdicts(kubernetes_names.size());
+  if (scored) {
+    auto decided = slot->policy->Decide(request, index_);
+    if (decided.ok()) {
+      VerdictsOfCandidates(decided->candidates, slots, index_.slot_count(), verdicts);
+      return verdicts;
+    }
+    if (decided.status().reason() != ErrorReason::kNoCapacity &&
+        decided.status().reason() != ErrorReason::kDoesNotFit) {
+      return decided.status();
+    }
+  }
+  // Not scored, or no node is eligible: each named node's reason.
+  const models::Allocation allocation = models::EffectiveAllocation(
       request, slot->policy->AdviseAllocation(request.function, index_));
-  ranking.nodes = ReasonsLocked(request, *slot->policy, input.candidate_node_ids);
-  return ranking;
+  const std::vector<models::Ineligibility> class_reasons = ClassReasonsLocked(request);
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (slots[i] == KubernetesNodes::kNoSlot) continue;
+    models::Ineligibility reason = ReasonOfSlotLocked(request, class_reasons, allocation, slots[i]);
+    verdicts[i] = {true, reason.empty(), reason.why, std::move(reason.text), 0};
+  }
+  return verdicts;
 }
 
 std::optional<Placement> Placer::ReplayLocked(const std::string& function,
@@ -389,32 +441,6 @@ bool Placer::Release(const std::string& decision_id) {
   }
   if (released) CapacityFreed();
   return released;
-}
-
-void Placer::MapKubernetesNodeLocked(const std::string& node_id, const std::string& kube_name) {
-  auto old = kubernetes_name_of_.find(node_id);
-  if (old != kubernetes_name_of_.end()) {
-    if (old->second == kube_name) return;  // the usual case: a heartbeat
-    if (auto it = kubernetes_nodes_.find(old->second);
-        it != kubernetes_nodes_.end() && it->second == node_id) {
-      kubernetes_nodes_.erase(it);
-    }
-    kubernetes_name_of_.erase(old);
-  }
-  if (kube_name.empty()) return;
-  kubernetes_nodes_[kube_name] = node_id;
-  kubernetes_name_of_[node_id] = kube_name;
-}
-
-std::vector<std::string> Placer::NodeIdsOfKubernetesNodes(const std::vector<std::string>& names) {
-  std::vector<std::string> ids;
-  ids.reserve(names.size());
-  std::lock_guard lock(mu_);
-  for (const auto& name : names) {
-    auto it = kubernetes_nodes_.find(name);
-    ids.push_back(it == kubernetes_nodes_.end() ? name : it->second);
-  }
-  return ids;
 }
 
 uint32_t Placer::DropReservationsOf(const std::string& node_id) {

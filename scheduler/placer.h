@@ -35,10 +35,12 @@
 
 #include "common/clock.h"
 #include "models/cluster_index.h"
+#include "models/eligibility.h"
 #include "models/placement_policy.h"
 #include "models/policy_table.h"
 #include "scheduler/decision_ids.h"
 #include "scheduler/function_registry.h"
+#include "scheduler/kubernetes_nodes.h"
 #include "scheduler/node_registry.h"
 #include "scheduler/warm_instances.h"
 #include "tailor/v1/placement.pb.h"
@@ -84,6 +86,15 @@ struct RankedNode {
   double predicted_duration_ms = 0;  // the policy's prediction; 0 when it has none
 };
 
+// What Kubernetes' filter and prioritize learn of one node they named.
+struct NodeVerdict {
+  bool known = false;  // a node Tailor knows (an unknown one is neither failed nor favoured)
+  bool eligible = false;
+  models::Ineligible why = models::Ineligible::kNone;  // kNone when eligible or unknown
+  std::string reason;                                  // why not, in words
+  double score = 0;  // the policy's score (lower is better): eligible nodes, when scored
+};
+
 // Every known node a placement could use, in the order the policy prefers them.
 struct Ranking {
   v1::FunctionVersion function;
@@ -126,18 +137,16 @@ class Placer {
   // for an unknown or removed function, INVALID_ARGUMENT for an unknown policy; no eligible
   // node is not an error (every node then carries its reason).
   Result<Ranking> Rank(const PlaceInput& input);
-  // Which nodes could take the input's function now, and why each other one cannot, judged as
-  // Rank judges them but without scoring (Kubernetes' filter): the asked nodes Tailor knows in
-  // the order asked (every node in slot order when none are given), scores 0. The same errors
-  // as Rank.
-  Result<Ranking> Judge(const PlaceInput& input);
+  // Kubernetes' filter and prioritize: each of `kubernetes_names` (Kubernetes node names,
+  // KubernetesNodes says which Tailor node each is) judged for the input's function and
+  // allocation as Rank judges nodes, and with `scored` also scored by the policy; in the order
+  // named, unknown names marked so. input.candidate_node_ids is not read. The same errors as
+  // Rank.
+  Result<std::vector<NodeVerdict>> JudgeKubernetesNodes(
+      const PlaceInput& input, const std::vector<std::string>& kubernetes_names, bool scored);
   // Frees the decision's reservation; unknown or already released ids are ignored. Returns
   // whether a reservation was held.
   bool Release(const std::string& decision_id);
-  // The Tailor node ids of Kubernetes node names, in order: the node whose agent said it runs
-  // on that Kubernetes node (HostInventory.kubernetes_node), else the name itself (an agent
-  // registered under its node's name).
-  std::vector<std::string> NodeIdsOfKubernetesNodes(const std::vector<std::string>& names);
   // Drops every reservation held on a node (it was deregistered); returns how many.
   uint32_t DropReservationsOf(const std::string& node_id);
   // Whether a report's decision id may be trusted: empty, or issued by this scheduler and, if
@@ -185,15 +194,18 @@ class Placer {
   // INVALID_ARGUMENT for a name that is not a policy.
   Result<PolicySlot*> Slot(const std::string& name);
   // REQUIRES: mu_ and the policy's lock held. The reason of each node in `asked` that Tailor
-  // knows (every node when empty), "" for an eligible one (Judge, and Rank when no node is
-  // eligible).
+  // knows (every node when empty), "" for an eligible one (Rank when no node is eligible).
   std::vector<RankedNode> ReasonsLocked(const models::PlacementRequest& request,
                                         models::PlacementPolicy& policy,
                                         const std::vector<std::string>& asked);
+  // REQUIRES: mu_ held. Why each class cannot take the request (empty when it can), by class
+  // index.
+  std::vector<models::Ineligibility> ClassReasonsLocked(const models::PlacementRequest& request);
+  // REQUIRES: mu_ held. Why the node in `slot` cannot take the request with `allocation`.
+  models::Ineligibility ReasonOfSlotLocked(const models::PlacementRequest& request,
+                                           const std::vector<models::Ineligibility>& class_reasons,
+                                           const models::Allocation& allocation, uint32_t slot);
   bool ReleaseLocked(const std::string& decision_id);
-  // REQUIRES: mu_ held. Records which Kubernetes node `node_id` runs on (empty: none, or the
-  // node is gone).
-  void MapKubernetesNodeLocked(const std::string& node_id, const std::string& kube_name);
   // The decision made earlier for this function and idempotency key, if still kept.
   std::optional<Placement> ReplayLocked(const std::string& function, const std::string& key);
   void ReserveLocked(const Placement& p, const v1::FunctionVersion& fn);
@@ -225,8 +237,7 @@ class Placer {
   models::ClusterIndex index_;  // also holds each node's in-flight allocation
   WarmInstances warm_;          // idle Lambda instances per node
   std::unordered_map<std::string, std::string> addresses_;     // node id -> agent address
-  std::unordered_map<std::string, std::string> kubernetes_nodes_;    // Kubernetes node -> id
-  std::unordered_map<std::string, std::string> kubernetes_name_of_;  // id -> Kubernetes node
+  KubernetesNodes kubernetes_;  // which node answers to a Kubernetes node name
   struct StoredDecision {
     std::string function;
     std::string policy;

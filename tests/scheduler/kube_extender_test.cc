@@ -218,30 +218,77 @@ TEST_F(KubeExtenderTest, RankWithNoEligibleNodeGivesEveryNodesReason) {
             StatusCode::kInvalidArgument);
 }
 
-TEST_F(KubeExtenderTest, JudgeSaysWhichNodesAreEligibleAsRankDoesWithoutScoring) {
+TEST_F(KubeExtenderTest, KubernetesNodesAreJudgedAndScoredAsRankDoesInTheOrderNamed) {
   // fast-1 is drained (may come back), slow-1 lacks AES-NI (never), fast-2 is fine (and
-  // named twice); gpu-7 is unknown and not mentioned by either.
+  // named twice); gpu-7 is unknown.
   ASSERT_TRUE(nodes_.SetDraining("fast-1", true).ok());
-  const PlaceInput in = Input("resize", {"slow-1", "fast-1", "fast-2", "gpu-7", "fast-2"}, {"aes"});
+  const std::vector<std::string> names = {"slow-1", "fast-1", "fast-2", "gpu-7", "fast-2"};
+  const PlaceInput in = Input("resize", names, {"aes"});
   auto ranked = placer_->Rank(in);
-  auto judged = placer_->Judge(in);
   ASSERT_TRUE(ranked.ok()) << ranked.status();
-  ASSERT_TRUE(judged.ok()) << judged.status();
-  std::map<std::string, models::Ineligible> rank_says, judge_says;
-  for (const auto& n : ranked->nodes) rank_says[n.node_id] = n.why;
-  for (const auto& n : judged->nodes) {
-    judge_says[n.node_id] = n.why;
-    EXPECT_EQ(n.eligible, n.why == models::Ineligible::kNone) << n.node_id;
-    EXPECT_EQ(n.score, 0) << n.node_id;
+  std::map<std::string, const RankedNode*> rank_says;
+  for (const auto& n : ranked->nodes) rank_says[n.node_id] = &n;
+  for (const bool scored : {false, true}) {
+    auto verdicts = placer_->JudgeKubernetesNodes(Input("resize", {}, {"aes"}), names, scored);
+    ASSERT_TRUE(verdicts.ok()) << verdicts.status();
+    ASSERT_EQ(verdicts->size(), names.size());
+    for (size_t i = 0; i < names.size(); ++i) {
+      const NodeVerdict& v = (*verdicts)[i];
+      SCOPED_TRACE(names[i] + (scored ? " scored" : " judged"));
+      if (names[i] == "gpu-7") {
+        EXPECT_FALSE(v.known);
+        EXPECT_FALSE(v.eligible);
+        continue;
+      }
+      ASSERT_TRUE(v.known);
+      const RankedNode& r = *rank_says.at(names[i]);
+      EXPECT_EQ(v.eligible, r.eligible);
+      EXPECT_EQ(v.why, r.why);
+      EXPECT_EQ(v.reason, r.reason);
+      EXPECT_EQ(v.score, scored ? r.score : 0);
+    }
+    EXPECT_EQ((*verdicts)[2].why, models::Ineligible::kNone);
+    EXPECT_EQ((*verdicts)[1].why, models::Ineligible::kDraining);
+    EXPECT_EQ((*verdicts)[0].why, models::Ineligible::kLacksFeature);
   }
-  EXPECT_EQ(judged->nodes.size(), 3u);
-  EXPECT_EQ(judge_says, rank_says);
-  EXPECT_EQ(judge_says["fast-2"], models::Ineligible::kNone);
-  EXPECT_EQ(judge_says["fast-1"], models::Ineligible::kDraining);
-  EXPECT_EQ(judge_says["slow-1"], models::Ineligible::kLacksFeature);
-  EXPECT_EQ(judge_says.count("gpu-7"), 0u);
-  EXPECT_EQ(judged->allocation.memory_limit_bytes, ranked->allocation.memory_limit_bytes);
-  EXPECT_EQ(placer_->Judge(Input("nope")).status().code(), StatusCode::kNotFound);
+  EXPECT_GT((*placer_->JudgeKubernetesNodes(Input("resize"), {"fast-2"}, true))[0].score, 0);
+  EXPECT_EQ(placer_->JudgeKubernetesNodes(Input("nope"), names, false).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(KubeExtenderTest, ANodeJoiningOrLeavingBetweenPodsIsSeenThoughTheNamesAreTheSame) {
+  // kube-scheduler names the same nodes pod after pod; the answer follows the cluster.
+  const std::vector<std::string> names = {"fast-1", "new-1", "slow-1"};
+  auto known = [&] {
+    std::vector<bool> out;
+    const auto verdicts = placer_->JudgeKubernetesNodes(Input("resize"), names, false);
+    for (const auto& v : verdicts.value()) out.push_back(v.known);
+    return out;
+  };
+  EXPECT_THAT(known(), ElementsAre(true, false, true));
+  ASSERT_TRUE(nodes_.Register(NodeWith("new-1", 4, 8 * kGiB, {"aes", "avx2"})).ok());
+  EXPECT_THAT(known(), ElementsAre(true, true, true));
+  ASSERT_TRUE(nodes_.Deregister("slow-1").ok());
+  EXPECT_THAT(known(), ElementsAre(true, true, false));
+  ASSERT_TRUE(nodes_.Register(NodeWith("slow-1", 4, 8 * kGiB, {"avx2"})).ok());
+  EXPECT_THAT(known(), ElementsAre(true, true, true));
+}
+
+TEST_F(KubeExtenderTest, AnAgentsKubernetesNodeNameFollowsItWhenItMoves) {
+  v1::RegisterRequest moved = NodeWith("agent-7", 4, 8 * kGiB, {"aes", "avx2"});
+  moved.mutable_inventory()->set_kubernetes_node("k8s-a");
+  ASSERT_TRUE(nodes_.Register(moved).ok());
+  const std::vector<std::string> names = {"k8s-a", "k8s-b"};
+  auto known = [&] {
+    std::vector<bool> out;
+    const auto verdicts = placer_->JudgeKubernetesNodes(Input("resize"), names, true);
+    for (const auto& v : verdicts.value()) out.push_back(v.known);
+    return out;
+  };
+  EXPECT_THAT(known(), ElementsAre(true, false));
+  moved.mutable_inventory()->set_kubernetes_node("k8s-b");
+  ASSERT_TRUE(nodes_.Register(moved).ok());
+  EXPECT_THAT(known(), ElementsAre(false, true));
 }
 
 }  // namespace
