@@ -405,6 +405,12 @@ DurationPrediction DurationModel::Predict(const std::string& function,
   }
   p.mean_log_ms = num / den;
   p.var_log = 1.0 / den;
+  if (cell == f.cells.end() && !f.cells.empty()) {
+    // A class the function never ran on, of a function known elsewhere (kCrossClassVarLog).
+    double best_cell_var = std::numeric_limits<double>::infinity();
+    for (const auto& [id, c] : f.cells) best_cell_var = std::min(best_cell_var, sigma2 / c.weight);
+    p.var_log = std::min(p.var_log, kCrossClassVarLog + best_cell_var);
+  }
   return p;
 }
 

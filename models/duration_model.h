@@ -68,6 +68,15 @@ class DurationModel {
   // A fully busy node (load 1) slows a run by at most e^this (2.7x) in predictions: what
   // interference can do, not what noise can suggest.
   static constexpr double kMaxLoadSensitivity = 1.0;
+  // The variance of a function's log duration on a class it never ran on about what the other
+  // estimators say, at most (besides the uncertainty of its level where it did run): sd 1.2, a
+  // factor of about 3.4 either way (AES-NI alone is 4x for aes-gcm), however wide the
+  // regression's prior over per-feature effects makes their sum (2-4 for a class differing in
+  // a few features: a class merely unknown looked 3-7x slower on average and functions stayed
+  // on busy hosts of the class they knew). On the simulator's suite, narrower bounds (sd ln 2,
+  // sd 1) did worse for functions without hints and noisy ones: they left the class they knew
+  // for classes that turned out slower.
+  static constexpr double kCrossClassVarLog = 1.5;
   // The load coefficient of a function (d log duration / d load, within [0,
   // kMaxLoadSensitivity]): its own, blended with its group's mean while it has few runs
   // (half each at kOwnLoadRuns); the group's for a function never run; 0 before any fit.

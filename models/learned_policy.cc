@@ -40,6 +40,15 @@ constexpr double kBandwidthBoundLoadPrior = 0.5;
 // Before any population exists (a new cluster), a class's hardware is all there is: each
 // CPU feature the models know and each doubling of L3 count as this much faster (log).
 constexpr double kHardwarePriorLog = 0.05;
+// For a function hinted memory_bandwidth, 0.3 as much: the memory bus, not the core, sets the
+// pace of bandwidth-bound code (the simulator's memory kind assumes durations that follow
+// clock^0.3; it could not be measured on these machines, docs/simulator.md).
+constexpr double kBandwidthBoundHardwarePriorLog = 0.015;
+
+bool HasHint(const FunctionInfo& function, std::string_view hint) {
+  const auto& hints = function.preferred_features;
+  return std::find(hints.begin(), hints.end(), hint) != hints.end();
+}
 
 // E[max(0, rival - X)] for X ~ N(mean, var): how much lower than `rival` the class's true
 // log duration is expected to turn out (0 when there is no rival).
@@ -261,6 +270,11 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     function_stats = &fs->second;
   }
   const HintView hints = ViewHints(request.function, classes);
+  // Code bound by memory bandwidth gains little from a newer CPU and loses much to busy
+  // neighbours: its manifest's hint weakens the hardware prior.
+  const double hardware_prior_log =
+      HasHint(request.function, kMemoryBandwidthHint) ? kBandwidthBoundHardwarePriorLog
+                                                      : kHardwarePriorLog;
   for (size_t ci = 0; ci < classes.size(); ++ci) {
     const auto& cls = classes[ci];
     if (cls.by_load.empty()) continue;
@@ -275,7 +289,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       v.mean = kUnknownMeanLog + prior.offset_log;
       v.var = prior.var_log;
     } else {
-      v.mean = kUnknownMeanLog - kHardwarePriorLog * HardwareScore(cls.feature_vector);
+      v.mean = kUnknownMeanLog - hardware_prior_log * HardwareScore(cls.feature_vector);
       v.var = kUnknownClassVarLog;
     }
     if (!request.function.preferred_features.empty() &&

@@ -18,10 +18,13 @@
 // some; before that, the regression and similar functions; for a function that never ran, its
 // population (ClassPopulation: functions with the same manifest hints, else functions without
 // hints), less a penalty per preferred feature the class lacks and some class has; on a new
-// cluster with no population yet, its hardware
-// (more model features and more L3 count as slightly faster). Load sensitivity likewise: the
-// function's own, blended with its group's mean while it has few runs (a group hinted
-// memory_bandwidth is taken as load-sensitive until its functions have taught their own).
+// cluster with no population yet, its hardware (more model features and more L3 count as
+// slightly faster; 0.3 as much for a function hinted memory_bandwidth). A node is scored by
+// the class's expected duration, e^(mean + var/2), its load and queue included; a class the
+// function never ran on is uncertain by at most DurationModel::kCrossClassVarLog besides its
+// level where it ran. Load sensitivity likewise: the function's own, blended with its group's
+// mean while it has few runs (a group hinted memory_bandwidth is taken as load-sensitive until
+// its functions have taught their own).
 //
 // Exploration by the value of information, deterministic: each class counts as faster than its
 // mean by what learning it is expected to save, times a horizon that grows with the function's

@@ -95,6 +95,25 @@ TEST(DurationModelTest, OnAnUnseenClassWithinTwentyFivePercentOnceTwentyOthersRa
                                       << " within 25%; worst " << worst;
 }
 
+TEST(DurationModelTest, AClassAFunctionNeverRanOnIsUncertainByAFactorOfAFewNotMore) {
+  // Known well on one class, a function's duration on a class with other features is a guess
+  // within a factor of a few (kCrossClassVarLog), not the sum of every feature's prior spread.
+  auto world = MakeWorld(4);
+  DurationModel model;
+  for (int i = 0; i < 20; ++i) {
+    model.Observe("f", world.classes[0].name, world.class_features[0], 0, 0, 100);
+  }
+  const auto seen = model.Predict("f", world.classes[0].name, world.class_features[0], 0, 0);
+  EXPECT_LT(seen.var_log, 0.05);
+  for (size_t c = 1; c < world.classes.size(); ++c) {
+    if (world.class_features[c] == world.class_features[0]) continue;
+    const auto unseen = model.Predict("f", world.classes[c].name, world.class_features[c], 0, 0);
+    EXPECT_GT(unseen.var_log, seen.var_log) << world.classes[c].name;
+    EXPECT_LE(unseen.var_log, DurationModel::kCrossClassVarLog + 0.05)
+        << world.classes[c].name;
+  }
+}
+
 TEST(DurationModelTest, PayloadAndLoadAreLearnedAndBehaviourChangesAreRelearned) {
   auto world = MakeWorld(1);
   DurationModel model;

@@ -281,6 +281,33 @@ TEST(LearnedPolicyHintTest, AMemoryBoundFunctionStartsOnAnIdleNodeOverRicherBusy
   EXPECT_GT(p.model().LoadSensitivity("bound"), p.model().LoadSensitivity("unhinted"));
 }
 
+TEST(LearnedPolicyHintTest, ForAMemoryBoundFunctionNewerHardwareWeighsLessThanAQuarterBusyNode) {
+  // "rich" has six more of the model's CPU features and a quarter of its CPU held; "plain" is
+  // idle. Six features make a new function expect "rich" to be about a third faster, more than
+  // a quarter-busy node costs it; bandwidth-bound code gains little from them.
+  HostClassInfo rich, plain;
+  rich.name = "rich";
+  rich.features = {"aes", "avx2", "avx512f", "bmi2", "fma", "sha_ni", "vaes"};
+  plain.name = "plain";
+  plain.features = {"aes"};
+  rich.cores = plain.cores = 8;
+  ClusterIndex index;
+  for (const auto* cls : {&rich, &plain}) AddNodeOf(index, *cls);
+  index.SetAllocated("rich0", {1ull << 30, 2000});
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  PlacementRequest unhinted;
+  unhinted.function.name = "unhinted";
+  PlacementRequest bound = unhinted;
+  bound.function.name = "bound";
+  bound.function.preferred_features = {std::string(kMemoryBandwidthHint)};
+  auto d_unhinted = p.Decide(unhinted, index);
+  auto d_bound = p.Decide(bound, index);
+  ASSERT_TRUE(d_unhinted.ok());
+  ASSERT_TRUE(d_bound.ok());
+  EXPECT_EQ(d_unhinted->node_id, "rich0");
+  EXPECT_EQ(d_bound->node_id, "plain0");
+}
+
 TEST(LearnedPolicyHintTest, AClassNoFunctionRanOnIsNotTakenAsFarSlower) {
   // Functions ran on "a" and "b" only; "c" is new to all of them. For a new function, "c" is
   // unknown relative to "a" by about a factor of two either way, not by the 7x that the
