@@ -25,8 +25,8 @@ bool Contains(const std::unordered_set<std::string>& set, const std::string& s) 
 // first, then by load, reversed for kMostLoadedFirst), so that equal scores keep it; nodes
 // outside the request's allowed_node_ids come first, each "not a candidate" (once asked, a
 // node is not looked up again). The order comes from sorting the live slots by their keys,
-// which is much cheaper than walking thousands of nodes through the classes' load-ordered sets. The decision's node is the lowest
-// score (the first in that order among equals).
+// which is much cheaper than walking thousands of nodes through the classes' load-ordered sets. The
+// decision's node is the lowest score (the first in that order among equals).
 Result<PlacementDecision> ScoreEveryNode(const PlacementRequest& request,
                                          const ClusterIndex& cluster, const Allocation& allocation,
                                          WalkOrder order, const NodeScorer& score) {

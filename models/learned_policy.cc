@@ -215,16 +215,15 @@ Allocation LearnedPolicy::AdviseAllocation(const FunctionInfo& function,
 Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
                                                 const ClusterIndex& cluster) {
   const Resources ceiling = AllocationCeiling(request.function, cluster);
+  // Code bound by memory bandwidth gains little from a newer CPU and loses much to busy
+  // neighbours: its manifest's hint makes it load-sensitive and weakens the hardware prior.
+  const bool bandwidth_bound = HasHint(request.function, kMemoryBandwidthHint);
   {
     // Functions with the same hints (or none) are alike: they share a population prior.
     thread_local std::string group;  // reused: no allocation per decision
     group.clear();
-    double load_prior = 0;
-    for (const auto& f : request.function.preferred_features) {
-      group.append(f).push_back(',');
-      if (f == kMemoryBandwidthHint) load_prior = kBandwidthBoundLoadPrior;
-    }
-    model_.SetGroup(request.function.name, group, load_prior);
+    for (const auto& f : request.function.preferred_features) group.append(f).push_back(',');
+    model_.SetGroup(request.function.name, group, bandwidth_bound ? kBandwidthBoundLoadPrior : 0.0);
   }
   Allocation allocation = resources_.Advise(request.function, ceiling);
   const auto& classes = cluster.classes();
@@ -270,11 +269,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     function_stats = &fs->second;
   }
   const HintView hints = ViewHints(request.function, classes);
-  // Code bound by memory bandwidth gains little from a newer CPU and loses much to busy
-  // neighbours: its manifest's hint weakens the hardware prior.
   const double hardware_prior_log =
-      HasHint(request.function, kMemoryBandwidthHint) ? kBandwidthBoundHardwarePriorLog
-                                                      : kHardwarePriorLog;
+      bandwidth_bound ? kBandwidthBoundHardwarePriorLog : kHardwarePriorLog;
   for (size_t ci = 0; ci < classes.size(); ++ci) {
     const auto& cls = classes[ci];
     if (cls.by_load.empty()) continue;

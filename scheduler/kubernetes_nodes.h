@@ -24,7 +24,7 @@ namespace tailor::scheduler {
 
 class KubernetesNodes {
  public:
-  static constexpr uint32_t kNoSlot = UINT32_MAX;
+  static constexpr uint32_t kNoSlot = models::CandidateScore::kNoSlot;  // an index slot
 
   // Records which Kubernetes node `node_id` runs on (empty: none, or the node is gone).
   void Claim(const std::string& node_id, const std::string& kubernetes_name);

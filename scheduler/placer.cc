@@ -68,14 +68,15 @@ models::PlacementRequest RequestOf(const PlaceInput& input, const v1::FunctionVe
 void VerdictsOfCandidates(const std::vector<models::CandidateScore>& candidates,
                           const std::vector<uint32_t>& slots, size_t slot_count,
                           std::vector<NodeVerdict>& verdicts) {
-  constexpr uint32_t kNone = KubernetesNodes::kNoSlot;
-  std::vector<uint32_t> candidate_of(slot_count, kNone);
+  constexpr uint32_t kNoCandidate = UINT32_MAX;
+  std::vector<uint32_t> candidate_of(slot_count, kNoCandidate);  // by slot
   for (uint32_t k = 0; k < candidates.size(); ++k) {
     if (candidates[k].slot < slot_count) candidate_of[candidates[k].slot] = k;
   }
   for (size_t i = 0; i < slots.size(); ++i) {
-    const uint32_t k = slots[i] == kNone ? kNone : candidate_of[slots[i]];
-    if (k == kNone) continue;
+    if (slots[i] == KubernetesNodes::kNoSlot) continue;
+    const uint32_t k = candidate_of[slots[i]];
+    if (k == kNoCandidate) continue;
     const models::CandidateScore& c = candidates[k];
     verdicts[i] = {true, c.eligible, c.why, c.reason, c.eligible ? c.score : 0};
   }

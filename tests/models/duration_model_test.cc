@@ -109,8 +109,7 @@ TEST(DurationModelTest, AClassAFunctionNeverRanOnIsUncertainByAFactorOfAFewNotMo
     if (world.class_features[c] == world.class_features[0]) continue;
     const auto unseen = model.Predict("f", world.classes[c].name, world.class_features[c], 0, 0);
     EXPECT_GT(unseen.var_log, seen.var_log) << world.classes[c].name;
-    EXPECT_LE(unseen.var_log, DurationModel::kCrossClassVarLog + 0.05)
-        << world.classes[c].name;
+    EXPECT_LE(unseen.var_log, DurationModel::kCrossClassVarLog + 0.05) << world.classes[c].name;
   }
 }
 

@@ -252,21 +252,25 @@ TEST(LearnedPolicyHintTest, ACacheBoundFunctionStartsOnTheLargestL3) {
   EXPECT_EQ(index.Find(d_cache->node_id)->host_class, "big");
 }
 
-TEST(LearnedPolicyHintTest, AMemoryBoundFunctionStartsOnAnIdleNodeOverRicherBusyHardware) {
-  // "rich" has two more CPU features, but its only node has three quarters of its CPU held;
-  // "plain" is idle. A new function without hints goes to the richer hardware; one that says
-  // it is bound by memory bandwidth (kMemoryBandwidthHint) is taken as load-sensitive before
-  // any function like it has run, and goes to the idle node.
+// The first calls of a new function without hints and of one hinted memory_bandwidth, decided
+// by `p` on one node of "rich" (`rich_features`; `rich_held_millicores` of its 8 cores held)
+// and one idle node of "plain" (AES-NI only).
+struct FirstCalls {
+  Result<PlacementDecision> unhinted;
+  Result<PlacementDecision> bound;
+};
+FirstCalls FirstCallsOnRichBusyAndPlainIdle(LearnedPolicy& p,
+                                            std::vector<std::string> rich_features,
+                                            uint32_t rich_held_millicores) {
   HostClassInfo rich, plain;
   rich.name = "rich";
-  rich.features = {"aes", "avx2", "sha_ni"};
+  rich.features = std::move(rich_features);
   plain.name = "plain";
   plain.features = {"aes"};
   rich.cores = plain.cores = 8;
   ClusterIndex index;
   for (const auto* cls : {&rich, &plain}) AddNodeOf(index, *cls);
-  index.SetAllocated("rich0", {1ull << 30, 6000});
-  LearnedPolicy p(Objective::kPerformance, Greedy());
+  index.SetAllocated("rich0", {1ull << 30, rich_held_millicores});
   PlacementRequest unhinted;
   unhinted.function.name = "unhinted";
   PlacementRequest bound = unhinted;
@@ -274,10 +278,20 @@ TEST(LearnedPolicyHintTest, AMemoryBoundFunctionStartsOnAnIdleNodeOverRicherBusy
   bound.function.preferred_features = {std::string(kMemoryBandwidthHint)};
   auto d_unhinted = p.Decide(unhinted, index);
   auto d_bound = p.Decide(bound, index);
-  ASSERT_TRUE(d_unhinted.ok());
-  ASSERT_TRUE(d_bound.ok());
-  EXPECT_EQ(d_unhinted->node_id, "rich0");
-  EXPECT_EQ(d_bound->node_id, "plain0");
+  return {std::move(d_unhinted), std::move(d_bound)};
+}
+
+TEST(LearnedPolicyHintTest, AMemoryBoundFunctionStartsOnAnIdleNodeOverRicherBusyHardware) {
+  // "rich" has two more CPU features, but its only node has three quarters of its CPU held;
+  // "plain" is idle. A new function without hints goes to the richer hardware; one that says
+  // it is bound by memory bandwidth (kMemoryBandwidthHint) is taken as load-sensitive before
+  // any function like it has run, and goes to the idle node.
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  const FirstCalls d = FirstCallsOnRichBusyAndPlainIdle(p, {"aes", "avx2", "sha_ni"}, 6000);
+  ASSERT_TRUE(d.unhinted.ok());
+  ASSERT_TRUE(d.bound.ok());
+  EXPECT_EQ(d.unhinted->node_id, "rich0");
+  EXPECT_EQ(d.bound->node_id, "plain0");
   EXPECT_GT(p.model().LoadSensitivity("bound"), p.model().LoadSensitivity("unhinted"));
 }
 
@@ -285,27 +299,13 @@ TEST(LearnedPolicyHintTest, ForAMemoryBoundFunctionNewerHardwareWeighsLessThanAQ
   // "rich" has six more of the model's CPU features and a quarter of its CPU held; "plain" is
   // idle. Six features make a new function expect "rich" to be about a third faster, more than
   // a quarter-busy node costs it; bandwidth-bound code gains little from them.
-  HostClassInfo rich, plain;
-  rich.name = "rich";
-  rich.features = {"aes", "avx2", "avx512f", "bmi2", "fma", "sha_ni", "vaes"};
-  plain.name = "plain";
-  plain.features = {"aes"};
-  rich.cores = plain.cores = 8;
-  ClusterIndex index;
-  for (const auto* cls : {&rich, &plain}) AddNodeOf(index, *cls);
-  index.SetAllocated("rich0", {1ull << 30, 2000});
   LearnedPolicy p(Objective::kPerformance, Greedy());
-  PlacementRequest unhinted;
-  unhinted.function.name = "unhinted";
-  PlacementRequest bound = unhinted;
-  bound.function.name = "bound";
-  bound.function.preferred_features = {std::string(kMemoryBandwidthHint)};
-  auto d_unhinted = p.Decide(unhinted, index);
-  auto d_bound = p.Decide(bound, index);
-  ASSERT_TRUE(d_unhinted.ok());
-  ASSERT_TRUE(d_bound.ok());
-  EXPECT_EQ(d_unhinted->node_id, "rich0");
-  EXPECT_EQ(d_bound->node_id, "plain0");
+  const FirstCalls d = FirstCallsOnRichBusyAndPlainIdle(
+      p, {"aes", "avx2", "avx512f", "bmi2", "fma", "sha_ni", "vaes"}, 2000);
+  ASSERT_TRUE(d.unhinted.ok());
+  ASSERT_TRUE(d.bound.ok());
+  EXPECT_EQ(d.unhinted->node_id, "rich0");
+  EXPECT_EQ(d.bound->node_id, "plain0");
 }
 
 TEST(LearnedPolicyHintTest, AClassNoFunctionRanOnIsNotTakenAsFarSlower) {
