@@ -33,6 +33,15 @@ constexpr uint64_t kExplorationReportWindowRuns = 64;
 // included) within this factor of the best class's median. (Was: a class's observed p95
 // within 2x of the best class's observed p95, a threshold as noisy as a few runs' tail.)
 constexpr double kTargetOverBestMedian = 2.0;
+// Efficiency's score tiers: a node that meets the target scores below kOverflowScore (by its
+// class's packing rank); one that misses it but packs (its load leaves the call within
+// kTargetOverBestMedian of its class's own median) kOverflowScore plus its expected ms; the
+// rest kOverloadedScore plus their expected completion ms. An overflowing call prefers a
+// fuller node over an idle one of a class up to this share (times the fuller node's allocated
+// CPU share) faster.
+constexpr double kOverflowScore = 1e9;
+constexpr double kOverloadedScore = 1e12;
+constexpr double kOverflowFullerPreference = 0.1;
 // What the memory_bandwidth hint implies before functions like it have taught their own: a
 // run on a node whose CPU is fully held by others takes e^0.5 = 1.6x as long (co-runners share
 // the memory bandwidth). An assumption, as the simulator's memory-bound truth is.
@@ -387,10 +396,20 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
         }
         // Meeting the target first; then the class packed first (the same order for every
         // function, so that all fill the same hosts and the others stay idle); then a warm
-        // instance before a new one (which costs memory too); then the fullest node; else the
-        // fastest.
-        s.score = s.meets ? 4.0 * pack_rank - share + (cold_ms > 0 ? 1.0 : 0.0)
-                          : 1e6 + s.run_ms + waits_ms;
+        // instance before a new one (which costs memory too); then the fullest node.
+        if (s.meets) {
+          s.score = 4.0 * pack_rank - share + (cold_ms > 0 ? 1.0 : 0.0);
+          break;
+        }
+        // Met nowhere with room (the classes that would meet it are full): still packing, on
+        // the class expected fastest unloaded, its fullest node, as long as the node's load
+        // and queue leave the call within kTargetOverBestMedian of that class's own median.
+        // (Was: the fastest node, which is an idle one: every overflow opened another host.)
+        const double unloaded_ms = std::exp(log_ms + v.var / 2);
+        const bool packs =
+            std::exp(log_ms + load_term) + waits_ms <= kTargetOverBestMedian * std::exp(log_ms);
+        s.score = packs ? kOverflowScore + unloaded_ms * (1 - kOverflowFullerPreference * share)
+                        : kOverloadedScore + s.run_ms + waits_ms;
         break;
       }
     }

@@ -687,6 +687,40 @@ TEST_F(LearnedPolicyTest, EfficiencyJudgesClassesByMediansNotAFewRunsTail) {
   EXPECT_EQ(d->node_id, "fast0") << "the fullest node of the class packed first";
 }
 
+// "crypto" meets its target only on "fast", whose nodes are full: the call overflows to
+// "slow", where it misses the target on every node. It still packs: the fuller "slow" node,
+// not the idle one (which would be a little faster, and one more host running). Only a node
+// whose load or queue would stretch the call past twice its class's own median is passed
+// over for the idle one.
+TEST_F(LearnedPolicyTest, EfficiencyOverflowingPastItsTargetStillPacksTheFullestNode) {
+  LearnedPolicy p(Objective::kEfficiency, Greedy());
+  Teach(p, "crypto", fast_, 20, 5);
+  // Load-sensitive: 1.6x as long on a node whose CPU is fully held by others.
+  for (int i = 0; i < 20; ++i) {
+    RunObservation o;
+    o.function = "crypto";
+    o.host_class = slow_.name;
+    o.class_features = HostFeatureVector(slow_);
+    o.cpu_utilization_at_start = i % 2;
+    o.wall_ms = i % 2 ? 330 : 200;
+    o.cpu_ms = o.wall_ms;
+    o.peak_memory_bytes = 100ull << 20;
+    o.succeeded = true;
+    p.Observe(o);
+  }
+  index_.SetAllocated("fast0", {0, 4000});
+  index_.SetAllocated("fast1", {0, 4000});
+  index_.SetAllocated("slow0", {0, 1000});
+  auto d = p.Decide(Req("crypto"), index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->node_id, "slow0");
+  // Eight calls in flight on slow0's four cores: a call there would wait a whole run.
+  index_.SetUsage("slow0", {0, 1000}, 8);
+  d = p.Decide(Req("crypto"), index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->node_id, "slow1");
+}
+
 // Class "x": four nodes, "x0" of them a straggler that runs everything 3x slower; class "y":
 // four nodes, 2x slower than x's normal ones. Decisions keep off x0 (though it is the least
 // loaded), and x's prediction is its normal nodes' duration, not a blend with the straggler's.
