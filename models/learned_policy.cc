@@ -379,6 +379,10 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
         s.score = (s.run_ms + waits_ms) / best_ms + share;
         break;
       case Objective::kEfficiency: {
+        // The target is about the node: its class, its load and its queue. A cold start is
+        // not counted against it (a short function would miss it on every node but the few
+        // with its warm instances, and keep those hosts running for it); the packing order
+        // below prefers a warm instance within a class.
         if (request.function.latency_target_ms > 0) {
           // The manifest's p95 target: the class's observed p95 once it has a few runs, else
           // the model's estimate.
@@ -386,13 +390,13 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
               v.observed_p95_ms > 0
                   ? v.observed_p95_ms * std::exp(load_term)
                   : std::exp(log_ms + load_term + 1.645 * options_.model.noise_sd_log);
-          s.meets = p95_ms + waits_ms <= target_p95_ms;
+          s.meets = p95_ms + s.queue_ms <= target_p95_ms;
         } else {
           // Without one: the node's expected median, its load included, within
           // kTargetOverBestMedian of the best class's. Medians from the model on both sides:
           // a class's p95 from a handful of runs is a noisy threshold (a rarely used class's
           // low sample made the packed one look too slow and kept a function on idle hosts).
-          s.meets = std::exp(log_ms + load_term) + waits_ms <= kTargetOverBestMedian * best_ms;
+          s.meets = std::exp(log_ms + load_term) + s.queue_ms <= kTargetOverBestMedian * best_ms;
         }
         // Meeting the target first; then the class packed first (the same order for every
         // function, so that all fill the same hosts and the others stay idle); then a warm
@@ -402,13 +406,15 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
           break;
         }
         // Met nowhere with room (the classes that would meet it are full): still packing, on
-        // the class expected fastest unloaded, its fullest node, as long as the node's load
-        // and queue leave the call within kTargetOverBestMedian of that class's own median.
-        // (Was: the fastest node, which is an idle one: every overflow opened another host.)
+        // the class expected fastest unloaded (a cold start added), its fullest node, as long
+        // as the node's load and queue leave the call within kTargetOverBestMedian of that
+        // class's own median. (Was: the fastest node, which is an idle one: every overflow
+        // opened another host.)
         const double unloaded_ms = std::exp(log_ms + v.var / 2);
-        const bool packs =
-            std::exp(log_ms + load_term) + waits_ms <= kTargetOverBestMedian * std::exp(log_ms);
-        s.score = packs ? kOverflowScore + unloaded_ms * (1 - kOverflowFullerPreference * share)
+        const bool packs = std::exp(log_ms + load_term) + s.queue_ms <=
+                           kTargetOverBestMedian * std::exp(log_ms);
+        s.score = packs ? kOverflowScore +
+                              unloaded_ms * (1 - kOverflowFullerPreference * share) + cold_ms
                         : kOverloadedScore + s.run_ms + waits_ms;
         break;
       }

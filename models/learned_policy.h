@@ -8,7 +8,7 @@
 //                flight beyond its max_concurrent_runs, one per core when it does not say).
 //   efficiency   among the nodes whose class still meets the function's latency target (its
 //                manifest's p95 target, or an expected median, the node's load included,
-//                within twice the best class's median), those of
+//                within twice the best class's median; a cold start is not counted), those of
 //                the class packed first (larger hosts, then richer hardware: the same order for
 //                every function), the fullest; a full node that would miss the target (its load
 //                slows the call) passes the walk to the class's next nodes. When no node with

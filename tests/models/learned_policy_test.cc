@@ -721,6 +721,32 @@ TEST_F(LearnedPolicyTest, EfficiencyOverflowingPastItsTargetStillPacksTheFullest
   EXPECT_EQ(d->node_id, "slow1");
 }
 
+// A cold start is no reason to leave the class efficiency packs first: a warm instance on a
+// slower class would keep a host running for one function. Within the class, a warm node wins.
+TEST_F(LearnedPolicyTest, EfficiencyPacksThroughAColdStartAndPrefersAWarmNodeInTheClass) {
+  LearnedPolicy p(Objective::kEfficiency, Greedy());
+  Teach(p, "lambda", fast_, 40, 10);
+  Teach(p, "lambda", slow_, 60, 10);
+  RunObservation cold;
+  cold.function = "lambda";
+  cold.host_class = fast_.name;
+  cold.class_features = HostFeatureVector(fast_);
+  cold.wall_ms = 40;
+  cold.succeeded = true;
+  cold.cold_start_init_ms = 300;
+  p.Observe(cold);
+  index_.SetAllocated("fast0", {0, 1000});
+  PlacementRequest req = Req("lambda");
+  req.warm_node_ids = {"slow1"};
+  auto d = p.Decide(req, index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->node_id, "fast0") << "cold on the packed class, its fullest node";
+  req.warm_node_ids = {"slow1", "fast1"};
+  d = p.Decide(req, index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->node_id, "fast1") << "warm before fuller within the class";
+}
+
 // Class "x": four nodes, "x0" of them a straggler that runs everything 3x slower; class "y":
 // four nodes, 2x slower than x's normal ones. Decisions keep off x0 (though it is the least
 // loaded), and x's prediction is its normal nodes' duration, not a blend with the straggler's.
