@@ -28,6 +28,7 @@
 #include "agent/report_spool.h"
 #include "agent/runtime/executor.h"
 #include "common/file_util.h"
+#include "common/listen_thread.h"
 
 namespace tailor::agent {
 namespace {
@@ -177,7 +178,7 @@ void BM_BareHttpRoundTrip(benchmark::State& state) {
   });
   server.set_tcp_nodelay(true);
   const int port = server.bind_to_any_port("127.0.0.1");
-  std::thread serving([&] { server.listen_after_bind(); });
+  std::thread serving = ListenOnThread(server);
   while (!server.is_running()) std::this_thread::yield();
   httplib::Client client("127.0.0.1", port);
   client.set_keep_alive(true);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/listen_thread.h"
 #include "proto/grpc_server.h"
 #include "proto/listen_address.h"
 #include "scheduler/http_api.h"
@@ -151,7 +152,7 @@ Result<std::unique_ptr<WebhookServer>> WebhookServer::Start(const std::string& l
   const int bound = port == 0 ? svr.bind_to_any_port(host) : (svr.bind_to_port(host, port) ? port : -1);
   if (bound < 0) return UnavailableError("cannot listen for webhooks on " + listen);
   w->address_ = host + ":" + std::to_string(bound);
-  w->thread_ = std::thread([&svr] { svr.listen_after_bind(); });
+  w->thread_ = ListenOnThread(svr);
   return w;
 }
 

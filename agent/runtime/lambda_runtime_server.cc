@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/limits.h"
+#include "common/listen_thread.h"
 #include "common/logging.h"
 #include "common/unique_fd.h"
 
@@ -172,10 +173,7 @@ Result<std::unique_ptr<LambdaRuntimeServer>> LambdaRuntimeServer::Start(LambdaMa
     if (port < 0) return ErrnoToStatus(errno, "listening for the Lambda runtime API");
     s->address_ = "127.0.0.1:" + std::to_string(port);
   }
-  s->thread_ = std::thread([&svr] { svr.listen_after_bind(); });
-  // Until it listens, stop() would not reach it (and Stop would wait forever): wait for that,
-  // which takes a thread start.
-  while (!svr.is_running()) std::this_thread::yield();
+  s->thread_ = ListenOnThread(svr);
   return s;
 }
 

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/listen_thread.h"
 #include "tests/support/loopback_cluster.h"
 
 namespace tailor {
@@ -33,7 +34,7 @@ class Receiver {
       ++delivered_[req.get_header_value("Tailor-Invocation-Id")];
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = ListenOnThread(server_);
   }
   ~Receiver() {
     server_.stop();

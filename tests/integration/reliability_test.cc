@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "common/hmac.h"
+#include "common/listen_thread.h"
 #include "proto/grpc_status.h"
 #include "tests/support/loopback_cluster.h"
 #include "tests/support/run_db.h"
@@ -450,7 +451,7 @@ class CallbackReceiver {
       res.status = static_cast<int>(bodies_.size()) <= failures_ ? 500 : 200;
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = ListenOnThread(server_);
   }
   ~CallbackReceiver() {
     server_.stop();
