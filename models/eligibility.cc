@@ -66,11 +66,13 @@ Result<PlacementDecision> ScoreEveryNode(const PlacementRequest& request,
     visits.push_back(
         {ci, cold, walked && order == WalkOrder::kMostLoadedFirst, cluster.LoadOrderKey(slot)});
   }
-  std::sort(visits.begin(), visits.end(), [](const Visit& a, const Visit& b) {
-    if (a.class_index != b.class_index) return a.class_index < b.class_index;
-    if (a.cold != b.cold) return b.cold;
-    return a.reversed ? b.load < a.load : a.load < b.load;
-  });
+  if (!request.candidates_in_slot_order) {  // else already in slot order
+    std::sort(visits.begin(), visits.end(), [](const Visit& a, const Visit& b) {
+      if (a.class_index != b.class_index) return a.class_index < b.class_index;
+      if (a.cold != b.cold) return b.cold;
+      return a.reversed ? b.load < a.load : a.load < b.load;
+    });
+  }
 
   double best = std::numeric_limits<double>::infinity();
   for (const Visit& v : visits) {

@@ -94,6 +94,10 @@ struct PlacementRequest {
   // Score every eligible node and give every ineligible one its reason (a ranking of the
   // nodes), not only the first eligible node of each class.
   bool score_every_node = false;
+  // With score_every_node: the caller reads the candidates by slot, not in order, so they may
+  // come in slot order instead of the class walks' (no sort of every node; among nodes of
+  // equal score the decision may then name another).
+  bool candidates_in_slot_order = false;
   // Nodes holding an idle warm instance of the function (runtime = "lambda"): a call there
   // starts warm, elsewhere it pays the function's cold start, which policies that learn it
   // weigh. Within a class, such a node is visited first.

@@ -179,8 +179,22 @@ Status ReadNodeList(std::string_view list_text, ExtenderArgs& args) {
   return OkStatus();
 }
 
+// The last NodeNames list a thread read, as text and as names: kube-scheduler sends the same
+// thousands of names pod after pod, and comparing their bytes costs far less than reading
+// them again. (At most one list of kMaxCandidateNodes names per HTTP thread.)
+struct LastNodeNames {
+  std::string text;
+  std::vector<std::string> names;
+};
+
 // NodeNames, read in the body's text (thousands of names: no document is built).
 Status ReadNodeNames(std::string_view body, JsonSpan list, ExtenderArgs& args) {
+  thread_local LastNodeNames last;
+  const std::string_view text = list.In(body);
+  if (!last.names.empty() && text == last.text) {
+    args.node_names = last.names;
+    return OkStatus();
+  }
   auto elements = JsonArrayElements(body, list);
   if (!elements.ok()) return Bad("NodeNames", "must be a list of node names");
   if (elements->size() > kMaxCandidateNodes) return Bad("NodeNames", "has more than 10000 nodes");
@@ -190,6 +204,8 @@ Status ReadNodeNames(std::string_view body, JsonSpan list, ExtenderArgs& args) {
     TAILOR_ASSIGN_OR_RETURN(std::string name, NodeNameIn((*elements)[i].In(body), field));
     args.node_names.push_back(std::move(name));
   }
+  last.text.assign(text);
+  last.names = args.node_names;
   return OkStatus();
 }
 

@@ -10,7 +10,8 @@
 // it is placed for. Keys are matched as Go's encoding/json matches them: exact, else ignoring
 // case.
 //
-// Thread-safety: stateless.
+// Thread-safety: thread-safe. Each thread remembers the last NodeNames list it read and
+// reuses its names when the same bytes come again (the answer is the same either way).
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -82,6 +82,43 @@ TEST(ChooseByClassTest, ScoringEveryNodeListsThemAsTheWalkOfASmallClusterDoes) {
   }
 }
 
+// A caller that reads candidates by slot (the Kubernetes extender) gets them in slot order,
+// each with the score and reason it has in the walks' order.
+TEST(ChooseByClassTest, CandidatesInSlotOrderAreTheSameCandidatesUnsorted) {
+  const ClusterIndex cluster = MixedCluster();
+  PlacementRequest walked;
+  walked.function.name = "f";
+  walked.required_features = {"aes"};
+  walked.warm_node_ids = {"a-3"};
+  walked.score_every_node = true;
+  PlacementRequest by_slot = walked;
+  by_slot.candidates_in_slot_order = true;
+  const NodeScorer share = [](uint32_t, const NodeView& node, CandidateScore& c) {
+    c.score = node.allocated.cpu_millicores / 1000.0;
+  };
+  auto a = ChooseByClass(walked, cluster, Allocation{1ull << 30, 500},
+                         WalkOrder::kMostLoadedFirst, share);
+  auto b = ChooseByClass(by_slot, cluster, Allocation{1ull << 30, 500},
+                         WalkOrder::kMostLoadedFirst, share);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(b->candidates.size(), a->candidates.size());
+  std::vector<const CandidateScore*> of_slot(cluster.slot_count(), nullptr);
+  for (const auto& c : a->candidates) of_slot[c.slot] = &c;
+  bool walk_differs = false;
+  for (size_t k = 0; k < b->candidates.size(); ++k) {
+    const CandidateScore& c = b->candidates[k];
+    EXPECT_EQ(c.slot, k) << "slot order";
+    ASSERT_NE(of_slot[c.slot], nullptr);
+    EXPECT_EQ(c.node_id, of_slot[c.slot]->node_id);
+    EXPECT_EQ(c.eligible, of_slot[c.slot]->eligible) << c.node_id;
+    EXPECT_EQ(c.why, of_slot[c.slot]->why) << c.node_id;
+    EXPECT_EQ(c.score, of_slot[c.slot]->score) << c.node_id;
+    walk_differs = walk_differs || a->candidates[k].slot != k;
+  }
+  EXPECT_TRUE(walk_differs) << "the walks' order is not slot order here";
+  EXPECT_EQ(b->node_id, "a-1") << "the lowest score: 0 millicores on an eligible node";
+}
+
 TEST(ChooseByClassTest, ScoringEveryNodeChoosesTheLowestScoreAndGivesEachNodeItsReason) {
   const ClusterIndex cluster = MixedCluster();
   PlacementRequest request;

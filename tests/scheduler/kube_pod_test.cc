@@ -43,6 +43,26 @@ TEST(KubePodTest, ReadsTheFunctionVersionFeaturesAndRequests) {
   EXPECT_THAT(args->node_names, ElementsAre("n1", "n2"));
 }
 
+// The names of a list sent again are the ones it carries, whatever came between: the same
+// list after another pod, a list that differs in one name or in its escapes, a bad list.
+TEST(KubePodTest, TheSameNodeNamesSentAgainReadTheSameAndAChangedListIsReadAnew) {
+  auto names_of = [](const std::string& pod, const std::string& names) {
+    auto args = ParseExtenderArgs(R"({"Pod":)" + pod + R"(,"NodeNames":)" + names + "}");
+    EXPECT_TRUE(args.ok()) << args.status();
+    return args.ok() ? args->node_names : std::vector<std::string>{};
+  };
+  const std::string other_pod = R"({"metadata":{"name":"web"}})";
+  EXPECT_THAT(names_of(kFunctionPod, R"(["n1","n2","n3"])"), ElementsAre("n1", "n2", "n3"));
+  EXPECT_THAT(names_of(other_pod, R"(["n1","n2","n3"])"), ElementsAre("n1", "n2", "n3"));
+  EXPECT_THAT(names_of(kFunctionPod, R"(["n1","n2","n4"])"), ElementsAre("n1", "n2", "n4"));
+  EXPECT_THAT(names_of(kFunctionPod, R"(["n1","n2","n\u0034"])"), ElementsAre("n1", "n2", "n4"));
+  EXPECT_THAT(names_of(kFunctionPod, R"(["n1", "n2"])"), ElementsAre("n1", "n2"));
+  EXPECT_FALSE(ParseExtenderArgs(R"({"Pod":)" + std::string(kFunctionPod) +
+                                 R"(,"NodeNames":["n1",""]})")
+                   .ok());
+  EXPECT_THAT(names_of(kFunctionPod, R"(["n1", "n2"])"), ElementsAre("n1", "n2"));
+}
+
 TEST(KubePodTest, AFunctionNamedByAnAnnotationAndKeysInAnyCaseAreRead) {
   auto args = ParseExtenderArgs(
       R"({"pod":{"metadata":{"name":"p","annotations":{"tailor.dev/function":"f"}}},)"
