@@ -411,11 +411,11 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
         // class's own median. (Was: the fastest node, which is an idle one: every overflow
         // opened another host.)
         const double unloaded_ms = std::exp(log_ms + v.var / 2);
-        const bool packs = std::exp(log_ms + load_term) + s.queue_ms <=
-                           kTargetOverBestMedian * std::exp(log_ms);
-        s.score = packs ? kOverflowScore +
-                              unloaded_ms * (1 - kOverflowFullerPreference * share) + cold_ms
-                        : kOverloadedScore + s.run_ms + waits_ms;
+        const bool packs =
+            std::exp(log_ms + load_term) + s.queue_ms <= kTargetOverBestMedian * std::exp(log_ms);
+        s.score =
+            packs ? kOverflowScore + unloaded_ms * (1 - kOverflowFullerPreference * share) + cold_ms
+                  : kOverloadedScore + s.run_ms + waits_ms;
         break;
       }
     }

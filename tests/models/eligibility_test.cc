@@ -96,10 +96,10 @@ TEST(ChooseByClassTest, CandidatesInSlotOrderAreTheSameCandidatesUnsorted) {
   const NodeScorer share = [](uint32_t, const NodeView& node, CandidateScore& c) {
     c.score = node.allocated.cpu_millicores / 1000.0;
   };
-  auto a = ChooseByClass(walked, cluster, Allocation{1ull << 30, 500},
-                         WalkOrder::kMostLoadedFirst, share);
-  auto b = ChooseByClass(by_slot, cluster, Allocation{1ull << 30, 500},
-                         WalkOrder::kMostLoadedFirst, share);
+  auto a = ChooseByClass(walked, cluster, Allocation{1ull << 30, 500}, WalkOrder::kMostLoadedFirst,
+                         share);
+  auto b = ChooseByClass(by_slot, cluster, Allocation{1ull << 30, 500}, WalkOrder::kMostLoadedFirst,
+                         share);
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_EQ(b->candidates.size(), a->candidates.size());
   std::vector<const CandidateScore*> of_slot(cluster.slot_count(), nullptr);

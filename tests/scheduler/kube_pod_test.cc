@@ -57,9 +57,9 @@ TEST(KubePodTest, TheSameNodeNamesSentAgainReadTheSameAndAChangedListIsReadAnew)
   EXPECT_THAT(names_of(kFunctionPod, R"(["n1","n2","n4"])"), ElementsAre("n1", "n2", "n4"));
   EXPECT_THAT(names_of(kFunctionPod, R"(["n1","n2","n\u0034"])"), ElementsAre("n1", "n2", "n4"));
   EXPECT_THAT(names_of(kFunctionPod, R"(["n1", "n2"])"), ElementsAre("n1", "n2"));
-  EXPECT_FALSE(ParseExtenderArgs(R"({"Pod":)" + std::string(kFunctionPod) +
-                                 R"(,"NodeNames":["n1",""]})")
-                   .ok());
+  EXPECT_FALSE(
+      ParseExtenderArgs(R"({"Pod":)" + std::string(kFunctionPod) + R"(,"NodeNames":["n1",""]})")
+          .ok());
   EXPECT_THAT(names_of(kFunctionPod, R"(["n1", "n2"])"), ElementsAre("n1", "n2"));
 }
 
