@@ -179,7 +179,6 @@ void BM_BareHttpRoundTrip(benchmark::State& state) {
   server.set_tcp_nodelay(true);
   const int port = server.bind_to_any_port("127.0.0.1");
   std::thread serving = ListenOnThread(server);
-  while (!server.is_running()) std::this_thread::yield();
   httplib::Client client("127.0.0.1", port);
   client.set_keep_alive(true);
   client.set_tcp_nodelay(true);

@@ -383,6 +383,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
         // not counted against it (a short function would miss it on every node but the few
         // with its warm instances, and keep those hosts running for it); the packing order
         // below prefers a warm instance within a class.
+        const double loaded_median_ms = std::exp(log_ms + load_term);
         if (request.function.latency_target_ms > 0) {
           // The manifest's p95 target: the class's observed p95 once it has a few runs, else
           // the model's estimate.
@@ -396,7 +397,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
           // kTargetOverBestMedian of the best class's. Medians from the model on both sides:
           // a class's p95 from a handful of runs is a noisy threshold (a rarely used class's
           // low sample made the packed one look too slow and kept a function on idle hosts).
-          s.meets = std::exp(log_ms + load_term) + s.queue_ms <= kTargetOverBestMedian * best_ms;
+          s.meets = loaded_median_ms + s.queue_ms <= kTargetOverBestMedian * best_ms;
         }
         // Meeting the target first; then the class packed first (the same order for every
         // function, so that all fill the same hosts and the others stay idle); then a warm
@@ -412,7 +413,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
         // opened another host.)
         const double unloaded_ms = std::exp(log_ms + v.var / 2);
         const bool packs =
-            std::exp(log_ms + load_term) + s.queue_ms <= kTargetOverBestMedian * std::exp(log_ms);
+            loaded_median_ms + s.queue_ms <= kTargetOverBestMedian * std::exp(log_ms);
         s.score =
             packs ? kOverflowScore + unloaded_ms * (1 - kOverflowFullerPreference * share) + cold_ms
                   : kOverloadedScore + s.run_ms + waits_ms;

@@ -191,7 +191,7 @@ struct LastNodeNames {
 Status ReadNodeNames(std::string_view body, JsonSpan list, ExtenderArgs& args) {
   thread_local LastNodeNames last;
   const std::string_view text = list.In(body);
-  if (!last.names.empty() && text == last.text) {
+  if (text == last.text) {  // (never at first: a list's text is at least "[]")
     args.node_names = last.names;
     return OkStatus();
   }

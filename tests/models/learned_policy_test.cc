@@ -43,15 +43,22 @@ class LearnedPolicyTest : public ::testing::Test {
       }
     }
   }
+  // A successful run of `fn` on a node of `cls` that took `ms` (half of it on the CPU).
+  static RunObservation RunOn(const std::string& fn, const HostClassInfo& cls, double ms) {
+    RunObservation o;
+    o.function = fn;
+    o.host_class = cls.name;
+    o.class_features = HostFeatureVector(cls);
+    o.wall_ms = ms;
+    o.cpu_ms = ms * 0.5;
+    o.peak_memory_bytes = 100ull << 20;
+    o.succeeded = true;
+    return o;
+  }
   void Teach(PlacementPolicy& p, const std::string& fn, const HostClassInfo& cls, double ms,
              int runs, uint64_t peak = 100ull << 20, bool oom = false) {
     for (int i = 0; i < runs; ++i) {
-      RunObservation o;
-      o.function = fn;
-      o.host_class = cls.name;
-      o.class_features = HostFeatureVector(cls);
-      o.wall_ms = ms;
-      o.cpu_ms = ms * 0.5;
+      RunObservation o = RunOn(fn, cls, ms);
       o.peak_memory_bytes = peak;
       o.oom_killed = oom;
       o.succeeded = !oom;
@@ -697,15 +704,8 @@ TEST_F(LearnedPolicyTest, EfficiencyOverflowingPastItsTargetStillPacksTheFullest
   Teach(p, "crypto", fast_, 20, 5);
   // Load-sensitive: 1.6x as long on a node whose CPU is fully held by others.
   for (int i = 0; i < 20; ++i) {
-    RunObservation o;
-    o.function = "crypto";
-    o.host_class = slow_.name;
-    o.class_features = HostFeatureVector(slow_);
+    RunObservation o = RunOn("crypto", slow_, i % 2 ? 330 : 200);
     o.cpu_utilization_at_start = i % 2;
-    o.wall_ms = i % 2 ? 330 : 200;
-    o.cpu_ms = o.wall_ms;
-    o.peak_memory_bytes = 100ull << 20;
-    o.succeeded = true;
     p.Observe(o);
   }
   index_.SetAllocated("fast0", {0, 4000});
@@ -727,12 +727,7 @@ TEST_F(LearnedPolicyTest, EfficiencyPacksThroughAColdStartAndPrefersAWarmNodeInT
   LearnedPolicy p(Objective::kEfficiency, Greedy());
   Teach(p, "lambda", fast_, 40, 10);
   Teach(p, "lambda", slow_, 60, 10);
-  RunObservation cold;
-  cold.function = "lambda";
-  cold.host_class = fast_.name;
-  cold.class_features = HostFeatureVector(fast_);
-  cold.wall_ms = 40;
-  cold.succeeded = true;
+  RunObservation cold = RunOn("lambda", fast_, 40);
   cold.cold_start_init_ms = 300;
   p.Observe(cold);
   index_.SetAllocated("fast0", {0, 1000});
