@@ -13,7 +13,7 @@ constexpr double kMiB = 1 << 20;
 // A run this close to its limit without an OOM kill fitted in it, whatever it measured.
 constexpr double kNearLimit = 0.95;
 constexpr double kThrottledShare = 0.2;
-constexpr double kThrottledGrowth = 1.5;
+constexpr double kThrottledGrowth = 2.0;
 constexpr double kMaxCores = 65'536;
 
 // Whether a run that was not OOM-killed filled its limit (its peak says nothing more).
@@ -22,11 +22,16 @@ bool FilledItsLimit(const RunObservation& run) {
   return limit > 0 && static_cast<double>(run.peak_memory_bytes) >= kNearLimit * limit;
 }
 
+// Whether the run wanted more CPU than its quota (the quota ran out in enough of its periods).
+bool Throttled(const RunObservation& run) {
+  return run.cpu_quota_millicores > 0 && run.cpu_throttled_fraction >= kThrottledShare;
+}
+
 // The CPU demand a successful run shows, in cores.
 double CpuDemand(const RunObservation& run) {
   double demand = std::clamp(run.cpu_ms / run.wall_ms, 0.0, kMaxCores);
   const double quota = run.cpu_quota_millicores / 1000.0;
-  if (quota > 0 && run.cpu_throttled_fraction >= kThrottledShare) {
+  if (Throttled(run)) {
     demand = std::max(demand, quota) * kThrottledGrowth;
   }
   return demand;
@@ -51,7 +56,12 @@ void ResourceProfiles::Observe(const RunObservation& run, double llc_miss_ratio)
   // CPU time 0 is a report that did not measure it (a platform's), not a run that needed none.
   if (run.wall_ms > 0 && run.succeeded && std::isfinite(run.cpu_ms) && run.cpu_ms > 0) {
     p.cpu_ratio_weight = 0.95 * p.cpu_ratio_weight + 1;
-    p.cpu_ratio += (CpuDemand(run) - p.cpu_ratio) / p.cpu_ratio_weight;
+    const double demand = CpuDemand(run);
+    p.cpu_ratio += (demand - p.cpu_ratio) / p.cpu_ratio_weight;
+    // A throttled run's demand is a floor, not a sample: averaged with the smaller demands of
+    // earlier runs it would grow the quota by less than kThrottledGrowth, and a function that
+    // needs four cores would run throttled (and up to 4x slower) for many more calls.
+    if (Throttled(run)) p.cpu_ratio = std::max(p.cpu_ratio, demand);
   }
   if (llc_miss_ratio >= 0) {
     p.llc_miss = p.llc_miss < 0 ? llc_miss_ratio : 0.9 * p.llc_miss + 0.1 * llc_miss_ratio;

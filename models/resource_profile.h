@@ -14,8 +14,10 @@
 //     is at least that limit while such runs are recent, so it holds there instead of
 //     ratcheting up or down;
 //   - CPU demand is CPU time per wall second, except when the run was throttled in at least
-//     20% of its CFS periods: then it wanted more than its quota, and the demand counts as
-//     1.5x the quota (so a quota that was too small grows again; it never only shrinks);
+//     20% of its CFS periods: then it wanted more than its quota, and the demand is at least
+//     twice the quota, at once (not averaged with earlier runs'): a quota that was too small
+//     doubles with each throttled run, so a function that needs n cores gets them after about
+//     log2(n) runs; it never only shrinks;
 //   - the advice never exceeds the ceiling the caller passes (the largest node, the
 //     manifest's max_memory_bytes): OOM growth stops there.
 //

@@ -579,6 +579,37 @@ TEST(ResourceProfilesTest, AThrottledRunRaisesTheQuotaAndAnUnthrottledOneSizesIt
   EXPECT_EQ(single.Advise(one).cpu_millicores, 1000u);
 }
 
+TEST(ResourceProfilesTest, AFunctionThatNeedsFourCoresGetsThemAfterTwoThrottledRuns) {
+  // Each throttled run doubles the quota from the one it had, whatever earlier runs showed;
+  // once the function has what it needs it is sized from what it uses and never throttled.
+  ResourceProfiles profiles;
+  FunctionInfo fn;
+  fn.name = "four-threads";
+  const Resources largest_node{0, 16'000};
+  const double need_cores = 4;
+  std::vector<uint32_t> quotas;
+  for (int i = 0; i < 60; ++i) {
+    const uint32_t quota = profiles.Advise(fn, largest_node).cpu_millicores;
+    quotas.push_back(quota);
+    const double cores = std::min(need_cores, quota / 1000.0);
+    RunObservation o;
+    o.function = fn.name;
+    o.wall_ms = 100 * need_cores / cores;  // a throttled run is stretched
+    o.cpu_ms = o.wall_ms * cores;
+    o.succeeded = true;
+    o.cpu_quota_millicores = quota;
+    o.cpu_throttled_fraction = cores < need_cores ? 0.9 : 0.0;
+    profiles.Observe(o);
+  }
+  EXPECT_EQ(quotas[0], 1000u) << "one core before any run";
+  EXPECT_EQ(quotas[1], 2000u);
+  EXPECT_EQ(quotas[2], 4000u);
+  for (size_t i = 2; i < quotas.size(); ++i) {
+    EXPECT_GE(quotas[i], 4000u) << "run " << i << " was throttled again";
+  }
+  EXPECT_EQ(quotas.back(), 4000u) << "sized down to what it uses";
+}
+
 TEST(ResourceProfilesTest, ReportsThatMeasuredNeitherCpuNorMemoryLeaveTheAllocationAlone) {
   // A platform's report may carry only the required fields: wall time, no CPU time, no peak.
   ResourceProfiles profiles;
