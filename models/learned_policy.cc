@@ -53,6 +53,15 @@ constexpr double kHardwarePriorLog = 0.05;
 // pace of bandwidth-bound code (the simulator's memory kind assumes durations that follow
 // clock^0.3; it could not be measured on these machines, docs/simulator.md).
 constexpr double kBandwidthBoundHardwarePriorLog = 0.015;
+// performance's price of a nearly full class (ContentionPriceLog): nothing while the class's
+// least loaded node has at most kContentionFreeShare of its CPU allocated, rising to
+// kContentionPriceLog (e^0.3 = 1.35x) when that node is full. A class that is fastest for
+// everyone then keeps its last room for the functions that gain most there, instead of for
+// whichever came first (a cache-bound function spilling its L3 elsewhere for 2-3x, pushed out
+// by functions 1.1x faster there). Tried on the suite: 0.5-0.7 also helped a crowded cluster,
+// but lost to static-rules on heavy-noise and payloads (docs/benchmarks.md).
+constexpr double kContentionPriceLog = 0.3;
+constexpr double kContentionFreeShare = 0.6;
 
 bool HasHint(const FunctionInfo& function, std::string_view hint) {
   const auto& hints = function.preferred_features;
@@ -136,6 +145,17 @@ HintView ViewHints(const FunctionInfo& function,
     }
   }
   return view;
+}
+
+// What a call pays on `cls` for taking room others may need more, in log duration: 0 until
+// even its least loaded node is more than kContentionFreeShare allocated, then rising linearly
+// to kContentionPriceLog. O(1): the class's walk order starts with its least loaded node.
+double ContentionPriceLog(const ClusterIndex::ClassEntry& cls) {
+  if (cls.by_load.empty()) return 0;
+  const double least_loaded_share = std::get<0>(*cls.by_load.begin());
+  return kContentionPriceLog *
+         std::clamp((least_loaded_share - kContentionFreeShare) / (1 - kContentionFreeShare),
+                    0.0, 1.0);
 }
 
 }  // namespace
@@ -268,6 +288,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     double observed_p95_ms = 0;     // from RunStatistics once the class has 3+ runs (only
                                     // for efficiency with a manifest target)
     bool eligible = false;          // has nodes and every required feature
+    double price_log = 0;           // performance: ContentionPriceLog
   };
   thread_local std::vector<ClassView> per_class;  // reused: no allocation per decision
   per_class.assign(classes.size(), ClassView{});
@@ -318,6 +339,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       }
     }
     v.draw = v.mean;  // less the value of information below, when there is a horizon
+    if (objective_ == Objective::kPerformance) v.price_log = ContentionPriceLog(cls);
     v.eligible = ClassIneligibility(request, cls.info).empty();
     if (v.eligible) best_mean = std::min(best_mean, v.mean);
   }
@@ -373,7 +395,9 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     const double waits_ms = s.queue_ms + cold_ms;
     switch (objective_) {
       case Objective::kPerformance:
-        s.score = s.run_ms + waits_ms;
+        // The run as long as the class's price makes it: a function that gains little on a
+        // nearly full class leaves its last room to one that gains more.
+        s.score = s.run_ms * std::exp(v.price_log) + waits_ms;
         break;
       case Objective::kBalanced:
         s.score = (s.run_ms + waits_ms) / best_ms + share;
@@ -448,6 +472,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
                {"predicted_score", expected.score}};
     if (cold_ms > 0) c.terms.emplace_back("cold_start_ms", cold_ms);
     if (node_log != 0) c.terms.emplace_back("node_apart_log", node_log);
+    if (v.price_log > 0) c.terms.emplace_back("class_price_log", v.price_log);
     // A slow node does not speak for its class: the walk scores the class's next nodes too.
     c.settles = node_log <= 0;
     if (objective_ == Objective::kEfficiency) {

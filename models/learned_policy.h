@@ -6,6 +6,10 @@
 //                be slow, plus the function's load sensitivity times the node's allocated CPU
 //                share) plus the time waiting in the node's agent for a run slot (runs in
 //                flight beyond its max_concurrent_runs, one per core when it does not say).
+//                The run time counts e^price longer on a nearly full class (up to 1.35x when
+//                even the class's least loaded node is full, nothing below 60% allocated), so
+//                that a class fastest for everyone keeps its last room for the functions that
+//                gain most there (the "class_price_log" term).
 //   efficiency   among the nodes whose class still meets the function's latency target (its
 //                manifest's p95 target, or an expected median, the node's load included,
 //                within twice the best class's median; a cold start is not counted), those of

@@ -289,12 +289,13 @@ FirstCalls FirstCallsOnRichBusyAndPlainIdle(LearnedPolicy& p,
 }
 
 TEST(LearnedPolicyHintTest, AMemoryBoundFunctionStartsOnAnIdleNodeOverRicherBusyHardware) {
-  // "rich" has two more CPU features, but its only node has three quarters of its CPU held;
-  // "plain" is idle. A new function without hints goes to the richer hardware; one that says
-  // it is bound by memory bandwidth (kMemoryBandwidthHint) is taken as load-sensitive before
-  // any function like it has run, and goes to the idle node.
+  // "rich" has two more CPU features, but its only node has three fifths of its CPU held (not
+  // yet so full that the class charges for its room); "plain" is idle. A new function without
+  // hints goes to the richer hardware; one that says it is bound by memory bandwidth
+  // (kMemoryBandwidthHint) is taken as load-sensitive before any function like it has run, and
+  // goes to the idle node.
   LearnedPolicy p(Objective::kPerformance, Greedy());
-  const FirstCalls d = FirstCallsOnRichBusyAndPlainIdle(p, {"aes", "avx2", "sha_ni"}, 6000);
+  const FirstCalls d = FirstCallsOnRichBusyAndPlainIdle(p, {"aes", "avx2", "sha_ni"}, 4800);
   ASSERT_TRUE(d.unhinted.ok());
   ASSERT_TRUE(d.bound.ok());
   EXPECT_EQ(d.unhinted->node_id, "rich0");
@@ -382,6 +383,40 @@ TEST_F(LearnedPolicyTest, PerformanceWaitsForARunSlotOnlyBeyondTheAgentsConcurre
   EXPECT_EQ(chosen_class(), "fast");
   set_agents(0);  // not said: one per core (four)
   EXPECT_EQ(chosen_class(), "fast");
+}
+
+TEST_F(LearnedPolicyTest, PerformanceLeavesANearlyFullClassToTheFunctionsThatGainMostThere) {
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  Teach(p, "little-gain", fast_, 100, 5);  // 1.1x faster on "fast"
+  Teach(p, "little-gain", slow_, 110, 5);
+  Teach(p, "big-gain", fast_, 100, 5);  // 3x faster on "fast"
+  Teach(p, "big-gain", slow_, 300, 5);
+  auto chosen_class = [&](const std::string& fn) {
+    auto d = p.Decide(Req(fn), index_);
+    EXPECT_TRUE(d.ok());
+    return d.ok() ? index_.Find(d->node_id)->host_class : std::string();
+  };
+  // With room to spare on "fast", both go there.
+  EXPECT_EQ(chosen_class("little-gain"), "fast");
+  EXPECT_EQ(chosen_class("big-gain"), "fast");
+  // Both "fast" nodes 85% allocated (a half-core call still fits): the last room is kept for
+  // the function that gains 3x there.
+  index_.SetAllocated("fast0", {0, 3400});
+  index_.SetAllocated("fast1", {0, 3400});
+  EXPECT_EQ(chosen_class("little-gain"), "slow");
+  EXPECT_EQ(chosen_class("big-gain"), "fast");
+  // The price is in the explanation.
+  auto d = p.Decide(Req("big-gain"), index_);
+  ASSERT_TRUE(d.ok());
+  bool priced = false;
+  for (const auto& c : d->candidates) {
+    for (const auto& [term, value] : c.terms) {
+      if (std::string_view(term) == "class_price_log" && c.host_class == "fast") {
+        priced = value > 0;
+      }
+    }
+  }
+  EXPECT_TRUE(priced);
 }
 
 TEST_F(LearnedPolicyTest, ABusyFunctionExploresAClassThatMayBeBetterOneCallAtATime) {
