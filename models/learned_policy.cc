@@ -153,9 +153,8 @@ HintView ViewHints(const FunctionInfo& function,
 double ContentionPriceLog(const ClusterIndex::ClassEntry& cls) {
   if (cls.by_load.empty()) return 0;
   const double least_loaded_share = std::get<0>(*cls.by_load.begin());
-  return kContentionPriceLog *
-         std::clamp((least_loaded_share - kContentionFreeShare) / (1 - kContentionFreeShare),
-                    0.0, 1.0);
+  const double pressure = (least_loaded_share - kContentionFreeShare) / (1 - kContentionFreeShare);
+  return kContentionPriceLog * std::clamp(pressure, 0.0, 1.0);
 }
 
 }  // namespace
