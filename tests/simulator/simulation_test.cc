@@ -351,6 +351,35 @@ TEST(SimulationTest, AClassThatFailsLosesItsRunsToTheOthersAndNothingMoreRunsThe
   EXPECT_THAT(ParseFailures("fast:2:3", cluster).status().message(), HasSubstr("class:minute"));
 }
 
+// scripts/sim-suite runs each line of the scenario files with tailor-sim: a name once, and
+// every cluster and trace a line names where the repository has it.
+TEST(ScenarioFilesTest, EveryScenarioHasOneNameAndNamesClustersAndTracesThatExist) {
+  std::set<std::string> names;
+  for (const char* file : {"/bench/scenarios/suite.txt", "/bench/scenarios/unseen.txt"}) {
+    auto text = ReadFile(kSource + file);
+    ASSERT_TRUE(text.ok()) << file;
+    size_t scenarios = 0;
+    for (const auto line : SplitString(*text, '\n')) {
+      if (line.empty() || line.front() == '#') continue;
+      std::vector<std::string> words;
+      for (const auto w : SplitString(line, ' ')) {
+        if (!w.empty()) words.emplace_back(w);
+      }
+      ++scenarios;
+      EXPECT_TRUE(names.insert(words[0]).second) << "scenario named twice: " << words[0];
+      for (size_t i = 1; i + 1 < words.size(); ++i) {
+        if (words[i] == "--cluster") {
+          auto cluster = LoadClusterSpec(kSource + "/" + words[i + 1]);
+          EXPECT_TRUE(cluster.ok()) << line << ": " << cluster.status();
+        } else if (words[i] == "--trace") {
+          EXPECT_TRUE(PathExists(kSource + "/" + words[i + 1])) << line;
+        }
+      }
+    }
+    EXPECT_GE(scenarios, 5u) << file;
+  }
+}
+
 TEST(TailorSimTest, WritesTableJsonAndCharts) {
   testing::TempDir dir;
   int exit_code = -1;
