@@ -85,8 +85,7 @@ class LearnedPolicy final : public PlacementPolicy {
 
   const DurationModel& model() const { return model_; }
   // Streaming statistics of a function on a host class; null before its first run there.
-  const RunStatistics* Statistics(const std::string& function,
-                                  const std::string& host_class) const;
+  const RunStatistics* Statistics(const std::string& function, const std::string& host_class) const;
 
  private:
   // Whether the function has an exploratory call out whose report has not come (and not been
@@ -98,7 +97,7 @@ class LearnedPolicy final : public PlacementPolicy {
   DurationModel model_;
   ResourceProfiles resources_;
   NodeSlowness node_slowness_;  // nodes learned apart from their class (stragglers)
-  ColdStarts cold_starts_;  // not saved: relearned from the first cold starts after a restart
+  ColdStarts cold_starts_;      // not saved: relearned from the first cold starts after a restart
   // Per function, its predictions per index class at zero payload and load, kept up to date
   // off the decision path: Observe refreshes the observed class at once and every class every
   // kFullRefreshRuns runs of the function, and at every run of its first kAlwaysRefreshRuns
@@ -120,7 +119,7 @@ class LearnedPolicy final : public PlacementPolicy {
   std::unordered_map<std::string, PredictionCache> cache_;
   // Per function, per class name.
   std::unordered_map<std::string, std::unordered_map<std::string, RunStatistics>> statistics_;
-  std::vector<std::string> class_names_;                     // index class order, last seen
+  std::vector<std::string> class_names_;  // index class order, last seen
   std::vector<std::vector<double>> class_vectors_;
   std::unordered_map<std::string, size_t> class_position_;  // name -> index class
   std::vector<double> pack_rank_;  // efficiency: per index class, its packing order

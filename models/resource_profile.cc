@@ -68,8 +68,7 @@ void ResourceProfiles::Observe(const RunObservation& run, double llc_miss_ratio)
   }
 }
 
-Allocation ResourceProfiles::Advise(const FunctionInfo& function,
-                                    const Resources& ceiling) const {
+Allocation ResourceProfiles::Advise(const FunctionInfo& function, const Resources& ceiling) const {
   Allocation a = StaticAllocation(function);
   double memory = static_cast<double>(a.memory_limit_bytes);
   double cpu = a.cpu_millicores;
@@ -101,8 +100,7 @@ Allocation ResourceProfiles::Advise(const FunctionInfo& function,
   return a;
 }
 
-uint32_t ResourceProfiles::AdviseCacheWays(const std::string& function,
-                                           uint32_t ways_total) const {
+uint32_t ResourceProfiles::AdviseCacheWays(const std::string& function, uint32_t ways_total) const {
   auto it = profiles_.find(function);
   if (ways_total == 0 || it == profiles_.end() || it->second.llc_miss <= 0.3) return 0;
   return std::min<uint32_t>(2, ways_total / 2);

@@ -50,8 +50,8 @@ class ResourceProfiles {
   struct Profile {
     DecayedHistogram peaks{0.98};
     uint64_t runs = 0;
-    double p95_peak = 0;  // read from the histogram at Observe, not at each decision
-    double cpu_ratio = 0;         // decayed mean CPU demand, in cores
+    double p95_peak = 0;   // read from the histogram at Observe, not at each decision
+    double cpu_ratio = 0;  // decayed mean CPU demand, in cores
     double cpu_ratio_weight = 0;
     double ooms = 0;  // decayed count
     double llc_miss = -1;

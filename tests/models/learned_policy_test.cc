@@ -517,7 +517,8 @@ TEST_F(LearnedPolicyTest, AllocationFollowsObservedPeaksAndGrowsAfterAnOomKill) 
   EXPECT_EQ(sized->allocation.cpu_millicores, 500u);
   Teach(p, "mem", fast_, 10, 1, 0, /*oom=*/true);
   auto grown = p.Decide(Req("mem"), index_);
-  EXPECT_GE(grown->allocation.memory_limit_bytes, 2 * sized->allocation.memory_limit_bytes - (1 << 20));
+  EXPECT_GE(grown->allocation.memory_limit_bytes,
+            2 * sized->allocation.memory_limit_bytes - (1 << 20));
 }
 
 // "explored" means the policy chose something other than what it predicts best among the

@@ -42,7 +42,7 @@ TEST(SimulationTest, InvocationsWaitForRoomInArrivalOrder) {
   EXPECT_EQ(run.waited, 4u);
   EXPECT_EQ(run.failed, 0u);
   EXPECT_NEAR(run.busy_core_hours, 0.5 / 3600, 1e-9);  // 5 x 100 ms of one core
-  EXPECT_NEAR(run.host_hours, 1.0 / 60, 1e-9);          // one host, one minute
+  EXPECT_NEAR(run.host_hours, 1.0 / 60, 1e-9);         // one host, one minute
 }
 
 TEST(SimulationTest, WarmInstancesSpareTheColdStartAndPoliciesGoWhereTheyAre) {
@@ -82,11 +82,10 @@ class CountingPolicy final : public models::PlacementPolicy {
   Result<models::PlacementDecision> Decide(const models::PlacementRequest& request,
                                            const models::ClusterIndex& cluster) override {
     reports_at_decision.push_back(reports);
-    return models::ChooseByClass(request, cluster, AdviseAllocation(request.function, cluster),
-                                 models::WalkOrder::kLeastLoadedFirst,
-                                 [](uint32_t, const models::NodeView&, models::CandidateScore& c) {
-                                   c.score = 0;
-                                 });
+    return models::ChooseByClass(
+        request, cluster, AdviseAllocation(request.function, cluster),
+        models::WalkOrder::kLeastLoadedFirst,
+        [](uint32_t, const models::NodeView&, models::CandidateScore& c) { c.score = 0; });
   }
   void Observe(const models::RunObservation&) override { ++reports; }
   models::Allocation AdviseAllocation(const models::FunctionInfo& function,
@@ -365,6 +364,7 @@ TEST(ScenarioFilesTest, EveryScenarioHasOneNameAndNamesClustersAndTracesThatExis
       for (const auto w : SplitString(line, ' ')) {
         if (!w.empty()) words.emplace_back(w);
       }
+      if (words.empty()) continue;  // blanks only
       ++scenarios;
       EXPECT_TRUE(names.insert(words[0]).second) << "scenario named twice: " << words[0];
       for (size_t i = 1; i + 1 < words.size(); ++i) {
@@ -443,16 +443,17 @@ TEST(TailorSimTest, BadInputIsAUsageErrorNamingTheLine) {
   testing::TempDir dir;
   dir.Write("bad.cluster", "class a count=1 cores=4 memory_gib=8 l3_mib=8 speed=fast\n");
   int exit_code = -1;
-  const std::string sim = std::string(TAILOR_BIN_DIR) + "/tailor-sim --trace " + kSource +
-                          "/bench/traces/azure2019 ";
+  const std::string sim =
+      std::string(TAILOR_BIN_DIR) + "/tailor-sim --trace " + kSource + "/bench/traces/azure2019 ";
   // The errors go to stderr.
   std::string out = testing::RunCommand(
       {"/bin/sh", "-c", sim + "--cluster " + dir.File("bad.cluster") + " 2>&1"}, &exit_code);
   EXPECT_EQ(exit_code, 2);
   EXPECT_THAT(out, HasSubstr("cluster file line 1: speed=fast is not a number"));
-  out = testing::RunCommand({"/bin/sh", "-c", sim + "--cluster " + kSource +
-                                                  "/bench/clusters/mixed.cluster --policies fastest 2>&1"},
-                            &exit_code);
+  out = testing::RunCommand(
+      {"/bin/sh", "-c",
+       sim + "--cluster " + kSource + "/bench/clusters/mixed.cluster --policies fastest 2>&1"},
+      &exit_code);
   EXPECT_EQ(exit_code, 2);
   EXPECT_THAT(out, HasSubstr("unknown policy 'fastest' (known: random, round-robin"));
   const std::string cluster = "--cluster " + kSource + "/bench/clusters/mixed.cluster ";
