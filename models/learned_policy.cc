@@ -1,7 +1,9 @@
 #include "models/learned_policy.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <map>
@@ -62,6 +64,17 @@ constexpr double kBandwidthBoundHardwarePriorLog = 0.015;
 // but lost to static-rules on heavy-noise and payloads (docs/benchmarks.md).
 constexpr double kContentionPriceLog = 0.3;
 constexpr double kContentionFreeShare = 0.6;
+// performance, for a caller that may wait (PlacementRequest::caller_wait): a call waits for
+// the function's best class, while that class is only full now, instead of taking room on a
+// class that would run it more than kWaitGain times as long and is itself crowded (even its
+// least loaded node more than kWaitCrowdedShare allocated: an overload, where a slower run holds
+// room others need longer). It waits at most kWaitBudget times the time the best class would
+// save. Chosen on the suite's tight scenario and on four-way and mixed with more multi-core
+// functions (--multicore-share 0.3-0.5), which overload them; without the crowded condition,
+// short calls queued behind long ones on multicore (docs/benchmarks.md).
+constexpr double kWaitGain = 1.3;
+constexpr double kWaitCrowdedShare = 0.75;
+constexpr double kWaitBudget = 0.5;
 
 bool HasHint(const FunctionInfo& function, std::string_view hint) {
   const auto& hints = function.preferred_features;
@@ -150,11 +163,38 @@ HintView ViewHints(const FunctionInfo& function,
 // What a call pays on `cls` for taking room others may need more, in log duration: 0 until
 // even its least loaded node is more than kContentionFreeShare allocated, then rising linearly
 // to kContentionPriceLog. O(1): the class's walk order starts with its least loaded node.
+double LeastLoadedShare(const ClusterIndex::ClassEntry& cls) {
+  return cls.by_load.empty() ? 0.0 : std::get<0>(*cls.by_load.begin());
+}
+
 double ContentionPriceLog(const ClusterIndex::ClassEntry& cls) {
   if (cls.by_load.empty()) return 0;
-  const double least_loaded_share = std::get<0>(*cls.by_load.begin());
-  const double pressure = (least_loaded_share - kContentionFreeShare) / (1 - kContentionFreeShare);
+  const double pressure =
+      (LeastLoadedShare(cls) - kContentionFreeShare) / (1 - kContentionFreeShare);
   return kContentionPriceLog * std::clamp(pressure, 0.0, 1.0);
+}
+
+// Whether the class has no room in `d` only because its nodes are full now (a run's end may
+// make room), not because they are unhealthy, tried or too small.
+bool OnlyFullNow(const PlacementDecision& d, const std::string& host_class) {
+  bool full = false;
+  for (const auto& c : d.candidates) {
+    if (c.host_class != host_class) continue;
+    if (c.eligible) return false;
+    full = full || c.why == Ineligible::kCpuFull || c.why == Ineligible::kMemoryFull;
+  }
+  return full;
+}
+
+// How much longer a call that may wait should wait for room on its best class (kWaitGain),
+// 0 for not at all: it would run `on_best_ms` there and `here_ms` on the chosen node, whose
+// class's least loaded node has `here_least_share` of its CPU allocated.
+double WaitForBestClassMs(double on_best_ms, double here_ms, double here_least_share,
+                          const PlacementRequest::CallerWait& wait) {
+  const double wait_left_ms = kWaitBudget * (here_ms - on_best_ms) - wait.waited_ms;
+  const bool waits = here_ms > kWaitGain * on_best_ms && here_least_share > kWaitCrowdedShare &&
+                     wait_left_ms > 0 && wait_left_ms < wait.left_ms;
+  return waits ? wait_left_ms : 0.0;
 }
 
 }  // namespace
@@ -485,6 +525,28 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
                                score);
   if (!decided.ok()) return decided;
   const NodeView* chosen = cluster.Find(decided->node_id);
+  if (objective_ == Objective::kPerformance && request.caller_wait &&
+      best_class < classes.size() && classes[best_class].info.name != chosen->host_class &&
+      OnlyFullNow(*decided, classes[best_class].info.name)) {
+    const size_t here = class_position_.at(chosen->host_class);
+    const double share = AllocatedCpuShare(chosen->allocated, chosen->capacity);
+    const ClassView& b = per_class[best_class];
+    const ClassView& c = per_class[here];
+    const double on_best_ms = std::exp(b.mean + b.var / 2);  // once room frees there
+    const double here_ms = std::exp(c.mean + load_sensitivity * share + c.var / 2);
+    if (const double wait_ms = WaitForBestClassMs(on_best_ms, here_ms,
+                                                  LeastLoadedShare(classes[here]),
+                                                  *request.caller_wait);
+        wait_ms > 0) {
+      char faster[32];
+      std::snprintf(faster, sizeof faster, "%.2fx", here_ms / on_best_ms);
+      return ResourceExhaustedError("'" + request.function.name + "' waits for room on class '" +
+                                    classes[best_class].info.name + "', where it runs " + faster +
+                                    " faster than on '" + chosen->host_class + "'")
+          .WithReason(ErrorReason::kNoCapacity)
+          .WithRetryAfter(std::chrono::milliseconds(static_cast<int64_t>(std::ceil(wait_ms))));
+    }
+  }
   for (size_t ci = 0; ci < classes.size(); ++ci) {
     if (classes[ci].info.name != chosen->host_class) continue;
     const ClassView& v = per_class[ci];

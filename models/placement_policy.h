@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -102,6 +103,17 @@ struct PlacementRequest {
   // starts warm, elsewhere it pays the function's cold start, which policies that learn it
   // weigh. Within a class, such a node is visited first.
   std::unordered_set<std::string> warm_node_ids;
+  // Set by a caller that keeps a call it could not place and asks again as room frees (the
+  // simulator's wait queue, the gateway's admission queue). `performance` may then answer
+  // RESOURCE_EXHAUSTED (kNoCapacity) although a slower, crowded class has room, while the
+  // function's best class is only full now: for at most a share of what the best class would
+  // save, and only when the caller can still wait that long (LearnedPolicy). Unset: a call is
+  // refused only when no node has room.
+  struct CallerWait {
+    double waited_ms = 0;                                      // since the call arrived
+    double left_ms = std::numeric_limits<double>::infinity();  // until the caller gives up
+  };
+  std::optional<CallerWait> caller_wait;
 };
 
 inline constexpr uint64_t kDefaultMemoryLimitBytes = 256ull << 20;

@@ -419,6 +419,56 @@ TEST_F(LearnedPolicyTest, PerformanceLeavesANearlyFullClassToTheFunctionsThatGai
   EXPECT_TRUE(priced);
 }
 
+TEST_F(LearnedPolicyTest, UnderOverloadACallThatMayWaitWaitsForItsBestClassForABoundedTime) {
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  Teach(p, "big-gain", fast_, 100, 5);  // 3x faster on "fast"
+  Teach(p, "big-gain", slow_, 300, 5);
+  Teach(p, "little-gain", fast_, 100, 5);  // 1.1x
+  Teach(p, "little-gain", slow_, 110, 5);
+  auto decide = [&](const std::string& fn, std::optional<PlacementRequest::CallerWait> wait) {
+    PlacementRequest r = Req(fn);
+    r.caller_wait = wait;
+    return p.Decide(r, index_);
+  };
+  auto class_of = [&](const Result<PlacementDecision>& d) {
+    return d.ok() ? index_.Find(d->node_id)->host_class : std::string(d.status().message());
+  };
+  // "fast" is full; "slow" is crowded (80% allocated) but has room for the call.
+  index_.SetAllocated("fast0", {0, 4000});
+  index_.SetAllocated("fast1", {0, 4000});
+  index_.SetAllocated("slow0", {0, 3200});
+  index_.SetAllocated("slow1", {0, 3200});
+  // A caller that cannot wait (the gRPC Place) gets the room there is.
+  EXPECT_EQ(class_of(decide("big-gain", std::nullopt)), "slow");
+  // One that can is told to wait for "fast", for up to half of the ~200 ms it would save.
+  for (const double waited_ms : {0.0, 50.0}) {
+    auto d = decide("big-gain", PlacementRequest::CallerWait{.waited_ms = waited_ms});
+    ASSERT_FALSE(d.ok()) << "waited " << waited_ms << " ms";
+    EXPECT_EQ(d.status().code(), StatusCode::kResourceExhausted);
+    EXPECT_EQ(d.status().reason(), ErrorReason::kNoCapacity);
+    EXPECT_NE(d.status().message().find("'fast'"), std::string_view::npos) << d.status().message();
+    // How much longer the wait is worth: when the caller should ask again even if no run ends.
+    EXPECT_GT(d.status().retry_after().count(), 90 - waited_ms);
+    EXPECT_LT(d.status().retry_after().count(), 120 - waited_ms);
+  }
+  EXPECT_EQ(class_of(decide("big-gain", PlacementRequest::CallerWait{.waited_ms = 150})), "slow");
+  // Nor does it wait when its caller would give up first, or when the gain is small.
+  EXPECT_EQ(class_of(decide("big-gain", PlacementRequest::CallerWait{.left_ms = 10})), "slow");
+  EXPECT_EQ(class_of(decide("little-gain", PlacementRequest::CallerWait{})), "slow");
+  // Not an overload: "slow" has room to spare, so taking some of it costs nobody.
+  index_.SetAllocated("slow0", {0, 1000});
+  index_.SetAllocated("slow1", {0, 1000});
+  EXPECT_EQ(class_of(decide("big-gain", PlacementRequest::CallerWait{})), "slow");
+  // "fast" gone rather than full: waiting would not make room.
+  index_.SetAllocated("slow0", {0, 3200});
+  index_.SetAllocated("slow1", {0, 3200});
+  index_.SetAllocated("fast0", {});
+  index_.SetAllocated("fast1", {});
+  index_.SetHealthy("fast0", false);
+  index_.SetHealthy("fast1", false);
+  EXPECT_EQ(class_of(decide("big-gain", PlacementRequest::CallerWait{})), "slow");
+}
+
 TEST_F(LearnedPolicyTest, ABusyFunctionExploresAClassThatMayBeBetterOneCallAtATime) {
   // Functions differ on "fast": three run 30% slower there, two 20% faster; "f" ran only on
   // "slow". Whether "fast" is better for "f" is unknown (slightly worse on average): worth a
