@@ -18,7 +18,7 @@ Status Admission::Admit(const std::string& key, Deadline deadline, const Attempt
       last = attempt();
       if (!MayWait(last)) return last;
       lock.lock();
-      w.tried_epoch = epoch;
+      NoteRefusalLocked(w, last, epoch);
     }
     if (waiting_ >= options_.max_waiting) {
       ++stats_.refused_queue_full;
@@ -52,7 +52,7 @@ Status Admission::Wait(Waiter& w, Deadline deadline, const Attempt& attempt,
         return s;
       }
       last = s;
-      w.tried_epoch = epoch;
+      NoteRefusalLocked(w, s, epoch);
       GrantLocked();
       continue;
     }
@@ -62,13 +62,19 @@ Status Admission::Wait(Waiter& w, Deadline deadline, const Attempt& attempt,
       return CancelledError("the caller went away while waiting for capacity");
     }
     const auto now = std::chrono::steady_clock::now();
+    if (now >= w.retry_at) {
+      w.retry_at = std::chrono::steady_clock::time_point::max();
+      w.retry_due = true;
+      GrantLocked();
+      continue;
+    }
     if (now >= deadline) {
       RemoveLocked(w);
       GrantLocked();
       ++stats_.refused_deadline;
       return RefusalLocked("no capacity came free in time", last);
     }
-    w.cv.wait_until(lock, std::min(deadline, now + options_.cancel_poll));
+    w.cv.wait_until(lock, std::min({deadline, now + options_.cancel_poll, w.retry_at}));
   }
 }
 
@@ -79,13 +85,21 @@ void Admission::GrantLocked() {
     ring_.pop_front();
     ring_.push_back(key);  // granted or passed over, the next key comes first next time
     Waiter* head = queues_.at(key).front();
-    if (head->tried_epoch < epoch_) {
+    if (head->tried_epoch < epoch_ || head->retry_due) {
       head->granted = true;
+      head->retry_due = false;
       turn_taken_ = true;
       head->cv.notify_one();
       return;
     }
   }
+}
+
+void Admission::NoteRefusalLocked(Waiter& w, const Status& refusal, uint64_t epoch) {
+  w.tried_epoch = epoch;
+  w.retry_at = refusal.retry_after().count() > 0
+                   ? std::chrono::steady_clock::now() + refusal.retry_after()
+                   : std::chrono::steady_clock::time_point::max();
 }
 
 void Admission::RemoveLocked(Waiter& w) {

@@ -10,7 +10,11 @@
 // head is placed, that key goes to the back of the ring, so a burst of one function cannot
 // starve another. A head that still does not fit keeps its place and the next key tries, so
 // one large function does not block small ones. Only one waiter attempts at a time (a
-// placement takes microseconds); each waiter tries at most once per freeing of capacity.
+// placement takes microseconds); each waiter tries at most once per freeing of capacity, or
+// once more when a refusal's retry hint (Status::retry_after) has passed: a policy that keeps
+// a call waiting for its best class although other nodes have room says how long that may be
+// worth (models::PlacementRequest::caller_wait), and the call then takes the room there is
+// even if no run ends meanwhile.
 //
 // Refusals: RESOURCE_EXHAUSTED with ErrorReason::kNoCapacity and a retry hint, when the queue
 // is full (`max_waiting`) or the deadline passes; CANCELLED when the caller went away. Any
@@ -70,10 +74,15 @@ class Admission {
     std::condition_variable cv;
     bool granted = false;      // its turn to attempt
     uint64_t tried_epoch = 0;  // the freeing epoch of its last failed attempt
+    // When its last refusal's retry hint passes (none: max); then it may try again (retry_due).
+    std::chrono::steady_clock::time_point retry_at = std::chrono::steady_clock::time_point::max();
+    bool retry_due = false;
   };
   using WaiterList = std::list<Waiter*>;
 
   static bool MayWait(const Status& s) { return !s.ok() && s.reason() == ErrorReason::kNoCapacity; }
+  // REQUIRES: mu_ held. Records a refused attempt made at capacity epoch `epoch`.
+  static void NoteRefusalLocked(Waiter& w, const Status& refusal, uint64_t epoch);
   // `last`: why the call could not be placed so far (told when it is refused).
   Status Wait(Waiter& w, Deadline deadline, const Attempt& attempt, const Cancelled& cancelled,
               Status last);

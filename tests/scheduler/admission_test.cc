@@ -152,6 +152,27 @@ TEST_F(AdmissionTest, AFullQueueRefusesAtOnceWithARetryHint) {
   for (auto& w : waiting) EXPECT_TRUE(w.get().ok());
 }
 
+TEST_F(AdmissionTest, ARefusalWithARetryHintIsTriedAgainWhenItPassesThoughNoCapacityFrees) {
+  // The policy keeps the first attempt waiting for a better node for 50 ms, then takes the room
+  // there is. No run ends meanwhile: only the hint brings the second attempt.
+  std::atomic<int> attempts{0};
+  auto attempt = [&]() -> Status {
+    if (attempts++ == 0) return NoCapacity().WithRetryAfter(50ms);
+    return OkStatus();
+  };
+  EXPECT_TRUE(admission_.Admit("f", In(30s), attempt).ok());
+  EXPECT_EQ(attempts.load(), 2);
+  EXPECT_EQ(admission_.GetStats().admitted_after_wait, 1u);
+  // Without a hint, a refusal waits for capacity to free (here: until its deadline).
+  attempts = 0;
+  auto no_hint = [&]() -> Status {
+    ++attempts;
+    return NoCapacity();
+  };
+  EXPECT_EQ(admission_.Admit("f", In(300ms), no_hint).code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(attempts.load(), 1);
+}
+
 TEST_F(AdmissionTest, ACallNotPlacedByItsDeadlineIsRefusedAndOneWhoseCallerLeftIsCancelled) {
   Slots slots(0);
   const Status late = admission_.Admit("f", In(50ms), slots.Take("late"));
