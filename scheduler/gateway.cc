@@ -133,10 +133,18 @@ Gateway::Attempt Gateway::CallAgent(const Placement& placed,
 Result<Placement> Gateway::PlaceAdmitted(const PlaceInput& input, Admission::Deadline deadline,
                                          const CallContext& caller) {
   std::optional<Placement> placed;
+  const auto arrived = std::chrono::steady_clock::now();
+  PlaceInput waiting = input;
   Status admitted = admission_.Admit(
       input.function_name, deadline,
       [&]() -> Status {
-        auto p = placer_.Place(input);
+        // The admission queue asks again as capacity frees: the policy may keep the call
+        // waiting for its best class, as long as the deadline leaves time for it.
+        const auto now = std::chrono::steady_clock::now();
+        using Ms = std::chrono::duration<double, std::milli>;
+        waiting.caller_wait = models::PlacementRequest::CallerWait{
+            .waited_ms = Ms(now - arrived).count(), .left_ms = Ms(deadline - now).count()};
+        auto p = placer_.Place(waiting);
         if (!p.ok()) return p.status();
         placed = std::move(*p);
         return OkStatus();

@@ -60,6 +60,7 @@ models::PlacementRequest RequestOf(const PlaceInput& input, const v1::FunctionVe
   }
   request.excluded_node_ids.insert(input.exclude_node_ids.begin(), input.exclude_node_ids.end());
   request.fixed_allocation = input.allocation;
+  request.caller_wait = input.caller_wait;
   return request;
 }
 

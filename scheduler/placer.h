@@ -60,6 +60,10 @@ struct PlaceInput {
   // Decided elsewhere (a Kubernetes pod's requests): nodes are judged for it and a Place
   // reserves it; empty: the policy advises one.
   std::optional<models::Allocation> allocation;
+  // Set by a caller that waits for capacity and places again as it frees (the gateway's
+  // admission queue): `performance` may then keep the call waiting for its best class under
+  // overload (models::PlacementRequest::caller_wait), with kNoCapacity.
+  std::optional<models::PlacementRequest::CallerWait> caller_wait;
 };
 
 struct Placement {

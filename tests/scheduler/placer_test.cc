@@ -176,6 +176,41 @@ TEST_F(PlacerTest, AManifestsPreferredFeaturesGuideANewFunctionsFirstCalls) {
   EXPECT_EQ(Place("plain")->node_id, "wide");
 }
 
+TEST_F(PlacerTest, UnderOverloadACallerThatWaitsIsKeptForTheBestClassWithARetryHint) {
+  // "crypto" runs 100 ms on "fast" (AES-NI, one core) and 300 ms on "slow" (five cores).
+  ASSERT_TRUE(nodes_.Register(NodeWith("fast", 1, 64 * kGiB, {"aes"})).ok());
+  ASSERT_TRUE(nodes_.Register(NodeWith("slow", 5, 64 * kGiB, {"avx2"})).ok());
+  ASSERT_TRUE(
+      functions_->Deploy("default", MakeBundle(dir_, "crypto", "1", "prefers = ['aes']\n"), "")
+          .ok());
+  placer_ = Placer::Create({}, nodes_, *functions_, clock_).value();
+  auto runs_db = SqliteDb::Open(db_path_);
+  ASSERT_TRUE(runs_db.ok());
+  RunStore runs(**runs_db, clock_);
+  RunIntake intake(runs, nodes_, *placer_, clock_);
+  for (int i = 0; i < 10; ++i) {
+    const bool on_fast = i % 2 == 0;
+    v1::RunReport r =
+        testing::GoodReport("inv-" + std::to_string(i), "crypto", on_fast ? "fast" : "slow",
+                            ToUnixMillis(clock_.WallNow()), on_fast ? 100'000 : 300'000);
+    auto accepted = intake.Accept({&r});
+    ASSERT_TRUE(accepted.ok() && (*accepted)[0].rejected.ok());
+  }
+  // An overload: "fast" full (two half-core calls), "slow" 80% held, with room for one more.
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(Place("crypto")->node_id, "fast");
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(Place("big")->node_id, "slow");
+  PlaceInput waits;
+  waits.function_name = "crypto";
+  waits.caller_wait = models::PlacementRequest::CallerWait{.waited_ms = 0};
+  auto kept = placer_->Place(waits);
+  ASSERT_FALSE(kept.ok());
+  EXPECT_EQ(kept.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(kept.status().reason(), ErrorReason::kNoCapacity);
+  EXPECT_GT(kept.status().retry_after().count(), 0) << "when the wait stops being worth it";
+  // A caller that does not wait (the gRPC Place) gets the room there is.
+  EXPECT_EQ(Place("crypto")->node_id, "slow");
+}
+
 TEST_F(PlacerTest, ReservationsOfUnreportedDecisionsExpireAfterTimeoutPlusGrace) {
   ASSERT_TRUE(nodes_.Register(NodeWith("n", 1, 1 * kGiB)).ok());
   // Time passes with the node heartbeating: only the reservation may expire.
