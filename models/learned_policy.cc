@@ -525,8 +525,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
                                score);
   if (!decided.ok()) return decided;
   const NodeView* chosen = cluster.Find(decided->node_id);
-  if (objective_ == Objective::kPerformance && request.caller_wait &&
-      best_class < classes.size() && classes[best_class].info.name != chosen->host_class &&
+  if (objective_ == Objective::kPerformance && request.caller_wait && best_class < classes.size() &&
+      classes[best_class].info.name != chosen->host_class &&
       OnlyFullNow(*decided, classes[best_class].info.name)) {
     const size_t here = class_position_.at(chosen->host_class);
     const double share = AllocatedCpuShare(chosen->allocated, chosen->capacity);
@@ -534,9 +534,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     const ClassView& c = per_class[here];
     const double on_best_ms = std::exp(b.mean + b.var / 2);  // once room frees there
     const double here_ms = std::exp(c.mean + load_sensitivity * share + c.var / 2);
-    if (const double wait_ms = WaitForBestClassMs(on_best_ms, here_ms,
-                                                  LeastLoadedShare(classes[here]),
-                                                  *request.caller_wait);
+    if (const double wait_ms = WaitForBestClassMs(
+            on_best_ms, here_ms, LeastLoadedShare(classes[here]), *request.caller_wait);
         wait_ms > 0) {
       char faster[32];
       std::snprintf(faster, sizeof faster, "%.2fx", here_ms / on_best_ms);
