@@ -132,12 +132,19 @@ class Simulator {
     std::sort(failures.begin(), failures.end(),
               [](const auto& a, const auto& b) { return a.at_ms < b.at_ms; });
     size_t next_failure = 0;
-    while (next < arrivals.size() || !ends_.empty()) {
+    while (next < arrivals.size() || !ends_.empty() || !retries_.empty()) {
       const double arrival_ms =
           next < arrivals.size() ? arrivals[next].time_ms : std::numeric_limits<double>::infinity();
+      const double end_ms =
+          ends_.empty() ? std::numeric_limits<double>::infinity() : ends_.top().at_ms;
       if (next_failure < failures.size() && failures[next_failure].at_ms <= arrival_ms &&
-          (ends_.empty() || failures[next_failure].at_ms < ends_.top().at_ms)) {
+          failures[next_failure].at_ms < end_ms) {
         FailClass(failures[next_failure++]);
+      } else if (!retries_.empty() && retries_.top().first <= arrival_ms &&
+                 retries_.top().first < end_ms) {
+        const auto [at_ms, invocation] = retries_.top();
+        retries_.pop();
+        Retry(invocation, at_ms);
       } else if (!ends_.empty() && ends_.top().at_ms <= arrival_ms) {
         const End end = ends_.top();
         ends_.pop();
@@ -149,7 +156,7 @@ class Simulator {
       } else {
         const auto invocation = static_cast<uint32_t>(next++);
         if (Start outcome = TryStart(invocation, arrival_ms); outcome == Start::kNoRoomNow) {
-          Wait(invocation);
+          Wait(invocation, arrival_ms);
         } else if (outcome == Start::kNeverFits) {
           ++out_.failed;
         }
@@ -168,13 +175,34 @@ class Simulator {
   }
 
  private:
-  void Wait(uint32_t invocation) {
+  void Wait(uint32_t invocation, double now_ms) {
     if (total_running_ == 0) {
       ++out_.failed;  // nothing is running: no completion will ever make room
       return;
     }
     if (attempts_[invocation] == 0) ++out_.waited;
     queue_.push_back(invocation);
+    RetryLater(invocation, now_ms);
+  }
+
+  // The last refusal carried a retry hint: ask the invocation again when it passes.
+  void RetryLater(uint32_t invocation, double now_ms) {
+    if (retry_after_ms_ > 0) retries_.push({now_ms + retry_after_ms_, invocation});
+  }
+
+  // A waiting invocation's retry hint has passed: it is asked again (if it still waits).
+  void Retry(uint32_t invocation, double now_ms) {
+    const auto it = std::find(queue_.begin(), queue_.end(), invocation);
+    if (it == queue_.end()) return;  // placed since
+    const Start outcome = TryStart(invocation, now_ms);
+    if (outcome == Start::kStarted) {
+      queue_.erase(it);
+    } else if (outcome == Start::kNeverFits) {
+      ++out_.failed;
+      queue_.erase(it);
+    } else {
+      RetryLater(invocation, now_ms);
+    }
   }
 
   // After a completion, waiting invocations try again, in order, up to kTriesPerCompletion
@@ -200,6 +228,7 @@ class Simulator {
         it = queue_.erase(it);
       } else {
         refused_.push_back(f);
+        RetryLater(*it, now_ms);
         ++it;
       }
     }
@@ -227,6 +256,7 @@ class Simulator {
     out_.decide_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ++out_.decisions;
+    retry_after_ms_ = decided.ok() ? 0.0 : double(decided.status().retry_after().count());
     if (!decided.ok()) {
       // Typed: FAILED_PRECONDITION means no node could ever take it (eligibility.h).
       return decided.status().code() == StatusCode::kFailedPrecondition ? Start::kNeverFits
@@ -312,7 +342,7 @@ class Simulator {
     }
     for (const uint32_t invocation : lost) {
       if (Start outcome = TryStart(invocation, failure.at_ms); outcome == Start::kNoRoomNow) {
-        Wait(invocation);
+        Wait(invocation, failure.at_ms);
       } else if (outcome == Start::kNeverFits) {
         ++out_.failed;
       }
@@ -401,7 +431,7 @@ class Simulator {
       if (++attempts_[r.invocation] >= in_.max_attempts) {
         ++out_.failed;
       } else if (Start outcome = TryStart(r.invocation, r.end_ms); outcome == Start::kNoRoomNow) {
-        Wait(r.invocation);
+        Wait(r.invocation, r.end_ms);
       } else if (outcome == Start::kNeverFits) {
         ++out_.failed;
       }
@@ -479,6 +509,11 @@ class Simulator {
     }
   };
   std::priority_queue<End, std::vector<End>, std::greater<End>> ends_;
+  // Waiting invocations whose refusal carried a retry hint, and when the hint passes: they are
+  // asked again then even if no run ends, as the gateway's admission queue asks them.
+  using RetryAt = std::pair<double, uint32_t>;  // at_ms, invocation
+  std::priority_queue<RetryAt, std::vector<RetryAt>, std::greater<RetryAt>> retries_;
+  double retry_after_ms_ = 0;  // the last refused decision's hint (0: none)
   uint64_t versions_ = 0;
   std::deque<uint32_t> queue_;
   std::vector<uint32_t> refused_;  // functions refused during the current DrainQueue

@@ -96,6 +96,43 @@ class CountingPolicy final : public models::PlacementPolicy {
   std::vector<int> reports_at_decision;
 };
 
+// A policy that keeps the second call waiting once (RESOURCE_EXHAUSTED with a 30 ms retry
+// hint) although there is room, as `performance` keeps a call for its best class, and records
+// how long each call it was asked about had waited.
+class KeepsTheSecondCallWaiting final : public models::PlacementPolicy {
+ public:
+  std::string_view name() const override { return "keeps-waiting"; }
+  Result<models::PlacementDecision> Decide(const models::PlacementRequest& request,
+                                           const models::ClusterIndex& cluster) override {
+    waited_ms.push_back(request.caller_wait ? request.caller_wait->waited_ms : -1);
+    if (waited_ms.size() == 2) {
+      return ResourceExhaustedError("waits for a better node")
+          .WithReason(ErrorReason::kNoCapacity)
+          .WithRetryAfter(std::chrono::milliseconds(30));
+    }
+    return models::ChooseByClass(
+        request, cluster, models::StaticAllocation(request.function),
+        models::WalkOrder::kLeastLoadedFirst,
+        [](uint32_t, const models::NodeView&, models::CandidateScore& c) { c.score = 0; });
+  }
+  void Observe(const models::RunObservation&) override {}
+  std::vector<double> waited_ms;
+};
+
+TEST(SimulationTest, ACallKeptWaitingIsAskedAgainWhenItsRetryHintPasses) {
+  // Two cores, calls of 1 s at 0 and 10 ms: the second is kept waiting with room free. It is
+  // asked again 30 ms later, not only when the first run ends (at 1 s).
+  const auto cluster = Cluster("class one count=1 cores=2 memory_gib=4 l3_mib=8 speed=1\n");
+  const std::vector<FunctionTruth> truth = {Truth("f", 1000)};
+  const std::vector<Arrival> arrivals = {{0.0, 0}, {10.0, 0}};
+  KeepsTheSecondCallWaiting policy;
+  const PolicyRun run = Simulate(InputFor(cluster, truth, arrivals), policy);
+  EXPECT_EQ(policy.waited_ms, (std::vector<double>{0, 0, 30}));
+  EXPECT_FLOAT_EQ(run.latency_ms[1], 1030.0f);
+  EXPECT_EQ(run.waited, 1u);
+  EXPECT_EQ(run.failed, 0u);
+}
+
 TEST(SimulationTest, LaggingReportsReachThePolicyOnlyWhenTheyArrive) {
   const auto cluster = Cluster("class one count=2 cores=2 memory_gib=4 l3_mib=8 speed=1\n");
   const std::vector<FunctionTruth> truth = {Truth("f", 100)};
