@@ -106,9 +106,9 @@ struct PlacementRequest {
   // Set by a caller that keeps a call it could not place and asks again as room frees (the
   // simulator's wait queue, the gateway's admission queue). `performance` may then answer
   // RESOURCE_EXHAUSTED (kNoCapacity) although a slower, crowded class has room, while the
-  // function's best class is only full now: for at most a share of what the best class would
-  // save, and only when the caller can still wait that long (LearnedPolicy). Unset: a call is
-  // refused only when no node has room.
+  // function's best class is only full now: for at most twice what the best class would save,
+  // and only when the caller can still wait that long; the refusal's retry hint says how long
+  // (LearnedPolicy). Unset: a call is refused only when no node has room.
   struct CallerWait {
     double waited_ms = 0;                                      // since the call arrived
     double left_ms = std::numeric_limits<double>::infinity();  // until the caller gives up
