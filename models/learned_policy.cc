@@ -163,13 +163,15 @@ HintView ViewHints(const FunctionInfo& function,
   return view;
 }
 
-// What a call pays on `cls` for taking room others may need more, in log duration: 0 until
-// even its least loaded node is more than kContentionFreeShare allocated, then rising linearly
-// to kContentionPriceLog. O(1): the class's walk order starts with its least loaded node.
+// The CPU share allocated on the class's least loaded node. O(1): the class's walk order
+// starts with it.
 double LeastLoadedShare(const ClusterIndex::ClassEntry& cls) {
   return cls.by_load.empty() ? 0.0 : std::get<0>(*cls.by_load.begin());
 }
 
+// What a call pays on `cls` for taking room others may need more, in log duration: 0 until
+// even its least loaded node is more than kContentionFreeShare allocated, then rising linearly
+// to kContentionPriceLog.
 double ContentionPriceLog(const ClusterIndex::ClassEntry& cls) {
   if (cls.by_load.empty()) return 0;
   const double pressure =

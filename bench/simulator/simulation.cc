@@ -246,7 +246,8 @@ class Simulator {
     request_.function = infos_[f];
     const double payload_kib = truth.PayloadKib(InvocationPayloadNormal(in_.seed, invocation));
     request_.payload_bytes = static_cast<uint64_t>(payload_kib * 1024);
-    // A call the policy declines waits in the queue (Wait) and is asked again as runs end.
+    // A call the policy declines waits in the queue (Wait) and is asked again as runs end, or
+    // when the refusal's retry hint passes (Retry).
     request_.caller_wait = models::PlacementRequest::CallerWait{
         .waited_ms = now_ms - (*in_.arrivals)[invocation].time_ms};
     DeliverReports(now_ms);
