@@ -74,6 +74,16 @@ TEST(SimulationTest, WarmInstancesSpareTheColdStartAndPoliciesGoWhereTheyAre) {
   EXPECT_EQ(run("performance", 400, 0).cold_starts, 20u);
 }
 
+// The least loaded eligible node, any class, with the static allocation: what the test policies
+// below place with.
+Result<models::PlacementDecision> LeastLoadedNode(const models::PlacementRequest& request,
+                                                  const models::ClusterIndex& cluster) {
+  return models::ChooseByClass(
+      request, cluster, models::StaticAllocation(request.function),
+      models::WalkOrder::kLeastLoadedFirst,
+      [](uint32_t, const models::NodeView&, models::CandidateScore& c) { c.score = 0; });
+}
+
 // A policy that places on the least loaded node and records how many run reports it had been
 // given when it made each decision.
 class CountingPolicy final : public models::PlacementPolicy {
@@ -82,10 +92,7 @@ class CountingPolicy final : public models::PlacementPolicy {
   Result<models::PlacementDecision> Decide(const models::PlacementRequest& request,
                                            const models::ClusterIndex& cluster) override {
     reports_at_decision.push_back(reports);
-    return models::ChooseByClass(
-        request, cluster, AdviseAllocation(request.function, cluster),
-        models::WalkOrder::kLeastLoadedFirst,
-        [](uint32_t, const models::NodeView&, models::CandidateScore& c) { c.score = 0; });
+    return LeastLoadedNode(request, cluster);
   }
   void Observe(const models::RunObservation&) override { ++reports; }
   models::Allocation AdviseAllocation(const models::FunctionInfo& function,
@@ -110,10 +117,7 @@ class KeepsTheSecondCallWaiting final : public models::PlacementPolicy {
           .WithReason(ErrorReason::kNoCapacity)
           .WithRetryAfter(std::chrono::milliseconds(30));
     }
-    return models::ChooseByClass(
-        request, cluster, models::StaticAllocation(request.function),
-        models::WalkOrder::kLeastLoadedFirst,
-        [](uint32_t, const models::NodeView&, models::CandidateScore& c) { c.score = 0; });
+    return LeastLoadedNode(request, cluster);
   }
   void Observe(const models::RunObservation&) override {}
   std::vector<double> waited_ms;
