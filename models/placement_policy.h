@@ -33,27 +33,26 @@ struct Resources {
 
 // The share of a node's CPU capacity that in-flight invocations hold (0 with no capacity).
 inline double AllocatedCpuShare(const Resources& allocated, const Resources& capacity) {
-  return capacity.cpu_millicores > 0
-             ? double(allocated.cpu_millicores) / capacity.cpu_millicores
-             : 0.0;
+  return capacity.cpu_millicores > 0 ? double(allocated.cpu_millicores) / capacity.cpu_millicores
+                                     : 0.0;
 }
 
 struct NodeView {
   std::string node_id;
-  std::string host_class;          // hardware signature shared by identical hosts
+  std::string host_class;  // hardware signature shared by identical hosts
   bool healthy = true;
   bool draining = false;              // takes no new placements (an operator's drain)
   bool stopping = false;              // its agent is shutting down: no new placements either
   std::vector<std::string> features;  // CPU features the node advertises, sorted
-  Resources capacity;              // what the node can give to invocations
-  Resources allocated;             // held by invocations in flight
+  Resources capacity;                 // what the node can give to invocations
+  Resources allocated;                // held by invocations in flight
   uint32_t running_invocations = 0;
   uint32_t queued_invocations = 0;
   // Runs the node's agent starts at once; more wait in its queue. 0: unknown, taken as one per
   // core.
   uint32_t max_concurrent_runs = 0;
-  double cpu_utilization = 0;      // 0..1, from the last heartbeat
-  uint32_t cache_ways_total = 0;   // allocatable L3 ways (0: no cache allocation)
+  double cpu_utilization = 0;     // 0..1, from the last heartbeat
+  uint32_t cache_ways_total = 0;  // allocatable L3 ways (0: no cache allocation)
   // Memory idle warm instances hold there (their limits): held for every function but the one
   // whose idle instance a call would reuse (PlacementRequest::warm_node_ids).
   uint64_t warm_idle_memory_bytes = 0;
@@ -64,7 +63,7 @@ struct FunctionInfo {
   uint64_t memory_hint_bytes = 0;  // from the manifest; 0 if none
   uint64_t max_memory_bytes = 0;   // the manifest's ceiling; 0 if none
   uint32_t timeout_ms = 0;
-  double latency_target_ms = 0;    // optional p95 target; 0 if none
+  double latency_target_ms = 0;  // optional p95 target; 0 if none
   // CPU features the function is known to run faster with (a manifest hint), sorted: before a
   // function has run on a class, a class lacking one counts as slower. Besides CPU feature
   // names, two words describe what a function is bound by: kLargeL3Hint (a class "has" it when
@@ -220,8 +219,8 @@ struct RunObservation {
   double cpu_ms = 0;
   uint64_t peak_memory_bytes = 0;
   uint64_t memory_limit_bytes = 0;
-  uint32_t cpu_quota_millicores = 0;    // the run's CPU quota; 0: none
-  double cpu_throttled_fraction = -1;   // periods the quota ran out / periods; -1: not measured
+  uint32_t cpu_quota_millicores = 0;   // the run's CPU quota; 0: none
+  double cpu_throttled_fraction = -1;  // periods the quota ran out / periods; -1: not measured
   bool oom_killed = false;
   bool succeeded = false;
   uint32_t running_at_start = 0;

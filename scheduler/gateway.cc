@@ -63,7 +63,8 @@ Result<v1::GatewayInvokeResponse> Gateway::Invoke(const v1::GatewayInvokeRequest
 
 Result<v1::GatewayInvokeResponse> Gateway::JoinOrInvoke(const v1::GatewayInvokeRequest& request,
                                                         const CallContext& caller) {
-  const std::string key = request.function_name() + std::string(1, '\0') + request.idempotency_key();
+  const std::string key =
+      request.function_name() + std::string(1, '\0') + request.idempotency_key();
   std::promise<Result<v1::GatewayInvokeResponse>> promise;
   std::shared_future<Result<v1::GatewayInvokeResponse>> running;
   {
@@ -212,17 +213,15 @@ Result<v1::GatewayInvokeResponse> Gateway::InvokeOnce(const v1::GatewayInvokeReq
         continue;
       case NextStep::kGiveUp:
         return UnavailableError("could not run '" + request.function_name() + "' after " +
-                                std::to_string(response.attempts_size()) +
-                                " attempts: " + failures)
+                                std::to_string(response.attempts_size()) + " attempts: " + failures)
             .WithReason(ErrorReason::kNotStarted);
       case NextStep::kReturnAgentLost:
         response.set_decision_id(placed->decision_id);
         response.set_node_id(placed->node_id);
         response.set_policy(placed->policy);
         response.set_outcome(v1::RUN_OUTCOME_AGENT_LOST);
-        response.set_error("'" + request.function_name() + "' may have run on " +
-                           placed->node_id + ", but the call failed (" +
-                           attempt.error.message() +
+        response.set_error("'" + request.function_name() + "' may have run on " + placed->node_id +
+                           ", but the call failed (" + attempt.error.message() +
                            (placed->function.idempotent()
                                 ? "), and every attempt is used"
                                 : "); not run again because it is not marked idempotent"));

@@ -215,8 +215,7 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
   std::unique_lock policy_lock(slot->mu);
   auto decided = slot->policy->Decide(request, index_);
   policy_lock.unlock();
-  const double latency_s =
-      std::chrono::duration<double>(clock_.MonotonicNow() - started).count();
+  const double latency_s = std::chrono::duration<double>(clock_.MonotonicNow() - started).count();
   if (!decided.ok()) {
     lock.unlock();
     if (hook_) hook_(policy_name, OutcomeOf(decided.status()), latency_s, false);
@@ -370,8 +369,7 @@ Result<std::vector<NodeVerdict>> Placer::JudgeKubernetesNodes(
   return verdicts;
 }
 
-std::optional<Placement> Placer::ReplayLocked(const std::string& function,
-                                              const std::string& key) {
+std::optional<Placement> Placer::ReplayLocked(const std::string& function, const std::string& key) {
   auto it = by_idempotency_key_.find(function + std::string(1, '\0') + key);
   if (it == by_idempotency_key_.end()) return std::nullopt;
   Placement p = *decisions_.at(it->second).placement;

@@ -54,9 +54,9 @@ struct PlaceInput {
   uint64_t payload_bytes = 0;
   std::vector<std::string> candidate_node_ids;  // empty: all
   std::vector<std::string> required_features;
-  std::string policy;                           // empty: default
-  std::vector<std::string> exclude_node_ids;    // nodes already tried
-  std::string idempotency_key;                  // optional
+  std::string policy;                         // empty: default
+  std::vector<std::string> exclude_node_ids;  // nodes already tried
+  std::string idempotency_key;                // optional
   // Decided elsewhere (a Kubernetes pod's requests): nodes are judged for it and a Place
   // reserves it; empty: the policy advises one.
   std::optional<models::Allocation> allocation;
@@ -124,8 +124,8 @@ class Placer {
   using DecisionHook = std::function<void(const std::string& policy, const std::string& outcome,
                                           double latency_seconds, bool explored)>;
   // Called when a successful run's report arrives for a decision that predicted its duration.
-  using PredictionHook = std::function<void(const std::string& policy, double predicted_ms,
-                                            double measured_ms)>;
+  using PredictionHook =
+      std::function<void(const std::string& policy, double predicted_ms, double measured_ms)>;
   // Called, without the placer's lock, whenever capacity may have been freed: a reservation
   // released, dropped or expired, or a node changed (health, drain, load, inventory).
   using CapacityHook = std::function<void()>;
@@ -213,8 +213,8 @@ class Placer {
   // The decision made earlier for this function and idempotency key, if still kept.
   std::optional<Placement> ReplayLocked(const std::string& function, const std::string& key);
   void ReserveLocked(const Placement& p, const v1::FunctionVersion& fn);
-  void StoreDecisionLocked(const Placement& p, const std::string& idempotency_key,
-                           double latency_s, models::PlacementDecision decision);
+  void StoreDecisionLocked(const Placement& p, const std::string& idempotency_key, double latency_s,
+                           models::PlacementDecision decision);
 
   struct Reservation {
     std::string node_id;
@@ -240,7 +240,7 @@ class Placer {
       expiries_;
   models::ClusterIndex index_;  // also holds each node's in-flight allocation
   WarmInstances warm_;          // idle Lambda instances per node
-  std::unordered_map<std::string, std::string> addresses_;     // node id -> agent address
+  std::unordered_map<std::string, std::string> addresses_;  // node id -> agent address
   KubernetesNodes kubernetes_;  // which node answers to a Kubernetes node name
   struct StoredDecision {
     std::string function;

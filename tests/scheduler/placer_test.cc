@@ -146,11 +146,12 @@ TEST_F(PlacerTest, UnhealthyNodesAndMissingFeaturesAreNeverChosen) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(placer_->Place(in)->node_id, "new");
   // "new" misses its heartbeats; only "old" keeps its lease.
   clock_.Advance(3s);
-  ASSERT_TRUE(nodes_.Heartbeat([] {
-                      v1::HeartbeatRequest h;
-                      h.set_node_id("old");
-                      return h;
-                    }())
+  ASSERT_TRUE(nodes_
+                  .Heartbeat([] {
+                    v1::HeartbeatRequest h;
+                    h.set_node_id("old");
+                    return h;
+                  }())
                   .ok());
   clock_.Advance(3s);
   nodes_.Sweep();
