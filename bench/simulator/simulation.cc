@@ -116,6 +116,7 @@ class Simulator {
     for (size_t i = 0; i < n; ++i) out_.function_of[i] = (*in.arrivals)[i].function;
     out_.runs_by_class.assign(classes.size(), 0);
     attempts_.assign(n, 0);
+    retry_due_ms_.assign(n, kNoRetry);
   }
 
   // What a host of the class tells the scheduler about itself.
@@ -176,22 +177,35 @@ class Simulator {
 
  private:
   void Wait(uint32_t invocation, double now_ms) {
-    if (total_running_ == 0) {
-      ++out_.failed;  // nothing is running: no completion will ever make room
+    RetryLater(invocation, now_ms);
+    if (Stranded(invocation)) {
+      ++out_.failed;
       return;
     }
     if (attempts_[invocation] == 0) ++out_.waited;
     queue_.push_back(invocation);
-    RetryLater(invocation, now_ms);
   }
 
-  // The last refusal carried a retry hint: ask the invocation again when it passes.
+  // A refused invocation no event will ask again: nothing runs (no completion will make room)
+  // and its refusal set no retry.
+  bool Stranded(uint32_t invocation) const {
+    return total_running_ == 0 && retry_due_ms_[invocation] == kNoRetry;
+  }
+
+  // The invocation was just refused: it is asked again when that refusal's retry hint passes,
+  // and a refusal without one cancels the retry an earlier refusal set, as the gateway's
+  // admission queue keeps only each waiter's last hint (a retry event already queued for an
+  // older hint is then skipped).
   void RetryLater(uint32_t invocation, double now_ms) {
-    if (retry_after_ms_ > 0) retries_.push({now_ms + retry_after_ms_, invocation});
+    retry_due_ms_[invocation] = retry_after_ms_ > 0 ? now_ms + retry_after_ms_ : kNoRetry;
+    if (retry_after_ms_ > 0) retries_.push({retry_due_ms_[invocation], invocation});
   }
 
-  // A waiting invocation's retry hint has passed: it is asked again (if it still waits).
+  // A retry event came due: the invocation is asked again if it still waits and the event is
+  // for its last refusal's hint.
   void Retry(uint32_t invocation, double now_ms) {
+    if (retry_due_ms_[invocation] != now_ms) return;  // a later refusal moved or cancelled it
+    retry_due_ms_[invocation] = kNoRetry;
     const auto it = std::find(queue_.begin(), queue_.end(), invocation);
     if (it == queue_.end()) return;  // placed since
     const Start outcome = TryStart(invocation, now_ms);
@@ -202,6 +216,10 @@ class Simulator {
       queue_.erase(it);
     } else {
       RetryLater(invocation, now_ms);
+      if (Stranded(invocation)) {
+        ++out_.failed;
+        queue_.erase(it);
+      }
     }
   }
 
@@ -232,9 +250,10 @@ class Simulator {
         ++it;
       }
     }
-    if (total_running_ == 0) {
-      out_.failed += queue_.size();
-      queue_.clear();
+    if (total_running_ == 0) {  // then those no retry will ask again never start
+      const size_t before = queue_.size();
+      std::erase_if(queue_, [&](uint32_t invocation) { return Stranded(invocation); });
+      out_.failed += before - queue_.size();
     }
   }
 
@@ -515,6 +534,8 @@ class Simulator {
   using RetryAt = std::pair<double, uint32_t>;  // at_ms, invocation
   std::priority_queue<RetryAt, std::vector<RetryAt>, std::greater<RetryAt>> retries_;
   double retry_after_ms_ = 0;  // the last refused decision's hint (0: none)
+  static constexpr double kNoRetry = -1;
+  std::vector<double> retry_due_ms_;  // per invocation: its pending retry's time, or kNoRetry
   uint64_t versions_ = 0;
   std::deque<uint32_t> queue_;
   std::vector<uint32_t> refused_;  // functions refused during the current DrainQueue

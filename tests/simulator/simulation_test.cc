@@ -137,6 +137,54 @@ TEST(SimulationTest, ACallKeptWaitingIsAskedAgainWhenItsRetryHintPasses) {
   EXPECT_EQ(run.failed, 0u);
 }
 
+// A policy that keeps calls of function "wait" waiting for their first 110 ms: the refusal at
+// its arrival carries a 100 ms retry hint, later ones `later_hint_ms` (0: none). It records how
+// long the call had waited at each time it was asked. Other functions go to the least loaded
+// node.
+class KeepsWaitingFor110Ms final : public models::PlacementPolicy {
+ public:
+  explicit KeepsWaitingFor110Ms(int later_hint_ms) : later_hint_ms_(later_hint_ms) {}
+  std::string_view name() const override { return "keeps-waiting-110"; }
+  Result<models::PlacementDecision> Decide(const models::PlacementRequest& request,
+                                           const models::ClusterIndex& cluster) override {
+    if (request.function.name != "wait") return LeastLoadedNode(request, cluster);
+    const double waited = request.caller_wait ? request.caller_wait->waited_ms : -1;
+    waited_ms.push_back(waited);
+    if (waited >= 110) return LeastLoadedNode(request, cluster);
+    return ResourceExhaustedError("waits for a better node")
+        .WithReason(ErrorReason::kNoCapacity)
+        .WithRetryAfter(std::chrono::milliseconds(waited_ms.size() == 1 ? 100 : later_hint_ms_));
+  }
+  void Observe(const models::RunObservation&) override {}
+  std::vector<double> waited_ms;
+
+ private:
+  const int later_hint_ms_;
+};
+
+TEST(SimulationTest, AWaitingCallIsAskedAgainOnlyAtItsLastRefusalsRetryHint) {
+  // "short" runs 0-20 ms; "wait" arrives at 5 ms and is refused (retry at 105 ms). The run's end
+  // at 20 ms asks it again: refused with a 100 ms hint, it is asked next at 120 ms, not also at
+  // 105 ms (the gateway keeps only a waiter's last hint).
+  const auto cluster = Cluster("class one count=1 cores=2 memory_gib=4 l3_mib=8 speed=1\n");
+  const std::vector<FunctionTruth> truth = {Truth("short", 20), Truth("wait", 50)};
+  std::vector<Arrival> arrivals = {{0.0, 0}, {5.0, 1}};
+  KeepsWaitingFor110Ms moved(100);
+  const PolicyRun run = Simulate(InputFor(cluster, truth, arrivals), moved);
+  EXPECT_EQ(moved.waited_ms, (std::vector<double>{0, 15, 115}));
+  EXPECT_FLOAT_EQ(run.latency_ms[1], 165.0f);
+
+  // Refused at 20 ms without a hint: the retry at 105 ms is cancelled, and the call is asked
+  // again only when the next run ends ("long", 1-301 ms).
+  const std::vector<FunctionTruth> truth_long = {Truth("short", 20), Truth("wait", 50),
+                                                 Truth("long", 300)};
+  arrivals = {{0.0, 0}, {1.0, 2}, {5.0, 1}};
+  KeepsWaitingFor110Ms cancelled(0);
+  const PolicyRun after = Simulate(InputFor(cluster, truth_long, arrivals), cancelled);
+  EXPECT_EQ(cancelled.waited_ms, (std::vector<double>{0, 15, 296}));
+  EXPECT_EQ(after.failed, 0u);
+}
+
 TEST(SimulationTest, LaggingReportsReachThePolicyOnlyWhenTheyArrive) {
   const auto cluster = Cluster("class one count=2 cores=2 memory_gib=4 l3_mib=8 speed=1\n");
   const std::vector<FunctionTruth> truth = {Truth("f", 100)};
