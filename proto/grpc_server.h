@@ -1,5 +1,7 @@
 // GrpcServer: starts a gRPC server on an address (port 0 picks a free port) with the standard
-// health service and server reflection, and reports the port it bound.
+// health service and server reflection, and reports the port it bound. Starting one turns off
+// absl's lock-order cycle detection for the whole process (a debug check that costs every gRPC
+// call; grpc_server.cc).
 //
 // Thread-safety: Start/Shutdown from one thread; the services run on gRPC's threads.
 #pragma once
