@@ -2,10 +2,13 @@
 """Sim-to-real: the demo's workload on real (emulated) hosts against tailor-sim's prediction.
 
   scripts/sim-to-real [--duration-s N] [--calibration-calls N] [--out DIR] [--no-setup]
+                      [--workload FILE]
 
-1. Runs scripts/demo (three emulated hosts, the demo workload replayed under `performance`
-   and then under `round-robin`; every call recorded) and keeps its cluster up.
-2. Calibrates: the same five functions called one at a time under round-robin
+1. Runs scripts/demo (three emulated hosts, the workload replayed under `performance` and then
+   under `round-robin`; every call recorded) and keeps its cluster up. The workload is the
+   demo's own (functions/demo-workload.toml: the repo's sample functions) unless --workload
+   names another, such as functions/outside-workload.toml (Debian's openssl, gzip and xz).
+2. Calibrates: the same functions called one at a time under round-robin
    (`tailorctl replay --concurrency 1 --skew 0`), so every run is alone on the machine; each
    function's median run time on each host becomes its `measured_ms` in a simulator function
    file, with its spread (noise), CPU share and memory peaks; the median of what a call took
@@ -38,7 +41,8 @@ POLICIES = ("performance", "round-robin")
 # A label per demo function: the simulator's kinds only choose static-rules' rule and the
 # hints, and the demo's manifests give no hints (simulated with --no-hints).
 KINDS = {"aes-gcm": "crypto", "sha256": "hashing", "chacha20": "vector", "compress": "cache",
-         "sleep-io": "io"}
+         "sleep-io": "io", "openssl-aes": "crypto", "openssl-sha256": "hashing", "gzip": "cache",
+         "xz": "memory"}
 # CPU-bound runs slow down by the CPU share co-runners hold (processor sharing); a run that
 # mostly waits does not.
 CPU_BOUND_SHARE = 0.5
@@ -208,14 +212,15 @@ def stop_cluster(demo_dir):
 
 def run_real(args, bin_dir, demo_dir):
     """The demo, then the calibration on its cluster; returns (calls, calibration, nodes)."""
-    demo = ["scripts/demo", "--keep", "--duration-s", str(args.duration_s)]
+    demo = ["scripts/demo", "--keep", "--duration-s", str(args.duration_s),
+            "--workload", args.workload]
     if args.no_setup:
         demo.append("--no-setup")
     with open(f"{args.out}/demo.txt", "w") as log:
         subprocess.run(demo, check=True, stdout=log, stderr=subprocess.STDOUT)
     calibration = f"{args.out}/calibration.jsonl"
     tailorctl(bin_dir, demo_dir, "tokens/invoker.token", "replay",
-              "--workload", "functions/demo-workload.toml", "--trace", "bench/traces/azure2019",
+              "--workload", args.workload, "--trace", "bench/traces/azure2019",
               "--policy", "round-robin", "--concurrency", "1", "--skew", "0",
               "--invocations", str(args.calibration_calls), "--duration-s", "5",
               "--record", calibration, "--quiet")
@@ -264,6 +269,7 @@ def main():
     parser.add_argument("--calibration-calls", type=int, default=150)
     parser.add_argument("--out", default="build/sim-to-real")
     parser.add_argument("--no-setup", action="store_true")
+    parser.add_argument("--workload", default="functions/demo-workload.toml")
     args = parser.parse_args()
     os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     os.makedirs(args.out, exist_ok=True)

@@ -234,6 +234,37 @@ TEST_F(GatewayTest, ANonIdempotentFunctionIsNeverRunTwiceAfterItMayHaveStarted) 
   EXPECT_NE(r->error().find("not marked idempotent"), std::string::npos) << r->error();
 }
 
+// Functions brought from outside (functions/outside: Debian's openssl, gzip and xz behind a
+// shell handler) run unmodified in the sandbox on an emulated host that hides AES-NI and
+// SHA-NI from OpenSSL, and answer what the same handler answers run directly on this machine;
+// a request the handler refuses is a failed run with its reason on stderr.
+TEST_F(GatewayTest, FunctionsBroughtFromOutsideRunInTheSandboxAndAnswerAsOnTheHost) {
+  auto scheduler = StartScheduler("127.0.0.1:0");
+  auto old_host = StartAgent("old-host", "old-host");
+  WaitForNodes(1);
+  for (const std::string fn : {"openssl-aes", "openssl-sha256", "gzip", "xz"}) {
+    Deploy(fn);
+    int rc = -1;
+    const std::string on_host = testing::RunCommand(
+        {"/bin/sh", "-c",
+         "echo 2 | " + std::string(TAILOR_FUNCTIONS_DIR) + "/" + fn + "/handler.sh"},
+        &rc);
+    ASSERT_EQ(rc, 0) << fn;
+    ASSERT_FALSE(on_host.empty()) << fn;
+    auto r = Invoke(fn, "2");
+    ASSERT_TRUE(r.ok()) << fn << ": " << r.status();
+    EXPECT_EQ(r->outcome(), v1::RUN_OUTCOME_SUCCEEDED)
+        << fn << ": " << r->error() << r->stderr_tail();
+    EXPECT_EQ(r->output(), on_host) << fn;
+  }
+  auto refused = Invoke("gzip", "lots");
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->outcome(), v1::RUN_OUTCOME_FUNCTION_ERROR);
+  EXPECT_EQ(refused->report().exit_code(), 2);
+  EXPECT_NE(refused->stderr_tail().find("whole number of MiB"), std::string::npos)
+      << refused->stderr_tail();
+}
+
 // The models' acceptance check on real processes: with one agent emulating a host without
 // AES-NI and one with it, the AES function's invocations move to the AES-NI host within its
 // first ten runs, while a sleep-bound function keeps spreading by load; Explain shows why.
