@@ -78,6 +78,17 @@ constexpr double kContentionFreeShare = 0.6;
 constexpr double kWaitGain = 1.3;
 constexpr double kWaitCrowdedShare = 0.75;
 constexpr double kWaitBudget = 2.0;
+// performance: a function whose load coefficient (log duration per unit of a node's allocated
+// CPU share) is below kPackBelowLoadSensitivity runs at most ~10% longer on a full node, so it
+// fills the fuller nodes of a class first, and the emptier ones stay for functions co-runners
+// slow down (cache- and memory-bound code: as Paragon and Quasar co-locate by measured
+// sensitivity). Only once its own runs weigh most in that coefficient (kPackAfterRuns: 71% its
+// own, DurationModel::kOwnLoadRuns): before, it is its group's mean, and a new function that
+// packs on a guess may be one that suffers (at 20 runs heavy-noise lost to static-rules). Not a
+// function that keeps warm instances: the walk scores one node per class, and the fullest is
+// seldom the one holding its idle instance. Chosen on the suite (docs/benchmarks.md).
+constexpr double kPackBelowLoadSensitivity = 0.1;
+constexpr uint64_t kPackAfterRuns = 50;
 
 bool HasHint(const FunctionInfo& function, std::string_view hint) {
   const auto& hints = function.preferred_features;
@@ -189,6 +200,11 @@ bool OnlyFullNow(const PlacementDecision& d, const std::string& host_class) {
     full = full || c.why == Ineligible::kCpuFull || c.why == Ineligible::kMemoryFull;
   }
   return full;
+}
+
+// Whether performance packs a function (kPackBelowLoadSensitivity, kPackAfterRuns).
+bool PacksAsLoadInsensitive(double load_sensitivity, uint64_t runs) {
+  return runs >= kPackAfterRuns && load_sensitivity < kPackBelowLoadSensitivity;
 }
 
 // How much longer a call that may wait should wait for room on its best class (kWaitGain),
@@ -524,10 +540,14 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       c.settles = drawn.meets;  // a fuller node that misses it: try the class's next ones
     }
   };
-  auto decided = ChooseByClass(request, cluster, allocation,
-                               objective_ == Objective::kEfficiency ? WalkOrder::kMostLoadedFirst
-                                                                    : WalkOrder::kLeastLoadedFirst,
-                               score);
+  // Interference-aware co-location: a function its own runs show co-runners barely slow walks
+  // each class from its fullest node, so the emptier nodes stay for those they do slow.
+  const bool packs = objective_ == Objective::kEfficiency ||
+                     (objective_ == Objective::kPerformance &&
+                      PacksAsLoadInsensitive(load_sensitivity, runs) && cold == nullptr);
+  auto decided =
+      ChooseByClass(request, cluster, allocation,
+                    packs ? WalkOrder::kMostLoadedFirst : WalkOrder::kLeastLoadedFirst, score);
   if (!decided.ok()) return decided;
   const NodeView* chosen = cluster.Find(decided->node_id);
   if (objective_ == Objective::kPerformance && request.caller_wait && best_class < classes.size() &&

@@ -419,6 +419,40 @@ TEST_F(LearnedPolicyTest, PerformanceLeavesANearlyFullClassToTheFunctionsThatGai
   EXPECT_TRUE(priced);
 }
 
+// Each function runs alternately on an idle node and on one whose CPU others fully hold:
+// "steady" takes as long on both, "touchy" 1.6x as long on the busy one. Once its own runs show
+// it (50 of them), steady fills the fuller node of its class and leaves the emptier one to
+// functions co-runners slow down; touchy, a function with few runs (its sensitivity still
+// mostly its group's guess) and one that keeps warm instances take the emptier node.
+TEST_F(LearnedPolicyTest, AFunctionCoRunnersDoNotSlowFillsTheFullerNodeOnceItsRunsShowIt) {
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  auto teach = [&](const std::string& fn, double busy_ms, int runs) {
+    for (int i = 0; i < runs; ++i) {
+      RunObservation o = RunOn(fn, fast_, i % 2 ? busy_ms : 100);
+      o.cpu_utilization_at_start = i % 2;
+      if (fn == "lambda" && i == 0) o.cold_start_init_ms = 300;
+      p.Observe(o);
+    }
+  };
+  teach("steady", 100, 60);
+  teach("touchy", 160, 60);
+  teach("young", 100, 20);
+  teach("lambda", 100, 60);
+  EXPECT_LT(p.model().LoadSensitivity("steady"), 0.1);
+  EXPECT_GT(p.model().LoadSensitivity("touchy"), 0.1);
+  EXPECT_LT(p.model().LoadSensitivity("lambda"), 0.1);
+  index_.SetAllocated("fast0", {0, 2000});  // half held; fast1 idle
+  index_.SetAllocated("slow0", {0, 4000});  // the slow class full: the choice is within fast
+  index_.SetAllocated("slow1", {0, 4000});
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"steady", "fast0"}, {"touchy", "fast1"}, {"young", "fast1"}, {"lambda", "fast1"}};
+  for (const auto& [fn, node] : expected) {
+    auto d = p.Decide(Req(fn), index_);
+    ASSERT_TRUE(d.ok()) << fn << ": " << d.status();
+    EXPECT_EQ(d->node_id, node) << fn;
+  }
+}
+
 TEST_F(LearnedPolicyTest, UnderOverloadACallThatMayWaitWaitsForItsBestClassForABoundedTime) {
   LearnedPolicy p(Objective::kPerformance, Greedy());
   Teach(p, "big-gain", fast_, 100, 5);  // 3x faster on "fast"
