@@ -46,8 +46,7 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   for (grpc::Service* s : services) builder.RegisterService(s);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    return UnavailableError("cannot listen on " + listen_address +
-                            " (address in use or invalid)");
+    return UnavailableError("cannot listen on " + listen_address + " (address in use or invalid)");
   }
   std::string address = HostOfAddress(listen_address) + ":" + std::to_string(port);
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(server), port, std::move(address)));

@@ -79,10 +79,13 @@ TEST_F(GatewayTest, DeployInvokeAndProfileOnATwoAgentCluster) {
   httplib::Client http(metrics_.substr(0, metrics_.rfind(':')),
                        std::stoi(metrics_.substr(metrics_.rfind(':') + 1)));
   // Gauges are refreshed once a second by the scheduler's background loop.
-  EXPECT_TRUE(WaitUntil([&] {
-    auto r = http.Get("/metrics");
-    return r && r->body.find("tailor_scheduler_nodes{health=\"healthy\"} 2") != std::string::npos;
-  }, 5s));
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        auto r = http.Get("/metrics");
+        return r &&
+               r->body.find("tailor_scheduler_nodes{health=\"healthy\"} 2") != std::string::npos;
+      },
+      5s));
   auto res = http.Get("/metrics");
   ASSERT_TRUE(res);
   EXPECT_NE(res->body.find("tailor_scheduler_invocations_total{outcome=\"succeeded\"} 5"),
@@ -129,7 +132,8 @@ TEST_F(GatewayTest, AsyncInvocationsSurviveASchedulerKill) {
 
   // A burst: half through gRPC, half through the HTTP webhook.
   std::vector<std::string> ids;
-  httplib::Client http(http_.substr(0, http_.rfind(':')), std::stoi(http_.substr(http_.rfind(':') + 1)));
+  httplib::Client http(http_.substr(0, http_.rfind(':')),
+                       std::stoi(http_.substr(http_.rfind(':') + 1)));
   http.set_bearer_token_auth(AdminToken());
   for (int i = 0; i < 24; ++i) {
     if (i % 2 == 0) {
@@ -153,29 +157,34 @@ TEST_F(GatewayTest, AsyncInvocationsSurviveASchedulerKill) {
   scheduler = StartScheduler(listen, {"--async-workers", "2"});
 
   std::map<std::string, v1::AsyncResult> results;
-  ASSERT_TRUE(WaitUntil([&] {
-    for (const auto& id : ids) {
-      grpc::ClientContext ctx;
-      v1::GetResultRequest req;
-      req.set_id(id);
-      v1::AsyncResult r;
-      if (!gateway_->GetResult(&ctx, req, &r).ok()) return false;
-      results[id] = r;
-      if (r.state() != v1::ASYNC_STATE_SUCCEEDED) return false;
-    }
-    return true;
-  }, 60s)) << scheduler->Log();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& id : ids) {
+          grpc::ClientContext ctx;
+          v1::GetResultRequest req;
+          req.set_id(id);
+          v1::AsyncResult r;
+          if (!gateway_->GetResult(&ctx, req, &r).ok()) return false;
+          results[id] = r;
+          if (r.state() != v1::ASYNC_STATE_SUCCEEDED) return false;
+        }
+        return true;
+      },
+      60s))
+      << scheduler->Log();
   // Every accepted invocation completed, and every report of every run arrived.
   std::set<std::string> invoked;
   for (const auto& [id, r] : results) invoked.insert(r.response().report().invocation_id());
   EXPECT_EQ(invoked.size(), ids.size());
-  ASSERT_TRUE(WaitUntil([&] {
-    auto stored = StoredRuns();
-    for (const auto& inv : invoked) {
-      if (!stored.contains(inv)) return false;
-    }
-    return true;
-  }, 15s));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto stored = StoredRuns();
+        for (const auto& inv : invoked) {
+          if (!stored.contains(inv)) return false;
+        }
+        return true;
+      },
+      15s));
   // The HTTP view of one result (the restarted scheduler serves HTTP on a new port).
   httplib::Client http2(http_.substr(0, http_.rfind(':')),
                         std::stoi(http_.substr(http_.rfind(':') + 1)));
@@ -204,28 +213,33 @@ TEST_F(GatewayTest, ANonIdempotentFunctionIsNeverRunTwiceAfterItMayHaveStarted) 
   auto pending = std::async(std::launch::async, [&] { return Invoke("once", ""); });
   // Once the function runs, kill the agent it descends from.
   bool killed = false;
-  ASSERT_TRUE(WaitUntil([&] {
-    auto processes = ListDirectory("/proc");
-    if (!processes.ok()) return false;
-    for (const auto& entry : *processes) {
-      if (entry.find_first_not_of("0123456789") != std::string::npos) continue;
-      auto cmdline = ReadFile("/proc/" + entry + "/cmdline");
-      if (!cmdline.ok() || *cmdline != std::string("sleep\0" "5\0", 8)) continue;
-      for (std::string pid = entry; pid != "0" && pid != "1";) {
-        auto stat = ReadFile("/proc/" + pid + "/stat");
-        if (!stat.ok()) break;
-        pid = std::string(SplitWhitespace(stat->substr(stat->rfind(')') + 2))[1]);
-        for (auto* agent : {a1.get(), a2.get()}) {
-          if (pid == std::to_string(agent->pid())) {
-            agent->Stop(SIGKILL);
-            killed = true;
-            return true;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto processes = ListDirectory("/proc");
+        if (!processes.ok()) return false;
+        for (const auto& entry : *processes) {
+          if (entry.find_first_not_of("0123456789") != std::string::npos) continue;
+          auto cmdline = ReadFile("/proc/" + entry + "/cmdline");
+          if (!cmdline.ok() || *cmdline != std::string("sleep\0"
+                                                       "5\0",
+                                                       8))
+            continue;
+          for (std::string pid = entry; pid != "0" && pid != "1";) {
+            auto stat = ReadFile("/proc/" + pid + "/stat");
+            if (!stat.ok()) break;
+            pid = std::string(SplitWhitespace(stat->substr(stat->rfind(')') + 2))[1]);
+            for (auto* agent : {a1.get(), a2.get()}) {
+              if (pid == std::to_string(agent->pid())) {
+                agent->Stop(SIGKILL);
+                killed = true;
+                return true;
+              }
+            }
           }
         }
-      }
-    }
-    return false;
-  }, 10s));
+        return false;
+      },
+      10s));
   ASSERT_TRUE(killed);
   auto r = pending.get();
   ASSERT_TRUE(r.ok()) << r.status();
