@@ -529,7 +529,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
                {"uncertainty_log", std::sqrt(v.var)},
                {"queue_ms", drawn.queue_ms},
                {"allocated_cpu_share", share},
-               {"predicted_score", expected.score}};
+               {kPredictedScoreTerm, expected.score}};
     if (cold_ms > 0) c.terms.emplace_back("cold_start_ms", cold_ms);
     if (node_log != 0) c.terms.emplace_back("node_apart_log", node_log);
     if (v.price_log > 0) c.terms.emplace_back("class_price_log", v.price_log);
@@ -604,7 +604,7 @@ bool LearnedPolicy::ExplorationInFlight(const std::string& function, uint64_t ru
 bool ChoseOtherThanPredictedBest(const PlacementDecision& d) {
   auto predicted = [](const CandidateScore& c) {
     for (const auto& [name, value] : c.terms) {
-      if (std::string_view(name) == "predicted_score") return value;
+      if (name == kPredictedScoreTerm) return value;
     }
     return c.score;
   };

@@ -12,23 +12,27 @@ using nlohmann::json;
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // Appends `s` as a JSON string (written by hand: answers list thousands of node names). The
-// names came through the JSON scanner, so they are UTF-8.
+// names came through the JSON scanner, so they are UTF-8. Runs of bytes that need no escape
+// (all of a Kubernetes node name) are appended whole.
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
+  size_t plain_from = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c != '"' && c != '\\' && c >= 0x20) continue;
+    out.append(s.substr(plain_from, i - plain_from));
+    if (c < 0x20) {
       out += "\\u00";
       out += kHex[c >> 4];
       out += kHex[c & 0xf];
     } else {
-      out += ch;
+      out += '\\';
+      out += s[i];
     }
+    plain_from = i + 1;
   }
+  out.append(s.substr(plain_from));
   out += '"';
 }
 
