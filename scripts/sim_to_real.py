@@ -112,16 +112,18 @@ def dispatch_ms(calibration):
                    if r.get("ok") and r.get("wall_ms", 0) > 0])
 
 
-def cluster_lines(nodes, speeds):
-    """One class per node, as its agent reported it; `speeds` by node (fastest-first's order)."""
-    out = []
+def cluster_lines(nodes, speeds, machine_cores=None):
+    """One class per node, as its agent reported it; `speeds` by node (fastest-first's order).
+    With `machine_cores`, the hosts share that many cores (a pool): the demo's emulated hosts
+    all run on this one machine."""
+    out = [f"pool machine cores={machine_cores}"] if machine_cores else []
     for n in sorted(nodes, key=lambda n: n["node_id"]):
         features = sorted(f for f, present in n.get("cpu_features", {}).items() if present)
         out.append(
             f"class {n['node_id']} count=1 cores={max(1, n['logical_cores'])} "
             f"memory_gib={max(0.125, n['memory_bytes'] / 2**30):.3f} "
             f"l3_mib={n['l3_bytes'] / 2**20:.3f} speed={speeds.get(n['node_id'], 1.0)} "
-            f"features={','.join(features)}")
+            f"features={','.join(features)}" + (" pool=machine" if machine_cores else ""))
     return out
 
 
@@ -245,8 +247,9 @@ def simulate(args, bin_dir, calls, calibration, nodes):
     files = {name: f"{args.out}/{name}" for name in
              ("demo.cluster", "demo.functions", "demo-trace.csv", "sim.csv")}
     with open(files["demo.cluster"], "w") as f:
-        f.write("# The demo's emulated hosts as their agents reported them\n")
-        f.write("\n".join(cluster_lines(nodes, speeds)) + "\n")
+        f.write("# The demo's emulated hosts as their agents reported them, sharing this "
+                "machine's cores\n")
+        f.write("\n".join(cluster_lines(nodes, speeds, len(os.sched_getaffinity(0)))) + "\n")
     with open(files["demo.functions"], "w") as f:
         f.write("# Calibrated from isolated runs on the demo's hosts (scripts/sim-to-real)\n")
         f.write("\n".join(function_lines(calibration).values()) + "\n")

@@ -21,12 +21,35 @@ uint64_t ClusterSpec::cores() const {
   return n;
 }
 
+namespace {
+
+Result<CorePool> ParsePool(KeyValueLine& line) {
+  CorePool pool;
+  pool.name = line.name;
+  TAILOR_ASSIGN_OR_RETURN(const double cores, line.TakeNumber("cores", 1, 4096));
+  if (cores != std::floor(cores)) return InvalidArgumentError("cores must be a whole number");
+  pool.cores = static_cast<uint32_t>(cores);
+  TAILOR_RETURN_IF_ERROR(line.CheckAllTaken());
+  return pool;
+}
+
+}  // namespace
+
 Result<ClusterSpec> ParseClusterSpec(std::string_view text) {
   ClusterSpec spec;
   std::set<std::string> names;
+  std::vector<std::string> pool_of_class;  // as named, resolved once every pool is read
   Status s = ForEachLine(text, "cluster file", [&](KeyValueLine& line) -> Status {
+    if (line.kind == "pool") {
+      for (const auto& p : spec.pools) {
+        if (p.name == line.name) return InvalidArgumentError("pool '" + line.name + "' defined twice");
+      }
+      TAILOR_ASSIGN_OR_RETURN(CorePool pool, ParsePool(line));
+      spec.pools.push_back(std::move(pool));
+      return OkStatus();
+    }
     if (line.kind != "class") {
-      return InvalidArgumentError("expected 'class', found '" + line.kind + "'");
+      return InvalidArgumentError("expected 'class' or 'pool', found '" + line.kind + "'");
     }
     if (!names.insert(line.name).second) {
       return InvalidArgumentError("class '" + line.name + "' defined twice");
@@ -55,12 +78,23 @@ Result<ClusterSpec> ParseClusterSpec(std::string_view text) {
     std::sort(c.info.features.begin(), c.info.features.end());
     c.info.features.erase(std::unique(c.info.features.begin(), c.info.features.end()),
                           c.info.features.end());
+    pool_of_class.push_back(line.Has("pool") ? *line.Take("pool") : "");
     if (Status rest = line.CheckAllTaken(); !rest.ok()) return rest;
     spec.classes.push_back(std::move(c));
     return OkStatus();
   });
   if (!s.ok()) return s;
   if (spec.classes.empty()) return InvalidArgumentError("cluster file defines no class");
+  for (size_t c = 0; c < spec.classes.size(); ++c) {
+    if (pool_of_class[c].empty()) continue;
+    const auto p = std::find_if(spec.pools.begin(), spec.pools.end(),
+                                [&](const CorePool& pool) { return pool.name == pool_of_class[c]; });
+    if (p == spec.pools.end()) {
+      return InvalidArgumentError("cluster file: class '" + spec.classes[c].info.name +
+                                  "' names pool '" + pool_of_class[c] + "', which no line defines");
+    }
+    spec.classes[c].pool = static_cast<int>(p - spec.pools.begin());
+  }
   return spec;
 }
 

@@ -149,6 +149,11 @@ Result<Inputs> LoadInputs(Options& o) {
   Inputs in;
   TAILOR_ASSIGN_OR_RETURN(in.trace, LoadTrace(o.trace));
   TAILOR_ASSIGN_OR_RETURN(in.spec, LoadClusterSpec(o.cluster));
+  if (!in.spec.pools.empty() && !o.processor_sharing) {
+    // Sharing a pool's cores is processor sharing across hosts: without it the pools would be
+    // silently ignored.
+    return InvalidArgumentError(o.cluster + ": a cluster with core pools needs --processor-sharing");
+  }
   if (o.hosts > 0) in.spec = ScaleCluster(in.spec, double(o.hosts) / double(in.spec.hosts()));
   if (!o.functions.empty()) {
     TAILOR_ASSIGN_OR_RETURN(const std::string text, ReadFile(o.functions));

@@ -55,6 +55,7 @@ struct SimNode {
   uint32_t running = 0;
   std::vector<uint64_t> active_minutes;  // bitset
   std::vector<uint32_t> run_slots;       // its runs in flight (processor sharing only)
+  int pool = HostClassSpec::kNoPool;     // the cores it shares with other hosts, if any
 };
 
 struct Run {
@@ -74,6 +75,7 @@ struct Run {
   double work_left_ms = 0;
   double progress_ms = 0;
   double speed = 1;
+  double cpu_cores = 0;  // the cores it keeps busy (its pool's demand; processor sharing only)
   uint64_t version = 0;
 };
 
@@ -86,6 +88,7 @@ class Simulator {
         SimNode n;
         n.id = classes[c].info.name + "-" + std::to_string(k);
         n.class_index = c;
+        n.pool = classes[c].pool;
         n.capacity = {classes[c].memory_bytes, classes[c].info.cores * 1000};
         models::NodeView v;
         v.node_id = n.id;
@@ -97,6 +100,10 @@ class Simulator {
         v.max_concurrent_runs = std::numeric_limits<uint32_t>::max();
         index_.Upsert(std::move(v), AsReported(classes[c].info));
         node_of_[n.id] = static_cast<uint32_t>(nodes_.size());
+        if (n.pool != HostClassSpec::kNoPool) {
+          pool_nodes_.resize(in.cluster->pools.size());
+          pool_nodes_[n.pool].push_back(static_cast<uint32_t>(nodes_.size()));
+        }
         nodes_.push_back(std::move(n));
       }
       class_features_.push_back(models::HostFeatureVector(AsReported(classes[c].info)));
@@ -113,6 +120,7 @@ class Simulator {
     out_.latency_ms.assign(n, std::numeric_limits<float>::quiet_NaN());
     out_.run_ms.assign(n, std::numeric_limits<float>::quiet_NaN());
     out_.function_of.resize(n);
+    pool_demand_cores_.assign(in.cluster->pools.size(), 0.0);
     for (size_t i = 0; i < n; ++i) out_.function_of[i] = (*in.arrivals)[i].function;
     out_.runs_by_class.assign(classes.size(), 0);
     attempts_.assign(n, 0);
@@ -331,7 +339,9 @@ class Simulator {
     if (decided->explored) ++out_.explored;
     node.run_slots.push_back(slot);
     if (in_.processor_sharing) {
-      Reschedule(node, now_ms);
+      r.cpu_cores = std::min(truth.cpu_cores, a.cpu_millicores / 1000.0);
+      if (node.pool != HostClassSpec::kNoPool) pool_demand_cores_[node.pool] += r.cpu_cores;
+      RescheduleAround(node, now_ms);
     } else {
       r.version = ++versions_;
       ends_.push({r.end_ms, slot, r.version});
@@ -351,6 +361,7 @@ class Simulator {
         r.version = ++versions_;
         MarkActive(node, r.start_ms, failure.at_ms);
         lost.push_back(r.invocation);
+        if (node.pool != HostClassSpec::kNoPool) pool_demand_cores_[node.pool] -= r.cpu_cores;
         free_.push_back(slot);
         --total_running_;
         ++out_.lost_runs;
@@ -359,6 +370,8 @@ class Simulator {
       node.running = 0;
       node.allocated = {};
       index_.SetUsage(node.id, node.allocated, node.running);
+      // The pool's other hosts get the cores back.
+      if (in_.processor_sharing) RescheduleAround(node, failure.at_ms);
     }
     for (const uint32_t invocation : lost) {
       if (Start outcome = TryStart(invocation, failure.at_ms); outcome == Start::kNoRoomNow) {
@@ -369,10 +382,27 @@ class Simulator {
     }
   }
 
+  // Processor sharing: every run on `node`, or on every host of its pool, takes the speed its
+  // co-runners now leave it (Reschedule).
+  void RescheduleAround(SimNode& node, double now_ms) {
+    if (node.pool == HostClassSpec::kNoPool) return Reschedule(node, now_ms);
+    for (const uint32_t n : pool_nodes_[node.pool]) Reschedule(nodes_[n], now_ms);
+  }
+
+  // The share of the cores they want that a pool's runs get (1 for a host with its own).
+  double PoolSpeed(int pool) const {
+    if (pool == HostClassSpec::kNoPool) return 1.0;
+    const double demand = pool_demand_cores_[pool];
+    const double cores = in_.cluster->pools[pool].cores;
+    return demand > cores ? cores / demand : 1.0;
+  }
+
   // Processor sharing: every run on `node` advances at its speed until `now_ms`, then takes
-  // the speed the node's co-runners now leave it, and its end moves accordingly.
+  // the speed the node's co-runners (and its pool's) now leave it, and its end moves
+  // accordingly.
   void Reschedule(SimNode& node, double now_ms) {
     const double capacity = std::max(1u, node.capacity.cpu_millicores);
+    const double pool_speed = PoolSpeed(node.pool);
     for (const uint32_t slot : node.run_slots) {
       ::tailor::sim::Run& r = runs_[slot];
       if (now_ms > r.progress_ms) {
@@ -382,7 +412,7 @@ class Simulator {
       const double others =
           double(node.allocated.cpu_millicores - r.allocation.cpu_millicores) / capacity;
       const double interference = (*in_.truth)[(*in_.arrivals)[r.invocation].function].interference;
-      r.speed = 1 / (1 + interference * std::clamp(others, 0.0, 1.0));
+      r.speed = pool_speed / (1 + interference * std::clamp(others, 0.0, 1.0));
       r.end_ms = r.progress_ms + r.work_left_ms / r.speed;
       r.version = ++versions_;
       ends_.push({r.end_ms, slot, r.version});
@@ -408,7 +438,10 @@ class Simulator {
     --total_running_;
     index_.SetUsage(node.id, node.allocated, node.running);
     std::erase(node.run_slots, slot);
-    if (in_.processor_sharing) Reschedule(node, r.end_ms);
+    if (in_.processor_sharing) {
+      if (node.pool != HostClassSpec::kNoPool) pool_demand_cores_[node.pool] -= r.cpu_cores;
+      RescheduleAround(node, r.end_ms);
+    }
 
     const Arrival& arrival = (*in_.arrivals)[r.invocation];
     const FunctionTruth& truth = (*in_.truth)[arrival.function];
@@ -512,6 +545,8 @@ class Simulator {
   models::PlacementPolicy& policy_;
   models::ClusterIndex index_;
   std::vector<SimNode> nodes_;
+  std::vector<std::vector<uint32_t>> pool_nodes_;  // each pool's hosts, into nodes_
+  std::vector<double> pool_demand_cores_;          // cores each pool's runs want (sharing only)
   std::unordered_map<std::string, uint32_t> node_of_;
   std::vector<std::vector<double>> class_features_;
   std::vector<models::FunctionInfo> infos_;

@@ -57,6 +57,36 @@ TEST(ClusterSpecTest, NamesTheLineAndProblem) {
   }
 }
 
+TEST(ClusterSpecTest, ClassesNameTheCorePoolTheirHostsShare) {
+  auto spec = ParseClusterSpec(
+      "class a count=2 cores=2 memory_gib=4 l3_mib=8 speed=1 pool=vm\n"
+      "class b count=1 cores=2 memory_gib=4 l3_mib=8 speed=1\n"
+      "pool vm cores=2  # a pool may be defined after the classes that name it\n");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  ASSERT_EQ(spec->pools.size(), 1u);
+  EXPECT_EQ(spec->pools[0].name, "vm");
+  EXPECT_EQ(spec->pools[0].cores, 2u);
+  EXPECT_EQ(spec->classes[0].pool, 0);
+  EXPECT_EQ(spec->classes[1].pool, HostClassSpec::kNoPool);
+  EXPECT_EQ(ScaleCluster(*spec, 2).pools[0].cores, 2u) << "scaling adds hosts, not pool cores";
+
+  const std::map<std::string, std::string> bad = {
+      {"class a count=1 cores=4 memory_gib=8 l3_mib=8 speed=1 pool=vm\n",
+       "class 'a' names pool 'vm', which no line defines"},
+      {"pool vm cores=2\npool vm cores=4\nclass a count=1 cores=4 memory_gib=8 l3_mib=8 speed=1\n",
+       "line 2: pool 'vm' defined twice"},
+      {"pool vm cores=1.5\n", "whole number"},
+      {"pool vm\n", "missing cores="},
+      {"pool vm cores=2 speed=1\n", "unknown key 'speed'"},
+  };
+  for (const auto& [text, message] : bad) {
+    auto parsed = ParseClusterSpec(text);
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(parsed.status().message(), HasSubstr(message)) << text;
+  }
+}
+
 models::HostClassInfo Host(std::vector<std::string> features, uint64_t l3_mib, double speed) {
   models::HostClassInfo c;
   c.name = "h";

@@ -83,12 +83,16 @@ class SimToRealTest(unittest.TestCase):
         self.assertIn("class new-host count=1 cores=2", lines[0])
         self.assertIn("features=aes,avx2", lines[0])
         self.assertIn("speed=0.6 features=avx2", lines[1])
+        # On one machine the hosts share its cores.
+        pooled = sim_to_real.cluster_lines(NODES, {}, machine_cores=2)
+        self.assertEqual(pooled[0], "pool machine cores=2")
+        self.assertTrue(all(line.endswith(" pool=machine") for line in pooled[1:]))
 
     def test_tailor_sim_simulates_the_calls_with_the_measured_durations(self):
         with tempfile.TemporaryDirectory() as d:
             paths = {n: os.path.join(d, n) for n in ("c", "f", "t.csv", "out.csv")}
             with open(paths["c"], "w") as f:
-                f.write("\n".join(sim_to_real.cluster_lines(NODES, {})) + "\n")
+                f.write("\n".join(sim_to_real.cluster_lines(NODES, {}, 2)) + "\n")
             with open(paths["f"], "w") as f:
                 f.write("\n".join(sim_to_real.function_lines(calibration_records()).values()))
             with open(paths["t.csv"], "w") as f:

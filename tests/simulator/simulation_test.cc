@@ -408,6 +408,30 @@ TEST(SimulationTest, UnderProcessorSharingARunStretchesWhenAnotherStartsAndSpeed
   EXPECT_EQ(BoundViolations(shared, LowerBounds(in)), 0u);
 }
 
+TEST(SimulationTest, HostsInACorePoolShareItsCoresAndAHostOutsideKeepsItsOwn) {
+  // Two one-core hosts sharing one core (as emulated hosts on one machine do), and one with
+  // a core of its own; no interference within a host, so only the pool slows a run.
+  const auto cluster = Cluster(
+      "pool vm cores=1\n"
+      "class shared count=2 cores=1 memory_gib=16 l3_mib=16 speed=1 pool=vm\n"
+      "class own count=1 cores=1 memory_gib=16 l3_mib=16 speed=1\n");
+  std::vector<FunctionTruth> truth = {Truth("f", 100)};  // keeps one core busy
+  truth[0].interference = 0;
+  const std::vector<Arrival> arrivals = {{0, 0}, {50, 0}, {60, 0}};
+  SimulationInput in = InputFor(cluster, truth, arrivals);
+  in.processor_sharing = true;
+  auto policy = MakeBaseline("round-robin+static", cluster, 1);  // one core each, in turn
+  ASSERT_TRUE(policy.ok());
+  const PolicyRun run = Simulate(in, **policy);
+  // The first: 50 ms alone on the pool's core, then its last 50 ms of work at half speed
+  // beside the second (100 ms): ends at 150. The second: 50 ms of work by then, the rest
+  // alone: ends at 200, 150 after it started. The third, on the host with its own core: 100.
+  EXPECT_NEAR(run.run_ms[0], 150, 1e-3);
+  EXPECT_NEAR(run.run_ms[1], 150, 1e-3);
+  EXPECT_NEAR(run.run_ms[2], 100, 1e-3);
+  EXPECT_EQ(BoundViolations(run, LowerBounds(in)), 0u);
+}
+
 TEST(SimulationTest, AClassThatFailsLosesItsRunsToTheOthersAndNothingMoreRunsThere) {
   const auto cluster = Cluster(
       "class fast count=2 cores=4 memory_gib=16 l3_mib=16 speed=2\n"
