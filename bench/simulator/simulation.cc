@@ -76,6 +76,10 @@ struct Run {
   double progress_ms = 0;
   double speed = 1;
   double cpu_cores = 0;  // the cores it keeps busy (its pool's demand; processor sharing only)
+  // In a core pool: the share of its cores it has got since `progress_ms`, and the time before
+  // that it went without them (its CPU time is its cores over its run less that).
+  double pool_share = 1;
+  double starved_ms = 0;
   uint64_t version = 0;
 };
 
@@ -329,6 +333,8 @@ class Simulator {
     r.work_left_ms = std::max(0.01, wall);
     r.progress_ms = now_ms + r.cold_ms;  // work starts once the instance has started
     r.speed = 1;
+    r.pool_share = 1;
+    r.starved_ms = 0;
 
     node.allocated.memory_bytes += a.memory_limit_bytes;
     node.allocated.cpu_millicores += a.cpu_millicores;
@@ -407,8 +413,10 @@ class Simulator {
       ::tailor::sim::Run& r = runs_[slot];
       if (now_ms > r.progress_ms) {
         r.work_left_ms = std::max(0.0, r.work_left_ms - (now_ms - r.progress_ms) * r.speed);
+        r.starved_ms += (now_ms - r.progress_ms) * (1 - r.pool_share);
         r.progress_ms = now_ms;
       }
+      r.pool_share = pool_speed;
       const double others =
           double(node.allocated.cpu_millicores - r.allocation.cpu_millicores) / capacity;
       const double interference = (*in_.truth)[(*in_.arrivals)[r.invocation].function].interference;
@@ -447,9 +455,13 @@ class Simulator {
     const FunctionTruth& truth = (*in_.truth)[arrival.function];
     const double wall = r.end_ms - r.start_ms - r.cold_ms;
     const double cpu_cores = std::min(truth.cpu_cores, r.allocation.cpu_millicores / 1000.0);
+    // A run starved of its pool's cores used them for less of its run, as a real one reports.
+    const double starved_ms =
+        r.starved_ms + std::max(0.0, r.end_ms - r.progress_ms) * (1 - r.pool_share);
+    const double cpu_ms = std::max(0.0, wall - starved_ms) * cpu_cores;
     const double used_mib = r.oom ? r.allocation.memory_limit_bytes / kMib : r.peak_mib;
     MarkActive(node, r.start_ms, r.end_ms);
-    out_.busy_core_hours += wall * cpu_cores / kMsPerHour;
+    out_.busy_core_hours += cpu_ms / kMsPerHour;
     out_.memory_allocated_gib_hours +=
         r.allocation.memory_limit_bytes / kMib / 1024 * wall / kMsPerHour;
     out_.memory_used_gib_hours += used_mib / 1024 * wall / kMsPerHour;
@@ -461,7 +473,7 @@ class Simulator {
     obs_.class_features = class_features_[node.class_index];
     obs_.payload_bytes = r.payload_bytes;
     obs_.wall_ms = wall;
-    obs_.cpu_ms = wall * cpu_cores;
+    obs_.cpu_ms = cpu_ms;
     obs_.peak_memory_bytes = static_cast<uint64_t>(used_mib * kMib);
     obs_.memory_limit_bytes = r.allocation.memory_limit_bytes;
     obs_.cpu_quota_millicores = r.allocation.cpu_millicores;

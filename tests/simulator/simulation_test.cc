@@ -430,6 +430,9 @@ TEST(SimulationTest, HostsInACorePoolShareItsCoresAndAHostOutsideKeepsItsOwn) {
   EXPECT_NEAR(run.run_ms[1], 150, 1e-3);
   EXPECT_NEAR(run.run_ms[2], 100, 1e-3);
   EXPECT_EQ(BoundViolations(run, LowerBounds(in)), 0u);
+  // A shared run had the core for 100 of its 150 ms, as a real one's CPU time would say: 100
+  // ms of CPU each, and the third's 100 (not 150 + 150 + 100).
+  EXPECT_NEAR(run.busy_core_hours * 3'600'000, 300, 1e-3);
 }
 
 TEST(SimulationTest, AClassThatFailsLosesItsRunsToTheOthersAndNothingMoreRunsThere) {
