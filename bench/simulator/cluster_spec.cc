@@ -42,7 +42,8 @@ Result<ClusterSpec> ParseClusterSpec(std::string_view text) {
   Status s = ForEachLine(text, "cluster file", [&](KeyValueLine& line) -> Status {
     if (line.kind == "pool") {
       for (const auto& p : spec.pools) {
-        if (p.name == line.name) return InvalidArgumentError("pool '" + line.name + "' defined twice");
+        if (p.name == line.name)
+          return InvalidArgumentError("pool '" + line.name + "' defined twice");
       }
       TAILOR_ASSIGN_OR_RETURN(CorePool pool, ParsePool(line));
       spec.pools.push_back(std::move(pool));
@@ -87,8 +88,9 @@ Result<ClusterSpec> ParseClusterSpec(std::string_view text) {
   if (spec.classes.empty()) return InvalidArgumentError("cluster file defines no class");
   for (size_t c = 0; c < spec.classes.size(); ++c) {
     if (pool_of_class[c].empty()) continue;
-    const auto p = std::find_if(spec.pools.begin(), spec.pools.end(),
-                                [&](const CorePool& pool) { return pool.name == pool_of_class[c]; });
+    const auto p = std::find_if(spec.pools.begin(), spec.pools.end(), [&](const CorePool& pool) {
+      return pool.name == pool_of_class[c];
+    });
     if (p == spec.pools.end()) {
       return InvalidArgumentError("cluster file: class '" + spec.classes[c].info.name +
                                   "' names pool '" + pool_of_class[c] + "', which no line defines");

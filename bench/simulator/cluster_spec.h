@@ -1,10 +1,10 @@
 // ClusterSpec: the hosts a simulation runs on, from a plain-text cluster file.
 //
 //   # comments and blank lines are ignored
-//   class new-big count=4 cores=16 memory_gib=64 l3_mib=32 speed=1.2 features=aes,avx2,avx512f,sha_ni
-//   class old     count=8 cores=8  memory_gib=32 l3_mib=8  speed=0.7 features=
+//   class new count=4 cores=16 memory_gib=64 l3_mib=32 speed=1.2 features=aes,avx512f,sha_ni
+//   class old count=8 cores=8  memory_gib=32 l3_mib=8  speed=0.7 features=
 //   pool vm cores=2
-//   class small   count=3 cores=2  memory_gib=4  l3_mib=8  speed=1 features=aes pool=vm
+//   class small count=3 cores=2 memory_gib=4 l3_mib=8 speed=1 features=aes pool=vm
 //
 // Every class needs count, cores, memory_gib, l3_mib and speed; features may be empty. A
 // class may name a pool: its hosts then share that many cores with the pool's other hosts

@@ -152,7 +152,8 @@ Result<Inputs> LoadInputs(Options& o) {
   if (!in.spec.pools.empty() && !o.processor_sharing) {
     // Sharing a pool's cores is processor sharing across hosts: without it the pools would be
     // silently ignored.
-    return InvalidArgumentError(o.cluster + ": a cluster with core pools needs --processor-sharing");
+    return InvalidArgumentError(o.cluster +
+                                ": a cluster with core pools needs --processor-sharing");
   }
   if (o.hosts > 0) in.spec = ScaleCluster(in.spec, double(o.hosts) / double(in.spec.hosts()));
   if (!o.functions.empty()) {
