@@ -6,9 +6,9 @@
 #include <cmath>
 #include <map>
 
-#include "common/azure_trace.h"
 #include "bench/simulator/cluster_spec.h"
 #include "bench/simulator/function_truth.h"
+#include "common/azure_trace.h"
 #include "tests/support/temp_dir.h"
 
 namespace tailor::sim {
@@ -219,7 +219,8 @@ TEST(AzureTraceTest, LoadsTheShippedTwentyNineteenSample) {
   auto b = DrawArrivals(*trace, 7, 3);
   auto c = DrawArrivals(*trace, 8, 3);
   uint64_t first_three = 0;
-  for (const auto& f : trace->functions) first_three += f.per_minute[0] + f.per_minute[1] + f.per_minute[2];
+  for (const auto& f : trace->functions)
+    first_three += f.per_minute[0] + f.per_minute[1] + f.per_minute[2];
   ASSERT_EQ(a.size(), first_three);
   std::vector<std::vector<uint32_t>> per_minute(trace->functions.size(), std::vector<uint32_t>(3));
   for (size_t i = 0; i < a.size(); ++i) {
@@ -263,7 +264,8 @@ TEST(AzureTraceTest, MalformedFilesNameTheFileAndLine) {
   dir.Write("t/invocations.csv", "HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,http,3,1\n");
   trace = LoadTrace(dir.File("t"));
   ASSERT_FALSE(trace.ok());
-  EXPECT_THAT(trace.status().message(), HasSubstr("durations.csv: no column 'percentile_Average_0'"));
+  EXPECT_THAT(trace.status().message(),
+              HasSubstr("durations.csv: no column 'percentile_Average_0'"));
   EXPECT_EQ(LoadTrace(dir.File("nowhere")).status().code(), StatusCode::kNotFound);
 }
 
