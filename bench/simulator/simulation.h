@@ -80,7 +80,8 @@ struct SimulationInput {
   std::vector<double> node_slowness;
   // Processor sharing: a run's interference (FunctionTruth::interference) follows the CPU its
   // co-runners hold from moment to moment, so it stretches as others start and speeds up as
-  // they end. false: fixed when it starts, from the share held then.
+  // they end. false: fixed when it starts, from the share held then. The cluster's core pools
+  // (ClusterSpec::pools) apply only with it; tailor-sim refuses pools without it.
   bool processor_sharing = false;
   // Classes that become slower mid-run (ClassDegradation): runs that start on one of the
   // class's hosts from `from_ms` on take `factor` times as long. Policies are not told.
