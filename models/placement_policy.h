@@ -221,6 +221,9 @@ struct RunObservation {
   uint64_t memory_limit_bytes = 0;
   uint32_t cpu_quota_millicores = 0;   // the run's CPU quota; 0: none
   double cpu_throttled_fraction = -1;  // periods the quota ran out / periods; -1: not measured
+  // Time its tasks were ready but waited for a CPU (co-runners holding the cores); -1: not
+  // measured.
+  double cpu_waiting_ms = -1;
   bool oom_killed = false;
   bool succeeded = false;
   uint32_t running_at_start = 0;

@@ -33,6 +33,13 @@ double CpuDemand(const RunObservation& run) {
   const double quota = run.cpu_quota_millicores / 1000.0;
   if (Throttled(run)) {
     demand = std::max(demand, quota) * kThrottledGrowth;
+  } else if (run.cpu_waiting_ms > 0 && quota > 0) {
+    // A run that waited for CPUs held by others used them over less than its wall time: its
+    // CPU over the time it was not kept waiting, never more than its quota let it use (its
+    // wait was not its quota's: it was not throttled).
+    const double ran_ms = run.wall_ms - std::min(run.cpu_waiting_ms, run.wall_ms);
+    const double unstarved = ran_ms > 0 ? run.cpu_ms / ran_ms : quota;
+    demand = std::max(demand, std::min(unstarved, quota));
   }
   return demand;
 }

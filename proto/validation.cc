@@ -118,6 +118,7 @@ void CheckReportTimes(FieldCheck& c, const v1::RunReport& r) {
       .InRange("user_cpu_us", r.user_cpu_us(), 0, kMaxRunTimeUs * kMaxCoresPerNode)
       .InRange("system_cpu_us", r.system_cpu_us(), 0, kMaxRunTimeUs * kMaxCoresPerNode)
       .InRange("cpu_throttled_us", r.cpu_throttled_us(), 0, kMaxRunTimeUs)
+      .InRange("cpu_waiting_us", r.cpu_waiting_us(), 0, kMaxRunTimeUs)
       .InRange("init_duration_us", r.init_duration_us(), 0, kMaxRunTimeUs)
       .InRange("start_unix_ms", r.start_unix_ms(), 0, kMaxUnixMs)
       .InRange("end_unix_ms", r.end_unix_ms(), 0, kMaxUnixMs)

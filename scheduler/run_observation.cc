@@ -17,6 +17,7 @@ models::RunObservation ObservationOf(const v1::RunReport& report, const std::str
     o.cpu_throttled_fraction =
         double(report.cpu_throttled_periods()) / double(report.cpu_periods());
   }
+  if (report.measured().cpu_pressure()) o.cpu_waiting_ms = report.cpu_waiting_us() / 1000.0;
   o.oom_killed = report.oom_killed();
   o.succeeded = report.outcome() == v1::RUN_OUTCOME_SUCCEEDED;
   o.running_at_start = report.node_load_at_start().running_invocations();

@@ -60,6 +60,22 @@ Result<CpuThrottling> ParseCpuThrottling(std::string_view text) {
   return t;
 }
 
+Result<int64_t> ParseCpuPressureSomeTotalUs(std::string_view text) {
+  for (std::string_view line : SplitString(text, '\n')) {
+    auto f = SplitWhitespace(line);
+    if (f.empty() || f[0] != "some") continue;
+    for (size_t i = 1; i < f.size(); ++i) {
+      if (f[i].substr(0, 6) != "total=") continue;
+      auto v = ParseInt64(f[i].substr(6));
+      if (!v.ok()) return v.status().WithContext("cpu.pressure total");
+      if (*v < 0) return InvalidArgumentError("cpu.pressure total is negative");
+      return *v;
+    }
+    return InvalidArgumentError("cpu.pressure: the 'some' line has no total=");
+  }
+  return InvalidArgumentError("cpu.pressure has no 'some' line");
+}
+
 Result<CpuacctStatV1> ParseCpuacctStatV1(std::string_view text, int64_t ticks_per_second) {
   if (ticks_per_second <= 0) return InvalidArgumentError("ticks_per_second must be positive");
   CpuacctStatV1 s;

@@ -28,6 +28,11 @@ struct CpuThrottling {
 };
 Result<CpuThrottling> ParseCpuThrottling(std::string_view cpu_stat_text);
 
+// v2 cpu.pressure (pressure stall information): "some avg10=0.00 avg60=0.00 avg300=0.00
+// total=N\nfull ...": the microseconds in which some of the cgroup's tasks were runnable but
+// waited for a CPU (the "some" line's total). INVALID_ARGUMENT without one.
+Result<int64_t> ParseCpuPressureSomeTotalUs(std::string_view text);
+
 // v1 cpuacct.stat: "user N\nsystem N\n" in USER_HZ ticks; converted with ticks_per_second.
 struct CpuacctStatV1 {
   int64_t user_us = 0;

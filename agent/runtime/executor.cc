@@ -301,6 +301,11 @@ void Executor::Measure(const ProcessResult& pr, const ProcessSpec& spec, RunConf
       report.set_cpu_throttled_periods(usage->throttling.throttled_periods);
       report.set_cpu_throttled_us(usage->throttling.throttled_us);
     }
+    // Under emulated speed the quota that slows the run makes it wait too: not a co-runner's.
+    if (usage->cpu_waiting_valid && options_.emulation.cpu_speed_factor >= 1.0) {
+      measured->set_cpu_pressure(true);
+      report.set_cpu_waiting_us(usage->cpu_waiting_us);
+    }
   }
   if (options_.emulation.cpu_speed_factor < 1.0) {
     // The time a host of the emulated speed would have needed for the same work.

@@ -191,6 +191,13 @@ class RunCgroupV2 final : public RunCgroup {
         u.throttling = *s;
       }
     }
+    if (!wanted.cpu) {
+    } else if (auto t = ReadFile(JoinPath(dir_, "cpu.pressure")); t.ok()) {
+      if (auto waited = ParseCpuPressureSomeTotalUs(*t); waited.ok()) {
+        u.cpu_waiting_valid = true;
+        u.cpu_waiting_us = *waited;
+      }
+    }
     if (!wanted.oom) {
     } else if (auto t = ReadFile(JoinPath(dir_, "memory.events")); t.ok()) {
       if (auto n = ParseOomKillCount(*t); n.ok()) {

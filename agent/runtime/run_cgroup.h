@@ -52,6 +52,10 @@ struct CgroupUsage {
   // cpu.stat's bandwidth figures, when the cgroup has a quota.
   bool throttling_valid = false;
   CpuThrottling throttling;
+  // v2 cpu.pressure's "some" total: time some of the run's tasks waited for a CPU. Valid when
+  // the kernel keeps pressure stall information (never on v1).
+  bool cpu_waiting_valid = false;
+  int64_t cpu_waiting_us = 0;
 };
 
 // Which usage figures a run needs (each is a file read, and on a VM every system call counts).

@@ -34,6 +34,34 @@ TEST(RunCgroupLimitsTest, OnCgroupV2TheRunGetsMemoryCpuAndPidsLimits) {
   EXPECT_EQ(ReadFile(JoinPath(run, "pids.max")).value(), "256");
 }
 
+TEST(RunCgroupLimitsTest, OnCgroupV2TheRunsCpuWaitComesFromItsCpuPressure) {
+  tailor::testing::TempDir dir;
+  CgroupLayout layout;
+  layout.version = 2;
+  layout.v2_mount = dir.File("cgroup2");
+  ASSERT_TRUE(MakeDirectories(layout.v2_mount).ok());
+  auto manager = MakeCgroupManager(layout, HostPaths{}, "tailor", "node");
+  auto cg = manager->Create("run-1", Limits());
+  ASSERT_TRUE(cg.ok()) << cg.status();
+  const std::string run = dir.File("cgroup2/tailor/node.run-1");
+  ASSERT_TRUE(WriteFile(JoinPath(run, "cpu.stat"),
+                        "usage_usec 90000\nuser_usec 80000\nsystem_usec 10000\n")
+                  .ok());
+  // Without pressure stall information the kernel has no cpu.pressure: not measured.
+  auto without = (*cg)->ReadUsage(UsageWanted{});
+  ASSERT_TRUE(without.ok()) << without.status();
+  EXPECT_TRUE(without->cpu_valid);
+  EXPECT_FALSE(without->cpu_waiting_valid);
+  ASSERT_TRUE(WriteFile(JoinPath(run, "cpu.pressure"),
+                        "some avg10=1.00 avg60=0.50 avg300=0.10 total=42000\n"
+                        "full avg10=0.00 avg60=0.00 avg300=0.00 total=7000\n")
+                  .ok());
+  auto with = (*cg)->ReadUsage(UsageWanted{});
+  ASSERT_TRUE(with.ok()) << with.status();
+  EXPECT_TRUE(with->cpu_waiting_valid);
+  EXPECT_EQ(with->cpu_waiting_us, 42000) << "the 'some' line's total, not the 'full' one";
+}
+
 TEST(RunCgroupLimitsTest, OnCgroupV1ThePidsHierarchyHoldsTheRunToo) {
   tailor::testing::TempDir dir;
   CgroupLayout layout;

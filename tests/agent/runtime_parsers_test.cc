@@ -127,6 +127,18 @@ TEST(CgroupStatsTest, CpuThrottlingFromEitherVersionsCpuStat) {
   EXPECT_FALSE(ParseCpuThrottling("nr_periods x\n").ok());
 }
 
+TEST(CgroupStatsTest, CpuPressureSomeTotal) {
+  auto waited = ParseCpuPressureSomeTotalUs(
+      "some avg10=12.50 avg60=3.10 avg300=0.70 total=1234567\n"
+      "full avg10=0.00 avg60=0.00 avg300=0.00 total=99\n");
+  ASSERT_TRUE(waited.ok()) << waited.status();
+  EXPECT_EQ(*waited, 1234567);
+  EXPECT_FALSE(ParseCpuPressureSomeTotalUs("full avg10=0.00 total=5\n").ok()) << "no some";
+  EXPECT_FALSE(ParseCpuPressureSomeTotalUs("some avg10=0.00 avg60=0.00\n").ok()) << "no total";
+  EXPECT_FALSE(ParseCpuPressureSomeTotalUs("some total=x\n").ok());
+  EXPECT_FALSE(ParseCpuPressureSomeTotalUs("some total=-3\n").ok());
+}
+
 TEST(CgroupStatsTest, ProcPidIo) {
   auto io = ParseProcIo(
       "rchar: 6976\nwchar: 10\nsyscr: 10\nsyscw: 1\nread_bytes: 4096\nwrite_bytes: 1048576\n"

@@ -699,6 +699,44 @@ TEST(ResourceProfilesTest, AThrottledRunRaisesTheQuotaAndAnUnthrottledOneSizesIt
   EXPECT_EQ(single.Advise(one).cpu_millicores, 1000u);
 }
 
+TEST(ResourceProfilesTest, RunsThatWaitedForCoresOthersHeldDoNotShrinkTheQuota) {
+  // A function that keeps 1.5 cores busy, on a host whose co-runners hold the cores: its runs
+  // are stretched by waiting (not by its quota) and show less CPU over their wall time.
+  auto size_after = [](bool waiting_measured) {
+    ResourceProfiles profiles;
+    FunctionInfo fn;
+    fn.name = "pipeline";
+    for (int i = 0; i < 20; ++i) {
+      RunObservation o;
+      o.function = fn.name;
+      o.wall_ms = 200;   // 100 ms of work at 1.5 cores, and 100 ms kept waiting
+      o.cpu_ms = 150;    // 0.75 cores over the wall time
+      o.succeeded = true;
+      o.cpu_quota_millicores = 2000;
+      o.cpu_throttled_fraction = 0;  // its quota did not hold it back
+      if (waiting_measured) o.cpu_waiting_ms = 100;
+      profiles.Observe(o);
+    }
+    return profiles.Advise(fn).cpu_millicores;
+  };
+  EXPECT_EQ(size_after(false), 800u) << "without the wait, the starved runs read as 0.75 cores";
+  EXPECT_EQ(size_after(true), 1500u) << "its CPU over the time it ran";
+  // Never more than its quota allowed: a run that waited its whole wall time says only that.
+  ResourceProfiles profiles;
+  FunctionInfo fn;
+  fn.name = "starved";
+  RunObservation o;
+  o.function = fn.name;
+  o.wall_ms = 100;
+  o.cpu_ms = 1;
+  o.succeeded = true;
+  o.cpu_quota_millicores = 500;
+  o.cpu_throttled_fraction = 0;
+  o.cpu_waiting_ms = 250;  // more than its wall time (several tasks waiting)
+  profiles.Observe(o);
+  EXPECT_EQ(profiles.Advise(fn).cpu_millicores, 500u);
+}
+
 TEST(ResourceProfilesTest, AFunctionThatNeedsFourCoresGetsThemAfterTwoThrottledRuns) {
   // Each throttled run doubles the quota from the one it had, whatever earlier runs showed;
   // once the function has what it needs it is sized from what it uses and never throttled.
