@@ -153,7 +153,8 @@ Status ValidateAddress(std::string_view address, std::string_view field) {
   c.Text(field, address, 255).Require(!address.empty(), field, "is required");
   if (!c.ok()) return c.status();
   for (char ch : address) {
-    if (ch <= ' ' || ch > '~') return c.Require(false, field, "has a space or control byte").status();
+    if (ch <= ' ' || ch > '~')
+      return c.Require(false, field, "has a space or control byte").status();
   }
   const size_t colon = address.rfind(':');
   int64_t port = -1;
@@ -167,8 +168,9 @@ Status ValidateAddress(std::string_view address, std::string_view field) {
       port = port * 10 + (ch - '0');
     }
   }
-  return c.Require(port >= 1 && port <= 65535, field,
-                   "must be host:port with a port 1..65535, got " + Excerpt(address))
+  return c
+      .Require(port >= 1 && port <= 65535, field,
+               "must be host:port with a port 1..65535, got " + Excerpt(address))
       .status();
 }
 

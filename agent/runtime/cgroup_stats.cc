@@ -13,7 +13,8 @@ Status ForEachKeyValue(std::string_view text, std::string_view what, Fn fn) {
   for (std::string_view line : SplitString(text, '\n')) {
     auto f = SplitWhitespace(line);
     if (f.empty()) continue;
-    if (f.size() != 2) return InvalidArgumentError(std::string(what) + ": bad line '" + std::string(line) + "'");
+    if (f.size() != 2)
+      return InvalidArgumentError(std::string(what) + ": bad line '" + std::string(line) + "'");
     auto v = ParseInt64(f[1]);
     if (!v.ok()) return v.status().WithContext(std::string(what) + " key " + std::string(f[0]));
     fn(f[0], *v);
@@ -80,15 +81,14 @@ Result<CpuacctStatV1> ParseCpuacctStatV1(std::string_view text, int64_t ticks_pe
   if (ticks_per_second <= 0) return InvalidArgumentError("ticks_per_second must be positive");
   CpuacctStatV1 s;
   bool have_user = false;
-  TAILOR_RETURN_IF_ERROR(
-      ForEachKeyValue(text, "cpuacct.stat", [&](std::string_view k, int64_t v) {
-        if (k == "user") {
-          s.user_us = v * 1'000'000 / ticks_per_second;
-          have_user = true;
-        } else if (k == "system") {
-          s.system_us = v * 1'000'000 / ticks_per_second;
-        }
-      }));
+  TAILOR_RETURN_IF_ERROR(ForEachKeyValue(text, "cpuacct.stat", [&](std::string_view k, int64_t v) {
+    if (k == "user") {
+      s.user_us = v * 1'000'000 / ticks_per_second;
+      have_user = true;
+    } else if (k == "system") {
+      s.system_us = v * 1'000'000 / ticks_per_second;
+    }
+  }));
   if (!have_user) return InvalidArgumentError("cpuacct.stat has no user line");
   return s;
 }
@@ -125,8 +125,10 @@ Result<IoBytes> ParseBlkioServiceBytesV1(std::string_view text) {
     auto f = SplitWhitespace(line);
     if (f.size() != 3) continue;  // "Total N" and blank lines
     TAILOR_ASSIGN_OR_RETURN(uint64_t v, ParseUint64(f[2]));
-    if (f[1] == "Read") io.read_bytes += v;
-    else if (f[1] == "Write") io.write_bytes += v;
+    if (f[1] == "Read")
+      io.read_bytes += v;
+    else if (f[1] == "Write")
+      io.write_bytes += v;
   }
   return io;
 }

@@ -52,7 +52,8 @@ Executor::Executor(ExecutorOptions options, ExecutorDeps deps)
 Result<std::chrono::nanoseconds> Executor::AcquireSlot() {
   const auto start = deps_.clock->MonotonicNow();
   std::unique_lock lock(mu_);
-  if (queued_.load() >= options_.max_queued_runs && running_.load() >= options_.max_concurrent_runs) {
+  if (queued_.load() >= options_.max_queued_runs &&
+      running_.load() >= options_.max_concurrent_runs) {
     return NotStarted(ResourceExhaustedError(
         "agent queue is full (" + std::to_string(options_.max_queued_runs) + " runs waiting)"));
   }
@@ -222,8 +223,8 @@ ProcessSpec Executor::BuildSpec(const internal::v1::InvokeRequest& req, const In
   spec.stdin_data = req.payload();
   spec.stdout_cap_bytes = std::min(fn.manifest.max_output_bytes, kMaxOutputBytesCeiling);
   spec.stderr_cap_bytes = kStderrTailBytes;
-  spec.timeout = std::chrono::milliseconds(req.timeout_ms() > 0 ? req.timeout_ms()
-                                                                : fn.manifest.timeout_ms);
+  spec.timeout =
+      std::chrono::milliseconds(req.timeout_ms() > 0 ? req.timeout_ms() : fn.manifest.timeout_ms);
   spec.uid = isolation.uid;
   spec.gid = isolation.gid;
   spec.join_files = c.cgroup->ProcsFiles();
@@ -233,7 +234,9 @@ ProcessSpec Executor::BuildSpec(const internal::v1::InvokeRequest& req, const In
     spec.sample = [cg = c.cgroup.get()] { cg->SampleMemory(); };
     spec.sample_interval = options_.memory_sample_interval;
   }
-  spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8",
+  spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin",
+              "HOME=/tmp",
+              "LANG=C.UTF-8",
               "TAILOR_FUNCTION=" + fn.manifest.name,
               "TAILOR_FUNCTION_VERSION=" + fn.manifest.version,
               "TAILOR_INVOCATION_ID=" + invocation_id,
@@ -241,7 +244,8 @@ ProcessSpec Executor::BuildSpec(const internal::v1::InvokeRequest& req, const In
   for (const auto& [k, v] : fn.manifest.env) spec.env.push_back(k + "=" + v);
   if (!options_.emulation.hidden_features.empty()) {
     std::string hidden;
-    for (const auto& f : options_.emulation.hidden_features) hidden += (hidden.empty() ? "" : ",") + f;
+    for (const auto& f : options_.emulation.hidden_features)
+      hidden += (hidden.empty() ? "" : ",") + f;
     spec.env.push_back("TAILOR_HIDDEN_FEATURES=" + hidden);
     std::string cap = OpensslIa32capFor(options_.emulation.hidden_features);
     if (!cap.empty()) spec.env.push_back("OPENSSL_ia32cap=" + cap);
@@ -253,7 +257,8 @@ void Executor::Measure(const ProcessResult& pr, const ProcessSpec& spec, RunConf
                        v1::RunReport& report) const {
   report.set_start_unix_ms(ToUnixMillis(pr.started_at));
   report.set_end_unix_ms(ToUnixMillis(pr.ended_at));
-  report.set_wall_time_us(std::chrono::duration_cast<std::chrono::microseconds>(pr.wall_time).count());
+  report.set_wall_time_us(
+      std::chrono::duration_cast<std::chrono::microseconds>(pr.wall_time).count());
   report.set_exit_code(pr.exit_code);
   report.set_term_signal(pr.term_signal);
   report.set_timed_out(pr.timed_out);
@@ -415,8 +420,8 @@ Result<internal::v1::InvokeResponse> Executor::Invoke(const internal::v1::Invoke
   confinement->resctrl->MarkStart();
   auto pr = RunProcess(spawner_, spec, kill_tree);
   if (!pr.ok() || pr->start_failure) {
-    const StartFailure failure = pr.ok() ? *pr->start_failure
-                                         : StartFailure{StartFailStep::kSpawner, pr.status()};
+    const StartFailure failure =
+        pr.ok() ? *pr->start_failure : StartFailure{StartFailStep::kSpawner, pr.status()};
     MarkStartFailed(ToProtoStep(failure.step), failure.status, report);
     return Deliver(std::move(report), "", false, "");
   }

@@ -8,8 +8,8 @@
 #include <atomic>
 #include <cerrno>
 #include <deque>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -62,7 +62,8 @@ int64_t CfsQuotaUs(uint32_t millicores) {
 Status KillProcsListedIn(const std::string& procs_file) {
   for (int round = 0; round < 100; ++round) {
     auto text = ReadFile(procs_file);
-    if (!text.ok()) return text.status().code() == StatusCode::kNotFound ? OkStatus() : text.status();
+    if (!text.ok())
+      return text.status().code() == StatusCode::kNotFound ? OkStatus() : text.status();
     bool any = false;
     for (std::string_view line : SplitString(*text, '\n')) {
       auto pid = ParseInt64(line);
@@ -110,8 +111,7 @@ class SparePool {
 };
 
 void LogSpareFailure(const Status& s) {
-  log::LogOnce(log::Level::kWarn, "cgroup.spare", "cannot make a spare run cgroup",
-               {{"error", s}});
+  log::LogOnce(log::Level::kWarn, "cgroup.spare", "cannot make a spare run cgroup", {{"error", s}});
 }
 
 // A unique name for a cgroup made before its run is known ("run-" like the others, so that
@@ -132,10 +132,9 @@ bool SpareOfADeadProcess(const std::string& name) {
   return ::kill(static_cast<pid_t>(*pid), 0) != 0 && errno == ESRCH;
 }
 
-// Removes every run cgroup (names starting with `prefix`) under these parents, SIGKILLing what is still inside.
-// Returns how many directories were removed.
-Result<int> RemoveLeftoverRuns(const std::vector<std::string>& parents,
-                               const std::string& prefix) {
+// Removes every run cgroup (names starting with `prefix`) under these parents, SIGKILLing what is
+// still inside. Returns how many directories were removed.
+Result<int> RemoveLeftoverRuns(const std::vector<std::string>& parents, const std::string& prefix) {
   int removed = 0;
   Status first;
   for (const std::string& parent : parents) {
@@ -174,9 +173,7 @@ class RunCgroupV2 final : public RunCgroup {
   Status AddProcess(pid_t pid) override {
     return WriteFile(JoinPath(dir_, "cgroup.procs"), std::to_string(pid));
   }
-  std::vector<std::string> ProcsFiles() const override {
-    return {JoinPath(dir_, "cgroup.procs")};
-  }
+  std::vector<std::string> ProcsFiles() const override { return {JoinPath(dir_, "cgroup.procs")}; }
   Result<CgroupUsage> ReadUsage(const UsageWanted& wanted) override {
     CgroupUsage u;
     if (!wanted.cpu && !wanted.throttling) {
@@ -255,7 +252,9 @@ class RunCgroupV2 final : public RunCgroup {
 class CgroupManagerV2 final : public CgroupManager {
  public:
   CgroupManagerV2(std::string mount, std::string parent, std::string owner)
-      : parent_dir_(JoinPath(mount, parent)), mount_(std::move(mount)), prefix_(OwnerPrefix(owner)) {}
+      : parent_dir_(JoinPath(mount, parent)),
+        mount_(std::move(mount)),
+        prefix_(OwnerPrefix(owner)) {}
 
   Result<std::unique_ptr<RunCgroup>> Create(const std::string& run_name,
                                             const CgroupLimits& limits) override {
@@ -296,8 +295,9 @@ class CgroupManagerV2 final : public CgroupManager {
       }
     }
     if (limits.cpu_millicores > 0) {
-      Status s = WriteFile(JoinPath(dir, "cpu.max"), std::to_string(CfsQuotaUs(limits.cpu_millicores)) +
-                                                         " " + std::to_string(kCfsPeriodUs));
+      Status s =
+          WriteFile(JoinPath(dir, "cpu.max"), std::to_string(CfsQuotaUs(limits.cpu_millicores)) +
+                                                  " " + std::to_string(kCfsPeriodUs));
       if (!s.ok()) return fail(s);
     }
     if (!limits.cpuset_cpus.empty()) {
@@ -531,9 +531,9 @@ class CgroupManagerV1 final : public CgroupManager {
       if (!s.ok()) return fail(s);
     }
     if (!limits.cpuset_cpus.empty()) {
-      Status s = WriteFile(JoinPath(dirs.cpuset, "cpuset.mems"),
-                           ReadFirstLine(JoinPath(JoinPath(cpuset_, parent_), "cpuset.mems"))
-                               .value_or("0"));
+      Status s = WriteFile(
+          JoinPath(dirs.cpuset, "cpuset.mems"),
+          ReadFirstLine(JoinPath(JoinPath(cpuset_, parent_), "cpuset.mems")).value_or("0"));
       if (s.ok()) s = WriteFile(JoinPath(dirs.cpuset, "cpuset.cpus"), limits.cpuset_cpus);
       if (!s.ok()) return fail(s);
     }

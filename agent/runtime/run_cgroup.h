@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "agent/inventory/cgroup_layout.h"
-#include "agent/runtime/cgroup_stats.h"
 #include "agent/inventory/host_paths.h"
+#include "agent/runtime/cgroup_stats.h"
 #include "common/status.h"
 
 namespace tailor::agent {
@@ -64,7 +64,7 @@ struct UsageWanted {
   bool oom = true;          // the OOM-kill counter
   bool memory_peak = true;  // the whole tree's high-water mark
   bool io = true;
-  bool throttling = true;   // only meaningful under a CPU quota
+  bool throttling = true;  // only meaningful under a CPU quota
 };
 
 class RunCgroup {

@@ -44,9 +44,9 @@ TEST(RunCgroupLimitsTest, OnCgroupV2TheRunsCpuWaitComesFromItsCpuPressure) {
   auto cg = manager->Create("run-1", Limits());
   ASSERT_TRUE(cg.ok()) << cg.status();
   const std::string run = dir.File("cgroup2/tailor/node.run-1");
-  ASSERT_TRUE(WriteFile(JoinPath(run, "cpu.stat"),
-                        "usage_usec 90000\nuser_usec 80000\nsystem_usec 10000\n")
-                  .ok());
+  ASSERT_TRUE(
+      WriteFile(JoinPath(run, "cpu.stat"), "usage_usec 90000\nuser_usec 80000\nsystem_usec 10000\n")
+          .ok());
   // Without pressure stall information the kernel has no cpu.pressure: not measured.
   auto without = (*cg)->ReadUsage(UsageWanted{});
   ASSERT_TRUE(without.ok()) << without.status();

@@ -40,8 +40,7 @@ TEST(FunctionManifestTest, RejectsBadManifestsNamingTheKey) {
   EXPECT_NE(msg("name='a'\nentrypoint='x'").find("'version'"), std::string::npos);
   EXPECT_NE(msg("name='a'\nversion='1'").find("'entrypoint'"), std::string::npos);
   EXPECT_NE(msg("name='a'\nversion='1'\nentrypoint='../x'").find("escapes"), std::string::npos);
-  EXPECT_NE(msg("name='a'\nversion='1'\nentrypoint='/bin/sh'").find("relative"),
-            std::string::npos);
+  EXPECT_NE(msg("name='a'\nversion='1'\nentrypoint='/bin/sh'").find("relative"), std::string::npos);
   EXPECT_NE(msg("name='a'\nversion='1'\nentrypoint='x'\ntimeout_ms=0").find("timeout_ms"),
             std::string::npos);
   EXPECT_NE(msg("name='a'\nversion='1'\nentrypoint='x'\nargs='no'").find("args"),

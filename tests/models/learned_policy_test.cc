@@ -709,8 +709,8 @@ TEST(ResourceProfilesTest, RunsThatWaitedForCoresOthersHeldDoNotShrinkTheQuota) 
     for (int i = 0; i < 20; ++i) {
       RunObservation o;
       o.function = fn.name;
-      o.wall_ms = 200;   // 100 ms of work at 1.5 cores, and 100 ms kept waiting
-      o.cpu_ms = 150;    // 0.75 cores over the wall time
+      o.wall_ms = 200;  // 100 ms of work at 1.5 cores, and 100 ms kept waiting
+      o.cpu_ms = 150;   // 0.75 cores over the wall time
       o.succeeded = true;
       o.cpu_quota_millicores = 2000;
       o.cpu_throttled_fraction = 0;  // its quota did not hold it back
