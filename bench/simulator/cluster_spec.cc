@@ -23,6 +23,14 @@ uint64_t ClusterSpec::cores() const {
 
 namespace {
 
+// The index of the pool named `name`, or HostClassSpec::kNoPool.
+int FindPool(const std::vector<CorePool>& pools, const std::string& name) {
+  for (size_t p = 0; p < pools.size(); ++p) {
+    if (pools[p].name == name) return static_cast<int>(p);
+  }
+  return HostClassSpec::kNoPool;
+}
+
 Result<CorePool> ParsePool(KeyValueLine& line) {
   CorePool pool;
   pool.name = line.name;
@@ -41,9 +49,8 @@ Result<ClusterSpec> ParseClusterSpec(std::string_view text) {
   std::vector<std::string> pool_of_class;  // as named, resolved once every pool is read
   Status s = ForEachLine(text, "cluster file", [&](KeyValueLine& line) -> Status {
     if (line.kind == "pool") {
-      for (const auto& p : spec.pools) {
-        if (p.name == line.name)
-          return InvalidArgumentError("pool '" + line.name + "' defined twice");
+      if (FindPool(spec.pools, line.name) != HostClassSpec::kNoPool) {
+        return InvalidArgumentError("pool '" + line.name + "' defined twice");
       }
       TAILOR_ASSIGN_OR_RETURN(CorePool pool, ParsePool(line));
       spec.pools.push_back(std::move(pool));
@@ -88,14 +95,11 @@ Result<ClusterSpec> ParseClusterSpec(std::string_view text) {
   if (spec.classes.empty()) return InvalidArgumentError("cluster file defines no class");
   for (size_t c = 0; c < spec.classes.size(); ++c) {
     if (pool_of_class[c].empty()) continue;
-    const auto p = std::find_if(spec.pools.begin(), spec.pools.end(), [&](const CorePool& pool) {
-      return pool.name == pool_of_class[c];
-    });
-    if (p == spec.pools.end()) {
+    spec.classes[c].pool = FindPool(spec.pools, pool_of_class[c]);
+    if (spec.classes[c].pool == HostClassSpec::kNoPool) {
       return InvalidArgumentError("cluster file: class '" + spec.classes[c].info.name +
                                   "' names pool '" + pool_of_class[c] + "', which no line defines");
     }
-    spec.classes[c].pool = static_cast<int>(p - spec.pools.begin());
   }
   return spec;
 }

@@ -87,6 +87,8 @@ class Simulator {
  public:
   Simulator(const SimulationInput& in, models::PlacementPolicy& policy) : in_(in), policy_(policy) {
     const auto& classes = in.cluster->classes;
+    pool_nodes_.resize(in.cluster->pools.size());
+    pool_demand_cores_.assign(in.cluster->pools.size(), 0.0);
     for (uint32_t c = 0; c < classes.size(); ++c) {
       for (uint32_t k = 0; k < classes[c].count; ++k) {
         SimNode n;
@@ -105,7 +107,6 @@ class Simulator {
         index_.Upsert(std::move(v), AsReported(classes[c].info));
         node_of_[n.id] = static_cast<uint32_t>(nodes_.size());
         if (n.pool != HostClassSpec::kNoPool) {
-          pool_nodes_.resize(in.cluster->pools.size());
           pool_nodes_[n.pool].push_back(static_cast<uint32_t>(nodes_.size()));
         }
         nodes_.push_back(std::move(n));
@@ -124,7 +125,6 @@ class Simulator {
     out_.latency_ms.assign(n, std::numeric_limits<float>::quiet_NaN());
     out_.run_ms.assign(n, std::numeric_limits<float>::quiet_NaN());
     out_.function_of.resize(n);
-    pool_demand_cores_.assign(in.cluster->pools.size(), 0.0);
     for (size_t i = 0; i < n; ++i) out_.function_of[i] = (*in.arrivals)[i].function;
     out_.runs_by_class.assign(classes.size(), 0);
     attempts_.assign(n, 0);

@@ -19,13 +19,18 @@ CgroupLimits Limits() {
   return limits;
 }
 
-TEST(RunCgroupLimitsTest, OnCgroupV2TheRunGetsMemoryCpuAndPidsLimits) {
-  tailor::testing::TempDir dir;
+// A v2 host: one unified mount, an empty folder under `dir`.
+CgroupLayout V2Layout(const tailor::testing::TempDir& dir) {
   CgroupLayout layout;
   layout.version = 2;
   layout.v2_mount = dir.File("cgroup2");
-  ASSERT_TRUE(MakeDirectories(layout.v2_mount).ok());
-  auto manager = MakeCgroupManager(layout, HostPaths{}, "tailor", "node");
+  EXPECT_TRUE(MakeDirectories(layout.v2_mount).ok());
+  return layout;
+}
+
+TEST(RunCgroupLimitsTest, OnCgroupV2TheRunGetsMemoryCpuAndPidsLimits) {
+  tailor::testing::TempDir dir;
+  auto manager = MakeCgroupManager(V2Layout(dir), HostPaths{}, "tailor", "node");
   auto cg = manager->Create("run-1", Limits());
   ASSERT_TRUE(cg.ok()) << cg.status();
   const std::string run = dir.File("cgroup2/tailor/node.run-1");
@@ -36,11 +41,7 @@ TEST(RunCgroupLimitsTest, OnCgroupV2TheRunGetsMemoryCpuAndPidsLimits) {
 
 TEST(RunCgroupLimitsTest, OnCgroupV2TheRunsCpuWaitComesFromItsCpuPressure) {
   tailor::testing::TempDir dir;
-  CgroupLayout layout;
-  layout.version = 2;
-  layout.v2_mount = dir.File("cgroup2");
-  ASSERT_TRUE(MakeDirectories(layout.v2_mount).ok());
-  auto manager = MakeCgroupManager(layout, HostPaths{}, "tailor", "node");
+  auto manager = MakeCgroupManager(V2Layout(dir), HostPaths{}, "tailor", "node");
   auto cg = manager->Create("run-1", Limits());
   ASSERT_TRUE(cg.ok()) << cg.status();
   const std::string run = dir.File("cgroup2/tailor/node.run-1");
