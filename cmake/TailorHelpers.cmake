@@ -6,12 +6,15 @@ if(TAILOR_WERROR)
   list(APPEND TAILOR_WARNINGS -Werror)
 endif()
 
-# Extra flags for code whose speed no test depends on: the tests themselves and the generated
-# protobuf/gRPC messages (tests/, proto/). scripts/test gives -O0 in its sanitizer builds, where
-# those directories are more than half of the compile time and compile twice as fast at -O0; the
-# code under test keeps the build type's -O1. Empty: the build type's flags everywhere.
-set(TAILOR_QUICK_COMPILE_FLAGS "" CACHE STRING
-    "Compile flags added for tests/ and proto/ (e.g. -O0 to build a sanitizer tree faster)")
+# Flags for code whose speed no test depends on, added after the build type's own. The tests'
+# code (tests/) compiles at -O0 in every build: it starts processes, waits on sockets and calls
+# into the libraries, which keep the build type's optimization, and a test batch compiles in
+# half the time at -O0. The generated protobuf/gRPC code (proto/) keeps the build type's flags
+# (the scheduler's and agent's speed depends on it); scripts/test gives it -O0 in its sanitizer
+# trees, where only tests run.
+set(TAILOR_TESTS_COMPILE_FLAGS "-O0" CACHE STRING "Compile flags added for the tests (tests/)")
+set(TAILOR_PROTO_COMPILE_FLAGS "" CACHE STRING
+    "Compile flags added for the generated protobuf/gRPC code (proto/)")
 
 # Sanitizers (TAILOR_SANITIZE=address,undefined or thread) and libFuzzer coverage
 # (TAILOR_BUILD_FUZZERS) for Tailor's own code; the Debian libraries stay as they are. Applied
