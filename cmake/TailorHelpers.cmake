@@ -6,15 +6,12 @@ if(TAILOR_WERROR)
   list(APPEND TAILOR_WARNINGS -Werror)
 endif()
 
-# Flags for code whose speed no test depends on, added after the build type's own. The tests'
-# code (tests/) compiles at -O0 in every build: it starts processes, waits on sockets and calls
-# into the libraries, which keep the build type's optimization, and a test batch compiles in
-# half the time at -O0. The generated protobuf/gRPC code (proto/) keeps the build type's flags
-# (the scheduler's and agent's speed depends on it); scripts/test gives it -O0 in its sanitizer
-# trees, where only tests run.
+# Flags added after the build type's own for the tests' code (tests/). It compiles at -O0 in
+# every build: it starts processes, waits on sockets and calls into the libraries, which keep
+# the build type's optimization, and a test batch compiles in half the time at -O0. (The
+# generated protobuf code keeps the build type's flags: the binaries the integration tests time
+# against each other are built from it.)
 set(TAILOR_TESTS_COMPILE_FLAGS "-O0" CACHE STRING "Compile flags added for the tests (tests/)")
-set(TAILOR_PROTO_COMPILE_FLAGS "" CACHE STRING
-    "Compile flags added for the generated protobuf/gRPC code (proto/)")
 
 # Sanitizers (TAILOR_SANITIZE=address,undefined or thread) and libFuzzer coverage
 # (TAILOR_BUILD_FUZZERS) for Tailor's own code; the Debian libraries stay as they are. Applied
