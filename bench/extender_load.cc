@@ -4,7 +4,7 @@
 // extender in turn).
 //
 //   build/bin/extender_load [--nodes 5000] [--seconds 10] [--bin-dir build/bin]
-//                           [--mode names|nodes]
+//                           [--mode names|nodes] [--node-names cloud|short]
 //
 // Starts tailor-scheduler with --kube-extender (plaintext, --insecure-allow-anyone: the
 // extender verbs take no token either way), registers the nodes through the Membership API (12
@@ -40,7 +40,14 @@ using json = nlohmann::json;
 
 [[noreturn]] void Die(const std::string& why) { tailor::bench::Die("extender_load", why); }
 
-std::string NodeName(int i) { return "k8s-node-" + std::to_string(i); }
+// Node names as clouds give them (EKS: the private IP's DNS name, about 40 bytes), or short
+// ones (`--node-names short`: "k8s-node-N", the figures before 2026-12-02's thirteenth session).
+bool g_short_names = false;
+std::string NodeName(int i) {
+  if (g_short_names) return "k8s-node-" + std::to_string(i);
+  return "ip-10-0-" + std::to_string(i / 250) + "-" + std::to_string(i % 250) +
+         ".eu-west-1.compute.internal";
+}
 
 // A Node as kube-scheduler sends it with nodeCacheCapable: false (fields of a real kubelet's
 // node, no container images).
@@ -187,7 +194,7 @@ double Percentile(std::vector<double> v, double q) {
 int main(int argc, char** argv) {
   int nodes = 5000;
   double seconds = 10;
-  std::string bin_dir = "build/bin", mode = "names";
+  std::string bin_dir = "build/bin", mode = "names", names = "cloud";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--nodes"))
       nodes = std::atoi(argv[i + 1]);
@@ -197,10 +204,14 @@ int main(int argc, char** argv) {
       bin_dir = argv[i + 1];
     else if (!std::strcmp(argv[i], "--mode"))
       mode = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--node-names"))
+      names = argv[i + 1];
     else
       Die(std::string("unknown flag ") + argv[i]);
   }
   if (mode != "names" && mode != "nodes") Die("--mode must be names or nodes");
+  if (names != "cloud" && names != "short") Die("--node-names must be cloud or short");
+  g_short_names = names == "short";
   if (nodes < 1 || nodes > 10'000) Die("--nodes must be 1..10000 (the most a pod may name)");
   char tmpl[] = "/tmp/tailor-extender-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
@@ -242,6 +253,7 @@ int main(int argc, char** argv) {
   const json out = {
       {"nodes", nodes},
       {"mode", mode},
+      {"node_names", names},
       {"request_bytes", body.size()},
       {"pods", pod_us.size()},
       {"failures", failures},
