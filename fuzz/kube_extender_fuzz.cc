@@ -11,14 +11,14 @@
 namespace {
 
 void CheckArgs(const tailor::scheduler::ExtenderArgs& args) {
-  if (args.node_names.size() > 10'000) std::abort();
-  for (const auto& name : args.node_names) {
+  if (args.node_names().size() > 10'000) std::abort();
+  for (const auto& name : args.node_names()) {
     if (name.empty() || name.size() > 253) std::abort();
   }
   if (args.node_cache_capable) return;
   const std::string_view list = args.node_list_text;
   if (args.items.begin > args.items.end || args.items.end > list.size()) std::abort();
-  if (!args.node_items.empty() && args.node_items.size() != args.node_names.size()) std::abort();
+  if (!args.node_items.empty() && args.node_items.size() != args.node_names().size()) std::abort();
   for (const auto& item : args.node_items) {
     if (item.begin < args.items.begin || item.end > args.items.end || item.begin >= item.end) {
       std::abort();

@@ -47,14 +47,17 @@ Result<PlacementDecision> ScoreEveryNode(const PlacementRequest& request,
   d.candidates.reserve(cluster.size());
   const auto& warm = request.warm_node_ids;
   const auto& allowed = request.allowed_node_ids;
+  const bool named = !request.candidates_by_slot;
   for (uint32_t slot = 0; slot < cluster.slot_count(); ++slot) {
     if (!cluster.live(slot)) continue;
     const uint32_t ci = cluster.class_index(slot);
     if (!allowed.empty() && !Contains(allowed, cluster.node(slot).node_id)) {
       // Listed first, whatever its class: the request did not ask about it.
       CandidateScore c;
-      c.node_id = cluster.node(slot).node_id;
-      c.host_class = classes[ci].info.name;
+      if (named) {
+        c.node_id = cluster.node(slot).node_id;
+        c.host_class = classes[ci].info.name;
+      }
       c.slot = slot;
       c.why = Ineligible::kNotCandidate;
       c.reason = "not a candidate";
@@ -66,7 +69,7 @@ Result<PlacementDecision> ScoreEveryNode(const PlacementRequest& request,
     visits.push_back(
         {ci, cold, walked && order == WalkOrder::kMostLoadedFirst, cluster.LoadOrderKey(slot)});
   }
-  if (!request.candidates_in_slot_order) {  // else already in slot order
+  if (named) {  // else read by slot, and already in slot order
     std::sort(visits.begin(), visits.end(), [](const Visit& a, const Visit& b) {
       if (a.class_index != b.class_index) return a.class_index < b.class_index;
       if (a.cold != b.cold) return b.cold;
@@ -78,8 +81,10 @@ Result<PlacementDecision> ScoreEveryNode(const PlacementRequest& request,
   for (const Visit& v : visits) {
     const NodeView& node = cluster.node(std::get<2>(v.load));
     CandidateScore c;
-    c.node_id = node.node_id;
-    c.host_class = classes[v.class_index].info.name;
+    if (named) {
+      c.node_id = node.node_id;
+      c.host_class = classes[v.class_index].info.name;
+    }
     c.slot = std::get<2>(v.load);
     Ineligibility reason = class_reasons[v.class_index].empty()
                                ? CandidateIneligibility(request, node, allocation)
@@ -90,14 +95,15 @@ Result<PlacementDecision> ScoreEveryNode(const PlacementRequest& request,
     if (c.eligible) {
       score(v.class_index, node, c);
       if (std::isnan(c.score)) c.score = std::numeric_limits<double>::infinity();
-      if (d.node_id.empty() || c.score < best) {
+      if (d.slot == CandidateScore::kNoSlot || c.score < best) {
         best = c.score;
-        d.node_id = node.node_id;
+        d.slot = c.slot;
       }
     }
     d.candidates.push_back(std::move(c));
   }
-  if (d.node_id.empty()) return NoEligibleNodeError(request, d.candidates);
+  if (d.slot == CandidateScore::kNoSlot) return NoEligibleNodeError(request, d.candidates);
+  d.node_id = cluster.node(d.slot).node_id;
   return d;
 }
 
@@ -242,6 +248,7 @@ Result<PlacementDecision> ChooseByClass(const PlacementRequest& request,
         if (!found && (d.node_id.empty() || c.score < best)) {
           best = c.score;
           d.node_id = node.node_id;
+          d.slot = slot;
         }
         found = found || c.settles || ++unsettled >= kMaxUnsettledPerClass;
         d.candidates.push_back(std::move(c));

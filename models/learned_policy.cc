@@ -190,12 +190,16 @@ double ContentionPriceLog(const ClusterIndex::ClassEntry& cls) {
   return kContentionPriceLog * std::clamp(pressure, 0.0, 1.0);
 }
 
-// Whether the class has no room in `d` only because its nodes are full now (a run's end may
-// make room), not because they are unhealthy, tried or too small.
-bool OnlyFullNow(const PlacementDecision& d, const std::string& host_class) {
+// Whether the class (index `ci` in `cluster`) has no room in `d` only because its nodes are
+// full now (a run's end may make room), not because they are unhealthy, tried or too small.
+bool OnlyFullNow(const PlacementDecision& d, const ClusterIndex& cluster, size_t ci) {
+  const std::string& name = cluster.classes()[ci].info.name;
   bool full = false;
   for (const auto& c : d.candidates) {
-    if (c.host_class != host_class) continue;
+    // A candidate read by slot carries no class name; one standing for several nodes no slot.
+    const bool in_class = c.slot != CandidateScore::kNoSlot ? cluster.class_index(c.slot) == ci
+                                                            : c.host_class == name;
+    if (!in_class) continue;
     if (c.eligible) return false;
     full = full || c.why == Ineligible::kCpuFull || c.why == Ineligible::kMemoryFull;
   }
@@ -552,7 +556,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   const NodeView* chosen = cluster.Find(decided->node_id);
   if (objective_ == Objective::kPerformance && request.caller_wait && best_class < classes.size() &&
       classes[best_class].info.name != chosen->host_class &&
-      OnlyFullNow(*decided, classes[best_class].info.name)) {
+      OnlyFullNow(*decided, cluster, best_class)) {
     const size_t here = class_position_.at(chosen->host_class);
     const double share = AllocatedCpuShare(chosen->allocated, chosen->capacity);
     const ClassView& b = per_class[best_class];
@@ -614,7 +618,7 @@ bool ChoseOtherThanPredictedBest(const PlacementDecision& d) {
     if (!c.eligible) continue;
     const double p = predicted(c);
     best = std::min(best, p);
-    if (c.node_id == d.node_id) chosen = p;
+    if (d.slot != CandidateScore::kNoSlot ? c.slot == d.slot : c.node_id == d.node_id) chosen = p;
   }
   return chosen > best + 1e-9 * std::max(1.0, std::abs(best));
 }

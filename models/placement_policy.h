@@ -94,10 +94,11 @@ struct PlacementRequest {
   // Score every eligible node and give every ineligible one its reason (a ranking of the
   // nodes), not only the first eligible node of each class.
   bool score_every_node = false;
-  // With score_every_node: the caller reads the candidates by slot, not in order, so they may
-  // come in slot order instead of the class walks' (no sort of every node; among nodes of
-  // equal score the decision may then name another).
-  bool candidates_in_slot_order = false;
+  // With score_every_node: the caller reads the candidates by slot (ClusterIndex::node and
+  // class_index name the node and its class), so they come in slot order instead of the class
+  // walks' (no sort of every node; among nodes of equal score the decision may then name
+  // another) and carry no node_id or host_class (two string copies per node saved).
+  bool candidates_by_slot = false;
   // Nodes holding an idle warm instance of the function (runtime = "lambda"): a call there
   // starts warm, elsewhere it pays the function's cold start, which policies that learn it
   // weigh. Within a class, such a node is visited first.
@@ -197,6 +198,9 @@ struct CandidateScore {
 
 struct PlacementDecision {
   std::string node_id;
+  // The chosen node's slot in the ClusterIndex decided on (CandidateScore::kNoSlot when the
+  // policy does not say).
+  uint32_t slot = CandidateScore::kNoSlot;
   Allocation allocation;
   // The memory limit is the most the function may have: the largest node's memory, or its
   // manifest's max_memory_bytes. An OOM kill at this limit means it does not fit.

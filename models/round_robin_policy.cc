@@ -41,6 +41,7 @@ Result<PlacementDecision> RoundRobinPolicy::Decide(const PlacementRequest& reque
     decision.candidates.push_back(std::move(eligible));
     if (decision.node_id.empty()) {
       decision.node_id = node.node_id;
+      decision.slot = slot;
       next_slot_ = (slot + 1) % n;
     }
     if (!request.score_every_node) return decision;

@@ -58,11 +58,11 @@ std::string PassingNodes(const ExtenderArgs& args, const std::vector<bool>& pass
                          const json& failed, const json& unresolvable) {
   if (args.node_cache_capable) {
     std::string names = "[";
-    names.reserve(args.node_names.size() * 24);
-    for (size_t i = 0; i < args.node_names.size(); ++i) {
+    names.reserve(args.node_names().size() * 24);
+    for (size_t i = 0; i < args.node_names().size(); ++i) {
       if (!passes[i]) continue;
       if (names.size() > 1) names += ',';
-      AppendJsonString(names, args.node_names[i]);
+      AppendJsonString(names, args.node_names()[i]);
     }
     return FilterResult("null", names + "]", failed, unresolvable, "");
   }
@@ -98,7 +98,7 @@ void AppendHostPriority(std::string& out, const std::string& host, int64_t score
 
 std::string AllZero(const ExtenderArgs& args) {
   std::string out = "[";
-  for (const auto& name : args.node_names) AppendHostPriority(out, name, 0);
+  for (const auto& name : args.node_names()) AppendHostPriority(out, name, 0);
   return out + "]";
 }
 
@@ -135,13 +135,13 @@ Result<std::vector<NodeVerdict>> KubeExtender::VerdictsFor(const ExtenderArgs& a
   input.required_features = args.pod.required_features;
   input.policy = options_.policy;
   input.allocation = args.pod.requests;
-  return placer_.JudgeKubernetesNodes(input, args.node_names, scored);
+  return placer_.JudgeKubernetesNodes(input, args.node_names(), scored);
 }
 
 KubeExtender::Answer KubeExtender::Filter(std::string_view body) {
   auto args = ParseExtenderArgs(body);
   if (!args.ok()) return FilterError("tailor: " + std::string(args.status().message()));
-  std::vector<bool> passes(args->node_names.size(), true);
+  std::vector<bool> passes(args->node_names().size(), true);
   json failed = json::object(), unresolvable = json::object();
   if (args->pod.function.empty()) {  // not a function: untouched
     return {200, PassingNodes(*args, passes, failed, unresolvable)};
@@ -151,12 +151,12 @@ KubeExtender::Answer KubeExtender::Filter(std::string_view body) {
     return FilterError("tailor: pod " + args->pod.namespace_name + ": " +
                        std::string(verdicts.status().message()));
   }
-  for (size_t i = 0; i < args->node_names.size(); ++i) {
+  for (size_t i = 0; i < args->node_names().size(); ++i) {
     const NodeVerdict& node = (*verdicts)[i];
     if (!node.known || node.eligible) continue;  // unknown or fine
     passes[i] = false;
     const std::string why = "tailor: " + node.reason;
-    (models::MayPass(node.why) ? failed : unresolvable)[args->node_names[i]] = why;
+    (models::MayPass(node.why) ? failed : unresolvable)[args->node_names()[i]] = why;
   }
   return {200, PassingNodes(*args, passes, failed, unresolvable)};
 }
@@ -186,9 +186,9 @@ KubeExtender::Answer KubeExtender::Prioritize(std::string_view body) {
   }
   const int64_t neutral = known == 0 ? 0 : sum / known;
   std::string list = "[";
-  list.reserve(args->node_names.size() * 32);
-  for (size_t i = 0; i < args->node_names.size(); ++i) {
-    AppendHostPriority(list, args->node_names[i], (*verdicts)[i].known ? points_of[i] : neutral);
+  list.reserve(args->node_names().size() * 32);
+  for (size_t i = 0; i < args->node_names().size(); ++i) {
+    AppendHostPriority(list, args->node_names()[i], (*verdicts)[i].known ? points_of[i] : neutral);
   }
   return {200, list + "]"};
 }

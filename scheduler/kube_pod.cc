@@ -167,15 +167,17 @@ Status ReadNodeList(std::string_view list_text, ExtenderArgs& args) {
   if (!elements.ok()) return Bad("Nodes.items", "is not a list of nodes");
   if (elements->size() > kMaxCandidateNodes) return Bad("Nodes.items", "has more than 10000 nodes");
   args.node_items = std::move(*elements);
-  args.node_names.reserve(args.node_items.size());
+  auto names = std::make_shared<std::vector<std::string>>();
+  names->reserve(args.node_items.size());
   for (size_t i = 0; i < args.node_items.size(); ++i) {
     auto field = [i] { return "Nodes.items[" + std::to_string(i) + "].metadata.name"; };
     const std::string_view item = args.node_items[i].In(args.node_list_text);
     TAILOR_ASSIGN_OR_RETURN(auto name, FindJsonValue(item, kName));
     if (!name) return Bad(field(), "is missing");
     TAILOR_ASSIGN_OR_RETURN(std::string text, NodeNameIn(name->In(item), field));
-    args.node_names.push_back(std::move(text));
+    names->push_back(std::move(text));
   }
+  args.shared_node_names = std::move(names);
   return OkStatus();
 }
 
@@ -184,7 +186,7 @@ Status ReadNodeList(std::string_view list_text, ExtenderArgs& args) {
 // them again. (At most one list of kMaxCandidateNodes names per HTTP thread.)
 struct LastNodeNames {
   std::string text;
-  std::vector<std::string> names;
+  std::shared_ptr<const std::vector<std::string>> names;
 };
 
 // NodeNames, read in the body's text (thousands of names: no document is built).
@@ -192,24 +194,31 @@ Status ReadNodeNames(std::string_view body, JsonSpan list, ExtenderArgs& args) {
   thread_local LastNodeNames last;
   const std::string_view text = list.In(body);
   if (text == last.text) {  // (never at first: a list's text is at least "[]")
-    args.node_names = last.names;
+    args.shared_node_names = last.names;
     return OkStatus();
   }
   auto elements = JsonArrayElements(body, list);
   if (!elements.ok()) return Bad("NodeNames", "must be a list of node names");
   if (elements->size() > kMaxCandidateNodes) return Bad("NodeNames", "has more than 10000 nodes");
-  args.node_names.reserve(elements->size());
+  auto names = std::make_shared<std::vector<std::string>>();
+  names->reserve(elements->size());
   for (size_t i = 0; i < elements->size(); ++i) {
     auto field = [i] { return "NodeNames[" + std::to_string(i) + "]"; };
     TAILOR_ASSIGN_OR_RETURN(std::string name, NodeNameIn((*elements)[i].In(body), field));
-    args.node_names.push_back(std::move(name));
+    names->push_back(std::move(name));
   }
+  args.shared_node_names = std::move(names);
   last.text.assign(text);
-  last.names = args.node_names;
+  last.names = args.shared_node_names;
   return OkStatus();
 }
 
 }  // namespace
+
+const std::vector<std::string>& ExtenderArgs::node_names() const {
+  static const std::vector<std::string> kNone;
+  return shared_node_names ? *shared_node_names : kNone;
+}
 
 const json* GoField(const json& object, std::string_view key) {
   if (!object.is_object()) return nullptr;

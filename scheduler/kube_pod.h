@@ -14,6 +14,7 @@
 // reuses its names when the same bytes come again (the answer is the same either way).
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -40,8 +41,11 @@ struct KubePod {
 
 struct ExtenderArgs {
   KubePod pod;
-  // The candidate nodes' names, in the order sent.
-  std::vector<std::string> node_names;
+  // The candidate nodes' names, in the order sent. Shared, never changed: the thread that read
+  // them keeps the same list for the next request naming the same nodes (kube-scheduler sends
+  // the same thousands of names pod after pod), so a request does not copy them.
+  std::shared_ptr<const std::vector<std::string>> shared_node_names;
+  const std::vector<std::string>& node_names() const;
   // nodeCacheCapable: kube-scheduler sent NodeNames (and wants NodeNames back); else it sent
   // a NodeList, kept as text (it may be megabytes: it is scanned, not parsed whole) to send the
   // nodes that pass back as they came.

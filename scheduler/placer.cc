@@ -339,7 +339,7 @@ Result<std::vector<NodeVerdict>> Placer::JudgeKubernetesNodes(
   // the named ones are picked out by slot, without a set of thousands of names.
   models::PlacementRequest request = RequestOf(input, fn, /*with_candidates=*/false);
   request.score_every_node = scored;
-  request.candidates_in_slot_order = true;  // picked out by slot below
+  request.candidates_by_slot = true;  // picked out by slot below
   TAILOR_ASSIGN_OR_RETURN(PolicySlot * slot, Slot(policy_name));
   std::lock_guard lock(mu_);
   const std::vector<uint32_t> slots = kubernetes_.SlotsOf(kubernetes_names, index_);

@@ -83,8 +83,9 @@ TEST(ChooseByClassTest, ScoringEveryNodeListsThemAsTheWalkOfASmallClusterDoes) {
 }
 
 // A caller that reads candidates by slot (the Kubernetes extender) gets them in slot order,
-// each with the score and reason it has in the walks' order.
-TEST(ChooseByClassTest, CandidatesInSlotOrderAreTheSameCandidatesUnsorted) {
+// each with the score and reason it has in the walks' order, without the node's id and class
+// name (its slot names both), and the decision names its node and slot.
+TEST(ChooseByClassTest, CandidatesBySlotAreTheSameCandidatesUnsortedAndUnnamed) {
   const ClusterIndex cluster = MixedCluster();
   PlacementRequest walked;
   walked.function.name = "f";
@@ -92,7 +93,7 @@ TEST(ChooseByClassTest, CandidatesInSlotOrderAreTheSameCandidatesUnsorted) {
   walked.warm_node_ids = {"a-3"};
   walked.score_every_node = true;
   PlacementRequest by_slot = walked;
-  by_slot.candidates_in_slot_order = true;
+  by_slot.candidates_by_slot = true;
   const NodeScorer share = [](uint32_t, const NodeView& node, CandidateScore& c) {
     c.score = node.allocated.cpu_millicores / 1000.0;
   };
@@ -109,14 +110,21 @@ TEST(ChooseByClassTest, CandidatesInSlotOrderAreTheSameCandidatesUnsorted) {
     const CandidateScore& c = b->candidates[k];
     EXPECT_EQ(c.slot, k) << "slot order";
     ASSERT_NE(of_slot[c.slot], nullptr);
-    EXPECT_EQ(c.node_id, of_slot[c.slot]->node_id);
-    EXPECT_EQ(c.eligible, of_slot[c.slot]->eligible) << c.node_id;
-    EXPECT_EQ(c.why, of_slot[c.slot]->why) << c.node_id;
-    EXPECT_EQ(c.score, of_slot[c.slot]->score) << c.node_id;
+    const std::string& id = of_slot[c.slot]->node_id;
+    EXPECT_EQ(cluster.node(c.slot).node_id, id);
+    EXPECT_EQ(cluster.classes()[cluster.class_index(c.slot)].info.name,
+              of_slot[c.slot]->host_class);
+    EXPECT_TRUE(c.node_id.empty() && c.host_class.empty()) << id << ": read by slot, unnamed";
+    EXPECT_EQ(c.eligible, of_slot[c.slot]->eligible) << id;
+    EXPECT_EQ(c.why, of_slot[c.slot]->why) << id;
+    EXPECT_EQ(c.score, of_slot[c.slot]->score) << id;
     walk_differs = walk_differs || a->candidates[k].slot != k;
   }
   EXPECT_TRUE(walk_differs) << "the walks' order is not slot order here";
   EXPECT_EQ(b->node_id, "a-1") << "the lowest score: 0 millicores on an eligible node";
+  ASSERT_NE(b->slot, CandidateScore::kNoSlot);
+  EXPECT_EQ(cluster.node(b->slot).node_id, "a-1");
+  EXPECT_EQ(a->slot, b->slot);
 }
 
 TEST(ChooseByClassTest, ScoringEveryNodeChoosesTheLowestScoreAndGivesEachNodeItsReason) {

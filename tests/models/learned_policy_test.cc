@@ -503,6 +503,63 @@ TEST_F(LearnedPolicyTest, UnderOverloadACallThatMayWaitWaitsForItsBestClassForAB
   EXPECT_EQ(class_of(decide("big-gain", PlacementRequest::CallerWait{})), "slow");
 }
 
+// The Kubernetes extender scores every node and reads the candidates by slot (they carry no
+// node id or class name): the policy still tells a chosen node it predicts best from one it
+// explores, and a full best class from a missing one.
+TEST_F(LearnedPolicyTest, CandidatesReadBySlotWaitAndExploreAsNamedOnesDo) {
+  auto by_slot = [&](const std::string& fn) {
+    PlacementRequest r = Req(fn);
+    r.score_every_node = true;
+    r.candidates_by_slot = true;
+    return r;
+  };
+  LearnedPolicy greedy(Objective::kPerformance, Greedy());
+  Teach(greedy, "f", fast_, 100, 5);
+  Teach(greedy, "f", slow_, 300, 5);
+  auto d = greedy.Decide(by_slot("f"), index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(index_.Find(d->node_id)->host_class, "fast");
+  EXPECT_FALSE(d->explored) << "the node it predicts best";
+  // "fast" full, "slow" crowded: a caller that may wait waits for "fast".
+  index_.SetAllocated("fast0", {0, 4000});
+  index_.SetAllocated("fast1", {0, 4000});
+  index_.SetAllocated("slow0", {0, 3200});
+  index_.SetAllocated("slow1", {0, 3200});
+  PlacementRequest waiting = by_slot("f");
+  waiting.caller_wait = PlacementRequest::CallerWait{};
+  auto wait = greedy.Decide(waiting, index_);
+  ASSERT_FALSE(wait.ok());
+  EXPECT_EQ(wait.status().reason(), ErrorReason::kNoCapacity);
+  EXPECT_NE(wait.status().message().find("'fast'"), std::string_view::npos)
+      << wait.status().message();
+  // A busy function that may be faster on a class it never ran on tries it, and says so.
+  index_.SetAllocated("fast0", {});
+  index_.SetAllocated("fast1", {});
+  index_.SetAllocated("slow0", {});
+  index_.SetAllocated("slow1", {});
+  LearnedPolicy p(Objective::kPerformance);
+  for (int k = 0; k < 5; ++k) {
+    const std::string other = "other" + std::to_string(k);
+    ASSERT_TRUE(p.Decide(Req(other), index_).ok());
+    Teach(p, other, fast_, k < 3 ? 65 : 40, 20);
+    Teach(p, other, slow_, 50, 20);
+  }
+  ASSERT_TRUE(p.Decide(Req("g"), index_).ok());
+  Teach(p, "filler", slow_, 10, 256);  // a population fit happens every 256 observations
+  Teach(p, "g", slow_, 50, 400);
+  int explored = 0, on_fast = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto e = p.Decide(by_slot("g"), index_);
+    ASSERT_TRUE(e.ok());
+    const bool fast = index_.Find(e->node_id)->host_class == "fast";
+    on_fast += fast;
+    explored += e->explored;
+    EXPECT_EQ(e->explored, fast) << "explored exactly when it went to the class it does not know";
+  }
+  EXPECT_EQ(on_fast, 1);
+  EXPECT_EQ(explored, 1);
+}
+
 TEST_F(LearnedPolicyTest, ABusyFunctionExploresAClassThatMayBeBetterOneCallAtATime) {
   // Functions differ on "fast": three run 30% slower there, two 20% faster; "f" ran only on
   // "slow". Whether "fast" is better for "f" is unknown (slightly worse on average): worth a

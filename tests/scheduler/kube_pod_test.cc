@@ -40,7 +40,7 @@ TEST(KubePodTest, ReadsTheFunctionVersionFeaturesAndRequests) {
   EXPECT_EQ(args->pod.requests.cpu_millicores, 1000u);
   EXPECT_EQ(args->pod.requests.memory_limit_bytes, (160ull + 16) << 20);
   EXPECT_TRUE(args->node_cache_capable);
-  EXPECT_THAT(args->node_names, ElementsAre("n1", "n2"));
+  EXPECT_THAT(args->node_names(), ElementsAre("n1", "n2"));
 }
 
 // The names of a list sent again are the ones it carries, whatever came between: the same
@@ -49,7 +49,7 @@ TEST(KubePodTest, TheSameNodeNamesSentAgainReadTheSameAndAChangedListIsReadAnew)
   auto names_of = [](const std::string& pod, const std::string& names) {
     auto args = ParseExtenderArgs(R"({"Pod":)" + pod + R"(,"NodeNames":)" + names + "}");
     EXPECT_TRUE(args.ok()) << args.status();
-    return args.ok() ? args->node_names : std::vector<std::string>{};
+    return args.ok() ? args->node_names() : std::vector<std::string>{};
   };
   const std::string other_pod = R"({"metadata":{"name":"web"}})";
   EXPECT_THAT(names_of(kFunctionPod, R"(["n1","n2","n3"])"), ElementsAre("n1", "n2", "n3"));
@@ -63,6 +63,25 @@ TEST(KubePodTest, TheSameNodeNamesSentAgainReadTheSameAndAChangedListIsReadAnew)
   EXPECT_THAT(names_of(kFunctionPod, R"(["n1", "n2"])"), ElementsAre("n1", "n2"));
 }
 
+// A list sent again is shared with the request that read it, not copied, and a request keeps
+// its names after the thread has read other lists.
+TEST(KubePodTest, TheSameNodeNamesSentAgainAreSharedAndOutliveTheNextList) {
+  auto args_of = [](const std::string& names) {
+    return ParseExtenderArgs(R"({"Pod":)" + std::string(kFunctionPod) + R"(,"NodeNames":)" + names +
+                             "}");
+  };
+  auto first = args_of(R"(["s1","s2"])");
+  auto again = args_of(R"(["s1","s2"])");
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_EQ(again->shared_node_names.get(), first->shared_node_names.get());
+  auto other = args_of(R"(["s3"])");
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other->shared_node_names.get(), first->shared_node_names.get());
+  EXPECT_THAT(first->node_names(), ElementsAre("s1", "s2"));
+  EXPECT_THAT(other->node_names(), ElementsAre("s3"));
+  EXPECT_TRUE(ExtenderArgs{}.node_names().empty());
+}
+
 TEST(KubePodTest, AFunctionNamedByAnAnnotationAndKeysInAnyCaseAreRead) {
   auto args = ParseExtenderArgs(
       R"({"pod":{"metadata":{"name":"p","annotations":{"tailor.dev/function":"f"}}},)"
@@ -70,7 +89,7 @@ TEST(KubePodTest, AFunctionNamedByAnAnnotationAndKeysInAnyCaseAreRead) {
   ASSERT_TRUE(args.ok()) << args.status();
   EXPECT_EQ(args->pod.function, "f");
   EXPECT_EQ(args->pod.requests.cpu_millicores, 0u);  // no requests: BestEffort
-  EXPECT_THAT(args->node_names, ElementsAre("a"));
+  EXPECT_THAT(args->node_names(), ElementsAre("a"));
 }
 
 TEST(KubePodTest, APodWithoutTheLabelIsNotAFunction) {
@@ -88,7 +107,7 @@ TEST(KubePodTest, ANodeListIsKeptToBeSentBack) {
       R"({"metadata":{"name":"n2"}}]},"NodeNames":null})");
   ASSERT_TRUE(args.ok()) << args.status();
   EXPECT_FALSE(args->node_cache_capable);
-  EXPECT_THAT(args->node_names, ElementsAre("n1", "n2"));
+  EXPECT_THAT(args->node_names(), ElementsAre("n1", "n2"));
   ASSERT_EQ(args->node_items.size(), 2u);
   EXPECT_EQ(args->node_items[0].In(args->node_list_text),
             R"({"metadata":{"name":"n1","labels":{"zone":"a"}}})");
