@@ -57,12 +57,13 @@ KubeExtender::Answer FilterError(const std::string& message) {
 std::string PassingNodes(const ExtenderArgs& args, const std::vector<bool>& passes,
                          const json& failed, const json& unresolvable) {
   if (args.node_cache_capable) {
+    const std::vector<std::string>& named = args.node_names();
     std::string names = "[";
-    names.reserve(args.node_names().size() * 24);
-    for (size_t i = 0; i < args.node_names().size(); ++i) {
+    names.reserve(named.size() * 24);
+    for (size_t i = 0; i < named.size(); ++i) {
       if (!passes[i]) continue;
       if (names.size() > 1) names += ',';
-      AppendJsonString(names, args.node_names()[i]);
+      AppendJsonString(names, named[i]);
     }
     return FilterResult("null", names + "]", failed, unresolvable, "");
   }
@@ -141,7 +142,8 @@ Result<std::vector<NodeVerdict>> KubeExtender::VerdictsFor(const ExtenderArgs& a
 KubeExtender::Answer KubeExtender::Filter(std::string_view body) {
   auto args = ParseExtenderArgs(body);
   if (!args.ok()) return FilterError("tailor: " + std::string(args.status().message()));
-  std::vector<bool> passes(args->node_names().size(), true);
+  const std::vector<std::string>& names = args->node_names();
+  std::vector<bool> passes(names.size(), true);
   json failed = json::object(), unresolvable = json::object();
   if (args->pod.function.empty()) {  // not a function: untouched
     return {200, PassingNodes(*args, passes, failed, unresolvable)};
@@ -151,12 +153,12 @@ KubeExtender::Answer KubeExtender::Filter(std::string_view body) {
     return FilterError("tailor: pod " + args->pod.namespace_name + ": " +
                        std::string(verdicts.status().message()));
   }
-  for (size_t i = 0; i < args->node_names().size(); ++i) {
+  for (size_t i = 0; i < names.size(); ++i) {
     const NodeVerdict& node = (*verdicts)[i];
     if (!node.known || node.eligible) continue;  // unknown or fine
     passes[i] = false;
     const std::string why = "tailor: " + node.reason;
-    (models::MayPass(node.why) ? failed : unresolvable)[args->node_names()[i]] = why;
+    (models::MayPass(node.why) ? failed : unresolvable)[names[i]] = why;
   }
   return {200, PassingNodes(*args, passes, failed, unresolvable)};
 }
@@ -185,10 +187,11 @@ KubeExtender::Answer KubeExtender::Prioritize(std::string_view body) {
     known += (*verdicts)[i].known ? 1 : 0;
   }
   const int64_t neutral = known == 0 ? 0 : sum / known;
+  const std::vector<std::string>& names = args->node_names();
   std::string list = "[";
-  list.reserve(args->node_names().size() * 32);
-  for (size_t i = 0; i < args->node_names().size(); ++i) {
-    AppendHostPriority(list, args->node_names()[i], (*verdicts)[i].known ? points_of[i] : neutral);
+  list.reserve(names.size() * 32);
+  for (size_t i = 0; i < names.size(); ++i) {
+    AppendHostPriority(list, names[i], (*verdicts)[i].known ? points_of[i] : neutral);
   }
   return {200, list + "]"};
 }
