@@ -46,11 +46,13 @@ class ReplayTest : public ::testing::Test {
           dir_.File(std::string(node) + ".log")));
       testing::WaitForAddressFile(addr_file, *agents_.back());
     }
-    ASSERT_TRUE(WaitUntil([&] {
-      int rc = 0;
-      auto out = Ctl({"nodes", "-o", "json"}, &rc);
-      return rc == 0 && json::parse(out)["nodes"].size() == 2;
-    }, 10s));
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          int rc = 0;
+          auto out = Ctl({"nodes", "-o", "json"}, &rc);
+          return rc == 0 && json::parse(out)["nodes"].size() == 2;
+        },
+        10s));
     for (const char* fn : {"aes-gcm", "sleep-io"}) {
       int rc = -1;
       auto out = Ctl({"deploy", std::string(TAILOR_FUNCTIONS_DIR) + "/" + fn}, &rc);
@@ -85,13 +87,33 @@ double Share(const json& phase, const std::string& node) {
 
 TEST_F(ReplayTest, TailorLearnsToAvoidTheOldHostAndBeatsRoundRobin) {
   int rc = -1;
-  const std::string out =
-      Ctl({"replay", "--workload", dir_.File("workload.toml"), "--trace",
-           std::string(TAILOR_SOURCE_DIR) + "/bench/traces/azure2019", "--trace-minutes", "5",
-           "--duration-s", "10", "--invocations", "70", "--skew", "0.3", "--policy",
-           "performance", "--compare", "round-robin", "--phases", "3", "--concurrency", "4",
-           "--record", dir_.File("calls.jsonl"), "--quiet", "-o", "json"},
-          &rc);
+  const std::string out = Ctl({"replay",
+                               "--workload",
+                               dir_.File("workload.toml"),
+                               "--trace",
+                               std::string(TAILOR_SOURCE_DIR) + "/bench/traces/azure2019",
+                               "--trace-minutes",
+                               "5",
+                               "--duration-s",
+                               "10",
+                               "--invocations",
+                               "70",
+                               "--skew",
+                               "0.3",
+                               "--policy",
+                               "performance",
+                               "--compare",
+                               "round-robin",
+                               "--phases",
+                               "3",
+                               "--concurrency",
+                               "4",
+                               "--record",
+                               dir_.File("calls.jsonl"),
+                               "--quiet",
+                               "-o",
+                               "json"},
+                              &rc);
   ASSERT_EQ(rc, 0) << out << scheduler_->Log();
   const json report = json::parse(out);
   ASSERT_EQ(report["runs"].size(), 2u);
@@ -118,8 +140,7 @@ TEST_F(ReplayTest, TailorLearnsToAvoidTheOldHostAndBeatsRoundRobin) {
   // how much is for bench/: the emulated hosts share this machine's cores with the scheduler,
   // the agents and, in the sanitizer tree, instrumented binaries, and the mean latencies' ratio
   // was 1.12x in one CI run. scripts/sim-to-real measures it.)
-  EXPECT_LT(aes["run_wall_mean_ms"].get<double>(), aes_rr["run_wall_mean_ms"].get<double>())
-      << out;
+  EXPECT_LT(aes["run_wall_mean_ms"].get<double>(), aes_rr["run_wall_mean_ms"].get<double>()) << out;
   EXPECT_LT(aes["latency_mean_ms"].get<double>(), aes_rr["latency_mean_ms"].get<double>()) << out;
   // The comparison says it as the ratio of the two means.
   EXPECT_DOUBLE_EQ(report["comparison"]["functions"][0]["speedup_mean"].get<double>(),
@@ -135,7 +156,8 @@ TEST_F(ReplayTest, TailorLearnsToAvoidTheOldHostAndBeatsRoundRobin) {
   ASSERT_TRUE(lines.ok());
   const size_t calls = tailor["overall"]["calls"].get<size_t>();
   EXPECT_EQ(std::count(lines->begin(), lines->end(), '\n'), static_cast<long>(2 * calls));
-  EXPECT_FALSE(json::parse(lines->substr(0, lines->find('\n')))["decision_id"].get<std::string>().empty());
+  EXPECT_FALSE(
+      json::parse(lines->substr(0, lines->find('\n')))["decision_id"].get<std::string>().empty());
 
   // top: the newest decisions are the round-robin run's, reported with measured durations.
   const std::string view = Ctl({"top", "--once", "-o", "json", "-n", "5"}, &rc);
@@ -145,13 +167,17 @@ TEST_F(ReplayTest, TailorLearnsToAvoidTheOldHostAndBeatsRoundRobin) {
   for (const auto& d : top["decisions"]["decisions"]) {
     EXPECT_EQ(d["policy"], "round-robin");
   }
-  ASSERT_TRUE(WaitUntil([&] {
-    const json t = json::parse(Ctl({"top", "--once", "-o", "json", "-n", "5"}, &rc));
-    for (const auto& d : t["decisions"]["decisions"]) {
-      if (!d["reported"].get<bool>() || d["measured_duration_ms"].get<double>() <= 0) return false;
-    }
-    return true;
-  }, 10s)) << "reports reach the scheduler and complete the decisions";
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const json t = json::parse(Ctl({"top", "--once", "-o", "json", "-n", "5"}, &rc));
+        for (const auto& d : t["decisions"]["decisions"]) {
+          if (!d["reported"].get<bool>() || d["measured_duration_ms"].get<double>() <= 0)
+            return false;
+        }
+        return true;
+      },
+      10s))
+      << "reports reach the scheduler and complete the decisions";
   EXPECT_EQ(top["nodes"]["nodes"].size(), 2u);
   const std::string table = Ctl({"top", "--once", "--function", "sleep-io", "-n", "3"}, &rc);
   EXPECT_EQ(rc, 0);
@@ -190,7 +216,8 @@ TEST_F(ReplayTest, ClearErrorsForWhatCannotBeReplayed) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 20s) << "stopped early, not after 30 s";
 
   // ListDecisions refuses a limit it would not honour.
-  auto stub = v1::Placement::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+  auto stub =
+      v1::Placement::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   v1::ListDecisionsRequest request;
   request.set_limit(5000);
@@ -204,10 +231,10 @@ TEST_F(ReplayTest, ClearErrorsForWhatCannotBeReplayed) {
 TEST_F(ReplayTest, SchedulerAddressFromFlagEnvironmentOrConfigFile) {
   ASSERT_EQ(::mkdir(dir_.File("config").c_str(), 0755), 0);
   ASSERT_EQ(::mkdir(dir_.File("config/tailor").c_str(), 0755), 0);
-  std::ofstream(dir_.File("config/tailor/tailorctl.toml")) << "scheduler = \"" << address_
-                                                             << "\"\n";
-  const std::string ctl = "env -u TAILOR_SCHEDULER -u TAILOR_CONFIG XDG_CONFIG_HOME=" +
-                          dir_.File("config") + " ";
+  std::ofstream(dir_.File("config/tailor/tailorctl.toml"))
+      << "scheduler = \"" << address_ << "\"\n";
+  const std::string ctl =
+      "env -u TAILOR_SCHEDULER -u TAILOR_CONFIG XDG_CONFIG_HOME=" + dir_.File("config") + " ";
   int rc = -1;
   std::string out = testing::RunCommand(
       {"/bin/sh", "-c", ctl + BinaryPath("tailorctl") + " --insecure nodes -o json 2>&1"}, &rc);
