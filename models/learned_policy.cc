@@ -561,10 +561,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     const double share = AllocatedCpuShare(chosen->allocated, chosen->capacity);
     const ClassView& b = per_class[best_class];
     const ClassView& c = per_class[here];
-    // Both at the load the call would meet: room frees on the best class one run at a time,
-    // so it runs there beside as much as that class's least loaded node holds now.
-    const double on_best_ms =
-        std::exp(b.mean + load_sensitivity * LeastLoadedShare(classes[best_class]) + b.var / 2);
+    const double on_best_ms = std::exp(b.mean + b.var / 2);  // once room frees there
     const double here_ms = std::exp(c.mean + load_sensitivity * share + c.var / 2);
     if (const double wait_ms = WaitForBestClassMs(
             on_best_ms, here_ms, LeastLoadedShare(classes[here]), *request.caller_wait);

@@ -516,42 +516,6 @@ TEST_F(LearnedPolicyTest, UnderOverloadACallThatMayWaitWaitsForItsBestClassForAB
   EXPECT_EQ(class_of(decide("big-gain", PlacementRequest::CallerWait{})), "slow");
 }
 
-// Room frees on a full class one run at a time, so a call that waits for it runs there beside
-// as many co-runners as that class holds now: the gain that justifies the wait is the one at
-// that load, not the class's speed on an idle node.
-TEST_F(LearnedPolicyTest, UnderOverloadTheWaitComparesTheClassesAtTheLoadTheCallWouldMeet) {
-  LearnedPolicy p(Objective::kPerformance, Greedy());
-  // Both 1.5x faster on an idle "fast" node; co-runners on a full node make "touchy" run e
-  // (2.7) times as long and "steady" about as long.
-  auto teach = [&](const std::string& fn, double busy_factor) {
-    for (const auto& [cls, idle_ms] : {std::pair{fast_, 100.0}, std::pair{slow_, 150.0}}) {
-      for (int i = 0; i < 60; ++i) {
-        RunObservation o = RunOn(fn, cls, i % 2 ? idle_ms * busy_factor : idle_ms);
-        o.cpu_utilization_at_start = i % 2;
-        p.Observe(o);
-      }
-    }
-  };
-  teach("touchy", std::exp(1.0));
-  teach("steady", 1.0);
-  ASSERT_GT(p.model().LoadSensitivity("touchy"), 0.8);
-  ASSERT_LT(p.model().LoadSensitivity("steady"), 0.3);  // its own runs: 0; touchy's pull it up
-  index_.SetAllocated("fast0", {0, 4000});              // full
-  index_.SetAllocated("fast1", {0, 4000});
-  index_.SetAllocated("slow0", {0, 3200});  // crowded: 80%
-  index_.SetAllocated("slow1", {0, 3200});
-  auto waits = [&](const std::string& fn) {
-    PlacementRequest r = Req(fn);
-    r.caller_wait = PlacementRequest::CallerWait{};
-    auto d = p.Decide(r, index_);
-    return !d.ok() && d.status().code() == StatusCode::kResourceExhausted;
-  };
-  // "steady" still gains 1.5x on a full "fast" node: it waits. "touchy" would run there among
-  // a full node's co-runners, under 1.3x faster than on a node 80% held: it takes "slow".
-  EXPECT_TRUE(waits("steady"));
-  EXPECT_FALSE(waits("touchy"));
-}
-
 // The Kubernetes extender scores every node and reads the candidates by slot (they carry no
 // node id or class name): the policy still tells a chosen node it predicts best from one it
 // explores, and a full best class from a missing one.
