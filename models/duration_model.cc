@@ -249,9 +249,9 @@ void DurationModel::RefitFactorization() {
     }
     if (v.empty()) v = coefficients.back();
     if (v.empty()) continue;
-    double sum = 0;
-    for (double c : v) sum += c;
-    group_load_[g] = sum / v.size();
+    double coefficient_sum = 0;
+    for (double c : v) coefficient_sum += c;
+    group_load_[g] = coefficient_sum / v.size();
   }
   cf_fitted_ = true;
 }
