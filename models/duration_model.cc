@@ -13,8 +13,8 @@ double DurationPrediction::ms() const { return std::exp(mean_log_ms); }
 
 DurationModel::DurationModel(DurationModelOptions options) : options_(options) {}
 
-Eigen::VectorXd DurationModel::Features(const std::vector<double>& class_features,
-                                        double payload, double load) {
+Eigen::VectorXd DurationModel::Features(const std::vector<double>& class_features, double payload,
+                                        double load) {
   Eigen::VectorXd x(class_features.size() + 2);
   for (size_t i = 0; i < class_features.size(); ++i) x[i] = class_features[i];
   x[class_features.size()] = std::log1p(std::max(0.0, payload) / 1024.0);
@@ -378,8 +378,8 @@ DurationPrediction DurationModel::Predict(const std::string& function,
   if (cell != f.cells.end()) {
     p.cell_runs = cell->second.weight;
     add(cell->second.mean + p.payload_term + p.load_term, sigma2 / cell->second.weight);
-  } else if (auto nb = cid == UINT32_MAX ? f.neighbour_estimates.end()
-                                          : f.neighbour_estimates.find(cid);
+  } else if (auto nb =
+                 cid == UINT32_MAX ? f.neighbour_estimates.end() : f.neighbour_estimates.find(cid);
              nb != f.neighbour_estimates.end()) {
     add(nb->second.mean + p.payload_term + p.load_term, nb->second.var);
   } else if (cf_fitted_ && f.id < bf_.size() && cid != UINT32_MAX && cid < bc_.size() &&
