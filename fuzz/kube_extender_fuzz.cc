@@ -15,6 +15,15 @@ void CheckArgs(const tailor::scheduler::ExtenderArgs& args) {
   for (const auto& name : args.node_names()) {
     if (name.empty() || name.size() > 253) std::abort();
   }
+  // The names' JSON, written back into answers as it is, reads as the names.
+  const tailor::scheduler::NodeNameList& list = args.node_name_list();
+  if (list.quoted.size() != list.names.size()) std::abort();
+  for (size_t i = 0; i < list.names.size(); ++i) {
+    const auto quoted = nlohmann::json::parse(list.QuotedName(i), nullptr, false);
+    if (!quoted.is_string() || quoted.get<std::string>() != list.names[i]) std::abort();
+  }
+  const auto all = nlohmann::json::parse(list.text, nullptr, false);
+  if (!all.is_array() || all.size() != list.names.size()) std::abort();
   if (args.node_cache_capable) return;
   const std::string_view list = args.node_list_text;
   if (args.items.begin > args.items.end || args.items.end > list.size()) std::abort();
@@ -34,6 +43,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text = tailor::fuzz::AsText(data, size);
   auto args = tailor::scheduler::ParseExtenderArgs(text);
   if (args.ok()) CheckArgs(*args);
+  // The same body again (its NodeNames now the thread's last list, recognised by its bytes)
+  // gives the same names.
+  auto again = tailor::scheduler::ParseExtenderArgs(text);
+  if (again.ok() != args.ok()) std::abort();
+  if (again.ok() && again->node_names() != args->node_names()) std::abort();
   // A text the scanner takes as an object must be one a full parser takes too.
   auto members = tailor::scheduler::JsonTopLevelMembers(text);
   if (members.ok() && !nlohmann::json::accept(text)) std::abort();

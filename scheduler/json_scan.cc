@@ -55,6 +55,10 @@ class Scanner {
  public:
   Scanner(std::string_view text, size_t at) : t_(text), i_(at) {}
   size_t at() const { return i_; }
+  // The text from the cursor on.
+  std::string_view Rest() const { return t_.substr(i_); }
+  // Moves the cursor past `n` bytes the caller has checked.
+  void Advance(size_t n) { i_ += n; }
 
   void SkipSpace() {
     while (i_ < t_.size() &&
@@ -255,7 +259,12 @@ Result<std::optional<JsonSpan>> FindJsonValue(std::string_view text,
   return std::optional<JsonSpan>(whole);
 }
 
-Result<std::vector<JsonMember>> JsonTopLevelMembers(std::string_view text) {
+Result<std::vector<JsonMember>> JsonTopLevelMembers(std::string_view text,
+                                                    std::string_view checked_value) {
+  // Only an array or object ends where its text ends ("1" begins "12"), so only those are
+  // recognised by their first bytes.
+  const bool self_delimited =
+      !checked_value.empty() && (checked_value.front() == '[' || checked_value.front() == '{');
   Scanner s(text, 0);
   if (!s.Take('{')) return NotJson(s.at());
   std::vector<JsonMember> members;
@@ -264,6 +273,13 @@ Result<std::vector<JsonMember>> JsonTopLevelMembers(std::string_view text) {
       TAILOR_ASSIGN_OR_RETURN(JsonSpan key, s.String());
       if (!s.Take(':')) return NotJson(s.at());
       TAILOR_ASSIGN_OR_RETURN(std::string name, JsonStringValue(key.In(text)));
+      s.SkipSpace();
+      if (self_delimited && s.Rest().starts_with(checked_value)) {
+        const size_t begin = s.at();
+        s.Advance(checked_value.size());
+        members.push_back({std::move(name), JsonSpan{begin, s.at()}, true});
+        continue;
+      }
       TAILOR_ASSIGN_OR_RETURN(JsonSpan value, s.Value(1));
       members.push_back({std::move(name), value});
     } while (s.Take(','));

@@ -40,10 +40,15 @@ bool EqualIgnoringAsciiCase(std::string_view a, std::string_view b);
 struct JsonMember {
   std::string key;  // escapes decoded
   JsonSpan value;
+  bool is_checked_value = false;  // the value is `checked_value` (below), not walked
 };
 // The members of the object that is the whole text (white space around it aside), every value
-// checked to be JSON. INVALID_ARGUMENT for anything else.
-Result<std::vector<JsonMember>> JsonTopLevelMembers(std::string_view text);
+// checked to be JSON. INVALID_ARGUMENT for anything else. A member's value whose text begins
+// with `checked_value`, an array or object already checked to be JSON (such as the NodeNames
+// list of kube-scheduler's previous request: the same thousands of names pod after pod), is
+// that value and is not walked again; comparing bytes costs far less than checking them.
+Result<std::vector<JsonMember>> JsonTopLevelMembers(std::string_view text,
+                                                    std::string_view checked_value = {});
 // The member named `key`: the exact key, else one equal ignoring ASCII case (as Go's
 // encoding/json finds a struct field); null when none.
 const JsonMember* FindJsonMember(const std::vector<JsonMember>& members, std::string_view key);

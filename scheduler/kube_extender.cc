@@ -11,37 +11,15 @@ using nlohmann::json;
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-// Appends `s` as a JSON string (written by hand: answers list thousands of node names). The
-// names came through the JSON scanner, so they are UTF-8. Runs of bytes that need no escape
-// (all of a Kubernetes node name) are appended whole.
-void AppendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  size_t plain_from = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c != '"' && c != '\\' && c >= 0x20) continue;
-    out.append(s.substr(plain_from, i - plain_from));
-    if (c < 0x20) {
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    } else {
-      out += '\\';
-      out += s[i];
-    }
-    plain_from = i + 1;
-  }
-  out.append(s.substr(plain_from));
-  out += '"';
-}
-
 // ExtenderFilterResult, written by hand around the Nodes text (which may be megabytes).
-std::string FilterResult(const std::string& nodes_text, const std::string& node_names_text,
+std::string FilterResult(std::string_view nodes_text, std::string_view node_names_text,
                          const json& failed, const json& unresolvable, const std::string& error) {
-  std::string out = "{\"Nodes\":";
+  std::string out;
+  out.reserve(nodes_text.size() + node_names_text.size() + 256);
+  out += "{\"Nodes\":";
   out += nodes_text;
-  out += ",\"NodeNames\":" + node_names_text;
+  out += ",\"NodeNames\":";
+  out += node_names_text;
   out += ",\"FailedNodes\":" + Dump(failed);
   out += ",\"FailedAndUnresolvableNodes\":" + Dump(unresolvable);
   out += ",\"Error\":" + Dump(json(error)) + "}";
@@ -57,15 +35,19 @@ KubeExtender::Answer FilterError(const std::string& message) {
 std::string PassingNodes(const ExtenderArgs& args, const std::vector<bool>& passes,
                          const json& failed, const json& unresolvable) {
   if (args.node_cache_capable) {
-    const std::vector<std::string>& named = args.node_names();
+    const NodeNameList& named = args.node_name_list();
+    if (std::all_of(passes.begin(), passes.end(), [](bool p) { return p; })) {
+      return FilterResult("null", named.text, failed, unresolvable, "");  // as sent
+    }
     std::string names = "[";
-    names.reserve(named.size() * 24);
-    for (size_t i = 0; i < named.size(); ++i) {
+    names.reserve(named.text.size());
+    for (size_t i = 0; i < named.quoted.size(); ++i) {
       if (!passes[i]) continue;
       if (names.size() > 1) names += ',';
-      AppendJsonString(names, named[i]);
+      names += named.QuotedName(i);
     }
-    return FilterResult("null", names + "]", failed, unresolvable, "");
+    names += ']';
+    return FilterResult("null", names, failed, unresolvable, "");
   }
   const std::string_view list = args.node_list_text;
   std::string nodes(list.substr(0, args.items.begin));
@@ -89,9 +71,9 @@ std::string PassingNodes(const ExtenderArgs& args, const std::vector<bool>& pass
 // Appends {"Host": host, "Score": score} to a HostPriorityList being written (written by hand:
 // a list may hold thousands of hosts, and building JSON objects for each costs more than the
 // ranking).
-void AppendHostPriority(std::string& out, const std::string& host, int64_t score) {
+void AppendHostPriority(std::string& out, std::string_view quoted_host, int64_t score) {
   out += out.size() > 1 ? ",{\"Host\":" : "{\"Host\":";
-  AppendJsonString(out, host);
+  out += quoted_host;
   out += ",\"Score\":";
   out += std::to_string(score);
   out += '}';
@@ -99,7 +81,8 @@ void AppendHostPriority(std::string& out, const std::string& host, int64_t score
 
 std::string AllZero(const ExtenderArgs& args) {
   std::string out = "[";
-  for (const auto& name : args.node_names()) AppendHostPriority(out, name, 0);
+  const NodeNameList& named = args.node_name_list();
+  for (size_t i = 0; i < named.quoted.size(); ++i) AppendHostPriority(out, named.QuotedName(i), 0);
   return out + "]";
 }
 
@@ -187,11 +170,11 @@ KubeExtender::Answer KubeExtender::Prioritize(std::string_view body) {
     known += (*verdicts)[i].known ? 1 : 0;
   }
   const int64_t neutral = known == 0 ? 0 : sum / known;
-  const std::vector<std::string>& names = args->node_names();
+  const NodeNameList& named = args->node_name_list();
   std::string list = "[";
-  list.reserve(names.size() * 32);
-  for (size_t i = 0; i < names.size(); ++i) {
-    AppendHostPriority(list, names[i], (*verdicts)[i].known ? points_of[i] : neutral);
+  list.reserve(named.text.size() + named.quoted.size() * 24);
+  for (size_t i = 0; i < named.quoted.size(); ++i) {
+    AppendHostPriority(list, named.QuotedName(i), (*verdicts)[i].known ? points_of[i] : neutral);
   }
   return {200, list + "]"};
 }

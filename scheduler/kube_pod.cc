@@ -153,6 +153,30 @@ Result<std::string> NodeNameIn(std::string_view value_text, FieldName field) {
   return std::move(*text);
 }
 
+// Appends `s` as a JSON string. The names came through the JSON scanner, so they are UTF-8. Runs
+// of bytes that need no escape (all of a Kubernetes node name) are appended whole.
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  size_t plain_from = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c != '"' && c != '\\' && c >= 0x20) continue;
+    out.append(s.substr(plain_from, i - plain_from));
+    if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += '\\';
+      out += s[i];
+    }
+    plain_from = i + 1;
+  }
+  out.append(s.substr(plain_from));
+  out += '"';
+}
+
 // A NodeList's nodes, found in its text without parsing it whole.
 Status ReadNodeList(std::string_view list_text, ExtenderArgs& args) {
   constexpr std::string_view kItems[] = {"items"};
@@ -167,58 +191,64 @@ Status ReadNodeList(std::string_view list_text, ExtenderArgs& args) {
   if (!elements.ok()) return Bad("Nodes.items", "is not a list of nodes");
   if (elements->size() > kMaxCandidateNodes) return Bad("Nodes.items", "has more than 10000 nodes");
   args.node_items = std::move(*elements);
-  auto names = std::make_shared<std::vector<std::string>>();
-  names->reserve(args.node_items.size());
+  auto list = std::make_shared<NodeNameList>();
+  list->names.reserve(args.node_items.size());
+  list->quoted.reserve(args.node_items.size());
+  list->text = "[";
   for (size_t i = 0; i < args.node_items.size(); ++i) {
     auto field = [i] { return "Nodes.items[" + std::to_string(i) + "].metadata.name"; };
     const std::string_view item = args.node_items[i].In(args.node_list_text);
     TAILOR_ASSIGN_OR_RETURN(auto name, FindJsonValue(item, kName));
     if (!name) return Bad(field(), "is missing");
     TAILOR_ASSIGN_OR_RETURN(std::string text, NodeNameIn(name->In(item), field));
-    names->push_back(std::move(text));
+    if (i > 0) list->text += ',';
+    const size_t begin = list->text.size();
+    AppendJsonString(list->text, text);
+    list->quoted.push_back({begin, list->text.size()});
+    list->names.push_back(std::move(text));
   }
-  args.shared_node_names = std::move(names);
+  list->text += ']';
+  args.shared_node_names = std::move(list);
   return OkStatus();
 }
 
-// The last NodeNames list a thread read, as text and as names: kube-scheduler sends the same
-// thousands of names pod after pod, and comparing their bytes costs far less than reading
-// them again. (At most one list of kMaxCandidateNodes names per HTTP thread.)
-struct LastNodeNames {
-  std::string text;
-  std::shared_ptr<const std::vector<std::string>> names;
-};
+// The last NodeNames list each thread read: kube-scheduler sends the same thousands of names
+// pod after pod, and comparing their bytes costs far less than reading them again. (At most one
+// list of kMaxCandidateNodes names per HTTP thread.)
+std::shared_ptr<const NodeNameList>& LastNodeNames() {
+  thread_local std::shared_ptr<const NodeNameList> last;
+  return last;
+}
 
 // NodeNames, read in the body's text (thousands of names: no document is built).
-Status ReadNodeNames(std::string_view body, JsonSpan list, ExtenderArgs& args) {
-  thread_local LastNodeNames last;
-  const std::string_view text = list.In(body);
-  if (text == last.text) {  // (never at first: a list's text is at least "[]")
-    args.shared_node_names = last.names;
-    return OkStatus();
-  }
-  auto elements = JsonArrayElements(body, list);
+Status ReadNodeNames(std::string_view body, JsonSpan list_span, ExtenderArgs& args) {
+  auto elements = JsonArrayElements(body, list_span);
   if (!elements.ok()) return Bad("NodeNames", "must be a list of node names");
   if (elements->size() > kMaxCandidateNodes) return Bad("NodeNames", "has more than 10000 nodes");
-  auto names = std::make_shared<std::vector<std::string>>();
-  names->reserve(elements->size());
+  auto list = std::make_shared<NodeNameList>();
+  list->text.assign(list_span.In(body));
+  list->names.reserve(elements->size());
+  list->quoted.reserve(elements->size());
   for (size_t i = 0; i < elements->size(); ++i) {
     auto field = [i] { return "NodeNames[" + std::to_string(i) + "]"; };
-    TAILOR_ASSIGN_OR_RETURN(std::string name, NodeNameIn((*elements)[i].In(body), field));
-    names->push_back(std::move(name));
+    const JsonSpan element = (*elements)[i];
+    TAILOR_ASSIGN_OR_RETURN(std::string name, NodeNameIn(element.In(body), field));
+    list->names.push_back(std::move(name));
+    list->quoted.push_back({element.begin - list_span.begin, element.end - list_span.begin});
   }
-  args.shared_node_names = std::move(names);
-  last.text.assign(text);
-  last.names = args.shared_node_names;
+  args.shared_node_names = list;
+  LastNodeNames() = std::move(list);
   return OkStatus();
 }
 
 }  // namespace
 
-const std::vector<std::string>& ExtenderArgs::node_names() const {
-  static const std::vector<std::string> kNone;
+const NodeNameList& ExtenderArgs::node_name_list() const {
+  static const NodeNameList kNone{{}, "[]", {}};
   return shared_node_names ? *shared_node_names : kNone;
 }
+
+const std::vector<std::string>& ExtenderArgs::node_names() const { return node_name_list().names; }
 
 const json* GoField(const json& object, std::string_view key) {
   if (!object.is_object()) return nullptr;
@@ -237,7 +267,8 @@ Result<ExtenderArgs> ParseExtenderArgs(std::string_view body) {
   // The body is walked once to check it is a JSON object and find its members; Pod is small
   // and parsed, NodeNames (thousands of names) and Nodes (a NodeList of megabytes) are only
   // scanned.
-  auto members = JsonTopLevelMembers(body);
+  const std::shared_ptr<const NodeNameList> last = LastNodeNames();
+  auto members = JsonTopLevelMembers(body, last ? std::string_view(last->text) : "");
   if (!members.ok()) return Bad("body", "is not a JSON object (ExtenderArgs)");
   ExtenderArgs args;
   const JsonMember* pod_member = FindJsonMember(*members, "Pod");
@@ -247,6 +278,10 @@ Result<ExtenderArgs> ParseExtenderArgs(std::string_view body) {
   TAILOR_ASSIGN_OR_RETURN(args.pod, ParsePod(pod));
   const JsonMember* names = FindJsonMember(*members, "NodeNames");
   if (names != nullptr && names->value.In(body) != "null") {
+    if (names->is_checked_value) {
+      args.shared_node_names = last;
+      return args;
+    }
     TAILOR_RETURN_IF_ERROR(ReadNodeNames(body, names->value, args));
     return args;
   }

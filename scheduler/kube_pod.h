@@ -39,13 +39,25 @@ struct KubePod {
   models::Allocation requests;  // memory and CPU requested
 };
 
+// The candidate nodes' names, decoded, and as JSON to be written back into answers.
+struct NodeNameList {
+  std::vector<std::string> names;
+  // A JSON array of the names: NodeNames' text as it was sent, or written from a NodeList's
+  // names. Each name's own JSON string in it (a valid one that decodes to the name, escapes as
+  // sent) is at quoted[i], so answers copy names without escaping them again.
+  std::string text;
+  std::vector<JsonSpan> quoted;
+  std::string_view QuotedName(size_t i) const { return quoted[i].In(text); }
+};
+
 struct ExtenderArgs {
   KubePod pod;
-  // The candidate nodes' names, in the order sent. Shared, never changed: the thread that read
-  // them keeps the same list for the next request naming the same nodes (kube-scheduler sends
-  // the same thousands of names pod after pod), so a request does not copy them.
-  std::shared_ptr<const std::vector<std::string>> shared_node_names;
+  // The candidate nodes, in the order sent. Shared, never changed: the thread that read them
+  // keeps the same list for the next request naming the same nodes (kube-scheduler sends the
+  // same thousands of names pod after pod), so a request does not copy them.
+  std::shared_ptr<const NodeNameList> shared_node_names;
   const std::vector<std::string>& node_names() const;
+  const NodeNameList& node_name_list() const;
   // nodeCacheCapable: kube-scheduler sent NodeNames (and wants NodeNames back); else it sent
   // a NodeList, kept as text (it may be megabytes: it is scanned, not parsed whole) to send the
   // nodes that pass back as they came.

@@ -38,6 +38,28 @@ TEST(JsonScanTest, ListsArrayElementsAndTopLevelMembers) {
   EXPECT_EQ((*elements)[3].In(text), "true");
 }
 
+// A value already checked (the previous request's NodeNames) is recognised by its bytes and
+// not walked; what follows it is still checked, and a value that differs is walked as usual.
+TEST(JsonScanTest, AValueAlreadyCheckedIsRecognisedByItsBytes) {
+  const std::string checked = R"(["n1","n\u0032"])";
+  const std::string text = R"({"Pod":{}, "NodeNames": ["n1","n\u0032"], "Other": ["n1"]})";
+  auto members = JsonTopLevelMembers(text, checked);
+  ASSERT_TRUE(members.ok()) << members.status();
+  ASSERT_EQ(members->size(), 3u);
+  EXPECT_FALSE((*members)[0].is_checked_value);
+  EXPECT_TRUE((*members)[1].is_checked_value);
+  EXPECT_EQ((*members)[1].value.In(text), checked);
+  EXPECT_FALSE((*members)[2].is_checked_value);
+  EXPECT_EQ((*members)[2].value.In(text), R"(["n1"])");
+  EXPECT_FALSE(JsonTopLevelMembers(R"({"NodeNames":["n1","n\u0032"] x})", checked).ok());
+  EXPECT_FALSE(JsonTopLevelMembers(R"({"NodeNames":["n1","n\u0032", "\q"]})", checked).ok());
+  // Only an array or object is recognised by its first bytes: 1 begins 12, and 12 is walked.
+  auto number = JsonTopLevelMembers(R"({"a":12})", "1");
+  ASSERT_TRUE(number.ok());
+  EXPECT_FALSE((*number)[0].is_checked_value);
+  EXPECT_EQ((*number)[0].value.In(R"({"a":12})"), "12");
+}
+
 TEST(JsonScanTest, TextThatIsNotJsonIsRefused) {
   for (const std::string bad :
        {"", "{", R"({"a")", R"({"a":})", R"({"a":1,})", R"({"a":1} x)", R"({"a":"\q"})",
@@ -46,8 +68,10 @@ TEST(JsonScanTest, TextThatIsNotJsonIsRefused) {
         R"({"a":01})", R"({"a":+1})", R"({"a":1.})", R"({"a":.5})", R"({"a":1e})", R"({"a":1-2})",
         R"({"a":662e616})",
         // UTF-8 that is well formed, and surrogates only in pairs.
-        "{\"st\xff" "atus\":1}", "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}",
-        R"({"a":"\ud800"})", R"({"a":"\udc00"})", R"({"a":"\ud800\u0041"})"}) {
+        "{\"st\xff"
+        "atus\":1}",
+        "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}", R"({"a":"\ud800"})",
+        R"({"a":"\udc00"})", R"({"a":"\ud800\u0041"})"}) {
     EXPECT_FALSE(JsonTopLevelMembers(bad).ok()) << bad;
   }
   EXPECT_TRUE(

@@ -138,6 +138,20 @@ TEST_F(KubeExtenderTest, NodeNamesComeBackExactlyWhateverTheyHoldInBothVerbs) {
     ASSERT_EQ(scores.size(), expected.size()) << labels;
     for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(scores[i]["Host"], expected[i]);
   }
+  // With a node failed, the passing names are written one by one; from a NodeList, the names
+  // read from its Nodes are escaped again.
+  const std::string requires_aes =
+      Pod(R"({"tailor.dev/function":"resize","tailor.dev/requires":"aes"})");
+  const std::string with_slow = R"(["a\"b","slow-1","n\u00e9ud"])";
+  const json filtered = json::parse(extender_->Filter(WithNames(requires_aes, with_slow)).body);
+  EXPECT_EQ(filtered["NodeNames"], json::array({"a\"b", "n\u00e9ud"}));
+  const std::string list =
+      R"({"items":[{"metadata":{"name":"c\\d"}},{"metadata":{"name":"e\u0001f"}}]})";
+  const json scores = json::parse(
+      extender_->Prioritize(R"({"Pod":)" + requires_aes + R"(,"Nodes":)" + list + "}").body);
+  ASSERT_EQ(scores.size(), 2u);
+  EXPECT_EQ(scores[0]["Host"], "c\\d");
+  EXPECT_EQ(scores[1]["Host"], "e\u0001f");
 }
 
 TEST_F(KubeExtenderTest, AFullNodeListKeepsOnlyThePassingNodes) {

@@ -82,6 +82,20 @@ TEST(KubePodTest, TheSameNodeNamesSentAgainAreSharedAndOutliveTheNextList) {
   EXPECT_TRUE(ExtenderArgs{}.node_names().empty());
 }
 
+// Each name's JSON text is kept as sent (escapes included), to be written back unchanged.
+TEST(KubePodTest, NodeNamesKeepTheirJsonTextAsSent) {
+  const std::string names = R"([ "s\u0031" , "a\"b"])";
+  auto args = ParseExtenderArgs(R"({"Pod":)" + std::string(kFunctionPod) + R"(,"NodeNames":)" +
+                                names + "}");
+  ASSERT_TRUE(args.ok()) << args.status();
+  const NodeNameList& list = args->node_name_list();
+  EXPECT_EQ(list.text, names);
+  EXPECT_THAT(list.names, ElementsAre("s1", "a\"b"));
+  EXPECT_EQ(list.QuotedName(0), R"("s\u0031")");
+  EXPECT_EQ(list.QuotedName(1), R"("a\"b")");
+  EXPECT_EQ(ExtenderArgs{}.node_name_list().text, "[]");
+}
+
 TEST(KubePodTest, AFunctionNamedByAnAnnotationAndKeysInAnyCaseAreRead) {
   auto args = ParseExtenderArgs(
       R"({"pod":{"metadata":{"name":"p","annotations":{"tailor.dev/function":"f"}}},)"
