@@ -119,7 +119,7 @@ Result<std::vector<NodeVerdict>> KubeExtender::VerdictsFor(const ExtenderArgs& a
   input.required_features = args.pod.required_features;
   input.policy = options_.policy;
   input.allocation = args.pod.requests;
-  return placer_.JudgeKubernetesNodes(input, args.node_names(), scored);
+  return placer_.JudgeKubernetesNodes(input, args.shared_names(), scored);
 }
 
 KubeExtender::Answer KubeExtender::Filter(std::string_view body) {

@@ -250,6 +250,11 @@ const NodeNameList& ExtenderArgs::node_name_list() const {
 
 const std::vector<std::string>& ExtenderArgs::node_names() const { return node_name_list().names; }
 
+std::shared_ptr<const std::vector<std::string>> ExtenderArgs::shared_names() const {
+  if (shared_node_names == nullptr) return std::make_shared<const std::vector<std::string>>();
+  return {shared_node_names, &shared_node_names->names};
+}
+
 const json* GoField(const json& object, std::string_view key) {
   if (!object.is_object()) return nullptr;
   if (auto it = object.find(std::string(key)); it != object.end()) return &*it;

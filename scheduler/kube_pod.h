@@ -58,6 +58,8 @@ struct ExtenderArgs {
   std::shared_ptr<const NodeNameList> shared_node_names;
   const std::vector<std::string>& node_names() const;
   const NodeNameList& node_name_list() const;
+  // node_names(), shared with the list (the same object for the same list).
+  std::shared_ptr<const std::vector<std::string>> shared_names() const;
   // nodeCacheCapable: kube-scheduler sent NodeNames (and wants NodeNames back); else it sent
   // a NodeList, kept as text (it may be megabytes: it is scanned, not parsed whole) to send the
   // nodes that pass back as they came.

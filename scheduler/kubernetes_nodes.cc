@@ -33,7 +33,7 @@ bool KubernetesNodes::StillValid(const Remembered& r, const models::ClusterIndex
                      [&](uint32_t slot) { return slot == kNoSlot || index.live(slot); });
 }
 
-std::vector<uint32_t> KubernetesNodes::SlotsOf(const std::vector<std::string>& names,
+std::vector<uint32_t> KubernetesNodes::SlotsOf(const NameList& names,
                                                const models::ClusterIndex& index) {
   ++uses_;
   for (Remembered& r : remembered_) {
@@ -42,11 +42,19 @@ std::vector<uint32_t> KubernetesNodes::SlotsOf(const std::vector<std::string>& n
       return r.slots;
     }
   }
+  // The same names in another object (read by another thread): kept as the new object.
+  for (Remembered& r : remembered_) {
+    if (r.names != nullptr && *r.names == *names && StillValid(r, index)) {
+      r.names = names;
+      r.used = uses_;
+      return r.slots;
+    }
+  }
   Remembered& r = remembered_[0].used <= remembered_[1].used ? remembered_[0] : remembered_[1];
   r.names = names;
   r.slots.clear();
-  r.slots.reserve(names.size());
-  for (const auto& name : names) {
+  r.slots.reserve(names->size());
+  for (const auto& name : *names) {
     r.slots.push_back(index.SlotOf(NodeIdOf(name)).value_or(kNoSlot));
   }
   r.slot_count = index.slot_count();

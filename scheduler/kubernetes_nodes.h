@@ -7,13 +7,16 @@
 // of them, for every pod, and mostly the same list each time: the slots of the last two lists
 // are remembered and reused while the same names come back, no node was added to the index and
 // no claim changed (a lookup per name walks hash chains scattered over the heap; comparing a
-// list against the remembered one reads memory in order).
+// list against the remembered one reads memory in order). A list is recognised by identity
+// first: the extender shares one list among the requests that name the same nodes, and a
+// remembered list is kept alive, so the same object means the same names.
 //
 // Thread-safety: not thread-safe; the placer calls it under its own lock.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,13 +33,13 @@ class KubernetesNodes {
   void Claim(const std::string& node_id, const std::string& kubernetes_name);
   // The Tailor node id of a Kubernetes node name.
   const std::string& NodeIdOf(const std::string& kubernetes_name) const;
+  using NameList = std::shared_ptr<const std::vector<std::string>>;
   // For each name, the slot in `index` of the live node it names, or kNoSlot.
-  std::vector<uint32_t> SlotsOf(const std::vector<std::string>& names,
-                                const models::ClusterIndex& index);
+  std::vector<uint32_t> SlotsOf(const NameList& names, const models::ClusterIndex& index);
 
  private:
   struct Remembered {
-    std::vector<std::string> names;
+    NameList names;
     std::vector<uint32_t> slots;
     size_t slot_count = 0;  // the index's when resolved: more means a node was added
     uint64_t claims = 0;    // claims_ when resolved

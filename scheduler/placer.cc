@@ -331,7 +331,7 @@ std::vector<RankedNode> Placer::ReasonsLocked(const models::PlacementRequest& re
 }
 
 Result<std::vector<NodeVerdict>> Placer::JudgeKubernetesNodes(
-    const PlaceInput& input, const std::vector<std::string>& kubernetes_names, bool scored) {
+    const PlaceInput& input, const KubernetesNodes::NameList& kubernetes_names, bool scored) {
   const std::string policy_name = input.policy.empty() ? options_.default_policy : input.policy;
   TAILOR_ASSIGN_OR_RETURN(v1::FunctionVersion fn,
                           functions_.Resolve(input.function_name, input.function_version));
@@ -345,7 +345,7 @@ Result<std::vector<NodeVerdict>> Placer::JudgeKubernetesNodes(
   const std::vector<uint32_t> slots = kubernetes_.SlotsOf(kubernetes_names, index_);
   request.warm_node_ids = warm_.NodesOf(fn.name(), fn.version());
   std::lock_guard policy_lock(slot->mu);
-  std::vector<NodeVerdict> verdicts(kubernetes_names.size());
+  std::vector<NodeVerdict> verdicts(kubernetes_names->size());
   if (scored) {
     auto decided = slot->policy->Decide(request, index_);
     if (decided.ok()) {

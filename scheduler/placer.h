@@ -146,8 +146,9 @@ class Placer {
   // allocation as Rank judges nodes, and with `scored` also scored by the policy; in the order
   // named, unknown names marked so. input.candidate_node_ids is not read. The same errors as
   // Rank.
+  // A list passed again (the same object) is recognised without comparing its names.
   Result<std::vector<NodeVerdict>> JudgeKubernetesNodes(
-      const PlaceInput& input, const std::vector<std::string>& kubernetes_names, bool scored);
+      const PlaceInput& input, const KubernetesNodes::NameList& kubernetes_names, bool scored);
   // Frees the decision's reservation; unknown or already released ids are ignored. Returns
   // whether a reservation was held.
   bool Release(const std::string& decision_id);

@@ -59,6 +59,10 @@ class KubeExtenderTest : public testing::SchedulerDbTest {
     return R"({"Pod":)" + pod + R"(,"Nodes":null,"NodeNames":)" + names + "}";
   }
 
+  static KubernetesNodes::NameList Names(std::vector<std::string> names) {
+    return std::make_shared<const std::vector<std::string>>(std::move(names));
+  }
+
   static PlaceInput Input(const std::string& function, std::vector<std::string> candidates = {},
                           std::vector<std::string> required = {}, const std::string& policy = "") {
     PlaceInput in;
@@ -243,7 +247,8 @@ TEST_F(KubeExtenderTest, KubernetesNodesAreJudgedAndScoredAsRankDoesInTheOrderNa
   std::map<std::string, const RankedNode*> rank_says;
   for (const auto& n : ranked->nodes) rank_says[n.node_id] = &n;
   for (const bool scored : {false, true}) {
-    auto verdicts = placer_->JudgeKubernetesNodes(Input("resize", {}, {"aes"}), names, scored);
+    auto verdicts =
+        placer_->JudgeKubernetesNodes(Input("resize", {}, {"aes"}), Names(names), scored);
     ASSERT_TRUE(verdicts.ok()) << verdicts.status();
     ASSERT_EQ(verdicts->size(), names.size());
     for (size_t i = 0; i < names.size(); ++i) {
@@ -265,27 +270,33 @@ TEST_F(KubeExtenderTest, KubernetesNodesAreJudgedAndScoredAsRankDoesInTheOrderNa
     EXPECT_EQ((*verdicts)[1].why, models::Ineligible::kDraining);
     EXPECT_EQ((*verdicts)[0].why, models::Ineligible::kLacksFeature);
   }
-  EXPECT_GT((*placer_->JudgeKubernetesNodes(Input("resize"), {"fast-2"}, true))[0].score, 0);
-  EXPECT_EQ(placer_->JudgeKubernetesNodes(Input("nope"), names, false).status().code(),
+  EXPECT_GT((*placer_->JudgeKubernetesNodes(Input("resize"), Names({"fast-2"}), true))[0].score, 0);
+  EXPECT_EQ(placer_->JudgeKubernetesNodes(Input("nope"), Names(names), false).status().code(),
             StatusCode::kNotFound);
 }
 
 TEST_F(KubeExtenderTest, ANodeJoiningOrLeavingBetweenPodsIsSeenThoughTheNamesAreTheSame) {
-  // kube-scheduler names the same nodes pod after pod; the answer follows the cluster.
-  const std::vector<std::string> names = {"fast-1", "new-1", "slow-1"};
-  auto known = [&] {
-    std::vector<bool> out;
-    const auto verdicts = placer_->JudgeKubernetesNodes(Input("resize"), names, false);
-    for (const auto& v : verdicts.value()) out.push_back(v.known);
-    return out;
-  };
-  EXPECT_THAT(known(), ElementsAre(true, false, true));
-  ASSERT_TRUE(nodes_.Register(NodeWith("new-1", 4, 8 * kGiB, {"aes", "avx2"})).ok());
-  EXPECT_THAT(known(), ElementsAre(true, true, true));
-  ASSERT_TRUE(nodes_.Deregister("slow-1").ok());
-  EXPECT_THAT(known(), ElementsAre(true, true, false));
-  ASSERT_TRUE(nodes_.Register(NodeWith("slow-1", 4, 8 * kGiB, {"avx2"})).ok());
-  EXPECT_THAT(known(), ElementsAre(true, true, true));
+  // kube-scheduler names the same nodes pod after pod; the answer follows the cluster, whether
+  // the names come in the same list object (one HTTP thread) or in copies (several).
+  for (const bool same_object : {true, false}) {
+    SCOPED_TRACE(same_object ? "the same list object" : "copies of the list");
+    const std::string added = same_object ? "new-1" : "new-2";
+    const auto names = Names({"fast-1", added, "slow-1"});
+    auto known = [&] {
+      std::vector<bool> out;
+      const auto verdicts = placer_->JudgeKubernetesNodes(
+          Input("resize"), same_object ? names : Names(*names), false);
+      for (const auto& v : verdicts.value()) out.push_back(v.known);
+      return out;
+    };
+    EXPECT_THAT(known(), ElementsAre(true, false, true));
+    ASSERT_TRUE(nodes_.Register(NodeWith(added, 4, 8 * kGiB, {"aes", "avx2"})).ok());
+    EXPECT_THAT(known(), ElementsAre(true, true, true));
+    ASSERT_TRUE(nodes_.Deregister("slow-1").ok());
+    EXPECT_THAT(known(), ElementsAre(true, true, false));
+    ASSERT_TRUE(nodes_.Register(NodeWith("slow-1", 4, 8 * kGiB, {"avx2"})).ok());
+    EXPECT_THAT(known(), ElementsAre(true, true, true));
+  }
 }
 
 TEST_F(KubeExtenderTest, AnAgentsKubernetesNodeNameFollowsItWhenItMoves) {
@@ -295,7 +306,7 @@ TEST_F(KubeExtenderTest, AnAgentsKubernetesNodeNameFollowsItWhenItMoves) {
   const std::vector<std::string> names = {"k8s-a", "k8s-b"};
   auto known = [&] {
     std::vector<bool> out;
-    const auto verdicts = placer_->JudgeKubernetesNodes(Input("resize"), names, true);
+    const auto verdicts = placer_->JudgeKubernetesNodes(Input("resize"), Names(names), true);
     for (const auto& v : verdicts.value()) out.push_back(v.known);
     return out;
   };

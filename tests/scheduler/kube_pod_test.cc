@@ -74,6 +74,7 @@ TEST(KubePodTest, TheSameNodeNamesSentAgainAreSharedAndOutliveTheNextList) {
   auto again = args_of(R"(["s1","s2"])");
   ASSERT_TRUE(first.ok() && again.ok());
   EXPECT_EQ(again->shared_node_names.get(), first->shared_node_names.get());
+  EXPECT_EQ(again->shared_names(), first->shared_names());  // the placer knows it by this
   auto other = args_of(R"(["s3"])");
   ASSERT_TRUE(other.ok());
   EXPECT_NE(other->shared_node_names.get(), first->shared_node_names.get());
