@@ -16,8 +16,10 @@ std::string NodesLabel(size_t n) {
   return label;
 }
 
+// (An empty set, the usual case, is answered without hashing the name: every node of a
+// cluster is asked about on each decision that scores them all.)
 bool Contains(const std::unordered_set<std::string>& set, const std::string& s) {
-  return set.find(s) != set.end();
+  return !set.empty() && set.find(s) != set.end();
 }
 
 // ChooseByClass for a request that scores every node: each node scored or given its reason,
@@ -140,7 +142,7 @@ Ineligibility CandidateIneligibility(const PlacementRequest& request, const Node
     return {Ineligible::kTooSmall, "smaller than the allocation"};
   }
   const uint64_t idle_held =
-      request.warm_node_ids.contains(node.node_id) ? 0 : node.warm_idle_memory_bytes;
+      Contains(request.warm_node_ids, node.node_id) ? 0 : node.warm_idle_memory_bytes;
   if (cap.memory_bytes > 0 &&
       node.allocated.memory_bytes + idle_held + allocation.memory_limit_bytes > cap.memory_bytes) {
     return {Ineligible::kMemoryFull,

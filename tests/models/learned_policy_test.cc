@@ -1040,5 +1040,45 @@ TEST(LearnedPolicyStragglerTest, AStragglerIsPassedOverAndDoesNotSlowItsClassDow
   EXPECT_NE(again->node_id, "x0");
 }
 
+// Idle nodes of a class score alike (the policy reuses the last node's score when nothing it
+// reads differs), but a straggler walked between them is scored as itself, and so is the node
+// after it.
+TEST(LearnedPolicyStragglerTest, IdleNodesScoreAlikeAndAStragglerAmongThemApart) {
+  const HostClassInfo x = TestClass("x", {"aes"});
+  ClusterIndex index;
+  for (int i = 0; i < 4; ++i) {
+    index.Upsert(NodeOfClass(x, "x" + std::to_string(i), {16ull << 30, 4000}), x);
+  }
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  for (int round = 0; round < 40; ++round) {
+    const double jitter = 1 + 0.1 * ((round % 5) - 2) / 2;  // 0.9 .. 1.1
+    for (int i = 0; i < 4; ++i) {
+      RunObservation o;
+      o.function = "f";
+      o.node_id = "x" + std::to_string(i);
+      o.host_class = "x";
+      o.class_features = HostFeatureVector(x);
+      o.wall_ms = (i == 1 ? 300 : 100) * jitter;
+      o.cpu_ms = o.wall_ms;
+      o.peak_memory_bytes = 64ull << 20;
+      o.succeeded = true;
+      p.Observe(o);
+    }
+  }
+  PlacementRequest req;
+  req.function.name = "f";
+  req.function.memory_hint_bytes = 64 << 20;
+  req.score_every_node = true;
+  const auto d = p.Decide(req, index);
+  ASSERT_TRUE(d.ok());
+  std::map<std::string, double> score;
+  for (const auto& c : d->candidates) score[c.node_id] = c.score;
+  ASSERT_EQ(score.size(), 4u);
+  EXPECT_GT(score["x1"], 2 * score["x0"]) << "the straggler, 3x slower";
+  EXPECT_EQ(score["x2"], score["x0"]);
+  EXPECT_EQ(score["x3"], score["x0"]);
+  EXPECT_NE(d->node_id, "x1");
+}
+
 }  // namespace
 }  // namespace tailor::models
