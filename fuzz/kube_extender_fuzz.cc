@@ -16,14 +16,14 @@ void CheckArgs(const tailor::scheduler::ExtenderArgs& args) {
     if (name.empty() || name.size() > 253) std::abort();
   }
   // The names' JSON, written back into answers as it is, reads as the names.
-  const tailor::scheduler::NodeNameList& list = args.node_name_list();
-  if (list.quoted.size() != list.names.size()) std::abort();
-  for (size_t i = 0; i < list.names.size(); ++i) {
-    const auto quoted = nlohmann::json::parse(list.QuotedName(i), nullptr, false);
-    if (!quoted.is_string() || quoted.get<std::string>() != list.names[i]) std::abort();
+  const tailor::scheduler::NodeNameList& named = args.node_name_list();
+  if (named.quoted.size() != named.names.size()) std::abort();
+  for (size_t i = 0; i < named.names.size(); ++i) {
+    const auto quoted = nlohmann::json::parse(named.QuotedName(i), nullptr, false);
+    if (!quoted.is_string() || quoted.get<std::string>() != named.names[i]) std::abort();
   }
-  const auto all = nlohmann::json::parse(list.text, nullptr, false);
-  if (!all.is_array() || all.size() != list.names.size()) std::abort();
+  const auto all = nlohmann::json::parse(named.text, nullptr, false);
+  if (!all.is_array() || all.size() != named.names.size()) std::abort();
   if (args.node_cache_capable) return;
   const std::string_view list = args.node_list_text;
   if (args.items.begin > args.items.end || args.items.end > list.size()) std::abort();
