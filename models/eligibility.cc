@@ -82,7 +82,7 @@ Result<PlacementDecision> ScoreEveryNode(const PlacementRequest& request,
   double best = std::numeric_limits<double>::infinity();
   for (const Visit& v : visits) {
     const NodeView& node = cluster.node(std::get<2>(v.load));
-    CandidateScore c;
+    CandidateScore& c = d.candidates.emplace_back();  // in place: thousands, 300 bytes each
     if (named) {
       c.node_id = node.node_id;
       c.host_class = classes[v.class_index].info.name;
@@ -102,7 +102,6 @@ Result<PlacementDecision> ScoreEveryNode(const PlacementRequest& request,
         d.slot = c.slot;
       }
     }
-    d.candidates.push_back(std::move(c));
   }
   if (d.slot == CandidateScore::kNoSlot) return NoEligibleNodeError(request, d.candidates);
   d.node_id = cluster.node(d.slot).node_id;

@@ -512,15 +512,18 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   };
   const ColdStarts::Function* cold = cold_starts_.Find(request.function.name);
   // What a node's score depends on besides its class. Nodes of a class alike in all of it (the
-  // idle nodes of a large cluster, scored one after another) score alike: the last node's
-  // score is reused.
+  // idle nodes of a large cluster) score alike: each class's last node's score is reused.
   struct NodeInputs {
-    uint32_t ci = UINT32_MAX;
-    double slots = 0, in_flight = 0, share = 0, cold_ms = 0, node_log = 0;
+    double slots = -1, in_flight = 0, share = 0, cold_ms = 0, node_log = 0;
     bool operator==(const NodeInputs&) const = default;
   };
-  NodeInputs last_inputs;
-  CandidateScore last_scored;
+  struct LastScored {
+    NodeInputs inputs;
+    double score = 0;
+    ScoreTerms terms;
+    bool settles = true;
+  };
+  std::vector<LastScored> last_of_class(classes.size());
   auto score = [&](uint32_t ci, const NodeView& node, CandidateScore& c) {
     const ClassView& v = per_class[ci];
     const double slots = node.max_concurrent_runs > 0 ? node.max_concurrent_runs
@@ -533,11 +536,12 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     const double pack_rank = ci < pack_rank_.size() ? pack_rank_[ci] : 0.0;
     // A node learned apart from its class (a straggler) runs its class's prediction times this.
     const double node_log = node_slowness_.size() > 0 ? node_slowness_.OffsetLog(node.node_id) : 0;
-    const NodeInputs inputs{ci, slots, in_flight, share, cold_ms, node_log};
-    if (inputs == last_inputs) {
-      c.score = last_scored.score;
-      c.terms = last_scored.terms;
-      c.settles = last_scored.settles;
+    const NodeInputs inputs{slots, in_flight, share, cold_ms, node_log};
+    LastScored& last = last_of_class[ci];
+    if (inputs == last.inputs) {
+      c.score = last.score;
+      c.terms = last.terms;
+      c.settles = last.settles;
       return;
     }
     const Scored drawn =
@@ -560,10 +564,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       c.terms.emplace_back("meets_target", drawn.meets);
       c.settles = drawn.meets;  // a fuller node that misses it: try the class's next ones
     }
-    last_inputs = inputs;
-    last_scored.score = c.score;
-    last_scored.terms = c.terms;
-    last_scored.settles = c.settles;
+    last = {inputs, c.score, c.terms, c.settles};
   };
   // Interference-aware co-location: a function its own runs show co-runners barely slow walks
   // each class from its fullest node, so the emptier nodes stay for those they do slow.
