@@ -76,6 +76,7 @@ void ClusterIndex::Remove(const std::string& node_id) {
   nodes_[it->second].live = false;
   slot_of_.erase(it);
   --live_;
+  ++removals_;
 }
 
 void ClusterIndex::Upsert(NodeView node, const HostClassInfo& cls) {

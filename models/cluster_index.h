@@ -60,6 +60,10 @@ class ClusterIndex {
   // describes a current node only when live(slot).
   size_t slot_count() const { return nodes_.size(); }
   bool live(uint32_t slot) const { return nodes_[slot].live; }
+  // How many nodes were ever removed: while it and slot_count() stay the same, every slot
+  // holds the node it held (a slot keeps its node for good; a node that comes back gets a
+  // new one).
+  uint64_t removals() const { return removals_; }
   // The most memory, and the most CPU, any live node offers (each 0 with no nodes).
   Resources Largest() const;
   const NodeView* Find(const std::string& node_id) const;
@@ -95,6 +99,7 @@ class ClusterIndex {
   uint32_t ClassIndexFor(const HostClassInfo& cls);
 
   std::vector<Slot> nodes_;
+  uint64_t removals_ = 0;
   std::unordered_map<std::string, uint32_t> slot_of_;
   std::vector<ClassEntry> classes_;
   std::unordered_map<std::string, uint32_t> class_of_;

@@ -72,10 +72,15 @@ std::string PassingNodes(const ExtenderArgs& args, const std::vector<bool>& pass
 // a list may hold thousands of hosts, and building JSON objects for each costs more than the
 // ranking).
 void AppendHostPriority(std::string& out, std::string_view quoted_host, int64_t score) {
-  out += out.size() > 1 ? ",{\"Host\":" : "{\"Host\":";
+  using namespace std::string_view_literals;
+  out += out.size() > 1 ? ",{\"Host\":"sv : "{\"Host\":"sv;
   out += quoted_host;
-  out += ",\"Score\":";
-  out += std::to_string(score);
+  out += ",\"Score\":"sv;
+  if (score >= 0 && score <= 9) {
+    out += static_cast<char>('0' + score);  // the usual case: 0..10 (kMaxExtenderScore)
+  } else {
+    out += std::to_string(score);
+  }
   out += '}';
 }
 

@@ -1,7 +1,5 @@
 #include "scheduler/kubernetes_nodes.h"
 
-#include <algorithm>
-
 namespace tailor::scheduler {
 
 void KubernetesNodes::Claim(const std::string& node_id, const std::string& kubernetes_name) {
@@ -27,10 +25,9 @@ const std::string& KubernetesNodes::NodeIdOf(const std::string& kubernetes_name)
 
 bool KubernetesNodes::StillValid(const Remembered& r, const models::ClusterIndex& index) const {
   // A slot keeps its node for good (a node registering again gets a new one), so a list stays
-  // right until a node is added, a claim changes, or one of its nodes is removed.
-  if (r.slot_count != index.slot_count() || r.claims != claims_) return false;
-  return std::all_of(r.slots.begin(), r.slots.end(),
-                     [&](uint32_t slot) { return slot == kNoSlot || index.live(slot); });
+  // right until a node is added or removed or a claim changes.
+  return r.slot_count == index.slot_count() && r.removals == index.removals() &&
+         r.claims == claims_;
 }
 
 std::vector<uint32_t> KubernetesNodes::SlotsOf(const NameList& names,
@@ -58,6 +55,7 @@ std::vector<uint32_t> KubernetesNodes::SlotsOf(const NameList& names,
     r.slots.push_back(index.SlotOf(NodeIdOf(name)).value_or(kNoSlot));
   }
   r.slot_count = index.slot_count();
+  r.removals = index.removals();
   r.claims = claims_;
   r.used = uses_;
   return r.slots;

@@ -42,6 +42,7 @@ class KubernetesNodes {
     NameList names;
     std::vector<uint32_t> slots;
     size_t slot_count = 0;  // the index's when resolved: more means a node was added
+    uint64_t removals = 0;  // the index's when resolved: more means a node was removed
     uint64_t claims = 0;    // claims_ when resolved
     uint64_t used = 0;      // when last used (the older of the two is replaced)
   };
