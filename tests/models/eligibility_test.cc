@@ -35,6 +35,24 @@ ClusterIndex MixedCluster() {
   return cluster;
 }
 
+// A slot keeps its node for good: a node removed and registered again gets a new slot, and
+// removals are counted (what lets a caller trust slots it looked up before).
+TEST(ClusterIndexTest, ARemovedNodeComesBackInANewSlotAndRemovalsAreCounted) {
+  ClusterIndex cluster = MixedCluster();
+  const uint32_t slot = cluster.SlotOf("a-2").value();
+  const size_t slots = cluster.slot_count();
+  EXPECT_EQ(cluster.removals(), 0u);
+  cluster.Remove("nope");
+  EXPECT_EQ(cluster.removals(), 0u);
+  cluster.Remove("a-2");
+  EXPECT_EQ(cluster.removals(), 1u);
+  EXPECT_FALSE(cluster.live(slot));
+  const HostClassInfo a = TestClass("a", {"aes"});
+  cluster.Upsert(NodeOfClass(a, "a-2", {8ull << 30, 4000}), a);
+  EXPECT_EQ(cluster.SlotOf("a-2"), slots);
+  EXPECT_EQ(cluster.slot_count(), slots + 1);
+}
+
 struct Listed {
   std::vector<std::string> ids;
   std::vector<bool> eligible;
