@@ -470,7 +470,8 @@ TEST(SimulationTest, AClassThatFailsLosesItsRunsToTheOthersAndNothingMoreRunsThe
 // every cluster and trace a line names where the repository has it.
 TEST(ScenarioFilesTest, EveryScenarioHasOneNameAndNamesClustersAndTracesThatExist) {
   std::set<std::string> names;
-  for (const char* file : {"/bench/scenarios/suite.txt", "/bench/scenarios/unseen.txt"}) {
+  for (const char* file : {"/bench/scenarios/suite.txt", "/bench/scenarios/unseen.txt",
+                           "/bench/scenarios/overloads.txt"}) {
     auto text = ReadFile(kSource + file);
     ASSERT_TRUE(text.ok()) << file;
     size_t scenarios = 0;
