@@ -511,8 +511,10 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     return s;
   };
   const ColdStarts::Function* cold = cold_starts_.Find(request.function.name);
-  // What a node's score depends on besides its class. Nodes of a class alike in all of it (the
-  // idle nodes of a large cluster) score alike: each class's last node's score is reused.
+  // What a node's score depends on besides its class. When every node is scored (thousands,
+  // in slot order), nodes of a class alike in all of it (the idle nodes of a large cluster)
+  // score alike: each class's last node's score is reused. (A class walk scores a node or two
+  // per class: there the table would cost more than it saves.)
   struct NodeInputs {
     double slots = -1, in_flight = 0, share = 0, cold_ms = 0, node_log = 0;
     bool operator==(const NodeInputs&) const = default;
@@ -523,7 +525,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     ScoreTerms terms;
     bool settles = true;
   };
-  std::vector<LastScored> last_of_class(classes.size());
+  std::vector<LastScored> last_of_class(request.score_every_node ? classes.size() : 0);
   auto score = [&](uint32_t ci, const NodeView& node, CandidateScore& c) {
     const ClassView& v = per_class[ci];
     const double slots = node.max_concurrent_runs > 0 ? node.max_concurrent_runs
@@ -537,11 +539,11 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     // A node learned apart from its class (a straggler) runs its class's prediction times this.
     const double node_log = node_slowness_.size() > 0 ? node_slowness_.OffsetLog(node.node_id) : 0;
     const NodeInputs inputs{slots, in_flight, share, cold_ms, node_log};
-    LastScored& last = last_of_class[ci];
-    if (inputs == last.inputs) {
-      c.score = last.score;
-      c.terms = last.terms;
-      c.settles = last.settles;
+    LastScored* last = ci < last_of_class.size() ? &last_of_class[ci] : nullptr;
+    if (last != nullptr && inputs == last->inputs) {
+      c.score = last->score;
+      c.terms = last->terms;
+      c.settles = last->settles;
       return;
     }
     const Scored drawn =
@@ -564,7 +566,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       c.terms.emplace_back("meets_target", drawn.meets);
       c.settles = drawn.meets;  // a fuller node that misses it: try the class's next ones
     }
-    last = {inputs, c.score, c.terms, c.settles};
+    if (last != nullptr) *last = {inputs, c.score, c.terms, c.settles};
   };
   // Interference-aware co-location: a function its own runs show co-runners barely slow walks
   // each class from its fullest node, so the emptier nodes stay for those they do slow.
