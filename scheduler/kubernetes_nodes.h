@@ -5,10 +5,10 @@
 // (HostInventory.kubernetes_node); a name no agent claimed is taken as a node id itself (an
 // agent registered under its node's name). kube-scheduler names every candidate node, thousands
 // of them, for every pod, and mostly the same list each time: the slots of the last two lists
-// are remembered and reused while the same names come back, no node was added to the index and
-// no claim changed (a lookup per name walks hash chains scattered over the heap; comparing a
-// list against the remembered one reads memory in order). A list is recognised by identity
-// first: the extender shares one list among the requests that name the same nodes, and a
+// are remembered and reused while the same names come back, no node was added to or removed
+// from the index and no claim changed (a lookup per name walks hash chains scattered over the heap;
+// comparing a list against the remembered one reads memory in order). A list is recognised by
+// identity first: the extender shares one list among the requests that name the same nodes, and a
 // remembered list is kept alive, so the same object means the same names.
 //
 // Thread-safety: not thread-safe; the placer calls it under its own lock.
