@@ -985,6 +985,23 @@ TEST_F(LearnedPolicyTest, EfficiencyPacksThroughAColdStartAndPrefersAWarmNodeInT
   EXPECT_EQ(d->node_id, "fast1") << "warm before fuller within the class";
 }
 
+// A successful run of "f" on `node` of `cls` that took `wall_ms`, all of it on the CPU.
+RunObservation NodeRun(const HostClassInfo& cls, const std::string& node, double wall_ms) {
+  RunObservation o;
+  o.function = "f";
+  o.node_id = node;
+  o.host_class = cls.name;
+  o.class_features = HostFeatureVector(cls);
+  o.wall_ms = wall_ms;
+  o.cpu_ms = wall_ms;
+  o.peak_memory_bytes = 64ull << 20;
+  o.succeeded = true;
+  return o;
+}
+
+// Round `round`'s spread of run times: 0.9 .. 1.1, in a cycle of five.
+double Jitter(int round) { return 1 + 0.1 * ((round % 5) - 2) / 2; }
+
 // Class "x": four nodes, "x0" of them a straggler that runs everything 3x slower; class "y":
 // four nodes, 2x slower than x's normal ones. Decisions keep off x0 (though it is the least
 // loaded), and x's prediction is its normal nodes' duration, not a blend with the straggler's.
@@ -999,19 +1016,10 @@ TEST(LearnedPolicyStragglerTest, AStragglerIsPassedOverAndDoesNotSlowItsClassDow
   for (const char* busy : {"x1", "x2", "x3"}) index.SetAllocated(busy, {1ull << 30, 1000});
   LearnedPolicy p(Objective::kPerformance, Greedy());
   for (int round = 0; round < 40; ++round) {
-    const double jitter = 1 + 0.1 * ((round % 5) - 2) / 2;  // 0.9 .. 1.1
     for (int i = 0; i < 4; ++i) {
       for (const auto* cls : {&x, &y}) {
-        RunObservation o;
-        o.function = "f";
-        o.node_id = cls->name + std::to_string(i);
-        o.host_class = cls->name;
-        o.class_features = HostFeatureVector(*cls);
-        o.wall_ms = (cls == &x ? (i == 0 ? 300 : 100) : 200) * jitter;
-        o.cpu_ms = o.wall_ms;
-        o.peak_memory_bytes = 64ull << 20;
-        o.succeeded = true;
-        p.Observe(o);
+        const double ms = cls == &x ? (i == 0 ? 300 : 100) : 200;
+        p.Observe(NodeRun(*cls, cls->name + std::to_string(i), ms * Jitter(round)));
       }
     }
   }
@@ -1051,18 +1059,8 @@ TEST(LearnedPolicyStragglerTest, IdleNodesScoreAlikeAndAStragglerAmongThemApart)
   }
   LearnedPolicy p(Objective::kPerformance, Greedy());
   for (int round = 0; round < 40; ++round) {
-    const double jitter = 1 + 0.1 * ((round % 5) - 2) / 2;  // 0.9 .. 1.1
     for (int i = 0; i < 4; ++i) {
-      RunObservation o;
-      o.function = "f";
-      o.node_id = "x" + std::to_string(i);
-      o.host_class = "x";
-      o.class_features = HostFeatureVector(x);
-      o.wall_ms = (i == 1 ? 300 : 100) * jitter;
-      o.cpu_ms = o.wall_ms;
-      o.peak_memory_bytes = 64ull << 20;
-      o.succeeded = true;
-      p.Observe(o);
+      p.Observe(NodeRun(x, "x" + std::to_string(i), (i == 1 ? 300 : 100) * Jitter(round)));
     }
   }
   PlacementRequest req;
