@@ -115,23 +115,25 @@ void NodeRegistry::SetListener(Listener listener) {
 
 void NodeRegistry::ExpireLeasesLocked(SweepResult* result) {
   const MonotonicTime now = clock_.MonotonicNow();
-  for (auto& [id, e] : nodes_) {
-    if (e.node.health() == v1::NODE_HEALTH_UNHEALTHY) continue;
-    const auto silent = now - e.last_seen;
-    if (silent <= options_.lease_timeout) continue;
-    e.node.set_health(v1::NODE_HEALTH_UNHEALTHY);
-    const auto silent_ms = std::chrono::duration_cast<std::chrono::milliseconds>(silent).count();
-    log::Warn("node missed its heartbeats; now unhealthy",
-              {{"node", id}, {"silent_ms", static_cast<long long>(silent_ms)}});
-    if (store_ != nullptr) {
-      Status s = store_->UpdateHealth(id, v1::NODE_HEALTH_UNHEALTHY,
-                                      e.node.last_heartbeat_unix_ms());
-      if (!s.ok()) log::Error("cannot persist node health", {{"error", s}});
-    }
-    e.heartbeat_dirty = false;
-    if (listener_) listener_(e.node, false);
-    if (result != nullptr) result->became_unhealthy.push_back(id);
+  for (auto& [id, e] : nodes_) ExpireLeaseLocked(id, e, now, result);
+}
+
+void NodeRegistry::ExpireLeaseLocked(const std::string& id, Entry& e, MonotonicTime now,
+                                     SweepResult* result) {
+  if (e.node.health() == v1::NODE_HEALTH_UNHEALTHY) return;
+  const auto silent = now - e.last_seen;
+  if (silent <= options_.lease_timeout) return;
+  e.node.set_health(v1::NODE_HEALTH_UNHEALTHY);
+  const auto silent_ms = std::chrono::duration_cast<std::chrono::milliseconds>(silent).count();
+  log::Warn("node missed its heartbeats; now unhealthy",
+            {{"node", id}, {"silent_ms", static_cast<long long>(silent_ms)}});
+  if (store_ != nullptr) {
+    Status s = store_->UpdateHealth(id, v1::NODE_HEALTH_UNHEALTHY, e.node.last_heartbeat_unix_ms());
+    if (!s.ok()) log::Error("cannot persist node health", {{"error", s}});
   }
+  e.heartbeat_dirty = false;
+  if (listener_) listener_(e.node, false);
+  if (result != nullptr) result->became_unhealthy.push_back(id);
 }
 
 NodeRegistry::SweepResult NodeRegistry::Sweep() {
@@ -162,10 +164,18 @@ std::vector<v1::Node> NodeRegistry::List() {
 
 Result<v1::Node> NodeRegistry::Get(const std::string& node_id) {
   std::lock_guard lock(mu_);
-  ExpireLeasesLocked(nullptr);
   auto it = nodes_.find(node_id);
   if (it == nodes_.end()) return NotFoundError("node '" + node_id + "' is not registered");
+  ExpireLeaseLocked(it->first, it->second, clock_.MonotonicNow(), nullptr);
   return it->second.node;
+}
+
+Status NodeRegistry::CheckRegistered(const std::string& node_id) {
+  std::lock_guard lock(mu_);
+  if (!nodes_.contains(node_id)) {
+    return NotFoundError("node '" + node_id + "' is not registered");
+  }
+  return OkStatus();
 }
 
 size_t NodeRegistry::CountByHealth(v1::NodeHealth health) {

@@ -67,7 +67,12 @@ class NodeRegistry {
 
   // All nodes, sorted by id, with health as of now.
   std::vector<v1::Node> List();
+  // One node, with its health as of now (its own lease checked, not the others': a call costs
+  // a lookup, not a walk of the cluster). NOT_FOUND for an unknown node.
   Result<v1::Node> Get(const std::string& node_id);
+  // NOT_FOUND unless the node is registered (whatever its health); copies nothing. What a
+  // report batch checks first.
+  Status CheckRegistered(const std::string& node_id);
   size_t CountByHealth(v1::NodeHealth health);
 
  private:
@@ -77,8 +82,9 @@ class NodeRegistry {
     bool heartbeat_dirty = false;
   };
 
-  // REQUIRES: mu_ held.
+  // REQUIRES: mu_ held. Marks unhealthy every node (or `e`) whose lease ran out.
   void ExpireLeasesLocked(SweepResult* result);
+  void ExpireLeaseLocked(const std::string& id, Entry& e, MonotonicTime now, SweepResult* result);
 
   const Options options_;
   const Clock& clock_;

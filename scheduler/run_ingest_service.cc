@@ -23,7 +23,7 @@ grpc::Status RunIngestServiceImpl::SubmitRunReports(
                                              " per call")
                             .WithField("reports"));
   }
-  if (auto node = nodes_.Get(request->node_id()); !node.ok()) return ToGrpcStatus(node.status());
+  if (Status s = nodes_.CheckRegistered(request->node_id()); !s.ok()) return ToGrpcStatus(s);
   std::vector<const v1::RunReport*> reports;
   for (int i = 0; i < request->reports_size(); ++i) {
     const v1::RunReport& r = request->reports(i);

@@ -94,6 +94,31 @@ TEST_F(NodeRegistryTest, OnlyTheSilentNodeExpires) {
   EXPECT_EQ(nodes[1].health(), v1::NODE_HEALTH_UNHEALTHY);
 }
 
+TEST_F(NodeRegistryTest, GetSeesTheAskedNodesLeaseRunOutWithoutASweep) {
+  NodeRegistry reg(opts_, clock_, nullptr);
+  std::vector<std::string> changed;
+  reg.SetListener([&](const v1::Node& n, bool) { changed.push_back(n.node_id()); });
+  ASSERT_TRUE(reg.Register(Req("a")).ok());
+  ASSERT_TRUE(reg.Register(Req("b")).ok());
+  changed.clear();
+  clock_.Advance(6s);
+  EXPECT_EQ(reg.Get("a")->health(), v1::NODE_HEALTH_UNHEALTHY);
+  EXPECT_EQ(changed, std::vector<std::string>{"a"});  // b's lease is b's own Get's or Sweep's
+  EXPECT_EQ(reg.Sweep().became_unhealthy, std::vector<std::string>{"b"});
+}
+
+TEST_F(NodeRegistryTest, CheckRegisteredKnowsNodesWhateverTheirHealth) {
+  NodeRegistry reg(opts_, clock_, nullptr);
+  EXPECT_EQ(reg.CheckRegistered("n1").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(reg.Register(Req("n1")).ok());
+  EXPECT_TRUE(reg.CheckRegistered("n1").ok());
+  clock_.Advance(10s);
+  reg.Sweep();
+  EXPECT_TRUE(reg.CheckRegistered("n1").ok());
+  ASSERT_TRUE(reg.Deregister("n1").ok());
+  EXPECT_EQ(reg.CheckRegistered("n1").code(), StatusCode::kNotFound);
+}
+
 TEST_F(NodeRegistryTest, HeartbeatFromUnknownNodeIsNotFound) {
   NodeRegistry reg(opts_, clock_, nullptr);
   Status s = reg.Heartbeat(Beat("ghost"));
