@@ -157,24 +157,36 @@ inline bool MayPass(Ineligible why) {
 }
 
 // The named parts of a score, in a fixed array: scoring must not allocate per term. Names are
-// string literals.
+// string literals. Only the terms held are written or copied: a decision over thousands of
+// nodes makes a candidate for each, and zeroing or copying the whole array was a visible part
+// of scoring them.
 class ScoreTerms {
  public:
   static constexpr size_t kMax = 10;
-  ScoreTerms() = default;
+  ScoreTerms() {}  // NOLINT: items_ past size_ are never read, so they stay unwritten
   ScoreTerms(std::initializer_list<std::pair<const char*, double>> terms) {
     for (const auto& t : terms) push_back(t.first, t.second);
+  }
+  ScoreTerms(const ScoreTerms& other) { *this = other; }
+  ScoreTerms& operator=(const ScoreTerms& other) {
+    size_ = other.size_;
+    std::copy(other.begin(), other.end(), items_.begin());
+    return *this;
   }
   void push_back(const char* name, double value) {
     if (size_ < kMax) items_[size_++] = {name, value};
   }
   void emplace_back(const char* name, double value) { push_back(name, value); }
-  const std::pair<const char*, double>* begin() const { return items_.data(); }
-  const std::pair<const char*, double>* end() const { return items_.data() + size_; }
+  struct Term {  // no initializers: an array of them is left unwritten until pushed
+    const char* name;
+    double value;
+  };
+  const Term* begin() const { return items_.data(); }
+  const Term* end() const { return items_.data() + size_; }
   size_t size() const { return size_; }
 
  private:
-  std::array<std::pair<const char*, double>, kMax> items_{};
+  std::array<Term, kMax> items_;
   size_t size_ = 0;
 };
 

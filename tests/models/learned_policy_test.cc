@@ -1036,9 +1036,9 @@ TEST(LearnedPolicyStragglerTest, AStragglerIsPassedOverAndDoesNotSlowItsClassDow
   ASSERT_NE(straggler, d->candidates.end());
   const auto apart =
       std::find_if(straggler->terms.begin(), straggler->terms.end(),
-                   [](const auto& t) { return std::string_view(t.first) == "node_apart_log"; });
+                   [](const auto& t) { return std::string_view(t.name) == "node_apart_log"; });
   ASSERT_NE(apart, straggler->terms.end());
-  EXPECT_NEAR(apart->second, std::log(3.0), 0.2);
+  EXPECT_NEAR(apart->value, std::log(3.0), 0.2);
 
   // What was learned of the nodes survives a restart.
   LearnedPolicy restored(Objective::kPerformance, Greedy());
