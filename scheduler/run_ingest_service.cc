@@ -19,8 +19,7 @@ grpc::Status RunIngestServiceImpl::SubmitRunReports(
   }
   if (static_cast<size_t>(request->reports_size()) > kMaxReportsPerBatch) {
     return ToGrpcStatus(InvalidArgumentError("reports: at most " +
-                                             std::to_string(kMaxReportsPerBatch) +
-                                             " per call")
+                                             std::to_string(kMaxReportsPerBatch) + " per call")
                             .WithField("reports"));
   }
   if (Status s = nodes_.CheckRegistered(request->node_id()); !s.ok()) return ToGrpcStatus(s);
