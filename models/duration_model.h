@@ -31,18 +31,18 @@
 namespace tailor::models {
 
 struct DurationModelOptions {
-  double cell_decay = 0.9;          // weight left to older runs of a (function, class) cell
-  double regression_decay = 0.995;  // same for the per-function regression
-  double prior_precision = 1.0;     // regression weight prior N(0, 1/prior_precision)
+  double cell_decay = 0.9;                // weight left to older runs of a (function, class) cell
+  double regression_decay = 0.995;        // same for the per-function regression
+  double prior_precision = 1.0;           // regression weight prior N(0, 1/prior_precision)
   double payload_prior_precision = 25.0;  // the same for the payload coefficient
   double noise_sd_log = 0.15;  // the least run-to-run spread of log duration assumed (each
                                // function's own spread is learned from its runs)
   int cf_rank = 2;
-  double cf_lambda = 0.1;           // ridge penalty of the factorization
-  int cf_refit_every = 256;         // observations between full refits
+  double cf_lambda = 0.1;    // ridge penalty of the factorization
+  int cf_refit_every = 256;  // observations between full refits
   int cf_iterations = 10;
-  int neighbours = 5;               // established functions that vote on a missing cell
-  double neighbour_scale_log = 0.1; // shape mismatch at which a neighbour's vote halves (ish)
+  int neighbours = 5;                // established functions that vote on a missing cell
+  double neighbour_scale_log = 0.1;  // shape mismatch at which a neighbour's vote halves (ish)
 };
 
 struct DurationPrediction {
@@ -133,12 +133,13 @@ class DurationModel {
     uint32_t id = 0;
     std::unordered_map<uint32_t, Estimate> neighbour_estimates;  // by class id, for empty cells
     uint64_t estimates_at_runs = UINT64_MAX;                     // runs when last computed
-    Eigen::MatrixXd precision;  // regression posterior precision A
-    Eigen::VectorXd b;          // A w = b
-    Eigen::VectorXd w;          // posterior mean
-    Eigen::MatrixXd covariance; // A^-1
-    Eigen::VectorXd prior_b;    // prior_precision x prior mean: the intercept's prior mean is
-                                // the first run's log duration, so unseen classes start there
+    // The regression.
+    Eigen::MatrixXd precision;   // posterior precision A
+    Eigen::VectorXd b;           // A w = b
+    Eigen::VectorXd w;           // posterior mean
+    Eigen::MatrixXd covariance;  // A^-1
+    Eigen::VectorXd prior_b;     // prior_precision x prior mean: the intercept's prior mean is
+                                 // the first run's log duration, so unseen classes start there
     std::unordered_map<uint32_t, Cell> cells;  // by class id
     uint64_t runs = 0;
     double residual_sq = 0;      // decayed sum of squared misses of runs against their cell
