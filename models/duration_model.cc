@@ -13,11 +13,15 @@ double DurationPrediction::ms() const { return std::exp(mean_log_ms); }
 
 DurationModel::DurationModel(DurationModelOptions options) : options_(options) {}
 
-Eigen::VectorXd DurationModel::Features(const std::vector<double>& class_features, double payload,
-                                        double load) {
+double DurationModel::PayloadLog(double payload_bytes) {
+  return std::log1p(std::max(0.0, payload_bytes) / 1024.0);
+}
+
+Eigen::VectorXd DurationModel::Features(const std::vector<double>& class_features,
+                                        double payload_log, double load) {
   Eigen::VectorXd x(class_features.size() + 2);
   for (size_t i = 0; i < class_features.size(); ++i) x[i] = class_features[i];
-  x[class_features.size()] = std::log1p(std::max(0.0, payload) / 1024.0);
+  x[class_features.size()] = payload_log;
   x[class_features.size() + 1] = load;
   return x;
 }
@@ -74,9 +78,13 @@ void DurationModel::Observe(const std::string& function, const std::string& host
                             const std::vector<double>& class_features, double payload_bytes,
                             double load, double wall_ms) {
   const double y = std::log(std::max(wall_ms, 1e-3));
-  const Eigen::VectorXd x = Features(class_features, payload_bytes, load);
-  FunctionState& f = StateOf(function, static_cast<size_t>(x.size()));
-  if (f.precision.rows() != x.size()) return;  // class features changed shape: ignore
+  FunctionState& f = StateOf(function, class_features.size() + 2);
+  if (f.precision.rows() != static_cast<Eigen::Index>(class_features.size() + 2)) {
+    return;  // class features changed shape: ignore
+  }
+  if (f.runs == 0) f.payload_centre_log = PayloadLog(payload_bytes);
+  const Eigen::VectorXd x =
+      Features(class_features, PayloadLog(payload_bytes) - f.payload_centre_log, load);
   const double sigma2 = NoiseVar(f);
   const double beta = 1.0 / sigma2;
   const double lambda = options_.regression_decay;
@@ -352,12 +360,14 @@ void DurationModel::UpdateNeighbourEstimates(FunctionState& f) {
 DurationPrediction DurationModel::Predict(const std::string& function,
                                           const std::string& host_class,
                                           const std::vector<double>& class_features,
-                                          double payload_bytes, double load) const {
+                                          std::optional<double> payload_bytes, double load) const {
   DurationPrediction p;
   auto it = functions_.find(function);
   if (it == functions_.end()) return p;
   const FunctionState& f = it->second;
-  const Eigen::VectorXd x = Features(class_features, payload_bytes, load);
+  const double payload_log =
+      payload_bytes ? PayloadLog(*payload_bytes) - f.payload_centre_log : 0.0;
+  const Eigen::VectorXd x = Features(class_features, payload_log, load);
   if (f.precision.rows() != x.size()) return p;
   p.known = true;
   const auto n = class_features.size();
@@ -420,6 +430,13 @@ double DurationModel::PayloadSensitivity(const std::string& function) const {
   return it->second.w[it->second.w.size() - 2];
 }
 
+double DurationModel::PayloadTerm(const std::string& function, double payload_bytes) const {
+  auto it = functions_.find(function);
+  if (it == functions_.end() || it->second.w.size() < 2) return 0;
+  const FunctionState& f = it->second;
+  return f.w[f.w.size() - 2] * (PayloadLog(payload_bytes) - f.payload_centre_log);
+}
+
 uint64_t DurationModel::Runs(const std::string& function) const {
   auto it = functions_.find(function);
   return it == functions_.end() ? 0 : it->second.runs;
@@ -446,8 +463,10 @@ double DurationModel::LoadSensitivity(const std::string& function) const {
 namespace {
 
 constexpr char kModelMagic[] = "tailor-duration-model";
-// 1 was text; 2 had no residuals (read with none observed yet).
-constexpr uint32_t kModelVersion = 3;
+// 1 was text; 2 had no residuals (read with none observed yet); 2 and 3 had an uncentred
+// payload feature (read with centre 0, which is what it was).
+constexpr uint32_t kModelVersion = 4;
+constexpr double kMaxPayloadLog = 45;  // log1p(2^64 / 1024) is about 37
 
 bool AllFinite(const double* v, Eigen::Index n) {
   for (Eigen::Index i = 0; i < n; ++i) {
@@ -493,6 +512,7 @@ std::string DurationModel::Save() const {
     }
     out.F64(f.residual_sq);
     out.F64(f.residual_weight);
+    out.F64(f.payload_centre_log);
   }
   return out.Take();
 }
@@ -501,7 +521,7 @@ bool DurationModel::Restore(std::string_view bytes) {
   ByteReader in(bytes);
   if (in.Str(64) != kModelMagic) return false;
   const uint32_t version = in.U32();
-  if (version != 2 && version != kModelVersion) return false;
+  if (version < 2 || version > kModelVersion) return false;
   DurationModel m(options_);
   const size_t nclasses = in.Count(1'000'000, 8);
   for (size_t i = 0; i < nclasses && in.ok(); ++i) {
@@ -539,6 +559,10 @@ bool DurationModel::Restore(std::string_view bytes) {
           !(f.residual_weight >= 0 && f.residual_weight <= 1e6)) {
         return false;
       }
+    }
+    if (version >= 4) {
+      f.payload_centre_log = in.F64();
+      if (!(f.payload_centre_log >= 0 && f.payload_centre_log <= kMaxPayloadLog)) return false;
     }
     if (!in.ok()) return false;
     Eigen::LLT<Eigen::MatrixXd> llt(f.precision);

@@ -20,6 +20,7 @@
 
 #include <Eigen/Dense>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -62,9 +63,11 @@ class DurationModel {
   void Observe(const std::string& function, const std::string& host_class,
                const std::vector<double>& class_features, double payload_bytes, double load,
                double wall_ms);
+  // `payload_bytes` nullopt: at the payload the function's runs are centred on (the first
+  // run's), with no payload term; PayloadTerm then gives the term for any other payload.
   DurationPrediction Predict(const std::string& function, const std::string& host_class,
-                             const std::vector<double>& class_features, double payload_bytes,
-                             double load) const;
+                             const std::vector<double>& class_features,
+                             std::optional<double> payload_bytes, double load) const;
   // A fully busy node (load 1) slows a run by at most e^this (2.7x) in predictions: what
   // interference can do, not what noise can suggest.
   static constexpr double kMaxLoadSensitivity = 1.0;
@@ -83,6 +86,9 @@ class DurationModel {
   double LoadSensitivity(const std::string& function) const;
   // The payload coefficient (d log duration / d log1p(payload KiB)), 0 if unknown.
   double PayloadSensitivity(const std::string& function) const;
+  // What a payload of this size adds to the function's log duration against its centre (the
+  // difference between Predict at these bytes and at nullopt); 0 if unknown.
+  double PayloadTerm(const std::string& function, double payload_bytes) const;
   // Runs observed of a function (changes whenever its predictions may change).
   uint64_t Runs(const std::string& function) const;
 
@@ -142,6 +148,9 @@ class DurationModel {
                                  // the first run's log duration, so unseen classes start there
     std::unordered_map<uint32_t, Cell> cells;  // by class id
     uint64_t runs = 0;
+    // The payload feature is log1p(KiB) less this (the first run's): centred, so that the
+    // payload weight and the intercept are not one level told apart by priors alone.
+    double payload_centre_log = 0;
     double residual_sq = 0;      // decayed sum of squared misses of runs against their cell
     double residual_weight = 0;  // decayed count of those runs
   };
@@ -159,7 +168,9 @@ class DurationModel {
   static constexpr double kMaxCellWindow = 30;  // runs a cell averages over, at most
   // No run lasts e^50 ms (10^14 years): a saved cell mean beyond this is damage.
   static constexpr double kMaxAbsLogMs = 50;
-  static Eigen::VectorXd Features(const std::vector<double>& class_features, double payload,
+  static double PayloadLog(double payload_bytes);
+  // payload_log: PayloadLog less the function's centre.
+  static Eigen::VectorXd Features(const std::vector<double>& class_features, double payload_log,
                                   double load);
   // Refits one function's row of the factorization against the current class factors.
   void RefitFunctionRow(uint32_t function_id);

@@ -243,7 +243,7 @@ void LearnedPolicy::Refresh(const std::string& function, PredictionCache& cache)
   cache.classes = class_names_.size();
   cache.per_class.assign(class_names_.size(), CachedPrediction{});
   for (size_t ci = 0; ci < class_names_.size(); ++ci) {
-    auto p = model_.Predict(function, class_names_[ci], class_vectors_[ci], 0.0, 0.0);
+    auto p = model_.Predict(function, class_names_[ci], class_vectors_[ci], std::nullopt, 0.0);
     cache.per_class[ci] = {p.mean_log_ms, p.var_log, p.known};
   }
 }
@@ -295,7 +295,8 @@ void LearnedPolicy::Observe(const RunObservation& run) {
       runs % kFullRefreshRuns == 1 || pos == class_position_.end()) {
     Refresh(run.function, cache);
   } else {
-    auto p = model_.Predict(run.function, run.host_class, class_vectors_[pos->second], 0.0, 0.0);
+    auto p = model_.Predict(run.function, run.host_class, class_vectors_[pos->second], std::nullopt,
+                            0.0);
     cache.per_class[pos->second] = {p.mean_log_ms, p.var_log, p.known};
   }
 }
@@ -344,8 +345,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   }
   const PredictionCache& cache = *found;
   auto known = [&](size_t ci) { return ci < cache.per_class.size() && cache.per_class[ci].known; };
-  const double payload_term = model_.PayloadSensitivity(request.function.name) *
-                              std::log1p(static_cast<double>(request.payload_bytes) / 1024.0);
+  const double payload_term =
+      model_.PayloadTerm(request.function.name, static_cast<double>(request.payload_bytes));
   struct ClassView {
     double mean = kUnknownMeanLog, var = kUnknownVarLog;
     double draw = kUnknownMeanLog;  // what decides: the mean less the value of learning it

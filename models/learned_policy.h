@@ -103,11 +103,11 @@ class LearnedPolicy final : public PlacementPolicy {
   ResourceProfiles resources_;
   NodeSlowness node_slowness_;  // nodes learned apart from their class (stragglers)
   ColdStarts cold_starts_;      // not saved: relearned from the first cold starts after a restart
-  // Per function, its predictions per index class at zero payload and load, kept up to date
-  // off the decision path: Observe refreshes the observed class at once and every class every
-  // kFullRefreshRuns runs of the function, and at every run of its first kAlwaysRefreshRuns
-  // (between those, other classes' predictions may lag
-  // slightly behind the regression). A decision then costs a lookup and a draw per class.
+  // Per function, its predictions per index class at its centre payload (DurationModel) and zero
+  // load, kept up to date off the decision path: Observe refreshes the observed class at once
+  // and every class every kFullRefreshRuns runs of the function, and at every run of its first
+  // kAlwaysRefreshRuns (between those, other classes' predictions may lag slightly behind the
+  // regression). A decision then costs a lookup and a draw per class.
   struct CachedPrediction {
     double mean = 0, var = 0;
     bool known = false;

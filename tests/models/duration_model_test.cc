@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <optional>
 #include <random>
 
 #include "models/decayed_histogram.h"
@@ -91,8 +93,8 @@ TEST(DurationModelTest, OnAnUnseenClassWithinTwentyFivePercentOnceTwentyOthersRa
   // Not every pair can be: a crypto function seen only on AES-NI hosts gives no hint of its
   // 6x penalty without AES-NI (its cells look like any other function's). Measured: 113 of
   // 120 within 25%; the two worst are exactly that case.
-  EXPECT_GE(within, checked * 9 / 10) << within << " of " << checked
-                                      << " within 25%; worst " << worst;
+  EXPECT_GE(within, checked * 9 / 10)
+      << within << " of " << checked << " within 25%; worst " << worst;
 }
 
 TEST(DurationModelTest, AClassAFunctionNeverRanOnIsUncertainByAFactorOfAFewNotMore) {
@@ -133,6 +135,76 @@ TEST(DurationModelTest, PayloadAndLoadAreLearnedAndBehaviourChangesAreRelearned)
   for (int i = 0; i < 40; ++i) model.Observe("g", cls.name, x, 0, 0, 20.0);
   EXPECT_LT(RelativeError(model.Predict("g", cls.name, x, 0, 0).ms(), 20.0), 0.1);
   EXPECT_FALSE(model.Predict("unknown", cls.name, x, 0, 0).known);
+}
+
+TEST(DurationModelTest, PayloadsAreMeasuredFromTheFirstRunsPayload) {
+  auto world = MakeWorld(1);
+  const auto& cls = world.classes[0];
+  const auto& x = world.class_features[0];
+  DurationModel model;
+  // Always about 1 MiB: the payload the function is centred on adds nothing, whatever its weight.
+  for (int i = 0; i < 10; ++i) model.Observe("steady", cls.name, x, 1 << 20, 0, 30.0 + i);
+  EXPECT_EQ(model.PayloadTerm("steady", 1 << 20), 0.0);
+  EXPECT_EQ(model.Predict("steady", cls.name, x, 1 << 20, 0).mean_log_ms,
+            model.Predict("steady", cls.name, x, std::nullopt, 0).mean_log_ms);
+  // duration = 2 ms x (payload / 1 KiB)^0.5, first run at 64 KiB: the centre is 64 KiB's time,
+  // and a payload 16x larger adds about log(4).
+  auto truth = [](double p) { return 2.0 * std::sqrt(p / 1024.0); };
+  model.Observe("scaling", cls.name, x, 64 << 10, 0, truth(64 << 10));
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> payload(1e3, 1e7);
+  for (int i = 0; i < 300; ++i) {
+    const double p = payload(rng);
+    model.Observe("scaling", cls.name, x, p, 0, truth(p));
+  }
+  EXPECT_LT(
+      RelativeError(model.Predict("scaling", cls.name, x, std::nullopt, 0).ms(), truth(64 << 10)),
+      0.1);
+  EXPECT_NEAR(model.PayloadTerm("scaling", 1 << 20), std::log(4.0), 0.1);
+  EXPECT_EQ(model.PayloadTerm("unknown", 1 << 20), 0.0);
+}
+
+TEST(DurationModelTest, SavedCentresRestoreAndAStateFromBeforeCentringReadsAsUncentred) {
+  auto world = MakeWorld(2);
+  DurationModel model;
+  for (int i = 0; i < 20; ++i) {
+    model.Observe("f", world.classes[0].name, world.class_features[0], (i + 1) << 16, 0, 40 + i);
+  }
+  const std::string saved = model.Save();
+  DurationModel restored;
+  ASSERT_TRUE(restored.Restore(saved));
+  for (double payload : {0.0, 1e5, 1e7}) {
+    EXPECT_EQ(
+        restored.Predict("f", world.classes[1].name, world.class_features[1], payload, 0)
+            .mean_log_ms,
+        model.Predict("f", world.classes[1].name, world.class_features[1], payload, 0).mean_log_ms);
+  }
+  // The layout: a u64-length magic string, the u32 version, ...; one function's record ends
+  // with its centre (the last eight bytes).
+  const size_t version_at = 8 + std::string_view("tailor-duration-model").size();
+  auto with_version = [&](const std::string& bytes, uint32_t version) {
+    std::string out = bytes;
+    for (int i = 0; i < 4; ++i) out[version_at + i] = static_cast<char>(version >> (8 * i) & 0xff);
+    return out;
+  };
+  // Version 3 had no centre: read as 0, which is what its payload feature was measured from.
+  DurationModel at_zero;
+  for (int i = 0; i < 20; ++i) {
+    at_zero.Observe("f", world.classes[0].name, world.class_features[0], 0, 0, 40 + i);
+  }
+  const std::string v4 = at_zero.Save();
+  DurationModel old;
+  ASSERT_TRUE(old.Restore(with_version(v4.substr(0, v4.size() - 8), 3)));
+  EXPECT_EQ(
+      old.Predict("f", world.classes[0].name, world.class_features[0], 1e6, 0).mean_log_ms,
+      at_zero.Predict("f", world.classes[0].name, world.class_features[0], 1e6, 0).mean_log_ms);
+  // A centre no payload has is damage; a version not yet written is refused.
+  for (double centre : {-1.0, 1e3, std::nan("")}) {
+    std::string damaged = saved;
+    std::memcpy(damaged.data() + damaged.size() - 8, &centre, 8);
+    EXPECT_FALSE(DurationModel().Restore(damaged)) << centre;
+  }
+  EXPECT_FALSE(DurationModel().Restore(with_version(saved, 5)));
 }
 
 TEST(DurationModelTest, AGroupsLoadPriorHoldsUntilItsFunctionsRunsTeachTheirOwn) {
