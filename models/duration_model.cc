@@ -411,7 +411,10 @@ DurationPrediction DurationModel::Predict(const std::string& function,
       const double var = d->var + sigma2 / other.weight;
       if (var < best_var) best_var = var, best_mean = other.mean + d->mean;
     }
-    if (std::isfinite(best_var)) add(best_mean + p.payload_term + p.load_term, best_var);
+    if (std::isfinite(best_var)) {
+      add(best_mean + p.payload_term + p.load_term, best_var);
+      p.from_population = true;
+    }
   }
   p.mean_log_ms = num / den;
   p.var_log = 1.0 / den;

@@ -54,6 +54,9 @@ struct DurationPrediction {
   double ms() const;        // exp(mean_log_ms)
   double payload_term = 0;  // the payload and load contributions included in mean_log_ms
   double load_term = 0;
+  // For a class the function has not run on: whether how functions in general compare it with
+  // one the function ran on (the population) informed the estimate.
+  bool from_population = false;
 };
 
 class DurationModel {

@@ -115,6 +115,24 @@ double HardwareScore(const std::vector<double>& x) {
   return score;
 }
 
+// A class a function has not run on, whose comparison with the class it ran on most
+// (`reference`) no population has measured: the model's estimate there (`mean`, `var`)
+// combined, by precision, with what the hardware prior says, the reference's estimate moved by
+// `hardware_offset_log` (the function's hardware prior per feature the class has fewer) and
+// kUnknownClassVarLog wider. Before a function's first run the hardware prior alone ranks such
+// classes; without this, one run made the regression their only estimator, and from a run or
+// two on one class it extrapolates a class with fewer features as near the first run's time
+// (its intercept's prior mean), often shorter than the function's level: a burst then went to
+// the oldest class and ran 4-7x longer there.
+void CombineWithHardwarePrior(double reference_mean, double reference_var,
+                              double hardware_offset_log, double& mean, double& var) {
+  const double prior_mean = reference_mean + hardware_offset_log;
+  const double prior_var = kUnknownClassVarLog + reference_var;
+  const double precision = 1.0 / var + 1.0 / prior_var;
+  mean = (mean / var + prior_mean / prior_var) / precision;
+  var = 1.0 / precision;
+}
+
 // Efficiency's packing order of the classes, the same for every function: larger hosts first
 // (more room per active host), then richer hardware, then index order. `rank[ci]` is how many
 // classes come before class ci. A class's cores and hardware never change under its index, so
@@ -244,7 +262,7 @@ void LearnedPolicy::Refresh(const std::string& function, PredictionCache& cache)
   cache.per_class.assign(class_names_.size(), CachedPrediction{});
   for (size_t ci = 0; ci < class_names_.size(); ++ci) {
     auto p = model_.Predict(function, class_names_[ci], class_vectors_[ci], std::nullopt, 0.0);
-    cache.per_class[ci] = {p.mean_log_ms, p.var_log, p.known};
+    cache.per_class[ci] = {p.mean_log_ms, p.var_log, p.known, p.from_population};
   }
 }
 
@@ -297,7 +315,7 @@ void LearnedPolicy::Observe(const RunObservation& run) {
   } else {
     auto p = model_.Predict(run.function, run.host_class, class_vectors_[pos->second], std::nullopt,
                             0.0);
-    cache.per_class[pos->second] = {p.mean_log_ms, p.var_log, p.known};
+    cache.per_class[pos->second] = {p.mean_log_ms, p.var_log, p.known, p.from_population};
   }
 }
 
@@ -366,13 +384,22 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   const HintView hints = ViewHints(request.function, classes);
   const double hardware_prior_log =
       bandwidth_bound ? kBandwidthBoundHardwarePriorLog : kHardwarePriorLog;
+  const size_t reference = MostRunClass(function_stats);
   for (size_t ci = 0; ci < classes.size(); ++ci) {
     const auto& cls = classes[ci];
     if (cls.by_load.empty()) continue;
     ClassView& v = per_class[ci];
+    const bool ran_here = function_stats != nullptr && function_stats->contains(cls.info.name);
     if (known(ci)) {
       v.mean = cache.per_class[ci].mean + payload_term;
       v.var = cache.per_class[ci].var;
+      if (!ran_here && !cache.per_class[ci].from_population && known(reference)) {
+        const auto& ref = cache.per_class[reference];
+        CombineWithHardwarePrior(ref.mean + payload_term, ref.var,
+                                 hardware_prior_log * (HardwareScore(class_vectors_[reference]) -
+                                                       HardwareScore(cls.feature_vector)),
+                                 v.mean, v.var);
+      }
     } else if (const auto prior = model_.PopulationPrior(request.function.name, cls.info.name);
                prior.known) {
       // A function with no run yet: the class as it is for functions like it (its own level is
@@ -383,8 +410,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       v.mean = kUnknownMeanLog - hardware_prior_log * HardwareScore(cls.feature_vector);
       v.var = kUnknownClassVarLog;
     }
-    if (!request.function.preferred_features.empty() &&
-        (function_stats == nullptr || !function_stats->contains(cls.info.name))) {
+    if (!request.function.preferred_features.empty() && !ran_here) {
       // Not run there yet: each preferred feature the class lacks, and some class has,
       // counts against it. One no class has tells nothing, and charging it only to the
       // classes not yet run on would keep a function off them for good.
@@ -616,6 +642,21 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   decided->allocation.cache_ways =
       resources_.AdviseCacheWays(request.function.name, chosen->cache_ways_total);
   return decided;
+}
+
+size_t LearnedPolicy::MostRunClass(
+    const std::unordered_map<std::string, RunStatistics>* function_stats) const {
+  size_t most = class_names_.size();
+  double most_runs = 0;
+  if (function_stats == nullptr) return most;
+  for (const auto& [name, stats] : *function_stats) {
+    auto pos = class_position_.find(name);
+    if (pos != class_position_.end() && stats.runs() > most_runs) {
+      most = pos->second;
+      most_runs = stats.runs();
+    }
+  }
+  return most;
 }
 
 bool LearnedPolicy::ExplorationInFlight(const std::string& function, uint64_t runs) {

@@ -96,6 +96,9 @@ class LearnedPolicy final : public PlacementPolicy {
   // Whether the function has an exploratory call out whose report has not come (and not been
   // given up on: kExplorationReportWindowRuns of its runs later).
   bool ExplorationInFlight(const std::string& function, uint64_t runs);
+  // The index class with the most of the function's runs (the one its estimates are surest
+  // of), or class_names_.size() for none.
+  size_t MostRunClass(const std::unordered_map<std::string, RunStatistics>* function_stats) const;
 
   Objective objective_;
   LearnedPolicyOptions options_;
@@ -111,6 +114,7 @@ class LearnedPolicy final : public PlacementPolicy {
   struct CachedPrediction {
     double mean = 0, var = 0;
     bool known = false;
+    bool from_population = false;  // DurationPrediction::from_population
   };
   struct PredictionCache {
     size_t classes = 0;
