@@ -210,7 +210,7 @@ double PredictedMsOn(const PlacementDecision& d, const ClusterIndex& index,
 // which no function has run yet. A function's two runs on the newest, the first the shorter,
 // extrapolate (by its regression alone) to the oldest class near the first run's time, shorter
 // than its level on the newest: what the hardware said before its first run must still count.
-TEST(LearnedPolicyHardwarePriorTest, TwoRunsOnTheNewestClassDoNotSendTheNextCallToTheOldest) {
+TEST(LearnedPolicyHardwarePriorTest, TwoRunsOnTheNewestClassLeaveTheOldestPredictedSlower) {
   HostClassInfo newest =
       TestClass("newest", {"aes", "vaes", "pclmulqdq", "sha_ni", "avx2", "avx512f", "fma", "bmi2"});
   newest.l3_bytes = 40ull << 20;
