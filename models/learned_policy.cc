@@ -385,6 +385,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   const double hardware_prior_log =
       bandwidth_bound ? kBandwidthBoundHardwarePriorLog : kHardwarePriorLog;
   const size_t reference = MostRunClass(function_stats);
+  const double reference_hardware =
+      known(reference) ? HardwareScore(class_vectors_[reference]) : 0.0;
   for (size_t ci = 0; ci < classes.size(); ++ci) {
     const auto& cls = classes[ci];
     if (cls.by_load.empty()) continue;
@@ -395,10 +397,10 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       v.var = cache.per_class[ci].var;
       if (!ran_here && !cache.per_class[ci].from_population && known(reference)) {
         const auto& ref = cache.per_class[reference];
-        CombineWithHardwarePrior(ref.mean + payload_term, ref.var,
-                                 hardware_prior_log * (HardwareScore(class_vectors_[reference]) -
-                                                       HardwareScore(cls.feature_vector)),
-                                 v.mean, v.var);
+        CombineWithHardwarePrior(
+            ref.mean + payload_term, ref.var,
+            hardware_prior_log * (reference_hardware - HardwareScore(cls.feature_vector)), v.mean,
+            v.var);
       }
     } else if (const auto prior = model_.PopulationPrior(request.function.name, cls.info.name);
                prior.known) {

@@ -210,7 +210,7 @@ double PredictedMsOn(const PlacementDecision& d, const ClusterIndex& index,
 // which no function has run yet. A function's two runs on the newest, the first the shorter,
 // extrapolate (by its regression alone) to the oldest class near the first run's time, shorter
 // than its level on the newest: what the hardware said before its first run must still count.
-TEST(LearnedPolicyHardwarePriorTest, TwoRunsOnTheNewestClassLeaveTheOldestPredictedSlower) {
+TEST_F(LearnedPolicyTest, TwoRunsOnTheNewestClassLeaveTheOldestPredictedSlower) {
   HostClassInfo newest =
       TestClass("newest", {"aes", "vaes", "pclmulqdq", "sha_ni", "avx2", "avx512f", "fma", "bmi2"});
   newest.l3_bytes = 40ull << 20;
@@ -221,23 +221,11 @@ TEST(LearnedPolicyHardwarePriorTest, TwoRunsOnTheNewestClassLeaveTheOldestPredic
     index.Upsert(NodeOfClass(*cls, cls->name + "0", {64ull << 30, 16000}), *cls);
   }
   LearnedPolicy p(Objective::kPerformance);  // exploring, as it runs by default
-  PlacementRequest req;
-  req.function.name = "f";
-  req.function.memory_hint_bytes = 64 << 20;
+  const PlacementRequest req = Req("f");
   auto first = p.Decide(req, index);
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(index.Find(first->node_id)->host_class, "newest");
-  for (double ms : {700.0, 1800.0}) {
-    RunObservation run;
-    run.function = "f";
-    run.host_class = "newest";
-    run.class_features = HostFeatureVector(newest);
-    run.wall_ms = ms;
-    run.cpu_ms = ms;
-    run.peak_memory_bytes = 32 << 20;
-    run.succeeded = true;
-    p.Observe(run);
-  }
+  for (double ms : {700.0, 1800.0}) p.Observe(RunOn("f", newest, ms));
   auto next = p.Decide(req, index);
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(index.Find(next->node_id)->host_class, "newest");
