@@ -307,7 +307,20 @@ void DurationModel::UpdateNeighbourEstimates(FunctionState& f) {
   const size_t nc = class_ids_.size();
   // Per missing class: (weight, prediction) of each candidate neighbour.
   std::vector<std::vector<std::pair<double, double>>> votes(nc);
-  const double tau2 = options_.neighbour_scale_log * options_.neighbour_scale_log;
+  // f's cells are means of noisy runs, so its shape is known only to within their noise
+  // (`shape_var`: a cell's variance, averaged), and so is the level a vote is moved to
+  // (`level_var`). A shape seen through a run or two per class matches neighbours loosely and
+  // predicts no more surely than those runs were measured: without these terms a neighbour
+  // matched on one run elsewhere was trusted as if that run were exact.
+  const double noise_var = NoiseVar(f);
+  double shape_var = 0, runs_weight = 0;
+  for (const auto& [cid, cell] : f.cells) {
+    shape_var += noise_var / cell.weight;
+    runs_weight += cell.weight;
+  }
+  shape_var /= static_cast<double>(f.cells.size());
+  const double level_var = noise_var / runs_weight;
+  const double tau2 = options_.neighbour_scale_log * options_.neighbour_scale_log + shape_var;
   for (const FunctionState* g : by_id_) {
     if (g == &f || g->cells.size() <= f.cells.size()) continue;
     // Shape match on f's classes, up to a constant offset (a faster or slower function).
@@ -352,7 +365,8 @@ void DurationModel::UpdateNeighbourEstimates(FunctionState& f) {
     const double best_match = v[0].first;
     Estimate e;
     e.mean = mean;
-    e.var = spread + tau2 * (1.0 + 1.0 / best_match) / static_cast<double>(f.cells.size());
+    e.var =
+        spread + tau2 * (1.0 + 1.0 / best_match) / static_cast<double>(f.cells.size()) + level_var;
     f.neighbour_estimates[static_cast<uint32_t>(cid)] = e;
   }
 }

@@ -43,7 +43,8 @@ struct DurationModelOptions {
   int cf_refit_every = 256;  // observations between full refits
   int cf_iterations = 10;
   int neighbours = 5;                // established functions that vote on a missing cell
-  double neighbour_scale_log = 0.1;  // shape mismatch at which a neighbour's vote halves (ish)
+  double neighbour_scale_log = 0.1;  // shape mismatch at which a neighbour's vote halves (ish),
+                                     // widened by the function's own cells' noise
 };
 
 struct DurationPrediction {
