@@ -36,14 +36,11 @@ constexpr uint64_t kExplorationReportWindowRuns = 64;
 // within 2x of the best class's observed p95, a threshold as noisy as a few runs' tail.)
 constexpr double kTargetOverBestMedian = 2.0;
 // Efficiency's score tiers: a node that meets the target scores below kOverflowScore (by its
-// class's packing rank); one that misses it but packs (its load leaves the call within
-// kTargetOverBestMedian of its class's own median) kOverflowScore plus its expected ms; the
-// rest kOverloadedScore plus their expected completion ms. An overflowing call prefers a
-// fuller node over an idle one of a class up to this share (times the fuller node's allocated
-// CPU share) faster.
+// place in the packing order); one that misses it but packs (its load leaves the call within
+// kTargetOverBestMedian of its class's own median) kOverflowScore plus that place; the rest
+// kOverloadedScore plus their expected completion ms.
 constexpr double kOverflowScore = 1e9;
 constexpr double kOverloadedScore = 1e12;
-constexpr double kOverflowFullerPreference = 0.1;
 // What the memory_bandwidth hint implies before functions like it have taught their own: a
 // run on a node whose CPU is fully held by others takes e^0.5 = 1.6x as long (co-runners share
 // the memory bandwidth). An assumption, as the simulator's memory-bound truth is.
@@ -519,21 +516,22 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
         // Meeting the target first; then the class packed first (the same order for every
         // function, so that all fill the same hosts and the others stay idle); then a warm
         // instance before a new one (which costs memory too); then the fullest node.
+        const double packing_order = 4.0 * pack_rank - share + (cold_ms > 0 ? 1.0 : 0.0);
         if (s.meets) {
-          s.score = 4.0 * pack_rank - share + (cold_ms > 0 ? 1.0 : 0.0);
+          s.score = packing_order;
           break;
         }
-        // Met nowhere with room (the classes that would meet it are full): still packing, on
-        // the class expected fastest unloaded (a cold start added), its fullest node, as long
-        // as the node's load and queue leave the call within kTargetOverBestMedian of that
-        // class's own median. (Was: the fastest node, which is an idle one: every overflow
-        // opened another host.)
-        const double unloaded_ms = std::exp(log_ms + v.var / 2);
+        // Met nowhere with room (the classes that would meet it are full): the call misses its
+        // target wherever it goes, and what is left to save is hosts. It still packs, in the
+        // same order, on a node whose load and queue leave it within kTargetOverBestMedian of
+        // its class's own median. (Was: the class expected fastest, its fullest node. A smaller
+        // class predicted a little faster drew every overflow onto hosts of its own while the
+        // larger class's busy hosts had room: the old class's 8-core hosts on the simulator's
+        // mixed cluster. Before that: the fastest node, an idle one, so every overflow opened
+        // another host.)
         const bool packs =
             loaded_median_ms + s.queue_ms <= kTargetOverBestMedian * std::exp(log_ms);
-        s.score =
-            packs ? kOverflowScore + unloaded_ms * (1 - kOverflowFullerPreference * share) + cold_ms
-                  : kOverloadedScore + s.run_ms + waits_ms;
+        s.score = packs ? kOverflowScore + packing_order : kOverloadedScore + s.run_ms + waits_ms;
         break;
       }
     }

@@ -16,9 +16,9 @@
 //                the class packed first (larger hosts, then richer hardware: the same order for
 //                every function), the fullest; a full node that would miss the target (its load
 //                slows the call) passes the walk to the class's next nodes. When no node with
-//                room meets it (the classes that would are full), the call still packs: the
-//                class expected fastest, its fullest node whose load and queue keep the call
-//                within twice that class's own median. Fewer, fuller hosts.
+//                room meets it (the classes that would are full), the call still packs, in the
+//                same order: the class packed first, its fullest node whose load and queue keep
+//                the call within twice its class's own median. Fewer, fuller hosts.
 //   balanced     completion time relative to the best class, plus the node's allocated share.
 //
 // What a class is expected to do for a function (DurationModel): its own runs there once it has

@@ -990,6 +990,29 @@ TEST_F(LearnedPolicyTest, EfficiencyOverflowingPastItsTargetStillPacksTheFullest
   EXPECT_EQ(d->node_id, "slow1");
 }
 
+// "crypto" meets its target only on "fast", whose nodes are full, and misses it on "slow"
+// and on "big" (16 cores, packed first) alike. The overflow keeps the packing order: big0,
+// already busy, though "slow" is expected a little faster (where it was drawn before, onto
+// idle hosts of a smaller class).
+TEST_F(LearnedPolicyTest, EfficiencyOverflowsInThePackingOrderNotToTheFastestClass) {
+  HostClassInfo big;
+  big.name = "big";
+  big.features = {"avx2"};
+  big.cores = 16;
+  index_.Upsert(NodeOfClass(big, "big0", {64ull << 30, 16000}), big);
+  index_.Upsert(NodeOfClass(big, "big1", {64ull << 30, 16000}), big);
+  LearnedPolicy p(Objective::kEfficiency, Greedy());
+  Teach(p, "crypto", fast_, 20, 10);
+  Teach(p, "crypto", slow_, 60, 10);
+  Teach(p, "crypto", big, 70, 10);
+  index_.SetAllocated("fast0", {0, 4000});
+  index_.SetAllocated("fast1", {0, 4000});
+  index_.SetAllocated("big0", {0, 4000});
+  const auto d = p.Decide(Req("crypto"), index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->node_id, "big0") << "the busy node of the class packed first";
+}
+
 // A cold start is no reason to leave the class efficiency packs first: a warm instance on a
 // slower class would keep a host running for one function. Within the class, a warm node wins.
 TEST_F(LearnedPolicyTest, EfficiencyPacksThroughAColdStartAndPrefersAWarmNodeInTheClass) {
