@@ -189,6 +189,27 @@ HintView ViewHints(const FunctionInfo& function,
   return view;
 }
 
+// What a function's preferred features say of a class it has not run on, in log duration: each
+// one the class lacks, and some class has, counts against it (one no class has tells nothing,
+// and charging it only to the classes not yet run on would keep a function off them for good).
+// When the function has run mostly on a class lacking a feature (`reference`, or null before
+// any run), each such feature the class has counts for it: its runs measured the function
+// without the feature, and without this credit a class with it would never be expected faster.
+double PreferredFeaturesLog(const std::vector<std::string>& preferred, const HintView& hints,
+                            const HostClassInfo& cls, const HostClassInfo* reference) {
+  double log = 0;
+  for (size_t k = 0; k < preferred.size() && k < 32; ++k) {
+    if ((hints.offered >> k & 1u) == 0) continue;
+    if (!HasFeature(cls, preferred[k], hints.largest_l3_bytes)) {
+      log += kMissingPreferredFeatureLog;
+    } else if (reference != nullptr &&
+               !HasFeature(*reference, preferred[k], hints.largest_l3_bytes)) {
+      log -= kMissingPreferredFeatureLog;
+    }
+  }
+  return log;
+}
+
 // The CPU share allocated on the class's least loaded node. O(1): the class's walk order
 // starts with it.
 double LeastLoadedShare(const ClusterIndex::ClassEntry& cls) {
@@ -410,16 +431,9 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       v.var = kUnknownClassVarLog;
     }
     if (!request.function.preferred_features.empty() && !ran_here) {
-      // Not run there yet: each preferred feature the class lacks, and some class has,
-      // counts against it. One no class has tells nothing, and charging it only to the
-      // classes not yet run on would keep a function off them for good.
-      const auto& preferred = request.function.preferred_features;
-      for (size_t k = 0; k < preferred.size() && k < 32; ++k) {
-        if ((hints.offered >> k & 1u) &&
-            !HasFeature(cls.info, preferred[k], hints.largest_l3_bytes)) {
-          v.mean += kMissingPreferredFeatureLog;
-        }
-      }
+      v.mean += PreferredFeaturesLog(
+          request.function.preferred_features, hints, cls.info,
+          reference < classes.size() && known(reference) ? &classes[reference].info : nullptr);
     }
     if (objective_ == Objective::kEfficiency && request.function.latency_target_ms > 0 &&
         function_stats != nullptr) {  // only a manifest's p95 target is judged on tails

@@ -270,6 +270,28 @@ TEST_F(LearnedPolicyTest, AHintNoClassOffersCountsAgainstNoClass) {
       << "one missing feature that a class offers: about 2x; both would be 4x";
 }
 
+TEST_F(LearnedPolicyTest, AHintedFeatureCountsForAClassThatHasItWhenRunsWereWhereItIsMissing) {
+  // "crypto" prefers AES-NI and has run only on "slow", which lacks it; "plain", with no hints,
+  // ran the same. Those runs measured "crypto" without AES-NI: "fast" has it and must be
+  // expected about 2x faster for "crypto" than for "plain", or it never gets a call.
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  PlacementRequest hinted = Req("crypto");
+  hinted.function.preferred_features = {"aes"};
+  ASSERT_TRUE(p.Decide(hinted, index_).ok());
+  ASSERT_TRUE(p.Decide(Req("plain"), index_).ok());
+  Teach(p, "crypto", slow_, 100, 5);
+  Teach(p, "plain", slow_, 100, 5);
+  auto with_hints = p.Decide(hinted, index_);
+  auto without = p.Decide(Req("plain"), index_);
+  ASSERT_TRUE(with_hints.ok());
+  ASSERT_TRUE(without.ok());
+  EXPECT_NEAR(PredictedMsOn(*with_hints, index_, "slow"), PredictedMsOn(*without, index_, "slow"),
+              1e-6);
+  EXPECT_NEAR(PredictedMsOn(*with_hints, index_, "fast") / PredictedMsOn(*without, index_, "fast"),
+              0.5, 0.05);
+  EXPECT_EQ(index_.Find(with_hints->node_id)->host_class, "fast");
+}
+
 TEST(LearnedPolicyHintTest, ACacheBoundFunctionStartsOnTheLargestL3) {
   // "rich" has more CPU features, "big" four times the L3. A new function without hints goes
   // to the richer hardware; one that says it is bound by its cache (kLargeL3Hint) to the
