@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/models/synthetic_world.h"
 #include "tests/models/test_cluster.h"
@@ -83,6 +86,26 @@ class LearnedPolicyTest : public ::testing::Test {
     r.function.name = fn;
     r.function.memory_hint_bytes = 64 << 20;
     return r;
+  }
+  // `fn`, which prefers `hints`, and "plain", which prefers nothing, each decided once (which
+  // puts each in its group) and then taught `runs` runs of 100 ms on `ran_on`; then both decided
+  // again: whatever differs between the two decisions is the hints' doing.
+  void DecideWithAndWithoutHints(LearnedPolicy& p, const std::string& fn,
+                                 std::vector<std::string> hints, const HostClassInfo& ran_on,
+                                 int runs, PlacementDecision& with_hints,
+                                 PlacementDecision& without) {
+    PlacementRequest hinted = Req(fn);
+    hinted.function.preferred_features = std::move(hints);
+    ASSERT_TRUE(p.Decide(hinted, index_).ok());
+    ASSERT_TRUE(p.Decide(Req("plain"), index_).ok());
+    Teach(p, fn, ran_on, 100, runs);
+    Teach(p, "plain", ran_on, 100, runs);
+    auto hinted_decision = p.Decide(hinted, index_);
+    auto plain_decision = p.Decide(Req("plain"), index_);
+    ASSERT_TRUE(hinted_decision.ok());
+    ASSERT_TRUE(plain_decision.ok());
+    with_hints = *hinted_decision;
+    without = *plain_decision;
   }
   HostClassInfo fast_, slow_;
   ClusterIndex index_;
@@ -253,19 +276,12 @@ TEST_F(LearnedPolicyTest, AHintNoClassOffersCountsAgainstNoClass) {
   // and counts that against it once; AVX-512, lacking everywhere, must not count against
   // "slow" only because the function has not run there yet (it would never go there).
   LearnedPolicy p(Objective::kPerformance, Greedy());
-  PlacementRequest hinted = Req("vector");
-  hinted.function.preferred_features = {"aes", "avx512f"};
-  ASSERT_TRUE(p.Decide(hinted, index_).ok());
-  ASSERT_TRUE(p.Decide(Req("plain"), index_).ok());
-  Teach(p, "vector", fast_, 100, 1);
-  Teach(p, "plain", fast_, 100, 1);
-  auto with_hints = p.Decide(hinted, index_);
-  auto without = p.Decide(Req("plain"), index_);
-  ASSERT_TRUE(with_hints.ok());
-  ASSERT_TRUE(without.ok());
-  EXPECT_NEAR(PredictedMsOn(*with_hints, index_, "fast"), PredictedMsOn(*without, index_, "fast"),
+  PlacementDecision with_hints, without;
+  ASSERT_NO_FATAL_FAILURE(
+      DecideWithAndWithoutHints(p, "vector", {"aes", "avx512f"}, fast_, 1, with_hints, without));
+  EXPECT_NEAR(PredictedMsOn(with_hints, index_, "fast"), PredictedMsOn(without, index_, "fast"),
               1e-6);
-  EXPECT_NEAR(PredictedMsOn(*with_hints, index_, "slow") / PredictedMsOn(*without, index_, "slow"),
+  EXPECT_NEAR(PredictedMsOn(with_hints, index_, "slow") / PredictedMsOn(without, index_, "slow"),
               2.0, 0.05)
       << "one missing feature that a class offers: about 2x; both would be 4x";
 }
@@ -275,21 +291,14 @@ TEST_F(LearnedPolicyTest, AHintedFeatureCountsForAClassThatHasItWhenRunsWereWher
   // ran the same. Those runs measured "crypto" without AES-NI: "fast" has it and must be
   // expected about 2x faster for "crypto" than for "plain", or it never gets a call.
   LearnedPolicy p(Objective::kPerformance, Greedy());
-  PlacementRequest hinted = Req("crypto");
-  hinted.function.preferred_features = {"aes"};
-  ASSERT_TRUE(p.Decide(hinted, index_).ok());
-  ASSERT_TRUE(p.Decide(Req("plain"), index_).ok());
-  Teach(p, "crypto", slow_, 100, 5);
-  Teach(p, "plain", slow_, 100, 5);
-  auto with_hints = p.Decide(hinted, index_);
-  auto without = p.Decide(Req("plain"), index_);
-  ASSERT_TRUE(with_hints.ok());
-  ASSERT_TRUE(without.ok());
-  EXPECT_NEAR(PredictedMsOn(*with_hints, index_, "slow"), PredictedMsOn(*without, index_, "slow"),
+  PlacementDecision with_hints, without;
+  ASSERT_NO_FATAL_FAILURE(
+      DecideWithAndWithoutHints(p, "crypto", {"aes"}, slow_, 5, with_hints, without));
+  EXPECT_NEAR(PredictedMsOn(with_hints, index_, "slow"), PredictedMsOn(without, index_, "slow"),
               1e-6);
-  EXPECT_NEAR(PredictedMsOn(*with_hints, index_, "fast") / PredictedMsOn(*without, index_, "fast"),
+  EXPECT_NEAR(PredictedMsOn(with_hints, index_, "fast") / PredictedMsOn(without, index_, "fast"),
               0.5, 0.05);
-  EXPECT_EQ(index_.Find(with_hints->node_id)->host_class, "fast");
+  EXPECT_EQ(index_.Find(with_hints.node_id)->host_class, "fast");
 }
 
 TEST(LearnedPolicyHintTest, ACacheBoundFunctionStartsOnTheLargestL3) {
