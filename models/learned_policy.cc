@@ -35,12 +35,17 @@ constexpr uint64_t kExplorationReportWindowRuns = 64;
 // included) within this factor of the best class's median. (Was: a class's observed p95
 // within 2x of the best class's observed p95, a threshold as noisy as a few runs' tail.)
 constexpr double kTargetOverBestMedian = 2.0;
-// Efficiency's score tiers: a node that meets the target scores below kOverflowScore (by its
-// place in the packing order); one that misses it but packs (its load leaves the call within
-// kTargetOverBestMedian of its class's own median) kOverflowScore plus that place; the rest
-// kOverloadedScore plus their expected completion ms.
+// Efficiency's score tiers: a running node that meets the target scores below kOverflowScore
+// (by its place in the packing order); one that misses it but packs (its load leaves the call
+// within kTargetOverBestMedian of its class's own median), or one the call would start,
+// kOverflowScore plus that place; the rest kOverloadedScore plus their expected completion
+// ms. A node the call would start stays in the first tier when the manifest declares a target.
 constexpr double kOverflowScore = 1e9;
 constexpr double kOverloadedScore = 1e12;
+// Within the overflow tier, a node the call would start and miss its target on comes after
+// one of the same class where it would meet it (less than the packing order's step between
+// classes).
+constexpr double kStartsHostMissingTarget = 0.5;
 // What the memory_bandwidth hint implies before functions like it have taught their own: a
 // run on a node whose CPU is fully held by others takes e^0.5 = 1.6x as long (co-runners share
 // the memory bandwidth). An assumption, as the simulator's memory-bound truth is.
@@ -481,21 +486,33 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   // kTargetOverBestMedian of the best class's, below).
   const double target_p95_ms = request.function.latency_target_ms;
 
+  // What a node's score depends on besides its class. When every node is scored (thousands,
+  // in slot order), nodes of a class alike in all of it (the idle nodes of a large cluster)
+  // score alike: each class's last node's score is reused. (A class walk scores a node or two
+  // per class: there the table would cost more than it saves.)
+  struct NodeInputs {
+    double slots = -1, in_flight = 0, share = 0;
+    // What starting a new instance adds there (0 on a warm node, and for functions that keep
+    // no instances).
+    double cold_ms = 0;
+    double node_log = 0;
+    // Nothing runs, is held or is kept warm there: a call would start the host.
+    bool starts_host = false;
+    bool operator==(const NodeInputs&) const = default;
+  };
   // The score of a node if the class's expected log duration were `log_ms`: with the draw it
   // decides, with the mean it is what the policy predicts best (for `explored`).
   struct Scored {
     double score, run_ms, queue_ms;
     bool meets;
   };
-  // `cold_ms`: what starting a new instance adds there (0 on a warm node, and for functions
-  // that keep no instances).
-  auto score_with = [&](double log_ms, const ClassView& v, double slots, double in_flight,
-                        double share, double cold_ms, double pack_rank) {
+  auto score_with = [&](double log_ms, const ClassView& v, const NodeInputs& n, double pack_rank) {
+    const double share = n.share, cold_ms = n.cold_ms;
     const double load_term = load_sensitivity * share;
     // The expected run time, not the median: a class known only roughly may well be slow
     // (E[e^X] = e^(mean + var/2) for X normal).
     Scored s{0, std::exp(log_ms + load_term + v.var / 2), 0, false};
-    s.queue_ms = std::max(0.0, in_flight + 1 - slots) / slots * s.run_ms;
+    s.queue_ms = std::max(0.0, n.in_flight + 1 - n.slots) / n.slots * s.run_ms;
     const double waits_ms = s.queue_ms + cold_ms;
     switch (objective_) {
       case Objective::kPerformance:
@@ -531,35 +548,34 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
         // function, so that all fill the same hosts and the others stay idle); then a warm
         // instance before a new one (which costs memory too); then the fullest node.
         const double packing_order = 4.0 * pack_rank - share + (cold_ms > 0 ? 1.0 : 0.0);
-        if (s.meets) {
+        // The default target does not start a host: a node where nothing runs ranks with the
+        // overflow below, so a running host that packs the call (in the same order) takes it
+        // first, target or not. A manifest's target does (the function's owner asked for it).
+        if (s.meets && (target_p95_ms > 0 || !n.starts_host)) {
           s.score = packing_order;
           break;
         }
-        // Met nowhere with room (the classes that would meet it are full): the call misses its
-        // target wherever it goes, and what is left to save is hosts. It still packs, in the
-        // same order, on a node whose load and queue leave it within kTargetOverBestMedian of
-        // its class's own median. (Was: the class expected fastest, its fullest node. A smaller
-        // class predicted a little faster drew every overflow onto hosts of its own while the
-        // larger class's busy hosts had room: the old class's 8-core hosts on the simulator's
-        // mixed cluster. Before that: the fastest node, an idle one, so every overflow opened
-        // another host.)
+        // Met nowhere on a running host with room (the classes that would meet it are full or
+        // asleep): what is left to save is hosts. The call packs, in the same order, on a node
+        // whose load and queue leave it within kTargetOverBestMedian of its class's own median,
+        // and starts a host where it meets the target before one where it does not. (Was: the
+        // class expected fastest, its fullest node. A smaller class predicted a little faster
+        // drew every overflow onto hosts of its own while the larger class's busy hosts had
+        // room: the old class's 8-core hosts on the simulator's mixed cluster. Before that: the
+        // fastest node, an idle one, so every overflow opened another host.)
         const bool packs =
             loaded_median_ms + s.queue_ms <= kTargetOverBestMedian * std::exp(log_ms);
-        s.score = packs ? kOverflowScore + packing_order : kOverloadedScore + s.run_ms + waits_ms;
+        if (s.meets || packs) {
+          s.score = kOverflowScore + packing_order + (s.meets ? 0.0 : kStartsHostMissingTarget);
+        } else {
+          s.score = kOverloadedScore + s.run_ms + waits_ms;
+        }
         break;
       }
     }
     return s;
   };
   const ColdStarts::Function* cold = cold_starts_.Find(request.function.name);
-  // What a node's score depends on besides its class. When every node is scored (thousands,
-  // in slot order), nodes of a class alike in all of it (the idle nodes of a large cluster)
-  // score alike: each class's last node's score is reused. (A class walk scores a node or two
-  // per class: there the table would cost more than it saves.)
-  struct NodeInputs {
-    double slots = -1, in_flight = 0, share = 0, cold_ms = 0, node_log = 0;
-    bool operator==(const NodeInputs&) const = default;
-  };
   struct LastScored {
     NodeInputs inputs;
     double score = 0;
@@ -579,7 +595,9 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     const double pack_rank = ci < pack_rank_.size() ? pack_rank_[ci] : 0.0;
     // A node learned apart from its class (a straggler) runs its class's prediction times this.
     const double node_log = node_slowness_.size() > 0 ? node_slowness_.OffsetLog(node.node_id) : 0;
-    const NodeInputs inputs{slots, in_flight, share, cold_ms, node_log};
+    const bool starts_host = in_flight <= 0 && share <= 0 && node.warm_idle_memory_bytes == 0 &&
+                             !request.warm_node_ids.contains(node.node_id);
+    const NodeInputs inputs{slots, in_flight, share, cold_ms, node_log, starts_host};
     LastScored* last = ci < last_of_class.size() ? &last_of_class[ci] : nullptr;
     if (last != nullptr && inputs == last->inputs) {
       c.score = last->score;
@@ -587,10 +605,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       c.settles = last->settles;
       return;
     }
-    const Scored drawn =
-        score_with(v.draw + node_log, v, slots, in_flight, share, cold_ms, pack_rank);
-    const Scored expected =
-        score_with(v.mean + node_log, v, slots, in_flight, share, cold_ms, pack_rank);
+    const Scored drawn = score_with(v.draw + node_log, v, inputs, pack_rank);
+    const Scored expected = score_with(v.mean + node_log, v, inputs, pack_rank);
     c.score = drawn.score;
     c.terms = {{"predicted_ms", std::exp(v.mean + node_log + load_sensitivity * share)},
                {"decided_ms", drawn.run_ms},

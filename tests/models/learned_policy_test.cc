@@ -1021,6 +1021,40 @@ TEST_F(LearnedPolicyTest, EfficiencyOverflowingPastItsTargetStillPacksTheFullest
   EXPECT_EQ(d->node_id, "slow1");
 }
 
+// "f" is fastest on "fast", whose nodes are full, and meets its default target (twice that
+// median) on an idle "slow" node, but not on slow0, whose load stretches it (though within
+// twice "slow"'s own median). slow0 is running: efficiency packs it there rather than start
+// slow1 (one more host running for a call that would make its target only on an empty one).
+// A manifest that declares the target keeps it: that call starts slow1.
+TEST_F(LearnedPolicyTest, EfficiencyPacksARunningHostBeforeStartingOneUnlessTheTargetIsDeclared) {
+  LearnedPolicy p(Objective::kEfficiency, Greedy());
+  Teach(p, "f", fast_, 20, 10);
+  // Load-sensitive on "slow": 30 ms alone, 90 ms on a node whose CPU is fully held by others.
+  for (int i = 0; i < 20; ++i) {
+    RunObservation o = RunOn("f", slow_, i % 2 ? 90 : 30);
+    o.cpu_utilization_at_start = i % 2;
+    p.Observe(o);
+  }
+  index_.SetAllocated("fast0", {0, 4000});
+  index_.SetAllocated("fast1", {0, 4000});
+  index_.SetAllocated("slow0", {0, 3000});
+  auto d = p.Decide(Req("f"), index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->node_id, "slow0") << "the running host, not a new one";
+  // A p95 of at most 100 ms: slow1 keeps it (its runs' p95, about 90 ms), slow0 does not.
+  PlacementRequest declared = Req("f");
+  declared.function.latency_target_ms = 100;
+  d = p.Decide(declared, index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->node_id, "slow1") << "a declared target starts a host";
+  // Once slow1 runs something too (a little: it still meets the default target there), the
+  // call goes where it meets it.
+  index_.SetAllocated("slow1", {0, 200});
+  d = p.Decide(Req("f"), index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->node_id, "slow1");
+}
+
 // "crypto" meets its target only on "fast", whose nodes are full, and misses it on "slow"
 // and on "big" (16 cores, packed first) alike. The overflow keeps the packing order: big0,
 // already busy, though "slow" is expected a little faster (where it was drawn before, onto
