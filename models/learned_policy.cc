@@ -566,7 +566,9 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
         const bool packs =
             loaded_median_ms + s.queue_ms <= kTargetOverBestMedian * std::exp(log_ms);
         if (s.meets || packs) {
-          s.score = kOverflowScore + packing_order + (s.meets ? 0.0 : kStartsHostMissingTarget);
+          const bool starts_and_misses = n.starts_host && !s.meets;
+          s.score =
+              kOverflowScore + packing_order + (starts_and_misses ? kStartsHostMissingTarget : 0.0);
         } else {
           s.score = kOverloadedScore + s.run_ms + waits_ms;
         }

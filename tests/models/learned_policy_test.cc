@@ -1041,6 +1041,12 @@ TEST_F(LearnedPolicyTest, EfficiencyPacksARunningHostBeforeStartingOneUnlessTheT
   auto d = p.Decide(Req("f"), index_);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->node_id, "slow0") << "the running host, not a new one";
+  // So also when little is allocated there but its four cores are busy (the call would queue).
+  index_.SetUsage("slow0", {0, 1000}, 4);
+  d = p.Decide(Req("f"), index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->node_id, "slow0") << "a quarter allocated, its cores busy";
+  index_.SetUsage("slow0", {0, 3000}, 0);
   // A p95 of at most 100 ms: slow1 keeps it (its runs' p95, about 90 ms), slow0 does not.
   PlacementRequest declared = Req("f");
   declared.function.latency_target_ms = 100;
