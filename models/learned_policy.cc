@@ -549,8 +549,9 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
         // instance before a new one (which costs memory too); then the fullest node.
         const double packing_order = 4.0 * pack_rank - share + (cold_ms > 0 ? 1.0 : 0.0);
         // The default target does not start a host: a node where nothing runs ranks with the
-        // overflow below, so a running host that packs the call (in the same order) takes it
-        // first, target or not. A manifest's target does (the function's owner asked for it).
+        // overflow below, where a running host that packs the call in a class packed as early
+        // takes it first, target or not. A manifest's target does (the function's owner asked
+        // for it).
         if (s.meets && (target_p95_ms > 0 || !n.starts_host)) {
           s.score = packing_order;
           break;

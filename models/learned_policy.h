@@ -16,12 +16,13 @@
 //                those of the class packed first (larger hosts, then richer hardware: the same
 //                order for every function), the fullest; a full node that would miss the target
 //                (its load slows the call) passes the walk to the class's next nodes. When no
-//                running node with room meets it, the call still packs, in the same order: the
-//                class packed first, its fullest node whose load and queue keep the call within
-//                twice its class's own median. Only when no running node can take it so does it
-//                start a host (nothing runs, is held or kept warm there): one where it meets the
-//                target first. A manifest's p95 target starts a host where no running node
-//                meets it; the default target does not. Fewer, fuller hosts.
+//                running node with room meets it, the call packs, in the same order: the class
+//                packed first, its fullest node whose load and queue keep the call within twice
+//                its class's own median. A host the call would start (nothing runs, is held or
+//                kept warm there) counts only here, at its class's place in that order, one
+//                where the call meets the target before one where it does not; but under a
+//                manifest's p95 target, a host where the call meets it counts with the running
+//                nodes that meet it. Fewer, fuller hosts.
 //   balanced     completion time relative to the best class, plus the node's allocated share.
 //
 // What a class is expected to do for a function (DurationModel): its own runs there once it has
