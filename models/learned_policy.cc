@@ -35,16 +35,20 @@ constexpr uint64_t kExplorationReportWindowRuns = 64;
 // included) within this factor of the best class's median. (Was: a class's observed p95
 // within 2x of the best class's observed p95, a threshold as noisy as a few runs' tail.)
 constexpr double kTargetOverBestMedian = 2.0;
-// Efficiency's score tiers: a running node that meets the target scores below kOverflowScore
-// (by its place in the packing order); one that misses it but packs (its load leaves the call
-// within kTargetOverBestMedian of its class's own median), or one the call would start,
-// kOverflowScore plus that place; the rest kOverloadedScore plus their expected completion
-// ms. A node the call would start stays in the first tier when the manifest declares a target.
-constexpr double kOverflowScore = 1e9;
+// Efficiency's score tiers, each ordered by the packing order: a running node that meets the
+// target (or any that meets a manifest's target); a running node where the call misses the
+// default target by at most kNearMissOverTarget and packs (its load leaves the call within
+// kTargetOverBestMedian of its class's own median), kNearMissScore plus that place; a host to
+// start where it meets the default target, kStartsHostScore plus it; a node where it misses
+// further but packs, kOverflowScore plus it; the rest kOverloadedScore plus their expected
+// completion ms.
+constexpr double kNearMissOverTarget = 1.25;
+constexpr double kNearMissScore = 1e8;
+constexpr double kStartsHostScore = 1e9;
+constexpr double kOverflowScore = 1e10;
 constexpr double kOverloadedScore = 1e12;
-// Within the overflow tier, a node the call would start and miss its target on comes after
-// one of the same class where it would meet it (less than the packing order's step between
-// classes).
+// Within the overflow tier, a node the call would start comes after a running one of the same
+// class (less than the packing order's step between classes).
 constexpr double kStartsHostMissingTarget = 0.5;
 // What the memory_bandwidth hint implies before functions like it have taught their own: a
 // run on a node whose CPU is fully held by others takes e^0.5 = 1.6x as long (co-runners share
@@ -548,28 +552,32 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
         // function, so that all fill the same hosts and the others stay idle); then a warm
         // instance before a new one (which costs memory too); then the fullest node.
         const double packing_order = 4.0 * pack_rank - share + (cold_ms > 0 ? 1.0 : 0.0);
-        // The default target does not start a host: a node where nothing runs ranks with the
-        // overflow below, where a running host that packs the call in a class packed as early
-        // takes it first, target or not. A manifest's target does (the function's owner asked
-        // for it).
+        // A running node that meets the target first. A host the call would start (nothing
+        // runs, is held or kept warm there) comes here only under a manifest's target (its
+        // owner asked for it); the default target does not start a host while a running one
+        // misses it by little.
         if (s.meets && (target_p95_ms > 0 || !n.starts_host)) {
           s.score = packing_order;
           break;
         }
-        // Met nowhere on a running host with room (the classes that would meet it are full or
-        // asleep): what is left to save is hosts. The call packs, in the same order, on a node
-        // whose load and queue leave it within kTargetOverBestMedian of its class's own median,
-        // and starts a host where it meets the target before one where it does not. (Was: the
-        // class expected fastest, its fullest node. A smaller class predicted a little faster
-        // drew every overflow onto hosts of its own while the larger class's busy hosts had
-        // room: the old class's 8-core hosts on the simulator's mixed cluster. Before that: the
-        // fastest node, an idle one, so every overflow opened another host.)
+        // Else the call packs, in the same order, on a node whose load and queue leave it
+        // within kTargetOverBestMedian of its class's own median. (Was: the class expected
+        // fastest, its fullest node. A smaller class predicted a little faster drew every
+        // overflow onto hosts of its own while the larger class's busy hosts had room: the old
+        // class's 8-core hosts on the simulator's mixed cluster. Before that: the fastest node,
+        // an idle one, so every overflow opened another host.)
         const bool packs =
             loaded_median_ms + s.queue_ms <= kTargetOverBestMedian * std::exp(log_ms);
-        if (s.meets || packs) {
-          const bool starts_and_misses = n.starts_host && !s.meets;
+        const bool near_miss =
+            !s.meets && packs && !n.starts_host && target_p95_ms <= 0 &&
+            loaded_median_ms + s.queue_ms <= kNearMissOverTarget * kTargetOverBestMedian * best_ms;
+        if (near_miss) {
+          s.score = kNearMissScore + packing_order;
+        } else if (s.meets) {  // a host to start, where it meets the default target
+          s.score = kStartsHostScore + packing_order;
+        } else if (packs) {  // misses: a running node first within the class
           s.score =
-              kOverflowScore + packing_order + (starts_and_misses ? kStartsHostMissingTarget : 0.0);
+              kOverflowScore + packing_order + (n.starts_host ? kStartsHostMissingTarget : 0.0);
         } else {
           s.score = kOverloadedScore + s.run_ms + waits_ms;
         }
