@@ -10,19 +10,17 @@
 //                even the class's least loaded node is full, nothing below 60% allocated), so
 //                that a class fastest for everyone keeps its last room for the functions that
 //                gain most there (the "class_price_log" term).
-//   efficiency   among the running nodes whose class still meets the function's latency
-//                target (its manifest's p95 target, or an expected median, the node's load
-//                included, within twice the best class's median; a cold start is not counted),
-//                those of the class packed first (larger hosts, then richer hardware: the same
-//                order for every function), the fullest; a full node that would miss the target
-//                (its load slows the call) passes the walk to the class's next nodes. When no
-//                running node with room meets it, the call packs, in the same order: the class
-//                packed first, its fullest node whose load and queue keep the call within twice
-//                its class's own median. A host the call would start (nothing runs, is held or
-//                kept warm there) counts only here, at its class's place in that order, one
-//                where the call meets the target before one where it does not; but under a
-//                manifest's p95 target, a host where the call meets it counts with the running
-//                nodes that meet it. Fewer, fuller hosts.
+//   efficiency   among the nodes whose class still meets the function's latency target (its
+//                manifest's p95 target, or an expected median, the node's load included,
+//                within twice the best class's median; a cold start is not counted), those of
+//                the class packed first (larger hosts, then richer hardware: the same order for
+//                every function), the fullest; a full node that would miss the target (its load
+//                slows the call) passes the walk to the class's next nodes. For the default
+//                target a host the call would start (nothing runs, is held or kept warm there)
+//                comes after a running node that misses it by at most a quarter. When no node
+//                with room meets it (the classes that would are full), the call still packs,
+//                in the same order: the class packed first, its fullest node whose load and
+//                queue keep the call within twice its class's own median. Fewer, fuller hosts.
 //   balanced     completion time relative to the best class, plus the node's allocated share.
 //
 // What a class is expected to do for a function (DurationModel): its own runs there once it has
