@@ -68,6 +68,16 @@ class LearnedPolicyTest : public ::testing::Test {
       p.Observe(o);
     }
   }
+  // `runs` runs of `fn` on `cls`, alternately on an idle node (`alone_ms`) and on one whose CPU
+  // others fully hold (`busy_ms`): what teaches the function's load sensitivity.
+  static void TeachAloneAndBusy(PlacementPolicy& p, const std::string& fn, const HostClassInfo& cls,
+                                double alone_ms, double busy_ms, int runs) {
+    for (int i = 0; i < runs; ++i) {
+      RunObservation o = RunOn(fn, cls, i % 2 ? busy_ms : alone_ms);
+      o.cpu_utilization_at_start = i % 2;
+      p.Observe(o);
+    }
+  }
   // Five functions differ on "fast" (three 30% slower there, two 20% faster); `fn` ran `runs`
   // times, only on "slow": whether "fast" is better for it is unknown.
   void TeachOthersAndOnlySlow(PlacementPolicy& p, const std::string& fn, int runs) {
@@ -1003,11 +1013,7 @@ TEST_F(LearnedPolicyTest, EfficiencyOverflowingPastItsTargetStillPacksTheFullest
   LearnedPolicy p(Objective::kEfficiency, Greedy());
   Teach(p, "crypto", fast_, 20, 5);
   // Load-sensitive: 1.6x as long on a node whose CPU is fully held by others.
-  for (int i = 0; i < 20; ++i) {
-    RunObservation o = RunOn("crypto", slow_, i % 2 ? 330 : 200);
-    o.cpu_utilization_at_start = i % 2;
-    p.Observe(o);
-  }
+  TeachAloneAndBusy(p, "crypto", slow_, 200, 330, 20);
   index_.SetAllocated("fast0", {0, 4000});
   index_.SetAllocated("fast1", {0, 4000});
   index_.SetAllocated("slow0", {0, 1000});
@@ -1031,11 +1037,7 @@ TEST_F(LearnedPolicyTest, EfficiencyPacksARunningHostBeforeStartingOneUnlessTheT
   LearnedPolicy p(Objective::kEfficiency, Greedy());
   Teach(p, "f", fast_, 20, 10);
   // Load-sensitive on "slow": 30 ms alone, 90 ms on a node whose CPU is fully held by others.
-  for (int i = 0; i < 20; ++i) {
-    RunObservation o = RunOn("f", slow_, i % 2 ? 90 : 30);
-    o.cpu_utilization_at_start = i % 2;
-    p.Observe(o);
-  }
+  TeachAloneAndBusy(p, "f", slow_, 30, 90, 20);
   index_.SetAllocated("fast0", {0, 4000});
   index_.SetAllocated("fast1", {0, 4000});
   index_.SetAllocated("slow0", {0, 2000});  // about 43 ms expected there: over 40, under 50
