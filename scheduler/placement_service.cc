@@ -112,6 +112,7 @@ grpc::Status PlacementServiceImpl::Report(grpc::ServerContext* context,
     }
     report.set_decision_id(request->decision_id());
   }
+  if (!report.node_id().empty()) report.set_node_id(placer_.NodeIdOfReported(report.node_id()));
   auto verdicts = intake_.Accept({&report});
   if (!verdicts.ok()) return ToGrpcStatus(verdicts.status());
   const RunIntake::Verdict& v = (*verdicts)[0];

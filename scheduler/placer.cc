@@ -330,6 +330,11 @@ std::vector<RankedNode> Placer::ReasonsLocked(const models::PlacementRequest& re
   return nodes;
 }
 
+std::string Placer::NodeIdOfReported(const std::string& name) {
+  std::lock_guard lock(mu_);
+  return index_.Find(name) != nullptr ? name : kubernetes_.NodeIdOf(name);
+}
+
 Result<std::vector<NodeVerdict>> Placer::JudgeKubernetesNodes(
     const PlaceInput& input, const KubernetesNodes::NameList& kubernetes_names, bool scored) {
   const std::string policy_name = input.policy.empty() ? options_.default_policy : input.policy;

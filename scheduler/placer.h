@@ -149,6 +149,10 @@ class Placer {
   // A list passed again (the same object) is recognised without comparing its names.
   Result<std::vector<NodeVerdict>> JudgeKubernetesNodes(
       const PlaceInput& input, const KubernetesNodes::NameList& kubernetes_names, bool scored);
+  // The node a platform's report names: `name` itself when a node has that id, else the node
+  // whose agent claimed it as its Kubernetes node name (a platform on Kubernetes knows the pod's
+  // spec.nodeName), else `name` unchanged (then unknown to the intake).
+  std::string NodeIdOfReported(const std::string& name);
   // Frees the decision's reservation; unknown or already released ids are ignored. Returns
   // whether a reservation was held.
   bool Release(const std::string& decision_id);

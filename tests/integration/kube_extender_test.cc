@@ -43,6 +43,11 @@ class KubeExtenderTest : public testing::LoopbackCluster {
   }
   // What a platform reports after running a pod's function on a node.
   void ReportRun(const std::string& function, const std::string& node, int i, int64_t wall_ms) {
+    grpc::Status s = ReportRunStatus(function, node, i, wall_ms);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  grpc::Status ReportRunStatus(const std::string& function, const std::string& node, int i,
+                               int64_t wall_ms) {
     auto placement = v1::Placement::NewStub(Channel());
     grpc::ClientContext ctx;
     v1::ReportRequest req;
@@ -53,8 +58,7 @@ class KubeExtenderTest : public testing::LoopbackCluster {
     r->set_outcome(v1::RUN_OUTCOME_SUCCEEDED);
     r->set_wall_time_us(wall_ms * 1000);
     v1::ReportResponse reply;
-    grpc::Status s = placement->Report(&ctx, req, &reply);
-    ASSERT_TRUE(s.ok()) << s.error_message();
+    return placement->Report(&ctx, req, &reply);
   }
   static json Pod(const json& labels) {
     return {{"metadata", {{"name", "thumb-1"}, {"namespace", "faas"}, {"labels", labels}}},
@@ -75,10 +79,14 @@ TEST_F(KubeExtenderTest, FilterAndPrioritizeOverHttpFollowWhatTheReportsTaught) 
   auto slow = StartAgent("tailor-agent-q9m4d", "old-host");
   WaitForNodes(2);
   RegisterForPlacement("thumbnail");
+  // A platform names the node a run was on by the agent's node id, or by the Kubernetes node
+  // name its pod was bound to (spec.nodeName): both reach the same node.
   for (int i = 0; i < 12; ++i) {
     ReportRun("thumbnail", "tailor-agent-x7k2p", i, 20);
-    ReportRun("thumbnail", "tailor-agent-q9m4d", i, 80);
+    ReportRun("thumbnail", i % 2 ? "tailor-agent-q9m4d" : "k8s-node-old", i, 80);
   }
+  EXPECT_EQ(ReportRunStatus("thumbnail", "k8s-node-gone", 0, 10).error_code(),
+            grpc::StatusCode::NOT_FOUND);
   const json names = {"k8s-node-old", "k8s-node-new", "gpu-pool-3"};
   const json function_pod = Pod({{"tailor.dev/function", "thumbnail"}});
 
