@@ -462,9 +462,14 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   // goes where it is expected to run best; a busy one tries classes that may well be better.
   // One exploratory call at a time: what it will teach is worth learning once, not once for
   // each call of a batch that arrives before its report (they would all go to the same class).
-  const bool exploring = ExplorationInFlight(request.function.name, runs);
+  // efficiency decides on the means: the value of information is run time saved, which it does
+  // not seek, and a try on another class is a host kept running for it (it still learns each
+  // class its packing and overflow send calls to). Exploring as performance does cost it about
+  // as many host-hours as it saved and lowered its SLO attainment (docs/benchmarks.md).
+  const bool greedy =
+      objective_ == Objective::kEfficiency || ExplorationInFlight(request.function.name, runs);
   const double horizon =
-      exploring ? 0.0 : options_.exploration * kHorizonPerRun * static_cast<double>(runs);
+      greedy ? 0.0 : options_.exploration * kHorizonPerRun * static_cast<double>(runs);
   double second_mean = std::numeric_limits<double>::infinity();
   size_t best_class = classes.size();
   for (size_t ci = 0; ci < classes.size(); ++ci) {

@@ -41,8 +41,9 @@
 // faster than the best class; for the best, how much it may turn out slower than the runner-up.
 // A new or rare function goes where it is expected to run best; a busy one tries classes that
 // may well be better for it, until its runs there say otherwise, one call at a time (calls
-// that come before the try's report decide on the means). A decision says whether it
-// explored (chose a node other than the best by the means).
+// that come before the try's report decide on the means). efficiency always decides on the
+// means: what exploring saves is run time, and a try keeps a host running. A decision says
+// whether it explored (chose a node other than the best by the means).
 //
 // Thread-safety: not thread-safe (see PlacementPolicy).
 #pragma once
@@ -72,7 +73,7 @@ inline constexpr char kPredictedScoreTerm[] = "predicted_score";
 bool ChoseOtherThanPredictedBest(const PlacementDecision& decision);
 
 struct LearnedPolicyOptions {
-  double exploration = 1.0;  // scales the value of information (0: greedy on the means)
+  double exploration = 1.0;  // scales the value of information (0: greedy; efficiency always is)
   DurationModelOptions model;
 };
 

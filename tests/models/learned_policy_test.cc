@@ -1063,10 +1063,38 @@ TEST_F(LearnedPolicyTest, EfficiencyPacksARunningHostBeforeStartingOneUnlessTheT
   EXPECT_EQ(d->node_id, "slow1");
 }
 
-// "crypto" meets its target only on "fast", whose nodes are full, and misses it on "slow"
-// and on "big" (16 cores, packed first) alike. The overflow keeps the packing order: big0,
-// already busy, though "slow" is expected a little faster (where it was drawn before, onto
-// idle hosts of a smaller class).
+// "crypto" prefers AES-NI and has run 2,000 times on "fast" only, where fast0 is full. "big"
+// (16 cores, packed first) lacks AES-NI and has never run it: expected 4x slower there, past
+// the default target. Exploring, a function that busy would try "big" (what it may save over
+// its next calls is worth the risk); efficiency does not explore: it starts fast1, where the
+// call is expected to meet its target, and does so even when a "big" node is running already
+// (a try there keeps that host running for a call expected to miss).
+TEST_F(LearnedPolicyTest, EfficiencyDecidesOnTheMeansWhereExplorationWouldTryAnotherClass) {
+  HostClassInfo big;
+  big.name = "big";
+  big.features = {"sse4_2"};
+  big.cores = 16;
+  index_.Upsert(NodeOfClass(big, "big0", {64ull << 30, 16000}), big);
+  index_.Upsert(NodeOfClass(big, "big1", {64ull << 30, 16000}), big);
+  LearnedPolicyOptions exploring;
+  exploring.exploration = 1;
+  LearnedPolicy p(Objective::kEfficiency, exploring);
+  PlacementRequest crypto = Req("crypto");
+  crypto.function.preferred_features = {"aes", "avx2"};
+  ASSERT_TRUE(p.Decide(crypto, index_).ok());
+  Teach(p, "crypto", fast_, 30, 2000);
+  index_.SetAllocated("fast0", {0, 4000});
+  auto d = p.Decide(crypto, index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->node_id, "fast1");
+  EXPECT_FALSE(d->explored);
+  index_.SetUsage("big0", {0, 2000}, 1);
+  d = p.Decide(crypto, index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->node_id, "fast1");
+  EXPECT_FALSE(d->explored);
+}
+
 TEST_F(LearnedPolicyTest, EfficiencyOverflowsInThePackingOrderNotToTheFastestClass) {
   HostClassInfo big;
   big.name = "big";
