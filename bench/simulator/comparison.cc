@@ -137,6 +137,7 @@ PolicySummary Summarize(const PolicyRun& run, const std::vector<float>& bounds) 
   s.decisions_per_second = run.decide_seconds > 0 ? run.decisions / run.decide_seconds : 0;
   s.wall_seconds = run.wall_seconds;
   s.runs_by_class = run.runs_by_class;
+  s.host_hours_by_class = run.host_hours_by_class;
   return s;
 }
 
@@ -288,6 +289,10 @@ nlohmann::json ToJson(const std::vector<PolicySummary>& summaries,
     for (size_t c = 0; c < s.runs_by_class.size() && c < class_names.size(); ++c) {
       by_class[class_names[c]] = s.runs_by_class[c];
     }
+    nlohmann::json hh_class = nlohmann::json::object();
+    for (size_t c = 0; c < s.host_hours_by_class.size() && c < class_names.size(); ++c) {
+      hh_class[class_names[c]] = s.host_hours_by_class[c];
+    }
     policies.push_back(
         {{"policy", s.policy},
          {"invocations", s.invocations},
@@ -314,7 +319,7 @@ nlohmann::json ToJson(const std::vector<PolicySummary>& summaries,
          {"explored_share", s.explored_share},
          {"decisions_per_second", s.decisions_per_second},
          {"simulation_seconds", s.wall_seconds},
-         {"runs_by_class", by_class}});
+         {"runs_by_class", by_class}, {"host_hours_by_class", hh_class}});
   }
   return policies;
 }

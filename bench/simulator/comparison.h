@@ -49,6 +49,7 @@ struct PolicySummary {
   double decisions_per_second = 0;
   double wall_seconds = 0;
   std::vector<uint64_t> runs_by_class;
+  std::vector<double> host_hours_by_class;
 };
 
 inline constexpr size_t kFirstCalls = 10;

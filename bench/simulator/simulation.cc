@@ -127,6 +127,7 @@ class Simulator {
     out_.function_of.resize(n);
     for (size_t i = 0; i < n; ++i) out_.function_of[i] = (*in.arrivals)[i].function;
     out_.runs_by_class.assign(classes.size(), 0);
+    out_.host_hours_by_class.assign(classes.size(), 0);
     attempts_.assign(n, 0);
     retry_due_ms_.assign(n, kNoRetry);
   }
@@ -180,6 +181,7 @@ class Simulator {
       uint64_t minutes = 0;
       for (uint64_t word : node.active_minutes) minutes += __builtin_popcountll(word);
       out_.host_hours += minutes / 60.0;
+      out_.host_hours_by_class[node.class_index] += minutes / 60.0;
       out_.active_core_hours += minutes / 60.0 * in_.cluster->classes[node.class_index].info.cores;
     }
     out_.wall_seconds =

@@ -43,6 +43,8 @@ TEST(SimulationTest, InvocationsWaitForRoomInArrivalOrder) {
   EXPECT_EQ(run.failed, 0u);
   EXPECT_NEAR(run.busy_core_hours, 0.5 / 3600, 1e-9);  // 5 x 100 ms of one core
   EXPECT_NEAR(run.host_hours, 1.0 / 60, 1e-9);         // one host, one minute
+  ASSERT_EQ(run.host_hours_by_class.size(), 1u);
+  EXPECT_NEAR(run.host_hours_by_class[0], 1.0 / 60, 1e-9);
 }
 
 TEST(SimulationTest, WarmInstancesSpareTheColdStartAndPoliciesGoWhereTheyAre) {
@@ -518,6 +520,9 @@ TEST(TailorSimTest, WritesTableJsonAndCharts) {
   for (const auto& p : doc["policies"]) {
     EXPECT_GT(p["decisions_per_second"].get<double>(), 0) << p["policy"];
     EXPECT_GT(p["runs_by_class"].size(), 0u);
+    double by_class = 0;  // the host-hours of the classes add up to the policy's
+    for (const auto& [cls, hours] : p["host_hours_by_class"].items()) by_class += hours.get<double>();
+    EXPECT_NEAR(by_class, p["host_hours"].get<double>(), 1e-9) << p["policy"];
   }
   auto svg = ReadFile(dir.File("plots/comparison.svg"));
   ASSERT_TRUE(svg.ok());
