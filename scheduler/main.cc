@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
   app.add_option("--policy", opts.placer.default_policy,
                  "Default placement policy: performance, efficiency, balanced, least-loaded, round-robin");
   app.add_option("--exploration", opts.placer.policy_settings.exploration,
-                 "Scale of performance's and balanced's value of information (0: always exploit; efficiency always does)")
+                 "Scale of performance's and balanced's value of information (0: always exploit; "
+                 "efficiency always does)")
       ->check(CLI::Range(0.0, 10.0));
   app.add_option("--max-attempts", opts.gateway.max_attempts,
                  "Agents tried per invocation when one fails before the function starts")

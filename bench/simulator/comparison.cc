@@ -319,7 +319,8 @@ nlohmann::json ToJson(const std::vector<PolicySummary>& summaries,
          {"explored_share", s.explored_share},
          {"decisions_per_second", s.decisions_per_second},
          {"simulation_seconds", s.wall_seconds},
-         {"runs_by_class", by_class}, {"host_hours_by_class", hh_class}});
+         {"runs_by_class", by_class},
+         {"host_hours_by_class", hh_class}});
   }
   return policies;
 }

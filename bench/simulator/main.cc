@@ -389,7 +389,9 @@ int main(int argc, char** argv) {
                  "flight on them lost and placed again; the scheduler sees them unhealthy)");
   app.add_option("--minutes", o.minutes, "Simulate only the trace's first N minutes (0: all)");
   app.add_option("--hosts", o.hosts, "Scale the cluster's class counts to about N hosts");
-  app.add_option("--exploration", o.exploration, "Exploration scale of Tailor's policies (efficiency decides on the means whatever it is)")
+  app.add_option("--exploration", o.exploration,
+                 "Exploration scale of Tailor's policies (efficiency decides on the means "
+                 "whatever it is)")
       ->check(CLI::Range(0.0, 10.0));
   app.add_option("--json", o.json, "Write the comparison as JSON to this file");
   app.add_option("--per-function", o.per_function,

@@ -132,7 +132,7 @@ struct PolicyRun {
   double busy_core_hours = 0;    // CPU actually used by runs
   double active_core_hours = 0;  // cores of hosts during their active minutes
   double memory_allocated_gib_hours = 0;
-  double memory_used_gib_hours = 0;     // peak memory x run time
+  double memory_used_gib_hours = 0;         // peak memory x run time
   std::vector<uint64_t> runs_by_class;      // successful runs per cluster class
   std::vector<double> host_hours_by_class;  // host_hours per cluster class
   uint64_t cold_starts = 0;  // runs that started a new instance (SimulationInput::cold_start_ms)

@@ -1095,6 +1095,10 @@ TEST_F(LearnedPolicyTest, EfficiencyDecidesOnTheMeansWhereExplorationWouldTryAno
   EXPECT_FALSE(d->explored);
 }
 
+// "crypto" meets its target only on "fast", whose nodes are full, and misses it on "slow"
+// and on "big" (16 cores, packed first) alike. The overflow keeps the packing order: big0,
+// already busy, though "slow" is expected a little faster (where it was drawn before, onto
+// idle hosts of a smaller class).
 TEST_F(LearnedPolicyTest, EfficiencyOverflowsInThePackingOrderNotToTheFastestClass) {
   HostClassInfo big;
   big.name = "big";

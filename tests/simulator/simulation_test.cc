@@ -521,7 +521,8 @@ TEST(TailorSimTest, WritesTableJsonAndCharts) {
     EXPECT_GT(p["decisions_per_second"].get<double>(), 0) << p["policy"];
     EXPECT_GT(p["runs_by_class"].size(), 0u);
     double by_class = 0;  // the host-hours of the classes add up to the policy's
-    for (const auto& [cls, hours] : p["host_hours_by_class"].items()) by_class += hours.get<double>();
+    for (const auto& [cls, hours] : p["host_hours_by_class"].items())
+      by_class += hours.get<double>();
     EXPECT_NEAR(by_class, p["host_hours"].get<double>(), 1e-9) << p["policy"];
   }
   auto svg = ReadFile(dir.File("plots/comparison.svg"));
