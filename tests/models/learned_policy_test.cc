@@ -68,6 +68,17 @@ class LearnedPolicyTest : public ::testing::Test {
       p.Observe(o);
     }
   }
+  // Adds class "big" (16 cores, 64 GiB, `features`: packed first by efficiency) with two idle
+  // nodes, big0 and big1.
+  HostClassInfo AddBigClass(std::vector<std::string> features) {
+    HostClassInfo big;
+    big.name = "big";
+    big.features = std::move(features);
+    big.cores = 16;
+    index_.Upsert(NodeOfClass(big, "big0", {64ull << 30, 16000}), big);
+    index_.Upsert(NodeOfClass(big, "big1", {64ull << 30, 16000}), big);
+    return big;
+  }
   // `runs` runs of `fn` on `cls`, alternately on an idle node (`alone_ms`) and on one whose CPU
   // others fully hold (`busy_ms`): what teaches the function's load sensitivity.
   static void TeachAloneAndBusy(PlacementPolicy& p, const std::string& fn, const HostClassInfo& cls,
@@ -1070,15 +1081,8 @@ TEST_F(LearnedPolicyTest, EfficiencyPacksARunningHostBeforeStartingOneUnlessTheT
 // call is expected to meet its target, and does so even when a "big" node is running already
 // (a try there keeps that host running for a call expected to miss).
 TEST_F(LearnedPolicyTest, EfficiencyDecidesOnTheMeansWhereExplorationWouldTryAnotherClass) {
-  HostClassInfo big;
-  big.name = "big";
-  big.features = {"sse4_2"};
-  big.cores = 16;
-  index_.Upsert(NodeOfClass(big, "big0", {64ull << 30, 16000}), big);
-  index_.Upsert(NodeOfClass(big, "big1", {64ull << 30, 16000}), big);
-  LearnedPolicyOptions exploring;
-  exploring.exploration = 1;
-  LearnedPolicy p(Objective::kEfficiency, exploring);
+  AddBigClass({"sse4_2"});
+  LearnedPolicy p(Objective::kEfficiency);  // exploration at its default scale, 1
   PlacementRequest crypto = Req("crypto");
   crypto.function.preferred_features = {"aes", "avx2"};
   ASSERT_TRUE(p.Decide(crypto, index_).ok());
@@ -1100,12 +1104,7 @@ TEST_F(LearnedPolicyTest, EfficiencyDecidesOnTheMeansWhereExplorationWouldTryAno
 // already busy, though "slow" is expected a little faster (where it was drawn before, onto
 // idle hosts of a smaller class).
 TEST_F(LearnedPolicyTest, EfficiencyOverflowsInThePackingOrderNotToTheFastestClass) {
-  HostClassInfo big;
-  big.name = "big";
-  big.features = {"avx2"};
-  big.cores = 16;
-  index_.Upsert(NodeOfClass(big, "big0", {64ull << 30, 16000}), big);
-  index_.Upsert(NodeOfClass(big, "big1", {64ull << 30, 16000}), big);
+  const HostClassInfo big = AddBigClass({"avx2"});
   LearnedPolicy p(Objective::kEfficiency, Greedy());
   Teach(p, "crypto", fast_, 20, 10);
   Teach(p, "crypto", slow_, 60, 10);
