@@ -121,6 +121,16 @@ double HardwareScore(const std::vector<double>& x) {
   return score;
 }
 
+// The hardware prior's score of a class no population compares for `function`. A function
+// with manifest hints has named what its code uses (PreferredFeaturesLog counts those): of
+// the rest only L3 counts (log2 over 16 MiB, HostFeatureVector's last but one), not features
+// it never said it uses. Counting them ranked a cold cluster's slowest class, the one with
+// every feature, first for its crypto functions (eight-class; docs/benchmarks.md).
+double HardwarePriorScore(const FunctionInfo& function, const std::vector<double>& x) {
+  if (function.preferred_features.empty() || x.size() < 2) return HardwareScore(x);
+  return x[x.size() - 2];
+}
+
 // A class a function has not run on, whose comparison with the class it ran on most
 // (`reference`) no population has measured: the model's estimate there (`mean`, `var`)
 // combined, by precision, with what the hardware prior says, the reference's estimate moved by
@@ -436,7 +446,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       v.mean = kUnknownMeanLog + prior.offset_log;
       v.var = prior.var_log;
     } else {
-      v.mean = kUnknownMeanLog - hardware_prior_log * HardwareScore(cls.feature_vector);
+      v.mean = kUnknownMeanLog -
+               hardware_prior_log * HardwarePriorScore(request.function, cls.feature_vector);
       v.var = kUnknownClassVarLog;
     }
     if (!request.function.preferred_features.empty() && !ran_here) {

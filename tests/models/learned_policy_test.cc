@@ -350,6 +350,32 @@ TEST(LearnedPolicyHintTest, ACacheBoundFunctionStartsOnTheLargestL3) {
   EXPECT_EQ(index.Find(d_cache->node_id)->host_class, "big");
 }
 
+TEST(LearnedPolicyHintTest, OnANewClusterAHintedFunctionCountsItsHintsAndL3NotOtherFeatures) {
+  // Both classes have AES-NI. "rich" has five more CPU features, "lean" twice the L3 (as on a
+  // cluster whose feature-rich class is its oldest). A new function without hints goes to the
+  // richer hardware; one whose manifest names AES-NI has said what its code uses, and the
+  // features it did not name do not make "rich" look faster: the larger L3 decides.
+  HostClassInfo rich = TestClass("rich", {"aes", "avx2", "avx512f", "bmi2", "fma", "sha_ni"});
+  rich.l3_bytes = 16ull << 20;
+  HostClassInfo lean = TestClass("lean", {"aes"});
+  lean.l3_bytes = 32ull << 20;
+  rich.cores = lean.cores = 8;
+  ClusterIndex index;
+  for (const auto* cls : {&rich, &lean}) AddNodeOf(index, *cls);
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  PlacementRequest plain;
+  plain.function.name = "plain";
+  PlacementRequest crypto = plain;
+  crypto.function.name = "crypto";
+  crypto.function.preferred_features = {"aes"};
+  auto d_plain = p.Decide(plain, index);
+  auto d_crypto = p.Decide(crypto, index);
+  ASSERT_TRUE(d_plain.ok());
+  ASSERT_TRUE(d_crypto.ok());
+  EXPECT_EQ(index.Find(d_plain->node_id)->host_class, "rich");
+  EXPECT_EQ(index.Find(d_crypto->node_id)->host_class, "lean");
+}
+
 // The first calls of a new function without hints and of one hinted memory_bandwidth, decided
 // by `p` on one node of "rich" (`rich_features`; `rich_held_millicores` of its 8 cores held)
 // and one idle node of "plain" (AES-NI only).
@@ -396,8 +422,9 @@ TEST(LearnedPolicyHintTest, AMemoryBoundFunctionStartsOnAnIdleNodeOverRicherBusy
 
 TEST(LearnedPolicyHintTest, ForAMemoryBoundFunctionNewerHardwareWeighsLessThanAQuarterBusyNode) {
   // "rich" has six more of the model's CPU features and a quarter of its CPU held; "plain" is
-  // idle. Six features make a new function expect "rich" to be about a third faster, more than
-  // a quarter-busy node costs it; bandwidth-bound code gains little from them.
+  // idle. Six features make a new function without hints expect "rich" to be about a third
+  // faster, more than a quarter-busy node costs it; a function hinted memory_bandwidth has named
+  // what bounds it, and features it did not name do not count for it.
   LearnedPolicy p(Objective::kPerformance, Greedy());
   const FirstCalls d = FirstCallsOnRichBusyAndPlainIdle(
       p, {"aes", "avx2", "avx512f", "bmi2", "fma", "sha_ni", "vaes"}, 2000);
