@@ -322,32 +322,40 @@ TEST_F(LearnedPolicyTest, AHintedFeatureCountsForAClassThatHasItWhenRunsWereWher
   EXPECT_EQ(index_.Find(with_hints.node_id)->host_class, "fast");
 }
 
+// Where a new function without hints and a new one with `hints` start, by host class, on a new
+// cluster of one 8-core node of each of `a` and `b` (performance, greedy). A failed decision
+// reads as its error.
+std::pair<std::string, std::string> FirstClassesWithoutAndWithHints(
+    HostClassInfo a, HostClassInfo b, std::vector<std::string> hints) {
+  a.cores = b.cores = 8;
+  ClusterIndex index;
+  for (const auto* cls : {&a, &b}) AddNodeOf(index, *cls);
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  PlacementRequest plain;
+  plain.function.name = "plain";
+  PlacementRequest hinted = plain;
+  hinted.function.name = "hinted";
+  hinted.function.preferred_features = std::move(hints);
+  auto class_of = [&](const PlacementRequest& req) -> std::string {
+    auto d = p.Decide(req, index);
+    return d.ok() ? index.Find(d->node_id)->host_class : d.status().ToString();
+  };
+  std::string without = class_of(plain);
+  return {without, class_of(hinted)};
+}
+
 TEST(LearnedPolicyHintTest, ACacheBoundFunctionStartsOnTheLargestL3) {
   // "rich" has more CPU features, "big" four times the L3. A new function without hints goes
   // to the richer hardware; one that says it is bound by its cache (kLargeL3Hint) to the
   // largest L3, and counts the other class as slower until it has run there.
-  HostClassInfo rich, big;
-  rich.name = "rich";
-  rich.features = {"aes", "avx2", "sha_ni"};
+  HostClassInfo rich = TestClass("rich", {"aes", "avx2", "sha_ni"});
   rich.l3_bytes = 8ull << 20;
-  big.name = "big";
-  big.features = {"avx2"};
+  HostClassInfo big = TestClass("big", {"avx2"});
   big.l3_bytes = 32ull << 20;
-  rich.cores = big.cores = 8;
-  ClusterIndex index;
-  for (const auto* cls : {&rich, &big}) AddNodeOf(index, *cls);
-  LearnedPolicy p(Objective::kPerformance, Greedy());
-  PlacementRequest plain;
-  plain.function.name = "plain";
-  PlacementRequest cache = plain;
-  cache.function.name = "cache";
-  cache.function.preferred_features = {std::string(kLargeL3Hint)};
-  auto d_plain = p.Decide(plain, index);
-  auto d_cache = p.Decide(cache, index);
-  ASSERT_TRUE(d_plain.ok());
-  ASSERT_TRUE(d_cache.ok());
-  EXPECT_EQ(index.Find(d_plain->node_id)->host_class, "rich");
-  EXPECT_EQ(index.Find(d_cache->node_id)->host_class, "big");
+  const auto [plain, cache] =
+      FirstClassesWithoutAndWithHints(rich, big, {std::string(kLargeL3Hint)});
+  EXPECT_EQ(plain, "rich");
+  EXPECT_EQ(cache, "big");
 }
 
 TEST(LearnedPolicyHintTest, OnANewClusterAHintedFunctionCountsItsHintsAndL3NotOtherFeatures) {
@@ -359,21 +367,9 @@ TEST(LearnedPolicyHintTest, OnANewClusterAHintedFunctionCountsItsHintsAndL3NotOt
   rich.l3_bytes = 16ull << 20;
   HostClassInfo lean = TestClass("lean", {"aes"});
   lean.l3_bytes = 32ull << 20;
-  rich.cores = lean.cores = 8;
-  ClusterIndex index;
-  for (const auto* cls : {&rich, &lean}) AddNodeOf(index, *cls);
-  LearnedPolicy p(Objective::kPerformance, Greedy());
-  PlacementRequest plain;
-  plain.function.name = "plain";
-  PlacementRequest crypto = plain;
-  crypto.function.name = "crypto";
-  crypto.function.preferred_features = {"aes"};
-  auto d_plain = p.Decide(plain, index);
-  auto d_crypto = p.Decide(crypto, index);
-  ASSERT_TRUE(d_plain.ok());
-  ASSERT_TRUE(d_crypto.ok());
-  EXPECT_EQ(index.Find(d_plain->node_id)->host_class, "rich");
-  EXPECT_EQ(index.Find(d_crypto->node_id)->host_class, "lean");
+  const auto [plain, crypto] = FirstClassesWithoutAndWithHints(rich, lean, {"aes"});
+  EXPECT_EQ(plain, "rich");
+  EXPECT_EQ(crypto, "lean");
 }
 
 // The first calls of a new function without hints and of one hinted memory_bandwidth, decided
