@@ -617,6 +617,36 @@ TEST_F(LearnedPolicyTest, UnderOverloadACallThatMayWaitWaitsForItsBestClassForAB
   EXPECT_EQ(class_of(decide("big-gain", PlacementRequest::CallerWait{})), "slow");
 }
 
+// A call waits for its best class only to run faster there: a class that is full now will
+// be nearly full when room frees, so a function co-runners slow down is compared at that load
+// on both classes. "touchy" is 1.1x faster on "fast" alone and twice as slow on a busy node of
+// either class; "steady" is 1.5x faster on "fast" and co-runners do not slow it.
+TEST_F(LearnedPolicyTest, AWaitForTheBestClassCountsTheLoadTheCallWouldMeetThere) {
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  TeachAloneAndBusy(p, "touchy", fast_, 100, 200, 40);
+  TeachAloneAndBusy(p, "touchy", slow_, 110, 220, 40);
+  TeachAloneAndBusy(p, "steady", fast_, 100, 100, 40);
+  TeachAloneAndBusy(p, "steady", slow_, 150, 150, 40);
+  ASSERT_GT(p.model().LoadSensitivity("touchy"), 0.5);
+  // "fast" is full; "slow" is crowded (80% allocated) but has room.
+  index_.SetAllocated("fast0", {0, 4000});
+  index_.SetAllocated("fast1", {0, 4000});
+  index_.SetAllocated("slow0", {0, 3200});
+  index_.SetAllocated("slow1", {0, 3200});
+  auto decide = [&](const std::string& fn) {
+    PlacementRequest r = Req(fn);
+    r.caller_wait = PlacementRequest::CallerWait{};
+    return p.Decide(r, index_);
+  };
+  auto steady = decide("steady");
+  ASSERT_FALSE(steady.ok());
+  EXPECT_EQ(steady.status().reason(), ErrorReason::kNoCapacity);
+  // Idle, "fast" would run touchy 1.9x faster than crowded "slow"; as full as it is, 1.1x.
+  auto touchy = decide("touchy");
+  ASSERT_TRUE(touchy.ok()) << touchy.status();
+  EXPECT_EQ(index_.Find(touchy->node_id)->host_class, "slow");
+}
+
 // The Kubernetes extender scores every node and reads the candidates by slot (they carry no
 // node id or class name): the policy still tells a chosen node it predicts best from one it
 // explores, and a full best class from a missing one.
