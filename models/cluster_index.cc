@@ -41,14 +41,22 @@ uint32_t ClusterIndex::ClassIndexFor(const HostClassInfo& cls) {
   return index;
 }
 
+namespace {
+bool TakesPlacements(const NodeView& n) { return n.healthy && !n.draining && !n.stopping; }
+}  // namespace
+
 void ClusterIndex::Unindex(uint32_t slot) {
   const Slot& s = nodes_[slot];
-  classes_[s.class_index].by_load.erase({LoadKey(s.view), s.last_chosen, slot});
+  ClassEntry& c = classes_[s.class_index];
+  c.by_load.erase({LoadKey(s.view), s.last_chosen, slot});
+  if (TakesPlacements(s.view)) --c.serving;
 }
 
 void ClusterIndex::Index(uint32_t slot) {
   const Slot& s = nodes_[slot];
-  classes_[s.class_index].by_load.insert({LoadKey(s.view), s.last_chosen, slot});
+  ClassEntry& c = classes_[s.class_index];
+  c.by_load.insert({LoadKey(s.view), s.last_chosen, slot});
+  if (TakesPlacements(s.view)) ++c.serving;
 }
 
 void ClusterIndex::CountCapacity(const Resources& capacity, int delta) {
@@ -103,7 +111,10 @@ void ClusterIndex::Upsert(NodeView node, const HostClassInfo& cls) {
 
 void ClusterIndex::SetHealthy(const std::string& node_id, bool healthy) {
   auto it = slot_of_.find(node_id);
-  if (it != slot_of_.end()) nodes_[it->second].view.healthy = healthy;
+  if (it == slot_of_.end()) return;
+  Unindex(it->second);
+  nodes_[it->second].view.healthy = healthy;
+  Index(it->second);
 }
 
 void ClusterIndex::SetAllocated(const std::string& node_id, Resources allocated) {

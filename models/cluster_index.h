@@ -42,6 +42,8 @@ class ClusterIndex {
     std::vector<double> feature_vector;  // HostFeatureVector(info)
     // (load key, last chosen, node slot) in ascending order.
     std::set<std::tuple<double, uint64_t, uint32_t>> by_load;
+    // Its nodes that take new placements now (healthy, neither draining nor stopping).
+    uint32_t serving = 0;
   };
 
   // Adds or replaces a node; `node.host_class` must equal `cls.name`. The node's `allocated`

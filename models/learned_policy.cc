@@ -469,7 +469,10 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     }
     v.draw = v.mean;  // less the value of information below, when there is a horizon
     if (objective_ == Objective::kPerformance) v.price_log = ContentionPriceLog(cls);
-    v.eligible = ClassIneligibility(request, cls.info).empty();
+    // A class none of whose nodes takes placements now (failed, drained) sets no bar: judged
+    // against it, every class that can run the call looked slow (efficiency's target, the
+    // value of trying another class).
+    v.eligible = ClassIneligibility(request, cls.info).empty() && cls.serving > 0;
     if (v.eligible) best_mean = std::min(best_mean, v.mean);
   }
   // Exploration by the value of information: a class counts as better than its mean by what

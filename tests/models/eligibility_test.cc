@@ -53,6 +53,31 @@ TEST(ClusterIndexTest, ARemovedNodeComesBackInANewSlotAndRemovalsAreCounted) {
   EXPECT_EQ(cluster.slot_count(), slots + 1);
 }
 
+// A class counts its nodes that take placements now, as leases lapse and come back, nodes
+// drain or stop, and nodes leave; a re-index (a new allocation) does not count a node twice.
+TEST(ClusterIndexTest, AClassCountsTheNodesThatTakePlacementsNow) {
+  ClusterIndex cluster = MixedCluster();
+  auto serving = [&](const std::string& cls) { return cluster.FindClass(cls)->serving; };
+  EXPECT_EQ(serving("a"), 4u);
+  cluster.SetHealthy("a-0", false);
+  cluster.SetHealthy("a-0", false);
+  cluster.SetAllocated("a-0", {1ull << 30, 3000});
+  EXPECT_EQ(serving("a"), 3u);
+  const HostClassInfo a = TestClass("a", {"aes"});
+  NodeView draining = NodeOfClass(a, "a-1", {8ull << 30, 4000});
+  draining.draining = true;
+  cluster.Upsert(draining, a);
+  NodeView stopping = NodeOfClass(a, "a-2", {8ull << 30, 4000});
+  stopping.stopping = true;
+  cluster.Upsert(stopping, a);
+  EXPECT_EQ(serving("a"), 1u);
+  cluster.Remove("a-3");
+  EXPECT_EQ(serving("a"), 0u);
+  cluster.SetHealthy("a-0", true);
+  EXPECT_EQ(serving("a"), 1u);
+  EXPECT_EQ(serving("b"), 4u);
+}
+
 struct Listed {
   std::vector<std::string> ids;
   std::vector<bool> eligible;

@@ -1170,6 +1170,24 @@ TEST_F(LearnedPolicyTest, EfficiencyOverflowsInThePackingOrderNotToTheFastestCla
   EXPECT_EQ(d->node_id, "big0") << "the busy node of the class packed first";
 }
 
+// "fast" has failed (its nodes unhealthy): it runs "f" in 100 ms but can take no call. Judged
+// against it, slow0, running already, misses the default target (300 ms against 2x 100) and
+// an idle "big" node (180 ms) would be started; judged against "big", the best class that can
+// run the call, slow0 meets it and no host is started.
+TEST_F(LearnedPolicyTest, EfficiencysTargetComesFromAClassThatCanTakeTheCall) {
+  const HostClassInfo big = AddBigClass({"avx2"});
+  LearnedPolicy p(Objective::kEfficiency, Greedy());
+  Teach(p, "f", fast_, 100, 10);
+  Teach(p, "f", slow_, 300, 10);
+  Teach(p, "f", big, 180, 10);
+  index_.SetHealthy("fast0", false);
+  index_.SetHealthy("fast1", false);
+  index_.SetUsage("slow0", {0, 1000}, 1);
+  const auto d = p.Decide(Req("f"), index_);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->node_id, "slow0");
+}
+
 // A cold start is no reason to leave the class efficiency packs first: a warm instance on a
 // slower class would keep a host running for one function. Within the class, a warm node wins.
 TEST_F(LearnedPolicyTest, EfficiencyPacksThroughAColdStartAndPrefersAWarmNodeInTheClass) {
