@@ -641,7 +641,7 @@ TEST_F(LearnedPolicyTest, AWaitForTheBestClassCountsTheLoadTheCallWouldMeetThere
   auto steady = decide("steady");
   ASSERT_FALSE(steady.ok());
   EXPECT_EQ(steady.status().reason(), ErrorReason::kNoCapacity);
-  // Idle, "fast" would run touchy 1.9x faster than crowded "slow"; as full as it is, 1.1x.
+  // Idle, "fast" would run touchy 1.9x faster than crowded "slow"; as full as it is, no faster.
   auto touchy = decide("touchy");
   ASSERT_TRUE(touchy.ok()) << touchy.status();
   EXPECT_EQ(index_.Find(touchy->node_id)->host_class, "slow");
