@@ -133,6 +133,10 @@ double HardwareScore(const std::vector<double>& x) {
 // every feature, first for its crypto functions (eight-class; docs/benchmarks.md).
 double HardwarePriorScore(const FunctionInfo& function, const std::vector<double>& x) {
   if (function.preferred_features.empty() || x.size() < 2) return HardwareScore(x);
+  // Bandwidth-bound code streams through memory: no CPU feature and no L3 says which class
+  // feeds it faster, so no class is preferred (the node's load decides). Counting L3 sent a
+  // cold two-way cluster's memory-bound first calls to its larger-L3, slower-clocked class.
+  if (HasHint(function, kMemoryBandwidthHint)) return 0.0;
   return x[x.size() - 2];
 }
 

@@ -28,8 +28,8 @@
 // population (ClassPopulation: functions with the same manifest hints, else functions without
 // hints), less a penalty per preferred feature the class lacks and some class has; on a new
 // cluster with no population yet, its hardware (more model features and more L3 count as
-// slightly faster; for a function with hints, only L3 besides its hinted features; 0.3 as
-// much for a function hinted memory_bandwidth). A node is scored by
+// slightly faster; for a function with hints, only L3 besides its hinted features; nothing
+// for one hinted memory_bandwidth, whose data streams through memory). A node is scored by
 // the class's expected duration, e^(mean + var/2), its load and queue included; a class the
 // function never ran on is uncertain by at most DurationModel::kCrossClassVarLog besides its
 // level where it ran. Load sensitivity likewise: the function's own, blended with its group's

@@ -372,6 +372,30 @@ TEST(LearnedPolicyHintTest, OnANewClusterAHintedFunctionCountsItsHintsAndL3NotOt
   EXPECT_EQ(crypto, "lean");
 }
 
+TEST(LearnedPolicyHintTest, OnANewClusterL3DrawsACacheBoundFunctionButNotABandwidthBoundOne) {
+  // "big" has 16 times the L3 of "small" and a sixteenth of its CPU held; "small" is idle. A
+  // new cache-bound function goes to the large L3; a bandwidth-bound one, whose data streams
+  // through memory, to the idle node.
+  HostClassInfo big = TestClass("big", {"aes"});
+  big.l3_bytes = 64ull << 20;
+  HostClassInfo small = TestClass("small", {"aes"});
+  small.l3_bytes = 4ull << 20;
+  big.cores = small.cores = 8;
+  ClusterIndex index;
+  for (const auto* cls : {&big, &small}) AddNodeOf(index, *cls);
+  index.SetAllocated("big0", {1ull << 30, 500});
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  auto class_of = [&](const std::string& fn, std::string_view hint) -> std::string {
+    PlacementRequest r;
+    r.function.name = fn;
+    r.function.preferred_features = {std::string(hint)};
+    auto d = p.Decide(r, index);
+    return d.ok() ? index.Find(d->node_id)->host_class : d.status().ToString();
+  };
+  EXPECT_EQ(class_of("cache", kLargeL3Hint), "big");
+  EXPECT_EQ(class_of("bound", kMemoryBandwidthHint), "small");
+}
+
 // The first calls of a new function without hints and of one hinted memory_bandwidth, decided
 // by `p` on one node of "rich" (`rich_features`; `rich_held_millicores` of its 8 cores held)
 // and one idle node of "plain" (AES-NI only).
