@@ -78,7 +78,7 @@ constexpr double kContentionFreeShare = 0.6;
 // full while calls queue for it (each leaving run's room is taken by the next), so a function
 // co-runners slow down gains less there than an idle node would promise. Counted idle, a
 // memory-bound function 1.1x faster on the full class waited as if 1.75x, and p-small's seed 5
-// queued 10,199 calls against static-rules' 648 (2,046 now); counting only the room the call
+// queued 10,199 calls against static-rules' 648 (2,046 judged so); counting only the room the call
 // needs freed (a lower share) did worse on tight and the multi-core overloads. It waits at most
 // kWaitBudget times the time the best class would save: more than the call itself gains, since
 // under overload the slower run's extra time is taken from calls queued behind it. Chosen on the
