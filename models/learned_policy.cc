@@ -133,10 +133,6 @@ double HardwareScore(const std::vector<double>& x) {
 // every feature, first for its crypto functions (eight-class; docs/benchmarks.md).
 double HardwarePriorScore(const FunctionInfo& function, const std::vector<double>& x) {
   if (function.preferred_features.empty() || x.size() < 2) return HardwareScore(x);
-  // Bandwidth-bound code streams through memory: no CPU feature and no L3 says which class
-  // feeds it faster, so no class is preferred (the node's load decides). Counting L3 sent a
-  // cold two-way cluster's memory-bound first calls to its larger-L3, slower-clocked class.
-  if (HasHint(function, kMemoryBandwidthHint)) return 0.0;
   return x[x.size() - 2];
 }
 
@@ -430,6 +426,11 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   const HintView hints = ViewHints(request.function, classes);
   const double hardware_prior_log =
       bandwidth_bound ? kBandwidthBoundHardwarePriorLog : kHardwarePriorLog;
+  // Before a first run, bandwidth-bound code is drawn by no hardware: its data streams through
+  // memory, so no CPU feature and no L3 says which class feeds it faster (the node's load
+  // decides). Counting L3 sent a cold two-way cluster's memory-bound first calls to its
+  // larger-L3, slower-clocked class.
+  const double first_call_prior_log = bandwidth_bound ? 0.0 : hardware_prior_log;
   const size_t reference = MostRunClass(function_stats);
   const double reference_hardware =
       known(reference) ? HardwareScore(class_vectors_[reference]) : 0.0;
@@ -456,7 +457,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       v.var = prior.var_log;
     } else {
       v.mean = kUnknownMeanLog -
-               hardware_prior_log * HardwarePriorScore(request.function, cls.feature_vector);
+               first_call_prior_log * HardwarePriorScore(request.function, cls.feature_vector);
       v.var = kUnknownClassVarLog;
     }
     if (!request.function.preferred_features.empty() && !ran_here) {
