@@ -324,7 +324,7 @@ class Background {
           dir + "/big/tailor.toml",
           "name = 'big'\nversion = 'v" + std::to_string(version) + "'\nentrypoint = 'run.sh'\n");
       auto archive = tailor::PackBundle(dir + "/big");
-      if (!archive.ok()) Die("cannot pack the big bundle");
+      if (!archive.ok()) Die("cannot pack the big bundle: " + std::string(archive.status().message()));
       archives_.push_back(std::move(*archive));
     }
     if (deploy_mib > 0) deployer_ = std::thread([this] { DeployLoop(); });
@@ -507,7 +507,9 @@ int main(int argc, char** argv) {
     writer->Write(header);
     writer->Write(data);
     writer->WritesDone();
-    if (!writer->Finish().ok()) Die("deploy failed");
+    if (const grpc::Status st = writer->Finish(); !st.ok()) {
+      Die("deploy failed: " + st.error_message());
+    }
   }
 
   // The load.
