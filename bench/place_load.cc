@@ -324,7 +324,8 @@ class Background {
           dir + "/big/tailor.toml",
           "name = 'big'\nversion = 'v" + std::to_string(version) + "'\nentrypoint = 'run.sh'\n");
       auto archive = tailor::PackBundle(dir + "/big");
-      if (!archive.ok()) Die("cannot pack the big bundle: " + std::string(archive.status().message()));
+      if (!archive.ok())
+        Die("cannot pack the big bundle: " + std::string(archive.status().message()));
       archives_.push_back(std::move(*archive));
     }
     if (deploy_mib > 0) deployer_ = std::thread([this] { DeployLoop(); });
