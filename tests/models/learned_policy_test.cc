@@ -323,13 +323,15 @@ TEST_F(LearnedPolicyTest, AHintedFeatureCountsForAClassThatHasItWhenRunsWereWher
 }
 
 // Where a new function without hints and a new one with `hints` start, by host class, on a new
-// cluster of one 8-core node of each of `a` and `b` (performance, greedy). A failed decision
-// reads as its error.
+// cluster of one 8-core node of each of `a` and `b` (performance, greedy), `a_held_millicores`
+// of a's node's CPU held. A failed decision reads as its error.
 std::pair<std::string, std::string> FirstClassesWithoutAndWithHints(
-    HostClassInfo a, HostClassInfo b, std::vector<std::string> hints) {
+    HostClassInfo a, HostClassInfo b, std::vector<std::string> hints,
+    uint32_t a_held_millicores = 0) {
   a.cores = b.cores = 8;
   ClusterIndex index;
   for (const auto* cls : {&a, &b}) AddNodeOf(index, *cls);
+  if (a_held_millicores > 0) index.SetAllocated(a.name + "0", {1ull << 30, a_held_millicores});
   LearnedPolicy p(Objective::kPerformance, Greedy());
   PlacementRequest plain;
   plain.function.name = "plain";
@@ -380,20 +382,11 @@ TEST(LearnedPolicyHintTest, OnANewClusterL3DrawsACacheBoundFunctionButNotABandwi
   big.l3_bytes = 64ull << 20;
   HostClassInfo small = TestClass("small", {"aes"});
   small.l3_bytes = 4ull << 20;
-  big.cores = small.cores = 8;
-  ClusterIndex index;
-  for (const auto* cls : {&big, &small}) AddNodeOf(index, *cls);
-  index.SetAllocated("big0", {1ull << 30, 500});
-  LearnedPolicy p(Objective::kPerformance, Greedy());
-  auto class_of = [&](const std::string& fn, std::string_view hint) -> std::string {
-    PlacementRequest r;
-    r.function.name = fn;
-    r.function.preferred_features = {std::string(hint)};
-    auto d = p.Decide(r, index);
-    return d.ok() ? index.Find(d->node_id)->host_class : d.status().ToString();
+  auto hinted_class = [&](std::string_view hint) {
+    return FirstClassesWithoutAndWithHints(big, small, {std::string(hint)}, 500).second;
   };
-  EXPECT_EQ(class_of("cache", kLargeL3Hint), "big");
-  EXPECT_EQ(class_of("bound", kMemoryBandwidthHint), "small");
+  EXPECT_EQ(hinted_class(kLargeL3Hint), "big");
+  EXPECT_EQ(hinted_class(kMemoryBandwidthHint), "small");
 }
 
 // The first calls of a new function without hints and of one hinted memory_bandwidth, decided
