@@ -142,32 +142,54 @@ PolicySummary Summarize(const PolicyRun& run, const std::vector<float>& bounds) 
 }
 
 std::string FormatTable(const std::vector<PolicySummary>& summaries) {
-  std::ostringstream out;
-  out << std::fixed;
-  out << std::left << std::setw(22) << "policy" << std::right << std::setw(9) << "mean-sd"
-      << std::setw(8) << "p50-sd" << std::setw(8) << "p99-sd" << std::setw(8) << "fn-sd"
-      << std::setw(9) << "first-sd" << std::setw(8) << "rare-sd" << std::setw(9) << "in-2x%"
-      << std::setw(11) << "mean-ms" << std::setw(11) << "p99-ms" << std::setw(9) << "host-h"
-      << std::setw(7) << "util%" << std::setw(9) << "mem-a/u" << std::setw(7) << "ooms"
-      << std::setw(7) << "failed" << std::setw(8) << "waited" << std::setw(11) << "decide/s";
+  // Each column after the first: a space, then the value right-aligned in its width less one, so
+  // that a value wider than its column (a slowdown in the thousands under overload) still stands
+  // apart from its neighbours instead of running into them.
+  struct Column {
+    const char* header;
+    int width;
+    int precision;
+    double (*value)(const PolicySummary&);
+  };
+  static constexpr Column kColumns[] = {
+      {"mean-sd", 9, 3, [](const PolicySummary& s) { return s.mean_slowdown; }},
+      {"p50-sd", 8, 3, [](const PolicySummary& s) { return s.p50_slowdown; }},
+      {"p99-sd", 8, 3, [](const PolicySummary& s) { return s.p99_slowdown; }},
+      {"fn-sd", 8, 3, [](const PolicySummary& s) { return s.function_mean_slowdown; }},
+      {"first-sd", 9, 3, [](const PolicySummary& s) { return s.first_calls_mean_slowdown; }},
+      {"rare-sd", 8, 3, [](const PolicySummary& s) { return s.rare_function_mean_slowdown; }},
+      {"in-2x%", 9, 2, [](const PolicySummary& s) { return 100 * s.within_target_share; }},
+      {"mean-ms", 11, 1, [](const PolicySummary& s) { return s.mean_latency_ms; }},
+      {"p99-ms", 11, 1, [](const PolicySummary& s) { return s.p99_latency_ms; }},
+      {"host-h", 9, 1, [](const PolicySummary& s) { return s.host_hours; }},
+      {"util%", 7, 1, [](const PolicySummary& s) { return 100 * s.utilization; }},
+      {"mem-a/u", 9, 2,
+       [](const PolicySummary& s) {
+         return s.memory_used_gib_hours > 0 ? s.memory_allocated_gib_hours / s.memory_used_gib_hours
+                                            : 0.0;
+       }},
+      {"ooms", 7, 0, [](const PolicySummary& s) { return double(s.oom_kills); }},
+      {"failed", 7, 0, [](const PolicySummary& s) { return double(s.failed); }},
+      {"waited", 8, 0, [](const PolicySummary& s) { return double(s.waited); }},
+      {"decide/s", 11, 0, [](const PolicySummary& s) { return s.decisions_per_second; }},
+  };
+  static constexpr Column kCold = {"cold", 9, 0,
+                                   [](const PolicySummary& s) { return double(s.cold_starts); }};
   const bool cold = std::any_of(summaries.begin(), summaries.end(),
                                 [](const PolicySummary& s) { return s.cold_starts > 0; });
-  if (cold) out << std::setw(9) << "cold";
+  std::ostringstream out;
+  out << std::fixed << std::left << std::setw(22) << "policy" << std::right;
+  for (const Column& c : kColumns) out << ' ' << std::setw(c.width - 1) << c.header;
+  if (cold) out << ' ' << std::setw(kCold.width - 1) << kCold.header;
   out << '\n';
   for (const auto& s : summaries) {
-    out << std::left << std::setw(22) << s.policy << std::right << std::setprecision(3)
-        << std::setw(9) << s.mean_slowdown << std::setw(8) << s.p50_slowdown << std::setw(8)
-        << s.p99_slowdown << std::setw(8) << s.function_mean_slowdown << std::setw(9)
-        << s.first_calls_mean_slowdown << std::setw(8) << s.rare_function_mean_slowdown
-        << std::setprecision(2) << std::setw(9) << 100 * s.within_target_share
-        << std::setprecision(1) << std::setw(11) << s.mean_latency_ms << std::setw(11)
-        << s.p99_latency_ms << std::setw(9) << s.host_hours << std::setw(7) << 100 * s.utilization
-        << std::setprecision(2) << std::setw(9)
-        << (s.memory_used_gib_hours > 0 ? s.memory_allocated_gib_hours / s.memory_used_gib_hours
-                                        : 0)
-        << std::setw(7) << s.oom_kills << std::setw(7) << s.failed << std::setw(8) << s.waited
-        << std::setprecision(0) << std::setw(11) << s.decisions_per_second;
-    if (cold) out << std::setw(9) << s.cold_starts;
+    out << std::left << std::setw(22) << s.policy << std::right;
+    for (const Column& c : kColumns) {
+      out << ' ' << std::setw(c.width - 1) << std::setprecision(c.precision) << c.value(s);
+    }
+    if (cold) {
+      out << ' ' << std::setw(kCold.width - 1) << std::setprecision(0) << kCold.value(s);
+    }
     out << '\n';
   }
   out << "sd: slowdown against the lower bound (best class, alone, never queued), of the\n"

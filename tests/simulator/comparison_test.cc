@@ -7,6 +7,9 @@
 
 #include <cmath>
 #include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
 
 namespace tailor::sim {
 namespace {
@@ -106,6 +109,45 @@ TEST(ComparisonTest, SeedsCombineIntoAMeanAndAStudentInterval) {
   EXPECT_NEAR(across[0].function_mean_slowdown.mean, 1.2, 1e-12);
   EXPECT_NEAR(across[0].host_hours.mean, 5.0, 1e-12);
   EXPECT_GT(across[0].host_hours.half_width, 0.0);
+}
+
+// Under overload slowdowns reach the thousands, wider than their columns: each figure must still
+// read as a figure of its own (they once ran together, e.g. "28.7269850.818").
+TEST(ComparisonTest, TableKeepsWideFiguresApart) {
+  PolicySummary wide;
+  wide.policy = "first-fit-fastest+static";  // longer than the name column too
+  wide.mean_slowdown = 1076.594;
+  wide.p50_slowdown = 101.556;
+  wide.p99_slowdown = 28903.021;
+  wide.function_mean_slowdown = 2181.454;
+  wide.first_calls_mean_slowdown = 1582.341;
+  wide.rare_function_mean_slowdown = 1812.691;
+  wide.waited = 123456789;
+  PolicySummary plain;
+  plain.policy = "performance";
+  plain.mean_slowdown = 1.041;
+  const std::string table = FormatTable({wide, plain});
+  std::istringstream lines(table);
+  std::string header, first, second;
+  std::getline(lines, header);
+  std::getline(lines, first);
+  std::getline(lines, second);
+  auto words = [](const std::string& line) {
+    std::istringstream in(line);
+    std::vector<std::string> out;
+    for (std::string w; in >> w;) out.push_back(w);
+    return out;
+  };
+  const auto names = words(header), wide_row = words(first), plain_row = words(second);
+  ASSERT_EQ(wide_row.size(), names.size()) << table;
+  ASSERT_EQ(plain_row.size(), names.size()) << table;
+  EXPECT_EQ(wide_row[0], "first-fit-fastest+static");
+  EXPECT_EQ(wide_row[1], "1076.594");
+  EXPECT_EQ(wide_row[3], "28903.021");
+  EXPECT_EQ(wide_row[15], "123456789");
+  EXPECT_EQ(plain_row[1], "1.041");
+  // Ordinary figures keep their columns: the header and a plain row are as wide.
+  EXPECT_EQ(header.size(), second.size()) << table;
 }
 
 }  // namespace
