@@ -250,20 +250,21 @@ std::vector<SeedSummary> AcrossSeeds(const std::vector<std::vector<PolicySummary
 }
 
 std::string FormatSeedTable(const std::vector<SeedSummary>& summaries) {
+  constexpr int kSeedColumnWidth = 16;
   std::ostringstream out;
   out << std::fixed;
   auto cell = [&](const Interval& i, int precision, double scale = 1) {
     std::ostringstream c;
     c << std::fixed << std::setprecision(precision) << scale * i.mean << "±"
       << scale * i.half_width;
-    out << std::setw(16) << c.str();
+    out << ' ' << std::setw(kSeedColumnWidth - 1) << c.str();  // apart however wide (FormatTable)
   };
   const size_t seeds = summaries.empty() ? 0 : summaries.front().seeds;
   out << "across " << seeds << " seeds (mean ± 95% CI half-width):\n";
   out << std::left << std::setw(22) << "policy" << std::right;
   for (const char* h :
        {"fn-sd", "first-sd", "rare-sd", "mean-sd", "p99-sd", "in-2x%+fail", "host-h", "failed"}) {
-    out << std::setw(16) << h;
+    out << ' ' << std::setw(kSeedColumnWidth - 1) << h;
   }
   out << '\n';
   for (const auto& s : summaries) {

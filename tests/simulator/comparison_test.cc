@@ -150,5 +150,21 @@ TEST(ComparisonTest, TableKeepsWideFiguresApart) {
   EXPECT_EQ(header.size(), second.size()) << table;
 }
 
+// The same across seeds: a mean and its interval wider than the column stay apart from the next.
+TEST(ComparisonTest, SeedTableKeepsWideFiguresApart) {
+  SeedSummary wide;
+  wide.policy = "random";
+  wide.seeds = 3;
+  wide.function_mean_slowdown = {1172.130, 5036.828};
+  wide.first_calls_mean_slowdown = {524.283, 2249.088};
+  SeedSummary plain;
+  plain.policy = "performance";
+  plain.seeds = 3;
+  plain.function_mean_slowdown = {1.1, 0.05};
+  const std::string table = FormatSeedTable({wide, plain});
+  EXPECT_NE(table.find(" 1172.130±5036.828 524.283±2249.088 "), std::string::npos) << table;
+  EXPECT_NE(table.find("          1.100±0.050 "), std::string::npos) << table;
+}
+
 }  // namespace
 }  // namespace tailor::sim
