@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "common/bundle_archive.h"
@@ -10,10 +11,16 @@
 
 namespace {
 
+// Made once per process and removed when it exits, so that fuzzing leaves nothing in /tmp.
 std::string Scratch() {
   static const std::string dir = [] {
-    char templ[] = "/tmp/tailor-bundle-fuzz-XXXXXX";
-    return std::string(mkdtemp(templ));
+    static char templ[] = "/tmp/tailor-bundle-fuzz-XXXXXX";
+    const std::string made(mkdtemp(templ));
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(templ, ec);
+    });
+    return made;
   }();
   return dir;
 }
