@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common/byte_codec.h"
+#include "models/class_shift.h"
 
 namespace tailor::models {
 
@@ -88,16 +89,21 @@ void DurationModel::Observe(const std::string& function, const std::string& host
   const double sigma2 = NoiseVar(f);
   const double beta = 1.0 / sigma2;
   const double lambda = options_.regression_decay;
+  const uint32_t cid = ClassIdOrAdd(host_class);
+  // The regression learns durations as they would be without the class's shifts so far, so
+  // that its runs from before a shift and after it agree (Predict adds the shifts back).
+  const double unshifted_y = y - ShiftOf(cid);
   if (f.runs == 0) {
     f.prior_b = Eigen::VectorXd::Zero(x.size());
-    f.prior_b[0] = options_.prior_precision * y;  // x[0] is the class features' bias term
+    // x[0] is the class features' bias term.
+    f.prior_b[0] = options_.prior_precision * unshifted_y;
     f.b = f.prior_b;
   }
   // Decay toward the prior, then add the observation.
   f.precision = lambda * f.precision +
                 (1 - lambda) * Eigen::MatrixXd(PriorPrecision(x.size()).asDiagonal()) +
                 beta * x * x.transpose();
-  f.b = lambda * f.b + (1 - lambda) * f.prior_b + beta * x * y;
+  f.b = lambda * f.b + (1 - lambda) * f.prior_b + beta * x * unshifted_y;
   Eigen::LLT<Eigen::MatrixXd> llt(f.precision);
   f.w = llt.solve(f.b);
   f.covariance = llt.solve(Eigen::MatrixXd::Identity(x.size(), x.size()));
@@ -106,7 +112,7 @@ void DurationModel::Observe(const std::string& function, const std::string& host
   // The cell keeps the log duration with this function's payload and load effects removed.
   const auto n = class_features.size();
   const double adjusted = y - f.w[n] * x[n] - LoadCoefficient(f) * x[n + 1];
-  Cell& cell = f.cells[ClassIdOrAdd(host_class)];
+  Cell& cell = f.cells[cid];
   if (cell.weight > 0) {
     // How far the run fell from what its cell expected: the function's own noise (a mean of w
     // runs misses a new one by sigma^2 (1 + 1/w) in expectation).
@@ -121,6 +127,7 @@ void DurationModel::Observe(const std::string& function, const std::string& host
   const double decay =
       std::min(1.0 - 1.0 / kMaxCellWindow,
                1.0 - (1.0 - options_.cell_decay) * std::min(1.0, nominal / sigma2));
+  CountInWindow(f.id, cid, cell, decay);
   cell.weight = decay * cell.weight + 1.0;
   cell.mean += (adjusted - cell.mean) / cell.weight;
 
@@ -131,6 +138,69 @@ void DurationModel::Observe(const std::string& function, const std::string& host
   if (observations_ % options_.cf_refit_every == 0 || (!cf_fitted_ && observations_ >= 32)) {
     RefitFactorization();
   }
+  if (shift_windows_[cid].runs % kShiftCheckRuns == 0) CheckClassShift(cid);
+}
+
+double DurationModel::ShiftOf(uint32_t cid) const {
+  return cid < class_shift_log_.size() ? class_shift_log_[cid] : 0.0;
+}
+
+void DurationModel::CountInWindow(uint32_t function_id, uint32_t cid, Cell& cell, double decay) {
+  if (shift_windows_.size() <= cid) shift_windows_.resize(cid + 1);
+  ShiftWindow& window = shift_windows_[cid];
+  if (cell.window_epoch != window.epoch) {
+    cell.window_epoch = window.epoch;
+    cell.window_ref_mean = cell.mean;
+    cell.window_stale_weight = cell.weight;
+    cell.window_ref_weight = cell.weight;
+    cell.window_runs = 0;
+    if (cell.weight > 0) window.functions.push_back(function_id);
+  }
+  cell.window_stale_weight *= decay;  // as the weight decays with this run
+  ++cell.window_runs;
+  ++window.runs;
+}
+
+void DurationModel::CheckClassShift(uint32_t cid) {
+  ShiftWindow& window = shift_windows_[cid];
+  std::vector<ClassShift::Estimate> changes;
+  for (uint32_t fid : window.functions) {
+    const FunctionState& f = *by_id_[fid];
+    const Cell& cell = f.cells.at(cid);
+    if (cell.window_runs < kMinShiftWindowRuns) continue;
+    // The window's runs make up this share of the cell; the cell moved that share of the way.
+    const double fresh_weight = cell.weight - cell.window_stale_weight;
+    if (fresh_weight <= 0) continue;
+    const double change = (cell.mean - cell.window_ref_mean) * cell.weight / fresh_weight;
+    // The mean of the window's runs against the mean before it, each as noisy as its runs.
+    const double var = NoiseVar(f) * (1.0 / fresh_weight + 1.0 / cell.window_ref_weight);
+    changes.push_back({change, var});
+  }
+  const std::optional<double> shift = ClassShift::Agreed(changes);
+  if (shift) ApplyClassShift(cid, *shift);
+  if (shift || window.runs >= kMaxShiftWindowRuns) {
+    ++window.epoch;
+    window.runs = 0;
+    window.functions.clear();
+  }
+}
+
+void DurationModel::ApplyClassShift(uint32_t cid, double shift_log) {
+  const uint64_t epoch = shift_windows_[cid].epoch;
+  for (auto& [name, f] : functions_) {
+    if (auto it = f.cells.find(cid); it != f.cells.end()) {
+      Cell& cell = it->second;
+      const double stale =
+          cell.window_epoch == epoch ? cell.window_stale_weight / cell.weight : 1.0;
+      cell.mean = std::clamp(cell.mean + stale * shift_log, -kMaxAbsLogMs, kMaxAbsLogMs);
+    } else if (auto nb = f.neighbour_estimates.find(cid); nb != f.neighbour_estimates.end()) {
+      nb->second.mean += shift_log;
+    }
+  }
+  if (class_shift_log_.size() <= cid) class_shift_log_.resize(cid + 1, 0.0);
+  class_shift_log_[cid] =
+      std::clamp(class_shift_log_[cid] + shift_log, -kMaxAbsLogMs, kMaxAbsLogMs);
+  ++class_shifts_;
 }
 
 void DurationModel::RefitFunctionRow(uint32_t fid) {
@@ -396,8 +466,8 @@ DurationPrediction DurationModel::Predict(const std::string& function,
     den += 1.0 / var;
   };
   // Regression (features of the class, payload, load).
-  add(f.w.dot(x), std::max(1e-6, x.dot(f.covariance * x)) + 0.05);
   const uint32_t cid = ClassId(host_class);
+  add(f.w.dot(x) + ShiftOf(cid), std::max(1e-6, x.dot(f.covariance * x)) + 0.05);
   auto cell = cid == UINT32_MAX ? f.cells.end() : f.cells.find(cid);
   if (cell != f.cells.end()) {
     p.cell_runs = cell->second.weight;
@@ -481,8 +551,9 @@ namespace {
 
 constexpr char kModelMagic[] = "tailor-duration-model";
 // 1 was text; 2 had no residuals (read with none observed yet); 2 and 3 had an uncentred
-// payload feature (read with centre 0, which is what it was).
-constexpr uint32_t kModelVersion = 4;
+// payload feature (read with centre 0, which is what it was); 2 to 4 had no class shifts (read
+// as none).
+constexpr uint32_t kModelVersion = 5;
 constexpr double kMaxPayloadLog = 45;  // log1p(2^64 / 1024) is about 37
 
 bool AllFinite(const double* v, Eigen::Index n) {
@@ -531,6 +602,8 @@ std::string DurationModel::Save() const {
     out.F64(f.residual_weight);
     out.F64(f.payload_centre_log);
   }
+  out.U64(class_shift_log_.size());
+  for (double shift : class_shift_log_) out.F64(shift);
   return out.Take();
 }
 
@@ -589,6 +662,13 @@ bool DurationModel::Restore(std::string_view bytes) {
     if (!AllFinite(f.w.data(), d) || !AllFinite(f.covariance.data(), d * d)) return false;
     // Each weight moves a log duration; one beyond any duration's log is damage.
     if (f.w.cwiseAbs().maxCoeff() > kMaxAbsLogMs) return false;
+  }
+  if (version >= 5) {
+    m.class_shift_log_.resize(in.Count(nclasses, 8));
+    for (double& shift : m.class_shift_log_) {
+      shift = in.F64();
+      if (!(std::abs(shift) <= kMaxAbsLogMs)) return false;
+    }
   }
   if (!in.AtEnd()) return false;
   for (auto& [name, f] : m.functions_) m.UpdateNeighbourEstimates(f);

@@ -15,6 +15,14 @@
 //     the function x class matrix of cell means, used when no close neighbours exist.
 // Decay (cell and regression) lets a function whose behaviour changes be relearned.
 //
+// A whole class that becomes slower or faster is relearned for every function at once: each
+// class keeps a window of its recent runs, and when the functions that ran there agree on a
+// change (ClassShift), the part of every function's cell on that class that predates the window
+// moves by it, so that a function called once an hour stops being sent to a class that the busy
+// functions have seen slow down. The regression learns durations with the class's shifts so far
+// taken out and predicts with them put back. The shifts are saved; the window is not (after
+// Restore a new one starts).
+//
 // Thread-safety: not thread-safe; the owner serializes access.
 #pragma once
 
@@ -129,11 +137,33 @@ class DurationModel {
   std::string Save() const;
   bool Restore(std::string_view bytes);
   size_t function_count() const { return functions_.size(); }
+  // How many class-wide changes have moved cells so far (changes whenever predictions for
+  // functions that did not run may have changed).
+  uint64_t class_shifts() const { return class_shifts_; }
+  // A class's window is checked for a change every kShiftCheckRuns runs on it, and starts
+  // again after a change or kMaxShiftWindowRuns runs; a function's cell speaks for the change
+  // once kMinShiftWindowRuns of the window's runs are its.
+  static constexpr uint32_t kShiftCheckRuns = 64;
+  static constexpr uint32_t kMaxShiftWindowRuns = 512;
+  static constexpr uint32_t kMinShiftWindowRuns = 2;
 
  private:
   struct Cell {
     double weight = 0;
     double mean = 0;  // decayed mean of the adjusted log duration
+    // Since the class's current shift window began (valid while window_epoch is its epoch):
+    // the mean and weight then, the part of `weight` from before then, and the runs since.
+    uint64_t window_epoch = 0;
+    double window_ref_mean = 0;
+    double window_ref_weight = 0;
+    double window_stale_weight = 0;
+    uint32_t window_runs = 0;
+  };
+  // A class's window of runs for ClassShift.
+  struct ShiftWindow {
+    uint64_t epoch = 1;
+    uint32_t runs = 0;
+    std::vector<uint32_t> functions;  // ids whose cell here existed before their first run
   };
   struct Estimate {
     double mean = 0;
@@ -180,6 +210,17 @@ class DurationModel {
   void RefitFunctionRow(uint32_t function_id);
   // Recomputes f's neighbour estimates for the classes it has not run on.
   void UpdateNeighbourEstimates(FunctionState& f);
+  // Counts a run of the function on class `cid` in the class's window, before it is added to
+  // `cell` with `decay` (the cell's window state starts at its first run in the window).
+  void CountInWindow(uint32_t function_id, uint32_t cid, Cell& cell, double decay);
+  // Asks ClassShift whether the window's functions agree on a change, applies it, and starts
+  // a new window after a change or kMaxShiftWindowRuns runs (Observe: every kShiftCheckRuns).
+  void CheckClassShift(uint32_t cid);
+  // Moves the part of every cell on `cid` that predates its window by `shift_log`, and every
+  // neighbour estimate for `cid` wholly.
+  void ApplyClassShift(uint32_t cid, double shift_log);
+  // The sum of the class's shifts so far (0 for an id out of range).
+  double ShiftOf(uint32_t cid) const;
 
   DurationModelOptions options_;
   std::unordered_map<std::string, FunctionState> functions_;
@@ -202,6 +243,9 @@ class DurationModel {
   std::vector<double> group_load_;              // mean load coefficient by group id, last: everyone
   static constexpr uint64_t kOwnLoadRuns = 20;  // runs at which its own coefficient counts half
   const ClassPopulation& PopulationOf(const std::string& function) const;
+  std::vector<ShiftWindow> shift_windows_;  // by class id
+  std::vector<double> class_shift_log_;     // by class id: ShiftOf (saved)
+  uint64_t class_shifts_ = 0;
 };
 
 }  // namespace tailor::models

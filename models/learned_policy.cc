@@ -347,6 +347,11 @@ void LearnedPolicy::Observe(const RunObservation& run) {
   const double node_offset_log = node_slowness_.OffsetLog(run.node_id);
   model_.Observe(run.function, run.host_class, *features, payload, load,
                  run.wall_ms * std::exp(-node_offset_log));
+  if (model_.class_shifts() != class_shifts_seen_) {
+    // A class-wide change moved other functions' cells: their cached predictions are stale.
+    class_shifts_seen_ = model_.class_shifts();
+    for (auto& [name, stale] : cache_) stale.classes = 0;
+  }
   // Keep the decision-time predictions current (see PredictionCache).
   PredictionCache& cache = cache_[run.function];
   auto pos = class_position_.find(run.host_class);
@@ -834,6 +839,7 @@ Status LearnedPolicy::RestoreState(const std::string& state) {
   statistics_ = std::move(statistics);
   node_slowness_ = std::move(node_slowness);
   cache_.clear();  // rebuilt lazily from the restored model
+  class_shifts_seen_ = model_.class_shifts();
   return OkStatus();
 }
 

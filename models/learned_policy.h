@@ -114,7 +114,9 @@ class LearnedPolicy final : public PlacementPolicy {
   // load, kept up to date off the decision path: Observe refreshes the observed class at once
   // and every class every kFullRefreshRuns runs of the function, and at every run of its first
   // kAlwaysRefreshRuns (between those, other classes' predictions may lag slightly behind the
-  // regression). A decision then costs a lookup and a draw per class.
+  // regression). A class-wide change (DurationModel::class_shifts) marks every function's
+  // predictions stale; its next decision refreshes them. A decision then costs a lookup and a
+  // draw per class.
   struct CachedPrediction {
     double mean = 0, var = 0;
     bool known = false;
@@ -130,6 +132,7 @@ class LearnedPolicy final : public PlacementPolicy {
   static constexpr uint64_t kAlwaysRefreshRuns = 64;  // a new function's every run moves them
   void Refresh(const std::string& function, PredictionCache& cache);
   std::unordered_map<std::string, PredictionCache> cache_;
+  uint64_t class_shifts_seen_ = 0;  // DurationModel::class_shifts() when cache_ was last valid
   // Per function, per class name.
   std::unordered_map<std::string, std::unordered_map<std::string, RunStatistics>> statistics_;
   std::vector<std::string> class_names_;  // index class order, last seen

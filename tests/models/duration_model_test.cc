@@ -221,7 +221,7 @@ TEST(DurationModelTest, SavedCentresRestoreAndAStateFromBeforeCentringReadsAsUnc
         model.Predict("f", world.classes[1].name, world.class_features[1], payload, 0).mean_log_ms);
   }
   // The layout: a u64-length magic string, the u32 version, ...; one function's record ends
-  // with its centre (the last eight bytes).
+  // with its centre, and the class shifts follow (a u64 count, 0 here: the last eight bytes).
   const size_t version_at = 8 + std::string_view("tailor-duration-model").size();
   auto with_version = [&](const std::string& bytes, uint32_t version) {
     std::string out = bytes;
@@ -233,19 +233,19 @@ TEST(DurationModelTest, SavedCentresRestoreAndAStateFromBeforeCentringReadsAsUnc
   for (int i = 0; i < 20; ++i) {
     at_zero.Observe("f", world.classes[0].name, world.class_features[0], 0, 0, 40 + i);
   }
-  const std::string v4 = at_zero.Save();
+  const std::string v5 = at_zero.Save();
   DurationModel old;
-  ASSERT_TRUE(old.Restore(with_version(v4.substr(0, v4.size() - 8), 3)));
+  ASSERT_TRUE(old.Restore(with_version(v5.substr(0, v5.size() - 16), 3)));
   EXPECT_EQ(
       old.Predict("f", world.classes[0].name, world.class_features[0], 1e6, 0).mean_log_ms,
       at_zero.Predict("f", world.classes[0].name, world.class_features[0], 1e6, 0).mean_log_ms);
   // A centre no payload has is damage; a version not yet written is refused.
   for (double centre : {-1.0, 1e3, std::nan("")}) {
     std::string damaged = saved;
-    std::memcpy(damaged.data() + damaged.size() - 8, &centre, 8);
+    std::memcpy(damaged.data() + damaged.size() - 16, &centre, 8);
     EXPECT_FALSE(DurationModel().Restore(damaged)) << centre;
   }
-  EXPECT_FALSE(DurationModel().Restore(with_version(saved, 5)));
+  EXPECT_FALSE(DurationModel().Restore(with_version(saved, 6)));
 }
 
 TEST(DurationModelTest, AGroupsLoadPriorHoldsUntilItsFunctionsRunsTeachTheirOwn) {
@@ -342,6 +342,88 @@ TEST(DurationModelTest, AGroupWithoutDataFallsBackToFunctionsWithoutHintsNotToOt
   const auto plain = model.PopulationPrior("new-plain", b.name);
   ASSERT_TRUE(plain.known);
   EXPECT_NEAR(plain.offset_log, 0.0, 0.05);
+}
+
+// Twelve busy functions take turns on classes "a" and "b" (one run on each per round, with
+// log-normal noise); "rare" ran three times on each before them and never again.
+class ClassShiftWorld {
+ public:
+  explicit ClassShiftWorld(double noise_sd) : noise_(0.0, noise_sd) {
+    for (int i = 0; i < 3; ++i) {
+      model.Observe("rare", "a", kFeaturesA, 0, 0, 80);
+      model.Observe("rare", "b", kFeaturesB, 0, 0, 120);
+    }
+  }
+  // One round; every run on "a" takes `a_factor` times as long, and busy0's runs there
+  // `busy0_factor` times as long again.
+  void Round(double a_factor, double busy0_factor = 1.0) {
+    for (int i = 0; i < kBusy; ++i) {
+      const double own = i == 0 ? busy0_factor : 1.0;
+      model.Observe(Busy(i), "a", kFeaturesA, 0, 0, BaseMs(i) * a_factor * own * Noise());
+      model.Observe(Busy(i), "b", kFeaturesB, 0, 0, BaseMs(i) * 1.5 * Noise());
+    }
+  }
+  // Enough rounds for a class's window to start again at least once.
+  static int RoundsPastAWindow() {
+    return static_cast<int>(DurationModel::kMaxShiftWindowRuns) / kBusy + 8;
+  }
+  double LogMs(const std::string& function, const std::string& cls) const {
+    return model.Predict(function, cls, cls == "a" ? kFeaturesA : kFeaturesB, std::nullopt, 0)
+        .mean_log_ms;
+  }
+  static std::string Busy(int i) { return "busy" + std::to_string(i); }
+  static double BaseMs(int i) { return 40.0 + 10.0 * i; }
+
+  DurationModel model;
+  inline static const std::vector<double> kFeaturesA = {1.0, 0.0};
+  inline static const std::vector<double> kFeaturesB = {1.0, 1.0};
+  static constexpr int kBusy = 12;
+
+ private:
+  double Noise() { return std::exp(noise_(rng_)); }
+  std::mt19937_64 rng_{7};
+  std::normal_distribution<double> noise_;
+};
+
+TEST(DurationModelTest, AClassThatSlowsForTheBusyFunctionsSlowsForAFunctionThatRanThereLongAgo) {
+  ClassShiftWorld world(0.2);
+  for (int r = 0; r < ClassShiftWorld::RoundsPastAWindow(); ++r) world.Round(1.0);
+  const double rare_a = world.LogMs("rare", "a"), rare_b = world.LogMs("rare", "b");
+  EXPECT_NEAR(rare_a, std::log(80.0), 0.1);
+  for (int r = 0; r < 40; ++r) world.Round(3.0);  // "a" is now three times slower
+  EXPECT_GE(world.model.class_shifts(), 1u);
+  EXPECT_NEAR(world.LogMs("rare", "a") - rare_a, std::log(3.0), 0.25);
+  EXPECT_NEAR(world.LogMs("rare", "b"), rare_b, 0.1);
+  // The busy functions, whose own runs already showed the change, are not moved twice.
+  for (int i = 0; i < ClassShiftWorld::kBusy; i += 5) {
+    EXPECT_NEAR(world.LogMs(ClassShiftWorld::Busy(i), "a"),
+                std::log(3.0 * ClassShiftWorld::BaseMs(i)), 0.15)
+        << i;
+  }
+  // A saved model predicts the same after Restore, shifts included.
+  DurationModel restored;
+  ASSERT_TRUE(restored.Restore(world.model.Save()));
+  EXPECT_EQ(restored.Predict("rare", "a", ClassShiftWorld::kFeaturesA, std::nullopt, 0).mean_log_ms,
+            world.LogMs("rare", "a"));
+}
+
+TEST(DurationModelTest, RunToRunNoiseAloneMovesNoFunctionThatDidNotRun) {
+  ClassShiftWorld world(0.4);
+  const double rare_a = world.LogMs("rare", "a"), rare_b = world.LogMs("rare", "b");
+  for (int r = 0; r < 8 * ClassShiftWorld::RoundsPastAWindow(); ++r) world.Round(1.0);
+  EXPECT_NEAR(world.LogMs("rare", "a"), rare_a, 0.1) << world.model.class_shifts() << " shifts";
+  EXPECT_NEAR(world.LogMs("rare", "b"), rare_b, 0.1) << world.model.class_shifts() << " shifts";
+}
+
+TEST(DurationModelTest, OneFunctionThatSlowsOnItsOwnMovesNoOtherFunction) {
+  ClassShiftWorld world(0.2);
+  for (int r = 0; r < ClassShiftWorld::RoundsPastAWindow(); ++r) world.Round(1.0);
+  const double rare_a = world.LogMs("rare", "a");
+  for (int r = 0; r < 40; ++r) world.Round(1.0, 3.0);
+  EXPECT_EQ(world.model.class_shifts(), 0u);
+  EXPECT_NEAR(world.LogMs("rare", "a"), rare_a, 0.05);
+  // Its own cell learned it (its regression, over both classes, lags behind).
+  EXPECT_GT(world.LogMs("busy0", "a"), std::log(2.0 * ClassShiftWorld::BaseMs(0)));
 }
 
 TEST(DecayedHistogramTest, QuantilesWithinBucketErrorAndDecay) {

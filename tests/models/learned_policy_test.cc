@@ -1246,6 +1246,35 @@ double Jitter(int round) { return 1 + 0.1 * ((round % 5) - 2) / 2; }
 // Class "x": four nodes, "x0" of them a straggler that runs everything 3x slower; class "y":
 // four nodes, 2x slower than x's normal ones. Decisions keep off x0 (though it is the least
 // loaded), and x's prediction is its normal nodes' duration, not a blend with the straggler's.
+// "rare" ran on both classes before eight busy functions did, and is faster on "fast"; then
+// "fast" becomes three times slower for everyone, which only the busy functions' runs show.
+TEST_F(LearnedPolicyTest, AClassThatSlowsForEveryoneLosesAFunctionThatLastRanThereLongAgo) {
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  Teach(p, "rare", fast_, 50, 3);
+  Teach(p, "rare", slow_, 70, 3);
+  auto teach_busy = [&](double fast_factor, int rounds) {
+    for (int r = 0; r < rounds; ++r) {
+      for (int i = 0; i < 8; ++i) {
+        const std::string fn = "busy" + std::to_string(i);
+        const double ms = 40.0 + 5.0 * i + (r % 3);
+        Teach(p, fn, fast_, ms * fast_factor, 1);
+        Teach(p, fn, slow_, ms * 1.4, 1);
+      }
+    }
+  };
+  // More runs than a class's shift window: the next window starts with every busy function.
+  teach_busy(1.0, static_cast<int>(DurationModel::kMaxShiftWindowRuns) / 8 + 8);
+  auto before = p.Decide(Req("rare"), index_);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(index_.Find(before->node_id)->host_class, "fast");
+  teach_busy(3.0, 40);
+  ASSERT_GE(p.model().class_shifts(), 1u);
+  auto after = p.Decide(Req("rare"), index_);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(index_.Find(after->node_id)->host_class, "slow")
+      << "predicted " << after->predicted_duration_ms << " ms";
+}
+
 TEST(LearnedPolicyStragglerTest, AStragglerIsPassedOverAndDoesNotSlowItsClassDown) {
   const HostClassInfo x = TestClass("x", {"aes"}), y = TestClass("y", {});
   ClusterIndex index;
