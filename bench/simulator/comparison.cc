@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
+#include <iterator>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include "common/file_util.h"
 
@@ -175,20 +177,19 @@ std::string FormatTable(const std::vector<PolicySummary>& summaries) {
   };
   static constexpr Column kCold = {"cold", 9, 0,
                                    [](const PolicySummary& s) { return double(s.cold_starts); }};
-  const bool cold = std::any_of(summaries.begin(), summaries.end(),
-                                [](const PolicySummary& s) { return s.cold_starts > 0; });
+  std::vector<Column> columns(std::begin(kColumns), std::end(kColumns));
+  if (std::any_of(summaries.begin(), summaries.end(),
+                  [](const PolicySummary& s) { return s.cold_starts > 0; })) {
+    columns.push_back(kCold);
+  }
   std::ostringstream out;
   out << std::fixed << std::left << std::setw(22) << "policy" << std::right;
-  for (const Column& c : kColumns) out << ' ' << std::setw(c.width - 1) << c.header;
-  if (cold) out << ' ' << std::setw(kCold.width - 1) << kCold.header;
+  for (const Column& c : columns) out << ' ' << std::setw(c.width - 1) << c.header;
   out << '\n';
   for (const auto& s : summaries) {
     out << std::left << std::setw(22) << s.policy << std::right;
-    for (const Column& c : kColumns) {
+    for (const Column& c : columns) {
       out << ' ' << std::setw(c.width - 1) << std::setprecision(c.precision) << c.value(s);
-    }
-    if (cold) {
-      out << ' ' << std::setw(kCold.width - 1) << std::setprecision(0) << kCold.value(s);
     }
     out << '\n';
   }
