@@ -12,7 +12,8 @@ namespace tailor::models {
 
 double DurationPrediction::ms() const { return std::exp(mean_log_ms); }
 
-DurationModel::DurationModel(DurationModelOptions options) : options_(options) {}
+DurationModel::DurationModel(DurationModelOptions options)
+    : options_(options), factorization_({options.cf_lambda, options.cf_iterations}) {}
 
 double DurationModel::PayloadLog(double payload_bytes) {
   return std::log1p(std::max(0.0, payload_bytes) / 1024.0);
@@ -134,9 +135,14 @@ void DurationModel::Observe(const std::string& function, const std::string& host
   ++observations_;
   // Neighbour estimates: often while a function is new, then every 16 runs.
   if (f.runs < 32 || f.runs % 16 == 0) UpdateNeighbourEstimates(f);
-  if (cf_fitted_) RefitFunctionRow(f.id);
-  if (observations_ % options_.cf_refit_every == 0 || (!cf_fitted_ && observations_ >= 32)) {
-    RefitFactorization();
+  if (factorization_.fitted()) RefitFunctionRow(f.id);
+  if (observations_ % options_.cf_refit_every == 0 ||
+      (!factorization_.fitted() && observations_ >= 32)) {
+    if (defer_refits_) {
+      refit_due_ = true;
+    } else {
+      RefitFactorization();
+    }
   }
   if (shift_windows_[cid].runs % kShiftCheckRuns == 0) CheckClassShift(cid);
 }
@@ -204,134 +210,103 @@ void DurationModel::ApplyClassShift(uint32_t cid, double shift_log) {
 }
 
 void DurationModel::RefitFunctionRow(uint32_t fid) {
-  const int k = options_.cf_rank;
-  if (fid >= bf_.size()) return;  // a function newer than the last full refit
-  const FunctionState& f = *by_id_[fid];
-  Eigen::MatrixXd A = Eigen::MatrixXd::Identity(k + 1, k + 1) * options_.cf_lambda;
-  Eigen::VectorXd rhs = Eigen::VectorXd::Zero(k + 1);
-  for (const auto& [cid, cell] : f.cells) {
-    if (cid >= bc_.size()) continue;
-    Eigen::VectorXd z(k + 1);
-    z[0] = 1.0;
-    z.tail(k) = V_.row(cid).transpose();
-    const double wt = std::min(cell.weight, 5.0);
-    A += wt * z * z.transpose();
-    rhs += wt * z * (cell.mean - mu_ - bc_[cid]);
+  thread_local std::vector<Factorization::Cell> cells;  // reused: no allocation per run
+  cells.clear();
+  for (const auto& [cid, cell] : by_id_[fid]->cells) {
+    cells.push_back({fid, cid, cell.mean, std::min(cell.weight, Factorization::kMaxCellWeight)});
   }
-  const Eigen::VectorXd sol = A.ldlt().solve(rhs);
-  bf_[fid] = sol[0];
-  U_.row(fid) = sol.tail(k).transpose();
+  factorization_.RefitRow(fid, cells);
 }
 
-void DurationModel::RefitFactorization() {
-  const int k = options_.cf_rank;
-  const size_t nf = by_id_.size(), nc = class_ids_.size();
-  if (nf == 0 || nc == 0) return;
-  // Cells as a list.
-  struct Entry {
-    uint32_t f, c;
-    double y, wt;
-  };
-  std::vector<Entry> cells;
-  double sum = 0, wsum = 0;
-  for (uint32_t fid = 0; fid < nf; ++fid) {
+DurationModel::Refit DurationModel::PrepareRefit() const {
+  Refit r;
+  r.generation = generation_;
+  r.factorization = factorization_;
+  r.functions = static_cast<uint32_t>(by_id_.size());
+  r.classes = static_cast<uint32_t>(class_ids_.size());
+  for (uint32_t fid = 0; fid < r.functions; ++fid) {
     for (const auto& [cid, cell] : by_id_[fid]->cells) {
-      const double wt = std::min(cell.weight, 5.0);
-      cells.push_back({fid, cid, cell.mean, wt});
-      sum += wt * cell.mean;
-      wsum += wt;
+      r.cells.push_back(
+          {fid, cid, cell.mean, std::min(cell.weight, Factorization::kMaxCellWeight)});
     }
+    if (by_id_[fid]->runs >= kOwnLoadRuns)
+      r.own_load.emplace_back(fid, LoadCoefficient(*by_id_[fid]));
   }
-  if (wsum == 0) return;
-  mu_ = sum / wsum;
-  std::mt19937_64 rng(42);
-  std::normal_distribution<double> init(0.0, 0.1);
-  auto grow = [&](Eigen::MatrixXd& m, Eigen::VectorXd& b, size_t rows) {
-    const auto old = m.rows();
-    m.conservativeResize(rows, k);
-    b.conservativeResize(rows);
-    for (auto r = old; r < static_cast<Eigen::Index>(rows); ++r) {
-      for (int j = 0; j < k; ++j) m(r, j) = init(rng);
-      b[r] = 0;
-    }
-  };
-  grow(U_, bf_, nf);
-  grow(V_, bc_, nc);
-  std::vector<std::vector<const Entry*>> by_class(nc);
-  for (const auto& e : cells) by_class[e.c].push_back(&e);
-  for (int it = 0; it < options_.cf_iterations; ++it) {
-    for (uint32_t fid = 0; fid < nf; ++fid) RefitFunctionRow(fid);
-    for (uint32_t cid = 0; cid < nc; ++cid) {
-      Eigen::MatrixXd A = Eigen::MatrixXd::Identity(k + 1, k + 1) * options_.cf_lambda;
-      Eigen::VectorXd rhs = Eigen::VectorXd::Zero(k + 1);
-      for (const Entry* e : by_class[cid]) {
-        Eigen::VectorXd z(k + 1);
-        z[0] = 1.0;
-        z.tail(k) = U_.row(e->f).transpose();
-        A += e->wt * z * z.transpose();
-        rhs += e->wt * z * (e->y - mu_ - bf_[e->f]);
-      }
-      const Eigen::VectorXd sol = A.ldlt().solve(rhs);
-      bc_[cid] = sol[0];
-      V_.row(cid) = sol.tail(k).transpose();
-    }
-  }
-  double se = 0;
-  for (const auto& e : cells) {
-    const double r = e.y - (mu_ + bf_[e.f] + bc_[e.c] + U_.row(e.f).dot(V_.row(e.c)));
-    se += e.wt * r * r;
-  }
-  cf_rmse_ = std::sqrt(se / wsum) + 0.02;
-  std::vector<ClassPopulation::Cell> population;
-  population.reserve(cells.size());
-  for (const auto& e : cells) population.push_back({e.f, e.c, e.y});
-  std::vector<uint32_t> group_by_id(nf, UINT32_MAX);
+  r.group_of_function.assign(r.functions, UINT32_MAX);
   for (const auto& [name, g] : group_of_) {
-    if (auto it = functions_.find(name); it != functions_.end()) group_by_id[it->second.id] = g;
+    if (auto it = functions_.find(name); it != functions_.end())
+      r.group_of_function[it->second.id] = g;
   }
   // The fallback population: functions without hints (PopulationPrior says why).
-  const auto unhinted = group_ids_.find("");
+  if (const auto unhinted = group_ids_.find(""); unhinted != group_ids_.end()) {
+    r.unhinted_group = unhinted->second;
+  }
+  r.group_load_prior = group_load_prior_;
+  r.group_load_prior.resize(group_ids_.size(), 0.0);
+  return r;
+}
+
+void DurationModel::Refit::Run() {
+  fitted = factorization.Fit(cells, functions, classes);
+  if (!fitted) return;
+  const size_t groups = group_load_prior.size();
   std::vector<ClassPopulation::Cell> plain;
-  for (const auto& c : population) {
-    const uint32_t g = group_by_id[c.function];
-    if (g == UINT32_MAX || (unhinted != group_ids_.end() && g == unhinted->second)) {
-      plain.push_back(c);
-    }
+  std::vector<std::vector<ClassPopulation::Cell>> grouped(groups);
+  for (const auto& c : cells) {
+    const uint32_t g = group_of_function[c.function];
+    if (g == UINT32_MAX || g == unhinted_group)
+      plain.push_back({c.function, c.host_class, c.mean_log});
+    if (g != UINT32_MAX) grouped[g].push_back({c.function, c.host_class, c.mean_log});
   }
-  population_.Fit(plain, static_cast<uint32_t>(nc));
+  population.Fit(plain, classes);
   // Each group from its own functions' cells.
-  group_populations_.assign(group_ids_.size(), ClassPopulation{});
-  std::vector<std::vector<ClassPopulation::Cell>> grouped(group_ids_.size());
-  for (const auto& c : population) {
-    if (group_by_id[c.function] != UINT32_MAX) grouped[group_by_id[c.function]].push_back(c);
-  }
-  for (size_t g = 0; g < grouped.size(); ++g) {
-    group_populations_[g].Fit(grouped[g], static_cast<uint32_t>(nc));
-  }
+  group_populations.assign(groups, ClassPopulation{});
+  for (size_t g = 0; g < groups; ++g) group_populations[g].Fit(grouped[g], classes);
   // Each group's mean load coefficient, over its functions with enough runs to know theirs (the
   // mean, not the median: where half a group waits on I/O and half fights over memory
   // bandwidth, a new function had better be taken as somewhat load-sensitive than not at all).
-  std::vector<std::vector<double>> coefficients(group_ids_.size() + 1);  // last: everyone
-  for (uint32_t fid = 0; fid < nf; ++fid) {
-    if (by_id_[fid]->runs < kOwnLoadRuns) continue;
-    const double c = LoadCoefficient(*by_id_[fid]);
-    coefficients.back().push_back(c);
-    if (group_by_id[fid] != UINT32_MAX) coefficients[group_by_id[fid]].push_back(c);
+  std::vector<std::vector<double>> coefficients(groups + 1);  // last: everyone
+  for (const auto& [fid, coefficient] : own_load) {
+    coefficients.back().push_back(coefficient);
+    if (group_of_function[fid] != UINT32_MAX)
+      coefficients[group_of_function[fid]].push_back(coefficient);
   }
-  group_load_.assign(coefficients.size(), 0.0);
+  group_load.assign(coefficients.size(), 0.0);
   for (size_t g = 0; g < coefficients.size(); ++g) {
     auto& v = coefficients[g];
-    if (v.empty() && g < group_load_prior_.size() && group_load_prior_[g] > 0) {
-      group_load_[g] = group_load_prior_[g];  // what the group's hint says, until it has data
+    if (v.empty() && g < groups && group_load_prior[g] > 0) {
+      group_load[g] = group_load_prior[g];  // what the group's hint says, until it has data
       continue;
     }
     if (v.empty()) v = coefficients.back();
     if (v.empty()) continue;
     double coefficient_sum = 0;
     for (double c : v) coefficient_sum += c;
-    group_load_[g] = coefficient_sum / v.size();
+    group_load[g] = coefficient_sum / v.size();
   }
-  cf_fitted_ = true;
+}
+
+void DurationModel::RefitFactorization() {
+  Refit refit = PrepareRefit();
+  refit.Run();
+  InstallRefit(std::move(refit));
+}
+
+std::optional<DurationModel::Refit> DurationModel::TakeDueRefit() {
+  if (!refit_due_ || refit_in_flight_) return std::nullopt;
+  refit_due_ = false;
+  refit_in_flight_ = true;
+  return PrepareRefit();
+}
+
+void DurationModel::InstallRefit(Refit&& refit) {
+  if (refit.generation != generation_) return;  // taken before a Restore
+  refit_in_flight_ = false;
+  if (!refit.fitted) return;
+  factorization_ = std::move(refit.factorization);
+  population_ = std::move(refit.population);
+  group_populations_ = std::move(refit.group_populations);
+  group_load_ = std::move(refit.group_load);
 }
 
 void DurationModel::SetGroup(const std::string& function, const std::string& group,
@@ -476,12 +451,13 @@ DurationPrediction DurationModel::Predict(const std::string& function,
                  cid == UINT32_MAX ? f.neighbour_estimates.end() : f.neighbour_estimates.find(cid);
              nb != f.neighbour_estimates.end()) {
     add(nb->second.mean + p.payload_term + p.load_term, nb->second.var);
-  } else if (cf_fitted_ && f.id < bf_.size() && cid != UINT32_MAX && cid < bc_.size() &&
-             f.cells.size() > static_cast<size_t>(options_.cf_rank)) {
+  } else if (cid != UINT32_MAX && factorization_.Covers(f.id, cid) &&
+             f.cells.size() > static_cast<size_t>(Factorization::kRank)) {
     // The function's factors are only determined once it ran on more classes than the rank.
-    const double cf = mu_ + bf_[f.id] + bc_[cid] + U_.row(f.id).dot(V_.row(cid));
+    const double cf = factorization_.Predict(f.id, cid);
     // Less trust when the function has been seen on few classes.
-    const double var = cf_rmse_ * cf_rmse_ * (1.0 + 2.0 / (1.0 + f.cells.size()));
+    const double rmse = factorization_.rmse();
+    const double var = rmse * rmse * (1.0 + 2.0 / (1.0 + f.cells.size()));
     add(cf + p.payload_term + p.load_term, var);
   }
   if (cell == f.cells.end() && cid != UINT32_MAX) {
@@ -674,6 +650,9 @@ bool DurationModel::Restore(std::string_view bytes) {
   for (auto& [name, f] : m.functions_) m.UpdateNeighbourEstimates(f);
   m.observations_ = 0;
   m.RefitFactorization();
+  // A refit taken before now must not be installed over what was restored.
+  m.generation_ = generation_ + 1;
+  m.defer_refits_ = defer_refits_;
   *this = std::move(m);
   // by_id_ points into the moved map's nodes, which moved with it (node-based container).
   return true;

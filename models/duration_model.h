@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "models/class_population.h"
+#include "models/factorization.h"
 
 namespace tailor::models {
 
@@ -46,8 +47,7 @@ struct DurationModelOptions {
   double payload_prior_precision = 25.0;  // the same for the payload coefficient
   double noise_sd_log = 0.15;  // the least run-to-run spread of log duration assumed (each
                                // function's own spread is learned from its runs)
-  int cf_rank = 2;
-  double cf_lambda = 0.1;    // ridge penalty of the factorization
+  double cf_lambda = 0.1;      // ridge penalty of the factorization (models/factorization.h)
   int cf_refit_every = 256;  // observations between full refits
   int cf_iterations = 10;
   int neighbours = 5;                // established functions that vote on a missing cell
@@ -127,6 +127,40 @@ class DurationModel {
 
   // Refits the factorization now (it also refits itself every cf_refit_every observations).
   void RefitFactorization();
+
+  // The factorization's refit and what is fitted with it (the populations, each group's mean
+  // load coefficient): the slow part of learning, a walk over every function's cells (tens of
+  // milliseconds at 10,000 functions). Taken from the model with a copy of what it needs
+  // (TakeDueRefit), run anywhere without the model (Run), and installed (InstallRefit), so
+  // that the model's owner need not hold its lock across it.
+  class Refit {
+   public:
+    void Run();
+
+   private:
+    friend class DurationModel;
+    uint64_t generation = 0;      // the model's when taken
+    Factorization factorization;  // the model's, as the warm start; fitted by Run
+    std::vector<Factorization::Cell> cells;
+    uint32_t functions = 0, classes = 0;
+    // Group id by function id (UINT32_MAX: none), and the group of functions without hints.
+    std::vector<uint32_t> group_of_function;
+    uint32_t unhinted_group = UINT32_MAX;
+    std::vector<std::pair<uint32_t, double>> own_load;  // (function id, its load coefficient)
+    std::vector<double> group_load_prior;               // by group id
+    // Run's results.
+    bool fitted = false;
+    ClassPopulation population;
+    std::vector<ClassPopulation> group_populations;
+    std::vector<double> group_load;
+  };
+  // From now on Observe leaves the refits it would run to TakeDueRefit (the simulator's
+  // models refit inline, where their results do not depend on how fast a thread runs).
+  void DeferRefits() { defer_refits_ = true; }
+  // A refit that is due and not already out, or nullopt. Taking one is a copy of every cell.
+  std::optional<Refit> TakeDueRefit();
+  // Installs a refit that Run has finished. A refit taken before a Restore is dropped.
+  void InstallRefit(Refit&& refit);
 
   // Everything learned, in binary (common/byte_codec.h: every double bit for bit); Restore
   // rebuilds the same predictions from it (derived state, such as neighbour estimates and the
@@ -208,6 +242,8 @@ class DurationModel {
                                   double load);
   // Refits one function's row of the factorization against the current class factors.
   void RefitFunctionRow(uint32_t function_id);
+  // What a refit needs, copied (TakeDueRefit, RefitFactorization).
+  Refit PrepareRefit() const;
   // Recomputes f's neighbour estimates for the classes it has not run on.
   void UpdateNeighbourEstimates(FunctionState& f);
   // Counts a run of the function on class `cid` in the class's window, before it is added to
@@ -227,12 +263,11 @@ class DurationModel {
   std::vector<const FunctionState*> by_id_;
   std::unordered_map<std::string, uint32_t> class_ids_;
   uint64_t observations_ = 0;
-  // Factorization: cell mean ~ mu + bf[f] + bc[c] + U.row(f) . V.row(c).
-  double mu_ = 0;
-  Eigen::VectorXd bf_, bc_;
-  Eigen::MatrixXd U_, V_;
-  double cf_rmse_ = 1.0;
-  bool cf_fitted_ = false;
+  Factorization factorization_;
+  bool defer_refits_ = false;
+  bool refit_due_ = false;        // deferred: a refit is due (TakeDueRefit)
+  bool refit_in_flight_ = false;  // deferred: one has been taken and not installed
+  uint64_t generation_ = 0;       // moves at every Restore
   // Refitted with the factorization: the functions without hints (or never grouped), and each
   // group apart.
   ClassPopulation population_;

@@ -366,6 +366,32 @@ void LearnedPolicy::Observe(const RunObservation& run) {
   }
 }
 
+namespace {
+
+class DeferredRefit final : public DeferredLearning {
+ public:
+  explicit DeferredRefit(DurationModel::Refit refit) : refit_(std::move(refit)) {}
+  void Run() override { refit_.Run(); }
+  DurationModel::Refit& refit() { return refit_; }
+
+ private:
+  DurationModel::Refit refit_;
+};
+
+}  // namespace
+
+std::unique_ptr<DeferredLearning> LearnedPolicy::TakeDeferredLearning() {
+  std::optional<DurationModel::Refit> refit = model_.TakeDueRefit();
+  if (!refit) return nullptr;
+  return std::make_unique<DeferredRefit>(std::move(*refit));
+}
+
+void LearnedPolicy::InstallDeferredLearning(std::unique_ptr<DeferredLearning> learning) {
+  if (auto* refit = dynamic_cast<DeferredRefit*>(learning.get())) {
+    model_.InstallRefit(std::move(refit->refit()));
+  }
+}
+
 Allocation LearnedPolicy::AdviseAllocation(const FunctionInfo& function,
                                            const ClusterIndex& cluster) const {
   return resources_.Advise(function, AllocationCeiling(function, cluster));

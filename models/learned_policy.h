@@ -87,6 +87,10 @@ class LearnedPolicy final : public PlacementPolicy {
   void Observe(const RunObservation& run) override;
   std::string SaveState() const override;
   Status RestoreState(const std::string& state) override;
+  // The duration model's refits (DurationModel::Refit).
+  void DeferSlowLearning() override { model_.DeferRefits(); }
+  std::unique_ptr<DeferredLearning> TakeDeferredLearning() override;
+  void InstallDeferredLearning(std::unique_ptr<DeferredLearning> learning) override;
 
   // What Decide would allocate to the function now.
   Allocation AdviseAllocation(const FunctionInfo& function,

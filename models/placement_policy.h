@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -259,6 +260,16 @@ class ClusterIndex;
 // function's max_memory_bytes when lower.
 Resources AllocationCeiling(const FunctionInfo& function, const ClusterIndex& cluster);
 
+// Learning too slow to run under the lock that serializes a policy's decisions (a refit over
+// every function a policy knows): taken from the policy under that lock, run without it, and
+// installed under it again (PlacementPolicy::TakeDeferredLearning).
+class DeferredLearning {
+ public:
+  virtual ~DeferredLearning() = default;
+  // Touches nothing of the policy it came from: may run on any thread while it decides.
+  virtual void Run() = 0;
+};
+
 class PlacementPolicy {
  public:
   virtual ~PlacementPolicy() = default;
@@ -278,6 +289,15 @@ class PlacementPolicy {
   virtual Status RestoreState(const std::string& state) {
     return state.empty() ? OkStatus() : InvalidArgumentError("this policy keeps no state");
   }
+  // From now on Observe leaves its slow learning to TakeDeferredLearning instead of doing it
+  // at once (the scheduler; the simulator learns inline, where results must not depend on
+  // threads). Until that learning is installed, decisions use what was learned before it.
+  virtual void DeferSlowLearning() {}
+  // Slow learning that is due, or null. The caller runs it and gives it back to
+  // InstallDeferredLearning of the same policy (a policy hands out one at a time, until it is
+  // given back).
+  virtual std::unique_ptr<DeferredLearning> TakeDeferredLearning() { return nullptr; }
+  virtual void InstallDeferredLearning(std::unique_ptr<DeferredLearning> /*learning*/) {}
 };
 
 }  // namespace tailor::models

@@ -426,6 +426,93 @@ TEST(DurationModelTest, OneFunctionThatSlowsOnItsOwnMovesNoOtherFunction) {
   EXPECT_GT(world.LogMs("busy0", "a"), std::log(2.0 * ClassShiftWorld::BaseMs(0)));
 }
 
+// Every function of a 24-function world on three of the eight classes, 4 runs each, in rounds
+// (over 32 observations, so the factorization is due); `after_each` follows every Observe.
+template <typename AfterEach>
+void TeachThreeClassesEach(DurationModel& model, testing::World& world, AfterEach after_each) {
+  for (int round = 0; round < 4; ++round) {
+    for (size_t i = 0; i < world.functions.size(); ++i) {
+      const auto& f = world.functions[i];
+      for (size_t c : {i % 8, (i + 3) % 8, (i + 5) % 8}) {
+        model.Observe(f.name, world.classes[c].name, world.class_features[c], 0, 0,
+                      world.SampleMs(f, world.classes[c]));
+        after_each();
+      }
+    }
+  }
+}
+
+// Every function's predicted log duration on every class, in a fixed order.
+std::vector<double> AllPredictions(const DurationModel& model, const testing::World& world) {
+  std::vector<double> out;
+  for (const auto& f : world.functions) {
+    for (size_t c = 0; c < world.classes.size(); ++c) {
+      out.push_back(
+          model.Predict(f.name, world.classes[c].name, world.class_features[c], 0, 0).mean_log_ms);
+    }
+  }
+  return out;
+}
+
+TEST(DurationModelTest, ADeferredRefitInstalledAtOnceLearnsExactlyWhatAnInlineOneDoes) {
+  auto inline_world = MakeWorld(24), deferred_world = MakeWorld(24);
+  DurationModel inline_model, deferred_model;
+  deferred_model.DeferRefits();
+  int refits = 0;
+  TeachThreeClassesEach(inline_model, inline_world, [] {});
+  TeachThreeClassesEach(deferred_model, deferred_world, [&] {
+    if (auto refit = deferred_model.TakeDueRefit()) {
+      refit->Run();
+      deferred_model.InstallRefit(std::move(*refit));
+      ++refits;
+    }
+  });
+  EXPECT_EQ(refits, 2);  // at the 32nd run and the 256th of 288
+  EXPECT_EQ(AllPredictions(deferred_model, deferred_world),
+            AllPredictions(inline_model, inline_world));
+}
+
+TEST(DurationModelTest, ADeferredRefitChangesNothingUntilInstalledAndOnlyOneIsOutAtATime) {
+  auto world = MakeWorld(24);
+  DurationModel model;
+  model.DeferRefits();
+  TeachThreeClassesEach(model, world, [] {});
+  const std::vector<double> before = AllPredictions(model, world);
+  std::optional<DurationModel::Refit> refit = model.TakeDueRefit();
+  ASSERT_TRUE(refit.has_value());
+  EXPECT_FALSE(model.TakeDueRefit().has_value());  // one is out
+  refit->Run();
+  EXPECT_EQ(AllPredictions(model, world), before);  // run, not installed
+  model.InstallRefit(std::move(*refit));
+  // The factorization and the populations now speak for the classes functions never ran on.
+  EXPECT_NE(AllPredictions(model, world), before);
+  EXPECT_FALSE(model.TakeDueRefit().has_value());  // none due until the 512th run
+}
+
+TEST(DurationModelTest, ARefitTakenBeforeARestoreIsNotInstalledOverWhatWasRestored) {
+  auto world = MakeWorld(24);
+  DurationModel model;
+  model.DeferRefits();
+  TeachThreeClassesEach(model, world, [] {});
+  std::optional<DurationModel::Refit> stale = model.TakeDueRefit();
+  ASSERT_TRUE(stale.has_value());
+  // Another model's state: one function on every class, one on two (too few functions for
+  // a population to compare classes, which the stale refit's population would).
+  DurationModel other;
+  for (int run = 0; run < 5; ++run) {
+    for (size_t c = 0; c < world.classes.size(); ++c) {
+      other.Observe("fn-0", world.classes[c].name, world.class_features[c], 0, 0, 50.0 * (c + 1));
+    }
+    other.Observe("fn-1", world.classes[0].name, world.class_features[0], 0, 0, 80);
+    other.Observe("fn-1", world.classes[1].name, world.class_features[1], 0, 0, 90);
+  }
+  ASSERT_TRUE(model.Restore(other.Save()));
+  const std::vector<double> restored = AllPredictions(model, world);
+  stale->Run();
+  model.InstallRefit(std::move(*stale));
+  EXPECT_EQ(AllPredictions(model, world), restored);
+}
+
 TEST(DecayedHistogramTest, QuantilesWithinBucketErrorAndDecay) {
   DecayedHistogram h;
   for (int i = 1; i <= 1000; ++i) h.Add(i);
