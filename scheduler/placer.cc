@@ -134,6 +134,7 @@ Result<std::unique_ptr<Placer>> Placer::Create(Options options, NodeRegistry& no
   for (const auto& name : models::PolicyNames()) {
     auto slot = std::make_unique<PolicySlot>();
     TAILOR_ASSIGN_OR_RETURN(slot->policy, models::MakePolicy(name, p->options_.policy_settings));
+    slot->policy->DeferSlowLearning();  // Learn runs it without the policy's lock
     p->policies_[name] = std::move(slot);
   }
   if (auto policy = p->Slot(p->options_.default_policy); !policy.ok()) return policy.status();
@@ -546,8 +547,18 @@ void Placer::Learn(const v1::RunReport& report, const std::string& host_class) {
   }
   // One policy at a time, each under its own lock: decisions with the others go on.
   for (auto& [name, slot] : policies_) {
+    std::unique_ptr<models::DeferredLearning> slow;
+    {
+      std::lock_guard policy_lock(slot->mu);
+      slot->policy->Observe(o);
+      slow = slot->policy->TakeDeferredLearning();
+    }
+    if (slow == nullptr) continue;
+    // On this reporting thread, without the policy's lock: the policy decides meanwhile on
+    // what it learned before.
+    slow->Run();
     std::lock_guard policy_lock(slot->mu);
-    slot->policy->Observe(o);
+    slot->policy->InstallDeferredLearning(std::move(slow));
   }
 }
 

@@ -195,7 +195,8 @@ class Placer {
   // A policy and its own lock. Every policy is made by Create and none is added later, so
   // policies_ is read without a lock; a report teaches each policy under that policy's lock
   // alone, so learning never holds mu_ and a decision waits at most for one policy's learning
-  // of one run (lock order: mu_, then a slot's mu).
+  // of one run; the slow part of learning (a refit over every function) runs without the
+  // slot's lock (models::DeferredLearning). Lock order: mu_, then a slot's mu.
   struct PolicySlot {
     std::mutex mu;
     std::unique_ptr<models::PlacementPolicy> policy;
