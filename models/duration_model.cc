@@ -73,6 +73,7 @@ DurationModel::FunctionState& DurationModel::StateOf(const std::string& function
   s.covariance = prior.cwiseInverse().asDiagonal();
   auto& ref = functions_.emplace(function, std::move(s)).first->second;
   by_id_.push_back(&ref);  // unordered_map references stay valid across rehashing
+  cell_counts_.push_back(0);
   return ref;
 }
 
@@ -113,7 +114,9 @@ void DurationModel::Observe(const std::string& function, const std::string& host
   // The cell keeps the log duration with this function's payload and load effects removed.
   const auto n = class_features.size();
   const double adjusted = y - f.w[n] * x[n] - LoadCoefficient(f) * x[n + 1];
-  Cell& cell = f.cells[cid];
+  auto [cell_it, new_cell] = f.cells.try_emplace(cid);
+  if (new_cell) IndexCell(f.id, cid);
+  Cell& cell = cell_it->second;
   if (cell.weight > 0) {
     // How far the run fell from what its cell expected: the function's own noise (a mean of w
     // runs misses a new one by sigma^2 (1 + 1/w) in expectation).
@@ -344,6 +347,13 @@ DurationModel::ClassPrior DurationModel::PopulationPrior(const std::string& func
   return {d->mean, d->var, true};
 }
 
+void DurationModel::IndexCell(uint32_t function_id, uint32_t cid) {
+  if (functions_by_class_.size() <= cid) functions_by_class_.resize(cid + 1);
+  auto& ids = functions_by_class_[cid];
+  ids.insert(std::lower_bound(ids.begin(), ids.end(), function_id), function_id);
+  ++cell_counts_[function_id];
+}
+
 void DurationModel::UpdateNeighbourEstimates(FunctionState& f) {
   f.neighbour_estimates.clear();
   f.estimates_at_runs = f.runs;
@@ -366,8 +376,16 @@ void DurationModel::UpdateNeighbourEstimates(FunctionState& f) {
   shape_var /= static_cast<double>(f.cells.size());
   const double level_var = noise_var / runs_weight;
   const double tau2 = options_.neighbour_scale_log * options_.neighbour_scale_log + shape_var;
-  for (const FunctionState* g : by_id_) {
-    if (g == &f || g->cells.size() <= f.cells.size()) continue;
+  // A neighbour ran on every class f ran on, so the shortest of those classes' lists holds
+  // them all (in id order, as by_id_ would give them).
+  const std::vector<uint32_t>* candidates = nullptr;
+  for (const auto& [cid, cell] : f.cells) {
+    const auto& ids = functions_by_class_[cid];
+    if (candidates == nullptr || ids.size() < candidates->size()) candidates = &ids;
+  }
+  for (uint32_t gid : *candidates) {
+    if (gid == f.id || cell_counts_[gid] <= f.cells.size()) continue;
+    const FunctionState* g = by_id_[gid];
     // Shape match on f's classes, up to a constant offset (a faster or slower function).
     double offset = 0;
     size_t shared = 0;
@@ -616,7 +634,8 @@ bool DurationModel::Restore(std::string_view bytes) {
           !(std::abs(cell.mean) <= kMaxAbsLogMs)) {
         return false;
       }
-      f.cells[cid] = cell;
+      if (!f.cells.try_emplace(cid, cell).second) return false;  // a class twice
+      m.IndexCell(f.id, cid);
     }
     if (version >= 3) {
       f.residual_sq = in.F64();

@@ -166,8 +166,8 @@ class DurationModel {
   // rebuilds the same predictions from it (derived state, such as neighbour estimates and the
   // factorization, is recomputed). False, leaving the model unchanged, for anything Save did not
   // write: a value that is not finite, a cell mean or regression weight no duration can have, a
-  // weight below zero, a class id out of range, a regression whose precision matrix is not
-  // positive definite.
+  // weight below zero, a class id out of range or twice in a function, a regression whose
+  // precision matrix is not positive definite.
   std::string Save() const;
   bool Restore(std::string_view bytes);
   size_t function_count() const { return functions_.size(); }
@@ -244,6 +244,9 @@ class DurationModel {
   void RefitFunctionRow(uint32_t function_id);
   // What a refit needs, copied (TakeDueRefit, RefitFactorization).
   Refit PrepareRefit() const;
+  // Records that the function has a new cell on class `cid` (functions_by_class_,
+  // cell_counts_).
+  void IndexCell(uint32_t function_id, uint32_t cid);
   // Recomputes f's neighbour estimates for the classes it has not run on.
   void UpdateNeighbourEstimates(FunctionState& f);
   // Counts a run of the function on class `cid` in the class's window, before it is added to
@@ -261,6 +264,10 @@ class DurationModel {
   DurationModelOptions options_;
   std::unordered_map<std::string, FunctionState> functions_;
   std::vector<const FunctionState*> by_id_;
+  // By class id, the ids of the functions with a cell there, ascending; by function id, how
+  // many cells it has. What UpdateNeighbourEstimates walks instead of every function.
+  std::vector<std::vector<uint32_t>> functions_by_class_;
+  std::vector<uint32_t> cell_counts_;
   std::unordered_map<std::string, uint32_t> class_ids_;
   uint64_t observations_ = 0;
   Factorization factorization_;

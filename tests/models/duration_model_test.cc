@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 
+#include "common/byte_codec.h"
 #include "models/decayed_histogram.h"
 #include "tests/models/synthetic_world.h"
 
@@ -511,6 +512,44 @@ TEST(DurationModelTest, ARefitTakenBeforeARestoreIsNotInstalledOverWhatWasRestor
   stale->Run();
   model.InstallRefit(std::move(*stale));
   EXPECT_EQ(AllPredictions(model, world), restored);
+}
+
+// A saved model (version 5) of one function with runs on classes "a" and `second_class_id`
+// (0 names "a" again), its regression over the bias term alone (3 dimensions).
+std::string OneFunctionState(uint32_t second_class_id) {
+  ByteWriter out;
+  out.Str("tailor-duration-model");
+  out.U32(5);
+  out.U64(2);
+  out.Str("a");
+  out.Str("b");
+  out.U64(1);
+  out.Str("fn");
+  out.U64(6);
+  out.U32(3);
+  for (int i = 0; i < 3; ++i) out.F64(i == 0 ? 4.0 : 0.0);      // prior_b
+  for (int i = 0; i < 9; ++i) out.F64(i % 4 == 0 ? 1.0 : 0.0);  // precision: I
+  for (int i = 0; i < 3; ++i) out.F64(i == 0 ? 4.0 : 0.0);      // b
+  out.U64(2);
+  for (uint32_t cid : {0u, second_class_id}) {
+    out.U32(cid);
+    out.F64(3.0);        // weight
+    out.F64(4.0 + cid);  // mean
+  }
+  out.F64(0.1);  // residual_sq
+  out.F64(4.0);  // residual_weight
+  out.F64(0.0);  // payload centre
+  out.U64(0);    // no class shifts
+  return out.Take();
+}
+
+TEST(DurationModelTest, ASavedStateWithAClassTwiceInAFunctionIsRefused) {
+  DurationModel model;
+  ASSERT_TRUE(model.Restore(OneFunctionState(1)));
+  EXPECT_EQ(model.Runs("fn"), 6u);
+  DurationModel other;
+  EXPECT_FALSE(other.Restore(OneFunctionState(0)));
+  EXPECT_EQ(other.function_count(), 0u);
 }
 
 TEST(DecayedHistogramTest, QuantilesWithinBucketErrorAndDecay) {
