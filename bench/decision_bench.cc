@@ -1,17 +1,21 @@
 // Placement decision latency of Tailor's policies, on one core, at 100 to 100,000 nodes.
 //
 //   build/bin/decision_bench [--functions 10000] [--decisions 20000] [--classes 20]
+//                            [--learn-runs 5000]
 //
 // Builds a ClusterIndex of N nodes spread over host classes (features, cache and speed vary),
 // teaches each policy 10,000 functions (three runs on each of three classes, so predictions
 // mix cells, regression and neighbours), decides each function once (steady state), then
 // times single decisions for random functions with random load changes between them, and
 // prints the p50, p99 and max latency per policy and cluster size as a table and as JSON lines.
+// Before the decisions, per policy, it times --learn-runs more runs learned (TimeLearning): how
+// long a report holds the policy's lock, inline and deferred as in the scheduler.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -47,14 +51,79 @@ double Percentile(std::vector<double> v, double q) {
   return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
 }
 
+RunObservation MakeRun(int function, size_t class_index, const HostClassInfo& c, double base_ms,
+                       int run, size_t class_count) {
+  RunObservation o;
+  o.function = "fn-" + std::to_string(function);
+  // One of the class's first five nodes (node i is of class i % classes), so that decisions
+  // look up nodes the policy has learned apart or not.
+  o.node_id = "node-" + std::to_string(class_index + class_count * ((function + run) % 5));
+  o.host_class = c.name;
+  o.class_features = HostFeatureVector(c);
+  o.wall_ms = base_ms / c.speed_factor;
+  o.cpu_ms = o.wall_ms;
+  o.peak_memory_bytes = 64 << 20;
+  o.succeeded = true;
+  return o;
+}
+
+// Times `runs` more Observe calls of functions already learned (one of their three classes,
+// chosen at random): how long a report holds the policy's lock, which is how long a decision
+// may wait for learning. `deferred`: as the scheduler learns (PlacementPolicy::
+// DeferSlowLearning), the slow part run outside the timed lock holds, each install timed as a
+// hold of its own; else every Observe whole. Prints p50, p99 and max of the holds, and the
+// slowest deferred work.
+void TimeLearning(PlacementPolicy& policy, const std::string& label,
+                  const std::vector<HostClassInfo>& classes, int functions, int runs, bool deferred,
+                  std::mt19937_64& rng) {
+  std::uniform_int_distribution<int> pick_fn(0, functions - 1), pick_k(0, 2);
+  std::uniform_real_distribution<double> jitter(0.9, 1.1);
+  std::vector<double> held_us;
+  held_us.reserve(runs);
+  double slowest_deferred_us = 0;
+  auto since = [](Clock::time_point start) {
+    return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+  };
+  for (int r = 0; r < runs; ++r) {
+    const int f = pick_fn(rng);
+    const size_t ci = (f + 7 * pick_k(rng)) % classes.size();
+    const RunObservation o = MakeRun(f, ci, classes[ci], 50.0 * jitter(rng), r, classes.size());
+    auto start = Clock::now();
+    policy.Observe(o);
+    std::unique_ptr<DeferredLearning> slow = deferred ? policy.TakeDeferredLearning() : nullptr;
+    held_us.push_back(since(start));
+    if (slow == nullptr) continue;
+    start = Clock::now();
+    slow->Run();
+    slowest_deferred_us = std::max(slowest_deferred_us, since(start));
+    start = Clock::now();
+    policy.InstallDeferredLearning(std::move(slow));
+    held_us.push_back(since(start));
+  }
+  const double p50 = Percentile(held_us, 0.5), p99 = Percentile(held_us, 0.99),
+               max = *std::max_element(held_us.begin(), held_us.end());
+  std::printf("%-14s %8s %10.2f %10.2f %10.1f", label.c_str(), deferred ? "learn-d" : "learn", p50,
+              p99, max);
+  if (deferred) std::printf("   (slowest deferred, off the lock: %.1f us)", slowest_deferred_us);
+  std::printf("\n");
+  std::fprintf(stderr,
+               "{\"policy\":\"%s\",\"learn_runs\":%d,\"deferred\":%s,\"functions\":%d,"
+               "\"classes\":%zu,\"p50_us\":%.3f,\"p99_us\":%.3f,\"max_us\":%.1f,"
+               "\"slowest_deferred_us\":%.1f}\n",
+               label.c_str(), runs, deferred ? "true" : "false", functions, classes.size(), p50,
+               p99, max, slowest_deferred_us);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  int functions = 10000, decisions = 20000, class_count = 20;
+  int functions = 10000, decisions = 20000, class_count = 20, learn_runs = 5000;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--functions")) functions = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--decisions")) decisions = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--classes")) class_count = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--learn-runs"))
+      learn_runs = std::atoi(argv[i + 1]);
   }
   const auto classes = MakeClasses(class_count);
   std::printf("%-14s %8s %10s %10s %10s\n", "policy", "nodes", "p50 us", "p99 us", "max us");
@@ -77,21 +146,15 @@ int main(int argc, char** argv) {
           const size_t ci = (f + 7 * k) % classes.size();
           const auto& c = classes[ci];
           for (int run = 0; run < 3; ++run) {
-            RunObservation o;
-            o.function = "fn-" + std::to_string(f);
-            // One of the class's first five nodes below (node i is of class i % classes), so
-            // that decisions look up nodes the policy has learned apart or not.
-            o.node_id = "node-" + std::to_string(ci + classes.size() * ((f + run) % 5));
-            o.host_class = c.name;
-            o.class_features = HostFeatureVector(c);
-            o.wall_ms = ms / c.speed_factor;
-            o.cpu_ms = o.wall_ms;
-            o.peak_memory_bytes = 64 << 20;
-            o.succeeded = true;
-            policy->Observe(o);
+            policy->Observe(MakeRun(f, ci, c, ms, run, classes.size()));
           }
         }
       }
+    }
+    if (learn_runs > 0) {
+      TimeLearning(*policy, policy_name, classes, functions, learn_runs, false, rng);
+      policy->DeferSlowLearning();
+      TimeLearning(*policy, policy_name, classes, functions, learn_runs, true, rng);
     }
     for (int nodes : {100, 1000, 10000, 100000}) {
       ClusterIndex index;
