@@ -6,6 +6,7 @@
 //                        [--background] [--reports-per-second 1000] [--deploy-mib 60]
 //                        [--scheduler-arg ARG ...]  (each ARG passed to tailor-scheduler)
 //                        [--compare-health] [--rate N]
+//                        [--report-functions 1] [--warm-reports 0]
 //
 // Starts tailor-scheduler (data in a scratch directory), registers the nodes through the
 // Membership API (12 host classes, huge capacity so reservations never fill them), deploys a
@@ -34,6 +35,12 @@
 // --compare-health, the standard health check (grpc.health.v1.Health/Check, an empty RPC).
 // The JSON then also gives Place p99 under that load as a ratio of idle, and Place throughput
 // as a ratio of the health check's.
+//
+// Reports name the deployed function, or with --report-functions N, N functions in turn
+// ("bench-0", ...; a function's k-th report comes from the next class, so its runs spread over
+// the classes): what the policies learn then grows with N, as in a cluster of many functions.
+// --warm-reports K sends K such reports before the first phase, as fast as eight senders go,
+// so that the phases run against a scheduler that has learned them.
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
@@ -296,6 +303,45 @@ void Describe(const Phase& p, nlohmann::json& out) {
   out["scheduler_cpu_us_per_decision"] = calls > 0 ? p.scheduler_cpu_seconds * 1e6 / calls : 0;
 }
 
+// The n-th run report of a stream (`prefix` keeps streams' invocation ids apart): of the
+// deployed function "bench", or of function n % functions, on a node of the next class at each
+// of that function's reports (node i is of class i % 12).
+void FillReport(const std::string& prefix, uint64_t n, int nodes, int functions,
+                tailor::v1::RunReport& r) {
+  const uint64_t function = n % functions, turn = n / functions;
+  r.set_invocation_id(prefix + std::to_string(n));
+  r.set_function_name(functions == 1 ? "bench" : "bench-" + std::to_string(function));
+  r.set_node_id("node-" + std::to_string((function + turn) % nodes));
+  r.set_outcome(tailor::v1::RUN_OUTCOME_SUCCEEDED);
+  r.set_wall_time_us(20'000 + static_cast<int64_t>((function + turn) % 7) * 1000);
+  r.set_user_cpu_us(10'000);
+}
+
+// Sends `count` reports from eight threads as fast as they are answered; returns the seconds it
+// took. Dies when one fails.
+double WarmReports(const std::shared_ptr<grpc::Channel>& channel, uint64_t count, int nodes,
+                   int functions) {
+  constexpr int kSenders = 8;
+  const auto start = Clock::now();
+  std::atomic<uint64_t> failures{0};
+  std::vector<std::thread> senders;
+  for (int k = 0; k < kSenders; ++k) {
+    senders.emplace_back([&, k] {
+      auto placement = tailor::v1::Placement::NewStub(channel);
+      for (uint64_t n = k; n < count; n += kSenders) {
+        grpc::ClientContext ctx;
+        tailor::v1::ReportRequest req;
+        FillReport("warm-", n, nodes, functions, *req.mutable_report());
+        tailor::v1::ReportResponse resp;
+        if (!placement->Report(&ctx, req, &resp).ok()) failures.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : senders) t.join();
+  if (failures.load() > 0) Die(std::to_string(failures.load()) + " warm-up reports failed");
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
 // Slow work alongside the placements: 60 MiB bundles deployed back to back (each a new version)
 // and a paced stream of run reports.
 class Background {
@@ -304,8 +350,10 @@ class Background {
     uint64_t reports = 0, report_failures = 0, deploys = 0, deploy_failures = 0;
   };
   Background(const Access& access, const std::string& address, const std::string& platform_token,
-             const std::string& dir, int nodes, double reports_per_second, int deploy_mib)
-      : deploy_channel_(access.AsToken(address, access.AdminToken())),
+             const std::string& dir, int nodes, double reports_per_second, int deploy_mib,
+             int report_functions)
+      : report_functions_(report_functions),
+        deploy_channel_(access.AsToken(address, access.AdminToken())),
         report_channel_(access.AsToken(address, platform_token)) {
     fs::create_directories(dir + "/big");
     std::mt19937_64 random(42);
@@ -376,17 +424,13 @@ class Background {
       grpc::ClientContext ctx;
       tailor::v1::ReportRequest req;
       auto* r = req.mutable_report();
-      r->set_invocation_id("bg-" + std::to_string(n));
-      r->set_function_name("bench");
-      r->set_node_id("node-" + std::to_string(n % nodes));
-      r->set_outcome(tailor::v1::RUN_OUTCOME_SUCCEEDED);
-      r->set_wall_time_us(20'000 + static_cast<int64_t>(n % 7) * 1000);
-      r->set_user_cpu_us(10'000);
+      FillReport("bg-", n, nodes, report_functions_, *r);
       tailor::v1::ReportResponse resp;
       (placement->Report(&ctx, req, &resp).ok() ? reports_ : report_failures_).fetch_add(1);
     }
   }
 
+  const int report_functions_;
   std::shared_ptr<grpc::Channel> deploy_channel_, report_channel_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> reports_{0}, report_failures_{0}, deploys_{0}, deploy_failures_{0};
@@ -402,7 +446,8 @@ class Background {
 int main(int argc, char** argv) {
   int clients = 32, nodes = 1000, connections = 2;
   double seconds = 10, reports_per_second = 1000;
-  int deploy_mib = 60;
+  int deploy_mib = 60, report_functions = 1;
+  uint64_t warm_reports = 0;
   double rate = 0;
   bool background = false, compare_health = false;
   std::string bin_dir = "build/bin", mode = "sync", security = "tls";
@@ -431,6 +476,10 @@ int main(int argc, char** argv) {
       reports_per_second = std::stod(value());
     else if (flag == "--deploy-mib")
       deploy_mib = std::stoi(value());
+    else if (flag == "--report-functions")
+      report_functions = std::stoi(value());
+    else if (flag == "--warm-reports")
+      warm_reports = std::stoull(value());
     else if (flag == "--rate")
       rate = std::stod(value());
     else if (flag == "--background")
@@ -446,6 +495,7 @@ int main(int argc, char** argv) {
   if (security != "tls" && security != "plain") Die("--security must be tls or plain");
   if (clients < 1 || connections < 1) Die("--clients and --connections must be at least 1");
   if (mode == "sync") connections = clients;
+  if (report_functions < 1) Die("--report-functions must be at least 1");
   // The scheduler's data directory: under $TMPDIR (e.g. a tmpfs, to take the disk out).
   const char* tmp = std::getenv("TMPDIR");
   std::string tmpl =
@@ -525,16 +575,25 @@ int main(int argc, char** argv) {
   req.set_payload_bytes(1024);
   // (In sync mode each client has its own connection and one call in flight.)
   const Load load{connections, clients, seconds, scheduler, rate};
+  double warm_seconds = 0;
+  if (warm_reports > 0) {
+    warm_seconds =
+        WarmReports(access.AsToken(address, platform_token), warm_reports, nodes, report_functions);
+  }
   const Phase idle = RunPhase(load, make_channel, "/tailor.v1.Placement/Place", ToBytes(req));
   nlohmann::json out = {{"nodes", nodes},
                         {"mode", mode},
                         {"security", security},
                         {"clients", clients},
-                        {"connections", load.connections}};
+                        {"connections", load.connections},
+                        {"report_functions", report_functions},
+                        {"warm_reports", warm_reports},
+                        {"warm_seconds", warm_seconds}};
   Describe(idle, out);
   bool failed = idle.failures > 0;
   if (background) {
-    Background bg(access, address, platform_token, dir, nodes, reports_per_second, deploy_mib);
+    Background bg(access, address, platform_token, dir, nodes, reports_per_second, deploy_mib,
+                  report_functions);
     const Phase loaded = RunPhase(load, make_channel, "/tailor.v1.Placement/Place", ToBytes(req));
     const Background::Counts counts = bg.Stop();
     nlohmann::json under;
