@@ -73,6 +73,24 @@ TEST(DecayedHistogramSavedTest, SubnormalWeightsComeBackBitForBit) {
   EXPECT_EQ(restored.Quantile(0.99), h.Quantile(0.99));
 }
 
+TEST(DecayedHistogramSavedTest, BucketsThatDoNotComeInOrderOnceEachAreRefused) {
+  DecayedHistogram h;
+  h.Add(1.0);
+  h.Add(100.0);
+  const std::string saved = h.Save();
+  // decay, max, count, then (bucket u32, weight f64) twice.
+  ASSERT_EQ(saved.size(), 8u + 8u + 8u + 2 * 12u);
+  std::string swapped = saved, repeated = saved;
+  std::memcpy(&swapped[24], saved.data() + 36, 12);
+  std::memcpy(&swapped[36], saved.data() + 24, 12);
+  std::memcpy(&repeated[36], saved.data() + 24, 4);  // the first bucket's index again
+  DecayedHistogram restored;
+  ASSERT_TRUE(restored.Restore(saved));
+  EXPECT_FALSE(restored.Restore(swapped));
+  EXPECT_FALSE(restored.Restore(repeated));
+  EXPECT_TRUE(restored.Save() == saved);  // unchanged by the refusals
+}
+
 TEST_F(SavedStateTest, ALongHistoryRoundTripsExactly) {
   LearnedPolicy p(Objective::kPerformance);
   Teach(p, "busy", 14'000);
