@@ -173,9 +173,16 @@ TEST_F(SandboxTest, RunsNeitherSignalNorSeeOneAnother) {
     req.set_timeout_ms(3000);
     return executor_->Invoke(req);
   });
-  // The victim's host pid, found from outside: a process of its uid.
-  ASSERT_TRUE(tailor::testing::WaitUntil([&] { return !PidsOfUid(kFirstUid).empty(); }, 10s));
-  const pid_t victim_pid = PidsOfUid(kFirstUid).back();
+  // The victim's host pid, found from outside: a process of its uid (read once: a process of
+  // that uid seen by one scan may be gone at the next).
+  std::vector<pid_t> pids;
+  ASSERT_TRUE(tailor::testing::WaitUntil(
+      [&] {
+        pids = PidsOfUid(kFirstUid);
+        return !pids.empty();
+      },
+      10s));
+  const pid_t victim_pid = pids.back();
   const std::string out =
       Output("kill -9 " + std::to_string(victim_pid) +
              " 2>/dev/null && echo killed\n"
