@@ -30,7 +30,10 @@ using Clock = std::chrono::steady_clock;
 
 std::vector<HostClassInfo> MakeClasses(int n) {
   const std::vector<std::vector<std::string>> feature_sets = {
-      {"aes", "avx2", "avx512f", "fma", "sha_ni"}, {"aes", "avx2", "fma"}, {"avx2"}, {},
+      {"aes", "avx2", "avx512f", "fma", "sha_ni"},
+      {"aes", "avx2", "fma"},
+      {"avx2"},
+      {},
       {"aes", "sha_ni"}};
   std::vector<HostClassInfo> classes;
   for (int i = 0; i < n; ++i) {
@@ -119,9 +122,12 @@ void TimeLearning(PlacementPolicy& policy, const std::string& label,
 int main(int argc, char** argv) {
   int functions = 10000, decisions = 20000, class_count = 20, learn_runs = 5000;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--functions")) functions = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--decisions")) decisions = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--classes")) class_count = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--functions"))
+      functions = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--decisions"))
+      decisions = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--classes"))
+      class_count = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--learn-runs"))
       learn_runs = std::atoi(argv[i + 1]);
   }
@@ -191,7 +197,8 @@ int main(int argc, char** argv) {
         auto decided = policy->Decide(req, index);
         const auto end = Clock::now();
         if (!decided.ok()) {
-          std::fprintf(stderr, "decision failed: %s\n", std::string(decided.status().message()).c_str());
+          std::fprintf(stderr, "decision failed: %s\n",
+                       std::string(decided.status().message()).c_str());
           return 1;
         }
         index.MarkChosen(decided->node_id);

@@ -48,7 +48,7 @@ struct DurationModelOptions {
   double noise_sd_log = 0.15;  // the least run-to-run spread of log duration assumed (each
                                // function's own spread is learned from its runs)
   double cf_lambda = 0.1;      // ridge penalty of the factorization (models/factorization.h)
-  int cf_refit_every = 256;  // observations between full refits
+  int cf_refit_every = 256;    // observations between full refits
   int cf_iterations = 10;
   int neighbours = 5;                // established functions that vote on a missing cell
   double neighbour_scale_log = 0.1;  // shape mismatch at which a neighbour's vote halves (ish),
