@@ -37,6 +37,15 @@ void ByteWriter::Str(std::string_view s) {
   out_.append(s);
 }
 
+void ByteParts::Add(ByteWriter&& part) {
+  size_ += part.bytes().size();
+  parts_.push_back(part.Take());
+}
+
+void ByteParts::AppendTo(ByteWriter& out) const {
+  for (const auto& part : parts_) out.Raw(part);
+}
+
 bool ByteReader::Take(size_t n, const char** at) {
   if (!ok_ || in_.size() - pos_ < n) {
     ok_ = false;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tailor {
 
@@ -23,11 +24,29 @@ class ByteWriter {
   void U64(uint64_t v);
   void F64(double v);
   void Str(std::string_view s);
+  // Bytes as they are, with no length before them: joins parts that other writers wrote.
+  void Raw(std::string_view bytes) { out_.append(bytes); }
+  void Reserve(size_t bytes) { out_.reserve(bytes); }
   const std::string& bytes() const { return out_; }
   std::string Take() { return std::move(out_); }
 
  private:
   std::string out_;
+};
+
+// Bytes written a part at a time, each part in its own buffer, joined once at the end: a part
+// never waits while the parts before it are copied into a larger buffer (a save in parts holds
+// a lock for each part).
+class ByteParts {
+ public:
+  void Add(ByteWriter&& part);
+  size_t size() const { return size_; }
+  // Every part, in order, appended to `out`.
+  void AppendTo(ByteWriter& out) const;
+
+ private:
+  std::vector<std::string> parts_;
+  size_t size_ = 0;
 };
 
 class ByteReader {

@@ -71,7 +71,8 @@ DurationModel::FunctionState& DurationModel::StateOf(const std::string& function
   s.b = Eigen::VectorXd::Zero(dims);
   s.w = Eigen::VectorXd::Zero(dims);
   s.covariance = prior.cwiseInverse().asDiagonal();
-  auto& ref = functions_.emplace(function, std::move(s)).first->second;
+  auto& [key, ref] = *functions_.emplace(function, std::move(s)).first;
+  ref.name = &key;
   by_id_.push_back(&ref);  // unordered_map references stay valid across rehashing
   cell_counts_.push_back(0);
   return ref;
@@ -564,41 +565,78 @@ void ReadDoubles(ByteReader& in, double* v, Eigen::Index n) {
 
 }  // namespace
 
-std::string DurationModel::Save() const {
-  ByteWriter out;
-  out.Str(kModelMagic);
-  out.U32(kModelVersion);
-  std::vector<std::string> classes(class_ids_.size());
-  for (const auto& [name, id] : class_ids_) classes[id] = name;
-  out.U64(classes.size());
-  for (const auto& c : classes) out.Str(c);
-  std::vector<std::string> names(by_id_.size());
-  for (const auto& [name, f] : functions_) names[f.id] = name;
-  out.U64(by_id_.size());
-  for (uint32_t id = 0; id < by_id_.size(); ++id) {
-    const FunctionState& f = *by_id_[id];
-    const auto d = f.precision.rows();
-    out.Str(names[id]);
-    out.U64(f.runs);
-    out.U32(static_cast<uint32_t>(d));
-    for (Eigen::Index i = 0; i < d; ++i) out.F64(f.prior_b[i]);
-    for (Eigen::Index i = 0; i < d * d; ++i) out.F64(f.precision.data()[i]);
-    for (Eigen::Index i = 0; i < d; ++i) out.F64(f.b[i]);
-    // In class order, so that the same model always saves to the same bytes.
-    const std::map<uint32_t, Cell> cells(f.cells.begin(), f.cells.end());
-    out.U64(cells.size());
-    for (const auto& [cid, cell] : cells) {
-      out.U32(cid);
-      out.F64(cell.weight);
-      out.F64(cell.mean);
-    }
-    out.F64(f.residual_sq);
-    out.F64(f.residual_weight);
-    out.F64(f.payload_centre_log);
+void DurationModel::WriteFunction(const FunctionState& f, ByteWriter& out) const {
+  const auto d = f.precision.rows();
+  out.Str(*f.name);
+  out.U64(f.runs);
+  out.U32(static_cast<uint32_t>(d));
+  for (Eigen::Index i = 0; i < d; ++i) out.F64(f.prior_b[i]);
+  for (Eigen::Index i = 0; i < d * d; ++i) out.F64(f.precision.data()[i]);
+  for (Eigen::Index i = 0; i < d; ++i) out.F64(f.b[i]);
+  // In class order, so that the same model always saves to the same bytes.
+  std::vector<std::pair<uint32_t, const Cell*>> cells;
+  cells.reserve(f.cells.size());
+  for (const auto& [cid, cell] : f.cells) cells.emplace_back(cid, &cell);
+  std::sort(cells.begin(), cells.end());
+  out.U64(cells.size());
+  for (const auto& [cid, cell] : cells) {
+    out.U32(cid);
+    out.F64(cell->weight);
+    out.F64(cell->mean);
   }
-  out.U64(class_shift_log_.size());
-  for (double shift : class_shift_log_) out.F64(shift);
+  out.F64(f.residual_sq);
+  out.F64(f.residual_weight);
+  out.F64(f.payload_centre_log);
+}
+
+DurationModel::PartedSave DurationModel::StartSave() const {
+  PartedSave save;
+  save.generation_ = generation_;
+  save.class_shifts_ = class_shifts_;
+  return save;
+}
+
+bool DurationModel::PartedSave::Current(const DurationModel& model) const {
+  return model.generation_ == generation_ && model.class_shifts_ == class_shifts_;
+}
+
+bool DurationModel::PartedSave::WriteSome(const DurationModel& model, size_t max_functions) {
+  if (!Current(model)) *this = model.StartSave();  // the functions written are gone or moved
+  if (!head_.bytes().empty()) return true;         // written in full already
+  const size_t end = next_ + std::min(max_functions, model.by_id_.size() - next_);
+  ByteWriter part;
+  for (; next_ < end; ++next_) model.WriteFunction(*model.by_id_[next_], part);
+  records_.Add(std::move(part));
+  if (next_ < model.by_id_.size()) return false;
+  head_.Str(kModelMagic);
+  head_.U32(kModelVersion);
+  std::vector<std::string_view> classes(model.class_ids_.size());
+  for (const auto& [name, id] : model.class_ids_) classes[id] = name;
+  head_.U64(classes.size());
+  for (const auto& c : classes) head_.Str(c);
+  head_.U64(next_);
+  tail_.U64(model.class_shift_log_.size());
+  for (double shift : model.class_shift_log_) tail_.F64(shift);
+  return true;
+}
+
+void DurationModel::PartedSave::AppendTo(ByteWriter& out) const {
+  out.Raw(head_.bytes());
+  records_.AppendTo(out);
+  out.Raw(tail_.bytes());
+}
+
+std::string DurationModel::PartedSave::Take() const {
+  ByteWriter out;
+  out.Reserve(size());
+  AppendTo(out);
   return out.Take();
+}
+
+std::string DurationModel::Save() const {
+  PartedSave save = StartSave();
+  save.WriteSome(*this, SIZE_MAX);
+  return save.Take();
 }
 
 bool DurationModel::Restore(std::string_view bytes) {
@@ -670,7 +708,7 @@ bool DurationModel::Restore(std::string_view bytes) {
   m.observations_ = 0;
   m.RefitFactorization();
   // A refit taken before now must not be installed over what was restored.
-  m.generation_ = generation_ + 1;
+  m.generation_ = NewGeneration();
   m.defer_refits_ = defer_refits_;
   *this = std::move(m);
   // by_id_ points into the moved map's nodes, which moved with it (node-based container).

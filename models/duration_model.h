@@ -35,6 +35,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/byte_codec.h"
+#include "common/generation.h"
 #include "models/class_population.h"
 #include "models/factorization.h"
 
@@ -170,6 +172,33 @@ class DurationModel {
   // precision matrix is not positive definite.
   std::string Save() const;
   bool Restore(std::string_view bytes);
+  // Save a few functions at a time, so that the model's owner need hold its lock only for a
+  // part (StartSave, then WriteSome under the lock until it returns true, then Take with no
+  // lock). Each function is written as it was at its part; the class names and shifts as they
+  // were at the last part. A model at rest saves to exactly the bytes Save returns.
+  class PartedSave {
+   public:
+    // Whether `model` is still what this save began on: no Restore, and no class-wide shift
+    // since (a shift moves cells already written).
+    bool Current(const DurationModel& model) const;
+    // Writes the records of the next `max_functions` functions (in id order); true once every
+    // function the model has is written, and with them its class names and shifts. A save
+    // that is no longer Current starts again from the first function.
+    bool WriteSome(const DurationModel& model, size_t max_functions);
+    // What Save would have returned, its size, or appended to `out`; once WriteSome has
+    // returned true.
+    std::string Take() const;
+    size_t size() const { return head_.bytes().size() + records_.size() + tail_.bytes().size(); }
+    void AppendTo(ByteWriter& out) const;
+
+   private:
+    friend class DurationModel;
+    uint64_t generation_ = 0, class_shifts_ = 0;
+    uint32_t next_ = 0;  // the next function id to write
+    ByteWriter head_, tail_;
+    ByteParts records_;
+  };
+  PartedSave StartSave() const;
   size_t function_count() const { return functions_.size(); }
   // How many class-wide changes have moved cells so far (changes whenever predictions for
   // functions that did not run may have changed).
@@ -221,9 +250,11 @@ class DurationModel {
     double payload_centre_log = 0;
     double residual_sq = 0;      // decayed sum of squared misses of runs against their cell
     double residual_weight = 0;  // decayed count of those runs
+    const std::string* name = nullptr;  // its key in functions_
   };
 
   FunctionState& StateOf(const std::string& function, size_t dims);
+  void WriteFunction(const FunctionState& f, ByteWriter& out) const;
   uint32_t ClassId(const std::string& host_class) const;
   uint32_t ClassIdOrAdd(const std::string& host_class);
   Eigen::VectorXd PriorPrecision(size_t dims) const;
@@ -274,7 +305,7 @@ class DurationModel {
   bool defer_refits_ = false;
   bool refit_due_ = false;        // deferred: a refit is due (TakeDueRefit)
   bool refit_in_flight_ = false;  // deferred: one has been taken and not installed
-  uint64_t generation_ = 0;       // moves at every Restore
+  uint64_t generation_ = NewGeneration();  // a new one at every Restore
   // Refitted with the factorization: the functions without hints (or never grouped), and each
   // group apart.
   ClassPopulation population_;

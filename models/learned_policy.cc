@@ -318,7 +318,9 @@ const RunStatistics* LearnedPolicy::Statistics(const std::string& function,
 
 void LearnedPolicy::Observe(const RunObservation& run) {
   resources_.Observe(run, run.llc_miss_ratio);
-  statistics_[run.function][run.host_class].Add(run);
+  auto [stats, added] = statistics_.try_emplace(run.function);
+  if (added) statistics_order_.push_back(&*stats);
+  stats->second[run.host_class].Add(run);
   if (auto e = exploring_.find(run.function);
       e != exploring_.end() && e->second.host_class == run.host_class) {
     exploring_.erase(e);  // the exploratory call (or another run there) has taught its lesson
@@ -804,27 +806,125 @@ constexpr uint32_t kStateVersion = 3;
 constexpr uint32_t kOldestReadableStateVersion = 2;
 }  // namespace
 
-std::string LearnedPolicy::SaveState() const {
-  ByteWriter out;
-  out.Str(kStateMagic);
-  out.U32(kStateVersion);
-  out.Str(model_.Save());
-  out.Str(resources_.Save());
-  // Sorted, so that the same policy always saves to the same bytes.
-  std::map<std::pair<std::string_view, std::string_view>, const RunStatistics*> cells;
-  for (const auto& [function, per_class] : statistics_) {
-    for (const auto& [cls, st] : per_class) {
-      cells.emplace(std::pair<std::string_view, std::string_view>(function, cls), &st);
+class LearnedPolicy::PartedSave final : public StateSave {
+ public:
+  explicit PartedSave(const LearnedPolicy& policy) : policy_(policy) { Begin(); }
+  bool WriteSome(size_t max_functions) override;
+  std::string Take() && override;
+
+ private:
+  enum class Phase { kResources, kStatistics, kModel, kDone };
+  void Begin();
+  // The next part of the current phase; true once the last phase is done.
+  bool Step(size_t max_functions);
+  // The run statistics of the next `max_functions` functions; true once all are written.
+  bool WriteStatistics(size_t max_functions);
+
+  const LearnedPolicy& policy_;
+  uint64_t generation_ = 0;
+  int restarts_ = 0;
+  Phase phase_ = Phase::kResources;
+  ResourceProfiles::PartedSave resources_;
+  size_t next_function_ = 0;  // in statistics_order_
+  uint64_t cells_ = 0;
+  ByteParts statistics_;
+  DurationModel::PartedSave model_;
+  std::string node_slowness_;
+};
+
+void LearnedPolicy::PartedSave::Begin() {
+  generation_ = policy_.generation_;
+  phase_ = Phase::kResources;
+  resources_ = policy_.resources_.StartSave();
+  next_function_ = 0;
+  cells_ = 0;
+  statistics_ = ByteParts();
+}
+
+bool LearnedPolicy::PartedSave::WriteSome(size_t max_functions) {
+  const bool stale = policy_.generation_ != generation_ ||
+                     (phase_ == Phase::kResources && !resources_.Current(policy_.resources_)) ||
+                     (phase_ == Phase::kModel && !model_.Current(policy_.model_));
+  if (stale) {
+    Begin();
+    ++restarts_;
+  }
+  if (restarts_ < kMaxSaveRestarts) return Step(max_functions);
+  // Shifts that keep coming must not keep a save from ever ending.
+  while (!Step(SIZE_MAX)) {
+  }
+  return true;
+}
+
+bool LearnedPolicy::PartedSave::Step(size_t max_functions) {
+  switch (phase_) {
+    case Phase::kResources:
+      if (resources_.WriteSome(policy_.resources_, max_functions)) phase_ = Phase::kStatistics;
+      return false;
+    case Phase::kStatistics:
+      if (WriteStatistics(max_functions)) {
+        phase_ = Phase::kModel;
+        model_ = policy_.model_.StartSave();
+      }
+      return false;
+    case Phase::kModel:
+      if (!model_.WriteSome(policy_.model_, max_functions)) return false;
+      node_slowness_ = policy_.node_slowness_.Save();
+      phase_ = Phase::kDone;
+      return true;
+    case Phase::kDone:
+      return true;
+  }
+  return true;
+}
+
+bool LearnedPolicy::PartedSave::WriteStatistics(size_t max_functions) {
+  const auto& order = policy_.statistics_order_;
+  const size_t end = next_function_ + std::min(max_functions, order.size() - next_function_);
+  std::vector<const std::pair<const std::string, RunStatistics>*> cells;
+  ByteWriter part;
+  for (; next_function_ < end; ++next_function_) {
+    const auto& [function, per_class] = *order[next_function_];
+    // By class name, so that the same statistics always save to the same bytes.
+    cells.clear();
+    for (const auto& cell : per_class) cells.push_back(&cell);
+    std::sort(cells.begin(), cells.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    for (const auto* cell : cells) {
+      part.Str(function);
+      part.Str(cell->first);
+      part.Str(cell->second.Save());
+      ++cells_;
     }
   }
-  out.U64(cells.size());
-  for (const auto& [key, st] : cells) {
-    out.Str(key.first);
-    out.Str(key.second);
-    out.Str(st->Save());
-  }
-  out.Str(node_slowness_.Save());
+  statistics_.Add(std::move(part));
+  return next_function_ == order.size();
+}
+
+std::string LearnedPolicy::PartedSave::Take() && {
+  ByteWriter out;
+  out.Reserve(64 + sizeof(kStateMagic) + model_.size() + resources_.size() + statistics_.size() +
+              node_slowness_.size());
+  out.Str(kStateMagic);
+  out.U32(kStateVersion);
+  out.U64(model_.size());  // as Str(model_.Take()) would, without the copy
+  model_.AppendTo(out);
+  out.U64(resources_.size());
+  resources_.AppendTo(out);
+  out.U64(cells_);
+  statistics_.AppendTo(out);
+  out.Str(node_slowness_);
   return out.Take();
+}
+
+std::unique_ptr<StateSave> LearnedPolicy::StartSave() const {
+  return std::make_unique<PartedSave>(*this);
+}
+
+std::string LearnedPolicy::SaveState() const {
+  PartedSave save(*this);
+  while (!save.WriteSome(SIZE_MAX)) {
+  }
+  return std::move(save).Take();
 }
 
 Status LearnedPolicy::RestoreState(const std::string& state) {
@@ -847,12 +947,14 @@ Status LearnedPolicy::RestoreState(const std::string& state) {
   if (!resources.Restore(in.Str(state.size()))) {
     return InvalidArgumentError("the saved resource profiles do not read back");
   }
-  std::unordered_map<std::string, std::unordered_map<std::string, RunStatistics>> statistics;
+  std::unordered_map<std::string, StatisticsByClass> statistics;
+  std::vector<const std::pair<const std::string, StatisticsByClass>*> statistics_order;
   const size_t cells = in.Count(100'000'000, 24);
   for (size_t i = 0; i < cells && in.ok(); ++i) {
-    std::string function = in.Str(256);
-    std::string cls = in.Str(256);
-    if (!statistics[function][cls].Restore(in.Str(state.size()))) in.Fail();
+    auto [stats, added] = statistics.try_emplace(in.Str(256));
+    if (added) statistics_order.push_back(&*stats);
+    auto [cell, new_cell] = stats->second.try_emplace(in.Str(256));
+    if (!new_cell || !cell->second.Restore(in.Str(state.size()))) in.Fail();  // a cell twice
   }
   if (!in.ok()) return InvalidArgumentError("the saved run statistics do not read back");
   NodeSlowness node_slowness;
@@ -863,6 +965,8 @@ Status LearnedPolicy::RestoreState(const std::string& state) {
   model_ = std::move(model);
   resources_ = std::move(resources);
   statistics_ = std::move(statistics);
+  statistics_order_ = std::move(statistics_order);
+  generation_ = NewGeneration();
   node_slowness_ = std::move(node_slowness);
   cache_.clear();  // rebuilt lazily from the restored model
   class_shifts_seen_ = model_.class_shifts();

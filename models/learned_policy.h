@@ -51,6 +51,7 @@
 
 #include <string_view>
 
+#include "common/generation.h"
 #include "models/cluster_index.h"
 #include "models/cold_starts.h"
 #include "models/duration_model.h"
@@ -86,6 +87,12 @@ class LearnedPolicy final : public PlacementPolicy {
                                    const ClusterIndex& cluster) override;
   void Observe(const RunObservation& run) override;
   std::string SaveState() const override;
+  // The resource profiles, the run statistics and the duration model, a few functions per
+  // part (in the order each first saw them), then the node slowness with the model's last part.
+  // A save that outlives a RestoreState, or a class-wide shift during the model's parts, starts
+  // again; after kMaxSaveRestarts it saves what is left in one part.
+  std::unique_ptr<StateSave> StartSave() const override;
+  static constexpr int kMaxSaveRestarts = 3;
   Status RestoreState(const std::string& state) override;
   // The duration model's refits (DurationModel::Refit).
   void DeferSlowLearning() override { model_.DeferRefits(); }
@@ -137,8 +144,13 @@ class LearnedPolicy final : public PlacementPolicy {
   void Refresh(const std::string& function, PredictionCache& cache);
   std::unordered_map<std::string, PredictionCache> cache_;
   uint64_t class_shifts_seen_ = 0;  // DurationModel::class_shifts() when cache_ was last valid
-  // Per function, per class name.
-  std::unordered_map<std::string, std::unordered_map<std::string, RunStatistics>> statistics_;
+  // Per function, per class name; and the functions in the order they were first seen (what
+  // saving walks: the map's nodes stay where they are as it grows).
+  using StatisticsByClass = std::unordered_map<std::string, RunStatistics>;
+  std::unordered_map<std::string, StatisticsByClass> statistics_;
+  std::vector<const std::pair<const std::string, StatisticsByClass>*> statistics_order_;
+  uint64_t generation_ = NewGeneration();  // a new one at every RestoreState
+  class PartedSave;
   std::vector<std::string> class_names_;  // index class order, last seen
   std::vector<std::vector<double>> class_vectors_;
   std::unordered_map<std::string, size_t> class_position_;  // name -> index class

@@ -18,4 +18,27 @@ Allocation PlacementPolicy::AdviseAllocation(const FunctionInfo& function,
   return StaticAllocation(function);
 }
 
+namespace {
+
+// A policy that saves nothing piece by piece: its whole SaveState at the first part.
+class WholeStateSave final : public StateSave {
+ public:
+  explicit WholeStateSave(const PlacementPolicy& policy) : policy_(policy) {}
+  bool WriteSome(size_t /*max_functions*/) override {
+    state_ = policy_.SaveState();
+    return true;
+  }
+  std::string Take() && override { return std::move(state_); }
+
+ private:
+  const PlacementPolicy& policy_;
+  std::string state_;
+};
+
+}  // namespace
+
+std::unique_ptr<StateSave> PlacementPolicy::StartSave() const {
+  return std::make_unique<WholeStateSave>(*this);
+}
+
 }  // namespace tailor::models

@@ -270,6 +270,21 @@ class DeferredLearning {
   virtual void Run() = 0;
 };
 
+// A policy's state saved a part at a time (PlacementPolicy::StartSave), so that the lock that
+// serializes the policy's decisions is held for one part, not for the whole save.
+class StateSave {
+ public:
+  virtual ~StateSave() = default;
+  // Writes the next part, of at most about `max_functions` functions; true once the whole
+  // state is written. Call with the policy's lock held, as for any call to the policy, which
+  // must outlive this save. What the policy learns between parts may be saved or not: each
+  // record (what one function taught one part of the policy) is saved as it was at one moment,
+  // and records may be from moments apart.
+  virtual bool WriteSome(size_t max_functions) = 0;
+  // The saved state, for RestoreState; once WriteSome has returned true. Needs no lock.
+  virtual std::string Take() && = 0;
+};
+
 class PlacementPolicy {
  public:
   virtual ~PlacementPolicy() = default;
@@ -285,6 +300,8 @@ class PlacementPolicy {
                                       const ClusterIndex& cluster) const;
   // What the policy learned, for the scheduler to persist; empty when it learns nothing.
   virtual std::string SaveState() const { return ""; }
+  // SaveState a part at a time. By default in one part.
+  virtual std::unique_ptr<StateSave> StartSave() const;
   // INVALID_ARGUMENT (state unchanged) for text SaveState did not write.
   virtual Status RestoreState(const std::string& state) {
     return state.empty() ? OkStatus() : InvalidArgumentError("this policy keeps no state");

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 
 namespace tailor::models {
 
@@ -47,7 +46,9 @@ double CpuDemand(const RunObservation& run) {
 }  // namespace
 
 void ResourceProfiles::Observe(const RunObservation& run, double llc_miss_ratio) {
-  Profile& p = profiles_[run.function];
+  auto [it, added] = profiles_.try_emplace(run.function);
+  if (added) order_.push_back(&*it);
+  Profile& p = it->second;
   ++p.runs;
   p.ooms *= 0.9;
   p.saturated_weight *= 0.9;
@@ -113,28 +114,61 @@ uint32_t ResourceProfiles::AdviseCacheWays(const std::string& function, uint32_t
   return std::min<uint32_t>(2, ways_total / 2);
 }
 
-std::string ResourceProfiles::Save() const {
-  ByteWriter out;
-  out.U64(profiles_.size());
-  // By name, so that the same profiles always save to the same bytes.
-  std::map<std::string_view, const Profile*> sorted;
-  for (const auto& [name, p] : profiles_) sorted.emplace(name, &p);
-  for (const auto& [name, profile] : sorted) {
-    const Profile& p = *profile;
-    out.Str(name);
-    out.U64(p.runs);
-    for (double v : {p.p95_peak, p.cpu_ratio, p.cpu_ratio_weight, p.ooms, p.llc_miss,
-                     p.saturated_limit, p.saturated_weight}) {
-      out.F64(v);
-    }
-    p.peaks.Write(out);
+void ResourceProfiles::WriteProfile(const std::string& name, const Profile& p, ByteWriter& out) {
+  out.Str(name);
+  out.U64(p.runs);
+  for (double v : {p.p95_peak, p.cpu_ratio, p.cpu_ratio_weight, p.ooms, p.llc_miss,
+                   p.saturated_limit, p.saturated_weight}) {
+    out.F64(v);
   }
+  p.peaks.Write(out);
+}
+
+ResourceProfiles::PartedSave ResourceProfiles::StartSave() const {
+  PartedSave save;
+  save.generation_ = generation_;
+  return save;
+}
+
+bool ResourceProfiles::PartedSave::Current(const ResourceProfiles& profiles) const {
+  return profiles.generation_ == generation_;
+}
+
+bool ResourceProfiles::PartedSave::WriteSome(const ResourceProfiles& profiles,
+                                             size_t max_functions) {
+  if (!Current(profiles)) *this = profiles.StartSave();  // restored since: start again
+  const size_t end = next_ + std::min(max_functions, profiles.order_.size() - next_);
+  ByteWriter part;
+  for (; next_ < end; ++next_) {
+    const auto& [name, p] = *profiles.order_[next_];
+    WriteProfile(name, p, part);
+  }
+  records_.Add(std::move(part));
+  return next_ == profiles.order_.size();
+}
+
+void ResourceProfiles::PartedSave::AppendTo(ByteWriter& out) const {
+  out.U64(next_);
+  records_.AppendTo(out);
+}
+
+std::string ResourceProfiles::PartedSave::Take() const {
+  ByteWriter out;
+  out.Reserve(size());
+  AppendTo(out);
   return out.Take();
+}
+
+std::string ResourceProfiles::Save() const {
+  PartedSave save = StartSave();
+  save.WriteSome(*this, SIZE_MAX);
+  return save.Take();
 }
 
 bool ResourceProfiles::Restore(std::string_view bytes) {
   ByteReader in(bytes);
   std::unordered_map<std::string, Profile> restored;
+  std::vector<const std::pair<const std::string, Profile>*> order;
   const size_t n = in.Count(10'000'000, 8 + 8 + 7 * 8);
   for (size_t i = 0; i < n && in.ok(); ++i) {
     std::string name = in.Str(256);
@@ -150,10 +184,14 @@ bool ResourceProfiles::Restore(std::string_view bytes) {
       in.Fail();
     }
     if (!p.peaks.Read(in)) break;
-    restored[std::move(name)] = std::move(p);
+    auto [it, added] = restored.try_emplace(std::move(name), std::move(p));
+    if (!added) return false;  // a function twice
+    order.push_back(&*it);
   }
   if (!in.AtEnd()) return false;
   profiles_ = std::move(restored);
+  order_ = std::move(order);
+  generation_ = NewGeneration();
   return true;
 }
 

@@ -27,7 +27,10 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
+#include "common/byte_codec.h"
+#include "common/generation.h"
 #include "models/decayed_histogram.h"
 #include "models/placement_policy.h"
 
@@ -35,6 +38,10 @@ namespace tailor::models {
 
 class ResourceProfiles {
  public:
+  ResourceProfiles() = default;
+  // Moves only: order_ points into profiles_'s nodes, which a move carries along.
+  ResourceProfiles(ResourceProfiles&&) = default;
+  ResourceProfiles& operator=(ResourceProfiles&&) = default;
   void Observe(const RunObservation& run, double llc_miss_ratio = -1);
   // `ceiling`: the most memory and CPU an allocation may have (0: no bound).
   Allocation Advise(const FunctionInfo& function, const Resources& ceiling = {}) const;
@@ -45,6 +52,28 @@ class ResourceProfiles {
   // any figure that is not finite or out of its range.
   std::string Save() const;
   bool Restore(std::string_view bytes);
+  // Save a few functions at a time (as DurationModel::PartedSave): in the order the functions
+  // were first seen (a restored ResourceProfiles keeps the order it was saved in), each as it
+  // was at its part.
+  class PartedSave {
+   public:
+    // Whether `profiles` has not been restored since this save began.
+    bool Current(const ResourceProfiles& profiles) const;
+    // Writes the next `max_functions` functions; true once every function is written. A save
+    // that is no longer Current starts again from the first function.
+    bool WriteSome(const ResourceProfiles& profiles, size_t max_functions);
+    // What Save would have returned, its size, or appended to `out`.
+    std::string Take() const;
+    size_t size() const { return 8 + records_.size(); }
+    void AppendTo(ByteWriter& out) const;
+
+   private:
+    friend class ResourceProfiles;
+    uint64_t generation_ = 0;
+    size_t next_ = 0;
+    ByteParts records_;
+  };
+  PartedSave StartSave() const;
 
  private:
   struct Profile {
@@ -59,6 +88,11 @@ class ResourceProfiles {
     double saturated_weight = 0;  // decayed count of such runs
   };
   std::unordered_map<std::string, Profile> profiles_;
+  // profiles_'s entries in the order they were first seen (what saving walks): node-based,
+  // they stay where they are as the map grows.
+  std::vector<const std::pair<const std::string, Profile>*> order_;
+  uint64_t generation_ = NewGeneration();  // a new one at every Restore
+  static void WriteProfile(const std::string& name, const Profile& p, ByteWriter& out);
   // Advise reads the histogram only when it changed: decisions outnumber runs.
   double PeakP95(const Profile& p) const;
 };

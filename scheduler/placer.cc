@@ -565,8 +565,16 @@ void Placer::Learn(const v1::RunReport& report, const std::string& host_class) {
 std::map<std::string, std::string> Placer::SaveStates() {
   std::map<std::string, std::string> states;
   for (const auto& [name, slot] : policies_) {
-    std::lock_guard policy_lock(slot->mu);
-    std::string state = slot->policy->SaveState();
+    std::unique_ptr<models::StateSave> save;
+    {
+      std::lock_guard policy_lock(slot->mu);
+      save = slot->policy->StartSave();
+    }
+    for (bool saved = false; !saved;) {
+      std::lock_guard policy_lock(slot->mu);
+      saved = save->WriteSome(kSaveFunctionsPerPart);
+    }
+    std::string state = std::move(*save).Take();
     if (!state.empty()) states[name] = std::move(state);
   }
   return states;

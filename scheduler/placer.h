@@ -168,8 +168,11 @@ class Placer {
   void Observe(const v1::RunReport& report, const std::string& host_class);
   // Teaches every policy without touching reservations (replaying stored runs at start).
   void Learn(const v1::RunReport& report, const std::string& host_class);
-  // What every policy learned, by policy name (policies that learn nothing are left out).
+  // What every policy learned, by policy name (policies that learn nothing are left out). Each
+  // policy is saved a part at a time (models::StateSave), under its lock for one part of at
+  // most kSaveFunctionsPerPart functions: its decisions wait for a part, not the whole save.
   std::map<std::string, std::string> SaveStates();
+  static constexpr size_t kSaveFunctionsPerPart = 64;
   // INVALID_ARGUMENT for an unknown policy or a state it cannot read (nothing changes).
   Status RestoreState(const std::string& policy, const std::string& state);
   Result<v1::ExplainResponse> Explain(const std::string& decision_id);

@@ -490,15 +490,9 @@ TEST(DurationModelTest, ADeferredRefitChangesNothingUntilInstalledAndOnlyOneIsOu
   EXPECT_FALSE(model.TakeDueRefit().has_value());  // none due until the 512th run
 }
 
-TEST(DurationModelTest, ARefitTakenBeforeARestoreIsNotInstalledOverWhatWasRestored) {
-  auto world = MakeWorld(24);
-  DurationModel model;
-  model.DeferRefits();
-  TeachThreeClassesEach(model, world, [] {});
-  std::optional<DurationModel::Refit> stale = model.TakeDueRefit();
-  ASSERT_TRUE(stale.has_value());
-  // Another model's state: one function on every class, one on two (too few functions for
-  // a population to compare classes, which the stale refit's population would).
+// Another model's saved state than a world's: one function on every class, one on two (too
+// few functions for a population to compare classes, which a refit of the world's would).
+std::string AnotherModelsState(const testing::World& world) {
   DurationModel other;
   for (int run = 0; run < 5; ++run) {
     for (size_t c = 0; c < world.classes.size(); ++c) {
@@ -507,11 +501,87 @@ TEST(DurationModelTest, ARefitTakenBeforeARestoreIsNotInstalledOverWhatWasRestor
     other.Observe("fn-1", world.classes[0].name, world.class_features[0], 0, 0, 80);
     other.Observe("fn-1", world.classes[1].name, world.class_features[1], 0, 0, 90);
   }
-  ASSERT_TRUE(model.Restore(other.Save()));
+  return other.Save();
+}
+
+TEST(DurationModelTest, ARefitTakenBeforeARestoreIsNotInstalledOverWhatWasRestored) {
+  auto world = MakeWorld(24);
+  DurationModel model;
+  model.DeferRefits();
+  TeachThreeClassesEach(model, world, [] {});
+  std::optional<DurationModel::Refit> stale = model.TakeDueRefit();
+  ASSERT_TRUE(stale.has_value());
+  ASSERT_TRUE(model.Restore(AnotherModelsState(world)));
   const std::vector<double> restored = AllPredictions(model, world);
   stale->Run();
   model.InstallRefit(std::move(*stale));
   EXPECT_EQ(AllPredictions(model, world), restored);
+}
+
+TEST(DurationModelTest, ARefitTakenBeforeAModelRestoredApartIsMovedInIsNotInstalled) {
+  // As LearnedPolicy::RestoreState replaces its model, in a scheduler that restored once at
+  // start: both models had been restored once, and a count of restores would match.
+  auto world = MakeWorld(24);
+  DurationModel model;
+  model.DeferRefits();
+  ASSERT_TRUE(model.Restore(DurationModel().Save()));
+  TeachThreeClassesEach(model, world, [] {});
+  std::optional<DurationModel::Refit> stale = model.TakeDueRefit();
+  ASSERT_TRUE(stale.has_value());
+  DurationModel restored_apart;
+  restored_apart.DeferRefits();
+  ASSERT_TRUE(restored_apart.Restore(AnotherModelsState(world)));
+  model = std::move(restored_apart);
+  const std::vector<double> restored = AllPredictions(model, world);
+  stale->Run();
+  model.InstallRefit(std::move(*stale));
+  EXPECT_EQ(AllPredictions(model, world), restored);
+}
+
+// Saves the model in parts of `functions`; the number of parts in `parts`.
+std::string SaveInParts(const DurationModel& model, size_t functions, int* parts) {
+  DurationModel::PartedSave save = model.StartSave();
+  *parts = 1;
+  while (!save.WriteSome(model, functions)) ++*parts;
+  return save.Take();
+}
+
+TEST(DurationModelTest, AModelAtRestSavedInPartsIsTheModelSavedWhole) {
+  auto world = MakeWorld(24);
+  DurationModel model;
+  TeachThreeClassesEach(model, world, [] {});
+  int parts = 0;
+  EXPECT_TRUE(SaveInParts(model, 1, &parts) == model.Save());
+  EXPECT_EQ(parts, 24);
+  EXPECT_TRUE(SaveInParts(model, 5, &parts) == model.Save());
+  EXPECT_EQ(parts, 5);
+}
+
+TEST(DurationModelTest, ASaveInPartsStartsAgainOnceAClassShiftsOrTheModelIsRestored) {
+  ClassShiftWorld world(0.2);
+  for (int r = 0; r < ClassShiftWorld::RoundsPastAWindow(); ++r) world.Round(1.0);
+  DurationModel::PartedSave save = world.model.StartSave();
+  ASSERT_FALSE(save.WriteSome(world.model, 1));  // "rare" written
+  world.Round(1.0);
+  EXPECT_TRUE(save.Current(world.model)) << "runs alone leave the records written as they are";
+  const uint64_t shifts = world.model.class_shifts();
+  for (int r = 0; r < 40 && world.model.class_shifts() == shifts; ++r) world.Round(3.0);
+  ASSERT_GT(world.model.class_shifts(), shifts);  // which moved "rare"'s cell on "a"
+  EXPECT_FALSE(save.Current(world.model));
+  // Going on, the save starts again: "rare" is written as it is now.
+  while (!save.WriteSome(world.model, 1)) {
+  }
+  EXPECT_TRUE(save.Take() == world.model.Save());
+
+  DurationModel::PartedSave again = world.model.StartSave();
+  ASSERT_FALSE(again.WriteSome(world.model, 2));
+  EXPECT_TRUE(again.Current(world.model));
+  DurationModel small;
+  small.Observe("one", "a", ClassShiftWorld::kFeaturesA, 0, 0, 10);
+  ASSERT_TRUE(world.model.Restore(small.Save()));
+  EXPECT_FALSE(again.Current(world.model));
+  EXPECT_TRUE(again.WriteSome(world.model, 2)) << "one function, from the first";
+  EXPECT_TRUE(again.Take() == small.Save());
 }
 
 // A saved model (version 5) of one function with runs on classes "a" and `second_class_id`

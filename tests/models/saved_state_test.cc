@@ -6,12 +6,17 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <random>
 
+#include "common/byte_codec.h"
 #include "models/cluster_index.h"
 #include "models/decayed_histogram.h"
 #include "models/learned_policy.h"
+#include "models/node_slowness.h"
+#include "models/resource_profile.h"
+#include "models/run_statistics.h"
 #include "tests/models/test_cluster.h"
 
 namespace tailor::models {
@@ -46,6 +51,18 @@ class SavedStateTest : public ::testing::Test {
       o.succeeded = true;
       p.Observe(o);
     }
+  }
+  // A run of `fn` on `cls` that names no node.
+  void Run(LearnedPolicy& p, const std::string& fn, const std::string& cls, double ms) {
+    RunObservation o;
+    o.function = fn;
+    o.host_class = cls;
+    o.class_features = HostFeatureVector(TestClass(
+        cls, cls == "fast" ? std::vector<std::string>{"aes"} : std::vector<std::string>{}));
+    o.wall_ms = ms;
+    o.cpu_ms = ms;
+    o.succeeded = true;
+    p.Observe(o);
   }
   PlacementRequest Req(const std::string& fn) {
     PlacementRequest r;
@@ -178,6 +195,155 @@ TEST_F(SavedStateTest, VersionTwoWithoutNodeSlownessStillReads) {
   const Status future = restored.RestoreState(v2);
   EXPECT_EQ(future.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(future.message().find("versions 2 to 3"), std::string::npos) << future;
+}
+
+// Saves `p` a part of `functions` functions at a time, as the scheduler does, calling
+// `between(part)` after each part but the last (parts counted from 0).
+std::string SaveInParts(
+    const PlacementPolicy& p, size_t functions,
+    const std::function<void(int)>& between = [](int) {}) {
+  std::unique_ptr<StateSave> save = p.StartSave();
+  for (int part = 0; !save->WriteSome(functions); ++part) between(part);
+  return std::move(*save).Take();
+}
+
+TEST_F(SavedStateTest, AStateSavedInPartsIsTheStateSavedWhole) {
+  LearnedPolicy p(Objective::kPerformance);
+  Teach(p, "f", 300);
+  Teach(p, "g", 40);
+  Teach(p, "h", 5, /*anonymous=*/true);
+  int between = 0;
+  EXPECT_TRUE(SaveInParts(p, 1, [&](int) { ++between; }) == p.SaveState());
+  // One function per part: resource profiles, run statistics, then the duration model.
+  EXPECT_EQ(between + 1, 3 * 3);
+  EXPECT_TRUE(SaveInParts(p, 2) == p.SaveState());
+  LearnedPolicy empty(Objective::kPerformance);
+  EXPECT_TRUE(SaveInParts(empty, 1) == empty.SaveState());
+}
+
+TEST_F(SavedStateTest, WhatIsLearnedBetweenPartsIsSavedWhereItsRecordsComeLater) {
+  LearnedPolicy p(Objective::kPerformance);
+  Teach(p, "f", 300);
+  Teach(p, "g", 40);
+  // After the first part (f's resource profile), g runs again and a new function runs: every
+  // record of theirs is written after, so the save is the state as it is at the end.
+  const std::string saved = SaveInParts(p, 1, [&](int part) {
+    if (part != 0) return;
+    Teach(p, "g", 40);
+    Teach(p, "late", 20);
+  });
+  EXPECT_TRUE(saved == p.SaveState());
+  // f runs again after its resource profile was written: the state saved is f's profile from
+  // before and the rest from after, and it restores.
+  const std::string torn = SaveInParts(p, 1, [&](int part) {
+    if (part == 0) Teach(p, "f", 30);
+  });
+  LearnedPolicy restored(Objective::kPerformance);
+  ASSERT_TRUE(restored.RestoreState(torn).ok());
+  EXPECT_EQ(restored.model().Runs("f"), p.model().Runs("f"));
+  ASSERT_NE(restored.Statistics("late", "fast"), nullptr);
+  EXPECT_EQ(restored.Statistics("late", "fast")->runs(), p.Statistics("late", "fast")->runs());
+}
+
+TEST_F(SavedStateTest, ASaveThatOutlivesARestoreStartsAgain) {
+  LearnedPolicy other(Objective::kPerformance);
+  Teach(other, "x", 120);
+  const std::string other_state = other.SaveState();
+  LearnedPolicy p(Objective::kPerformance);
+  Teach(p, "f", 300);
+  Teach(p, "g", 40);
+  for (int restored_after : {1, 3, 5}) {  // in the resource profiles, the statistics, the model
+    ASSERT_TRUE(p.RestoreState(SaveInParts(p, 1)).ok());
+    const std::string saved = SaveInParts(p, 1, [&](int part) {
+      if (part == restored_after) ASSERT_TRUE(p.RestoreState(other_state).ok());
+    });
+    EXPECT_TRUE(saved == other_state) << restored_after;
+    Teach(p, "f", 300);
+    Teach(p, "g", 40);
+  }
+}
+
+TEST_F(SavedStateTest, ASaveDuringWhoseModelPartsAClassShiftsStartsAgain) {
+  // "rare" ran three times on each class before twelve busy functions, which then run in
+  // rounds until "fast" becomes three times slower for all of them (ClassShift): that moves
+  // rare's cell there too.
+  LearnedPolicy p(Objective::kPerformance);
+  for (int i = 0; i < 3; ++i) {
+    Run(p, "rare", "fast", 80);
+    Run(p, "rare", "slow", 120);
+  }
+  constexpr int kBusy = 12;
+  std::mt19937_64 rng(7);
+  std::lognormal_distribution<double> noise(0.0, 0.2);
+  auto round = [&](double fast_factor) {
+    for (int i = 0; i < kBusy; ++i) {
+      const double base_ms = 40.0 + 10.0 * i;
+      Run(p, "busy" + std::to_string(i), "fast", base_ms * fast_factor * noise(rng));
+      Run(p, "busy" + std::to_string(i), "slow", base_ms * 1.5 * noise(rng));
+    }
+  };
+  const int rounds_past_a_window = static_cast<int>(DurationModel::kMaxShiftWindowRuns) / kBusy + 8;
+  for (int r = 0; r < rounds_past_a_window; ++r) round(1.0);
+  bool shifted = false;
+  const std::string saved = SaveInParts(p, 1, [&](int part) {
+    // Parts 0-25: the 13 resource profiles and run statistics; 26: the model's first
+    // function, "rare".
+    if (part != 2 * (kBusy + 1)) return;
+    const uint64_t shifts = p.model().class_shifts();
+    for (int r = 0; r < 40 && p.model().class_shifts() == shifts; ++r) round(3.0);
+    shifted = p.model().class_shifts() > shifts;
+  });
+  ASSERT_TRUE(shifted);
+  EXPECT_TRUE(saved == p.SaveState());
+  LearnedPolicy restored(Objective::kPerformance);
+  ASSERT_TRUE(restored.RestoreState(saved).ok());
+  const auto fast = HostFeatureVector(TestClass("fast", {"aes"}));
+  EXPECT_EQ(restored.model().Predict("rare", "fast", fast, std::nullopt, 0).mean_log_ms,
+            p.model().Predict("rare", "fast", fast, std::nullopt, 0).mean_log_ms);
+}
+
+TEST_F(SavedStateTest, AFunctionOrACellSavedTwiceIsRefused) {
+  // Restoring keeps each function once, in the order saved (the order the next save walks).
+  ResourceProfiles profiles;
+  RunObservation o;
+  o.function = "f";
+  o.wall_ms = o.cpu_ms = 10;
+  o.peak_memory_bytes = 64ull << 20;
+  o.succeeded = true;
+  profiles.Observe(o);
+  const std::string one = profiles.Save();  // a count, then the one record
+  ByteWriter twice;
+  twice.U64(2);
+  twice.Raw(std::string_view(one).substr(8));
+  twice.Raw(std::string_view(one).substr(8));
+  ResourceProfiles restored;
+  ASSERT_TRUE(restored.Restore(one));
+  EXPECT_FALSE(restored.Restore(twice.bytes()));
+  EXPECT_TRUE(restored.Save() == one);
+
+  RunStatistics cell;
+  cell.Add(o);
+  auto state_with_cells = [&](int copies) {
+    ByteWriter out;
+    out.Str("tailor-learned-policy");
+    out.U32(3);
+    out.Str(DurationModel().Save());
+    out.Str(ResourceProfiles().Save());
+    out.U64(copies);
+    for (int i = 0; i < copies; ++i) {
+      out.Str("f");
+      out.Str("fast");
+      out.Str(cell.Save());
+    }
+    out.Str(NodeSlowness().Save());
+    return out.Take();
+  };
+  LearnedPolicy p(Objective::kPerformance);
+  ASSERT_TRUE(p.RestoreState(state_with_cells(1)).ok());
+  EXPECT_EQ(p.Statistics("f", "fast")->runs(), 1);
+  const Status s = p.RestoreState(state_with_cells(2));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
+  EXPECT_TRUE(p.SaveState() == state_with_cells(1));
 }
 
 TEST_F(SavedStateTest, TheOldTextFormIsRefusedWithAReasonSoTheSchedulerRelearns) {

@@ -238,6 +238,24 @@ TEST_F(PlacerTest, WhatReportsTeachAboutClassesInGeneralReachesANewFunction) {
   EXPECT_EQ(Place("fresh")->node_id, "narrow");
 }
 
+TEST_F(PlacerTest, WhatThePoliciesLearnedIsSavedAPartAtATimeAndRestores) {
+  // More functions than one part holds (Placer::kSaveFunctionsPerPart).
+  const int functions = 2 * static_cast<int>(Placer::kSaveFunctionsPerPart) + 7;
+  for (int i = 0; i < 3 * functions; ++i) {
+    v1::RunReport r =
+        testing::GoodReport("inv-" + std::to_string(i), "fn-" + std::to_string(i % functions), "n",
+                            ToUnixMillis(clock_.WallNow()), 100'000 + 1'000 * i);
+    placer_->Learn(r, i % 2 ? "class-a" : "class-b");
+  }
+  const std::map<std::string, std::string> states = placer_->SaveStates();
+  EXPECT_EQ(states.size(), 3u) << "the three learned policies";
+  auto restored = Placer::Create({}, nodes_, *functions_, clock_).value();
+  for (const auto& [policy, state] : states) {
+    ASSERT_TRUE(restored->RestoreState(policy, state).ok()) << policy;
+  }
+  EXPECT_TRUE(restored->SaveStates() == states);
+}
+
 TEST_F(PlacerTest, ReservationsOfUnreportedDecisionsExpireAfterTimeoutPlusGrace) {
   ASSERT_TRUE(nodes_.Register(NodeWith("n", 1, 1 * kGiB)).ok());
   // Time passes with the node heartbeating: only the reservation may expire.
