@@ -1,7 +1,7 @@
 // Placement decision latency of Tailor's policies, on one core, at 100 to 100,000 nodes.
 //
 //   build/bin/decision_bench [--functions 10000] [--decisions 20000] [--classes 20]
-//                            [--learn-runs 5000]
+//                            [--learn-runs 5000] [--save-part 64]
 //
 // Builds a ClusterIndex of N nodes spread over host classes (features, cache and speed vary),
 // teaches each policy 10,000 functions (three runs on each of three classes, so predictions
@@ -9,7 +9,9 @@
 // times single decisions for random functions with random load changes between them, and
 // prints the p50, p99 and max latency per policy and cluster size as a table and as JSON lines.
 // Before the decisions, per policy, it times --learn-runs more runs learned (TimeLearning): how
-// long a report holds the policy's lock, inline and deferred as in the scheduler.
+// long a report holds the policy's lock, inline and deferred as in the scheduler. Then it times
+// saving the policy's state (TimeSave): whole, and a part of --save-part functions per lock
+// hold as the scheduler saves (scheduler::Placer::kSaveFunctionsPerPart).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "common/malloc_tuning.h"
 #include "models/cluster_index.h"
 #include "models/policy_table.h"
 
@@ -47,6 +50,10 @@ std::vector<HostClassInfo> MakeClasses(int n) {
     classes.push_back(c);
   }
   return classes;
+}
+
+double MicrosSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
 }
 
 double Percentile(std::vector<double> v, double q) {
@@ -84,9 +91,6 @@ void TimeLearning(PlacementPolicy& policy, const std::string& label,
   std::vector<double> held_us;
   held_us.reserve(runs);
   double slowest_deferred_us = 0;
-  auto since = [](Clock::time_point start) {
-    return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
-  };
   for (int r = 0; r < runs; ++r) {
     const int f = pick_fn(rng);
     const size_t ci = (f + 7 * pick_k(rng)) % classes.size();
@@ -94,14 +98,14 @@ void TimeLearning(PlacementPolicy& policy, const std::string& label,
     auto start = Clock::now();
     policy.Observe(o);
     std::unique_ptr<DeferredLearning> slow = deferred ? policy.TakeDeferredLearning() : nullptr;
-    held_us.push_back(since(start));
+    held_us.push_back(MicrosSince(start));
     if (slow == nullptr) continue;
     start = Clock::now();
     slow->Run();
-    slowest_deferred_us = std::max(slowest_deferred_us, since(start));
+    slowest_deferred_us = std::max(slowest_deferred_us, MicrosSince(start));
     start = Clock::now();
     policy.InstallDeferredLearning(std::move(slow));
-    held_us.push_back(since(start));
+    held_us.push_back(MicrosSince(start));
   }
   const double p50 = Percentile(held_us, 0.5), p99 = Percentile(held_us, 0.99),
                max = *std::max_element(held_us.begin(), held_us.end());
@@ -117,10 +121,60 @@ void TimeLearning(PlacementPolicy& policy, const std::string& label,
                p99, max, slowest_deferred_us);
 }
 
+// Times saving the policy's state, `rounds` times: whole (SaveState: one lock hold in the
+// scheduler before parts), and a part at a time as the scheduler saves (WriteSome of
+// `part_functions` per lock hold, then Take off the lock), which must give the same bytes.
+// Prints the parts' p50, p99 and max hold, and the median whole save and join (Take).
+bool TimeSave(const PlacementPolicy& policy, const std::string& label, size_t part_functions,
+              int rounds) {
+  std::vector<double> held_us, whole_us, take_us, parted_us;
+  size_t parts = 0, bytes = 0;
+  for (int round = 0; round < rounds; ++round) {
+    auto start = Clock::now();
+    const std::string whole = policy.SaveState();
+    whole_us.push_back(MicrosSince(start));
+    std::unique_ptr<StateSave> save = policy.StartSave();
+    parts = 0;
+    double parted = 0;
+    for (bool saved = false; !saved; ++parts) {
+      start = Clock::now();
+      saved = save->WriteSome(part_functions);
+      held_us.push_back(MicrosSince(start));
+      parted += held_us.back();
+    }
+    start = Clock::now();
+    const std::string state = std::move(*save).Take();
+    take_us.push_back(MicrosSince(start));
+    parted_us.push_back(parted + take_us.back());
+    if (state != whole) {
+      std::fprintf(stderr, "%s: the state saved in parts differs from SaveState\n", label.c_str());
+      return false;
+    }
+    bytes = whole.size();
+  }
+  const double p50 = Percentile(held_us, 0.5), p99 = Percentile(held_us, 0.99),
+               max = *std::max_element(held_us.begin(), held_us.end());
+  const double whole = Percentile(whole_us, 0.5), take = Percentile(take_us, 0.5),
+               parted = Percentile(parted_us, 0.5);
+  std::printf(
+      "%-14s %8s %10.2f %10.2f %10.1f   (%zu parts, in all %.1f ms with the join off the "
+      "lock, %.1f ms; whole save %.1f ms; %.1f MB)\n",
+      label.c_str(), "save", p50, p99, max, parts, parted / 1000, take / 1000, whole / 1000,
+      static_cast<double>(bytes) / 1e6);
+  std::fprintf(stderr,
+               "{\"policy\":\"%s\",\"save_part_functions\":%zu,\"parts\":%zu,\"p50_us\":%.3f,"
+               "\"p99_us\":%.3f,\"max_us\":%.1f,\"parted_save_us\":%.1f,\"take_us\":%.1f,"
+               "\"whole_save_us\":%.1f,\"bytes\":%zu}\n",
+               label.c_str(), part_functions, parts, p50, p99, max, parted, take, whole, bytes);
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  int functions = 10000, decisions = 20000, class_count = 20, learn_runs = 5000;
+  // As tailor-scheduler does: freed buffers stay in the process (a save's are tens of MB).
+  tailor::KeepFreedMemoryForReuse();
+  int functions = 10000, decisions = 20000, class_count = 20, learn_runs = 5000, save_part = 64;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--functions"))
       functions = std::atoi(argv[i + 1]);
@@ -130,6 +184,8 @@ int main(int argc, char** argv) {
       class_count = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--learn-runs"))
       learn_runs = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--save-part"))
+      save_part = std::max(1, std::atoi(argv[i + 1]));
   }
   const auto classes = MakeClasses(class_count);
   std::printf("%-14s %8s %10s %10s %10s\n", "policy", "nodes", "p50 us", "p99 us", "max us");
@@ -162,6 +218,7 @@ int main(int argc, char** argv) {
       policy->DeferSlowLearning();
       TimeLearning(*policy, policy_name, classes, functions, learn_runs, true, rng);
     }
+    if (!TimeSave(*policy, policy_name, static_cast<size_t>(save_part), 5)) return 1;
     for (int nodes : {100, 1000, 10000, 100000}) {
       ClusterIndex index;
       for (int i = 0; i < nodes; ++i) {
