@@ -1,7 +1,10 @@
 // Saved model state, read at every scheduler start: any bytes must restore or be refused, never
 // crash; and a policy that accepted them must still place a function on an idle cluster, with
-// no more than the largest node has.
+// no more than the largest node has, and save (whole or a part at a time, as the scheduler
+// does) to the same bytes, which restore.
 #include <cstdlib>
+#include <memory>
+#include <string>
 
 #include "fuzz/fuzz_input.h"
 #include "models/cluster_index.h"
@@ -35,5 +38,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::abort();
     }
   }
+  const std::string saved = policy.SaveState();
+  std::unique_ptr<models::StateSave> parts = policy.StartSave();
+  while (!parts->WriteSome(1)) {
+  }
+  if (std::move(*parts).Take() != saved) std::abort();
+  models::LearnedPolicy again(models::Objective::kPerformance);
+  if (!again.RestoreState(saved).ok()) std::abort();
   return 0;
 }
