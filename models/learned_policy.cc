@@ -796,8 +796,9 @@ bool ChoseOtherThanPredictedBest(const PlacementDecision& d) {
 }
 
 // State format (common/byte_codec.h): "tailor-learned-policy", version 3, the duration model,
-// the resource profiles, a count of (function, host class, run statistics), then the node
-// slowness. Version 2, the same without the node slowness, is still read (the nodes are then
+// the resource profiles, a count of (function, host class, run statistics) (by function in the
+// order first seen, by class name within one; any order reads), then the node slowness.
+// Version 2, the same without the node slowness, is still read (the nodes are then
 // relearned). Version 1 was text (doubles printed with 17 digits; a subnormal one could not be
 // read back).
 namespace {
