@@ -39,7 +39,9 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
       std::make_unique<MembershipServiceImpl>(*s->authorizer_, *s->registry_, *s->placer_);
   s->intake_ = std::make_unique<RunIntake>(*s->run_store_, *s->registry_, *s->placer_, clock);
   s->clock_ = &clock;
-  TAILOR_ASSIGN_OR_RETURN(s->model_states_, ModelStateStore::Open(db_path, clock));
+  TAILOR_ASSIGN_OR_RETURN(
+      s->model_states_,
+      ModelStateStore::Open(JoinPath(options.data_dir, "models.db"), db_path, clock));
   // Never fails the start: whatever cannot be restored is relearned from the stored runs.
   const int restore_failures = s->RestoreModels();
   s->last_model_save_ = clock.MonotonicNow();

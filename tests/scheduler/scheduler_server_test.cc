@@ -71,7 +71,7 @@ TEST(SchedulerServerTest, ARestartedSchedulerStillPredictsFromStoredRuns) {
   }
   // A crash before any save: the models relearn from the stored runs instead.
   {
-    auto db = SqliteDb::Open(dir.File("data/scheduler.db")).value();
+    auto db = SqliteDb::Open(dir.File("data/models.db")).value();
     auto q = db->Prepare("SELECT COUNT(*) FROM model_state").value();
     ASSERT_TRUE(q.Step().value());
     EXPECT_GE(q.ColumnInt64(0), 3) << "performance, efficiency and balanced saved their state";
@@ -86,7 +86,7 @@ TEST(SchedulerServerTest, ARestartedSchedulerStillPredictsFromStoredRuns) {
   // scheduler that wrote what it could not read back would leave) must not stop the start: the
   // models relearn from the stored runs, and the failure is counted.
   {
-    auto db = SqliteDb::Open(dir.File("data/scheduler.db")).value();
+    auto db = SqliteDb::Open(dir.File("data/models.db")).value();
     ASSERT_TRUE(db->Exec("UPDATE model_state SET state = X'0011223344ffeedd'").ok());
   }
   options.metrics_listen = "127.0.0.1:0";
