@@ -3,7 +3,7 @@
 // replays only the runs stored since.
 //
 // In a database file of its own (DATA_DIR/models.db), not in scheduler.db: a save writes tens
-// of MB at 10,000 functions (about a second on the dev VMs), and in scheduler.db it held that
+// of MB at 10,000 functions (0.5-0.9 s on the dev VMs), and in scheduler.db it held that
 // file's one write lock as long, so run reports, deploys and async invocations waited for it.
 // What it holds can be relearned from the stored runs, so a models.db that is damaged or not
 // Tailor's is set aside (renamed `models.db.unreadable-<unix ms>`, never deleted) and a new
