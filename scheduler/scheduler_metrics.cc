@@ -84,6 +84,20 @@ SchedulerMetrics::SchedulerMetrics(prometheus::Registry& r,
                                         "(relearned from stored runs instead)")
                                   .Register(r)
                                   .Add({})),
+      model_saves_(prometheus::BuildCounter()
+                       .Name("tailor_scheduler_model_saves_total")
+                       .Help("Saves of what the policies learned, by result (saved, failed)")
+                       .Register(r)),
+      model_save_seconds_(prometheus::BuildGauge()
+                              .Name("tailor_scheduler_model_save_seconds")
+                              .Help("How long the last save of the models took")
+                              .Register(r)
+                              .Add({})),
+      model_state_bytes_(prometheus::BuildGauge()
+                             .Name("tailor_scheduler_model_state_bytes")
+                             .Help("Bytes of the policies' states in the last save")
+                             .Register(r)
+                             .Add({})),
       admission_waiting_(prometheus::BuildGauge()
                              .Name("tailor_scheduler_admission_waiting")
                              .Help("Invocations waiting for capacity now")
@@ -171,6 +185,12 @@ void SchedulerMetrics::RecordRejectedReport() { reports_rejected_.Increment(); }
 
 void SchedulerMetrics::RecordModelRestoreFailures(int count) {
   if (count > 0) model_restore_failures_.Increment(count);
+}
+
+void SchedulerMetrics::RecordModelSave(bool saved, double seconds, size_t bytes) {
+  model_saves_.Add({{"result", saved ? "saved" : "failed"}}).Increment();
+  model_save_seconds_.Set(seconds);
+  model_state_bytes_.Set(static_cast<double>(bytes));
 }
 
 void SchedulerMetrics::SetAsyncQueue(int64_t queued, int64_t running, double oldest_age_seconds) {

@@ -13,6 +13,10 @@
 //   tailor_scheduler_reports_rejected_total                   counter (refused run reports)
 //   tailor_scheduler_model_restore_failures_total             counter (saved model state that
 //                                                             could not be restored at start)
+//   tailor_scheduler_model_saves_total{result}                counter (saved, failed)
+//   tailor_scheduler_model_save_seconds                       gauge (the last save: the policies
+//                                                             written in parts, then models.db)
+//   tailor_scheduler_model_state_bytes                        gauge (the last save's states)
 //   tailor_scheduler_admission_waiting                        gauge (calls waiting for capacity)
 //   tailor_scheduler_admission_admitted_total                 counter (placed after waiting)
 //   tailor_scheduler_admission_refused_total{reason}          counter (queue_full, deadline)
@@ -52,6 +56,9 @@ class SchedulerMetrics {
   void RecordReport(double lag_seconds);
   void RecordRejectedReport();
   void RecordModelRestoreFailures(int count);
+  // A save of what the policies learned (SchedulerServer::SaveModels): whether it was written,
+  // how long it took, and how many bytes the states had.
+  void RecordModelSave(bool saved, double seconds, size_t bytes);
   void SetAsyncQueue(int64_t queued, int64_t running, double oldest_age_seconds);
   void SetNodes(size_t healthy, size_t unhealthy);
   // From Admission's running totals (the counters advance by what changed since last time).
@@ -73,6 +80,9 @@ class SchedulerMetrics {
   prometheus::Counter& reports_;
   prometheus::Counter& reports_rejected_;
   prometheus::Counter& model_restore_failures_;
+  prometheus::Family<prometheus::Counter>& model_saves_;
+  prometheus::Gauge& model_save_seconds_;
+  prometheus::Gauge& model_state_bytes_;
   prometheus::Gauge& admission_waiting_;
   prometheus::Counter& admission_admitted_;
   prometheus::Counter& admission_refused_full_;

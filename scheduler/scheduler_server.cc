@@ -219,10 +219,20 @@ int SchedulerServer::RestoreModels() {
 }
 
 void SchedulerServer::SaveModels() {
+  const MonotonicTime start = clock_->MonotonicNow();
   auto rowid = run_store_->NewestRowid();
-  if (!rowid.ok()) return;
-  Status s = model_states_->Save(placer_->SaveStates(), *rowid);
+  size_t bytes = 0;
+  Status s = rowid.status();
+  if (s.ok()) {
+    const std::map<std::string, std::string> states = placer_->SaveStates();
+    for (const auto& [policy, state] : states) bytes += state.size();
+    s = model_states_->Save(states, *rowid);
+  }
   if (!s.ok()) log::Error("cannot save model state", {{"error", s}});
+  if (metrics_) {
+    metrics_->RecordModelSave(
+        s.ok(), std::chrono::duration<double>(clock_->MonotonicNow() - start).count(), bytes);
+  }
 }
 
 void SchedulerServer::Stop() {

@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <chrono>
+#include <string>
+#include <thread>
+
 #include "tailor/v1/placement.grpc.pb.h"
 #include "tailor/v1/registry.grpc.pb.h"
 #include "tests/scheduler/scheduler_fixture.h"
@@ -122,6 +126,53 @@ TEST(SchedulerServerTest, TheKubernetesExtenderNeedsTheHttpEndpointAndAKnownPoli
   EXPECT_EQ(refused.status().field(), "--kube-extender-policy");
   options.extender.policy = "efficiency";
   EXPECT_TRUE(SchedulerServer::Start(options, RealClock::Get()).ok());
+}
+
+// The value of one series in a /metrics page (-1 when it is not there).
+double MetricValue(const std::string& page, const std::string& series) {
+  const size_t at = page.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(page.substr(at + series.size() + 2));
+}
+
+TEST(SchedulerServerTest, ModelSavesAreCountedTimedAndSizedAndAFailedOneShows) {
+  tailor::testing::TempDir dir;
+  SchedulerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = dir.File("data");
+  options.http_listen = "";
+  options.metrics_listen = "127.0.0.1:0";
+  options.registry.lease_timeout = std::chrono::milliseconds(400);  // a pass every 100 ms
+  options.model_save_interval = std::chrono::milliseconds(1);       // a save at each pass
+  options.security.insecure = true;
+  auto server = SchedulerServer::Start(options, RealClock::Get()).value();
+  const std::string address = server->metrics_address();
+  httplib::Client http(address.substr(0, address.rfind(':')),
+                       std::stoi(address.substr(address.rfind(':') + 1)));
+  // Waits (up to 20 s of real time: the saves run on the scheduler's background thread) for
+  // the series to reach at least `at_least`; returns the last page read.
+  auto wait_for = [&](const std::string& series, double at_least) {
+    std::string page;
+    for (int tries = 0; tries < 200; ++tries) {
+      auto got = http.Get("/metrics");
+      if (got) page = "\n" + got->body;
+      if (MetricValue(page, series) >= at_least) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return page;
+  };
+  const std::string saved = wait_for("tailor_scheduler_model_saves_total{result=\"saved\"}", 1);
+  ASSERT_GE(MetricValue(saved, "tailor_scheduler_model_saves_total{result=\"saved\"}"), 1);
+  // Even policies that learned nothing save their format's header.
+  EXPECT_GT(MetricValue(saved, "tailor_scheduler_model_state_bytes"), 0);
+  EXPECT_GE(MetricValue(saved, "tailor_scheduler_model_save_seconds"), 0);
+  // A save that cannot be written is counted as failed, not only logged.
+  {
+    auto models = SqliteDb::Open(dir.File("data/models.db")).value();
+    ASSERT_TRUE(models->Exec("DROP TABLE model_state").ok());
+  }
+  const std::string failed = wait_for("tailor_scheduler_model_saves_total{result=\"failed\"}", 1);
+  EXPECT_GE(MetricValue(failed, "tailor_scheduler_model_saves_total{result=\"failed\"}"), 1);
 }
 
 }  // namespace
