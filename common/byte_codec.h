@@ -1,4 +1,5 @@
-// ByteWriter and ByteReader: the binary encoding of saved state (what the models learned).
+// ByteWriter and ByteReader: the binary encoding of saved state (what the models learned);
+// ByteParts: such bytes written a part at a time (a save in parts) and joined.
 //
 // Fixed-width little-endian integers, doubles as their eight IEEE-754 bytes (so every value,
 // subnormals, infinities and NaN included, comes back bit for bit: a text form printed with 17
