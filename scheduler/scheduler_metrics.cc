@@ -136,6 +136,9 @@ SchedulerMetrics::SchedulerMetrics(prometheus::Registry& r,
     ps.explored = &explored_.Add({{"policy", policy}});
     ps.prediction_error = &prediction_error_.Add({{"policy", policy}}, ErrorBuckets());
   }
+  // Both results from the start, at 0: an alert on failed saves sees the series before the
+  // first failure.
+  for (const char* result : {"saved", "failed"}) model_saves_.Add({{"result", result}});
 }
 
 void SchedulerMetrics::RecordDecision(const std::string& policy, const std::string& outcome,

@@ -161,6 +161,9 @@ TEST(SchedulerServerTest, ModelSavesAreCountedTimedAndSizedAndAFailedOneShows) {
     }
     return page;
   };
+  // Both results are served from the start, failed at 0 until a save fails.
+  const std::string first = wait_for("tailor_scheduler_model_saves_total{result=\"failed\"}", 0);
+  EXPECT_EQ(MetricValue(first, "tailor_scheduler_model_saves_total{result=\"failed\"}"), 0);
   const std::string saved = wait_for("tailor_scheduler_model_saves_total{result=\"saved\"}", 1);
   ASSERT_GE(MetricValue(saved, "tailor_scheduler_model_saves_total{result=\"saved\"}"), 1);
   // Even policies that learned nothing save their format's header.
