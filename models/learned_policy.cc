@@ -843,8 +843,9 @@ void LearnedPolicy::PartedSave::Begin() {
 }
 
 bool LearnedPolicy::PartedSave::WriteSome(size_t max_functions) {
+  // RestoreState replaces everything (a new generation); a class-wide shift moves model
+  // records already written.
   const bool stale = policy_.generation_ != generation_ ||
-                     (phase_ == Phase::kResources && !resources_.Current(policy_.resources_)) ||
                      (phase_ == Phase::kModel && !model_.Current(policy_.model_));
   if (stale) {
     Begin();

@@ -16,16 +16,22 @@
 namespace tailor::scheduler {
 namespace {
 
-TEST(SchedulerServerTest, ARestartedSchedulerStillPredictsFromStoredRuns) {
-  tailor::testing::TempDir dir;
+// A scheduler on loopback ports of its own, with its data in `dir`, no HTTP or metrics
+// endpoint, and no access control (access is security_test's).
+SchedulerOptions LoopbackOptions(const tailor::testing::TempDir& dir) {
   SchedulerOptions options;
   options.listen_address = "127.0.0.1:0";
   options.data_dir = dir.File("data");
   options.http_listen = "";
   options.metrics_listen = "";
-  options.registry.lease_timeout = std::chrono::minutes(10);
-  // What is restored is under test here; access is security_test's.
   options.security.insecure = true;
+  return options;
+}
+
+TEST(SchedulerServerTest, ARestartedSchedulerStillPredictsFromStoredRuns) {
+  tailor::testing::TempDir dir;
+  SchedulerOptions options = LoopbackOptions(dir);
+  options.registry.lease_timeout = std::chrono::minutes(10);
   const std::string archive = testing::MakeBundle(dir, "echo", "1");
   auto place = [](SchedulerServer& s) {
     auto stub = v1::Placement::NewStub(
@@ -110,13 +116,8 @@ TEST(SchedulerServerTest, ARestartedSchedulerStillPredictsFromStoredRuns) {
 
 TEST(SchedulerServerTest, TheKubernetesExtenderNeedsTheHttpEndpointAndAKnownPolicy) {
   tailor::testing::TempDir dir;
-  SchedulerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  options.data_dir = dir.File("data");
-  options.metrics_listen = "";
-  options.security.insecure = true;
+  SchedulerOptions options = LoopbackOptions(dir);
   options.kube_extender = true;
-  options.http_listen = "";
   EXPECT_EQ(SchedulerServer::Start(options, RealClock::Get()).status().code(),
             StatusCode::kInvalidArgument);
   options.http_listen = "127.0.0.1:0";
@@ -137,14 +138,10 @@ double MetricValue(const std::string& page, const std::string& series) {
 
 TEST(SchedulerServerTest, ModelSavesAreCountedTimedAndSizedAndAFailedOneShows) {
   tailor::testing::TempDir dir;
-  SchedulerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  options.data_dir = dir.File("data");
-  options.http_listen = "";
+  SchedulerOptions options = LoopbackOptions(dir);
   options.metrics_listen = "127.0.0.1:0";
   options.registry.lease_timeout = std::chrono::milliseconds(400);  // a pass every 100 ms
   options.model_save_interval = std::chrono::milliseconds(1);       // a save at each pass
-  options.security.insecure = true;
   auto server = SchedulerServer::Start(options, RealClock::Get()).value();
   const std::string address = server->metrics_address();
   httplib::Client http(address.substr(0, address.rfind(':')),
