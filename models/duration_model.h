@@ -248,8 +248,8 @@ class DurationModel {
     // The payload feature is log1p(KiB) less this (the first run's): centred, so that the
     // payload weight and the intercept are not one level told apart by priors alone.
     double payload_centre_log = 0;
-    double residual_sq = 0;      // decayed sum of squared misses of runs against their cell
-    double residual_weight = 0;  // decayed count of those runs
+    double residual_sq = 0;             // decayed sum of squared misses of runs against their cell
+    double residual_weight = 0;         // decayed count of those runs
     const std::string* name = nullptr;  // its key in functions_
   };
 
@@ -303,8 +303,8 @@ class DurationModel {
   uint64_t observations_ = 0;
   Factorization factorization_;
   bool defer_refits_ = false;
-  bool refit_due_ = false;        // deferred: a refit is due (TakeDueRefit)
-  bool refit_in_flight_ = false;  // deferred: one has been taken and not installed
+  bool refit_due_ = false;                 // deferred: a refit is due (TakeDueRefit)
+  bool refit_in_flight_ = false;           // deferred: one has been taken and not installed
   uint64_t generation_ = NewGeneration();  // a new one at every Restore
   // Refitted with the factorization: the functions without hints (or never grouped), and each
   // group apart.

@@ -96,8 +96,7 @@ Status ModelStateStore::MoveOverFrom(const std::string& scheduler_db_path) {
   return old->Exec("DELETE FROM model_state");
 }
 
-Status ModelStateStore::Save(const std::map<std::string, std::string>& states,
-                             int64_t runs_rowid) {
+Status ModelStateStore::Save(const std::map<std::string, std::string>& states, int64_t runs_rowid) {
   std::lock_guard lock(mu_);
   const int64_t now = ToUnixMillis(clock_.WallNow());
   return db_->InTransaction([&]() -> Status {

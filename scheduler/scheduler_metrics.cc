@@ -7,14 +7,13 @@ namespace tailor::scheduler {
 namespace {
 
 const prometheus::Histogram::BucketBoundaries& DecisionBuckets() {
-  static const prometheus::Histogram::BucketBoundaries kBuckets = {
-      1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 1e-3, 1e-2, 0.1};
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {1e-6, 2e-6, 5e-6, 1e-5, 2e-5,
+                                                                   5e-5, 1e-4, 1e-3, 1e-2, 0.1};
   return kBuckets;
 }
 
 const prometheus::Histogram::BucketBoundaries& ErrorBuckets() {
-  static const prometheus::Histogram::BucketBoundaries kBuckets = {0.05, 0.1, 0.2, 0.5,
-                                                                   1,    2,   5};
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {0.05, 0.1, 0.2, 0.5, 1, 2, 5};
   return kBuckets;
 }
 

@@ -26,8 +26,8 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   s->registry_ = std::make_unique<NodeRegistry>(options.registry, clock, s->node_store_.get());
   TAILOR_RETURN_IF_ERROR_CTX(s->registry_->LoadFromStore(), "restoring node registry");
   s->run_store_ = std::make_unique<RunStore>(*s->runs_db_, clock, options.runs);
-  TAILOR_ASSIGN_OR_RETURN(s->functions_, FunctionRegistry::Open(db_path, options.data_dir,
-                                                                options.functions, clock));
+  TAILOR_ASSIGN_OR_RETURN(
+      s->functions_, FunctionRegistry::Open(db_path, options.data_dir, options.functions, clock));
   TAILOR_ASSIGN_OR_RETURN(s->async_queue_, AsyncQueue::Open(db_path, clock, options.async_queue));
   Placer::Options placer_options = options.placer;
   TAILOR_ASSIGN_OR_RETURN(placer_options.decision_key, DecisionIds::LoadOrCreateKey(*s->db_));
@@ -58,10 +58,9 @@ Result<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(const SchedulerO
   s->authorizer_->SetDenialHook([metrics](std::string_view code, Action action) {
     metrics->RecordAccessDenied(code, ActionName(action));
   });
-  s->placer_->SetDecisionHook([metrics](const std::string& policy, const std::string& outcome,
-                                        double seconds, bool explored) {
-    metrics->RecordDecision(policy, outcome, seconds, explored);
-  });
+  s->placer_->SetDecisionHook(
+      [metrics](const std::string& policy, const std::string& outcome, double seconds,
+                bool explored) { metrics->RecordDecision(policy, outcome, seconds, explored); });
   s->placer_->SetPredictionHook(
       [metrics](const std::string& policy, double predicted_ms, double measured_ms) {
         metrics->RecordPrediction(policy, predicted_ms, measured_ms);
@@ -193,8 +192,8 @@ int SchedulerServer::RestoreModels() {
       continue;
     }
     if (it == saved->end()) continue;
-    replay_after = replay_after == 0 ? it->second.runs_rowid
-                                     : std::min(replay_after, it->second.runs_rowid);
+    replay_after =
+        replay_after == 0 ? it->second.runs_rowid : std::min(replay_after, it->second.runs_rowid);
   }
   if (!all_restored) replay_after = 0;
   auto runs = run_store_->Recent(options_.replay_runs_on_start, replay_after);
