@@ -82,7 +82,8 @@ RunObservation MakeRun(int function, size_t class_index, const HostClassInfo& c,
 // may wait for learning. `deferred`: as the scheduler learns (PlacementPolicy::
 // DeferSlowLearning), the slow part run outside the timed lock holds, each install timed as a
 // hold of its own; else every Observe whole. Prints p50, p99 and max of the holds, and the
-// slowest deferred work.
+// slowest deferred work; deferred, also the median and max of the holds that took a refit
+// (the run's Observe with the copy TakeDeferredLearning makes).
 void TimeLearning(PlacementPolicy& policy, const std::string& label,
                   const std::vector<HostClassInfo>& classes, int functions, int runs, bool deferred,
                   std::mt19937_64& rng) {
@@ -91,6 +92,7 @@ void TimeLearning(PlacementPolicy& policy, const std::string& label,
   std::vector<double> held_us;
   held_us.reserve(runs);
   double slowest_deferred_us = 0;
+  std::vector<double> take_us;  // the holds that took a refit
   for (int r = 0; r < runs; ++r) {
     const int f = pick_fn(rng);
     const size_t ci = (f + 7 * pick_k(rng)) % classes.size();
@@ -100,6 +102,7 @@ void TimeLearning(PlacementPolicy& policy, const std::string& label,
     std::unique_ptr<DeferredLearning> slow = deferred ? policy.TakeDeferredLearning() : nullptr;
     held_us.push_back(MicrosSince(start));
     if (slow == nullptr) continue;
+    take_us.push_back(held_us.back());
     start = Clock::now();
     slow->Run();
     slowest_deferred_us = std::max(slowest_deferred_us, MicrosSince(start));
@@ -111,14 +114,22 @@ void TimeLearning(PlacementPolicy& policy, const std::string& label,
                max = *std::max_element(held_us.begin(), held_us.end());
   std::printf("%-14s %8s %10.2f %10.2f %10.1f", label.c_str(), deferred ? "learn-d" : "learn", p50,
               p99, max);
-  if (deferred) std::printf("   (slowest deferred, off the lock: %.1f us)", slowest_deferred_us);
+  const double take_p50 = take_us.empty() ? 0 : Percentile(take_us, 0.5),
+               take_max = take_us.empty() ? 0 : *std::max_element(take_us.begin(), take_us.end());
+  if (deferred) {
+    std::printf(
+        "   (slowest deferred, off the lock: %.1f us; %zu holds took a refit: "
+        "p50 %.1f us, max %.1f us)",
+        slowest_deferred_us, take_us.size(), take_p50, take_max);
+  }
   std::printf("\n");
   std::fprintf(stderr,
                "{\"policy\":\"%s\",\"learn_runs\":%d,\"deferred\":%s,\"functions\":%d,"
                "\"classes\":%zu,\"p50_us\":%.3f,\"p99_us\":%.3f,\"max_us\":%.1f,"
-               "\"slowest_deferred_us\":%.1f}\n",
+               "\"slowest_deferred_us\":%.1f,\"refits_taken\":%zu,\"take_p50_us\":%.1f,"
+               "\"take_max_us\":%.1f}\n",
                label.c_str(), runs, deferred ? "true" : "false", functions, classes.size(), p50,
-               p99, max, slowest_deferred_us);
+               p99, max, slowest_deferred_us, take_us.size(), take_p50, take_max);
 }
 
 // Times saving the policy's state, `rounds` times: whole (SaveState: one lock hold in the

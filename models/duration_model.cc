@@ -75,6 +75,9 @@ DurationModel::FunctionState& DurationModel::StateOf(const std::string& function
   ref.name = &key;
   by_id_.push_back(&ref);  // unordered_map references stay valid across rehashing
   cell_counts_.push_back(0);
+  own_load_.push_back(std::numeric_limits<double>::quiet_NaN());
+  const auto group = group_of_.find(function);
+  group_by_id_.push_back(group == group_of_.end() ? UINT32_MAX : group->second);
   return ref;
 }
 
@@ -111,13 +114,14 @@ void DurationModel::Observe(const std::string& function, const std::string& host
   f.w = llt.solve(f.b);
   f.covariance = llt.solve(Eigen::MatrixXd::Identity(x.size(), x.size()));
   ++f.runs;
+  SyncOwnLoad(f);
 
   // The cell keeps the log duration with this function's payload and load effects removed.
   const auto n = class_features.size();
   const double adjusted = y - f.w[n] * x[n] - LoadCoefficient(f) * x[n + 1];
   auto [cell_it, new_cell] = f.cells.try_emplace(cid);
-  if (new_cell) IndexCell(f.id, cid);
   Cell& cell = cell_it->second;
+  if (new_cell) IndexCell(f.id, cid, cell);
   if (cell.weight > 0) {
     // How far the run fell from what its cell expected: the function's own noise (a mean of w
     // runs misses a new one by sigma^2 (1 + 1/w) in expectation).
@@ -135,6 +139,7 @@ void DurationModel::Observe(const std::string& function, const std::string& host
   CountInWindow(f.id, cid, cell, decay);
   cell.weight = decay * cell.weight + 1.0;
   cell.mean += (adjusted - cell.mean) / cell.weight;
+  SyncRefitCell(f.id, cid, cell);
 
   ++observations_;
   // Neighbour estimates: often while a function is new, then every 16 runs.
@@ -203,6 +208,7 @@ void DurationModel::ApplyClassShift(uint32_t cid, double shift_log) {
       const double stale =
           cell.window_epoch == epoch ? cell.window_stale_weight / cell.weight : 1.0;
       cell.mean = std::clamp(cell.mean + stale * shift_log, -kMaxAbsLogMs, kMaxAbsLogMs);
+      SyncRefitCell(f.id, cid, cell);
     } else if (auto nb = f.neighbour_estimates.find(cid); nb != f.neighbour_estimates.end()) {
       nb->second.mean += shift_log;
     }
@@ -213,13 +219,32 @@ void DurationModel::ApplyClassShift(uint32_t cid, double shift_log) {
   ++class_shifts_;
 }
 
+namespace {
+
+// The order a fit sums cells in: by function, then class. A function's cells are summed in
+// the same order wherever they are fitted, whatever order they were stored in.
+bool ByFunctionThenClass(const Factorization::Cell& a, const Factorization::Cell& b) {
+  return a.function != b.function ? a.function < b.function : a.host_class < b.host_class;
+}
+
+}  // namespace
+
 void DurationModel::RefitFunctionRow(uint32_t fid) {
   thread_local std::vector<Factorization::Cell> cells;  // reused: no allocation per run
   cells.clear();
-  for (const auto& [cid, cell] : by_id_[fid]->cells) {
-    cells.push_back({fid, cid, cell.mean, std::min(cell.weight, Factorization::kMaxCellWeight)});
-  }
+  for (const auto& [cid, cell] : by_id_[fid]->cells) cells.push_back(refit_cells_[cell.refit_slot]);
+  std::sort(cells.begin(), cells.end(), ByFunctionThenClass);
   factorization_.RefitRow(fid, cells);
+}
+
+void DurationModel::SyncRefitCell(uint32_t function_id, uint32_t cid, const Cell& cell) {
+  refit_cells_[cell.refit_slot] = {function_id, cid, cell.mean,
+                                   std::min(cell.weight, Factorization::kMaxCellWeight)};
+}
+
+void DurationModel::SyncOwnLoad(const FunctionState& f) {
+  own_load_[f.id] =
+      f.runs >= kOwnLoadRuns ? LoadCoefficient(f) : std::numeric_limits<double>::quiet_NaN();
 }
 
 DurationModel::Refit DurationModel::PrepareRefit() const {
@@ -228,19 +253,9 @@ DurationModel::Refit DurationModel::PrepareRefit() const {
   r.factorization = factorization_;
   r.functions = static_cast<uint32_t>(by_id_.size());
   r.classes = static_cast<uint32_t>(class_ids_.size());
-  for (uint32_t fid = 0; fid < r.functions; ++fid) {
-    for (const auto& [cid, cell] : by_id_[fid]->cells) {
-      r.cells.push_back(
-          {fid, cid, cell.mean, std::min(cell.weight, Factorization::kMaxCellWeight)});
-    }
-    if (by_id_[fid]->runs >= kOwnLoadRuns)
-      r.own_load.emplace_back(fid, LoadCoefficient(*by_id_[fid]));
-  }
-  r.group_of_function.assign(r.functions, UINT32_MAX);
-  for (const auto& [name, g] : group_of_) {
-    if (auto it = functions_.find(name); it != functions_.end())
-      r.group_of_function[it->second.id] = g;
-  }
+  r.cells = refit_cells_;
+  r.own_load = own_load_;
+  r.group_of_function = group_by_id_;
   // The fallback population: functions without hints (PopulationPrior says why).
   if (const auto unhinted = group_ids_.find(""); unhinted != group_ids_.end()) {
     r.unhinted_group = unhinted->second;
@@ -251,6 +266,7 @@ DurationModel::Refit DurationModel::PrepareRefit() const {
 }
 
 void DurationModel::Refit::Run() {
+  std::sort(cells.begin(), cells.end(), ByFunctionThenClass);
   fitted = factorization.Fit(cells, functions, classes);
   if (!fitted) return;
   const size_t groups = group_load_prior.size();
@@ -270,7 +286,9 @@ void DurationModel::Refit::Run() {
   // mean, not the median: where half a group waits on I/O and half fights over memory
   // bandwidth, a new function had better be taken as somewhat load-sensitive than not at all).
   std::vector<std::vector<double>> coefficients(groups + 1);  // last: everyone
-  for (const auto& [fid, coefficient] : own_load) {
+  for (uint32_t fid = 0; fid < own_load.size(); ++fid) {
+    const double coefficient = own_load[fid];
+    if (std::isnan(coefficient)) continue;  // too few runs to know its own
     coefficients.back().push_back(coefficient);
     if (group_of_function[fid] != UINT32_MAX)
       coefficients[group_of_function[fid]].push_back(coefficient);
@@ -323,10 +341,13 @@ void DurationModel::SetGroup(const std::string& function, const std::string& gro
   if (group_load_prior_.size() <= g->second) group_load_prior_.resize(g->second + 1, 0.0);
   group_load_prior_[g->second] = std::clamp(load_prior, 0.0, kMaxLoadSensitivity);
   if (auto f = group_of_.find(function); f != group_of_.end()) {
+    if (f->second == g->second) return;
     f->second = g->second;
   } else {
     group_of_.emplace(function, g->second);
   }
+  if (auto f = functions_.find(function); f != functions_.end())
+    group_by_id_[f->second.id] = g->second;
 }
 
 const ClassPopulation& DurationModel::PopulationOf(const std::string& function) const {
@@ -348,11 +369,14 @@ DurationModel::ClassPrior DurationModel::PopulationPrior(const std::string& func
   return {d->mean, d->var, true};
 }
 
-void DurationModel::IndexCell(uint32_t function_id, uint32_t cid) {
+void DurationModel::IndexCell(uint32_t function_id, uint32_t cid, Cell& cell) {
   if (functions_by_class_.size() <= cid) functions_by_class_.resize(cid + 1);
   auto& ids = functions_by_class_[cid];
   ids.insert(std::lower_bound(ids.begin(), ids.end(), function_id), function_id);
   ++cell_counts_[function_id];
+  cell.refit_slot = static_cast<uint32_t>(refit_cells_.size());
+  refit_cells_.emplace_back();
+  SyncRefitCell(function_id, cid, cell);
 }
 
 void DurationModel::UpdateNeighbourEstimates(FunctionState& f) {
@@ -672,8 +696,9 @@ bool DurationModel::Restore(std::string_view bytes) {
           !(std::abs(cell.mean) <= kMaxAbsLogMs)) {
         return false;
       }
-      if (!f.cells.try_emplace(cid, cell).second) return false;  // a class twice
-      m.IndexCell(f.id, cid);
+      auto [at, added] = f.cells.try_emplace(cid, cell);
+      if (!added) return false;  // a class twice
+      m.IndexCell(f.id, cid, at->second);
     }
     if (version >= 3) {
       f.residual_sq = in.F64();
@@ -695,6 +720,7 @@ bool DurationModel::Restore(std::string_view bytes) {
     if (!AllFinite(f.w.data(), d) || !AllFinite(f.covariance.data(), d * d)) return false;
     // Each weight moves a log duration; one beyond any duration's log is damage.
     if (f.w.cwiseAbs().maxCoeff() > kMaxAbsLogMs) return false;
+    m.SyncOwnLoad(f);
   }
   if (version >= 5) {
     m.class_shift_log_.resize(in.Count(nclasses, 8));

@@ -143,12 +143,13 @@ class DurationModel {
     friend class DurationModel;
     uint64_t generation = 0;      // the model's when taken
     Factorization factorization;  // the model's, as the warm start; fitted by Run
-    std::vector<Factorization::Cell> cells;
+    std::vector<Factorization::Cell> cells;  // in the order cells were first seen
     uint32_t functions = 0, classes = 0;
     // Group id by function id (UINT32_MAX: none), and the group of functions without hints.
     std::vector<uint32_t> group_of_function;
     uint32_t unhinted_group = UINT32_MAX;
-    std::vector<std::pair<uint32_t, double>> own_load;  // (function id, its load coefficient)
+    // By function id, its load coefficient once it has kOwnLoadRuns runs, NaN before.
+    std::vector<double> own_load;
     std::vector<double> group_load_prior;               // by group id
     // Run's results.
     bool fitted = false;
@@ -159,7 +160,9 @@ class DurationModel {
   // From now on Observe leaves the refits it would run to TakeDueRefit (the simulator's
   // models refit inline, where their results do not depend on how fast a thread runs).
   void DeferRefits() { defer_refits_ = true; }
-  // A refit that is due and not already out, or nullopt. Taking one is a copy of every cell.
+  // A refit that is due and not already out, or nullopt. Taking one copies a few flat arrays
+  // (every cell, and a value or two per function) that the model keeps up to date as it
+  // learns, so that its owner's lock is held for a copy, not for a walk over every function.
   std::optional<Refit> TakeDueRefit();
   // Installs a refit that Run has finished. A refit taken before a Restore is dropped.
   void InstallRefit(Refit&& refit);
@@ -221,6 +224,7 @@ class DurationModel {
     double window_ref_weight = 0;
     double window_stale_weight = 0;
     uint32_t window_runs = 0;
+    uint32_t refit_slot = 0;  // its copy in refit_cells_
   };
   // A class's window of runs for ClassShift.
   struct ShiftWindow {
@@ -276,8 +280,12 @@ class DurationModel {
   // What a refit needs, copied (TakeDueRefit, RefitFactorization).
   Refit PrepareRefit() const;
   // Records that the function has a new cell on class `cid` (functions_by_class_,
-  // cell_counts_).
-  void IndexCell(uint32_t function_id, uint32_t cid);
+  // cell_counts_, refit_cells_).
+  void IndexCell(uint32_t function_id, uint32_t cid, Cell& cell);
+  // Copies the cell's mean and weight into refit_cells_, after every change to them.
+  void SyncRefitCell(uint32_t function_id, uint32_t cid, const Cell& cell);
+  // Keeps own_load_ up to date after a change to f's regression or runs.
+  void SyncOwnLoad(const FunctionState& f);
   // Recomputes f's neighbour estimates for the classes it has not run on.
   void UpdateNeighbourEstimates(FunctionState& f);
   // Counts a run of the function on class `cid` in the class's window, before it is added to
@@ -299,6 +307,12 @@ class DurationModel {
   // many cells it has. What UpdateNeighbourEstimates walks instead of every function.
   std::vector<std::vector<uint32_t>> functions_by_class_;
   std::vector<uint32_t> cell_counts_;
+  // What a refit needs, kept as it changes so that TakeDueRefit is a copy (Refit has each's
+  // meaning): every cell, in the order cells were first seen (Cell::refit_slot), and by
+  // function id its load coefficient and its group.
+  std::vector<Factorization::Cell> refit_cells_;
+  std::vector<double> own_load_;
+  std::vector<uint32_t> group_by_id_;
   std::unordered_map<std::string, uint32_t> class_ids_;
   uint64_t observations_ = 0;
   Factorization factorization_;
