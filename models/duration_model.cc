@@ -202,15 +202,23 @@ void DurationModel::CheckClassShift(uint32_t cid) {
 
 void DurationModel::ApplyClassShift(uint32_t cid, double shift_log) {
   const uint64_t epoch = shift_windows_[cid].epoch;
-  for (auto& [name, f] : functions_) {
-    if (auto it = f.cells.find(cid); it != f.cells.end()) {
-      Cell& cell = it->second;
+  // The functions with a cell here (ascending ids); of the others, only those with two cells
+  // or more have neighbour estimates (UpdateNeighbourEstimates). The rest are not looked at.
+  static const std::vector<uint32_t> kNoFunctions;
+  const auto& with_cell =
+      cid < functions_by_class_.size() ? functions_by_class_[cid] : kNoFunctions;
+  auto next_with_cell = with_cell.begin();
+  for (uint32_t fid = 0; fid < by_id_.size(); ++fid) {
+    if (next_with_cell != with_cell.end() && *next_with_cell == fid) {
+      ++next_with_cell;
+      Cell& cell = by_id_[fid]->cells.at(cid);
       const double stale =
           cell.window_epoch == epoch ? cell.window_stale_weight / cell.weight : 1.0;
       cell.mean = std::clamp(cell.mean + stale * shift_log, -kMaxAbsLogMs, kMaxAbsLogMs);
-      SyncRefitCell(f.id, cid, cell);
-    } else if (auto nb = f.neighbour_estimates.find(cid); nb != f.neighbour_estimates.end()) {
-      nb->second.mean += shift_log;
+      SyncRefitCell(fid, cid, cell);
+    } else if (cell_counts_[fid] >= 2) {
+      auto& estimates = by_id_[fid]->neighbour_estimates;
+      if (auto nb = estimates.find(cid); nb != estimates.end()) nb->second.mean += shift_log;
     }
   }
   if (class_shift_log_.size() <= cid) class_shift_log_.resize(cid + 1, 0.0);

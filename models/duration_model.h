@@ -302,7 +302,7 @@ class DurationModel {
 
   DurationModelOptions options_;
   std::unordered_map<std::string, FunctionState> functions_;
-  std::vector<const FunctionState*> by_id_;
+  std::vector<FunctionState*> by_id_;
   // By class id, the ids of the functions with a cell there, ascending; by function id, how
   // many cells it has. What UpdateNeighbourEstimates walks instead of every function.
   std::vector<std::vector<uint32_t>> functions_by_class_;

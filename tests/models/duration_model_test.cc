@@ -408,6 +408,37 @@ TEST(DurationModelTest, AClassThatSlowsForTheBusyFunctionsSlowsForAFunctionThatR
             world.LogMs("rare", "a"));
 }
 
+// A function that never ran on a class is predicted there from its neighbours' cells; when
+// the class slows for everyone, that estimate moves with it, though the function did not run.
+TEST(DurationModelTest, AClassThatSlowsForTheBusyFunctionsSlowsForAFunctionThatNeverRanThere) {
+  const std::vector<double> fa = {1.0, 0.0, 0.0}, fb = {1.0, 1.0, 0.0}, fc = {1.0, 0.0, 1.0};
+  DurationModel model;
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> noise(0.0, 0.1);
+  auto round = [&](double a_factor) {
+    for (int i = 0; i < ClassShiftWorld::kBusy; ++i) {
+      const std::string name = ClassShiftWorld::Busy(i);
+      const double base_ms = ClassShiftWorld::BaseMs(i);
+      model.Observe(name, "a", fa, 0, 0, base_ms * a_factor * std::exp(noise(rng)));
+      model.Observe(name, "b", fb, 0, 0, base_ms * 1.5 * std::exp(noise(rng)));
+      model.Observe(name, "c", fc, 0, 0, base_ms * 2.0 * std::exp(noise(rng)));
+    }
+  };
+  for (int r = 0; r < ClassShiftWorld::RoundsPastAWindow(); ++r) round(1.0);
+  for (int i = 0; i < 3; ++i) {
+    model.Observe("elsewhere", "b", fb, 0, 0, 90);
+    model.Observe("elsewhere", "c", fc, 0, 0, 120);
+  }
+  auto log_ms_on_a = [&] {
+    return model.Predict("elsewhere", "a", fa, std::nullopt, 0).mean_log_ms;
+  };
+  const double before = log_ms_on_a();
+  EXPECT_NEAR(before, std::log(60.0), 0.15);  // shaped like its neighbours: 90 ms / 1.5
+  for (int r = 0; r < 40; ++r) round(3.0);
+  ASSERT_GE(model.class_shifts(), 1u);
+  EXPECT_NEAR(log_ms_on_a() - before, std::log(3.0), 0.25);
+}
+
 // What a refit fits from (every cell, each function's load coefficient and group) is kept
 // beside the model as it learns, so that taking a refit is a copy. A refit must still see each
 // of them as it is now: a model refitted after class shifts, group changes and runs under load
