@@ -202,11 +202,10 @@ void DurationModel::CheckClassShift(uint32_t cid) {
 
 void DurationModel::ApplyClassShift(uint32_t cid, double shift_log) {
   const uint64_t epoch = shift_windows_[cid].epoch;
-  // The functions with a cell here (ascending ids); of the others, only those with two cells
-  // or more have neighbour estimates (UpdateNeighbourEstimates). The rest are not looked at.
-  static const std::vector<uint32_t> kNoFunctions;
-  const auto& with_cell =
-      cid < functions_by_class_.size() ? functions_by_class_[cid] : kNoFunctions;
+  // The functions with a cell here (ascending ids: the shift was seen in their cells, so the
+  // class has its list); of the others, only those with two cells or more have neighbour
+  // estimates (UpdateNeighbourEstimates). The rest are not looked at.
+  const std::vector<uint32_t>& with_cell = functions_by_class_.at(cid);
   auto next_with_cell = with_cell.begin();
   for (uint32_t fid = 0; fid < by_id_.size(); ++fid) {
     if (next_with_cell != with_cell.end() && *next_with_cell == fid) {

@@ -141,8 +141,8 @@ class DurationModel {
 
    private:
     friend class DurationModel;
-    uint64_t generation = 0;      // the model's when taken
-    Factorization factorization;  // the model's, as the warm start; fitted by Run
+    uint64_t generation = 0;                 // the model's when taken
+    Factorization factorization;             // the model's, as the warm start; fitted by Run
     std::vector<Factorization::Cell> cells;  // in the order cells were first seen
     uint32_t functions = 0, classes = 0;
     // Group id by function id (UINT32_MAX: none), and the group of functions without hints.
@@ -150,7 +150,7 @@ class DurationModel {
     uint32_t unhinted_group = UINT32_MAX;
     // By function id, its load coefficient once it has kOwnLoadRuns runs, NaN before.
     std::vector<double> own_load;
-    std::vector<double> group_load_prior;               // by group id
+    std::vector<double> group_load_prior;  // by group id
     // Run's results.
     bool fitted = false;
     ClassPopulation population;

@@ -19,6 +19,7 @@
 #include "common/listen_thread.h"
 #include "proto/grpc_status.h"
 #include "tests/support/loopback_cluster.h"
+#include "tests/support/metrics_text.h"
 #include "tests/support/run_db.h"
 
 namespace tailor {
@@ -58,10 +59,7 @@ class ReliabilityTest : public testing::LoopbackCluster {
     httplib::Client http(metrics_.substr(0, metrics_.rfind(':')),
                          std::stoi(metrics_.substr(metrics_.rfind(':') + 1)));
     auto res = http.Get("/metrics");
-    if (!res) return -1;
-    const size_t at = res->body.find("\n" + series + " ");
-    if (at == std::string::npos) return -1;
-    return std::stod(res->body.substr(at + series.size() + 2));
+    return res ? testing::SeriesValue(res->body, series) : -1;
   }
 };
 

@@ -12,9 +12,12 @@
 #include "tailor/v1/placement.grpc.pb.h"
 #include "tailor/v1/registry.grpc.pb.h"
 #include "tests/scheduler/scheduler_fixture.h"
+#include "tests/support/metrics_text.h"
 
 namespace tailor::scheduler {
 namespace {
+
+using tailor::testing::SeriesValue;
 
 // A scheduler on loopback ports of its own, with its data in `dir`, no HTTP or metrics
 // endpoint, and no access control (access is security_test's).
@@ -129,13 +132,6 @@ TEST(SchedulerServerTest, TheKubernetesExtenderNeedsTheHttpEndpointAndAKnownPoli
   EXPECT_TRUE(SchedulerServer::Start(options, RealClock::Get()).ok());
 }
 
-// The value of one series in a /metrics page (-1 when it is not there).
-double MetricValue(const std::string& page, const std::string& series) {
-  const size_t at = page.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(page.substr(at + series.size() + 2));
-}
-
 TEST(SchedulerServerTest, ModelSavesAreCountedTimedAndSizedAndAFailedOneShows) {
   tailor::testing::TempDir dir;
   SchedulerOptions options = LoopbackOptions(dir);
@@ -152,27 +148,27 @@ TEST(SchedulerServerTest, ModelSavesAreCountedTimedAndSizedAndAFailedOneShows) {
     std::string page;
     for (int tries = 0; tries < 200; ++tries) {
       auto got = http.Get("/metrics");
-      if (got) page = "\n" + got->body;
-      if (MetricValue(page, series) >= at_least) break;
+      if (got) page = got->body;
+      if (SeriesValue(page, series) >= at_least) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return page;
   };
   // Both results are served from the start, failed at 0 until a save fails.
   const std::string first = wait_for("tailor_scheduler_model_saves_total{result=\"failed\"}", 0);
-  EXPECT_EQ(MetricValue(first, "tailor_scheduler_model_saves_total{result=\"failed\"}"), 0);
+  EXPECT_EQ(SeriesValue(first, "tailor_scheduler_model_saves_total{result=\"failed\"}"), 0);
   const std::string saved = wait_for("tailor_scheduler_model_saves_total{result=\"saved\"}", 1);
-  ASSERT_GE(MetricValue(saved, "tailor_scheduler_model_saves_total{result=\"saved\"}"), 1);
+  ASSERT_GE(SeriesValue(saved, "tailor_scheduler_model_saves_total{result=\"saved\"}"), 1);
   // Even policies that learned nothing save their format's header.
-  EXPECT_GT(MetricValue(saved, "tailor_scheduler_model_state_bytes"), 0);
-  EXPECT_GE(MetricValue(saved, "tailor_scheduler_model_save_seconds"), 0);
+  EXPECT_GT(SeriesValue(saved, "tailor_scheduler_model_state_bytes"), 0);
+  EXPECT_GE(SeriesValue(saved, "tailor_scheduler_model_save_seconds"), 0);
   // A save that cannot be written is counted as failed, not only logged.
   {
     auto models = SqliteDb::Open(dir.File("data/models.db")).value();
     ASSERT_TRUE(models->Exec("DROP TABLE model_state").ok());
   }
   const std::string failed = wait_for("tailor_scheduler_model_saves_total{result=\"failed\"}", 1);
-  EXPECT_GE(MetricValue(failed, "tailor_scheduler_model_saves_total{result=\"failed\"}"), 1);
+  EXPECT_GE(SeriesValue(failed, "tailor_scheduler_model_saves_total{result=\"failed\"}"), 1);
 }
 
 }  // namespace
