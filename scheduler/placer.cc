@@ -545,6 +545,38 @@ void Placer::Learn(const v1::RunReport& report, const std::string& host_class) {
     std::lock_guard lock(mu_);
     if (const auto* cls = index_.FindClass(host_class)) o.class_features = cls->feature_vector;
   }
+  {
+    std::lock_guard held_lock(held_mu_);
+    if (holding_learning_) {
+      held_runs_.push_back(std::move(o));
+      return;
+    }
+  }
+  LearnNow(o);
+}
+
+void Placer::HoldLearning() {
+  std::lock_guard held_lock(held_mu_);
+  holding_learning_ = true;
+}
+
+void Placer::ResumeLearning() {
+  for (;;) {
+    std::vector<models::RunObservation> runs;
+    {
+      std::lock_guard held_lock(held_mu_);
+      if (held_runs_.empty()) {
+        holding_learning_ = false;
+        return;
+      }
+      runs.swap(held_runs_);
+    }
+    // Still holding: runs that come meanwhile queue behind these.
+    for (const models::RunObservation& run : runs) LearnNow(run);
+  }
+}
+
+void Placer::LearnNow(const models::RunObservation& o) {
   // One policy at a time, each under its own lock: decisions with the others go on.
   for (auto& [name, slot] : policies_) {
     std::unique_ptr<models::DeferredLearning> slow;

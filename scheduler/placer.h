@@ -166,8 +166,16 @@ class Placer {
   Result<v1::Allocation> Advise(const std::string& function_name);
   // A finished run: releases its decision (if any) and teaches every policy.
   void Observe(const v1::RunReport& report, const std::string& host_class);
-  // Teaches every policy without touching reservations (replaying stored runs at start).
+  // Teaches every policy without touching reservations (replaying stored runs at start), or,
+  // while learning is held, keeps the run to teach at ResumeLearning.
   void Learn(const v1::RunReport& report, const std::string& host_class);
+  // From now on Learn keeps each run aside instead of teaching it, so a save (SaveStates)
+  // includes none of them. REQUIRES: no Learn in progress (RunIntake::BeginModelSave makes
+  // sure), and no hold already.
+  void HoldLearning();
+  // Teaches the runs kept aside, in the order they came (and any that come meanwhile), then
+  // lets Learn teach at once again.
+  void ResumeLearning();
   // What every policy learned, by policy name (policies that learn nothing are left out). Each
   // policy is saved a part at a time (models::StateSave), under its lock for one part of at
   // most kSaveFunctionsPerPart functions: its decisions wait for a part, not the whole save.
@@ -219,6 +227,8 @@ class Placer {
                                            const std::vector<models::Ineligibility>& class_reasons,
                                            const models::Allocation& allocation, uint32_t slot);
   bool ReleaseLocked(const std::string& decision_id);
+  // Teaches every policy the run, each under its own lock.
+  void LearnNow(const models::RunObservation& run);
   // The decision made earlier for this function and idempotency key, if still kept.
   std::optional<Placement> ReplayLocked(const std::string& function, const std::string& key);
   void ReserveLocked(const Placement& p, const v1::FunctionVersion& fn);
@@ -240,6 +250,10 @@ class Placer {
   PredictionHook prediction_hook_;
   CapacityHook capacity_hook_;
   std::map<std::string, std::unique_ptr<PolicySlot>> policies_;  // fixed after Create
+  // Runs kept aside while a save is made (HoldLearning); never held with another lock.
+  std::mutex held_mu_;
+  bool holding_learning_ = false;
+  std::vector<models::RunObservation> held_runs_;
   std::mutex mu_;
   std::unordered_map<std::string, Reservation> reservations_;  // by decision id
   // Expiry times, soonest first; entries of reservations released early are skipped when

@@ -57,6 +57,11 @@ Result<std::vector<RunIntake::Verdict>> RunIntake::Accept(
     position.push_back(i);
   }
   if (incoming.empty()) return verdicts;
+  EnterBatch();
+  struct Leave {
+    RunIntake* intake;
+    ~Leave() { intake->LeaveBatch(); }
+  } leave{this};
   TAILOR_ASSIGN_OR_RETURN(std::vector<bool> fresh, store_.Insert(incoming));
   const int64_t now_ms = ToUnixMillis(clock_.WallNow());
   for (size_t i = 0; i < incoming.size(); ++i) {
@@ -68,6 +73,35 @@ Result<std::vector<RunIntake::Verdict>> RunIntake::Accept(
     }
   }
   return verdicts;
+}
+
+void RunIntake::EnterBatch() {
+  std::unique_lock lock(gate_mu_);
+  gate_cv_.wait(lock, [this] { return !save_starting_; });
+  ++batches_in_flight_;
+}
+
+void RunIntake::LeaveBatch() {
+  std::lock_guard lock(gate_mu_);
+  if (--batches_in_flight_ == 0) gate_cv_.notify_all();
+}
+
+Result<int64_t> RunIntake::BeginModelSave() {
+  std::unique_lock lock(gate_mu_);
+  save_starting_ = true;
+  gate_cv_.wait(lock, [this] { return batches_in_flight_ == 0; });
+  Result<int64_t> newest = store_.NewestRowid();
+  if (newest.ok()) placer_.HoldLearning();
+  save_starting_ = false;
+  gate_cv_.notify_all();
+  return newest;
+}
+
+void RunIntake::EndModelSave() { placer_.ResumeLearning(); }
+
+bool RunIntake::ModelSaveStarting() {
+  std::lock_guard lock(gate_mu_);
+  return save_starting_;
 }
 
 }  // namespace tailor::scheduler

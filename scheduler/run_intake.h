@@ -11,10 +11,17 @@
 // (Placer::CheckReportDecision). A report that breaks a rule is rejected on its own, with the
 // field at fault, and nothing of it is stored or learned; the others in the batch go ahead.
 //
-// Thread-safety: all methods are safe to call concurrently.
+// A model save stands on a point of the stored runs (BeginModelSave): the row id of the newest
+// run stored, every run up to it learned, none after it. A restarted scheduler restores the
+// saved models and replays the runs stored after that row id, so each run counts once.
+//
+// Thread-safety: all methods are safe to call concurrently; BeginModelSave and EndModelSave
+// come in pairs, one pair at a time.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <vector>
 
 #include "common/clock.h"
@@ -41,12 +48,25 @@ class RunIntake {
   // One verdict per report, in order. An error (nothing stored) only when storing failed.
   Result<std::vector<Verdict>> Accept(const std::vector<const v1::RunReport*>& reports);
 
+  // Holds off new batches and waits for those between storing and learning to end; then
+  // returns the newest stored run's row id and has the placer keep the runs learned from now
+  // on aside (Placer::HoldLearning) until EndModelSave, so the models saved in between hold
+  // exactly the runs stored up to that row id. Batches wait only for the row id's read.
+  Result<int64_t> BeginModelSave();
+  // Teaches the runs kept aside (Placer::ResumeLearning).
+  void EndModelSave();
+  // Whether a BeginModelSave is waiting for batches in flight (for tests).
+  bool ModelSaveStarting();
+
   void SetLagHook(LagHook hook) { lag_hook_ = std::move(hook); }
   void SetRejectHook(RejectHook hook) { reject_hook_ = std::move(hook); }
 
  private:
   // OK and the node's host class, or why the report is refused.
   Result<std::string> Check(const v1::RunReport& report);
+  // A batch is in flight from before it is stored until it is learned.
+  void EnterBatch();
+  void LeaveBatch();
 
   RunStore& store_;
   NodeRegistry& nodes_;
@@ -54,6 +74,10 @@ class RunIntake {
   const Clock& clock_;
   LagHook lag_hook_;
   RejectHook reject_hook_;
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  int batches_in_flight_ = 0;   // guarded by gate_mu_
+  bool save_starting_ = false;  // guarded by gate_mu_
 };
 
 }  // namespace tailor::scheduler

@@ -219,11 +219,14 @@ int SchedulerServer::RestoreModels() {
 
 void SchedulerServer::SaveModels() {
   const MonotonicTime start = clock_->MonotonicNow();
-  auto rowid = run_store_->NewestRowid();
+  // The runs learned while the states are taken wait aside, so the states hold exactly the
+  // runs up to `rowid` and a restart replays each later one once.
+  auto rowid = intake_->BeginModelSave();
   size_t bytes = 0;
   Status s = rowid.status();
   if (s.ok()) {
     const std::map<std::string, std::string> states = placer_->SaveStates();
+    intake_->EndModelSave();
     for (const auto& [policy, state] : states) bytes += state.size();
     s = model_states_->Save(states, *rowid);
   }

@@ -5,10 +5,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
+#include <string>
+#include <thread>
 
+#include "models/learned_policy.h"
+#include "models/policy_table.h"
 #include "tests/scheduler/scheduler_fixture.h"
 
 namespace tailor::scheduler {
@@ -35,6 +41,48 @@ class RunIntakeTest : public testing::SchedulerDbTest {
   }
   v1::RunReport Good(int i) {
     return GoodReport("inv-" + std::to_string(i), "f", "n", 1'700'000'000'000 + i * 100);
+  }
+
+  // What a restarted scheduler's policies would hold: `saved` restored into a new placer, then
+  // the runs stored after `rowid` replayed (as SchedulerServer::RestoreModels does).
+  std::map<std::string, std::string> StatesAfterRestart(
+      const std::map<std::string, std::string>& saved, int64_t rowid) {
+    NodeRegistry nodes(NodeRegistry::Options{}, clock_, nullptr);
+    auto placer = Placer::Create({}, nodes, *functions_, clock_).value();
+    EXPECT_TRUE(nodes.Register(NodeWith("n", 2, 8 * kGiB)).ok());
+    for (const auto& [policy, state] : saved) {
+      EXPECT_TRUE(placer->RestoreState(policy, state).ok()) << policy;
+    }
+    auto replayed = runs_->Recent(1000, rowid);
+    EXPECT_TRUE(replayed.ok()) << replayed.status();
+    for (const auto& run : *replayed) placer->Learn(run.report, run.host_class);
+    return placer->SaveStates();
+  }
+  // How many runs of `f` each policy's saved state counts.
+  static std::map<std::string, uint64_t> RunsCounted(
+      const std::map<std::string, std::string>& states) {
+    std::map<std::string, uint64_t> counted;
+    for (const auto& [name, state] : states) {
+      auto policy = models::MakePolicy(name, {});
+      EXPECT_TRUE(policy.ok()) << policy.status();
+      if (!policy.ok()) continue;
+      EXPECT_TRUE((*policy)->RestoreState(state).ok()) << name;
+      const auto* learned = dynamic_cast<const models::LearnedPolicy*>(policy->get());
+      EXPECT_NE(learned, nullptr) << name;
+      if (learned != nullptr) counted[name] = learned->model().Runs("f");
+    }
+    return counted;
+  }
+  static std::map<std::string, uint64_t> Each(const std::map<std::string, std::string>& states,
+                                              uint64_t runs) {
+    std::map<std::string, uint64_t> expected;
+    for (const auto& [name, state] : states) expected[name] = runs;
+    return expected;
+  }
+  void AcceptOne(int i) {
+    v1::RunReport r = Good(i);
+    r.set_wall_time_us(10'000 + 1'000 * (i % 7));  // each run moves what is learned
+    ASSERT_TRUE(intake_->Accept({&r}).ok());
   }
 
   NodeRegistry nodes_{NodeRegistry::Options{}, clock_, nullptr};
@@ -129,6 +177,56 @@ TEST_F(RunIntakeTest, AReportOfARemovedNodeIsRefusedAndNotLearned) {
   EXPECT_EQ((*v)[0].rejected.code(), StatusCode::kNotFound);
   EXPECT_THAT((*v)[0].rejected.message(), HasSubstr("not registered"));
   EXPECT_EQ(learned, 0);
+}
+
+// Reports keep arriving while the models are saved; a restart restores the save and replays the
+// runs stored after its row id. Each run must count once: runs learned while the save was
+// taken and also replayed would count twice.
+TEST_F(RunIntakeTest, RunsReportedWhileTheModelsAreSavedCountOnceAfterARestart) {
+  for (int i = 0; i < 10; ++i) AcceptOne(i);
+  auto rowid = intake_->BeginModelSave();
+  ASSERT_TRUE(rowid.ok()) << rowid.status();
+  for (int i = 10; i < 20; ++i) AcceptOne(i);
+  const std::map<std::string, std::string> saved = placer_->SaveStates();
+  intake_->EndModelSave();
+  for (int i = 20; i < 25; ++i) AcceptOne(i);
+
+  ASSERT_FALSE(saved.empty());
+  EXPECT_EQ(RunsCounted(saved), Each(saved, 10)) << "the runs stored before the save's point";
+  EXPECT_EQ(runs_->Recent(1000, *rowid)->size(), 15u);
+  EXPECT_EQ(RunsCounted(StatesAfterRestart(saved, *rowid)), Each(saved, 25));
+  EXPECT_EQ(RunsCounted(placer_->SaveStates()), Each(saved, 25));
+}
+
+// A batch that is stored but not yet learned when a save starts: the save waits for it, so its
+// runs are in the saved models and not replayed (rather than replayed nowhere and lost).
+TEST_F(RunIntakeTest, AModelSaveWaitsForABatchStoredButNotYetLearned) {
+  for (int i = 0; i < 5; ++i) AcceptOne(i);
+  std::thread save;
+  Result<int64_t> rowid = InternalError("no save");
+  std::map<std::string, std::string> saved;
+  std::atomic<bool> began = false;
+  intake_->SetLagHook([&](double, const v1::RunReport& r) {
+    if (r.invocation_id() != "inv-5") return;  // the first of the batch is learned, not the next
+    save = std::thread([&] {
+      rowid = intake_->BeginModelSave();
+      began = true;
+      saved = placer_->SaveStates();
+      intake_->EndModelSave();
+    });
+    // Until the save waits for this batch (or, were it not to wait, has begun).
+    while (!intake_->ModelSaveStarting() && !began) std::this_thread::yield();
+  });
+  std::vector<v1::RunReport> batch = {Good(5), Good(6)};
+  batch[1].set_wall_time_us(30'000);
+  ASSERT_TRUE(intake_->Accept({&batch[0], &batch[1]}).ok());
+  save.join();
+  ASSERT_TRUE(rowid.ok()) << rowid.status();
+
+  EXPECT_TRUE(runs_->Recent(1000, *rowid)->empty()) << "both runs are before the save's point";
+  ASSERT_FALSE(saved.empty());
+  EXPECT_EQ(RunsCounted(saved), Each(saved, 7)) << "a run of the batch is missing";
+  EXPECT_EQ(RunsCounted(StatesAfterRestart(saved, *rowid)), Each(saved, 7));
 }
 
 }  // namespace
