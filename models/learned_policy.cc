@@ -284,8 +284,46 @@ double WaitForBestClassMs(double on_best_ms, double here_ms, double here_least_s
 
 }  // namespace
 
+struct LearnedPolicy::Learned {
+  explicit Learned(const DurationModelOptions& options) : model(options) {}
+  DurationModel model;
+  ResourceProfiles resources;
+  NodeSlowness node_slowness;
+  ColdStarts cold_starts;
+  std::unordered_map<std::string, PredictionCache> cache;
+  uint64_t class_shifts_seen = 0;
+  std::unordered_map<std::string, StatisticsByClass> statistics;
+  std::vector<const std::pair<const std::string, StatisticsByClass>*> statistics_order;
+  uint64_t generation = NewGeneration();
+  std::vector<std::string> class_names;
+  std::vector<std::vector<double>> class_vectors;
+  std::unordered_map<std::string, size_t> class_position;
+};
+
 LearnedPolicy::LearnedPolicy(Objective objective, LearnedPolicyOptions options)
-    : objective_(objective), options_(options), model_(options.model) {}
+    : LearnedPolicy(objective, options, std::make_shared<Learned>(options.model), true) {}
+
+LearnedPolicy::LearnedPolicy(Objective objective, LearnedPolicy& teacher)
+    : LearnedPolicy(objective, teacher.options_, teacher.learned_, false) {}
+
+LearnedPolicy::LearnedPolicy(Objective objective, LearnedPolicyOptions options,
+                             std::shared_ptr<Learned> learned, bool teaches)
+    : objective_(objective),
+      options_(options),
+      learned_(std::move(learned)),
+      teaches_(teaches),
+      model_(learned_->model),
+      resources_(learned_->resources),
+      node_slowness_(learned_->node_slowness),
+      cold_starts_(learned_->cold_starts),
+      cache_(learned_->cache),
+      class_shifts_seen_(learned_->class_shifts_seen),
+      statistics_(learned_->statistics),
+      statistics_order_(learned_->statistics_order),
+      generation_(learned_->generation),
+      class_names_(learned_->class_names),
+      class_vectors_(learned_->class_vectors),
+      class_position_(learned_->class_position) {}
 
 std::string_view LearnedPolicy::name() const {
   switch (objective_) {
@@ -317,14 +355,15 @@ const RunStatistics* LearnedPolicy::Statistics(const std::string& function,
 }
 
 void LearnedPolicy::Observe(const RunObservation& run) {
-  resources_.Observe(run, run.llc_miss_ratio);
-  auto [stats, added] = statistics_.try_emplace(run.function);
-  if (added) statistics_order_.push_back(&*stats);
-  stats->second[run.host_class].Add(run);
   if (auto e = exploring_.find(run.function);
       e != exploring_.end() && e->second.host_class == run.host_class) {
     exploring_.erase(e);  // the exploratory call (or another run there) has taught its lesson
   }
+  if (!teaches_) return;  // the teacher learns the run
+  resources_.Observe(run, run.llc_miss_ratio);
+  auto [stats, added] = statistics_.try_emplace(run.function);
+  if (added) statistics_order_.push_back(&*stats);
+  stats->second[run.host_class].Add(run);
   if (run.cold_start_init_ms >= 0) {
     cold_starts_.Observe(run.function, run.host_class, run.cold_start_init_ms);
   }
@@ -383,6 +422,7 @@ class DeferredRefit final : public DeferredLearning {
 }  // namespace
 
 std::unique_ptr<DeferredLearning> LearnedPolicy::TakeDeferredLearning() {
+  if (!teaches_) return nullptr;  // the teacher hands out its model's refits
   std::optional<DurationModel::Refit> refit = model_.TakeDueRefit();
   if (!refit) return nullptr;
   return std::make_unique<DeferredRefit>(std::move(*refit));
@@ -422,8 +462,9 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
       class_vectors_.push_back(classes[ci].feature_vector);
       class_position_[classes[ci].info.name] = ci;
     }
-    RankForPacking(classes, pack_rank_);
   }
+  // Its own order, where the class order may have grown in a decision of the teacher's.
+  if (pack_rank_.size() != classes.size()) RankForPacking(classes, pack_rank_);
   static const PredictionCache kNothingKnown;
   const PredictionCache* found = &kNothingKnown;
   auto it = cache_.find(request.function.name);
@@ -919,10 +960,12 @@ std::string LearnedPolicy::PartedSave::Take() && {
 }
 
 std::unique_ptr<StateSave> LearnedPolicy::StartSave() const {
+  if (!teaches_) return PlacementPolicy::StartSave();  // an empty state, in one part
   return std::make_unique<PartedSave>(*this);
 }
 
 std::string LearnedPolicy::SaveState() const {
+  if (!teaches_) return "";  // the teacher saves what it learns
   PartedSave save(*this);
   while (!save.WriteSome(SIZE_MAX)) {
   }
@@ -930,6 +973,7 @@ std::string LearnedPolicy::SaveState() const {
 }
 
 Status LearnedPolicy::RestoreState(const std::string& state) {
+  if (!teaches_) return OkStatus();  // the teacher restores what it learns
   ByteReader in(state);
   if (in.Str(64) != kStateMagic || !in.ok()) {
     return InvalidArgumentError("not a saved learned-policy state");

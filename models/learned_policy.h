@@ -49,6 +49,7 @@
 // Thread-safety: not thread-safe (see PlacementPolicy).
 #pragma once
 
+#include <memory>
 #include <string_view>
 
 #include "common/generation.h"
@@ -82,7 +83,17 @@ struct LearnedPolicyOptions {
 class LearnedPolicy final : public PlacementPolicy {
  public:
   LearnedPolicy(Objective objective, LearnedPolicyOptions options = {});
+  // A policy that decides by its own objective on what `teacher` learns. Where every policy
+  // learns from every run (the scheduler), each would learn the same: this one learns nothing
+  // itself (its Observe only ends its own explorations), saves nothing and restores nothing (an
+  // old saved state of its own is accepted and dropped). It takes the teacher's options (its
+  // exploration scale and model). REQUIRES: `teacher` outlives it, is not itself a sharer, and
+  // is only used under the same lock as this policy.
+  LearnedPolicy(Objective objective, LearnedPolicy& teacher);
+  LearnedPolicy(const LearnedPolicy&) = delete;
+  LearnedPolicy& operator=(const LearnedPolicy&) = delete;
   std::string_view name() const override;
+  Objective objective() const { return objective_; }
   Result<PlacementDecision> Decide(const PlacementRequest& request,
                                    const ClusterIndex& cluster) override;
   void Observe(const RunObservation& run) override;
@@ -95,7 +106,9 @@ class LearnedPolicy final : public PlacementPolicy {
   static constexpr int kMaxSaveRestarts = 3;
   Status RestoreState(const std::string& state) override;
   // The duration model's refits (DurationModel::Refit).
-  void DeferSlowLearning() override { model_.DeferRefits(); }
+  void DeferSlowLearning() override {
+    if (teaches_) model_.DeferRefits();
+  }
   std::unique_ptr<DeferredLearning> TakeDeferredLearning() override;
   void InstallDeferredLearning(std::unique_ptr<DeferredLearning> learning) override;
 
@@ -115,12 +128,20 @@ class LearnedPolicy final : public PlacementPolicy {
   // of), or class_names_.size() for none.
   size_t MostRunClass(const std::unordered_map<std::string, RunStatistics>* function_stats) const;
 
+  // What the policy learns, and the caches and class order derived from it: a policy's own, or
+  // its teacher's (the members below of the same names refer into it).
+  struct Learned;
+  explicit LearnedPolicy(Objective objective, LearnedPolicyOptions options,
+                         std::shared_ptr<Learned> learned, bool teaches);
+
   Objective objective_;
   LearnedPolicyOptions options_;
-  DurationModel model_;
-  ResourceProfiles resources_;
-  NodeSlowness node_slowness_;  // nodes learned apart from their class (stragglers)
-  ColdStarts cold_starts_;      // not saved: relearned from the first cold starts after a restart
+  std::shared_ptr<Learned> learned_;
+  const bool teaches_;  // false for a policy that decides on another's learning
+  DurationModel& model_;
+  ResourceProfiles& resources_;
+  NodeSlowness& node_slowness_;  // nodes learned apart from their class (stragglers)
+  ColdStarts& cold_starts_;      // not saved: relearned from the first cold starts after a restart
   // Per function, its predictions per index class at its centre payload (DurationModel) and zero
   // load, kept up to date off the decision path: Observe refreshes the observed class at once
   // and every class every kFullRefreshRuns runs of the function, and at every run of its first
@@ -142,18 +163,19 @@ class LearnedPolicy final : public PlacementPolicy {
   static constexpr uint64_t kFullRefreshRuns = 16;
   static constexpr uint64_t kAlwaysRefreshRuns = 64;  // a new function's every run moves them
   void Refresh(const std::string& function, PredictionCache& cache);
-  std::unordered_map<std::string, PredictionCache> cache_;
-  uint64_t class_shifts_seen_ = 0;  // DurationModel::class_shifts() when cache_ was last valid
+  std::unordered_map<std::string, PredictionCache>& cache_;
+  uint64_t& class_shifts_seen_;  // DurationModel::class_shifts() when cache_ was last valid
   // Per function, per class name; and the functions in the order they were first seen (what
   // saving walks: the map's nodes stay where they are as it grows).
   using StatisticsByClass = std::unordered_map<std::string, RunStatistics>;
-  std::unordered_map<std::string, StatisticsByClass> statistics_;
-  std::vector<const std::pair<const std::string, StatisticsByClass>*> statistics_order_;
-  uint64_t generation_ = NewGeneration();  // a new one at every RestoreState
+  std::unordered_map<std::string, StatisticsByClass>& statistics_;
+  std::vector<const std::pair<const std::string, StatisticsByClass>*>& statistics_order_;
+  uint64_t& generation_;  // a new one at every RestoreState
   class PartedSave;
-  std::vector<std::string> class_names_;  // index class order, last seen
-  std::vector<std::vector<double>> class_vectors_;
-  std::unordered_map<std::string, size_t> class_position_;  // name -> index class
+  std::vector<std::string>& class_names_;  // index class order, last seen
+  std::vector<std::vector<double>>& class_vectors_;
+  std::unordered_map<std::string, size_t>& class_position_;  // name -> index class
+  // The policy's own from here on.
   std::vector<double> pack_rank_;  // efficiency: per index class, its packing order
   // Per function, its exploratory call in flight: where it went and the function's runs then
   // (not saved: after a restart a function may explore once more).

@@ -50,6 +50,27 @@ Result<std::unique_ptr<PlacementPolicy>> MakePolicy(std::string_view name,
                               "' (known: " + known + ")");
 }
 
+Result<std::vector<NamedPolicy>> MakeEveryPolicy(const PolicySettings& settings) {
+  std::vector<NamedPolicy> every;
+  LearnedPolicy* teacher = nullptr;
+  std::string teacher_name;
+  for (const auto& name : PolicyNames()) {
+    TAILOR_ASSIGN_OR_RETURN(std::unique_ptr<PlacementPolicy> made, MakePolicy(name, settings));
+    NamedPolicy p{name, std::move(made), ""};
+    if (auto* learned = dynamic_cast<LearnedPolicy*>(p.policy.get())) {
+      if (teacher == nullptr) {
+        teacher = learned;  // the first: performance
+        teacher_name = name;
+      } else {
+        p.policy = std::make_unique<LearnedPolicy>(learned->objective(), *teacher);
+        p.learns_with = teacher_name;
+      }
+    }
+    every.push_back(std::move(p));
+  }
+  return every;
+}
+
 std::vector<std::string> PolicyNames() {
   std::vector<std::string> names;
   for (const auto& p : kPolicies) names.emplace_back(p.name);

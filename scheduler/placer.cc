@@ -131,11 +131,15 @@ Result<std::unique_ptr<Placer>> Placer::Create(Options options, NodeRegistry& no
                                                FunctionRegistry& functions, const Clock& clock) {
   std::unique_ptr<Placer> p(new Placer(std::move(options), nodes, functions, clock));
   // Every policy learns from every run from the start, whichever is asked for later.
-  for (const auto& name : models::PolicyNames()) {
+  TAILOR_ASSIGN_OR_RETURN(std::vector<models::NamedPolicy> every,
+                          models::MakeEveryPolicy(p->options_.policy_settings));
+  for (models::NamedPolicy& named : every) {
     auto slot = std::make_unique<PolicySlot>();
-    TAILOR_ASSIGN_OR_RETURN(slot->policy, models::MakePolicy(name, p->options_.policy_settings));
+    slot->policy = std::move(named.policy);
+    slot->mu = named.learns_with.empty() ? std::make_shared<std::mutex>()
+                                         : p->policies_.at(named.learns_with)->mu;
     slot->policy->DeferSlowLearning();  // Learn runs it without the policy's lock
-    p->policies_[name] = std::move(slot);
+    p->policies_[named.name] = std::move(slot);
   }
   if (auto policy = p->Slot(p->options_.default_policy); !policy.ok()) return policy.status();
   nodes.SetListener(
@@ -213,7 +217,7 @@ Result<Placement> Placer::Place(const PlaceInput& input) {
     if (auto replayed = ReplayLocked(fn.name(), input.idempotency_key)) return *replayed;
   }
   request.warm_node_ids = warm_.NodesOf(fn.name(), fn.version());
-  std::unique_lock policy_lock(slot->mu);
+  std::unique_lock policy_lock(*slot->mu);
   auto decided = slot->policy->Decide(request, index_);
   policy_lock.unlock();
   const double latency_s = std::chrono::duration<double>(clock_.MonotonicNow() - started).count();
@@ -254,7 +258,7 @@ Result<Ranking> Placer::Rank(const PlaceInput& input) {
   TAILOR_ASSIGN_OR_RETURN(PolicySlot * slot, Slot(ranking.policy));
   std::lock_guard lock(mu_);
   request.warm_node_ids = warm_.NodesOf(ranking.function.name(), ranking.function.version());
-  std::lock_guard policy_lock(slot->mu);
+  std::lock_guard policy_lock(*slot->mu);
   auto decided = slot->policy->Decide(request, index_);
   if (!decided.ok()) {
     if (decided.status().reason() != ErrorReason::kNoCapacity &&
@@ -350,7 +354,7 @@ Result<std::vector<NodeVerdict>> Placer::JudgeKubernetesNodes(
   std::lock_guard lock(mu_);
   const std::vector<uint32_t> slots = kubernetes_.SlotsOf(kubernetes_names, index_);
   request.warm_node_ids = warm_.NodesOf(fn.name(), fn.version());
-  std::lock_guard policy_lock(slot->mu);
+  std::lock_guard policy_lock(*slot->mu);
   std::vector<NodeVerdict> verdicts(kubernetes_names->size());
   if (scored) {
     auto decided = slot->policy->Decide(request, index_);
@@ -487,7 +491,7 @@ Result<v1::Allocation> Placer::Advise(const std::string& function_name) {
   TAILOR_ASSIGN_OR_RETURN(v1::FunctionVersion fn, functions_.Resolve(function_name, ""));
   TAILOR_ASSIGN_OR_RETURN(PolicySlot * slot, Slot(options_.default_policy));
   std::lock_guard lock(mu_);
-  std::lock_guard policy_lock(slot->mu);
+  std::lock_guard policy_lock(*slot->mu);
   const models::Allocation a = slot->policy->AdviseAllocation(InfoOf(fn), index_);
   v1::Allocation out;
   out.set_memory_limit_bytes(a.memory_limit_bytes);
@@ -581,7 +585,7 @@ void Placer::LearnNow(const models::RunObservation& o) {
   for (auto& [name, slot] : policies_) {
     std::unique_ptr<models::DeferredLearning> slow;
     {
-      std::lock_guard policy_lock(slot->mu);
+      std::lock_guard policy_lock(*slot->mu);
       slot->policy->Observe(o);
       slow = slot->policy->TakeDeferredLearning();
     }
@@ -589,7 +593,7 @@ void Placer::LearnNow(const models::RunObservation& o) {
     // On this reporting thread, without the policy's lock: the policy decides meanwhile on
     // what it learned before.
     slow->Run();
-    std::lock_guard policy_lock(slot->mu);
+    std::lock_guard policy_lock(*slot->mu);
     slot->policy->InstallDeferredLearning(std::move(slow));
   }
 }
@@ -599,11 +603,11 @@ std::map<std::string, std::string> Placer::SaveStates() {
   for (const auto& [name, slot] : policies_) {
     std::unique_ptr<models::StateSave> save;
     {
-      std::lock_guard policy_lock(slot->mu);
+      std::lock_guard policy_lock(*slot->mu);
       save = slot->policy->StartSave();
     }
     for (bool saved = false; !saved;) {
-      std::lock_guard policy_lock(slot->mu);
+      std::lock_guard policy_lock(*slot->mu);
       saved = save->WriteSome(kSaveFunctionsPerPart);
     }
     std::string state = std::move(*save).Take();
@@ -615,7 +619,7 @@ std::map<std::string, std::string> Placer::SaveStates() {
 Status Placer::RestoreState(const std::string& policy, const std::string& state) {
   auto it = policies_.find(policy);
   if (it == policies_.end()) return InvalidArgumentError("no policy '" + policy + "'");
-  std::lock_guard policy_lock(it->second->mu);
+  std::lock_guard policy_lock(*it->second->mu);
   return it->second->policy->RestoreState(state);
 }
 

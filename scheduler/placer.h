@@ -203,13 +203,14 @@ class Placer {
   void CapacityFreed() {
     if (capacity_hook_) capacity_hook_();
   }
-  // A policy and its own lock. Every policy is made by Create and none is added later, so
-  // policies_ is read without a lock; a report teaches each policy under that policy's lock
-  // alone, so learning never holds mu_ and a decision waits at most for one policy's learning
-  // of one run; the slow part of learning (a refit over every function) runs without the
-  // slot's lock (models::DeferredLearning). Lock order: mu_, then a slot's mu.
+  // A policy and its lock. The learned policies decide on what one of them learns
+  // (models::MakeEveryPolicy), so they share that one's lock. Every policy is made by Create
+  // and none is added later, so policies_ is read without a lock; a report teaches each policy
+  // under that policy's lock alone, so learning never holds mu_ and a decision waits at most
+  // for one run's learning; the slow part of learning (a refit over every function) runs
+  // without the slot's lock (models::DeferredLearning). Lock order: mu_, then a slot's mu.
   struct PolicySlot {
-    std::mutex mu;
+    std::shared_ptr<std::mutex> mu;
     std::unique_ptr<models::PlacementPolicy> policy;
   };
   // INVALID_ARGUMENT for a name that is not a policy.

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -754,6 +756,86 @@ TEST_F(LearnedPolicyTest, ABusyFunctionExploresAClassThatMayBeBetterOneCallAtATi
   for (int i = 0; i < 10; ++i) {
     EXPECT_EQ(index_.Find(greedy.Decide(Req("f"), index_)->node_id)->host_class, "fast");
   }
+}
+
+// The scheduler's learned policies decide on what one of them learns (MakeEveryPolicy): each
+// must decide as it would had it learned every run itself, explorations, new classes and
+// efficiency's packing order included.
+TEST_F(LearnedPolicyTest, PoliciesThatShareATeachersLearningDecideAsTheyWouldAlone) {
+  const Objective objectives[] = {Objective::kPerformance, Objective::kEfficiency,
+                                  Objective::kBalanced};
+  std::vector<std::unique_ptr<LearnedPolicy>> alone, shared;
+  auto start_over = [&] {
+    alone.clear();
+    shared.clear();
+    for (Objective o : objectives) alone.push_back(std::make_unique<LearnedPolicy>(o));
+    shared.push_back(std::make_unique<LearnedPolicy>(Objective::kPerformance));
+    shared.push_back(std::make_unique<LearnedPolicy>(Objective::kEfficiency, *shared[0]));
+    shared.push_back(std::make_unique<LearnedPolicy>(Objective::kBalanced, *shared[0]));
+  };
+  start_over();
+  auto observe_all = [&](const RunObservation& run) {
+    for (auto* policies : {&alone, &shared}) {
+      for (auto& p : *policies) p->Observe(run);
+    }
+  };
+  int decisions = 0, explored = 0;
+  std::vector<std::string> chosen;  // by each policy alone, in `objectives` order
+  auto decide_all = [&](const std::string& fn) {
+    chosen.clear();
+    for (size_t i = 0; i < alone.size(); ++i) {
+      auto a = alone[i]->Decide(Req(fn), index_);
+      auto b = shared[i]->Decide(Req(fn), index_);
+      ASSERT_TRUE(a.ok() && b.ok());
+      chosen.push_back(index_.Find(a->node_id)->host_class);
+      explored += a->explored;
+      EXPECT_EQ(a->node_id, b->node_id) << alone[i]->name() << " " << fn;
+      EXPECT_EQ(a->predicted_duration_ms, b->predicted_duration_ms)
+          << alone[i]->name() << " " << fn;
+      EXPECT_EQ(a->explored, b->explored) << alone[i]->name() << " " << fn;
+      EXPECT_EQ(a->allocation.memory_limit_bytes, b->allocation.memory_limit_bytes);
+      ++decisions;
+    }
+  };
+  std::optional<HostClassInfo> big;
+  for (int round = 0; round < 400; ++round) {
+    if (round == 200) big = AddBigClass({"aes", "avx2", "avx512f"});
+    const std::string fn = "fn-" + std::to_string(round % 7);
+    decide_all(fn);
+    const HostClassInfo& cls = big && round % 3 == 0 ? *big : round % 2 ? fast_ : slow_;
+    // Each function runs differently on each class, with some noise.
+    const double ms = (20.0 + 10.0 * (round % 7)) * (&cls == &fast_ ? 0.7 : 1.0) *
+                      (1.0 + 0.05 * ((round * 37) % 11 - 5) / 5.0);
+    observe_all(RunOn(fn, cls, ms));
+  }
+  EXPECT_EQ(decisions, 1200);
+  EXPECT_EQ(shared[0]->SaveState(), alone[0]->SaveState());
+
+  // A busy function known only on "slow", where whether "fast" or "big" is better is unknown
+  // (others differ there both ways), tries one of them, and the other only once the first
+  // try's report has come: each policy keeps its own tries
+  // (ABusyFunctionExploresAClassThatMayBeBetterOneCallAtATime).
+  start_over();
+  for (int k = 0; k < 5; ++k) {
+    const std::string other = "other" + std::to_string(k);
+    decide_all(other);
+    for (int i = 0; i < 20; ++i) observe_all(RunOn(other, fast_, k < 3 ? 65 : 40));
+    for (int i = 0; i < 20; ++i) observe_all(RunOn(other, *big, k < 2 ? 40 : 65));
+    for (int i = 0; i < 20; ++i) observe_all(RunOn(other, slow_, 50));
+  }
+  decide_all("busy");
+  for (int i = 0; i < 256; ++i) observe_all(RunOn("filler", slow_, 10));
+  for (int i = 0; i < 400; ++i) observe_all(RunOn("busy", slow_, 50));
+  const int explored_before = explored;
+  for (int i = 0; i < 30; ++i) {
+    decide_all("busy");
+    // Its run where balanced sent it, every third call (the others' reports come later).
+    const HostClassInfo& ran_on = chosen[2] == "fast" ? fast_ : chosen[2] == "big" ? *big : slow_;
+    if (i % 3 == 0) observe_all(RunOn("busy", ran_on, 50));
+  }
+  EXPECT_GT(explored, explored_before) << "the test must see explorations";
+  EXPECT_EQ(shared[1]->SaveState(), "") << "a policy that shares its teacher's learning saves none";
+  EXPECT_TRUE(shared[1]->RestoreState("not a state").ok()) << "and drops an old one";
 }
 
 TEST_F(LearnedPolicyTest,
