@@ -5,44 +5,108 @@
 namespace tailor::scheduler {
 
 Result<std::vector<bool>> RunStore::Insert(const std::vector<Incoming>& reports) {
+  Pending me{&reports};
+  std::unique_lock queue_lock(queue_mu_);
+  queue_.push_back(&me);
+  queue_cv_.wait(queue_lock, [&] { return me.done || !committing_; });
+  if (me.done) return std::move(me.result);
+  // This caller commits every batch queued so far, its own included.
+  committing_ = true;
+  std::vector<Pending*> group;
+  group.swap(queue_);
+  queue_lock.unlock();
+  CommitGroup(group);
+  queue_lock.lock();
+  for (Pending* p : group) p->done = true;
+  committing_ = false;
+  queue_cv_.notify_all();
+  return std::move(me.result);
+}
+
+void RunStore::CommitGroup(const std::vector<Pending*>& group) {
   std::lock_guard lock(mu_);
-  std::vector<bool> fresh;
-  fresh.reserve(reports.size());
+  if (commit_hook_) commit_hook_(group.size());
   const int64_t now_ms = ToUnixMillis(clock_.WallNow());
-  Status stored = db_.InTransaction([&]() -> Status {
-    fresh.clear();
+  std::vector<std::vector<bool>> fresh;
+  Status stored = CommitLocked(group, now_ms, fresh);
+  if (stored.ok()) {
+    for (size_t i = 0; i < group.size(); ++i) group[i]->result = std::move(fresh[i]);
+  } else if (group.size() == 1) {
+    group[0]->result = stored;
+  } else {
+    // Which batch failed is not known: each alone, so the others are stored.
+    for (Pending* p : group) {
+      Status alone = CommitLocked({p}, now_ms, fresh);
+      if (alone.ok()) {
+        p->result = std::move(fresh[0]);
+      } else {
+        p->result = alone;
+      }
+    }
+  }
+  size_t inserted = 0;
+  for (const Pending* p : group) inserted += p->result.ok() ? p->reports->size() : 0;
+  inserts_since_check_ += inserted;
+  if (inserts_since_check_ < std::max<uint64_t>(1, options_.max_runs / 100)) return;
+  inserts_since_check_ = 0;
+  if (Status kept = EnforceRetentionLocked(); !kept.ok()) {
+    for (Pending* p : group) {
+      if (p->result.ok()) p->result = kept;
+    }
+  }
+}
+
+Status RunStore::CommitLocked(const std::vector<Pending*>& batches, int64_t now_ms,
+                              std::vector<std::vector<bool>>& fresh) {
+  fresh.assign(batches.size(), {});
+  Status committed = db_.InTransaction([&]() -> Status {
     TAILOR_ASSIGN_OR_RETURN(
-        auto stmt,
-        db_.Prepare("INSERT OR IGNORE INTO runs (invocation_id, function_name, "
-                    "function_version, node_id, outcome, end_unix_ms, wall_time_us, "
-                    "received_unix_ms, report, host_class) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
-    for (const Incoming& in : reports) {
-      const v1::RunReport* r = in.report;
-      std::string blob;
-      r->SerializeToString(&blob);
-      stmt.Bind(1, r->invocation_id())
-          .Bind(2, r->function_name())
-          .Bind(3, r->function_version())
-          .Bind(4, r->node_id())
-          .Bind(5, static_cast<int64_t>(r->outcome()))
-          .Bind(6, r->end_unix_ms())
-          .Bind(7, r->wall_time_us())
-          .Bind(8, now_ms)
-          .BindBlob(9, blob)
-          .Bind(10, in.host_class);
-      TAILOR_RETURN_IF_ERROR(stmt.Run());
-      fresh.push_back(db_.ChangesOfLastStatement() > 0);
+        auto insert, db_.Prepare("INSERT OR IGNORE INTO runs (invocation_id, function_name, "
+                                 "function_version, node_id, outcome, end_unix_ms, wall_time_us, "
+                                 "received_unix_ms, report, host_class) "
+                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+    for (size_t i = 0; i < batches.size(); ++i) {
+      TAILOR_RETURN_IF_ERROR(InsertBatchLocked(insert, *batches[i]->reports, now_ms, fresh[i]));
     }
     return OkStatus();
   });
-  TAILOR_RETURN_IF_ERROR(stored);
-  inserts_since_check_ += reports.size();
-  if (inserts_since_check_ >= std::max<uint64_t>(1, options_.max_runs / 100)) {
-    inserts_since_check_ = 0;
-    TAILOR_RETURN_IF_ERROR(EnforceRetentionLocked());
+  if (committed.ok()) ++commits_;
+  return committed;
+}
+
+Status RunStore::InsertBatchLocked(SqliteStatement& insert, const std::vector<Incoming>& reports,
+                                   int64_t now_ms, std::vector<bool>& fresh) {
+  fresh.clear();
+  fresh.reserve(reports.size());
+  std::string blob;
+  for (const Incoming& in : reports) {
+    const v1::RunReport* r = in.report;
+    blob.clear();
+    r->SerializeToString(&blob);
+    insert.Bind(1, r->invocation_id())
+        .Bind(2, r->function_name())
+        .Bind(3, r->function_version())
+        .Bind(4, r->node_id())
+        .Bind(5, static_cast<int64_t>(r->outcome()))
+        .Bind(6, r->end_unix_ms())
+        .Bind(7, r->wall_time_us())
+        .Bind(8, now_ms)
+        .BindBlob(9, blob)
+        .Bind(10, in.host_class);
+    TAILOR_RETURN_IF_ERROR(insert.Run());
+    fresh.push_back(db_.ChangesOfLastStatement() > 0);
   }
-  return fresh;
+  return OkStatus();
+}
+
+uint64_t RunStore::commits() {
+  std::lock_guard lock(mu_);
+  return commits_;
+}
+
+size_t RunStore::waiting() {
+  std::lock_guard lock(queue_mu_);
+  return queue_.size();
 }
 
 Status RunStore::EnforceRetentionLocked() {

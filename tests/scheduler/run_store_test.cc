@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include "scheduler/function_profile.h"
 #include "tests/scheduler/scheduler_fixture.h"
 
@@ -41,6 +46,98 @@ TEST_F(RunStoreTest, KeepsAtMostMaxRunsDroppingTheOldest) {
   auto newest = store.RunsOf("f", 1);
   ASSERT_EQ(newest->size(), 1u);
   EXPECT_EQ((*newest)[0].report.invocation_id(), "inv-249");
+}
+
+// Holds the first group's commit until the test has queued more batches behind it, so that
+// what happens to batches that arrive during a commit is seen, not raced.
+class HeldCommit {
+ public:
+  explicit HeldCommit(RunStore& store) : store_(store) {
+    store.SetCommitHook([this](size_t batches) {
+      std::unique_lock lock(mu_);
+      groups_.push_back(batches);
+      entered_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [this] { return released_; });
+    });
+  }
+  void WaitForFirstCommit() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return entered_; });
+  }
+  // Waits for `batches` to queue behind the first commit; then lets it go.
+  void ReleaseWhenQueued(size_t batches) {
+    while (store_.waiting() < batches) std::this_thread::yield();
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  std::vector<size_t> groups() {
+    std::lock_guard lock(mu_);
+    return groups_;
+  }
+
+ private:
+  RunStore& store_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool entered_ = false, released_ = false;
+  std::vector<size_t> groups_;
+};
+
+TEST_F(RunStoreTest, BatchesThatArriveDuringACommitAreCommittedTogetherEachWithItsVerdicts) {
+  auto db = SqliteDb::Open(db_path_);
+  RunStore store(**db, clock_);
+  HeldCommit held(store);
+  std::vector<v1::RunReport> r;
+  for (int i = 0; i < 4; ++i) r.push_back(Run(i, 10, 1 << 20));
+  Result<std::vector<bool>> a = InternalError(""), b = a, c = a, d = a;
+  std::thread first([&] { a = store.Insert({{&r[0], "c"}}); });
+  held.WaitForFirstCommit();
+  // Behind it: two batches that share a report, and the first's report again.
+  std::thread second([&] { b = store.Insert({{&r[1], "c"}, {&r[2], "c"}}); });
+  std::thread third([&] { c = store.Insert({{&r[2], "c"}, {&r[3], "c"}}); });
+  std::thread fourth([&] { d = store.Insert({{&r[0], "c"}}); });
+  held.ReleaseWhenQueued(3);
+  for (auto* t : {&first, &second, &third, &fourth}) t->join();
+
+  EXPECT_EQ(held.groups(), (std::vector<size_t>{1, 3})) << "the three queued batches, together";
+  EXPECT_EQ(store.commits(), 2u);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok() && d.ok());
+  EXPECT_EQ(*a, std::vector<bool>{true});
+  EXPECT_EQ((*b)[0], true);
+  EXPECT_NE((*b)[1], (*c)[0]) << "a report in two batches of one group is new in one of them";
+  EXPECT_EQ((*c)[1], true);
+  EXPECT_EQ(*d, std::vector<bool>{false}) << "stored by the first commit";
+  EXPECT_EQ(*store.Count(), 4u);
+}
+
+TEST_F(RunStoreTest, ABatchThatCannotBeStoredFailsAloneAndTheRestOfItsGroupIsStored) {
+  auto db = SqliteDb::Open(db_path_);
+  // A batch SQLite refuses (as a full disk or a damaged page would refuse one).
+  ASSERT_TRUE((*db)
+                  ->Exec("CREATE TEMP TRIGGER refuse BEFORE INSERT ON runs "
+                         "WHEN NEW.invocation_id = 'inv-2' BEGIN SELECT RAISE(ABORT, 'refused'); "
+                         "END")
+                  .ok());
+  RunStore store(**db, clock_);
+  HeldCommit held(store);
+  std::vector<v1::RunReport> r;
+  for (int i = 0; i < 4; ++i) r.push_back(Run(i, 10, 1 << 20));
+  Result<std::vector<bool>> a = InternalError(""), b = a, c = a, d = a;
+  std::thread first([&] { a = store.Insert({{&r[0], "c"}}); });
+  held.WaitForFirstCommit();
+  std::thread second([&] { b = store.Insert({{&r[1], "c"}}); });
+  std::thread third([&] { c = store.Insert({{&r[2], "c"}}); });
+  std::thread fourth([&] { d = store.Insert({{&r[3], "c"}}); });
+  held.ReleaseWhenQueued(3);
+  for (auto* t : {&first, &second, &third, &fourth}) t->join();
+
+  EXPECT_EQ(held.groups(), (std::vector<size_t>{1, 3}));
+  EXPECT_TRUE(a.ok() && b.ok() && d.ok());
+  EXPECT_FALSE(c.ok());
+  EXPECT_EQ(*store.Count(), 3u) << "every batch but the refused one";
+  EXPECT_FALSE(store.RunsOf("f", 10)->empty());
 }
 
 TEST_F(RunStoreTest, ProfileHasQuantilesPerClassAndTheAllocationUsedThere) {
