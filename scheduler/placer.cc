@@ -581,7 +581,7 @@ void Placer::ResumeLearning() {
 }
 
 void Placer::LearnNow(const models::RunObservation& o) {
-  // One policy at a time, each under its own lock: decisions with the others go on.
+  // One policy at a time, each under its lock: decisions with the others go on.
   for (auto& [name, slot] : policies_) {
     std::unique_ptr<models::DeferredLearning> slow;
     {
