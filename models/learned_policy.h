@@ -46,7 +46,8 @@
 // means: what exploring saves is run time, and a try keeps a host running. A decision says
 // whether it explored (chose a node other than the best by the means).
 //
-// Thread-safety: not thread-safe (see PlacementPolicy).
+// Thread-safety: not thread-safe (see PlacementPolicy); a policy that shares another's learning
+// is used under the same lock as that one.
 #pragma once
 
 #include <memory>

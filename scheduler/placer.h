@@ -228,7 +228,7 @@ class Placer {
                                            const std::vector<models::Ineligibility>& class_reasons,
                                            const models::Allocation& allocation, uint32_t slot);
   bool ReleaseLocked(const std::string& decision_id);
-  // Teaches every policy the run, each under its own lock.
+  // Teaches every policy the run, each under its lock (the learned ones share one).
   void LearnNow(const models::RunObservation& run);
   // The decision made earlier for this function and idempotency key, if still kept.
   std::optional<Placement> ReplayLocked(const std::string& function, const std::string& key);

@@ -44,7 +44,8 @@ class RunStore {
   // Transactions Insert has committed (a group of batches each).
   uint64_t commits();
   // For tests: batches waiting for the transaction under way to end; and a hook called with
-  // the number of batches in each group before its transaction.
+  // the number of batches in each group before its transaction (set before the store is
+  // shared between threads).
   size_t waiting();
   void SetCommitHook(std::function<void(size_t batches)> hook) { commit_hook_ = std::move(hook); }
   Result<uint64_t> Count();
