@@ -20,8 +20,8 @@
 namespace tailor::scheduler {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::GoodReport;
+using ::testing::HasSubstr;
 using testing::MakeBundle;
 using testing::NodeWith;
 
@@ -120,8 +120,7 @@ TEST_F(RunIntakeTest, AbsurdReportsAreRejectedOneByOneAndTheRestOfTheBatchIsStor
       {"end before start", [](auto& r) { r.set_end_unix_ms(r.start_unix_ms() - 1000); },
        "report.end_unix_ms"},
       {"an unknown node", [](auto& r) { r.set_node_id("ghost"); }, "report.node_id"},
-      {"an unknown decision", [](auto& r) { r.set_decision_id("deadbeef"); },
-       "report.decision_id"},
+      {"an unknown decision", [](auto& r) { r.set_decision_id("deadbeef"); }, "report.decision_id"},
   };
   std::vector<v1::RunReport> batch;
   for (size_t i = 0; i < cases.size(); ++i) {

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "scheduler/function_profile.h"
@@ -85,23 +86,41 @@ class HeldCommit {
   std::vector<size_t> groups_;
 };
 
+// Inserts `batches` into `store`, each from a thread of its own: the first alone, its commit
+// held until the others have queued behind it. Returns each batch's verdicts, in order, and
+// the number of batches in each group committed.
+struct HeldInserts {
+  std::vector<Result<std::vector<bool>>> verdicts;
+  std::vector<size_t> groups;
+};
+HeldInserts InsertBehindAHeldCommit(RunStore& store,
+                                    const std::vector<std::vector<RunStore::Incoming>>& batches) {
+  HeldCommit held(store);
+  std::vector<Result<std::vector<bool>>> verdicts(batches.size(), InternalError(""));
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { verdicts[0] = store.Insert(batches[0]); });
+  held.WaitForFirstCommit();
+  for (size_t i = 1; i < batches.size(); ++i) {
+    threads.emplace_back([&, i] { verdicts[i] = store.Insert(batches[i]); });
+  }
+  held.ReleaseWhenQueued(batches.size() - 1);
+  for (std::thread& t : threads) t.join();
+  return {std::move(verdicts), held.groups()};
+}
+
 TEST_F(RunStoreTest, BatchesThatArriveDuringACommitAreCommittedTogetherEachWithItsVerdicts) {
   auto db = SqliteDb::Open(db_path_);
   RunStore store(**db, clock_);
-  HeldCommit held(store);
   std::vector<v1::RunReport> r;
   for (int i = 0; i < 4; ++i) r.push_back(Run(i, 10, 1 << 20));
-  Result<std::vector<bool>> a = InternalError(""), b = a, c = a, d = a;
-  std::thread first([&] { a = store.Insert({{&r[0], "c"}}); });
-  held.WaitForFirstCommit();
-  // Behind it: two batches that share a report, and the first's report again.
-  std::thread second([&] { b = store.Insert({{&r[1], "c"}, {&r[2], "c"}}); });
-  std::thread third([&] { c = store.Insert({{&r[2], "c"}, {&r[3], "c"}}); });
-  std::thread fourth([&] { d = store.Insert({{&r[0], "c"}}); });
-  held.ReleaseWhenQueued(3);
-  for (auto* t : {&first, &second, &third, &fourth}) t->join();
+  // Behind the first: two batches that share a report, and the first's report again.
+  HeldInserts done = InsertBehindAHeldCommit(
+      store,
+      {{{&r[0], "c"}}, {{&r[1], "c"}, {&r[2], "c"}}, {{&r[2], "c"}, {&r[3], "c"}}, {{&r[0], "c"}}});
+  const auto& [a, b, c, d] =
+      std::tie(done.verdicts[0], done.verdicts[1], done.verdicts[2], done.verdicts[3]);
 
-  EXPECT_EQ(held.groups(), (std::vector<size_t>{1, 3})) << "the three queued batches, together";
+  EXPECT_EQ(done.groups, (std::vector<size_t>{1, 3})) << "the three queued batches, together";
   EXPECT_EQ(store.commits(), 2u);
   ASSERT_TRUE(a.ok() && b.ok() && c.ok() && d.ok());
   EXPECT_EQ(*a, std::vector<bool>{true});
@@ -121,19 +140,14 @@ TEST_F(RunStoreTest, ABatchThatCannotBeStoredFailsAloneAndTheRestOfItsGroupIsSto
                          "END")
                   .ok());
   RunStore store(**db, clock_);
-  HeldCommit held(store);
   std::vector<v1::RunReport> r;
   for (int i = 0; i < 4; ++i) r.push_back(Run(i, 10, 1 << 20));
-  Result<std::vector<bool>> a = InternalError(""), b = a, c = a, d = a;
-  std::thread first([&] { a = store.Insert({{&r[0], "c"}}); });
-  held.WaitForFirstCommit();
-  std::thread second([&] { b = store.Insert({{&r[1], "c"}}); });
-  std::thread third([&] { c = store.Insert({{&r[2], "c"}}); });
-  std::thread fourth([&] { d = store.Insert({{&r[3], "c"}}); });
-  held.ReleaseWhenQueued(3);
-  for (auto* t : {&first, &second, &third, &fourth}) t->join();
+  HeldInserts done = InsertBehindAHeldCommit(
+      store, {{{&r[0], "c"}}, {{&r[1], "c"}}, {{&r[2], "c"}}, {{&r[3], "c"}}});
+  const auto& [a, b, c, d] =
+      std::tie(done.verdicts[0], done.verdicts[1], done.verdicts[2], done.verdicts[3]);
 
-  EXPECT_EQ(held.groups(), (std::vector<size_t>{1, 3}));
+  EXPECT_EQ(done.groups, (std::vector<size_t>{1, 3}));
   EXPECT_TRUE(a.ok() && b.ok() && d.ok());
   EXPECT_FALSE(c.ok());
   EXPECT_EQ(*store.Count(), 3u) << "every batch but the refused one";
