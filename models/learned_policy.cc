@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 #include <map>
 
@@ -87,6 +88,21 @@ constexpr double kContentionFreeShare = 0.6;
 // retry hint passes (a budget of 0.5-1x the saving did worse there); without the crowded condition,
 // short calls queued behind long ones on multicore (docs/benchmarks.md).
 constexpr double kWaitGain = 1.3;
+// performance, for a caller that may wait, when no node has the CPU the call is advised (a
+// crunch: every node's CPU allocated, calls queued for whole cores): a short call may run now
+// on the most CPU a node that could otherwise take it has left, at least kMinSqueezedMillicores
+// and 1/kMaxSqueezeStretch of its advice, its run stretched by advice / what is left, once it
+// has waited as long as the stretch adds to its run (rent or buy: about twice the better of
+// waiting and squeezing at worst); until then its refusal's retry hint says when. Only a call
+// whose stretched run is at most kMaxSqueezedRunMs: the fraction of a core left beside calls
+// that need whole ones then serves many short calls in turn, where one long call would hold it
+// (with no bound, tight's whole trace did 2-3x worse; 20 ms helped less than 100-500 ms, and
+// 100 ms did best on most overloaded lines, docs/benchmarks.md). A squeezed run teaches no
+// duration (ResourceProfiles::RanBelowAdvice). Found in the whole 2019 trace's crunches: a 1 ms
+// call waited 2 s in a queue of 350 while one node had 600 millicores left.
+constexpr uint32_t kMinSqueezedMillicores = 100;
+constexpr double kMaxSqueezeStretch = 8.0;
+constexpr double kMaxSqueezedRunMs = 100.0;
 constexpr double kWaitCrowdedShare = 0.75;
 constexpr double kWaitBudget = 2.0;
 // performance: a function whose load coefficient (log duration per unit of a node's allocated
@@ -271,6 +287,50 @@ bool PacksAsLoadInsensitive(double load_sensitivity, uint64_t runs) {
   return runs >= kPackAfterRuns && load_sensitivity < kPackBelowLoadSensitivity;
 }
 
+// The most CPU left on a node that could take the call but for its CPU (0: none).
+uint32_t MostCpuLeftMillicores(const PlacementRequest& request, const ClusterIndex& cluster,
+                               const Allocation& allocation) {
+  Allocation without_cpu = allocation;
+  without_cpu.cpu_millicores = 0;
+  uint32_t most = 0;
+  for (uint32_t slot = 0; slot < cluster.slot_count(); ++slot) {
+    if (!cluster.live(slot)) continue;
+    const NodeView& node = cluster.node(slot);
+    if (node.capacity.cpu_millicores <= node.allocated.cpu_millicores) continue;
+    if (!IneligibilityOf(request, cluster, node, without_cpu).empty()) continue;
+    most = std::max(most, node.capacity.cpu_millicores - node.allocated.cpu_millicores);
+  }
+  return most;
+}
+
+// performance's crunch rule (kMinSqueezedMillicores): the call on the most CPU a node has left,
+// if it has waited as long as the stretch would add to `run_ms` of the node it would take;
+// else `refused`, with a retry hint for when squeezing will be worth it.
+Result<PlacementDecision> SqueezeIntoCpuLeft(const PlacementRequest& request,
+                                             const ClusterIndex& cluster, const Allocation& advised,
+                                             WalkOrder walk, const NodeScorer& score,
+                                             const std::function<double(const NodeView&)>& run_ms,
+                                             const Status& refused) {
+  const uint32_t left = MostCpuLeftMillicores(request, cluster, advised);
+  if (left <
+      std::max<double>(kMinSqueezedMillicores, advised.cpu_millicores / kMaxSqueezeStretch)) {
+    return refused;
+  }
+  Allocation squeezed = advised;
+  squeezed.cpu_millicores = left;
+  auto there = ChooseByClass(request, cluster, squeezed, walk, score);
+  if (!there.ok()) return refused;
+  const double stretch = static_cast<double>(advised.cpu_millicores) / left;
+  const double here_ms = run_ms(*cluster.Find(there->node_id));
+  if (here_ms * stretch > kMaxSqueezedRunMs) return refused;
+  const double added_ms = here_ms * (stretch - 1.0);
+  const double wait_left_ms = added_ms - request.caller_wait->waited_ms;
+  if (wait_left_ms <= 0) return there;
+  if (wait_left_ms >= request.caller_wait->left_ms) return refused;
+  return refused.WithRetryAfter(
+      std::chrono::milliseconds(static_cast<int64_t>(std::ceil(wait_left_ms))));
+}
+
 // How much longer a call that may wait should wait for room on its best class (kWaitGain),
 // 0 for not at all: it would run `on_best_ms` there and `here_ms` on the chosen node, whose
 // class's least loaded node has `here_least_share` of its CPU allocated.
@@ -360,13 +420,18 @@ void LearnedPolicy::Observe(const RunObservation& run) {
     exploring_.erase(e);  // the exploratory call (or another run there) has taught its lesson
   }
   if (!teaches_) return;  // the teacher learns the run
+  // A run throttled under less CPU than its function is advised (squeezed in a crunch, below)
+  // ran as long as its quota made it, not as its class would run the function: its memory and
+  // cold start count, its duration does not.
+  const bool below_advice = resources_.RanBelowAdvice(run);
   resources_.Observe(run, run.llc_miss_ratio);
-  auto [stats, added] = statistics_.try_emplace(run.function);
-  if (added) statistics_order_.push_back(&*stats);
-  stats->second[run.host_class].Add(run);
   if (run.cold_start_init_ms >= 0) {
     cold_starts_.Observe(run.function, run.host_class, run.cold_start_init_ms);
   }
+  if (below_advice && run.succeeded) return;
+  auto [stats, added] = statistics_.try_emplace(run.function);
+  if (added) statistics_order_.push_back(&*stats);
+  stats->second[run.host_class].Add(run);
   if (!run.succeeded || run.wall_ms <= 0) return;
   const std::vector<double>* features = &run.class_features;
   if (features->empty()) {
@@ -744,13 +809,27 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
   const bool packs = objective_ == Objective::kEfficiency ||
                      (objective_ == Objective::kPerformance &&
                       PacksAsLoadInsensitive(load_sensitivity, runs) && cold == nullptr);
-  auto decided =
-      ChooseByClass(request, cluster, allocation,
-                    packs ? WalkOrder::kMostLoadedFirst : WalkOrder::kLeastLoadedFirst, score);
+  const WalkOrder walk = packs ? WalkOrder::kMostLoadedFirst : WalkOrder::kLeastLoadedFirst;
+  auto decided = ChooseByClass(request, cluster, allocation, walk, score);
+  double stretch = 1.0;  // how much longer than advised the run will take (squeezed: more)
+  if (!decided.ok() && objective_ == Objective::kPerformance && request.caller_wait &&
+      !request.fixed_allocation && decided.status().code() == StatusCode::kResourceExhausted) {
+    auto expected_run_ms = [&](const NodeView& node) {
+      const ClassView& v = per_class[class_position_.at(node.host_class)];
+      return std::exp(v.mean + node_slowness_.OffsetLog(node.node_id) +
+                      load_sensitivity * AllocatedCpuShare(node.allocated, node.capacity) +
+                      v.var / 2);
+    };
+    decided = SqueezeIntoCpuLeft(request, cluster, allocation, walk, score, expected_run_ms,
+                                 decided.status());
+    if (decided.ok()) {
+      stretch = static_cast<double>(allocation.cpu_millicores) / decided->allocation.cpu_millicores;
+    }
+  }
   if (!decided.ok()) return decided;
   const NodeView* chosen = cluster.Find(decided->node_id);
-  if (objective_ == Objective::kPerformance && request.caller_wait && best_class < classes.size() &&
-      classes[best_class].info.name != chosen->host_class &&
+  if (objective_ == Objective::kPerformance && request.caller_wait && stretch <= 1.0 &&
+      best_class < classes.size() && classes[best_class].info.name != chosen->host_class &&
       OnlyFullNow(*decided, cluster, best_class)) {
     const size_t here = class_position_.at(chosen->host_class);
     const double share = AllocatedCpuShare(chosen->allocated, chosen->capacity);
@@ -778,8 +857,8 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
     const ClassView& v = per_class[ci];
     const double share = AllocatedCpuShare(chosen->allocated, chosen->capacity);
     decided->predicted_duration_ms =
-        known(ci) ? std::exp(v.mean + node_slowness_.OffsetLog(chosen->node_id) +
-                             load_sensitivity * share)
+        known(ci) ? stretch * std::exp(v.mean + node_slowness_.OffsetLog(chosen->node_id) +
+                                       load_sensitivity * share)
                   : 0.0;
   }
   decided->explored = ChoseOtherThanPredictedBest(*decided);

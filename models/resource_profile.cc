@@ -62,7 +62,8 @@ void ResourceProfiles::Observe(const RunObservation& run, double llc_miss_ratio)
   }
   p.p95_peak = p.peaks.weight() > 0 ? p.peaks.Quantile(0.95) : 0;  // off the decision path
   // CPU time 0 is a report that did not measure it (a platform's), not a run that needed none.
-  if (run.wall_ms > 0 && run.succeeded && std::isfinite(run.cpu_ms) && run.cpu_ms > 0) {
+  if (run.wall_ms > 0 && run.succeeded && std::isfinite(run.cpu_ms) && run.cpu_ms > 0 &&
+      !BelowAdvice(run, p)) {
     p.cpu_ratio_weight = 0.95 * p.cpu_ratio_weight + 1;
     const double demand = CpuDemand(run);
     p.cpu_ratio += (demand - p.cpu_ratio) / p.cpu_ratio_weight;
@@ -74,6 +75,20 @@ void ResourceProfiles::Observe(const RunObservation& run, double llc_miss_ratio)
   if (llc_miss_ratio >= 0) {
     p.llc_miss = p.llc_miss < 0 ? llc_miss_ratio : 0.9 * p.llc_miss + 0.1 * llc_miss_ratio;
   }
+}
+
+double ResourceProfiles::AdvisedCpuMillicores(const Profile& p) {
+  return p.cpu_ratio_weight > 0 ? std::max(100.0, std::ceil(p.cpu_ratio * 10.0) * 100.0)
+                                : kDefaultCpuMillicores;
+}
+
+bool ResourceProfiles::BelowAdvice(const RunObservation& run, const Profile& p) {
+  return Throttled(run) && run.cpu_quota_millicores < AdvisedCpuMillicores(p);
+}
+
+bool ResourceProfiles::RanBelowAdvice(const RunObservation& run) const {
+  auto it = profiles_.find(run.function);
+  return it != profiles_.end() && BelowAdvice(run, it->second);
 }
 
 Allocation ResourceProfiles::Advise(const FunctionInfo& function, const Resources& ceiling) const {
@@ -95,7 +110,7 @@ Allocation ResourceProfiles::Advise(const FunctionInfo& function, const Resource
       memory = std::max<double>(memory, function.memory_hint_bytes) *
                std::exp2(std::min(40.0, std::round(p.ooms)));
     }
-    if (p.cpu_ratio_weight > 0) cpu = std::max(100.0, std::ceil(p.cpu_ratio * 10.0) * 100.0);
+    cpu = AdvisedCpuMillicores(p);
   }
   double max_memory = 1e18;
   if (ceiling.memory_bytes > 0) max_memory = static_cast<double>(ceiling.memory_bytes);

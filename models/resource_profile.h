@@ -17,7 +17,9 @@
 //     20% of its CFS periods: then it wanted more than its quota, and the demand is at least
 //     twice the quota, at once (not averaged with earlier runs'): a quota that was too small
 //     doubles with each throttled run, so a function that needs n cores gets them after about
-//     log2(n) runs; it never only shrinks;
+//     log2(n) runs; it never only shrinks; a run throttled under less than the advice (a
+//     squeezed run, a caller's fixed quota, a decision made before the advice grew) says
+//     nothing the advice does not, and is not learned;
 //   - the advice never exceeds the ceiling the caller passes (the largest node, the
 //     manifest's max_memory_bytes): OOM growth stops there.
 //
@@ -45,6 +47,11 @@ class ResourceProfiles {
   void Observe(const RunObservation& run, double llc_miss_ratio = -1);
   // `ceiling`: the most memory and CPU an allocation may have (0: no bound).
   Allocation Advise(const FunctionInfo& function, const Resources& ceiling = {}) const;
+  // Whether the run was throttled under a quota below the CPU its function is advised (it ran
+  // squeezed, LearnedPolicy's crunch rule, or with a caller's fixed allocation, or before its
+  // advice grew): it says nothing about the function's demand that the advice does not, and
+  // its duration is the quota's, not the function's. Observe learns no CPU demand from it.
+  bool RanBelowAdvice(const RunObservation& run) const;
   // Ways to give on a node offering `ways_total` (0 when not cache-sensitive or none offered).
   uint32_t AdviseCacheWays(const std::string& function, uint32_t ways_total) const;
 
@@ -92,6 +99,8 @@ class ResourceProfiles {
   // they stay where they are as the map grows.
   std::vector<const std::pair<const std::string, Profile>*> order_;
   uint64_t generation_ = NewGeneration();  // a new one at every Restore
+  static double AdvisedCpuMillicores(const Profile& p);
+  static bool BelowAdvice(const RunObservation& run, const Profile& p);
   static void WriteProfile(const std::string& name, const Profile& p, ByteWriter& out);
   // Advise reads the histogram only when it changed: decisions outnumber runs.
   double PeakP95(const Profile& p) const;

@@ -666,6 +666,95 @@ TEST_F(LearnedPolicyTest, AWaitForTheBestClassCountsTheLoadTheCallWouldMeetThere
   EXPECT_EQ(index_.Find(touchy->node_id)->host_class, "slow");
 }
 
+// In a crunch every node's CPU is allocated but for a fraction of a core here and there, and
+// calls queue for whole cores. A short call that may wait takes such a fraction, stretched by
+// advice / what is left, once it has waited as long as the stretch would add; a long one does
+// not (it would hold the fraction the short ones pass through).
+TEST_F(LearnedPolicyTest, InACrunchAShortCallTakesAFractionOfACoreOnceWaitingWouldCostMore) {
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  auto teach = [&](const std::string& fn, const HostClassInfo& cls, double ms) {
+    for (int i = 0; i < 5; ++i) {
+      RunObservation o = RunOn(fn, cls, ms);
+      o.cpu_ms = ms;  // a whole core: advised 1000 millicores
+      p.Observe(o);
+    }
+  };
+  teach("short", fast_, 2);
+  teach("short", slow_, 3);
+  teach("long", fast_, 10'000);
+  teach("long", slow_, 12'000);
+  index_.SetAllocated("fast0", {0, 4000});
+  index_.SetAllocated("fast1", {0, 4000});
+  index_.SetAllocated("slow0", {0, 4000});
+  index_.SetAllocated("slow1", {0, 3600});  // 400 millicores left
+  auto decide = [&](const std::string& fn, std::optional<PlacementRequest::CallerWait> wait) {
+    PlacementRequest r = Req(fn);
+    r.caller_wait = wait;
+    return p.Decide(r, index_);
+  };
+  // On 400 of its 1000 millicores a ~3 ms run takes 2.5x as long: ~4.5 ms more. Before it has
+  // waited that long it is refused, told when squeezing will be worth it.
+  auto early = decide("short", PlacementRequest::CallerWait{});
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(early.status().reason(), ErrorReason::kNoCapacity);
+  EXPECT_GE(early.status().retry_after().count(), 3);
+  EXPECT_LE(early.status().retry_after().count(), 8);
+  auto squeezed = decide("short", PlacementRequest::CallerWait{.waited_ms = 20});
+  ASSERT_TRUE(squeezed.ok()) << squeezed.status();
+  EXPECT_EQ(squeezed->node_id, "slow1");
+  EXPECT_EQ(squeezed->allocation.cpu_millicores, 400u);
+  EXPECT_GT(squeezed->predicted_duration_ms, 2 * 3.0) << "the stretch is in the prediction";
+  // A caller that cannot wait, or one that would give up first, is refused as before.
+  EXPECT_FALSE(decide("short", std::nullopt).ok());
+  auto giving_up = decide("short", PlacementRequest::CallerWait{.left_ms = 1});
+  ASSERT_FALSE(giving_up.ok());
+  EXPECT_EQ(giving_up.status().retry_after().count(), 0);
+  // A long call waits for a whole core, however long it has waited.
+  auto long_call = decide("long", PlacementRequest::CallerWait{.waited_ms = 1e6});
+  ASSERT_FALSE(long_call.ok());
+  EXPECT_EQ(long_call.status().retry_after().count(), 0);
+  // Nor is a call squeezed into less than a tenth of a core, or out of a caller's own quota.
+  index_.SetAllocated("slow1", {0, 3950});
+  EXPECT_FALSE(decide("short", PlacementRequest::CallerWait{.waited_ms = 1e6}).ok());
+  index_.SetAllocated("slow1", {0, 3600});
+  PlacementRequest fixed = Req("short");
+  fixed.caller_wait = PlacementRequest::CallerWait{.waited_ms = 1e6};
+  fixed.fixed_allocation = Allocation{64 << 20, 1000, 0};
+  EXPECT_FALSE(p.Decide(fixed, index_).ok());
+}
+
+// A squeezed run is throttled and slow for its quota, not for its class or its function.
+TEST_F(LearnedPolicyTest, ARunSqueezedBelowItsAdviceTeachesNeitherItsDurationNorItsCpuDemand) {
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  for (int i = 0; i < 5; ++i) {
+    RunObservation o = RunOn("short", slow_, 3);
+    o.cpu_ms = 3;
+    o.cpu_quota_millicores = 1000;
+    p.Observe(o);
+  }
+  const auto before = p.model().Predict("short", "slow", HostFeatureVector(slow_), std::nullopt, 0);
+  RunObservation squeezed = RunOn("short", slow_, 7.5);
+  squeezed.cpu_ms = 3;
+  squeezed.cpu_quota_millicores = 400;
+  squeezed.cpu_throttled_fraction = 1.0;
+  p.Observe(squeezed);
+  EXPECT_EQ(p.model().Runs("short"), 5u);
+  const auto after = p.model().Predict("short", "slow", HostFeatureVector(slow_), std::nullopt, 0);
+  EXPECT_DOUBLE_EQ(after.mean_log_ms, before.mean_log_ms);
+  auto d = p.Decide(Req("short"), index_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->allocation.cpu_millicores, 1000u) << "neither doubled nor averaged down";
+  // Its memory still counts.
+  RunObservation heavy = squeezed;
+  heavy.oom_killed = true;
+  heavy.succeeded = false;
+  p.Observe(heavy);
+  auto after_oom = p.Decide(Req("short"), index_);
+  ASSERT_TRUE(after_oom.ok());
+  EXPECT_GT(after_oom->allocation.memory_limit_bytes, d->allocation.memory_limit_bytes);
+}
+
 // The Kubernetes extender scores every node and reads the candidates by slot (they carry no
 // node id or class name): the policy still tells a chosen node it predicts best from one it
 // explores, and a full best class from a missing one.
