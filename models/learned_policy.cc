@@ -88,6 +88,8 @@ constexpr double kContentionFreeShare = 0.6;
 // retry hint passes (a budget of 0.5-1x the saving did worse there); without the crowded condition,
 // short calls queued behind long ones on multicore (docs/benchmarks.md).
 constexpr double kWaitGain = 1.3;
+constexpr double kWaitCrowdedShare = 0.75;
+constexpr double kWaitBudget = 2.0;
 // performance, for a caller that may wait, when no node has the CPU the call is advised (a
 // crunch: every node's CPU allocated, calls queued for whole cores): a short call may run now
 // on the most CPU a node that could otherwise take it has left, at least kMinSqueezedMillicores
@@ -103,8 +105,6 @@ constexpr double kWaitGain = 1.3;
 constexpr uint32_t kMinSqueezedMillicores = 100;
 constexpr double kMaxSqueezeStretch = 8.0;
 constexpr double kMaxSqueezedRunMs = 100.0;
-constexpr double kWaitCrowdedShare = 0.75;
-constexpr double kWaitBudget = 2.0;
 // performance: a function whose load coefficient (log duration per unit of a node's allocated
 // CPU share) is below kPackBelowLoadSensitivity runs at most ~10% longer on a full node, so it
 // fills the fuller nodes of a class first, and the emptier ones stay for functions co-runners
