@@ -110,6 +110,13 @@ class LearnedPolicyTest : public ::testing::Test {
     r.function.memory_hint_bytes = 64 << 20;
     return r;
   }
+  // `fn` for a caller that may wait (nullopt: one that cannot, the gRPC Place).
+  PlacementRequest ReqWaiting(const std::string& fn,
+                              std::optional<PlacementRequest::CallerWait> wait) {
+    PlacementRequest r = Req(fn);
+    r.caller_wait = wait;
+    return r;
+  }
   // `fn`, which prefers `hints`, and "plain", which prefers nothing, each decided once (which
   // puts each in its group) and then taught `runs` runs of 100 ms on `ran_on`; then both decided
   // again: whatever differs between the two decisions is the hints' doing.
@@ -593,9 +600,7 @@ TEST_F(LearnedPolicyTest, UnderOverloadACallThatMayWaitWaitsForItsBestClassForAB
   Teach(p, "little-gain", fast_, 100, 5);  // 1.1x
   Teach(p, "little-gain", slow_, 110, 5);
   auto decide = [&](const std::string& fn, std::optional<PlacementRequest::CallerWait> wait) {
-    PlacementRequest r = Req(fn);
-    r.caller_wait = wait;
-    return p.Decide(r, index_);
+    return p.Decide(ReqWaiting(fn, wait), index_);
   };
   auto class_of = [&](const Result<PlacementDecision>& d) {
     return d.ok() ? index_.Find(d->node_id)->host_class : std::string(d.status().message());
@@ -653,9 +658,7 @@ TEST_F(LearnedPolicyTest, AWaitForTheBestClassCountsTheLoadTheCallWouldMeetThere
   index_.SetAllocated("slow0", {0, 3200});
   index_.SetAllocated("slow1", {0, 3200});
   auto decide = [&](const std::string& fn) {
-    PlacementRequest r = Req(fn);
-    r.caller_wait = PlacementRequest::CallerWait{};
-    return p.Decide(r, index_);
+    return p.Decide(ReqWaiting(fn, PlacementRequest::CallerWait{}), index_);
   };
   auto steady = decide("steady");
   ASSERT_FALSE(steady.ok());
@@ -688,9 +691,7 @@ TEST_F(LearnedPolicyTest, InACrunchAShortCallTakesAFractionOfACoreOnceWaitingWou
   index_.SetAllocated("slow0", {0, 4000});
   index_.SetAllocated("slow1", {0, 3600});  // 400 millicores left
   auto decide = [&](const std::string& fn, std::optional<PlacementRequest::CallerWait> wait) {
-    PlacementRequest r = Req(fn);
-    r.caller_wait = wait;
-    return p.Decide(r, index_);
+    return p.Decide(ReqWaiting(fn, wait), index_);
   };
   // On 400 of its 1000 millicores a ~3 ms run takes 2.5x as long: ~4.5 ms more. Before it has
   // waited that long it is refused, told when squeezing will be worth it.
@@ -718,8 +719,7 @@ TEST_F(LearnedPolicyTest, InACrunchAShortCallTakesAFractionOfACoreOnceWaitingWou
   index_.SetAllocated("slow1", {0, 3950});
   EXPECT_FALSE(decide("short", PlacementRequest::CallerWait{.waited_ms = 1e6}).ok());
   index_.SetAllocated("slow1", {0, 3600});
-  PlacementRequest fixed = Req("short");
-  fixed.caller_wait = PlacementRequest::CallerWait{.waited_ms = 1e6};
+  PlacementRequest fixed = ReqWaiting("short", PlacementRequest::CallerWait{.waited_ms = 1e6});
   fixed.fixed_allocation = Allocation{64 << 20, 1000, 0};
   EXPECT_FALSE(p.Decide(fixed, index_).ok());
 }
