@@ -105,6 +105,18 @@ constexpr double kWaitBudget = 2.0;
 constexpr uint32_t kMinSqueezedMillicores = 100;
 constexpr double kMaxSqueezeStretch = 8.0;
 constexpr double kMaxSqueezedRunMs = 100.0;
+// The crunch rule for a call of a function that has never run: its length is unknown (the
+// prior's 100 ms is a guess about any function), so no bound on its run tells a short call
+// from a long one. It is squeezed whatever its length, to at most kMaxUnknownSqueezeStretch
+// times its run (a long call then takes at most twice as long), once it has waited
+// kUnknownSqueezeWaitFactor times what the stretch adds to the guess: a call soon given a whole
+// core is then seldom squeezed. Found in the whole 2019 trace's multicore line: a function's
+// only call, 1 ms long, waited 2 s (a slowdown of 3,000) while a node had 700 millicores left.
+// A stretch of 1.5 did worse than 2 on the 60-minute overloads; waiting 1x lost p-small's near
+// tie and two overloaded lines to static-rules, 6x did worse on the overloads
+// (docs/benchmarks.md).
+constexpr double kMaxUnknownSqueezeStretch = 2.0;
+constexpr double kUnknownSqueezeWaitFactor = 3.0;
 // performance: a function whose load coefficient (log duration per unit of a node's allocated
 // CPU share) is below kPackBelowLoadSensitivity runs at most ~10% longer on a full node, so it
 // fills the fuller nodes of a class first, and the emptier ones stay for functions co-runners
@@ -305,15 +317,17 @@ uint32_t MostCpuLeftMillicores(const PlacementRequest& request, const ClusterInd
 
 // performance's crunch rule (kMinSqueezedMillicores): the call on the most CPU a node has left,
 // if it has waited as long as the stretch would add to `run_ms` of the node it would take;
-// else `refused`, with a retry hint for when squeezing will be worth it.
+// else `refused`, with a retry hint for when squeezing will be worth it. `never_ran`: the
+// function has no run yet (kMaxUnknownSqueezeStretch instead of the bound on its run, and
+// kUnknownSqueezeWaitFactor times the wait).
 Result<PlacementDecision> SqueezeIntoCpuLeft(const PlacementRequest& request,
                                              const ClusterIndex& cluster, const Allocation& advised,
                                              WalkOrder walk, const NodeScorer& score,
                                              const std::function<double(const NodeView&)>& run_ms,
-                                             const Status& refused) {
+                                             bool never_ran, const Status& refused) {
+  const double max_stretch = never_ran ? kMaxUnknownSqueezeStretch : kMaxSqueezeStretch;
   const uint32_t left = MostCpuLeftMillicores(request, cluster, advised);
-  if (left <
-      std::max<double>(kMinSqueezedMillicores, advised.cpu_millicores / kMaxSqueezeStretch)) {
+  if (left < std::max<double>(kMinSqueezedMillicores, advised.cpu_millicores / max_stretch)) {
     return refused;
   }
   Allocation squeezed = advised;
@@ -322,8 +336,8 @@ Result<PlacementDecision> SqueezeIntoCpuLeft(const PlacementRequest& request,
   if (!there.ok()) return refused;
   const double stretch = static_cast<double>(advised.cpu_millicores) / left;
   const double here_ms = run_ms(*cluster.Find(there->node_id));
-  if (here_ms * stretch > kMaxSqueezedRunMs) return refused;
-  const double added_ms = here_ms * (stretch - 1.0);
+  if (!never_ran && here_ms * stretch > kMaxSqueezedRunMs) return refused;
+  const double added_ms = here_ms * (stretch - 1.0) * (never_ran ? kUnknownSqueezeWaitFactor : 1.0);
   const double wait_left_ms = added_ms - request.caller_wait->waited_ms;
   if (wait_left_ms <= 0) return there;
   if (wait_left_ms >= request.caller_wait->left_ms) return refused;
@@ -821,7 +835,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
                       v.var / 2);
     };
     decided = SqueezeIntoCpuLeft(request, cluster, allocation, walk, score, expected_run_ms,
-                                 decided.status());
+                                 runs == 0, decided.status());
     if (decided.ok()) {
       stretch = static_cast<double>(allocation.cpu_millicores) / decided->allocation.cpu_millicores;
     }

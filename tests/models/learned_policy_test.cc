@@ -724,6 +724,37 @@ TEST_F(LearnedPolicyTest, InACrunchAShortCallTakesAFractionOfACoreOnceWaitingWou
   EXPECT_FALSE(p.Decide(fixed, index_).ok());
 }
 
+// A function that never ran may be short or long: in a crunch its call is squeezed whatever
+// length the prior guesses, but into no less than half the CPU it is advised.
+TEST_F(LearnedPolicyTest, InACrunchAFirstCallTakesNoLessThanHalfItsAdvisedCpu) {
+  LearnedPolicy p(Objective::kPerformance, Greedy());
+  index_.SetAllocated("fast0", {0, 4000});
+  index_.SetAllocated("fast1", {0, 4000});
+  index_.SetAllocated("slow0", {0, 4000});
+  index_.SetAllocated("slow1", {0, 3400});  // 600 of its default 1000 millicores left
+  auto decide = [&](double waited_ms) {
+    return p.Decide(ReqWaiting("new", PlacementRequest::CallerWait{.waited_ms = waited_ms}),
+                    index_);
+  };
+  // On 600 millicores a run guessed at 100-150 ms takes some 100 ms more. Not knowing how
+  // long the call is, it waits three times that; until then it is refused, told when squeezing
+  // will be worth it.
+  auto early = decide(0);
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_GE(early.status().retry_after().count(), 150);
+  EXPECT_LE(early.status().retry_after().count(), 500);
+  auto squeezed = decide(1000);
+  ASSERT_TRUE(squeezed.ok()) << squeezed.status();
+  EXPECT_EQ(squeezed->node_id, "slow1");
+  EXPECT_EQ(squeezed->allocation.cpu_millicores, 600u);
+  // 400 millicores would make it 2.5x as long: it waits for more, however long it has waited.
+  index_.SetAllocated("slow1", {0, 3600});
+  auto deep = decide(1e6);
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.status().retry_after().count(), 0);
+}
+
 // A squeezed run is throttled and slow for its quota, not for its class or its function.
 TEST_F(LearnedPolicyTest, ARunSqueezedBelowItsAdviceTeachesNeitherItsDurationNorItsCpuDemand) {
   LearnedPolicy p(Objective::kPerformance, Greedy());
