@@ -255,7 +255,9 @@ TEST_F(SavedStateTest, ASaveThatOutlivesARestoreStartsAgain) {
   for (int restored_after : {1, 3, 5}) {  // in the resource profiles, the statistics, the model
     ASSERT_TRUE(p.RestoreState(SaveInParts(p, 1)).ok());
     const std::string saved = SaveInParts(p, 1, [&](int part) {
-      if (part == restored_after) ASSERT_TRUE(p.RestoreState(other_state).ok());
+      if (part == restored_after) {
+        ASSERT_TRUE(p.RestoreState(other_state).ok());
+      }
     });
     EXPECT_TRUE(saved == other_state) << restored_after;
     Teach(p, "f", 300);
