@@ -110,11 +110,12 @@ constexpr double kMaxSqueezedRunMs = 100.0;
 // from a long one. It is squeezed whatever its length, to at most kMaxUnknownSqueezeStretch
 // times its run (a long call then takes at most twice as long), once it has waited
 // kUnknownSqueezeWaitFactor times what the stretch adds to the guess: a call soon given a whole
-// core is then seldom squeezed. Found in the whole 2019 trace's multicore line: a function's
-// only call, 1 ms long, waited 2 s (a slowdown of 3,000) while a node had 700 millicores left.
-// A stretch of 1.5 did worse than 2 on the 60-minute overloads; waiting 1x lost p-small's near
-// tie and two overloaded lines to static-rules, 6x did worse on the overloads
-// (docs/benchmarks.md).
+// core is then seldom squeezed. A squeezed run that was throttled teaches no duration, so the
+// function's next call in the crunch is judged the same way. Found in the whole 2019 trace's
+// multicore line: a function's only call, 1 ms long, waited 2 s (a slowdown of 3,000) while a
+// node had 600-800 millicores left. A stretch of 1.5 did worse than 2 on the 60-minute
+// overloads; waiting 1x lost p-small's near tie and x-4way-small to static-rules, 6x did worse
+// on the overloads (docs/benchmarks.md).
 constexpr double kMaxUnknownSqueezeStretch = 2.0;
 constexpr double kUnknownSqueezeWaitFactor = 3.0;
 // performance: a function whose load coefficient (log duration per unit of a node's allocated
