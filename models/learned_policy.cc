@@ -118,6 +118,15 @@ constexpr double kMaxSqueezedRunMs = 100.0;
 // on the overloads (docs/benchmarks.md).
 constexpr double kMaxUnknownSqueezeStretch = 2.0;
 constexpr double kUnknownSqueezeWaitFactor = 3.0;
+// The crunch rule's limits: for a function that has run, and for one that never ran.
+struct SqueezeLimits {
+  double max_stretch;  // advice / what is left, at most
+  double max_run_ms;   // the stretched expected run, at most
+  double wait_factor;  // times what the stretch adds: how long the call waits first
+};
+constexpr SqueezeLimits kSqueezeKnown{kMaxSqueezeStretch, kMaxSqueezedRunMs, 1.0};
+constexpr SqueezeLimits kSqueezeNeverRan{
+    kMaxUnknownSqueezeStretch, std::numeric_limits<double>::infinity(), kUnknownSqueezeWaitFactor};
 // performance: a function whose load coefficient (log duration per unit of a node's allocated
 // CPU share) is below kPackBelowLoadSensitivity runs at most ~10% longer on a full node, so it
 // fills the fuller nodes of a class first, and the emptier ones stay for functions co-runners
@@ -318,17 +327,15 @@ uint32_t MostCpuLeftMillicores(const PlacementRequest& request, const ClusterInd
 
 // performance's crunch rule (kMinSqueezedMillicores): the call on the most CPU a node has left,
 // if it has waited as long as the stretch would add to `run_ms` of the node it would take;
-// else `refused`, with a retry hint for when squeezing will be worth it. `never_ran`: the
-// function has no run yet (kMaxUnknownSqueezeStretch instead of the bound on its run, and
-// kUnknownSqueezeWaitFactor times the wait).
+// else `refused`, with a retry hint for when squeezing will be worth it, within `limits`.
 Result<PlacementDecision> SqueezeIntoCpuLeft(const PlacementRequest& request,
                                              const ClusterIndex& cluster, const Allocation& advised,
                                              WalkOrder walk, const NodeScorer& score,
                                              const std::function<double(const NodeView&)>& run_ms,
-                                             bool never_ran, const Status& refused) {
-  const double max_stretch = never_ran ? kMaxUnknownSqueezeStretch : kMaxSqueezeStretch;
+                                             const SqueezeLimits& limits, const Status& refused) {
   const uint32_t left = MostCpuLeftMillicores(request, cluster, advised);
-  if (left < std::max<double>(kMinSqueezedMillicores, advised.cpu_millicores / max_stretch)) {
+  if (left <
+      std::max<double>(kMinSqueezedMillicores, advised.cpu_millicores / limits.max_stretch)) {
     return refused;
   }
   Allocation squeezed = advised;
@@ -337,8 +344,8 @@ Result<PlacementDecision> SqueezeIntoCpuLeft(const PlacementRequest& request,
   if (!there.ok()) return refused;
   const double stretch = static_cast<double>(advised.cpu_millicores) / left;
   const double here_ms = run_ms(*cluster.Find(there->node_id));
-  if (!never_ran && here_ms * stretch > kMaxSqueezedRunMs) return refused;
-  const double added_ms = here_ms * (stretch - 1.0) * (never_ran ? kUnknownSqueezeWaitFactor : 1.0);
+  if (here_ms * stretch > limits.max_run_ms) return refused;
+  const double added_ms = here_ms * (stretch - 1.0) * limits.wait_factor;
   const double wait_left_ms = added_ms - request.caller_wait->waited_ms;
   if (wait_left_ms <= 0) return there;
   if (wait_left_ms >= request.caller_wait->left_ms) return refused;
@@ -836,7 +843,7 @@ Result<PlacementDecision> LearnedPolicy::Decide(const PlacementRequest& request,
                       v.var / 2);
     };
     decided = SqueezeIntoCpuLeft(request, cluster, allocation, walk, score, expected_run_ms,
-                                 runs == 0, decided.status());
+                                 runs == 0 ? kSqueezeNeverRan : kSqueezeKnown, decided.status());
     if (decided.ok()) {
       stretch = static_cast<double>(allocation.cpu_millicores) / decided->allocation.cpu_millicores;
     }
